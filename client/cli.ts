@@ -1,0 +1,217 @@
+/**
+ * The `duban` command line. Exit codes: 0 done, 1 failed, 2 bad input (and nothing changed).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { InvalidInputError, Inputs, loadInputs } from '../config/load';
+import { DayNumber, formatDate, parseDate } from '../domain/dates';
+import { PlannedNotice, planWindow } from '../domain/planner';
+import { formatLocal, localDay } from '../domain/zone';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_BAD_INPUT = 2;
+
+/** A problem with what the user typed or supplied: reported plainly, exit code 2. */
+export class UsageError extends Error {}
+
+interface InputOptions {
+  calendar?: string;
+  json?: boolean;
+}
+
+function inputs(catalog: string | undefined, directory: string | undefined, opts: InputOptions): Inputs {
+  if ((catalog === undefined) !== (directory === undefined)) {
+    throw new UsageError('give both a catalog and a directory, or neither to use the built-in defaults');
+  }
+  return loadInputs({ catalog, directory, calendar: opts.calendar });
+}
+
+function provisionalWarning(years: number[], calendar: Inputs['calendar']): string | undefined {
+  if (years.length === 0) return undefined;
+  const official = calendar.officialYears();
+  return (
+    `warning: ${years.join(', ')} ${years.length === 1 ? 'is' : 'are'} provisional: the State Council's holiday notice ` +
+    `is not in the calendar (official data: ${official[0]}-${official[official.length - 1]}), so only the statutory ` +
+    'holidays are kept off and there are no make-up working days. Dates may move when the notice is published; ' +
+    'add it with --calendar (see docs/calendar.md).'
+  );
+}
+
+function parseDay(text: string, option: string): DayNumber {
+  const d = parseDate(text);
+  if (d === undefined) throw new UsageError(`${option} "${text}" is not a date: write YYYY-MM-DD, e.g. 2027-01-01`);
+  return d;
+}
+
+const STAGE_WORDS: Record<string, string> = { reminder: '提醒', escalation: '催办' };
+
+function describeStage(n: PlannedNotice): string {
+  if (n.stage === 'reminder') return `${STAGE_WORDS.reminder} ${n.step === 0 ? 'due day' : `-${n.step}wd`}`;
+  return `${STAGE_WORDS.escalation} L${n.level}${n.step > 0 ? ` #${n.step + 1}` : ''}`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => displayWidth(r[c] ?? ''))));
+  return rows
+    .map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell + ' '.repeat(widths[c]! - displayWidth(cell)))).join('  '))
+    .join('\n');
+}
+
+/** CJK characters take two columns in a terminal. */
+function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch) ? 2 : 1;
+  return w;
+}
+
+export function buildProgram(out: (s: string) => void, err: (s: string) => void): Command {
+  const program = new Command('duban')
+    .description('督办 duban: reminders and escalations for recurring rule-of-law obligations')
+    .configureOutput({ writeOut: out, writeErr: err })
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('validate')
+    .description('Check a catalog and a directory (and a calendar file); report every problem with file, line and field')
+    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
+    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
+    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--json', 'print the result as one JSON object')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  duban validate my-catalog.yaml my-directory.yaml\n  duban validate my-catalog.yaml my-directory.yaml --calendar holidays-2027.yaml --json',
+    )
+    .action((catalog: string | undefined, directory: string | undefined, opts: InputOptions) => {
+      let loaded: Inputs;
+      try {
+        loaded = inputs(catalog, directory, opts);
+      } catch (e) {
+        if (opts.json && e instanceof InvalidInputError) out(`${JSON.stringify({ ok: false, problems: e.problems })}\n`);
+        throw e;
+      }
+      const summary = {
+        ok: true,
+        obligations: loaded.catalog.obligations.length,
+        units: loaded.directory.units.length,
+        trackers: loaded.trackers.length,
+      };
+      if (opts.json) out(`${JSON.stringify(summary)}\n`);
+      else out(`ok: ${summary.obligations} obligations, ${summary.units} units, ${summary.trackers} trackers\n`);
+    });
+
+  program
+    .command('plan')
+    .description('List every notice the trackers would receive in a window if nobody ever submits')
+    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
+    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
+    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--from <date>', 'first day of the window, YYYY-MM-DD (default: today in the catalog time zone)')
+    .option('--to <date>', 'last day of the window, YYYY-MM-DD (default: one year after --from, less a day)')
+    .addOption(new Option('--unit <id>', 'only this unit'))
+    .addOption(new Option('--obligation <id>', 'only this obligation'))
+    .option('--json', 'one JSON object per line: at, local, obligation, unit, period, due, stage, level, to, cc, key')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  duban plan --from 2027-01-01 --to 2027-12-31\n  duban plan catalog.yaml directory.yaml --from 2027-01-01 --to 2027-03-31 --unit sfj --json',
+    )
+    .action(
+      (
+        catalog: string | undefined,
+        directory: string | undefined,
+        opts: InputOptions & { from?: string; to?: string; unit?: string; obligation?: string },
+      ) => {
+        const loaded = inputs(catalog, directory, opts);
+        const zone = loaded.catalog.timeZone;
+        const from = opts.from ? parseDay(opts.from, '--from') : localDay(Date.now(), zone);
+        const to = opts.to ? parseDay(opts.to, '--to') : oneYearLater(from);
+        if (to < from) throw new UsageError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
+        let trackers = loaded.trackers;
+        if (opts.unit !== undefined) {
+          if (!loaded.directory.units.some((u) => u.id === opts.unit)) throw new UsageError(`--unit: no unit "${opts.unit}" in the directory`);
+          trackers = trackers.filter((t) => t.unit.id === opts.unit);
+        }
+        if (opts.obligation !== undefined) {
+          if (!loaded.catalog.obligations.some((o) => o.id === opts.obligation)) {
+            throw new UsageError(`--obligation: no obligation "${opts.obligation}" in the catalog`);
+          }
+          trackers = trackers.filter((t) => t.obligation.id === opts.obligation);
+        }
+        const plan = planWindow(trackers, loaded.calendar, { from, to });
+        const warning = provisionalWarning(plan.provisionalYears, loaded.calendar);
+        if (warning) err(`${warning}\n`);
+        const zoneOf = new Map(trackers.map((t) => [t.trackerId, t.timeZone]));
+        if (opts.json) {
+          const lines = plan.notices.map((n) =>
+            JSON.stringify({
+              at: new Date(n.at).toISOString(),
+              local: formatLocal(n.at, zoneOf.get(n.trackerId) ?? zone),
+              obligation: n.obligation,
+              unit: n.unit,
+              period: n.period,
+              due: n.due,
+              stage: n.stage,
+              level: n.level,
+              step: n.step,
+              to: n.to,
+              cc: n.cc,
+              key: n.key,
+            }),
+          );
+          if (lines.length) out(`${lines.join('\n')}\n`);
+          return;
+        }
+        const header = ['local time', 'obligation', 'unit', 'period', 'due', 'stage', 'to', 'cc'];
+        const rows = plan.notices.map((n) => [
+          formatLocal(n.at, zoneOf.get(n.trackerId) ?? zone),
+          n.obligation,
+          n.unit,
+          n.period,
+          n.due,
+          describeStage(n),
+          n.to.join(','),
+          n.cc.join(','),
+        ]);
+        out(`${table([header, ...rows])}\n`);
+        out(
+          `\n${plan.notices.length} notices for ${new Set(plan.notices.map((n) => n.trackerId)).size} trackers, ` +
+            `${formatDate(from)} to ${formatDate(to)} (${zone}, wd = working days)\n`,
+        );
+      },
+    );
+  return program;
+}
+
+function oneYearLater(from: DayNumber): DayNumber {
+  const text = formatDate(from);
+  const next = parseDate(`${Number(text.slice(0, 4)) + 1}${text.slice(4)}`) ?? parseDate(`${Number(text.slice(0, 4)) + 1}-03-01`)!;
+  return next - 1;
+}
+
+/** Runs the command line; resolves to the exit code. Output goes through `out`/`err` so tests can capture it. */
+export async function main(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
+  const program = buildProgram(out, err);
+  try {
+    await program.parseAsync(argv);
+    return EXIT_OK;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return EXIT_OK;
+      return EXIT_BAD_INPUT;
+    }
+    if (e instanceof InvalidInputError) {
+      err(`${e.message}\nNothing was done.\n`);
+      return EXIT_BAD_INPUT;
+    }
+    if (e instanceof UsageError) {
+      err(`error: ${e.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    err(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return EXIT_FAILED;
+  }
+}

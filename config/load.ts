@@ -1,0 +1,201 @@
+/**
+ * Reading the directory, catalog and calendar files, with every problem reported against file, line and field.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, Node as YamlNode } from 'yaml';
+import { z } from 'zod';
+import { WorkingCalendar } from '../domain/calendar';
+import type { HolidayNotice } from '../domain/calendar';
+import { parseDate } from '../domain/dates';
+import type { Catalog, Directory } from '../domain/model';
+import { TrackerDefinition, resolveTrackers } from '../domain/trackers';
+import { DocumentKind, Path, Problem, validateDocuments } from '../domain/validate';
+
+/** The project folder, found from this file whether it runs from the sources (tests) or from dist/. */
+export const PROJECT_ROOT = ((): string => {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
+export const DEFAULTS_DIR = path.join(PROJECT_ROOT, 'config', 'defaults');
+export const DEFAULT_CATALOG = path.join(DEFAULTS_DIR, 'catalog.yaml');
+export const DEFAULT_DIRECTORY = path.join(DEFAULTS_DIR, 'directory.yaml');
+
+export interface FileProblem {
+  file: string;
+  line: number;
+  column: number;
+  /** The field in plain words, e.g. obligations[2] (annual-report) › due.monthDay */
+  field: string;
+  message: string;
+}
+
+export class InvalidInputError extends Error {
+  constructor(readonly problems: FileProblem[]) {
+    super(`${problems.length} problem${problems.length === 1 ? '' : 's'} found:\n${problems.map(formatProblem).join('\n')}`);
+    this.name = 'InvalidInputError';
+  }
+}
+
+export function formatProblem(p: FileProblem): string {
+  return `${p.file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
+}
+
+interface LoadedYaml {
+  file: string;
+  doc?: Document.Parsed;
+  lines?: LineCounter;
+  value?: unknown;
+  problems: FileProblem[];
+}
+
+function readYaml(file: string): LoadedYaml {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
+    return { file, problems: [{ file, line: 1, column: 1, field: '', message: reason }] };
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const problems = doc.errors.map((e) => {
+    const pos = lines.linePos(e.pos[0]);
+    return { file, line: pos.line, column: pos.col, field: '', message: `YAML: ${e.message.split('\n')[0]}` };
+  });
+  return { file, doc, lines, value: problems.length ? undefined : doc.toJS(), problems };
+}
+
+/** The node for a path, or the deepest existing ancestor when the field is missing. */
+function locate(doc: Document.Parsed, path: Path, atKey: boolean): YamlNode | undefined {
+  let node: unknown = doc.contents;
+  let found = node as YamlNode | undefined;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(key));
+      if (!pair) return found;
+      if (atKey && key === path[path.length - 1]) return pair.key as YamlNode;
+      node = pair.value ?? pair.key;
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = node.items[key];
+      if (node === undefined) return found;
+    } else {
+      return found;
+    }
+    found = node as YamlNode;
+  }
+  return found;
+}
+
+/** obligations[2] (annual-report) › due.monthDay: names the entry by its id so people find it. */
+function fieldName(value: unknown, path: Path): string {
+  let out = '';
+  let v: unknown = value;
+  for (const key of path) {
+    const child = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[key] : undefined;
+    if (typeof key === 'number') {
+      const id = child !== null && typeof child === 'object' ? (child as { id?: unknown }).id : undefined;
+      out += `[${key}]${typeof id === 'string' ? ` (${id}) ›` : ''}`;
+    } else {
+      out += `${out === '' || out.endsWith('›') ? (out === '' ? '' : ' ') : '.'}${key}`;
+    }
+    v = child;
+  }
+  return out.replace(/ ›$/, '');
+}
+
+function toFileProblem(loaded: LoadedYaml, p: Problem): FileProblem {
+  const node = loaded.doc ? locate(loaded.doc, p.path, p.atKey ?? false) : undefined;
+  const pos = node?.range && loaded.lines ? loaded.lines.linePos(node.range[0]) : { line: 1, col: 1 };
+  return { file: loaded.file, line: pos.line, column: pos.col, field: fieldName(loaded.value, p.path), message: p.message };
+}
+
+export interface Inputs {
+  catalog: Catalog;
+  directory: Directory;
+  calendar: WorkingCalendar;
+  trackers: TrackerDefinition[];
+  files: { catalog: string; directory: string; calendar?: string };
+}
+
+/**
+ * Loads and validates the three inputs. Throws InvalidInputError listing every problem, so a catalog with one
+ * error registers nothing.
+ */
+export function loadInputs(files: { catalog?: string; directory?: string; calendar?: string }): Inputs {
+  const catalogFile = files.catalog ?? DEFAULT_CATALOG;
+  const directoryFile = files.directory ?? DEFAULT_DIRECTORY;
+  const display = (f: string) => path.relative(process.cwd(), f) || f;
+  const catalog = readYaml(catalogFile);
+  const directory = readYaml(directoryFile);
+  catalog.file = display(catalogFile);
+  directory.file = display(directoryFile);
+  const problems: FileProblem[] = [...directory.problems, ...catalog.problems];
+  let notices: HolidayNotice[] = [];
+  if (files.calendar) {
+    const cal = loadCalendarFile(files.calendar);
+    problems.push(...cal.problems);
+    notices = cal.notices;
+  }
+  const result = validateDocuments(catalog.value, directory.value);
+  const byDocument: Record<DocumentKind, LoadedYaml> = { catalog, directory };
+  problems.push(...result.problems.map((p) => toFileProblem(byDocument[p.document], p)));
+  if (problems.length > 0 || !result.catalog || !result.directory) throw new InvalidInputError(sortProblems(problems));
+  return {
+    catalog: result.catalog,
+    directory: result.directory,
+    calendar: new WorkingCalendar(notices),
+    trackers: resolveTrackers(result.catalog, result.directory),
+    files: { catalog: catalogFile, directory: directoryFile, calendar: files.calendar },
+  };
+}
+
+function sortProblems(problems: FileProblem[]): FileProblem[] {
+  return [...problems].sort((a, b) => (a.file === b.file ? a.line - b.line || a.column - b.column : a.file < b.file ? -1 : 1));
+}
+
+const isoDay = z.string().refine((s) => parseDate(s) !== undefined, { message: 'is not a date such as "2027-02-06"' });
+const calendarFileSchema = z.strictObject({
+  years: z.record(
+    z.string().regex(/^\d{4}$/, { message: 'years are written as 2027' }),
+    z.strictObject({
+      source: z.string().min(1),
+      published: isoDay.optional(),
+      holidays: z.array(z.strictObject({ name: z.string().min(1), from: isoDay, to: isoDay })),
+      workdays: z.array(isoDay).default([]),
+    }),
+  ),
+});
+
+/**
+ * An administrator's calendar file adds years or replaces shipped ones, e.g. when the State Council publishes
+ * next year's notice before duban ships it (docs/calendar.md).
+ */
+export function loadCalendarFile(file: string): { notices: HolidayNotice[]; problems: FileProblem[] } {
+  const loaded = readYaml(file);
+  loaded.file = path.relative(process.cwd(), file) || file;
+  if (loaded.problems.length) return { notices: [], problems: loaded.problems };
+  const parsed = calendarFileSchema.safeParse(loaded.value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const p = i.path.filter((k): k is string | number => typeof k !== 'symbol');
+      const message = i.code === 'unrecognized_keys' ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}` : i.message;
+      return toFileProblem(loaded, { document: 'catalog', path: p, message });
+    });
+    return { notices: [], problems };
+  }
+  const problems: FileProblem[] = [];
+  const notices = Object.entries(parsed.data.years).map(([yearText, y]) => {
+    const year = Number(yearText);
+    const outside = (d: string) => Number(d.slice(0, 4)) !== year;
+    y.holidays.forEach((h, i) => {
+      if (h.to < h.from) problems.push(toFileProblem(loaded, { document: 'catalog', path: ['years', yearText, 'holidays', i, 'to'], message: `ends before it starts (${h.from})` }));
+    });
+    y.workdays.forEach((w, i) => {
+      if (outside(w)) problems.push(toFileProblem(loaded, { document: 'catalog', path: ['years', yearText, 'workdays', i], message: `${w} is not in ${year}` }));
+    });
+    return { year, source: y.source, published: y.published, holidays: y.holidays, workdays: y.workdays };
+  });
+  return { notices, problems };
+}

@@ -1,0 +1,46 @@
+/**
+ * Due rules (DOMAIN.md 3, 4, 8): from a period to its due date.
+ */
+import { DayNumber, addMonths, civil, dayNumber, isValidDate, parseDate } from './dates';
+import type { WorkingCalendar } from './calendar';
+import type { DueRule } from './model';
+import type { Period } from './periods';
+
+export interface DueDate {
+  /** The date the rule gives. */
+  nominal: DayNumber;
+  /** The date in force: the nominal one, or with roll-forward the next working day when it falls on a day off. */
+  due: DayNumber;
+}
+
+/** The due date the rule gives for a period, before any roll-forward. */
+export function nominalDue(rule: DueRule, period: Period): DayNumber {
+  switch (rule.rule) {
+    case 'period-end':
+      return period.end;
+    case 'after-period-end':
+      return rule.months !== undefined ? addMonths(period.end, rule.months) : period.end + (rule.days ?? 0);
+    case 'next-month-day': {
+      const [month, day] = rule.monthDay.split('-').map(Number) as [number, number];
+      let year = civil(period.end).year;
+      if (!isValidDate(year, month, day) || dayNumber(year, month, day) <= period.end) year += 1;
+      const date = dayNumber(year, month, day);
+      return rule.before ? date - 1 : date;
+    }
+    case 'fixed-date': {
+      const d = parseDate(rule.date);
+      if (d === undefined) throw new Error(`fixed-date due rule: "${rule.date}" is not a date`);
+      return d;
+    }
+  }
+}
+
+/**
+ * Roll-forward reads 《民法典》第二百零三条 "期间的最后一日是法定休假日的，以法定休假日结束的次日为期间的最后一日" with
+ * 法定休假日 covering the weekly rest days too, as Chinese courts apply it; a make-up working day (调休) is a working
+ * day and does not roll.
+ */
+export function dueDate(rule: DueRule, period: Period, rollForward: boolean, calendar: WorkingCalendar): DueDate {
+  const nominal = nominalDue(rule, period);
+  return { nominal, due: rollForward ? calendar.onOrAfter(nominal) : nominal };
+}

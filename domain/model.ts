@@ -1,0 +1,142 @@
+/**
+ * The shapes of the directory (单位名录) and the catalog (任务清单), as zod schemas: the single source of truth
+ * for what the YAML files may say. Only shapes live here; rules that look across entries (unknown units,
+ * duplicate ids, ladders in order) are in validate.ts, so every problem can be reported at once.
+ */
+import { z } from 'zod';
+
+/** Ids appear in workflow ids, Message-IDs and file names, so they stay ASCII. */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const id = z.string().regex(ID_PATTERN, { message: 'ids use letters, digits, ".", "_" and "-", starting with a letter or digit' });
+const text = z.string().trim().min(1, { message: 'must not be empty' });
+
+export const contactSchema = z.strictObject({
+  name: text,
+  email: z.email({ message: 'is not an email address' }),
+});
+
+export const leaderSchema = z.strictObject({
+  name: text,
+  email: z.email({ message: 'is not an email address' }),
+  title: text.optional(),
+});
+
+export const UNIT_KINDS = ['government', 'department', 'county', 'street', 'office', 'other'] as const;
+export const UNIT_LEVELS = ['province', 'city', 'county', 'township'] as const;
+
+export const unitSchema = z.strictObject({
+  id,
+  name: text,
+  kind: z.enum(UNIT_KINDS),
+  level: z.enum(UNIT_LEVELS).optional(),
+  tags: z.array(text).default([]),
+  contacts: z.strictObject({
+    head: contactSchema,
+    liaison: contactSchema,
+    deputies: z.array(contactSchema).default([]),
+  }),
+  /** The supervising office (督察单位) this unit answers to: the id of another unit. */
+  supervisor: id.optional(),
+});
+
+export const directorySchema = z.strictObject({
+  jurisdiction: text,
+  /** Recipients of the circular (通报) to leadership, escalation level 3. */
+  leadership: z.array(leaderSchema).min(1, { message: 'needs at least one recipient for circulars' }),
+  units: z.array(unitSchema).min(1, { message: 'needs at least one unit' }),
+});
+
+export const PERIOD_KINDS = ['year', 'half-year', 'quarter', 'month', 'once'] as const;
+
+const monthDay = z.string().regex(/^\d{2}-\d{2}$/, { message: 'is not a month-day such as "03-01"' });
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'is not a date such as "2027-06-30"' });
+
+export const dueRuleSchema = z.discriminatedUnion('rule', [
+  /** The last day of the period: activities such as study sessions. */
+  z.strictObject({ rule: z.literal('period-end') }),
+  /** N days, or N months, after the period ends. */
+  z.strictObject({
+    rule: z.literal('after-period-end'),
+    days: z.number().int().optional(),
+    months: z.number().int().optional(),
+  }),
+  /** The first given month-day after the period ends; `before: true` reads "X之前": the day before X. */
+  z.strictObject({ rule: z.literal('next-month-day'), monthDay, before: z.boolean().default(false) }),
+  /** A fixed date, for one-off obligations. */
+  z.strictObject({ rule: z.literal('fixed-date'), date: isoDate }),
+]);
+
+export const escalationStepSchema = z.strictObject({
+  level: z.number().int(),
+  /** Working days after due. */
+  after: z.number().int(),
+  /** Repeat every week until done or the period closes (the circular, DOMAIN.md 10). */
+  repeatWeekly: z.boolean().default(false),
+});
+
+const ladders = {
+  /** Working days before due; 0 is the due day. */
+  reminders: z.array(z.number().int()).optional(),
+  escalation: z.array(escalationStepSchema).optional(),
+};
+
+export const basisSchema = z.strictObject({
+  document: text,
+  article: text.optional(),
+  quote: text,
+});
+
+export const obligationSchema = z.strictObject({
+  id,
+  title: text,
+  basis: z.array(basisSchema).min(1, { message: 'needs at least one legal basis' }),
+  assignees: z.strictObject({
+    units: z.array(id).default([]),
+    tags: z.array(text).default([]),
+  }),
+  lead: id.optional(),
+  completion: z.enum(['single', 'quota']).default('single'),
+  /** For completion: quota, the number of events required in each period. */
+  quota: z.number().int().optional(),
+  period: z.enum(PERIOD_KINDS),
+  due: dueRuleSchema,
+  /** 《民法典》第二百零三条: a due date on a day off moves to the next working day. Off by default (DOMAIN.md 8). */
+  rollForward: z.boolean().default(false),
+  /** What the unit must hand in, in the words of the notice. */
+  deliverable: text.optional(),
+  verification: z.boolean().default(false),
+  urgent: z.boolean().default(false),
+  noticeHour: z.number().int().optional(),
+  timeZone: text.optional(),
+  ...ladders,
+});
+
+export const catalogSchema = z.strictObject({
+  timeZone: text.default('Asia/Shanghai'),
+  noticeHour: z.number().int().default(9),
+  /** How units submit, in the words of the notice (a system, an address, a form). */
+  howToSubmit: text.optional(),
+  defaults: z.strictObject(ladders).default({}),
+  obligations: z.array(obligationSchema).min(1, { message: 'needs at least one obligation' }),
+});
+
+export type Contact = z.infer<typeof contactSchema>;
+export type Leader = z.infer<typeof leaderSchema>;
+export type Unit = z.infer<typeof unitSchema>;
+export type Directory = z.infer<typeof directorySchema>;
+export type PeriodKind = (typeof PERIOD_KINDS)[number];
+export type DueRule = z.infer<typeof dueRuleSchema>;
+export type EscalationStep = z.infer<typeof escalationStepSchema>;
+export type Basis = z.infer<typeof basisSchema>;
+export type Obligation = z.infer<typeof obligationSchema>;
+export type Catalog = z.infer<typeof catalogSchema>;
+
+/** DOMAIN.md 9: 10, 3 and 1 working days before due, and on the due day. */
+export const DEFAULT_REMINDERS: readonly number[] = [10, 3, 1, 0];
+
+/** DOMAIN.md 10: +1 unit head, +5 督办单, +10 circular repeated weekly. */
+export const DEFAULT_ESCALATION: readonly EscalationStep[] = [
+  { level: 1, after: 1, repeatWeekly: false },
+  { level: 2, after: 5, repeatWeekly: false },
+  { level: 3, after: 10, repeatWeekly: true },
+];

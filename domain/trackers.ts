@@ -1,0 +1,118 @@
+/**
+ * From a valid catalog and directory to trackers (跟踪项): one per (obligation, assigned unit), DOMAIN.md 1.
+ *
+ * A TrackerDefinition is self-contained and serialisable: it is what a tracker workflow receives, so the
+ * workflow never needs the files, and a changed catalog entry reaches it as a new definition.
+ */
+import {
+  Basis,
+  Catalog,
+  Contact,
+  DEFAULT_ESCALATION,
+  DEFAULT_REMINDERS,
+  Directory,
+  DueRule,
+  EscalationStep,
+  Leader,
+  Obligation,
+  PeriodKind,
+  Unit,
+} from './model';
+
+export interface UnitRef {
+  id: string;
+  name: string;
+  head: Contact;
+  liaison: Contact;
+  deputies: Contact[];
+}
+
+export interface TrackerDefinition {
+  trackerId: string;
+  obligation: {
+    id: string;
+    title: string;
+    basis: Basis[];
+    period: PeriodKind;
+    due: DueRule;
+    rollForward: boolean;
+    completion: 'single' | 'quota';
+    /** Events required per period; 1 for a single submission. */
+    quota: number;
+    verification: boolean;
+    urgent: boolean;
+    deliverable?: string;
+    howToSubmit?: string;
+  };
+  unit: UnitRef;
+  supervisor: UnitRef;
+  /** The lead unit (牵头单位), copied on escalations; absent when none or when it is the unit itself. */
+  lead?: UnitRef;
+  leadership: Leader[];
+  /** Working days before due, descending. */
+  reminders: number[];
+  escalation: EscalationStep[];
+  noticeHour: number;
+  timeZone: string;
+}
+
+export function trackerId(obligationId: string, unitId: string): string {
+  return `${obligationId}/${unitId}`;
+}
+
+function unitRef(u: Unit): UnitRef {
+  return { id: u.id, name: u.name, head: u.contacts.head, liaison: u.contacts.liaison, deputies: u.contacts.deputies };
+}
+
+/** The units an obligation is assigned to, in directory order, each once. */
+export function expandAssignees(o: Obligation, directory: Directory): Unit[] {
+  const ids = new Set(o.assignees.units);
+  const tags = new Set(o.assignees.tags);
+  return directory.units.filter((u) => ids.has(u.id) || u.tags.some((t) => tags.has(t)));
+}
+
+/** Urgent obligations start at level 2 (DOMAIN.md 10): the first step is raised to 2, lower steps after it dropped. */
+export function effectiveEscalation(steps: readonly EscalationStep[], urgent: boolean): EscalationStep[] {
+  if (!urgent || steps.length === 0) return steps.map((s) => ({ ...s }));
+  const [first, ...rest] = steps as [EscalationStep, ...EscalationStep[]];
+  return [{ ...first, level: Math.max(2, first.level) }, ...rest.filter((s) => s.level > 2)];
+}
+
+/** Expects a catalog and directory that passed validation. */
+export function resolveTrackers(catalog: Catalog, directory: Directory): TrackerDefinition[] {
+  const units = new Map(directory.units.map((u) => [u.id, u]));
+  const result: TrackerDefinition[] = [];
+  for (const o of catalog.obligations) {
+    const lead = o.lead === undefined ? undefined : units.get(o.lead);
+    for (const u of expandAssignees(o, directory)) {
+      const supervisor = units.get(u.supervisor ?? '');
+      if (!supervisor) throw new Error(`unit ${u.id} has no supervising office; validate the directory first`);
+      result.push({
+        trackerId: trackerId(o.id, u.id),
+        obligation: {
+          id: o.id,
+          title: o.title,
+          basis: o.basis,
+          period: o.period,
+          due: o.due,
+          rollForward: o.rollForward,
+          completion: o.completion,
+          quota: o.completion === 'quota' ? (o.quota ?? 1) : 1,
+          verification: o.verification,
+          urgent: o.urgent,
+          deliverable: o.deliverable,
+          howToSubmit: catalog.howToSubmit,
+        },
+        unit: unitRef(u),
+        supervisor: unitRef(supervisor),
+        lead: lead && lead.id !== u.id ? unitRef(lead) : undefined,
+        leadership: directory.leadership,
+        reminders: [...(o.reminders ?? catalog.defaults.reminders ?? DEFAULT_REMINDERS)],
+        escalation: effectiveEscalation(o.escalation ?? catalog.defaults.escalation ?? DEFAULT_ESCALATION, o.urgent),
+        noticeHour: o.noticeHour ?? catalog.noticeHour,
+        timeZone: o.timeZone ?? catalog.timeZone,
+      });
+    }
+  }
+  return result;
+}

@@ -1,0 +1,292 @@
+/**
+ * Validation of a directory and a catalog together, reporting every problem at once.
+ *
+ * Problems carry the document they are in and the path of the offending field; config/load.ts turns paths into
+ * file lines. Nothing here reads files, so the same checks run on data from anywhere.
+ */
+import type { z } from 'zod';
+import { isValidDate, parseDate } from './dates';
+import { Catalog, Directory, Obligation, catalogSchema, directorySchema } from './model';
+import { isKnownZone } from './zone';
+
+export type DocumentKind = 'catalog' | 'directory';
+export type Path = (string | number)[];
+
+export interface Problem {
+  document: DocumentKind;
+  path: Path;
+  message: string;
+  /** True when the problem is about the key itself (an unknown key), not its value. */
+  atKey?: boolean;
+}
+
+export interface Validated {
+  catalog?: Catalog;
+  directory?: Directory;
+  problems: Problem[];
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v === 'string' ? 'the text' : `the ${typeof v}`} ${JSON.stringify(v)}`;
+}
+
+function valueAt(root: unknown, path: Path): unknown {
+  let v: unknown = root;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined;
+  return v;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping',
+};
+
+/** zod's messages speak TypeScript; these speak to the administrator editing the file. */
+function zodProblems(document: DocumentKind, raw: unknown, error: z.ZodError): Problem[] {
+  const problems: Problem[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+    const value = valueAt(raw, path);
+    switch (issue.code) {
+      case 'unrecognized_keys':
+        for (const key of issue.keys) {
+          problems.push({ document, path: [...path, key], atKey: true, message: `unknown key "${key}" (a typo?)` });
+        }
+        break;
+      case 'invalid_type':
+        problems.push({
+          document,
+          path,
+          message:
+            value === undefined
+              ? 'is missing'
+              : `must be ${TYPE_WORDS[issue.expected] ?? issue.expected}, not ${describeValue(value)}`,
+        });
+        break;
+      case 'invalid_value':
+        problems.push({
+          document,
+          path,
+          message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, not ${describeValue(value)}`,
+        });
+        break;
+      case 'invalid_union':
+        if ('discriminator' in issue && issue.discriminator) {
+          const options = (issue as unknown as { options?: unknown[] }).options ?? [];
+          problems.push({
+            document,
+            path,
+            message:
+              value === undefined
+                ? `is missing (one of ${options.map((o) => JSON.stringify(o)).join(', ')})`
+                : `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}, not ${describeValue(value)}`,
+          });
+        } else {
+          problems.push({ document, path, message: issue.message });
+        }
+        break;
+      case 'too_small':
+        problems.push({ document, path, message: issue.message.startsWith('Too small') ? `is too small (${issue.message})` : issue.message });
+        break;
+      default:
+        problems.push({ document, path, message: `${describeValue(value)} ${issue.message}` });
+    }
+  }
+  return problems;
+}
+
+function ladderProblems(
+  document: DocumentKind,
+  base: Path,
+  ladders: { reminders?: number[]; escalation?: { level: number; after: number; repeatWeekly: boolean }[] },
+): Problem[] {
+  const problems: Problem[] = [];
+  ladders.reminders?.forEach((r, i) => {
+    if (r < 0) {
+      problems.push({
+        document,
+        path: [...base, 'reminders', i],
+        message: `${r} would be a reminder after due: reminders count working days before due (0 is the due day); notices after due belong in the escalation ladder`,
+      });
+    } else if (i > 0 && r >= ladders.reminders![i - 1]!) {
+      problems.push({
+        document,
+        path: [...base, 'reminders', i],
+        message: `reminders must be in descending order of working days before due, e.g. [10, 3, 1, 0]; ${r} comes after ${ladders.reminders![i - 1]}`,
+      });
+    }
+  });
+  const steps = ladders.escalation ?? [];
+  steps.forEach((s, i) => {
+    const at = [...base, 'escalation', i];
+    if (s.level < 1 || s.level > 3) problems.push({ document, path: [...at, 'level'], message: `level ${s.level} does not exist: levels are 1, 2 and 3` });
+    if (s.after < 1) {
+      problems.push({
+        document,
+        path: [...at, 'after'],
+        message: `${s.after} is not after due: escalations count working days after due, starting at 1`,
+      });
+    }
+    const prev = steps[i - 1];
+    if (prev && s.after <= prev.after) {
+      problems.push({ document, path: [...at, 'after'], message: `escalation steps must come later one after another; ${s.after} is not after ${prev.after}` });
+    }
+    if (prev && s.level < prev.level) {
+      problems.push({ document, path: [...at, 'level'], message: `escalation levels may not go down; level ${s.level} follows level ${prev.level}` });
+    }
+    if (s.repeatWeekly && i !== steps.length - 1) {
+      problems.push({ document, path: [...at, 'repeatWeekly'], message: 'only the last escalation step can repeat weekly' });
+    }
+  });
+  return problems;
+}
+
+function obligationProblems(o: Obligation, i: number, directory: Directory | undefined): Problem[] {
+  const base: Path = ['obligations', i];
+  const problems: Problem[] = [];
+  const add = (path: Path, message: string) => problems.push({ document: 'catalog', path: [...base, ...path], message });
+
+  if ((o.period === 'once') !== (o.due.rule === 'fixed-date')) {
+    add(['due', 'rule'], o.period === 'once' ? 'a one-off (period: once) needs rule: fixed-date' : `rule: fixed-date is only for period: once, not period: ${o.period}`);
+  }
+  switch (o.due.rule) {
+    case 'fixed-date':
+      if (parseDate(o.due.date) === undefined) add(['due', 'date'], `"${o.due.date}" is not a date in the calendar`);
+      break;
+    case 'next-month-day': {
+      const [m, d] = o.due.monthDay.split('-').map(Number) as [number, number];
+      if (m === 2 && d === 29) {
+        add(['due', 'monthDay'], '"02-29" exists only in leap years; for "before 1 March" write monthDay: "03-01" with before: true');
+      } else if (!isValidDate(2024, m, d)) {
+        add(['due', 'monthDay'], `"${o.due.monthDay}" is not a day of the year`);
+      }
+      break;
+    }
+    case 'after-period-end': {
+      const { days, months } = o.due;
+      if ((days === undefined) === (months === undefined)) add(['due'], 'give exactly one of days or months');
+      if (days !== undefined && days < 0) add(['due', 'days'], `${days} is negative: the due date comes after the period ends`);
+      if (months !== undefined && months < 1) add(['due', 'months'], `${months} must be 1 or more`);
+      break;
+    }
+    case 'period-end':
+      break;
+  }
+  if (o.completion === 'quota' && (o.quota === undefined || o.quota < 1)) {
+    add(['quota'], o.quota === undefined ? 'is missing: completion: quota needs the number of events per period' : `${o.quota} must be 1 or more`);
+  }
+  if (o.completion === 'single' && o.quota !== undefined) add(['quota'], 'is only for completion: quota');
+  if (o.noticeHour !== undefined && (o.noticeHour < 0 || o.noticeHour > 23)) add(['noticeHour'], `${o.noticeHour} is not an hour (0-23)`);
+  if (o.timeZone !== undefined && !isKnownZone(o.timeZone)) add(['timeZone'], `"${o.timeZone}" is not a time zone, e.g. Asia/Shanghai`);
+  problems.push(...ladderProblems('catalog', base, o));
+
+  if (o.assignees.units.length === 0 && o.assignees.tags.length === 0) {
+    add(['assignees'], 'assigns nobody: give units and/or tags');
+  }
+  if (directory) {
+    const unitIds = new Set(directory.units.map((u) => u.id));
+    o.assignees.units.forEach((u, j) => {
+      if (!unitIds.has(u)) add(['assignees', 'units', j], `unknown unit "${u}": no unit with this id in the directory`);
+    });
+    o.assignees.tags.forEach((tag, j) => {
+      if (!directory.units.some((u) => u.tags.includes(tag))) {
+        add(['assignees', 'tags', j], `tag "${tag}" selects no unit: no unit in the directory carries it`);
+      }
+    });
+    if (o.lead !== undefined && !unitIds.has(o.lead)) add(['lead'], `unknown unit "${o.lead}": no unit with this id in the directory`);
+  }
+  return problems;
+}
+
+function directoryProblems(directory: Directory): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Map<string, number>();
+  directory.units.forEach((u, i) => {
+    const first = seen.get(u.id);
+    if (first !== undefined) {
+      problems.push({ document: 'directory', path: ['units', i, 'id'], message: `duplicate unit id "${u.id}" (also units[${first}])` });
+    } else {
+      seen.set(u.id, i);
+    }
+  });
+  directory.units.forEach((u, i) => {
+    if (u.supervisor === undefined) return;
+    if (!seen.has(u.supervisor)) {
+      problems.push({ document: 'directory', path: ['units', i, 'supervisor'], message: `unknown unit "${u.supervisor}": the supervising office must be a unit of the directory` });
+    } else if (u.supervisor === u.id) {
+      problems.push({ document: 'directory', path: ['units', i, 'supervisor'], message: 'a unit cannot be its own supervising office' });
+    }
+  });
+  return problems;
+}
+
+/**
+ * Validates both documents (either may be absent when it failed to parse) and returns the typed values only
+ * when there is no problem at all.
+ */
+export function validateDocuments(rawCatalog: unknown, rawDirectory: unknown): Validated {
+  const problems: Problem[] = [];
+  let directory: Directory | undefined;
+  let catalog: Catalog | undefined;
+
+  if (rawDirectory !== undefined) {
+    const parsed = directorySchema.safeParse(rawDirectory);
+    if (parsed.success) {
+      directory = parsed.data;
+      problems.push(...directoryProblems(directory));
+    } else {
+      problems.push(...zodProblems('directory', rawDirectory, parsed.error));
+    }
+  }
+  if (rawCatalog !== undefined) {
+    const parsed = catalogSchema.safeParse(rawCatalog);
+    if (parsed.success) {
+      catalog = parsed.data;
+      if (!isKnownZone(catalog.timeZone)) {
+        problems.push({ document: 'catalog', path: ['timeZone'], message: `"${catalog.timeZone}" is not a time zone, e.g. Asia/Shanghai` });
+      }
+      if (catalog.noticeHour < 0 || catalog.noticeHour > 23) {
+        problems.push({ document: 'catalog', path: ['noticeHour'], message: `${catalog.noticeHour} is not an hour (0-23)` });
+      }
+      problems.push(...ladderProblems('catalog', ['defaults'], catalog.defaults));
+      const seen = new Map<string, number>();
+      catalog.obligations.forEach((o, i) => {
+        const first = seen.get(o.id);
+        if (first !== undefined) {
+          problems.push({ document: 'catalog', path: ['obligations', i, 'id'], message: `duplicate obligation id "${o.id}" (also obligations[${first}])` });
+        } else {
+          seen.set(o.id, i);
+        }
+        problems.push(...obligationProblems(o, i, directory));
+      });
+      if (directory) problems.push(...supervisionProblems(catalog, directory));
+    } else {
+      problems.push(...zodProblems('catalog', rawCatalog, parsed.error));
+    }
+  }
+  return problems.length === 0 ? { catalog, directory, problems } : { problems };
+}
+
+/** Every assigned unit needs a supervising office to escalate to. */
+function supervisionProblems(catalog: Catalog, directory: Directory): Problem[] {
+  const problems: Problem[] = [];
+  directory.units.forEach((u, i) => {
+    if (u.supervisor !== undefined) return;
+    const assigned = catalog.obligations.filter((o) => o.assignees.units.includes(u.id) || u.tags.some((t) => o.assignees.tags.includes(t)));
+    if (assigned.length > 0) {
+      problems.push({
+        document: 'directory',
+        path: ['units', i],
+        message: `unit "${u.id}" is assigned ${assigned.map((o) => o.id).join(', ')} but has no supervisor to escalate to`,
+      });
+    }
+  });
+  return problems;
+}

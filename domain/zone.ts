@@ -1,0 +1,99 @@
+/**
+ * Local wall time <-> absolute instants, always with an explicit IANA zone.
+ *
+ * Zone-less Date and Intl calls would read the host's TZ (and inside a Temporal workflow that would make replay
+ * depend on the worker's machine), so every conversion here names its zone.
+ */
+import { DayNumber, civil, dayNumber } from './dates';
+
+const MS_PER_MINUTE = 60_000;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const offsetCache = new Map<string, number>();
+
+function formatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+/** True when the runtime knows the zone, e.g. Asia/Shanghai. */
+export function isKnownZone(zone: string): boolean {
+  try {
+    formatter(zone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface WallTime {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+function wallTime(instant: number, zone: string): WallTime {
+  const parts = formatter(zone).formatToParts(new Date(instant));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  return {
+    year: get('year'),
+    month: get('month'),
+    day: get('day'),
+    hour: get('hour'),
+    minute: get('minute'),
+    second: get('second'),
+  };
+}
+
+/** The zone's offset from UTC in minutes at an instant (Asia/Shanghai: +480). */
+export function offsetMinutes(instant: number, zone: string): number {
+  const w = wallTime(instant, zone);
+  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+  return Math.round((asUtc - Math.floor(instant / 1000) * 1000) / MS_PER_MINUTE);
+}
+
+/**
+ * The instant at which the wall clock in `zone` shows `day` at hh:mm:ss. Offsets are cached per zone and day,
+ * which is what makes planning a year for ten thousand trackers cheap.
+ */
+export function zonedInstant(day: DayNumber, zone: string, hour: number, minute = 0, second = 0): number {
+  const key = `${zone}|${day}|${hour}`;
+  let offset = offsetCache.get(key);
+  if (offset === undefined) {
+    const c = civil(day);
+    const guess = Date.UTC(c.year, c.month - 1, c.day, hour);
+    offset = offsetMinutes(guess - offsetMinutes(guess, zone) * MS_PER_MINUTE, zone);
+    offsetCache.set(key, offset);
+  }
+  const c = civil(day);
+  return Date.UTC(c.year, c.month - 1, c.day, hour, minute, second) - offset * MS_PER_MINUTE;
+}
+
+/** The local calendar day of an instant in `zone`. */
+export function localDay(instant: number, zone: string): DayNumber {
+  const w = wallTime(instant, zone);
+  return dayNumber(w.year, w.month, w.day);
+}
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/** "YYYY-MM-DD HH:mm" on the wall clock of `zone`. */
+export function formatLocal(instant: number, zone: string): string {
+  const w = wallTime(instant, zone);
+  return `${w.year}-${pad2(w.month)}-${pad2(w.day)} ${pad2(w.hour)}:${pad2(w.minute)}`;
+}
