@@ -122,7 +122,6 @@ export function planPeriod(
   if (next) {
     const nextDue = dueDate(o.due, next, o.rollForward, calendar).due;
     closesAt = opening(t, calendar, nextDue);
-    days.push(nextDue);
   }
 
   const notices: PlannedNotice[] = [];
@@ -156,10 +155,14 @@ export function planPeriod(
     if (!beforeClose(first)) break;
     push(first, 'escalation', step.level, 0, r);
     if (!step.repeatWeekly) continue;
+    let last = first;
     for (let k = 1; ; k++) {
       const day = calendar.onOrAfter(first + 7 * k);
       if (!beforeClose(day) || day > repeatHorizon) break;
+      // A holiday longer than a week (Spring Festival) can push two repeats onto the same day: send one.
+      if (day === last) continue;
       push(day, 'escalation', step.level, k, r);
+      last = day;
     }
   }
 
@@ -252,5 +255,6 @@ export function planWindow(trackers: readonly TrackerDefinition[], calendar: Wor
 export function compareNotices(a: PlannedNotice, b: PlannedNotice): number {
   if (a.at !== b.at) return a.at - b.at;
   if (a.trackerId !== b.trackerId) return a.trackerId < b.trackerId ? -1 : 1;
+  if (a.period !== b.period) return a.period < b.period ? -1 : 1;
   return stageOrder(a) - stageOrder(b);
 }

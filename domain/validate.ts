@@ -161,6 +161,9 @@ function obligationProblems(o: Obligation, i: number, directory: Directory | und
       if (parseDate(o.due.date) === undefined) add(['due', 'date'], `"${o.due.date}" is not a date in the calendar`);
       break;
     case 'next-month-day': {
+      if (o.period !== 'year') {
+        add(['due', 'rule'], `rule: next-month-day is for period: year (two ${o.period}s would fall due on the same day); use after-period-end`);
+      }
       const [m, d] = o.due.monthDay.split('-').map(Number) as [number, number];
       if (m === 2 && d === 29) {
         add(['due', 'monthDay'], '"02-29" exists only in leap years; for "before 1 March" write monthDay: "03-01" with before: true');
