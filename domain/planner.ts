@@ -14,7 +14,7 @@
  *   period is sent once the next one has opened. A one-off period never closes.
  */
 import { WorkingCalendar } from './calendar';
-import { DayNumber, formatDate } from './dates';
+import { DayNumber, civil, formatDate } from './dates';
 import { dueDate } from './due';
 import { Period, nextPeriod, periodContaining } from './periods';
 import type { TrackerDefinition } from './trackers';
@@ -25,6 +25,8 @@ export type Stage = 'reminder' | 'escalation';
 export interface PlannedNotice {
   /** Epoch milliseconds, UTC. */
   at: number;
+  /** The local day the notice goes out (a working day). */
+  day: DayNumber;
   trackerId: string;
   obligation: string;
   unit: string;
@@ -129,6 +131,7 @@ export function planPeriod(
     days.push(day);
     notices.push({
       at: zonedInstant(day, zone, hour),
+      day,
       trackerId: t.trackerId,
       obligation: o.id,
       unit: t.unit.id,
@@ -229,7 +232,7 @@ export interface WindowPlan {
  */
 export function planWindow(trackers: readonly TrackerDefinition[], calendar: WorkingCalendar, window: Window): WindowPlan {
   const notices: PlannedNotice[] = [];
-  const provisional = new Set<number>();
+  const yearsUsed = new Set<number>();
   for (const t of trackers) {
     const start = zonedInstant(window.from, t.timeZone, 0);
     const end = zonedInstant(window.to + 1, t.timeZone, 0);
@@ -241,15 +244,17 @@ export function planWindow(trackers: readonly TrackerDefinition[], calendar: Wor
       for (const n of plan.notices) {
         if (n.at >= start && n.at < end) {
           notices.push(n);
+          yearsUsed.add(civil(n.day).year);
           used = true;
         }
       }
-      if (used) for (const y of plan.provisionalYears) provisional.add(y);
+      if (used) yearsUsed.add(civil(plan.due).year);
       period = nextPeriod(period);
     }
   }
   notices.sort(compareNotices);
-  return { notices, provisionalYears: [...provisional].sort((a, b) => a - b) };
+  const provisionalYears = [...yearsUsed].filter((y) => calendar.yearStatus(y) === 'provisional').sort((a, b) => a - b);
+  return { notices, provisionalYears };
 }
 
 export function compareNotices(a: PlannedNotice, b: PlannedNotice): number {

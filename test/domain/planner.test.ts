@@ -167,7 +167,7 @@ describe('planWindow', () => {
     expect(plan.notices[0]!.trackerId).toBe('annual-report/a');
     expect(plan.provisionalYears).toEqual([]);
     const next = planWindow([a], calendar, { from: d('2027-01-01'), to: d('2027-12-31') });
-    expect(next.provisionalYears).toEqual([2027, 2028]);
+    expect(next.provisionalYears).toEqual([2027]);
   });
 });
 
