@@ -4,7 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { InvalidInputError, Inputs, loadInputs } from '../config/load';
 import { DayNumber, formatDate, parseDate } from '../domain/dates';
-import { PlannedNotice, planWindow } from '../domain/planner';
+import { PlannedNotice, noticeKey, planWindow } from '../domain/planner';
 import { formatLocal, localDay } from '../domain/zone';
 
 export const EXIT_OK = 0;
@@ -155,7 +155,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
               step: n.step,
               to: n.to,
               cc: n.cc,
-              key: n.key,
+              key: noticeKey(n),
             }),
           );
           if (lines.length) out(`${lines.join('\n')}\n`);

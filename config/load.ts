@@ -50,6 +50,12 @@ interface LoadedYaml {
   problems: FileProblem[];
 }
 
+/** Paths in messages: relative to where the user stands when that is shorter, else absolute. */
+function display(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') ? relative : path.resolve(file);
+}
+
 function readYaml(file: string): LoadedYaml {
   let text: string;
   try {
@@ -126,7 +132,6 @@ export interface Inputs {
 export function loadInputs(files: { catalog?: string; directory?: string; calendar?: string }): Inputs {
   const catalogFile = files.catalog ?? DEFAULT_CATALOG;
   const directoryFile = files.directory ?? DEFAULT_DIRECTORY;
-  const display = (f: string) => path.relative(process.cwd(), f) || f;
   const catalog = readYaml(catalogFile);
   const directory = readYaml(directoryFile);
   catalog.file = display(catalogFile);
@@ -174,7 +179,7 @@ const calendarFileSchema = z.strictObject({
  */
 export function loadCalendarFile(file: string): { notices: HolidayNotice[]; problems: FileProblem[] } {
   const loaded = readYaml(file);
-  loaded.file = path.relative(process.cwd(), file) || file;
+  loaded.file = display(file);
   if (loaded.problems.length) return { notices: [], problems: loaded.problems };
   const parsed = calendarFileSchema.safeParse(loaded.value);
   if (!parsed.success) {

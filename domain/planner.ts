@@ -40,8 +40,11 @@ export interface PlannedNotice {
   step: number;
   to: string[];
   cc: string[];
-  /** Stable identity of the notice: tracker, period, stage, level and step. Used for Message-IDs and dedupe. */
-  key: string;
+}
+
+/** Stable identity of a notice: tracker, period, stage, level and step. Used for Message-IDs and dedupe. */
+export function noticeKey(n: Pick<PlannedNotice, 'trackerId' | 'period' | 'stage' | 'level' | 'step'>): string {
+  return `${n.trackerId}/${n.period}/${n.stage === 'reminder' ? `r${n.step}` : `e${n.level}.${n.step}`}`;
 }
 
 export interface PeriodPlan {
@@ -142,7 +145,6 @@ export function planPeriod(
       step,
       to: r.to,
       cc: r.cc,
-      key: `${t.trackerId}/${period.label}/${stage === 'reminder' ? `r${step}` : `e${level}.${step}`}`,
     });
   };
 
@@ -228,31 +230,43 @@ export interface WindowPlan {
 
 /**
  * Every notice of every tracker whose local day falls in the window, ordered by instant, then tracker, then
- * stage (reminders before escalations, lower levels first).
+ * period, then stage (reminders before escalations, lower levels first): the order of compareNotices.
  */
 export function planWindow(trackers: readonly TrackerDefinition[], calendar: WorkingCalendar, window: Window): WindowPlan {
-  const notices: PlannedNotice[] = [];
+  // Notices cluster on few instants (the notice hour of working days). Filling one bucket per instant while
+  // visiting trackers in id order and periods in time order yields compareNotices order without a global sort.
+  const buckets = new Map<number, PlannedNotice[]>();
   const yearsUsed = new Set<number>();
-  for (const t of trackers) {
+  const sorted = [...trackers].sort((a, b) => (a.trackerId < b.trackerId ? -1 : a.trackerId > b.trackerId ? 1 : 0));
+  for (const t of sorted) {
     const start = zonedInstant(window.from, t.timeZone, 0);
     const end = zonedInstant(window.to + 1, t.timeZone, 0);
+    const opensAt = (p: Period) => opening(t, calendar, dueDate(t.obligation.due, p, t.obligation.rollForward, calendar).due);
     let period: Period | undefined = periodContaining(t.obligation.period, window.from - lookbackDays(t));
-    while (period) {
-      const plan = planPeriod(t, period, calendar);
-      if (plan.opensAt >= end) break;
-      let used = false;
-      for (const n of plan.notices) {
-        if (n.at >= start && n.at < end) {
-          notices.push(n);
+    let opens = opensAt(period);
+    while (period && opens < end) {
+      const next = nextPeriod(period);
+      const nextOpens = next ? opensAt(next) : undefined;
+      // A period's notices all come before the next one opens: skip periods that closed before the window.
+      if (nextOpens === undefined || nextOpens > start) {
+        const plan = planPeriod(t, period, calendar);
+        let used = false;
+        for (const n of plan.notices) {
+          if (n.at < start || n.at >= end) continue;
+          let bucket = buckets.get(n.at);
+          if (!bucket) buckets.set(n.at, (bucket = []));
+          bucket.push(n);
           yearsUsed.add(civil(n.day).year);
           used = true;
         }
+        if (used) yearsUsed.add(civil(plan.due).year);
       }
-      if (used) yearsUsed.add(civil(plan.due).year);
-      period = nextPeriod(period);
+      period = next;
+      opens = nextOpens ?? Number.POSITIVE_INFINITY;
     }
   }
-  notices.sort(compareNotices);
+  const notices: PlannedNotice[] = [];
+  for (const at of [...buckets.keys()].sort((a, b) => a - b)) for (const n of buckets.get(at)!) notices.push(n);
   const provisionalYears = [...yearsUsed].filter((y) => calendar.yearStatus(y) === 'provisional').sort((a, b) => a - b);
   return { notices, provisionalYears };
 }

@@ -148,7 +148,18 @@ function ladderProblems(
   return problems;
 }
 
-function obligationProblems(o: Obligation, i: number, directory: Directory | undefined): Problem[] {
+/** What cross-checks need of the directory: ids and tags, read leniently so a directory with its own problems still serves. */
+type UnitIndex = { id: string; tags: string[] }[];
+
+function unitIndex(rawDirectory: unknown): UnitIndex | undefined {
+  const units = (rawDirectory as { units?: unknown } | undefined)?.units;
+  if (!Array.isArray(units)) return undefined;
+  return units
+    .filter((u): u is { id: string; tags?: unknown } => u !== null && typeof u === 'object' && typeof (u as { id?: unknown }).id === 'string')
+    .map((u) => ({ id: u.id, tags: Array.isArray(u.tags) ? u.tags.filter((t): t is string => typeof t === 'string') : [] }));
+}
+
+function obligationProblems(o: Obligation, i: number, directory: UnitIndex | undefined): Problem[] {
   const base: Path = ['obligations', i];
   const problems: Problem[] = [];
   const add = (path: Path, message: string) => problems.push({ document: 'catalog', path: [...base, ...path], message });
@@ -194,12 +205,12 @@ function obligationProblems(o: Obligation, i: number, directory: Directory | und
     add(['assignees'], 'assigns nobody: give units and/or tags');
   }
   if (directory) {
-    const unitIds = new Set(directory.units.map((u) => u.id));
+    const unitIds = new Set(directory.map((u) => u.id));
     o.assignees.units.forEach((u, j) => {
       if (!unitIds.has(u)) add(['assignees', 'units', j], `unknown unit "${u}": no unit with this id in the directory`);
     });
     o.assignees.tags.forEach((tag, j) => {
-      if (!directory.units.some((u) => u.tags.includes(tag))) {
+      if (!directory.some((u) => u.tags.includes(tag))) {
         add(['assignees', 'tags', j], `tag "${tag}" selects no unit: no unit in the directory carries it`);
       }
     });
@@ -248,6 +259,7 @@ export function validateDocuments(rawCatalog: unknown, rawDirectory: unknown): V
       problems.push(...zodProblems('directory', rawDirectory, parsed.error));
     }
   }
+  const units = directory ? directory.units : unitIndex(rawDirectory);
   if (rawCatalog !== undefined) {
     const parsed = catalogSchema.safeParse(rawCatalog);
     if (parsed.success) {
@@ -267,7 +279,7 @@ export function validateDocuments(rawCatalog: unknown, rawDirectory: unknown): V
         } else {
           seen.set(o.id, i);
         }
-        problems.push(...obligationProblems(o, i, directory));
+        problems.push(...obligationProblems(o, i, units));
       });
       if (directory) problems.push(...supervisionProblems(catalog, directory));
     } else {

@@ -4,11 +4,13 @@
  * Zone-less Date and Intl calls would read the host's TZ (and inside a Temporal workflow that would make replay
  * depend on the worker's machine), so every conversion here names its zone.
  */
-import { DayNumber, civil, dayNumber } from './dates';
+import { DayNumber, dayNumber } from './dates';
 
 const MS_PER_MINUTE = 60_000;
+const MS_PER_DAY = 86_400_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
-const offsetCache = new Map<string, number>();
+/** Per zone: offset in minutes keyed by day * 24 + hour. Numeric keys keep the planner's hot path cheap. */
+const offsetCache = new Map<string, Map<number, number>>();
 
 function formatter(zone: string): Intl.DateTimeFormat {
   let f = formatters.get(zone);
@@ -72,16 +74,19 @@ export function offsetMinutes(instant: number, zone: string): number {
  * which is what makes planning a year for ten thousand trackers cheap.
  */
 export function zonedInstant(day: DayNumber, zone: string, hour: number, minute = 0, second = 0): number {
-  const key = `${zone}|${day}|${hour}`;
-  let offset = offsetCache.get(key);
-  if (offset === undefined) {
-    const c = civil(day);
-    const guess = Date.UTC(c.year, c.month - 1, c.day, hour);
-    offset = offsetMinutes(guess - offsetMinutes(guess, zone) * MS_PER_MINUTE, zone);
-    offsetCache.set(key, offset);
+  let offsets = offsetCache.get(zone);
+  if (!offsets) {
+    offsets = new Map();
+    offsetCache.set(zone, offsets);
   }
-  const c = civil(day);
-  return Date.UTC(c.year, c.month - 1, c.day, hour, minute, second) - offset * MS_PER_MINUTE;
+  const key = day * 24 + hour;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    const guess = day * MS_PER_DAY + hour * 3_600_000;
+    offset = offsetMinutes(guess - offsetMinutes(guess, zone) * MS_PER_MINUTE, zone);
+    offsets.set(key, offset);
+  }
+  return day * MS_PER_DAY + hour * 3_600_000 + minute * MS_PER_MINUTE + second * 1000 - offset * MS_PER_MINUTE;
 }
 
 /** The local calendar day of an instant in `zone`. */

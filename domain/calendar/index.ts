@@ -32,6 +32,8 @@ const MAX_SCAN_DAYS = 60;
 export class WorkingCalendar {
   private readonly notices = new Map<number, HolidayNotice>();
   private readonly tables = new Map<number, YearTable>();
+  /** The table used last: almost every lookup falls in the same year as the one before. */
+  private recent: YearTable | undefined;
 
   /**
    * @param overrides notices that add or replace years of the shipped data, e.g. from an administrator's file.
@@ -56,7 +58,11 @@ export class WorkingCalendar {
   }
 
   isWorkingDay(d: DayNumber): boolean {
-    const t = this.table(civil(d).year);
+    let t = this.recent;
+    if (t === undefined || d < t.first || d >= t.first + t.working.length) {
+      t = this.table(civil(d).year);
+      this.recent = t;
+    }
     return t.working[d - t.first] === 1;
   }
 

@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+const root = path.resolve(__dirname, '..');
+const fixtures = path.join(__dirname, 'fixtures');
+const catalog = path.join(fixtures, 'catalog.yaml');
+const directory = path.join(fixtures, 'directory.yaml');
+
+/** Runs the installed command exactly as a user would. */
+function duban(...args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('duban command line', () => {
+  test('plan --json prints one notice per line with the documented fields', () => {
+    const r = duban('plan', catalog, directory, '--from', '2026-02-01', '--to', '2026-03-31', '--json');
+    expect(r.code).toBe(0);
+    const notices = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(notices.length).toBeGreaterThan(10);
+    for (const n of notices) {
+      expect(Object.keys(n)).toEqual(expect.arrayContaining(['at', 'local', 'obligation', 'unit', 'period', 'due', 'stage', 'level', 'to', 'cc']));
+      expect(n.at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      expect(n.local).toMatch(/^2026-0[23]-\d{2} 09:00$/);
+      expect(n.level === 0).toBe(n.stage === 'reminder');
+    }
+    const ats = notices.map((n) => n.at);
+    expect([...ats].sort()).toEqual(ats);
+    expect(notices).toContainEqual(
+      expect.objectContaining({ obligation: 'annual-report', unit: 'county-a', period: '2025', due: '2026-02-28', stage: 'reminder', level: 0, at: '2026-02-28T01:00:00.000Z', local: '2026-02-28 09:00', to: ['county-a.liaison@test.example.org'], cc: ['county-a.head@test.example.org'] }),
+    );
+    expect(r.stderr).toBe('');
+  });
+
+  test('plan filters by unit and obligation, and prints a table by default', () => {
+    const r = duban('plan', catalog, directory, '--from', '2027-01-01', '--to', '2027-03-31', '--unit', 'finance', '--obligation', 'study-session');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^local time\s+obligation\s+unit/);
+    expect(r.stdout).not.toMatch(/justice|half-year-report/);
+    expect(r.stdout).toMatch(/study-session\s+finance\s+2027-Q1\s+2027-03-31\s+提醒 -10wd/);
+    // 2027 has no published notice yet: the warning says so every time.
+    expect(r.stderr).toMatch(/warning: 2027 is provisional/);
+  });
+
+  test('bad input: exit code 2, file, line and field, nothing done', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-cli-'));
+    const bad = path.join(dir, 'catalog.yaml');
+    writeFileSync(bad, readFileSync(catalog, 'utf8').replace('monthDay: "03-01"', 'monthDay: "02-30"'));
+    const r = duban('plan', bad, directory, '--from', '2027-01-01', '--to', '2027-01-31', '--json');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/catalog\.yaml:11:\d+: obligations\[0\] \(annual-report\) › due\.monthDay: "02-30" is not a day of the year/);
+    expect(r.stderr).toMatch(/Nothing was done/);
+    const v = duban('validate', bad, directory, '--json');
+    expect(v.code).toBe(2);
+    expect(JSON.parse(v.stdout)).toMatchObject({ ok: false, problems: [{ line: 11, field: 'obligations[0] (annual-report) › due.monthDay' }] });
+  });
+
+  test('bad options are refused with exit code 2', () => {
+    expect(duban('plan', '--from', '2027-02-30').code).toBe(2);
+    expect(duban('plan', '--from', '2027-02-01', '--to', '2027-01-01').stderr).toMatch(/--to 2027-01-01 is before --from 2027-02-01/);
+    expect(duban('plan', '--unit', 'nobody', '--from', '2027-01-01', '--to', '2027-01-02').stderr).toMatch(/no unit "nobody"/);
+    expect(duban('plan', catalog).stderr).toMatch(/give both a catalog and a directory/);
+    expect(duban('frobnicate').code).toBe(2);
+  });
+
+  test('the built-in defaults validate, and every command has --help with an example', () => {
+    const v = duban('validate', '--json');
+    expect(v.code).toBe(0);
+    expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, obligations: expect.any(Number), trackers: expect.any(Number) });
+    for (const command of ['validate', 'plan']) {
+      const h = duban(command, '--help');
+      expect(h.code).toBe(0);
+      expect(h.stdout).toMatch(/Examples:\n\s+duban /);
+    }
+  });
+});
