@@ -42,9 +42,13 @@ export interface PlannedNotice {
   cc: string[];
 }
 
-/** Stable identity of a notice: tracker, period, stage, level and step. Used for Message-IDs and dedupe. */
-export function noticeKey(n: Pick<PlannedNotice, 'trackerId' | 'period' | 'stage' | 'level' | 'step'>): string {
-  return `${n.trackerId}/${n.period}/${n.stage === 'reminder' ? `r${n.step}` : `e${n.level}.${n.step}`}`;
+/**
+ * Stable identity of a notice: tracker, period, the due date in force, stage, level and step. Used for
+ * Message-IDs and to send nothing twice. The due date is part of it so that after an approved extension the
+ * reminders counted back from the new date are new notices.
+ */
+export function noticeKey(n: Pick<PlannedNotice, 'trackerId' | 'period' | 'due' | 'stage' | 'level' | 'step'>): string {
+  return `${n.trackerId}/${n.period}/${n.due}/${n.stage === 'reminder' ? `r${n.step}` : `e${n.level}.${n.step}`}`;
 }
 
 export interface PeriodPlan {

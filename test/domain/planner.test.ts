@@ -34,8 +34,8 @@ describe('planPeriod', () => {
       to: ['liaison@test.example.org'],
       cc: ['head@test.example.org'],
     });
-    expect(noticeKey(plan.notices[0]!)).toBe('annual-report/unit/2025/r10');
-    expect(noticeKey(plan.notices[5]!)).toBe('annual-report/unit/2025/e2.0');
+    expect(noticeKey(plan.notices[0]!)).toBe('annual-report/unit/2025/2026-02-28/r10');
+    expect(noticeKey(plan.notices[5]!)).toBe('annual-report/unit/2025/2026-02-28/e2.0');
   });
 
   test('the due day notice of a due date on a day off moves to the previous working day', () => {

@@ -1,0 +1,253 @@
+/**
+ * Activities: all of duban's I/O. Created once per worker with its dependencies (ledger, SMTP transport,
+ * calendar), so tests can run them against their own real SMTP server and database.
+ *
+ * Exactly-once in effect: every notice has a send key (noticeKey) recorded in the ledger before the SMTP
+ * conversation. A retry, a crashed worker or a replay finds the key and does not send again; a failure leaves
+ * the key unfinished and the activity is retried. The one window no SMTP client can close is a crash after the
+ * server accepted the message and before the ledger row is finished: the retry then sends the message again,
+ * always with the same Message-ID, so mail systems and people can recognise the repeat (docs/engine.md).
+ */
+import { log } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
+import type { Transporter } from 'nodemailer';
+import type { WorkingCalendar } from '../domain/calendar';
+import { civil, formatDate, parseDate } from '../domain/dates';
+import { dueDate } from '../domain/due';
+import { ONCE, Period, nextPeriod, parsePeriod, periodContaining } from '../domain/periods';
+import { PlannedNotice, noticeKey, planPeriod } from '../domain/planner';
+import type { TrackerDefinition } from '../domain/trackers';
+import { localDay, zonedInstant } from '../domain/zone';
+import { classifySmtpError } from './email';
+import type { Ledger, LedgerEvent, OutcomeRecord } from './ledger/ledger';
+import { oneLine, renderNotice, renderUndeliverable, supervisionNumberText } from './templates';
+
+export interface PeriodPlanData {
+  period: string;
+  /** First and last day of the period (YYYY-MM-DD); a one-off spans everything. */
+  periodStart: string;
+  periodEnd: string;
+  due: string;
+  originalDue: string;
+  dueAt: number;
+  originalDueAt: number;
+  /** The board turns yellow 3 working days before due (DOMAIN.md 11). */
+  yellowAt: number;
+  opensAt: number;
+  closesAt: number | null;
+  nextPeriod: string | null;
+  notices: PlannedNotice[];
+  provisionalYears: number[];
+}
+
+export interface PlanRequest {
+  definition: TrackerDefinition;
+  /** Absent on registration: the first period not yet due at `now`. */
+  period?: string;
+  extendedDue?: string;
+  /** The workflow's clock, so the answer does not depend on when the activity happens to run. */
+  now: number;
+}
+
+export interface DeliveryRequest {
+  definition: TrackerDefinition;
+  notice: PlannedNotice;
+  period: { label: string; due: string; originalDue: string; dueAt: number };
+  /** The workflow time at which the notice fired: the Date header, and the ledger's record of punctuality. */
+  firedAt: number;
+  /** Message-IDs of the period's earlier notices, oldest first: the thread. */
+  thread: string[];
+  progress: { recorded: number; quota: number };
+}
+
+export interface DeliveryResult {
+  messageId: string;
+  status: 'sent' | 'rejected' | 'already-sent' | 'already-rejected';
+  rejected: string[];
+  supervisionNumber?: string;
+}
+
+export interface Sender {
+  name: string;
+  address: string;
+}
+
+export interface ActivityDeps {
+  ledger: Ledger;
+  transport: Transporter;
+  from: Sender;
+  calendar: WorkingCalendar;
+}
+
+export function messageIdFor(key: string, from: Sender): string {
+  const domain = from.address.split('@')[1] ?? 'duban.invalid';
+  return `<duban.${createHash('sha256').update(key).digest('hex').slice(0, 32)}@${domain}>`;
+}
+
+function firstPeriodNotYetDue(t: TrackerDefinition, calendar: WorkingCalendar, now: number): Period {
+  const kind = t.obligation.period;
+  if (kind === 'once') return ONCE;
+  let p: Period = periodContaining(kind, localDay(now, t.timeZone) - 800);
+  for (;;) {
+    const due = dueDate(t.obligation.due, p, t.obligation.rollForward, calendar).due;
+    if (zonedInstant(due, t.timeZone, 23, 59, 59) >= now) return p;
+    p = nextPeriod(p)!;
+  }
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const { ledger, transport, from, calendar } = deps;
+  const fromHeader = { name: from.name, address: from.address };
+
+  async function reportUndeliverable(req: DeliveryRequest, key: string, subject: string, rejected: string[], reason: string): Promise<void> {
+    const t = req.definition;
+    const sendKey = `${key}/undeliverable`;
+    const messageId = messageIdFor(sendKey, from);
+    const to = [t.supervisor.liaison.email];
+    const cc = [t.supervisor.head.email].filter((a) => !to.includes(a));
+    const existing = await ledger.beginNotice({
+      sendKey,
+      trackerId: t.trackerId,
+      obligation: t.obligation.id,
+      unit: t.unit.id,
+      period: req.period.label,
+      stage: 'undeliverable',
+      level: req.notice.level,
+      step: req.notice.step,
+      plannedAt: req.notice.at,
+      firedAt: req.firedAt,
+      due: req.period.due,
+      messageId,
+      to,
+      cc,
+    });
+    if (existing) return;
+    const sentOn = formatDate(localDay(req.firedAt, t.timeZone));
+    const r = renderUndeliverable({ definition: t, period: req.period.label, subject, rejected, reason, sentOn });
+    try {
+      const info = await transport.sendMail({ from: fromHeader, to, cc, subject: r.subject, text: r.text, html: r.html, messageId, date: new Date(req.firedAt), headers: { 'X-Duban-Key': sendKey } });
+      await ledger.finishNotice(sendKey, { status: 'sent', subject: r.subject, accepted: (info.accepted ?? []).map(String), rejected: (info.rejected ?? []).map(String), response: String(info.response ?? '') });
+    } catch (err) {
+      const f = classifySmtpError(err);
+      if (!f.permanent) throw err;
+      // The report itself bounced: recorded, and not reported again (that could only loop).
+      await ledger.finishNotice(sendKey, { status: 'rejected', subject: r.subject, accepted: [], rejected: f.rejected.length ? f.rejected : [...to, ...cc], response: f.reason });
+      log.error('undeliverable report rejected', { sendKey, reason: f.reason });
+    }
+  }
+
+  return {
+    /** Local activity: the plan of one period, with every instant computed in explicit time zones. */
+    async planTrackerPeriod(req: PlanRequest): Promise<PeriodPlanData> {
+      const t = req.definition;
+      const period = req.period === undefined ? firstPeriodNotYetDue(t, calendar, req.now) : parsePeriod(t.obligation.period, req.period);
+      if (!period) throw new Error(`"${req.period}" is not a ${t.obligation.period} period`);
+      const extendedDue = req.extendedDue === undefined ? undefined : parseDate(req.extendedDue);
+      const plan = planPeriod(t, period, calendar, { extendedDue });
+      const next = nextPeriod(period);
+      return {
+        period: period.label,
+        periodStart: period.kind === 'once' ? '0000-01-01' : formatDate(period.start),
+        periodEnd: period.kind === 'once' ? '9999-12-31' : formatDate(period.end),
+        due: formatDate(plan.due),
+        originalDue: formatDate(plan.originalDue),
+        dueAt: plan.dueAt,
+        originalDueAt: zonedInstant(plan.originalDue, t.timeZone, 23, 59, 59),
+        yellowAt: zonedInstant(calendar.addWorkingDays(plan.due, -3), t.timeZone, 0),
+        opensAt: plan.opensAt,
+        closesAt: plan.closesAt ?? null,
+        nextPeriod: next ? next.label : null,
+        notices: plan.notices,
+        provisionalYears: plan.provisionalYears,
+      };
+    },
+
+    async deliverNotice(req: DeliveryRequest): Promise<DeliveryResult> {
+      const t = req.definition;
+      const n = req.notice;
+      const key = noticeKey(n);
+      const messageId = messageIdFor(key, from);
+      const existing = await ledger.beginNotice({
+        sendKey: key,
+        trackerId: t.trackerId,
+        obligation: t.obligation.id,
+        unit: t.unit.id,
+        period: req.period.label,
+        stage: n.stage,
+        level: n.level,
+        step: n.step,
+        plannedAt: n.at,
+        firedAt: req.firedAt,
+        due: req.period.due,
+        messageId,
+        to: n.to,
+        cc: n.cc,
+      });
+      if (existing) {
+        const rejected: string[] = existing.rejected ? JSON.parse(existing.rejected) : [];
+        // A retry after the report step failed must still report.
+        if (rejected.length) await reportUndeliverable(req, key, existing.subject ?? '', rejected, existing.response ?? '');
+        log.info('notice already delivered', { key, messageId, status: existing.status });
+        return { messageId, status: existing.status === 'rejected' ? 'already-rejected' : 'already-sent', rejected };
+      }
+
+      const sentOn = formatDate(localDay(req.firedAt, t.timeZone));
+      let supervisionNumber: string | undefined;
+      if (n.stage === 'escalation' && n.level === 2) {
+        const year = civil(parseDate(sentOn)!).year;
+        supervisionNumber = supervisionNumberText(year, await ledger.supervisionNumber(key, t.supervisor.id, year));
+      }
+      const r = renderNotice({ definition: t, notice: n, period: req.period, sentOn, progress: req.progress, supervisionNumber });
+      const thread = req.thread.filter((id) => id !== messageId);
+      const message = {
+        from: n.stage === 'escalation' ? { name: `${oneLine(t.supervisor.name)}（${from.name}）`, address: from.address } : fromHeader,
+        replyTo: { name: oneLine(t.supervisor.liaison.name), address: t.supervisor.liaison.email },
+        to: n.to,
+        cc: n.cc,
+        subject: r.subject,
+        text: r.text,
+        html: r.html,
+        messageId,
+        date: new Date(req.firedAt),
+        inReplyTo: thread[thread.length - 1],
+        references: thread.length ? thread : undefined,
+        headers: { 'X-Duban-Key': key },
+      };
+
+      let status: 'sent' | 'rejected';
+      let accepted: string[] = [];
+      let rejected: string[] = [];
+      let response = '';
+      try {
+        const info = await transport.sendMail(message);
+        accepted = (info.accepted ?? []).map(String);
+        rejected = (info.rejected ?? []).map(String);
+        response = String(info.response ?? '');
+        status = accepted.length > 0 ? 'sent' : 'rejected';
+      } catch (err) {
+        const f = classifySmtpError(err);
+        if (!f.permanent) {
+          log.warn('notice not sent yet, will retry', { key, reason: f.reason });
+          throw err;
+        }
+        status = 'rejected';
+        rejected = f.rejected.length ? f.rejected : [...n.to, ...n.cc];
+        response = f.reason;
+      }
+      await ledger.finishNotice(key, { status, subject: r.subject, accepted, rejected, response });
+      log.info('notice delivered', { key, messageId, status, rejected: rejected.length });
+      if (rejected.length) await reportUndeliverable(req, key, r.subject, rejected, response);
+      return { messageId, status, rejected, supervisionNumber };
+    },
+
+    async recordEvents(events: LedgerEvent[]): Promise<void> {
+      await ledger.recordEvents(events);
+    },
+
+    async recordOutcome(outcome: OutcomeRecord): Promise<void> {
+      await ledger.recordOutcome(outcome);
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

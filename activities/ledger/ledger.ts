@@ -1,0 +1,340 @@
+/**
+ * The ledger (台账): every notice, action and outcome, kept forever outside Temporal's retention.
+ *
+ * Rows are only ever added, or completed once (a notice goes from `sending` to `sent` or `rejected`); nothing is
+ * rewritten. Every write carries a key chosen by the workflow, so a retried activity or a replayed workflow
+ * writes nothing twice.
+ */
+import type { Outcome } from '../../domain/tracking';
+import { Param, SqlDb, openPostgres, openSqlite } from './sql';
+
+export type NoticeStatus = 'sending' | 'sent' | 'rejected';
+
+export interface NoticeRow {
+  send_key: string;
+  tracker_id: string;
+  obligation: string;
+  unit: string;
+  period: string;
+  stage: string;
+  level: number;
+  step: number;
+  planned_at: number;
+  fired_at: number | null;
+  due: string;
+  message_id: string;
+  subject: string | null;
+  recipients_to: string;
+  recipients_cc: string;
+  status: NoticeStatus;
+  attempts: number;
+  accepted: string | null;
+  rejected: string | null;
+  response: string | null;
+  supervision_no: number | null;
+  supervision_office: string | null;
+  supervision_year: number | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface NoticeClaim {
+  sendKey: string;
+  trackerId: string;
+  obligation: string;
+  unit: string;
+  period: string;
+  stage: string;
+  level: number;
+  step: number;
+  plannedAt: number;
+  firedAt: number;
+  due: string;
+  messageId: string;
+  to: string[];
+  cc: string[];
+}
+
+export interface LedgerEvent {
+  /** Unique per event, chosen by the workflow: tracker, period and a sequence number. */
+  eventKey: string;
+  trackerId: string;
+  obligation: string;
+  unit: string;
+  period: string;
+  kind: string;
+  at: number;
+  actor?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface EventRow {
+  event_key: string;
+  tracker_id: string;
+  obligation: string;
+  unit: string;
+  period: string;
+  kind: string;
+  at: number;
+  actor: string | null;
+  data: string | null;
+  recorded_at: number;
+}
+
+export interface OutcomeRecord {
+  trackerId: string;
+  obligation: string;
+  unit: string;
+  period: string;
+  outcome: Outcome;
+  originalDue: string;
+  due: string;
+  completedAt?: number;
+  settledAt: number;
+}
+
+export interface OutcomeRow {
+  tracker_id: string;
+  obligation: string;
+  unit: string;
+  period: string;
+  outcome: Outcome;
+  original_due: string;
+  due: string;
+  due_year: number;
+  completed_at: number | null;
+  settled_at: number;
+}
+
+const MIGRATIONS: { version: number; statements: string[] }[] = [
+  {
+    version: 1,
+    statements: [
+      `CREATE TABLE notices (
+        send_key TEXT PRIMARY KEY,
+        tracker_id TEXT NOT NULL,
+        obligation TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        period TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        level INTEGER NOT NULL,
+        step INTEGER NOT NULL,
+        planned_at BIGINT NOT NULL,
+        fired_at BIGINT,
+        due TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        subject TEXT,
+        recipients_to TEXT NOT NULL,
+        recipients_cc TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        accepted TEXT,
+        rejected TEXT,
+        response TEXT,
+        supervision_no INTEGER,
+        supervision_office TEXT,
+        supervision_year INTEGER,
+        created_at BIGINT NOT NULL,
+        sent_at BIGINT
+      )`,
+      'CREATE INDEX notices_by_tracker ON notices (tracker_id, period)',
+      'CREATE INDEX notices_by_planned_at ON notices (planned_at)',
+      `CREATE TABLE events (
+        event_key TEXT PRIMARY KEY,
+        tracker_id TEXT NOT NULL,
+        obligation TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        period TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        actor TEXT,
+        data TEXT,
+        recorded_at BIGINT NOT NULL
+      )`,
+      'CREATE INDEX events_by_tracker ON events (tracker_id, at)',
+      `CREATE TABLE outcomes (
+        tracker_id TEXT NOT NULL,
+        obligation TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        period TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        original_due TEXT NOT NULL,
+        due TEXT NOT NULL,
+        due_year INTEGER NOT NULL,
+        completed_at BIGINT,
+        settled_at BIGINT NOT NULL,
+        PRIMARY KEY (tracker_id, period)
+      )`,
+      'CREATE INDEX outcomes_by_year ON outcomes (due_year, unit)',
+      `CREATE TABLE supervision_numbers (
+        office TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        last INTEGER NOT NULL,
+        PRIMARY KEY (office, year)
+      )`,
+    ],
+  },
+];
+
+export interface LedgerOptions {
+  /** postgres://... : PostgreSQL. Otherwise the SQLite file path. */
+  databaseUrl?: string;
+  sqliteFile?: string;
+  /** TLS for PostgreSQL beyond what the URL says (e.g. a private CA). */
+  postgresSsl?: { ca?: string; rejectUnauthorized?: boolean };
+}
+
+export class Ledger {
+  private constructor(readonly db: SqlDb) {}
+
+  static async open(options: LedgerOptions): Promise<Ledger> {
+    const db = options.databaseUrl
+      ? openPostgres({ url: options.databaseUrl, ssl: options.postgresSsl })
+      : openSqlite(options.sqliteFile ?? ':memory:');
+    const ledger = new Ledger(db);
+    await ledger.migrate();
+    return ledger;
+  }
+
+  get dialect() {
+    return this.db.dialect;
+  }
+
+  /** Applies the migrations not applied yet; safe to run from several workers at once. */
+  async migrate(): Promise<void> {
+    await this.db.exec('CREATE TABLE IF NOT EXISTS ledger_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+    for (const m of MIGRATIONS) {
+      await this.db.transaction(async (tx) => {
+        if (tx.dialect === 'postgres') await tx.exec('LOCK TABLE ledger_migrations IN EXCLUSIVE MODE');
+        const done = await tx.all<{ version: number }>('SELECT version FROM ledger_migrations WHERE version = ?', [m.version]);
+        if (done.length > 0) return;
+        for (const statement of m.statements) await tx.exec(statement);
+        await tx.run('INSERT INTO ledger_migrations (version, applied_at) VALUES (?, ?)', [m.version, Date.now()]);
+      });
+    }
+  }
+
+  /**
+   * Records the intent to send a notice. Returns the existing row when the notice was already sent or rejected
+   * (the caller must not send again); otherwise the caller sends.
+   */
+  async beginNotice(n: NoticeClaim): Promise<NoticeRow | undefined> {
+    return this.db.transaction(async (tx) => {
+      const inserted = await tx.run(
+        `INSERT INTO notices (send_key, tracker_id, obligation, unit, period, stage, level, step, planned_at, fired_at, due,
+           message_id, recipients_to, recipients_cc, status, attempts, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?)
+         ON CONFLICT (send_key) DO NOTHING`,
+        [n.sendKey, n.trackerId, n.obligation, n.unit, n.period, n.stage, n.level, n.step, n.plannedAt, n.firedAt, n.due, n.messageId, JSON.stringify(n.to), JSON.stringify(n.cc), Date.now()],
+      );
+      if (inserted > 0) return undefined;
+      const [row] = await tx.all<NoticeRow>('SELECT * FROM notices WHERE send_key = ?', [n.sendKey]);
+      if (row && row.status !== 'sending') return normaliseNotice(row);
+      await tx.run('UPDATE notices SET attempts = attempts + 1 WHERE send_key = ?', [n.sendKey]);
+      return undefined;
+    });
+  }
+
+  async finishNotice(
+    sendKey: string,
+    result: { status: 'sent' | 'rejected'; subject: string; accepted: string[]; rejected: string[]; response: string },
+  ): Promise<void> {
+    await this.db.run(
+      `UPDATE notices SET status = ?, subject = ?, accepted = ?, rejected = ?, response = ?, sent_at = ?
+       WHERE send_key = ? AND status = 'sending'`,
+      [result.status, result.subject, JSON.stringify(result.accepted), JSON.stringify(result.rejected), result.response.slice(0, 500), Date.now(), sendKey],
+    );
+  }
+
+  /**
+   * The 督办单 number of a level-2 notice: unique per supervising office and year, and the same on every retry
+   * of the same notice.
+   */
+  async supervisionNumber(sendKey: string, office: string, year: number): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.all<{ supervision_no: number | null }>('SELECT supervision_no FROM notices WHERE send_key = ?', [sendKey]);
+      if (!row) throw new Error(`supervisionNumber: notice ${sendKey} is not in the ledger`);
+      if (row.supervision_no !== null) return Number(row.supervision_no);
+      const [next] = await tx.all<{ last: number }>(
+        `INSERT INTO supervision_numbers (office, year, last) VALUES (?, ?, 1)
+         ON CONFLICT (office, year) DO UPDATE SET last = supervision_numbers.last + 1
+         RETURNING last`,
+        [office, year],
+      );
+      const number = Number(next!.last);
+      await tx.run('UPDATE notices SET supervision_no = ?, supervision_office = ?, supervision_year = ? WHERE send_key = ?', [number, office, year, sendKey]);
+      return number;
+    });
+  }
+
+  async recordEvents(events: LedgerEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      for (const e of events) {
+        await tx.run(
+          `INSERT INTO events (event_key, tracker_id, obligation, unit, period, kind, at, actor, data, recorded_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_key) DO NOTHING`,
+          [e.eventKey, e.trackerId, e.obligation, e.unit, e.period, e.kind, e.at, e.actor ?? null, e.data ? JSON.stringify(e.data) : null, Date.now()],
+        );
+      }
+    });
+  }
+
+  /** The first outcome recorded for a period stands; a replay writing it again changes nothing. */
+  async recordOutcome(o: OutcomeRecord): Promise<void> {
+    await this.db.run(
+      `INSERT INTO outcomes (tracker_id, obligation, unit, period, outcome, original_due, due, due_year, completed_at, settled_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tracker_id, period) DO NOTHING`,
+      [o.trackerId, o.obligation, o.unit, o.period, o.outcome, o.originalDue, o.due, Number(o.originalDue.slice(0, 4)), o.completedAt ?? null, o.settledAt],
+    );
+  }
+
+  async notices(filter: { trackerId?: string } = {}): Promise<NoticeRow[]> {
+    const where = filter.trackerId ? 'WHERE tracker_id = ?' : '';
+    const params: Param[] = filter.trackerId ? [filter.trackerId] : [];
+    return (await this.db.all<NoticeRow>(`SELECT * FROM notices ${where} ORDER BY planned_at, send_key`, params)).map(normaliseNotice);
+  }
+
+  async events(filter: { trackerId?: string } = {}): Promise<EventRow[]> {
+    const where = filter.trackerId ? 'WHERE tracker_id = ?' : '';
+    const params: Param[] = filter.trackerId ? [filter.trackerId] : [];
+    const rows = await this.db.all<EventRow>(`SELECT * FROM events ${where} ORDER BY at, event_key`, params);
+    return rows.map((r) => ({ ...r, at: Number(r.at), recorded_at: Number(r.recorded_at) }));
+  }
+
+  async outcomes(filter: { trackerId?: string; year?: number } = {}): Promise<OutcomeRow[]> {
+    const clauses: string[] = [];
+    const params: Param[] = [];
+    if (filter.trackerId) clauses.push('tracker_id = ?') && params.push(filter.trackerId);
+    if (filter.year !== undefined) clauses.push('due_year = ?') && params.push(filter.year);
+    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+    const rows = await this.db.all<OutcomeRow>(`SELECT * FROM outcomes ${where} ORDER BY tracker_id, period`, params);
+    return rows.map((r) => ({
+      ...r,
+      due_year: Number(r.due_year),
+      completed_at: r.completed_at === null ? null : Number(r.completed_at),
+      settled_at: Number(r.settled_at),
+    }));
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+/** PostgreSQL returns BIGINT as text; the ledger's callers get numbers from either back end. */
+function normaliseNotice(r: NoticeRow): NoticeRow {
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    ...r,
+    level: Number(r.level),
+    step: Number(r.step),
+    attempts: Number(r.attempts),
+    planned_at: Number(r.planned_at),
+    fired_at: num(r.fired_at),
+    created_at: Number(r.created_at),
+    sent_at: num(r.sent_at),
+    supervision_no: num(r.supervision_no),
+    supervision_year: num(r.supervision_year),
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * A minimal SQL connection shared by the two ledger back ends: SQLite (embedded default, better-sqlite3) and
+ * PostgreSQL (node-postgres, also what PostgreSQL-compatible domestic databases speak).
+ *
+ * Queries are written once with `?` placeholders in the SQL both dialects accept; the PostgreSQL adapter numbers
+ * them ($1, $2 ...). Timestamps are epoch milliseconds in BIGINT columns, structured data is JSON in TEXT.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { Pool, PoolClient, PoolConfig } from 'pg';
+
+export type Dialect = 'sqlite' | 'postgres';
+export type Param = string | number | null;
+
+export interface SqlDb {
+  readonly dialect: Dialect;
+  exec(sql: string): Promise<void>;
+  /** Returns the number of rows changed. */
+  run(sql: string, params?: Param[]): Promise<number>;
+  all<T>(sql: string, params?: Param[]): Promise<T[]>;
+  /** Runs fn in one transaction; on SQLite it takes the write lock first (BEGIN IMMEDIATE). */
+  transaction<T>(fn: (db: SqlDb) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Serialises work on one SQLite connection so that a transaction's statements are never interleaved. */
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn, fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+export function openSqlite(file: string): SqlDb {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  // WAL lets several worker processes share the file; the busy timeout makes them wait for each other's writes.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 10000');
+  const mutex = new Mutex();
+  const direct: SqlDb = {
+    dialect: 'sqlite',
+    exec: async (sql) => void db.exec(sql),
+    run: async (sql, params = []) => db.prepare(sql).run(...params).changes,
+    all: async <T>(sql: string, params: Param[] = []) => {
+      const stmt = db.prepare(sql);
+      return (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])) as T[];
+    },
+    transaction: (fn) => fn(direct),
+    close: async () => void db.close(),
+  };
+  return {
+    dialect: 'sqlite',
+    exec: (sql) => mutex.run(() => direct.exec(sql)),
+    run: (sql, params) => mutex.run(() => direct.run(sql, params)),
+    all: <T>(sql: string, params?: Param[]) => mutex.run(() => direct.all<T>(sql, params)),
+    transaction: <T>(fn: (db: SqlDb) => Promise<T>) =>
+      mutex.run(async () => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(direct);
+          db.exec('COMMIT');
+          return result;
+        } catch (err) {
+          db.exec('ROLLBACK');
+          throw err;
+        }
+      }),
+    close: () => mutex.run(() => direct.close()),
+  };
+}
+
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+function postgresOn(client: Pool | PoolClient, close: () => Promise<void>): SqlDb {
+  const db: SqlDb = {
+    dialect: 'postgres',
+    exec: async (sql) => void (await client.query(sql)),
+    run: async (sql, params = []) => (await client.query(numbered(sql), params)).rowCount ?? 0,
+    all: async <T>(sql: string, params: Param[] = []) => (await client.query(numbered(sql), params)).rows as T[],
+    transaction: async (fn) => {
+      if (!(client instanceof Pool)) return fn(db);
+      const c = await client.connect();
+      try {
+        await c.query('BEGIN');
+        const result = await fn(postgresOn(c, async () => undefined));
+        await c.query('COMMIT');
+        return result;
+      } catch (err) {
+        await c.query('ROLLBACK');
+        throw err;
+      } finally {
+        c.release();
+      }
+    },
+    close,
+  };
+  return db;
+}
+
+export interface PostgresOptions {
+  /** postgres://user:password@host:port/database; `?sslmode=require` or the ssl option for TLS. */
+  url: string;
+  ssl?: PoolConfig['ssl'];
+  max?: number;
+}
+
+export function openPostgres(options: PostgresOptions): SqlDb {
+  const pool = new Pool({ connectionString: options.url, ssl: options.ssl, max: options.max ?? 10 });
+  // An idle client's error (the server restarting) must not crash the worker; the next query reconnects.
+  pool.on('error', () => undefined);
+  return postgresOn(pool, () => pool.end());
+}

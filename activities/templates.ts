@@ -1,0 +1,145 @@
+/**
+ * The Chinese notices (DOMAIN.md 18): which obligation, which unit, which period, the due date and days left or
+ * overdue, the legal basis with its quote, what to submit and how. Plain text plus an HTML alternative in which
+ * every supplied text is escaped.
+ */
+import { parseDate } from '../domain/dates';
+import { parsePeriod, periodInChinese } from '../domain/periods';
+import type { PlannedNotice } from '../domain/planner';
+import type { TrackerDefinition } from '../domain/trackers';
+
+export interface NoticeContext {
+  definition: TrackerDefinition;
+  notice: PlannedNotice;
+  period: { label: string; due: string; originalDue: string };
+  /** The local day the notice goes out, YYYY-MM-DD. */
+  sentOn: string;
+  progress: { recorded: number; quota: number };
+  /** The 督办单 number of a level-2 notice, e.g. 督〔2027〕12号. */
+  supervisionNumber?: string;
+}
+
+export interface RenderedNotice {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** Header values never carry line breaks, whatever a file or a user supplied. */
+export function oneLine(s: string): string {
+  return s.replace(/[\r\n\u2028\u2029]+/g, ' ').trim();
+}
+
+function chineseDate(iso: string): string {
+  const [y, m, d] = iso.split('-').map(Number);
+  return `${y}年${m}月${d}日`;
+}
+
+function daysWord(sentOn: string, due: string): string {
+  const days = parseDate(due)! - parseDate(sentOn)!;
+  if (days > 0) return `距截止还有${days}天`;
+  if (days === 0) return '今天截止';
+  return `已逾期${-days}天`;
+}
+
+const LEVEL_TITLES: Record<number, string> = { 1: '催办通知', 2: '督办单', 3: '通报' };
+
+export function renderNotice(c: NoticeContext): RenderedNotice {
+  const { definition: t, notice: n, period } = c;
+  const o = t.obligation;
+  const p = parsePeriod(o.period, period.label);
+  const periodText = p ? periodInChinese(p) : period.label;
+  const dueText = chineseDate(period.due);
+  const extended = period.due !== period.originalDue ? `（经批准由${chineseDate(period.originalDue)}延期）` : '';
+  const days = daysWord(c.sentOn, period.due);
+  const kind = n.stage === 'reminder' ? '提醒' : (LEVEL_TITLES[n.level] ?? '催办');
+  const number = c.supervisionNumber ? ` ${c.supervisionNumber}` : '';
+  const subject = oneLine(`【督办${kind}${number}】${t.unit.name}：${o.title}（${periodText}）${dueText}截止，${days}`);
+
+  const progress = o.completion === 'quota' ? `本期要求完成${o.quota}次，已登记${c.progress.recorded}次。` : undefined;
+  const greeting =
+    n.stage === 'reminder'
+      ? `${t.unit.liaison.name}同志：`
+      : n.level >= 3
+        ? '各位领导：'
+        : `${t.unit.head.name}同志：`;
+  const opening =
+    n.stage === 'reminder'
+      ? `${t.unit.name}承担的以下任务将于${dueText}截止（${days}），请按时完成并报送。`
+      : n.level === 1
+        ? `${t.unit.name}承担的以下任务已于${dueText}截止，目前尚未完成（${days}），请抓紧办理并报送。`
+        : n.level === 2
+          ? `${t.supervisor.name}现就${t.unit.name}逾期未完成的以下任务发出督办单${number}，请主要负责人督促落实，并于收到后尽快报送办理情况。`
+          : `${t.unit.name}承担的以下任务已于${dueText}截止，逾期仍未完成（${days}），现列入通报，报请领导督促。`;
+  const basis = o.basis.map((b) => `《${b.document}》${b.article ? b.article : ''}：“${b.quote}”`);
+  const lines: [string, string][] = [
+    ['任务', o.title],
+    ['承办单位', t.unit.name],
+    ['期次', periodText],
+    ['截止时间', `${dueText} 24时前${extended}`],
+    ['状态', days],
+    ...(progress ? [['完成要求', progress] as [string, string]] : []),
+    ...basis.map((b, i) => [i === 0 ? '依据' : '', b] as [string, string]),
+    ['报送内容', o.deliverable ?? (o.completion === 'quota' ? '每次活动的日期、主题和佐证材料' : '完成情况及佐证材料（文号、链接或说明）')],
+    ['报送方式', o.howToSubmit ?? `请回复本邮件或联系${t.supervisor.name}。`],
+    ['督办单位', t.supervisor.name],
+  ];
+  const footer = `本通知由督办系统（duban）依据任务清单自动发送。编号：${n.stage === 'reminder' ? 'R' : `E${n.level}`}-${period.label}`;
+
+  const text = [
+    greeting,
+    '',
+    `    ${opening}`,
+    '',
+    ...lines.map(([k, v]) => (k ? `${k}：${v}` : `      ${v}`)),
+    '',
+    footer,
+  ].join('\n');
+
+  const rows = lines
+    .map(([k, v]) => `<tr><th style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;white-space:nowrap">${escapeHtml(k)}</th><td style="padding:4px 0">${escapeHtml(v)}</td></tr>`)
+    .join('\n');
+  const html = `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>
+<body style="font-family:'PingFang SC','Microsoft YaHei',sans-serif;font-size:14px;line-height:1.6">
+<p>${escapeHtml(greeting)}</p>
+<p>${escapeHtml(opening)}</p>
+<table>
+${rows}
+</table>
+<p style="color:#666;font-size:12px">${escapeHtml(footer)}</p>
+</body></html>`;
+  return { subject, text, html };
+}
+
+/** The report to the supervising office that a notice could not be delivered (a permanent rejection). */
+export function renderUndeliverable(c: { definition: TrackerDefinition; period: string; subject: string; rejected: string[]; reason: string; sentOn: string }): RenderedNotice {
+  const t = c.definition;
+  const subject = oneLine(`【督办退信】${t.unit.name}：通知无法送达（${c.rejected.join('、')}）`);
+  const lines: [string, string][] = [
+    ['原通知', c.subject],
+    ['任务', t.obligation.title],
+    ['承办单位', t.unit.name],
+    ['期次', c.period],
+    ['无法送达的地址', c.rejected.join('、')],
+    ['邮件服务器答复', c.reason],
+    ['日期', chineseDate(c.sentOn)],
+  ];
+  const text = [`${t.supervisor.liaison.name}同志：`, '', '    以下督办通知被收件方邮件服务器永久拒收，请核实单位名录中的联系人邮箱并更正。', '', ...lines.map(([k, v]) => `${k}：${v}`)].join('\n');
+  const html = `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>
+<body style="font-family:'PingFang SC','Microsoft YaHei',sans-serif;font-size:14px;line-height:1.6">
+<p>${escapeHtml(t.supervisor.liaison.name)}同志：</p>
+<p>以下督办通知被收件方邮件服务器永久拒收，请核实单位名录中的联系人邮箱并更正。</p>
+<table>${lines.map(([k, v]) => `<tr><th style="text-align:left;padding:4px 12px 4px 0">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>
+</body></html>`;
+  return { subject, text, html };
+}
+
+export function supervisionNumberText(year: number, n: number): string {
+  return `督〔${year}〕${n}号`;
+}

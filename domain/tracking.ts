@@ -1,0 +1,81 @@
+/**
+ * The pure rules of a running tracker: outcomes (DOMAIN.md 15), board colours (DOMAIN.md 11) and the checks
+ * that decide whether a request is accepted. Used by the tracker workflow and its message validators.
+ */
+
+export type Outcome = 'on_time' | 'on_time_extended' | 'late' | 'missed' | 'waived';
+export type Colour = 'green' | 'yellow' | 'red' | 'done' | 'waived';
+export const RATINGS = ['优秀', '良好', '合格', '不合格'] as const;
+export type Rating = (typeof RATINGS)[number];
+
+/**
+ * How a completed period counts: on time by the original due; on time with extension by an approved later due;
+ * late otherwise. A period that closed with no completion is missed.
+ */
+export function completionOutcome(completedAt: number, originalDueAt: number, extendedDueAt?: number): Outcome {
+  if (completedAt <= originalDueAt) return 'on_time';
+  if (extendedDueAt !== undefined && completedAt <= extendedDueAt) return 'on_time_extended';
+  return 'late';
+}
+
+/** The same rule by dates (YYYY-MM-DD), for quotas judged by the day the events took place. */
+export function completionOutcomeByDate(completedOn: string, originalDue: string, extendedDue?: string): Outcome {
+  if (completedOn <= originalDue) return 'on_time';
+  if (extendedDue !== undefined && completedOn <= extendedDue) return 'on_time_extended';
+  return 'late';
+}
+
+export interface ColourInput {
+  now: number;
+  waived: boolean;
+  complete: boolean;
+  /** From this instant the item is near due: 3 working days before due (DOMAIN.md 11). */
+  yellowAt: number;
+  /** The due instant in force. */
+  dueAt: number;
+}
+
+export function colourAt(s: ColourInput): Colour {
+  if (s.waived) return 'waived';
+  if (s.complete) return 'done';
+  if (s.now > s.dueAt) return 'red';
+  if (s.now >= s.yellowAt) return 'yellow';
+  return 'green';
+}
+
+/** The next instant at which the colour changes by itself (green to yellow, yellow to red), if any. */
+export function nextColourChange(s: ColourInput): number | undefined {
+  if (s.waived || s.complete) return undefined;
+  if (s.now < s.yellowAt) return s.yellowAt;
+  if (s.now <= s.dueAt) return s.dueAt + 1;
+  return undefined;
+}
+
+/** Evidence of a submission (佐证材料): at least one of a note, a link or a document number. */
+export interface Evidence {
+  text?: string;
+  link?: string;
+  documentNumber?: string;
+}
+
+const MAX_TEXT = 2000;
+
+/** Problems with user-supplied text, or undefined when it is acceptable. */
+export function checkText(label: string, value: unknown, required: boolean): string | undefined {
+  if (value === undefined || value === null || value === '') return required ? `${label} is required` : undefined;
+  if (typeof value !== 'string') return `${label} must be text`;
+  if (value.trim() === '') return required ? `${label} is required` : `${label} is empty`;
+  if (value.length > MAX_TEXT) return `${label} is longer than ${MAX_TEXT} characters`;
+  return undefined;
+}
+
+export function checkEvidence(e: Evidence | undefined): string | undefined {
+  if (!e || typeof e !== 'object') return 'evidence is required: a note, a link or a document number';
+  for (const [label, value] of [['evidence text', e.text], ['evidence link', e.link], ['document number', e.documentNumber]] as const) {
+    const problem = checkText(label, value, false);
+    if (problem) return problem;
+  }
+  if (!e.text && !e.link && !e.documentNumber) return 'evidence is required: a note, a link or a document number';
+  if (e.link && !/^https?:\/\/\S+$/i.test(e.link)) return `evidence link "${e.link}" is not an http(s) address`;
+  return undefined;
+}

@@ -1,0 +1,96 @@
+/**
+ * Test plumbing for the engine: the time-skipping server from .tools (never downloaded), one workflow bundle per
+ * test file, and a worker with the real activities over a real ledger and a real SMTP server.
+ */
+import { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, NativeConnection, Runtime, Worker, WorkflowBundleWithSourceMap, bundleWorkflowCode } from '@temporalio/worker';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { createActivities } from '../../activities';
+import { createSmtpTransport } from '../../activities/email';
+import { Ledger } from '../../activities/ledger/ledger';
+import { temporalTestServerPath } from '../../config/servers';
+import { WorkingCalendar } from '../../domain/calendar';
+import type { TrackerDefinition } from '../../domain/trackers';
+import { TrackerInput, TrackerStatus, statusQuery, trackerWorkflow, workflowIdFor } from '../../workflows/tracker';
+import type { SmtpSink } from './smtp';
+
+let runtimeInstalled = false;
+export function quietRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export function tempLedgerFile(): string {
+  return path.join(mkdtempSync(path.join(tmpdir(), 'duban-ledger-')), 'ledger.sqlite');
+}
+
+export interface EngineWorker {
+  worker: Worker;
+  running: Promise<void>;
+  ledger: Ledger;
+  stop(): Promise<void>;
+}
+
+export async function startEngineWorker(options: {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue: string;
+  sink: SmtpSink;
+  ledger: Ledger;
+  calendar?: WorkingCalendar;
+}): Promise<EngineWorker> {
+  const transport = createSmtpTransport({ url: options.sink.url, maxConnections: 2 });
+  const worker = await Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({ ledger: options.ledger, transport, from: { name: '督办系统', address: 'duban@test.example.org' }, calendar: options.calendar ?? new WorkingCalendar() }),
+  });
+  const running = worker.run();
+  return {
+    worker,
+    running,
+    ledger: options.ledger,
+    async stop() {
+      worker.shutdown();
+      await running;
+      transport.close();
+    },
+  };
+}
+
+/** The tracker's status, waiting out the moment in which it is still planning its first period. */
+export async function statusOf(handle: { query: (q: typeof statusQuery) => Promise<TrackerStatus> }): Promise<TrackerStatus> {
+  for (let i = 0; ; i++) {
+    try {
+      return await handle.query(statusQuery);
+    } catch (err) {
+      if (i > 50 || !String((err as Error).message + String((err as { cause?: Error }).cause?.message)).includes('starting')) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+export async function startTracker(client: Client, taskQueue: string, definition: TrackerDefinition, extra: Partial<TrackerInput> = {}) {
+  return client.workflow.start(trackerWorkflow, {
+    workflowId: workflowIdFor(definition.trackerId),
+    taskQueue,
+    args: [{ definition, searchAttributes: false, ...extra }],
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * The one worker entry point (`npm run worker`, `duban worker`): runs the tracker workflows and their
+ * activities on the task queue. Several workers on one task queue share the load. SIGINT or SIGTERM stops it
+ * gracefully: no new tasks are taken, running activities get 30 seconds to finish, and what is cut short is
+ * retried by another worker.
+ */
+import { NativeConnection, Runtime, Worker, DefaultLogger, LogLevel, makeTelemetryFilterString } from '@temporalio/worker';
+import * as path from 'node:path';
+import { createActivities, Sender } from '../activities';
+import { createSmtpTransport } from '../activities/email';
+import { Ledger } from '../activities/ledger/ledger';
+import { loadCalendarFile, formatProblem } from '../config/load';
+import { Settings, SettingsError, describeSettings, loadSettings, parseMailbox, readSettingFile } from '../config/settings';
+import { WorkingCalendar } from '../domain/calendar';
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves when the worker has stopped and its connections are closed. */
+  done: Promise<void>;
+}
+
+/** A JSON line per log record: structured logs that a collector can read. */
+function jsonLogger(level: LogLevel) {
+  return new DefaultLogger(level, (entry) => {
+    const { level: lvl, message, meta, timestampNanos } = entry;
+    process.stderr.write(`${JSON.stringify({ time: new Date(Number(timestampNanos / 1_000_000n)).toISOString(), level: lvl, message, ...meta })}\n`);
+  });
+}
+
+export async function temporalConnectionOptions(s: Settings) {
+  const t = s.temporal;
+  const files = {
+    ca: readSettingFile('TEMPORAL_TLS_CA_PATH', t.tls.caFile),
+    cert: readSettingFile('TEMPORAL_TLS_CLIENT_CERT_PATH', t.tls.certFile),
+    key: readSettingFile('TEMPORAL_TLS_CLIENT_KEY_PATH', t.tls.keyFile),
+  };
+  if (!!files.cert !== !!files.key) throw new SettingsError('TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together (mutual TLS)');
+  const useTls = t.tls.enabled || !!t.apiKey || !!files.ca || !!files.cert;
+  return {
+    address: t.address,
+    apiKey: t.apiKey,
+    tls: useTls
+      ? {
+          serverNameOverride: t.tls.serverName,
+          serverRootCACertificate: files.ca,
+          clientCertPair: files.cert && files.key ? { crt: files.cert, key: files.key } : undefined,
+        }
+      : undefined,
+  };
+}
+
+export async function startWorker(settings: Settings, options: { workflowsPath?: string } = {}): Promise<RunningWorker> {
+  if (!settings.smtp) throw new SettingsError('SMTP_URL (smtp.url in the config file) is required to run a worker');
+  let notices: Awaited<ReturnType<typeof loadCalendarFile>>['notices'] = [];
+  if (settings.calendar) {
+    const cal = loadCalendarFile(settings.calendar);
+    if (cal.problems.length) throw new SettingsError(`DUBAN_CALENDAR ${settings.calendar}:\n  ${cal.problems.map(formatProblem).join('\n  ')}`);
+    notices = cal.notices;
+  }
+  const calendar = new WorkingCalendar(notices);
+  const ledger = await Ledger.open({
+    databaseUrl: settings.database.url,
+    sqliteFile: path.join(settings.dataDir, 'ledger.sqlite'),
+    postgresSsl: settings.database.caFile ? { ca: readSettingFile('DATABASE_CA_FILE', settings.database.caFile)!.toString() } : undefined,
+  });
+  const transport = createSmtpTransport(settings.smtp);
+  const from: Sender = parseMailbox(settings.smtp.from);
+  let connection: NativeConnection | undefined;
+  try {
+    connection = await NativeConnection.connect(await temporalConnectionOptions(settings));
+    const worker = await Worker.create({
+      connection,
+      namespace: settings.temporal.namespace,
+      taskQueue: settings.temporal.taskQueue,
+      workflowsPath: options.workflowsPath ?? require.resolve('../workflows'),
+      activities: createActivities({ ledger, transport, from, calendar }),
+      maxConcurrentActivityTaskExecutions: settings.worker.maxConcurrentActivities,
+      maxCachedWorkflows: settings.worker.maxCachedWorkflows,
+      shutdownGraceTime: '30 seconds',
+    });
+    const conn = connection;
+    const done = worker.run().finally(async () => {
+      transport.close();
+      await ledger.close();
+      await conn.close();
+    });
+    return { worker, done };
+  } catch (err) {
+    transport.close();
+    await ledger.close();
+    await connection?.close();
+    throw err;
+  }
+}
+
+export async function main(): Promise<number> {
+  Runtime.install({
+    logger: jsonLogger((process.env.DUBAN_LOG_LEVEL as LogLevel) ?? 'INFO'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+  });
+  let settings: Settings;
+  try {
+    settings = loadSettings();
+  } catch (err) {
+    if (err instanceof SettingsError) {
+      console.error(`duban worker: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = Runtime.instance().logger;
+  if (process.env.TZ !== 'UTC') log.warn('TZ is not UTC: duban computes in explicit zones, but UTC keeps every worker alike', { TZ: process.env.TZ });
+  try {
+    const running = await startWorker(settings);
+    log.info('duban worker started', describeSettings(settings));
+    await running.done;
+    log.info('duban worker stopped');
+    return 0;
+  } catch (err) {
+    if (err instanceof SettingsError) {
+      console.error(`duban worker: ${err.message}`);
+      return 2;
+    }
+    log.error('duban worker failed', { error: err instanceof Error ? err.message : String(err) });
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main().then((code) => process.exit(code));
+}

@@ -1,0 +1,2 @@
+// The workflows a duban worker runs (the worker bundles this file).
+export { trackerWorkflow } from './tracker';
