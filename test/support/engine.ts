@@ -87,6 +87,16 @@ export async function statusOf(handle: { query: (q: typeof statusQuery) => Promi
   }
 }
 
+/** An Update refused by its validator: the reason is in the failure's cause. */
+export async function expectRefusal(update: Promise<unknown>, reason: RegExp): Promise<void> {
+  const err = await update.then(
+    () => undefined,
+    (e: unknown) => e as Error & { cause?: Error },
+  );
+  if (!err) throw new Error(`expected the update to be refused with ${reason}, but it was accepted`);
+  expect(err.cause?.message ?? err.message).toMatch(reason);
+}
+
 export async function startTracker(client: Client, taskQueue: string, definition: TrackerDefinition, extra: Partial<TrackerInput> = {}) {
   return client.workflow.start(trackerWorkflow, {
     workflowId: workflowIdFor(definition.trackerId),
