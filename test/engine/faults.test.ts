@@ -1,0 +1,90 @@
+/**
+ * SMTP faults on the time-skipping server: a permanent rejection is recorded, reported to the supervising office
+ * as undeliverable and never retried; a transient failure is retried with backoff until the message goes out,
+ * once.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Ledger } from '../../activities/ledger/ledger';
+import type { TrackerDefinition } from '../../domain/trackers';
+import { EngineWorker, startEngineWorker, startTracker, statusOf, tempLedgerFile, timeSkippingEnv } from '../support/engine';
+import { SmtpSink, startSmtpSink } from '../support/smtp';
+import { tracker } from '../support/trackers';
+
+jest.setTimeout(300_000);
+
+const oneOff = (unit: string): TrackerDefinition => {
+  const base = tracker({ obligation: { id: 'one-off', period: 'once', due: { rule: 'fixed-date', date: '2026-12-10' } }, reminders: [3, 0], escalation: [{ level: 1, after: 1, repeatWeekly: false }] });
+  return {
+    ...base,
+    trackerId: `one-off/${unit}`,
+    unit: { ...base.unit, id: unit, liaison: { name: '联络员', email: `${unit}.liaison@test.example.org` }, head: { name: '负责人', email: `${unit}.head@test.example.org` } },
+  };
+};
+
+describe('SMTP faults', () => {
+  let env: TestWorkflowEnvironment;
+  let sink: SmtpSink;
+  let engine: EngineWorker;
+  let ledger: Ledger;
+  const taskQueue = 'faults-test';
+
+  beforeAll(async () => {
+    env = await timeSkippingEnv();
+    sink = await startSmtpSink();
+    ledger = await Ledger.open({ sqliteFile: tempLedgerFile() });
+    engine = await startEngineWorker({ connection: env.nativeConnection, taskQueue, sink, ledger });
+  });
+  afterAll(async () => {
+    await engine?.stop();
+    await ledger?.close();
+    await sink?.close();
+    await env?.teardown();
+  });
+
+  test('permanent rejections are recorded and reported, transient failures retried until delivered once', async () => {
+    sink.rejectAddresses.add('partly.liaison@test.example.org');
+    sink.rejectAddresses.add('wholly.liaison@test.example.org');
+    sink.rejectAddresses.add('wholly.head@test.example.org');
+    const partly = await startTracker(env.client, taskQueue, oneOff('partly'));
+    const wholly = await startTracker(env.client, taskQueue, oneOff('wholly'));
+    const flaky = await startTracker(env.client, taskQueue, oneOff('flaky'));
+    for (const handle of [partly, wholly, flaky]) await statusOf(handle);
+
+    // 7 December 09:00 (Shanghai): the first reminder of each. The SMTP server fails the next 4 DATA commands.
+    await env.sleep(Date.parse('2026-12-07T00:59:00Z') - (await env.currentTimeMs()));
+    sink.failNext = 4;
+    await env.sleep(Date.parse('2026-12-08T00:00:00Z') - (await env.currentTimeMs()));
+    expect(sink.transientFailures).toBe(4);
+
+    const r3 = (unit: string) => `one-off/${unit}/once/2026-12-10/r3`;
+    const received = (key: string) => sink.messages.filter((m) => m.key === key);
+    // Partly rejected: delivered to the head in copy, the liaison's address reported to the supervising office.
+    expect(received(r3('partly'))).toHaveLength(1);
+    expect(received(r3('partly'))[0]!.envelopeTo).toEqual(['partly.head@test.example.org']);
+    // Wholly rejected: nothing delivered, nothing retried.
+    expect(received(r3('wholly'))).toHaveLength(0);
+    // Flaky or not, every notice arrived exactly once.
+    expect(received(r3('flaky'))).toHaveLength(1);
+
+    const rows = new Map((await ledger.notices()).map((r) => [r.send_key, r]));
+    expect(rows.get(r3('partly'))).toMatchObject({ status: 'sent', rejected: JSON.stringify(['partly.liaison@test.example.org']) });
+    expect(rows.get(r3('wholly'))).toMatchObject({ status: 'rejected', attempts: 1 });
+    expect(JSON.parse(rows.get(r3('wholly'))!.rejected!).sort()).toEqual(['wholly.head@test.example.org', 'wholly.liaison@test.example.org']);
+    // Each transient failure cost exactly one more attempt, on whichever notice or report it hit.
+    const attempts = [...rows.values()].reduce((n, r) => n + r.attempts, 0);
+    expect(rows.size).toBe(3 + 2);
+    expect(attempts).toBe(rows.size + 4);
+
+    for (const unit of ['partly', 'wholly']) {
+      const reports = received(`${r3(unit)}/undeliverable`);
+      expect(reports).toHaveLength(1);
+      expect(reports[0]!.to).toEqual(['office-liaison@test.example.org']);
+      expect(reports[0]!.parsed.subject).toContain('【督办退信】');
+      expect(reports[0]!.parsed.text).toContain(`${unit}.liaison@test.example.org`);
+    }
+    expect(sink.messages.map((m) => m.messageId).length).toBe(new Set(sink.messages.map((m) => m.messageId)).size);
+
+    // The rejected tracker goes on with its ladder: the due-day reminder is still planned.
+    expect((await statusOf(wholly)).nextNotice).toMatchObject({ stage: 'reminder', at: Date.parse('2026-12-10T01:00:00Z') });
+  });
+});
