@@ -30,9 +30,10 @@ export function createSmtpTransport(settings: SmtpSettings): Transporter {
     requireTLS: settings.requireTls ?? false,
     maxConnections: settings.maxConnections ?? 5,
     maxMessages: 1000,
-    connectionTimeout: 30_000,
-    greetingTimeout: 30_000,
-    socketTimeout: 60_000,
+    // Below the activity's 30-second start-to-close timeout, so a stuck server fails the attempt and it is retried.
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 20_000,
     tls: {
       ca: settings.caFile ? readFileSync(settings.caFile) : undefined,
       rejectUnauthorized: !settings.allowInvalidCertificates,

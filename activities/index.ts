@@ -13,9 +13,8 @@ import { createHash } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import type { WorkingCalendar } from '../domain/calendar';
 import { civil, formatDate, parseDate } from '../domain/dates';
-import { dueDate } from '../domain/due';
-import { ONCE, Period, nextPeriod, parsePeriod, periodContaining } from '../domain/periods';
-import { PlannedNotice, noticeKey, planPeriod } from '../domain/planner';
+import { nextPeriod, parsePeriod } from '../domain/periods';
+import { PlannedNotice, firstPeriodNotYetDue, noticeKey, planPeriod } from '../domain/planner';
 import type { TrackerDefinition } from '../domain/trackers';
 import { localDay, zonedInstant } from '../domain/zone';
 import { classifySmtpError } from './email';
@@ -84,17 +83,6 @@ export function messageIdFor(key: string, from: Sender): string {
   return `<duban.${createHash('sha256').update(key).digest('hex').slice(0, 32)}@${domain}>`;
 }
 
-function firstPeriodNotYetDue(t: TrackerDefinition, calendar: WorkingCalendar, now: number): Period {
-  const kind = t.obligation.period;
-  if (kind === 'once') return ONCE;
-  let p: Period = periodContaining(kind, localDay(now, t.timeZone) - 800);
-  for (;;) {
-    const due = dueDate(t.obligation.due, p, t.obligation.rollForward, calendar).due;
-    if (zonedInstant(due, t.timeZone, 23, 59, 59) >= now) return p;
-    p = nextPeriod(p)!;
-  }
-}
-
 export function createActivities(deps: ActivityDeps) {
   const { ledger, transport, from, calendar } = deps;
   const fromHeader = { name: from.name, address: from.address };
@@ -153,7 +141,8 @@ export function createActivities(deps: ActivityDeps) {
         originalDue: formatDate(plan.originalDue),
         dueAt: plan.dueAt,
         originalDueAt: zonedInstant(plan.originalDue, t.timeZone, 23, 59, 59),
-        yellowAt: zonedInstant(calendar.addWorkingDays(plan.due, -3), t.timeZone, 0),
+        // Counted like the reminders: back from the due day, itself moved to a working day.
+        yellowAt: zonedInstant(calendar.addWorkingDays(calendar.onOrBefore(plan.due), -3), t.timeZone, 0),
         opensAt: plan.opensAt,
         closesAt: plan.closesAt ?? null,
         nextPeriod: next ? next.label : null,

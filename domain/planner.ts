@@ -212,6 +212,20 @@ export function currentPeriod(t: TrackerDefinition, calendar: WorkingCalendar, a
   }
 }
 
+/**
+ * The period a tracker registered at `instant` starts with: the first one not yet due. Earlier periods are not
+ * tracked: registering an obligation does not put a unit in the red for years nobody asked it about.
+ */
+export function firstPeriodNotYetDue(t: TrackerDefinition, calendar: WorkingCalendar, instant: number): Period {
+  let p = periodContaining(t.obligation.period, localDay(instant, t.timeZone) - lookbackDays(t));
+  for (;;) {
+    const due = dueDate(t.obligation.due, p, t.obligation.rollForward, calendar).due;
+    const next = nextPeriod(p);
+    if (!next || zonedInstant(due, t.timeZone, 23, 59, 59) >= instant) return p;
+    p = next;
+  }
+}
+
 /** How far before a window a period can start and still have notices in it. */
 function lookbackDays(t: TrackerDefinition): number {
   const rule = t.obligation.due;

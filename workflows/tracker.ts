@@ -152,7 +152,9 @@ export function workflowIdFor(trackerId: string): string {
 }
 
 const { deliverNotice, recordEvents, recordOutcome } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  // Short, so that a notice claimed by a worker that died is retried by another within half a minute; the SMTP
+  // client's own timeouts are shorter still.
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 
@@ -172,7 +174,9 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     paused: input.paused ?? false,
     retired: false,
     dirty: false,
-    replan: false,
+    /** Re-plans asked for and done: a handler that asked waits until its request is done. */
+    replansAsked: 0,
+    replansDone: 0,
     submittedAt: undefined as number | undefined,
     submissions: 0,
     quotaDates: [] as string[],
@@ -378,14 +382,14 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
 
   setHandler(
     decideExtensionUpdate,
-    (req) => {
+    async (req) => {
       const asked = s.pendingExtension!;
       s.pendingExtension = undefined;
-      if (req.approve) {
-        s.extendedDue = asked.newDue;
-        s.replan = true;
-      }
+      const ticket = req.approve ? ++s.replansAsked : s.replansDone;
+      if (req.approve) s.extendedDue = asked.newDue;
       event(req.approve ? 'extension_approved' : 'extension_rejected', req.by, { newDue: asked.newDue, reason: req.reason });
+      // Answer with the ladder as it now stands.
+      await condition(() => s.replansDone >= ticket);
       return status();
     },
     {
@@ -445,10 +449,11 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
 
   setHandler(
     updateDefinitionUpdate,
-    (req) => {
+    async (req) => {
       definition = req.definition;
-      s.replan = true;
+      const ticket = ++s.replansAsked;
       event('definition_updated', req.by);
+      await condition(() => s.replansDone >= ticket);
       return status();
     },
     {
@@ -550,11 +555,13 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     await flush();
     if (s.retired) break;
     const now = Date.now();
-    if (s.replan) {
-      s.replan = false;
+    if (s.replansDone < s.replansAsked) {
+      const asked = s.replansAsked;
       plan = await planTrackerPeriod({ definition, period: plan.period, extendedDue: s.extendedDue, now });
       skipPassed(Date.now());
       s.colour = undefined;
+      s.replansDone = asked;
+      continue;
     }
     if (wasPaused && !s.paused) skipPassedButLatest(now);
     wasPaused = s.paused;

@@ -5,15 +5,22 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Ledger } from '../../activities/ledger/ledger';
+import { WorkingCalendar } from '../../domain/calendar';
+import { formatDate } from '../../domain/dates';
+import { parsePeriod } from '../../domain/periods';
+import { planPeriod } from '../../domain/planner';
 import type { TrackerDefinition } from '../../domain/trackers';
+import { localDay } from '../../domain/zone';
 import { EngineWorker, startEngineWorker, startTracker, statusOf, tempLedgerFile, timeSkippingEnv } from '../support/engine';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
 import { tracker } from '../support/trackers';
 
 jest.setTimeout(300_000);
 
+// Due three weeks after the test runs (the time-skipping server starts at the real current time).
+const dueDay = formatDate(localDay(Date.now(), 'Asia/Shanghai') + 21);
 const oneOff = (unit: string): TrackerDefinition => {
-  const base = tracker({ obligation: { id: 'one-off', period: 'once', due: { rule: 'fixed-date', date: '2026-12-10' } }, reminders: [3, 0], escalation: [{ level: 1, after: 1, repeatWeekly: false }] });
+  const base = tracker({ obligation: { id: 'one-off', period: 'once', due: { rule: 'fixed-date', date: dueDay } }, reminders: [3, 0], escalation: [{ level: 1, after: 1, repeatWeekly: false }] });
   return {
     ...base,
     trackerId: `one-off/${unit}`,
@@ -50,13 +57,15 @@ describe('SMTP faults', () => {
     const flaky = await startTracker(env.client, taskQueue, oneOff('flaky'));
     for (const handle of [partly, wholly, flaky]) await statusOf(handle);
 
-    // 7 December 09:00 (Shanghai): the first reminder of each. The SMTP server fails the next 4 DATA commands.
-    await env.sleep(Date.parse('2026-12-07T00:59:00Z') - (await env.currentTimeMs()));
+    // Just before the first reminder of each, the SMTP server starts failing the next 4 DATA commands.
+    const plan = planPeriod(oneOff('flaky'), parsePeriod('once', 'once')!, new WorkingCalendar());
+    const [first, second] = plan.notices;
+    await env.sleep(first!.at - 60_000 - (await env.currentTimeMs()));
     sink.failNext = 4;
-    await env.sleep(Date.parse('2026-12-08T00:00:00Z') - (await env.currentTimeMs()));
+    await env.sleep(first!.at + 3_600_000 - (await env.currentTimeMs()));
     expect(sink.transientFailures).toBe(4);
 
-    const r3 = (unit: string) => `one-off/${unit}/once/2026-12-10/r3`;
+    const r3 = (unit: string) => `one-off/${unit}/once/${dueDay}/r3`;
     const received = (key: string) => sink.messages.filter((m) => m.key === key);
     // Partly rejected: delivered to the head in copy, the liaison's address reported to the supervising office.
     expect(received(r3('partly'))).toHaveLength(1);
@@ -85,6 +94,6 @@ describe('SMTP faults', () => {
     expect(sink.messages.map((m) => m.messageId).length).toBe(new Set(sink.messages.map((m) => m.messageId)).size);
 
     // The rejected tracker goes on with its ladder: the due-day reminder is still planned.
-    expect((await statusOf(wholly)).nextNotice).toMatchObject({ stage: 'reminder', at: Date.parse('2026-12-10T01:00:00Z') });
+    expect((await statusOf(wholly)).nextNotice).toMatchObject({ stage: 'reminder', at: second!.at });
   });
 });

@@ -3,11 +3,15 @@
  * time-skipping server, over one shared timeline. Every tracker runs the real workflow and activities against a
  * real SMTP server and a SQLite ledger.
  *
- * 2027 is provisional in the shipped calendar (its notice is not out): the annual report about 2026 is due
- * Sunday 2027-02-28; reminders go out on 12, 23, 25 and 26 February, escalations on 1, 5 and 12 March.
+ * The time-skipping server starts at the real current time, so the timeline is read off the planner: the annual
+ * report's first period not yet due, its reminders (10, 3, 1 and 0 working days before due) and escalations.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Ledger } from '../../activities/ledger/ledger';
+import { WorkingCalendar } from '../../domain/calendar';
+import { formatDate } from '../../domain/dates';
+import { PeriodPlan, firstPeriodNotYetDue, planPeriod } from '../../domain/planner';
+import { localDay } from '../../domain/zone';
 import type { TrackerDefinition } from '../../domain/trackers';
 import {
   decideExtensionUpdate,
@@ -26,22 +30,33 @@ import { tracker } from '../support/trackers';
 jest.setTimeout(300_000);
 
 type Handle = Awaited<ReturnType<typeof startTracker>>;
+const HOUR = 3_600_000;
+const calendar = new WorkingCalendar();
 
 const unitTracker = (unit: string, overrides: Parameters<typeof tracker>[0] = {}): TrackerDefinition => {
   const base = tracker(overrides);
-  const id = `${base.obligation.id}/${unit}`;
   return {
     ...base,
-    trackerId: id,
+    trackerId: `${base.obligation.id}/${unit}`,
     unit: { ...base.unit, id: unit, name: `${unit}单位`, liaison: { name: '联络员', email: `${unit}.liaison@test.example.org` }, head: { name: '负责人', email: `${unit}.head@test.example.org` } },
   };
 };
+
+/** The notice of a plan by its short name: r10, r3, r1, r0, e1, e2 ... */
+function at(plan: PeriodPlan, name: string): number {
+  const n = plan.notices.find((x) => (name.startsWith('r') ? x.stage === 'reminder' && x.step === Number(name.slice(1)) : x.stage === 'escalation' && x.level === Number(name.slice(1)) && x.step === 0));
+  if (!n) throw new Error(`no ${name} in the plan`);
+  return n.at;
+}
 
 describe('tracker messages on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
   let sink: SmtpSink;
   let engine: EngineWorker;
   let ledger: Ledger;
+  let plan: PeriodPlan;
+  let label: string;
+  let due: string;
   const taskQueue = 'messages-test';
   const h: Record<string, Handle> = {};
   const firstRunIds: Record<string, string> = {};
@@ -56,17 +71,27 @@ describe('tracker messages on the time-skipping server', () => {
     retired: unitTracker('retired'),
     quota: unitTracker('quota', { obligation: { id: 'lectures', completion: 'quota', quota: 4, due: { rule: 'period-end' } }, reminders: [10, 0] }),
   };
-  const sleepUntil = async (iso: string) => env.sleep(Date.parse(iso) - (await env.currentTimeMs()));
+  const sleepUntil = async (instant: number) => env.sleep(Math.max(1, instant - (await env.currentTimeMs())));
+  /** The keys of the messages a unit received, in time order, as period/due/notice. */
   const keysOf = (unit: string) => sink.messages.filter((m) => m.key.includes(`/${unit}/`)).sort((a, b) => a.date - b.date).map((m) => m.key.split('/').slice(-3).join('/'));
+  const k = (name: string, d = due) => `${label}/${d}/${name.startsWith('e') ? `${name}.0` : name}`;
   const by = { by: '测试管理员' };
 
   beforeAll(async () => {
     env = await timeSkippingEnv();
+    const now = await env.currentTimeMs();
+    plan = planPeriod(defs.onTime!, firstPeriodNotYetDue(defs.onTime!, calendar, now), calendar);
+    label = plan.period.label;
+    due = formatDate(plan.due);
+    // The scenario needs the whole ladder ahead; a run in the last days before a due date looks one period on.
+    if (at(plan, 'r10') <= now) plan = planPeriod(defs.onTime!, { ...plan.period, ...nextYear(plan.period) }, calendar);
+    label = plan.period.label;
+    due = formatDate(plan.due);
     sink = await startSmtpSink();
     ledger = await Ledger.open({ sqliteFile: tempLedgerFile() });
     engine = await startEngineWorker({ connection: env.nativeConnection, taskQueue, sink, ledger });
     for (const [name, d] of Object.entries(defs)) {
-      h[name] = await startTracker(env.client, taskQueue, d);
+      h[name] = await startTracker(env.client, taskQueue, d, name === 'quota' ? {} : { period: label });
       firstRunIds[name] = h[name]!.firstExecutionRunId;
     }
     for (const name of Object.keys(defs)) await statusOf(h[name]!);
@@ -79,47 +104,51 @@ describe('tracker messages on the time-skipping server', () => {
   });
 
   test('a quota is met by the fourth event, not the third', async () => {
-    // Registered on 2026-11-22: the lectures of 2026 are due 2026-12-31.
-    const record = (date: string) => h.quota!.executeUpdate(recordUpdate, { args: [{ ...by, date, topic: `${date}学法讲座` }] });
-    await record('2026-03-10');
-    await record('2026-06-12');
-    const third = await record('2026-09-18');
-    expect(third).toMatchObject({ period: '2026', recorded: 3, quota: 4, colour: 'green' });
-    await expectRefusal(record('2025-12-30'), /outside period 2026/);
-    await expectRefusal(h.quota!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: '已完成' } }] }), /recording events/);
-    await record('2026-11-20');
-    await sleepUntil('2026-11-23T00:00:00Z');
     const status = await statusOf(h.quota!);
-    // Settled on time, and continued as new with the next period carrying the record.
-    expect(status.period).toBe('2027');
-    expect(status.recorded).toBe(0);
-    expect(status.history).toEqual([expect.objectContaining({ period: '2026', outcome: 'on_time' })]);
-    expect(await ledger.outcomes({ trackerId: defs.quota!.trackerId })).toEqual([expect.objectContaining({ period: '2026', outcome: 'on_time' })]);
+    const today = formatDate(localDay(await env.currentTimeMs(), 'Asia/Shanghai'));
+    const start = `${status.period}-01-01`;
+    const record = (date: string) => h.quota!.executeUpdate(recordUpdate, { args: [{ ...by, date, topic: `${date}学法讲座` }] });
+    await record(start);
+    await record(start);
+    const third = await record(today);
+    expect(third).toMatchObject({ recorded: 3, quota: 4, colour: expect.stringMatching(/green|yellow/) });
+    await expectRefusal(record(`${Number(status.period) - 1}-12-31`), new RegExp(`outside period ${status.period}`));
+    await expectRefusal(h.quota!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: '已完成' } }] }), /recording events/);
+    await record(today);
+    await env.sleep(HOUR);
+    const after = await statusOf(h.quota!);
+    // Settled on time, and continued as new with the next period, carrying the record.
+    expect(after.period).toBe(String(Number(status.period) + 1));
+    expect(after.recorded).toBe(0);
+    expect(after.history).toEqual([expect.objectContaining({ period: status.period, outcome: 'on_time' })]);
+    expect(await ledger.outcomes({ trackerId: defs.quota!.trackerId })).toEqual([expect.objectContaining({ period: status.period, outcome: 'on_time' })]);
   });
 
   test('before due: submission, extension requested and decided, waiver, verification, definition update, retirement', async () => {
-    await sleepUntil('2027-02-13T00:00:00Z');
-    for (const name of ['onTime', 'late', 'extended', 'refused', 'waived', 'verified', 'redefined']) expect(keysOf(defs[name]!.unit.id)).toEqual(['2026/2027-02-28/r10']);
+    await sleepUntil(at(plan, 'r10') + HOUR);
+    for (const name of ['onTime', 'late', 'extended', 'refused', 'waived', 'verified', 'redefined']) expect(keysOf(defs[name]!.unit.id)).toEqual([k('r10')]);
 
     const submitted = await h.onTime!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { documentNumber: '测政发〔2027〕3号', link: 'https://example.org/report' } }] });
     expect(submitted).toMatchObject({ colour: 'done', submitted: true });
 
-    await h.extended!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: '2027-03-31', reason: '需等待统计数据' }] });
-    await expectRefusal(h.extended!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: '2027-04-30', reason: '再次申请' }] }), /already waiting/);
+    const newDue = formatDate(plan.due + 31);
+    await h.extended!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue, reason: '需等待统计数据' }] });
+    await expectRefusal(h.extended!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: formatDate(plan.due + 60), reason: '再次申请' }] }), /already waiting/);
     const approved = await h.extended!.executeUpdate(decideExtensionUpdate, { args: [{ ...by, approve: true }] });
+    expect(approved).toMatchObject({ due: newDue, originalDue: due });
     expect(approved.pendingExtension).toBeUndefined();
 
-    await expectRefusal(h.refused!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: '2027-02-20', reason: '太早' }] }), /not after the current due date/);
-    await h.refused!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: '2027-03-15', reason: '人手不足' }] });
+    await expectRefusal(h.refused!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: formatDate(plan.due - 1), reason: '太早' }] }), /not after the current due date/);
+    await h.refused!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: formatDate(plan.due + 15), reason: '人手不足' }] });
     const refused = await h.refused!.executeUpdate(decideExtensionUpdate, { args: [{ ...by, approve: false, reason: '理由不充分' }] });
-    expect(refused).toMatchObject({ due: '2027-02-28', originalDue: '2027-02-28' });
+    expect(refused).toMatchObject({ due, originalDue: due });
 
     await expectRefusal(h.waived!.executeUpdate(waiveUpdate, { args: [{ ...by, reason: '' }] }), /reason is required/);
     await h.waived!.executeUpdate(waiveUpdate, { args: [{ ...by, reason: '报告涉密，不予公开' }] });
 
     await expectRefusal(h.verified!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { link: 'javascript:alert(1)' } }] }), /not an http/);
     await h.verified!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: '报告已报送' } }] });
-    expect(await statusOf(h.verified!)).toMatchObject({ verification: 'pending', colour: 'done', period: '2026' });
+    expect(await statusOf(h.verified!)).toMatchObject({ verification: 'pending', colour: 'done', period: label });
 
     const changed: TrackerDefinition = { ...defs.redefined!, reminders: [3, 0], unit: { ...defs.redefined!.unit, liaison: { name: '新联络员', email: 'redefined.new-liaison@test.example.org' } } };
     await h.redefined!.executeUpdate(updateDefinitionUpdate, { args: [{ ...by, definition: changed }] });
@@ -131,42 +160,44 @@ describe('tracker messages on the time-skipping server', () => {
   });
 
   test('verification return reopens the period with the due date unchanged', async () => {
-    await sleepUntil('2027-02-24T00:00:00Z');
-    // While submitted and awaiting verification, no reminder went out on 23 February.
-    expect(keysOf('verified')).toEqual(['2026/2027-02-28/r10']);
+    await sleepUntil(at(plan, 'r3') + HOUR);
+    // While submitted and awaiting verification, no reminder went out.
+    expect(keysOf('verified')).toEqual([k('r10')]);
     await expectRefusal(h.verified!.executeUpdate(verifyUpdate, { args: [{ ...by, decision: 'accept', rating: '很好' as never }] }), /needs a rating/);
     const returned = await h.verified!.executeUpdate(verifyUpdate, { args: [{ ...by, decision: 'return', reason: '缺少佐证材料' }] });
-    expect(returned).toMatchObject({ verification: 'returned', due: '2027-02-28', colour: 'yellow' });
+    expect(returned).toMatchObject({ verification: 'returned', due, colour: 'yellow' });
   });
 
   test('after due: late submission, late extension refused, verification accepted', async () => {
-    await sleepUntil('2027-03-03T00:00:00Z');
-    expect(keysOf('late')).toEqual(['2026/2027-02-28/r10', '2026/2027-02-28/r3', '2026/2027-02-28/r1', '2026/2027-02-28/r0', '2026/2027-02-28/e1.0']);
+    await sleepUntil(at(plan, 'e1') + HOUR);
+    expect(keysOf('late')).toEqual([k('r10'), k('r3'), k('r1'), k('r0'), k('e1')]);
     await h.late!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: '逾期报送' } }] });
 
-    await expectRefusal(h.refused!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: '2027-03-31', reason: '来不及' }] }), /too late/);
+    await expectRefusal(h.refused!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: formatDate(plan.due + 30), reason: '来不及' }] }), /too late/);
 
-    // Returned on 24 February, the ladder resumed: 25 and 26 February, 1 March.
-    expect(keysOf('verified')).toEqual(['2026/2027-02-28/r10', '2026/2027-02-28/r1', '2026/2027-02-28/r0', '2026/2027-02-28/e1.0']);
+    // Returned after r3, the ladder resumed with r1, r0 and e1.
+    expect(keysOf('verified')).toEqual([k('r10'), k('r1'), k('r0'), k('e1')]);
     await h.verified!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: '补充材料后重新报送' } }] });
     await h.verified!.executeUpdate(verifyUpdate, { args: [{ ...by, decision: 'accept', rating: '良好' }] });
 
     // The redefined tracker followed its new ladder and its new liaison from the next notice on.
-    expect(keysOf('redefined')).toEqual(['2026/2027-02-28/r10', '2026/2027-02-28/r3', '2026/2027-02-28/r0', '2026/2027-02-28/e1.0']);
-    const r3 = sink.messages.find((m) => m.key === 'annual-report/redefined/2026/2027-02-28/r3')!;
+    expect(keysOf('redefined')).toEqual([k('r10'), k('r3'), k('r0'), k('e1')]);
+    const r3 = sink.messages.find((m) => m.key === `annual-report/redefined/${k('r3')}`)!;
     expect(r3.to).toEqual(['redefined.new-liaison@test.example.org']);
   });
 
   test('an approved extension moves the ladder and keeps the original due', async () => {
-    await sleepUntil('2027-03-27T00:00:00Z');
-    // No escalation on 1 March: reminders counted back from 31 March instead (17 March is r10, 26 March r3).
-    expect(keysOf('extended')).toEqual(['2026/2027-02-28/r10', '2026/2027-03-31/r10', '2026/2027-03-31/r3']);
-    expect(await statusOf(h.extended!)).toMatchObject({ due: '2027-03-31', originalDue: '2027-02-28', colour: 'yellow' });
+    const newDue = formatDate(plan.due + 31);
+    const extended = planPeriod(defs.extended!, plan.period, calendar, { extendedDue: plan.due + 31 });
+    await sleepUntil(at(extended, 'r3') + HOUR);
+    // No escalation after the original due: the reminders count back from the new date instead.
+    expect(keysOf('extended')).toEqual([k('r10'), k('r10', newDue), k('r3', newDue)]);
+    expect(await statusOf(h.extended!)).toMatchObject({ due: newDue, originalDue: due, colour: 'yellow' });
     await h.extended!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: '按延期时限报送' } }] });
   });
 
   test('outcomes, the continue-as-new boundary and the ledger', async () => {
-    await sleepUntil('2027-04-15T00:00:00Z');
+    await sleepUntil(plan.dueAt + 40 * 24 * HOUR);
     const outcome = async (name: string) => (await ledger.outcomes({ trackerId: defs[name]!.trackerId }))[0]?.outcome;
     expect(await outcome('onTime')).toBe('on_time');
     expect(await outcome('late')).toBe('late');
@@ -176,17 +207,17 @@ describe('tracker messages on the time-skipping server', () => {
     expect(await outcome('refused')).toBeUndefined();
 
     // A settled period stops its ladder; the refused extension changed nothing.
-    expect(keysOf('on-time')).toEqual(['2026/2027-02-28/r10']);
-    expect(keysOf('waived')).toEqual(['2026/2027-02-28/r10']);
+    expect(keysOf('on-time')).toEqual([k('r10')]);
+    expect(keysOf('waived')).toEqual([k('r10')]);
     expect(keysOf('late')).toHaveLength(5);
-    expect(keysOf('refused')).toEqual(expect.arrayContaining(['2026/2027-02-28/e1.0', '2026/2027-02-28/e2.0', '2026/2027-02-28/e3.0', '2026/2027-02-28/e3.1']));
+    expect(keysOf('refused').slice(0, 7)).toEqual([k('r10'), k('r3'), k('r1'), k('r0'), k('e1'), k('e2'), k('e3')]);
 
     const status = await statusOf(h.onTime!);
-    expect(status.period).toBe('2027');
-    expect(status.history).toEqual([expect.objectContaining({ period: '2026', outcome: 'on_time', originalDue: '2027-02-28' })]);
+    expect(status.period).toBe(String(Number(label) + 1));
+    expect(status.history).toEqual([expect.objectContaining({ period: label, outcome: 'on_time', originalDue: due })]);
     const { runId } = await h.onTime!.describe();
     expect(runId).not.toBe(firstRunIds.onTime);
-    await expectRefusal(h.onTime!.executeUpdate(submitUpdate, { args: [{ ...by, period: '2026', evidence: { text: '重复报送' } }] }), /period 2026 is closed \(on_time\)/);
+    await expectRefusal(h.onTime!.executeUpdate(submitUpdate, { args: [{ ...by, period: label, evidence: { text: '重复报送' } }] }), new RegExp(`period ${label} is closed \\(on_time\\)`));
 
     const verifiedStatus = await statusOf(h.verified!);
     expect(verifiedStatus.history[0]).toMatchObject({ outcome: 'late' });
@@ -196,3 +227,9 @@ describe('tracker messages on the time-skipping server', () => {
     expect(events[0]!.actor).toBe('测试管理员');
   });
 });
+
+function nextYear(p: PeriodPlan['period']) {
+  const year = Number(p.label) + 1;
+  const start = p.end + 1;
+  return { label: String(year), start, end: start + (Number.isInteger(year / 4) ? 365 : 364) };
+}

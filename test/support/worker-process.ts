@@ -1,0 +1,34 @@
+/**
+ * Real worker processes (node dist/worker/main.js), as an operator runs them: for integration and crash tests.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import * as path from 'node:path';
+
+const root = path.resolve(__dirname, '..', '..');
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+export function spawnWorker(env: Record<string, string>, logFile: string): WorkerProcess {
+  const child = spawn(process.execPath, [path.join(root, 'dist', 'worker', 'main.js')], {
+    cwd: root,
+    env: { ...process.env, TZ: 'UTC', DUBAN_LOG_LEVEL: 'WARN', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    exited,
+    async kill(signal) {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
