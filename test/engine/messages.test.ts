@@ -6,7 +6,10 @@
  * The time-skipping server starts at the real current time, so the timeline is read off the planner: the annual
  * report's first period not yet due, its reminders (10, 3, 1 and 0 working days before due) and escalations.
  */
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Ledger } from '../../activities/ledger/ledger';
 import { WorkingCalendar } from '../../domain/calendar';
 import { formatDate } from '../../domain/dates';
@@ -97,6 +100,14 @@ describe('tracker messages on the time-skipping server', () => {
     for (const name of Object.keys(defs)) await statusOf(h[name]!);
   });
   afterAll(async () => {
+    // `npm run record-histories` keeps these runs as replay fixtures (test/histories), so that a change to the
+    // workflow that would break running trackers fails test/engine/replay.test.ts.
+    if (process.env.DUBAN_RECORD_HISTORIES === '1') {
+      for (const name of ['onTime', 'verified', 'extended', 'redefined', 'quota', 'refused', 'retired']) {
+        const history = await env.client.workflow.getHandle(h[name]!.workflowId, firstRunIds[name]).fetchHistory();
+        writeFileSync(path.join(__dirname, '..', 'histories', `${name}.json`), historyToJSON(history));
+      }
+    }
     await engine?.stop();
     await ledger?.close();
     await sink?.close();
