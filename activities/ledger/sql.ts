@@ -34,6 +34,13 @@ class Mutex {
   }
 }
 
+/**
+ * One lock for every SQLite connection of the process. better-sqlite3 blocks the thread while it waits for a
+ * database lock, so a transaction held across an await by one connection would dead-lock another connection
+ * of the same process; across processes, SQLite's own busy timeout does the waiting.
+ */
+const processMutex = new Mutex();
+
 export function openSqlite(file: string): SqlDb {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
@@ -41,7 +48,7 @@ export function openSqlite(file: string): SqlDb {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
-  const mutex = new Mutex();
+  const mutex = processMutex;
   const direct: SqlDb = {
     dialect: 'sqlite',
     exec: async (sql) => void db.exec(sql),

@@ -1,0 +1,97 @@
+/**
+ * The ledger on both back ends it supports: SQLite (embedded default) and PostgreSQL (a real server from
+ * Debian's packages, started for the test).
+ */
+import { Ledger, NoticeClaim } from '../activities/ledger/ledger';
+import { tempLedgerFile } from './support/engine';
+import { TestPostgres, startTestPostgres } from './support/postgres';
+
+jest.setTimeout(120_000);
+
+const claim = (sendKey: string, over: Partial<NoticeClaim> = {}): NoticeClaim => ({
+  sendKey,
+  trackerId: 'annual-report/sfj',
+  obligation: 'annual-report',
+  unit: 'sfj',
+  period: '2026',
+  stage: 'escalation',
+  level: 2,
+  step: 0,
+  plannedAt: 1_800_000_000_000,
+  firedAt: 1_800_000_000_020,
+  due: '2027-02-28',
+  messageId: `<${sendKey}@test>`,
+  to: ['head@test.example.org'],
+  cc: ['office@test.example.org'],
+  ...over,
+});
+
+describe.each(['sqlite', 'postgres'] as const)('ledger on %s', (dialect) => {
+  let pg: TestPostgres | undefined;
+  let ledger: Ledger;
+  let open: () => Promise<Ledger>;
+
+  beforeAll(async () => {
+    if (dialect === 'postgres') {
+      pg = await startTestPostgres();
+      open = () => Ledger.open({ databaseUrl: pg!.url });
+    } else {
+      const file = tempLedgerFile();
+      open = () => Ledger.open({ sqliteFile: file });
+    }
+    ledger = await open();
+  });
+  afterAll(async () => {
+    await ledger?.close();
+    await pg?.stop();
+  });
+
+  test('migrations run once, however often and from however many processes the ledger is opened', async () => {
+    const others = await Promise.all([open(), open(), open()]);
+    for (const o of others) await o.close();
+    const rows = await ledger.db.all<{ version: number }>('SELECT version FROM ledger_migrations');
+    expect(rows.map((r) => Number(r.version))).toEqual([1]);
+    expect(ledger.dialect).toBe(dialect);
+  });
+
+  test('a notice is claimed once; a retry counts an attempt; a finished notice is never sent again', async () => {
+    expect(await ledger.beginNotice(claim('n1'))).toBeUndefined();
+    expect(await ledger.beginNotice(claim('n1'))).toBeUndefined();
+    await ledger.finishNotice('n1', { status: 'sent', subject: '【督办提醒】测试', accepted: ['head@test.example.org'], rejected: [], response: '250 OK' });
+    const again = await ledger.beginNotice(claim('n1'));
+    expect(again).toMatchObject({ send_key: 'n1', status: 'sent', attempts: 2, planned_at: 1_800_000_000_000, fired_at: 1_800_000_000_020, subject: '【督办提醒】测试' });
+    // Finishing twice changes nothing.
+    await ledger.finishNotice('n1', { status: 'rejected', subject: 'x', accepted: [], rejected: ['a@b.c'], response: '550' });
+    expect((await ledger.notices({ trackerId: 'annual-report/sfj' }))[0]).toMatchObject({ status: 'sent', response: '250 OK' });
+  });
+
+  test('督办单 numbers are unique per office and year, and stable for a notice', async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `s${i}`);
+    for (const k of keys) await ledger.beginNotice(claim(k));
+    const numbers = await Promise.all(keys.map((k) => ledger.supervisionNumber(k, 'office', 2027)));
+    expect([...numbers].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(await ledger.supervisionNumber('s3', 'office', 2027)).toBe(numbers[3]);
+    await ledger.beginNotice(claim('other-office'));
+    expect(await ledger.supervisionNumber('other-office', 'office-b', 2027)).toBe(1);
+    await ledger.beginNotice(claim('next-year'));
+    expect(await ledger.supervisionNumber('next-year', 'office', 2028)).toBe(1);
+  });
+
+  test('events are written once per key, outcomes once per period', async () => {
+    const event = { eventKey: 'e1', trackerId: 'annual-report/sfj', obligation: 'annual-report', unit: 'sfj', period: '2026', kind: 'submission', at: 1_800_000_000_000, actor: '王联络员', data: { evidence: { text: '已报送' } } };
+    await ledger.recordEvents([event, { ...event, eventKey: 'e2', kind: 'outcome', data: undefined, actor: undefined }]);
+    await ledger.recordEvents([event]);
+    const events = await ledger.events({ trackerId: 'annual-report/sfj' });
+    expect(events.map((e) => e.kind)).toEqual(['submission', 'outcome']);
+    expect(JSON.parse(events[0]!.data!)).toEqual({ evidence: { text: '已报送' } });
+    expect(events[0]!.at).toBe(1_800_000_000_000);
+
+    const outcome = { trackerId: 'annual-report/sfj', obligation: 'annual-report', unit: 'sfj', period: '2026', outcome: 'late' as const, originalDue: '2027-02-28', due: '2027-02-28', completedAt: 1_800_000_000_000, settledAt: 1_800_000_000_000 };
+    await ledger.recordOutcome(outcome);
+    await ledger.recordOutcome({ ...outcome, outcome: 'on_time' });
+    expect(await ledger.outcomes({ year: 2027 })).toEqual([
+      expect.objectContaining({ tracker_id: 'annual-report/sfj', outcome: 'late', due_year: 2027, completed_at: 1_800_000_000_000 }),
+    ]);
+    expect(await ledger.outcomes({ year: 2028 })).toEqual([]);
+  });
+});

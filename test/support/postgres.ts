@@ -1,0 +1,66 @@
+/**
+ * A throwaway PostgreSQL server for tests, from Debian's packages: installed with apt-get when missing (CI runs
+ * as root), initialised in a temporary folder and started on a free loopback port. DUBAN_TEST_DATABASE_URL
+ * points the tests at an existing server instead.
+ */
+import { execFileSync, execSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+export interface TestPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+function postgresBin(): string {
+  const find = () => {
+    const base = '/usr/lib/postgresql';
+    if (!existsSync(base)) return undefined;
+    const versions = readdirSync(base).filter((v) => existsSync(path.join(base, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+    return versions[0] && path.join(base, versions[0], 'bin');
+  };
+  let bin = find();
+  if (!bin) {
+    if (process.getuid?.() !== 0) throw new Error('PostgreSQL is not installed and the tests are not root: apt-get install postgresql, or set DUBAN_TEST_DATABASE_URL');
+    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql', { stdio: 'inherit' });
+    bin = find();
+  }
+  if (!bin) throw new Error('PostgreSQL binaries not found after installing postgresql');
+  return bin;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export async function startTestPostgres(): Promise<TestPostgres> {
+  if (process.env.DUBAN_TEST_DATABASE_URL) return { url: process.env.DUBAN_TEST_DATABASE_URL, stop: async () => undefined };
+  const bin = postgresBin();
+  const root = mkdtempSync(path.join(tmpdir(), 'duban-pg-'));
+  const data = path.join(root, 'data');
+  const port = await freePort();
+  // PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres user.
+  const asRoot = process.getuid?.() === 0;
+  const run = (cmd: string, args: string[]) =>
+    asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args], { stdio: 'pipe' }) : execFileSync(path.join(bin, cmd), args, { stdio: 'pipe' });
+  chmodSync(root, 0o755);
+  if (asRoot) execFileSync('install', ['-d', '-o', 'postgres', '-g', 'postgres', '-m', '700', data]);
+  run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
+  run('pg_ctl', ['-D', data, '-l', path.join(data, 'server.log'), '-w', '-t', '60', '-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${data}`, 'start']);
+  run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', 'duban']);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/duban`,
+    async stop() {
+      run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+  };
+}
