@@ -179,7 +179,31 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
         );
       },
     );
+  program
+    .command('worker')
+    .description('Run a worker: the tracker workflows and their activities (settings from the environment or DUBAN_CONFIG)')
+    .addHelpText(
+      'after',
+      '\nSettings (environment, or the same keys in a YAML file named by DUBAN_CONFIG): see docs/engine.md.\n' +
+        '\nExamples:\n  SMTP_URL=smtp://127.0.0.1:2525 duban worker\n' +
+        '  TEMPORAL_ADDRESS=temporal.example.org:7233 TEMPORAL_TLS=true DATABASE_URL=postgres://duban@db/duban SMTP_URL=smtps://mail.example.org duban worker',
+    )
+    .action(async () => {
+      // Loaded on demand: validate and plan do not need Temporal's native runtime.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { main: runWorker } = require('../worker/main') as typeof import('../worker/main');
+      const code = await runWorker();
+      if (code !== 0) throw new ExitCode(code);
+    });
+
   return program;
+}
+
+/** A sub-command that already reported its failure and only needs its exit code passed on. */
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
 }
 
 function oneYearLater(from: DayNumber): DayNumber {
@@ -207,6 +231,7 @@ export async function main(
       err(`${e.message}\nNothing was done.\n`);
       return EXIT_BAD_INPUT;
     }
+    if (e instanceof ExitCode) return e.code;
     if (e instanceof UsageError) {
       err(`error: ${e.message}\n`);
       return EXIT_BAD_INPUT;

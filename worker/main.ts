@@ -67,7 +67,12 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
   const from: Sender = parseMailbox(settings.smtp.from);
   let connection: NativeConnection | undefined;
   try {
-    connection = await NativeConnection.connect(await temporalConnectionOptions(settings));
+    try {
+      connection = await NativeConnection.connect(await temporalConnectionOptions(settings));
+    } catch (err) {
+      if (err instanceof SettingsError) throw err;
+      throw new Error(`cannot reach Temporal at ${settings.temporal.address} (TEMPORAL_ADDRESS, namespace ${settings.temporal.namespace}): ${(err as Error).message}`);
+    }
     const worker = await Worker.create({
       connection,
       namespace: settings.temporal.namespace,
