@@ -18,8 +18,8 @@ import { PlannedNotice, firstPeriodNotYetDue, noticeKey, planPeriod } from '../d
 import type { TrackerDefinition } from '../domain/trackers';
 import { localDay, zonedInstant } from '../domain/zone';
 import { classifySmtpError } from './email';
-import type { Ledger, LedgerEvent, OutcomeRecord } from './ledger/ledger';
-import { oneLine, renderNotice, renderUndeliverable, supervisionNumberText } from './templates';
+import type { Ledger, LedgerEvent, OutcomeRecord, RedItem } from './ledger/ledger';
+import { oneLine, renderDigest, renderNotice, renderUndeliverable, supervisionNumberText } from './templates';
 
 export interface PeriodPlanData {
   period: string;
@@ -227,6 +227,68 @@ export function createActivities(deps: ActivityDeps) {
       log.info('notice delivered', { key, messageId, status, rejected: rejected.length });
       if (rejected.length) await reportUndeliverable(req, key, r.subject, rejected, response);
       return { messageId, status, rejected, supervisionNumber };
+    },
+
+    /** Notes that a tracker turned red, for its office's next daily digest. */
+    async noteTurnedRed(item: RedItem): Promise<void> {
+      await ledger.noteRed(item);
+    },
+
+    /** Local activity: the next digest instant, the notice hour of the next working day after `now`. */
+    async nextDigestAt(req: { now: number; timeZone: string; hour: number }): Promise<{ at: number; day: string }> {
+      let day = localDay(req.now, req.timeZone);
+      if (zonedInstant(day, req.timeZone, req.hour) <= req.now || !calendar.isWorkingDay(day)) day = calendar.addWorkingDays(day, 1);
+      return { at: zonedInstant(day, req.timeZone, req.hour), day: formatDate(day) };
+    },
+
+    /**
+     * One digest per supervising office with items that newly turned red, at most one a working day: the send key
+     * names the office and the day, so a retry or a replay sends nothing twice.
+     */
+    async sendDigests(req: { day: string; firedAt: number }): Promise<{ office: string; items: number; messageId: string }[]> {
+      const sent: { office: string; items: number; messageId: string }[] = [];
+      for (const office of await ledger.officesForDigest(req.day, req.firedAt)) {
+        const sendKey = `digest/${office}/${req.day}`;
+        const items = await ledger.takeRedItems(office, sendKey, req.firedAt);
+        if (items.length === 0) continue;
+        const first = items[0]!;
+        const to: string[] = JSON.parse(first.office_to);
+        const cc: string[] = JSON.parse(first.office_cc);
+        const messageId = messageIdFor(sendKey, from);
+        const existing = await ledger.beginNotice({
+          sendKey,
+          trackerId: `digest/${office}`,
+          obligation: '',
+          unit: office,
+          period: req.day,
+          stage: 'digest',
+          level: 0,
+          step: 0,
+          plannedAt: req.firedAt,
+          firedAt: req.firedAt,
+          due: req.day,
+          messageId,
+          to,
+          cc,
+        });
+        if (existing) continue;
+        const r = renderDigest({
+          officeName: first.office_name,
+          day: req.day,
+          items: items.map((i) => ({ unitName: i.unit_name, obligationTitle: i.obligation_title, period: i.period, due: i.due })),
+        });
+        try {
+          const info = await transport.sendMail({ from: fromHeader, to, cc, subject: r.subject, text: r.text, html: r.html, messageId, date: new Date(req.firedAt), headers: { 'X-Duban-Key': sendKey } });
+          await ledger.finishNotice(sendKey, { status: 'sent', subject: r.subject, accepted: (info.accepted ?? []).map(String), rejected: (info.rejected ?? []).map(String), response: String(info.response ?? '') });
+        } catch (err) {
+          const f = classifySmtpError(err);
+          if (!f.permanent) throw err;
+          await ledger.finishNotice(sendKey, { status: 'rejected', subject: r.subject, accepted: [], rejected: f.rejected.length ? f.rejected : [...to, ...cc], response: f.reason });
+        }
+        log.info('digest delivered', { sendKey, items: items.length });
+        sent.push({ office, items: items.length, messageId });
+      }
+      return sent;
     },
 
     async recordEvents(events: LedgerEvent[]): Promise<void> {

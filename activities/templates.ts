@@ -140,6 +140,40 @@ export function renderUndeliverable(c: { definition: TrackerDefinition; period: 
   return { subject, text, html };
 }
 
+/** The supervising office's daily digest of items that newly turned red (DOMAIN.md 12). */
+export function renderDigest(c: {
+  officeName: string;
+  day: string;
+  items: { unitName: string; obligationTitle: string; period: string; due: string }[];
+}): RenderedNotice {
+  const subject = oneLine(`【督办日报】${c.officeName}：${c.items.length}项任务新逾期（${chineseDate(c.day)}）`);
+  const overdue = (due: string) => daysWord(c.day, due);
+  const lines = c.items.map((i, n) => `${n + 1}. ${i.unitName}：${i.obligationTitle}（${i.period}），${chineseDate(i.due)}截止，${overdue(i.due)}`);
+  const text = [
+    `${c.officeName}：`,
+    '',
+    `    截至${chineseDate(c.day)}，以下${c.items.length}项任务新近逾期未完成，已向承办单位主要负责人发出催办通知：`,
+    '',
+    ...lines,
+    '',
+    '本日报由督办系统（duban）自动汇总，每个工作日至多一份；二级督办单和通报仍逐项发送。',
+  ].join('\n');
+  const rows = c.items
+    .map((i) => `<tr><td>${escapeHtml(i.unitName)}</td><td>${escapeHtml(i.obligationTitle)}</td><td>${escapeHtml(i.period)}</td><td>${escapeHtml(chineseDate(i.due))}</td><td>${escapeHtml(overdue(i.due))}</td></tr>`)
+    .join('\n');
+  const html = `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>
+<body style="font-family:'PingFang SC','Microsoft YaHei',sans-serif;font-size:14px;line-height:1.6">
+<p>${escapeHtml(c.officeName)}：</p>
+<p>截至${escapeHtml(chineseDate(c.day))}，以下${c.items.length}项任务新近逾期未完成，已向承办单位主要负责人发出催办通知：</p>
+<table border="1" cellspacing="0" cellpadding="4"><tr><th>承办单位</th><th>任务</th><th>期次</th><th>截止日期</th><th>状态</th></tr>
+${rows}
+</table>
+<p style="color:#666;font-size:12px">本日报由督办系统（duban）自动汇总，每个工作日至多一份；二级督办单和通报仍逐项发送。</p>
+</body></html>`;
+  return { subject, text, html };
+}
+
 export function supervisionNumberText(year: number, n: number): string {
   return `督〔${year}〕${n}号`;
 }

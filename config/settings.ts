@@ -52,6 +52,14 @@ export const settingsSchema = z.strictObject({
   dataDir: z.string().min(1).default('.duban'),
   /** An administrator's calendar file adding or replacing years of holiday data (docs/calendar.md). */
   calendar: z.string().min(1).optional(),
+  /** The supervisor digest (DOMAIN.md 12): one email per office and working day, at this local hour. */
+  digest: z
+    .strictObject({
+      enabled: bool.default(true),
+      timeZone: z.string().min(1).default('Asia/Shanghai'),
+      hour: z.coerce.number().int().min(0).max(23).default(9),
+    })
+    .default({ enabled: true, timeZone: 'Asia/Shanghai', hour: 9 }),
   worker: z
     .strictObject({
       maxConcurrentActivities: positiveInt.default(100),
@@ -83,6 +91,9 @@ export const ENVIRONMENT: Record<string, string[]> = {
   DATABASE_CA_FILE: ['database', 'caFile'],
   DUBAN_DATA_DIR: ['dataDir'],
   DUBAN_CALENDAR: ['calendar'],
+  DUBAN_DIGEST: ['digest', 'enabled'],
+  DUBAN_DIGEST_TIME_ZONE: ['digest', 'timeZone'],
+  DUBAN_DIGEST_HOUR: ['digest', 'hour'],
   DUBAN_MAX_CONCURRENT_ACTIVITIES: ['worker', 'maxConcurrentActivities'],
   DUBAN_MAX_CACHED_WORKFLOWS: ['worker', 'maxCachedWorkflows'],
 };

@@ -37,6 +37,11 @@ export const unitSchema = z.strictObject({
   }),
   /** The supervising office (督察单位) this unit answers to: the id of another unit. */
   supervisor: id.optional(),
+  /**
+   * As a supervising office: receive one digest a working day of what newly turned red (DOMAIN.md 12) instead of
+   * a copy of every level-1 escalation. On by default.
+   */
+  digest: z.boolean().default(true),
 });
 
 export const directorySchema = z.strictObject({

@@ -85,19 +85,25 @@ function recipients(to: string[], cc: string[]): Recipients {
 }
 
 /**
- * Who receives each stage (DOMAIN.md 9-10): reminders go to the liaison with the head in copy; level 1 to the
- * head, copy to the supervising office; level 2, the 督办单, to the head from the office (its head and liaison in
- * copy); level 3 puts the unit on the circular to leadership. The lead unit is copied on every escalation.
+ * Who receives each stage (DOMAIN.md 9-10, 12): reminders go to the liaison with the head in copy; level 1 to the
+ * head, copy to the supervising office unless the office takes the daily digest (the default), which lists the
+ * item instead; level 2, the 督办单, to the head from the office (its head and liaison in copy); level 3 puts the
+ * unit on the circular to leadership. The lead unit is copied on every escalation.
  */
 export function noticeRecipients(t: TrackerDefinition, stage: Stage, level: number): Recipients {
   const lead = t.lead ? [t.lead.liaison.email] : [];
   if (stage === 'reminder') return recipients([t.unit.liaison.email], [t.unit.head.email]);
-  if (level <= 1) return recipients([t.unit.head.email], [t.supervisor.liaison.email, ...lead]);
+  if (level <= 1) return recipients([t.unit.head.email], [...(usesDigest(t) ? [] : [t.supervisor.liaison.email]), ...lead]);
   if (level === 2) return recipients([t.unit.head.email], [t.supervisor.head.email, t.supervisor.liaison.email, ...lead]);
   return recipients(
     t.leadership.map((l) => l.email),
     [t.supervisor.head.email, t.supervisor.liaison.email, t.unit.head.email, ...lead],
   );
+}
+
+/** Whether the tracker's supervising office takes the daily digest (DOMAIN.md 12: on by default). */
+export function usesDigest(t: TrackerDefinition): boolean {
+  return t.supervisor.digest !== false;
 }
 
 /** The day reminder `offset` goes out: counted back from the due day, itself moved back to a working day. */

@@ -25,6 +25,8 @@ export interface UnitRef {
   head: Contact;
   liaison: Contact;
   deputies: Contact[];
+  /** For a supervising office: whether it takes the daily digest instead of level-1 copies (default true). */
+  digest?: boolean;
 }
 
 export interface TrackerDefinition {
@@ -61,7 +63,7 @@ export function trackerId(obligationId: string, unitId: string): string {
 }
 
 function unitRef(u: Unit): UnitRef {
-  return { id: u.id, name: u.name, head: u.contacts.head, liaison: u.contacts.liaison, deputies: u.contacts.deputies };
+  return { id: u.id, name: u.name, head: u.contacts.head, liaison: u.contacts.liaison, deputies: u.contacts.deputies, digest: u.digest };
 }
 
 /** The units an obligation is assigned to, in directory order, each once. */

@@ -4,6 +4,7 @@
  * gracefully: no new tasks are taken, running activities get 30 seconds to finish, and what is cut short is
  * retried by another worker.
  */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, DefaultLogger, LogLevel, makeTelemetryFilterString } from '@temporalio/worker';
 import * as path from 'node:path';
 import { createActivities, Sender } from '../activities';
@@ -12,6 +13,7 @@ import { Ledger } from '../activities/ledger/ledger';
 import { loadCalendarFile, formatProblem } from '../config/load';
 import { Settings, SettingsError, describeSettings, loadSettings, parseMailbox, readSettingFile } from '../config/settings';
 import { WorkingCalendar } from '../domain/calendar';
+import { DIGEST_WORKFLOW_ID, digestWorkflow } from '../workflows/digest';
 
 export interface RunningWorker {
   worker: Worker;
@@ -83,6 +85,7 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
       maxCachedWorkflows: settings.worker.maxCachedWorkflows,
       shutdownGraceTime: '30 seconds',
     });
+    if (settings.digest.enabled) await ensureDigestWorkflow(settings);
     const conn = connection;
     const done = worker.run().finally(async () => {
       transport.close();
@@ -95,6 +98,22 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
     await ledger.close();
     await connection?.close();
     throw err;
+  }
+}
+
+/** Starts the deployment's digest workflow unless it runs already; every worker may ask, one runs. */
+export async function ensureDigestWorkflow(settings: Settings): Promise<void> {
+  const connection = await Connection.connect(await temporalConnectionOptions(settings));
+  try {
+    const client = new Client({ connection, namespace: settings.temporal.namespace });
+    await client.workflow.start(digestWorkflow, {
+      workflowId: DIGEST_WORKFLOW_ID,
+      taskQueue: settings.temporal.taskQueue,
+      args: [{ timeZone: settings.digest.timeZone, hour: settings.digest.hour }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+  } finally {
+    await connection.close();
   }
 }
 

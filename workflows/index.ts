@@ -1,2 +1,3 @@
 // The workflows a duban worker runs (the worker bundles this file).
 export { trackerWorkflow } from './tracker';
+export { digestWorkflow } from './digest';

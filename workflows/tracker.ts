@@ -23,7 +23,7 @@ import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/commo
 import type { Activities, DeliveryResult, PeriodPlanData } from '../activities';
 import type { LedgerEvent } from '../activities/ledger/ledger';
 import { parseDate } from '../domain/dates';
-import { noticeKey, type PlannedNotice } from '../domain/planner';
+import { noticeKey, usesDigest, type PlannedNotice } from '../domain/planner';
 import type { TrackerDefinition } from '../domain/trackers';
 import {
   Colour,
@@ -151,7 +151,7 @@ export function workflowIdFor(trackerId: string): string {
   return `duban/${trackerId}`;
 }
 
-const { deliverNotice, recordEvents, recordOutcome } = proxyActivities<Activities>({
+const { deliverNotice, recordEvents, recordOutcome, noteTurnedRed } = proxyActivities<Activities>({
   // Short, so that a notice claimed by a worker that died is retried by another within half a minute; the SMTP
   // client's own timeouts are shorter still.
   startToCloseTimeout: '30 seconds',
@@ -194,6 +194,8 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     outbox: [] as LedgerEvent[],
     seq: 0,
     colour: undefined as Colour | undefined,
+    /** The due date for which the office's digest has been told this period turned red. */
+    notedRedFor: undefined as string | undefined,
   };
 
   const quota = () => definition.obligation.quota;
@@ -578,6 +580,26 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       // Closed: a submission still waiting for verification counts by its time; nothing at all is missed.
       s.outcome = completeByWork() ? settle() : 'missed';
       break;
+    }
+
+    if (usesDigest(definition) && colourAt(colourInput()) === 'red' && s.notedRedFor !== plan.due) {
+      s.notedRedFor = plan.due;
+      await noteTurnedRed({
+        itemKey: `${definition.trackerId}/${plan.period}/${plan.due}`,
+        office: definition.supervisor.id,
+        officeName: definition.supervisor.name,
+        officeTo: [definition.supervisor.liaison.email],
+        officeCc: [definition.supervisor.head.email].filter((a) => a !== definition.supervisor.liaison.email),
+        trackerId: definition.trackerId,
+        obligation: definition.obligation.id,
+        obligationTitle: definition.obligation.title,
+        unit: definition.unit.id,
+        unitName: definition.unit.name,
+        period: plan.period,
+        due: plan.due,
+        turnedRedAt: Date.now(),
+      });
+      continue;
     }
 
     const next = nextNotice();

@@ -93,6 +93,40 @@ export interface OutcomeRecord {
   settledAt: number;
 }
 
+/** An item that turned red, waiting for its supervising office's daily digest (DOMAIN.md 12). */
+export interface RedItem {
+  itemKey: string;
+  office: string;
+  officeName: string;
+  officeTo: string[];
+  officeCc: string[];
+  trackerId: string;
+  obligation: string;
+  obligationTitle: string;
+  unit: string;
+  unitName: string;
+  period: string;
+  due: string;
+  turnedRedAt: number;
+}
+
+export interface RedItemRow {
+  item_key: string;
+  office: string;
+  office_name: string;
+  office_to: string;
+  office_cc: string;
+  tracker_id: string;
+  obligation: string;
+  obligation_title: string;
+  unit: string;
+  unit_name: string;
+  period: string;
+  due: string;
+  turned_red_at: number;
+  digest_key: string | null;
+}
+
 export interface OutcomeRow {
   tracker_id: string;
   obligation: string;
@@ -172,6 +206,28 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
         last INTEGER NOT NULL,
         PRIMARY KEY (office, year)
       )`,
+    ],
+  },
+  {
+    version: 2,
+    statements: [
+      `CREATE TABLE red_items (
+        item_key TEXT PRIMARY KEY,
+        office TEXT NOT NULL,
+        office_name TEXT NOT NULL,
+        office_to TEXT NOT NULL,
+        office_cc TEXT NOT NULL,
+        tracker_id TEXT NOT NULL,
+        obligation TEXT NOT NULL,
+        obligation_title TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        unit_name TEXT NOT NULL,
+        period TEXT NOT NULL,
+        due TEXT NOT NULL,
+        turned_red_at BIGINT NOT NULL,
+        digest_key TEXT
+      )`,
+      'CREATE INDEX red_items_waiting ON red_items (office, digest_key)',
     ],
   },
 ];
@@ -287,6 +343,41 @@ export class Ledger {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tracker_id, period) DO NOTHING`,
       [o.trackerId, o.obligation, o.unit, o.period, o.outcome, o.originalDue, o.due, Number(o.originalDue.slice(0, 4)), o.completedAt ?? null, o.settledAt],
     );
+  }
+
+  /** Notes an item that turned red, once per tracker, period and due date. */
+  async noteRed(item: RedItem): Promise<void> {
+    await this.db.run(
+      `INSERT INTO red_items (item_key, office, office_name, office_to, office_cc, tracker_id, obligation, obligation_title, unit, unit_name, period, due, turned_red_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (item_key) DO NOTHING`,
+      [item.itemKey, item.office, item.officeName, JSON.stringify(item.officeTo), JSON.stringify(item.officeCc), item.trackerId, item.obligation, item.obligationTitle, item.unit, item.unitName, item.period, item.due, item.turnedRedAt],
+    );
+  }
+
+  /**
+   * The offices that have a digest to send for `day`: red items not yet in any digest that turned red by
+   * `until`, or items already taken for that day's digest (a retry after a crash must still send it).
+   */
+  async officesForDigest(day: string, until: number): Promise<string[]> {
+    const rows = await this.db.all<{ office: string }>(
+      `SELECT DISTINCT office FROM red_items
+       WHERE (digest_key IS NULL AND turned_red_at <= ?) OR digest_key = 'digest/' || office || '/' || ?
+       ORDER BY office`,
+      [until, day],
+    );
+    return rows.map((r) => r.office);
+  }
+
+  /**
+   * Assigns an office's waiting red items to a digest and returns them. Idempotent: a retry with the same digest
+   * key gets the same items, and items that turned red meanwhile wait for the next digest.
+   */
+  async takeRedItems(office: string, digestKey: string, until: number): Promise<RedItemRow[]> {
+    return this.db.transaction(async (tx) => {
+      await tx.run('UPDATE red_items SET digest_key = ? WHERE office = ? AND digest_key IS NULL AND turned_red_at <= ?', [digestKey, office, until]);
+      const rows = await tx.all<RedItemRow>('SELECT * FROM red_items WHERE digest_key = ? ORDER BY unit, obligation, period', [digestKey]);
+      return rows.map((r) => ({ ...r, turned_red_at: Number(r.turned_red_at) }));
+    });
   }
 
   async notices(filter: { trackerId?: string } = {}): Promise<NoticeRow[]> {

@@ -52,12 +52,19 @@ describe('planPeriod', () => {
     const plan = planPeriod(tracker({ lead }), parsePeriod('year', '2025')!, calendar);
     const at = (level: number) => plan.notices.find((n) => n.level === level && n.step === 0)!;
     expect(plan.notices[0]!.cc).toEqual(['head@test.example.org']);
-    expect(at(1)).toMatchObject({ to: ['head@test.example.org'], cc: ['office-liaison@test.example.org', 'lead@test.example.org'] });
+    // The office takes the daily digest (the default), so level 1 does not copy it item by item.
+    expect(at(1)).toMatchObject({ to: ['head@test.example.org'], cc: ['lead@test.example.org'] });
     expect(at(2)).toMatchObject({ to: ['head@test.example.org'], cc: ['office-head@test.example.org', 'office-liaison@test.example.org', 'lead@test.example.org'] });
     expect(at(3)).toMatchObject({
       to: ['leader@test.example.org'],
       cc: ['office-head@test.example.org', 'office-liaison@test.example.org', 'head@test.example.org', 'lead@test.example.org'],
     });
+  });
+
+  test('an office without the digest is copied on level 1', () => {
+    const t = tracker();
+    const plan = planPeriod({ ...t, supervisor: { ...t.supervisor, digest: false } }, parsePeriod('year', '2025')!, calendar);
+    expect(plan.notices.find((n) => n.level === 1)!.cc).toEqual(['office-liaison@test.example.org']);
   });
 
   test('weekly level-3 repeats stop when the next period opens', () => {
