@@ -6,6 +6,8 @@ import { InvalidInputError, Inputs, loadInputs } from '../config/load';
 import { DayNumber, formatDate, parseDate } from '../domain/dates';
 import { PlannedNotice, noticeKey, planWindow } from '../domain/planner';
 import { formatLocal, localDay } from '../domain/zone';
+import { InputError, addServiceCommands } from './service-commands';
+import { RefusedError, UnknownTrackerError } from './temporal';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -196,6 +198,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       if (code !== 0) throw new ExitCode(code);
     });
 
+  addServiceCommands(program, { out, err, tty: process.stderr.isTTY === true });
   return program;
 }
 
@@ -232,7 +235,7 @@ export async function main(
       return EXIT_BAD_INPUT;
     }
     if (e instanceof ExitCode) return e.code;
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof InputError || e instanceof RefusedError || e instanceof UnknownTrackerError) {
       err(`error: ${e.message}\n`);
       return EXIT_BAD_INPUT;
     }

@@ -181,3 +181,27 @@ export function readSettingFile(setting: string, file: string | undefined): Buff
     throw new SettingsError(`${setting}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
+
+/** Connection options for Temporal (worker and clients alike): TLS, mutual TLS, API key. */
+export async function temporalConnectionOptions(s: Settings) {
+  const t = s.temporal;
+  const files = {
+    ca: readSettingFile('TEMPORAL_TLS_CA_PATH', t.tls.caFile),
+    cert: readSettingFile('TEMPORAL_TLS_CLIENT_CERT_PATH', t.tls.certFile),
+    key: readSettingFile('TEMPORAL_TLS_CLIENT_KEY_PATH', t.tls.keyFile),
+  };
+  if (!!files.cert !== !!files.key) throw new SettingsError('TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together (mutual TLS)');
+  const useTls = t.tls.enabled || !!t.apiKey || !!files.ca || !!files.cert;
+  return {
+    address: t.address,
+    apiKey: t.apiKey,
+    tls: useTls
+      ? {
+          serverNameOverride: t.tls.serverName,
+          serverRootCACertificate: files.ca,
+          clientCertPair: files.cert && files.key ? { crt: files.cert, key: files.key } : undefined,
+        }
+      : undefined,
+  };
+}
+

@@ -11,7 +11,7 @@ import { createActivities, Sender } from '../activities';
 import { createSmtpTransport } from '../activities/email';
 import { Ledger } from '../activities/ledger/ledger';
 import { loadCalendarFile, formatProblem } from '../config/load';
-import { Settings, SettingsError, describeSettings, loadSettings, parseMailbox, readSettingFile } from '../config/settings';
+import { Settings, SettingsError, describeSettings, loadSettings, parseMailbox, readSettingFile, temporalConnectionOptions } from '../config/settings';
 import { WorkingCalendar } from '../domain/calendar';
 import { DIGEST_WORKFLOW_ID, digestWorkflow } from '../workflows/digest';
 
@@ -27,28 +27,6 @@ function jsonLogger(level: LogLevel) {
     const { level: lvl, message, meta, timestampNanos } = entry;
     process.stderr.write(`${JSON.stringify({ time: new Date(Number(timestampNanos / 1_000_000n)).toISOString(), level: lvl, message, ...meta })}\n`);
   });
-}
-
-export async function temporalConnectionOptions(s: Settings) {
-  const t = s.temporal;
-  const files = {
-    ca: readSettingFile('TEMPORAL_TLS_CA_PATH', t.tls.caFile),
-    cert: readSettingFile('TEMPORAL_TLS_CLIENT_CERT_PATH', t.tls.certFile),
-    key: readSettingFile('TEMPORAL_TLS_CLIENT_KEY_PATH', t.tls.keyFile),
-  };
-  if (!!files.cert !== !!files.key) throw new SettingsError('TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together (mutual TLS)');
-  const useTls = t.tls.enabled || !!t.apiKey || !!files.ca || !!files.cert;
-  return {
-    address: t.address,
-    apiKey: t.apiKey,
-    tls: useTls
-      ? {
-          serverNameOverride: t.tls.serverName,
-          serverRootCACertificate: files.ca,
-          clientCertPair: files.cert && files.key ? { crt: files.cert, key: files.key } : undefined,
-        }
-      : undefined,
-  };
 }
 
 export async function startWorker(settings: Settings, options: { workflowsPath?: string } = {}): Promise<RunningWorker> {

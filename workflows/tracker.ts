@@ -16,6 +16,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -75,6 +76,8 @@ export interface ReasonRequest extends Actor {
 }
 export interface DefinitionUpdate extends Actor {
   definition: TrackerDefinition;
+  /** Kept in the workflow's memo, so registration can tell a changed definition without asking every tracker. */
+  definitionHash?: string;
 }
 
 export interface PeriodRecord {
@@ -140,6 +143,7 @@ export interface TrackerInput {
   paused?: boolean;
   /** Off only where the server cannot index custom search attributes (the time-skipping test server). */
   searchAttributes?: boolean;
+  definitionHash?: string;
 }
 
 export type TrackerResult = { retired: true; history: PeriodRecord[] } | { retired: false; history: PeriodRecord[] };
@@ -164,6 +168,7 @@ const { planTrackerPeriod } = proxyLocalActivities<Activities>({
 
 export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResult> {
   let definition = input.definition;
+  let definitionHash = input.definitionHash;
   const useSearchAttributes = input.searchAttributes ?? true;
   // Handlers are registered before the first await, so no message finds the tracker without them; until the plan
   // is known they answer that the tracker is starting.
@@ -453,6 +458,8 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     updateDefinitionUpdate,
     async (req) => {
       definition = req.definition;
+      definitionHash = req.definitionHash;
+      if (definitionHash) upsertMemo({ definitionHash });
       const ticket = ++s.replansAsked;
       event('definition_updated', req.by);
       await condition(() => s.replansDone >= ticket);
@@ -549,6 +556,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
   };
 
   plan ??= await planTrackerPeriod({ definition, period: input.period, now: Date.now() });
+  if (definitionHash && workflowInfo().memo?.definitionHash !== definitionHash) upsertMemo({ definitionHash });
   skipPassedButLatest(Date.now());
   publishSearchAttributes();
   let wasPaused = s.paused;
@@ -646,5 +654,6 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     history: kept,
     paused: s.paused,
     searchAttributes: input.searchAttributes,
+    definitionHash,
   });
 }

@@ -1,0 +1,103 @@
+/**
+ * The yearly report (考核) from the ledger's outcomes: per unit, periods due in the year, on time, on time with
+ * an extension, late, missed and waived, the on-time rate and a ranking; and the draft circular (通报) naming the
+ * units with missed or late items.
+ */
+import type { OutcomeRow } from '../activities/ledger/ledger';
+
+export interface UnitReport {
+  rank: number;
+  unit: string;
+  unitName: string;
+  due: number;
+  onTime: number;
+  onTimeExtended: number;
+  late: number;
+  missed: number;
+  waived: number;
+  /** (on time + on time with extension) / (due - waived); null when nothing counts. */
+  onTimeRate: number | null;
+  lateItems: string[];
+  missedItems: string[];
+}
+
+export interface Report {
+  year: number;
+  units: UnitReport[];
+  circular: string;
+}
+
+export function buildReport(year: number, outcomes: OutcomeRow[], unitNames: Map<string, string>): Report {
+  const byUnit = new Map<string, UnitReport>();
+  for (const o of outcomes) {
+    const r = byUnit.get(o.unit) ?? {
+      rank: 0,
+      unit: o.unit,
+      unitName: unitNames.get(o.unit) ?? o.unit,
+      due: 0,
+      onTime: 0,
+      onTimeExtended: 0,
+      late: 0,
+      missed: 0,
+      waived: 0,
+      onTimeRate: null,
+      lateItems: [],
+      missedItems: [],
+    };
+    r.due++;
+    const item = `${o.obligation}（${o.period}）`;
+    if (o.outcome === 'on_time') r.onTime++;
+    else if (o.outcome === 'on_time_extended') r.onTimeExtended++;
+    else if (o.outcome === 'late') (r.late++, r.lateItems.push(item));
+    else if (o.outcome === 'missed') (r.missed++, r.missedItems.push(item));
+    else if (o.outcome === 'waived') r.waived++;
+    byUnit.set(o.unit, r);
+  }
+  const units = [...byUnit.values()];
+  for (const r of units) {
+    const counted = r.due - r.waived;
+    r.onTimeRate = counted > 0 ? (r.onTime + r.onTimeExtended) / counted : null;
+  }
+  units.sort((a, b) => (b.onTimeRate ?? -1) - (a.onTimeRate ?? -1) || a.missed - b.missed || a.late - b.late || (a.unit < b.unit ? -1 : 1));
+  let rank = 0;
+  units.forEach((r, i) => {
+    const prev = units[i - 1];
+    rank = prev && prev.onTimeRate === r.onTimeRate && prev.missed === r.missed && prev.late === r.late ? rank : i + 1;
+    r.rank = rank;
+  });
+  const flagged = units.filter((u) => u.missed + u.late > 0);
+  const circular = flagged.length
+    ? [
+        `关于${year}年度法治政府建设任务落实情况的通报（草稿）`,
+        '',
+        `    根据督办系统台账，${year}年度截止的任务中，下列单位存在逾期或未完成情况，现予通报：`,
+        '',
+        ...flagged.map(
+          (u, i) =>
+            `${i + 1}. ${u.unitName}：${[u.missed ? `未完成${u.missed}项（${u.missedItems.join('、')}）` : '', u.late ? `逾期完成${u.late}项（${u.lateItems.join('、')}）` : ''].filter(Boolean).join('；')}。`,
+        ),
+        '',
+        '    请上述单位认真分析原因，限期整改，并将整改情况报送督察单位。',
+      ].join('\n')
+    : `${year}年度截止的任务均已按时完成，无需通报。`;
+  return { year, units, circular };
+}
+
+const percent = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
+
+function csvField(v: string | number): string {
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function renderReport(report: Report, format: 'table' | 'csv' | 'json'): string {
+  if (format === 'json') return `${JSON.stringify(report)}\n`;
+  const header = ['排名', '单位', '单位名称', '应完成', '按时', '延期后按时', '逾期', '未完成', '免除', '按时率'];
+  const rows = report.units.map((u) => [u.rank, u.unit, u.unitName, u.due, u.onTime, u.onTimeExtended, u.late, u.missed, u.waived, percent(u.onTimeRate)]);
+  if (format === 'csv') {
+    // UTF-8 with a byte-order mark and CRLF, so Excel and WPS open the Chinese text correctly.
+    return `\uFEFF${[header, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n')}\r\n`;
+  }
+  const lines = [`${report.year}年度考核`, '', header.join('\t'), ...rows.map((r) => r.join('\t')), '', report.circular, ''];
+  return lines.join('\n');
+}

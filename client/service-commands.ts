@@ -1,0 +1,289 @@
+/**
+ * The commands that act on the running service: register, the actions on a tracker, the board, a tracker's
+ * timeline and the yearly report. Connection settings are the worker's (docs/engine.md).
+ */
+import { Command, Option } from 'commander';
+import { userInfo } from 'node:os';
+import { loadInputs } from '../config/load';
+import { loadSettings } from '../config/settings';
+import { formatDate, parseDate } from '../domain/dates';
+import { localDay } from '../domain/zone';
+import { RATINGS } from '../domain/tracking';
+import type { TrackerStatus } from '../workflows/tracker';
+import { buildReport, renderReport } from './report';
+import { Action, Duban, RegisterSummary, RunningTracker } from './temporal';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** True when stderr is a terminal: progress bars are drawn only there. */
+  tty: boolean;
+}
+
+/** Bad input from the user: exit code 2, nothing changed. */
+export class InputError extends Error {}
+
+async function withDuban<T>(fn: (d: Duban) => Promise<T>): Promise<T> {
+  const duban = await Duban.connect(loadSettings());
+  try {
+    return await fn(duban);
+  } finally {
+    await duban.close();
+  }
+}
+
+const defaultActor = () => process.env.DUBAN_USER ?? userInfo().username;
+
+function trackerIdOf(obligation: string, unit: string): string {
+  return `${obligation}/${unit}`;
+}
+
+function printStatus(io: Io, s: TrackerStatus, json: boolean | undefined) {
+  if (json) return io.out(`${JSON.stringify(s)}\n`);
+  const progress = s.completion === 'quota' ? `, ${s.recorded}/${s.quota} recorded` : s.submitted ? ', submitted' : '';
+  const ext = s.pendingExtension ? `, extension to ${s.pendingExtension.newDue} pending` : '';
+  const due = s.due === s.originalDue ? s.due : `${s.due} (extended from ${s.originalDue})`;
+  io.out(`${s.trackerId}  period ${s.period}  due ${due}  ${s.colour}${progress}${ext}${s.paused ? ', paused' : ''}\n`);
+}
+
+function summaryText(s: RegisterSummary, dryRun: boolean): string {
+  const lines = [
+    `${dryRun ? 'would start' : 'started'}: ${s.started.length}, ${dryRun ? 'would update' : 'updated'}: ${s.updated.length}, unchanged: ${s.unchanged.length}, retired: ${s.retired.length}`,
+  ];
+  if (s.updated.length) lines.push(`updated: ${s.updated.join(', ')}`);
+  if (s.removed.length && s.retired.length === 0) {
+    lines.push(`no longer in the files (still running; retire them with --prune): ${s.removed.join(', ')}`);
+  } else if (s.retired.length) {
+    lines.push(`retired: ${s.retired.join(', ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function progressBar(io: Io) {
+  let last = 0;
+  return (done: number, total: number) => {
+    if (!io.tty || total < 50) return;
+    const now = Date.now();
+    if (done !== total && now - last < 100) return;
+    last = now;
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    io.err(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+  };
+}
+
+const COLOUR_ORDER: Record<string, number> = { red: 0, yellow: 1, green: 2, done: 3, waived: 4 };
+
+/** Days from today (in the zone) to the due date: negative when overdue. */
+function daysLeft(due: Date | undefined, now: number, zone: string): number | undefined {
+  if (!due) return undefined;
+  return localDay(due.getTime(), zone) - localDay(now, zone);
+}
+
+export function board(items: RunningTracker[], now: number, zone = 'Asia/Shanghai') {
+  const rows = items.map((t) => ({ ...t, daysLeft: daysLeft(t.due, now, zone) }));
+  rows.sort(
+    (a, b) =>
+      (COLOUR_ORDER[a.colour ?? ''] ?? 9) - (COLOUR_ORDER[b.colour ?? ''] ?? 9) ||
+      (a.daysLeft ?? 0) - (b.daysLeft ?? 0) ||
+      (a.trackerId < b.trackerId ? -1 : 1),
+  );
+  type Counts = { red: number; yellow: number; green: number; done: number; waived: number };
+  const units = new Map<string, Counts>();
+  for (const r of rows) {
+    const counts = units.get(r.unit ?? '?') ?? { red: 0, yellow: 0, green: 0, done: 0, waived: 0 };
+    const colour = (r.colour ?? 'green') as keyof Counts;
+    if (colour in counts) counts[colour]++;
+    units.set(r.unit ?? '?', counts);
+  }
+  return { units: [...units.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([unit, counts]) => ({ unit, ...counts })), items: rows };
+}
+
+export function addServiceCommands(program: Command, io: Io) {
+  const tracker = (c: Command) => c.argument('<obligation>', 'obligation id').argument('<unit>', 'unit id');
+  const actor = (c: Command) =>
+    c
+      .option('--by <name>', 'who acts, recorded in the ledger (default: $DUBAN_USER or the login name)')
+      .option('--period <label>', 'refuse unless the tracker is on this period, e.g. 2026 or 2027-Q1')
+      .option('--json', 'print the tracker status as JSON');
+
+  const act = (action: Action, build: (opts: Record<string, string | boolean | undefined>) => Record<string, unknown>) =>
+    async (obligation: string, unit: string, opts: Record<string, string | boolean | undefined>) => {
+      const request = { by: (opts.by as string | undefined) ?? defaultActor(), ...(opts.period ? { period: opts.period as string } : {}), ...build(opts) };
+      const status = await withDuban((d) => d.act(trackerIdOf(obligation, unit), action, request));
+      printStatus(io, status, opts.json as boolean | undefined);
+    };
+
+  program
+    .command('register')
+    .description('Validate, then start or update every tracker of a catalog and directory (idempotent)')
+    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
+    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
+    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--dry-run', 'show what would change, change nothing')
+    .option('--prune', 'retire running trackers whose obligation or unit left the files')
+    .option('--by <name>', 'who registers, recorded in the ledger')
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', '\nExamples:\n  duban register catalog.yaml directory.yaml --dry-run\n  duban register catalog.yaml directory.yaml --prune --json')
+    .action(async (catalog: string | undefined, directory: string | undefined, opts: { calendar?: string; dryRun?: boolean; prune?: boolean; by?: string; json?: boolean }) => {
+      if ((catalog === undefined) !== (directory === undefined)) throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
+      const inputs = loadInputs({ catalog, directory, calendar: opts.calendar });
+      const summary = await withDuban((d) =>
+        d.register(inputs.trackers, { prune: opts.prune, dryRun: opts.dryRun, by: opts.by ?? defaultActor(), onProgress: progressBar(io) }),
+      );
+      io.out(opts.json ? `${JSON.stringify({ dryRun: !!opts.dryRun, ...summary })}\n` : summaryText(summary, !!opts.dryRun));
+    });
+
+  actor(tracker(program.command('submit')))
+    .description('Record a submission (报送) with its evidence; stops the ladder')
+    .option('--text <note>', 'what was done')
+    .option('--link <url>', 'where the evidence is (http or https)')
+    .option('--doc <number>', 'document number (文号)')
+    .addHelpText('after', '\nExample:\n  duban submit annual-report-dept sfj --doc "X司发〔2027〕3号" --link https://example.org/report --by 黄丽娟')
+    .action(act('submit', (o) => ({ evidence: { text: o.text, link: o.link, documentNumber: o.doc } })));
+
+  actor(tracker(program.command('record')))
+    .description('Record one event of a quota obligation (a lecture, a study session, a case-file review)')
+    .requiredOption('--date <YYYY-MM-DD>', 'the day it took place')
+    .requiredOption('--topic <text>', 'its topic')
+    .addHelpText('after', '\nExample:\n  duban record yibashou-jiangfa sfj --date 2027-03-18 --topic 行政处罚法专题')
+    .action(act('record', (o) => ({ date: o.date, topic: o.topic })));
+
+  actor(tracker(program.command('verify')))
+    .description('Accept a submission with a rating, or return it for rework (核实/销号)')
+    .option('--accept', 'accept it')
+    .addOption(new Option('--rating <rating>', 'rating when accepting').choices([...RATINGS]))
+    .option('--return', 'return it for rework')
+    .option('--reason <text>', 'why it is returned')
+    .addHelpText('after', '\nExamples:\n  duban verify annual-report-dept sfj --accept --rating 良好\n  duban verify annual-report-dept sfj --return --reason 缺少佐证材料')
+    .action(
+      act('verify', (o) => {
+        if (!!o.accept === !!o.return) throw new InputError('give exactly one of --accept and --return');
+        return { decision: o.accept ? 'accept' : 'return', rating: o.rating, reason: o.reason };
+      }),
+    );
+
+  const extend = program.command('extend').description('Extensions (延期): request one before due, or decide on one');
+  actor(tracker(extend.command('request')))
+    .description('Request a new due date, before the current one')
+    .requiredOption('--to <YYYY-MM-DD>', 'the new due date')
+    .requiredOption('--reason <text>', 'why')
+    .addHelpText('after', '\nExample:\n  duban extend request annual-report-dept sfj --to 2027-03-31 --reason 需等待统计数据')
+    .action(act('requestExtension', (o) => ({ newDue: o.to, reason: o.reason })));
+  actor(tracker(extend.command('decide')))
+    .description('Approve or reject the pending extension request')
+    .option('--approve', 'approve it')
+    .option('--reject', 'reject it')
+    .option('--reason <text>', 'why')
+    .addHelpText('after', '\nExample:\n  duban extend decide annual-report-dept sfj --approve')
+    .action(
+      act('decideExtension', (o) => {
+        if (!!o.approve === !!o.reject) throw new InputError('give exactly one of --approve and --reject');
+        return { approve: !!o.approve, reason: o.reason };
+      }),
+    );
+
+  actor(tracker(program.command('waive')))
+    .description('Waive the current period (免除), e.g. a report that is secret is not published')
+    .requiredOption('--reason <text>', 'why')
+    .addHelpText('after', '\nExample:\n  duban waive annual-report-publish szf --reason 报告涉密，不予公开')
+    .action(act('waive', (o) => ({ reason: o.reason })));
+  actor(tracker(program.command('pause')))
+    .description('Pause a tracker: no notices until it is resumed')
+    .addHelpText('after', '\nExample:\n  duban pause yibashou-jiangfa sfj')
+    .action(act('pause', () => ({})));
+  actor(tracker(program.command('resume')))
+    .description('Resume a paused tracker (the latest notice already due is sent at once)')
+    .addHelpText('after', '\nExample:\n  duban resume yibashou-jiangfa sfj')
+    .action(act('resume', () => ({})));
+  actor(tracker(program.command('retire')))
+    .description('Retire a tracker for good (the ledger keeps its record)')
+    .requiredOption('--reason <text>', 'why')
+    .addHelpText('after', '\nExample:\n  duban retire yibashou-jiangfa sfj --reason 机构改革，职能划转')
+    .action(act('retire', (o) => ({ reason: o.reason })));
+
+  program
+    .command('status')
+    .description('The board (亮灯): counts by colour per unit, then the items, most urgent first')
+    .option('--unit <id>', 'only this unit')
+    .option('--obligation <id>', 'only this obligation')
+    .addOption(new Option('--colour <colour>', 'only this colour').choices(['red', 'yellow', 'green', 'done', 'waived']))
+    .option('--json', 'one JSON object: { units: [...], items: [...] }')
+    .addHelpText('after', '\nExamples:\n  duban status\n  duban status --unit sfj --colour red --json')
+    .action(async (opts: { unit?: string; obligation?: string; colour?: string; json?: boolean }) => {
+      const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
+      const clauses = [
+        opts.unit && `DubanUnit = ${quote(opts.unit)}`,
+        opts.obligation && `DubanObligation = ${quote(opts.obligation)}`,
+        opts.colour && `DubanColour = ${quote(opts.colour)}`,
+      ].filter(Boolean);
+      const items = await withDuban((d) => d.runningTrackers(clauses.join(' AND ')));
+      const b = board(items, Date.now());
+      if (opts.json) {
+        io.out(`${JSON.stringify({ units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.due?.toISOString(), daysLeft: i.daysLeft })) })}\n`);
+        return;
+      }
+      const lines = ['unit          red  yellow  green  done  waived'];
+      for (const u of b.units) lines.push(`${u.unit.padEnd(12)} ${String(u.red).padStart(4)} ${String(u.yellow).padStart(7)} ${String(u.green).padStart(6)} ${String(u.done).padStart(5)} ${String(u.waived).padStart(7)}`);
+      lines.push('');
+      for (const i of b.items) {
+        const when = i.daysLeft === undefined ? '' : i.daysLeft < 0 ? `overdue ${-i.daysLeft} days` : i.daysLeft === 0 ? 'due today' : `${i.daysLeft} days left`;
+        lines.push(`${(i.colour ?? '?').padEnd(7)} ${i.trackerId.padEnd(40)} ${String(i.period ?? '').padEnd(8)} due ${i.due ? formatDate(localDay(i.due.getTime(), 'Asia/Shanghai')) : '?'}  ${when}`);
+      }
+      lines.push('', `${b.items.length} trackers`);
+      io.out(`${lines.join('\n')}\n`);
+    });
+
+  program
+    .command('show')
+    .description("A tracker's timeline from the ledger: notices sent (with Message-IDs), actions and outcomes")
+    .argument('<obligation>', 'obligation id')
+    .argument('<unit>', 'unit id')
+    .option('--json', 'one JSON object: { tracker, status, outcomes, notices, events }')
+    .addHelpText('after', '\nExample:\n  duban show annual-report-dept sfj')
+    .action(async (obligation: string, unit: string, opts: { json?: boolean }) => {
+      const id = trackerIdOf(obligation, unit);
+      await withDuban(async (d) => {
+        const ledger = await d.openLedger();
+        try {
+          const [notices, events, outcomes] = await Promise.all([ledger.notices({ trackerId: id }), ledger.events({ trackerId: id }), ledger.outcomes({ trackerId: id })]);
+          const status = await d.status(id).catch(() => undefined);
+          if (!status && notices.length + events.length + outcomes.length === 0) throw new InputError(`no tracker ${id}: nothing running and nothing in the ledger`);
+          if (opts.json) return io.out(`${JSON.stringify({ tracker: id, status, outcomes, notices, events })}\n`);
+          const lines: string[] = [`${id}`];
+          if (status) lines.push(`now: period ${status.period}, due ${status.due}, ${status.colour}`);
+          for (const o of outcomes) lines.push(`period ${o.period}: ${o.outcome} (due ${o.original_due}${o.due !== o.original_due ? `, extended to ${o.due}` : ''})`);
+          const timeline = [
+            ...notices.map((n) => ({ at: n.fired_at ?? n.planned_at, text: `${n.stage} ${n.stage === 'escalation' ? `L${n.level} ` : ''}${n.status} ${n.message_id}${n.supervision_no ? ` 督〔${n.supervision_year}〕${n.supervision_no}号` : ''} to ${JSON.parse(n.recipients_to).join(',')}` })),
+            ...events.map((e) => ({ at: e.at, text: `${e.kind}${e.actor ? ` by ${e.actor}` : ''}${e.data ? ` ${e.data}` : ''}` })),
+          ].sort((a, b) => a.at - b.at);
+          for (const t of timeline) lines.push(`${new Date(t.at).toISOString()}  ${t.text}`);
+          io.out(`${lines.join('\n')}\n`);
+        } finally {
+          await ledger.close();
+        }
+      });
+    });
+
+  program
+    .command('report')
+    .description('The yearly report (考核): per unit, periods due, on time, with extension, late, missed, waived, on-time rate and ranking; and a draft circular')
+    .requiredOption('--year <YYYY>', 'the year whose due dates are reported')
+    .option('--directory <file>', 'directory YAML file for unit names (default: the built-in directory)')
+    .addOption(new Option('--format <format>', 'output').choices(['table', 'csv', 'json']).default('table'))
+    .addHelpText('after', '\nExamples:\n  duban report --year 2027\n  duban report --year 2027 --format csv > 2027考核.csv')
+    .action(async (opts: { year: string; format: 'table' | 'csv' | 'json'; directory?: string }) => {
+      if (!/^\d{4}$/.test(opts.year) || parseDate(`${opts.year}-01-01`) === undefined) throw new InputError(`--year "${opts.year}" is not a year such as 2027`);
+      const year = Number(opts.year);
+      const directory = loadInputs(opts.directory ? { directory: opts.directory } : {}).directory;
+      await withDuban(async (d) => {
+        const ledger = await d.openLedger();
+        try {
+          const report = buildReport(year, await ledger.outcomes({ year }), new Map(directory.units.map((u) => [u.id, u.name])));
+          io.out(renderReport(report, opts.format));
+        } finally {
+          await ledger.close();
+        }
+      });
+    });
+}

@@ -1,0 +1,227 @@
+/**
+ * The one module through which the command line talks to Temporal and to the ledger.
+ */
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { Ledger } from '../activities/ledger/ledger';
+import { Settings, readSettingFile, temporalConnectionOptions } from '../config/settings';
+import type { TrackerDefinition } from '../domain/trackers';
+import {
+  Actor,
+  SEARCH_ATTRIBUTES,
+  TrackerStatus,
+  decideExtensionUpdate,
+  pauseUpdate,
+  recordUpdate,
+  requestExtensionUpdate,
+  resumeUpdate,
+  retireUpdate,
+  statusQuery,
+  submitUpdate,
+  trackerWorkflow,
+  updateDefinitionUpdate,
+  verifyUpdate,
+  waiveUpdate,
+  workflowIdFor,
+} from '../workflows/tracker';
+
+/** The workflow refused a request (its validator said no): bad input, nothing changed. */
+export class RefusedError extends Error {}
+/** No tracker with that id runs. */
+export class UnknownTrackerError extends Error {}
+
+export function definitionHash(d: TrackerDefinition): string {
+  return createHash('sha256').update(JSON.stringify(d)).digest('hex').slice(0, 32);
+}
+
+export const UPDATES = {
+  submit: submitUpdate,
+  record: recordUpdate,
+  verify: verifyUpdate,
+  requestExtension: requestExtensionUpdate,
+  decideExtension: decideExtensionUpdate,
+  waive: waiveUpdate,
+  pause: pauseUpdate,
+  resume: resumeUpdate,
+  retire: retireUpdate,
+} as const;
+export type Action = keyof typeof UPDATES;
+
+export interface RunningTracker {
+  trackerId: string;
+  workflowId: string;
+  definitionHash?: string;
+  obligation?: string;
+  unit?: string;
+  period?: string;
+  colour?: string;
+  due?: Date;
+}
+
+export interface RegisterSummary {
+  started: string[];
+  updated: string[];
+  unchanged: string[];
+  /** Running trackers no longer in the files: retired with --prune, listed otherwise. */
+  removed: string[];
+  retired: string[];
+}
+
+export class Duban {
+  private constructor(
+    readonly client: Client,
+    private readonly connection: Connection,
+    readonly settings: Settings,
+  ) {}
+
+  static async connect(settings: Settings): Promise<Duban> {
+    let connection: Connection;
+    try {
+      connection = await Connection.connect({ ...(await temporalConnectionOptions(settings)), connectTimeout: '10 seconds' });
+    } catch (err) {
+      throw new Error(`cannot reach Temporal at ${settings.temporal.address} (TEMPORAL_ADDRESS): ${(err as Error).message}`);
+    }
+    return new Duban(new Client({ connection, namespace: settings.temporal.namespace }), connection, settings);
+  }
+
+  async openLedger(): Promise<Ledger> {
+    const s = this.settings;
+    return Ledger.open({
+      databaseUrl: s.database.url,
+      sqliteFile: path.join(s.dataDir, 'ledger.sqlite'),
+      postgresSsl: s.database.caFile ? { ca: readSettingFile('DATABASE_CA_FILE', s.database.caFile)!.toString() } : undefined,
+    });
+  }
+
+  /** Every running tracker, from visibility (one listing, fast on thousands). */
+  async runningTrackers(query = ''): Promise<RunningTracker[]> {
+    const result: RunningTracker[] = [];
+    const q = `WorkflowType = 'trackerWorkflow' AND ExecutionStatus = 'Running'${query ? ` AND ${query}` : ''}`;
+    for await (const w of this.client.workflow.list({ query: q, pageSize: 1000 })) {
+      const sa = w.typedSearchAttributes;
+      result.push({
+        trackerId: w.workflowId.replace(/^duban\//, ''),
+        workflowId: w.workflowId,
+        definitionHash: (w.memo as Record<string, unknown> | undefined)?.definitionHash as string | undefined,
+        obligation: sa.get(SEARCH_ATTRIBUTES.obligation),
+        unit: sa.get(SEARCH_ATTRIBUTES.unit),
+        period: sa.get(SEARCH_ATTRIBUTES.period),
+        colour: sa.get(SEARCH_ATTRIBUTES.colour),
+        due: sa.get(SEARCH_ATTRIBUTES.due),
+      });
+    }
+    return result;
+  }
+
+  private async describeRunning(trackerId: string): Promise<RunningTracker | undefined> {
+    try {
+      const d = await this.client.workflow.getHandle(workflowIdFor(trackerId)).describe();
+      if (d.status.name !== 'RUNNING') return undefined;
+      return { trackerId, workflowId: d.workflowId, definitionHash: (d.memo as Record<string, unknown> | undefined)?.definitionHash as string | undefined };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Starts or updates every tracker, idempotently: a tracker already running with the same definition is left
+   * alone; a changed one receives the new definition; running trackers absent from `trackers` are listed, and
+   * retired only with `prune`.
+   */
+  async register(
+    trackers: TrackerDefinition[],
+    options: { prune?: boolean; dryRun?: boolean; by: string; onProgress?: (done: number, total: number) => void; concurrency?: number },
+  ): Promise<RegisterSummary> {
+    const summary: RegisterSummary = { started: [], updated: [], unchanged: [], removed: [], retired: [] };
+    const running = new Map((await this.runningTrackers()).map((t) => [t.trackerId, t]));
+    const wanted = new Set(trackers.map((t) => t.trackerId));
+    const queue = [...trackers];
+    let done = 0;
+    const total = trackers.length;
+    const work = async (t: TrackerDefinition) => {
+      const hash = definitionHash(t);
+      // Visibility lags behind: a tracker it does not list yet may still be running.
+      const current = running.get(t.trackerId) ?? (await this.describeRunning(t.trackerId));
+      if (!current) {
+        if (!options.dryRun) {
+          try {
+            await this.client.workflow.start(trackerWorkflow, {
+              workflowId: workflowIdFor(t.trackerId),
+              taskQueue: this.settings.temporal.taskQueue,
+              args: [{ definition: t, definitionHash: hash }],
+              memo: { definitionHash: hash },
+              workflowIdConflictPolicy: 'FAIL',
+            });
+          } catch (err) {
+            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+            summary.unchanged.push(t.trackerId);
+            return;
+          }
+        }
+        summary.started.push(t.trackerId);
+      } else if (current.definitionHash !== hash) {
+        if (!options.dryRun) {
+          await this.client.workflow
+            .getHandle(current.workflowId)
+            .executeUpdate(updateDefinitionUpdate, { args: [{ by: options.by, definition: t, definitionHash: hash }] });
+        }
+        summary.updated.push(t.trackerId);
+      } else {
+        summary.unchanged.push(t.trackerId);
+      }
+    };
+    await Promise.all(
+      Array.from({ length: options.concurrency ?? 32 }, async () => {
+        for (let t = queue.shift(); t; t = queue.shift()) {
+          await work(t);
+          options.onProgress?.(++done, total);
+        }
+      }),
+    );
+    for (const id of running.keys()) {
+      if (wanted.has(id)) continue;
+      summary.removed.push(id);
+      if (options.prune && !options.dryRun) {
+        await this.act(id, 'retire', { by: options.by, reason: '已从任务清单或单位名录中移除' });
+        summary.retired.push(id);
+      }
+    }
+    for (const list of Object.values(summary)) list.sort();
+    return summary;
+  }
+
+  /** Sends one request to a tracker; a refusal becomes RefusedError with the workflow's reason. */
+  async act<A extends Action>(trackerId: string, action: A, request: Actor & Record<string, unknown>): Promise<TrackerStatus> {
+    const handle = this.client.workflow.getHandle(workflowIdFor(trackerId));
+    try {
+      // The update's argument types differ per action; the workflow's validator checks the shape.
+      return await handle.executeUpdate(UPDATES[action] as typeof submitUpdate, { args: [request as never] });
+    } catch (err) {
+      throw this.translate(err, trackerId);
+    }
+  }
+
+  async status(trackerId: string): Promise<TrackerStatus> {
+    try {
+      return await this.client.workflow.getHandle(workflowIdFor(trackerId)).query(statusQuery);
+    } catch (err) {
+      throw this.translate(err, trackerId);
+    }
+  }
+
+  private translate(err: unknown, trackerId: string): Error {
+    if (err instanceof WorkflowUpdateFailedError) return new RefusedError(`${trackerId}: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+    if (err instanceof WorkflowNotFoundError) return new UnknownTrackerError(`no tracker ${trackerId} (is it registered? duban status lists them)`);
+    const message = String((err as Error)?.message ?? err);
+    if (/not found|already completed|workflow execution already completed/i.test(message)) {
+      return new UnknownTrackerError(`no running tracker ${trackerId} (retired, or never registered)`);
+    }
+    return err as Error;
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}
