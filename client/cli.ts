@@ -3,11 +3,12 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { InvalidInputError, Inputs, loadInputs } from '../config/load';
+import { SettingsError } from '../config/settings';
 import { DayNumber, formatDate, parseDate } from '../domain/dates';
 import { PlannedNotice, noticeKey, planWindow } from '../domain/planner';
 import { formatLocal, localDay } from '../domain/zone';
 import { InputError, addServiceCommands } from './service-commands';
-import { RefusedError, UnknownTrackerError } from './temporal';
+import { RefusedError, UnknownTrackerError, UnreachableError } from './temporal';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -198,7 +199,23 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       if (code !== 0) throw new ExitCode(code);
     });
 
-  addServiceCommands(program, { out, err, tty: process.stderr.isTTY === true });
+  const io = { out, err, tty: process.stderr.isTTY === true };
+  addServiceCommands(program, io);
+  program
+    .command('start')
+    .description('Run the whole service on embedded defaults: Temporal dev server, mail catcher, ledger, worker; register the catalog')
+    .addHelpText(
+      'after',
+      '\nEnvironment: DUBAN_DATA_DIR (default .duban), DUBAN_TEMPORAL_PORT (7233), DUBAN_UI_PORT (8233), DUBAN_MAIL_PORT (2525),\n' +
+        'DUBAN_CATALOG / DUBAN_DIRECTORY / DUBAN_CALENDAR; TEMPORAL_ADDRESS, SMTP_URL, DATABASE_URL use real infrastructure instead.\n' +
+        '\nExamples:\n  npm start\n  DUBAN_CATALOG=my-catalog.yaml DUBAN_DIRECTORY=my-directory.yaml duban start',
+    )
+    .action(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { start } = require('./start') as typeof import('./start');
+      const code = await start(io);
+      if (code !== 0) throw new ExitCode(code);
+    });
   return program;
 }
 
@@ -235,6 +252,10 @@ export async function main(
       return EXIT_BAD_INPUT;
     }
     if (e instanceof ExitCode) return e.code;
+    if (e instanceof UnreachableError || e instanceof SettingsError) {
+      err(`failed: ${e.message}\n`);
+      return e instanceof SettingsError ? EXIT_BAD_INPUT : EXIT_FAILED;
+    }
     if (e instanceof UsageError || e instanceof InputError || e instanceof RefusedError || e instanceof UnknownTrackerError) {
       err(`error: ${e.message}\n`);
       return EXIT_BAD_INPUT;

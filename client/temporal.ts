@@ -28,6 +28,8 @@ import {
 
 /** The workflow refused a request (its validator said no): bad input, nothing changed. */
 export class RefusedError extends Error {}
+/** Temporal cannot be reached: exit code 1 with the address to check. */
+export class UnreachableError extends Error {}
 /** No tracker with that id runs. */
 export class UnknownTrackerError extends Error {}
 
@@ -80,7 +82,7 @@ export class Duban {
     try {
       connection = await Connection.connect({ ...(await temporalConnectionOptions(settings)), connectTimeout: '10 seconds' });
     } catch (err) {
-      throw new Error(`cannot reach Temporal at ${settings.temporal.address} (TEMPORAL_ADDRESS): ${(err as Error).message}`);
+      throw new UnreachableError(`cannot reach Temporal at ${settings.temporal.address} (TEMPORAL_ADDRESS): ${(err as Error).message}`);
     }
     return new Duban(new Client({ connection, namespace: settings.temporal.namespace }), connection, settings);
   }
