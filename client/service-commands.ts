@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { userInfo } from 'node:os';
-import { loadInputs } from '../config/load';
+import { loadDirectory, loadInputs } from '../config/load';
 import { loadSettings } from '../config/settings';
 import { formatDate, parseDate } from '../domain/dates';
 import { localDay } from '../domain/zone';
@@ -275,7 +275,7 @@ export function addServiceCommands(program: Command, io: Io) {
     .action(async (opts: { year: string; format: 'table' | 'csv' | 'json'; directory?: string }) => {
       if (!/^\d{4}$/.test(opts.year) || parseDate(`${opts.year}-01-01`) === undefined) throw new InputError(`--year "${opts.year}" is not a year such as 2027`);
       const year = Number(opts.year);
-      const directory = loadInputs(opts.directory ? { directory: opts.directory } : {}).directory;
+      const directory = loadDirectory(opts.directory);
       await withDuban(async (d) => {
         const ledger = await d.openLedger();
         try {

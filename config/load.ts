@@ -156,6 +156,16 @@ export function loadInputs(files: { catalog?: string; directory?: string; calend
   };
 }
 
+/** Loads and validates a directory on its own (for reports that only need unit names). */
+export function loadDirectory(file: string = DEFAULT_DIRECTORY): Directory {
+  const loaded = readYaml(file);
+  loaded.file = display(file);
+  const result = validateDocuments(undefined, loaded.value);
+  const problems = [...loaded.problems, ...result.problems.map((p) => toFileProblem(loaded, p))];
+  if (problems.length > 0 || !result.directory) throw new InvalidInputError(sortProblems(problems));
+  return result.directory;
+}
+
 function sortProblems(problems: FileProblem[]): FileProblem[] {
   return [...problems].sort((a, b) => (a.file === b.file ? a.line - b.line || a.column - b.column : a.file < b.file ? -1 : 1));
 }

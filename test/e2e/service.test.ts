@@ -1,0 +1,205 @@
+/**
+ * The duban command run as a user would, as a child process, against the dev server, a worker process and an
+ * SMTP server: register (twice, with a change, with --prune), act, status, show, report; and `duban start`
+ * started, stopped and started again.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Ledger } from '../../activities/ledger/ledger';
+import { temporalCliPath } from '../../config/servers';
+import { SEARCH_ATTRIBUTES } from '../../workflows/tracker';
+import { quietRuntime } from '../support/engine';
+import { SmtpSink, startSmtpSink } from '../support/smtp';
+import { WorkerProcess, spawnWorker } from '../support/worker-process';
+
+jest.setTimeout(300_000);
+
+const root = path.resolve(__dirname, '..', '..');
+const fixtures = path.join(__dirname, '..', 'fixtures');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('the duban command against a running service', () => {
+  let env: TestWorkflowEnvironment;
+  let sink: SmtpSink;
+  let worker: WorkerProcess;
+  let dir: string;
+  let cliEnv: Record<string, string>;
+  let catalog: string;
+  let directory: string;
+
+  const duban = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...cliEnv } });
+    const json = () => {
+      try {
+        return JSON.parse(r.stdout);
+      } catch {
+        throw new Error(`duban ${args.join(' ')} (exit ${r.status}) printed no JSON:\n${r.stdout}\n${r.stderr}`);
+      }
+    };
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
+  };
+
+  beforeAll(async () => {
+    quietRuntime();
+    env = await TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: Object.values(SEARCH_ATTRIBUTES), log: { format: 'text', level: 'never' } },
+    });
+    sink = await startSmtpSink();
+    dir = mkdtempSync(path.join(tmpdir(), 'duban-e2e-'));
+    catalog = path.join(dir, 'catalog.yaml');
+    directory = path.join(dir, 'directory.yaml');
+    copyFileSync(path.join(fixtures, 'catalog.yaml'), catalog);
+    copyFileSync(path.join(fixtures, 'directory.yaml'), directory);
+    cliEnv = { TEMPORAL_ADDRESS: env.address, DUBAN_TASK_QUEUE: 'e2e', DUBAN_DATA_DIR: path.join(dir, 'data'), SMTP_URL: sink.url, DUBAN_USER: '测试管理员', TZ: 'UTC', DUBAN_DIGEST: 'false' };
+    worker = spawnWorker(cliEnv, path.join(dir, 'worker.log'));
+    // Wait until the worker polls its task queue (it bundles the workflows first), so updates are answered.
+    for (let i = 0; i < 300; i++) {
+      const q = await env.client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: 'e2e' }, taskQueueType: 1 });
+      if ((q.pollers?.length ?? 0) > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+  afterAll(async () => {
+    await worker?.kill('SIGTERM');
+    await sink?.close();
+    await env?.teardown();
+  });
+
+  test('register is idempotent, carries changes to running trackers, and retires only with --prune', async () => {
+    const first = duban('register', catalog, directory, '--json');
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.json()).toMatchObject({ started: ['annual-report/county-a', 'half-year-report/finance', 'half-year-report/justice', 'study-session/finance'], updated: [], retired: [] });
+
+    expect(duban('register', catalog, directory, '--json').json()).toMatchObject({ started: [], updated: [], unchanged: expect.arrayContaining(['study-session/finance']) });
+
+    writeFileSync(directory, readFileSync(directory, 'utf8').replace('finance.liaison@test.example.org', 'finance.new-liaison@test.example.org'));
+    expect(duban('register', catalog, directory, '--dry-run', '--json').json()).toMatchObject({ dryRun: true, updated: ['half-year-report/finance', 'study-session/finance'] });
+    expect(duban('register', catalog, directory, '--json').json()).toMatchObject({ started: [], updated: ['half-year-report/finance', 'study-session/finance'] });
+    expect(duban('register', catalog, directory, '--json').json()).toMatchObject({ updated: [] });
+
+    const text = readFileSync(catalog, 'utf8');
+    writeFileSync(catalog, text.slice(0, text.indexOf('  - id: study-session')));
+    const listed = duban('register', catalog, directory);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/no longer in the files \(still running; retire them with --prune\): study-session\/finance/);
+    expect(duban('register', catalog, directory, '--prune', '--json').json()).toMatchObject({ retired: ['study-session/finance'] });
+    expect(duban('submit', 'study-session', 'finance', '--text', 'x').code).toBe(2);
+  });
+
+  test('a broken catalog registers nothing', () => {
+    const broken = path.join(dir, 'broken.yaml');
+    writeFileSync(broken, readFileSync(catalog, 'utf8').replace('monthDay: "03-01"', 'monthDay: "02-30"').replace('tags: [市直部门]', 'tags: [新部门]'));
+    const r = duban('register', broken, directory);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/broken\.yaml:\d+:\d+: obligations\[0\] \(annual-report\) › due\.monthDay/);
+    expect(r.stderr).toMatch(/Nothing was done/);
+    expect(duban('register', catalog, directory, '--json').json()).toMatchObject({ started: [], updated: [], retired: [] });
+  });
+
+  test('act on trackers; refusals and unknown trackers exit with 2 and say why', async () => {
+    const submitted = duban('submit', 'annual-report', 'county-a', '--doc', '甲政发〔2027〕1号', '--link', 'https://example.org/r', '--json');
+    expect(submitted.code).toBe(0);
+    expect(submitted.json()).toMatchObject({ trackerId: 'annual-report/county-a', colour: 'done', submitted: true, verification: 'pending' });
+    const accepted = duban('verify', 'annual-report', 'county-a', '--accept', '--rating', '良好', '--json');
+    expect(accepted.code).toBe(0);
+    expect(duban('verify', 'annual-report', 'county-a', '--accept', '--rating', '很好').code).toBe(2);
+
+    const early = duban('extend', 'request', 'half-year-report', 'justice', '--to', '2000-01-01', '--reason', '测试');
+    expect(early.code).toBe(2);
+    expect(early.stderr).toMatch(/half-year-report\/justice: new due date 2000-01-01 is not after the current due date/);
+    const wrong = duban('record', 'half-year-report', 'justice', '--date', '2026-11-01', '--topic', '讲座');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/completed by a submission/);
+    const unknown = duban('submit', 'no-such', 'unit', '--text', 'x');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no (running )?tracker no-such\/unit/);
+    expect(duban('verify', 'annual-report', 'county-a').stderr).toMatch(/exactly one of --accept and --return/);
+
+    expect(duban('pause', 'half-year-report', 'justice', '--json').json()).toMatchObject({ paused: true });
+    expect(duban('pause', 'half-year-report', 'justice').stderr).toMatch(/already paused/);
+    expect(duban('resume', 'half-year-report', 'justice', '--json').json()).toMatchObject({ paused: false });
+  });
+
+  test('status, show and report read the board and the ledger', async () => {
+    let board: { units: { unit: string; done: number }[]; items: { tracker: string; colour: string }[] } = { units: [], items: [] };
+    for (let i = 0; i < 50; i++) {
+      board = duban('status', '--json').json();
+      if (board.items.length === 3 && board.items.every((x) => x.colour)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(board.items.map((i) => i.tracker).sort()).toEqual(['annual-report/county-a', 'half-year-report/finance', 'half-year-report/justice']);
+    const table = duban('status');
+    expect(table.stdout).toMatch(/unit\s+red\s+yellow\s+green\s+done\s+waived/);
+    expect(duban('status', '--unit', 'justice', '--json').json().items).toHaveLength(1);
+
+    const shown = duban('show', 'annual-report', 'county-a', '--json').json();
+    expect(shown.events.map((e: { kind: string }) => e.kind)).toEqual(expect.arrayContaining(['submission', 'outcome']));
+    expect(shown.outcomes).toEqual([expect.objectContaining({ outcome: 'on_time' })]);
+    expect(duban('show', 'annual-report', 'county-a').stdout).toMatch(/submission by 测试管理员/);
+    expect(duban('show', 'nothing', 'here').code).toBe(2);
+
+    const ledger = await Ledger.open({ sqliteFile: path.join(dir, 'data', 'ledger.sqlite') });
+    const outcomes = await ledger.outcomes();
+    await ledger.close();
+    const year = outcomes[0]!.due_year;
+    const report = duban('report', '--year', String(year), '--directory', directory, '--format', 'json').json();
+    expect(report.units).toEqual([expect.objectContaining({ unit: 'county-a', unitName: '甲县', due: outcomes.length, onTime: 1, onTimeRate: 1, rank: 1 })]);
+    const csv = duban('report', '--year', String(year), '--directory', directory, '--format', 'csv').stdout;
+    expect(csv.startsWith('\uFEFF排名,单位,单位名称')).toBe(true);
+    expect(csv).toMatch(/\r\n1,county-a,甲县,1,1,0,0,0,0,100\.0%\r\n$/);
+  });
+
+  test('duban start: started, stopped and started again, state intact, nothing sent twice', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'duban-start-'));
+    const startEnv: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC', DUBAN_DATA_DIR: data, DUBAN_TEMPORAL_PORT: String(await freePort()), DUBAN_UI_PORT: String(await freePort()), DUBAN_MAIL_PORT: String(await freePort()), DUBAN_CATALOG: catalog, DUBAN_DIRECTORY: directory };
+    delete startEnv.TEMPORAL_ADDRESS;
+    delete startEnv.SMTP_URL;
+    const run = async () => {
+      const child = spawn(process.execPath, [path.join(root, 'bin', 'duban.js'), 'start'], { cwd: data, env: startEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      const exited = new Promise<number | null>((r) => child.on('exit', r));
+      const until = Date.now() + 120_000;
+      while (!output.includes('ready.') && Date.now() < until) {
+        if (child.exitCode !== null) throw new Error(output);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(output).toContain('ready.');
+      return { child, exited, output: () => output };
+    };
+    const first = await run();
+    expect(first.output()).toMatch(/started 3, updated 0, unchanged 0/);
+    expect(first.output()).toMatch(/Temporal Web UI: http:\/\/127\.0\.0\.1:\d+/);
+    await new Promise((r) => setTimeout(r, 3_000));
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain('duban stopped.');
+    const mailFolder = path.join(data, 'mail');
+    const before = readdirSync(mailFolder).sort();
+
+    const second = await run();
+    expect(second.output()).toMatch(/started 0, updated 0, unchanged 3/);
+    await new Promise((r) => setTimeout(r, 3_000));
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+    const after = readdirSync(mailFolder).sort();
+    expect(after).toEqual(before);
+    const ids = after.map((f) => /^Message-ID:\s*(<[^>]+>)/im.exec(readFileSync(path.join(mailFolder, f), 'utf8'))?.[1]);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
