@@ -7,6 +7,8 @@ import { SettingsError } from '../config/settings';
 import { DayNumber, formatDate, parseDate } from '../domain/dates';
 import { PlannedNotice, noticeKey, planWindow } from '../domain/planner';
 import { formatLocal, localDay } from '../domain/zone';
+import { writeFileSync } from 'node:fs';
+import { unitCalendar } from './ics';
 import { InputError, addServiceCommands } from './service-commands';
 import { RefusedError, UnknownTrackerError, UnreachableError } from './temporal';
 
@@ -197,6 +199,28 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       const { main: runWorker } = require('../worker/main') as typeof import('../worker/main');
       const code = await runWorker();
       if (code !== 0) throw new ExitCode(code);
+    });
+
+  program
+    .command('ics')
+    .description("An iCalendar file (RFC 5545) of a unit's upcoming due dates and reminder dates, for Outlook, Apple Calendar, WPS")
+    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
+    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
+    .requiredOption('--unit <id>', 'the unit')
+    .option('--months <n>', 'how far ahead', '6')
+    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--out <file>', 'write to this file instead of standard output')
+    .addHelpText('after', '\nExample:\n  duban ics --unit sfj --months 12 --out sfj.ics')
+    .action((catalog: string | undefined, directory: string | undefined, opts: InputOptions & { unit: string; months: string; out?: string }) => {
+      const loaded = inputs(catalog, directory, opts);
+      const months = Number(opts.months);
+      if (!Number.isInteger(months) || months < 1 || months > 60) throw new UsageError(`--months "${opts.months}" must be a whole number from 1 to 60`);
+      const trackers = loaded.trackers.filter((t) => t.unit.id === opts.unit);
+      if (!loaded.directory.units.some((u) => u.id === opts.unit)) throw new UsageError(`--unit: no unit "${opts.unit}" in the directory`);
+      const from = localDay(Date.now(), loaded.catalog.timeZone);
+      const ics = unitCalendar(trackers, loaded.calendar, { from, to: from + Math.round(months * 30.44) }, new Date());
+      if (opts.out) writeFileSync(opts.out, ics);
+      else out(ics);
     });
 
   const io = { out, err, tty: process.stderr.isTTY === true };

@@ -66,6 +66,25 @@ describe('duban command line', () => {
     expect(duban('frobnicate').code).toBe(2);
   });
 
+  test('ics: an iCalendar file of a unit that calendar software can read back', () => {
+    const r = duban('ics', '--unit', 'sfj', '--months', '12');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\r\n');
+    expect(lines.every((l) => Buffer.byteLength(l, 'utf8') <= 75)).toBe(true);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ICAL = require('ical.js');
+    const component = new ICAL.Component(ICAL.parse(r.stdout));
+    const events = component.getAllSubcomponents('vevent').map((v: unknown) => new ICAL.Event(v));
+    expect(events.length).toBeGreaterThan(5);
+    expect(new Set(events.map((e: { uid: string }) => e.uid)).size).toBe(events.length);
+    const due = events.find((e: { summary: string }) => e.summary.startsWith('截止：') && e.summary.includes('案卷评查'));
+    expect(due).toBeDefined();
+    expect(due.startDate.isDate).toBe(true);
+    expect(due.description).toContain('每年至少组织一次行政执法案卷评查检查');
+    expect(events.some((e: { summary: string }) => e.summary.startsWith('提醒：'))).toBe(true);
+    expect(duban('ics', '--unit', 'nobody').code).toBe(2);
+  });
+
   test('the built-in defaults validate, and every command has --help with an example', () => {
     const v = duban('validate', '--json');
     expect(v.code).toBe(0);
