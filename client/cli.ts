@@ -223,6 +223,35 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       else out(ics);
     });
 
+  program
+    .command('simulate')
+    .description('Preview: run the real workflows and activities on the time-skipping server and show every email of a window')
+    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
+    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
+    .requiredOption('--from <date>', 'first day, YYYY-MM-DD, today or later')
+    .requiredOption('--to <date>', 'last day, YYYY-MM-DD')
+    .option('--out <dir>', 'write one .eml file per message into this folder')
+    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--json', 'one JSON object per email: at, local, key, to, cc, subject, file')
+    .addHelpText('after', '\nExample:\n  duban simulate my-catalog.yaml my-directory.yaml --from 2027-01-01 --to 2027-03-31 --out preview/')
+    .action(async (catalog: string | undefined, directory: string | undefined, opts: InputOptions & { from: string; to: string; out?: string }) => {
+      const loaded = inputs(catalog, directory, opts);
+      const from = parseDay(opts.from, '--from');
+      const to = parseDay(opts.to, '--to');
+      if (to < from) throw new UsageError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
+      if (from < localDay(Date.now(), loaded.catalog.timeZone)) throw new UsageError('simulate runs forward from today: --from must be today or later (duban plan shows the past)');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { simulate } = require('./simulate') as typeof import('./simulate');
+      const mails = await simulate(loaded, { from, to }, opts.out);
+      const zone = loaded.catalog.timeZone;
+      if (opts.json) {
+        if (mails.length) out(`${mails.map((m) => JSON.stringify({ at: new Date(m.date).toISOString(), local: formatLocal(m.date, zone), key: m.key, messageId: m.messageId, to: m.to, cc: m.cc, subject: m.subject, file: m.file })).join('\n')}\n`);
+        return;
+      }
+      out(`${mails.map((m) => `${formatLocal(m.date, zone)}  ${m.to.join(',')}  ${m.subject}`).join('\n')}\n`);
+      out(`\n${mails.length} emails from ${formatDate(from)} to ${formatDate(to)}${opts.out ? `, saved in ${opts.out}` : ''}\n`);
+    });
+
   const io = { out, err, tty: process.stderr.isTTY === true };
   addServiceCommands(program, io);
   program

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -83,6 +83,26 @@ describe('duban command line', () => {
     expect(due.description).toContain('每年至少组织一次行政执法案卷评查检查');
     expect(events.some((e: { summary: string }) => e.summary.startsWith('提醒：'))).toBe(true);
     expect(duban('ics', '--unit', 'nobody').code).toBe(2);
+  });
+
+  test('simulate runs the real workflows and sends exactly the notices plan lists', () => {
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const window = ['--from', day(1), '--to', day(45)];
+    const out = mkdtempSync(path.join(tmpdir(), 'duban-simulate-'));
+    const sim = duban('simulate', catalog, directory, ...window, '--out', out, '--json');
+    expect(sim.code).toBe(0);
+    const mails = sim.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const planned = duban('plan', catalog, directory, ...window, '--json').stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const key = (x: { at: string; key: string }) => `${x.at} ${x.key}`;
+    expect(mails.map(key).sort()).toEqual(planned.map(key).sort());
+    for (const m of mails) {
+      const p = planned.find((x) => x.key === m.key)!;
+      expect(m.to).toEqual(p.to);
+      expect(m.cc).toEqual(p.cc);
+      expect(m.subject).toMatch(/^【督办/);
+    }
+    expect(readdirSync(out).filter((f) => f.endsWith('.eml'))).toHaveLength(mails.length);
+    expect(duban('simulate', catalog, directory, '--from', '2020-01-01', '--to', '2020-02-01').stderr).toMatch(/today or later/);
   });
 
   test('the built-in defaults validate, and every command has --help with an example', () => {

@@ -144,6 +144,11 @@ export interface TrackerInput {
   /** Off only where the server cannot index custom search attributes (the time-skipping test server). */
   searchAttributes?: boolean;
   definitionHash?: string;
+  /**
+   * Whether, at the start of this run, the latest notice already due is sent at once (registration) or every
+   * notice already due is skipped (a preview that starts mid-period: `duban simulate`). Default true.
+   */
+  catchUp?: boolean;
 }
 
 export type TrackerResult = { retired: true; history: PeriodRecord[] } | { retired: false; history: PeriodRecord[] };
@@ -557,7 +562,8 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
 
   plan ??= await planTrackerPeriod({ definition, period: input.period, now: Date.now() });
   if (definitionHash && workflowInfo().memo?.definitionHash !== definitionHash) upsertMemo({ definitionHash });
-  skipPassedButLatest(Date.now());
+  if (input.catchUp === false) skipPassed(Date.now());
+  else skipPassedButLatest(Date.now());
   publishSearchAttributes();
   let wasPaused = s.paused;
 
@@ -655,5 +661,6 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     paused: s.paused,
     searchAttributes: input.searchAttributes,
     definitionHash,
+    // The next period's first notice falls due the moment this one closes: its run sends it (catch-up on).
   });
 }

@@ -1,0 +1,122 @@
+/**
+ * `duban simulate`: runs the real tracker workflows and activities on the time-skipping test server, with a
+ * temporary ledger and a local SMTP sink, and shows every email a catalog would send in a window, one .eml file
+ * per message. An administrator previews a catalog before registering it; its notices match `duban plan`.
+ *
+ * The time-skipping server starts at the real current time and only moves forward, so the window starts today or
+ * later. Each tracker starts at the first of its periods that has a notice in the window, with the notices
+ * already due at that moment skipped, and continues as new through the following periods as it would in service.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { createActivities } from '../activities';
+import { createSmtpTransport } from '../activities/email';
+import { Ledger } from '../activities/ledger/ledger';
+import type { Inputs } from '../config/load';
+import { temporalTestServerPath } from '../config/servers';
+import type { DayNumber } from '../domain/dates';
+import { planWindow } from '../domain/planner';
+import { zonedInstant } from '../domain/zone';
+import { trackerWorkflow, workflowIdFor } from '../workflows/tracker';
+
+export interface SimulatedMail {
+  key: string;
+  messageId: string;
+  date: number;
+  to: string[];
+  cc: string[];
+  subject: string;
+  file?: string;
+}
+
+function header(raw: string, name: string): string {
+  const m = new RegExp(`^${name}:[ \\t]*(.*(?:\\r?\\n[ \\t].*)*)`, 'im').exec(raw);
+  return m ? m[1]!.replace(/\r?\n[ \t]+/g, ' ').trim() : '';
+}
+
+function decodeWords(s: string): string {
+  return s.replace(/=\?utf-8\?([bq])\?([^?]*)\?=\s*/gi, (_, enc: string, t: string) =>
+    enc.toLowerCase() === 'b' ? Buffer.from(t, 'base64').toString('utf8') : t.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+  );
+}
+
+const addresses = (s: string) => (s.match(/[^\s<>,"]+@[^\s<>,"]+/g) ?? []).map((a) => a.toLowerCase());
+
+export async function simulate(inputs: Inputs, window: { from: DayNumber; to: DayNumber }, outDir?: string): Promise<SimulatedMail[]> {
+  const zone = inputs.catalog.timeZone;
+  const start = zonedInstant(window.from, zone, 0);
+  const end = zonedInstant(window.to + 1, zone, 0);
+  try {
+    // Quiet: the core's own warnings would otherwise mix into the preview's output.
+    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
+  } catch {
+    // already installed by the caller
+  }
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+  const mails: SimulatedMail[] = [];
+  if (outDir) mkdirSync(outDir, { recursive: true });
+  const sink = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, _session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const head = raw.slice(0, raw.search(/\r?\n\r?\n/));
+        const mail: SimulatedMail = {
+          key: header(head, 'X-Duban-Key'),
+          messageId: header(head, 'Message-ID'),
+          date: Date.parse(header(head, 'Date')),
+          to: addresses(header(head, 'To')),
+          cc: addresses(header(head, 'Cc')),
+          subject: decodeWords(header(head, 'Subject')),
+        };
+        if (outDir) {
+          mail.file = path.join(outDir, `${String(mails.length + 1).padStart(5, '0')}-${mail.key.replace(/[^A-Za-z0-9._-]+/g, '_')}.eml`);
+          writeFileSync(mail.file, raw);
+        }
+        mails.push(mail);
+        cb();
+      });
+    },
+  });
+  sink.on('error', () => undefined);
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const ledger = await Ledger.open({ sqliteFile: path.join(mkdtempSync(path.join(tmpdir(), 'duban-simulate-')), 'ledger.sqlite') });
+  const transport = createSmtpTransport({ url: `smtp://127.0.0.1:${(sink.server.address() as AddressInfo).port}`, maxConnections: 5 });
+  try {
+    const now = await env.currentTimeMs();
+    if (start + 86_400_000 <= now) throw new RangeError('simulate runs forward from today: --from must be today or later (use duban plan for the past)');
+    const taskQueue = 'simulate';
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('../workflows'),
+      activities: createActivities({ ledger, transport, from: { name: '督办系统（预览）', address: 'duban@simulate.invalid' }, calendar: inputs.calendar }),
+    });
+    await worker.runUntil(async () => {
+      const first = new Map<string, string>();
+      for (const n of planWindow(inputs.trackers, inputs.calendar, window).notices) if (!first.has(n.trackerId) || n.period < first.get(n.trackerId)!) first.set(n.trackerId, n.period);
+      if (start > now) await env.sleep(start - now);
+      for (const t of inputs.trackers) {
+        const period = first.get(t.trackerId);
+        if (!period) continue;
+        await env.client.workflow.start(trackerWorkflow, { workflowId: workflowIdFor(t.trackerId), taskQueue, args: [{ definition: t, period, searchAttributes: false, catchUp: false }] });
+      }
+      await env.sleep(end - (await env.currentTimeMs()));
+    });
+  } finally {
+    transport.close();
+    await ledger.close();
+    await new Promise<void>((r) => sink.close(() => r()));
+    await env.teardown();
+  }
+  return mails.filter((m) => m.date >= start && m.date < end).sort((a, b) => a.date - b.date || (a.key < b.key ? -1 : 1));
+}
