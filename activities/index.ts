@@ -18,7 +18,7 @@ import { PlannedNotice, firstPeriodNotYetDue, noticeKey, planPeriod } from '../d
 import type { TrackerDefinition } from '../domain/trackers';
 import { localDay, zonedInstant } from '../domain/zone';
 import { classifySmtpError } from './email';
-import type { Ledger, LedgerEvent, OutcomeRecord, RedItem } from './ledger/ledger';
+import type { Ledger, LedgerEvent, OutcomeRecord, RedItem, TrackerState } from './ledger/ledger';
 import { oneLine, renderDigest, renderNotice, renderUndeliverable, supervisionNumberText } from './templates';
 
 export interface PeriodPlanData {
@@ -289,6 +289,10 @@ export function createActivities(deps: ActivityDeps) {
         sent.push({ office, items: items.length, messageId });
       }
       return sent;
+    },
+
+    async saveTrackerState(state: TrackerState): Promise<void> {
+      await ledger.saveTrackerState(state);
     },
 
     async recordEvents(events: LedgerEvent[]): Promise<void> {

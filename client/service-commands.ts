@@ -11,7 +11,7 @@ import { localDay } from '../domain/zone';
 import { RATINGS } from '../domain/tracking';
 import type { TrackerStatus } from '../workflows/tracker';
 import { buildReport, renderReport } from './report';
-import { Action, Duban, RegisterSummary, RunningTracker } from './temporal';
+import { Action, Duban, RegisterSummary, RunningTracker, openLedger } from './temporal';
 
 export interface Io {
   out: (s: string) => void;
@@ -211,13 +211,10 @@ export function addServiceCommands(program: Command, io: Io) {
     .option('--json', 'one JSON object: { units: [...], items: [...] }')
     .addHelpText('after', '\nExamples:\n  duban status\n  duban status --unit sfj --colour red --json')
     .action(async (opts: { unit?: string; obligation?: string; colour?: string; json?: boolean }) => {
-      const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
-      const clauses = [
-        opts.unit && `DubanUnit = ${quote(opts.unit)}`,
-        opts.obligation && `DubanObligation = ${quote(opts.obligation)}`,
-        opts.colour && `DubanColour = ${quote(opts.colour)}`,
-      ].filter(Boolean);
-      const items = await withDuban((d) => d.runningTrackers(clauses.join(' AND ')));
+      // The board is one query on the ledger, where every tracker keeps its current row: fast on thousands.
+      const ledger = await openLedger(loadSettings());
+      const states = await ledger.trackerStates({ unit: opts.unit, obligation: opts.obligation, colour: opts.colour }).finally(() => ledger.close());
+      const items: RunningTracker[] = states.map((t) => ({ trackerId: t.trackerId, workflowId: `duban/${t.trackerId}`, obligation: t.obligation, unit: t.unit, period: t.period, colour: t.colour, due: new Date(t.dueAt) }));
       const b = board(items, Date.now());
       if (opts.json) {
         io.out(`${JSON.stringify({ units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.due?.toISOString(), daysLeft: i.daysLeft })) })}\n`);

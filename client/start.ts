@@ -145,12 +145,15 @@ export async function start(io: Io): Promise<number> {
 
     const inputs = loadInputs({ catalog: process.env.DUBAN_CATALOG, directory: process.env.DUBAN_DIRECTORY, calendar: process.env.DUBAN_CALENDAR });
     const summary = await duban.register(inputs.trackers, { by: 'duban start' });
-    // Visibility indexes new trackers a moment after they start: wait for it, briefly, so the board is complete.
-    let running = await duban.runningTrackers();
-    for (let i = 0; i < 50 && (running.length < inputs.trackers.length || running.some((t) => !t.colour)); i++) {
+    // New trackers publish their row a moment after they start: wait for it, briefly, so the board is complete.
+    const ledger = await duban.openLedger();
+    const rows = async () => (await ledger.trackerStates()).map((t) => ({ trackerId: t.trackerId, workflowId: '', unit: t.unit, colour: t.colour, due: new Date(t.dueAt) }));
+    let running = await rows();
+    for (let i = 0; i < 50 && running.length < inputs.trackers.length; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      running = await duban.runningTrackers();
+      running = await rows();
     }
+    await ledger.close();
     const b = board(running, Date.now(), inputs.catalog.timeZone);
     const counts = b.items.reduce<Record<string, number>>((c, i) => ((c[i.colour ?? '?'] = (c[i.colour ?? '?'] ?? 0) + 1), c), {});
     io.out(

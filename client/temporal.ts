@@ -33,6 +33,15 @@ export class UnreachableError extends Error {}
 /** No tracker with that id runs. */
 export class UnknownTrackerError extends Error {}
 
+/** The ledger the settings name: PostgreSQL with DATABASE_URL, else SQLite in the data folder. */
+export async function openLedger(s: Settings): Promise<Ledger> {
+  return Ledger.open({
+    databaseUrl: s.database.url,
+    sqliteFile: path.join(s.dataDir, 'ledger.sqlite'),
+    postgresSsl: s.database.caFile ? { ca: readSettingFile('DATABASE_CA_FILE', s.database.caFile)!.toString() } : undefined,
+  });
+}
+
 export function definitionHash(d: TrackerDefinition): string {
   return createHash('sha256').update(JSON.stringify(d)).digest('hex').slice(0, 32);
 }
@@ -88,12 +97,7 @@ export class Duban {
   }
 
   async openLedger(): Promise<Ledger> {
-    const s = this.settings;
-    return Ledger.open({
-      databaseUrl: s.database.url,
-      sqliteFile: path.join(s.dataDir, 'ledger.sqlite'),
-      postgresSsl: s.database.caFile ? { ca: readSettingFile('DATABASE_CA_FILE', s.database.caFile)!.toString() } : undefined,
-    });
+    return openLedger(this.settings);
   }
 
   /** Every running tracker, from visibility (one listing, fast on thousands). */

@@ -50,7 +50,7 @@ describe.each(['sqlite', 'postgres'] as const)('ledger on %s', (dialect) => {
     const others = await Promise.all([open(), open(), open()]);
     for (const o of others) await o.close();
     const rows = await ledger.db.all<{ version: number }>('SELECT version FROM ledger_migrations');
-    expect(rows.map((r) => Number(r.version)).sort()).toEqual([1, 2]);
+    expect(rows.map((r) => Number(r.version)).sort()).toEqual([1, 2, 3]);
     expect(ledger.dialect).toBe(dialect);
   });
 
@@ -75,6 +75,17 @@ describe.each(['sqlite', 'postgres'] as const)('ledger on %s', (dialect) => {
     expect(await ledger.supervisionNumber('other-office', 'office-b', 2027)).toBe(1);
     await ledger.beginNotice(claim('next-year'));
     expect(await ledger.supervisionNumber('next-year', 'office', 2028)).toBe(1);
+  });
+
+  test("the board's rows: the newest state wins, inactive trackers leave the board", async () => {
+    const state = { trackerId: 't/u', obligation: 't', unit: 'u', period: '2027', colour: 'green', due: '2028-02-29', dueAt: 1_835_000_000_000, active: true, updatedAt: 100 };
+    await ledger.saveTrackerState(state);
+    await ledger.saveTrackerState({ ...state, colour: 'red', updatedAt: 300 });
+    await ledger.saveTrackerState({ ...state, colour: 'yellow', updatedAt: 200 });
+    expect(await ledger.trackerStates({ unit: 'u' })).toEqual([{ ...state, colour: 'red', updatedAt: 300 }]);
+    expect(await ledger.trackerStates({ colour: 'green' })).toEqual([]);
+    await ledger.saveTrackerState({ ...state, colour: 'done', active: false, updatedAt: 400 });
+    expect(await ledger.trackerStates({ unit: 'u' })).toEqual([]);
   });
 
   test('events are written once per key, outcomes once per period', async () => {

@@ -160,7 +160,7 @@ export function workflowIdFor(trackerId: string): string {
   return `duban/${trackerId}`;
 }
 
-const { deliverNotice, recordEvents, recordOutcome, noteTurnedRed } = proxyActivities<Activities>({
+const { deliverNotice, recordEvents, recordOutcome, noteTurnedRed, saveTrackerState } = proxyActivities<Activities>({
   // Short, so that a notice claimed by a worker that died is retried by another within half a minute; the SMTP
   // client's own timeouts are shorter still.
   startToCloseTimeout: '30 seconds',
@@ -500,17 +500,31 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
 
   // -------------------------------------------------------------------------------------------------------------
 
-  const publishSearchAttributes = () => {
+  /** On every change of colour: the search attributes, and the board's row in the ledger. */
+  const publishState = async (active = true) => {
     const colour = colourAt(colourInput());
-    if (!useSearchAttributes || colour === s.colour) return;
+    if (colour === s.colour && active) return;
     s.colour = colour;
-    upsertSearchAttributes([
-      { key: SEARCH_ATTRIBUTES.obligation, value: definition.obligation.id },
-      { key: SEARCH_ATTRIBUTES.unit, value: definition.unit.id },
-      { key: SEARCH_ATTRIBUTES.period, value: plan.period },
-      { key: SEARCH_ATTRIBUTES.colour, value: colour },
-      { key: SEARCH_ATTRIBUTES.due, value: new Date(plan.dueAt) },
-    ]);
+    if (useSearchAttributes) {
+      upsertSearchAttributes([
+        { key: SEARCH_ATTRIBUTES.obligation, value: definition.obligation.id },
+        { key: SEARCH_ATTRIBUTES.unit, value: definition.unit.id },
+        { key: SEARCH_ATTRIBUTES.period, value: plan.period },
+        { key: SEARCH_ATTRIBUTES.colour, value: colour },
+        { key: SEARCH_ATTRIBUTES.due, value: new Date(plan.dueAt) },
+      ]);
+    }
+    await saveTrackerState({
+      trackerId: definition.trackerId,
+      obligation: definition.obligation.id,
+      unit: definition.unit.id,
+      period: plan.period,
+      colour,
+      due: plan.due,
+      dueAt: plan.dueAt,
+      active,
+      updatedAt: Date.now(),
+    });
   };
 
   const flush = async () => {
@@ -564,7 +578,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
   if (definitionHash && workflowInfo().memo?.definitionHash !== definitionHash) upsertMemo({ definitionHash });
   if (input.catchUp === false) skipPassed(Date.now());
   else skipPassedButLatest(Date.now());
-  publishSearchAttributes();
+  await publishState();
   let wasPaused = s.paused;
 
   for (;;) {
@@ -622,7 +636,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       else await send(next);
       continue;
     }
-    publishSearchAttributes();
+    await publishState();
 
     const wakes = [next?.at, nextColourChange(colourInput()), plan.closesAt ?? undefined].filter((t): t is number => t !== undefined);
     const wake = wakes.length ? Math.min(...wakes) : undefined;
@@ -645,8 +659,10 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       settledAt: Date.now(),
     });
     history.push({ period: plan.period, outcome: s.outcome, originalDue: plan.originalDue, due: plan.due, completedAt: s.completedAt });
-    publishSearchAttributes();
+    // A tracker that continues with its next period publishes that period's state when the new run starts.
+    await publishState(!(s.retired || plan.nextPeriod === null));
   }
+  if (s.retired && !s.outcome) await publishState(false);
   await flush();
   await condition(allHandlersFinished);
   await flush();

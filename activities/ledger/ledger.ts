@@ -230,7 +230,40 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       'CREATE INDEX red_items_waiting ON red_items (office, digest_key)',
     ],
   },
+  {
+    version: 3,
+    statements: [
+      // The board's current state, one row per tracker, kept up to date by the trackers themselves. Unlike the
+      // record (notices, events, outcomes), it is overwritten: it answers "where is everyone now" in one query.
+      `CREATE TABLE tracker_state (
+        tracker_id TEXT PRIMARY KEY,
+        obligation TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        period TEXT NOT NULL,
+        colour TEXT NOT NULL,
+        due TEXT NOT NULL,
+        due_at BIGINT NOT NULL,
+        active INTEGER NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+      'CREATE INDEX tracker_state_by_unit ON tracker_state (unit, colour)',
+    ],
+  },
 ];
+
+export interface TrackerState {
+  trackerId: string;
+  obligation: string;
+  unit: string;
+  period: string;
+  colour: string;
+  due: string;
+  dueAt: number;
+  /** False once retired, or once a one-off is settled. */
+  active: boolean;
+  /** Workflow time of the change; an older update never overwrites a newer one. */
+  updatedAt: number;
+}
 
 export interface LedgerOptions {
   /** postgres://... : PostgreSQL. Otherwise the SQLite file path. */
@@ -378,6 +411,31 @@ export class Ledger {
       const rows = await tx.all<RedItemRow>('SELECT * FROM red_items WHERE digest_key = ? ORDER BY unit, obligation, period', [digestKey]);
       return rows.map((r) => ({ ...r, turned_red_at: Number(r.turned_red_at) }));
     });
+  }
+
+  async saveTrackerState(t: TrackerState): Promise<void> {
+    await this.db.run(
+      `INSERT INTO tracker_state (tracker_id, obligation, unit, period, colour, due, due_at, active, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (tracker_id) DO UPDATE SET obligation = excluded.obligation, unit = excluded.unit, period = excluded.period,
+         colour = excluded.colour, due = excluded.due, due_at = excluded.due_at, active = excluded.active, updated_at = excluded.updated_at
+       WHERE tracker_state.updated_at <= excluded.updated_at`,
+      [t.trackerId, t.obligation, t.unit, t.period, t.colour, t.due, t.dueAt, t.active ? 1 : 0, t.updatedAt],
+    );
+  }
+
+  /** The active trackers' states, for the board. */
+  async trackerStates(filter: { unit?: string; obligation?: string; colour?: string } = {}): Promise<TrackerState[]> {
+    const clauses = ['active = 1'];
+    const params: Param[] = [];
+    if (filter.unit) clauses.push('unit = ?') && params.push(filter.unit);
+    if (filter.obligation) clauses.push('obligation = ?') && params.push(filter.obligation);
+    if (filter.colour) clauses.push('colour = ?') && params.push(filter.colour);
+    const rows = await this.db.all<{ tracker_id: string; obligation: string; unit: string; period: string; colour: string; due: string; due_at: number; active: number; updated_at: number }>(
+      `SELECT * FROM tracker_state WHERE ${clauses.join(' AND ')}`,
+      params,
+    );
+    return rows.map((r) => ({ trackerId: r.tracker_id, obligation: r.obligation, unit: r.unit, period: r.period, colour: r.colour, due: r.due, dueAt: Number(r.due_at), active: Number(r.active) === 1, updatedAt: Number(r.updated_at) }));
   }
 
   async notices(filter: { trackerId?: string } = {}): Promise<NoticeRow[]> {
