@@ -18,7 +18,7 @@ import { PlannedNotice, firstPeriodNotYetDue, noticeKey, planPeriod } from '../d
 import type { TrackerDefinition } from '../domain/trackers';
 import { localDay, zonedInstant } from '../domain/zone';
 import { classifySmtpError } from './email';
-import type { Ledger, LedgerEvent, OutcomeRecord, RedItem, TrackerState } from './ledger/ledger';
+import type { Ledger, LedgerEvent, NoticeClaimResult, NoticeRow, OutcomeRecord, RedItem, TrackerState } from './ledger/ledger';
 import { oneLine, renderDigest, renderNotice, renderUndeliverable, supervisionNumberText } from './templates';
 
 export interface PeriodPlanData {
@@ -37,6 +37,8 @@ export interface PeriodPlanData {
   nextPeriod: string | null;
   notices: PlannedNotice[];
   provisionalYears: number[];
+  /** Whether offices hear of level 1 in the daily digest (the deployment runs it) rather than by copy. */
+  digest: boolean;
 }
 
 export interface PlanRequest {
@@ -76,11 +78,24 @@ export interface ActivityDeps {
   transport: Transporter;
   from: Sender;
   calendar: WorkingCalendar;
+  /** Whether this deployment runs the supervisor digest (DUBAN_DIGEST); default true. */
+  digest?: boolean;
 }
 
 export function messageIdFor(key: string, from: Sender): string {
   const domain = from.address.split('@')[1] ?? 'duban.invalid';
   return `<duban.${createHash('sha256').update(key).digest('hex').slice(0, 32)}@${domain}>`;
+}
+
+/**
+ * The ledger's answer to a claim: the finished row when the notice was already sent (send nothing), undefined
+ * when this attempt sends. When another attempt holds the notice, this one fails and is retried after its
+ * backoff, by which time the other has finished or its lease has run out.
+ */
+function claimed(result: NoticeClaimResult, key: string): NoticeRow | undefined {
+  if (result.state === 'done') return result.row;
+  if (result.state === 'in-flight') throw new Error(`notice ${key} is being sent by another attempt until ${new Date(result.until).toISOString()}; will retry`);
+  return undefined;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -93,7 +108,7 @@ export function createActivities(deps: ActivityDeps) {
     const messageId = messageIdFor(sendKey, from);
     const to = [t.supervisor.liaison.email];
     const cc = [t.supervisor.head.email].filter((a) => !to.includes(a));
-    const existing = await ledger.beginNotice({
+    const existing = claimed(await ledger.beginNotice({
       sendKey,
       trackerId: t.trackerId,
       obligation: t.obligation.id,
@@ -108,7 +123,7 @@ export function createActivities(deps: ActivityDeps) {
       messageId,
       to,
       cc,
-    });
+    }), sendKey);
     if (existing) return;
     const sentOn = formatDate(localDay(req.firedAt, t.timeZone));
     const r = renderUndeliverable({ definition: t, period: req.period.label, subject, rejected, reason, sentOn });
@@ -117,7 +132,10 @@ export function createActivities(deps: ActivityDeps) {
       await ledger.finishNotice(sendKey, { status: 'sent', subject: r.subject, accepted: (info.accepted ?? []).map(String), rejected: (info.rejected ?? []).map(String), response: String(info.response ?? '') });
     } catch (err) {
       const f = classifySmtpError(err);
-      if (!f.permanent) throw err;
+      if (!f.permanent) {
+        await ledger.releaseNotice(sendKey);
+        throw err;
+      }
       // The report itself bounced: recorded, and not reported again (that could only loop).
       await ledger.finishNotice(sendKey, { status: 'rejected', subject: r.subject, accepted: [], rejected: f.rejected.length ? f.rejected : [...to, ...cc], response: f.reason });
       log.error('undeliverable report rejected', { sendKey, reason: f.reason });
@@ -131,7 +149,8 @@ export function createActivities(deps: ActivityDeps) {
       const period = req.period === undefined ? firstPeriodNotYetDue(t, calendar, req.now) : parsePeriod(t.obligation.period, req.period);
       if (!period) throw new Error(`"${req.period}" is not a ${t.obligation.period} period`);
       const extendedDue = req.extendedDue === undefined ? undefined : parseDate(req.extendedDue);
-      const plan = planPeriod(t, period, calendar, { extendedDue });
+      const digest = deps.digest !== false;
+      const plan = planPeriod(t, period, calendar, { extendedDue, digest });
       const next = nextPeriod(period);
       return {
         period: period.label,
@@ -148,6 +167,7 @@ export function createActivities(deps: ActivityDeps) {
         nextPeriod: next ? next.label : null,
         notices: plan.notices,
         provisionalYears: plan.provisionalYears,
+        digest,
       };
     },
 
@@ -156,7 +176,7 @@ export function createActivities(deps: ActivityDeps) {
       const n = req.notice;
       const key = noticeKey(n);
       const messageId = messageIdFor(key, from);
-      const existing = await ledger.beginNotice({
+      const existing = claimed(await ledger.beginNotice({
         sendKey: key,
         trackerId: t.trackerId,
         obligation: t.obligation.id,
@@ -171,7 +191,7 @@ export function createActivities(deps: ActivityDeps) {
         messageId,
         to: n.to,
         cc: n.cc,
-      });
+      }), key);
       if (existing) {
         const rejected: string[] = existing.rejected ? JSON.parse(existing.rejected) : [];
         // A retry after the report step failed must still report.
@@ -217,6 +237,7 @@ export function createActivities(deps: ActivityDeps) {
         const f = classifySmtpError(err);
         if (!f.permanent) {
           log.warn('notice not sent yet, will retry', { key, reason: f.reason });
+          await ledger.releaseNotice(key);
           throw err;
         }
         status = 'rejected';
@@ -255,7 +276,7 @@ export function createActivities(deps: ActivityDeps) {
         const to: string[] = JSON.parse(first.office_to);
         const cc: string[] = JSON.parse(first.office_cc);
         const messageId = messageIdFor(sendKey, from);
-        const existing = await ledger.beginNotice({
+        const existing = claimed(await ledger.beginNotice({
           sendKey,
           trackerId: `digest/${office}`,
           obligation: '',
@@ -270,7 +291,7 @@ export function createActivities(deps: ActivityDeps) {
           messageId,
           to,
           cc,
-        });
+        }), sendKey);
         if (existing) continue;
         const r = renderDigest({
           officeName: first.office_name,
@@ -282,7 +303,10 @@ export function createActivities(deps: ActivityDeps) {
           await ledger.finishNotice(sendKey, { status: 'sent', subject: r.subject, accepted: (info.accepted ?? []).map(String), rejected: (info.rejected ?? []).map(String), response: String(info.response ?? '') });
         } catch (err) {
           const f = classifySmtpError(err);
-          if (!f.permanent) throw err;
+          if (!f.permanent) {
+            await ledger.releaseNotice(sendKey);
+            throw err;
+          }
           await ledger.finishNotice(sendKey, { status: 'rejected', subject: r.subject, accepted: [], rejected: f.rejected.length ? f.rejected : [...to, ...cc], response: f.reason });
         }
         log.info('digest delivered', { sendKey, items: items.length });

@@ -51,6 +51,7 @@ function summaryText(s: RegisterSummary, dryRun: boolean): string {
     `${dryRun ? 'would start' : 'started'}: ${s.started.length}, ${dryRun ? 'would update' : 'updated'}: ${s.updated.length}, unchanged: ${s.unchanged.length}, retired: ${s.retired.length}`,
   ];
   if (s.updated.length) lines.push(`updated: ${s.updated.join(', ')}`);
+  if (s.ended.length) lines.push(`ended for good (retired or settled one-offs), not started again: ${s.ended.join(', ')}`);
   if (s.removed.length && s.retired.length === 0) {
     lines.push(`no longer in the files (still running; retire them with --prune): ${s.removed.join(', ')}`);
   } else if (s.retired.length) {

@@ -22,6 +22,7 @@ import { Settings, loadSettings } from '../config/settings';
 import type { Io } from './service-commands';
 import { board } from './service-commands';
 import { Duban } from './temporal';
+import { redactUrl } from '../activities/email';
 
 const SEARCH_ATTRIBUTE_FLAGS = ['DubanObligation=Keyword', 'DubanUnit=Keyword', 'DubanPeriod=Keyword', 'DubanColour=Keyword', 'DubanDue=Datetime'];
 
@@ -162,7 +163,7 @@ export async function start(io: Io): Promise<number> {
         `duban is running: ${b.items.length} trackers (started ${summary.started.length}, updated ${summary.updated.length}, unchanged ${summary.unchanged.length})`,
         `board: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'empty'}   (details: npx duban status)`,
         ownTemporal ? `Temporal Web UI: http://127.0.0.1:${uiPort}` : `Temporal: ${settings.temporal.address}`,
-        mail ? `mail: every message is kept in ${mail.folder}` : `mail: ${settings.smtp?.url.replace(/\/\/[^@/]*@/, '//***@')}`,
+        mail ? `mail: every message is kept in ${mail.folder}` : `mail: ${redactUrl(settings.smtp?.url ?? '')}`,
         `ledger: ${settings.database.url ? 'PostgreSQL (DATABASE_URL)' : path.join(dataDir, 'ledger.sqlite')}`,
         'ready. Ctrl-C stops everything; the next npm start resumes where this one stopped.',
         '',

@@ -77,6 +77,8 @@ export interface RegisterSummary {
   /** Running trackers no longer in the files: retired with --prune, listed otherwise. */
   removed: string[];
   retired: string[];
+  /** In the files, but ended for good (retired, or a one-off that is settled): not started again. */
+  ended: string[];
 }
 
 export class Duban {
@@ -140,8 +142,10 @@ export class Duban {
     trackers: TrackerDefinition[],
     options: { prune?: boolean; dryRun?: boolean; by: string; onProgress?: (done: number, total: number) => void; concurrency?: number },
   ): Promise<RegisterSummary> {
-    const summary: RegisterSummary = { started: [], updated: [], unchanged: [], removed: [], retired: [] };
+    const summary: RegisterSummary = { started: [], updated: [], unchanged: [], removed: [], retired: [], ended: [] };
     const running = new Map((await this.runningTrackers()).map((t) => [t.trackerId, t]));
+    const ledger = await this.openLedger();
+    const ended = await ledger.endedTrackerIds().finally(() => ledger.close());
     const wanted = new Set(trackers.map((t) => t.trackerId));
     const queue = [...trackers];
     let done = 0;
@@ -150,7 +154,9 @@ export class Duban {
       const hash = definitionHash(t);
       // Visibility lags behind: a tracker it does not list yet may still be running.
       const current = running.get(t.trackerId) ?? (await this.describeRunning(t.trackerId));
-      if (!current) {
+      if (!current && ended.has(t.trackerId)) {
+        summary.ended.push(t.trackerId);
+      } else if (!current) {
         if (!options.dryRun) {
           try {
             await this.client.workflow.start(trackerWorkflow, {
@@ -159,10 +165,12 @@ export class Duban {
               args: [{ definition: t, definitionHash: hash }],
               memo: { definitionHash: hash },
               workflowIdConflictPolicy: 'FAIL',
+              // A closed run within retention means the tracker ended: never start it again by accident.
+              workflowIdReusePolicy: 'REJECT_DUPLICATE',
             });
           } catch (err) {
             if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-            summary.unchanged.push(t.trackerId);
+            summary.ended.push(t.trackerId);
             return;
           }
         }

@@ -13,7 +13,7 @@
  * - a period closes when the next period opens, i.e. at the next period's first notice, and no escalation of a
  *   period is sent once the next one has opened. A one-off period never closes.
  */
-import { WorkingCalendar } from './calendar';
+import type { WorkingCalendar } from './calendar';
 import { DayNumber, civil, formatDate } from './dates';
 import { dueDate } from './due';
 import { Period, nextPeriod, periodContaining } from './periods';
@@ -72,6 +72,8 @@ export interface PeriodPlan {
 export interface PlanOptions {
   /** An approved extension: the ladder moves to this date, the original due is kept for reporting (DOMAIN.md 13). */
   extendedDue?: DayNumber;
+  /** Whether the deployment runs the supervisor digest (default true); without it offices are copied on level 1. */
+  digest?: boolean;
 }
 
 interface Recipients {
@@ -90,10 +92,10 @@ function recipients(to: string[], cc: string[]): Recipients {
  * item instead; level 2, the 督办单, to the head from the office (its head and liaison in copy); level 3 puts the
  * unit on the circular to leadership. The lead unit is copied on every escalation.
  */
-export function noticeRecipients(t: TrackerDefinition, stage: Stage, level: number): Recipients {
+export function noticeRecipients(t: TrackerDefinition, stage: Stage, level: number, digestRunning = true): Recipients {
   const lead = t.lead ? [t.lead.liaison.email] : [];
   if (stage === 'reminder') return recipients([t.unit.liaison.email], [t.unit.head.email]);
-  if (level <= 1) return recipients([t.unit.head.email], [...(usesDigest(t) ? [] : [t.supervisor.liaison.email]), ...lead]);
+  if (level <= 1) return recipients([t.unit.head.email], [...(digestRunning && usesDigest(t) ? [] : [t.supervisor.liaison.email]), ...lead]);
   if (level === 2) return recipients([t.unit.head.email], [t.supervisor.head.email, t.supervisor.liaison.email, ...lead]);
   return recipients(
     t.leadership.map((l) => l.email),
@@ -158,14 +160,14 @@ export function planPeriod(
     });
   };
 
-  const reminderRecipients = noticeRecipients(t, 'reminder', 0);
+  const reminderRecipients = noticeRecipients(t, 'reminder', 0, options.digest);
   for (const offset of t.reminders) push(reminderDay(calendar, due, offset), 'reminder', 0, offset, reminderRecipients);
 
   const beforeClose = (day: DayNumber) => closesAt === undefined || zonedInstant(day, zone, hour) < closesAt;
   // The last step repeats weekly with no end for a one-off; a year of repeats is as far as any plan looks.
   const repeatHorizon = due + 400;
   for (const step of t.escalation) {
-    const r = noticeRecipients(t, 'escalation', step.level);
+    const r = noticeRecipients(t, 'escalation', step.level, options.digest);
     const first = calendar.addWorkingDays(due, step.after);
     if (!beforeClose(first)) break;
     push(first, 'escalation', step.level, 0, r);

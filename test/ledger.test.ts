@@ -2,7 +2,7 @@
  * The ledger on both back ends it supports: SQLite (embedded default) and PostgreSQL (a real server from
  * Debian's packages, started for the test).
  */
-import { Ledger, NoticeClaim } from '../activities/ledger/ledger';
+import { Ledger, NoticeClaim, SEND_LEASE_MS } from '../activities/ledger/ledger';
 import { tempLedgerFile } from './support/engine';
 import { TestPostgres, startTestPostgres } from './support/postgres';
 
@@ -50,16 +50,23 @@ describe.each(['sqlite', 'postgres'] as const)('ledger on %s', (dialect) => {
     const others = await Promise.all([open(), open(), open()]);
     for (const o of others) await o.close();
     const rows = await ledger.db.all<{ version: number }>('SELECT version FROM ledger_migrations');
-    expect(rows.map((r) => Number(r.version)).sort()).toEqual([1, 2, 3]);
+    expect(rows.map((r) => Number(r.version)).sort()).toEqual([1, 2, 3, 4]);
     expect(ledger.dialect).toBe(dialect);
   });
 
-  test('a notice is claimed once; a retry counts an attempt; a finished notice is never sent again', async () => {
-    expect(await ledger.beginNotice(claim('n1'))).toBeUndefined();
-    expect(await ledger.beginNotice(claim('n1'))).toBeUndefined();
+  test('a notice is claimed once; a retry waits out the lease, counts an attempt; a finished notice is never sent again', async () => {
+    const t0 = 1_900_000_000_000;
+    expect(await ledger.beginNotice(claim('n1'), t0)).toEqual({ state: 'send' });
+    // Another attempt while the first may still be talking to the SMTP server: not yet.
+    expect(await ledger.beginNotice(claim('n1'), t0 + 1_000)).toEqual({ state: 'in-flight', until: t0 + SEND_LEASE_MS });
+    // The first attempt died: once its lease has run out, the retry sends.
+    expect(await ledger.beginNotice(claim('n1'), t0 + SEND_LEASE_MS + 1)).toEqual({ state: 'send' });
+    // A failed attempt releases its lease at once.
+    await ledger.releaseNotice('n1');
+    expect(await ledger.beginNotice(claim('n1'), t0 + SEND_LEASE_MS + 2)).toEqual({ state: 'send' });
     await ledger.finishNotice('n1', { status: 'sent', subject: '【督办提醒】测试', accepted: ['head@test.example.org'], rejected: [], response: '250 OK' });
     const again = await ledger.beginNotice(claim('n1'));
-    expect(again).toMatchObject({ send_key: 'n1', status: 'sent', attempts: 2, planned_at: 1_800_000_000_000, fired_at: 1_800_000_000_020, subject: '【督办提醒】测试' });
+    expect(again).toMatchObject({ state: 'done', row: { send_key: 'n1', status: 'sent', attempts: 3, planned_at: 1_800_000_000_000, fired_at: 1_800_000_000_020, subject: '【督办提醒】测试' } });
     // Finishing twice changes nothing.
     await ledger.finishNotice('n1', { status: 'rejected', subject: 'x', accepted: [], rejected: ['a@b.c'], response: '550' });
     expect((await ledger.notices({ trackerId: 'annual-report/sfj' }))[0]).toMatchObject({ status: 'sent', response: '250 OK' });

@@ -58,7 +58,7 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
       namespace: settings.temporal.namespace,
       taskQueue: settings.temporal.taskQueue,
       workflowsPath: options.workflowsPath ?? require.resolve('../workflows'),
-      activities: createActivities({ ledger, transport, from, calendar }),
+      activities: createActivities({ ledger, transport, from, calendar, digest: settings.digest.enabled }),
       maxConcurrentActivityTaskExecutions: settings.worker.maxConcurrentActivities,
       maxCachedWorkflows: settings.worker.maxCachedWorkflows,
       shutdownGraceTime: '30 seconds',

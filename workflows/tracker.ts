@@ -24,6 +24,8 @@ import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/commo
 import type { Activities, DeliveryResult, PeriodPlanData } from '../activities';
 import type { LedgerEvent } from '../activities/ledger/ledger';
 import { parseDate } from '../domain/dates';
+
+const dayNumberOf = (iso: string): number => parseDate(iso) ?? Number.NaN;
 import { noticeKey, usesDigest, type PlannedNotice } from '../domain/planner';
 import type { TrackerDefinition } from '../domain/trackers';
 import {
@@ -178,6 +180,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
   // Handlers are registered before the first await, so no message finds the tracker without them; until the plan
   // is known they answer that the tracker is starting.
   let plan = input.plan as PeriodPlanData;
+  let closing = false;
   const history = [...(input.history ?? [])];
 
   const s = {
@@ -273,6 +276,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
 
   const open = (a: Actor) => {
     if (!plan) throw new Error('the tracker is starting; try again in a moment');
+    if (closing) throw new Error(`period ${plan.period} is closing; try again in a moment`);
     if (!a || typeof a !== 'object') throw new Error('the request is empty');
     if (s.retired) throw new Error(`tracker ${definition.trackerId} is retired`);
     const by = checkText('by (who acts)', a?.by, true);
@@ -289,7 +293,13 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
   const unsettled = (a: Actor) => {
     open(a);
     if (s.waived) throw new Error(`period ${plan.period} is waived`);
-    if (s.outcome) throw new Error(`period ${plan.period} is settled (${s.outcome})`);
+    if (s.outcome || complete()) throw new Error(`period ${plan.period} is settled (${s.outcome ?? 'completed'})`);
+  };
+  /** Today's date where the unit is, from the plan's own offset (the workflow has no time-zone database). */
+  const localToday = () => {
+    // dueAt is 23:59:59 local on the due day, so it gives the zone's offset from UTC.
+    const offset = (dayNumberOf(plan.due) + 1) * 86_400_000 - 1000 - plan.dueAt;
+    return Math.floor((Date.now() + offset) / 86_400_000);
   };
 
   setHandler(statusQuery, () => {
@@ -335,7 +345,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
         if (req.date < plan.periodStart || req.date > plan.periodEnd) {
           throw new Error(`date ${req.date} is outside period ${plan.period} (${plan.periodStart} to ${plan.periodEnd})`);
         }
-        if (day > Date.now() / 86_400_000 + 1) throw new Error(`date ${req.date} is in the future`);
+        if (day > localToday()) throw new Error(`date ${req.date} is in the future`);
         const topic = checkText('topic', req.topic, true);
         if (topic) throw new Error(topic);
       },
@@ -386,6 +396,11 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
         if (s.pendingExtension) throw new Error(`an extension to ${s.pendingExtension.newDue} is already waiting for a decision`);
         if (parseDate(req.newDue) === undefined) throw new Error(`new due date "${req.newDue}" is not a date such as 2027-03-31`);
         if (req.newDue <= plan.due) throw new Error(`new due date ${req.newDue} is not after the current due date ${plan.due}`);
+        // The period closes when the next one opens; a due date beyond that would leave it missed before it.
+        const newDueAt = plan.dueAt + (dayNumberOf(req.newDue) - dayNumberOf(plan.due)) * 86_400_000;
+        if (plan.closesAt !== null && newDueAt >= plan.closesAt) {
+          throw new Error(`new due date ${req.newDue} is beyond the period's close, when period ${plan.nextPeriod} opens; choose an earlier date`);
+        }
         const reason = checkText('reason', req.reason, true);
         if (reason) throw new Error(reason);
       },
@@ -606,11 +621,12 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     }
     if (plan.closesAt !== null && now >= plan.closesAt) {
       // Closed: a submission still waiting for verification counts by its time; nothing at all is missed.
-      s.outcome = completeByWork() ? settle() : 'missed';
+      // Returned work does not count: it was sent back for rework.
+      s.outcome = workDone() ? settle() : 'missed';
       break;
     }
 
-    if (usesDigest(definition) && colourAt(colourInput()) === 'red' && s.notedRedFor !== plan.due) {
+    if (plan.digest !== false && usesDigest(definition) && !s.paused && colourAt(colourInput()) === 'red' && s.notedRedFor !== plan.due) {
       s.notedRedFor = plan.due;
       await noteTurnedRed({
         itemKey: `${definition.trackerId}/${plan.period}/${plan.due}`,
@@ -630,9 +646,10 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       continue;
     }
 
-    const next = nextNotice();
+    // While paused, due notices stay unhandled: on resume the latest of them is sent (skipPassedButLatest).
+    const next = s.paused ? undefined : nextNotice();
     if (next && next.at <= now) {
-      if (s.paused || workDone()) s.handled.add(noticeKey(next));
+      if (workDone()) s.handled.add(noticeKey(next));
       else await send(next);
       continue;
     }
@@ -662,13 +679,17 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     // A tracker that continues with its next period publishes that period's state when the new run starts.
     await publishState(!(s.retired || plan.nextPeriod === null));
   }
+  // From here on, requests are refused ("closing"): the next run takes them. Handlers that wait for a re-plan
+  // are released, since this run will not plan again.
+  closing = true;
+  s.replansDone = s.replansAsked;
   if (s.retired && !s.outcome) await publishState(false);
+  const kept = history.slice(-HISTORY_KEPT);
+  const nextPlan = s.retired || plan.nextPeriod === null ? undefined : await planTrackerPeriod({ definition, period: plan.nextPeriod, now: Date.now() });
   await flush();
   await condition(allHandlersFinished);
   await flush();
-  const kept = history.slice(-HISTORY_KEPT);
-  if (s.retired || plan.nextPeriod === null) return { retired: s.retired, history: kept };
-  const nextPlan = await planTrackerPeriod({ definition, period: plan.nextPeriod, now: Date.now() });
+  if (!nextPlan || plan.nextPeriod === null) return { retired: s.retired, history: kept };
   return continueAsNew<typeof trackerWorkflow>({
     definition,
     period: plan.nextPeriod,

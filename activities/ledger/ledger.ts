@@ -36,6 +36,7 @@ export interface NoticeRow {
   supervision_year: number | null;
   created_at: number;
   sent_at: number | null;
+  claimed_until: number | null;
 }
 
 export interface NoticeClaim {
@@ -249,7 +250,20 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       'CREATE INDEX tracker_state_by_unit ON tracker_state (unit, colour)',
     ],
   },
+  {
+    version: 4,
+    // How long an attempt owns a notice it is sending: another attempt waits until then instead of sending too.
+    statements: ['ALTER TABLE notices ADD COLUMN claimed_until BIGINT'],
+  },
 ];
+
+/** Longer than the SMTP client's own timeouts put together (10 + 10 + 20 seconds). */
+export const SEND_LEASE_MS = 45_000;
+
+export type NoticeClaimResult =
+  | { state: 'send' }
+  | { state: 'done'; row: NoticeRow }
+  | { state: 'in-flight'; until: number };
 
 export interface TrackerState {
   trackerId: string;
@@ -291,7 +305,11 @@ export class Ledger {
 
   /** Applies the migrations not applied yet; safe to run from several workers at once. */
   async migrate(): Promise<void> {
-    await this.db.exec('CREATE TABLE IF NOT EXISTS ledger_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+    await this.db.transaction(async (tx) => {
+      // Two workers creating the table at once would collide in PostgreSQL's catalog: one at a time.
+      if (tx.dialect === 'postgres') await tx.exec('SELECT pg_advisory_xact_lock(2718281828)');
+      await tx.exec('CREATE TABLE IF NOT EXISTS ledger_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+    });
     for (const m of MIGRATIONS) {
       await this.db.transaction(async (tx) => {
         if (tx.dialect === 'postgres') await tx.exec('LOCK TABLE ledger_migrations IN EXCLUSIVE MODE');
@@ -304,24 +322,32 @@ export class Ledger {
   }
 
   /**
-   * Records the intent to send a notice. Returns the existing row when the notice was already sent or rejected
-   * (the caller must not send again); otherwise the caller sends.
+   * Records the intent to send a notice and takes a lease on it. `done`: it was already sent or rejected, do not
+   * send again. `in-flight`: another attempt holds the lease (it may still be talking to the SMTP server); try
+   * again later. `send`: this attempt sends.
    */
-  async beginNotice(n: NoticeClaim): Promise<NoticeRow | undefined> {
+  async beginNotice(n: NoticeClaim, now = Date.now()): Promise<NoticeClaimResult> {
     return this.db.transaction(async (tx) => {
       const inserted = await tx.run(
         `INSERT INTO notices (send_key, tracker_id, obligation, unit, period, stage, level, step, planned_at, fired_at, due,
-           message_id, recipients_to, recipients_cc, status, attempts, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?)
+           message_id, recipients_to, recipients_cc, status, attempts, created_at, claimed_until)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?)
          ON CONFLICT (send_key) DO NOTHING`,
-        [n.sendKey, n.trackerId, n.obligation, n.unit, n.period, n.stage, n.level, n.step, n.plannedAt, n.firedAt, n.due, n.messageId, JSON.stringify(n.to), JSON.stringify(n.cc), Date.now()],
+        [n.sendKey, n.trackerId, n.obligation, n.unit, n.period, n.stage, n.level, n.step, n.plannedAt, n.firedAt, n.due, n.messageId, JSON.stringify(n.to), JSON.stringify(n.cc), now, now + SEND_LEASE_MS],
       );
-      if (inserted > 0) return undefined;
-      const [row] = await tx.all<NoticeRow>('SELECT * FROM notices WHERE send_key = ?', [n.sendKey]);
-      if (row && row.status !== 'sending') return normaliseNotice(row);
-      await tx.run('UPDATE notices SET attempts = attempts + 1 WHERE send_key = ?', [n.sendKey]);
-      return undefined;
+      if (inserted > 0) return { state: 'send' };
+      const [row] = await tx.all<NoticeRow>(`SELECT * FROM notices WHERE send_key = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [n.sendKey]);
+      if (row && row.status !== 'sending') return { state: 'done', row: normaliseNotice(row) };
+      const until = Number(row?.claimed_until ?? 0);
+      if (until > now) return { state: 'in-flight', until };
+      await tx.run('UPDATE notices SET attempts = attempts + 1, claimed_until = ? WHERE send_key = ?', [now + SEND_LEASE_MS, n.sendKey]);
+      return { state: 'send' };
     });
+  }
+
+  /** Gives up this attempt's lease after a failure, so the retry does not wait for it to run out. */
+  async releaseNotice(sendKey: string): Promise<void> {
+    await this.db.run("UPDATE notices SET claimed_until = NULL WHERE send_key = ? AND status = 'sending'", [sendKey]);
   }
 
   async finishNotice(
@@ -341,7 +367,7 @@ export class Ledger {
    */
   async supervisionNumber(sendKey: string, office: string, year: number): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.all<{ supervision_no: number | null }>('SELECT supervision_no FROM notices WHERE send_key = ?', [sendKey]);
+      const [row] = await tx.all<{ supervision_no: number | null }>(`SELECT supervision_no FROM notices WHERE send_key = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [sendKey]);
       if (!row) throw new Error(`supervisionNumber: notice ${sendKey} is not in the ledger`);
       if (row.supervision_no !== null) return Number(row.supervision_no);
       const [next] = await tx.all<{ last: number }>(
@@ -424,6 +450,12 @@ export class Ledger {
     );
   }
 
+  /** Trackers that ended for good: retired, or one-offs settled. Registration must not start them again. */
+  async endedTrackerIds(): Promise<Set<string>> {
+    const rows = await this.db.all<{ tracker_id: string }>('SELECT tracker_id FROM tracker_state WHERE active = 0');
+    return new Set(rows.map((r) => r.tracker_id));
+  }
+
   /** The active trackers' states, for the board. */
   async trackerStates(filter: { unit?: string; obligation?: string; colour?: string } = {}): Promise<TrackerState[]> {
     const clauses = ['active = 1'];
@@ -483,6 +515,7 @@ function normaliseNotice(r: NoticeRow): NoticeRow {
     fired_at: num(r.fired_at),
     created_at: Number(r.created_at),
     sent_at: num(r.sent_at),
+    claimed_until: num(r.claimed_until),
     supervision_no: num(r.supervision_no),
     supervision_year: num(r.supervision_year),
   };

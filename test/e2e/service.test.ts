@@ -98,6 +98,10 @@ describe('the duban command against a running service', () => {
     expect(listed.stdout).toMatch(/no longer in the files \(still running; retire them with --prune\): study-session\/finance/);
     expect(duban('register', catalog, directory, '--prune', '--json').json()).toMatchObject({ retired: ['study-session/finance'] });
     expect(duban('submit', 'study-session', 'finance', '--text', 'x').code).toBe(2);
+    // Retired is for good: putting the obligation back does not start it again.
+    writeFileSync(catalog, text);
+    expect(duban('register', catalog, directory, '--json').json()).toMatchObject({ started: [], ended: ['study-session/finance'] });
+    writeFileSync(catalog, text.slice(0, text.indexOf('  - id: study-session')));
   });
 
   test('a broken catalog registers nothing', () => {

@@ -18,7 +18,9 @@ import { localDay } from '../../domain/zone';
 import type { TrackerDefinition } from '../../domain/trackers';
 import {
   decideExtensionUpdate,
+  pauseUpdate,
   recordUpdate,
+  resumeUpdate,
   requestExtensionUpdate,
   retireUpdate,
   submitUpdate,
@@ -71,6 +73,7 @@ describe('tracker messages on the time-skipping server', () => {
     waived: unitTracker('waived'),
     verified: unitTracker('verified', { obligation: { verification: true } }),
     redefined: unitTracker('redefined'),
+    paused: unitTracker('paused'),
     retired: unitTracker('retired'),
     quota: unitTracker('quota', { obligation: { id: 'lectures', completion: 'quota', quota: 4, due: { rule: 'period-end' } }, reminders: [10, 0] }),
   };
@@ -137,7 +140,8 @@ describe('tracker messages on the time-skipping server', () => {
 
   test('before due: submission, extension requested and decided, waiver, verification, definition update, retirement', async () => {
     await sleepUntil(at(plan, 'r10') + HOUR);
-    for (const name of ['onTime', 'late', 'extended', 'refused', 'waived', 'verified', 'redefined']) expect(keysOf(defs[name]!.unit.id)).toEqual([k('r10')]);
+    for (const name of ['onTime', 'late', 'extended', 'refused', 'waived', 'verified', 'redefined', 'paused']) expect(keysOf(defs[name]!.unit.id)).toEqual([k('r10')]);
+    expect(await h.paused!.executeUpdate(pauseUpdate, { args: [by] })).toMatchObject({ paused: true });
 
     const submitted = await h.onTime!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { documentNumber: '测政发〔2027〕3号', link: 'https://example.org/report' } }] });
     expect(submitted).toMatchObject({ colour: 'done', submitted: true });
@@ -150,6 +154,7 @@ describe('tracker messages on the time-skipping server', () => {
     expect(approved.pendingExtension).toBeUndefined();
 
     await expectRefusal(h.refused!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: formatDate(plan.due - 1), reason: '太早' }] }), /not after the current due date/);
+    await expectRefusal(h.refused!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: formatDate(plan.due + 400), reason: '太晚' }] }), /beyond the period's close/);
     await h.refused!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: formatDate(plan.due + 15), reason: '人手不足' }] });
     const refused = await h.refused!.executeUpdate(decideExtensionUpdate, { args: [{ ...by, approve: false, reason: '理由不充分' }] });
     expect(refused).toMatchObject({ due, originalDue: due });
@@ -190,6 +195,12 @@ describe('tracker messages on the time-skipping server', () => {
     expect(keysOf('verified')).toEqual([k('r10'), k('r1'), k('r0'), k('e1')]);
     await h.verified!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: '补充材料后重新报送' } }] });
     await h.verified!.executeUpdate(verifyUpdate, { args: [{ ...by, decision: 'accept', rating: '良好' }] });
+
+    // Paused since r10, nothing went out; on resume the latest notice already due (e1) goes out at once.
+    expect(keysOf('paused')).toEqual([k('r10')]);
+    await h.paused!.executeUpdate(resumeUpdate, { args: [by] });
+    await env.sleep(60_000);
+    expect(keysOf('paused')).toEqual([k('r10'), k('e1')]);
 
     // The redefined tracker followed its new ladder and its new liaison from the next notice on.
     expect(keysOf('redefined')).toEqual([k('r10'), k('r3'), k('r0'), k('e1')]);
