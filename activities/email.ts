@@ -44,17 +44,6 @@ export function createSmtpTransport(settings: SmtpSettings): Transporter {
   return nodemailer.createTransport(options);
 }
 
-/** The URL with its password replaced, for logs and error messages. */
-export function redactUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
 export interface SmtpFailure {
   permanent: boolean;
   /** Addresses the server refused, when it said which. */

@@ -11,6 +11,7 @@
 import { log } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer';
 import type { WorkingCalendar } from '../domain/calendar';
 import { civil, formatDate, parseDate } from '../domain/dates';
 import { nextPeriod, parsePeriod } from '../domain/periods';
@@ -102,6 +103,36 @@ export function createActivities(deps: ActivityDeps) {
   const { ledger, transport, from, calendar } = deps;
   const fromHeader = { name: from.name, address: from.address };
 
+  interface SendOutcome {
+    status: 'sent' | 'rejected';
+    accepted: string[];
+    rejected: string[];
+    response: string;
+  }
+
+  /**
+   * Sends a message whose send key this attempt has claimed, and records the result. A transient failure gives
+   * the claim back and is thrown, for Temporal to retry; a permanent one is recorded as rejected and returned.
+   */
+  async function sendClaimed(sendKey: string, message: Mail.Options & { to: string[]; cc: string[]; subject: string }): Promise<SendOutcome> {
+    let outcome: SendOutcome;
+    try {
+      const info = await transport.sendMail({ ...message, headers: { ...(message.headers as Record<string, string> | undefined), 'X-Duban-Key': sendKey } });
+      const accepted = (info.accepted ?? []).map(String);
+      outcome = { status: accepted.length > 0 ? 'sent' : 'rejected', accepted, rejected: (info.rejected ?? []).map(String), response: String(info.response ?? '') };
+    } catch (err) {
+      const f = classifySmtpError(err);
+      if (!f.permanent) {
+        log.warn('message not sent yet, will retry', { sendKey, reason: f.reason });
+        await ledger.releaseNotice(sendKey);
+        throw err;
+      }
+      outcome = { status: 'rejected', accepted: [], rejected: f.rejected.length ? f.rejected : [...message.to, ...message.cc], response: f.reason };
+    }
+    await ledger.finishNotice(sendKey, { ...outcome, subject: message.subject });
+    return outcome;
+  }
+
   async function reportUndeliverable(req: DeliveryRequest, key: string, subject: string, rejected: string[], reason: string): Promise<void> {
     const t = req.definition;
     const sendKey = `${key}/undeliverable`;
@@ -127,19 +158,9 @@ export function createActivities(deps: ActivityDeps) {
     if (existing) return;
     const sentOn = formatDate(localDay(req.firedAt, t.timeZone));
     const r = renderUndeliverable({ definition: t, period: req.period.label, subject, rejected, reason, sentOn });
-    try {
-      const info = await transport.sendMail({ from: fromHeader, to, cc, subject: r.subject, text: r.text, html: r.html, messageId, date: new Date(req.firedAt), headers: { 'X-Duban-Key': sendKey } });
-      await ledger.finishNotice(sendKey, { status: 'sent', subject: r.subject, accepted: (info.accepted ?? []).map(String), rejected: (info.rejected ?? []).map(String), response: String(info.response ?? '') });
-    } catch (err) {
-      const f = classifySmtpError(err);
-      if (!f.permanent) {
-        await ledger.releaseNotice(sendKey);
-        throw err;
-      }
-      // The report itself bounced: recorded, and not reported again (that could only loop).
-      await ledger.finishNotice(sendKey, { status: 'rejected', subject: r.subject, accepted: [], rejected: f.rejected.length ? f.rejected : [...to, ...cc], response: f.reason });
-      log.error('undeliverable report rejected', { sendKey, reason: f.reason });
-    }
+    const sent = await sendClaimed(sendKey, { from: fromHeader, to, cc, subject: r.subject, text: r.text, html: r.html, messageId, date: new Date(req.firedAt) });
+    // A report that bounced itself is recorded, and not reported again (that could only loop).
+    if (sent.status === 'rejected') log.error('undeliverable report rejected', { sendKey, reason: sent.response });
   }
 
   return {
@@ -220,31 +241,9 @@ export function createActivities(deps: ActivityDeps) {
         date: new Date(req.firedAt),
         inReplyTo: thread[thread.length - 1],
         references: thread.length ? thread : undefined,
-        headers: { 'X-Duban-Key': key },
       };
 
-      let status: 'sent' | 'rejected';
-      let accepted: string[] = [];
-      let rejected: string[] = [];
-      let response = '';
-      try {
-        const info = await transport.sendMail(message);
-        accepted = (info.accepted ?? []).map(String);
-        rejected = (info.rejected ?? []).map(String);
-        response = String(info.response ?? '');
-        status = accepted.length > 0 ? 'sent' : 'rejected';
-      } catch (err) {
-        const f = classifySmtpError(err);
-        if (!f.permanent) {
-          log.warn('notice not sent yet, will retry', { key, reason: f.reason });
-          await ledger.releaseNotice(key);
-          throw err;
-        }
-        status = 'rejected';
-        rejected = f.rejected.length ? f.rejected : [...n.to, ...n.cc];
-        response = f.reason;
-      }
-      await ledger.finishNotice(key, { status, subject: r.subject, accepted, rejected, response });
+      const { status, rejected, response } = await sendClaimed(key, message);
       log.info('notice delivered', { key, messageId, status, rejected: rejected.length });
       if (rejected.length) await reportUndeliverable(req, key, r.subject, rejected, response);
       return { messageId, status, rejected, supervisionNumber };
@@ -298,18 +297,8 @@ export function createActivities(deps: ActivityDeps) {
           day: req.day,
           items: items.map((i) => ({ unitName: i.unit_name, obligationTitle: i.obligation_title, period: i.period, due: i.due })),
         });
-        try {
-          const info = await transport.sendMail({ from: fromHeader, to, cc, subject: r.subject, text: r.text, html: r.html, messageId, date: new Date(req.firedAt), headers: { 'X-Duban-Key': sendKey } });
-          await ledger.finishNotice(sendKey, { status: 'sent', subject: r.subject, accepted: (info.accepted ?? []).map(String), rejected: (info.rejected ?? []).map(String), response: String(info.response ?? '') });
-        } catch (err) {
-          const f = classifySmtpError(err);
-          if (!f.permanent) {
-            await ledger.releaseNotice(sendKey);
-            throw err;
-          }
-          await ledger.finishNotice(sendKey, { status: 'rejected', subject: r.subject, accepted: [], rejected: f.rejected.length ? f.rejected : [...to, ...cc], response: f.reason });
-        }
-        log.info('digest delivered', { sendKey, items: items.length });
+        const delivered = await sendClaimed(sendKey, { from: fromHeader, to, cc, subject: r.subject, text: r.text, html: r.html, messageId, date: new Date(req.firedAt) });
+        log.info('digest delivered', { sendKey, items: items.length, status: delivered.status });
         sent.push({ office, items: items.length, messageId });
       }
       return sent;

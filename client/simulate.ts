@@ -23,6 +23,7 @@ import type { DayNumber } from '../domain/dates';
 import { planWindow } from '../domain/planner';
 import { zonedInstant } from '../domain/zone';
 import { trackerWorkflow, workflowIdFor } from '../workflows/tracker';
+import { decodeEncodedWords, headerValue } from './mail-headers';
 
 export interface SimulatedMail {
   key: string;
@@ -32,17 +33,6 @@ export interface SimulatedMail {
   cc: string[];
   subject: string;
   file?: string;
-}
-
-function header(raw: string, name: string): string {
-  const m = new RegExp(`^${name}:[ \\t]*(.*(?:\\r?\\n[ \\t].*)*)`, 'im').exec(raw);
-  return m ? m[1]!.replace(/\r?\n[ \t]+/g, ' ').trim() : '';
-}
-
-function decodeWords(s: string): string {
-  return s.replace(/=\?utf-8\?([bq])\?([^?]*)\?=\s*/gi, (_, enc: string, t: string) =>
-    enc.toLowerCase() === 'b' ? Buffer.from(t, 'base64').toString('utf8') : t.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
-  );
 }
 
 const addresses = (s: string) => (s.match(/[^\s<>,"]+@[^\s<>,"]+/g) ?? []).map((a) => a.toLowerCase());
@@ -71,12 +61,12 @@ export async function simulate(inputs: Inputs, window: { from: DayNumber; to: Da
         const raw = Buffer.concat(chunks).toString('utf8');
         const head = raw.slice(0, raw.search(/\r?\n\r?\n/));
         const mail: SimulatedMail = {
-          key: header(head, 'X-Duban-Key'),
-          messageId: header(head, 'Message-ID'),
-          date: Date.parse(header(head, 'Date')),
-          to: addresses(header(head, 'To')),
-          cc: addresses(header(head, 'Cc')),
-          subject: decodeWords(header(head, 'Subject')),
+          key: headerValue(head, 'X-Duban-Key'),
+          messageId: headerValue(head, 'Message-ID'),
+          date: Date.parse(headerValue(head, 'Date')),
+          to: addresses(headerValue(head, 'To')),
+          cc: addresses(headerValue(head, 'Cc')),
+          subject: decodeEncodedWords(headerValue(head, 'Subject')),
         };
         if (outDir) {
           mail.file = path.join(outDir, `${String(mails.length + 1).padStart(5, '0')}-${mail.key.replace(/[^A-Za-z0-9._-]+/g, '_')}.eml`);

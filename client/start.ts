@@ -22,7 +22,8 @@ import { Settings, loadSettings } from '../config/settings';
 import type { Io } from './service-commands';
 import { board } from './service-commands';
 import { Duban } from './temporal';
-import { redactUrl } from '../activities/email';
+import { decodeEncodedWords, headerValue } from './mail-headers';
+import { redactUrl } from '../config/settings';
 
 const SEARCH_ATTRIBUTE_FLAGS = ['DubanObligation=Keyword', 'DubanUnit=Keyword', 'DubanPeriod=Keyword', 'DubanColour=Keyword', 'DubanDue=Datetime'];
 
@@ -45,12 +46,11 @@ async function startMailCatcher(folder: string, port: number, io: Io): Promise<M
       stream.on('end', () => {
         const raw = Buffer.concat(chunks);
         const head = raw.subarray(0, 16384).toString('utf8');
-        const id = /^Message-ID:\s*(<[^>]+>)/im.exec(head)?.[1] ?? `${Date.now()}`;
+        const id = headerValue(head, 'Message-ID') || `${Date.now()}`;
         const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${createHash('sha1').update(id).digest('hex').slice(0, 12)}.eml`;
         writeFileSync(path.join(folder, name), raw);
-        // A long subject is folded over several lines of encoded words.
-        const subject = (/^Subject:[ \t]*(.*(?:\r?\n[ \t].*)*)/im.exec(head)?.[1] ?? '').replace(/\r?\n[ \t]+/g, ' ');
-        io.out(`mail  ${name}  to ${session.envelope.rcptTo.map((r) => r.address).join(',')}  ${decodeSubject(subject)}\n`);
+        const subject = headerValue(head, 'Subject');
+        io.out(`mail  ${name}  to ${session.envelope.rcptTo.map((r) => r.address).join(',')}  ${decodeEncodedWords(subject)}\n`);
         cb();
       });
     },
@@ -62,13 +62,6 @@ async function startMailCatcher(folder: string, port: number, io: Io): Promise<M
   });
   const actual = (server.server.address() as AddressInfo).port;
   return { url: `smtp://127.0.0.1:${actual}`, folder, close: () => new Promise((r) => server.close(() => r())) };
-}
-
-/** Encoded-word subjects (=?UTF-8?B?...?=) back to text for the console. */
-function decodeSubject(s: string): string {
-  return s.replace(/=\?utf-8\?([bq])\?([^?]*)\?=\s*/gi, (_, enc: string, text: string) =>
-    enc.toLowerCase() === 'b' ? Buffer.from(text, 'base64').toString('utf8') : text.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
-  );
 }
 
 function startDevServer(dataDir: string, port: number, uiPort: number): ChildProcess {

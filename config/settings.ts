@@ -144,18 +144,20 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return settings;
 }
 
+/** A URL with its password replaced, for logs and messages. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
 /** The settings as they may be logged: secrets replaced. */
 export function describeSettings(s: Settings): Record<string, unknown> {
-  const redact = (url?: string) => {
-    if (!url) return url;
-    try {
-      const u = new URL(url);
-      if (u.password) u.password = '***';
-      return u.toString();
-    } catch {
-      return '(unparseable)';
-    }
-  };
+  const redact = (url?: string) => (url ? redactUrl(url) : url);
   return {
     temporal: { address: s.temporal.address, namespace: s.temporal.namespace, taskQueue: s.temporal.taskQueue, tls: s.temporal.tls.enabled || !!s.temporal.apiKey, apiKey: s.temporal.apiKey ? '***' : undefined },
     smtp: s.smtp && { url: redact(s.smtp.url), from: s.smtp.from, requireTls: s.smtp.requireTls },
