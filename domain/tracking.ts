@@ -66,6 +66,8 @@ export function checkText(label: string, value: unknown, required: boolean): str
   if (typeof value !== 'string') return `${label} must be text`;
   if (value.trim() === '') return required ? `${label} is required` : `${label} is empty`;
   if (value.length > MAX_TEXT) return `${label} is longer than ${MAX_TEXT} characters`;
+  // Terminal escapes and other control characters have no place in a record people read on screens and paper.
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]/.test(value)) return `${label} contains control characters`;
   return undefined;
 }
 

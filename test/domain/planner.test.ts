@@ -61,10 +61,12 @@ describe('planPeriod', () => {
     });
   });
 
-  test('an office without the digest is copied on level 1', () => {
+  test('an office without the digest is copied on level 1, and so is every office when the deployment runs none', () => {
     const t = tracker();
     const plan = planPeriod({ ...t, supervisor: { ...t.supervisor, digest: false } }, parsePeriod('year', '2025')!, calendar);
     expect(plan.notices.find((n) => n.level === 1)!.cc).toEqual(['office-liaison@test.example.org']);
+    const noDigest = planPeriod(t, parsePeriod('year', '2025')!, calendar, { digest: false });
+    expect(noDigest.notices.find((n) => n.level === 1)!.cc).toEqual(['office-liaison@test.example.org']);
   });
 
   test('weekly level-3 repeats stop when the next period opens', () => {
