@@ -100,6 +100,13 @@ export function board(items: RunningTracker[], now: number, zone = 'Asia/Shangha
   return { units: [...units.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([unit, counts]) => ({ unit, ...counts })), items: rows };
 }
 
+/** The board's first part: counts by colour per unit. */
+export function unitCountLines(units: ReturnType<typeof board>['units']): string[] {
+  const lines = ['unit          red  yellow  green  done  waived'];
+  for (const u of units) lines.push(`${u.unit.padEnd(12)} ${String(u.red).padStart(4)} ${String(u.yellow).padStart(7)} ${String(u.green).padStart(6)} ${String(u.done).padStart(5)} ${String(u.waived).padStart(7)}`);
+  return lines;
+}
+
 export function addServiceCommands(program: Command, io: Io) {
   const tracker = (c: Command) => c.argument('<obligation>', 'obligation id').argument('<unit>', 'unit id');
   const actor = (c: Command) =>
@@ -221,9 +228,7 @@ export function addServiceCommands(program: Command, io: Io) {
         io.out(`${JSON.stringify({ units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.due?.toISOString(), daysLeft: i.daysLeft })) })}\n`);
         return;
       }
-      const lines = ['unit          red  yellow  green  done  waived'];
-      for (const u of b.units) lines.push(`${u.unit.padEnd(12)} ${String(u.red).padStart(4)} ${String(u.yellow).padStart(7)} ${String(u.green).padStart(6)} ${String(u.done).padStart(5)} ${String(u.waived).padStart(7)}`);
-      lines.push('');
+      const lines = [...unitCountLines(b.units), ''];
       for (const i of b.items) {
         const when = i.daysLeft === undefined ? '' : i.daysLeft < 0 ? `overdue ${-i.daysLeft} days` : i.daysLeft === 0 ? 'due today' : `${i.daysLeft} days left`;
         lines.push(`${(i.colour ?? '?').padEnd(7)} ${i.trackerId.padEnd(40)} ${String(i.period ?? '').padEnd(8)} due ${i.due ? formatDate(localDay(i.due.getTime(), 'Asia/Shanghai')) : '?'}  ${when}`);

@@ -20,7 +20,7 @@ import { loadInputs } from '../config/load';
 import { temporalCliPath } from '../config/servers';
 import { Settings, loadSettings } from '../config/settings';
 import type { Io } from './service-commands';
-import { board } from './service-commands';
+import { board, unitCountLines } from './service-commands';
 import { Duban } from './temporal';
 import { decodeEncodedWords, headerValue } from './mail-headers';
 import { redactUrl } from '../config/settings';
@@ -149,12 +149,13 @@ export async function start(io: Io): Promise<number> {
     }
     await ledger.close();
     const b = board(running, Date.now(), inputs.catalog.timeZone);
-    const counts = b.items.reduce<Record<string, number>>((c, i) => ((c[i.colour ?? '?'] = (c[i.colour ?? '?'] ?? 0) + 1), c), {});
     io.out(
       [
         '',
+        ...unitCountLines(b.units),
+        '',
         `duban is running: ${b.items.length} trackers (started ${summary.started.length}, updated ${summary.updated.length}, unchanged ${summary.unchanged.length})`,
-        `board: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'empty'}   (details: npx duban status)`,
+        'the board with every item, most urgent first: npx duban status',
         ownTemporal ? `Temporal Web UI: http://127.0.0.1:${uiPort}` : `Temporal: ${settings.temporal.address}`,
         mail ? `mail: every message is kept in ${mail.folder}` : `mail: ${redactUrl(settings.smtp?.url ?? '')}`,
         `ledger: ${settings.database.url ? 'PostgreSQL (DATABASE_URL)' : path.join(dataDir, 'ledger.sqlite')}`,
