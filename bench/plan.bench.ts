@@ -10,27 +10,13 @@ import type { Catalog, Directory, DueRule, PeriodKind } from '../domain/model';
 import { planWindow } from '../domain/planner';
 import { resolveTrackers } from '../domain/trackers';
 import { validateDocuments } from '../domain/validate';
+import { syntheticDirectory } from './synthetic';
 
 const UNITS = Number(process.env.BENCH_UNITS ?? 500);
 const OBLIGATIONS = Number(process.env.BENCH_OBLIGATIONS ?? 20);
 
 function syntheticInputs(): { catalog: Catalog; directory: Directory } {
-  const contact = (who: string) => ({ name: who, email: `${who}@bench.example.org` });
-  const directory = {
-    jurisdiction: '基准市',
-    leadership: [contact('leader')],
-    units: [
-      { id: 'office', name: '依法治市办', kind: 'office', contacts: { head: contact('office-head'), liaison: contact('office-liaison') } },
-      ...Array.from({ length: UNITS }, (_, i) => ({
-        id: `unit-${i}`,
-        name: `单位${i}`,
-        kind: 'department',
-        tags: ['all'],
-        supervisor: 'office',
-        contacts: { head: contact(`head-${i}`), liaison: contact(`liaison-${i}`) },
-      })),
-    ],
-  };
+  const directory = syntheticDirectory(UNITS);
   const shapes: { period: PeriodKind; due: DueRule; quota?: number }[] = [
     { period: 'year', due: { rule: 'next-month-day', monthDay: '03-01', before: true } },
     { period: 'year', due: { rule: 'next-month-day', monthDay: '04-01', before: true } },

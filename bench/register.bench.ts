@@ -6,7 +6,6 @@
  *
  *   npm run bench:register      (BENCH_UNITS, BENCH_OBLIGATIONS to resize)
  */
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,22 +15,15 @@ import * as path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { stringify } from 'yaml';
 import { PROJECT_ROOT } from '../config/load';
-import { temporalCliPath } from '../config/servers';
+import { devServerEnvironment } from '../config/servers';
 import { SEARCH_ATTRIBUTES } from '../workflows/tracker';
+import { syntheticDirectory } from './synthetic';
 
 const UNITS = Number(process.env.BENCH_UNITS ?? 500);
 const OBLIGATIONS = Number(process.env.BENCH_OBLIGATIONS ?? 20);
 
 function writeInputs(dir: string) {
-  const contact = (who: string) => ({ name: who, email: `${who}@bench.example.org` });
-  const directory = {
-    jurisdiction: '基准市',
-    leadership: [contact('leader')],
-    units: [
-      { id: 'office', name: '依法治市办', kind: 'office', contacts: { head: contact('office-head'), liaison: contact('office-liaison') } },
-      ...Array.from({ length: UNITS }, (_, i) => ({ id: `unit-${i}`, name: `单位${i}`, kind: 'department', tags: ['all'], supervisor: 'office', contacts: { head: contact(`head-${i}`), liaison: contact(`liaison-${i}`) } })),
-    ],
-  };
+  const directory = syntheticDirectory(UNITS);
   const shapes = [
     { period: 'year', due: { rule: 'next-month-day', monthDay: '03-01', before: true } },
     { period: 'half-year', due: { rule: 'after-period-end', days: 15 } },
@@ -54,9 +46,7 @@ function timed(args: string[], env: NodeJS.ProcessEnv): { seconds: number; stdou
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: Object.values(SEARCH_ATTRIBUTES), log: { format: 'text', level: 'never' } },
-  });
+  const env = await devServerEnvironment(Object.values(SEARCH_ATTRIBUTES));
   const sink = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS'], logger: false, onData: (s, _x, cb) => (s.on('data', () => undefined), s.on('end', () => cb())) });
   sink.on('error', () => undefined);
   await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));

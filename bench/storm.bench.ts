@@ -12,7 +12,6 @@
  * The trackers run the real workflow; only their first plan is handed over (shifted so that its first reminder
  * falls a few seconds after the last tracker has started), the way a previous period's run hands over the next.
  */
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -24,7 +23,7 @@ import { SMTPServer } from 'smtp-server';
 import { createActivities } from '../activities';
 import { Ledger } from '../activities/ledger/ledger';
 import { PROJECT_ROOT, loadInputs } from '../config/load';
-import { temporalCliPath } from '../config/servers';
+import { devServerEnvironment } from '../config/servers';
 import { WorkingCalendar } from '../domain/calendar';
 import type { TrackerDefinition } from '../domain/trackers';
 import { SEARCH_ATTRIBUTES, trackerWorkflow, workflowIdFor } from '../workflows/tracker';
@@ -76,9 +75,7 @@ function peakRssMb(pid: number): number {
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: Object.values(SEARCH_ATTRIBUTES), log: { format: 'text', level: 'never' } },
-  });
+  const env = await devServerEnvironment(Object.values(SEARCH_ATTRIBUTES));
   const sink = await startSink();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'duban-storm-'));
   const taskQueue = 'storm-bench';

@@ -7,23 +7,20 @@
  * later. Each tracker starts at the first of its periods that has a notice in the window, with the notices
  * already due at that moment skipped, and continues as new through the following periods as it would in service.
  */
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { createActivities } from '../activities';
 import { createSmtpTransport } from '../activities/email';
 import { Ledger } from '../activities/ledger/ledger';
 import type { Inputs } from '../config/load';
-import { temporalTestServerPath } from '../config/servers';
+import { timeSkippingEnvironment } from '../config/servers';
 import type { DayNumber } from '../domain/dates';
 import { planWindow } from '../domain/planner';
 import { zonedInstant } from '../domain/zone';
 import { trackerWorkflow, workflowIdFor } from '../workflows/tracker';
-import { decodeEncodedWords, headerValue } from './mail-headers';
+import { decodeEncodedWords, headerValue, startMailSink } from './mail';
 
 export interface SimulatedMail {
   key: string;
@@ -47,40 +44,28 @@ export async function simulate(inputs: Inputs, window: { from: DayNumber; to: Da
   } catch {
     // already installed by the caller
   }
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+  const env = await timeSkippingEnvironment();
   const mails: SimulatedMail[] = [];
   if (outDir) mkdirSync(outDir, { recursive: true });
-  const sink = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, _session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const head = raw.slice(0, raw.search(/\r?\n\r?\n/));
-        const mail: SimulatedMail = {
-          key: headerValue(head, 'X-Duban-Key'),
-          messageId: headerValue(head, 'Message-ID'),
-          date: Date.parse(headerValue(head, 'Date')),
-          to: addresses(headerValue(head, 'To')),
-          cc: addresses(headerValue(head, 'Cc')),
-          subject: decodeEncodedWords(headerValue(head, 'Subject')),
-        };
-        if (outDir) {
-          mail.file = path.join(outDir, `${String(mails.length + 1).padStart(5, '0')}-${mail.key.replace(/[^A-Za-z0-9._-]+/g, '_')}.eml`);
-          writeFileSync(mail.file, raw);
-        }
-        mails.push(mail);
-        cb();
-      });
-    },
+  const sink = await startMailSink(0, (buffer) => {
+    const raw = buffer.toString('utf8');
+    const head = raw.slice(0, raw.search(/\r?\n\r?\n/));
+    const mail: SimulatedMail = {
+      key: headerValue(head, 'X-Duban-Key'),
+      messageId: headerValue(head, 'Message-ID'),
+      date: Date.parse(headerValue(head, 'Date')),
+      to: addresses(headerValue(head, 'To')),
+      cc: addresses(headerValue(head, 'Cc')),
+      subject: decodeEncodedWords(headerValue(head, 'Subject')),
+    };
+    if (outDir) {
+      mail.file = path.join(outDir, `${String(mails.length + 1).padStart(5, '0')}-${mail.key.replace(/[^A-Za-z0-9._-]+/g, '_')}.eml`);
+      writeFileSync(mail.file, raw);
+    }
+    mails.push(mail);
   });
-  sink.on('error', () => undefined);
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
   const ledger = await Ledger.open({ sqliteFile: path.join(mkdtempSync(path.join(tmpdir(), 'duban-simulate-')), 'ledger.sqlite') });
-  const transport = createSmtpTransport({ url: `smtp://127.0.0.1:${(sink.server.address() as AddressInfo).port}`, maxConnections: 5 });
+  const transport = createSmtpTransport({ url: sink.url, maxConnections: 5 });
   try {
     const now = await env.currentTimeMs();
     if (start + 86_400_000 <= now) throw new RangeError('simulate runs forward from today: --from must be today or later (use duban plan for the past)');
@@ -105,7 +90,7 @@ export async function simulate(inputs: Inputs, window: { from: DayNumber; to: Da
   } finally {
     transport.close();
     await ledger.close();
-    await new Promise<void>((r) => sink.close(() => r()));
+    await sink.close();
     await env.teardown();
   }
   return mails.filter((m) => m.date >= start && m.date < end).sort((a, b) => a.date - b.date || (a.key < b.key ? -1 : 1));

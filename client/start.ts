@@ -13,55 +13,33 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { loadInputs } from '../config/load';
 import { temporalCliPath } from '../config/servers';
 import { Settings, loadSettings } from '../config/settings';
 import type { Io } from './service-commands';
 import { board, unitCountLines } from './service-commands';
 import { Duban } from './temporal';
-import { decodeEncodedWords, headerValue } from './mail-headers';
+import { MailSink, decodeEncodedWords, headerValue, startMailSink } from './mail';
 import { redactUrl } from '../config/settings';
 
 const SEARCH_ATTRIBUTE_FLAGS = ['DubanObligation=Keyword', 'DubanUnit=Keyword', 'DubanPeriod=Keyword', 'DubanColour=Keyword', 'DubanDue=Datetime'];
 
-interface MailCatcher {
-  url: string;
+interface MailCatcher extends MailSink {
   folder: string;
-  close(): Promise<void>;
 }
 
 /** Keeps every message as an .eml file named by time and Message-ID, and prints one line per message. */
 async function startMailCatcher(folder: string, port: number, io: Io): Promise<MailCatcher> {
   mkdirSync(folder, { recursive: true });
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        const head = raw.subarray(0, 16384).toString('utf8');
-        const id = headerValue(head, 'Message-ID') || `${Date.now()}`;
-        const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${createHash('sha1').update(id).digest('hex').slice(0, 12)}.eml`;
-        writeFileSync(path.join(folder, name), raw);
-        const subject = headerValue(head, 'Subject');
-        io.out(`mail  ${name}  to ${session.envelope.rcptTo.map((r) => r.address).join(',')}  ${decodeEncodedWords(subject)}\n`);
-        cb();
-      });
-    },
+  const sink = await startMailSink(port, (raw, recipients) => {
+    const head = raw.subarray(0, 16384).toString('utf8');
+    const id = headerValue(head, 'Message-ID') || `${Date.now()}`;
+    const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${createHash('sha1').update(id).digest('hex').slice(0, 12)}.eml`;
+    writeFileSync(path.join(folder, name), raw);
+    io.out(`mail  ${name}  to ${recipients.join(',')}  ${decodeEncodedWords(headerValue(head, 'Subject'))}\n`);
   });
-  server.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const actual = (server.server.address() as AddressInfo).port;
-  return { url: `smtp://127.0.0.1:${actual}`, folder, close: () => new Promise((r) => server.close(() => r())) };
+  return { ...sink, folder };
 }
 
 function startDevServer(dataDir: string, port: number, uiPort: number): ChildProcess {

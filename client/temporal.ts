@@ -103,10 +103,10 @@ export class Duban {
   }
 
   /** Every running tracker, from visibility (one listing, fast on thousands). */
-  async runningTrackers(query = ''): Promise<RunningTracker[]> {
+  async runningTrackers(): Promise<RunningTracker[]> {
     const result: RunningTracker[] = [];
-    const q = `WorkflowType = 'trackerWorkflow' AND ExecutionStatus = 'Running'${query ? ` AND ${query}` : ''}`;
-    for await (const w of this.client.workflow.list({ query: q, pageSize: 1000 })) {
+    const query = "WorkflowType = 'trackerWorkflow' AND ExecutionStatus = 'Running'";
+    for await (const w of this.client.workflow.list({ query, pageSize: 1000 })) {
       const sa = w.typedSearchAttributes;
       result.push({
         trackerId: w.workflowId.replace(/^duban\//, ''),

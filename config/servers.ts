@@ -3,6 +3,8 @@
  * then `temporal` / `temporal-test-server` on PATH); otherwise the copies `npm install` put in .tools/temporal
  * (scripts/install-servers.js, from PyPI). Nothing is ever downloaded at run time.
  */
+import type { SearchAttributeKey, SearchAttributeType } from '@temporalio/common/lib/search-attributes';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from './load';
@@ -32,3 +34,14 @@ function resolve(envName: string, binary: string): string {
 export const temporalCliPath = () => resolve('TEMPORAL_CLI_PATH', 'temporal');
 /** The time-skipping test server. */
 export const temporalTestServerPath = () => resolve('TEMPORAL_TEST_SERVER_PATH', 'temporal-test-server');
+
+/** Temporal's test environments on the binaries above, never a download. */
+export async function devServerEnvironment(searchAttributes: SearchAttributeKey<SearchAttributeType>[]): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes, log: { format: 'text', level: 'never' } },
+  });
+}
+
+export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+}

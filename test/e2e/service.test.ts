@@ -10,9 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Ledger } from '../../activities/ledger/ledger';
-import { temporalCliPath } from '../../config/servers';
-import { SEARCH_ATTRIBUTES } from '../../workflows/tracker';
-import { quietRuntime } from '../support/engine';
+import { devServerEnv } from '../support/engine';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
 import { WorkerProcess, spawnWorker } from '../support/worker-process';
 
@@ -53,10 +51,7 @@ describe('the duban command against a running service', () => {
   };
 
   beforeAll(async () => {
-    quietRuntime();
-    env = await TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: Object.values(SEARCH_ATTRIBUTES), log: { format: 'text', level: 'never' } },
-    });
+    env = await devServerEnv();
     sink = await startSmtpSink();
     dir = mkdtempSync(path.join(tmpdir(), 'duban-e2e-'));
     catalog = path.join(dir, 'catalog.yaml');

@@ -9,8 +9,8 @@ import { formatDate, parseDate } from '../../domain/dates';
 import type { TrackerDefinition } from '../../domain/trackers';
 import { localDay, zonedInstant } from '../../domain/zone';
 import { DIGEST_WORKFLOW_ID, digestWorkflow } from '../../workflows/digest';
-import { EngineWorker, startEngineWorker, startTracker, statusOf, tempLedgerFile, timeSkippingEnv } from '../support/engine';
-import { SmtpSink, startSmtpSink } from '../support/smtp';
+import { TimeSkippingHarness, startTracker, statusOf, startTimeSkippingHarness } from '../support/engine';
+import type { SmtpSink } from '../support/smtp';
 import { tracker } from '../support/trackers';
 
 jest.setTimeout(300_000);
@@ -32,23 +32,18 @@ const oneOff = (unit: string, due: number, digest = true): TrackerDefinition => 
 };
 
 describe('supervisor digest', () => {
+  let harness: TimeSkippingHarness;
   let env: TestWorkflowEnvironment;
   let sink: SmtpSink;
-  let engine: EngineWorker;
   let ledger: Ledger;
   const taskQueue = 'digest-test';
 
   beforeAll(async () => {
-    env = await timeSkippingEnv();
-    sink = await startSmtpSink();
-    ledger = await Ledger.open({ sqliteFile: tempLedgerFile() });
-    engine = await startEngineWorker({ connection: env.nativeConnection, taskQueue, sink, ledger });
+    harness = await startTimeSkippingHarness(taskQueue);
+    ({ env, sink, ledger } = harness);
   });
   afterAll(async () => {
-    await engine?.stop();
-    await ledger?.close();
-    await sink?.close();
-    await env?.teardown();
+    await harness?.stop();
   });
 
   test('one email per office and working day, listing what newly turned red', async () => {

@@ -11,8 +11,8 @@ import { parsePeriod } from '../../domain/periods';
 import { planPeriod } from '../../domain/planner';
 import type { TrackerDefinition } from '../../domain/trackers';
 import { localDay } from '../../domain/zone';
-import { EngineWorker, startEngineWorker, startTracker, statusOf, tempLedgerFile, timeSkippingEnv } from '../support/engine';
-import { SmtpSink, startSmtpSink } from '../support/smtp';
+import { TimeSkippingHarness, startTracker, statusOf, startTimeSkippingHarness } from '../support/engine';
+import type { SmtpSink } from '../support/smtp';
 import { tracker } from '../support/trackers';
 
 jest.setTimeout(300_000);
@@ -29,23 +29,18 @@ const oneOff = (unit: string): TrackerDefinition => {
 };
 
 describe('SMTP faults', () => {
+  let harness: TimeSkippingHarness;
   let env: TestWorkflowEnvironment;
   let sink: SmtpSink;
-  let engine: EngineWorker;
   let ledger: Ledger;
   const taskQueue = 'faults-test';
 
   beforeAll(async () => {
-    env = await timeSkippingEnv();
-    sink = await startSmtpSink();
-    ledger = await Ledger.open({ sqliteFile: tempLedgerFile() });
-    engine = await startEngineWorker({ connection: env.nativeConnection, taskQueue, sink, ledger });
+    harness = await startTimeSkippingHarness(taskQueue);
+    ({ env, sink, ledger } = harness);
   });
   afterAll(async () => {
-    await engine?.stop();
-    await ledger?.close();
-    await sink?.close();
-    await env?.teardown();
+    await harness?.stop();
   });
 
   test('permanent rejections are recorded and reported, transient failures retried until delivered once', async () => {

@@ -28,8 +28,8 @@ import {
   verifyUpdate,
   waiveUpdate,
 } from '../../workflows/tracker';
-import { EngineWorker, expectRefusal, startEngineWorker, startTracker, statusOf, tempLedgerFile, timeSkippingEnv } from '../support/engine';
-import { SmtpSink, startSmtpSink } from '../support/smtp';
+import { TimeSkippingHarness, expectRefusal, startTracker, statusOf, startTimeSkippingHarness } from '../support/engine';
+import type { SmtpSink } from '../support/smtp';
 import { tracker } from '../support/trackers';
 
 jest.setTimeout(300_000);
@@ -55,9 +55,9 @@ function at(plan: PeriodPlan, name: string): number {
 }
 
 describe('tracker messages on the time-skipping server', () => {
+  let harness: TimeSkippingHarness;
   let env: TestWorkflowEnvironment;
   let sink: SmtpSink;
-  let engine: EngineWorker;
   let ledger: Ledger;
   let plan: PeriodPlan;
   let label: string;
@@ -84,7 +84,8 @@ describe('tracker messages on the time-skipping server', () => {
   const by = { by: '测试管理员' };
 
   beforeAll(async () => {
-    env = await timeSkippingEnv();
+    harness = await startTimeSkippingHarness(taskQueue);
+    ({ env, sink, ledger } = harness);
     const now = await env.currentTimeMs();
     plan = planPeriod(defs.onTime!, firstPeriodNotYetDue(defs.onTime!, calendar, now), calendar);
     label = plan.period.label;
@@ -93,9 +94,6 @@ describe('tracker messages on the time-skipping server', () => {
     if (at(plan, 'r10') <= now) plan = planPeriod(defs.onTime!, { ...plan.period, ...nextYear(plan.period) }, calendar);
     label = plan.period.label;
     due = formatDate(plan.due);
-    sink = await startSmtpSink();
-    ledger = await Ledger.open({ sqliteFile: tempLedgerFile() });
-    engine = await startEngineWorker({ connection: env.nativeConnection, taskQueue, sink, ledger });
     for (const [name, d] of Object.entries(defs)) {
       h[name] = await startTracker(env.client, taskQueue, d, name === 'quota' ? {} : { period: label });
       firstRunIds[name] = h[name]!.firstExecutionRunId;
@@ -111,10 +109,7 @@ describe('tracker messages on the time-skipping server', () => {
         writeFileSync(path.join(__dirname, '..', 'histories', `${name}.json`), historyToJSON(history));
       }
     }
-    await engine?.stop();
-    await ledger?.close();
-    await sink?.close();
-    await env?.teardown();
+    await harness?.stop();
   });
 
   test('a quota is met by the fourth event, not the third', async () => {

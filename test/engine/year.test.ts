@@ -8,29 +8,26 @@ import { loadInputs } from '../../config/load';
 import { parseDate } from '../../domain/dates';
 import { noticeKey, planWindow, PlannedNotice } from '../../domain/planner';
 import { localDay } from '../../domain/zone';
-import { EngineWorker, startEngineWorker, statusOf, startTracker, tempLedgerFile, timeSkippingEnv } from '../support/engine';
-import { SmtpSink, startSmtpSink } from '../support/smtp';
+import { TimeSkippingHarness, statusOf, startTracker, startTimeSkippingHarness } from '../support/engine';
+import type { SmtpSink } from '../support/smtp';
 
 jest.setTimeout(300_000);
 
 describe('a year of the default catalog on the time-skipping server', () => {
+  let harness: TimeSkippingHarness;
   let env: TestWorkflowEnvironment;
   let sink: SmtpSink;
-  let engine: EngineWorker;
+  let ledger: Ledger;
   const taskQueue = 'year-test';
   const inputs = loadInputs({});
   const trackers = inputs.trackers.filter((t) => ['county-a', 'sfj'].includes(t.unit.id));
 
   beforeAll(async () => {
-    env = await timeSkippingEnv();
-    sink = await startSmtpSink();
-    engine = await startEngineWorker({ connection: env.nativeConnection, taskQueue, sink, ledger: await Ledger.open({ sqliteFile: tempLedgerFile() }) });
+    harness = await startTimeSkippingHarness(taskQueue);
+    ({ env, sink, ledger } = harness);
   });
   afterAll(async () => {
-    await engine?.stop();
-    await engine?.ledger.close();
-    await sink?.close();
-    await env?.teardown();
+    await harness?.stop();
   });
 
   test('every planned notice goes out at its instant, in order, to the right people, threaded per period', async () => {
@@ -74,7 +71,7 @@ describe('a year of the default catalog on the time-skipping server', () => {
       expect(mine).toEqual([...mine].sort((a, b) => a - b));
     }
     // The ledger saw each fire at its planned instant (a durable timer fires a few milliseconds after it is due).
-    const rows = await engine.ledger.notices();
+    const rows = await ledger.notices();
     expect(rows).toHaveLength(received.length);
     for (const r of rows.filter((r) => r.planned_at > registeredAt)) {
       expect(r.fired_at! - r.planned_at).toBeGreaterThanOrEqual(0);

@@ -7,13 +7,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Ledger } from '../../activities/ledger/ledger';
-import { temporalCliPath } from '../../config/servers';
 import type { TrackerDefinition } from '../../domain/trackers';
 import { WorkingCalendar } from '../../domain/calendar';
 import { formatDate } from '../../domain/dates';
 import { localDay } from '../../domain/zone';
-import { SEARCH_ATTRIBUTES, statusQuery, submitUpdate, trackerWorkflow, workflowIdFor } from '../../workflows/tracker';
-import { quietRuntime } from '../support/engine';
+import { statusQuery, submitUpdate, trackerWorkflow, workflowIdFor } from '../../workflows/tracker';
+import { devServerEnv } from '../support/engine';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
 import { tracker } from '../support/trackers';
 import { WorkerProcess, spawnWorker } from '../support/worker-process';
@@ -40,10 +39,7 @@ describe('on the dev server with worker processes', () => {
   let workerEnv: Record<string, string>;
 
   beforeAll(async () => {
-    quietRuntime();
-    env = await TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: Object.values(SEARCH_ATTRIBUTES), log: { format: 'text', level: 'never' } },
-    });
+    env = await devServerEnv();
     sink = await startSmtpSink();
     dataDir = mkdtempSync(path.join(tmpdir(), 'duban-devserver-'));
     workerEnv = {

@@ -11,11 +11,11 @@ import * as path from 'node:path';
 import { createActivities } from '../../activities';
 import { createSmtpTransport } from '../../activities/email';
 import { Ledger } from '../../activities/ledger/ledger';
-import { temporalTestServerPath } from '../../config/servers';
+import { devServerEnvironment, timeSkippingEnvironment } from '../../config/servers';
 import { WorkingCalendar } from '../../domain/calendar';
 import type { TrackerDefinition } from '../../domain/trackers';
-import { TrackerInput, TrackerStatus, statusQuery, trackerWorkflow, workflowIdFor } from '../../workflows/tracker';
-import type { SmtpSink } from './smtp';
+import { SEARCH_ATTRIBUTES, TrackerInput, TrackerStatus, statusQuery, trackerWorkflow, workflowIdFor } from '../../workflows/tracker';
+import { SmtpSink, startSmtpSink } from './smtp';
 
 let runtimeInstalled = false;
 export function quietRuntime() {
@@ -26,7 +26,41 @@ export function quietRuntime() {
 
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+  return timeSkippingEnvironment();
+}
+
+/** The dev server with duban's search attributes. */
+export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return devServerEnvironment(Object.values(SEARCH_ATTRIBUTES));
+}
+
+export interface TimeSkippingHarness {
+  env: TestWorkflowEnvironment;
+  sink: SmtpSink;
+  ledger: Ledger;
+  engine: EngineWorker;
+  stop(): Promise<void>;
+}
+
+/** The time-skipping server, a real SMTP server, a SQLite ledger and a worker with the real activities. */
+export async function startTimeSkippingHarness(taskQueue: string): Promise<TimeSkippingHarness> {
+  const env = await timeSkippingEnv();
+  const sink = await startSmtpSink();
+  const ledger = await Ledger.open({ sqliteFile: tempLedgerFile() });
+  const engine = await startEngineWorker({ connection: env.nativeConnection, taskQueue, sink, ledger });
+  return {
+    env,
+    sink,
+    ledger,
+    engine,
+    async stop() {
+      await engine.stop();
+      await ledger.close();
+      await sink.close();
+      await env.teardown();
+    },
+  };
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
