@@ -17,6 +17,8 @@ export interface NoticeContext {
   progress: { recorded: number; quota: number };
   /** The 督办单 number of a level-2 notice, e.g. 督〔2027〕12号. */
   supervisionNumber?: string;
+  /** Set when the notice goes out well after its planned time (an outage): the time it was due to go out. */
+  lateSince?: string;
 }
 
 export interface RenderedNotice {
@@ -80,7 +82,7 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
     ['任务', o.title],
     ['承办单位', t.unit.name],
     ['期次', periodText],
-    ['截止时间', `${dueText} 24时前${extended}`],
+    ['截止时间', `${dueText} 24时前${t.timeZone === 'Asia/Shanghai' ? '' : `（${t.timeZone}时间）`}${extended}`],
     ['状态', days],
     ...(progress ? [['完成要求', progress] as [string, string]] : []),
     ...basis.map((b, i) => [i === 0 ? '依据' : '', b] as [string, string]),
@@ -88,6 +90,7 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
     ['报送方式', o.howToSubmit ?? `请回复本邮件或联系${t.supervisor.name}。`],
     ['督办单位', t.supervisor.name],
   ];
+  const late = c.lateSince ? `本通知原定于${c.lateSince}发送，因邮件系统故障延迟送达；上文天数按实际发送日计算。` : undefined;
   const footer = `本通知由督办系统（duban）依据任务清单自动发送。编号：${n.stage === 'reminder' ? 'R' : `E${n.level}`}-${period.label}`;
 
   const text = [
@@ -97,6 +100,7 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
     '',
     ...lines.map(([k, v]) => (k ? `${k}：${v}` : `      ${v}`)),
     '',
+    ...(late ? [late, ''] : []),
     footer,
   ].join('\n');
 
@@ -111,7 +115,7 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
 <table>
 ${rows}
 </table>
-<p style="color:#666;font-size:12px">${escapeHtml(footer)}</p>
+${late ? `<p style="color:#a40">${escapeHtml(late)}</p>\n` : ''}<p style="color:#666;font-size:12px">${escapeHtml(footer)}</p>
 </body></html>`;
   return { subject, text, html };
 }

@@ -16,7 +16,7 @@ import { SMTPServer } from 'smtp-server';
 import { stringify } from 'yaml';
 import { PROJECT_ROOT } from '../config/load';
 import { devServerEnvironment } from '../config/servers';
-import { SEARCH_ATTRIBUTES } from '../workflows/tracker';
+import { SEARCH_ATTRIBUTES } from '../workflows/messages';
 import { syntheticDirectory } from './synthetic';
 
 const UNITS = Number(process.env.BENCH_UNITS ?? 500);

@@ -26,7 +26,8 @@ import { PROJECT_ROOT, loadInputs } from '../config/load';
 import { devServerEnvironment } from '../config/servers';
 import { WorkingCalendar } from '../domain/calendar';
 import type { TrackerDefinition } from '../domain/trackers';
-import { SEARCH_ATTRIBUTES, trackerWorkflow, workflowIdFor } from '../workflows/tracker';
+import { trackerWorkflow } from '../workflows/tracker';
+import { SEARCH_ATTRIBUTES, workflowIdFor } from '../workflows/messages';
 
 const N = Number(process.env.BENCH_TRACKERS ?? 2000);
 
@@ -107,7 +108,8 @@ async function main() {
       originalDueAt: template.originalDueAt + shift,
       yellowAt: template.yellowAt + shift,
       opensAt: template.opensAt + shift,
-      closesAt: template.closesAt === null ? null : template.closesAt + shift,
+      endsAt: template.endsAt + shift,
+      nextOpensAt: template.nextOpensAt === null ? null : template.nextOpensAt + shift,
     });
 
     const startedAt = Date.now();

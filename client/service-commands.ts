@@ -9,7 +9,7 @@ import { loadSettings } from '../config/settings';
 import { formatDate, parseDate } from '../domain/dates';
 import { localDay } from '../domain/zone';
 import { RATINGS } from '../domain/tracking';
-import type { TrackerStatus } from '../workflows/tracker';
+import type { Requests, TrackerStatus } from '../workflows/messages';
 import { buildReport, renderReport } from './report';
 import { Action, Duban, RegisterSummary, RunningTracker, openLedger } from './temporal';
 
@@ -38,12 +38,24 @@ function trackerIdOf(obligation: string, unit: string): string {
   return `${obligation}/${unit}`;
 }
 
+/** One line per open period, oldest first (overdue periods stay open until done, waived or their ladder ends). */
+export function statusLines(s: TrackerStatus): string[] {
+  const head = `${s.trackerId}  ${s.colour}${s.paused ? ', paused' : ''}${s.problem ? `  cannot plan: ${s.problem}` : ''}`;
+  const lines = [head];
+  for (const p of s.periods) {
+    const progress = s.completion === 'quota' ? `, ${p.recorded}/${s.quota} recorded` : p.submitted ? ', submitted' : '';
+    const ext = p.pendingExtension ? `, extension to ${p.pendingExtension.newDue} pending` : '';
+    const due = p.due === p.originalDue ? p.due : `${p.due} (extended from ${p.originalDue})`;
+    const ack = p.acknowledged ? `, acknowledged by ${p.acknowledged.by}` : '';
+    const notes = p.progressCount ? `, ${p.progressCount} progress note${p.progressCount > 1 ? 's' : ''}` : '';
+    lines.push(`  period ${p.period}  due ${due}  ${p.colour}${progress}${ext}${ack}${notes}`);
+  }
+  return lines;
+}
+
 function printStatus(io: Io, s: TrackerStatus, json: boolean | undefined) {
   if (json) return io.out(`${JSON.stringify(s)}\n`);
-  const progress = s.completion === 'quota' ? `, ${s.recorded}/${s.quota} recorded` : s.submitted ? ', submitted' : '';
-  const ext = s.pendingExtension ? `, extension to ${s.pendingExtension.newDue} pending` : '';
-  const due = s.due === s.originalDue ? s.due : `${s.due} (extended from ${s.originalDue})`;
-  io.out(`${s.trackerId}  period ${s.period}  due ${due}  ${s.colour}${progress}${ext}${s.paused ? ', paused' : ''}\n`);
+  io.out(`${statusLines(s).join('\n')}\n`);
 }
 
 function summaryText(s: RegisterSummary, dryRun: boolean): string {
@@ -73,7 +85,7 @@ function progressBar(io: Io) {
   };
 }
 
-const COLOUR_ORDER: Record<string, number> = { red: 0, yellow: 1, green: 2, done: 3, waived: 4 };
+const COLOUR_ORDER: Record<string, number> = { broken: -1, red: 0, yellow: 1, green: 2, done: 3, waived: 4 };
 
 /** Days from today (in the zone) to the due date: negative when overdue. */
 function daysLeft(due: Date | undefined, now: number, zone: string): number | undefined {
@@ -112,12 +124,13 @@ export function addServiceCommands(program: Command, io: Io) {
   const actor = (c: Command) =>
     c
       .option('--by <name>', 'who acts, recorded in the ledger (default: $DUBAN_USER or the login name)')
-      .option('--period <label>', 'refuse unless the tracker is on this period, e.g. 2026 or 2027-Q1')
+      .option('--period <label>', 'the open period the request is for, e.g. 2026 or 2027-Q1 (default: the oldest open one)')
       .option('--json', 'print the tracker status as JSON');
 
-  const act = (action: Action, build: (opts: Record<string, string | boolean | undefined>) => Record<string, unknown>) =>
+  // The shapes are checked by the tracker itself (its validators), which answers with what to fix.
+  const act = <A extends Action>(action: A, build: (opts: Record<string, string | boolean | undefined>) => Record<string, unknown>) =>
     async (obligation: string, unit: string, opts: Record<string, string | boolean | undefined>) => {
-      const request = { by: (opts.by as string | undefined) ?? defaultActor(), ...(opts.period ? { period: opts.period as string } : {}), ...build(opts) };
+      const request = { by: (opts.by as string | undefined) ?? defaultActor(), ...(opts.period ? { period: opts.period as string } : {}), ...build(opts) } as unknown as Requests[A];
       const status = await withDuban((d) => d.act(trackerIdOf(obligation, unit), action, request));
       printStatus(io, status, opts.json as boolean | undefined);
     };
@@ -156,6 +169,19 @@ export function addServiceCommands(program: Command, io: Io) {
     .requiredOption('--topic <text>', 'its topic')
     .addHelpText('after', '\nExample:\n  duban record yibashou-jiangfa sfj --date 2027-03-18 --topic 行政处罚法专题')
     .action(act('record', (o) => ({ date: o.date, topic: o.topic })));
+
+  actor(tracker(program.command('ack')))
+    .description('Acknowledge a task (签收): the unit confirms it received it; reminders continue')
+    .addHelpText('after', '\nExample:\n  duban ack annual-report-dept sfj --by 黄丽娟')
+    .action(act('acknowledge', () => ({})));
+
+  actor(tracker(program.command('progress')))
+    .description('Report interim progress (反馈进展): a dated note, with optional evidence; reminders continue')
+    .requiredOption('--note <text>', 'what has been done so far')
+    .option('--link <url>', 'where the evidence is (http or https)')
+    .option('--doc <number>', 'document number (文号)')
+    .addHelpText('after', '\nExample:\n  duban progress annual-report-dept sfj --note 初稿已完成，正在征求意见 --by 黄丽娟')
+    .action(act('progress', (o) => ({ note: o.note as string, ...(o.link || o.doc ? { evidence: { link: o.link as string | undefined, documentNumber: o.doc as string | undefined } } : {}) })));
 
   actor(tracker(program.command('verify')))
     .description('Accept a submission with a rating, or return it for rework (核实/销号)')
@@ -215,25 +241,33 @@ export function addServiceCommands(program: Command, io: Io) {
     .description('The board (亮灯): counts by colour per unit, then the items, most urgent first')
     .option('--unit <id>', 'only this unit')
     .option('--obligation <id>', 'only this obligation')
-    .addOption(new Option('--colour <colour>', 'only this colour').choices(['red', 'yellow', 'green', 'done', 'waived']))
+    .addOption(new Option('--colour <colour>', 'only this colour').choices(['red', 'yellow', 'green', 'done', 'waived', 'broken']))
     .option('--json', 'one JSON object: { units: [...], items: [...] }')
     .addHelpText('after', '\nExamples:\n  duban status\n  duban status --unit sfj --colour red --json')
     .action(async (opts: { unit?: string; obligation?: string; colour?: string; json?: boolean }) => {
       // The board is one query on the ledger, where every tracker keeps its current row: fast on thousands.
       const ledger = await openLedger(loadSettings());
-      const states = await ledger.trackerStates({ unit: opts.unit, obligation: opts.obligation, colour: opts.colour }).finally(() => ledger.close());
-      const items: RunningTracker[] = states.map((t) => ({ trackerId: t.trackerId, workflowId: `duban/${t.trackerId}`, obligation: t.obligation, unit: t.unit, period: t.period, colour: t.colour, due: new Date(t.dueAt) }));
+      const [periods, broken] = await Promise.all([
+        ledger.periodStates({ open: true, unit: opts.unit, obligation: opts.obligation, colour: opts.colour }),
+        ledger.trackerStates({ unit: opts.unit, obligation: opts.obligation, colour: 'broken' }),
+      ]).finally(() => ledger.close());
+      // One item per open period; a tracker whose definition cannot be planned shows as broken, with the reason.
+      const items: RunningTracker[] = [
+        ...(opts.colour && opts.colour !== 'broken' ? [] : broken.map((t) => ({ trackerId: t.trackerId, workflowId: '', obligation: t.obligation, unit: t.unit, period: t.period, colour: 'broken', problem: t.problem }))),
+        ...periods.map((p) => ({ trackerId: p.trackerId, workflowId: '', obligation: p.obligation, unit: p.unit, period: p.period, colour: p.colour, due: new Date(p.dueAt), acknowledged: p.acknowledgedAt !== undefined })),
+      ];
       const b = board(items, Date.now());
       if (opts.json) {
-        io.out(`${JSON.stringify({ units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.due?.toISOString(), daysLeft: i.daysLeft })) })}\n`);
+        io.out(`${JSON.stringify({ units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.due?.toISOString(), daysLeft: i.daysLeft, acknowledged: i.acknowledged, problem: i.problem })) })}\n`);
         return;
       }
       const lines = [...unitCountLines(b.units), ''];
       for (const i of b.items) {
-        const when = i.daysLeft === undefined ? '' : i.daysLeft < 0 ? `overdue ${-i.daysLeft} days` : i.daysLeft === 0 ? 'due today' : `${i.daysLeft} days left`;
-        lines.push(`${(i.colour ?? '?').padEnd(7)} ${i.trackerId.padEnd(40)} ${String(i.period ?? '').padEnd(8)} due ${i.due ? formatDate(localDay(i.due.getTime(), 'Asia/Shanghai')) : '?'}  ${when}`);
+        const when = i.problem ? `cannot plan: ${i.problem}` : i.daysLeft === undefined ? '' : i.daysLeft < 0 ? `overdue ${-i.daysLeft} days` : i.daysLeft === 0 ? 'due today' : `${i.daysLeft} days left`;
+        const ack = i.acknowledged === false && (i.colour === 'yellow' || i.colour === 'red') ? '  not acknowledged' : '';
+        lines.push(`${(i.colour ?? '?').padEnd(7)} ${i.trackerId.padEnd(40)} ${String(i.period ?? '').padEnd(8)} due ${i.due ? formatDate(localDay(i.due.getTime(), 'Asia/Shanghai')) : '?'}  ${when}${ack}`);
       }
-      lines.push('', `${b.items.length} trackers`);
+      lines.push('', `${b.items.length} open periods`);
       io.out(`${lines.join('\n')}\n`);
     });
 
@@ -254,7 +288,11 @@ export function addServiceCommands(program: Command, io: Io) {
           if (!status && notices.length + events.length + outcomes.length === 0) throw new InputError(`no tracker ${id}: nothing running and nothing in the ledger`);
           if (opts.json) return io.out(`${JSON.stringify({ tracker: id, status, outcomes, notices, events })}\n`);
           const lines: string[] = [`${id}`];
-          if (status) lines.push(`now: period ${status.period}, due ${status.due}, ${status.colour}`);
+          if (status) lines.push(...statusLines(status).slice(1).map((l) => `now:${l}`));
+          else {
+            const [row] = await ledger.trackerStates({ trackerId: id });
+            if (row?.problem) lines.push(`broken: cannot plan: ${row.problem} (correct the catalog and run duban register)`);
+          }
           for (const o of outcomes) lines.push(`period ${o.period}: ${o.outcome} (due ${o.original_due}${o.due !== o.original_due ? `, extended to ${o.due}` : ''})`);
           const timeline = [
             ...notices.map((n) => ({ at: n.fired_at ?? n.planned_at, text: `${n.stage} ${n.stage === 'escalation' ? `L${n.level} ` : ''}${n.status} ${n.message_id}${n.supervision_no ? ` 督〔${n.supervision_year}〕${n.supervision_no}号` : ''} to ${JSON.parse(n.recipients_to).join(',')}` })),

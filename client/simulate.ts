@@ -7,11 +7,11 @@
  * later. Each tracker starts at the first of its periods that has a notice in the window, with the notices
  * already due at that moment skipped, and continues as new through the following periods as it would in service.
  */
-import { DefaultLogger, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createActivities } from '../activities';
+import { createEngineWorker } from '../worker/factory';
 import { createSmtpTransport } from '../activities/email';
 import { Ledger } from '../activities/ledger/ledger';
 import type { Inputs } from '../config/load';
@@ -19,7 +19,8 @@ import { timeSkippingEnvironment } from '../config/servers';
 import type { DayNumber } from '../domain/dates';
 import { planWindow } from '../domain/planner';
 import { zonedInstant } from '../domain/zone';
-import { trackerWorkflow, workflowIdFor } from '../workflows/tracker';
+import { trackerWorkflow } from '../workflows/tracker';
+import { workflowIdFor } from '../workflows/messages';
 import { decodeEncodedWords, headerValue, startMailSink } from './mail';
 
 export interface SimulatedMail {
@@ -70,11 +71,14 @@ export async function simulate(inputs: Inputs, window: { from: DayNumber; to: Da
     const now = await env.currentTimeMs();
     if (start + 86_400_000 <= now) throw new RangeError('simulate runs forward from today: --from must be today or later (use duban plan for the past)');
     const taskQueue = 'simulate';
-    const worker = await Worker.create({
+    const worker = await createEngineWorker({
       connection: env.nativeConnection,
       taskQueue,
-      workflowsPath: require.resolve('../workflows'),
-      activities: createActivities({ ledger, transport, from: { name: '督办系统（预览）', address: 'duban@simulate.invalid' }, calendar: inputs.calendar }),
+      ledger,
+      transport,
+      connections: 5,
+      from: { name: '督办系统（预览）', address: 'duban@simulate.invalid' },
+      calendar: inputs.calendar,
     });
     await worker.runUntil(async () => {
       const first = new Map<string, string>();

@@ -7,24 +7,8 @@ import * as path from 'node:path';
 import { Ledger } from '../activities/ledger/ledger';
 import { Settings, readSettingFile, temporalConnectionOptions } from '../config/settings';
 import type { TrackerDefinition } from '../domain/trackers';
-import {
-  Actor,
-  SEARCH_ATTRIBUTES,
-  TrackerStatus,
-  decideExtensionUpdate,
-  pauseUpdate,
-  recordUpdate,
-  requestExtensionUpdate,
-  resumeUpdate,
-  retireUpdate,
-  statusQuery,
-  submitUpdate,
-  trackerWorkflow,
-  updateDefinitionUpdate,
-  verifyUpdate,
-  waiveUpdate,
-  workflowIdFor,
-} from '../workflows/tracker';
+import { RequestName, Requests, SEARCH_ATTRIBUTES, TrackerStatus, statusQuery, trackerIdOf, trackerUpdates, updateDefinitionUpdate, workflowIdFor } from '../workflows/messages';
+import { trackerWorkflow } from '../workflows/tracker';
 
 /** The workflow refused a request (its validator said no): bad input, nothing changed. */
 export class RefusedError extends Error {}
@@ -46,18 +30,8 @@ export function definitionHash(d: TrackerDefinition): string {
   return createHash('sha256').update(JSON.stringify(d)).digest('hex').slice(0, 32);
 }
 
-export const UPDATES = {
-  submit: submitUpdate,
-  record: recordUpdate,
-  verify: verifyUpdate,
-  requestExtension: requestExtensionUpdate,
-  decideExtension: decideExtensionUpdate,
-  waive: waiveUpdate,
-  pause: pauseUpdate,
-  resume: resumeUpdate,
-  retire: retireUpdate,
-} as const;
-export type Action = keyof typeof UPDATES;
+/** The requests a client may send (updateDefinition is register's own). */
+export type Action = Exclude<RequestName, 'updateDefinition'>;
 
 export interface RunningTracker {
   trackerId: string;
@@ -68,6 +42,9 @@ export interface RunningTracker {
   period?: string;
   colour?: string;
   due?: Date;
+  /** Board rows: whether the unit acknowledged the period (签收), and why a broken tracker cannot plan. */
+  acknowledged?: boolean;
+  problem?: string;
 }
 
 export interface RegisterSummary {
@@ -109,14 +86,14 @@ export class Duban {
     for await (const w of this.client.workflow.list({ query, pageSize: 1000 })) {
       const sa = w.typedSearchAttributes;
       result.push({
-        trackerId: w.workflowId.replace(/^duban\//, ''),
+        trackerId: trackerIdOf(w.workflowId) ?? w.workflowId,
         workflowId: w.workflowId,
         definitionHash: (w.memo as Record<string, unknown> | undefined)?.definitionHash as string | undefined,
-        obligation: sa.get(SEARCH_ATTRIBUTES.obligation),
-        unit: sa.get(SEARCH_ATTRIBUTES.unit),
-        period: sa.get(SEARCH_ATTRIBUTES.period),
-        colour: sa.get(SEARCH_ATTRIBUTES.colour),
-        due: sa.get(SEARCH_ATTRIBUTES.due),
+        obligation: sa.get(SEARCH_ATTRIBUTES.obligation) as string | undefined,
+        unit: sa.get(SEARCH_ATTRIBUTES.unit) as string | undefined,
+        period: sa.get(SEARCH_ATTRIBUTES.period) as string | undefined,
+        colour: sa.get(SEARCH_ATTRIBUTES.colour) as string | undefined,
+        due: sa.get(SEARCH_ATTRIBUTES.due) as Date | undefined,
       });
     }
     return result;
@@ -207,11 +184,10 @@ export class Duban {
   }
 
   /** Sends one request to a tracker; a refusal becomes RefusedError with the workflow's reason. */
-  async act<A extends Action>(trackerId: string, action: A, request: Actor & Record<string, unknown>): Promise<TrackerStatus> {
+  async act<A extends Action>(trackerId: string, action: A, request: Requests[A]): Promise<TrackerStatus> {
     const handle = this.client.workflow.getHandle(workflowIdFor(trackerId));
     try {
-      // The update's argument types differ per action; the workflow's validator checks the shape.
-      return await handle.executeUpdate(UPDATES[action] as typeof submitUpdate, { args: [request as never] });
+      return await handle.executeUpdate(trackerUpdates[action], { args: [request] });
     } catch (err) {
       throw this.translate(err, trackerId);
     }

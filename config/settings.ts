@@ -62,10 +62,12 @@ export const settingsSchema = z.strictObject({
     .default({ enabled: true, timeZone: 'Asia/Shanghai', hour: 9 }),
   worker: z
     .strictObject({
-      maxConcurrentActivities: positiveInt.default(100),
+      /** Default: 4 per SMTP connection (worker/factory.ts), so no attempt waits past its timeout. */
+      maxConcurrentActivities: positiveInt.optional(),
+      /** Default 1000 (worker/factory.ts): bounds the worker's memory; evicted trackers replay a short history. */
       maxCachedWorkflows: positiveInt.optional(),
     })
-    .default({ maxConcurrentActivities: 100 }),
+    .default({}),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

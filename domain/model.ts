@@ -111,6 +111,11 @@ export const obligationSchema = z.strictObject({
   deliverable: text.optional(),
   verification: z.boolean().default(false),
   urgent: z.boolean().default(false),
+  /**
+   * Days after due the escalation ladder runs for an unfinished period, which then is missed (DOMAIN.md 19).
+   * Default: until the next period of the obligation is itself overdue; a year for a one-off.
+   */
+  escalationEndsAfter: z.number().int().min(1, { message: 'must be at least 1 day' }).max(730, { message: 'must be at most 730 days' }).optional(),
   noticeHour: z.number().int().optional(),
   timeZone: text.optional(),
   ...ladders,

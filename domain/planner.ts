@@ -1,22 +1,24 @@
 /**
  * The notice planner: what every tracker would receive, and when, if nobody ever submits.
  *
- * The tracker workflows execute exactly this plan, one period at a time (planPeriod, nextNoticeAfter); the
- * `duban plan` command shows it for many trackers over a window (planWindow). Everything is pure and
- * deterministic: the same inputs give the same notices in the same order.
+ * This is the one source of "when" in duban. The tracker workflows execute exactly this plan, one period at a
+ * time (trackerPeriodPlan, through a local activity); the `duban plan` command shows it for many trackers over a
+ * window (planWindow); `duban ics`, the digest and the CLI's windows read their instants from here too. Everything
+ * is pure and deterministic: the same inputs give the same notices in the same order.
  *
- * Rules (DOMAIN.md 7, 9, 10, 11):
+ * Rules (DOMAIN.md 7, 9, 10, 11, 19):
  * - notices go out at the notice hour, local time, on working days only;
  * - reminder N counts N working days back from the due day, which itself moves to the previous working day when
  *   it is a day off; escalation N counts N working days after the due date;
- * - level 3 repeats weekly (a day off moves it to the next working day) until done or the period closes;
- * - a period closes when the next period opens, i.e. at the next period's first notice, and no escalation of a
- *   period is sent once the next one has opened. A one-off period never closes.
+ * - level 3 repeats weekly (a day off moves it to the next working day) until done or the ladder ends;
+ * - a period opens at its first notice and stays open, overlapping the next one when it is overdue, until its
+ *   ladder ends: `escalationEndsAfter` days after due when the catalog sets it, else when the next period is
+ *   itself overdue (its due instant), or one year after due for a one-off. Then an unfinished period is missed.
  */
 import type { WorkingCalendar } from './calendar';
-import { DayNumber, civil, formatDate } from './dates';
+import { DayNumber, civil, formatDate, parseDate } from './dates';
 import { dueDate } from './due';
-import { Period, nextPeriod, periodContaining } from './periods';
+import { Period, nextPeriod, parsePeriod, periodContaining } from './periods';
 import type { TrackerDefinition } from './trackers';
 import { localDay, zonedInstant } from './zone';
 
@@ -62,8 +64,12 @@ export interface PeriodPlan {
   dueAt: number;
   /** The first notice of the period (its opening). */
   opensAt: number;
-  /** When the next period opens; undefined for a one-off. */
-  closesAt?: number;
+  /** When the ladder has run out: an unfinished period is recorded as missed then (DOMAIN.md 19). */
+  endsAt: number;
+  /** The next period and when it opens (its first notice); undefined for a one-off. */
+  next?: { period: Period; opensAt: number };
+  /** The latest due date an extension may move this period to: the day before the next period's due. */
+  lastExtensionDue: DayNumber;
   notices: PlannedNotice[];
   /** Years this plan relies on whose holiday notice is not published (their dates may still move). */
   provisionalYears: number[];
@@ -119,6 +125,20 @@ function opening(t: TrackerDefinition, calendar: WorkingCalendar, due: DayNumber
   return zonedInstant(reminderDay(calendar, due, first), t.timeZone, t.noticeHour);
 }
 
+/** A one-off's ladder runs for a year after due unless the catalog says otherwise (DOMAIN.md 19). */
+export const ONE_OFF_LADDER_DAYS = 365;
+
+/**
+ * When a period's ladder ends (DOMAIN.md 19): `escalationEndsAfter` days after the due date in force when the
+ * catalog sets it; else the next period's due instant (it is then itself overdue); a one-off after a year.
+ */
+function ladderEnd(t: TrackerDefinition, due: DayNumber, nextDue: DayNumber | undefined): number {
+  const days = t.obligation.escalationEndsAfter;
+  if (days !== undefined) return zonedInstant(due + days, t.timeZone, 23, 59, 59);
+  if (nextDue !== undefined) return zonedInstant(nextDue, t.timeZone, 23, 59, 59);
+  return zonedInstant(due + ONE_OFF_LADDER_DAYS, t.timeZone, 23, 59, 59);
+}
+
 /** Plans one period of one tracker. Notices are in time order. */
 export function planPeriod(
   t: TrackerDefinition,
@@ -135,11 +155,9 @@ export function planPeriod(
   const days: DayNumber[] = [due];
 
   const next = nextPeriod(period);
-  let closesAt: number | undefined;
-  if (next) {
-    const nextDue = dueDate(o.due, next, o.rollForward, calendar).due;
-    closesAt = opening(t, calendar, nextDue);
-  }
+  const nextDue = next ? dueDate(o.due, next, o.rollForward, calendar).due : undefined;
+  const endsAt = ladderEnd(t, due, nextDue);
+  const lastExtensionDue = nextDue !== undefined ? nextDue - 1 : ruleDue + ONE_OFF_LADDER_DAYS;
 
   const notices: PlannedNotice[] = [];
   const push = (day: DayNumber, stage: Stage, level: number, step: number, r: Recipients) => {
@@ -163,9 +181,7 @@ export function planPeriod(
   const reminderRecipients = noticeRecipients(t, 'reminder', 0, options.digest);
   for (const offset of t.reminders) push(reminderDay(calendar, due, offset), 'reminder', 0, offset, reminderRecipients);
 
-  const beforeClose = (day: DayNumber) => closesAt === undefined || zonedInstant(day, zone, hour) < closesAt;
-  // The last step repeats weekly with no end for a one-off; a year of repeats is as far as any plan looks.
-  const repeatHorizon = due + 400;
+  const beforeClose = (day: DayNumber) => zonedInstant(day, zone, hour) < endsAt;
   for (const step of t.escalation) {
     const r = noticeRecipients(t, 'escalation', step.level, options.digest);
     const first = calendar.addWorkingDays(due, step.after);
@@ -175,7 +191,7 @@ export function planPeriod(
     let last = first;
     for (let k = 1; ; k++) {
       const day = calendar.onOrAfter(first + 7 * k);
-      if (!beforeClose(day) || day > repeatHorizon) break;
+      if (!beforeClose(day)) break;
       // A holiday longer than a week (Spring Festival) can push two repeats onto the same day: send one.
       if (day === last) continue;
       push(day, 'escalation', step.level, k, r);
@@ -193,7 +209,9 @@ export function planPeriod(
     originalDue: ruleDue,
     dueAt: zonedInstant(due, zone, 23, 59, 59),
     opensAt: opening(t, calendar, due),
-    closesAt,
+    endsAt,
+    next: next && nextDue !== undefined ? { period: next, opensAt: opening(t, calendar, nextDue) } : undefined,
+    lastExtensionDue,
     notices,
     provisionalYears: calendar.provisionalYearsIn(firstDay, lastDay),
   };
@@ -240,7 +258,8 @@ function lookbackDays(t: TrackerDefinition): number {
   const lag =
     rule.rule === 'after-period-end' ? (rule.days ?? 0) + 31 * (rule.months ?? 0) : rule.rule === 'next-month-day' ? 366 : 0;
   const length = { year: 366, 'half-year': 184, quarter: 92, month: 31, once: 0 }[t.obligation.period];
-  return lag + 2 * length + 60;
+  // A period's ladder runs until the next period is overdue, or escalationEndsAfter days after due.
+  return lag + 2 * length + 60 + (t.obligation.escalationEndsAfter ?? 0);
 }
 
 export interface Window {
@@ -273,9 +292,10 @@ export function planWindow(trackers: readonly TrackerDefinition[], calendar: Wor
     while (period && opens < end) {
       const next = nextPeriod(period);
       const nextOpens = next ? opensAt(next) : undefined;
-      // A period's notices all come before the next one opens: skip periods that closed before the window.
-      if (nextOpens === undefined || nextOpens > start) {
-        const plan = planPeriod(t, period, calendar);
+      // Periods overlap (an overdue one stays open while the next runs): each is planned, and skipped when its
+      // ladder ended before the window.
+      const plan = planPeriod(t, period, calendar);
+      if (plan.endsAt > start) {
         let used = false;
         for (const n of plan.notices) {
           if (n.at < start || n.at >= end) continue;
@@ -302,4 +322,120 @@ export function compareNotices(a: PlannedNotice, b: PlannedNotice): number {
   if (a.trackerId !== b.trackerId) return a.trackerId < b.trackerId ? -1 : 1;
   if (a.period !== b.period) return a.period < b.period ? -1 : 1;
   return stageOrder(a) - stageOrder(b);
+}
+
+/**
+ * One period's plan as the tracker workflow holds it: plain data (dates as YYYY-MM-DD, instants as epoch ms), so
+ * it can travel through a local activity into history and across continue-as-new. Everything the state machine
+ * needs to know about "when" is here; it computes no instant of its own.
+ */
+export interface TrackerPeriodPlan {
+  period: string;
+  /** First and last day of the period (YYYY-MM-DD); a one-off spans everything. */
+  periodStart: string;
+  periodEnd: string;
+  /** The due date in force, and the one the rule gives (they differ after roll-forward or an extension). */
+  due: string;
+  originalDue: string;
+  dueAt: number;
+  originalDueAt: number;
+  /** The board turns yellow 3 working days before due (DOMAIN.md 11), counted like the reminders. */
+  yellowAt: number;
+  opensAt: number;
+  /** When the ladder has run out and an unfinished period is recorded as missed (DOMAIN.md 19). */
+  endsAt: number;
+  nextPeriod: string | null;
+  /** When the next period opens (its first notice); null for a one-off. */
+  nextOpensAt: number | null;
+  /** The latest date an extension may ask for. */
+  lastExtensionDue: string;
+  /**
+   * The zone's offset from UTC at the due instant, in ms: the state machine's "today" where the unit is, without a
+   * time-zone database in the workflow (Chinese zones have no daylight saving time).
+   */
+  utcOffsetMs: number;
+  notices: PlannedNotice[];
+  /** Years this plan relies on whose holiday notice is not published (their dates may still move). */
+  provisionalYears: number[];
+  /** Whether offices hear of level 1 in the daily digest (the deployment runs it) rather than by copy. */
+  digest: boolean;
+}
+
+/** A definition the planner cannot run: shown on the board as broken until `duban register` fixes it. */
+export class PlanningError extends Error {
+  override readonly name = 'PlanningError';
+}
+
+/** Far beyond any real ladder; the validator refuses much less (docs/catalog.md), this guards the workflow. */
+const MAX_LADDER_WORKING_DAYS = 1000;
+
+export interface TrackerPlanRequest {
+  /** Absent on registration: the first period not yet due at `now`. */
+  period?: string;
+  /** An approved extension's due date, YYYY-MM-DD. */
+  extendedDue?: string;
+  now: number;
+  digest?: boolean;
+}
+
+/** The plan of one period of a tracker, as data; throws PlanningError with the reason when it cannot be planned. */
+export function trackerPeriodPlan(t: TrackerDefinition, calendar: WorkingCalendar, req: TrackerPlanRequest): TrackerPeriodPlan {
+  const longest = Math.max(0, ...t.reminders, ...t.escalation.map((s) => s.after));
+  if (longest > MAX_LADDER_WORKING_DAYS) {
+    throw new PlanningError(`a ladder step of ${longest} working days is beyond what can be planned (at most ${MAX_LADDER_WORKING_DAYS}); correct reminders or escalation in the catalog`);
+  }
+  let period: Period | undefined;
+  try {
+    period = req.period === undefined ? firstPeriodNotYetDue(t, calendar, req.now) : parsePeriod(t.obligation.period, req.period);
+  } catch (err) {
+    throw new PlanningError(`the due rule cannot be planned: ${(err as Error).message}`);
+  }
+  if (!period) throw new PlanningError(`"${req.period}" is not a ${t.obligation.period} period`);
+  const extendedDue = req.extendedDue === undefined ? undefined : parseDate(req.extendedDue);
+  let plan: PeriodPlan;
+  try {
+    plan = planPeriod(t, period, calendar, { extendedDue, digest: req.digest });
+  } catch (err) {
+    throw new PlanningError(`period ${period.label} cannot be planned: ${(err as Error).message}`);
+  }
+  if (!Number.isFinite(plan.dueAt) || civil(plan.due).year > MAX_PLAN_YEAR) {
+    throw new PlanningError(`period ${period.label} is due ${formatDate(plan.due)}, beyond ${MAX_PLAN_YEAR}; correct the due rule`);
+  }
+  const zone = t.timeZone;
+  return {
+    period: period.label,
+    periodStart: period.kind === 'once' ? '0000-01-01' : formatDate(period.start),
+    periodEnd: period.kind === 'once' ? '9999-12-31' : formatDate(period.end),
+    due: formatDate(plan.due),
+    originalDue: formatDate(plan.originalDue),
+    dueAt: plan.dueAt,
+    originalDueAt: zonedInstant(plan.originalDue, zone, 23, 59, 59),
+    yellowAt: zonedInstant(reminderDay(calendar, plan.due, YELLOW_WORKING_DAYS), zone, 0),
+    opensAt: plan.opensAt,
+    endsAt: plan.endsAt,
+    nextPeriod: plan.next ? plan.next.period.label : null,
+    nextOpensAt: plan.next ? plan.next.opensAt : null,
+    lastExtensionDue: formatDate(plan.lastExtensionDue),
+    utcOffsetMs: (plan.due + 1) * 86_400_000 - 1000 - plan.dueAt,
+    notices: plan.notices,
+    provisionalYears: plan.provisionalYears,
+    digest: req.digest !== false,
+  };
+}
+
+/** The board turns yellow this many working days before due (DOMAIN.md 11). */
+export const YELLOW_WORKING_DAYS = 3;
+/** Plans reach no further than this year. */
+const MAX_PLAN_YEAR = 2200;
+
+/** The digest's next instant: the given local hour of the first working day whose hour is after `now`. */
+export function nextWorkingInstant(calendar: WorkingCalendar, now: number, zone: string, hour: number): { at: number; day: string } {
+  let day = localDay(now, zone);
+  if (zonedInstant(day, zone, hour) <= now || !calendar.isWorkingDay(day)) day = calendar.addWorkingDays(day, 1);
+  return { at: zonedInstant(day, zone, hour), day: formatDate(day) };
+}
+
+/** The local date (YYYY-MM-DD) of an instant, in a plan's zone. */
+export function localDateIn(plan: Pick<TrackerPeriodPlan, 'utcOffsetMs'>, instant: number): string {
+  return formatDate(Math.floor((instant + plan.utcOffsetMs) / 86_400_000));
 }

@@ -43,6 +43,8 @@ export interface TrackerDefinition {
     quota: number;
     verification: boolean;
     urgent: boolean;
+    /** Days after due the ladder runs for an unfinished period; absent: until the next period is overdue. */
+    escalationEndsAfter?: number;
     deliverable?: string;
     howToSubmit?: string;
   };
@@ -102,6 +104,7 @@ export function resolveTrackers(catalog: Catalog, directory: Directory): Tracker
           quota: o.completion === 'quota' ? (o.quota ?? 1) : 1,
           verification: o.verification,
           urgent: o.urgent,
+          ...(o.escalationEndsAfter !== undefined ? { escalationEndsAfter: o.escalationEndsAfter } : {}),
           deliverable: o.deliverable,
           howToSubmit: catalog.howToSubmit,
         },

@@ -1,7 +1,8 @@
 /**
- * The pure rules of a running tracker: outcomes (DOMAIN.md 15), board colours (DOMAIN.md 11) and the checks
- * that decide whether a request is accepted. Used by the tracker workflow and its message validators.
+ * The pure rules of a running tracker: outcomes (DOMAIN.md 15), board colours (DOMAIN.md 11) and the checks of
+ * user-supplied text and evidence. Used by the period state machine (period-state.ts).
  */
+import type { Evidence } from './requests';
 
 export type Outcome = 'on_time' | 'on_time_extended' | 'late' | 'missed' | 'waived';
 export type Colour = 'green' | 'yellow' | 'red' | 'done' | 'waived';
@@ -51,13 +52,6 @@ export function nextColourChange(s: ColourInput): number | undefined {
   return undefined;
 }
 
-/** Evidence of a submission (佐证材料): at least one of a note, a link or a document number. */
-export interface Evidence {
-  text?: string;
-  link?: string;
-  documentNumber?: string;
-}
-
 const MAX_TEXT = 2000;
 
 /** Problems with user-supplied text, or undefined when it is acceptable. */
@@ -71,13 +65,30 @@ export function checkText(label: string, value: unknown, required: boolean): str
   return undefined;
 }
 
-export function checkEvidence(e: Evidence | undefined): string | undefined {
-  if (!e || typeof e !== 'object') return 'evidence is required: a note, a link or a document number';
+/** At most this many files per submission or progress note; their bytes are checked where they arrive. */
+export const MAX_EVIDENCE_FILES = 20;
+
+/** Problems with evidence, or undefined. `required`: at least one of a note, a link, a document number or a file. */
+export function checkEvidence(e: Evidence | undefined, required = true): string | undefined {
+  const needed = 'evidence is required: a note, a link, a document number or a file';
+  if (e === undefined || e === null) return required ? needed : undefined;
+  if (typeof e !== 'object') return needed;
   for (const [label, value] of [['evidence text', e.text], ['evidence link', e.link], ['document number', e.documentNumber]] as const) {
     const problem = checkText(label, value, false);
     if (problem) return problem;
   }
-  if (!e.text && !e.link && !e.documentNumber) return 'evidence is required: a note, a link or a document number';
   if (e.link && !/^https?:\/\/\S+$/i.test(e.link)) return `evidence link "${e.link}" is not an http(s) address`;
+  const files = e.files ?? [];
+  if (!Array.isArray(files)) return 'evidence files must be a list';
+  if (files.length > MAX_EVIDENCE_FILES) return `at most ${MAX_EVIDENCE_FILES} evidence files`;
+  for (const [i, f] of files.entries()) {
+    if (!f || typeof f !== 'object') return `evidence file ${i + 1} is not a file record`;
+    const name = checkText(`evidence file ${i + 1} name`, f.name, true) ?? (f.name.length > 255 ? `evidence file ${i + 1} name is longer than 255 characters` : undefined);
+    if (name) return name;
+    if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256)) return `evidence file ${i + 1} (${f.name}) has no SHA-256 hash`;
+    if (typeof f.type !== 'string' || !/^[a-z]+\/[a-z0-9.+-]+$/i.test(f.type)) return `evidence file ${i + 1} (${f.name}) has no media type`;
+    if (!Number.isSafeInteger(f.size) || f.size <= 0) return `evidence file ${i + 1} (${f.name}) has no size`;
+  }
+  if (required && !e.text && !e.link && !e.documentNumber && files.length === 0) return needed;
   return undefined;
 }

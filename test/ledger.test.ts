@@ -2,7 +2,7 @@
  * The ledger on both back ends it supports: SQLite (embedded default) and PostgreSQL (a real server from
  * Debian's packages, started for the test).
  */
-import { Ledger, NoticeClaim, SEND_LEASE_MS } from '../activities/ledger/ledger';
+import { Ledger, MIGRATION_VERSIONS, NoticeClaim, SEND_LEASE_MS } from '../activities/ledger/ledger';
 import { tempLedgerFile } from './support/engine';
 import { TestPostgres, startTestPostgres } from './support/postgres';
 
@@ -50,7 +50,7 @@ describe.each(['sqlite', 'postgres'] as const)('ledger on %s', (dialect) => {
     const others = await Promise.all([open(), open(), open()]);
     for (const o of others) await o.close();
     const rows = await ledger.db.all<{ version: number }>('SELECT version FROM ledger_migrations');
-    expect(rows.map((r) => Number(r.version)).sort()).toEqual([1, 2, 3, 4]);
+    expect(rows.map((r) => Number(r.version)).sort((a, b) => a - b)).toEqual(MIGRATION_VERSIONS);
     expect(ledger.dialect).toBe(dialect);
   });
 
@@ -89,15 +89,37 @@ describe.each(['sqlite', 'postgres'] as const)('ledger on %s', (dialect) => {
     await ledger.saveTrackerState(state);
     await ledger.saveTrackerState({ ...state, colour: 'red', updatedAt: 300 });
     await ledger.saveTrackerState({ ...state, colour: 'yellow', updatedAt: 200 });
-    expect(await ledger.trackerStates({ unit: 'u' })).toEqual([{ ...state, colour: 'red', updatedAt: 300 }]);
+    expect(await ledger.trackerStates({ unit: 'u' })).toEqual([expect.objectContaining({ ...state, colour: 'red', updatedAt: 300 })]);
     expect(await ledger.trackerStates({ colour: 'green' })).toEqual([]);
     await ledger.saveTrackerState({ ...state, colour: 'done', active: false, updatedAt: 400 });
     expect(await ledger.trackerStates({ unit: 'u' })).toEqual([]);
   });
 
+  test('one step of a tracker in one write: events, board rows of its open periods, a settled period', async () => {
+    const ref = { trackerId: 'monthly/u', obligation: 'monthly', unit: 'u' };
+    const due = (label: string) => `${label}-28`;
+    const period = (label: string, colour: 'red' | 'green') => ({
+      period: label, colour, due: `${label}-28`, dueAt: 1, originalDue: `${label}-28`, endsAt: 2, progressCount: 0, submitted: false, verification: 'not required',
+    });
+    const board = { tracker: { colour: 'red' as const, period: '2031-01', due: '2031-01-28', dueAt: 1, openPeriods: 2, paused: false, active: true }, periods: [period('2031-01', 'red'), period('2031-02', 'green')] };
+    const write = { ...ref, at: 100, events: [{ ...ref, eventKey: 'w1', period: '2031-01', kind: 'acknowledged' as const, at: 100, actor: '联络员 <l@example.org>' }], board, red: [] };
+    await ledger.applyWrite(write);
+    await ledger.applyWrite(write);
+    expect((await ledger.periodStates({ open: true, unit: 'u' })).map((p) => [p.period, p.colour])).toEqual([['2031-01', 'red'], ['2031-02', 'green']]);
+    expect(await ledger.events({ trackerId: ref.trackerId })).toHaveLength(1);
+    const settled = { ...ref, period: '2031-01', outcome: 'missed' as const, originalDue: '2031-01-28', due: '2031-01-28', settledAt: 200 };
+    await ledger.applyWrite({ ...ref, at: 200, events: [], board: { tracker: { ...board.tracker, colour: 'green', period: '2031-02', openPeriods: 1 }, periods: [period('2031-02', 'green')] }, red: [], settled: [settled] });
+    // An older step arriving late changes nothing.
+    await ledger.applyWrite({ ...write, at: 150 });
+    expect((await ledger.periodStates({ open: true, unit: 'u' })).map((p) => p.period)).toEqual(['2031-02']);
+    expect(await ledger.periodStates({ open: false, unit: 'u' })).toEqual([expect.objectContaining({ period: '2031-01', outcome: 'missed', colour: 'red' })]);
+    expect(await ledger.trackerStates({ trackerId: ref.trackerId })).toEqual([expect.objectContaining({ period: '2031-02', colour: 'green', openPeriods: 1 })]);
+    expect(await ledger.outcomes({ trackerId: ref.trackerId })).toEqual([expect.objectContaining({ outcome: 'missed' })]);
+  });
+
   test('events are written once per key, outcomes once per period', async () => {
-    const event = { eventKey: 'e1', trackerId: 'annual-report/sfj', obligation: 'annual-report', unit: 'sfj', period: '2026', kind: 'submission', at: 1_800_000_000_000, actor: '王联络员', data: { evidence: { text: '已报送' } } };
-    await ledger.recordEvents([event, { ...event, eventKey: 'e2', kind: 'outcome', data: undefined, actor: undefined }]);
+    const event = { eventKey: 'e1', trackerId: 'annual-report/sfj', obligation: 'annual-report', unit: 'sfj', period: '2026', kind: 'submission' as const, at: 1_800_000_000_000, actor: '王联络员', data: { evidence: { text: '已报送' } } };
+    await ledger.recordEvents([event, { ...event, eventKey: 'e2', kind: 'outcome' as const, data: undefined, actor: undefined }]);
     await ledger.recordEvents([event]);
     const events = await ledger.events({ trackerId: 'annual-report/sfj' });
     expect(events.map((e) => e.kind)).toEqual(['submission', 'outcome']);

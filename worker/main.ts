@@ -6,8 +6,9 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, DefaultLogger, LogLevel, makeTelemetryFilterString } from '@temporalio/worker';
+import { createEngineWorker } from './factory';
 import * as path from 'node:path';
-import { createActivities, Sender } from '../activities';
+import type { Sender } from '../activities';
 import { createSmtpTransport } from '../activities/email';
 import { Ledger } from '../activities/ledger/ledger';
 import { loadCalendarFile, formatProblem } from '../config/load';
@@ -53,15 +54,19 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
       if (err instanceof SettingsError) throw err;
       throw new Error(`cannot reach Temporal at ${settings.temporal.address} (TEMPORAL_ADDRESS, namespace ${settings.temporal.namespace}): ${(err as Error).message}`);
     }
-    const worker = await Worker.create({
+    const worker = await createEngineWorker({
       connection,
       namespace: settings.temporal.namespace,
       taskQueue: settings.temporal.taskQueue,
-      workflowsPath: options.workflowsPath ?? require.resolve('../workflows'),
-      activities: createActivities({ ledger, transport, from, calendar, digest: settings.digest.enabled }),
-      maxConcurrentActivityTaskExecutions: settings.worker.maxConcurrentActivities,
+      workflowsPath: options.workflowsPath,
+      ledger,
+      transport,
+      connections: settings.smtp.maxConnections,
+      from,
+      calendar,
+      digest: settings.digest.enabled,
+      maxConcurrentActivities: settings.worker.maxConcurrentActivities,
       maxCachedWorkflows: settings.worker.maxCachedWorkflows,
-      shutdownGraceTime: '30 seconds',
     });
     if (settings.digest.enabled) await ensureDigestWorkflow(settings);
     const conn = connection;

@@ -1,14 +1,25 @@
 /**
  * The ledger (台账): every notice, action and outcome, kept forever outside Temporal's retention.
  *
- * Rows are only ever added, or completed once (a notice goes from `sending` to `sent` or `rejected`); nothing is
- * rewritten. Every write carries a key chosen by the workflow, so a retried activity or a replayed workflow
- * writes nothing twice.
+ * The record (notices, events, outcomes) is only ever added to, or completed once (a notice goes from `sending` to
+ * `sent`, `rejected` or `superseded`). The working tables (the board's tracker_state and period_state, the
+ * digest's red_items.digest_key, the 督办单 counters) are updated in place. Every write carries a key chosen by the
+ * workflow, so a retried activity or a replayed workflow writes nothing twice.
  */
+import type { BoardPeriod, BoardTracker } from '../../domain/tracker-state';
+import type { EventKind } from '../../domain/period-state';
 import type { Outcome } from '../../domain/tracking';
 import { Param, SqlDb, openPostgres, openSqlite } from './sql';
 
-export type NoticeStatus = 'sending' | 'sent' | 'rejected';
+/** `superseded`: overtaken by a later notice of the same period before it could be sent (an outage); not sent. */
+export type NoticeStatus = 'sending' | 'sent' | 'rejected' | 'superseded';
+
+/** The fields that name a tracker in every row about it. */
+export interface TrackerRef {
+  trackerId: string;
+  obligation: string;
+  unit: string;
+}
 
 export interface NoticeRow {
   send_key: string;
@@ -56,14 +67,11 @@ export interface NoticeClaim {
   cc: string[];
 }
 
-export interface LedgerEvent {
-  /** Unique per event, chosen by the workflow: tracker, period and a sequence number. */
+export interface LedgerEvent extends TrackerRef {
+  /** Unique per event, chosen by the workflow: tracker, run and a sequence number. */
   eventKey: string;
-  trackerId: string;
-  obligation: string;
-  unit: string;
   period: string;
-  kind: string;
+  kind: EventKind;
   at: number;
   actor?: string;
   data?: Record<string, unknown>;
@@ -82,10 +90,7 @@ export interface EventRow {
   recorded_at: number;
 }
 
-export interface OutcomeRecord {
-  trackerId: string;
-  obligation: string;
-  unit: string;
+export interface OutcomeRecord extends TrackerRef {
   period: string;
   outcome: Outcome;
   originalDue: string;
@@ -255,28 +260,89 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
     // How long an attempt owns a notice it is sending: another attempt waits until then instead of sending too.
     statements: ['ALTER TABLE notices ADD COLUMN claimed_until BIGINT'],
   },
+  {
+    version: 5,
+    statements: [
+      // Open periods (DOMAIN.md 19): one row per tracker and period, kept current by the tracker; a settled period
+      // keeps its row with open = 0 and its outcome.
+      `CREATE TABLE period_state (
+        tracker_id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        obligation TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        colour TEXT NOT NULL,
+        due TEXT NOT NULL,
+        due_at BIGINT NOT NULL,
+        original_due TEXT NOT NULL,
+        ends_at BIGINT NOT NULL,
+        acknowledged_by TEXT,
+        acknowledged_at BIGINT,
+        progress_count INTEGER NOT NULL,
+        last_progress_at BIGINT,
+        submitted INTEGER NOT NULL,
+        verification TEXT NOT NULL,
+        open INTEGER NOT NULL,
+        outcome TEXT,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (tracker_id, period)
+      )`,
+      'CREATE INDEX period_state_open ON period_state (open, unit, colour)',
+      'ALTER TABLE tracker_state ADD COLUMN paused INTEGER NOT NULL DEFAULT 0',
+      'ALTER TABLE tracker_state ADD COLUMN problem TEXT',
+      'ALTER TABLE tracker_state ADD COLUMN open_periods INTEGER NOT NULL DEFAULT 1',
+    ],
+  },
 ];
 
-/** Longer than the SMTP client's own timeouts put together (10 + 10 + 20 seconds). */
-export const SEND_LEASE_MS = 45_000;
+/** The schema versions this code knows, in order. */
+export const MIGRATION_VERSIONS = MIGRATIONS.map((m) => m.version);
+
+/**
+ * How long a claim on a notice lasts unless renewed. The attempt that holds it renews it while it waits on the SMTP
+ * server (activities/delivery.ts), so it runs out only when that attempt's process died.
+ */
+export const SEND_LEASE_MS = 30_000;
 
 export type NoticeClaimResult =
   | { state: 'send' }
   | { state: 'done'; row: NoticeRow }
   | { state: 'in-flight'; until: number };
 
-export interface TrackerState {
-  trackerId: string;
-  obligation: string;
-  unit: string;
+export interface TrackerState extends TrackerRef {
+  /** The oldest open period, the one requests go to by default. */
   period: string;
+  /** The most urgent colour of the open periods, or 'broken' when the definition cannot be planned. */
   colour: string;
   due: string;
   dueAt: number;
   /** False once retired, or once a one-off is settled. */
   active: boolean;
+  paused?: boolean;
+  /** Why the tracker cannot plan (shown on the board until `duban register` fixes the definition). */
+  problem?: string;
+  openPeriods?: number;
   /** Workflow time of the change; an older update never overwrites a newer one. */
   updatedAt: number;
+}
+
+/** One period's row on the board. */
+export interface PeriodStateRow extends TrackerRef, BoardPeriod {
+  open: boolean;
+  outcome?: Outcome;
+  updatedAt: number;
+}
+
+/**
+ * Everything a tracker tells the ledger at one step, written in one transaction: its events, its board rows when
+ * they changed, items that turned red for the digest, and settled periods.
+ */
+export interface LedgerWrite extends TrackerRef {
+  /** Workflow time of the step. */
+  at: number;
+  events: LedgerEvent[];
+  board?: { tracker: BoardTracker; periods: BoardPeriod[] };
+  red: RedItem[];
+  settled?: OutcomeRecord[];
 }
 
 export interface LedgerOptions {
@@ -326,23 +392,28 @@ export class Ledger {
    * send again. `in-flight`: another attempt holds the lease (it may still be talking to the SMTP server); try
    * again later. `send`: this attempt sends.
    */
-  async beginNotice(n: NoticeClaim, now = Date.now()): Promise<NoticeClaimResult> {
+  async beginNotice(n: NoticeClaim, now = Date.now(), leaseMs = SEND_LEASE_MS): Promise<NoticeClaimResult> {
     return this.db.transaction(async (tx) => {
       const inserted = await tx.run(
         `INSERT INTO notices (send_key, tracker_id, obligation, unit, period, stage, level, step, planned_at, fired_at, due,
            message_id, recipients_to, recipients_cc, status, attempts, created_at, claimed_until)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?)
          ON CONFLICT (send_key) DO NOTHING`,
-        [n.sendKey, n.trackerId, n.obligation, n.unit, n.period, n.stage, n.level, n.step, n.plannedAt, n.firedAt, n.due, n.messageId, JSON.stringify(n.to), JSON.stringify(n.cc), now, now + SEND_LEASE_MS],
+        [n.sendKey, n.trackerId, n.obligation, n.unit, n.period, n.stage, n.level, n.step, n.plannedAt, n.firedAt, n.due, n.messageId, JSON.stringify(n.to), JSON.stringify(n.cc), now, now + leaseMs],
       );
       if (inserted > 0) return { state: 'send' };
       const [row] = await tx.all<NoticeRow>(`SELECT * FROM notices WHERE send_key = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [n.sendKey]);
       if (row && row.status !== 'sending') return { state: 'done', row: normaliseNotice(row) };
       const until = Number(row?.claimed_until ?? 0);
       if (until > now) return { state: 'in-flight', until };
-      await tx.run('UPDATE notices SET attempts = attempts + 1, claimed_until = ? WHERE send_key = ?', [now + SEND_LEASE_MS, n.sendKey]);
+      await tx.run('UPDATE notices SET attempts = attempts + 1, claimed_until = ? WHERE send_key = ?', [now + leaseMs, n.sendKey]);
       return { state: 'send' };
     });
+  }
+
+  /** Extends the lease of an attempt that is still working on the notice (it waits on a slow SMTP server). */
+  async renewNotice(sendKey: string, until: number): Promise<void> {
+    await this.db.run("UPDATE notices SET claimed_until = ? WHERE send_key = ? AND status = 'sending'", [until, sendKey]);
   }
 
   /** Gives up this attempt's lease after a failure, so the retry does not wait for it to run out. */
@@ -352,7 +423,7 @@ export class Ledger {
 
   async finishNotice(
     sendKey: string,
-    result: { status: 'sent' | 'rejected'; subject: string; accepted: string[]; rejected: string[]; response: string },
+    result: { status: 'sent' | 'rejected' | 'superseded'; subject: string; accepted: string[]; rejected: string[]; response: string },
   ): Promise<void> {
     await this.db.run(
       `UPDATE notices SET status = ?, subject = ?, accepted = ?, rejected = ?, response = ?, sent_at = ?
@@ -384,33 +455,53 @@ export class Ledger {
 
   async recordEvents(events: LedgerEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.db.transaction(async (tx) => {
-      for (const e of events) {
-        await tx.run(
-          `INSERT INTO events (event_key, tracker_id, obligation, unit, period, kind, at, actor, data, recorded_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_key) DO NOTHING`,
-          [e.eventKey, e.trackerId, e.obligation, e.unit, e.period, e.kind, e.at, e.actor ?? null, e.data ? JSON.stringify(e.data) : null, Date.now()],
-        );
-      }
-    });
+    await this.db.transaction((tx) => insertEvents(tx, events));
   }
 
   /** The first outcome recorded for a period stands; a replay writing it again changes nothing. */
   async recordOutcome(o: OutcomeRecord): Promise<void> {
-    await this.db.run(
-      `INSERT INTO outcomes (tracker_id, obligation, unit, period, outcome, original_due, due, due_year, completed_at, settled_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tracker_id, period) DO NOTHING`,
-      [o.trackerId, o.obligation, o.unit, o.period, o.outcome, o.originalDue, o.due, Number(o.originalDue.slice(0, 4)), o.completedAt ?? null, o.settledAt],
-    );
+    await insertOutcome(this.db, o);
   }
 
   /** Notes an item that turned red, once per tracker, period and due date. */
   async noteRed(item: RedItem): Promise<void> {
-    await this.db.run(
-      `INSERT INTO red_items (item_key, office, office_name, office_to, office_cc, tracker_id, obligation, obligation_title, unit, unit_name, period, due, turned_red_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (item_key) DO NOTHING`,
-      [item.itemKey, item.office, item.officeName, JSON.stringify(item.officeTo), JSON.stringify(item.officeCc), item.trackerId, item.obligation, item.obligationTitle, item.unit, item.unitName, item.period, item.due, item.turnedRedAt],
-    );
+    await insertRedItem(this.db, item);
+  }
+
+  /**
+   * One step of a tracker, in one transaction: its events, the items that turned red, settled periods, and the
+   * board's rows. Every part is keyed, so a retried activity writes nothing twice and an older step never
+   * overwrites a newer one.
+   */
+  async applyWrite(w: LedgerWrite): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await insertEvents(tx, w.events);
+      for (const item of w.red) await insertRedItem(tx, item);
+      for (const o of w.settled ?? []) await insertOutcome(tx, o);
+      const ref = { trackerId: w.trackerId, obligation: w.obligation, unit: w.unit };
+      if (w.board) {
+        const b = w.board.tracker;
+        await upsertTrackerState(tx, { ...ref, period: b.period, colour: b.colour, due: b.due, dueAt: b.dueAt, active: b.active, paused: b.paused, problem: b.problem, openPeriods: b.openPeriods, updatedAt: w.at });
+        for (const p of w.board.periods) await upsertPeriodState(tx, { ...ref, ...p, open: true, updatedAt: w.at });
+        // The board holds exactly the open periods: a retired tracker's periods leave it (their record stays).
+        const listed = w.board.periods.map((p) => p.period);
+        await tx.run(
+          `UPDATE period_state SET open = 0, updated_at = ? WHERE tracker_id = ? AND open = 1 AND updated_at <= ?${listed.length ? ` AND period NOT IN (${listed.map(() => '?').join(', ')})` : ''}`,
+          [w.at, w.trackerId, w.at, ...listed],
+        );
+      }
+      for (const o of w.settled ?? []) {
+        const colour = o.outcome === 'waived' ? 'waived' : o.outcome === 'missed' ? 'red' : 'done';
+        await tx.run('UPDATE period_state SET open = 0, outcome = ?, colour = ?, updated_at = ? WHERE tracker_id = ? AND period = ? AND updated_at <= ?', [
+          o.outcome,
+          colour,
+          w.at,
+          o.trackerId,
+          o.period,
+          w.at,
+        ]);
+      }
+    });
   }
 
   /**
@@ -440,14 +531,7 @@ export class Ledger {
   }
 
   async saveTrackerState(t: TrackerState): Promise<void> {
-    await this.db.run(
-      `INSERT INTO tracker_state (tracker_id, obligation, unit, period, colour, due, due_at, active, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (tracker_id) DO UPDATE SET obligation = excluded.obligation, unit = excluded.unit, period = excluded.period,
-         colour = excluded.colour, due = excluded.due, due_at = excluded.due_at, active = excluded.active, updated_at = excluded.updated_at
-       WHERE tracker_state.updated_at <= excluded.updated_at`,
-      [t.trackerId, t.obligation, t.unit, t.period, t.colour, t.due, t.dueAt, t.active ? 1 : 0, t.updatedAt],
-    );
+    await upsertTrackerState(this.db, t);
   }
 
   /** Trackers that ended for good: retired, or one-offs settled. Registration must not start them again. */
@@ -457,17 +541,62 @@ export class Ledger {
   }
 
   /** The active trackers' states, for the board. */
-  async trackerStates(filter: { unit?: string; obligation?: string; colour?: string } = {}): Promise<TrackerState[]> {
+  async trackerStates(filter: { unit?: string; obligation?: string; colour?: string; trackerId?: string } = {}): Promise<TrackerState[]> {
     const clauses = ['active = 1'];
     const params: Param[] = [];
     if (filter.unit) clauses.push('unit = ?') && params.push(filter.unit);
     if (filter.obligation) clauses.push('obligation = ?') && params.push(filter.obligation);
     if (filter.colour) clauses.push('colour = ?') && params.push(filter.colour);
-    const rows = await this.db.all<{ tracker_id: string; obligation: string; unit: string; period: string; colour: string; due: string; due_at: number; active: number; updated_at: number }>(
-      `SELECT * FROM tracker_state WHERE ${clauses.join(' AND ')}`,
-      params,
-    );
-    return rows.map((r) => ({ trackerId: r.tracker_id, obligation: r.obligation, unit: r.unit, period: r.period, colour: r.colour, due: r.due, dueAt: Number(r.due_at), active: Number(r.active) === 1, updatedAt: Number(r.updated_at) }));
+    if (filter.trackerId) clauses.push('tracker_id = ?') && params.push(filter.trackerId);
+    const rows = await this.db.all<TrackerStateRow>(`SELECT * FROM tracker_state WHERE ${clauses.join(' AND ')}`, params);
+    return rows.map((r) => ({
+      trackerId: r.tracker_id,
+      obligation: r.obligation,
+      unit: r.unit,
+      period: r.period,
+      colour: r.colour,
+      due: r.due,
+      dueAt: Number(r.due_at),
+      active: Number(r.active) === 1,
+      paused: Number(r.paused) === 1,
+      problem: r.problem ?? undefined,
+      openPeriods: Number(r.open_periods),
+      updatedAt: Number(r.updated_at),
+    }));
+  }
+
+  /** Period rows for the board and a tracker's page: open ones by default, or all of a tracker's. */
+  async periodStates(filter: { unit?: string; obligation?: string; colour?: string; trackerId?: string; open?: boolean } = {}): Promise<PeriodStateRow[]> {
+    const clauses: string[] = [];
+    const params: Param[] = [];
+    if (filter.open !== undefined) clauses.push('open = ?') && params.push(filter.open ? 1 : 0);
+    if (filter.unit) clauses.push('unit = ?') && params.push(filter.unit);
+    if (filter.obligation) clauses.push('obligation = ?') && params.push(filter.obligation);
+    if (filter.colour) clauses.push('colour = ?') && params.push(filter.colour);
+    if (filter.trackerId) clauses.push('tracker_id = ?') && params.push(filter.trackerId);
+    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+    const rows = await this.db.all<Record<string, string | number | null>>(`SELECT * FROM period_state ${where} ORDER BY tracker_id, period`, params);
+    const num = (v: string | number | null | undefined) => (v === null || v === undefined ? undefined : Number(v));
+    return rows.map((r) => ({
+      trackerId: String(r.tracker_id),
+      obligation: String(r.obligation),
+      unit: String(r.unit),
+      period: String(r.period),
+      colour: String(r.colour) as PeriodStateRow['colour'],
+      due: String(r.due),
+      dueAt: Number(r.due_at),
+      originalDue: String(r.original_due),
+      endsAt: Number(r.ends_at),
+      acknowledgedBy: r.acknowledged_by === null ? undefined : String(r.acknowledged_by),
+      acknowledgedAt: num(r.acknowledged_at),
+      progressCount: Number(r.progress_count),
+      lastProgressAt: num(r.last_progress_at),
+      submitted: Number(r.submitted) === 1,
+      verification: String(r.verification),
+      open: Number(r.open) === 1,
+      outcome: r.outcome === null ? undefined : (String(r.outcome) as Outcome),
+      updatedAt: Number(r.updated_at),
+    }));
   }
 
   async notices(filter: { trackerId?: string } = {}): Promise<NoticeRow[]> {
@@ -519,4 +648,75 @@ function normaliseNotice(r: NoticeRow): NoticeRow {
     supervision_no: num(r.supervision_no),
     supervision_year: num(r.supervision_year),
   };
+}
+
+interface TrackerStateRow {
+  tracker_id: string;
+  obligation: string;
+  unit: string;
+  period: string;
+  colour: string;
+  due: string;
+  due_at: number;
+  active: number;
+  paused: number;
+  problem: string | null;
+  open_periods: number;
+  updated_at: number;
+}
+
+async function insertEvents(db: SqlDb, events: LedgerEvent[]): Promise<void> {
+  for (const e of events) {
+    await db.run(
+      `INSERT INTO events (event_key, tracker_id, obligation, unit, period, kind, at, actor, data, recorded_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_key) DO NOTHING`,
+      [e.eventKey, e.trackerId, e.obligation, e.unit, e.period, e.kind, e.at, e.actor ?? null, e.data ? JSON.stringify(e.data) : null, Date.now()],
+    );
+  }
+}
+
+async function insertOutcome(db: SqlDb, o: OutcomeRecord): Promise<void> {
+  await db.run(
+    `INSERT INTO outcomes (tracker_id, obligation, unit, period, outcome, original_due, due, due_year, completed_at, settled_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tracker_id, period) DO NOTHING`,
+    [o.trackerId, o.obligation, o.unit, o.period, o.outcome, o.originalDue, o.due, Number(o.originalDue.slice(0, 4)), o.completedAt ?? null, o.settledAt],
+  );
+}
+
+async function insertRedItem(db: SqlDb, item: RedItem): Promise<void> {
+  await db.run(
+    `INSERT INTO red_items (item_key, office, office_name, office_to, office_cc, tracker_id, obligation, obligation_title, unit, unit_name, period, due, turned_red_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (item_key) DO NOTHING`,
+    [item.itemKey, item.office, item.officeName, JSON.stringify(item.officeTo), JSON.stringify(item.officeCc), item.trackerId, item.obligation, item.obligationTitle, item.unit, item.unitName, item.period, item.due, item.turnedRedAt],
+  );
+}
+
+async function upsertTrackerState(db: SqlDb, t: TrackerState): Promise<void> {
+  await db.run(
+    `INSERT INTO tracker_state (tracker_id, obligation, unit, period, colour, due, due_at, active, paused, problem, open_periods, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (tracker_id) DO UPDATE SET obligation = excluded.obligation, unit = excluded.unit, period = excluded.period,
+       colour = excluded.colour, due = excluded.due, due_at = excluded.due_at, active = excluded.active, paused = excluded.paused,
+       problem = excluded.problem, open_periods = excluded.open_periods, updated_at = excluded.updated_at
+     WHERE tracker_state.updated_at <= excluded.updated_at`,
+    [t.trackerId, t.obligation, t.unit, t.period, t.colour, t.due, t.dueAt, t.active ? 1 : 0, t.paused ? 1 : 0, t.problem ?? null, t.openPeriods ?? 1, t.updatedAt],
+  );
+}
+
+async function upsertPeriodState(db: SqlDb, p: PeriodStateRow): Promise<void> {
+  await db.run(
+    `INSERT INTO period_state (tracker_id, period, obligation, unit, colour, due, due_at, original_due, ends_at, acknowledged_by, acknowledged_at,
+       progress_count, last_progress_at, submitted, verification, open, outcome, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (tracker_id, period) DO UPDATE SET colour = excluded.colour, due = excluded.due, due_at = excluded.due_at,
+       original_due = excluded.original_due, ends_at = excluded.ends_at, acknowledged_by = excluded.acknowledged_by,
+       acknowledged_at = excluded.acknowledged_at, progress_count = excluded.progress_count, last_progress_at = excluded.last_progress_at,
+       submitted = excluded.submitted, verification = excluded.verification, open = excluded.open, outcome = excluded.outcome,
+       updated_at = excluded.updated_at
+     WHERE period_state.updated_at <= excluded.updated_at`,
+    [
+      p.trackerId, p.period, p.obligation, p.unit, p.colour, p.due, p.dueAt, p.originalDue, p.endsAt, p.acknowledgedBy ?? null, p.acknowledgedAt ?? null,
+      p.progressCount, p.lastProgressAt ?? null, p.submitted ? 1 : 0, p.verification, p.open ? 1 : 0, p.outcome ?? null, p.updatedAt,
+    ],
+  );
 }

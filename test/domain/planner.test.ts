@@ -69,11 +69,12 @@ describe('planPeriod', () => {
     expect(noDigest.notices.find((n) => n.level === 1)!.cc).toEqual(['office-liaison@test.example.org']);
   });
 
-  test('weekly level-3 repeats stop when the next period opens', () => {
+  test('an overdue quarter stays open: weekly level-3 repeats run until the next quarter is itself overdue', () => {
     const t = tracker({ obligation: { id: 'study', period: 'quarter', due: { rule: 'period-end' }, completion: 'quota', quota: 1 } });
     const q1 = planPeriod(t, parsePeriod('quarter', '2026-Q1')!, calendar);
     const q2 = planPeriod(t, parsePeriod('quarter', '2026-Q2')!, calendar);
-    expect(q1.closesAt).toBe(q2.opensAt);
+    expect(q1.next!.opensAt).toBe(q2.opensAt);
+    expect(q1.endsAt).toBe(q2.dueAt);
     // 30 June back ten working days, over 端午 (19-21 June): 15 June.
     expect(local(q2.opensAt)).toBe('2026-06-15 09:00');
     const escalations = q1.notices.filter((n) => n.stage === 'escalation').map((n) => `${local(n.at).slice(0, 10)} L${n.level}#${n.step}`);
@@ -89,8 +90,12 @@ describe('planPeriod', () => {
       '2026-05-27 L3#6',
       '2026-06-03 L3#7',
       '2026-06-10 L3#8',
+      '2026-06-17 L3#9',
+      '2026-06-24 L3#10',
     ]);
-    expect(Math.max(...q1.notices.map((n) => n.at))).toBeLessThan(q1.closesAt!);
+    // The overdue quarter keeps its ladder while the next one runs (DOMAIN.md 19).
+    expect(q1.notices.some((n) => n.at > q2.opensAt)).toBe(true);
+    expect(Math.max(...q1.notices.map((n) => n.at))).toBeLessThan(q1.endsAt);
   });
 
   test('a quarterly quota has no carry-over: every quarter is its own period with its own ladder', () => {
@@ -101,14 +106,15 @@ describe('planPeriod', () => {
     expect(new Set(plans.flatMap((p) => p.notices.map(noticeKey))).size).toBe(plans.reduce((s, p) => s + p.notices.length, 0));
   });
 
-  test('a yearly quota of 4 due at year end escalates into January until the next year opens', () => {
+  test('a yearly quota of 4 due at year end escalates into the next year until that year is due', () => {
     const t = tracker({ obligation: { id: 'lectures', period: 'year', due: { rule: 'period-end' }, completion: 'quota', quota: 4 }, reminders: [60, 20, 10, 3, 0] });
     const plan = planPeriod(t, parsePeriod('year', '2026')!, calendar);
     expect(formatDate(plan.due)).toBe('2026-12-31');
     // Sixty working days before 31 December, counted over the National Day week.
     expect(local(plan.notices[0]!.at)).toBe('2026-10-09 09:00');
     expect(local(plan.notices.find((n) => n.level === 1)!.at)).toBe('2027-01-04 09:00');
-    expect(plan.closesAt).toBe(planPeriod(t, parsePeriod('year', '2027')!, calendar).opensAt);
+    expect(plan.next!.opensAt).toBe(planPeriod(t, parsePeriod('year', '2027')!, calendar).opensAt);
+    expect(plan.endsAt).toBe(planPeriod(t, parsePeriod('year', '2027')!, calendar).dueAt);
   });
 
   test('an urgent obligation starts at level 2', () => {
@@ -128,10 +134,11 @@ describe('planPeriod', () => {
     expect(local(plan.notices.find((n) => n.level === 1)!.at)).toBe('2026-04-01 09:00');
   });
 
-  test('a one-off never closes; its weekly circular goes on', () => {
+  test('a one-off has no next period; its weekly circular goes on for a year after due', () => {
     const t = tracker({ obligation: { id: 'catalogue', period: 'once', due: { rule: 'fixed-date', date: '2027-06-30' } } });
     const plan = planPeriod(t, parsePeriod('once', 'once')!, calendar);
-    expect(plan.closesAt).toBeUndefined();
+    expect(plan.next).toBeUndefined();
+    expect(local(plan.endsAt)).toBe('2028-06-29 23:59');
     expect(plan.notices.filter((n) => n.level === 3).length).toBeGreaterThan(40);
     expect(plan.provisionalYears).toEqual([2027, 2028]);
   });
@@ -157,13 +164,17 @@ describe('planWindow', () => {
     const a = tracker({ trackerId: 'annual-report/a' });
     const b = tracker({ trackerId: 'annual-report/b' });
     const plan = planWindow([b, a], calendar, { from: d('2026-02-01'), to: d('2026-03-31') });
-    // Per tracker: the 2024 report's last weekly circular before the 2025 report opens on 9 February, then the
-    // 2025 report's four reminders, three escalations and two repeats.
+    // Per tracker: the 2024 report, still open, keeps its weekly circular until the 2025 report is itself overdue
+    // (DOMAIN.md 19; the Spring Festival moves 20 February to the 24th), overlapping the 2025 report's four
+    // reminders, three escalations and two repeats.
     const forA = plan.notices.filter((n) => n.trackerId === 'annual-report/a');
     expect(forA.map((n) => `${n.period} ${local(n.at).slice(0, 10)} ${n.stage[0]}${n.level}`)).toEqual([
       '2024 2026-02-06 e3',
       '2025 2026-02-09 r0',
+      '2024 2026-02-13 e3',
+      '2024 2026-02-24 e3',
       '2025 2026-02-25 r0',
+      '2024 2026-02-27 e3',
       '2025 2026-02-27 r0',
       '2025 2026-02-28 r0',
       '2025 2026-03-02 e1',
@@ -172,7 +183,7 @@ describe('planWindow', () => {
       '2025 2026-03-20 e3',
       '2025 2026-03-27 e3',
     ]);
-    expect(plan.notices).toHaveLength(20);
+    expect(plan.notices).toHaveLength(26);
     expect([...plan.notices].sort(compareNotices)).toEqual(plan.notices);
     expect(plan.notices[0]!.trackerId).toBe('annual-report/a');
     expect(plan.provisionalYears).toEqual([]);

@@ -112,7 +112,7 @@ describe('the duban command against a running service', () => {
   test('act on trackers; refusals and unknown trackers exit with 2 and say why', async () => {
     const submitted = duban('submit', 'annual-report', 'county-a', '--doc', '甲政发〔2027〕1号', '--link', 'https://example.org/r', '--json');
     expect(submitted.code).toBe(0);
-    expect(submitted.json()).toMatchObject({ trackerId: 'annual-report/county-a', colour: 'done', submitted: true, verification: 'pending' });
+    expect(submitted.json()).toMatchObject({ trackerId: 'annual-report/county-a', colour: 'done', periods: [expect.objectContaining({ submitted: true, verification: 'pending' })] });
     const accepted = duban('verify', 'annual-report', 'county-a', '--accept', '--rating', '良好', '--json');
     expect(accepted.code).toBe(0);
     expect(duban('verify', 'annual-report', 'county-a', '--accept', '--rating', '很好').code).toBe(2);

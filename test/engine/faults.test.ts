@@ -89,6 +89,6 @@ describe('SMTP faults', () => {
     expect(sink.messages.map((m) => m.messageId).length).toBe(new Set(sink.messages.map((m) => m.messageId)).size);
 
     // The rejected tracker goes on with its ladder: the due-day reminder is still planned.
-    expect((await statusOf(wholly)).nextNotice).toMatchObject({ stage: 'reminder', at: second!.at });
+    expect((await statusOf(wholly)).periods[0]!.nextNotice).toMatchObject({ stage: 'reminder', at: second!.at });
   });
 });

@@ -35,7 +35,7 @@ describe('a year of the default catalog on the time-skipping server', () => {
     const registeredAt = await env.currentTimeMs();
     const handles = await Promise.all(trackers.map((t) => startTracker(env.client, taskQueue, t)));
     const firstPeriods = new Map<string, string>();
-    for (const [i, h] of handles.entries()) firstPeriods.set(trackers[i]!.trackerId, (await statusOf(h)).period);
+    for (const [i, h] of handles.entries()) firstPeriods.set(trackers[i]!.trackerId, (await statusOf(h)).periods[0]!.period);
 
     const end = Date.parse('2027-12-31T16:00:00Z'); // 2028-01-01 00:00 in Shanghai
     await env.sleep(end - (await env.currentTimeMs()));

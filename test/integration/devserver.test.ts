@@ -11,7 +11,8 @@ import type { TrackerDefinition } from '../../domain/trackers';
 import { WorkingCalendar } from '../../domain/calendar';
 import { formatDate } from '../../domain/dates';
 import { localDay } from '../../domain/zone';
-import { statusQuery, submitUpdate, trackerWorkflow, workflowIdFor } from '../../workflows/tracker';
+import { trackerWorkflow } from '../../workflows/tracker';
+import { statusQuery, submitUpdate, workflowIdFor } from '../../workflows/messages';
 import { devServerEnv } from '../support/engine';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
 import { tracker } from '../support/trackers';
@@ -70,7 +71,7 @@ describe('on the dev server with worker processes', () => {
       expect(mail.parsed.subject).toMatch(/^【督办催办通知】/);
 
       const status = await handle.query(statusQuery);
-      expect(status).toMatchObject({ colour: 'red', period: 'once', lastNotice: { stage: 'escalation', level: 1, messageId: mail.messageId } });
+      expect(status).toMatchObject({ colour: 'red', periods: [expect.objectContaining({ period: 'once', lastNotice: expect.objectContaining({ stage: 'escalation', level: 1, messageId: mail.messageId }) })] });
       const after = await handle.executeUpdate(submitUpdate, { args: [{ by: '集成测试', evidence: { text: '已办结' } }] });
       expect(after.colour).toBe('done');
       expect(await handle.result()).toMatchObject({ retired: false, history: [{ period: 'once', outcome: 'late' }] });

@@ -8,13 +8,14 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, WorkflowBundleWithSou
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createActivities } from '../../activities';
+import { createEngineWorker } from '../../worker/factory';
 import { createSmtpTransport } from '../../activities/email';
 import { Ledger } from '../../activities/ledger/ledger';
 import { devServerEnvironment, timeSkippingEnvironment } from '../../config/servers';
 import { WorkingCalendar } from '../../domain/calendar';
 import type { TrackerDefinition } from '../../domain/trackers';
-import { SEARCH_ATTRIBUTES, TrackerInput, TrackerStatus, statusQuery, trackerWorkflow, workflowIdFor } from '../../workflows/tracker';
+import { trackerWorkflow } from '../../workflows/tracker';
+import { SEARCH_ATTRIBUTES, TrackerInput, TrackerStatus, statusQuery, workflowIdFor } from '../../workflows/messages';
 import { SmtpSink, startSmtpSink } from './smtp';
 
 let runtimeInstalled = false;
@@ -89,12 +90,16 @@ export async function startEngineWorker(options: {
   calendar?: WorkingCalendar;
 }): Promise<EngineWorker> {
   const transport = createSmtpTransport({ url: options.sink.url, maxConnections: 2 });
-  const worker = await Worker.create({
+  const worker = await createEngineWorker({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ ledger: options.ledger, transport, from: { name: '督办系统', address: 'duban@test.example.org' }, calendar: options.calendar ?? new WorkingCalendar() }),
+    ledger: options.ledger,
+    transport,
+    connections: 2,
+    from: { name: '督办系统', address: 'duban@test.example.org' },
+    calendar: options.calendar ?? new WorkingCalendar(),
   });
   const running = worker.run();
   return {

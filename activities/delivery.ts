@@ -1,0 +1,168 @@
+/**
+ * Sending one message exactly once in effect, with a life that is bounded and known (issue: a slow mail server
+ * doubled messages when attempts waited in the SMTP pool's queue past their timeout and the retry sent again).
+ *
+ * An attempt
+ * 1. waits for one of the pool's connections (a slot). Nothing is claimed yet, so waiting can be cancelled or
+ *    time out harmlessly; the worker runs no more activities than the slots can serve within a timeout
+ *    (worker/factory.ts ties its activity concurrency to the pool);
+ * 2. claims the message's send key in the ledger with a lease (SEND_LEASE_MS): a second attempt that finds the
+ *    lease running waits and retries;
+ * 3. passes the message over as superseded when a later notice of the same period is already due (an outage), or
+ *    stops here when it was cancelled: before DATA, nothing was sent;
+ * 4. sends on its slot's connection, renewing the lease and heartbeating while the server takes its time, so the
+ *    lease runs out only when the attempt's process died;
+ * 5. records the result.
+ * The one window left is a process that dies inside the SMTP transaction, after the server took the message and
+ * before the ledger heard of it: the retry then sends it again, with the same Message-ID (docs/engine.md).
+ */
+import type { Transporter } from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer';
+import { classifySmtpError } from './email';
+import { Ledger, NoticeClaim, NoticeRow, SEND_LEASE_MS } from './ledger/ledger';
+
+export interface SendOutcome {
+  status: 'sent' | 'rejected';
+  accepted: string[];
+  rejected: string[];
+  response: string;
+}
+
+export type AttemptResult = { state: 'done'; row: NoticeRow } | { state: 'superseded' } | ({ state: 'sent' } & SendOutcome);
+
+/** How an attempt reports that it is alive, and learns that it was cancelled (the activity's context). */
+export interface AttemptContext {
+  heartbeat(): void;
+  signal?: AbortSignal;
+  /** The instant by which the attempt must have started sending, or give up waiting (its timeout). */
+  sendBy?: number;
+  /** The attempt's clock (the server's time): decides whether a later notice has overtaken this one. */
+  now?: () => number;
+}
+
+export class RetryLater extends Error {
+  override readonly name = 'RetryLater';
+}
+
+/** The pool's connections as slots: an attempt sends only when it holds one, so nodemailer never queues. */
+export class ConnectionSlots {
+  private waiting: (() => void)[] = [];
+  private free: number;
+
+  constructor(readonly size: number) {
+    this.free = size;
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Waits for a slot; rejects when the signal aborts or `until` passes first. Returns the release function. */
+  acquire(ctx: AttemptContext): Promise<() => void> {
+    const release = () => {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve(release);
+    }
+    return new Promise((resolve, reject) => {
+      let beat: NodeJS.Timeout | undefined;
+      let deadline: NodeJS.Timeout | undefined;
+      const granted = () => {
+        cleanup();
+        resolve(release);
+      };
+      const cleanup = () => {
+        clearInterval(beat);
+        clearTimeout(deadline);
+        ctx.signal?.removeEventListener('abort', aborted);
+        this.waiting = this.waiting.filter((w) => w !== granted);
+      };
+      const aborted = () => {
+        cleanup();
+        reject(new RetryLater('cancelled while waiting for an SMTP connection; nothing was sent'));
+      };
+      this.waiting.push(granted);
+      beat = setInterval(() => ctx.heartbeat(), 5_000);
+      if (ctx.sendBy !== undefined) {
+        deadline = setTimeout(() => {
+          cleanup();
+          reject(new RetryLater(`no SMTP connection came free in time (${this.size} connections, ${this.waiting.length} waiting); nothing was sent, will retry`));
+        }, Math.max(0, ctx.sendBy - Date.now()));
+      }
+      if (ctx.signal?.aborted) aborted();
+      else ctx.signal?.addEventListener('abort', aborted, { once: true });
+    });
+  }
+}
+
+export interface Delivery {
+  ledger: Ledger;
+  transport: Transporter;
+  slots: ConnectionSlots;
+  leaseMs?: number;
+}
+
+/**
+ * One attempt at one message, steps 1-5 above. `build` renders the message once the claim is held (a 督办单 number
+ * is allocated against the claimed row). A transient SMTP failure gives the claim back and throws, for Temporal
+ * to retry; a permanent one is recorded as rejected and returned.
+ */
+export async function sendOnce(
+  d: Delivery,
+  claim: NoticeClaim,
+  build: () => Promise<Mail.Options & { subject: string }>,
+  ctx: AttemptContext,
+  overtakenAt?: number | null,
+): Promise<AttemptResult> {
+  const leaseMs = d.leaseMs ?? SEND_LEASE_MS;
+  const release = await d.slots.acquire(ctx);
+  try {
+    const claimed = await d.ledger.beginNotice(claim, Date.now(), leaseMs);
+    if (claimed.state === 'done') return { state: 'done', row: claimed.row };
+    if (claimed.state === 'in-flight') {
+      throw new RetryLater(`notice ${claim.sendKey} is being sent by another attempt until ${new Date(claimed.until).toISOString()}; will retry`);
+    }
+    if (overtakenAt != null && (ctx.now ?? Date.now)() >= overtakenAt) {
+      await d.ledger.finishNotice(claim.sendKey, { status: 'superseded', subject: '', accepted: [], rejected: [], response: 'superseded by a later notice of the same period' });
+      return { state: 'superseded' };
+    }
+    if (ctx.signal?.aborted) {
+      await d.ledger.releaseNotice(claim.sendKey);
+      throw new RetryLater('cancelled before sending; nothing was sent');
+    }
+    const message = await build();
+    const renew = setInterval(() => {
+      ctx.heartbeat();
+      d.ledger.renewNotice(claim.sendKey, Date.now() + leaseMs).catch(() => undefined);
+    }, Math.max(1000, Math.floor(leaseMs / 3)));
+    let outcome: SendOutcome;
+    try {
+      const info = await d.transport.sendMail({ ...message, headers: { ...(message.headers as Record<string, string> | undefined), 'X-Duban-Key': claim.sendKey } });
+      const accepted = (info.accepted ?? []).map(String);
+      outcome = { status: accepted.length > 0 ? 'sent' : 'rejected', accepted, rejected: (info.rejected ?? []).map(String), response: String(info.response ?? '') };
+    } catch (err) {
+      const f = classifySmtpError(err);
+      if (!f.permanent) {
+        await d.ledger.releaseNotice(claim.sendKey);
+        throw err;
+      }
+      outcome = { status: 'rejected', accepted: [], rejected: f.rejected.length ? f.rejected : [...toList(message.to), ...toList(message.cc)], response: f.reason };
+    } finally {
+      clearInterval(renew);
+    }
+    await d.ledger.finishNotice(claim.sendKey, { ...outcome, subject: message.subject });
+    return { state: 'sent', ...outcome };
+  } finally {
+    release();
+  }
+}
+
+function toList(v: Mail.Options['to']): string[] {
+  if (!v) return [];
+  const list: unknown[] = Array.isArray(v) ? v : [v];
+  return list.map((a) => (typeof a === 'string' ? a : String((a as { address?: string }).address ?? '')));
+}

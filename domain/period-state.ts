@@ -1,0 +1,399 @@
+/**
+ * One period of one tracker as a pure state machine: its plan, the requests of the 督办 cycle with their checks
+ * and refusal messages, its notices (which are due, which were sent), its colour at an instant, when it must wake
+ * next, how it settles, and the status clients see. No Temporal, no I/O: the tracker workflow wires it to messages
+ * and timers, and unit tests drive it directly.
+ *
+ * Shaped after Healthchecks' Check model: the state is plain data (PeriodSnapshot, carried across
+ * continue-as-new), and every rule is a method that reads it.
+ */
+import { parseDate } from './dates';
+import { TrackerPeriodPlan, PlannedNotice, localDateIn, noticeKey } from './planner';
+import {
+  Actor,
+  AcknowledgeRequest,
+  ExtensionDecision,
+  ExtensionRequest,
+  NoticeRef,
+  PeriodStatus,
+  ProgressRequest,
+  ReasonRequest,
+  RecordRequest,
+  Refusal,
+  SubmitRequest,
+  VerifyRequest,
+} from './requests';
+import type { TrackerDefinition } from './trackers';
+import { Colour, Outcome, RATINGS, Rating, checkEvidence, checkText, colourAt, completionOutcome, completionOutcomeByDate, nextColourChange } from './tracking';
+
+/** What the ledger records about a change: the workflow adds the keys, the tracker's ids and the time. */
+export interface PeriodEvent {
+  period: string;
+  kind: EventKind;
+  actor?: string;
+  data?: Record<string, unknown>;
+}
+
+export type EventKind =
+  | 'period_opened'
+  | 'submission'
+  | 'quota_event'
+  | 'verification_accepted'
+  | 'verification_returned'
+  | 'extension_requested'
+  | 'extension_approved'
+  | 'extension_rejected'
+  | 'waived'
+  | 'acknowledged'
+  | 'progress'
+  | 'paused'
+  | 'resumed'
+  | 'definition_updated'
+  | 'planning_failed'
+  | 'retired'
+  | 'outcome';
+
+/** Everything a period knows, as plain data. */
+export interface PeriodSnapshot {
+  plan: TrackerPeriodPlan;
+  /** Keys of notices sent, or passed over (already due when the period started, overtaken, or done). */
+  handled: string[];
+  /** Message-IDs of the period's notices, for threading. */
+  thread: string[];
+  lastNotice?: NoticeRef & { messageId: string };
+  submittedAt?: number;
+  quotaDates: string[];
+  quotaReachedAt?: number;
+  verification?: 'accepted' | 'returned';
+  rating?: Rating;
+  pendingExtension?: { newDue: string; reason: string; by: string };
+  extendedDue?: string;
+  waived: boolean;
+  acknowledged?: { by: string; at: number };
+  progress: { by: string; at: number; note: string }[];
+  progressCount: number;
+  /** The due date for which the office's digest has been told this period turned red. */
+  notedRedFor?: string;
+}
+
+/** The obligation's completion rules, read from the definition in force. */
+export interface CompletionRules {
+  completion: 'single' | 'quota';
+  quota: number;
+  verification: boolean;
+}
+
+export function rulesOf(d: TrackerDefinition): CompletionRules {
+  return { completion: d.obligation.completion, quota: d.obligation.quota, verification: d.obligation.verification };
+}
+
+/** Progress notes carried in the workflow; all of them are in the ledger. */
+const PROGRESS_KEPT = 5;
+
+/** The name recorded for who acted: the name, with the address when known. */
+export function actorName(a: Actor): string {
+  return a.email ? `${a.by} <${a.email}>` : a.by;
+}
+
+export class PeriodState {
+  constructor(
+    readonly s: PeriodSnapshot,
+    private readonly rules: () => CompletionRules,
+  ) {}
+
+  /** A period that starts now. With catch-up, of the notices already due only the latest is still sent. */
+  static start(plan: TrackerPeriodPlan, rules: () => CompletionRules, now: number, catchUp: boolean): PeriodState {
+    const p = new PeriodState({ plan, handled: [], thread: [], quotaDates: [], waived: false, progress: [], progressCount: 0 }, rules);
+    if (catchUp) p.skipPassedButLatest(now);
+    else p.skipPassed(now);
+    return p;
+  }
+
+  get plan(): TrackerPeriodPlan {
+    return this.s.plan;
+  }
+  get label(): string {
+    return this.s.plan.period;
+  }
+
+  // --- Derived state ----------------------------------------------------------------------------------------
+
+  private isQuota(): boolean {
+    return this.rules().completion === 'quota';
+  }
+  /** The unit's work is in: the quota reached, or a submission made. */
+  completeByWork(): boolean {
+    return this.isQuota() ? this.s.quotaDates.length >= this.rules().quota : this.s.submittedAt !== undefined;
+  }
+  /** Done and, when the obligation wants it, verified. */
+  complete(): boolean {
+    return this.completeByWork() && (!this.rules().verification || this.s.verification === 'accepted');
+  }
+  /** The work is in and not sent back: the board shows done, and no more notices go out. */
+  workDone(): boolean {
+    return this.completeByWork() && this.s.verification !== 'returned';
+  }
+
+  private colourInput(now: number) {
+    return { now, waived: this.s.waived, complete: this.workDone(), yellowAt: this.plan.yellowAt, dueAt: this.plan.dueAt };
+  }
+  colour(now: number): Colour {
+    return colourAt(this.colourInput(now));
+  }
+
+  /** The next notice not handled yet, in plan order. */
+  nextNotice(): PlannedNotice | undefined {
+    const handled = new Set(this.s.handled);
+    return this.plan.notices.find((n) => !handled.has(noticeKey(n)));
+  }
+
+  /** A notice due at `now`, if any: the one to send, or (work done) to pass over. */
+  dueNotice(now: number): PlannedNotice | undefined {
+    const next = this.nextNotice();
+    return next && next.at <= now ? next : undefined;
+  }
+
+  /**
+   * The next instant this period must be looked at by itself: its next notice, a colour change, or the end of its
+   * ladder. Undefined when nothing will happen without a request.
+   */
+  nextWake(now: number, paused: boolean): number | undefined {
+    const wakes = [nextColourChange(this.colourInput(now)), this.plan.endsAt];
+    // Work waiting for verification still wakes at each notice, to pass it over at its time: a notice that fell
+    // due while the work was in is not sent late if the work is returned.
+    if (!paused) wakes.push(this.nextNotice()?.at);
+    const future = wakes.filter((t): t is number => t !== undefined);
+    return future.length ? Math.min(...future) : undefined;
+  }
+
+  /** The outcome the period settles with at `now`, or undefined while it stays open (DOMAIN.md 15, 19). */
+  outcome(now: number): { outcome: Outcome; completedAt?: number } | undefined {
+    if (this.s.waived) return { outcome: 'waived' };
+    if (this.complete()) return this.completion();
+    // The ladder ran out: a submission still waiting for verification counts by its time; returned work does not.
+    if (now >= this.plan.endsAt) return this.workDone() ? this.completion() : { outcome: 'missed' };
+    return undefined;
+  }
+
+  /**
+   * How completed work counts: a submission by its time; a quota by the date of the event that met it (a lecture
+   * held before due and recorded after is on time), against the original and the extended due.
+   */
+  private completion(): { outcome: Outcome; completedAt: number } {
+    const plan = this.plan;
+    if (this.isQuota()) {
+      const metOn = [...this.s.quotaDates].sort()[this.rules().quota - 1]!;
+      return { outcome: completionOutcomeByDate(metOn, plan.originalDue, this.s.extendedDue), completedAt: this.s.quotaReachedAt ?? 0 };
+    }
+    const at = this.s.submittedAt!;
+    return { outcome: completionOutcome(at, plan.originalDueAt, this.s.extendedDue ? plan.dueAt : undefined), completedAt: at };
+  }
+
+  /** Whether the office's digest must hear that this period turned red (once per due date). */
+  newlyRed(now: number): boolean {
+    return this.colour(now) === 'red' && this.s.notedRedFor !== this.plan.due;
+  }
+  markNotedRed(): void {
+    this.s.notedRedFor = this.plan.due;
+  }
+
+  // --- Notices ----------------------------------------------------------------------------------------------
+
+  /** Records a notice as sent (or passed over, without a Message-ID). */
+  handled(n: PlannedNotice, messageId?: string): void {
+    this.s.handled.push(noticeKey(n));
+    if (messageId) {
+      this.s.thread.push(messageId);
+      this.s.lastNotice = { stage: n.stage, level: n.level, at: n.at, messageId };
+    }
+  }
+
+  /** The thread's first message and its latest ones: enough for every mail client to keep the thread together. */
+  threadForNext(): string[] {
+    const t = this.s.thread;
+    return t.length > 20 ? [t[0]!, ...t.slice(-19)] : [...t];
+  }
+
+  /** Of the notices already due, only the latest is still sent (registration, resume, a new period). */
+  skipPassedButLatest(now: number): void {
+    const handled = new Set(this.s.handled);
+    const passed = this.plan.notices.filter((n) => n.at <= now && !handled.has(noticeKey(n)));
+    for (const n of passed.slice(0, -1)) this.handled(n);
+  }
+
+  /** Every notice already due is passed over: after a re-plan the change takes effect from the next notice. */
+  skipPassed(now: number): void {
+    const handled = new Set(this.s.handled);
+    for (const n of this.plan.notices) if (n.at <= now && !handled.has(noticeKey(n))) this.handled(n);
+  }
+
+  /** A new plan for this period (an approved extension, a changed definition); the past stays as it was. */
+  replanned(plan: TrackerPeriodPlan, now: number): void {
+    this.s.plan = plan;
+    this.skipPassed(now);
+  }
+
+  // --- Requests: check (refuse with a reason, change nothing), then apply -----------------------------------------
+
+  private refuse(message: string): never {
+    throw new Refusal(message);
+  }
+
+  /** Requests that change the work of the period need it unsettled. */
+  private checkUnsettled(): void {
+    if (this.s.waived) this.refuse(`period ${this.label} is waived`);
+    if (this.complete()) this.refuse(`period ${this.label} is already completed`);
+  }
+
+  checkSubmit(req: SubmitRequest, obligationId: string): void {
+    this.checkUnsettled();
+    if (this.isQuota()) this.refuse(`${obligationId} is completed by recording events (登记), not by a submission`);
+    if (this.s.submittedAt !== undefined && this.s.verification !== 'returned') this.refuse(`period ${this.label} is already submitted`);
+    const problem = checkEvidence(req.evidence);
+    if (problem) this.refuse(problem);
+  }
+  applySubmit(req: SubmitRequest, now: number): PeriodEvent {
+    this.s.submittedAt = now;
+    if (this.s.verification === 'returned') this.s.verification = undefined;
+    return { period: this.label, kind: 'submission', actor: actorName(req), data: { evidence: req.evidence } };
+  }
+
+  checkRecord(req: RecordRequest, obligationId: string, now: number): void {
+    this.checkUnsettled();
+    if (!this.isQuota()) this.refuse(`${obligationId} is completed by a submission (报送), not by recording events`);
+    if (typeof req.date !== 'string' || parseDate(req.date) === undefined) this.refuse(`date "${req.date}" is not a date such as 2027-03-18`);
+    if (req.date < this.plan.periodStart || req.date > this.plan.periodEnd) {
+      this.refuse(`date ${req.date} is outside period ${this.label} (${this.plan.periodStart} to ${this.plan.periodEnd})`);
+    }
+    if (req.date > localDateIn(this.plan, now)) this.refuse(`date ${req.date} is in the future`);
+    const topic = checkText('topic', req.topic, true);
+    if (topic) this.refuse(topic);
+  }
+  applyRecord(req: RecordRequest, now: number): PeriodEvent {
+    this.s.quotaDates.push(req.date);
+    const quota = this.rules().quota;
+    if (this.s.quotaDates.length === quota) this.s.quotaReachedAt = now;
+    if (this.s.verification === 'returned') this.s.verification = undefined;
+    return { period: this.label, kind: 'quota_event', actor: actorName(req), data: { date: req.date, topic: req.topic, count: this.s.quotaDates.length, quota } };
+  }
+
+  checkVerify(req: VerifyRequest, obligationId: string): void {
+    this.checkUnsettled();
+    if (!this.rules().verification) this.refuse(`${obligationId} does not require verification`);
+    if (!this.completeByWork() || this.s.verification === 'returned') this.refuse(`nothing to verify: period ${this.label} has no completed submission`);
+    if (req.decision === 'accept') {
+      if (!RATINGS.includes(req.rating as Rating)) this.refuse(`accepting needs a rating: one of ${RATINGS.join(', ')}`);
+    } else if (req.decision === 'return') {
+      const reason = checkText('reason for returning', req.reason, true);
+      if (reason) this.refuse(reason);
+    } else {
+      this.refuse('decision must be "accept" or "return"');
+    }
+  }
+  applyVerify(req: VerifyRequest): PeriodEvent {
+    const accepted = req.decision === 'accept';
+    this.s.verification = accepted ? 'accepted' : 'returned';
+    this.s.rating = accepted ? req.rating : undefined;
+    if (!accepted && this.isQuota()) {
+      this.s.quotaDates = [];
+      this.s.quotaReachedAt = undefined;
+    }
+    return { period: this.label, kind: accepted ? 'verification_accepted' : 'verification_returned', actor: actorName(req), data: { rating: req.rating, reason: req.reason } };
+  }
+
+  checkRequestExtension(req: ExtensionRequest, now: number): void {
+    this.checkUnsettled();
+    if (this.workDone()) this.refuse(`period ${this.label} is already completed`);
+    if (now > this.plan.dueAt) this.refuse(`too late: an extension must be requested before due (${this.plan.due} 23:59:59)`);
+    if (this.s.pendingExtension) this.refuse(`an extension to ${this.s.pendingExtension.newDue} is already waiting for a decision`);
+    if (typeof req.newDue !== 'string' || parseDate(req.newDue) === undefined) this.refuse(`new due date "${req.newDue}" is not a date such as 2027-03-31`);
+    if (req.newDue <= this.plan.due) this.refuse(`new due date ${req.newDue} is not after the current due date ${this.plan.due}`);
+    if (req.newDue > this.plan.lastExtensionDue) {
+      this.refuse(`new due date ${req.newDue} is too late: period ${this.label} can be extended to ${this.plan.lastExtensionDue} at most, before the next period is due`);
+    }
+    const reason = checkText('reason', req.reason, true);
+    if (reason) this.refuse(reason);
+  }
+  applyRequestExtension(req: ExtensionRequest): PeriodEvent {
+    this.s.pendingExtension = { newDue: req.newDue, reason: req.reason, by: actorName(req) };
+    return { period: this.label, kind: 'extension_requested', actor: actorName(req), data: { newDue: req.newDue, reason: req.reason } };
+  }
+
+  checkDecideExtension(req: ExtensionDecision): void {
+    this.checkUnsettled();
+    if (!this.s.pendingExtension) this.refuse(`no extension request is waiting for a decision on period ${this.label}`);
+    if (typeof req.approve !== 'boolean') this.refuse('approve must be true or false');
+    if (req.reason !== undefined) {
+      const reason = checkText('reason', req.reason, false);
+      if (reason) this.refuse(reason);
+    }
+  }
+  /** Returns whether the period must be re-planned (an approved extension moves the ladder). */
+  applyDecideExtension(req: ExtensionDecision): { event: PeriodEvent; replan: boolean } {
+    const asked = this.s.pendingExtension!;
+    this.s.pendingExtension = undefined;
+    if (req.approve) this.s.extendedDue = asked.newDue;
+    return {
+      event: { period: this.label, kind: req.approve ? 'extension_approved' : 'extension_rejected', actor: actorName(req), data: { newDue: asked.newDue, reason: req.reason } },
+      replan: req.approve,
+    };
+  }
+
+  checkWaive(req: ReasonRequest): void {
+    this.checkUnsettled();
+    const reason = checkText('reason', req.reason, true);
+    if (reason) this.refuse(reason);
+  }
+  applyWaive(req: ReasonRequest): PeriodEvent {
+    this.s.waived = true;
+    return { period: this.label, kind: 'waived', actor: actorName(req), data: { reason: req.reason } };
+  }
+
+  checkAcknowledge(_req: AcknowledgeRequest): void {
+    this.checkUnsettled();
+    if (this.s.acknowledged) this.refuse(`period ${this.label} was already acknowledged by ${this.s.acknowledged.by}`);
+  }
+  applyAcknowledge(req: AcknowledgeRequest, now: number): PeriodEvent {
+    this.s.acknowledged = { by: actorName(req), at: now };
+    return { period: this.label, kind: 'acknowledged', actor: actorName(req) };
+  }
+
+  checkProgress(req: ProgressRequest): void {
+    this.checkUnsettled();
+    const note = checkText('progress note', req.note, true);
+    if (note) this.refuse(note);
+    const evidence = checkEvidence(req.evidence, false);
+    if (evidence) this.refuse(evidence);
+  }
+  applyProgress(req: ProgressRequest, now: number): PeriodEvent {
+    this.s.progress = [...this.s.progress, { by: actorName(req), at: now, note: req.note }].slice(-PROGRESS_KEPT);
+    this.s.progressCount++;
+    return { period: this.label, kind: 'progress', actor: actorName(req), data: { note: req.note, evidence: req.evidence } };
+  }
+
+  // --- Status -----------------------------------------------------------------------------------------------
+
+  status(now: number, paused: boolean): PeriodStatus {
+    const next = paused || this.workDone() || this.s.waived ? undefined : this.nextNotice();
+    const rules = this.rules();
+    return {
+      period: this.label,
+      due: this.plan.due,
+      originalDue: this.plan.originalDue,
+      dueAt: this.plan.dueAt,
+      endsAt: this.plan.endsAt,
+      colour: this.colour(now),
+      recorded: this.s.quotaDates.length,
+      submitted: this.s.submittedAt !== undefined,
+      verification: !rules.verification ? 'not required' : (this.s.verification ?? (this.completeByWork() ? 'pending' : 'not submitted')),
+      rating: this.s.rating,
+      pendingExtension: this.s.pendingExtension,
+      acknowledged: this.s.acknowledged,
+      progress: this.s.progress,
+      progressCount: this.s.progressCount,
+      lastNotice: this.s.lastNotice,
+      nextNotice: next && { stage: next.stage, level: next.level, at: next.at },
+      provisionalYears: this.plan.provisionalYears,
+    };
+  }
+}

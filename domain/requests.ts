@@ -1,0 +1,149 @@
+/**
+ * What people ask of a tracker (DOMAIN.md 13-15, 20-23), as plain data: the requests of the 督办 cycle and the
+ * status a tracker answers with. The period state machine (period-state.ts, tracker-state.ts) checks and applies
+ * them; workflows/messages.ts turns them into Temporal Updates and a query. Clients import the types from there.
+ */
+import type { PlannedNotice } from './planner';
+import type { TrackerDefinition } from './trackers';
+import type { Colour, Outcome, Rating } from './tracking';
+
+export interface Actor {
+  /** Who acts: a person's name (or an account), recorded in the ledger. */
+  by: string;
+  /** The person's address, when known (signed in, or the recipient of an action link). */
+  email?: string;
+  /** The period the request is for, e.g. 2027-Q1; default: the oldest open one. */
+  period?: string;
+}
+
+/** A file of evidence, kept by its content hash (DOMAIN.md 23); the bytes live outside the workflow. */
+export interface EvidenceFile {
+  name: string;
+  /** Media type, as checked from the content. */
+  type: string;
+  size: number;
+  sha256: string;
+}
+
+/** Evidence of a submission or a progress note (佐证材料): a note, a link, a document number and/or files. */
+export interface Evidence {
+  text?: string;
+  link?: string;
+  documentNumber?: string;
+  files?: EvidenceFile[];
+}
+
+export interface SubmitRequest extends Actor {
+  evidence: Evidence;
+}
+export interface RecordRequest extends Actor {
+  /** The day the event (lecture, study session, review) took place, YYYY-MM-DD, inside the period. */
+  date: string;
+  topic: string;
+}
+export interface VerifyRequest extends Actor {
+  decision: 'accept' | 'return';
+  rating?: Rating;
+  reason?: string;
+}
+export interface ExtensionRequest extends Actor {
+  newDue: string;
+  reason: string;
+}
+export interface ExtensionDecision extends Actor {
+  approve: boolean;
+  reason?: string;
+}
+export interface ReasonRequest extends Actor {
+  reason: string;
+}
+/** 签收: the unit confirms it received the task. Reminders continue (DOMAIN.md 20). */
+export type AcknowledgeRequest = Actor;
+/** 反馈进展: a dated note of interim progress, with optional evidence. Reminders continue. */
+export interface ProgressRequest extends Actor {
+  note: string;
+  evidence?: Evidence;
+}
+export interface DefinitionUpdate extends Actor {
+  definition: TrackerDefinition;
+  /** Kept in the workflow's memo, so registration can tell a changed definition without asking every tracker. */
+  definitionHash?: string;
+}
+
+/** Every request by name, with its input: the state machine and the message contract share this table. */
+export interface Requests {
+  submit: SubmitRequest;
+  record: RecordRequest;
+  verify: VerifyRequest;
+  requestExtension: ExtensionRequest;
+  decideExtension: ExtensionDecision;
+  waive: ReasonRequest;
+  acknowledge: AcknowledgeRequest;
+  progress: ProgressRequest;
+  pause: Actor;
+  resume: Actor;
+  updateDefinition: DefinitionUpdate;
+  retire: ReasonRequest;
+}
+export type RequestName = keyof Requests;
+
+/** A request the tracker refuses: the message says why, and nothing changed. */
+export class Refusal extends Error {
+  override readonly name = 'Refusal';
+}
+
+export interface PeriodRecord {
+  period: string;
+  outcome: Outcome;
+  originalDue: string;
+  due: string;
+  completedAt?: number;
+}
+
+export interface NoticeRef {
+  stage: PlannedNotice['stage'];
+  level: number;
+  at: number;
+}
+
+/** One open period as clients see it. */
+export interface PeriodStatus {
+  period: string;
+  due: string;
+  originalDue: string;
+  dueAt: number;
+  /** When the ladder runs out and an unfinished period is recorded as missed. */
+  endsAt: number;
+  colour: Colour;
+  recorded: number;
+  submitted: boolean;
+  verification: 'not required' | 'pending' | 'accepted' | 'returned' | 'not submitted';
+  rating?: Rating;
+  pendingExtension?: { newDue: string; reason: string; by: string };
+  acknowledged?: { by: string; at: number };
+  /** Progress notes reported so far, the latest last (at most the last five are carried). */
+  progress: { by: string; at: number; note: string }[];
+  progressCount: number;
+  /** The last notice sent: stage and level (the ladder position), with its Message-ID. */
+  lastNotice?: NoticeRef & { messageId: string };
+  nextNotice?: NoticeRef;
+  provisionalYears: number[];
+}
+
+export interface TrackerStatus {
+  trackerId: string;
+  obligation: string;
+  unit: string;
+  /** The most urgent colour of the open periods ('broken' when the tracker cannot plan). */
+  colour: Colour | 'broken';
+  paused: boolean;
+  retired: boolean;
+  /** Why the tracker cannot run (its definition cannot be planned); fixed by `duban register`. */
+  problem?: string;
+  completion: 'single' | 'quota';
+  quota: number;
+  /** The open periods, oldest first: overdue ones stay until done, waived or their ladder runs out. */
+  periods: PeriodStatus[];
+  /** Settled periods, the latest last (older ones stay in the ledger). */
+  history: PeriodRecord[];
+}

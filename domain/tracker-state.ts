@@ -1,0 +1,425 @@
+/**
+ * A tracker (one obligation for one unit) as a pure state machine over its open periods (DOMAIN.md 19): the
+ * current period and every earlier one that is neither done nor waived, each with its own ladder, until that
+ * ladder runs out. It routes each request to its period (named, or the oldest open one), decides the next step
+ * (plan a period, deliver a notice, settle a period, or wait until an instant), and answers the status.
+ *
+ * The workflow (workflows/tracker.ts) is wiring around this class, as in samples-typescript's
+ * safe-message-handlers: handlers call check/apply, the loop performs `next(now)` and sleeps.
+ */
+import type { PlannedNotice, TrackerPeriodPlan } from './planner';
+import { CompletionRules, PeriodEvent, PeriodSnapshot, PeriodState, actorName, rulesOf } from './period-state';
+import { Actor, PeriodRecord, Refusal, RequestName, Requests, TrackerStatus } from './requests';
+import type { TrackerDefinition } from './trackers';
+import { Colour, Outcome, checkText } from './tracking';
+
+/** Everything a tracker carries across continue-as-new. */
+export interface TrackerSnapshot {
+  periods: PeriodSnapshot[];
+  history: PeriodRecord[];
+  paused: boolean;
+  retired?: boolean;
+  /** The period after the newest one held, and when it opens: planned when that instant comes. */
+  upcoming?: { period: string; opensAt: number } | null;
+  /** Why the definition cannot be planned (the tracker then waits for a corrected definition). */
+  problem?: string;
+}
+
+export type Step =
+  /** Ask the planner for a period's plan: the first, the next, or a new plan for an open one. */
+  | { kind: 'plan'; purpose: 'first' | 'next' | 'replan'; period?: string; extendedDue?: string }
+  /** Send a notice; `overtakenAt` is when the period's next notice falls due (a notice still unsent by then is superseded). */
+  | { kind: 'deliver'; period: PeriodState; notice: PlannedNotice; overtakenAt: number | null }
+  | { kind: 'settle'; period: PeriodState; outcome: Outcome; completedAt?: number }
+  /** Nothing to do until `until` (or a request); undefined: until a request. */
+  | { kind: 'wait'; until?: number }
+  /** Retired, or a one-off settled: the workflow ends. */
+  | { kind: 'end' };
+
+/** Outcomes carried in the workflow; all of them are in the ledger. */
+export const HISTORY_KEPT = 12;
+
+/** The board's view of one period: what the ledger's period rows hold. */
+export interface BoardPeriod {
+  period: string;
+  colour: Colour;
+  due: string;
+  dueAt: number;
+  originalDue: string;
+  endsAt: number;
+  acknowledgedBy?: string;
+  acknowledgedAt?: number;
+  progressCount: number;
+  lastProgressAt?: number;
+  submitted: boolean;
+  verification: string;
+}
+
+/** The board's view of the tracker as a whole. */
+export interface BoardTracker {
+  colour: Colour | 'broken';
+  /** The oldest open period (the one requests go to by default), with its due. */
+  period: string;
+  due: string;
+  dueAt: number;
+  openPeriods: number;
+  paused: boolean;
+  problem?: string;
+  /** False once retired, or once a one-off is settled. */
+  active: boolean;
+}
+
+const URGENCY: Record<Colour, number> = { red: 0, yellow: 1, green: 2, done: 3, waived: 4 };
+
+export class TrackerState {
+  definition: TrackerDefinition;
+  definitionHash?: string;
+  periods: PeriodState[];
+  history: PeriodRecord[];
+  paused: boolean;
+  retired: boolean;
+  upcoming: { period: string; opensAt: number } | null | undefined;
+  problem?: string;
+  /** Events for the ledger, taken by the workflow after each change. */
+  private outbox: PeriodEvent[] = [];
+  /** Open periods waiting for a new plan. */
+  private replans = new Set<string>();
+  /** The period a first plan starts with (simulate); absent: the first period not yet due. */
+  private readonly firstPeriod?: string;
+
+  constructor(definition: TrackerDefinition, snapshot: TrackerSnapshot | undefined, options: { definitionHash?: string; firstPeriod?: string } = {}) {
+    this.definition = definition;
+    this.definitionHash = options.definitionHash;
+    this.firstPeriod = options.firstPeriod;
+    const rules = (): CompletionRules => rulesOf(this.definition);
+    this.periods = (snapshot?.periods ?? []).map((p) => new PeriodState(p, rules));
+    this.history = [...(snapshot?.history ?? [])];
+    this.paused = snapshot?.paused ?? false;
+    this.retired = snapshot?.retired ?? false;
+    this.upcoming = snapshot?.upcoming;
+    this.problem = snapshot?.problem;
+  }
+
+  snapshot(): TrackerSnapshot {
+    return {
+      periods: this.periods.map((p) => p.s),
+      history: this.history.slice(-HISTORY_KEPT),
+      paused: this.paused,
+      retired: this.retired || undefined,
+      upcoming: this.upcoming,
+      problem: this.problem,
+    };
+  }
+
+  private rules = (): CompletionRules => rulesOf(this.definition);
+
+  /** Events recorded since the last call, oldest first. */
+  takeEvents(): PeriodEvent[] {
+    return this.outbox.splice(0, this.outbox.length);
+  }
+  get hasEvents(): boolean {
+    return this.outbox.length > 0;
+  }
+
+  private record(e: PeriodEvent): void {
+    this.outbox.push(e);
+  }
+
+  /** The label tracker-wide events are filed under: the oldest open period. */
+  private get currentLabel(): string {
+    return this.periods[0]?.label ?? this.history[this.history.length - 1]?.period ?? '-';
+  }
+
+  // --- The next step ----------------------------------------------------------------------------------------
+
+  next(now: number): Step {
+    if (this.retired) return { kind: 'end' };
+    if (this.problem) return { kind: 'wait' };
+    const replan = this.periods.find((p) => this.replans.has(p.label));
+    if (replan) return { kind: 'plan', purpose: 'replan', period: replan.label, extendedDue: replan.s.extendedDue };
+    if (this.periods.length === 0 && this.upcoming === undefined) return { kind: 'plan', purpose: 'first', period: this.firstPeriod };
+
+    for (const p of this.periods) {
+      const settled = p.outcome(now);
+      if (settled) return { kind: 'settle', period: p, ...settled };
+    }
+    // The next period is planned when it opens, or at once when nothing else is open (the newest was settled).
+    if (this.upcoming && (this.periods.length === 0 || this.upcoming.opensAt <= now)) return { kind: 'plan', purpose: 'next', period: this.upcoming.period };
+    if (this.periods.length === 0) return { kind: 'end' };
+
+    if (!this.paused) {
+      let chosen: { period: PeriodState; notice: PlannedNotice } | undefined;
+      for (const p of this.periods) {
+        for (let n = p.dueNotice(now); n; n = p.dueNotice(now)) {
+          // Done or waived work gets no more notices; they are passed over as they fall due.
+          if (p.workDone() || p.s.waived) {
+            p.handled(n);
+            continue;
+          }
+          if (!chosen || n.at < chosen.notice.at) chosen = { period: p, notice: n };
+          break;
+        }
+      }
+      if (chosen) {
+        const later = chosen.period.plan.notices.find((n) => n.at > chosen!.notice.at);
+        return { kind: 'deliver', ...chosen, overtakenAt: later ? later.at : null };
+      }
+    }
+    const wakes = this.periods.map((p) => p.nextWake(now, this.paused)).filter((t): t is number => t !== undefined);
+    if (this.upcoming) wakes.push(this.upcoming.opensAt);
+    return { kind: 'wait', until: wakes.length ? Math.min(...wakes) : undefined };
+  }
+
+  // --- Results of steps -------------------------------------------------------------------------------------
+
+  /** A plan arrived for a step of kind 'plan'. */
+  planned(step: Extract<Step, { kind: 'plan' }>, plan: TrackerPeriodPlan, now: number, catchUp = true): void {
+    this.problem = undefined;
+    if (step.purpose === 'replan') {
+      this.replans.delete(step.period!);
+      this.periods.find((p) => p.label === step.period)?.replanned(plan, now);
+    } else {
+      const p = PeriodState.start(plan, this.rules, now, catchUp);
+      this.periods.push(p);
+      this.record({ period: p.label, kind: 'period_opened', data: { due: plan.due, endsAt: plan.endsAt } });
+    }
+    const newest = this.periods[this.periods.length - 1]!;
+    this.upcoming = newest.plan.nextPeriod !== null && newest.plan.nextOpensAt !== null ? { period: newest.plan.nextPeriod, opensAt: newest.plan.nextOpensAt } : null;
+  }
+
+  /** Planning failed for good: the tracker shows as broken until a corrected definition arrives. */
+  planningFailed(reason: string): void {
+    if (this.problem === reason) return;
+    this.problem = reason;
+    this.record({ period: this.currentLabel, kind: 'planning_failed', data: { reason } });
+  }
+
+  delivered(step: Extract<Step, { kind: 'deliver' }>, messageId: string | undefined): void {
+    step.period.handled(step.notice, messageId);
+  }
+
+  settled(step: Extract<Step, { kind: 'settle' }>): PeriodRecord {
+    const p = step.period;
+    this.periods = this.periods.filter((x) => x !== p);
+    this.replans.delete(p.label);
+    const rec: PeriodRecord = { period: p.label, outcome: step.outcome, originalDue: p.plan.originalDue, due: p.plan.due, completedAt: step.completedAt };
+    this.history.push(rec);
+    if (this.history.length > HISTORY_KEPT) this.history = this.history.slice(-HISTORY_KEPT);
+    this.record({ period: p.label, kind: 'outcome', data: { outcome: step.outcome, due: p.plan.due, originalDue: p.plan.originalDue, completedAt: step.completedAt } });
+    return rec;
+  }
+
+  /** Periods that newly turned red, for the office's digest; each is reported once per due date. */
+  takeNewlyRed(now: number): PeriodState[] {
+    if (this.paused || this.definition.supervisor.digest === false) return [];
+    const red = this.periods.filter((p) => p.plan.digest && p.newlyRed(now));
+    for (const p of red) p.markNotedRed();
+    return red;
+  }
+
+  // --- Requests ---------------------------------------------------------------------------------------------
+
+  private refuse(message: string): never {
+    throw new Refusal(message);
+  }
+
+  /** The period a request is for: the one it names, the open one holding a quota event's date, or the oldest. */
+  private route<K extends RequestName>(name: K, req: Requests[K]): PeriodState {
+    const label = (req as Actor).period;
+    if (label !== undefined) {
+      const p = this.periods.find((x) => x.label === label);
+      if (p) return p;
+      const past = this.history.find((h) => h.period === label);
+      if (past) this.refuse(`period ${label} is closed (${past.outcome})`);
+      this.refuse(`period ${label} is not open; open: ${this.periods.map((x) => x.label).join(', ') || 'none'}`);
+    }
+    if (name === 'record') {
+      const date = (req as Requests['record']).date;
+      const holding = this.periods.find((p) => typeof date === 'string' && date >= p.plan.periodStart && date <= p.plan.periodEnd);
+      if (holding) return holding;
+    }
+    return this.periods[0]!;
+  }
+
+  /** Refuses (throws Refusal) unless the request can be applied now; changes nothing. */
+  check<K extends RequestName>(name: K, req: Requests[K], now: number): void {
+    if (!req || typeof req !== 'object') this.refuse('the request is empty');
+    const by = checkText('by (who acts)', req.by, true) ?? (req.by.length > 200 ? 'by (who acts) is longer than 200 characters' : undefined);
+    if (by) this.refuse(by);
+    if (req.email !== undefined && (typeof req.email !== 'string' || !/^[^\s<>@]+@[^\s<>@]+$/.test(req.email) || req.email.length > 254)) {
+      this.refuse(`email "${String(req.email).slice(0, 80)}" is not an address`);
+    }
+    if (req.period !== undefined && typeof req.period !== 'string') this.refuse('period must be a label such as 2027 or 2027-Q1');
+    if (this.retired) this.refuse(`tracker ${this.definition.trackerId} is retired`);
+    if (name === 'updateDefinition') return this.checkDefinition(req as Requests['updateDefinition']);
+    if (name === 'retire') {
+      const reason = checkText('reason', (req as Requests['retire']).reason, true);
+      if (reason) this.refuse(reason);
+      return;
+    }
+    if (this.problem) this.refuse(`tracker ${this.definition.trackerId} cannot plan: ${this.problem}. Correct the catalog and run duban register`);
+    if (this.periods.length === 0) this.refuse('the tracker is starting; try again in a moment');
+    if (name === 'pause') return void (this.paused && this.refuse('the tracker is already paused'));
+    if (name === 'resume') return void (!this.paused && this.refuse('the tracker is not paused'));
+    const p = this.route(name, req);
+    if (this.replans.has(p.label)) this.refuse(`period ${p.label} is being re-planned; try again in a moment`);
+    const obligation = this.definition.obligation.id;
+    switch (name) {
+      case 'submit':
+        return p.checkSubmit(req as Requests['submit'], obligation);
+      case 'record':
+        return p.checkRecord(req as Requests['record'], obligation, now);
+      case 'verify':
+        return p.checkVerify(req as Requests['verify'], obligation);
+      case 'requestExtension':
+        return p.checkRequestExtension(req as Requests['requestExtension'], now);
+      case 'decideExtension':
+        return p.checkDecideExtension(req as Requests['decideExtension']);
+      case 'waive':
+        return p.checkWaive(req as Requests['waive']);
+      case 'acknowledge':
+        return p.checkAcknowledge(req as Requests['acknowledge']);
+      case 'progress':
+        return p.checkProgress(req as Requests['progress']);
+      default:
+        this.refuse(`unknown request ${String(name)}`);
+    }
+  }
+
+  private checkDefinition(req: Requests['updateDefinition']): void {
+    const d = req.definition;
+    if (!d || typeof d !== 'object' || d.trackerId !== this.definition.trackerId) this.refuse(`the definition is for ${d?.trackerId}, not ${this.definition.trackerId}`);
+    if (d.obligation?.period !== this.definition.obligation.period) {
+      this.refuse(`the period kind cannot change on a running tracker (${this.definition.obligation.period} to ${d.obligation?.period}); retire it and register anew`);
+    }
+  }
+
+  /**
+   * Applies a checked request. Returns whether the answer must wait for a re-plan (an approved extension, a new
+   * definition), so that it reports the ladder as it now stands.
+   */
+  apply<K extends RequestName>(name: K, req: Requests[K], now: number): { replan: boolean } {
+    const actor = actorName(req);
+    switch (name) {
+      case 'pause':
+        this.paused = true;
+        this.record({ period: this.currentLabel, kind: 'paused', actor });
+        return { replan: false };
+      case 'resume':
+        this.paused = false;
+        // While paused, due notices stayed unsent: of them, only the latest of each period goes out now.
+        for (const p of this.periods) p.skipPassedButLatest(now);
+        this.record({ period: this.currentLabel, kind: 'resumed', actor });
+        return { replan: false };
+      case 'retire':
+        this.retired = true;
+        this.record({ period: this.currentLabel, kind: 'retired', actor, data: { reason: (req as Requests['retire']).reason } });
+        return { replan: false };
+      case 'updateDefinition': {
+        const u = req as Requests['updateDefinition'];
+        this.definition = u.definition;
+        this.definitionHash = u.definitionHash;
+        const wasBroken = this.problem !== undefined;
+        this.problem = undefined;
+        for (const p of this.periods) this.replans.add(p.label);
+        this.record({ period: this.currentLabel, kind: 'definition_updated', actor });
+        return { replan: this.periods.length > 0 || wasBroken };
+      }
+    }
+    const p = this.route(name, req);
+    switch (name) {
+      case 'submit':
+        this.record(p.applySubmit(req as Requests['submit'], now));
+        break;
+      case 'record':
+        this.record(p.applyRecord(req as Requests['record'], now));
+        break;
+      case 'verify':
+        this.record(p.applyVerify(req as Requests['verify']));
+        break;
+      case 'requestExtension':
+        this.record(p.applyRequestExtension(req as Requests['requestExtension']));
+        break;
+      case 'decideExtension': {
+        const { event, replan } = p.applyDecideExtension(req as Requests['decideExtension']);
+        this.record(event);
+        if (replan) this.replans.add(p.label);
+        return { replan };
+      }
+      case 'waive':
+        this.record(p.applyWaive(req as Requests['waive']));
+        break;
+      case 'acknowledge':
+        this.record(p.applyAcknowledge(req as Requests['acknowledge'], now));
+        break;
+      case 'progress':
+        this.record(p.applyProgress(req as Requests['progress'], now));
+        break;
+    }
+    return { replan: false };
+  }
+
+  /** Whether re-plans asked for by requests are still to be done. */
+  get replanning(): boolean {
+    return this.replans.size > 0 || (this.problem === undefined && this.periods.length === 0 && this.upcoming === undefined);
+  }
+
+  // --- What clients and the board see -----------------------------------------------------------------------
+
+  colour(now: number): Colour | 'broken' {
+    if (this.problem) return 'broken';
+    const colours = this.periods.map((p) => p.colour(now));
+    if (colours.length === 0) return this.history.length && this.history[this.history.length - 1]!.outcome === 'waived' ? 'waived' : 'done';
+    return colours.sort((a, b) => URGENCY[a] - URGENCY[b])[0]!;
+  }
+
+  status(now: number): TrackerStatus {
+    const o = this.definition.obligation;
+    return {
+      trackerId: this.definition.trackerId,
+      obligation: o.id,
+      unit: this.definition.unit.id,
+      colour: this.colour(now),
+      paused: this.paused,
+      retired: this.retired,
+      problem: this.problem,
+      completion: o.completion,
+      quota: o.quota,
+      periods: this.periods.map((p) => p.status(now, this.paused)),
+      history: [...this.history],
+    };
+  }
+
+  boardPeriods(now: number): BoardPeriod[] {
+    if (this.retired) return [];
+    return this.periods.map((p) => ({
+      period: p.label,
+      colour: p.colour(now),
+      due: p.plan.due,
+      dueAt: p.plan.dueAt,
+      originalDue: p.plan.originalDue,
+      endsAt: p.plan.endsAt,
+      acknowledgedBy: p.s.acknowledged?.by,
+      acknowledgedAt: p.s.acknowledged?.at,
+      progressCount: p.s.progressCount,
+      lastProgressAt: p.s.progress[p.s.progress.length - 1]?.at,
+      submitted: p.s.submittedAt !== undefined,
+      verification: p.status(now, this.paused).verification,
+    }));
+  }
+
+  boardTracker(now: number): BoardTracker {
+    const first = this.periods[0];
+    const last = this.history[this.history.length - 1];
+    return {
+      colour: this.colour(now),
+      period: first?.label ?? last?.period ?? '-',
+      due: first?.plan.due ?? last?.due ?? '',
+      dueAt: first?.plan.dueAt ?? 0,
+      openPeriods: this.periods.length,
+      paused: this.paused,
+      problem: this.problem,
+      active: !this.retired && (this.periods.length > 0 || this.upcoming !== null),
+    };
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The one place a duban worker is assembled: the workflows, the activities over a ledger and an SMTP transport,
+ * and the limits that keep a send attempt's life bounded. Used by the worker entry point (worker/main.ts),
+ * `duban simulate`, the tests and the benchmarks.
+ */
+import { NativeConnection, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Transporter } from 'nodemailer';
+import { createActivities, Sender } from '../activities';
+import type { Ledger } from '../activities/ledger/ledger';
+import type { WorkingCalendar } from '../domain/calendar';
+
+/**
+ * Activities a worker runs at once per SMTP connection. An attempt holds a connection only while it sends; the
+ * others wait their turn in the worker (heartbeating, nothing claimed). Four per connection keeps the wait of
+ * the last one far below the activity's timeout even on a server that takes seconds per message.
+ */
+export const ACTIVITIES_PER_CONNECTION = 4;
+
+/**
+ * Workflows kept in the worker's cache by default. A sleeping tracker costs nothing when evicted (it replays the
+ * short history of its current run when it wakes), so 10,000 trackers fit a worker of a few hundred MB.
+ */
+export const DEFAULT_CACHED_WORKFLOWS = 1000;
+
+export interface EngineWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue: string;
+  ledger: Ledger;
+  transport: Transporter;
+  /** The transport's pooled connections (smtp.maxConnections). */
+  connections: number;
+  from: Sender;
+  calendar: WorkingCalendar;
+  digest?: boolean;
+  /** A prebuilt bundle (tests build one per file); otherwise the workflows are bundled from source. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  workflowsPath?: string;
+  maxConcurrentActivities?: number;
+  maxCachedWorkflows?: number;
+  shutdownGraceTime?: string;
+}
+
+export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace,
+    taskQueue: o.taskQueue,
+    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: o.workflowsPath ?? require.resolve('../workflows') }),
+    activities: createActivities({ ledger: o.ledger, transport: o.transport, from: o.from, calendar: o.calendar, digest: o.digest, connections: o.connections }),
+    maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? o.connections * ACTIVITIES_PER_CONNECTION,
+    maxCachedWorkflows: o.maxCachedWorkflows ?? DEFAULT_CACHED_WORKFLOWS,
+    shutdownGraceTime: o.shutdownGraceTime ?? '30 seconds',
+  });
+}
