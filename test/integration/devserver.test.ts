@@ -129,4 +129,32 @@ describe('on the dev server with worker processes', () => {
       for (const w of workers) await w.kill('SIGTERM');
     }
   });
+
+  test('a slow mail server: every message is received once, however long the queue for its connection', async () => {
+    // One connection and 3 s per message: the last of 16 waits 45 s for its turn, beyond the old 30 s activity
+    // timeout and 45 s lease, which used to send some messages twice (28% at 3 s per message in a probe).
+    const taskQueue = 'slow-smtp';
+    const before = sink.messages.length;
+    sink.delayMs = 3_000;
+    const log = path.join(dataDir, 'slow-workers.log');
+    const worker = spawnWorker({ ...workerEnv, DUBAN_TASK_QUEUE: taskQueue, SMTP_MAX_CONNECTIONS: '1' }, log);
+    try {
+      const definitions = Array.from({ length: 16 }, (_, i) => overdue(`slow-${i}`));
+      await Promise.all(definitions.map((d) => start(d, taskQueue)));
+      const expected = new Set(definitions.map((d) => level1Key(d.unit.id)));
+      const until = Date.now() + 150_000;
+      const arrived = () => new Set(sink.messages.slice(before).map((m) => m.key));
+      while ([...expected].some((k) => !arrived().has(k)) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 5_000)); // late repeats, if any
+      const slow = sink.messages.slice(before);
+      const ids = slow.map((m) => m.messageId);
+      console.log(JSON.stringify({ slowSmtp: definitions.length, delayMs: sink.delayMs, received: slow.length, distinct: new Set(ids).size }));
+      expect([...expected].filter((k) => !arrived().has(k))).toEqual([]);
+      expect(ids.length).toBe(new Set(ids).size);
+      expect(slow.every((m) => expected.has(m.key))).toBe(true);
+    } finally {
+      sink.delayMs = 0;
+      await worker.kill('SIGTERM');
+    }
+  });
 });

@@ -26,6 +26,8 @@ export interface SmtpSink {
   /** The next N DATA commands are answered with 451 (try again later). */
   failNext: number;
   transientFailures: number;
+  /** How long the server takes to accept each message (a gateway that scans content). */
+  delayMs: number;
   close(): Promise<void>;
   waitFor(count: number, timeoutMs?: number): Promise<void>;
 }
@@ -39,6 +41,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     rejectAddresses: new Set<string>(),
     failNext: 0,
     transientFailures: 0,
+    delayMs: 0,
   } as SmtpSink;
   const server = new SMTPServer({
     authOptional: true,
@@ -63,6 +66,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
           err.responseCode = 451;
           return cb(err);
         }
+        if (sink.delayMs > 0) await new Promise((r) => setTimeout(r, sink.delayMs));
         const raw = Buffer.concat(chunks).toString('utf8');
         const parsed = await simpleParser(raw);
         sink.messages.push({
