@@ -576,6 +576,12 @@ export class Ledger {
     return rows.map((r) => ({ trackerId: r.tracker_id, obligation: r.obligation, unit: r.unit, period: r.period, colour: r.colour, due: r.due, dueAt: Number(r.due_at), active: Number(r.active) === 1, updatedAt: Number(r.updated_at) }));
   }
 
+  /** Obligation titles as the trackers noted them (for reports when the catalog no longer has them). */
+  async obligationTitles(): Promise<Map<string, string>> {
+    const rows = await this.db.all<{ obligation: string; obligation_title: string }>('SELECT DISTINCT obligation, obligation_title FROM red_items ORDER BY obligation');
+    return new Map(rows.map((r) => [r.obligation, r.obligation_title]));
+  }
+
   async notices(filter: { trackerId?: string } = {}): Promise<NoticeRow[]> {
     const where = filter.trackerId ? 'WHERE tracker_id = ?' : '';
     const params: Param[] = filter.trackerId ? [filter.trackerId] : [];
