@@ -5,6 +5,7 @@
  * retried by another worker.
  */
 import { Client, Connection } from '@temporalio/client';
+import { types } from 'node:util';
 import { NativeConnection, Runtime, Worker, DefaultLogger, LogLevel, makeTelemetryFilterString } from '@temporalio/worker';
 import { createActivities, Sender } from '../activities';
 import { createSmtpTransport } from '../activities/email';
@@ -22,7 +23,9 @@ export interface RunningWorker {
 }
 
 /** This worker's ledger is not the one its deployment recorded: exit code 2, nothing was processed. */
-export class LedgerMismatchError extends Error {}
+export class LedgerMismatchError extends Error {
+  override name = 'LedgerMismatchError';
+}
 
 /** Passwords in URLs (smtp://user:password@host, postgres://...) are replaced before a message is logged. */
 function redactSecrets(text: string): string {
@@ -37,21 +40,35 @@ const ERROR_FIELDS = ['code', 'errno', 'syscall', 'address', 'port', 'type', 'no
  * in URLs are redacted.
  */
 export function serializeError(err: unknown, depth = 0): unknown {
-  if (!(err instanceof Error)) return typeof err === 'string' ? redactSecrets(err) : err;
-  const out: Record<string, unknown> = { name: err.name, message: redactSecrets(err.message) };
+  if (!isError(err)) return typeof err === 'string' ? redactSecrets(err) : err;
+  // Temporal's failures (ActivityFailure, ApplicationFailure...) keep `name` "Error": their class says more.
+  const name = err.name === 'Error' && err.constructor?.name ? err.constructor.name : err.name;
+  const out: Record<string, unknown> = { name, message: redactSecrets(err.message) };
   const fields = err as unknown as Record<string, unknown>;
   for (const f of ERROR_FIELDS) {
     const v = fields[f];
     if (v !== undefined && v !== null && v !== '') out[f] = typeof v === 'string' ? redactSecrets(v) : v;
   }
-  if (err instanceof AggregateError && err.errors.length) out.errors = err.errors.slice(0, 5).map((e) => serializeError(e, depth + 1));
+  // AggregateError (e.g. a connection tried on IPv6 and IPv4) keeps its reasons in `errors`.
+  const nested = (err as { errors?: unknown }).errors;
+  if (Array.isArray(nested) && nested.length) out.errors = nested.slice(0, 5).map((e) => serializeError(e, depth + 1));
   if (err.cause !== undefined && depth < 8) out.cause = serializeError(err.cause, depth + 1);
   return out;
 }
 
-/** JSON.stringify with Error values serialised and BigInts as strings: one log line never fails to print. */
+/** Errors thrown in workflow code come from the sandbox's realm, where `instanceof Error` is false. */
+function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
+}
+
+/**
+ * JSON.stringify with Error values serialised, passwords in URLs redacted, and BigInts as strings: one log line
+ * never fails to print and never carries a secret.
+ */
 export function logLine(record: Record<string, unknown>): string {
-  return JSON.stringify(record, (_key, value: unknown) => (value instanceof Error ? serializeError(value) : typeof value === 'bigint' ? value.toString() : value));
+  return JSON.stringify(record, (_key, value: unknown) =>
+    isError(value) ? serializeError(value) : typeof value === 'string' ? redactSecrets(value) : typeof value === 'bigint' ? value.toString() : value,
+  );
 }
 
 /** A JSON line per log record: structured logs that a collector can read. */
