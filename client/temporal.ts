@@ -3,9 +3,10 @@
  */
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { createHash } from 'node:crypto';
-import { Ledger } from '../activities/ledger/ledger';
+import { Ledger, describeLedger } from '../activities/ledger/ledger';
 import { Settings, ledgerOptions, temporalConnectionOptions } from '../config/settings';
 import type { TrackerDefinition } from '../domain/trackers';
+import { DeploymentMemo, deploymentWorkflowId } from '../workflows/deployment';
 import {
   Actor,
   SEARCH_ATTRIBUTES,
@@ -158,7 +159,9 @@ export class Duban {
     const summary: RegisterSummary = { started: [], updated: [], unchanged: [], removed: [], retired: [], ended: [] };
     const running = new Map((await this.runningTrackers()).map((t) => [t.trackerId, t]));
     const ledger = await this.openLedger();
-    const ended = await ledger.endedTrackerIds().finally(() => ledger.close());
+    const ended = await this.checkLedger(ledger)
+      .then(() => ledger.endedTrackerIds())
+      .finally(() => ledger.close());
     const wanted = new Set(trackers.map((t) => t.trackerId));
     const queue = [...trackers];
     let done = 0;
@@ -217,6 +220,31 @@ export class Duban {
     }
     for (const list of Object.values(summary)) list.sort();
     return summary;
+  }
+
+  /**
+   * Registration reads the ledger (which trackers ended for good): it must be the deployment's ledger, the one
+   * its workers recorded, or a retired tracker could be started again.
+   */
+  private async checkLedger(ledger: Ledger): Promise<void> {
+    const workflowId = deploymentWorkflowId(this.settings.temporal.taskQueue);
+    let recorded: Partial<DeploymentMemo> | undefined;
+    try {
+      const d = await this.client.workflow.getHandle(workflowId).describe();
+      if (d.status.name !== 'RUNNING') return;
+      recorded = d.memo as Partial<DeploymentMemo> | undefined;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return;
+      throw err;
+    }
+    const mine = await ledger.storedIdentity();
+    if (recorded?.ledgerIdentity && recorded.ledgerIdentity !== mine) {
+      throw new RefusedError(
+        `this ledger is not the ledger of the deployment on task queue ${this.settings.temporal.taskQueue}: the deployment's is ${recorded.ledger ?? '?'} ` +
+          `(identity ${recorded.ledgerIdentity}), this one is ${describeLedger(ledgerOptions(this.settings))} (identity ${mine ?? 'not drawn yet'}). ` +
+          'Set DATABASE_URL (or DUBAN_DATA_DIR) as the workers have it; nothing was registered.',
+      );
+    }
   }
 
   /** Sends one request to a tracker; a refusal becomes RefusedError with the workflow's reason. */

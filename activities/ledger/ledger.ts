@@ -401,8 +401,13 @@ export class Ledger {
    */
   async identity(): Promise<string> {
     await this.db.run('INSERT INTO ledger_identity (singleton, identity, created_at) VALUES (1, ?, ?) ON CONFLICT (singleton) DO NOTHING', [randomUUID(), Date.now()]);
+    return (await this.storedIdentity())!;
+  }
+
+  /** The identity if one was drawn already (read-only commands never draw it). */
+  async storedIdentity(): Promise<string | undefined> {
     const [row] = await this.db.all<{ identity: string }>('SELECT identity FROM ledger_identity WHERE singleton = 1');
-    return row!.identity;
+    return row?.identity;
   }
 
   get dialect() {

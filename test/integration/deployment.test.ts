@@ -5,6 +5,7 @@
  * and no password shown; a worker with the same ledger joins.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -69,6 +70,21 @@ describe('one ledger per deployment', () => {
     expect(refused).toContain(`this worker's ledger:    SQLite ${path.join(second, 'ledger.sqlite')}`);
     expect(refused).toContain(memo.ledgerIdentity);
     expect(refused).not.toMatch(/\n\s+at /);
+
+    // An administrator whose settings name the second ledger registers nothing.
+    const fixtures = path.join(__dirname, '..', 'fixtures');
+    const register = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'duban.js'), 'register', path.join(fixtures, 'catalog.yaml'), path.join(fixtures, 'directory.yaml')], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, TZ: 'UTC', ...workerEnv({ DUBAN_DATA_DIR: second }) },
+    });
+    expect(register.status).toBe(2);
+    expect(register.stderr).toContain(`this ledger is not the ledger of the deployment on task queue deployment-test: the deployment's is SQLite ${path.join(first, 'ledger.sqlite')}`);
+    expect(register.stderr).toContain(`this one is SQLite ${path.join(second, 'ledger.sqlite')}`);
+    expect(register.stderr).toContain('nothing was registered');
+    const trackers: string[] = [];
+    for await (const w of env.client.workflow.list({ query: "WorkflowType = 'trackerWorkflow'" })) trackers.push(w.workflowId);
+    expect(trackers).toEqual([]);
 
     // PostgreSQL: the URL is named with its password replaced.
     const url = new URL(pg.url);
