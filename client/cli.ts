@@ -275,6 +275,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .addHelpText(
       'after',
       '\nEnvironment: DUBAN_DATA_DIR (default .duban), DUBAN_TEMPORAL_PORT (7233), DUBAN_UI_PORT (8233), DUBAN_MAIL_PORT (2525),\n' +
+        'DUBAN_DEV_SERVER_RESTARTS (3: restarts of a dev server that dies, within ten minutes, before start gives up),\n' +
         'DUBAN_CATALOG / DUBAN_DIRECTORY / DUBAN_CALENDAR; TEMPORAL_ADDRESS, SMTP_URL, DATABASE_URL use real infrastructure instead.\n' +
         '\nExamples:\n  npm start\n  DUBAN_CATALOG=my-catalog.yaml DUBAN_DIRECTORY=my-directory.yaml duban start',
     )
