@@ -2,12 +2,14 @@
  * The `duban` command line. Exit codes: 0 done, 1 failed, 2 bad input (and nothing changed).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { InvalidInputError, Inputs, loadInputs } from '../config/load';
+import { InvalidInputError, Inputs, PROJECT_ROOT, loadInputs } from '../config/load';
+import { LedgerNotFoundError, LedgerUnavailableError } from '../activities/ledger/ledger';
 import { SettingsError } from '../config/settings';
 import { DayNumber, formatDate, parseDate } from '../domain/dates';
 import { PlannedNotice, noticeKey, planWindow } from '../domain/planner';
 import { formatLocal, localDay } from '../domain/zone';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { unitCalendar } from './ics';
 import { InputError, addServiceCommands } from './service-commands';
 import { RefusedError, UnknownTrackerError, UnreachableError } from './temporal';
@@ -69,9 +71,22 @@ function displayWidth(s: string): number {
   return w;
 }
 
+function version(): string {
+  return (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** `--help` says which options must be given: commander lists required options like the others. */
+function markRequiredOptions(command: Command) {
+  for (const option of command.options) {
+    if (option.mandatory && !option.description.endsWith('(required)')) option.description = `${option.description} (required)`;
+  }
+  for (const sub of command.commands) markRequiredOptions(sub);
+}
+
 export function buildProgram(out: (s: string) => void, err: (s: string) => void): Command {
   const program = new Command('duban')
     .description('督办 duban: reminders and escalations for recurring rule-of-law obligations')
+    .version(version(), '-V, --version', 'print the version of duban')
     .configureOutput({ writeOut: out, writeErr: err })
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
@@ -260,6 +275,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .addHelpText(
       'after',
       '\nEnvironment: DUBAN_DATA_DIR (default .duban), DUBAN_TEMPORAL_PORT (7233), DUBAN_UI_PORT (8233), DUBAN_MAIL_PORT (2525),\n' +
+        'DUBAN_DEV_SERVER_RESTARTS (3: restarts of a dev server that dies, within ten minutes, before start gives up),\n' +
         'DUBAN_CATALOG / DUBAN_DIRECTORY / DUBAN_CALENDAR; TEMPORAL_ADDRESS, SMTP_URL, DATABASE_URL use real infrastructure instead.\n' +
         '\nExamples:\n  npm start\n  DUBAN_CATALOG=my-catalog.yaml DUBAN_DIRECTORY=my-directory.yaml duban start',
     )
@@ -269,6 +285,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       const code = await start(io);
       if (code !== 0) throw new ExitCode(code);
     });
+  markRequiredOptions(program);
   return program;
 }
 
@@ -297,7 +314,9 @@ export async function main(
     return EXIT_OK;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return EXIT_OK;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT_OK;
+      // `duban help` asked for help; a bare `duban` gets the help too, but did not do anything: not a success.
+      if (e.code === 'commander.help') return e.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
       return EXIT_BAD_INPUT;
     }
     if (e instanceof InvalidInputError) {
@@ -305,6 +324,15 @@ export async function main(
       return EXIT_BAD_INPUT;
     }
     if (e instanceof ExitCode) return e.code;
+    if (e instanceof LedgerNotFoundError || e instanceof LedgerUnavailableError) {
+      // Where it looked and why, never a stack trace: the administrator fixes a setting, not the code.
+      err(`failed: ${e.message}\n`);
+      return EXIT_FAILED;
+    }
+    if (e instanceof Error && e.name === 'LedgerMismatchError') {
+      err(`error: ${e.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
     if (e instanceof UnreachableError || e instanceof SettingsError) {
       err(`failed: ${e.message}\n`);
       return e instanceof SettingsError ? EXIT_BAD_INPUT : EXIT_FAILED;

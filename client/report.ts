@@ -27,7 +27,8 @@ export interface Report {
   circular: string;
 }
 
-export function buildReport(year: number, outcomes: OutcomeRow[], unitNames: Map<string, string>): Report {
+/** `obligationTitles`: the circular names obligations by their Chinese titles; an unknown id is kept as is. */
+export function buildReport(year: number, outcomes: OutcomeRow[], unitNames: Map<string, string>, obligationTitles: Map<string, string> = new Map()): Report {
   const byUnit = new Map<string, UnitReport>();
   for (const o of outcomes) {
     const r = byUnit.get(o.unit) ?? {
@@ -45,7 +46,7 @@ export function buildReport(year: number, outcomes: OutcomeRow[], unitNames: Map
       missedItems: [],
     };
     r.due++;
-    const item = `${o.obligation}（${o.period}）`;
+    const item = `${obligationTitles.get(o.obligation) ?? o.obligation}（${o.period}）`;
     if (o.outcome === 'on_time') r.onTime++;
     else if (o.outcome === 'on_time_extended') r.onTimeExtended++;
     else if (o.outcome === 'late') (r.late++, r.lateItems.push(item));
@@ -85,19 +86,51 @@ export function buildReport(year: number, outcomes: OutcomeRow[], unitNames: Map
 
 const percent = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
 
-function csvField(v: string | number): string {
-  const s = String(v);
+/**
+ * One CSV cell. Text that a spreadsheet would read as a formula (=, +, -, @, or a tab or carriage return first)
+ * gets a leading apostrophe, as OWASP advises against CSV injection: a unit named "=HYPERLINK(...)" stays text.
+ */
+export function csvField(v: string | number): string {
+  let s = String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+const HEADER = ['排名', '单位', '单位名称', '应完成', '按时', '延期后按时', '逾期', '未完成', '免除', '按时率'];
+
 export function renderReport(report: Report, format: 'table' | 'csv' | 'json'): string {
   if (format === 'json') return `${JSON.stringify(report)}\n`;
-  const header = ['排名', '单位', '单位名称', '应完成', '按时', '延期后按时', '逾期', '未完成', '免除', '按时率'];
-  const rows = report.units.map((u) => [u.rank, u.unit, u.unitName, u.due, u.onTime, u.onTimeExtended, u.late, u.missed, u.waived, percent(u.onTimeRate)]);
+  const header = HEADER;
   if (format === 'csv') {
-    // UTF-8 with a byte-order mark and CRLF, so Excel and WPS open the Chinese text correctly.
-    return `\uFEFF${[header, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n')}\r\n`;
+    // UTF-8 with a byte-order mark and CRLF, so Excel and WPS open the Chinese text correctly. No rate: empty.
+    const cells = report.units.map((u) => [u.rank, u.unit, u.unitName, u.due, u.onTime, u.onTimeExtended, u.late, u.missed, u.waived, u.onTimeRate === null ? '' : percent(u.onTimeRate)]);
+    return `\uFEFF${[header, ...cells].map((r) => r.map(csvField).join(',')).join('\r\n')}\r\n`;
   }
+  const rows = report.units.map((u) => [u.rank, u.unit, u.unitName, u.due, u.onTime, u.onTimeExtended, u.late, u.missed, u.waived, percent(u.onTimeRate)]);
   const lines = [`${report.year}年度考核`, '', header.join('\t'), ...rows.map((r) => r.join('\t')), '', report.circular, ''];
   return lines.join('\n');
+}
+
+/**
+ * The report as an Excel workbook (opens in Excel and WPS): sheet 考核 with numbers as numbers and the rate as a
+ * percentage, sheet 通报 with the draft circular, one paragraph a row. Cells are written as values, never formulas.
+ */
+export async function writeWorkbook(report: Report, file: string): Promise<void> {
+  // Loaded here: every other command starts faster without it.
+  const { default: ExcelJS } = await import('exceljs');
+  const workbook = new ExcelJS.Workbook();
+  workbook.creator = 'duban';
+  workbook.created = new Date();
+  const sheet = workbook.addWorksheet('考核', { views: [{ state: 'frozen', ySplit: 2 }] });
+  sheet.addRow([`${report.year}年度考核`]);
+  sheet.addRow(HEADER).font = { bold: true };
+  for (const u of report.units) {
+    sheet.addRow([u.rank, u.unit, u.unitName, u.due, u.onTime, u.onTimeExtended, u.late, u.missed, u.waived, u.onTimeRate ?? null]);
+  }
+  sheet.getColumn(10).numFmt = '0.0%';
+  [6, 14, 28, 8, 8, 10, 8, 8, 8, 10].forEach((w, i) => (sheet.getColumn(i + 1).width = w));
+  const circular = workbook.addWorksheet('通报');
+  circular.getColumn(1).width = 100;
+  for (const line of report.circular.split('\n')) circular.addRow([line]).alignment = { wrapText: true };
+  await workbook.xlsx.writeFile(file);
 }

@@ -5,13 +5,15 @@
 import { Command, Option } from 'commander';
 import { userInfo } from 'node:os';
 import { loadDirectory, loadInputs } from '../config/load';
-import { loadSettings } from '../config/settings';
+import { ledgerOptions, loadSettings } from '../config/settings';
+import { Ledger, describeLedger } from '../activities/ledger/ledger';
 import { formatDate, parseDate } from '../domain/dates';
 import { localDay } from '../domain/zone';
 import { RATINGS } from '../domain/tracking';
 import type { Requests, TrackerStatus } from '../workflows/messages';
-import { buildReport, renderReport } from './report';
-import { Action, Duban, RegisterSummary, RunningTracker, openLedger } from './temporal';
+import { writeFileSync } from 'node:fs';
+import { buildReport, renderReport, writeWorkbook } from './report';
+import { Action, Duban, RegisterSummary, RunningTracker, UnreachableError, openLedger } from './temporal';
 
 export interface Io {
   out: (s: string) => void;
@@ -33,6 +35,28 @@ async function withDuban<T>(fn: (d: Duban) => Promise<T>): Promise<T> {
 }
 
 const defaultActor = () => process.env.DUBAN_USER ?? userInfo().username;
+
+/** An option that must be a date: checked before anything connects, so a typo never reads as an outage. */
+function dateOption(value: string | boolean | undefined, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || parseDate(text) === undefined) throw new InputError(`${option} "${text}" is not a date: write YYYY-MM-DD, e.g. 2027-03-31`);
+  return text;
+}
+
+/** Evidence links are web addresses a supervisor can open: http or https only. */
+function linkOption(value: string | boolean | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new InputError(`--link "${text}" is not an http or https address, e.g. https://example.org/report`);
+  return text;
+}
 
 function trackerIdOf(obligation: string, unit: string): string {
   return `${obligation}/${unit}`;
@@ -161,14 +185,14 @@ export function addServiceCommands(program: Command, io: Io) {
     .option('--link <url>', 'where the evidence is (http or https)')
     .option('--doc <number>', 'document number (文号)')
     .addHelpText('after', '\nExample:\n  duban submit annual-report-dept sfj --doc "X司发〔2027〕3号" --link https://example.org/report --by 黄丽娟')
-    .action(act('submit', (o) => ({ evidence: { text: o.text, link: o.link, documentNumber: o.doc } })));
+    .action(act('submit', (o) => ({ evidence: { text: o.text, link: linkOption(o.link), documentNumber: o.doc } })));
 
   actor(tracker(program.command('record')))
     .description('Record one event of a quota obligation (a lecture, a study session, a case-file review)')
     .requiredOption('--date <YYYY-MM-DD>', 'the day it took place')
     .requiredOption('--topic <text>', 'its topic')
     .addHelpText('after', '\nExample:\n  duban record yibashou-jiangfa sfj --date 2027-03-18 --topic 行政处罚法专题')
-    .action(act('record', (o) => ({ date: o.date, topic: o.topic })));
+    .action(act('record', (o) => ({ date: dateOption(o.date, '--date'), topic: o.topic })));
 
   actor(tracker(program.command('ack')))
     .description('Acknowledge a task (签收): the unit confirms it received it; reminders continue')
@@ -203,7 +227,7 @@ export function addServiceCommands(program: Command, io: Io) {
     .requiredOption('--to <YYYY-MM-DD>', 'the new due date')
     .requiredOption('--reason <text>', 'why')
     .addHelpText('after', '\nExample:\n  duban extend request annual-report-dept sfj --to 2027-03-31 --reason 需等待统计数据')
-    .action(act('requestExtension', (o) => ({ newDue: o.to, reason: o.reason })));
+    .action(act('requestExtension', (o) => ({ newDue: dateOption(o.to, '--to'), reason: o.reason })));
   actor(tracker(extend.command('decide')))
     .description('Approve or reject the pending extension request')
     .option('--approve', 'approve it')
@@ -280,51 +304,101 @@ export function addServiceCommands(program: Command, io: Io) {
     .addHelpText('after', '\nExample:\n  duban show annual-report-dept sfj')
     .action(async (obligation: string, unit: string, opts: { json?: boolean }) => {
       const id = trackerIdOf(obligation, unit);
-      await withDuban(async (d) => {
-        const ledger = await d.openLedger();
+      // The ledger is the record; Temporal only adds the current status, and its absence is said, not hidden.
+      const ledger = await openLedger(loadSettings());
+      try {
+        const [notices, events, outcomes] = await Promise.all([ledger.notices({ trackerId: id }), ledger.events({ trackerId: id }), ledger.outcomes({ trackerId: id })]);
+        let status: TrackerStatus | undefined;
+        let unreachable: string | undefined;
         try {
-          const [notices, events, outcomes] = await Promise.all([ledger.notices({ trackerId: id }), ledger.events({ trackerId: id }), ledger.outcomes({ trackerId: id })]);
-          const status = await d.status(id).catch(() => undefined);
-          if (!status && notices.length + events.length + outcomes.length === 0) throw new InputError(`no tracker ${id}: nothing running and nothing in the ledger`);
-          if (opts.json) return io.out(`${JSON.stringify({ tracker: id, status, outcomes, notices, events })}\n`);
-          const lines: string[] = [`${id}`];
-          if (status) lines.push(...statusLines(status).slice(1).map((l) => `now:${l}`));
-          else {
-            const [row] = await ledger.trackerStates({ trackerId: id });
-            if (row?.problem) lines.push(`broken: cannot plan: ${row.problem} (correct the catalog and run duban register)`);
-          }
-          for (const o of outcomes) lines.push(`period ${o.period}: ${o.outcome} (due ${o.original_due}${o.due !== o.original_due ? `, extended to ${o.due}` : ''})`);
-          const timeline = [
-            ...notices.map((n) => ({ at: n.fired_at ?? n.planned_at, text: `${n.stage} ${n.stage === 'escalation' ? `L${n.level} ` : ''}${n.status} ${n.message_id}${n.supervision_no ? ` 督〔${n.supervision_year}〕${n.supervision_no}号` : ''} to ${JSON.parse(n.recipients_to).join(',')}` })),
-            ...events.map((e) => ({ at: e.at, text: `${e.kind}${e.actor ? ` by ${e.actor}` : ''}${e.data ? ` ${e.data}` : ''}` })),
-          ].sort((a, b) => a.at - b.at);
-          for (const t of timeline) lines.push(`${new Date(t.at).toISOString()}  ${t.text}`);
-          io.out(`${lines.join('\n')}\n`);
-        } finally {
-          await ledger.close();
+          status = await withDuban((d) => d.status(id)).catch((err: unknown) => {
+            if (err instanceof UnreachableError) throw err;
+            return undefined;
+          });
+        } catch (err) {
+          unreachable = (err as Error).message;
         }
-      });
+        if (!status && notices.length + events.length + outcomes.length === 0) {
+          if (unreachable) throw new UnreachableError(`${unreachable}; and the ledger has nothing for ${id}`);
+          throw new InputError(`no tracker ${id}: nothing running and nothing in the ledger`);
+        }
+        if (opts.json) return io.out(`${JSON.stringify({ tracker: id, status, outcomes, notices, events })}\n`);
+        const lines: string[] = [`${id}`];
+        if (status) lines.push(...statusLines(status).slice(1).map((l) => `now:${l}`));
+        else {
+          const [row] = await ledger.trackerStates({ trackerId: id });
+          if (row?.problem) lines.push(`broken: cannot plan: ${row.problem} (correct the catalog and run duban register)`);
+        }
+        if (unreachable) lines.push(`now: unknown (${unreachable}); the ledger's record follows`);
+        for (const o of outcomes) lines.push(`period ${o.period}: ${o.outcome} (due ${o.original_due}${o.due !== o.original_due ? `, extended to ${o.due}` : ''})`);
+        const timeline = [
+          ...notices.map((n) => ({ at: n.fired_at ?? n.planned_at, text: `${n.stage} ${n.stage === 'escalation' ? `L${n.level} ` : ''}${n.status} ${n.message_id}${n.supervision_no ? ` 督〔${n.supervision_year}〕${n.supervision_no}号` : ''} to ${JSON.parse(n.recipients_to).join(',')}` })),
+          ...events.map((e) => ({ at: e.at, text: `${e.kind}${e.actor ? ` by ${e.actor}` : ''}${e.data ? ` ${e.data}` : ''}` })),
+        ].sort((a, b) => a.at - b.at);
+        for (const t of timeline) lines.push(`${new Date(t.at).toISOString()}  ${t.text}`);
+        io.out(`${lines.join('\n')}\n`);
+      } finally {
+        await ledger.close();
+      }
     });
 
   program
     .command('report')
-    .description('The yearly report (考核): per unit, periods due, on time, with extension, late, missed, waived, on-time rate and ranking; and a draft circular')
+    .description('The yearly report (考核) from the ledger alone (no Temporal needed): per unit, periods due, on time, with extension, late, missed, waived, on-time rate and ranking; and a draft circular (通报)')
     .requiredOption('--year <YYYY>', 'the year whose due dates are reported')
+    .option('--catalog <file>', 'catalog YAML file for obligation titles (default: the built-in catalog; give it with --directory)')
     .option('--directory <file>', 'directory YAML file for unit names (default: the built-in directory)')
-    .addOption(new Option('--format <format>', 'output').choices(['table', 'csv', 'json']).default('table'))
-    .addHelpText('after', '\nExamples:\n  duban report --year 2027\n  duban report --year 2027 --format csv > 2027考核.csv')
-    .action(async (opts: { year: string; format: 'table' | 'csv' | 'json'; directory?: string }) => {
+    .addOption(new Option('--format <format>', 'output; xlsx writes an Excel workbook and needs --out').choices(['table', 'csv', 'json', 'xlsx']).default('table'))
+    .option('--out <file>', 'write to this file instead of standard output')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  duban report --year 2027\n  duban report --year 2027 --format csv > 2027考核.csv\n  duban report --year 2027 --format xlsx --out 2027考核.xlsx',
+    )
+    .action(async (opts: { year: string; format: 'table' | 'csv' | 'json' | 'xlsx'; catalog?: string; directory?: string; out?: string }) => {
       if (!/^\d{4}$/.test(opts.year) || parseDate(`${opts.year}-01-01`) === undefined) throw new InputError(`--year "${opts.year}" is not a year such as 2027`);
+      if (opts.format === 'xlsx' && !opts.out) throw new InputError('--format xlsx writes a workbook file: give --out, e.g. --out 2027考核.xlsx');
       const year = Number(opts.year);
-      const directory = loadDirectory(opts.directory);
-      await withDuban(async (d) => {
-        const ledger = await d.openLedger();
-        try {
-          const report = buildReport(year, await ledger.outcomes({ year }), new Map(directory.units.map((u) => [u.id, u.name])));
+      // Names come from the files; an obligation no longer in the catalog keeps the title the ledger noted for it.
+      let unitNames: Map<string, string>;
+      const titles = new Map<string, string>();
+      if (opts.catalog !== undefined || opts.directory === undefined) {
+        const inputs = loadInputs({ catalog: opts.catalog, directory: opts.directory });
+        unitNames = new Map(inputs.directory.units.map((u) => [u.id, u.name]));
+        for (const o of inputs.catalog.obligations) titles.set(o.id, o.title);
+      } else {
+        unitNames = new Map(loadDirectory(opts.directory).units.map((u) => [u.id, u.name]));
+      }
+      const ledger = await openLedger(loadSettings());
+      try {
+        for (const [id, title] of await ledger.obligationTitles()) if (!titles.has(id)) titles.set(id, title);
+        const report = buildReport(year, await ledger.outcomes({ year }), unitNames, titles);
+        if (opts.format === 'xlsx') {
+          await writeWorkbook(report, opts.out!);
+          io.out(`wrote ${opts.out}: ${report.units.length} units\n`);
+        } else if (opts.out) {
+          writeFileSync(opts.out, renderReport(report, opts.format));
+        } else {
           io.out(renderReport(report, opts.format));
-        } finally {
-          await ledger.close();
         }
-      });
+      } finally {
+        await ledger.close();
+      }
+    });
+
+  program
+    .command('migrate')
+    .description('Create the ledger, or bring its tables up to this version of duban (workers do it at start; other commands never do)')
+    .option('--json', 'print { ledger, applied } as JSON')
+    .addHelpText('after', '\nExamples:\n  duban migrate\n  DATABASE_URL=postgres://duban@db.example.org/duban duban migrate')
+    .action(async (opts: { json?: boolean }) => {
+      const options = ledgerOptions(loadSettings());
+      const ledger = await Ledger.open({ ...options, migrate: true });
+      try {
+        const applied = await ledger.appliedMigrations();
+        const where = describeLedger(options);
+        io.out(opts.json ? `${JSON.stringify({ ledger: where, applied })}\n` : `ledger ${where}: up to date (migrations ${applied.join(', ')})\n`);
+      } finally {
+        await ledger.close();
+      }
     });
 }

@@ -16,7 +16,7 @@ import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadInputs } from '../config/load';
 import { temporalCliPath } from '../config/servers';
-import { Settings, loadSettings } from '../config/settings';
+import { Settings, SettingsError, loadSettings } from '../config/settings';
 import type { Io } from './service-commands';
 import { board, unitCountLines } from './service-commands';
 import { Duban } from './temporal';
@@ -42,7 +42,7 @@ async function startMailCatcher(folder: string, port: number, io: Io): Promise<M
   return { ...sink, folder };
 }
 
-function startDevServer(dataDir: string, port: number, uiPort: number): ChildProcess {
+function spawnDevServer(dataDir: string, port: number, uiPort: number): ChildProcess {
   const log = openSync(path.join(dataDir, 'temporal.log'), 'a');
   return spawn(
     temporalCliPath(),
@@ -59,9 +59,84 @@ function startDevServer(dataDir: string, port: number, uiPort: number): ChildPro
   );
 }
 
-async function waitForTemporal(settings: Settings, child: ChildProcess | undefined): Promise<Duban> {
+/** How many times the dev server is restarted within RESTART_WINDOW_MS before `duban start` gives up. */
+const DEFAULT_RESTARTS = 3;
+const RESTART_WINDOW_MS = 10 * 60_000;
+
+/**
+ * The dev server as a supervised child. Once the service is up, a dev server that dies is restarted on the same
+ * port and database file (its state is on disk, so trackers, timers and history survive), at most `maxRestarts`
+ * times in ten minutes; then `onGiveUp` is called with a message that says what happened and where the log is.
+ * Without this the worker would log connection errors for ever and nothing would be sent.
+ */
+class DevServer {
+  child: ChildProcess;
+  private watching = false;
+  private stopping = false;
+  private restarts: number[] = [];
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly port: number,
+    private readonly uiPort: number,
+    private readonly maxRestarts: number,
+    private readonly io: Io,
+    private readonly onGiveUp: (message: string) => void,
+  ) {
+    this.child = this.spawn();
+  }
+
+  private spawn(): ChildProcess {
+    const child = spawnDevServer(this.dataDir, this.port, this.uiPort);
+    child.once('exit', (code, signal) => this.exited(child, code, signal));
+    return child;
+  }
+
+  /** From now on a death is restarted (before, start-up itself reports it). */
+  watch() {
+    this.watching = true;
+  }
+
+  private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null) {
+    if (child !== this.child || this.stopping || !this.watching) return;
+    const how = signal ? `killed by ${signal}` : `exit code ${code}`;
+    const log = path.join(this.dataDir, 'temporal.log');
+    const now = Date.now();
+    this.restarts = this.restarts.filter((t) => now - t < RESTART_WINDOW_MS);
+    if (this.restarts.length >= this.maxRestarts) {
+      this.stopping = true;
+      this.onGiveUp(
+        `the Temporal dev server stopped (${how}) after ${this.restarts.length} restart${this.restarts.length === 1 ? '' : 's'} in the last ten minutes; ` +
+          `duban start gives up and stops. See ${log}; its state is kept in ${path.join(this.dataDir, 'temporal.db')}, so the next duban start resumes.`,
+      );
+      return;
+    }
+    this.restarts.push(now);
+    this.io.err(`duban start: the Temporal dev server stopped (${how}); restarting it (${this.restarts.length} of ${this.maxRestarts}), its state is on disk. See ${log}.\n`);
+    // A moment for the port to be released by the dead process.
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.child = this.spawn();
+      this.io.err(`duban start: the Temporal dev server is running again (pid ${this.child.pid ?? '?'}).\n`);
+    }, 500);
+  }
+
+  /** Stopping on purpose (Ctrl-C, the end of start): no restart. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+}
+
+async function waitForTemporal(settings: Settings, devServer: DevServer | undefined): Promise<Duban> {
   const until = Date.now() + 60_000;
   for (;;) {
+    const child = devServer?.child;
     if (child && child.exitCode !== null) throw new Error(`the Temporal dev server exited (code ${child.exitCode}); see ${path.join(settings.dataDir, 'temporal.log')}`);
     try {
       const d = await Duban.connect(settings);
@@ -85,15 +160,18 @@ export async function start(io: Io): Promise<number> {
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop();
   };
+  const maxRestarts = Number(process.env.DUBAN_DEV_SERVER_RESTARTS ?? DEFAULT_RESTARTS);
+  if (!Number.isInteger(maxRestarts) || maxRestarts < 0) throw new SettingsError(`DUBAN_DEV_SERVER_RESTARTS "${process.env.DUBAN_DEV_SERVER_RESTARTS}" must be a whole number, 0 or more`);
+  let giveUp: (message: string) => void = () => undefined;
+  const gaveUp = new Promise<string>((resolve) => (giveUp = resolve));
   try {
-    let devServer: ChildProcess | undefined;
+    let devServer: DevServer | undefined;
     if (ownTemporal) {
-      devServer = startDevServer(dataDir, temporalPort, uiPort);
-      stops.push(() => new Promise<void>((resolve) => {
-        if (devServer!.exitCode !== null) return resolve();
-        devServer!.once('exit', () => resolve());
-        devServer!.kill('SIGTERM');
-      }));
+      const server = new DevServer(dataDir, temporalPort, uiPort, maxRestarts, io, (m) => giveUp(m));
+      devServer = server;
+      stops.push(() => server.stop());
+      // Ctrl-C in a terminal reaches the dev server too: its exit then is no crash to restart.
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void server.stop());
       process.env.TEMPORAL_ADDRESS = `127.0.0.1:${temporalPort}`;
     }
     let mail: MailCatcher | undefined;
@@ -141,7 +219,17 @@ export async function start(io: Io): Promise<number> {
         '',
       ].join('\n'),
     );
-    await worker.done;
+    devServer?.watch();
+    const outcome = await Promise.race([worker.done.then(() => undefined), gaveUp]);
+    if (outcome !== undefined) {
+      io.err(`duban start: ${outcome}\n`);
+      worker.worker.shutdown();
+      // The worker cannot hand its tasks back to a dead server: it gets a short grace, not the usual 30 seconds.
+      await Promise.race([worker.done, new Promise((r) => setTimeout(r, 10_000))]);
+      await stopAll();
+      io.err('duban stopped.\n');
+      return 1;
+    }
     await stopAll();
     io.out('duban stopped.\n');
     return 0;

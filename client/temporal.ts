@@ -3,10 +3,10 @@
  */
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { createHash } from 'node:crypto';
-import * as path from 'node:path';
-import { Ledger } from '../activities/ledger/ledger';
-import { Settings, readSettingFile, temporalConnectionOptions } from '../config/settings';
+import { Ledger, describeLedger } from '../activities/ledger/ledger';
+import { Settings, ledgerOptions, temporalConnectionOptions } from '../config/settings';
 import type { TrackerDefinition } from '../domain/trackers';
+import { DeploymentMemo, deploymentWorkflowId } from '../workflows/deployment';
 import { RequestName, Requests, SEARCH_ATTRIBUTES, TrackerStatus, statusQuery, trackerIdOf, trackerUpdates, updateDefinitionUpdate, workflowIdFor } from '../workflows/messages';
 import { trackerWorkflow } from '../workflows/tracker';
 
@@ -17,13 +17,12 @@ export class UnreachableError extends Error {}
 /** No tracker with that id runs. */
 export class UnknownTrackerError extends Error {}
 
-/** The ledger the settings name: PostgreSQL with DATABASE_URL, else SQLite in the data folder. */
-export async function openLedger(s: Settings): Promise<Ledger> {
-  return Ledger.open({
-    databaseUrl: s.database.url,
-    sqliteFile: path.join(s.dataDir, 'ledger.sqlite'),
-    postgresSsl: s.database.caFile ? { ca: readSettingFile('DATABASE_CA_FILE', s.database.caFile)!.toString() } : undefined,
-  });
+/**
+ * The ledger the settings name: PostgreSQL with DATABASE_URL, else SQLite in the data folder. Commands open it
+ * without migrating (an absent ledger is reported, never created); `duban migrate` passes `migrate: true`.
+ */
+export async function openLedger(s: Settings, options: { migrate?: boolean } = {}): Promise<Ledger> {
+  return Ledger.open({ ...ledgerOptions(s), migrate: options.migrate ?? false });
 }
 
 export function definitionHash(d: TrackerDefinition): string {
@@ -79,11 +78,19 @@ export class Duban {
     return openLedger(this.settings);
   }
 
-  /** Every running tracker, from visibility (one listing, fast on thousands). */
+  /** The visibility query of this deployment's running trackers: its task queue only, in its namespace. */
+  trackerQuery(): string {
+    const queue = this.settings.temporal.taskQueue.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+    return `WorkflowType = 'trackerWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${queue}'`;
+  }
+
+  /**
+   * Every running tracker of this deployment, from visibility (one listing, fast on thousands). Another
+   * deployment's trackers in the same namespace (another task queue) are not listed, so --prune never retires them.
+   */
   async runningTrackers(): Promise<RunningTracker[]> {
     const result: RunningTracker[] = [];
-    const query = "WorkflowType = 'trackerWorkflow' AND ExecutionStatus = 'Running'";
-    for await (const w of this.client.workflow.list({ query, pageSize: 1000 })) {
+    for await (const w of this.client.workflow.list({ query: this.trackerQuery(), pageSize: 1000 })) {
       const sa = w.typedSearchAttributes;
       result.push({
         trackerId: trackerIdOf(w.workflowId) ?? w.workflowId,
@@ -103,6 +110,13 @@ export class Duban {
     try {
       const d = await this.client.workflow.getHandle(workflowIdFor(trackerId)).describe();
       if (d.status.name !== 'RUNNING') return undefined;
+      if (d.taskQueue !== this.settings.temporal.taskQueue) {
+        // Workflow ids are unique per namespace: this deployment cannot start its own tracker under that id.
+        throw new RefusedError(
+          `tracker ${trackerId} already runs for another deployment (task queue ${d.taskQueue}, namespace ${this.settings.temporal.namespace}); ` +
+            'two deployments in one namespace need distinct obligation or unit ids, or separate namespaces (docs/deployment.md)',
+        );
+      }
       return { trackerId, workflowId: d.workflowId, definitionHash: (d.memo as Record<string, unknown> | undefined)?.definitionHash as string | undefined };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
@@ -122,7 +136,9 @@ export class Duban {
     const summary: RegisterSummary = { started: [], updated: [], unchanged: [], removed: [], retired: [], ended: [] };
     const running = new Map((await this.runningTrackers()).map((t) => [t.trackerId, t]));
     const ledger = await this.openLedger();
-    const ended = await ledger.endedTrackerIds().finally(() => ledger.close());
+    const ended = await this.checkLedger(ledger)
+      .then(() => ledger.endedTrackerIds())
+      .finally(() => ledger.close());
     const wanted = new Set(trackers.map((t) => t.trackerId));
     const queue = [...trackers];
     let done = 0;
@@ -181,6 +197,31 @@ export class Duban {
     }
     for (const list of Object.values(summary)) list.sort();
     return summary;
+  }
+
+  /**
+   * Registration reads the ledger (which trackers ended for good): it must be the deployment's ledger, the one
+   * its workers recorded, or a retired tracker could be started again.
+   */
+  private async checkLedger(ledger: Ledger): Promise<void> {
+    const workflowId = deploymentWorkflowId(this.settings.temporal.taskQueue);
+    let recorded: Partial<DeploymentMemo> | undefined;
+    try {
+      const d = await this.client.workflow.getHandle(workflowId).describe();
+      if (d.status.name !== 'RUNNING') return;
+      recorded = d.memo as Partial<DeploymentMemo> | undefined;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return;
+      throw err;
+    }
+    const mine = await ledger.storedIdentity();
+    if (recorded?.ledgerIdentity && recorded.ledgerIdentity !== mine) {
+      throw new RefusedError(
+        `this ledger is not the ledger of the deployment on task queue ${this.settings.temporal.taskQueue}: the deployment's is ${recorded.ledger ?? '?'} ` +
+          `(identity ${recorded.ledgerIdentity}), this one is ${describeLedger(ledgerOptions(this.settings))} (identity ${mine ?? 'not drawn yet'}). ` +
+          'Set DATABASE_URL (or DUBAN_DATA_DIR) as the workers have it; nothing was registered.',
+      );
+    }
   }
 
   /** Sends one request to a tracker; a refusal becomes RefusedError with the workflow's reason. */

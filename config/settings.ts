@@ -209,3 +209,16 @@ export async function temporalConnectionOptions(s: Settings) {
   };
 }
 
+
+/**
+ * Where the settings put the ledger: PostgreSQL with DATABASE_URL, else SQLite in the data folder. The worker and
+ * every command open it through this, so they all look in the same place.
+ */
+export function ledgerOptions(s: Settings): { databaseUrl?: string; sqliteFile: string; postgresSsl?: { ca: string }; source: string } {
+  return {
+    source: s.database.url ? 'DATABASE_URL' : 'DUBAN_DATA_DIR, no DATABASE_URL',
+    databaseUrl: s.database.url,
+    sqliteFile: path.join(s.dataDir, 'ledger.sqlite'),
+    postgresSsl: s.database.caFile ? { ca: readSettingFile('DATABASE_CA_FILE', s.database.caFile)!.toString() } : undefined,
+  };
+}

@@ -1,7 +1,11 @@
+import ExcelJS from 'exceljs';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Ledger } from '../activities/ledger/ledger';
+import type { Outcome } from '../domain/tracking';
 
 const root = path.resolve(__dirname, '..');
 const fixtures = path.join(__dirname, 'fixtures');
@@ -114,5 +118,180 @@ describe('duban command line', () => {
       expect(h.code).toBe(0);
       expect(h.stdout).toMatch(/Examples:\n\s+duban /);
     }
+  });
+});
+
+/** The command with its own environment and folder, as an administrator runs it on a machine of their own. */
+function dubanWith(env: Record<string, string>, cwd: string, ...args: string[]) {
+  const clean = { ...process.env };
+  for (const k of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'DUBAN_DATA_DIR', 'DUBAN_CONFIG', 'SMTP_URL']) delete clean[k];
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], { cwd, encoding: 'utf8', env: { ...clean, TZ: 'UTC', ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const noStackTrace = /\n\s+at /;
+
+describe("an administrator's command line that never misleads", () => {
+  test('read-only commands where no ledger exists say where they looked and create nothing; migrate creates it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-noledger-'));
+    const data = path.join(dir, 'data');
+    for (const args of [['status'], ['report', '--year', '2027'], ['show', 'annual-report', 'county-a']]) {
+      const r = dubanWith({ DUBAN_DATA_DIR: data, TEMPORAL_ADDRESS: '127.0.0.1:1' }, dir, ...args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`no ledger found: looked for SQLite ${path.join(data, 'ledger.sqlite')} (DUBAN_DATA_DIR, no DATABASE_URL); nothing was created`);
+      expect(r.stderr).toMatch(/duban migrate/);
+      expect(r.stdout).toBe('');
+    }
+    expect(existsSync(data)).toBe(false);
+    // The default data folder is .duban where the command runs: it says so, and creates nothing there either.
+    const bare = dubanWith({}, dir, 'status');
+    expect(bare.stderr).toContain(path.join(dir, '.duban', 'ledger.sqlite'));
+    expect(readdirSync(dir)).toEqual([]);
+
+    const migrated = dubanWith({ DUBAN_DATA_DIR: data }, dir, 'migrate', '--json');
+    expect(migrated.code).toBe(0);
+    expect(JSON.parse(migrated.stdout)).toEqual({ ledger: `SQLite ${path.join(data, 'ledger.sqlite')} (DUBAN_DATA_DIR, no DATABASE_URL)`, applied: expect.arrayContaining([1, 2, 3, 4, 6]) });
+    const status = dubanWith({ DUBAN_DATA_DIR: data }, dir, 'status', '--json');
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toEqual({ units: [], items: [] });
+  });
+
+  test('a PostgreSQL ledger that cannot be reached: the setting (password redacted) and the cause, no stack trace', async () => {
+    const port = await closedPort();
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-nopg-'));
+    for (const args of [['status'], ['report', '--year', '2027'], ['migrate']]) {
+      const r = dubanWith({ DATABASE_URL: `postgres://duban:s3cret-pw@127.0.0.1:${port}/duban` }, dir, ...args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`failed: cannot open the ledger (PostgreSQL postgres://duban:***@127.0.0.1:${port}/duban (DATABASE_URL)): connect ECONNREFUSED 127.0.0.1:${port}\n`);
+      expect(r.stderr).not.toContain('s3cret-pw');
+      expect(r.stderr).not.toMatch(noStackTrace);
+    }
+  });
+
+  test('action arguments are checked before connecting: exit 2 naming the option', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-args-'));
+    const env = { TEMPORAL_ADDRESS: '127.0.0.1:1', DUBAN_DATA_DIR: path.join(dir, 'data') };
+    const cases: [string[], RegExp][] = [
+      [['extend', 'request', 'annual-report', 'county-a', '--to', '2027-02-30', '--reason', '等待数据'], /^error: --to "2027-02-30" is not a date: write YYYY-MM-DD/],
+      [['record', 'study-session', 'finance', '--date', 'tomorrow', '--topic', '讲座'], /^error: --date "tomorrow" is not a date/],
+      [['submit', 'annual-report', 'county-a', '--link', 'ftp://x'], /^error: --link "ftp:\/\/x" is not an http or https address/],
+      [['report', '--year', '2027', '--format', 'xlsx'], /^error: --format xlsx writes a workbook file: give --out/],
+    ];
+    for (const [args, message] of cases) {
+      const r = dubanWith(env, dir, ...args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/Temporal|cannot reach/);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  test('--version, a bare duban, and required options marked in --help', () => {
+    const version = duban('--version');
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version);
+    const bare = duban();
+    expect(bare.code).not.toBe(0);
+    expect(bare.stderr).toMatch(/^Usage: duban \[options\] \[command\]/);
+    expect(bare.stderr).toMatch(/Commands:[\s\S]*register[\s\S]*status/);
+    expect(duban('help').code).toBe(0);
+    const record = duban('record', '--help').stdout.replace(/\s+/g, ' ');
+    expect(record).toContain('--date <YYYY-MM-DD> the day it took place (required)');
+    expect(record).toContain('--topic <text> its topic (required)');
+    expect(record).not.toMatch(/--by <name>[^-]*\(required\)/);
+    expect(duban('report', '--help').stdout.replace(/\s+/g, ' ')).toContain('--year <YYYY> the year whose due dates are reported (required)');
+  });
+
+  describe('report reads only the ledger', () => {
+    let dir: string;
+    let env: Record<string, string>;
+    const outcome = (trackerObligation: string, unit: string, outcome: Outcome, period = '2026') => ({
+      trackerId: `${trackerObligation}/${unit}`,
+      obligation: trackerObligation,
+      unit,
+      period,
+      outcome,
+      originalDue: '2027-02-28',
+      due: '2027-02-28',
+      settledAt: Date.parse('2027-03-10T00:00:00Z'),
+    });
+
+    beforeAll(async () => {
+      dir = mkdtempSync(path.join(tmpdir(), 'duban-report-'));
+      // Temporal is not there at all: the report must not need it.
+      env = { DUBAN_DATA_DIR: path.join(dir, 'data'), TEMPORAL_ADDRESS: '127.0.0.1:1' };
+      const ledger = await Ledger.open({ sqliteFile: path.join(dir, 'data', 'ledger.sqlite') });
+      await ledger.recordOutcome(outcome('annual-report', 'county-a', 'late'));
+      await ledger.recordOutcome(outcome('half-year-report', 'justice', 'missed', '2026-H2'));
+      await ledger.recordOutcome(outcome('half-year-report', 'finance', 'on_time', '2026-H2'));
+      // Unit ids a spreadsheet would take for formulas (a unit no longer in the directory keeps its id as name).
+      await ledger.recordOutcome(outcome('annual-report', '=HYPERLINK("http://evil.example","x")', 'on_time'));
+      await ledger.recordOutcome(outcome('annual-report', '@SUM(A1)', 'waived'));
+      await ledger.recordOutcome(outcome('annual-report', '-2+3', 'on_time'));
+      await ledger.recordOutcome(outcome('annual-report', '+1', 'on_time'));
+      await ledger.recordOutcome(outcome('annual-report', '\tcmd', 'on_time'));
+      await ledger.close();
+    });
+
+    test('the draft circular names obligations by their Chinese titles', () => {
+      const r = dubanWith(env, dir, 'report', '--year', '2027', '--catalog', catalog, '--directory', directory);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('甲县：逾期完成1项（法治政府建设年度报告（2026））。');
+      expect(r.stdout).toContain('市司法局：未完成1项（部门半年依法行政情况报告（2026-H2））。');
+      expect(r.stdout).not.toMatch(/annual-report（|half-year-report（/);
+    });
+
+    test('CSV cells that begin with =, +, -, @ or a tab are escaped against formula injection', () => {
+      const r = dubanWith(env, dir, 'report', '--year', '2027', '--catalog', catalog, '--directory', directory, '--format', 'csv');
+      expect(r.code).toBe(0);
+      const rows = r.stdout.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+      const cells = rows.flatMap((row) => row.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, '')));
+      for (const c of cells) expect(c.replace(/^"/, '')).not.toMatch(/^[=+\-@\t]/);
+      expect(r.stdout).toContain(`,"'=HYPERLINK(""http://evil.example"",""x"")",`);
+      expect(r.stdout).toContain(",'@SUM(A1),'@SUM(A1),");
+      expect(r.stdout).toContain(",'-2+3,'-2+3,");
+      expect(r.stdout).toContain(",'+1,'+1,");
+      expect(r.stdout).toContain(",'\tcmd,'\tcmd,");
+      // Numbers stay numbers; a unit with nothing counted has an empty rate.
+      expect(r.stdout).toMatch(/\r\n\d+,'@SUM\(A1\),'@SUM\(A1\),1,0,0,0,0,1,\r\n/);
+    });
+
+    test('--format xlsx writes a real workbook', async () => {
+      const file = path.join(dir, '2027考核.xlsx');
+      const r = dubanWith(env, dir, 'report', '--year', '2027', '--catalog', catalog, '--directory', directory, '--format', 'xlsx', '--out', file);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.readFile(file);
+      const sheet = workbook.getWorksheet('考核')!;
+      expect(sheet.getRow(2).values).toEqual([undefined, '排名', '单位', '单位名称', '应完成', '按时', '延期后按时', '逾期', '未完成', '免除', '按时率']);
+      const rows = new Map<string, unknown[]>();
+      sheet.eachRow((row, n) => {
+        if (n > 2) rows.set(String(row.getCell(2).value), (row.values as unknown[]).slice(1));
+      });
+      expect(rows.get('county-a')).toEqual([expect.any(Number), 'county-a', '甲县', 1, 0, 0, 1, 0, 0, 0]);
+      expect(rows.get('finance')).toEqual([1, 'finance', '市财政局', 1, 1, 0, 0, 0, 0, 1]);
+      // A hostile unit name is a text cell, never a formula.
+      const hostile = sheet.getRow([...rows.keys()].indexOf('=HYPERLINK("http://evil.example","x")') + 3).getCell(3);
+      expect(hostile.type).toBe(ExcelJS.ValueType.String);
+      expect(hostile.value).toBe('=HYPERLINK("http://evil.example","x")');
+      expect(sheet.getCell('J3').numFmt).toBe('0.0%');
+      const circular = workbook.getWorksheet('通报')!;
+      const text: string[] = [];
+      circular.eachRow((row) => text.push(String(row.getCell(1).value ?? '')));
+      expect(text[0]).toBe('关于2027年度法治政府建设任务落实情况的通报（草稿）');
+      expect(text.join('\n')).toContain('甲县：逾期完成1项（法治政府建设年度报告（2026））。');
+    });
   });
 });

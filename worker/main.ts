@@ -5,15 +5,16 @@
  * retried by another worker.
  */
 import { Client, Connection } from '@temporalio/client';
+import { types } from 'node:util';
 import { NativeConnection, Runtime, Worker, DefaultLogger, LogLevel, makeTelemetryFilterString } from '@temporalio/worker';
 import { createEngineWorker } from './factory';
-import * as path from 'node:path';
 import type { Sender } from '../activities';
 import { createSmtpTransport } from '../activities/email';
-import { Ledger } from '../activities/ledger/ledger';
+import { Ledger, LedgerUnavailableError, describeLedger } from '../activities/ledger/ledger';
 import { loadCalendarFile, formatProblem } from '../config/load';
-import { Settings, SettingsError, describeSettings, loadSettings, parseMailbox, readSettingFile, temporalConnectionOptions } from '../config/settings';
+import { Settings, SettingsError, describeSettings, ledgerOptions, loadSettings, parseMailbox, temporalConnectionOptions } from '../config/settings';
 import { WorkingCalendar } from '../domain/calendar';
+import { DeploymentMemo, deploymentWorkflow, deploymentWorkflowId } from '../workflows/deployment';
 import { DIGEST_WORKFLOW_ID, digestWorkflow } from '../workflows/digest';
 
 export interface RunningWorker {
@@ -22,11 +23,60 @@ export interface RunningWorker {
   done: Promise<void>;
 }
 
+/** This worker's ledger is not the one its deployment recorded: exit code 2, nothing was processed. */
+export class LedgerMismatchError extends Error {
+  override name = 'LedgerMismatchError';
+}
+
+/** Passwords in URLs (smtp://user:password@host, postgres://...) are replaced before a message is logged. */
+function redactSecrets(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*):[^@/\s]*@/gi, '$1:***@');
+}
+
+const ERROR_FIELDS = ['code', 'errno', 'syscall', 'address', 'port', 'type', 'nonRetryable', 'responseCode', 'command', 'response'] as const;
+
+/**
+ * An Error as a log can show it: name, message, code (and the other fields Node, nodemailer and Temporal put on
+ * their errors), and the chain of causes. JSON.stringify alone writes `{}` for an Error. No stack, and passwords
+ * in URLs are redacted.
+ */
+export function serializeError(err: unknown, depth = 0): unknown {
+  if (!isError(err)) return typeof err === 'string' ? redactSecrets(err) : err;
+  // Temporal's failures (ActivityFailure, ApplicationFailure...) keep `name` "Error": their class says more.
+  const name = err.name === 'Error' && err.constructor?.name ? err.constructor.name : err.name;
+  const out: Record<string, unknown> = { name, message: redactSecrets(err.message) };
+  const fields = err as unknown as Record<string, unknown>;
+  for (const f of ERROR_FIELDS) {
+    const v = fields[f];
+    if (v !== undefined && v !== null && v !== '') out[f] = typeof v === 'string' ? redactSecrets(v) : v;
+  }
+  // AggregateError (e.g. a connection tried on IPv6 and IPv4) keeps its reasons in `errors`.
+  const nested = (err as { errors?: unknown }).errors;
+  if (Array.isArray(nested) && nested.length) out.errors = nested.slice(0, 5).map((e) => serializeError(e, depth + 1));
+  if (err.cause !== undefined && depth < 8) out.cause = serializeError(err.cause, depth + 1);
+  return out;
+}
+
+/** Errors thrown in workflow code come from the sandbox's realm, where `instanceof Error` is false. */
+function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
+}
+
+/**
+ * JSON.stringify with Error values serialised, passwords in URLs redacted, and BigInts as strings: one log line
+ * never fails to print and never carries a secret.
+ */
+export function logLine(record: Record<string, unknown>): string {
+  return JSON.stringify(record, (_key, value: unknown) =>
+    isError(value) ? serializeError(value) : typeof value === 'string' ? redactSecrets(value) : typeof value === 'bigint' ? value.toString() : value,
+  );
+}
+
 /** A JSON line per log record: structured logs that a collector can read. */
-function jsonLogger(level: LogLevel) {
+export function jsonLogger(level: LogLevel, write: (line: string) => void = (line) => process.stderr.write(line)) {
   return new DefaultLogger(level, (entry) => {
     const { level: lvl, message, meta, timestampNanos } = entry;
-    process.stderr.write(`${JSON.stringify({ time: new Date(Number(timestampNanos / 1_000_000n)).toISOString(), level: lvl, message, ...meta })}\n`);
+    write(`${logLine({ time: new Date(Number(timestampNanos / 1_000_000n)).toISOString(), level: lvl, message, ...meta })}\n`);
   });
 }
 
@@ -39,11 +89,8 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
     notices = cal.notices;
   }
   const calendar = new WorkingCalendar(notices);
-  const ledger = await Ledger.open({
-    databaseUrl: settings.database.url,
-    sqliteFile: path.join(settings.dataDir, 'ledger.sqlite'),
-    postgresSsl: settings.database.caFile ? { ca: readSettingFile('DATABASE_CA_FILE', settings.database.caFile)!.toString() } : undefined,
-  });
+  // The worker creates and migrates the ledger; commands only read it (docs/deployment.md).
+  const ledger = await Ledger.open({ ...ledgerOptions(settings), migrate: true });
   const transport = createSmtpTransport(settings.smtp);
   const from: Sender = parseMailbox(settings.smtp.from);
   let connection: NativeConnection | undefined;
@@ -54,6 +101,8 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
       if (err instanceof SettingsError) throw err;
       throw new Error(`cannot reach Temporal at ${settings.temporal.address} (TEMPORAL_ADDRESS, namespace ${settings.temporal.namespace}): ${(err as Error).message}`);
     }
+    // Before any task is taken: a worker with another ledger must process nothing.
+    await checkDeploymentLedger(settings, ledger);
     const worker = await createEngineWorker({
       connection,
       namespace: settings.temporal.namespace,
@@ -81,6 +130,42 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
     await ledger.close();
     await connection?.close();
     throw err;
+  }
+}
+
+/**
+ * One ledger per deployment (namespace and task queue): the first worker records its ledger's identity in the
+ * memo of the deployment workflow; a worker whose ledger has another identity is refused with both named.
+ */
+export async function checkDeploymentLedger(settings: Settings, ledger: Ledger): Promise<void> {
+  const identity = await ledger.identity();
+  const mine = describeLedger(ledgerOptions(settings));
+  const workflowId = deploymentWorkflowId(settings.temporal.taskQueue);
+  const connection = await Connection.connect(await temporalConnectionOptions(settings));
+  try {
+    const client = new Client({ connection, namespace: settings.temporal.namespace });
+    const memo: DeploymentMemo = { ledgerIdentity: identity, ledger: mine, recordedAt: new Date().toISOString() };
+    const handle = await client.workflow.start(deploymentWorkflow, {
+      workflowId,
+      taskQueue: settings.temporal.taskQueue,
+      args: [],
+      memo: { ...memo },
+      // Every worker asks; the first one's ledger is the deployment's.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    const recorded = (await handle.describe()).memo as Partial<DeploymentMemo> | undefined;
+    if (recorded?.ledgerIdentity && recorded.ledgerIdentity !== identity) {
+      throw new LedgerMismatchError(
+        `refused: this worker's ledger is not the ledger of its deployment (namespace ${settings.temporal.namespace}, task queue ${settings.temporal.taskQueue}).\n` +
+          `  the deployment's ledger: ${recorded.ledger ?? '(not described)'}, identity ${recorded.ledgerIdentity}, recorded ${recorded.recordedAt ?? '?'} in workflow ${workflowId}\n` +
+          `  this worker's ledger:    ${mine}, identity ${identity}\n` +
+          'A deployment has one ledger, or 督办单 numbers are issued twice. Point DATABASE_URL (or DUBAN_DATA_DIR) at the deployment\'s ledger, ' +
+          'or give a separate deployment its own task queue (DUBAN_TASK_QUEUE). If the recorded ledger is gone for good and this one replaces it, ' +
+          `end the record first: temporal workflow terminate --namespace ${settings.temporal.namespace} --workflow-id '${workflowId}' (docs/deployment.md).`,
+      );
+    }
+  } finally {
+    await connection.close();
   }
 }
 
@@ -124,11 +209,12 @@ export async function main(): Promise<number> {
     log.info('duban worker stopped');
     return 0;
   } catch (err) {
-    if (err instanceof SettingsError) {
+    if (err instanceof SettingsError || err instanceof LedgerMismatchError) {
       console.error(`duban worker: ${err.message}`);
       return 2;
     }
-    log.error('duban worker failed', { error: err instanceof Error ? err.message : String(err) });
+    if (err instanceof LedgerUnavailableError) console.error(`duban worker: ${err.message}`);
+    log.error('duban worker failed', { error: err });
     return 1;
   }
 }

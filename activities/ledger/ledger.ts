@@ -6,6 +6,8 @@
  * digest's red_items.digest_key, the 督办单 counters) are updated in place. Every write carries a key chosen by the
  * workflow, so a retried activity or a replayed workflow writes nothing twice.
  */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { BoardPeriod, BoardTracker } from '../../domain/tracker-state';
 import type { EventKind } from '../../domain/period-state';
 import type { Outcome } from '../../domain/tracking';
@@ -292,6 +294,18 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       'ALTER TABLE tracker_state ADD COLUMN open_periods INTEGER NOT NULL DEFAULT 1',
     ],
   },
+  {
+    version: 6,
+    // The ledger's identity, drawn once on first use: a deployment records it in Temporal so that a worker with
+    // a second ledger (two numbering sequences of 督办单) is refused at start (docs/deployment.md).
+    statements: [
+      `CREATE TABLE ledger_identity (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        identity TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** The schema versions this code knows, in order. */
@@ -351,18 +365,115 @@ export interface LedgerOptions {
   sqliteFile?: string;
   /** TLS for PostgreSQL beyond what the URL says (e.g. a private CA). */
   postgresSsl?: { ca?: string; rejectUnauthorized?: boolean };
+  /**
+   * False for read-only commands: an absent ledger is reported (LedgerNotFoundError) instead of created, and a
+   * ledger that lacks migrations is reported instead of migrated. `duban migrate` and the worker migrate.
+   */
+  migrate?: boolean;
+  /** The setting that chose this ledger, named in messages (e.g. DATABASE_URL). */
+  source?: string;
+}
+
+/** The ledger cannot be opened: unreachable, refused, unreadable. The message names where it looked, no secret. */
+export class LedgerUnavailableError extends Error {}
+/** A read-only open found no ledger, or one that needs `duban migrate`. */
+export class LedgerNotFoundError extends Error {}
+
+/** Where a ledger is, for messages and logs: the password of a PostgreSQL URL is replaced. */
+export function describeLedger(options: Pick<LedgerOptions, 'databaseUrl' | 'sqliteFile' | 'source'>): string {
+  const from = options.source ? ` (${options.source})` : '';
+  if (options.databaseUrl) return `PostgreSQL ${redactPassword(options.databaseUrl)}${from}`;
+  return `SQLite ${options.sqliteFile ?? ':memory:'}${from}`;
+}
+
+function redactPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** An error's message and code, and its causes', for an operator: never the stack. */
+function describeCause(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof AggregateError && e.errors.length) e = e.errors[0];
+    const code = (e as { code?: unknown }).code;
+    const message = e instanceof Error ? e.message : String(e);
+    parts.push(`${message || (e as Error).name}${typeof code === 'string' && !message.includes(code) ? ` (${code})` : ''}`);
+  }
+  return parts.join(': ');
 }
 
 export class Ledger {
   private constructor(readonly db: SqlDb) {}
 
   static async open(options: LedgerOptions): Promise<Ledger> {
-    const db = options.databaseUrl
-      ? openPostgres({ url: options.databaseUrl, ssl: options.postgresSsl })
-      : openSqlite(options.sqliteFile ?? ':memory:');
+    const where = describeLedger(options);
+    const file = options.sqliteFile ?? ':memory:';
+    if (options.migrate === false && !options.databaseUrl && (file === ':memory:' || !existsSync(file))) {
+      throw new LedgerNotFoundError(`no ledger found: looked for ${where}; nothing was created. A worker or \`duban migrate\` creates it.`);
+    }
+    let db: SqlDb;
+    try {
+      db = options.databaseUrl ? openPostgres({ url: options.databaseUrl, ssl: options.postgresSsl }) : openSqlite(file, { mustExist: options.migrate === false });
+    } catch (err) {
+      throw new LedgerUnavailableError(`cannot open the ledger (${where}): ${describeCause(err)}`);
+    }
     const ledger = new Ledger(db);
-    await ledger.migrate();
+    try {
+      if (options.migrate === false) await ledger.checkSchema(where);
+      else await ledger.migrate();
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      if (err instanceof LedgerNotFoundError) throw err;
+      throw new LedgerUnavailableError(`cannot open the ledger (${where}): ${describeCause(err)}`);
+    }
     return ledger;
+  }
+
+  /** The migrations applied, in the order of MIGRATIONS; an empty list when the ledger has no tables yet. */
+  async appliedMigrations(): Promise<number[]> {
+    const exists =
+      this.db.dialect === 'postgres'
+        ? await this.db.all<{ t: string | null }>("SELECT to_regclass('ledger_migrations')::text AS t")
+        : await this.db.all<{ t: string | null }>("SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name = 'ledger_migrations'");
+    if (!exists[0]?.t) return [];
+    const rows = await this.db.all<{ version: number }>('SELECT version FROM ledger_migrations ORDER BY version');
+    return rows.map((r) => Number(r.version));
+  }
+
+  /** The migrations this code knows and the ledger lacks. */
+  async pendingMigrations(): Promise<number[]> {
+    const applied = new Set(await this.appliedMigrations());
+    return MIGRATIONS.map((m) => m.version).filter((v) => !applied.has(v));
+  }
+
+  private async checkSchema(where: string): Promise<void> {
+    const applied = await this.appliedMigrations();
+    if (applied.length === 0) throw new LedgerNotFoundError(`no ledger found: ${where} has no duban tables; nothing was created. A worker or \`duban migrate\` creates them.`);
+    const pending = await this.pendingMigrations();
+    if (pending.length) {
+      throw new LedgerNotFoundError(`the ledger (${where}) needs migrations ${pending.join(', ')} for this version of duban: run \`duban migrate\` (or start a worker), then try again.`);
+    }
+  }
+
+  /**
+   * The ledger's identity: a random id drawn on first use and kept for ever. Deployments record it in Temporal
+   * so that a worker with a different ledger is refused (worker/main.ts).
+   */
+  async identity(): Promise<string> {
+    await this.db.run('INSERT INTO ledger_identity (singleton, identity, created_at) VALUES (1, ?, ?) ON CONFLICT (singleton) DO NOTHING', [randomUUID(), Date.now()]);
+    return (await this.storedIdentity())!;
+  }
+
+  /** The identity if one was drawn already (read-only commands never draw it). */
+  async storedIdentity(): Promise<string | undefined> {
+    const [row] = await this.db.all<{ identity: string }>('SELECT identity FROM ledger_identity WHERE singleton = 1');
+    return row?.identity;
   }
 
   get dialect() {
@@ -597,6 +708,12 @@ export class Ledger {
       outcome: r.outcome === null ? undefined : (String(r.outcome) as Outcome),
       updatedAt: Number(r.updated_at),
     }));
+  }
+
+  /** Obligation titles as the trackers noted them (for reports when the catalog no longer has them). */
+  async obligationTitles(): Promise<Map<string, string>> {
+    const rows = await this.db.all<{ obligation: string; obligation_title: string }>('SELECT DISTINCT obligation, obligation_title FROM red_items ORDER BY obligation');
+    return new Map(rows.map((r) => [r.obligation, r.obligation_title]));
   }
 
   async notices(filter: { trackerId?: string } = {}): Promise<NoticeRow[]> {

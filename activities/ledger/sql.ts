@@ -41,9 +41,10 @@ class Mutex {
  */
 const processMutex = new Mutex();
 
-export function openSqlite(file: string): SqlDb {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
+/** `mustExist`: a missing file is an error, not a new empty database (read-only commands create nothing). */
+export function openSqlite(file: string, options: { mustExist?: boolean } = {}): SqlDb {
+  if (file !== ':memory:' && !options.mustExist) mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file, { fileMustExist: options.mustExist === true });
   // WAL lets several worker processes share the file; the busy timeout makes them wait for each other's writes.
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

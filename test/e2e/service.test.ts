@@ -99,6 +99,26 @@ describe('the duban command against a running service', () => {
     writeFileSync(catalog, text.slice(0, text.indexOf('  - id: study-session')));
   });
 
+  test("register --prune lists and retires only this deployment's trackers, never another task queue's", async () => {
+    // Another deployment in the same namespace: its tracker runs on its own task queue (no worker here polls it).
+    const foreign = await env.client.workflow.start('trackerWorkflow', { workflowId: 'duban/foreign-obligation/foreign-unit', taskQueue: 'another-deployment', args: [{}] });
+    const unscoped = "WorkflowType = 'trackerWorkflow' AND ExecutionStatus = 'Running'";
+    for (let i = 0; i < 100; i++) {
+      const ids: string[] = [];
+      for await (const w of env.client.workflow.list({ query: unscoped })) ids.push(w.workflowId);
+      if (ids.includes(foreign.workflowId)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const listed = duban('register', catalog, directory);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).not.toContain('foreign');
+    const pruned = duban('register', catalog, directory, '--prune', '--json').json();
+    expect(pruned.removed).toEqual([]);
+    expect(pruned.retired).toEqual([]);
+    expect((await foreign.describe()).status.name).toBe('RUNNING');
+    await foreign.terminate('test over');
+  });
+
   test('a broken catalog registers nothing', () => {
     const broken = path.join(dir, 'broken.yaml');
     writeFileSync(broken, readFileSync(catalog, 'utf8').replace('monthDay: "03-01"', 'monthDay: "02-30"').replace('tags: [市直部门]', 'tags: [新部门]'));
@@ -162,25 +182,33 @@ describe('the duban command against a running service', () => {
     expect(csv).toMatch(/\r\n1,county-a,甲县,1,1,0,0,0,0,100\.0%\r\n$/);
   });
 
-  test('duban start: started, stopped and started again, state intact, nothing sent twice', async () => {
-    const data = mkdtempSync(path.join(tmpdir(), 'duban-start-'));
+  /** `duban start` as a child process, waited for until it says it is ready. */
+  async function startService(startEnv: NodeJS.ProcessEnv, cwd: string) {
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'duban.js'), 'start'], { cwd, env: startEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    const until = Date.now() + 120_000;
+    while (!output.includes('ready.') && Date.now() < until) {
+      if (child.exitCode !== null) throw new Error(output);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(output).toContain('ready.');
+    return { child, exited, output: () => output };
+  }
+
+  async function startEnvironment(data: string): Promise<NodeJS.ProcessEnv> {
     const startEnv: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC', DUBAN_DATA_DIR: data, DUBAN_TEMPORAL_PORT: String(await freePort()), DUBAN_UI_PORT: String(await freePort()), DUBAN_MAIL_PORT: String(await freePort()), DUBAN_CATALOG: catalog, DUBAN_DIRECTORY: directory };
     delete startEnv.TEMPORAL_ADDRESS;
     delete startEnv.SMTP_URL;
-    const run = async () => {
-      const child = spawn(process.execPath, [path.join(root, 'bin', 'duban.js'), 'start'], { cwd: data, env: startEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-      const exited = new Promise<number | null>((r) => child.on('exit', r));
-      const until = Date.now() + 120_000;
-      while (!output.includes('ready.') && Date.now() < until) {
-        if (child.exitCode !== null) throw new Error(output);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      expect(output).toContain('ready.');
-      return { child, exited, output: () => output };
-    };
+    return startEnv;
+  }
+
+  test('duban start: started, stopped and started again, state intact, nothing sent twice', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'duban-start-'));
+    const startEnv = await startEnvironment(data);
+    const run = () => startService(startEnv, data);
     const first = await run();
     expect(first.output()).toMatch(/started 3, updated 0, unchanged 0/);
     expect(first.output()).toMatch(/Temporal Web UI: http:\/\/127\.0\.0\.1:\d+/);
@@ -200,5 +228,37 @@ describe('the duban command against a running service', () => {
     expect(after).toEqual(before);
     const ids = after.map((f) => /^Message-ID:\s*(<[^>]+>)/im.exec(readFileSync(path.join(mailFolder, f), 'utf8'))?.[1]);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  test('duban start restarts its dev server when it dies, and stops with a clear message when restarts run out', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'duban-start-restart-'));
+    const startEnv: NodeJS.ProcessEnv = { ...(await startEnvironment(data)), DUBAN_DEV_SERVER_RESTARTS: '1' };
+    const service = await startService(startEnv, data);
+    const devServerPid = () => {
+      const ps = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(service.child.pid)], { encoding: 'utf8' }).stdout;
+      const line = ps.split('\n').find((l) => l.includes('start-dev'));
+      if (!line) throw new Error(`no dev server among the children of duban start:\n${ps}`);
+      return Number(line.trim().split(/\s+/)[0]);
+    };
+    const waitForOutput = async (text: string) => {
+      for (const until = Date.now() + 60_000; !service.output().includes(text) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 200));
+      expect(service.output()).toContain(text);
+    };
+
+    const first = devServerPid();
+    process.kill(first, 'SIGKILL');
+    await waitForOutput('the Temporal dev server stopped (killed by SIGKILL); restarting it (1 of 1), its state is on disk');
+    await waitForOutput('the Temporal dev server is running again');
+    expect(devServerPid()).not.toBe(first);
+    // The restarted server has the trackers (its state is on disk) and the worker serves them again.
+    const cli = { ...startEnv, TEMPORAL_ADDRESS: `127.0.0.1:${startEnv.DUBAN_TEMPORAL_PORT}` };
+    const paused = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), 'pause', 'annual-report', 'county-a', '--json'], { cwd: data, encoding: 'utf8', env: cli });
+    expect(paused.stderr).toBe('');
+    expect(JSON.parse(paused.stdout)).toMatchObject({ trackerId: 'annual-report/county-a', paused: true });
+
+    process.kill(devServerPid(), 'SIGKILL');
+    expect(await service.exited).toBe(1);
+    expect(service.output()).toMatch(/the Temporal dev server stopped \(killed by SIGKILL\) after 1 restart in the last ten minutes; duban start gives up and stops\. See .*temporal\.log/);
+    expect(service.output()).toContain('duban stopped.');
   });
 });

@@ -1,0 +1,73 @@
+/**
+ * Opening the ledger: commands open it without migrating and create nothing (issue 11.5, issue 8.2); the ledger's
+ * identity, drawn once, is what a deployment records to refuse a second ledger (issue 14.2). SQLite and PostgreSQL.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Ledger, LedgerNotFoundError, LedgerUnavailableError, describeLedger } from '../activities/ledger/ledger';
+import { TestPostgres, startTestPostgres } from './support/postgres';
+
+describe('opening the ledger', () => {
+  test('SQLite: read-only opens create nothing; migrate creates; the identity is drawn once and kept', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-ledger-open-'));
+    const file = path.join(dir, 'data', 'ledger.sqlite');
+    await expect(Ledger.open({ sqliteFile: file, migrate: false, source: 'DUBAN_DATA_DIR' })).rejects.toThrow(
+      new LedgerNotFoundError(`no ledger found: looked for SQLite ${file} (DUBAN_DATA_DIR); nothing was created. A worker or \`duban migrate\` creates it.`),
+    );
+    expect(existsSync(path.join(dir, 'data'))).toBe(false);
+
+    const created = await Ledger.open({ sqliteFile: file });
+    const identity = await created.identity();
+    expect(identity).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(await created.identity()).toBe(identity);
+    expect(await created.pendingMigrations()).toEqual([]);
+    await created.close();
+
+    const reader = await Ledger.open({ sqliteFile: file, migrate: false });
+    expect(await reader.identity()).toBe(identity);
+    // A ledger that lacks a migration this code needs is reported, not migrated behind the operator's back.
+    await reader.db.run('DELETE FROM ledger_migrations WHERE version = 6');
+    await reader.close();
+    await expect(Ledger.open({ sqliteFile: file, migrate: false })).rejects.toThrow(/the ledger \(SQLite .*\) needs migrations 6 for this version of duban: run `duban migrate`/);
+
+    const other = await Ledger.open({ sqliteFile: path.join(dir, 'other.sqlite') });
+    expect(await other.identity()).not.toBe(identity);
+    await other.close();
+  });
+
+  describe('PostgreSQL', () => {
+    let pg: TestPostgres;
+    beforeAll(async () => {
+      pg = await startTestPostgres();
+    });
+    afterAll(async () => {
+      await pg?.stop();
+    });
+
+    test('an empty database is no ledger for a read-only open; the worker migrates it; the password is never shown', async () => {
+      const url = new URL(pg.url);
+      url.password = 'pw-not-shown';
+      const where = `PostgreSQL ${url.toString().replace('pw-not-shown', '***')} (DATABASE_URL)`;
+      expect(describeLedger({ databaseUrl: url.toString(), source: 'DATABASE_URL' })).toBe(where);
+      await expect(Ledger.open({ databaseUrl: url.toString(), migrate: false, source: 'DATABASE_URL' })).rejects.toThrow(
+        new LedgerNotFoundError(`no ledger found: ${where} has no duban tables; nothing was created. A worker or \`duban migrate\` creates them.`),
+      );
+      const ledger = await Ledger.open({ databaseUrl: url.toString() });
+      const identity = await ledger.identity();
+      await ledger.close();
+      const reader = await Ledger.open({ databaseUrl: url.toString(), migrate: false });
+      expect(await reader.identity()).toBe(identity);
+      await reader.close();
+
+      url.pathname = '/no_such_database';
+      const missing = await Ledger.open({ databaseUrl: url.toString(), source: 'DATABASE_URL' }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(missing).toBeInstanceOf(LedgerUnavailableError);
+      expect(missing!.message).toMatch(/^cannot open the ledger \(PostgreSQL postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/no_such_database \(DATABASE_URL\)\): database "no_such_database" does not exist/);
+      expect(missing!.message).not.toContain('pw-not-shown');
+    });
+  });
+});
