@@ -132,7 +132,7 @@ describe('validation reports file, line and field for each class of bad input', 
   test('a calendar file with a bad date is reported with its line', () => {
     const calendar = 'years:\n  "2027":\n    source: 测试通知\n    holidays:\n      - { name: 春节, from: 2027-02-05, to: 2027-02-30 }\n';
     expect(problems(goodCatalog, goodDirectory, calendar)).toEqual([
-      expect.objectContaining({ file: 'calendar.yaml', line: 5, field: 'years.2027.holidays[0].to', message: 'is not a date such as "2027-02-06"' }),
+      expect.objectContaining({ file: 'calendar.yaml', line: 5, field: 'years.2027.holidays[0].to', message: 'the text "2027-02-30" is not a date such as "2027-02-06"' }),
     ]);
   });
 });
