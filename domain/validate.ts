@@ -58,7 +58,7 @@ export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  return `${typeof v === 'string' ? 'the text' : `the ${typeof v}`} ${quoteShort(v)}`;
+  return typeof v === 'string' ? `the text ${quoteShort(v)}` : `the ${typeof v} ${String(v)}`;
 }
 
 /** JSON-quoted (control characters escaped) and cut to `max` characters. */
@@ -81,6 +81,8 @@ const TYPE_WORDS: Record<string, string> = {
   boolean: 'true or false',
   array: 'a list',
   object: 'a mapping',
+  record: 'a mapping',
+  map: 'a mapping',
 };
 
 /** zod's messages speak TypeScript; these speak to the administrator editing the file. */
