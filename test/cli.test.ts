@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { provisionalWarning, yearRanges } from '../client/cli';
 
 const root = path.resolve(__dirname, '..');
 const fixtures = path.join(__dirname, 'fixtures');
@@ -103,6 +104,39 @@ describe('duban command line', () => {
     }
     expect(readdirSync(out).filter((f) => f.endsWith('.eml'))).toHaveLength(mails.length);
     expect(duban('simulate', catalog, directory, '--from', '2020-01-01', '--to', '2020-02-01').stderr).toMatch(/today or later/);
+  });
+
+  test('the provisional warning lists the official years as they are, e.g. "2024-2026, 2028"', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-cli-'));
+    const calendar = path.join(dir, 'holidays-2028.yaml');
+    writeFileSync(calendar, 'years:\n  "2028":\n    source: 测试通知\n    holidays:\n      - { name: 元旦, from: "2027-12-31", to: "2028-01-02" }\n    workdays: []\n');
+    const r = duban('plan', catalog, directory, '--calendar', calendar, '--from', '2027-11-01', '--to', '2028-01-31', '--json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^warning: 2027 is provisional: .*\(official data: 2024-2026, 2028\)/);
+    expect(yearRanges([2028, 2024, 2025, 2026, 2030, 2031])).toBe('2024-2026, 2028, 2030-2031');
+    expect(provisionalWarning([2027], { officialYears: () => [2024, 2025, 2026, 2028] })).toContain('(official data: 2024-2026, 2028)');
+  });
+
+  test('hostile input through the installed command: exit 2 naming the file, no stack trace; dates plan cannot reach are refused', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-cli-'));
+    const bomb = path.join(dir, 'bomb.yaml');
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) levels.push(`${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9).fill(`*${'abcdefghi'[i - 1]}`).join(',')}]`);
+    writeFileSync(bomb, `${levels.join('\n')}\n`);
+    const r = duban('validate', bomb, directory);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bomb\.yaml:1:1: YAML: aliases expand to too many nodes/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const deep = path.join(dir, 'deep.yaml');
+    writeFileSync(deep, `a: ${'['.repeat(3_000_000)}\n`);
+    const started = Date.now();
+    const d = duban('validate', deep, directory);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/deep\.yaml:1:\d+: nests collections more than 32 deep/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const far = duban('plan', '--from', '9999-12-01', '--to', '9999-12-31');
+    expect(far.code).toBe(2);
+    expect(far.stderr).toMatch(/--from 9999-12-01 is outside the years duban can plan \(2000-2100\)/);
   });
 
   test('the built-in defaults validate, and every command has --help with an example', () => {
