@@ -49,7 +49,7 @@ export function provisionalWarning(years: number[], calendar: Pick<Inputs['calen
   if (years.length === 0) return undefined;
   const official = calendar.officialYears();
   return (
-    `warning: ${years.join(', ')} ${years.length === 1 ? 'is' : 'are'} provisional: the State Council's holiday notice ` +
+    `warning: ${yearRanges(years)} ${years.length === 1 ? 'is' : 'are'} provisional: the State Council's holiday notice ` +
     `is not in the calendar (official data: ${official.length ? yearRanges(official) : 'none'}), so only the statutory ` +
     'holidays are kept off and there are no make-up working days. Dates may move when the notice is published; ' +
     'add it with --calendar (see docs/calendar.md).'

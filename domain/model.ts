@@ -38,10 +38,13 @@ const tooLong = (max: number, unit: string) => ({
     `is too long: ${typeof issue.input === 'string' || Array.isArray(issue.input) ? `${issue.input.length} ${unit}, ` : ''}at most ${max} ${unit}`,
 });
 
-/** Line breaks, terminal escapes and other control characters, which a one-line text may not hold. */
-const NOT_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-/** What a paragraph may not hold: control characters other than tab and line breaks. */
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/;
+/**
+ * Line breaks, terminal escapes and other control characters, which a one-line text may not hold; with the
+ * bidirectional overrides, which make a name read differently from what it says ("Trojan Source").
+ */
+const NOT_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+/** What a paragraph may not hold: the same, except tab and line breaks. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 const id = z
   .string()

@@ -251,6 +251,8 @@ describe('every text is bounded and names are one line (issue 13.2, 13.3)', () =
       ['units[2] (finance) › name', 'the text "市财政局\\r\\nBcc: x@example.org" must be one line, without line breaks, tabs or control characters'],
       ['units[2] (finance) › contacts.head.name', 'the text "冯\\u001b[2J局长" must be one line, without line breaks, tabs or control characters'],
     ]);
+    const rtl = goodDirectory.replace('name: 市财政局', 'name: "\\u202e局政财市"');
+    expect(problems(goodCatalog, rtl)).toEqual([expect.objectContaining({ field: 'units[2] (finance) › name', message: expect.stringContaining('must be one line') })]);
     const title = goodCatalog.replace('title: 一把手讲法', 'title: "一把手\\n讲法"');
     expect(problems(title)).toEqual([expect.objectContaining({ field: 'obligations[2] (study-session) › title', message: expect.stringContaining('must be one line') })]);
     const quote = goodCatalog.replace('quote: 每年3月1日之前', 'quote: |\n          每年3月1日之前\n          报送上一年度情况');

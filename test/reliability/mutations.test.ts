@@ -137,7 +137,7 @@ const valueMutations: Record<string, (doc: Json, r: Rng) => void> = {
     if (!lists.length) return;
     const list = get(r.pick(lists)) as Json[];
     const one = list[0]!;
-    for (let i = 0, n = r.pick([60, 600, 25_000]); i < n; i++) list.push(structuredClone(one));
+    for (let i = 0, n = r.pick([60, 600, 3_000]); i < n; i++) list.push(structuredClone(one));
   },
   unknownKey(doc, r) {
     const maps = slots(doc).filter((s) => { const v = get(s); return v !== null && typeof v === 'object' && !Array.isArray(v); });
