@@ -65,7 +65,9 @@ export function describeValue(v: unknown): string {
 export function quoteShort(v: unknown, max = 60): string {
   const s = typeof v === 'string' ? v : String(v);
   const cut = [...s.slice(0, max + 1)];
-  return cut.length > max ? `${JSON.stringify(cut.slice(0, max).join(''))}… (${s.length} characters)` : JSON.stringify(s);
+  const quoted = cut.length > max ? `${JSON.stringify(cut.slice(0, max).join(''))}… (${s.length} characters)` : JSON.stringify(s);
+  // JSON escapes C0 controls; terminals also act on C1 controls, and bidirectional overrides reorder what is shown.
+  return quoted.replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function valueAt(root: unknown, path: Path): unknown {
@@ -344,12 +346,36 @@ export function validateDocuments(rawCatalog: unknown, rawDirectory: unknown): V
         }
         problems.push(...obligationProblems(o, i, units));
       });
-      if (directory) problems.push(...supervisionProblems(catalog, directory));
+      if (directory) problems.push(...supervisionProblems(catalog, directory), ...trackerCountProblems(catalog, directory));
     } else {
       problems.push(...zodProblems('catalog', rawCatalog, parsed.error));
     }
   }
   return problems.length === 0 ? { catalog, directory, problems } : { problems };
+}
+
+/**
+ * One deployment runs at most this many trackers (obligation x assigned unit). Far above a province's catalog, and
+ * it keeps a directory of 20,000 units with 500 obligations each assigned to all of them (ten million trackers, a
+ * few megabytes of YAML) from exhausting validate, plan and register.
+ */
+export const MAX_TRACKERS = 100_000;
+
+function trackerCountProblems(catalog: Catalog, directory: Directory): Problem[] {
+  let count = 0;
+  for (const o of catalog.obligations) {
+    const ids = new Set(o.assignees.units);
+    const tags = new Set(o.assignees.tags);
+    for (const u of directory.units) if (ids.has(u.id) || u.tags.some((t) => tags.has(t))) count++;
+  }
+  if (count <= MAX_TRACKERS) return [];
+  return [
+    {
+      document: 'catalog',
+      path: ['obligations'],
+      message: `the obligations and the directory make ${count} trackers, more than the ${MAX_TRACKERS} one deployment runs; split the catalog or the directory`,
+    },
+  ];
 }
 
 /** Every assigned unit needs a supervising office to escalate to. */

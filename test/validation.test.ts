@@ -266,6 +266,18 @@ describe('every text is bounded and names are one line (issue 13.2, 13.3)', () =
     expect(problems(goodCatalog, tags)).toEqual([expect.objectContaining({ field: 'units[2] (finance) › tags', message: 'is too long: 21 entries, at most 20 entries' })]);
   });
 
+  test('more than 100,000 trackers in one deployment are refused before any is built', () => {
+    const units = Array.from({ length: 1001 }, (_, i) => `  - { id: u${i}, name: 单位${i}, kind: department, tags: [all], supervisor: office, contacts: { head: { name: 甲, email: h${i}@x.example.org }, liaison: { name: 乙, email: l${i}@x.example.org } } }`);
+    const dir = `${goodDirectory.trimEnd()}\n${units.join('\n')}\n`;
+    const obligations = Array.from({ length: 100 }, (_, i) => `  - { id: o${i}, title: 任务${i}, basis: [{ document: 文件, quote: 引文 }], assignees: { tags: [all] }, period: year, due: { rule: period-end } }`);
+    const cat = `${goodCatalog.trimEnd()}\n${obligations.join('\n')}\n`;
+    const started = Date.now();
+    expect(problems(cat, dir)).toEqual([
+      expect.objectContaining({ file: 'catalog.yaml', field: 'obligations', message: 'the obligations and the directory make 100104 trackers, more than the 100000 one deployment runs; split the catalog or the directory' }),
+    ]);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   test('a tracker definition over the 64 KB budget is refused at its obligation, before anything starts', () => {
     // Every field within its own limit, but together too heavy for one tracker.
     const basis = Array.from({ length: 10 }, (_, i) => `      - { document: 文件${i}, quote: ${'法'.repeat(2000)} }`).join('\n');
