@@ -139,6 +139,22 @@ describe('duban command line', () => {
     expect(far.stderr).toMatch(/--from 9999-12-01 is outside the years duban can plan \(2000-2100\)/);
   });
 
+  test('register refuses a definition too heavy for Temporal before it connects: exit 2, nothing started', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-cli-'));
+    const heavy = path.join(dir, 'catalog.yaml');
+    const basis = Array.from({ length: 10 }, (_, i) => `      - { document: 文件${i}, quote: ${'法'.repeat(2000)} }`).join('\n');
+    writeFileSync(heavy, readFileSync(catalog, 'utf8').replace('    basis:\n      - { document: 实施方案, quote: 每季度要开展一次“一把手讲法”集体学法活动 }\n', `    basis:\n${basis}\n    deliverable: ${'材'.repeat(2000)}\n`));
+    // Nothing listens on this port: had register connected first, it would fail with exit 1 instead.
+    const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), 'register', heavy, directory, '--dry-run'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, TZ: 'UTC', TEMPORAL_ADDRESS: '127.0.0.1:1' },
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/catalog\.yaml:\d+:5: obligations\[2\] \(study-session\): the tracker study-session\/finance would carry 6\d KB, more than the 64 KB/);
+    expect(r.stderr).toMatch(/Nothing was done/);
+  });
+
   test('the built-in defaults validate, and every command has --help with an example', () => {
     const v = duban('validate', '--json');
     expect(v.code).toBe(0);
