@@ -182,7 +182,7 @@ const textMutations: Record<string, (text: string, r: Rng) => string | Buffer> =
     lines.splice(i, 0, lines[i] ?? '');
     return lines.join('\n');
   },
-  tooBig: (t) => `${t}\n# ${'x'.repeat(9 * 1024 * 1024)}\n`,
+  tooBig: (t) => `${t}\n# ${'x'.repeat(5 * 1024 * 1024)}\n`,
   empty: () => '',
   tabs: (t) => t.replace(/\n {2}/g, '\n\t'),
 };
