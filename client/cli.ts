@@ -232,7 +232,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     )
     .action(async () => {
       // Loaded on demand: validate and plan do not need Temporal's native runtime.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+       
       const { main: runWorker } = require('../worker/main') as typeof import('../worker/main');
       const code = await runWorker();
       if (code !== 0) throw new ExitCode(code);
@@ -277,7 +277,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       const to = parseDay(opts.to, '--to');
       if (to < from) throw new UsageError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
       if (from < localDay(Date.now(), loaded.catalog.timeZone)) throw new UsageError('simulate runs forward from today: --from must be today or later (duban plan shows the past)');
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+       
       const { simulate } = require('./simulate') as typeof import('./simulate');
       const mails = await simulate(loaded, { from, to }, opts.out);
       const zone = loaded.catalog.timeZone;
@@ -302,7 +302,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
         '\nExamples:\n  npm start\n  DUBAN_CATALOG=my-catalog.yaml DUBAN_DIRECTORY=my-directory.yaml duban start',
     )
     .action(async () => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+       
       const { start } = require('./start') as typeof import('./start');
       const code = await start(io);
       if (code !== 0) throw new ExitCode(code);

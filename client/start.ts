@@ -186,9 +186,9 @@ export async function start(io: Io): Promise<number> {
     stops.push(() => duban.close());
 
     // The worker runs in this process; SIGINT and SIGTERM stop it gracefully (Temporal's runtime handles them).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const { startWorker } = require('../worker/main') as typeof import('../worker/main');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const { Runtime, DefaultLogger } = require('@temporalio/worker') as typeof import('@temporalio/worker');
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const worker = await startWorker(settings);

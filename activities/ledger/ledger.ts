@@ -655,10 +655,22 @@ export class Ledger {
   async trackerStates(filter: { unit?: string; obligation?: string; colour?: string; trackerId?: string } = {}): Promise<TrackerState[]> {
     const clauses = ['active = 1'];
     const params: Param[] = [];
-    if (filter.unit) clauses.push('unit = ?') && params.push(filter.unit);
-    if (filter.obligation) clauses.push('obligation = ?') && params.push(filter.obligation);
-    if (filter.colour) clauses.push('colour = ?') && params.push(filter.colour);
-    if (filter.trackerId) clauses.push('tracker_id = ?') && params.push(filter.trackerId);
+    if (filter.unit) {
+      clauses.push('unit = ?');
+      params.push(filter.unit);
+    }
+    if (filter.obligation) {
+      clauses.push('obligation = ?');
+      params.push(filter.obligation);
+    }
+    if (filter.colour) {
+      clauses.push('colour = ?');
+      params.push(filter.colour);
+    }
+    if (filter.trackerId) {
+      clauses.push('tracker_id = ?');
+      params.push(filter.trackerId);
+    }
     const rows = await this.db.all<TrackerStateRow>(`SELECT * FROM tracker_state WHERE ${clauses.join(' AND ')}`, params);
     return rows.map((r) => ({
       trackerId: r.tracker_id,
@@ -680,11 +692,26 @@ export class Ledger {
   async periodStates(filter: { unit?: string; obligation?: string; colour?: string; trackerId?: string; open?: boolean } = {}): Promise<PeriodStateRow[]> {
     const clauses: string[] = [];
     const params: Param[] = [];
-    if (filter.open !== undefined) clauses.push('open = ?') && params.push(filter.open ? 1 : 0);
-    if (filter.unit) clauses.push('unit = ?') && params.push(filter.unit);
-    if (filter.obligation) clauses.push('obligation = ?') && params.push(filter.obligation);
-    if (filter.colour) clauses.push('colour = ?') && params.push(filter.colour);
-    if (filter.trackerId) clauses.push('tracker_id = ?') && params.push(filter.trackerId);
+    if (filter.open !== undefined) {
+      clauses.push('open = ?');
+      params.push(filter.open ? 1 : 0);
+    }
+    if (filter.unit) {
+      clauses.push('unit = ?');
+      params.push(filter.unit);
+    }
+    if (filter.obligation) {
+      clauses.push('obligation = ?');
+      params.push(filter.obligation);
+    }
+    if (filter.colour) {
+      clauses.push('colour = ?');
+      params.push(filter.colour);
+    }
+    if (filter.trackerId) {
+      clauses.push('tracker_id = ?');
+      params.push(filter.trackerId);
+    }
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     const rows = await this.db.all<Record<string, string | number | null>>(`SELECT * FROM period_state ${where} ORDER BY tracker_id, period`, params);
     const num = (v: string | number | null | undefined) => (v === null || v === undefined ? undefined : Number(v));
@@ -732,8 +759,14 @@ export class Ledger {
   async outcomes(filter: { trackerId?: string; year?: number } = {}): Promise<OutcomeRow[]> {
     const clauses: string[] = [];
     const params: Param[] = [];
-    if (filter.trackerId) clauses.push('tracker_id = ?') && params.push(filter.trackerId);
-    if (filter.year !== undefined) clauses.push('due_year = ?') && params.push(filter.year);
+    if (filter.trackerId) {
+      clauses.push('tracker_id = ?');
+      params.push(filter.trackerId);
+    }
+    if (filter.year !== undefined) {
+      clauses.push('due_year = ?');
+      params.push(filter.year);
+    }
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     const rows = await this.db.all<OutcomeRow>(`SELECT * FROM outcomes ${where} ORDER BY tracker_id, period`, params);
     return rows.map((r) => ({
