@@ -326,6 +326,7 @@ export function addServiceCommands(program: Command, io: Io) {
         }
         if (opts.json) return io.out(`${JSON.stringify({ tracker: id, status, outcomes, notices, events })}\n`);
         const lines: string[] = [`${id}`];
+        if (status?.problem) lines.push(`broken: cannot plan: ${status.problem} (correct the catalog and run duban register)`);
         if (status) lines.push(...statusLines(status).slice(1).map((l) => `now:${l}`));
         else {
           const [row] = await ledger.trackerStates({ trackerId: id });

@@ -10,6 +10,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Ledger } from '../../activities/ledger/ledger';
+import { loadInputs } from '../../config/load';
+import { workflowIdFor } from '../../workflows/messages';
+import { trackerWorkflow } from '../../workflows/tracker';
 import { devServerEnv } from '../support/engine';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
 import { WorkerProcess, spawnWorker } from '../support/worker-process';
@@ -190,6 +193,39 @@ describe('the duban command against a running service', () => {
     const csv = duban('report', '--year', String(year), '--directory', directory, '--format', 'csv').stdout;
     expect(csv.startsWith('\uFEFF排名,单位,单位名称')).toBe(true);
     expect(csv).toMatch(/\r\n1,county-a,甲县,1,1,0,0,0,0,100\.0%\r\n$/);
+  });
+
+  test('a tracker whose definition cannot be planned shows as broken; register with the corrected files repairs it', async () => {
+    const text = readFileSync(catalog, 'utf8');
+    const entry = '  - id: broken-duty\n    title: 专项工作报告\n    basis:\n      - { document: 实施方案, quote: 每半年报告一次 }\n    assignees: { units: [justice] }\n    period: half-year\n    due: { rule: after-period-end, days: 15 }\n';
+    writeFileSync(catalog, text + entry);
+    try {
+      // Registered by an older version with a ladder the planner cannot run (validation refuses such files now).
+      const good = loadInputs({ catalog, directory }).trackers.find((t) => t.trackerId === 'broken-duty/justice')!;
+      const bad = { ...good, reminders: [1_000_000] };
+      await env.client.workflow.start(trackerWorkflow, { workflowId: workflowIdFor(bad.trackerId), taskQueue: 'e2e', args: [{ definition: bad, definitionHash: 'old' }], memo: { definitionHash: 'old' } });
+      let items: { tracker: string; colour: string; problem?: string }[] = [];
+      for (let i = 0; i < 50 && items.length === 0; i++) {
+        items = duban('status', '--colour', 'broken', '--json').json().items;
+        if (items.length === 0) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(items).toEqual([expect.objectContaining({ tracker: 'broken-duty/justice', colour: 'broken', problem: expect.stringMatching(/1000000 working days/) })]);
+      expect(duban('status').stdout).toMatch(/broken\s+broken-duty\/justice .*cannot plan: .*1000000 working days/);
+      expect(duban('show', 'broken-duty', 'justice').stdout).toMatch(/cannot plan: .*1000000 working days/);
+      const refused = duban('submit', 'broken-duty', 'justice', '--text', '已报送');
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/cannot plan: .*duban register/);
+
+      expect(duban('register', catalog, directory, '--json').json()).toMatchObject({ started: [], updated: ['broken-duty/justice'] });
+      const repaired = duban('submit', 'broken-duty', 'justice', '--text', '已报送', '--json');
+      expect(repaired.code).toBe(0);
+      expect(repaired.json().problem).toBeUndefined();
+      expect(repaired.json().periods).toEqual([expect.objectContaining({ submitted: true })]);
+      expect(duban('status', '--colour', 'broken', '--json').json().items).toEqual([]);
+    } finally {
+      writeFileSync(catalog, text);
+      duban('retire', 'broken-duty', 'justice', '--reason', '测试结束');
+    }
   });
 
   /** `duban start` as a child process, waited for until it says it is ready. */
