@@ -34,6 +34,12 @@ async function withDuban<T>(fn: (d: Duban) => Promise<T>): Promise<T> {
 
 const defaultActor = () => process.env.DUBAN_USER ?? userInfo().username;
 
+/** The directory and catalog as registered, kept in the ledger for the web service's roles (docs/web.md). */
+export async function saveSnapshot(d: Duban, inputs: { directory: unknown; catalog: unknown }, by: string): Promise<void> {
+  const ledger = await d.openLedger();
+  await ledger.saveDirectorySnapshot({ directory: inputs.directory, catalog: inputs.catalog, by }).finally(() => ledger.close());
+}
+
 function trackerIdOf(obligation: string, unit: string): string {
   return `${obligation}/${unit}`;
 }
@@ -136,9 +142,12 @@ export function addServiceCommands(program: Command, io: Io) {
     .action(async (catalog: string | undefined, directory: string | undefined, opts: { calendar?: string; dryRun?: boolean; prune?: boolean; by?: string; json?: boolean }) => {
       if ((catalog === undefined) !== (directory === undefined)) throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
       const inputs = loadInputs({ catalog, directory, calendar: opts.calendar });
-      const summary = await withDuban((d) =>
-        d.register(inputs.trackers, { prune: opts.prune, dryRun: opts.dryRun, by: opts.by ?? defaultActor(), onProgress: progressBar(io) }),
-      );
+      const summary = await withDuban(async (d) => {
+        const result = await d.register(inputs.trackers, { prune: opts.prune, dryRun: opts.dryRun, by: opts.by ?? defaultActor(), onProgress: progressBar(io) });
+        // The web service takes its roles from the directory as registered (docs/web.md).
+        if (!opts.dryRun) await saveSnapshot(d, inputs, opts.by ?? defaultActor());
+        return result;
+      });
       io.out(opts.json ? `${JSON.stringify({ dryRun: !!opts.dryRun, ...summary })}\n` : summaryText(summary, !!opts.dryRun));
     });
 
