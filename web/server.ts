@@ -92,6 +92,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
   const secure = !!tls || (web.baseUrl ?? '').startsWith('https:');
   if (!settings.smtp && !o.transport) throw new SettingsError('SMTP_URL (smtp.url in the config file) is required: sign-in links are sent by email');
   const transport = o.transport ?? createSmtpTransport(settings.smtp!);
+  const ownTransport = !o.transport;
   const from = parseMailbox(settings.smtp?.from ?? '督办系统 <duban@localhost.localdomain>');
   const idleMs = web.sessionIdleMinutes * 60_000;
   const evidenceDir = web.evidenceDir ?? path.join(settings.dataDir, 'evidence');
@@ -102,6 +103,9 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     trustProxy: web.trustProxy,
     ...(tls ? { https: { cert: tls.cert!, key: tls.key! } } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+  app.addHook('onClose', async () => {
+    if (ownTransport) transport.close();
+  });
   await app.register(formbody);
   await app.register(multipart, { limits: { fileSize: web.maxFileBytes, files: web.maxFiles, fields: 30, fieldSize: 16 * 1024, parts: web.maxFiles + 30 } });
 

@@ -1,7 +1,7 @@
 /**
  * A real Chromium for the web tests: Debian's `chromium` driven by playwright-core through its executable path
  * (no browser download). Installed with apt-get when missing (CI runs as root), as test/support/postgres.ts does
- * for PostgreSQL. DUBAN_TEST_CHROMIUM points at another executable.
+ * for PostgreSQL, with a CJK font for legible screenshots. DUBAN_TEST_CHROMIUM points at another executable.
  */
 import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,6 +19,18 @@ export function chromiumPath(): string {
   return DEBIAN_CHROMIUM;
 }
 
+/** Chinese pages need a CJK font, or the screenshots show empty boxes: Debian's WenQuanYi Micro Hei when none. */
+function ensureCjkFont(): void {
+  let fonts = '';
+  try {
+    fonts = execSync('fc-list :lang=zh family', { encoding: 'utf8' });
+  } catch {
+    // No fontconfig at all: chromium's package brings it; try installing the font below.
+  }
+  if (fonts.trim() || process.getuid?.() !== 0) return;
+  execSync('DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei', { stdio: 'inherit' });
+}
+
 export interface TestBrowser {
   browser: Browser;
   /** A fresh profile: its own cookies, as a different person's browser. */
@@ -27,8 +39,10 @@ export interface TestBrowser {
 }
 
 export async function startBrowser(): Promise<TestBrowser> {
+  const executablePath = chromiumPath();
+  ensureCjkFont();
   const browser = await chromium.launch({
-    executablePath: chromiumPath(),
+    executablePath,
     headless: true,
     args: [
       '--headless',
