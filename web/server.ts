@@ -379,15 +379,8 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
       .send(createReadStream(where));
   });
 
-  app.post('/t/:obligation/:unit/:action', async (req, reply) => {
-    const s = requireSignedIn(req, reply);
-    if (!s) return reply;
-    const t = trackerParams(req);
-    const action = (req.params as { action: string }).action as WebAction;
-    if (!t || !ALL_ACTIONS.includes(action)) return reply.callNotFound();
-    if (!maySee(s.person, t.unit) || !allowedActions(s.person, t.unit).includes(action)) return forbidden(req, reply, '您无权办理该事项，未作任何更改。');
-
-    // The form: urlencoded, or multipart with files (kept in memory until every check has passed).
+  /** A form's fields and files: urlencoded, or multipart (files kept in memory until every check has passed). */
+  const readForm = async (req: FastifyRequest) => {
     const fields: Record<string, string> = {};
     const uploads: { name: string; data: Buffer }[] = [];
     if (req.isMultipart()) {
@@ -403,42 +396,62 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     } else {
       for (const [k, v] of Object.entries((req.body ?? {}) as Record<string, unknown>)) fields[k] = String(Array.isArray(v) ? v[0] : (v ?? ''));
     }
-    if (!sameSecret(fields._csrf ?? '', s.csrf)) return csrfRefused(req, reply);
+    return { fields, uploads };
+  };
 
+  /**
+   * One action by one person on one tracker, once the caller has checked who the person is, that they may take
+   * it, and the CSRF token: files checked, stored by hash, the Update sent through the client module, the files
+   * recorded. The signed action links of the emails (issue 10) call this with the link's recipient.
+   */
+  const performAction = async (person: Person, trackerId: string, action: WebAction, form: { fields: Record<string, string>; uploads: { name: string; data: Buffer }[] }): Promise<{ ok: true } | { error: string }> => {
     let files: CheckedFile[];
     try {
-      if (uploads.length && action !== 'submit' && action !== 'progress') throw new EvidenceError('该事项不接受附件');
-      if (uploads.length > web.maxFiles) throw new EvidenceError(`附件最多 ${web.maxFiles} 个`);
-      files = uploads.map((u) => checkFile(u, { maxFileBytes: web.maxFileBytes }));
+      if (form.uploads.length && action !== 'submit' && action !== 'progress') throw new EvidenceError('该事项不接受附件');
+      if (form.uploads.length > web.maxFiles) throw new EvidenceError(`附件最多 ${web.maxFiles} 个`);
+      files = form.uploads.map((u) => checkFile(u, { maxFileBytes: web.maxFileBytes }));
     } catch (err) {
       if (!(err instanceof EvidenceError)) throw err;
-      return renderTracker(req, reply, s, t, { error: `${err.message}，未作任何更改。`, status: 422 });
+      return { error: `${err.message}，未作任何更改。` };
     }
-
-    const request = buildRequest(action, fields, files, s.person);
-    if ('problem' in request) return renderTracker(req, reply, s, t, { error: request.problem, status: 422 });
+    const request = buildRequest(action, form.fields, files, person);
+    if ('problem' in request) return { error: request.problem };
     // Files are stored before the tracker hears of them, so a recorded hash always has its file; a refusal
     // removes the ones this request brought.
     const added = files.filter((f) => storeFile(evidenceDir, f));
     try {
-      if (!(action in UPDATES)) throw new RefusedError(`${t.trackerId}: 系统尚不支持“${pages.ACTION_LABEL[action]}”（等待跟踪项升级）`);
-      await duban.act(t.trackerId, action as Action, request.request);
+      if (!(action in UPDATES)) throw new RefusedError(`${trackerId}: 系统尚不支持“${pages.ACTION_LABEL[action]}”（等待跟踪项升级）`);
+      await duban.act(trackerId, action as Action, request.request);
     } catch (err) {
       for (const f of added) if (!(await data.evidenceReferenced(ledger, f.sha256))) removeStoredFile(evidenceDir, f.sha256);
       if (err instanceof RefusedError || err instanceof UnknownTrackerError) {
-        log({ level: 'info', msg: 'request refused', tracker: t.trackerId, action, who: s.person.email, reason: err.message });
-        return renderTracker(req, reply, s, t, { error: err.message.replace(/^[^:]+\/[^:]+: /, ''), status: 422 });
+        log({ level: 'info', msg: 'request refused', tracker: trackerId, action, who: person.email, reason: err.message });
+        return { error: err.message.replace(/^[^:]+\/[^:]+: /, '') };
       }
       throw err;
     }
     if (files.length) {
-      const status = await data.liveStatus(duban, t.trackerId);
+      const status = await data.liveStatus(duban, trackerId);
       await data.recordEvidenceFiles(
         ledger,
-        files.map((f) => ({ sha256: f.sha256, trackerId: t.trackerId, period: request.request.period ?? status?.period ?? '', name: f.name, type: f.type, size: f.size, uploadedBy: `${s.person.name} <${s.person.email}>`, uploadedAt: Date.now() })),
+        files.map((f) => ({ sha256: f.sha256, trackerId, period: request.request.period ?? status?.period ?? '', name: f.name, type: f.type, size: f.size, uploadedBy: `${person.name} <${person.email}>`, uploadedAt: Date.now() })),
       );
     }
-    log({ level: 'info', msg: 'action', tracker: t.trackerId, action, who: s.person.email, files: files.map((f) => f.sha256) });
+    log({ level: 'info', msg: 'action', tracker: trackerId, action, who: person.email, files: files.map((f) => f.sha256) });
+    return { ok: true };
+  };
+
+  app.post('/t/:obligation/:unit/:action', async (req, reply) => {
+    const s = requireSignedIn(req, reply);
+    if (!s) return reply;
+    const t = trackerParams(req);
+    const action = (req.params as { action: string }).action as WebAction;
+    if (!t || !ALL_ACTIONS.includes(action)) return reply.callNotFound();
+    if (!maySee(s.person, t.unit) || !allowedActions(s.person, t.unit).includes(action)) return forbidden(req, reply, '您无权办理该事项，未作任何更改。');
+    const form = await readForm(req);
+    if (!sameSecret(form.fields._csrf ?? '', s.csrf)) return csrfRefused(req, reply);
+    const result = await performAction(s.person, t.trackerId, action, form);
+    if ('error' in result) return renderTracker(req, reply, s, t, { error: result.error, status: 422 });
     return reply.redirect(pages.trackerHref(t.trackerId, `?done=${action}`), 303);
   });
 

@@ -260,6 +260,24 @@ describe('sign-in, sessions and the embedded mailbox', () => {
     expect(dump).not.toContain(session.split('=')[1]);
   });
 
+  test("the 督办单 register: an office sees its own, a unit's staff see none, leadership see all", async () => {
+    const claim = {
+      sendKey: 'half-year-report/justice/2026-H2/2027-01-15/e2.0', trackerId: 'half-year-report/justice', obligation: 'half-year-report', unit: 'justice',
+      period: '2026-H2', stage: 'escalation', level: 2, step: 0, plannedAt: Date.now(), firedAt: Date.now(), due: '2027-01-15', messageId: '<x@duban>', to: ['justice.head@test.example.org'], cc: [],
+    };
+    await ledger.beginNotice(claim);
+    expect(await ledger.supervisionNumber(claim.sendKey, 'office', 2027)).toBe(1);
+    const office = await signIn('office.head@test.example.org');
+    const page = await call(appUrl, { url: '/supervision?year=2027', headers: { cookie: office.session } });
+    expect(page.body).toContain('督〔2027〕1号');
+    expect(page.body).toContain('市司法局');
+    expect(page.body).toContain('部门半年依法行政情况报告');
+    const unit = await signIn('county-a.liaison@test.example.org');
+    expect((await call(appUrl, { url: '/supervision', headers: { cookie: unit.session } })).body).not.toContain('督〔2027〕1号');
+    const leader = await signIn('leader2@test.example.org');
+    expect((await call(appUrl, { url: '/supervision', headers: { cookie: leader.session } })).body).toContain('督〔2027〕1号');
+  });
+
   test('the mail catcher is readable in the embedded mode only, with sign-in links clickable', async () => {
     writeFileSync(
       path.join(mailFolder, '2026-01-01T00-00-00-000Z-abc.eml'),
