@@ -39,7 +39,7 @@ export function personFor(email: string, directory: Directory | undefined, admin
   if (directory) {
     for (const u of directory.units) {
       const c = u.contacts;
-      const match = [['主要负责人', c.head], ['联络员', c.liaison], ...c.deputies.map((d) => ['负责人', d] as const)].find(([, x]) => norm((x as { email: string }).email) === address);
+      const match = [['主要负责人', c.head], ['联络员', c.liaison], ...(c.deputies ?? []).map((d) => ['负责人', d] as const)].find(([, x]) => norm((x as { email: string }).email) === address);
       if (match) {
         p.units.add(u.id);
         p.name ||= (match[1] as { name: string }).name;
