@@ -18,6 +18,7 @@ import { neutraliseFormula, reportCsv } from '../../web/exports';
 import { html, safe } from '../../web/html';
 import { allowedActions, maySee, personFor } from '../../web/roles';
 import { buildRequest, buildWebServer, loggablePath } from '../../web/server';
+import { TestPostgres, startTestPostgres } from '../support/postgres';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
 
 const fixtures = path.join(__dirname, '..', 'fixtures');
@@ -134,7 +135,8 @@ describe('roles come from the directory', () => {
   });
 });
 
-describe('sign-in, sessions and the embedded mailbox', () => {
+describe.each(['sqlite', 'postgres'] as const)('sign-in, sessions, the 督办单 register and the embedded mailbox on %s', (dialect) => {
+  let pg: TestPostgres | undefined;
   let sink: SmtpSink;
   let ledger: Ledger;
   let settings: Settings;
@@ -157,7 +159,8 @@ describe('sign-in, sessions and the embedded mailbox', () => {
     sink = await startSmtpSink();
     const dir = mkdtempSync(path.join(tmpdir(), 'duban-web-unit-'));
     settings = loadSettings({ DUBAN_DATA_DIR: dir, SMTP_URL: sink.url, DUBAN_WEB_PORT: '0', DUBAN_WEB_SESSION_IDLE_MINUTES: '30', DUBAN_WEB_TRUST_PROXY: 'true' });
-    ledger = await Ledger.open({ sqliteFile: path.join(dir, 'ledger.sqlite') });
+    if (dialect === 'postgres') pg = await startTestPostgres();
+    ledger = await Ledger.open(pg ? { databaseUrl: pg.url } : { sqliteFile: path.join(dir, 'ledger.sqlite') });
     const inputs = loadInputs({ catalog: path.join(fixtures, 'catalog.yaml'), directory: path.join(fixtures, 'directory.yaml') });
     await ledger.saveDirectorySnapshot({ directory: inputs.directory, catalog: inputs.catalog, by: 'test' });
     // No Temporal here: these pages never reach a tracker.
@@ -174,6 +177,7 @@ describe('sign-in, sessions and the embedded mailbox', () => {
     await embedded?.close();
     await ledger?.close();
     await sink?.close();
+    await pg?.stop();
   });
 
   const csrfCookie = async () => {
