@@ -164,7 +164,7 @@ describe('the duban command against a running service', () => {
 
   test('duban start: started, stopped and started again, state intact, nothing sent twice', async () => {
     const data = mkdtempSync(path.join(tmpdir(), 'duban-start-'));
-    const startEnv: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC', DUBAN_DATA_DIR: data, DUBAN_TEMPORAL_PORT: String(await freePort()), DUBAN_UI_PORT: String(await freePort()), DUBAN_MAIL_PORT: String(await freePort()), DUBAN_CATALOG: catalog, DUBAN_DIRECTORY: directory };
+    const startEnv: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC', DUBAN_DATA_DIR: data, DUBAN_TEMPORAL_PORT: String(await freePort()), DUBAN_UI_PORT: String(await freePort()), DUBAN_MAIL_PORT: String(await freePort()), DUBAN_WEB_PORT: String(await freePort()), DUBAN_CATALOG: catalog, DUBAN_DIRECTORY: directory };
     delete startEnv.TEMPORAL_ADDRESS;
     delete startEnv.SMTP_URL;
     const run = async () => {
@@ -184,6 +184,10 @@ describe('the duban command against a running service', () => {
     const first = await run();
     expect(first.output()).toMatch(/started 3, updated 0, unchanged 0/);
     expect(first.output()).toMatch(/Temporal Web UI: http:\/\/127\.0\.0\.1:\d+/);
+    // The web service runs too, with the mail catcher's messages readable in the browser.
+    const web = /the board in the browser: (http:\/\/127\.0\.0\.1:\d+)/.exec(first.output())![1]!;
+    expect((await fetch(`${web}/login`)).status).toBe(200);
+    expect((await fetch(`${web}/mail`)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 3_000));
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
