@@ -162,6 +162,26 @@ describe('the duban command against a running service', () => {
     expect(csv).toMatch(/\r\n1,county-a,甲县,1,1,0,0,0,0,100\.0%\r\n$/);
   });
 
+  test('duban web serves the pages, never the mail catcher, and stops on SIGTERM', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'duban.js'), 'web'], { cwd: dir, env: { ...process.env, ...cliEnv, DUBAN_WEB_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    for (let i = 0; i < 150 && !output.includes('duban web: '); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(output).toContain(`duban web: http://127.0.0.1:${port}`);
+    const login = await fetch(`http://127.0.0.1:${port}/login`);
+    expect(login.status).toBe(200);
+    expect(await login.text()).toContain('lang="zh-CN"');
+    expect((await fetch(`http://127.0.0.1:${port}/mail`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${port}/`, { redirect: 'manual' })).status).toBe(303);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // One JSON line per request, without tokens.
+    expect(output).toMatch(/\{"time":"[^"]+","level":"info","msg":"request","method":"GET","path":"\/login","status":200/);
+  });
+
   test('duban start: started, stopped and started again, state intact, nothing sent twice', async () => {
     const data = mkdtempSync(path.join(tmpdir(), 'duban-start-'));
     const startEnv: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC', DUBAN_DATA_DIR: data, DUBAN_TEMPORAL_PORT: String(await freePort()), DUBAN_UI_PORT: String(await freePort()), DUBAN_MAIL_PORT: String(await freePort()), DUBAN_WEB_PORT: String(await freePort()), DUBAN_CATALOG: catalog, DUBAN_DIRECTORY: directory };
