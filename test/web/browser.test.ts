@@ -279,8 +279,59 @@ describe('duban web in a real browser', () => {
     await context.close();
   });
 
-  test('leadership read everything and act on nothing; administrators may pause', async () => {
+  test('a unit asks for an extension and records a study session; the office approves and waives; the board follows', async () => {
+    const unit = await signIn('finance.liaison@test.example.org');
+    const post = (page: Page, form: string) => Promise.all([page.waitForURL(/done=/), page.click(`${form} button[type=submit]`)]);
+    await unit.page.goto(`${web.url}/t/half-year-report/finance`);
+    const due = (await ledger.trackerStates()).find((t) => t.trackerId === 'half-year-report/finance')!.due;
+    const later = new Date(Date.parse(`${due}T00:00:00Z`) + 10 * 86_400_000).toISOString().slice(0, 10);
+    await unit.page.fill('#form-requestExtension input[name=newDue]', later);
+    await unit.page.fill('#form-requestExtension textarea[name=reason]', '需等待统计数据');
+    await post(unit.page, '#form-requestExtension');
+    expect(await unit.page.textContent('.summary')).toContain(`延期申请待审批（至 ${later}`);
+    // A quota obligation: its form records an event of today, inside the period.
+    await unit.page.goto(`${web.url}/t/study-session/finance`);
+    expect(await unit.page.locator('#form-submit').count()).toBe(0);
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+    await unit.page.fill('#form-record input[name=date]', today);
+    await unit.page.fill('#form-record input[name=topic]', '行政处罚法专题');
+    await post(unit.page, '#form-record');
+    expect(await unit.page.textContent('.summary')).toContain('已办结');
+    await unit.context.close();
+
+    const office = await signIn('office.liaison@test.example.org');
+    await office.page.goto(`${web.url}/t/half-year-report/finance`);
+    await office.page.fill('#form-decideExtension textarea[name=reason]', '同意');
+    await Promise.all([office.page.waitForURL(/done=decideExtension/), office.page.click('#form-decideExtension button[value=yes]')]);
+    expect(await office.page.textContent('.summary')).toContain(`截止 ${later}`);
+    await office.page.goto(`${web.url}/t/half-year-report/justice`);
+    await office.page.fill('#form-waive textarea[name=reason]', '机构调整，本期不适用');
+    await post(office.page, '#form-waive');
+    expect(await office.page.textContent('.summary')).toContain('已免除');
+    const events = await eventsOf('half-year-report/justice');
+    expect(events.find((e) => e.kind === 'waived')).toMatchObject({ actor: '吴科长' });
+    // The board shows what the ledger holds.
+    for (let i = 0; i < 50 && (await ledger.trackerStates()).find((t) => t.trackerId === 'half-year-report/justice')!.colour !== 'waived'; i++) await new Promise((r) => setTimeout(r, 100));
+    await office.page.goto(`${web.url}/`);
+    const states = await ledger.trackerStates();
+    for (const unitId of ['justice', 'finance', 'county-a']) {
+      for (const colour of ['red', 'yellow', 'green', 'done', 'waived']) {
+        const shown = Number(await office.page.locator(`tr[data-unit="${unitId}"] td[data-colour=${colour}]`).textContent());
+        expect([unitId, colour, shown]).toEqual([unitId, colour, states.filter((t) => t.unit === unitId && t.colour === colour).length]);
+      }
+    }
+    expect(Number(await office.page.locator('tr[data-unit="justice"] td[data-colour=waived]').textContent())).toBe(1);
+    await office.context.close();
+  });
+
+  test("leadership read everything and act on nothing; another unit's staff cannot download its files; administrators may pause", async () => {
+    const sha = createHash('sha256').update(PDF).digest('hex');
+    const fileUrl = `${web.url}/t/annual-report/county-a/files/${sha}`;
+    const stranger = await signIn('justice.liaison@test.example.org');
+    expect((await stranger.context.request.get(fileUrl)).status()).toBe(403);
+    await stranger.context.close();
     const leader = await signIn('leader2@test.example.org');
+    expect((await leader.context.request.get(fileUrl)).status()).toBe(200);
     expect(await leader.page.locator('tr[data-unit]').count()).toBe(3);
     await leader.page.goto(`${web.url}/t/half-year-report/finance`);
     expect(await leader.page.locator('form.act').count()).toBe(0);
