@@ -292,6 +292,16 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
   const io = { out, err, tty: process.stderr.isTTY === true };
   addServiceCommands(program, io);
   program
+    .command('web')
+    .description('Run the web service: the board, trackers, actions, reports in the browser, sign-in by emailed link (docs/web.md)')
+    .addHelpText('after', '\nSettings: DUBAN_WEB_HOST (127.0.0.1), DUBAN_WEB_PORT (8080), DUBAN_WEB_BASE_URL, DUBAN_ADMINS, SMTP_URL and the worker\'s; see docs/web.md.\n\nExample:\n  DUBAN_WEB_BASE_URL=https://duban.example.gov.cn DUBAN_ADMINS=admin@example.gov.cn duban web')
+    .action(async () => {
+       
+      const { runWeb } = require('../web/main') as typeof import('../web/main');
+      const code = await runWeb(out);
+      if (code !== 0) throw new ExitCode(code);
+    });
+  program
     .command('start')
     .description('Run the whole service on embedded defaults: Temporal dev server, mail catcher, ledger, worker; register the catalog')
     .addHelpText(

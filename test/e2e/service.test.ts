@@ -228,6 +228,26 @@ describe('the duban command against a running service', () => {
     }
   });
 
+  test('duban web serves the pages, never the mail catcher, and stops on SIGTERM', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'duban.js'), 'web'], { cwd: dir, env: { ...process.env, ...cliEnv, DUBAN_WEB_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    for (let i = 0; i < 150 && !output.includes('duban web: '); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(output).toContain(`duban web: http://127.0.0.1:${port}`);
+    const login = await fetch(`http://127.0.0.1:${port}/login`);
+    expect(login.status).toBe(200);
+    expect(await login.text()).toContain('lang="zh-CN"');
+    expect((await fetch(`http://127.0.0.1:${port}/mail`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${port}/`, { redirect: 'manual' })).status).toBe(303);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // One JSON line per request, without tokens.
+    expect(output).toMatch(/\{"time":"[^"]+","level":"info","msg":"request","method":"GET","path":"\/login","status":200/);
+  });
+
   /** `duban start` as a child process, waited for until it says it is ready. */
   async function startService(startEnv: NodeJS.ProcessEnv, cwd: string) {
     const child = spawn(process.execPath, [path.join(root, 'bin', 'duban.js'), 'start'], { cwd, env: startEnv, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -245,7 +265,7 @@ describe('the duban command against a running service', () => {
   }
 
   async function startEnvironment(data: string): Promise<NodeJS.ProcessEnv> {
-    const startEnv: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC', DUBAN_DATA_DIR: data, DUBAN_TEMPORAL_PORT: String(await freePort()), DUBAN_UI_PORT: String(await freePort()), DUBAN_MAIL_PORT: String(await freePort()), DUBAN_CATALOG: catalog, DUBAN_DIRECTORY: directory };
+    const startEnv: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC', DUBAN_DATA_DIR: data, DUBAN_TEMPORAL_PORT: String(await freePort()), DUBAN_UI_PORT: String(await freePort()), DUBAN_MAIL_PORT: String(await freePort()), DUBAN_WEB_PORT: String(await freePort()), DUBAN_CATALOG: catalog, DUBAN_DIRECTORY: directory };
     delete startEnv.TEMPORAL_ADDRESS;
     delete startEnv.SMTP_URL;
     return startEnv;
@@ -258,6 +278,10 @@ describe('the duban command against a running service', () => {
     const first = await run();
     expect(first.output()).toMatch(/started 3, updated 0, unchanged 0/);
     expect(first.output()).toMatch(/Temporal Web UI: http:\/\/127\.0\.0\.1:\d+/);
+    // The web service runs too, with the mail catcher's messages readable in the browser.
+    const web = /the board in the browser: (http:\/\/127\.0\.0\.1:\d+)/.exec(first.output())![1]!;
+    expect((await fetch(`${web}/login`)).status).toBe(200);
+    expect((await fetch(`${web}/mail`)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 3_000));
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
