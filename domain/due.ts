@@ -1,7 +1,7 @@
 /**
  * Due rules (DOMAIN.md 3, 4, 8): from a period to its due date.
  */
-import { DayNumber, addMonths, civil, dayNumber, isValidDate, parseDate } from './dates';
+import { DayNumber, addMonths, civil, dayNumber, daysInMonth, isValidDate, lastDayOfMonth, parseDate } from './dates';
 import type { WorkingCalendar } from './calendar';
 import type { DueRule } from './model';
 import type { Period } from './periods';
@@ -25,6 +25,16 @@ export function nominalDue(rule: DueRule, period: Period): DayNumber {
       let year = civil(period.end).year;
       if (!isValidDate(year, month, day) || dayNumber(year, month, day) <= period.end) year += 1;
       const date = dayNumber(year, month, day);
+      return rule.before ? date - 1 : date;
+    }
+    case 'next-month-end': {
+      const next = civil(period.end + 1);
+      return lastDayOfMonth(next.year, next.month);
+    }
+    case 'following-month-day': {
+      // The month after the period ends; a day it lacks (31 in April) is clamped to its last day.
+      const next = civil(period.end + 1);
+      const date = dayNumber(next.year, next.month, Math.min(Math.max(rule.day, 1), daysInMonth(next.year, next.month)));
       return rule.before ? date - 1 : date;
     }
     case 'fixed-date': {

@@ -23,6 +23,7 @@ import {
   SubmitRequest,
   VerifyRequest,
 } from './requests';
+import type { CompletionKind } from './model';
 import type { TrackerDefinition } from './trackers';
 import { Colour, Outcome, RATINGS, Rating, checkEvidence, checkText, colourAt, completionOutcome, completionOutcomeByDate, nextColourChange } from './tracking';
 
@@ -78,7 +79,7 @@ export interface PeriodSnapshot {
 
 /** The obligation's completion rules, read from the definition in force. */
 export interface CompletionRules {
-  completion: 'single' | 'quota';
+  completion: CompletionKind;
   quota: number;
   verification: boolean;
 }

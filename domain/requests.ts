@@ -4,6 +4,7 @@
  * them; workflows/messages.ts turns them into Temporal Updates and a query. Clients import the types from there.
  */
 import type { PlannedNotice } from './planner';
+import type { CompletionKind } from './model';
 import type { TrackerDefinition } from './trackers';
 import type { Colour, Outcome, Rating } from './tracking';
 
@@ -140,7 +141,7 @@ export interface TrackerStatus {
   retired: boolean;
   /** Why the tracker cannot run (its definition cannot be planned); fixed by `duban register`. */
   problem?: string;
-  completion: 'single' | 'quota';
+  completion: CompletionKind;
   quota: number;
   /** The open periods, oldest first: overdue ones stay until done, waived or their ladder runs out. */
   periods: PeriodStatus[];

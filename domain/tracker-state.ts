@@ -292,6 +292,10 @@ export class TrackerState {
     if (d.obligation?.period !== this.definition.obligation.period) {
       this.refuse(`the period kind cannot change on a running tracker (${this.definition.obligation.period} to ${d.obligation?.period}); retire it and register anew`);
     }
+    const cycle = (o: TrackerDefinition['obligation']) => (o.every !== undefined && o.every > 1 ? `every ${o.every} years from ${o.anchor}` : 'yearly');
+    if (cycle(d.obligation) !== cycle(this.definition.obligation)) {
+      this.refuse(`the cycle cannot change on a running tracker (${cycle(this.definition.obligation)} to ${cycle(d.obligation)}); retire it and register anew`);
+    }
   }
 
   /**

@@ -7,6 +7,7 @@
 import {
   Basis,
   Catalog,
+  CompletionKind,
   Contact,
   DEFAULT_ESCALATION,
   DEFAULT_REMINDERS,
@@ -36,9 +37,16 @@ export interface TrackerDefinition {
     title: string;
     basis: Basis[];
     period: PeriodKind;
+    /** A cycle of several years (period: year): every `every` years from `anchor`. */
+    every?: number;
+    anchor?: number;
     due: DueRule;
     rollForward: boolean;
-    completion: 'single' | 'quota';
+    completion: CompletionKind;
+    /** For rate (a percentage) and count completions: the lowest acceptable figure. */
+    threshold?: number;
+    /** For rate and count completions: what the figures are (出庭应诉率). */
+    measure?: string;
     /** Events required per period; 1 for a single submission. */
     quota: number;
     verification: boolean;
@@ -98,10 +106,13 @@ export function resolveTrackers(catalog: Catalog, directory: Directory): Tracker
           title: o.title,
           basis: o.basis,
           period: o.period,
+          ...(o.every !== undefined && o.every > 1 ? { every: o.every, anchor: o.anchor } : {}),
           due: o.due,
           rollForward: o.rollForward,
           completion: o.completion,
           quota: o.completion === 'quota' ? (o.quota ?? 1) : 1,
+          ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
+          ...(o.measure !== undefined ? { measure: o.measure } : {}),
           verification: o.verification,
           urgent: o.urgent,
           ...(o.escalationEndsAfter !== undefined ? { escalationEndsAfter: o.escalationEndsAfter } : {}),

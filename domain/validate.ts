@@ -190,9 +190,20 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
       if (months !== undefined && months < 1) add(['due', 'months'], `${months} must be 1 or more`);
       break;
     }
+    case 'next-month-end':
+      if (o.period === 'once') add(['due', 'rule'], 'rule: next-month-end is for recurring periods; a one-off needs rule: fixed-date');
+      break;
+    case 'following-month-day':
+      if (o.due.day < 1 || o.due.day > 31) {
+        add(['due', 'day'], `${o.due.day} is not a day of the month (1-31; a day the month lacks is its last day)`);
+      } else if (o.due.before && o.due.day === 1) {
+        add(['due', 'day'], 'day 1 with before: true is the last day of the period itself: write rule: period-end');
+      }
+      break;
     case 'period-end':
       break;
   }
+  cadenceProblems(o, add);
   if (o.completion === 'quota' && (o.quota === undefined || o.quota < 1)) {
     add(['quota'], o.quota === undefined ? 'is missing: completion: quota needs the number of events per period' : `${o.quota} must be 1 or more`);
   }
@@ -217,6 +228,36 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
     if (o.lead !== undefined && !unitIds.has(o.lead)) add(['lead'], `unknown unit "${o.lead}": no unit with this id in the directory`);
   }
   return problems;
+}
+
+/** Years a cycle may span: 每隔两年 and longer, up to a decade. */
+const MAX_CYCLE_YEARS = 10;
+
+/** Cycles of several years (every/anchor) and the figures of rate and count completions. */
+function cadenceProblems(o: Obligation, add: (path: Path, message: string) => void): void {
+  if (o.every !== undefined) {
+    if (o.period !== 'year') add(['every'], `is for period: year (a cycle of years), not period: ${o.period}`);
+    if (o.every < 1 || o.every > MAX_CYCLE_YEARS) add(['every'], `${o.every} must be between 1 and ${MAX_CYCLE_YEARS} years`);
+    if (o.anchor === undefined && o.every > 1) add(['anchor'], `is missing: every: ${o.every} needs a year the cycle starts in, e.g. anchor: 2025`);
+  }
+  if (o.anchor !== undefined) {
+    if (o.every === undefined) add(['anchor'], 'is only for cycles of several years: give every as well');
+    if (o.anchor < 1900 || o.anchor > 2200) add(['anchor'], `${o.anchor} is not a year between 1900 and 2200`);
+  }
+  const measured = o.completion === 'rate' || o.completion === 'count';
+  if (measured) {
+    if (o.threshold === undefined) {
+      add(['threshold'], `is missing: completion: ${o.completion} needs ${o.completion === 'rate' ? 'the lowest acceptable percentage, e.g. 90' : 'the lowest acceptable count, e.g. 3'}`);
+    } else if (o.completion === 'rate' && (o.threshold <= 0 || o.threshold > 100)) {
+      add(['threshold'], `${o.threshold} is not a percentage above 0 and at most 100 (不低于90% is 90)`);
+    } else if (o.completion === 'count' && (!Number.isInteger(o.threshold) || o.threshold < 1 || o.threshold > 1_000_000)) {
+      add(['threshold'], `${o.threshold} must be a whole number from 1 to 1000000`);
+    }
+    if (o.quota !== undefined) add(['quota'], `is only for completion: quota; completion: ${o.completion} uses threshold`);
+  } else {
+    if (o.threshold !== undefined) add(['threshold'], 'is only for completion: rate or count');
+    if (o.measure !== undefined) add(['measure'], 'is only for completion: rate or count');
+  }
 }
 
 function directoryProblems(directory: Directory): Problem[] {
