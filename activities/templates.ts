@@ -62,7 +62,14 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
   const number = c.supervisionNumber ? ` ${c.supervisionNumber}` : '';
   const subject = oneLine(`【督办${kind}${number}】${t.unit.name}：${o.title}（${periodText}）${dueText}截止，${days}`);
 
-  const progress = o.completion === 'quota' ? `本期要求完成${o.quota}次，已登记${c.progress.recorded}次。` : undefined;
+  const progress =
+    o.completion === 'quota'
+      ? `本期要求完成${o.quota}次，已登记${c.progress.recorded}次。`
+      : o.completion === 'rate'
+        ? `本期${o.measure ?? '比率'}须不低于${o.threshold}%，请报送分子、分母数据。`
+        : o.completion === 'count'
+          ? `本期${o.measure ?? '数量'}须不少于${o.threshold}。`
+          : undefined;
   const greeting =
     n.stage === 'reminder'
       ? `${t.unit.liaison.name}同志：`

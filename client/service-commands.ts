@@ -67,7 +67,12 @@ export function statusLines(s: TrackerStatus): string[] {
   const head = `${s.trackerId}  ${s.colour}${s.paused ? ', paused' : ''}${s.problem ? `  cannot plan: ${s.problem}` : ''}`;
   const lines = [head];
   for (const p of s.periods) {
-    const progress = s.completion === 'quota' ? `, ${p.recorded}/${s.quota} recorded` : p.submitted ? ', submitted' : '';
+    const figures = p.report
+      ? `, reported ${p.report.numerator !== undefined ? `${p.report.numerator}/${p.report.denominator} = ${Math.round(p.report.value * 10) / 10}%` : p.report.count} (${p.report.meets ? 'meets' : 'below'} ${s.threshold}${s.completion === 'rate' ? '%' : ''})`
+      : s.completion === 'rate' || s.completion === 'count'
+        ? `, no figures yet (threshold ${s.threshold}${s.completion === 'rate' ? '%' : ''})`
+        : '';
+    const progress = s.completion === 'quota' ? `, ${p.recorded}/${s.quota} recorded` : p.submitted ? ', submitted' : figures;
     const ext = p.pendingExtension ? `, extension to ${p.pendingExtension.newDue} pending` : '';
     const due = p.due === p.originalDue ? p.due : `${p.due} (extended from ${p.originalDue})`;
     const ack = p.acknowledged ? `, acknowledged by ${p.acknowledged.by}` : '';
@@ -193,6 +198,29 @@ export function addServiceCommands(program: Command, io: Io) {
     .requiredOption('--topic <text>', 'its topic')
     .addHelpText('after', '\nExample:\n  duban record yibashou-jiangfa sfj --date 2027-03-18 --topic 行政处罚法专题')
     .action(act('record', (o) => ({ date: dateOption(o.date, '--date'), topic: o.topic })));
+
+  const wholeOption = (value: string | boolean | undefined, option: string): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(String(value))) throw new InputError(`${option} "${String(value)}" is not a whole number, e.g. 18`);
+    return Number(value);
+  };
+  actor(tracker(program.command('report')))
+    .description('Report the figures of a rate or count obligation for the period (出庭应诉率, 办案人员数); a later report replaces it')
+    .option('--numerator <n>', 'rate: the cases that count (e.g. hearings a head attended)')
+    .option('--denominator <n>', 'rate: all cases of the period')
+    .option('--count <n>', 'count: the figure (e.g. case handlers)')
+    .option('--note <text>', 'how the figures were obtained')
+    .option('--link <url>', 'where the evidence is (http or https)')
+    .addHelpText('after', '\nExamples:\n  duban report court-appearance-rate sfj --numerator 18 --denominator 20\n  duban report reconsideration-handlers xq --count 3')
+    .action(
+      act('report', (o) => ({
+        numerator: wholeOption(o.numerator, '--numerator'),
+        denominator: wholeOption(o.denominator, '--denominator'),
+        count: wholeOption(o.count, '--count'),
+        note: o.note,
+        ...(o.link ? { evidence: { link: linkOption(o.link) } } : {}),
+      })),
+    );
 
   actor(tracker(program.command('ack')))
     .description('Acknowledge a task (签收): the unit confirms it received it; reminders continue')

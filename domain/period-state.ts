@@ -20,6 +20,8 @@ import {
   ReasonRequest,
   RecordRequest,
   Refusal,
+  ReportRequest,
+  ReportedFigures,
   SubmitRequest,
   VerifyRequest,
 } from './requests';
@@ -47,6 +49,7 @@ export type EventKind =
   | 'waived'
   | 'acknowledged'
   | 'progress'
+  | 'report'
   | 'paused'
   | 'resumed'
   | 'definition_updated'
@@ -73,6 +76,8 @@ export interface PeriodSnapshot {
   acknowledged?: { by: string; at: number };
   progress: { by: string; at: number; note: string }[];
   progressCount: number;
+  /** The latest figures of a rate or count obligation (earlier reports are in the ledger). */
+  report?: ReportedFigures;
   /** The due date for which the office's digest has been told this period turned red. */
   notedRedFor?: string;
 }
@@ -82,10 +87,20 @@ export interface CompletionRules {
   completion: CompletionKind;
   quota: number;
   verification: boolean;
+  /** Rate (a percentage) and count obligations: the lowest acceptable figure. */
+  threshold?: number;
 }
 
 export function rulesOf(d: TrackerDefinition): CompletionRules {
-  return { completion: d.obligation.completion, quota: d.obligation.quota, verification: d.obligation.verification };
+  return { completion: d.obligation.completion, quota: d.obligation.quota, verification: d.obligation.verification, threshold: d.obligation.threshold };
+}
+
+/** Reported counts are whole numbers of people or cases; a million is beyond any unit's figures. */
+const MAX_FIGURE = 1_000_000;
+
+/** The percentage a rate report gives; 0/0 (nothing to count this period, e.g. no disclosure request) is 100. */
+export function ratePercent(numerator: number, denominator: number): number {
+  return denominator === 0 ? 100 : (numerator / denominator) * 100;
 }
 
 /** Progress notes carried in the workflow; all of them are in the ledger. */
@@ -122,9 +137,19 @@ export class PeriodState {
   private isQuota(): boolean {
     return this.rules().completion === 'quota';
   }
-  /** The unit's work is in: the quota reached, or a submission made. */
+  /** Rate and count obligations are completed by reporting figures that meet the threshold. */
+  private isMeasured(): boolean {
+    const c = this.rules().completion;
+    return c === 'rate' || c === 'count';
+  }
+  /** The unit's work is in: the quota reached, figures at or above the threshold, or a submission made. */
   completeByWork(): boolean {
+    if (this.isMeasured()) return this.s.report?.meets === true;
     return this.isQuota() ? this.s.quotaDates.length >= this.rules().quota : this.s.submittedAt !== undefined;
+  }
+  /** Figures reported below the threshold: the period is at risk (yellow before due, red after). */
+  belowThreshold(): boolean {
+    return this.isMeasured() && this.s.report !== undefined && !this.s.report.meets;
   }
   /** Done and, when the obligation wants it, verified. */
   complete(): boolean {
@@ -136,7 +161,7 @@ export class PeriodState {
   }
 
   private colourInput(now: number) {
-    return { now, waived: this.s.waived, complete: this.workDone(), yellowAt: this.plan.yellowAt, dueAt: this.plan.dueAt };
+    return { now, waived: this.s.waived, complete: this.workDone(), yellowAt: this.plan.yellowAt, dueAt: this.plan.dueAt, atRisk: this.belowThreshold() };
   }
   colour(now: number): Colour {
     return colourAt(this.colourInput(now));
@@ -182,6 +207,10 @@ export class PeriodState {
    */
   private completion(): { outcome: Outcome; completedAt: number } {
     const plan = this.plan;
+    if (this.isMeasured()) {
+      const at = this.s.report!.at;
+      return { outcome: completionOutcome(at, plan.originalDueAt, this.s.extendedDue ? plan.dueAt : undefined), completedAt: at };
+    }
     if (this.isQuota()) {
       const metOn = [...this.s.quotaDates].sort()[this.rules().quota - 1]!;
       return { outcome: completionOutcomeByDate(metOn, plan.originalDue, this.s.extendedDue), completedAt: this.s.quotaReachedAt ?? 0 };
@@ -249,6 +278,7 @@ export class PeriodState {
   checkSubmit(req: SubmitRequest, obligationId: string): void {
     this.checkUnsettled();
     if (this.isQuota()) this.refuse(`${obligationId} is completed by recording events (登记), not by a submission`);
+    if (this.isMeasured()) this.refuse(`${obligationId} is completed by reporting its figures (duban report), not by a submission`);
     if (this.s.submittedAt !== undefined && this.s.verification !== 'returned') this.refuse(`period ${this.label} is already submitted`);
     const problem = checkEvidence(req.evidence);
     if (problem) this.refuse(problem);
@@ -261,6 +291,7 @@ export class PeriodState {
 
   checkRecord(req: RecordRequest, obligationId: string, now: number): void {
     this.checkUnsettled();
+    if (this.isMeasured()) this.refuse(`${obligationId} is completed by reporting its figures (duban report), not by recording events`);
     if (!this.isQuota()) this.refuse(`${obligationId} is completed by a submission (报送), not by recording events`);
     if (typeof req.date !== 'string' || parseDate(req.date) === undefined) this.refuse(`date "${req.date}" is not a date such as 2027-03-18`);
     if (req.date < this.plan.periodStart || req.date > this.plan.periodEnd) {
@@ -276,6 +307,45 @@ export class PeriodState {
     if (this.s.quotaDates.length === quota) this.s.quotaReachedAt = now;
     if (this.s.verification === 'returned') this.s.verification = undefined;
     return { period: this.label, kind: 'quota_event', actor: actorName(req), data: { date: req.date, topic: req.topic, count: this.s.quotaDates.length, quota } };
+  }
+
+  checkReport(req: ReportRequest, obligationId: string): void {
+    this.checkUnsettled();
+    const rules = this.rules();
+    if (!this.isMeasured()) this.refuse(`${obligationId} is completed by ${this.isQuota() ? 'recording events (登记)' : 'a submission (报送)'}, not by reporting figures`);
+    if (this.completeByWork() && this.s.verification !== 'returned') this.refuse(`period ${this.label} already has figures at or above the threshold, waiting for verification`);
+    const whole = (label: string, v: unknown) => {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_FIGURE) this.refuse(`${label} must be a whole number from 0 to ${MAX_FIGURE}`);
+    };
+    if (rules.completion === 'rate') {
+      if (req.count !== undefined) this.refuse(`${obligationId} is a rate: give numerator and denominator, not a count`);
+      whole('numerator', req.numerator);
+      whole('denominator', req.denominator);
+      if (req.numerator! > req.denominator!) this.refuse(`numerator ${req.numerator} is more than denominator ${req.denominator}`);
+    } else {
+      if (req.numerator !== undefined || req.denominator !== undefined) this.refuse(`${obligationId} is a count: give count, not numerator and denominator`);
+      whole('count', req.count);
+    }
+    const note = checkText('note', req.note, false);
+    if (note) this.refuse(note);
+    const evidence = checkEvidence(req.evidence, false);
+    if (evidence) this.refuse(evidence);
+  }
+  applyReport(req: ReportRequest, now: number): PeriodEvent {
+    const rules = this.rules();
+    const rate = rules.completion === 'rate';
+    const value = rate ? ratePercent(req.numerator!, req.denominator!) : req.count!;
+    // A percentage is compared as reported: 9/10 is 90 and meets "不低于90%" exactly.
+    const meets = rate ? req.numerator! * 100 >= rules.threshold! * req.denominator! : value >= rules.threshold!;
+    const figures: ReportedFigures = { ...(rate ? { numerator: req.numerator, denominator: req.denominator } : { count: req.count }), value, meets, by: actorName(req), at: now };
+    this.s.report = figures;
+    if (this.s.verification === 'returned') this.s.verification = undefined;
+    return {
+      period: this.label,
+      kind: 'report',
+      actor: actorName(req),
+      data: { ...figures, by: undefined, at: undefined, threshold: rules.threshold, note: req.note, evidence: req.evidence },
+    };
   }
 
   checkVerify(req: VerifyRequest, obligationId: string): void {
@@ -390,6 +460,7 @@ export class PeriodState {
       rating: this.s.rating,
       pendingExtension: this.s.pendingExtension,
       acknowledged: this.s.acknowledged,
+      ...(this.s.report ? { report: this.s.report } : {}),
       progress: this.s.progress,
       progressCount: this.s.progressCount,
       lastNotice: this.s.lastNotice,

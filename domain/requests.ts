@@ -65,6 +65,17 @@ export interface ProgressRequest extends Actor {
   note: string;
   evidence?: Evidence;
 }
+/**
+ * The figures of a rate or count obligation for the period (报送数据): numerator and denominator for a rate
+ * (出庭应诉率 18/20), or a count (办案人员 3人). A later report replaces an earlier one.
+ */
+export interface ReportRequest extends Actor {
+  numerator?: number;
+  denominator?: number;
+  count?: number;
+  note?: string;
+  evidence?: Evidence;
+}
 export interface DefinitionUpdate extends Actor {
   definition: TrackerDefinition;
   /** Kept in the workflow's memo, so registration can tell a changed definition without asking every tracker. */
@@ -81,6 +92,7 @@ export interface Requests {
   waive: ReasonRequest;
   acknowledge: AcknowledgeRequest;
   progress: ProgressRequest;
+  report: ReportRequest;
   pause: Actor;
   resume: Actor;
   updateDefinition: DefinitionUpdate;
@@ -122,6 +134,8 @@ export interface PeriodStatus {
   rating?: Rating;
   pendingExtension?: { newDue: string; reason: string; by: string };
   acknowledged?: { by: string; at: number };
+  /** The latest figures reported (rate and count obligations), and whether they meet the threshold. */
+  report?: ReportedFigures;
   /** Progress notes reported so far, the latest last (at most the last five are carried). */
   progress: { by: string; at: number; note: string }[];
   progressCount: number;
@@ -129,6 +143,17 @@ export interface PeriodStatus {
   lastNotice?: NoticeRef & { messageId: string };
   nextNotice?: NoticeRef;
   provisionalYears: number[];
+}
+
+/** Figures as the period holds them: `value` is the percentage (rate) or the count. */
+export interface ReportedFigures {
+  numerator?: number;
+  denominator?: number;
+  count?: number;
+  value: number;
+  meets: boolean;
+  by: string;
+  at: number;
 }
 
 export interface TrackerStatus {
@@ -143,6 +168,9 @@ export interface TrackerStatus {
   problem?: string;
   completion: CompletionKind;
   quota: number;
+  /** Rate (a percentage) and count obligations: the lowest acceptable figure, and what it measures. */
+  threshold?: number;
+  measure?: string;
   /** The open periods, oldest first: overdue ones stay until done, waived or their ladder runs out. */
   periods: PeriodStatus[];
   /** Settled periods, the latest last (older ones stay in the ledger). */

@@ -205,7 +205,9 @@ export class TrackerState {
     const rec: PeriodRecord = { period: p.label, outcome: step.outcome, originalDue: p.plan.originalDue, due: p.plan.due, completedAt: step.completedAt };
     this.history.push(rec);
     if (this.history.length > HISTORY_KEPT) this.history = this.history.slice(-HISTORY_KEPT);
-    this.record({ period: p.label, kind: 'outcome', data: { outcome: step.outcome, due: p.plan.due, originalDue: p.plan.originalDue, completedAt: step.completedAt } });
+    // A rate or count period keeps its last figures with the outcome: "missed" at 85% is not "missed" with no report.
+    const figures = p.s.report ? { figures: { ...p.s.report, threshold: this.definition.obligation.threshold } } : {};
+    this.record({ period: p.label, kind: 'outcome', data: { outcome: step.outcome, due: p.plan.due, originalDue: p.plan.originalDue, completedAt: step.completedAt, ...figures } });
     return rec;
   }
 
@@ -281,6 +283,8 @@ export class TrackerState {
         return p.checkAcknowledge(req as Requests['acknowledge']);
       case 'progress':
         return p.checkProgress(req as Requests['progress']);
+      case 'report':
+        return p.checkReport(req as Requests['report'], obligation);
       default:
         this.refuse(`unknown request ${String(name)}`);
     }
@@ -359,6 +363,9 @@ export class TrackerState {
       case 'progress':
         this.record(p.applyProgress(req as Requests['progress'], now));
         break;
+      case 'report':
+        this.record(p.applyReport(req as Requests['report'], now));
+        break;
     }
     return { replan: false };
   }
@@ -389,6 +396,8 @@ export class TrackerState {
       problem: this.problem,
       completion: o.completion,
       quota: o.quota,
+      ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
+      ...(o.measure !== undefined ? { measure: o.measure } : {}),
       periods: this.periods.map((p) => p.status(now, this.paused)),
       history: [...this.history],
     };
