@@ -37,6 +37,11 @@ export function nominalDue(rule: DueRule, period: Period): DayNumber {
       const date = dayNumber(next.year, next.month, Math.min(Math.max(rule.day, 1), daysInMonth(next.year, next.month)));
       return rule.before ? date - 1 : date;
     }
+    case 'in-period-month-day': {
+      const [month, day] = rule.monthDay.split('-').map(Number) as [number, number];
+      const year = civil(period.start).year;
+      return dayNumber(year, month, Math.min(day, daysInMonth(year, month)));
+    }
     case 'fixed-date': {
       const d = parseDate(rule.date);
       if (d === undefined) throw new Error(`fixed-date due rule: "${rule.date}" is not a date`);

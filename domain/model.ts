@@ -83,6 +83,11 @@ export const dueRuleSchema = z.discriminatedUnion('rule', [
    * "X之前": the day before.
    */
   z.strictObject({ rule: z.literal('following-month-day'), day: z.number().int(), before: z.boolean().default(false) }),
+  /**
+   * A month-day inside a yearly period (年度目录 drawn up by 31 March of the year it is for): period 2027 is due
+   * 2027-03-31. For a cycle of years, the month-day of its first year.
+   */
+  z.strictObject({ rule: z.literal('in-period-month-day'), monthDay }),
 ]);
 
 export const escalationStepSchema = z.strictObject({

@@ -190,6 +190,12 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
       if (months !== undefined && months < 1) add(['due', 'months'], `${months} must be 1 or more`);
       break;
     }
+    case 'in-period-month-day': {
+      if (o.period !== 'year') add(['due', 'rule'], `rule: in-period-month-day is for period: year, not period: ${o.period}`);
+      const [m, d] = o.due.monthDay.split('-').map(Number) as [number, number];
+      if (!isValidDate(2024, m, d) || (m === 2 && d === 29)) add(['due', 'monthDay'], `"${o.due.monthDay}" is not a day of every year`);
+      break;
+    }
     case 'next-month-end':
       if (o.period === 'once') add(['due', 'rule'], 'rule: next-month-end is for recurring periods; a one-off needs rule: fixed-date');
       break;

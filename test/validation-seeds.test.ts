@@ -101,6 +101,13 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
     expect(problems(once).map((p) => p.message)).toContain('a one-off (period: once) needs rule: fixed-date');
   });
 
+  test('in-period-month-day is for yearly periods and a day of every year', () => {
+    const quarterly = withObligation('    period: quarter\n    due: { rule: in-period-month-day, monthDay: "03-31" }\n');
+    expect(problems(quarterly).map((p) => p.message)).toEqual(['rule: in-period-month-day is for period: year, not period: quarter']);
+    const leap = withObligation('    period: year\n    due: { rule: in-period-month-day, monthDay: "02-29" }\n');
+    expect(problems(leap)).toEqual([expect.objectContaining({ line: lineOf(leap, '02-29'), field: `${FIELD}due.monthDay`, message: '"02-29" is not a day of every year' })]);
+  });
+
   test('rates and counts need a threshold in range; threshold and measure belong to them only', () => {
     const missing = withObligation('    completion: rate\n    period: year\n    due: { rule: period-end }\n');
     expect(problems(missing)).toEqual([expect.objectContaining({ field: `${FIELD}threshold`, message: 'is missing: completion: rate needs the lowest acceptable percentage, e.g. 90' })]);

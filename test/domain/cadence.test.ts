@@ -61,6 +61,17 @@ describe('following-month-day (次月N日)', () => {
   });
 });
 
+describe('in-period-month-day (年度目录: by 31 March of the year it is for)', () => {
+  test('the month-day inside the yearly period, or in the first year of a cycle', () => {
+    const rule: DueRule = { rule: 'in-period-month-day', monthDay: '03-31' };
+    expect(due(rule, 'year', '2027')).toBe('2027-03-31');
+    expect(due(rule, { kind: 'year', every: 2, anchor: 2025 }, '2027-2028')).toBe('2027-03-31');
+    const t = tracker({ obligation: { id: 'decision-catalog', period: 'year', due: rule }, reminders: [10, 0] });
+    // Registered in November 2026, after the 2026 catalogue was due: the first period is 2027.
+    expect(trackerPeriodPlan(t, calendar, { now: at('2026-11-22') })).toMatchObject({ period: '2027', due: '2027-03-31', nextPeriod: '2028' });
+  });
+});
+
 describe('cycles of several years (每隔两年, 001 L41)', () => {
   const two: Cadence = { kind: 'year', every: 2, anchor: 2025 };
 
