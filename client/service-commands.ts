@@ -204,14 +204,14 @@ export function addServiceCommands(program: Command, io: Io) {
     if (!/^\d+$/.test(String(value))) throw new InputError(`${option} "${String(value)}" is not a whole number, e.g. 18`);
     return Number(value);
   };
-  actor(tracker(program.command('report')))
+  actor(tracker(program.command('figures')))
     .description('Report the figures of a rate or count obligation for the period (出庭应诉率, 办案人员数); a later report replaces it')
     .option('--numerator <n>', 'rate: the cases that count (e.g. hearings a head attended)')
     .option('--denominator <n>', 'rate: all cases of the period')
     .option('--count <n>', 'count: the figure (e.g. case handlers)')
     .option('--note <text>', 'how the figures were obtained')
     .option('--link <url>', 'where the evidence is (http or https)')
-    .addHelpText('after', '\nExamples:\n  duban report court-appearance-rate sfj --numerator 18 --denominator 20\n  duban report reconsideration-handlers xq --count 3')
+    .addHelpText('after', '\nExamples:\n  duban figures court-appearance-rate county-a --numerator 18 --denominator 20\n  duban figures reconsideration-handlers county-a --count 3')
     .action(
       act('report', (o) => ({
         numerator: wholeOption(o.numerator, '--numerator'),

@@ -278,7 +278,7 @@ export class PeriodState {
   checkSubmit(req: SubmitRequest, obligationId: string): void {
     this.checkUnsettled();
     if (this.isQuota()) this.refuse(`${obligationId} is completed by recording events (登记), not by a submission`);
-    if (this.isMeasured()) this.refuse(`${obligationId} is completed by reporting its figures (duban report), not by a submission`);
+    if (this.isMeasured()) this.refuse(`${obligationId} is completed by reporting its figures (duban figures), not by a submission`);
     if (this.s.submittedAt !== undefined && this.s.verification !== 'returned') this.refuse(`period ${this.label} is already submitted`);
     const problem = checkEvidence(req.evidence);
     if (problem) this.refuse(problem);
@@ -291,7 +291,7 @@ export class PeriodState {
 
   checkRecord(req: RecordRequest, obligationId: string, now: number): void {
     this.checkUnsettled();
-    if (this.isMeasured()) this.refuse(`${obligationId} is completed by reporting its figures (duban report), not by recording events`);
+    if (this.isMeasured()) this.refuse(`${obligationId} is completed by reporting its figures (duban figures), not by recording events`);
     if (!this.isQuota()) this.refuse(`${obligationId} is completed by a submission (报送), not by recording events`);
     if (typeof req.date !== 'string' || parseDate(req.date) === undefined) this.refuse(`date "${req.date}" is not a date such as 2027-03-18`);
     if (req.date < this.plan.periodStart || req.date > this.plan.periodEnd) {

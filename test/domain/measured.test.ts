@@ -63,7 +63,7 @@ describe('a rate against its threshold', () => {
 
   test('what a rate refuses', () => {
     const d = Driver.start(courtRate(), start);
-    d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /completed by reporting its figures \(duban report\)/);
+    d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /completed by reporting its figures \(duban figures\)/);
     d.refused('record', { by: 'x', date: '2027-11-01', topic: 't' }, /completed by reporting its figures/);
     d.refused('report', { by: 'x', count: 3 }, /is a rate: give numerator and denominator/);
     d.refused('report', { by: 'x', numerator: 21, denominator: 20 }, /numerator 21 is more than denominator 20/);
