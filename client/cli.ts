@@ -23,6 +23,7 @@ export class UsageError extends Error {}
 
 interface InputOptions {
   calendar?: string;
+  rosters?: string;
   json?: boolean;
 }
 
@@ -30,7 +31,7 @@ function inputs(catalog: string | undefined, directory: string | undefined, opts
   if ((catalog === undefined) !== (directory === undefined)) {
     throw new UsageError('give both a catalog and a directory, or neither to use the built-in defaults');
   }
-  return loadInputs({ catalog, directory, calendar: opts.calendar });
+  return loadInputs({ catalog, directory, calendar: opts.calendar, rosters: opts.rosters });
 }
 
 function provisionalWarning(years: number[], calendar: Inputs['calendar']): string | undefined {
@@ -97,6 +98,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
     .argument('[directory]', 'directory YAML file (default: the built-in directory)')
     .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
     .option('--json', 'print the result as one JSON object')
     .addHelpText(
       'after',
@@ -126,6 +128,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
     .argument('[directory]', 'directory YAML file (default: the built-in directory)')
     .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
     .option('--from <date>', 'first day of the window, YYYY-MM-DD (default: today in the catalog time zone)')
     .option('--to <date>', 'last day of the window, YYYY-MM-DD (default: one year after --from, less a day)')
     .addOption(new Option('--unit <id>', 'only this unit'))
@@ -224,6 +227,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .requiredOption('--unit <id>', 'the unit')
     .option('--months <n>', 'how far ahead', '6')
     .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
     .option('--out <file>', 'write to this file instead of standard output')
     .addHelpText('after', '\nExample:\n  duban ics --unit sfj --months 12 --out sfj.ics')
     .action((catalog: string | undefined, directory: string | undefined, opts: InputOptions & { unit: string; months: string; out?: string }) => {
@@ -247,6 +251,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .requiredOption('--to <date>', 'last day, YYYY-MM-DD')
     .option('--out <dir>', 'write one .eml file per message into this folder')
     .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
     .option('--json', 'one JSON object per email: at, local, key, to, cc, subject, file')
     .addHelpText('after', '\nExample:\n  duban simulate my-catalog.yaml my-directory.yaml --from 2027-01-01 --to 2027-03-31 --out preview/')
     .action(async (catalog: string | undefined, directory: string | undefined, opts: InputOptions & { from: string; to: string; out?: string }) => {

@@ -72,7 +72,8 @@ export function statusLines(s: TrackerStatus): string[] {
       : s.completion === 'rate' || s.completion === 'count'
         ? `, no figures yet (threshold ${s.threshold}${s.completion === 'rate' ? '%' : ''})`
         : '';
-    const progress = s.completion === 'quota' ? `, ${p.recorded}/${s.quota} recorded` : p.submitted ? ', submitted' : figures;
+    const people = p.people ? `, ${p.people.reached}/${p.people.total} reached ${s.quota}${p.people.short.length ? ` (short: ${p.people.short.map((x) => `${x.name} ${x.short}`).join(', ')})` : ''}` : '';
+    const progress = s.completion === 'quota' ? `, ${p.recorded}/${s.quota} recorded` : p.submitted ? ', submitted' : figures || people;
     const ext = p.pendingExtension ? `, extension to ${p.pendingExtension.newDue} pending` : '';
     const due = p.due === p.originalDue ? p.due : `${p.due} (extended from ${p.originalDue})`;
     const ack = p.acknowledged ? `, acknowledged by ${p.acknowledged.by}` : '';
@@ -170,14 +171,15 @@ export function addServiceCommands(program: Command, io: Io) {
     .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
     .argument('[directory]', 'directory YAML file (default: the built-in directory)')
     .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
     .option('--dry-run', 'show what would change, change nothing')
     .option('--prune', 'retire running trackers whose obligation or unit left the files')
     .option('--by <name>', 'who registers, recorded in the ledger')
     .option('--json', 'print the summary as JSON')
     .addHelpText('after', '\nExamples:\n  duban register catalog.yaml directory.yaml --dry-run\n  duban register catalog.yaml directory.yaml --prune --json')
-    .action(async (catalog: string | undefined, directory: string | undefined, opts: { calendar?: string; dryRun?: boolean; prune?: boolean; by?: string; json?: boolean }) => {
+    .action(async (catalog: string | undefined, directory: string | undefined, opts: { calendar?: string; rosters?: string; dryRun?: boolean; prune?: boolean; by?: string; json?: boolean }) => {
       if ((catalog === undefined) !== (directory === undefined)) throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
-      const inputs = loadInputs({ catalog, directory, calendar: opts.calendar });
+      const inputs = loadInputs({ catalog, directory, calendar: opts.calendar, rosters: opts.rosters });
       const summary = await withDuban((d) =>
         d.register(inputs.trackers, { prune: opts.prune, dryRun: opts.dryRun, by: opts.by ?? defaultActor(), onProgress: progressBar(io) }),
       );
@@ -196,8 +198,16 @@ export function addServiceCommands(program: Command, io: Io) {
     .description('Record one event of a quota obligation (a lecture, a study session, a case-file review)')
     .requiredOption('--date <YYYY-MM-DD>', 'the day it took place')
     .requiredOption('--topic <text>', 'its topic')
-    .addHelpText('after', '\nExample:\n  duban record yibashou-jiangfa sfj --date 2027-03-18 --topic 行政处罚法专题')
-    .action(act('record', (o) => ({ date: dateOption(o.date, '--date'), topic: o.topic })));
+    .option('--person <id>', 'per-person quotas: the person (their id in the rosters file)')
+    .option('--hours <n>', 'per-person quotas counted in hours: the hours of this record')
+    .addHelpText('after', '\nExamples:\n  duban record yibashou-jiangfa sfj --date 2027-03-18 --topic 行政处罚法专题\n  duban record officer-training scjgj --person 15010001 --hours 8 --date 2027-03-18 --topic 行政处罚法培训')
+    .action(
+      act('record', (o) => {
+        const hours = o.hours === undefined ? undefined : Number(o.hours);
+        if (hours !== undefined && !Number.isFinite(hours)) throw new InputError(`--hours "${String(o.hours)}" is not a number, e.g. 8 or 3.5`);
+        return { date: dateOption(o.date, '--date'), topic: o.topic, ...(o.person !== undefined ? { person: String(o.person) } : {}), ...(hours !== undefined ? { hours } : {}) };
+      }),
+    );
 
   const wholeOption = (value: string | boolean | undefined, option: string): number | undefined => {
     if (value === undefined) return undefined;

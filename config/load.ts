@@ -10,7 +10,8 @@ import type { HolidayNotice } from '../domain/calendar';
 import { parseDate } from '../domain/dates';
 import type { Catalog, Directory } from '../domain/model';
 import { TrackerDefinition, resolveTrackers } from '../domain/trackers';
-import { DocumentKind, Path, Problem, validateDocuments } from '../domain/validate';
+import { DocumentKind, Path, Problem, rosterProblems, validateDocuments } from '../domain/validate';
+import { RosterEntry, parseRosterCsv } from '../domain/roster';
 
 /** The project folder, found from this file whether it runs from the sources (tests) or from dist/. */
 export const PROJECT_ROOT = ((): string => {
@@ -122,14 +123,14 @@ export interface Inputs {
   directory: Directory;
   calendar: WorkingCalendar;
   trackers: TrackerDefinition[];
-  files: { catalog: string; directory: string; calendar?: string };
+  files: { catalog: string; directory: string; calendar?: string; rosters?: string };
 }
 
 /**
  * Loads and validates the three inputs. Throws InvalidInputError listing every problem, so a catalog with one
  * error registers nothing.
  */
-export function loadInputs(files: { catalog?: string; directory?: string; calendar?: string }): Inputs {
+export function loadInputs(files: { catalog?: string; directory?: string; calendar?: string; rosters?: string }): Inputs {
   const catalogFile = files.catalog ?? DEFAULT_CATALOG;
   const directoryFile = files.directory ?? DEFAULT_DIRECTORY;
   const catalog = readYaml(catalogFile);
@@ -146,14 +147,50 @@ export function loadInputs(files: { catalog?: string; directory?: string; calend
   const result = validateDocuments(catalog.value, directory.value);
   const byDocument: Record<DocumentKind, LoadedYaml> = { catalog, directory };
   problems.push(...result.problems.map((p) => toFileProblem(byDocument[p.document], p)));
+  let rosters: RosterEntry[] | undefined;
+  let rostersRead = true;
+  if (files.rosters) {
+    const loaded = loadRostersFile(files.rosters);
+    problems.push(...loaded.problems);
+    rosters = loaded.entries;
+    rostersRead = loaded.problems.length === 0;
+  }
+  // Coverage is checked against a rosters file read without problems: a broken file is reported once, as such.
+  if (result.catalog && result.directory && rostersRead) {
+    const found = rosterProblems(result.catalog, result.directory, rosters);
+    problems.push(...found.catalog.map((p) => toFileProblem(catalog, p)));
+    const rosterFile = display(files.rosters ?? '');
+    problems.push(...found.rows.map((r) => ({ file: rosterFile, line: r.line, column: 1, field: r.column ?? '', message: r.message })));
+  }
   if (problems.length > 0 || !result.catalog || !result.directory) throw new InvalidInputError(sortProblems(problems));
   return {
     catalog: result.catalog,
     directory: result.directory,
     calendar: new WorkingCalendar(notices),
-    trackers: resolveTrackers(result.catalog, result.directory),
-    files: { catalog: catalogFile, directory: directoryFile, calendar: files.calendar },
+    trackers: resolveTrackers(result.catalog, result.directory, rosters),
+    files: { catalog: catalogFile, directory: directoryFile, calendar: files.calendar, ...(files.rosters ? { rosters: files.rosters } : {}) },
   };
+}
+
+/**
+ * A rosters file (per-person quotas, docs/catalog.md): CSV with the columns unit, roster, person and name. Its
+ * problems carry its lines and the column's name as the field.
+ */
+export function loadRostersFile(file: string): { entries: RosterEntry[]; problems: FileProblem[] } {
+  const shown = display(file);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
+    return { entries: [], problems: [{ file: shown, line: 1, column: 1, field: '', message: reason }] };
+  }
+  // A spreadsheet saved as .xlsx, or any binary file, is named as such rather than echoed.
+  if (bytes.includes(0) || bytes.subarray(0, 2).toString('latin1') === 'PK') {
+    return { entries: [], problems: [{ file: shown, line: 1, column: 1, field: '', message: 'is not a CSV text file (an .xlsx workbook? save it as CSV UTF-8)' }] };
+  }
+  const parsed = parseRosterCsv(bytes.toString('utf8'));
+  return { entries: parsed.entries, problems: parsed.problems.map((p) => ({ file: shown, line: p.line, column: 1, field: p.column ?? '', message: p.message })) };
 }
 
 /** Loads and validates a directory on its own (for reports that only need unit names). */

@@ -57,8 +57,12 @@ export const PERIOD_KINDS = ['year', 'half-year', 'quarter', 'month', 'once'] as
  * How a period is completed: one submission; a quota of N events; a rate (numerator/denominator) at or above a
  * threshold percentage; a count at or above a threshold (docs/catalog.md, "Completion").
  */
-export const COMPLETION_KINDS = ['single', 'quota', 'rate', 'count'] as const;
+export const COMPLETION_KINDS = ['single', 'quota', 'rate', 'count', 'per-person'] as const;
+
+/** What a per-person quota counts: occasions (至少一次) or hours (60学时). */
+export const QUOTA_UNITS = ['times', 'hours'] as const;
 export type CompletionKind = (typeof COMPLETION_KINDS)[number];
+export type QuotaUnit = 'times' | 'hours';
 
 const monthDay = z.string().regex(/^\d{2}-\d{2}$/, { message: 'is not a month-day such as "03-01"' });
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'is not a date such as "2027-06-30"' });
@@ -134,6 +138,10 @@ export const obligationSchema = z.strictObject({
   threshold: z.number().optional(),
   /** For completion: rate or count, what the figures are, in the words of the notice (出庭应诉率, 办案人员人数). */
   measure: text.optional(),
+  /** For completion: per-person, the roster (a name in the rosters file) whose every person must reach `quota`. */
+  roster: text.optional(),
+  /** For completion: per-person, what `quota` counts: times (default) or hours. */
+  quotaUnit: z.enum(QUOTA_UNITS).optional(),
   due: dueRuleSchema,
   /** 《民法典》第二百零三条: a due date on a day off moves to the next working day. Off by default (DOMAIN.md 8). */
   rollForward: z.boolean().default(false),

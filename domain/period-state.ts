@@ -18,14 +18,17 @@ import {
   PeriodStatus,
   ProgressRequest,
   ReasonRequest,
+  PeopleProgress,
   RecordRequest,
   Refusal,
+  Shortfall,
   ReportRequest,
   ReportedFigures,
   SubmitRequest,
   VerifyRequest,
 } from './requests';
-import type { CompletionKind } from './model';
+import type { CompletionKind, QuotaUnit } from './model';
+import type { Person } from './roster';
 import type { TrackerDefinition } from './trackers';
 import { Colour, Outcome, RATINGS, Rating, checkEvidence, checkText, colourAt, completionOutcome, completionOutcomeByDate, nextColourChange } from './tracking';
 
@@ -78,6 +81,8 @@ export interface PeriodSnapshot {
   progressCount: number;
   /** The latest figures of a rate or count obligation (earlier reports are in the ledger). */
   report?: ReportedFigures;
+  /** Per-person quotas: [person, date, amount] of every record of the period. */
+  personRecords?: [string, string, number][];
   /** The due date for which the office's digest has been told this period turned red. */
   notedRedFor?: string;
 }
@@ -89,10 +94,20 @@ export interface CompletionRules {
   verification: boolean;
   /** Rate (a percentage) and count obligations: the lowest acceptable figure. */
   threshold?: number;
+  /** Per-person quotas: the people who must each reach the quota, and what it counts. */
+  people?: Person[];
+  quotaUnit?: QuotaUnit;
 }
 
 export function rulesOf(d: TrackerDefinition): CompletionRules {
-  return { completion: d.obligation.completion, quota: d.obligation.quota, verification: d.obligation.verification, threshold: d.obligation.threshold };
+  return {
+    completion: d.obligation.completion,
+    quota: d.obligation.quota,
+    verification: d.obligation.verification,
+    threshold: d.obligation.threshold,
+    people: d.people,
+    quotaUnit: d.obligation.quotaUnit,
+  };
 }
 
 /** Reported counts are whole numbers of people or cases; a million is beyond any unit's figures. */
@@ -102,6 +117,9 @@ const MAX_FIGURE = 1_000_000;
 export function ratePercent(numerator: number, denominator: number): number {
   return denominator === 0 ? 100 : (numerator / denominator) * 100;
 }
+
+/** Who is still short, as listed in a status and a notice; the rest are counted ("等N人"). */
+export const SHORTFALLS_SHOWN = 20;
 
 /** Progress notes carried in the workflow; all of them are in the ledger. */
 const PROGRESS_KEPT = 5;
@@ -142,9 +160,33 @@ export class PeriodState {
     const c = this.rules().completion;
     return c === 'rate' || c === 'count';
   }
+  private isPerPerson(): boolean {
+    return this.rules().completion === 'per-person';
+  }
+  /** Per-person totals of the period, by person id. */
+  private personTotals(): Map<string, number> {
+    const totals = new Map<string, number>();
+    for (const [person, , amount] of this.s.personRecords ?? []) totals.set(person, (totals.get(person) ?? 0) + amount);
+    return totals;
+  }
+  /** The people of the roster still short of the quota, in roster order, with what they have and lack. */
+  shortfalls(): Shortfall[] {
+    const { people = [], quota } = this.rules();
+    const totals = this.personTotals();
+    return people
+      .map((p) => ({ id: p.id, name: p.name, has: totals.get(p.id) ?? 0, short: Math.max(0, quota - (totals.get(p.id) ?? 0)) }))
+      .filter((p) => p.short > 0);
+  }
+  peopleProgress(): PeopleProgress {
+    const short = this.shortfalls();
+    const total = this.rules().people?.length ?? 0;
+    return { total, reached: total - short.length, short: short.slice(0, SHORTFALLS_SHOWN) };
+  }
   /** The unit's work is in: the quota reached, figures at or above the threshold, or a submission made. */
   completeByWork(): boolean {
     if (this.isMeasured()) return this.s.report?.meets === true;
+    // An empty roster completes nothing: validation refuses it, and a roster emptied later must not pass silently.
+    if (this.isPerPerson()) return (this.rules().people?.length ?? 0) > 0 && this.shortfalls().length === 0;
     return this.isQuota() ? this.s.quotaDates.length >= this.rules().quota : this.s.submittedAt !== undefined;
   }
   /** Figures reported below the threshold: the period is at risk (yellow before due, red after). */
@@ -210,6 +252,24 @@ export class PeriodState {
     if (this.isMeasured()) {
       const at = this.s.report!.at;
       return { outcome: completionOutcome(at, plan.originalDueAt, this.s.extendedDue ? plan.dueAt : undefined), completedAt: at };
+    }
+    if (this.isPerPerson()) {
+      // The day the last person reached the quota, counting each person's records in date order.
+      const quota = this.rules().quota;
+      const byPerson = new Map<string, [string, number][]>();
+      for (const [person, date, amount] of this.s.personRecords ?? []) byPerson.set(person, [...(byPerson.get(person) ?? []), [date, amount]]);
+      let metOn = '';
+      for (const p of this.rules().people ?? []) {
+        let sum = 0;
+        for (const [date, amount] of [...(byPerson.get(p.id) ?? [])].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+          sum += amount;
+          if (sum >= quota) {
+            if (date > metOn) metOn = date;
+            break;
+          }
+        }
+      }
+      return { outcome: completionOutcomeByDate(metOn, plan.originalDue, this.s.extendedDue), completedAt: this.s.quotaReachedAt ?? 0 };
     }
     if (this.isQuota()) {
       const metOn = [...this.s.quotaDates].sort()[this.rules().quota - 1]!;
@@ -279,6 +339,7 @@ export class PeriodState {
     this.checkUnsettled();
     if (this.isQuota()) this.refuse(`${obligationId} is completed by recording events (登记), not by a submission`);
     if (this.isMeasured()) this.refuse(`${obligationId} is completed by reporting its figures (duban figures), not by a submission`);
+    if (this.isPerPerson()) this.refuse(`${obligationId} is completed by recording each person's ${this.rules().quotaUnit === 'hours' ? 'hours' : 'attendance'} (登记), not by a submission`);
     if (this.s.submittedAt !== undefined && this.s.verification !== 'returned') this.refuse(`period ${this.label} is already submitted`);
     const problem = checkEvidence(req.evidence);
     if (problem) this.refuse(problem);
@@ -292,7 +353,19 @@ export class PeriodState {
   checkRecord(req: RecordRequest, obligationId: string, now: number): void {
     this.checkUnsettled();
     if (this.isMeasured()) this.refuse(`${obligationId} is completed by reporting its figures (duban figures), not by recording events`);
-    if (!this.isQuota()) this.refuse(`${obligationId} is completed by a submission (报送), not by recording events`);
+    if (!this.isQuota() && !this.isPerPerson()) this.refuse(`${obligationId} is completed by a submission (报送), not by recording events`);
+    if (this.isPerPerson()) {
+      const rules = this.rules();
+      if (typeof req.person !== 'string' || req.person.trim() === '') this.refuse(`${obligationId} counts per person: name the person (their id in the rosters file)`);
+      if (!(rules.people ?? []).some((p) => p.id === req.person)) this.refuse(`person "${String(req.person).slice(0, 60)}" is not on the roster of this unit`);
+      if (rules.quotaUnit === 'hours') {
+        if (typeof req.hours !== 'number' || !Number.isFinite(req.hours) || req.hours <= 0 || req.hours > 24) this.refuse('hours must be a number above 0 and at most 24 (one record per day of training)');
+      } else if (req.hours !== undefined) {
+        this.refuse(`${obligationId} counts occasions, not hours: leave hours out`);
+      }
+    } else if (req.person !== undefined || req.hours !== undefined) {
+      this.refuse(`${obligationId} counts events of the unit, not of persons: leave person and hours out`);
+    }
     if (typeof req.date !== 'string' || parseDate(req.date) === undefined) this.refuse(`date "${req.date}" is not a date such as 2027-03-18`);
     if (req.date < this.plan.periodStart || req.date > this.plan.periodEnd) {
       this.refuse(`date ${req.date} is outside period ${this.label} (${this.plan.periodStart} to ${this.plan.periodEnd})`);
@@ -302,6 +375,20 @@ export class PeriodState {
     if (topic) this.refuse(topic);
   }
   applyRecord(req: RecordRequest, now: number): PeriodEvent {
+    if (this.isPerPerson()) {
+      const before = this.completeByWork();
+      const amount = this.rules().quotaUnit === 'hours' ? req.hours! : 1;
+      this.s.personRecords = [...(this.s.personRecords ?? []), [req.person!, req.date, amount]];
+      if (!before && this.completeByWork()) this.s.quotaReachedAt = now;
+      if (this.s.verification === 'returned') this.s.verification = undefined;
+      const progress = this.peopleProgress();
+      return {
+        period: this.label,
+        kind: 'quota_event',
+        actor: actorName(req),
+        data: { date: req.date, topic: req.topic, person: req.person, amount, personTotal: this.personTotals().get(req.person!), quota: this.rules().quota, reached: progress.reached, people: progress.total },
+      };
+    }
     this.s.quotaDates.push(req.date);
     const quota = this.rules().quota;
     if (this.s.quotaDates.length === quota) this.s.quotaReachedAt = now;
@@ -312,7 +399,7 @@ export class PeriodState {
   checkReport(req: ReportRequest, obligationId: string): void {
     this.checkUnsettled();
     const rules = this.rules();
-    if (!this.isMeasured()) this.refuse(`${obligationId} is completed by ${this.isQuota() ? 'recording events (登记)' : 'a submission (报送)'}, not by reporting figures`);
+    if (!this.isMeasured()) this.refuse(`${obligationId} is completed by ${this.isQuota() || this.isPerPerson() ? 'recording events (登记)' : 'a submission (报送)'}, not by reporting figures`);
     if (this.completeByWork() && this.s.verification !== 'returned') this.refuse(`period ${this.label} already has figures at or above the threshold, waiting for verification`);
     const whole = (label: string, v: unknown) => {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_FIGURE) this.refuse(`${label} must be a whole number from 0 to ${MAX_FIGURE}`);
@@ -365,6 +452,7 @@ export class PeriodState {
     const accepted = req.decision === 'accept';
     this.s.verification = accepted ? 'accepted' : 'returned';
     this.s.rating = accepted ? req.rating : undefined;
+    // Returned per-person records are kept (they are people's training hours); new records make it whole again.
     if (!accepted && this.isQuota()) {
       this.s.quotaDates = [];
       this.s.quotaReachedAt = undefined;
@@ -461,6 +549,7 @@ export class PeriodState {
       pendingExtension: this.s.pendingExtension,
       acknowledged: this.s.acknowledged,
       ...(this.s.report ? { report: this.s.report } : {}),
+      ...(this.isPerPerson() ? { people: this.peopleProgress() } : {}),
       progress: this.s.progress,
       progressCount: this.s.progressCount,
       lastNotice: this.s.lastNotice,

@@ -41,6 +41,10 @@ export interface RecordRequest extends Actor {
   /** The day the event (lecture, study session, review) took place, YYYY-MM-DD, inside the period. */
   date: string;
   topic: string;
+  /** Per-person quotas: the person (their id on the roster) the record is for. */
+  person?: string;
+  /** Per-person quotas counted in hours: the hours of this record (a day's training: 8). */
+  hours?: number;
 }
 export interface VerifyRequest extends Actor {
   decision: 'accept' | 'return';
@@ -136,6 +140,8 @@ export interface PeriodStatus {
   acknowledged?: { by: string; at: number };
   /** The latest figures reported (rate and count obligations), and whether they meet the threshold. */
   report?: ReportedFigures;
+  /** Per-person quotas: how many of the roster have reached the quota, and who is still short (at most 20). */
+  people?: PeopleProgress;
   /** Progress notes reported so far, the latest last (at most the last five are carried). */
   progress: { by: string; at: number; note: string }[];
   progressCount: number;
@@ -143,6 +149,18 @@ export interface PeriodStatus {
   lastNotice?: NoticeRef & { messageId: string };
   nextNotice?: NoticeRef;
   provisionalYears: number[];
+}
+
+export interface PeopleProgress {
+  total: number;
+  reached: number;
+  short: Shortfall[];
+}
+export interface Shortfall {
+  id: string;
+  name: string;
+  has: number;
+  short: number;
 }
 
 /** Figures as the period holds them: `value` is the percentage (rate) or the count. */

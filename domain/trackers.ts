@@ -18,7 +18,9 @@ import {
   Obligation,
   PeriodKind,
   Unit,
+  QuotaUnit,
 } from './model';
+import { Person, RosterEntry, rosterOf } from './roster';
 
 export interface UnitRef {
   id: string;
@@ -47,6 +49,9 @@ export interface TrackerDefinition {
     threshold?: number;
     /** For rate and count completions: what the figures are (出庭应诉率). */
     measure?: string;
+    /** For per-person quotas: the roster's name and what the quota counts. */
+    roster?: string;
+    quotaUnit?: QuotaUnit;
     /** Events required per period; 1 for a single submission. */
     quota: number;
     verification: boolean;
@@ -57,6 +62,8 @@ export interface TrackerDefinition {
     howToSubmit?: string;
   };
   unit: UnitRef;
+  /** Per-person quotas: the people of this unit's roster, each of whom must reach the quota. */
+  people?: Person[];
   supervisor: UnitRef;
   /** The lead unit (牵头单位), copied on escalations; absent when none or when it is the unit itself. */
   lead?: UnitRef;
@@ -91,7 +98,7 @@ export function effectiveEscalation(steps: readonly EscalationStep[], urgent: bo
 }
 
 /** Expects a catalog and directory that passed validation. */
-export function resolveTrackers(catalog: Catalog, directory: Directory): TrackerDefinition[] {
+export function resolveTrackers(catalog: Catalog, directory: Directory, rosters?: readonly RosterEntry[]): TrackerDefinition[] {
   const units = new Map(directory.units.map((u) => [u.id, u]));
   const result: TrackerDefinition[] = [];
   for (const o of catalog.obligations) {
@@ -110,7 +117,8 @@ export function resolveTrackers(catalog: Catalog, directory: Directory): Tracker
           due: o.due,
           rollForward: o.rollForward,
           completion: o.completion,
-          quota: o.completion === 'quota' ? (o.quota ?? 1) : 1,
+          quota: o.completion === 'quota' || o.completion === 'per-person' ? (o.quota ?? 1) : 1,
+          ...(o.completion === 'per-person' ? { roster: o.roster, quotaUnit: o.quotaUnit ?? 'times' } : {}),
           ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
           ...(o.measure !== undefined ? { measure: o.measure } : {}),
           verification: o.verification,
@@ -120,6 +128,7 @@ export function resolveTrackers(catalog: Catalog, directory: Directory): Tracker
           howToSubmit: catalog.howToSubmit,
         },
         unit: unitRef(u),
+        ...(o.completion === 'per-person' ? { people: rosterOf(rosters ?? [], u.id, o.roster ?? '') } : {}),
         supervisor: unitRef(supervisor),
         lead: lead && lead.id !== u.id ? unitRef(lead) : undefined,
         leadership: directory.leadership,

@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import { isValidDate, parseDate } from './dates';
 import { Catalog, Directory, Obligation, catalogSchema, directorySchema } from './model';
+import { RosterEntry, RosterProblem, rosterOf } from './roster';
 import { isKnownZone } from './zone';
 
 export type DocumentKind = 'catalog' | 'directory';
@@ -250,6 +251,17 @@ function cadenceProblems(o: Obligation, add: (path: Path, message: string) => vo
     if (o.every === undefined) add(['anchor'], 'is only for cycles of several years: give every as well');
     if (o.anchor < 1900 || o.anchor > 2200) add(['anchor'], `${o.anchor} is not a year between 1900 and 2200`);
   }
+  if (o.completion === 'per-person') {
+    if (o.roster === undefined) add(['roster'], 'is missing: completion: per-person needs the roster whose every person must reach the quota, e.g. roster: 执法人员');
+    if (o.quota === undefined || o.quota <= 0 || o.quota > 10_000) {
+      add(['quota'], o.quota === undefined ? 'is missing: completion: per-person needs the quota each person must reach' : `${o.quota} must be above 0 and at most 10000`);
+    } else if ((o.quotaUnit ?? 'times') === 'times' && !Number.isInteger(o.quota)) {
+      add(['quota'], `${o.quota} times is not a whole number; for hours write quotaUnit: hours`);
+    }
+  } else {
+    if (o.roster !== undefined) add(['roster'], 'is only for completion: per-person');
+    if (o.quotaUnit !== undefined) add(['quotaUnit'], 'is only for completion: per-person');
+  }
   const measured = o.completion === 'rate' || o.completion === 'count';
   if (measured) {
     if (o.threshold === undefined) {
@@ -334,6 +346,38 @@ export function validateDocuments(rawCatalog: unknown, rawDirectory: unknown): V
     }
   }
   return problems.length === 0 ? { catalog, directory, problems } : { problems };
+}
+
+/**
+ * Rosters against a valid catalog and directory (per-person quotas): every roster row names a unit of the
+ * directory and a roster some obligation uses, and every unit assigned a per-person obligation has someone on its
+ * roster. `entries` is undefined when no rosters file was given.
+ */
+export function rosterProblems(catalog: Catalog, directory: Directory, entries: readonly RosterEntry[] | undefined): { catalog: Problem[]; rows: RosterProblem[] } {
+  const result = { catalog: [] as Problem[], rows: [] as RosterProblem[] };
+  const perPerson = catalog.obligations.map((o, i) => ({ o, i })).filter(({ o }) => o.completion === 'per-person');
+  if (entries === undefined) {
+    for (const { i } of perPerson) {
+      result.catalog.push({ document: 'catalog', path: ['obligations', i, 'roster'], message: 'completion: per-person needs a rosters file (give --rosters rosters.csv; docs/catalog.md, "Per-person quotas")' });
+    }
+    return result;
+  }
+  const unitIds = new Set(directory.units.map((u) => u.id));
+  const rosters = new Set(perPerson.map(({ o }) => o.roster));
+  for (const e of entries) {
+    if (!unitIds.has(e.unit)) result.rows.push({ line: e.line, column: 'unit', message: `unknown unit "${e.unit}": no unit with this id in the directory` });
+    else if (!rosters.has(e.roster)) {
+      result.rows.push({ line: e.line, column: 'roster', message: `roster "${e.roster}" is used by no per-person obligation of the catalog (${[...rosters].join(', ') || 'none'})` });
+    }
+  }
+  for (const { o, i } of perPerson) {
+    const units = directory.units.filter((u) => o.assignees.units.includes(u.id) || u.tags.some((t) => o.assignees.tags.includes(t)));
+    const empty = units.filter((u) => rosterOf(entries, u.id, o.roster!).length === 0).map((u) => u.id);
+    if (empty.length) {
+      result.catalog.push({ document: 'catalog', path: ['obligations', i, 'roster'], message: `roster "${o.roster}" has nobody for ${empty.join(', ')}: add their people to the rosters file, or stop assigning them` });
+    }
+  }
+  return result;
 }
 
 /** Every assigned unit needs a supervising office to escalate to. */

@@ -11,11 +11,12 @@ const fixtures = path.join(__dirname, 'fixtures');
 const goodCatalog = readFileSync(path.join(fixtures, 'catalog.yaml'), 'utf8');
 const goodDirectory = readFileSync(path.join(fixtures, 'directory.yaml'), 'utf8');
 
-function problems(catalog: string): FileProblem[] {
+function problems(catalog: string, rosters?: string | Buffer): FileProblem[] {
   const dir = mkdtempSync(path.join(tmpdir(), 'duban-validate-seeds-'));
-  const files = { catalog: path.join(dir, 'catalog.yaml'), directory: path.join(dir, 'directory.yaml') };
+  const files = { catalog: path.join(dir, 'catalog.yaml'), directory: path.join(dir, 'directory.yaml'), rosters: rosters === undefined ? undefined : path.join(dir, 'rosters.csv') };
   writeFileSync(files.catalog, catalog);
   writeFileSync(files.directory, goodDirectory);
+  if (rosters !== undefined) writeFileSync(files.rosters!, rosters);
   try {
     loadInputs(files);
   } catch (e) {
@@ -121,5 +122,42 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
     expect(problems(quota).map((p) => p.message)).toEqual(['is only for completion: quota; completion: count uses threshold']);
     const single = withObligation('    threshold: 90\n    measure: 答复率\n    period: year\n    due: { rule: period-end }\n');
     expect(problems(single).map((p) => p.message)).toEqual(['is only for completion: rate or count', 'is only for completion: rate or count']);
+  });
+
+  test('per-person quotas: a rosters file is required, checked row by row, and must cover every assigned unit', () => {
+    const catalog = withObligation('    completion: per-person\n    roster: 执法人员\n    quota: 60\n    quotaUnit: hours\n    period: year\n    due: { rule: period-end }\n');
+    expect(problems(catalog)).toEqual([
+      expect.objectContaining({ file: 'catalog.yaml', field: `${FIELD}roster`, message: expect.stringContaining('needs a rosters file (give --rosters rosters.csv') }),
+    ]);
+    const rows = 'unit,roster,person,name\nfinance,执法人员,1,王建国\nfinanse,执法人员,2,李红\nfinance,培训对象,3,赵强\n';
+    expect(problems(catalog, rows)).toEqual([
+      expect.objectContaining({ file: 'rosters.csv', line: 3, field: 'unit', message: 'unknown unit "finanse": no unit with this id in the directory' }),
+      expect.objectContaining({ file: 'rosters.csv', line: 4, field: 'roster', message: 'roster "培训对象" is used by no per-person obligation of the catalog (执法人员)' }),
+    ]);
+    expect(problems(catalog, 'unit,roster,person,name\njustice,执法人员,1,王建国\n')).toEqual([
+      expect.objectContaining({ file: 'catalog.yaml', field: `${FIELD}roster`, message: 'roster "执法人员" has nobody for finance: add their people to the rosters file, or stop assigning them' }),
+    ]);
+    expect(problems(catalog, Buffer.from([0x50, 0x4b, 3, 4, 0, 0]))).toEqual([
+      expect.objectContaining({ file: 'rosters.csv', line: 1, message: 'is not a CSV text file (an .xlsx workbook? save it as CSV UTF-8)' }),
+    ]);
+    const missingQuota = withObligation('    completion: per-person\n    roster: 执法人员\n    period: year\n    due: { rule: period-end }\n');
+    expect(problems(missingQuota, 'unit,roster,person,name\nfinance,执法人员,1,王建国\n').map((p) => p.message)).toEqual(['is missing: completion: per-person needs the quota each person must reach']);
+    const stray = withObligation('    roster: 执法人员\n    quotaUnit: hours\n    period: year\n    due: { rule: period-end }\n');
+    expect(problems(stray).map((p) => p.message)).toEqual(['is only for completion: per-person', 'is only for completion: per-person']);
+  });
+
+  test('per-person quotas: each tracker carries its own unit roster', () => {
+    const catalog = withObligation('    completion: per-person\n    roster: 执法人员\n    quota: 60\n    quotaUnit: hours\n    period: year\n    due: { rule: period-end }\n');
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-rosters-'));
+    const files = { catalog: path.join(dir, 'catalog.yaml'), directory: path.join(dir, 'directory.yaml'), rosters: path.join(dir, 'rosters.csv') };
+    writeFileSync(files.catalog, catalog);
+    writeFileSync(files.directory, goodDirectory);
+    writeFileSync(files.rosters, 'unit,roster,person,name\nfinance,执法人员,15010001,王建国\nfinance,执法人员,15010002,李红\n');
+    const t = loadInputs(files).trackers.find((x) => x.trackerId === 'extra/finance')!;
+    expect(t.people).toEqual([
+      { id: '15010001', name: '王建国' },
+      { id: '15010002', name: '李红' },
+    ]);
+    expect(t.obligation).toMatchObject({ completion: 'per-person', quota: 60, roster: '执法人员', quotaUnit: 'hours' });
   });
 });
