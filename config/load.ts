@@ -22,6 +22,8 @@ export const PROJECT_ROOT = ((): string => {
 export const DEFAULTS_DIR = path.join(PROJECT_ROOT, 'config', 'defaults');
 export const DEFAULT_CATALOG = path.join(DEFAULTS_DIR, 'catalog.yaml');
 export const DEFAULT_DIRECTORY = path.join(DEFAULTS_DIR, 'directory.yaml');
+/** The demo rosters of the built-in catalog's per-person quota; used with the built-in files only. */
+export const DEFAULT_ROSTERS = path.join(DEFAULTS_DIR, 'rosters.csv');
 
 export interface FileProblem {
   file: string;
@@ -149,8 +151,9 @@ export function loadInputs(files: { catalog?: string; directory?: string; calend
   problems.push(...result.problems.map((p) => toFileProblem(byDocument[p.document], p)));
   let rosters: RosterEntry[] | undefined;
   let rostersRead = true;
-  if (files.rosters) {
-    const loaded = loadRostersFile(files.rosters);
+  const rostersFile = files.rosters ?? (files.catalog === undefined && files.directory === undefined ? DEFAULT_ROSTERS : undefined);
+  if (rostersFile) {
+    const loaded = loadRostersFile(rostersFile);
     problems.push(...loaded.problems);
     rosters = loaded.entries;
     rostersRead = loaded.problems.length === 0;
@@ -159,7 +162,7 @@ export function loadInputs(files: { catalog?: string; directory?: string; calend
   if (result.catalog && result.directory && rostersRead) {
     const found = rosterProblems(result.catalog, result.directory, rosters);
     problems.push(...found.catalog.map((p) => toFileProblem(catalog, p)));
-    const rosterFile = display(files.rosters ?? '');
+    const rosterFile = display(rostersFile ?? '');
     problems.push(...found.rows.map((r) => ({ file: rosterFile, line: r.line, column: 1, field: r.column ?? '', message: r.message })));
   }
   if (problems.length > 0 || !result.catalog || !result.directory) throw new InvalidInputError(sortProblems(problems));
@@ -168,7 +171,7 @@ export function loadInputs(files: { catalog?: string; directory?: string; calend
     directory: result.directory,
     calendar: new WorkingCalendar(notices),
     trackers: resolveTrackers(result.catalog, result.directory, rosters),
-    files: { catalog: catalogFile, directory: directoryFile, calendar: files.calendar, ...(files.rosters ? { rosters: files.rosters } : {}) },
+    files: { catalog: catalogFile, directory: directoryFile, calendar: files.calendar, ...(rostersFile ? { rosters: rostersFile } : {}) },
   };
 }
 
