@@ -6,6 +6,19 @@ import type { WorkingCalendar } from './calendar';
 import type { DueRule } from './model';
 import type { Period } from './periods';
 
+/** An event-relative due rule whose event has no date yet: nothing can be planned, the tracker waits. */
+export class WaitingForEvent extends Error {
+  override readonly name = 'WaitingForEvent';
+  constructor(readonly event: string) {
+    super(`waiting for event ${event} to have a date`);
+  }
+}
+
+/** The event an event-relative rule waits for, when it has no date yet; undefined otherwise. */
+export function waitingForEvent(rule: DueRule): string | undefined {
+  return (rule.rule === 'before-event' || rule.rule === 'after-event') && rule.date === undefined ? rule.event : undefined;
+}
+
 export interface DueDate {
   /** The date the rule gives. */
   nominal: DayNumber;
@@ -41,6 +54,13 @@ export function nominalDue(rule: DueRule, period: Period): DayNumber {
       const [month, day] = rule.monthDay.split('-').map(Number) as [number, number];
       const year = civil(period.start).year;
       return dayNumber(year, month, Math.min(day, daysInMonth(year, month)));
+    }
+    case 'before-event':
+    case 'after-event': {
+      const date = rule.date === undefined ? undefined : parseDate(rule.date);
+      if (date === undefined) throw new WaitingForEvent(rule.event);
+      const sign = rule.rule === 'before-event' ? -1 : 1;
+      return rule.months !== undefined ? addMonths(date, sign * rule.months) : date + sign * (rule.days ?? 0);
     }
     case 'fixed-date': {
       const d = parseDate(rule.date);

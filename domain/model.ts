@@ -92,6 +92,14 @@ export const dueRuleSchema = z.discriminatedUnion('rule', [
    * 2027-03-31. For a cycle of years, the month-day of its first year.
    */
   z.strictObject({ rule: z.literal('in-period-month-day'), monthDay }),
+  /**
+   * Event-relative (period: once): N months or days before an event whose date another body sets (the session of
+   * the people's congress standing committee). `date` is the event's date, filled in from the events file at
+   * registration, never written in the catalog; without it the tracker waits.
+   */
+  z.strictObject({ rule: z.literal('before-event'), event: id, months: z.number().int().optional(), days: z.number().int().optional(), date: isoDate.optional() }),
+  /** N months or days after an event (the city publishes its annual edition). */
+  z.strictObject({ rule: z.literal('after-event'), event: id, months: z.number().int().optional(), days: z.number().int().optional(), date: isoDate.optional() }),
 ]);
 
 export const escalationStepSchema = z.strictObject({

@@ -8,7 +8,7 @@
  * continue-as-new), and every rule is a method that reads it.
  */
 import { parseDate } from './dates';
-import { TrackerPeriodPlan, PlannedNotice, localDateIn, noticeKey } from './planner';
+import { TrackerPeriodPlan, PlannedNotice, ladderRank, localDateIn, noticeKey } from './planner';
 import {
   Actor,
   AcknowledgeRequest,
@@ -83,6 +83,10 @@ export interface PeriodSnapshot {
   report?: ReportedFigures;
   /** Per-person quotas: [person, date, amount] of every record of the period. */
   personRecords?: [string, string, number][];
+  /** The event of an event-relative period lost its date (cancelled or postponed): no notices, no outcome. */
+  suspended?: boolean;
+  /** The ladder position of the last notice sent (planner.ladderRank), to send none twice across event moves. */
+  lastSentRank?: number;
   /** The due date for which the office's digest has been told this period turned red. */
   notedRedFor?: string;
 }
@@ -206,11 +210,13 @@ export class PeriodState {
     return { now, waived: this.s.waived, complete: this.workDone(), yellowAt: this.plan.yellowAt, dueAt: this.plan.dueAt, atRisk: this.belowThreshold() };
   }
   colour(now: number): Colour {
-    return colourAt(this.colourInput(now));
+    const colour = colourAt(this.colourInput(now));
+    return this.s.suspended && (colour === 'yellow' || colour === 'red') ? 'green' : colour;
   }
 
-  /** The next notice not handled yet, in plan order. */
+  /** The next notice not handled yet, in plan order; none while the period's event has no date. */
   nextNotice(): PlannedNotice | undefined {
+    if (this.s.suspended) return undefined;
     const handled = new Set(this.s.handled);
     return this.plan.notices.find((n) => !handled.has(noticeKey(n)));
   }
@@ -226,6 +232,7 @@ export class PeriodState {
    * ladder. Undefined when nothing will happen without a request.
    */
   nextWake(now: number, paused: boolean): number | undefined {
+    if (this.s.suspended) return undefined;
     const wakes = [nextColourChange(this.colourInput(now)), this.plan.endsAt];
     // Work waiting for verification still wakes at each notice, to pass it over at its time: a notice that fell
     // due while the work was in is not sent late if the work is returned.
@@ -238,6 +245,7 @@ export class PeriodState {
   outcome(now: number): { outcome: Outcome; completedAt?: number } | undefined {
     if (this.s.waived) return { outcome: 'waived' };
     if (this.complete()) return this.completion();
+    if (this.s.suspended) return undefined;
     // The ladder ran out: a submission still waiting for verification counts by its time; returned work does not.
     if (now >= this.plan.endsAt) return this.workDone() ? this.completion() : { outcome: 'missed' };
     return undefined;
@@ -293,6 +301,7 @@ export class PeriodState {
   handled(n: PlannedNotice, messageId?: string): void {
     this.s.handled.push(noticeKey(n));
     if (messageId) {
+      this.s.lastSentRank = ladderRank(n);
       this.s.thread.push(messageId);
       this.s.lastNotice = { stage: n.stage, level: n.level, at: n.at, messageId };
     }
@@ -315,6 +324,26 @@ export class PeriodState {
   skipPassed(now: number): void {
     const handled = new Set(this.s.handled);
     for (const n of this.plan.notices) if (n.at <= now && !handled.has(noticeKey(n))) this.handled(n);
+  }
+
+  /** The period's event lost its date: it waits, sending nothing, until a date comes back. */
+  suspend(): void {
+    this.s.suspended = true;
+  }
+
+  /**
+   * A new plan after the event's date was set, moved or restored. What was sent stays sent. Of the new ladder's
+   * notices already due, only the latest is sent, and only when it is further up the ladder than the last notice
+   * sent: a date moved earlier tells the unit at once; a date moved later repeats nothing.
+   */
+  replannedForEvent(plan: TrackerPeriodPlan, now: number): void {
+    this.s.plan = plan;
+    this.s.suspended = undefined;
+    const handled = new Set(this.s.handled);
+    const passed = plan.notices.filter((n) => n.at <= now && !handled.has(noticeKey(n)));
+    const latest = passed[passed.length - 1];
+    for (const n of passed.slice(0, -1)) this.handled(n);
+    if (latest && this.s.lastSentRank !== undefined && ladderRank(latest) <= this.s.lastSentRank) this.handled(latest);
   }
 
   /** A new plan for this period (an approved extension, a changed definition); the past stays as it was. */

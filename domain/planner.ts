@@ -17,7 +17,7 @@
  */
 import type { WorkingCalendar } from './calendar';
 import { DayNumber, civil, formatDate, parseDate } from './dates';
-import { dueDate } from './due';
+import { dueDate, waitingForEvent } from './due';
 import { Period, cadenceOf, nextPeriod, parsePeriod, periodContaining } from './periods';
 import type { TrackerDefinition } from './trackers';
 import { localDay, zonedInstant } from './zone';
@@ -217,7 +217,12 @@ export function planPeriod(
   };
 }
 
-function stageOrder(n: PlannedNotice): number {
+/** A notice's position on its period's ladder: later steps rank higher (r10 < r3 < r0 < e1 < e2 < e3 repeats). */
+export function ladderRank(n: Pick<PlannedNotice, 'stage' | 'level' | 'step'>): number {
+  return stageOrder(n);
+}
+
+function stageOrder(n: Pick<PlannedNotice, 'stage' | 'level' | 'step'>): number {
   return n.stage === 'reminder' ? -n.step : 100 + n.level * 1000 + n.step;
 }
 
@@ -277,6 +282,8 @@ export interface Window {
 export interface WindowPlan {
   notices: PlannedNotice[];
   provisionalYears: number[];
+  /** Trackers with nothing to plan yet: their event has no date (event-relative obligations). */
+  waiting?: { trackerId: string; event: string }[];
 }
 
 /**
@@ -289,7 +296,13 @@ export function planWindow(trackers: readonly TrackerDefinition[], calendar: Wor
   const buckets = new Map<number, PlannedNotice[]>();
   const yearsUsed = new Set<number>();
   const sorted = [...trackers].sort((a, b) => (a.trackerId < b.trackerId ? -1 : a.trackerId > b.trackerId ? 1 : 0));
+  const waiting: { trackerId: string; event: string }[] = [];
   for (const t of sorted) {
+    const event = waitingForEvent(t.obligation.due);
+    if (event !== undefined) {
+      waiting.push({ trackerId: t.trackerId, event });
+      continue;
+    }
     const start = zonedInstant(window.from, t.timeZone, 0);
     const end = zonedInstant(window.to + 1, t.timeZone, 0);
     const opensAt = (p: Period) => opening(t, calendar, dueDate(t.obligation.due, p, t.obligation.rollForward, calendar).due);
@@ -320,7 +333,7 @@ export function planWindow(trackers: readonly TrackerDefinition[], calendar: Wor
   const notices: PlannedNotice[] = [];
   for (const at of [...buckets.keys()].sort((a, b) => a - b)) for (const n of buckets.get(at)!) notices.push(n);
   const provisionalYears = [...yearsUsed].filter((y) => calendar.yearStatus(y) === 'provisional').sort((a, b) => a - b);
-  return { notices, provisionalYears };
+  return { notices, provisionalYears, ...(waiting.length ? { waiting } : {}) };
 }
 
 export function compareNotices(a: PlannedNotice, b: PlannedNotice): number {
@@ -390,6 +403,8 @@ export function trackerPeriodPlan(t: TrackerDefinition, calendar: WorkingCalenda
   if (longest > MAX_LADDER_WORKING_DAYS) {
     throw new PlanningError(`a ladder step of ${longest} working days is beyond what can be planned (at most ${MAX_LADDER_WORKING_DAYS}); correct reminders or escalation in the catalog`);
   }
+  const event = waitingForEvent(t.obligation.due);
+  if (event !== undefined) throw new PlanningError(`waiting for event ${event} to have a date (duban event set ${event} YYYY-MM-DD)`);
   let period: Period | undefined;
   try {
     period = req.period === undefined ? firstPeriodNotYetDue(t, calendar, req.now) : parsePeriod(cadenceOf(t.obligation), req.period);

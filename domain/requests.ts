@@ -184,6 +184,8 @@ export interface TrackerStatus {
   retired: boolean;
   /** Why the tracker cannot run (its definition cannot be planned); fixed by `duban register`. */
   problem?: string;
+  /** Event-relative trackers: the event they wait for while it has no date (nothing is sent meanwhile). */
+  waitingFor?: string;
   completion: CompletionKind;
   quota: number;
   /** Rate (a percentage) and count obligations: the lowest acceptable figure, and what it measures. */

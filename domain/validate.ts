@@ -165,8 +165,12 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
   const problems: Problem[] = [];
   const add = (path: Path, message: string) => problems.push({ document: 'catalog', path: [...base, ...path], message });
 
-  if ((o.period === 'once') !== (o.due.rule === 'fixed-date')) {
-    add(['due', 'rule'], o.period === 'once' ? 'a one-off (period: once) needs rule: fixed-date' : `rule: fixed-date is only for period: once, not period: ${o.period}`);
+  const eventRule = o.due.rule === 'before-event' || o.due.rule === 'after-event';
+  if ((o.period === 'once') !== (o.due.rule === 'fixed-date' || eventRule)) {
+    add(
+      ['due', 'rule'],
+      o.period === 'once' ? 'a one-off (period: once) needs rule: fixed-date (or before-event/after-event)' : `rule: ${o.due.rule} is only for period: once, not period: ${o.period}`,
+    );
   }
   switch (o.due.rule) {
     case 'fixed-date':
@@ -195,6 +199,15 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
       if (o.period !== 'year') add(['due', 'rule'], `rule: in-period-month-day is for period: year, not period: ${o.period}`);
       const [m, d] = o.due.monthDay.split('-').map(Number) as [number, number];
       if (!isValidDate(2024, m, d) || (m === 2 && d === 29)) add(['due', 'monthDay'], `"${o.due.monthDay}" is not a day of every year`);
+      break;
+    }
+    case 'before-event':
+    case 'after-event': {
+      const { days, months, date } = o.due;
+      if ((days === undefined) === (months === undefined)) add(['due'], 'give exactly one of days or months');
+      if (days !== undefined && (days < 0 || days > 3660)) add(['due', 'days'], `${days} must be from 0 to 3660 days`);
+      if (months !== undefined && (months < 1 || months > 120)) add(['due', 'months'], `${months} must be from 1 to 120 months`);
+      if (date !== undefined) add(['due', 'date'], `the date of event ${o.due.event} comes from the events file (--events), not the catalog`);
       break;
     }
     case 'next-month-end':

@@ -99,7 +99,7 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
     const first = withObligation('    period: month\n    due: { rule: following-month-day, day: 1, before: true }\n');
     expect(problems(first).map((p) => p.message)).toEqual(['day 1 with before: true is the last day of the period itself: write rule: period-end']);
     const once = withObligation('    period: once\n    due: { rule: next-month-end }\n');
-    expect(problems(once).map((p) => p.message)).toContain('a one-off (period: once) needs rule: fixed-date');
+    expect(problems(once).map((p) => p.message)).toContain('a one-off (period: once) needs rule: fixed-date (or before-event/after-event)');
   });
 
   test('in-period-month-day is for yearly periods and a day of every year', () => {
