@@ -4,14 +4,14 @@
  */
 import { Command, Option } from 'commander';
 import { userInfo } from 'node:os';
-import { loadDirectory, loadInputs } from '../config/load';
+import { loadDirectory, loadEventsFile, loadInputs, setEventDate } from '../config/load';
 import { ledgerOptions, loadSettings } from '../config/settings';
 import { Ledger, describeLedger } from '../activities/ledger/ledger';
 import { formatDate, parseDate } from '../domain/dates';
 import { localDay } from '../domain/zone';
 import { RATINGS } from '../domain/tracking';
 import type { Requests, TrackerStatus } from '../workflows/messages';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { buildReport, renderReport, writeWorkbook } from './report';
 import { Action, Duban, RegisterSummary, RunningTracker, UnreachableError, openLedger } from './temporal';
 
@@ -64,7 +64,7 @@ function trackerIdOf(obligation: string, unit: string): string {
 
 /** One line per open period, oldest first (overdue periods stay open until done, waived or their ladder ends). */
 export function statusLines(s: TrackerStatus): string[] {
-  const head = `${s.trackerId}  ${s.colour}${s.paused ? ', paused' : ''}${s.problem ? `  cannot plan: ${s.problem}` : ''}`;
+  const head = `${s.trackerId}  ${s.colour}${s.paused ? ', paused' : ''}${s.problem ? `  cannot plan: ${s.problem}` : ''}${s.waitingFor ? `  waiting for event ${s.waitingFor} to have a date` : ''}`;
   const lines = [head];
   for (const p of s.periods) {
     const figures = p.report
@@ -172,18 +172,91 @@ export function addServiceCommands(program: Command, io: Io) {
     .argument('[directory]', 'directory YAML file (default: the built-in directory)')
     .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
     .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
+    .option('--events <file>', 'events YAML (id, date) for event-relative obligations')
     .option('--dry-run', 'show what would change, change nothing')
     .option('--prune', 'retire running trackers whose obligation or unit left the files')
     .option('--by <name>', 'who registers, recorded in the ledger')
     .option('--json', 'print the summary as JSON')
     .addHelpText('after', '\nExamples:\n  duban register catalog.yaml directory.yaml --dry-run\n  duban register catalog.yaml directory.yaml --prune --json')
-    .action(async (catalog: string | undefined, directory: string | undefined, opts: { calendar?: string; rosters?: string; dryRun?: boolean; prune?: boolean; by?: string; json?: boolean }) => {
+    .action(async (catalog: string | undefined, directory: string | undefined, opts: { calendar?: string; rosters?: string; events?: string; dryRun?: boolean; prune?: boolean; by?: string; json?: boolean }) => {
       if ((catalog === undefined) !== (directory === undefined)) throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
-      const inputs = loadInputs({ catalog, directory, calendar: opts.calendar, rosters: opts.rosters });
+      const inputs = loadInputs({ catalog, directory, calendar: opts.calendar, rosters: opts.rosters, events: opts.events });
       const summary = await withDuban((d) =>
         d.register(inputs.trackers, { prune: opts.prune, dryRun: opts.dryRun, by: opts.by ?? defaultActor(), onProgress: progressBar(io) }),
       );
       io.out(opts.json ? `${JSON.stringify({ dryRun: !!opts.dryRun, ...summary })}\n` : summaryText(summary, !!opts.dryRun));
+    });
+
+  // Events (event-relative deadlines): the file is the record of dates; setting one re-registers, so every
+  // tracker waiting for the event plans from the new date, and one whose date moved re-plans.
+  const event = program.command('event').description('Events of event-relative deadlines (a session date, a publication): set, clear, list');
+  const changeEvent = (date: (d: string | undefined) => string | null) =>
+    async (id: string, given: string | undefined, catalog: string | undefined, directory: string | undefined, opts: { events: string; note?: string; calendar?: string; rosters?: string; by?: string; json?: boolean }) => {
+      if ((catalog === undefined) !== (directory === undefined)) throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
+      let text: string;
+      try {
+        text = readFileSync(opts.events, 'utf8');
+      } catch {
+        text = '';
+      }
+      let next: string;
+      try {
+        next = setEventDate(text, id, date(given), opts.note);
+      } catch (err) {
+        throw new InputError((err as Error).message);
+      }
+      // Validate everything with the new date before writing anything: a bad file changes nothing.
+      const tmp = `${opts.events}.tmp`;
+      writeFileSync(tmp, next);
+      let inputs: ReturnType<typeof loadInputs>;
+      try {
+        inputs = loadInputs({ catalog, directory, calendar: opts.calendar, rosters: opts.rosters, events: tmp });
+      } finally {
+        unlinkSync(tmp);
+      }
+      writeFileSync(opts.events, next);
+      const summary = await withDuban((d) => d.register(inputs.trackers, { by: opts.by ?? defaultActor(), onProgress: progressBar(io) }));
+      io.out(opts.json ? `${JSON.stringify(summary)}\n` : `event ${id}: ${date(given) ?? 'no date (trackers wait)'}\n${summaryText(summary, false)}`);
+    };
+  event
+    .command('set')
+    .description('Set or move the date of an event, then update the trackers that depend on it')
+    .argument('<id>', 'event id, e.g. pc-session-2027-06')
+    .argument('<date>', 'YYYY-MM-DD')
+    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
+    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
+    .requiredOption('--events <file>', 'the events YAML file to change')
+    .option('--note <text>', 'what the event is')
+    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--rosters <file>', 'rosters CSV for per-person quotas')
+    .option('--by <name>', 'who changes it, recorded in the ledger')
+    .option('--json', 'print the registration summary as JSON')
+    .addHelpText('after', '\nExample:\n  duban event set pc-session-2027-06 2027-06-20 catalog.yaml directory.yaml --events events.yaml')
+    .action(changeEvent((d) => dateOption(d, '<date>')!));
+  event
+    .command('clear')
+    .description('Clear the date of an event (cancelled or postponed): its trackers wait without notices')
+    .argument('<id>', 'event id')
+    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
+    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
+    .requiredOption('--events <file>', 'the events YAML file to change')
+    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--rosters <file>', 'rosters CSV for per-person quotas')
+    .option('--by <name>', 'who changes it, recorded in the ledger')
+    .option('--json', 'print the registration summary as JSON')
+    .addHelpText('after', '\nExample:\n  duban event clear pc-session-2027-06 catalog.yaml directory.yaml --events events.yaml')
+    .action((id: string, catalog: string | undefined, directory: string | undefined, opts: Parameters<ReturnType<typeof changeEvent>>[4]) =>
+      changeEvent(() => null)(id, undefined, catalog, directory, opts),
+    );
+  event
+    .command('list')
+    .description('List the events of a file and their dates')
+    .requiredOption('--events <file>', 'the events YAML file')
+    .option('--json', 'print JSON')
+    .action((opts: { events: string; json?: boolean }) => {
+      const { events, problems } = loadEventsFile(opts.events);
+      if (problems.length) throw new InputError(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ''}${p.message}`).join('\n'));
+      io.out(opts.json ? `${JSON.stringify(events)}\n` : events.map((e) => `${e.id}  ${e.date ?? '(no date: trackers wait)'}${e.note ? `  ${e.note}` : ''}`).join('\n') + '\n');
     });
 
   actor(tracker(program.command('submit')))

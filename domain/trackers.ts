@@ -20,6 +20,7 @@ import {
   Unit,
   QuotaUnit,
 } from './model';
+import { EventEntry, withEventDate } from './events';
 import { Person, RosterEntry, rosterOf } from './roster';
 
 export interface UnitRef {
@@ -98,7 +99,7 @@ export function effectiveEscalation(steps: readonly EscalationStep[], urgent: bo
 }
 
 /** Expects a catalog and directory that passed validation. */
-export function resolveTrackers(catalog: Catalog, directory: Directory, rosters?: readonly RosterEntry[]): TrackerDefinition[] {
+export function resolveTrackers(catalog: Catalog, directory: Directory, rosters?: readonly RosterEntry[], events?: readonly EventEntry[]): TrackerDefinition[] {
   const units = new Map(directory.units.map((u) => [u.id, u]));
   const result: TrackerDefinition[] = [];
   for (const o of catalog.obligations) {
@@ -114,7 +115,7 @@ export function resolveTrackers(catalog: Catalog, directory: Directory, rosters?
           basis: o.basis,
           period: o.period,
           ...(o.every !== undefined && o.every > 1 ? { every: o.every, anchor: o.anchor } : {}),
-          due: o.due,
+          due: withEventDate(o.due, events),
           rollForward: o.rollForward,
           completion: o.completion,
           quota: o.completion === 'quota' || o.completion === 'per-person' ? (o.quota ?? 1) : 1,

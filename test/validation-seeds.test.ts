@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { FileProblem, InvalidInputError, loadInputs } from '../config/load';
+import { FileProblem, InvalidInputError, loadInputs, setEventDate } from '../config/load';
 
 const fixtures = path.join(__dirname, 'fixtures');
 const goodCatalog = readFileSync(path.join(fixtures, 'catalog.yaml'), 'utf8');
@@ -159,5 +159,66 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
       { id: '15010002', name: '李红' },
     ]);
     expect(t.obligation).toMatchObject({ completion: 'per-person', quota: 60, roster: '执法人员', quotaUnit: 'hours' });
+  });
+
+  describe('event-relative obligations and the events file', () => {
+    const billCatalog = withObligation('    period: once\n    due: { rule: before-event, event: pc-session, months: 1 }\n');
+    const load = (catalog: string, events?: string) => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'duban-events-'));
+      const files = { catalog: path.join(dir, 'catalog.yaml'), directory: path.join(dir, 'directory.yaml'), events: events === undefined ? undefined : path.join(dir, 'events.yaml') };
+      writeFileSync(files.catalog, catalog);
+      writeFileSync(files.directory, goodDirectory);
+      if (events !== undefined) writeFileSync(files.events!, events);
+      try {
+        return { inputs: loadInputs(files), problems: [] as FileProblem[] };
+      } catch (e) {
+        if (e instanceof InvalidInputError) return { inputs: undefined, problems: e.problems.map((p) => ({ ...p, file: path.basename(p.file) })) };
+        throw e;
+      }
+    };
+
+    test('the date comes from the events file; without one the tracker is registered waiting', () => {
+      const dated = load(billCatalog, 'events:\n  - { id: pc-session, date: 2027-06-20, note: 常委会会议 }\n');
+      expect(dated.problems).toEqual([]);
+      expect(dated.inputs!.trackers.find((t) => t.obligation.id === 'extra')!.obligation.due).toEqual({ rule: 'before-event', event: 'pc-session', months: 1, date: '2027-06-20' });
+      const undated = load(billCatalog, 'events:\n  - { id: pc-session }\n');
+      expect(undated.inputs!.trackers.find((t) => t.obligation.id === 'extra')!.obligation.due).toEqual({ rule: 'before-event', event: 'pc-session', months: 1 });
+    });
+
+    test('a missing events file, an undeclared event, a bad date, a date in the catalog, a wrong period', () => {
+      expect(load(billCatalog).problems).toEqual([
+        expect.objectContaining({ file: 'catalog.yaml', field: `${FIELD}due.event`, message: expect.stringContaining('event pc-session needs an events file (give --events events.yaml') }),
+      ]);
+      expect(load(billCatalog, 'events:\n  - { id: pc-sesion, date: 2027-06-20 }\n').problems).toEqual([
+        expect.objectContaining({ file: 'catalog.yaml', line: lineOf(billCatalog, 'pc-session'), message: expect.stringContaining('unknown event "pc-session": declare it in') }),
+      ]);
+      const bad = 'events:\n  - { id: pc-session, date: 2027-02-30 }\n  - { id: pc-session }\n  - { id: x, when: 2027-01-01 }\n';
+      expect(load(billCatalog, bad).problems).toEqual([
+        expect.objectContaining({ file: 'events.yaml', line: 2, field: 'events[0] (pc-session) › date', message: '"2027-02-30" is not a date such as 2027-06-20 (leave it out while the date is not known)' }),
+        expect.objectContaining({ file: 'events.yaml', line: 3, message: 'duplicate event id "pc-session" (also events[0])' }),
+        expect.objectContaining({ file: 'events.yaml', line: 4, message: 'unknown key "when" (a typo?)' }),
+      ]);
+      const inCatalog = withObligation('    period: once\n    due: { rule: before-event, event: pc-session, months: 1, date: "2027-06-20" }\n');
+      expect(load(inCatalog, 'events:\n  - { id: pc-session }\n').problems.map((p) => p.message)).toEqual(['the date of event pc-session comes from the events file (--events), not the catalog']);
+      const yearly = withObligation('    period: year\n    due: { rule: after-event, event: pc-session, days: 30 }\n');
+      expect(load(yearly, 'events:\n  - { id: pc-session }\n').problems.map((p) => p.message)).toEqual(['rule: after-event is only for period: once, not period: year']);
+      const both = withObligation('    period: once\n    due: { rule: before-event, event: pc-session, months: 1, days: 3 }\n');
+      expect(load(both, 'events:\n  - { id: pc-session }\n').problems.map((p) => p.message)).toEqual(['give exactly one of days or months']);
+    });
+
+    test('duban event set/clear edit the file in place, keeping its comments', () => {
+      const text = '# 会议日期\nevents:\n  # 常委会\n  - id: pc-session\n    note: 常委会会议\n';
+      const set = setEventDate(text, 'pc-session', '2027-06-20');
+      expect(set).toContain('# 常委会');
+      expect(set).toMatch(/date: ["']?2027-06-20/);
+      const added = setEventDate(set, 'city-catalog-2027', '2027-03-15', '市级年度事项目录发布');
+      expect(added).toContain('id: city-catalog-2027');
+      const cleared = setEventDate(added, 'pc-session', null);
+      expect(cleared).not.toMatch(/2027-06-20/);
+      expect(cleared).toContain('2027-03-15');
+      expect(() => setEventDate(text, 'pc-session', '2027-13-01')).toThrow('"2027-13-01" is not a date');
+      expect(() => setEventDate(text, 'other', null)).toThrow('event other is not in the events file; nothing to clear');
+      expect(setEventDate('', 'pc-session', '2027-06-20')).toMatch(/events:\n\s*- id: pc-session\n\s*date: ["']?2027-06-20/);
+    });
   });
 });
