@@ -368,7 +368,8 @@ export class TrackerState {
         }
         const data = after !== undefined ? { data: { event: (u.definition.obligation.due as { event: string }).event, date: after, previous: before ?? null } } : {};
         this.record({ period: this.currentLabel, kind: 'definition_updated', actor, ...data });
-        return { replan: (after !== null && this.periods.length > 0) || wasBroken };
+        // A first date for a waiting tracker plans its period: the answer waits for it, as for a re-plan.
+        return { replan: (after !== null && (this.periods.length > 0 || before === null)) || wasBroken };
       }
     }
     const p = this.route(name, req);

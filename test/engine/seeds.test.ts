@@ -5,9 +5,11 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkingCalendar } from '../../domain/calendar';
+import { formatDate } from '../../domain/dates';
 import { PeriodPlan, firstPeriodNotYetDue, planPeriod } from '../../domain/planner';
+import { localDay } from '../../domain/zone';
 import type { TrackerDefinition } from '../../domain/trackers';
-import { recordUpdate, reportUpdate } from '../../workflows/messages';
+import { recordUpdate, reportUpdate, updateDefinitionUpdate } from '../../workflows/messages';
 import { TimeSkippingHarness, expectRefusal, startTracker, statusOf, startTimeSkippingHarness } from '../support/engine';
 import type { SmtpSink } from '../support/smtp';
 import { tracker } from '../support/trackers';
@@ -117,5 +119,58 @@ describe('rates, per-person quotas and cycles on the time-skipping server', () =
     expect((await statusOf(h.rate)).history).toEqual([expect.objectContaining({ period: plans.rate.period.label, outcome: 'late' })]);
     await sleepUntil(noticeAt(plans.rate, 'e2') + HOUR);
     expect(mailsOf('rate')).toHaveLength(4);
+  });
+
+  test('an event date entered late, moved earlier, moved later and cancelled: no notice lost, none repeated, none for the old date', async () => {
+    const bill = (date?: string) =>
+      forUnit(
+        'bill',
+        tracker({ obligation: { id: 'legislative-bill', period: 'once', due: { rule: 'before-event', event: 'pc-session', days: 30, ...(date ? { date } : {}) } }, reminders: [10, 3, 1, 0] }),
+      );
+    const h = await startTracker(env.client, taskQueue, bill());
+    const redefine = (date?: string) => h.executeUpdate(updateDefinitionUpdate, { args: [{ by: '管理员', definition: bill(date) }] });
+    const today = () => env.currentTimeMs().then((t) => localDay(t, 'Asia/Shanghai'));
+    const mails = () => mailsOf('bill');
+
+    // Waiting: nothing for two weeks, and the status says for what.
+    expect(await statusOf(h)).toMatchObject({ waitingFor: 'pc-session', colour: 'green', periods: [] });
+    await env.sleep(14 * 24 * HOUR);
+    expect(mails()).toEqual([]);
+
+    // Entered late: due 8 days from now, so the 10-working-day reminder has passed: it goes out at once, alone.
+    let due = (await today()) + 8;
+    let s = await redefine(formatDate(due + 30));
+    expect(s.periods[0]).toMatchObject({ period: 'once', due: formatDate(due) });
+    await env.sleep(HOUR);
+    expect(mails().map((m) => m.key.split('/').slice(-2).join('/'))).toEqual([`${formatDate(due)}/r10`]);
+
+    // Moved earlier by 4 days: the steps now due collapse into one notice, for the new date.
+    const before = mails().length;
+    due -= 4;
+    s = await redefine(formatDate(due + 30));
+    expect(s.periods[0]!.due).toBe(formatDate(due));
+    await env.sleep(HOUR);
+    const afterEarlier = mails().slice(before);
+    expect(afterEarlier.length).toBeLessThanOrEqual(1);
+    expect(afterEarlier.every((m) => m.key.includes(`/${formatDate(due)}/`))).toBe(true);
+
+    // Moved later by 20 days: nothing already due is sent again; the ladder resumes from the new date.
+    const beforeLater = mails().length;
+    due += 20;
+    await redefine(formatDate(due + 30));
+    await env.sleep(HOUR);
+    expect(mails().length).toBe(beforeLater);
+
+    // Cancelled: no notices at all, well past the date it had, and no outcome.
+    await redefine(undefined);
+    const beforeCancel = mails().length;
+    await env.sleep(40 * 24 * HOUR);
+    expect(mails().length).toBe(beforeCancel);
+    expect(await statusOf(h)).toMatchObject({ waitingFor: 'pc-session', history: [] });
+
+    // Every notice was sent once, each for the due date in force when it went out.
+    const keys = mails().map((m) => m.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(mails().filter((m) => m.key.includes('/r10')).length).toBeGreaterThanOrEqual(1);
   });
 });
