@@ -34,20 +34,22 @@ export interface ColourInput {
   yellowAt: number;
   /** The due instant in force. */
   dueAt: number;
+  /** Figures reported below the threshold (rate and count obligations): yellow before due whatever the date. */
+  atRisk?: boolean;
 }
 
 export function colourAt(s: ColourInput): Colour {
   if (s.waived) return 'waived';
   if (s.complete) return 'done';
   if (s.now > s.dueAt) return 'red';
-  if (s.now >= s.yellowAt) return 'yellow';
+  if (s.now >= s.yellowAt || s.atRisk) return 'yellow';
   return 'green';
 }
 
 /** The next instant at which the colour changes by itself (green to yellow, yellow to red), if any. */
 export function nextColourChange(s: ColourInput): number | undefined {
   if (s.waived || s.complete) return undefined;
-  if (s.now < s.yellowAt) return s.yellowAt;
+  if (s.now < s.yellowAt && !s.atRisk) return s.yellowAt;
   if (s.now <= s.dueAt) return s.dueAt + 1;
   return undefined;
 }
