@@ -6,7 +6,7 @@
 import type { PlannedNotice } from './planner';
 import type { CompletionKind } from './model';
 import type { TrackerDefinition } from './trackers';
-import type { Colour, Outcome, Rating } from './tracking';
+import type { Colour, Evidence, Outcome, Rating } from './tracking';
 
 export interface Actor {
   /** Who acts: a person's name (or an account), recorded in the ledger. */
@@ -17,22 +17,7 @@ export interface Actor {
   period?: string;
 }
 
-/** A file of evidence, kept by its content hash (DOMAIN.md 23); the bytes live outside the workflow. */
-export interface EvidenceFile {
-  name: string;
-  /** Media type, as checked from the content. */
-  type: string;
-  size: number;
-  sha256: string;
-}
-
-/** Evidence of a submission or a progress note (佐证材料): a note, a link, a document number and/or files. */
-export interface Evidence {
-  text?: string;
-  link?: string;
-  documentNumber?: string;
-  files?: EvidenceFile[];
-}
+export type { Evidence, EvidenceFile } from './tracking';
 
 export interface SubmitRequest extends Actor {
   evidence: Evidence;

@@ -2,7 +2,6 @@
  * The pure rules of a running tracker: outcomes (DOMAIN.md 15), board colours (DOMAIN.md 11) and the checks of
  * user-supplied text and evidence. Used by the period state machine (period-state.ts).
  */
-import type { Evidence } from './requests';
 
 export type Outcome = 'on_time' | 'on_time_extended' | 'late' | 'missed' | 'waived';
 export type Colour = 'green' | 'yellow' | 'red' | 'done' | 'waived';
@@ -65,6 +64,23 @@ export function checkText(label: string, value: unknown, required: boolean): str
   // Terminal escapes and other control characters have no place in a record people read on screens and paper.
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]/.test(value)) return `${label} contains control characters`;
   return undefined;
+}
+
+/** A file of evidence, kept by its content hash (DOMAIN.md 23); the bytes live outside the workflow. */
+export interface EvidenceFile {
+  name: string;
+  /** Media type, as checked from the content. */
+  type: string;
+  size: number;
+  sha256: string;
+}
+
+/** Evidence of a submission or a progress note (佐证材料): a note, a link, a document number and/or files. */
+export interface Evidence {
+  text?: string;
+  link?: string;
+  documentNumber?: string;
+  files?: EvidenceFile[];
 }
 
 /** At most this many files per submission or progress note; their bytes are checked where they arrive. */
