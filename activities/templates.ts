@@ -96,10 +96,10 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
             : undefined;
   const greeting =
     n.stage === 'reminder'
-      ? `${t.unit.liaison.name}同志：`
+      ? `${oneLine(t.unit.liaison.name)}同志：`
       : n.level >= 3
         ? '各位领导：'
-        : `${t.unit.head.name}同志：`;
+        : `${oneLine(t.unit.head.name)}同志：`;
   const opening =
     n.stage === 'reminder'
       ? `${t.unit.name}承担的以下任务将于${dueText}截止（${days}），请按时完成并报送。`
