@@ -42,7 +42,7 @@ async function startMailCatcher(folder: string, port: number, io: Io): Promise<M
   return { ...sink, folder };
 }
 
-function spawnDevServer(dataDir: string, port: number, uiPort: number): ChildProcess {
+export function spawnDevServer(dataDir: string, port: number, uiPort: number): ChildProcess {
   const log = openSync(path.join(dataDir, 'temporal.log'), 'a');
   return spawn(
     temporalCliPath(),
