@@ -1,6 +1,7 @@
 /**
- * The tracker state machine driven the way the workflow drives it (a copy of the driver in
- * test/domain/tracker-state.test.ts, shared by the tests of the seeds' completion kinds and cadences).
+ * The tracker state machine driven the way the workflow drives it (workflows/tracker.ts), without a server: plan
+ * through the real planner, deliver by recording a Message-ID, settle, sleep until the next wake. Shared by the
+ * state machine's tests and those of the seeds' completion kinds and cadences.
  */
 import { WorkingCalendar } from '../../domain/calendar';
 import { parseDate } from '../../domain/dates';
