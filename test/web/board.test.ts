@@ -33,3 +33,21 @@ test('the board lists open periods with their acknowledgement, and broken tracke
     await ledger.close();
   }
 });
+
+test('a tracker page shows the figures of a rate, who is short on a per-person quota, what a tracker waits for, and the right forms', async () => {
+  const { trackerPage } = await import('../../web/pages');
+  const period = { period: '2027', due: '2027-12-31', originalDue: '2027-12-31', dueAt: 1, endsAt: 2, colour: 'yellow' as const, recorded: 0, submitted: false, verification: 'not required' as const, progress: [], progressCount: 0, provisionalYears: [] };
+  const base = { trackerId: 'appearance-rate/sfj', obligation: 'appearance-rate', unit: 'sfj', paused: false, retired: false, quota: 1, history: [] };
+  const view = (status: Record<string, unknown>, actions: string[]) =>
+    trackerPage({ csrf: 'c' }, { trackerId: base.trackerId, status: status as never, notices: [], events: [], outcomes: [], files: [], actions: actions as never, limits: { maxFileBytes: 1, maxFiles: 1 } });
+  const rate = view({ ...base, colour: 'yellow', completion: 'rate', threshold: 90, measure: '负责人出庭应诉率', periods: [{ ...period, report: { numerator: 8, denominator: 10, value: 80, meets: false, by: 'x', at: 1 } }] }, ['report', 'submit']);
+  expect(rate).toContain('已报送数据：8/10（80%），未达到要求（90%）');
+  expect(rate).toContain('id="form-report"');
+  expect(rate).toContain('name="numerator"');
+  expect(rate).not.toContain('id="form-submit"');
+  const people = view({ ...base, colour: 'yellow', completion: 'per-person', periods: [{ ...period, people: { total: 3, reached: 2, short: [{ id: 'p3', name: '李红', has: 52, short: 8 }] } }] }, ['record']);
+  expect(people).toContain('2/3 人达标；尚未达标：李红（差8）');
+  expect(people).toContain('name="person"');
+  const waiting = view({ ...base, colour: 'green', completion: 'single', waitingFor: 'pc-session-2027-06', periods: [] }, []);
+  expect(waiting).toContain('等待事项日期</b>：pc-session-2027-06');
+});
