@@ -3,7 +3,7 @@
  * waived this year, and trackers that cannot plan (broken), with the reason, escaped.
  */
 import { Ledger } from '../../activities/ledger/ledger';
-import { boardPage } from '../../web/pages';
+import { boardPage, trackerPage } from '../../web/pages';
 import { boardStates } from '../../web/data';
 import { tempLedgerFile } from '../support/engine';
 
@@ -34,8 +34,7 @@ test('the board lists open periods with their acknowledgement, and broken tracke
   }
 });
 
-test('a tracker page shows the figures of a rate, who is short on a per-person quota, what a tracker waits for, and the right forms', async () => {
-  const { trackerPage } = await import('../../web/pages');
+test('a tracker page shows the figures of a rate, who is short on a per-person quota, what a tracker waits for, and the right forms', () => {
   const period = { period: '2027', due: '2027-12-31', originalDue: '2027-12-31', dueAt: 1, endsAt: 2, colour: 'yellow' as const, recorded: 0, submitted: false, verification: 'not required' as const, progress: [], progressCount: 0, provisionalYears: [] };
   const base = { trackerId: 'appearance-rate/sfj', obligation: 'appearance-rate', unit: 'sfj', paused: false, retired: false, quota: 1, history: [] };
   const view = (status: Record<string, unknown>, actions: string[]) =>
