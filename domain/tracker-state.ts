@@ -209,6 +209,10 @@ export class TrackerState {
 
   /** Planning failed for good: the tracker shows as broken until a corrected definition arrives. */
   planningFailed(reason: string): void {
+    // Nothing is re-planned until a corrected definition arrives (it re-plans every open period), so requests
+    // waiting for a re-plan are answered now, with the problem.
+    this.replans.clear();
+    this.eventReplans.clear();
     if (this.problem === reason) return;
     this.problem = reason;
     this.record({ period: this.currentLabel, kind: 'planning_failed', data: { reason } });
@@ -287,6 +291,11 @@ export class TrackerState {
     if (name === 'resume') return void (!this.paused && this.refuse('the tracker is not paused'));
     const p = this.route(name, req);
     if (this.replans.has(p.label)) this.refuse(`period ${p.label} is being re-planned; try again in a moment`);
+    // The ladder ran out: the period is missed, even if the loop has not recorded it yet (DOMAIN.md 19).
+    if (now >= p.plan.endsAt && !p.s.suspended && !p.workDone() && !p.s.waived) this.refuse(`period ${p.label} is closed: its escalation ran out and it is recorded as missed`);
+    if (name === 'decideExtension' && event !== undefined && (req as Requests['decideExtension']).approve === true) {
+      this.refuse(`the tracker is waiting for event ${event} to have a date; decide the extension once it has one`);
+    }
     const obligation = this.definition.obligation.id;
     switch (name) {
       case 'submit':
@@ -419,7 +428,10 @@ export class TrackerState {
     if (this.problem) return 'broken';
     if (this.periods.length === 0 && this.waitingFor() !== undefined && this.history.length === 0) return 'green';
     const colours = this.periods.map((p) => p.colour(now));
-    if (colours.length === 0) return this.history.length && this.history[this.history.length - 1]!.outcome === 'waived' ? 'waived' : 'done';
+    if (colours.length === 0) {
+      const last = this.history[this.history.length - 1]?.outcome;
+      return last === 'waived' ? 'waived' : last === 'missed' ? 'red' : 'done';
+    }
     return colours.sort((a, b) => URGENCY[a] - URGENCY[b])[0]!;
   }
 

@@ -15,6 +15,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -155,11 +156,17 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
             ? inputPlan
             : await planTrackerPeriod({ definition: tracker.definition, period: step.period, extendedDue: step.extendedDue, now });
         inputPlan = undefined;
-        // A preview that starts mid-period skips what was already due; a period that opens later sends its first notice.
-        tracker.planned(step, plan, Date.now(), step.purpose === 'first' ? (input.catchUp ?? true) : true);
+        // A preview that starts mid-period (catchUp false) skips what was already due, also in a next period that
+        // opened before the preview began; a period that opens now sends its first notice.
+        const preview = input.catchUp === false && !input.state;
+        if (preview && step.purpose === 'next') tracker.planned(step, plan, Date.now() - 1, false);
+        else tracker.planned(step, plan, Date.now(), step.purpose === 'first' ? (input.catchUp ?? true) : true);
         if (step.purpose === 'next') periodsChanged = true;
       } catch (err) {
-        tracker.planningFailed(failureMessage(err));
+        // Only a definition the planner refuses makes the tracker broken; anything else (a busy worker timing the
+        // local activity out) is tried again in a minute.
+        if (isPlanningError(err)) tracker.planningFailed(failureMessage(err));
+        else await sleep('1 minute');
       }
       continue;
     }
@@ -221,6 +228,12 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     state: tracker.snapshot(),
     searchAttributes: input.searchAttributes,
   });
+}
+
+/** Whether a failed planning activity failed because the planner refused the definition (PlanningError). */
+function isPlanningError(err: unknown): boolean {
+  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) if (e.type === 'PlanningError') return true;
+  return false;
 }
 
 /** The reason of a failed planning activity, without the wrapping of the activity failure. */
