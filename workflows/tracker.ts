@@ -174,7 +174,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
           step.purpose === 'first' && inputPlan
             ? inputPlan
             : await planTrackerPeriod({
-                definition: tracker.definition,
+                definition: step.definition,
                 period: step.period,
                 extendedDue: step.extendedDue,
                 now,

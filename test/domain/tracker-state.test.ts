@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { formatDate, parseDate } from '../../domain/dates';
-import { noticeKey, planWindow } from '../../domain/planner';
+import { noticeKey, planWindow, trackerPeriodPlan } from '../../domain/planner';
 import { localDay, zonedInstant } from '../../domain/zone';
 import { Driver, at, calendar } from '../support/driver';
 import { tracker } from '../support/trackers';
@@ -306,5 +306,22 @@ describe('found in review', () => {
     d.runUntil(at('2027-06-01'));
     expect(d.t.history.map((h) => h.outcome)).toEqual(['missed']);
     expect(d.t.colour(d.now)).toBe('red');
+  });
+
+  test('a definition that changes while a plan is being made is planned again with the new one', () => {
+    const d = Driver.start(annual(), at('2026-01-02'));
+    d.runUntil(at('2026-02-20'));
+    d.act('requestExtension', { by: 'x', newDue: '2026-03-31', reason: '需等待统计数据' });
+    d.t.check('decideExtension', { by: 'office', approve: true }, d.now);
+    d.t.apply('decideExtension', { by: 'office', approve: true }, d.now);
+    const step = d.t.next(d.now);
+    expect(step).toMatchObject({ kind: 'plan', purpose: 'replan', period: '2025' });
+    // The plan is being made with the old definition when the new one arrives.
+    const plan = trackerPeriodPlan(d.t.definition, calendar, { period: '2025', extendedDue: '2026-03-31', now: d.now });
+    d.t.apply('updateDefinition', { by: 'admin', definition: annual({ reminders: [5, 2] }) }, d.now);
+    d.t.planned(step as Extract<typeof step, { kind: 'plan' }>, plan, d.now);
+    expect(d.t.replanning).toBe(true);
+    d.settle();
+    expect(d.t.periods[0]!.plan.notices.filter((n) => n.stage === 'reminder').map((n) => n.step)).toEqual([5, 2]);
   });
 });
