@@ -22,7 +22,7 @@ import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import nodemailer from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
+import { startMailSink } from '../client/mail';
 import { PROJECT_ROOT, loadInputs } from '../config/load';
 import { devServerEnvironment } from '../config/servers';
 import { WorkingCalendar } from '../domain/calendar';
@@ -43,35 +43,21 @@ interface Sink {
   close(): Promise<void>;
 }
 
-/** A lean SMTP sink: counts Message-IDs and delivery times, nothing else, so it is not the bottleneck. */
+/** The one local SMTP sink (client/mail.ts), counting Message-IDs and delivery times, nothing else. */
 async function startSink(): Promise<Sink> {
   const sink = { ids: new Map<string, number>(), deliveredAt: [] as number[] } as Sink;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, cb) {
-      let head = '';
-      stream.on('data', (c: Buffer) => {
-        if (head.length < 8192) head += c.toString('utf8');
-      });
-      stream.on('end', () => {
-        const id = /^Message-ID:\s*(<[^>]+>)/im.exec(head)?.[1] ?? `missing-${sink.deliveredAt.length}`;
-        sink.ids.set(id, (sink.ids.get(id) ?? 0) + 1);
-        sink.deliveredAt.push(Date.now());
-        cb();
-      });
-    },
+  const server = await startMailSink(0, (raw) => {
+    const id = /^Message-ID:\s*(<[^>]+>)/im.exec(raw.subarray(0, 8192).toString('utf8'))?.[1] ?? `missing-${sink.deliveredAt.length}`;
+    sink.ids.set(id, (sink.ids.get(id) ?? 0) + 1);
+    sink.deliveredAt.push(Date.now());
   });
-  server.on('error', () => undefined);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  sink.port = (server.server.address() as AddressInfo).port;
-  sink.url = `smtp://127.0.0.1:${sink.port}`;
+  sink.url = server.url;
+  sink.port = Number(new URL(server.url).port);
   sink.reset = () => {
     sink.ids.clear();
     sink.deliveredAt.length = 0;
   };
-  sink.close = () => new Promise((r) => server.close(() => r()));
+  sink.close = server.close;
   return sink;
 }
 

@@ -1,10 +1,10 @@
 /**
- * A real SMTP server on loopback for tests: every message is parsed with mailparser and kept. Faults can be
- * switched on: addresses rejected permanently (550) and a number of transient failures (451).
+ * The tests' SMTP server: duban's one local sink (client/mail.ts) with every message parsed by mailparser and
+ * kept. Faults can be switched on while it runs: addresses rejected permanently (550), a number of transient
+ * failures (451), a delay per message, and an outage in the messages' own time.
  */
 import { AddressObject, ParsedMail, simpleParser } from 'mailparser';
-import { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
+import { MailFaults, headerValue, startMailSink } from '../../client/mail';
 
 export interface ReceivedMail {
   parsed: ParsedMail;
@@ -50,60 +50,31 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     transientFailures: 0,
     delayMs: 0,
     outageUntil: 0,
-  } as SmtpSink;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onRcptTo(address, _session, cb) {
-      if (sink.rejectAddresses.has(address.address)) {
-        const err = new Error(`5.1.1 <${address.address}>: user unknown`) as Error & { responseCode: number };
-        err.responseCode = 550;
-        return cb(err);
-      }
-      cb();
-    },
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', async () => {
-        if (sink.failNext > 0) {
-          sink.failNext--;
-          sink.transientFailures++;
-          const err = new Error('4.3.0 temporary failure, try again later') as Error & { responseCode: number };
-          err.responseCode = 451;
-          return cb(err);
-        }
-        if (sink.delayMs > 0) await new Promise((r) => setTimeout(r, sink.delayMs));
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const parsed = await simpleParser(raw);
-        if ((parsed.date?.getTime() ?? 0) < sink.outageUntil) {
-          sink.transientFailures++;
-          const err = new Error('4.3.0 mail system down, try again later') as Error & { responseCode: number };
-          err.responseCode = 451;
-          return cb(err);
-        }
-        sink.messages.push({
-          parsed,
-          raw,
-          envelopeTo: session.envelope.rcptTo.map((r) => r.address),
-          messageId: parsed.messageId ?? '',
-          key: String(parsed.headers.get('x-duban-key') ?? ''),
-          date: parsed.date?.getTime() ?? 0,
-          receivedAt: Date.now(),
-          to: addresses(parsed.to),
-          cc: addresses(parsed.cc),
-        });
-        cb();
+  } as SmtpSink & MailFaults;
+  // The outage is judged by the message's own Date header, so that it follows skipped time too.
+  sink.refuse = (raw) => sink.outageUntil > 0 && (Date.parse(headerValue(raw.subarray(0, 16384).toString('utf8'), 'Date')) || 0) < sink.outageUntil;
+  const server = await startMailSink(
+    0,
+    async (buffer, recipients) => {
+      const raw = buffer.toString('utf8');
+      const parsed = await simpleParser(raw);
+      sink.messages.push({
+        parsed,
+        raw,
+        envelopeTo: recipients,
+        messageId: parsed.messageId ?? '',
+        key: String(parsed.headers.get('x-duban-key') ?? ''),
+        date: parsed.date?.getTime() ?? 0,
+        receivedAt: Date.now(),
+        to: addresses(parsed.to),
+        cc: addresses(parsed.cc),
       });
     },
-  });
-  // A client killed mid-conversation (the crash tests) resets its connection: expected, not a test failure.
-  server.on('error', () => undefined);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  sink.port = (server.server.address() as AddressInfo).port;
-  sink.url = `smtp://127.0.0.1:${sink.port}`;
-  sink.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    sink,
+  );
+  sink.url = server.url;
+  sink.port = Number(new URL(server.url).port);
+  sink.close = server.close;
   sink.waitFor = async (count, timeoutMs = 30_000) => {
     const until = Date.now() + timeoutMs;
     while (sink.messages.length < count) {
