@@ -20,6 +20,7 @@ import type { TrackerDefinition } from '../domain/trackers';
 import { formatLocal, localDay } from '../domain/zone';
 import { AttemptContext, ConnectionSlots, RetryLater, sendOnce } from './delivery';
 import type { Ledger, LedgerWrite, NoticeClaim } from './ledger/ledger';
+import { pingHeartbeat } from './metrics';
 import { oneLine, renderDigest, renderNotice, renderUndeliverable, supervisionNumberText } from './templates';
 
 export type { LedgerWrite, RedItem } from './ledger/ledger';
@@ -69,6 +70,8 @@ export interface ActivityDeps {
   digest?: boolean;
   /** The SMTP pool's connections; an attempt sends only while it holds one (default 5). */
   connections?: number;
+  /** DUBAN_HEARTBEAT_URL: pinged after every digest run (a dead-man's switch); a secret, never logged. */
+  heartbeatUrl?: string;
 }
 
 /** A notice that goes out this long after its planned instant says so (an outage delayed it). */
@@ -257,6 +260,7 @@ export function createActivities(deps: ActivityDeps) {
         log.info('digest delivered', { sendKey, items: items.length, status: result.state === 'sent' ? result.status : result.state });
         sent.push({ office, items: items.length, messageId });
       }
+      if (deps.heartbeatUrl) await pingHeartbeat(deps.heartbeatUrl, `duban digest ${req.day}: ${sent.length} offices`, (m, meta) => log.warn(m, meta));
       return sent;
     },
   };

@@ -11,6 +11,7 @@ import { z } from 'zod';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 const positiveInt = z.coerce.number().int().positive();
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:9464' });
 const mailbox = z.string().regex(/^\s*(.*?)\s*<([^<>\s@]+@[^<>\s@]+)>\s*$|^[^<>\s@]+@[^<>\s@]+$/, { message: 'must be an address, or "Name <address>"' });
 
 export const settingsSchema = z.strictObject({
@@ -68,6 +69,21 @@ export const settingsSchema = z.strictObject({
       maxCachedWorkflows: positiveInt.optional(),
     })
     .default({}),
+  /** Metrics, health and alerts (docs/deployment.md, "Metrics and health"). */
+  operations: z
+    .strictObject({
+      /** host:port of the worker's Prometheus endpoint (/metrics): the SDK's metrics and duban's. Off when absent. */
+      metricsAddress: hostPort.optional(),
+      /** How often the worker reads the board for the `duban_trackers` gauge. */
+      metricsRefreshSeconds: positiveInt.default(30),
+      /** host:port of the worker's /healthz and /readyz. Off when absent. */
+      healthAddress: hostPort.optional(),
+      /** A dead-man's-switch URL (e.g. Healthchecks) pinged after every digest run. A secret: never logged. */
+      heartbeatUrl: z.string().regex(/^https?:\/\/\S+$/, { message: 'must be an http:// or https:// URL' }).optional(),
+      /** How long SMTP may fail before the board shows it to the administrator. */
+      smtpAlertAfterSeconds: positiveInt.default(1800),
+    })
+    .default({ metricsRefreshSeconds: 30, smtpAlertAfterSeconds: 1800 }),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -98,6 +114,11 @@ export const ENVIRONMENT: Record<string, string[]> = {
   DUBAN_DIGEST_HOUR: ['digest', 'hour'],
   DUBAN_MAX_CONCURRENT_ACTIVITIES: ['worker', 'maxConcurrentActivities'],
   DUBAN_MAX_CACHED_WORKFLOWS: ['worker', 'maxCachedWorkflows'],
+  DUBAN_METRICS_ADDRESS: ['operations', 'metricsAddress'],
+  DUBAN_METRICS_REFRESH_SECONDS: ['operations', 'metricsRefreshSeconds'],
+  DUBAN_HEALTH_ADDRESS: ['operations', 'healthAddress'],
+  DUBAN_HEARTBEAT_URL: ['operations', 'heartbeatUrl'],
+  DUBAN_SMTP_ALERT_AFTER_SECONDS: ['operations', 'smtpAlertAfterSeconds'],
 };
 
 export class SettingsError extends Error {}
@@ -166,7 +187,24 @@ export function describeSettings(s: Settings): Record<string, unknown> {
     database: s.database.url ? redact(s.database.url) : `sqlite:${path.join(s.dataDir, 'ledger.sqlite')}`,
     dataDir: s.dataDir,
     calendar: s.calendar,
+    operations: {
+      metricsAddress: s.operations.metricsAddress,
+      healthAddress: s.operations.healthAddress,
+      // The URL's path is the secret of a Healthchecks check: only its host is shown.
+      heartbeat: s.operations.heartbeatUrl ? redactHeartbeatUrl(s.operations.heartbeatUrl) : undefined,
+      smtpAlertAfterSeconds: s.operations.smtpAlertAfterSeconds,
+    },
   };
+}
+
+/** A dead-man's-switch URL as it may be logged: scheme and host only (its path and query carry the check's key). */
+export function redactHeartbeatUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    return `${url.protocol}//${url.host}/***`;
+  } catch {
+    return '(unparseable URL)';
+  }
 }
 
 /** "Name <address>" or "address" into its parts. */

@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { types } from 'node:util';
 import { NativeConnection, Runtime, Worker, DefaultLogger, LogLevel, makeTelemetryFilterString } from '@temporalio/worker';
 import { createEngineWorker } from './factory';
+import { Operations, startOperations } from './operations';
 import type { Sender } from '../activities';
 import { createSmtpTransport } from '../activities/email';
 import { Ledger, LedgerUnavailableError, describeLedger } from '../activities/ledger/ledger';
@@ -19,6 +20,8 @@ import { DIGEST_WORKFLOW_ID, digestWorkflow } from '../workflows/digest';
 
 export interface RunningWorker {
   worker: Worker;
+  /** Health endpoints, gauges and the SMTP alert (worker/operations.ts). */
+  operations: Operations;
   /** Resolves when the worker has stopped and its connections are closed. */
   done: Promise<void>;
 }
@@ -94,6 +97,7 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
   const transport = createSmtpTransport(settings.smtp);
   const from: Sender = parseMailbox(settings.smtp.from);
   let connection: NativeConnection | undefined;
+  let operations: Operations | undefined;
   try {
     try {
       connection = await NativeConnection.connect(await temporalConnectionOptions(settings));
@@ -116,16 +120,22 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
       digest: settings.digest.enabled,
       maxConcurrentActivities: settings.worker.maxConcurrentActivities,
       maxCachedWorkflows: settings.worker.maxCachedWorkflows,
+      heartbeatUrl: settings.operations.heartbeatUrl,
     });
     if (settings.digest.enabled) await ensureDigestWorkflow(settings);
+    const runtime = Runtime.instance();
+    operations = await startOperations({ settings, ledger, transport, connection, log: runtime.logger, meter: runtime.metricMeter, workerState: () => worker.getState() });
     const conn = connection;
+    const ops = operations;
     const done = worker.run().finally(async () => {
+      await ops.close();
       transport.close();
       await ledger.close();
       await conn.close();
     });
-    return { worker, done };
+    return { worker, operations, done };
   } catch (err) {
+    await operations?.close();
     transport.close();
     await ledger.close();
     await connection?.close();
@@ -186,10 +196,6 @@ export async function ensureDigestWorkflow(settings: Settings): Promise<void> {
 }
 
 export async function main(): Promise<number> {
-  Runtime.install({
-    logger: jsonLogger((process.env.DUBAN_LOG_LEVEL as LogLevel) ?? 'INFO'),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
-  });
   let settings: Settings;
   try {
     settings = loadSettings();
@@ -200,6 +206,15 @@ export async function main(): Promise<number> {
     }
     throw err;
   }
+  const metricsAddress = settings.operations.metricsAddress;
+  Runtime.install({
+    logger: jsonLogger((process.env.DUBAN_LOG_LEVEL as LogLevel) ?? 'INFO'),
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+      // The SDK's Prometheus exporter, which also carries duban's own metrics (activities/metrics.ts, worker/operations.ts).
+      ...(metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress } } } : {}),
+    },
+  });
   const log = Runtime.instance().logger;
   if (process.env.TZ !== 'UTC') log.warn('TZ is not UTC: duban computes in explicit zones, but UTC keeps every worker alike', { TZ: process.env.TZ });
   try {
