@@ -1,47 +1,51 @@
 /**
- * Storm benchmark (issue #3): on the dev server with a real worker process and a real SMTP sink on loopback,
- * start N trackers (default 2,000) whose first reminder falls at the same instant, and measure
- *   (a) trackers started per second,
- *   (b) notices delivered per second through the storm, and the time from the instant to the last delivery,
- *   (c) the same number of emails sent by plain nodemailer to the same sink (the ceiling),
- *   (d) the worker's peak memory,
- * counting lost and duplicated messages at the sink. Prints one JSON object; asserts nothing.
+ * Storm benchmark: N notices due at one instant (default 2,000 and 10,000), delivered three ways to the same
+ * real SMTP sink on loopback, in the same run:
+ *   (a) duban: the real tracker workflow on the dev server with a real worker process (the worker's own settings:
+ *       SMTP_MAX_CONNECTIONS, DUBAN_MAX_CONCURRENT_ACTIVITIES, DUBAN_MAX_CACHED_WORKFLOWS);
+ *   (b) plain nodemailer, pooled, sending the same number of messages at once: the ceiling;
+ *   (c) a queue-based peer: BullMQ delayed jobs on a local Redis (Debian's redis-server, started here), a BullMQ
+ *       worker sending each with nodemailer through the same number of pooled connections.
+ * For each: delivered per second from the instant, the time from the instant to the last delivery, lost and
+ * duplicated messages at the sink; for duban also trackers started per second and the worker's peak RSS.
+ * Prints one JSON object per N; asserts nothing.
  *
- *   npm run bench:storm            (BENCH_TRACKERS, DUBAN_MAX_CONCURRENT_ACTIVITIES, SMTP_MAX_CONNECTIONS to tune)
+ *   npm run bench:storm                 (BENCH_TRACKERS=2000,10000 to choose the sizes)
  *
  * The trackers run the real workflow; only their first plan is handed over (shifted so that its first reminder
- * falls a few seconds after the last tracker has started), the way a previous period's run hands over the next.
+ * falls a few seconds after the last tracker has started), as `duban simulate` and the tests do.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { AddressInfo } from 'node:net';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
-import { createActivities } from '../activities';
-import { Ledger } from '../activities/ledger/ledger';
 import { PROJECT_ROOT, loadInputs } from '../config/load';
 import { devServerEnvironment } from '../config/servers';
 import { WorkingCalendar } from '../domain/calendar';
+import { trackerPeriodPlan } from '../domain/planner';
 import type { TrackerDefinition } from '../domain/trackers';
-import { trackerWorkflow } from '../workflows/tracker';
 import { SEARCH_ATTRIBUTES, workflowIdFor } from '../workflows/messages';
+import { trackerWorkflow } from '../workflows/tracker';
 
-const N = Number(process.env.BENCH_TRACKERS ?? 2000);
+const SIZES = (process.env.BENCH_TRACKERS ?? '2000,10000').split(',').map(Number);
+const CONNECTIONS = Number(process.env.SMTP_MAX_CONNECTIONS ?? 5);
 
 interface Sink {
   url: string;
+  port: number;
   ids: Map<string, number>;
   deliveredAt: number[];
+  reset(): void;
   close(): Promise<void>;
 }
 
 /** A lean SMTP sink: counts Message-IDs and delivery times, nothing else, so it is not the bottleneck. */
 async function startSink(): Promise<Sink> {
-  const ids = new Map<string, number>();
-  const deliveredAt: number[] = [];
+  const sink = { ids: new Map<string, number>(), deliveredAt: [] as number[] } as Sink;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -52,17 +56,23 @@ async function startSink(): Promise<Sink> {
         if (head.length < 8192) head += c.toString('utf8');
       });
       stream.on('end', () => {
-        const id = /^Message-ID:\s*(<[^>]+>)/im.exec(head)?.[1] ?? `missing-${deliveredAt.length}`;
-        ids.set(id, (ids.get(id) ?? 0) + 1);
-        deliveredAt.push(Date.now());
+        const id = /^Message-ID:\s*(<[^>]+>)/im.exec(head)?.[1] ?? `missing-${sink.deliveredAt.length}`;
+        sink.ids.set(id, (sink.ids.get(id) ?? 0) + 1);
+        sink.deliveredAt.push(Date.now());
         cb();
       });
     },
   });
   server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { url: `smtp://127.0.0.1:${port}`, ids, deliveredAt, close: () => new Promise((r) => server.close(() => r())) };
+  sink.port = (server.server.address() as AddressInfo).port;
+  sink.url = `smtp://127.0.0.1:${sink.port}`;
+  sink.reset = () => {
+    sink.ids.clear();
+    sink.deliveredAt.length = 0;
+  };
+  sink.close = () => new Promise((r) => server.close(() => r()));
+  return sink;
 }
 
 function peakRssMb(pid: number): number {
@@ -74,36 +84,63 @@ function peakRssMb(pid: number): number {
   }
 }
 
-async function main() {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const env = await devServerEnvironment(Object.values(SEARCH_ATTRIBUTES));
-  const sink = await startSink();
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Figures {
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  lastDeliveryAfterInstantSeconds: number;
+  deliveredPerSecond: number;
+}
+
+/** Waits until `n` distinct messages arrived (or the deadline), then reads the sink's figures from `instant`. */
+async function collect(sink: Sink, n: number, instant: number, deadline: number): Promise<Figures> {
+  while (sink.ids.size < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 2_000)); // late duplicates, if any
+  const delivered = sink.deliveredAt.filter((t) => t >= instant);
+  const last = delivered.length ? Math.max(...delivered) : instant;
+  const seconds = Math.max(0.001, (last - instant) / 1000);
+  return {
+    delivered: delivered.length,
+    lost: n - sink.ids.size,
+    duplicates: [...sink.ids.values()].reduce((s, c) => s + c - 1, 0),
+    lastDeliveryAfterInstantSeconds: Number(seconds.toFixed(2)),
+    deliveredPerSecond: Math.round(delivered.length / seconds),
+  };
+}
+
+async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof devServerEnvironment>>) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'duban-storm-'));
-  const taskQueue = 'storm-bench';
+  const taskQueue = `storm-${n}-${Date.now()}`;
   const worker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js')], {
-    env: { ...process.env, TZ: 'UTC', TEMPORAL_ADDRESS: env.address, DUBAN_TASK_QUEUE: taskQueue, SMTP_URL: sink.url, DUBAN_DATA_DIR: dataDir, DUBAN_LOG_LEVEL: 'ERROR' },
+    env: { ...process.env, TZ: 'UTC', TEMPORAL_ADDRESS: env.address, DUBAN_TASK_QUEUE: taskQueue, SMTP_URL: sink.url, DUBAN_DATA_DIR: dataDir, DUBAN_LOG_LEVEL: 'ERROR', DUBAN_DIGEST: 'false' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {
     // One real catalog entry, copied for N units; its real plan, shifted to the storm's instant.
     const base = loadInputs({}).trackers.find((t) => t.obligation.id === 'annual-report-dept')!;
-    const calendar = new WorkingCalendar();
-    const ledger = await Ledger.open({ sqliteFile: ':memory:' });
-    const planner = createActivities({ ledger, transport: nodemailer.createTransport({ jsonTransport: true }), from: { name: 'bench', address: 'bench@example.org' }, calendar });
-    const template = await planner.planTrackerPeriod({ definition: base, now: Date.now() });
-    await ledger.close();
-    const definitions: TrackerDefinition[] = Array.from({ length: N }, (_, i) => ({
+    const template = trackerPeriodPlan(base, new WorkingCalendar(), { now: Date.now() });
+    const definitions: TrackerDefinition[] = Array.from({ length: n }, (_, i) => ({
       ...base,
-      trackerId: `storm/u${i}`,
+      trackerId: `storm${n}/u${i}`,
       unit: { ...base.unit, id: `u${i}`, liaison: { name: '联络员', email: `u${i}.liaison@bench.example.org` }, head: { name: '负责人', email: `u${i}.head@bench.example.org` } },
     }));
     // Leave time to start them all: at least 20 s, or twice the time starting takes at 200 per second.
-    const startWindow = Math.max(20_000, (N / 200) * 2_000);
+    const startWindow = Math.max(20_000, (n / 200) * 2_000);
     const instant = Math.ceil((Date.now() + startWindow) / 1000) * 1000;
     const shift = instant - template.notices[0]!.at;
     const plan = (d: TrackerDefinition) => ({
       ...template,
-      notices: template.notices.map((n) => ({ ...n, at: n.at + shift, trackerId: d.trackerId, unit: d.unit.id, to: [d.unit.liaison.email], cc: [d.unit.head.email] })),
+      notices: template.notices.map((x) => ({ ...x, at: x.at + shift, trackerId: d.trackerId, unit: d.unit.id, to: [d.unit.liaison.email], cc: [d.unit.head.email] })),
       dueAt: template.dueAt + shift,
       originalDueAt: template.originalDueAt + shift,
       yellowAt: template.yellowAt + shift,
@@ -111,68 +148,113 @@ async function main() {
       endsAt: template.endsAt + shift,
       nextOpensAt: template.nextOpensAt === null ? null : template.nextOpensAt + shift,
     });
-
     const startedAt = Date.now();
     let next = 0;
     await Promise.all(
       Array.from({ length: 50 }, async () => {
-        while (next < N) {
+        while (next < n) {
           const d = definitions[next++]!;
           await env.client.workflow.start(trackerWorkflow, { workflowId: workflowIdFor(d.trackerId), taskQueue, args: [{ definition: d, period: template.period, plan: plan(d) }] });
         }
       }),
     );
     const startSeconds = (Date.now() - startedAt) / 1000;
-    if (Date.now() > instant) console.error('warning: starting took longer than the window; the storm began while trackers were still starting');
-
-    const deadline = instant + 180_000;
-    while (sink.deliveredAt.length < N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    await new Promise((r) => setTimeout(r, 2_000)); // late duplicates, if any
-    const workerPeak = peakRssMb(worker.pid!);
-    const delivered = sink.deliveredAt.filter((t) => t >= instant);
-    const first = Math.min(...delivered);
-    const last = Math.max(...delivered);
-    const unique = sink.ids.size;
-    const duplicates = [...sink.ids.values()].reduce((n, c) => n + c - 1, 0);
-
-    // (c) The ceiling: plain nodemailer, pooled, to the same sink.
-    const before = sink.deliveredAt.length;
-    const transport = nodemailer.createTransport({ pool: true, maxConnections: Number(process.env.SMTP_MAX_CONNECTIONS ?? 5), host: '127.0.0.1', port: Number(new URL(sink.url).port), secure: false, maxMessages: Infinity });
-    const plainStarted = Date.now();
-    await Promise.all(
-      Array.from({ length: N }, (_, i) =>
-        transport.sendMail({ from: 'bench@example.org', to: `u${i}.liaison@bench.example.org`, cc: `u${i}.head@bench.example.org`, subject: '【督办提醒】基准测试', text: '基准测试正文', messageId: `<plain.${i}@bench>` }),
-      ),
-    );
-    const plainSeconds = (Date.now() - plainStarted) / 1000;
-    transport.close();
-
-    const deliveredPerSecond = delivered.length / Math.max(0.001, (last - instant) / 1000);
-    const plainPerSecond = (sink.deliveredAt.length - before) / plainSeconds;
-    console.log(
-      JSON.stringify({
-        benchmark: 'storm',
-        trackers: N,
-        startedPerSecond: Math.round(N / startSeconds),
-        delivered: delivered.length,
-        lost: N - unique,
-        duplicates,
-        firstDeliveryAfterInstantSeconds: Number(((first - instant) / 1000).toFixed(2)),
-        lastDeliveryAfterInstantSeconds: Number(((last - instant) / 1000).toFixed(2)),
-        deliveredPerSecond: Math.round(deliveredPerSecond),
-        plainNodemailerPerSecond: Math.round(plainPerSecond),
-        ratio: Number((deliveredPerSecond / plainPerSecond).toFixed(3)),
-        workerPeakRssMb: workerPeak,
-        settings: {
-          maxConcurrentActivities: Number(process.env.DUBAN_MAX_CONCURRENT_ACTIVITIES ?? 100),
-          smtpMaxConnections: Number(process.env.SMTP_MAX_CONNECTIONS ?? 5),
-        },
-        target: { lastDeliveryAfterInstantSeconds: 60 },
-      }),
-    );
+    const startedInTime = Date.now() <= instant;
+    const figures = await collect(sink, n, instant, instant + 300_000);
+    return { ...figures, startedPerSecond: Math.round(n / startSeconds), startedBeforeInstant: startedInTime, workerPeakRssMb: peakRssMb(worker.pid!) };
   } finally {
     worker.kill('SIGTERM');
     await new Promise((r) => worker.once('exit', r));
+  }
+}
+
+async function runPlain(n: number, sink: Sink) {
+  const transport = nodemailer.createTransport({ pool: true, maxConnections: CONNECTIONS, host: '127.0.0.1', port: sink.port, secure: false, maxMessages: Infinity });
+  const instant = Date.now();
+  await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      transport.sendMail({ from: 'bench@example.org', to: `u${i}.liaison@bench.example.org`, cc: `u${i}.head@bench.example.org`, subject: '【督办提醒】基准测试', text: '基准测试正文', messageId: `<plain.${n}.${i}@bench>` }),
+    ),
+  );
+  transport.close();
+  return collect(sink, n, instant, instant + 300_000);
+}
+
+/** Debian's redis-server on a free port, no persistence; installed with apt-get when missing (root). */
+async function startRedis(): Promise<{ port: number; child: ChildProcess }> {
+  if (!existsSync('/usr/bin/redis-server')) execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'ignore' });
+  const port = await freePort();
+  const child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = require('node:net').connect(port, '127.0.0.1', () => (s.end(), resolve(true)));
+      s.on('error', () => resolve(false));
+    });
+    if (up) return { port, child };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('redis-server did not start');
+}
+
+async function runBullmq(n: number, sink: Sink, redisPort: number) {
+  // Loaded here: a dev dependency of the benchmark only.
+  const { Queue, Worker } = require('bullmq') as typeof import('bullmq');
+  const connection = { host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: null };
+  const name = `storm-${n}-${Date.now()}`;
+  const queue = new Queue(name, { connection });
+  const transport = nodemailer.createTransport({ pool: true, maxConnections: CONNECTIONS, host: '127.0.0.1', port: sink.port, secure: false, maxMessages: Infinity });
+  const worker = new Worker(
+    name,
+    async (job) => {
+      const i = job.data.i as number;
+      await transport.sendMail({ from: 'bench@example.org', to: `u${i}.liaison@bench.example.org`, cc: `u${i}.head@bench.example.org`, subject: '【督办提醒】基准测试', text: '基准测试正文', messageId: `<bullmq.${n}.${i}@bench>` });
+    },
+    { connection, concurrency: CONNECTIONS * 4 },
+  );
+  try {
+    const instant = Math.ceil((Date.now() + Math.max(10_000, n)) / 1000) * 1000;
+    for (let i = 0; i < n; i += 1000) {
+      const delay = instant - Date.now();
+      await queue.addBulk(Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({ name: 'notice', data: { i: i + k }, opts: { delay, jobId: `n${i + k}`, removeOnComplete: true } })));
+    }
+    return await collect(sink, n, instant, instant + 300_000);
+  } finally {
+    await worker.close();
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    transport.close();
+  }
+}
+
+async function main() {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const env = await devServerEnvironment(Object.values(SEARCH_ATTRIBUTES));
+  const sink = await startSink();
+  const redis = await startRedis();
+  try {
+    for (const n of SIZES) {
+      sink.reset();
+      const duban = await runDuban(n, sink, env);
+      sink.reset();
+      const plain = await runPlain(n, sink);
+      sink.reset();
+      const bullmq = await runBullmq(n, sink, redis.port);
+      console.log(
+        JSON.stringify({
+          benchmark: 'storm',
+          notices: n,
+          smtpConnections: CONNECTIONS,
+          duban,
+          plainNodemailer: plain,
+          bullmq,
+          dubanToPlain: Number((duban.deliveredPerSecond / plain.deliveredPerSecond).toFixed(3)),
+          bullmqToPlain: Number((bullmq.deliveredPerSecond / plain.deliveredPerSecond).toFixed(3)),
+          target: { lastDeliveryAfterInstantSeconds: n <= 2000 ? 15 : 60, workerPeakRssMb: 500 },
+        }),
+      );
+    }
+  } finally {
+    redis.child.kill('SIGTERM');
     await sink.close();
     await env.teardown();
   }

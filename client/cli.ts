@@ -6,7 +6,8 @@ import { InvalidInputError, Inputs, PROJECT_ROOT, loadInputs } from '../config/l
 import { LedgerNotFoundError, LedgerUnavailableError } from '../activities/ledger/ledger';
 import { SettingsError } from '../config/settings';
 import { DayNumber, formatDate, parseDate } from '../domain/dates';
-import { PlannedNotice, noticeKey, planWindow } from '../domain/planner';
+import { PlannedNotice, ladderOverlaps, noticeKey, planWindow } from '../domain/planner';
+import { BOUNDS } from '../domain/validate';
 import { formatLocal, localDay } from '../domain/zone';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -33,12 +34,25 @@ function inputs(catalog: string | undefined, directory: string | undefined, opts
   return loadInputs({ catalog, directory, calendar: opts.calendar });
 }
 
-function provisionalWarning(years: number[], calendar: Inputs['calendar']): string | undefined {
+/** Years as ranges: [2024, 2025, 2026, 2028] is "2024-2026, 2028". */
+export function yearRanges(years: readonly number[]): string {
+  const sorted = [...new Set(years)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(j === i ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
+}
+
+export function provisionalWarning(years: number[], calendar: Pick<Inputs['calendar'], 'officialYears'>): string | undefined {
   if (years.length === 0) return undefined;
   const official = calendar.officialYears();
   return (
-    `warning: ${years.join(', ')} ${years.length === 1 ? 'is' : 'are'} provisional: the State Council's holiday notice ` +
-    `is not in the calendar (official data: ${official[0]}-${official[official.length - 1]}), so only the statutory ` +
+    `warning: ${yearRanges(years)} ${years.length === 1 ? 'is' : 'are'} provisional: the State Council's holiday notice ` +
+    `is not in the calendar (official data: ${official.length ? yearRanges(official) : 'none'}), so only the statutory ` +
     'holidays are kept off and there are no make-up working days. Dates may move when the notice is published; ' +
     'add it with --calendar (see docs/calendar.md).'
   );
@@ -47,6 +61,8 @@ function provisionalWarning(years: number[], calendar: Inputs['calendar']): stri
 function parseDay(text: string, option: string): DayNumber {
   const d = parseDate(text);
   if (d === undefined) throw new UsageError(`${option} "${text}" is not a date: write YYYY-MM-DD, e.g. 2027-01-01`);
+  const year = Number(text.slice(0, 4));
+  if (year < BOUNDS.firstYear || year > BOUNDS.lastYear) throw new UsageError(`${option} ${text} is outside the years duban can plan (${BOUNDS.firstYear}-${BOUNDS.lastYear})`);
   return d;
 }
 
@@ -107,17 +123,23 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       try {
         loaded = inputs(catalog, directory, opts);
       } catch (e) {
-        if (opts.json && e instanceof InvalidInputError) out(`${JSON.stringify({ ok: false, problems: e.problems })}\n`);
+        if (opts.json && e instanceof InvalidInputError) out(`${JSON.stringify({ ok: false, problems: e.problems, ...(e.omitted ? { omitted: e.omitted } : {}) })}\n`);
         throw e;
       }
+      // Warnings do not refuse: overlapping periods are allowed (DOMAIN.md 19), but rarely meant.
+      const warnings = ladderOverlaps(loaded.trackers, loaded.calendar, localDay(Date.now(), loaded.catalog.timeZone));
       const summary = {
         ok: true,
         obligations: loaded.catalog.obligations.length,
         units: loaded.directory.units.length,
         trackers: loaded.trackers.length,
+        warnings,
       };
       if (opts.json) out(`${JSON.stringify(summary)}\n`);
-      else out(`ok: ${summary.obligations} obligations, ${summary.units} units, ${summary.trackers} trackers\n`);
+      else {
+        for (const w of warnings) err(`warning: ${w}\n`);
+        out(`ok: ${summary.obligations} obligations, ${summary.units} units, ${summary.trackers} trackers\n`);
+      }
     });
 
   program

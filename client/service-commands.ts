@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { userInfo } from 'node:os';
-import { loadDirectory, loadInputs } from '../config/load';
+import { assertRegistrable, loadDirectory, loadInputs } from '../config/load';
 import { ledgerOptions, loadSettings } from '../config/settings';
 import { Ledger, describeLedger } from '../activities/ledger/ledger';
 import { formatDate, parseDate } from '../domain/dates';
@@ -173,6 +173,8 @@ export function addServiceCommands(program: Command, io: Io) {
     .action(async (catalog: string | undefined, directory: string | undefined, opts: { calendar?: string; dryRun?: boolean; prune?: boolean; by?: string; json?: boolean }) => {
       if ((catalog === undefined) !== (directory === undefined)) throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
       const inputs = loadInputs({ catalog, directory, calendar: opts.calendar });
+      // Every definition is checked before connecting: a run that cannot start one starts none.
+      assertRegistrable(inputs);
       const summary = await withDuban((d) =>
         d.register(inputs.trackers, { prune: opts.prune, dryRun: opts.dryRun, by: opts.by ?? defaultActor(), onProgress: progressBar(io) }),
       );

@@ -1,16 +1,17 @@
 /**
  * Reading the directory, catalog and calendar files, with every problem reported against file, line and field.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, Node as YamlNode } from 'yaml';
+import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, visit, Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { WorkingCalendar } from '../domain/calendar';
 import type { HolidayNotice } from '../domain/calendar';
-import { parseDate } from '../domain/dates';
+import { dayNumber, formatDate, parseDate } from '../domain/dates';
+import { ID_PATTERN, LIMITS } from '../domain/model';
 import type { Catalog, Directory } from '../domain/model';
 import { TrackerDefinition, resolveTrackers } from '../domain/trackers';
-import { DocumentKind, Path, Problem, validateDocuments } from '../domain/validate';
+import { BOUNDS, DocumentKind, Path, Problem, definitionProblems, quoteShort, validateDocuments, zodProblems } from '../domain/validate';
 
 /** The project folder, found from this file whether it runs from the sources (tests) or from dist/. */
 export const PROJECT_ROOT = ((): string => {
@@ -31,9 +32,24 @@ export interface FileProblem {
   message: string;
 }
 
+/** Problems listed at most; a file broken everywhere (a huge list of wrong types) is summarised after these. */
+export const MAX_PROBLEMS_SHOWN = 100;
+
 export class InvalidInputError extends Error {
-  constructor(readonly problems: FileProblem[]) {
-    super(`${problems.length} problem${problems.length === 1 ? '' : 's'} found:\n${problems.map(formatProblem).join('\n')}`);
+  /** The first MAX_PROBLEMS_SHOWN problems, in file and line order. */
+  readonly problems: FileProblem[];
+  /** How many more were found and not listed. */
+  readonly omitted: number;
+
+  constructor(problems: FileProblem[]) {
+    const shown = problems.slice(0, MAX_PROBLEMS_SHOWN);
+    const omitted = problems.length - shown.length;
+    super(
+      `${problems.length} problem${problems.length === 1 ? '' : 's'} found:\n${shown.map(formatProblem).join('\n')}` +
+        (omitted > 0 ? `\n... and ${omitted} more (fix these first, then run again)` : ''),
+    );
+    this.problems = shown;
+    this.omitted = omitted;
     this.name = 'InvalidInputError';
   }
 }
@@ -56,21 +72,102 @@ function display(file: string): string {
   return relative && !relative.startsWith('..') ? relative : path.resolve(file);
 }
 
+/**
+ * Limits on a YAML file, checked before and while parsing (docs/catalog.md, "Limits"): a hostile or broken file
+ * (ten megabytes of nested brackets, an alias bomb, a binary file) gets a clear problem, not minutes of parsing,
+ * an out-of-memory crash or its bytes echoed to the terminal.
+ */
+export const YAML_LIMITS = {
+  /**
+   * The parser reads about 1 MB a second, so this bounds parsing to a few seconds. A directory of 10,000 units in
+   * the demo's block style is about 3 MB; 20,000 fit in the compact flow style.
+   */
+  fileBytes: 4 * 1024 * 1024,
+  /** Collections inside collections; the documents need 7 at most. */
+  depth: 32,
+  /** Aliases (*name) per file, and the nodes they may expand to (yaml's maxAliasCount). */
+  aliases: 100,
+} as const;
+
+const fileProblem = (file: string, message: string, line = 1, column = 1): FileProblem => ({ file, line, column, field: '', message });
+
+/** A library's message, made safe to print: one line, control characters escaped, bounded. */
+function plainMessage(message: string): string {
+  const first = message.split('\n')[0] ?? '';
+  const escaped = first.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escaped.length > 200 ? `${escaped.slice(0, 200)}…` : escaped;
+}
+
 function readYaml(file: string): LoadedYaml {
+  let bytes: Buffer;
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile()) return { file, problems: [fileProblem(file, 'is not a file')] };
+    if (stat.size > YAML_LIMITS.fileBytes) {
+      return { file, problems: [fileProblem(file, `is ${(stat.size / 1048576).toFixed(1)} MB, more than the ${YAML_LIMITS.fileBytes / 1048576} MB a file may have`)] };
+    }
+    bytes = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : plainMessage((err as Error).message);
+    return { file, problems: [fileProblem(file, reason)] };
+  }
+  // A binary file (an image, a spreadsheet, a file saved as UTF-16) is named as such; its bytes are never shown.
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) return { file, problems: [fileProblem(file, `is not a text file (a zero byte at offset ${nul}); catalogs, directories and calendars are UTF-8 YAML text`)] };
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
-    return { file, problems: [{ file, line: 1, column: 1, field: '', message: reason }] };
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return { file, problems: [fileProblem(file, 'is not UTF-8 text (save it as UTF-8; GBK and UTF-16 files are not read)')] };
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const deep = nestingBeyond(text, YAML_LIMITS.depth);
+  if (deep !== undefined) {
+    lines.addNewLine(0);
+    for (let at = text.indexOf('\n'); at >= 0 && at < deep; at = text.indexOf('\n', at + 1)) lines.addNewLine(at + 1);
+    const pos = lines.linePos(deep);
+    return { file, problems: [fileProblem(file, `nests collections more than ${YAML_LIMITS.depth} deep; the documents need a few levels at most`, pos.line, pos.col)] };
+  }
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  } catch (e) {
+    return { file, problems: [fileProblem(file, `YAML: ${plainMessage((e as Error).message)}`)] };
+  }
   const problems = doc.errors.map((e) => {
     const pos = lines.linePos(e.pos[0]);
-    return { file, line: pos.line, column: pos.col, field: '', message: `YAML: ${e.message.split('\n')[0]}` };
+    return fileProblem(file, `YAML: ${plainMessage(e.message)}`, pos.line, pos.col);
   });
-  return { file, doc, lines, value: problems.length ? undefined : doc.toJS(), problems };
+  if (problems.length) return { file, doc, lines, problems };
+  let aliases = 0;
+  let tooMany: YamlNode | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (++aliases > YAML_LIMITS.aliases && !tooMany) tooMany = node;
+    },
+  });
+  if (tooMany) {
+    const pos = tooMany.range ? lines.linePos(tooMany.range[0]) : { line: 1, col: 1 };
+    return { file, doc, lines, problems: [fileProblem(file, `YAML: ${aliases} aliases, more than the ${YAML_LIMITS.aliases} a file may use`, pos.line, pos.col)] };
+  }
+  try {
+    return { file, doc, lines, value: doc.toJS({ maxAliasCount: YAML_LIMITS.aliases }), problems };
+  } catch (e) {
+    // An alias bomb (aliases of aliases expanding to millions of nodes) or an alias to no anchor.
+    const message = (e as Error).message;
+    let at: YamlNode | undefined;
+    visit(doc, {
+      Alias(_, node) {
+        if (!at && node.resolve(doc) === undefined) at = node;
+      },
+    });
+    const pos = at?.range ? lines.linePos(at.range[0]) : { line: 1, col: 1 };
+    const reason = /excessive alias count/i.test(message)
+      ? `aliases expand to too many nodes (an "alias bomb"); at most ${YAML_LIMITS.aliases} aliased nodes per file`
+      : plainMessage(message);
+    return { file, doc, lines, problems: [fileProblem(file, `YAML: ${reason}`, pos.line, pos.col)] };
+  }
 }
 
 /** The node for a path, or the deepest existing ancestor when the field is missing. */
@@ -102,9 +199,11 @@ function fieldName(value: unknown, path: Path): string {
     const child = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[key] : undefined;
     if (typeof key === 'number') {
       const id = child !== null && typeof child === 'object' ? (child as { id?: unknown }).id : undefined;
-      out += `[${key}]${typeof id === 'string' ? ` (${id}) ›` : ''}`;
+      out += `[${key}]${typeof id === 'string' && ID_PATTERN.test(id) && id.length <= LIMITS.id ? ` (${id}) ›` : ''}`;
     } else {
-      out += `${out === '' || out.endsWith('›') ? (out === '' ? '' : ' ') : '.'}${key}`;
+      // Keys come from the file: a key that is not a plain word is quoted and cut, never echoed whole.
+      const name = /^[A-Za-z0-9_.-]{1,64}$/.test(key) ? key : quoteShort(key, 40);
+      out += `${out === '' || out.endsWith('›') ? (out === '' ? '' : ' ') : '.'}${name}`;
     }
     v = child;
   }
@@ -147,13 +246,30 @@ export function loadInputs(files: { catalog?: string; directory?: string; calend
   const byDocument: Record<DocumentKind, LoadedYaml> = { catalog, directory };
   problems.push(...result.problems.map((p) => toFileProblem(byDocument[p.document], p)));
   if (problems.length > 0 || !result.catalog || !result.directory) throw new InvalidInputError(sortProblems(problems));
+  const trackers = resolveTrackers(result.catalog, result.directory);
+  // Every definition must fit what Temporal carries, checked here so that validate refuses what register cannot start.
+  const heavy = definitionProblems(trackers, result.catalog);
+  if (heavy.length > 0) throw new InvalidInputError(sortProblems(heavy.map((p) => toFileProblem(catalog, p))));
   return {
     catalog: result.catalog,
     directory: result.directory,
     calendar: new WorkingCalendar(notices),
-    trackers: resolveTrackers(result.catalog, result.directory),
+    trackers,
     files: { catalog: catalogFile, directory: directoryFile, calendar: files.calendar },
   };
+}
+
+/**
+ * Throws InvalidInputError unless every tracker definition can be started (each under DEFINITION_MAX_BYTES).
+ * `register` calls it before it connects to Temporal, so a run that would fail on one definition starts none.
+ * loadInputs already checks the same; this guards definitions that were changed or built after loading.
+ */
+export function assertRegistrable(inputs: Pick<Inputs, 'trackers' | 'catalog' | 'files'>): void {
+  const problems = definitionProblems(inputs.trackers, inputs.catalog);
+  if (problems.length === 0) return;
+  const loaded = readYaml(inputs.files.catalog);
+  loaded.file = display(inputs.files.catalog);
+  throw new InvalidInputError(sortProblems(problems.map((p) => toFileProblem(loaded, p))));
 }
 
 /** Loads and validates a directory on its own (for reports that only need unit names). */
@@ -171,21 +287,33 @@ function sortProblems(problems: FileProblem[]): FileProblem[] {
 }
 
 const isoDay = z.string().refine((s) => parseDate(s) !== undefined, { message: 'is not a date such as "2027-02-06"' });
+const calendarLine = z
+  .string()
+  .trim()
+  .min(1, { message: 'must not be empty' })
+  .max(LIMITS.line, { message: `is too long: at most ${LIMITS.line} characters` })
+  .refine((s) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s), { message: 'must be one line, without line breaks or control characters' });
 const calendarFileSchema = z.strictObject({
   years: z.record(
-    z.string().regex(/^\d{4}$/, { message: 'years are written as 2027' }),
+    z.string().regex(/^\d{4}$/, { message: 'is not a year: years are written as "2027"' }),
     z.strictObject({
-      source: z.string().min(1),
+      source: calendarLine,
       published: isoDay.optional(),
-      holidays: z.array(z.strictObject({ name: z.string().min(1), from: isoDay, to: isoDay })),
-      workdays: z.array(isoDay).default([]),
+      holidays: z.array(z.strictObject({ name: calendarLine, from: isoDay, to: isoDay })).max(50, { message: 'has more than 50 holiday ranges' }),
+      workdays: z.array(isoDay).max(50, { message: 'has more than 50 make-up working days' }).default([]),
     }),
   ),
 });
 
+/** The longest holiday range a notice arranges is 8 or 9 days; a longer one is a typo in a date. */
+const MAX_HOLIDAY_DAYS = 31;
+/** Working-day arithmetic looks at most this far for a working day (domain/calendar); a longer gap is broken data. */
+const MAX_DAYS_OFF = 45;
+
 /**
  * An administrator's calendar file adds years or replaces shipped ones, e.g. when the State Council publishes
- * next year's notice before duban ships it (docs/calendar.md).
+ * next year's notice before duban ships it (docs/calendar.md). A year's notice may arrange days of the
+ * neighbouring years: 元旦 2023 began on 31 December 2022, and the 2019 notice made 29 December 2018 a working day.
  */
 export function loadCalendarFile(file: string): { notices: HolidayNotice[]; problems: FileProblem[] } {
   const loaded = readYaml(file);
@@ -193,24 +321,160 @@ export function loadCalendarFile(file: string): { notices: HolidayNotice[]; prob
   if (loaded.problems.length) return { notices: [], problems: loaded.problems };
   const parsed = calendarFileSchema.safeParse(loaded.value);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => {
-      const p = i.path.filter((k): k is string | number => typeof k !== 'symbol');
-      const message = i.code === 'unrecognized_keys' ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}` : i.message;
-      return toFileProblem(loaded, { document: 'catalog', path: p, message });
-    });
+    const problems = zodProblems('catalog', loaded.value, parsed.error).map((p) => toFileProblem(loaded, p));
     return { notices: [], problems };
   }
   const problems: FileProblem[] = [];
-  const notices = Object.entries(parsed.data.years).map(([yearText, y]) => {
+  const add = (path: Path, message: string) => problems.push(toFileProblem(loaded, { document: 'catalog', path, message }));
+  const notices: HolidayNotice[] = [];
+  for (const [yearText, y] of Object.entries(parsed.data.years)) {
     const year = Number(yearText);
-    const outside = (d: string) => Number(d.slice(0, 4)) !== year;
+    const at: Path = ['years', yearText];
+    if (year < BOUNDS.firstYear || year > BOUNDS.lastYear) {
+      add(at, `${year} is outside the years duban can plan (${BOUNDS.firstYear}-${BOUNDS.lastYear})`);
+      continue;
+    }
+    const near = (d: string) => Math.abs(Number(d.slice(0, 4)) - year) <= 1;
+    const nearWords = `in ${year} or a neighbouring year (${year - 1}, ${year + 1})`;
     y.holidays.forEach((h, i) => {
-      if (h.to < h.from) problems.push(toFileProblem(loaded, { document: 'catalog', path: ['years', yearText, 'holidays', i, 'to'], message: `ends before it starts (${h.from})` }));
+      const from = parseDate(h.from)!;
+      const to = parseDate(h.to)!;
+      if (!near(h.from)) add([...at, 'holidays', i, 'from'], `${h.from} is not ${nearWords}`);
+      else if (!near(h.to)) add([...at, 'holidays', i, 'to'], `${h.to} is not ${nearWords}`);
+      else if (to < from) add([...at, 'holidays', i, 'to'], `ends before it starts (${h.from})`);
+      else if (to - from + 1 > MAX_HOLIDAY_DAYS) add([...at, 'holidays', i, 'to'], `${to - from + 1} days off in one range: a holiday range is at most ${MAX_HOLIDAY_DAYS} days`);
     });
     y.workdays.forEach((w, i) => {
-      if (outside(w)) problems.push(toFileProblem(loaded, { document: 'catalog', path: ['years', yearText, 'workdays', i], message: `${w} is not in ${year}` }));
+      if (!near(w)) add([...at, 'workdays', i], `${w} is not ${nearWords}`);
     });
-    return { year, source: y.source, published: y.published, holidays: y.holidays, workdays: y.workdays };
-  });
+    notices.push({ year, source: y.source, published: y.published, holidays: y.holidays, workdays: y.workdays });
+  }
+  if (problems.length === 0 && notices.length > 0) {
+    // Ranges that chain into weeks without a working day would leave the planner unable to count working days.
+    const calendar = new WorkingCalendar(notices);
+    for (const n of notices) {
+      let run = 0;
+      for (let d = dayNumber(n.year - 1, 1, 1); d <= dayNumber(n.year + 1, 12, 31); d++) {
+        run = calendar.isWorkingDay(d) ? 0 : run + 1;
+        if (run > MAX_DAYS_OFF) {
+          add(['years', String(n.year), 'holidays'], `more than ${MAX_DAYS_OFF} days in a row without a working day (until ${formatDate(d)}): check the ranges`);
+          break;
+        }
+      }
+    }
+  }
   return { notices, problems };
+}
+
+/**
+ * The deepest nesting of collections in a YAML text, estimated in one pass over the characters without parsing,
+ * so that a hostile file (ten million "[" or "- - - -") is refused before the parser spends minutes and
+ * gigabytes on it. It follows block indentation, "- " and "? " entries and flow brackets, and skips quoted
+ * scalars, comments and block scalars. Unusual layouts may be overestimated by a level or two, never
+ * underestimated by much. Returns the offset where the depth first exceeds `max`, or undefined.
+ */
+export function nestingBeyond(text: string, max: number): number | undefined {
+  const n = text.length;
+  const stack: number[] = []; // columns of the open block collections
+  let flow = 0;
+  let scalarParent = -1; // inside a block scalar (| or >) whose header line was indented this much
+  let i = 0;
+  let lineIndent = 0;
+  let prev = ''; // the last non-blank character seen on this line, '' at its start
+  const isBlank = (c: string | undefined) => c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === undefined;
+  /** A quoted scalar starts only where a value can start, so an apostrophe in O'Brien is text. */
+  const valueStart = () => prev === '' || prev === ':' || prev === '-' || prev === '?' || prev === '[' || prev === '{' || prev === ',';
+  const skipQuoted = (start: number): number => {
+    const q = text[start];
+    for (let j = start + 1; j < n; j++) {
+      const c = text[j];
+      if (q === '"' && c === '\\') j++;
+      else if (c === q) {
+        if (q === "'" && text[j + 1] === "'") j++;
+        else return j + 1;
+      }
+    }
+    return n;
+  };
+  while (i < n) {
+    if (prev === '' && flow === 0) {
+      // The start of a line in block context: indentation decides which block collections are still open.
+      let col = 0;
+      while (i < n && text[i] === ' ') {
+        i++;
+        col++;
+      }
+      lineIndent = col;
+      const c = text[i];
+      if (c === '\n' || c === '\r' || c === '#' || i >= n) {
+        const end = text.indexOf('\n', i);
+        i = end < 0 ? n : end + 1;
+        continue;
+      }
+      if (scalarParent >= 0) {
+        if (col > scalarParent) {
+          const end = text.indexOf('\n', i);
+          i = end < 0 ? n : end + 1;
+          continue;
+        }
+        scalarParent = -1;
+      }
+      if (col === 0 && (text.startsWith('---', i) || text.startsWith('...', i))) stack.length = 0;
+      while (stack.length > 0 && stack[stack.length - 1]! > col) stack.pop();
+      const open = (column: number) => {
+        if (stack.length === 0 || stack[stack.length - 1]! < column) stack.push(column);
+        return stack.length + flow > max;
+      };
+      if (open(col)) return i;
+      // "- - - x": every entry indicator on the line opens one more level.
+      while ((text[i] === '-' || text[i] === '?') && isBlank(text[i + 1]) && text[i + 1] !== undefined) {
+        i++;
+        col++;
+        while (text[i] === ' ') {
+          i++;
+          col++;
+        }
+        if (i < n && text[i] !== '\n' && text[i] !== '#' && open(col)) return i;
+        prev = '-';
+      }
+      if (prev === '') prev = '-'; // the first token of the line is at a value start
+      continue;
+    }
+    const c = text[i]!;
+    if (c === '\n') {
+      i++;
+      if (flow === 0) prev = '';
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r') {
+      i++;
+      continue;
+    }
+    if (c === '#' && isBlank(text[i - 1])) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? n : end;
+      continue;
+    }
+    if ((c === '"' || c === "'") && valueStart()) {
+      i = skipQuoted(i);
+      prev = c;
+      continue;
+    }
+    if (c === '[' || c === '{') {
+      if (flow > 0 || valueStart()) {
+        flow++;
+        if (stack.length + flow > max) return i;
+      }
+    } else if ((c === ']' || c === '}') && flow > 0) {
+      flow--;
+    } else if ((c === '|' || c === '>') && flow === 0 && valueStart()) {
+      scalarParent = lineIndent;
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? n : end;
+      continue;
+    }
+    prev = c;
+    i++;
+  }
+  return undefined;
 }

@@ -1,23 +1,87 @@
-/**
- * The shapes of the directory (单位名录) and the catalog (任务清单), as zod schemas: the single source of truth
- * for what the YAML files may say. Only shapes live here; rules that look across entries (unknown units,
- * duplicate ids, ladders in order) are in validate.ts, so every problem can be reported at once.
- */
 import { z } from 'zod';
+
+/**
+ * Size limits of what the files may say (docs/catalog.md, "Limits"). A tracker's definition travels in Temporal
+ * payloads (workflow input, every notice activity's input, continue-as-new), which Temporal refuses above 2 MB
+ * and warns about above 512 KB, and a history above 50 MB ends the workflow; so every text and list is bounded
+ * here, and the whole definition is checked against DEFINITION_MAX_BYTES (domain/validate.ts) before anything
+ * starts. Names and titles are also one line: they go into subjects, CSV rows and board columns.
+ */
+export const LIMITS = {
+  /** Ids go into workflow ids, Message-IDs and file names. */
+  id: 64,
+  /** Names, titles, document titles, articles, jurisdictions, time zones: one line. */
+  line: 200,
+  /** Tags: one line. */
+  tag: 64,
+  /** RFC 5321: an address is at most 254 octets. */
+  email: 254,
+  /** Quotes, deliverables, how to submit: may hold line breaks. */
+  paragraph: 2000,
+  units: 20_000,
+  leadership: 50,
+  deputies: 20,
+  tagsPerUnit: 20,
+  obligations: 500,
+  basis: 10,
+  assigneeUnits: 20_000,
+  assigneeTags: 20,
+  reminders: 20,
+  escalationSteps: 10,
+} as const;
 
 /** Ids appear in workflow ids, Message-IDs and file names, so they stay ASCII. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const id = z.string().regex(ID_PATTERN, { message: 'ids use letters, digits, ".", "_" and "-", starting with a letter or digit' });
-const text = z.string().trim().min(1, { message: 'must not be empty' });
+
+const tooLong = (max: number, unit: string) => ({
+  error: (issue: { input?: unknown }) =>
+    `is too long: ${typeof issue.input === 'string' || Array.isArray(issue.input) ? `${issue.input.length} ${unit}, ` : ''}at most ${max} ${unit}`,
+});
+
+/**
+ * Line breaks, terminal escapes and other control characters, which a one-line text may not hold; with the
+ * bidirectional overrides, which make a name read differently from what it says ("Trojan Source").
+ */
+const NOT_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+/** What a paragraph may not hold: the same, except tab and line breaks. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+const id = z
+  .string()
+  .max(LIMITS.id, tooLong(LIMITS.id, 'characters'))
+  .regex(ID_PATTERN, { message: 'ids use letters, digits, ".", "_" and "-", starting with a letter or digit' });
+
+/** A one-line text: names, titles. */
+const line = (max: number = LIMITS.line) =>
+  z
+    .string()
+    .trim()
+    .min(1, { message: 'must not be empty' })
+    .max(max, tooLong(max, 'characters'))
+    .refine((s) => !NOT_ONE_LINE.test(s), { message: 'must be one line, without line breaks, tabs or control characters' });
+const text = line();
+
+/** A text that may run over several lines: quotes, deliverables. */
+const paragraph = z
+  .string()
+  .trim()
+  .min(1, { message: 'must not be empty' })
+  .max(LIMITS.paragraph, tooLong(LIMITS.paragraph, 'characters'))
+  .refine((s) => !CONTROL.test(s), { message: 'must not hold control characters (line breaks and tabs are fine)' });
+
+const email = z.email({ message: 'is not an email address' }).max(LIMITS.email, tooLong(LIMITS.email, 'characters'));
+
+/** A list of at most `max` entries. */
+const list = <T extends z.ZodType>(item: T, max: number) => z.array(item).max(max, tooLong(max, 'entries'));
 
 export const contactSchema = z.strictObject({
   name: text,
-  email: z.email({ message: 'is not an email address' }),
+  email,
 });
 
 export const leaderSchema = z.strictObject({
   name: text,
-  email: z.email({ message: 'is not an email address' }),
+  email,
   title: text.optional(),
 });
 
@@ -29,11 +93,11 @@ export const unitSchema = z.strictObject({
   name: text,
   kind: z.enum(UNIT_KINDS),
   level: z.enum(UNIT_LEVELS).optional(),
-  tags: z.array(text).default([]),
+  tags: list(line(LIMITS.tag), LIMITS.tagsPerUnit).default([]),
   contacts: z.strictObject({
     head: contactSchema,
     liaison: contactSchema,
-    deputies: z.array(contactSchema).default([]),
+    deputies: list(contactSchema, LIMITS.deputies).default([]),
   }),
   /** The supervising office (督察单位) this unit answers to: the id of another unit. */
   supervisor: id.optional(),
@@ -47,8 +111,8 @@ export const unitSchema = z.strictObject({
 export const directorySchema = z.strictObject({
   jurisdiction: text,
   /** Recipients of the circular (通报) to leadership, escalation level 3. */
-  leadership: z.array(leaderSchema).min(1, { message: 'needs at least one recipient for circulars' }),
-  units: z.array(unitSchema).min(1, { message: 'needs at least one unit' }),
+  leadership: list(leaderSchema, LIMITS.leadership).min(1, { message: 'needs at least one recipient for circulars' }),
+  units: list(unitSchema, LIMITS.units).min(1, { message: 'needs at least one unit' }),
 });
 
 export const PERIOD_KINDS = ['year', 'half-year', 'quarter', 'month', 'once'] as const;
@@ -81,23 +145,23 @@ export const escalationStepSchema = z.strictObject({
 
 const ladders = {
   /** Working days before due; 0 is the due day. */
-  reminders: z.array(z.number().int()).optional(),
-  escalation: z.array(escalationStepSchema).optional(),
+  reminders: list(z.number().int(), LIMITS.reminders).optional(),
+  escalation: list(escalationStepSchema, LIMITS.escalationSteps).optional(),
 };
 
 export const basisSchema = z.strictObject({
   document: text,
   article: text.optional(),
-  quote: text,
+  quote: paragraph,
 });
 
 export const obligationSchema = z.strictObject({
   id,
   title: text,
-  basis: z.array(basisSchema).min(1, { message: 'needs at least one legal basis' }),
+  basis: list(basisSchema, LIMITS.basis).min(1, { message: 'needs at least one legal basis' }),
   assignees: z.strictObject({
-    units: z.array(id).default([]),
-    tags: z.array(text).default([]),
+    units: list(id, LIMITS.assigneeUnits).default([]),
+    tags: list(line(LIMITS.tag), LIMITS.assigneeTags).default([]),
   }),
   lead: id.optional(),
   completion: z.enum(['single', 'quota']).default('single'),
@@ -108,7 +172,7 @@ export const obligationSchema = z.strictObject({
   /** 《民法典》第二百零三条: a due date on a day off moves to the next working day. Off by default (DOMAIN.md 8). */
   rollForward: z.boolean().default(false),
   /** What the unit must hand in, in the words of the notice. */
-  deliverable: text.optional(),
+  deliverable: paragraph.optional(),
   verification: z.boolean().default(false),
   urgent: z.boolean().default(false),
   /**
@@ -125,9 +189,9 @@ export const catalogSchema = z.strictObject({
   timeZone: text.default('Asia/Shanghai'),
   noticeHour: z.number().int().default(9),
   /** How units submit, in the words of the notice (a system, an address, a form). */
-  howToSubmit: text.optional(),
+  howToSubmit: paragraph.optional(),
   defaults: z.strictObject(ladders).default({}),
-  obligations: z.array(obligationSchema).min(1, { message: 'needs at least one obligation' }),
+  obligations: list(obligationSchema, LIMITS.obligations).min(1, { message: 'needs at least one obligation' }),
 });
 
 export type Contact = z.infer<typeof contactSchema>;

@@ -439,3 +439,34 @@ export function nextWorkingInstant(calendar: WorkingCalendar, now: number, zone:
 export function localDateIn(plan: Pick<TrackerPeriodPlan, 'utcOffsetMs'>, instant: number): string {
   return formatDate(Math.floor((instant + plan.utcOffsetMs) / 86_400_000));
 }
+
+/**
+ * Obligations whose reminder ladder reaches back past the previous period's due date: their periods' notices
+ * interleave (DOMAIN.md 19 allows it; `duban validate` warns, since it is rarely meant). One line per obligation,
+ * with the first example from `from` on.
+ */
+export function ladderOverlaps(trackers: readonly TrackerDefinition[], calendar: WorkingCalendar, from: DayNumber): string[] {
+  const seen = new Set<string>();
+  const warnings: string[] = [];
+  for (const t of trackers) {
+    const o = t.obligation;
+    if (seen.has(o.id) || o.period === 'once') continue;
+    seen.add(o.id);
+    let prev = periodContaining(o.period, from);
+    for (let i = 0; i < 12; i++) {
+      const p = nextPeriod(prev);
+      if (!p) break;
+      const prevDue = dueDate(o.due, prev, o.rollForward, calendar).due;
+      const opens = opening(t, calendar, dueDate(o.due, p, o.rollForward, calendar).due);
+      if (opens <= zonedInstant(prevDue, t.timeZone, 23, 59, 59)) {
+        warnings.push(
+          `obligation ${o.id}: the first reminder of ${p.label} (${formatDate(localDay(opens, t.timeZone))}) comes before ${prev.label} is due (${formatDate(prevDue)}); ` +
+            'the two periods run side by side and their notices interleave. Shorten the reminders if that is not meant.',
+        );
+        break;
+      }
+      prev = p;
+    }
+  }
+  return warnings;
+}

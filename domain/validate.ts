@@ -7,7 +7,34 @@
 import type { z } from 'zod';
 import { isValidDate, parseDate } from './dates';
 import { Catalog, Directory, Obligation, catalogSchema, directorySchema } from './model';
+import type { TrackerDefinition } from './trackers';
 import { isKnownZone } from './zone';
+
+/**
+ * Bounds on the numbers of a catalog (docs/catalog.md, "Limits"): what the planner can run and an office can
+ * mean. A ladder step of 100,000 working days or a due rule of 1e9 months validates as a number but cannot be
+ * planned, so it is refused here rather than failing in a running tracker.
+ */
+export const BOUNDS = {
+  /** Working days before due (about one working year). */
+  reminder: 250,
+  /** Working days after due. */
+  escalationAfter: 250,
+  /** after-period-end: months, and days. */
+  months: 24,
+  days: 730,
+  quota: 1000,
+  /** Fixed dates (one-offs) and calendar years: the span the working-day calendar is computed for. */
+  firstYear: 2000,
+  lastYear: 2100,
+} as const;
+
+/**
+ * The most a tracker's definition may weigh, serialised as JSON (UTF-8). It is carried by the workflow's input,
+ * by every notice activity's input and by each continue-as-new; Temporal refuses a payload above 2 MB and a
+ * history above 50 MB, so 64 KB leaves room for the tracker's state and a year of notices in one history.
+ */
+export const DEFINITION_MAX_BYTES = 64 * 1024;
 
 export type DocumentKind = 'catalog' | 'directory';
 export type Path = (string | number)[];
@@ -26,11 +53,21 @@ export interface Validated {
   problems: Problem[];
 }
 
-function describeValue(v: unknown): string {
+/** Values are quoted in messages, never echoed whole: a 3 MB name or a binary blob stays out of the terminal. */
+export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  return `${typeof v === 'string' ? 'the text' : `the ${typeof v}`} ${JSON.stringify(v)}`;
+  return typeof v === 'string' ? `the text ${quoteShort(v)}` : `the ${typeof v} ${String(v)}`;
+}
+
+/** JSON-quoted (control characters escaped) and cut to `max` characters. */
+export function quoteShort(v: unknown, max = 60): string {
+  const s = typeof v === 'string' ? v : String(v);
+  const cut = [...s.slice(0, max + 1)];
+  const quoted = cut.length > max ? `${JSON.stringify(cut.slice(0, max).join(''))}… (${s.length} characters)` : JSON.stringify(s);
+  // JSON escapes C0 controls; terminals also act on C1 controls, and bidirectional overrides reorder what is shown.
+  return quoted.replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function valueAt(root: unknown, path: Path): unknown {
@@ -46,18 +83,20 @@ const TYPE_WORDS: Record<string, string> = {
   boolean: 'true or false',
   array: 'a list',
   object: 'a mapping',
+  record: 'a mapping',
+  map: 'a mapping',
 };
 
 /** zod's messages speak TypeScript; these speak to the administrator editing the file. */
-function zodProblems(document: DocumentKind, raw: unknown, error: z.ZodError): Problem[] {
+export function zodProblems(document: DocumentKind, raw: unknown, error: z.ZodError): Problem[] {
   const problems: Problem[] = [];
   for (const issue of error.issues) {
     const path = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
     const value = valueAt(raw, path);
     switch (issue.code) {
       case 'unrecognized_keys':
-        for (const key of issue.keys) {
-          problems.push({ document, path: [...path, key], atKey: true, message: `unknown key "${key}" (a typo?)` });
+        for (const key of issue.keys.slice(0, 20)) {
+          problems.push({ document, path: [...path, key], atKey: true, message: `unknown key ${quoteShort(key)} (a typo?)` });
         }
         break;
       case 'invalid_type':
@@ -92,6 +131,12 @@ function zodProblems(document: DocumentKind, raw: unknown, error: z.ZodError): P
           problems.push({ document, path, message: issue.message });
         }
         break;
+      case 'too_big':
+        problems.push({ document, path, message: issue.message.startsWith('Too big') ? `is too large (${issue.message})` : issue.message });
+        break;
+      case 'invalid_key':
+        problems.push({ document, path, atKey: true, message: `the key ${quoteShort(path[path.length - 1])} ${issue.issues[0]?.message ?? 'is not allowed here'}` });
+        break;
       case 'too_small':
         problems.push({ document, path, message: issue.message.startsWith('Too small') ? `is too small (${issue.message})` : issue.message });
         break;
@@ -115,6 +160,12 @@ function ladderProblems(
         path: [...base, 'reminders', i],
         message: `${r} would be a reminder after due: reminders count working days before due (0 is the due day); notices after due belong in the escalation ladder`,
       });
+    } else if (r > BOUNDS.reminder) {
+      problems.push({
+        document,
+        path: [...base, 'reminders', i],
+        message: `${r} working days before due is more than ${BOUNDS.reminder} (about a working year): the first reminder may come at most ${BOUNDS.reminder} working days ahead`,
+      });
     } else if (i > 0 && r >= ladders.reminders![i - 1]!) {
       problems.push({
         document,
@@ -132,6 +183,13 @@ function ladderProblems(
         document,
         path: [...at, 'after'],
         message: `${s.after} is not after due: escalations count working days after due, starting at 1`,
+      });
+    }
+    if (s.after > BOUNDS.escalationAfter) {
+      problems.push({
+        document,
+        path: [...at, 'after'],
+        message: `${s.after} working days after due is more than ${BOUNDS.escalationAfter} (about a working year): escalate sooner, or leave the period to close`,
       });
     }
     const prev = steps[i - 1];
@@ -169,7 +227,11 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
   }
   switch (o.due.rule) {
     case 'fixed-date':
-      if (parseDate(o.due.date) === undefined) add(['due', 'date'], `"${o.due.date}" is not a date in the calendar`);
+      if (parseDate(o.due.date) === undefined) {
+        add(['due', 'date'], `"${o.due.date}" is not a date in the calendar`);
+      } else if (Number(o.due.date.slice(0, 4)) < BOUNDS.firstYear || Number(o.due.date.slice(0, 4)) > BOUNDS.lastYear) {
+        add(['due', 'date'], `"${o.due.date}" is outside the years duban can plan (${BOUNDS.firstYear}-${BOUNDS.lastYear})`);
+      }
       break;
     case 'next-month-day': {
       if (o.period !== 'year') {
@@ -187,7 +249,9 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
       const { days, months } = o.due;
       if ((days === undefined) === (months === undefined)) add(['due'], 'give exactly one of days or months');
       if (days !== undefined && days < 0) add(['due', 'days'], `${days} is negative: the due date comes after the period ends`);
+      if (days !== undefined && days > BOUNDS.days) add(['due', 'days'], `${days} days after the period is more than ${BOUNDS.days} (two years)`);
       if (months !== undefined && months < 1) add(['due', 'months'], `${months} must be 1 or more`);
+      if (months !== undefined && months > BOUNDS.months) add(['due', 'months'], `${months} months after the period is more than ${BOUNDS.months} (two years)`);
       break;
     }
     case 'period-end':
@@ -196,6 +260,7 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
   if (o.completion === 'quota' && (o.quota === undefined || o.quota < 1)) {
     add(['quota'], o.quota === undefined ? 'is missing: completion: quota needs the number of events per period' : `${o.quota} must be 1 or more`);
   }
+  if (o.quota !== undefined && o.quota > BOUNDS.quota) add(['quota'], `${o.quota} events per period is more than ${BOUNDS.quota}`);
   if (o.completion === 'single' && o.quota !== undefined) add(['quota'], 'is only for completion: quota');
   if (o.noticeHour !== undefined && (o.noticeHour < 0 || o.noticeHour > 23)) add(['noticeHour'], `${o.noticeHour} is not an hour (0-23)`);
   if (o.timeZone !== undefined && !isKnownZone(o.timeZone)) add(['timeZone'], `"${o.timeZone}" is not a time zone, e.g. Asia/Shanghai`);
@@ -281,12 +346,36 @@ export function validateDocuments(rawCatalog: unknown, rawDirectory: unknown): V
         }
         problems.push(...obligationProblems(o, i, units));
       });
-      if (directory) problems.push(...supervisionProblems(catalog, directory));
+      if (directory) problems.push(...supervisionProblems(catalog, directory), ...trackerCountProblems(catalog, directory));
     } else {
       problems.push(...zodProblems('catalog', rawCatalog, parsed.error));
     }
   }
   return problems.length === 0 ? { catalog, directory, problems } : { problems };
+}
+
+/**
+ * One deployment runs at most this many trackers (obligation x assigned unit). Far above a province's catalog, and
+ * it keeps a directory of 20,000 units with 500 obligations each assigned to all of them (ten million trackers, a
+ * few megabytes of YAML) from exhausting validate, plan and register.
+ */
+export const MAX_TRACKERS = 100_000;
+
+function trackerCountProblems(catalog: Catalog, directory: Directory): Problem[] {
+  let count = 0;
+  for (const o of catalog.obligations) {
+    const ids = new Set(o.assignees.units);
+    const tags = new Set(o.assignees.tags);
+    for (const u of directory.units) if (ids.has(u.id) || u.tags.some((t) => tags.has(t))) count++;
+  }
+  if (count <= MAX_TRACKERS) return [];
+  return [
+    {
+      document: 'catalog',
+      path: ['obligations'],
+      message: `the obligations and the directory make ${count} trackers, more than the ${MAX_TRACKERS} one deployment runs; split the catalog or the directory`,
+    },
+  ];
 }
 
 /** Every assigned unit needs a supervising office to escalate to. */
@@ -303,5 +392,53 @@ function supervisionProblems(catalog: Catalog, directory: Directory): Problem[] 
       });
     }
   });
+  return problems;
+}
+
+const utf8 = new TextEncoder();
+const bytes = (v: unknown) => (v === undefined ? 0 : utf8.encode(JSON.stringify(v)).length);
+const kb = (n: number) => `${Math.ceil(n / 1024)} KB`;
+
+/**
+ * Trackers whose definition is heavier than DEFINITION_MAX_BYTES, one problem per obligation (naming the
+ * heaviest unit and how many are affected). Pure, and cheap enough to run on every load: `register` runs it on
+ * every definition before it starts any, so a run that would fail half-way starts nothing.
+ */
+export function definitionProblems(trackers: readonly TrackerDefinition[], catalog?: Pick<Catalog, 'obligations'>): Problem[] {
+  const heavy = new Map<string, { count: number; size: number; t: TrackerDefinition }>();
+  for (const t of trackers) {
+    const size = bytes(t);
+    if (size <= DEFINITION_MAX_BYTES) continue;
+    const seen = heavy.get(t.obligation.id);
+    if (!seen) heavy.set(t.obligation.id, { count: 1, size, t });
+    else {
+      seen.count++;
+      if (size > seen.size) Object.assign(seen, { size, t });
+    }
+  }
+  const problems: Problem[] = [];
+  for (const [obligation, { count, size, t }] of heavy) {
+    const parts: [string, number][] = [
+      ['the obligation (title, basis, deliverable, howToSubmit)', bytes(t.obligation)],
+      [`unit "${t.unit.id}" (name and contacts)`, bytes(t.unit)],
+      [`its supervising office "${t.supervisor.id}"`, bytes(t.supervisor)],
+      ['the lead unit', bytes(t.lead)],
+      ['the leadership list of the directory', bytes(t.leadership)],
+    ];
+    const largest = parts
+      .filter(([, n]) => n > 1024)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([what, n]) => `${what} ${kb(n)}`);
+    const index = catalog?.obligations.findIndex((o) => o.id === obligation) ?? -1;
+    problems.push({
+      document: 'catalog',
+      path: index >= 0 ? ['obligations', index] : [],
+      message:
+        `the tracker ${t.trackerId} would carry ${kb(size)}, more than the ${kb(DEFINITION_MAX_BYTES)} a tracker may carry ` +
+        `(Temporal's payload limits)${count > 1 ? `, and ${count - 1} more tracker${count > 2 ? 's' : ''} of this obligation too` : ''}; ` +
+        `largest parts: ${largest.join(', ') || 'none above 1 KB'}. Shorten them.`,
+    });
+  }
   return problems;
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Ledger } from '../activities/ledger/ledger';
 import type { Outcome } from '../domain/tracking';
+import { provisionalWarning, yearRanges } from '../client/cli';
 
 const root = path.resolve(__dirname, '..');
 const fixtures = path.join(__dirname, 'fixtures');
@@ -107,6 +108,55 @@ describe('duban command line', () => {
     }
     expect(readdirSync(out).filter((f) => f.endsWith('.eml'))).toHaveLength(mails.length);
     expect(duban('simulate', catalog, directory, '--from', '2020-01-01', '--to', '2020-02-01').stderr).toMatch(/today or later/);
+  });
+
+  test('the provisional warning lists the official years as they are, e.g. "2024-2026, 2028"', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-cli-'));
+    const calendar = path.join(dir, 'holidays-2028.yaml');
+    writeFileSync(calendar, 'years:\n  "2028":\n    source: 测试通知\n    holidays:\n      - { name: 元旦, from: "2027-12-31", to: "2028-01-02" }\n    workdays: []\n');
+    const r = duban('plan', catalog, directory, '--calendar', calendar, '--from', '2027-11-01', '--to', '2028-01-31', '--json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^warning: 2027 is provisional: .*\(official data: 2024-2026, 2028\)/);
+    expect(yearRanges([2028, 2024, 2025, 2026, 2030, 2031])).toBe('2024-2026, 2028, 2030-2031');
+    expect(provisionalWarning([2027], { officialYears: () => [2024, 2025, 2026, 2028] })).toContain('(official data: 2024-2026, 2028)');
+  });
+
+  test('hostile input through the installed command: exit 2 naming the file, no stack trace; dates plan cannot reach are refused', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-cli-'));
+    const bomb = path.join(dir, 'bomb.yaml');
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) levels.push(`${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9).fill(`*${'abcdefghi'[i - 1]}`).join(',')}]`);
+    writeFileSync(bomb, `${levels.join('\n')}\n`);
+    const r = duban('validate', bomb, directory);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bomb\.yaml:1:1: YAML: aliases expand to too many nodes/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const deep = path.join(dir, 'deep.yaml');
+    writeFileSync(deep, `a: ${'['.repeat(3_000_000)}\n`);
+    const started = Date.now();
+    const d = duban('validate', deep, directory);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/deep\.yaml:1:\d+: nests collections more than 32 deep/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const far = duban('plan', '--from', '9999-12-01', '--to', '9999-12-31');
+    expect(far.code).toBe(2);
+    expect(far.stderr).toMatch(/--from 9999-12-01 is outside the years duban can plan \(2000-2100\)/);
+  });
+
+  test('register refuses a definition too heavy for Temporal before it connects: exit 2, nothing started', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-cli-'));
+    const heavy = path.join(dir, 'catalog.yaml');
+    const basis = Array.from({ length: 10 }, (_, i) => `      - { document: 文件${i}, quote: ${'法'.repeat(2000)} }`).join('\n');
+    writeFileSync(heavy, readFileSync(catalog, 'utf8').replace('    basis:\n      - { document: 实施方案, quote: 每季度要开展一次“一把手讲法”集体学法活动 }\n', `    basis:\n${basis}\n    deliverable: ${'材'.repeat(2000)}\n`));
+    // Nothing listens on this port: had register connected first, it would fail with exit 1 instead.
+    const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), 'register', heavy, directory, '--dry-run'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, TZ: 'UTC', TEMPORAL_ADDRESS: '127.0.0.1:1' },
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/catalog\.yaml:\d+:5: obligations\[2\] \(study-session\): the tracker study-session\/finance would carry 6\d KB, more than the 64 KB/);
+    expect(r.stderr).toMatch(/Nothing was done/);
   });
 
   test('the built-in defaults validate, and every command has --help with an example', () => {
@@ -294,4 +344,17 @@ describe("an administrator's command line that never misleads", () => {
       expect(text.join('\n')).toContain('甲县：逾期完成1项（法治政府建设年度报告（2026））。');
     });
   });
+});
+
+test('validate warns, without refusing, when a monthly ladder reaches back past the previous month', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'duban-overlap-'));
+  const file = path.join(dir, 'catalog.yaml');
+  writeFileSync(
+    file,
+    readFileSync(catalog, 'utf8').replace(/obligations:\n/, 'obligations:\n  - id: monthly-stats\n    title: 月度统计\n    basis: [{ document: 测试文件, quote: 每月报送 }]\n    assignees: { units: [justice] }\n    period: month\n    due: { rule: period-end }\n    reminders: [20, 10, 3, 1, 0]\n'),
+  );
+  const r = duban('validate', file, directory);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toMatch(/warning: obligation monthly-stats: the first reminder of \d{4}-\d{2} \(\d{4}-\d{2}-\d{2}\) comes before \d{4}-\d{2} is due/);
+  expect(JSON.parse(duban('validate', file, directory, '--json').stdout).warnings).toHaveLength(1);
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { WorkingCalendar } from '../../domain/calendar';
 import { formatDate, parseDate } from '../../domain/dates';
 import type { DueRule, EscalationStep, PeriodKind } from '../../domain/model';
-import { compareNotices, currentPeriod, nextNoticeAfter, noticeKey, planPeriod, planWindow } from '../../domain/planner';
+import { compareNotices, currentPeriod, ladderOverlaps, nextNoticeAfter, noticeKey, planPeriod, planWindow } from '../../domain/planner';
 import { parsePeriod } from '../../domain/periods';
 import { formatLocal, localDay, zonedInstant } from '../../domain/zone';
 import { tracker } from '../support/trackers';
@@ -249,5 +249,15 @@ describe('property: any catalog entry', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('ladderOverlaps', () => {
+  test('warns when a reminder ladder reaches back past the previous period due date, once per obligation', () => {
+    const monthly = tracker({ obligation: { id: 'monthly', period: 'month', due: { rule: 'period-end' } }, reminders: [20, 10, 3, 1, 0] });
+    const quarterly = tracker({ obligation: { id: 'quarterly', period: 'quarter', due: { rule: 'period-end' } } });
+    const warnings = ladderOverlaps([monthly, { ...monthly, trackerId: 'monthly/other' }, quarterly], calendar, d('2027-01-01'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^obligation monthly: the first reminder of 2027-02 \(2027-01-\d\d\) comes before 2027-01 is due \(2027-01-31\)/);
   });
 });

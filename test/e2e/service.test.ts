@@ -148,6 +148,16 @@ describe('the duban command against a running service', () => {
     expect(unknown.stderr).toMatch(/no (running )?tracker no-such\/unit/);
     expect(duban('verify', 'annual-report', 'county-a').stderr).toMatch(/exactly one of --accept and --return/);
 
+    // 签收 and 反馈: recorded with who, shown in the status; reminders continue.
+    const acked = duban('ack', 'half-year-report', 'justice', '--by', '司法局联络员', '--json');
+    expect(acked.code).toBe(0);
+    expect(acked.json().periods[0]).toMatchObject({ acknowledged: { by: '司法局联络员' } });
+    expect(duban('ack', 'half-year-report', 'justice').stderr).toMatch(/already acknowledged by 司法局联络员/);
+    const noted = duban('progress', 'half-year-report', 'justice', '--note', '初稿已完成', '--link', 'https://example.org/draft', '--json');
+    expect(noted.json().periods[0]).toMatchObject({ progressCount: 1, progress: [expect.objectContaining({ note: '初稿已完成' })] });
+    expect(duban('progress', 'half-year-report', 'justice', '--note', '').code).toBe(2);
+    expect(duban('submit', 'half-year-report', 'justice', '--text', 'x', '--period', '1999-H1').stderr).toMatch(/period 1999-H1 is not open/);
+
     expect(duban('pause', 'half-year-report', 'justice', '--json').json()).toMatchObject({ paused: true });
     expect(duban('pause', 'half-year-report', 'justice').stderr).toMatch(/already paused/);
     expect(duban('resume', 'half-year-report', 'justice', '--json').json()).toMatchObject({ paused: false });

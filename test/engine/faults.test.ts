@@ -91,4 +91,31 @@ describe('SMTP faults', () => {
     // The rejected tracker goes on with its ladder: the due-day reminder is still planned.
     expect((await statusOf(wholly)).periods[0]!.nextNotice).toMatchObject({ stage: 'reminder', at: second!.at });
   });
+
+  test('a day-long outage: a notice overtaken by the next one is superseded, a late one says when it was due', async () => {
+    // Reminders 3, 1 and 0 working days before due. The mail system goes down just before r3 and stays down for a
+    // day and a half: r3 is overtaken by r1 before it could go out (recorded superseded, not sent); r1 goes out
+    // half a day late and says so; r0 goes out on time.
+    const def = { ...oneOff('outage'), reminders: [3, 1, 0], escalation: [] };
+    const handle = await startTracker(env.client, taskQueue, def);
+    await statusOf(handle);
+    const plan = planPeriod(def, parsePeriod('once', 'once')!, new WorkingCalendar());
+    const [r3, r1, r0] = plan.notices;
+    await env.sleep(r3!.at - 60_000 - (await env.currentTimeMs()));
+    sink.outageUntil = r1!.at + 12 * 3_600_000;
+    await env.sleep(r0!.at + 3_600_000 - (await env.currentTimeMs()));
+    const got = sink.messages.filter((m) => m.key.startsWith('one-off/outage/'));
+    expect(got.map((m) => m.key.split('/').pop())).toEqual(['r1', 'r0']);
+    const late = got[0]!;
+    expect(late.date).toBeGreaterThanOrEqual(sink.outageUntil);
+    expect(late.parsed.text).toMatch(/本通知原定于\d{4}-\d{2}-\d{2} 09:00发送，因邮件系统故障延迟送达/);
+    expect(got[1]!.parsed.text).not.toMatch(/原定于/);
+    const rows = await ledger.notices({ trackerId: def.trackerId });
+    expect(rows.map((r) => [r.send_key.split('/').pop(), r.status])).toEqual([
+      ['r3', 'superseded'],
+      ['r1', 'sent'],
+      ['r0', 'sent'],
+    ]);
+    sink.outageUntil = 0;
+  });
 });

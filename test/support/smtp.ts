@@ -28,6 +28,11 @@ export interface SmtpSink {
   transientFailures: number;
   /** How long the server takes to accept each message (a gateway that scans content). */
   delayMs: number;
+  /**
+   * An outage, in the messages' own time: DATA is answered 451 while the message's Date header is before this
+   * instant (on the time-skipping server that is the skipped time of the attempt).
+   */
+  outageUntil: number;
   close(): Promise<void>;
   waitFor(count: number, timeoutMs?: number): Promise<void>;
 }
@@ -42,6 +47,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     failNext: 0,
     transientFailures: 0,
     delayMs: 0,
+    outageUntil: 0,
   } as SmtpSink;
   const server = new SMTPServer({
     authOptional: true,
@@ -69,6 +75,12 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         if (sink.delayMs > 0) await new Promise((r) => setTimeout(r, sink.delayMs));
         const raw = Buffer.concat(chunks).toString('utf8');
         const parsed = await simpleParser(raw);
+        if ((parsed.date?.getTime() ?? 0) < sink.outageUntil) {
+          sink.transientFailures++;
+          const err = new Error('4.3.0 mail system down, try again later') as Error & { responseCode: number };
+          err.responseCode = 451;
+          return cb(err);
+        }
         sink.messages.push({
           parsed,
           raw,
