@@ -103,7 +103,7 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
       connection = await NativeConnection.connect(await temporalConnectionOptions(settings));
     } catch (err) {
       if (err instanceof SettingsError) throw err;
-      throw new Error(`cannot reach Temporal at ${settings.temporal.address} (TEMPORAL_ADDRESS, namespace ${settings.temporal.namespace}): ${(err as Error).message}`);
+      throw new Error(`cannot reach Temporal at ${settings.temporal.address} (${settings.temporal.addressFrom}; namespace ${settings.temporal.namespace}; from ${settings.temporal.source}): ${(err as Error).message}`);
     }
     // Before any task is taken: a worker with another ledger must process nothing.
     await checkDeploymentLedger(settings, ledger);
