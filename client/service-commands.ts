@@ -286,7 +286,7 @@ export function addServiceCommands(program: Command, io: Io) {
       ];
       const b = board(items, Date.now());
       if (opts.json) {
-        io.out(`${JSON.stringify({ alerts: alerts.map((a) => ({ kind: a.kind, since: new Date(a.since).toISOString(), message: a.message })), units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.due?.toISOString(), daysLeft: i.daysLeft, acknowledged: i.acknowledged, problem: i.problem })) })}\n`);
+        io.out(`${JSON.stringify({ ...(alerts.length ? { alerts: alerts.map((a) => ({ kind: a.kind, since: new Date(a.since).toISOString(), message: a.message })) } : {}), units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.due?.toISOString(), daysLeft: i.daysLeft, acknowledged: i.acknowledged, problem: i.problem })) })}\n`);
         return;
       }
       const warnings = alerts.map((a) => `WARNING (${a.kind}, since ${new Date(a.since).toISOString()}): ${a.message}`);
