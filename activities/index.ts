@@ -17,7 +17,7 @@ import type { WorkingCalendar } from '../domain/calendar';
 import { civil, formatDate, parseDate } from '../domain/dates';
 import { PlannedNotice, PlanningError, TrackerPeriodPlan, localDateIn, nextWorkingInstant, noticeKey, trackerPeriodPlan } from '../domain/planner';
 import type { TrackerDefinition } from '../domain/trackers';
-import { formatLocal, localDay } from '../domain/zone';
+import { formatLocal, localDay, zonedInstant } from '../domain/zone';
 import { AttemptContext, ConnectionSlots, RetryLater, sendOnce } from './delivery';
 import type { Ledger, LedgerWrite, NoticeClaim } from './ledger/ledger';
 import { pingHeartbeat } from './metrics';
@@ -241,6 +241,10 @@ export function createActivities(deps: ActivityDeps) {
       const ctx = attemptContext();
       for (const office of await ledger.officesForDigest(req.day, req.firedAt)) {
         const sendKey = `digest/${office}/${req.day}`;
+        // A second run of the same day (a schedule triggered by hand) must not hand new items to a digest that
+        // went out already: they wait for the next one.
+        const status = await ledger.noticeStatus(sendKey);
+        if (status === 'sent' || status === 'rejected' || status === 'superseded') continue;
         const items = await ledger.takeRedItems(office, sendKey, req.firedAt);
         if (items.length === 0) continue;
         const first = items[0]!;
@@ -260,8 +264,22 @@ export function createActivities(deps: ActivityDeps) {
         log.info('digest delivered', { sendKey, items: items.length, status: result.state === 'sent' ? result.status : result.state });
         sent.push({ office, items: items.length, messageId });
       }
-      if (deps.heartbeatUrl) await pingHeartbeat(deps.heartbeatUrl, `duban digest ${req.day}: ${sent.length} offices`, (m, meta) => log.warn(m, meta));
       return sent;
+    },
+
+    /** Local activity: the day a digest run at `at` is for (the latest digest hour at or before it), and whether it is a working day. */
+    async digestDay(req: { at: number; timeZone: string; hour: number }): Promise<{ day: string; working: boolean }> {
+      let day = localDay(req.at, req.timeZone);
+      if (zonedInstant(day, req.timeZone, req.hour) > req.at) day -= 1;
+      return { day: formatDate(day), working: calendar.isWorkingDay(day) };
+    },
+
+    /**
+     * After every digest run, working day or not: pings the dead-man's switch (DUBAN_HEARTBEAT_URL), so an alert
+     * fires when the runs stop. A failed ping only warns.
+     */
+    async digestRan(req: { day: string; working: boolean; offices: number }): Promise<void> {
+      if (deps.heartbeatUrl) await pingHeartbeat(deps.heartbeatUrl, `duban digest ${req.day}: ${req.working ? `${req.offices} offices` : 'not a working day'}`, (m, meta) => log.warn(m, meta));
     },
   };
 }

@@ -17,7 +17,7 @@ import { startSmtpSink } from './support/smtp';
 
 const secret = '5f2c9e1a-7b1d-4d5e-9a53-0c1b2a3d4e5f';
 
-test('a digest run pings the heartbeat URL; a failing ping warns without the URL and fails nothing', async () => {
+test('every digest run pings the heartbeat URL, working day or not; a failing ping warns without the URL and fails nothing', async () => {
   const pings: { method?: string; url?: string; body: string }[] = [];
   const server = createServer((req: IncomingMessage, res) => {
     let body = '';
@@ -37,13 +37,20 @@ test('a digest run pings the heartbeat URL; a failing ping warns without the URL
   const deps = { ledger, transport, from: { name: '督办系统', address: 'duban@test.example.org' }, calendar: new WorkingCalendar() };
   try {
     const ok = createActivities({ ...deps, heartbeatUrl: `http://127.0.0.1:${port}/ping/${secret}` });
-    expect(await new MockActivityEnvironment({}, { logger }).run(ok.sendDigests, { day: '2027-03-01', firedAt: Date.now() })).toEqual([]);
-    expect(pings).toEqual([{ method: 'POST', url: `/ping/${secret}`, body: 'duban digest 2027-03-01: 0 offices' }]);
+    await new MockActivityEnvironment({}, { logger }).run(ok.digestRan, { day: '2027-03-01', working: true, offices: 2 });
+    await new MockActivityEnvironment({}, { logger }).run(ok.digestRan, { day: '2027-03-06', working: false, offices: 0 });
+    expect(pings).toEqual([
+      { method: 'POST', url: `/ping/${secret}`, body: 'duban digest 2027-03-01: 2 offices' },
+      { method: 'POST', url: `/ping/${secret}`, body: 'duban digest 2027-03-06: not a working day' },
+    ]);
+    // Without the setting nothing is pinged.
+    await new MockActivityEnvironment({}, { logger }).run(createActivities(deps).digestRan, { day: '2027-03-02', working: true, offices: 0 });
+    expect(pings).toHaveLength(2);
 
     // The switch's server is down: the digest run still succeeds (the missed ping is what raises the alarm).
     await new Promise<void>((resolve) => server.close(() => resolve()));
     const down = createActivities({ ...deps, heartbeatUrl: `http://127.0.0.1:${port}/ping/${secret}` });
-    expect(await new MockActivityEnvironment({}, { logger }).run(down.sendDigests, { day: '2027-03-02', firedAt: Date.now() })).toEqual([]);
+    await new MockActivityEnvironment({}, { logger }).run(down.digestRan, { day: '2027-03-02', working: true, offices: 0 });
     const warning = logs.find((l) => /heartbeat ping failed \(DUBAN_HEARTBEAT_URL\)/.test(l.message));
     expect(warning).toBeDefined();
     expect(JSON.stringify(logs.map((l) => [l.message, l.meta]))).not.toContain(secret);
@@ -53,6 +60,17 @@ test('a digest run pings the heartbeat URL; a failing ping warns without the URL
     await sink.close();
     if (server.listening) server.close();
   }
+});
+
+test("a digest run's day: the latest digest hour at or before the run, and whether it is a working day", async () => {
+  const a = createActivities({ ledger: undefined as never, transport: undefined as never, from: { name: 'x', address: 'x@test.example.org' }, calendar: new WorkingCalendar() });
+  const at = (iso: string) => Date.parse(iso);
+  // 2026-11-20 is a Friday; 09:00 in Shanghai is 01:00 UTC.
+  expect(await a.digestDay({ at: at('2026-11-20T01:00:00Z'), timeZone: 'Asia/Shanghai', hour: 9 })).toEqual({ day: '2026-11-20', working: true });
+  expect(await a.digestDay({ at: at('2026-11-20T00:59:59Z'), timeZone: 'Asia/Shanghai', hour: 9 })).toEqual({ day: '2026-11-19', working: true });
+  expect(await a.digestDay({ at: at('2026-11-21T01:00:00Z'), timeZone: 'Asia/Shanghai', hour: 9 })).toEqual({ day: '2026-11-21', working: false });
+  // 2026-10-01 (国庆) is a holiday.
+  expect(await a.digestDay({ at: at('2026-10-01T02:00:00Z'), timeZone: 'Asia/Shanghai', hour: 9 })).toMatchObject({ working: false });
 });
 
 test('the heartbeat URL is a setting that the logged settings show without its secret', () => {

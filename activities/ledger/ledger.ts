@@ -788,6 +788,12 @@ export class Ledger {
     return out;
   }
 
+  /** The status of one notice by its send key, if it was ever claimed. */
+  async noticeStatus(sendKey: string): Promise<NoticeStatus | undefined> {
+    const [row] = await this.db.all<{ status: NoticeStatus }>('SELECT status FROM notices WHERE send_key = ?', [sendKey]);
+    return row?.status;
+  }
+
   /** A trivial query: the database answers (readiness). */
   async ping(): Promise<void> {
     await this.db.all('SELECT 1 AS one');
