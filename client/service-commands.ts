@@ -88,6 +88,7 @@ function summaryText(s: RegisterSummary, dryRun: boolean): string {
   ];
   if (s.updated.length) lines.push(`updated: ${s.updated.join(', ')}`);
   if (s.ended.length) lines.push(`ended for good (retired or settled one-offs), not started again: ${s.ended.join(', ')}`);
+  if (s.startedByOther?.length) lines.push(`started by another registration running at the same time (running; not started twice): ${s.startedByOther.join(', ')}`);
   if (s.removed.length && s.retired.length === 0) {
     lines.push(`no longer in the files (still running; retire them with --prune): ${s.removed.join(', ')}`);
   } else if (s.retired.length) {
