@@ -142,7 +142,12 @@ async function startPostgres() {
   fs.chmodSync(root, 0o755);
   const asRoot = process.getuid && process.getuid() === 0;
   const pg = (cmd, args) => (asRoot ? run('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args]) : run(path.join(bin, cmd), args));
-  if (asRoot) run('install', ['-d', '-o', 'postgres', '-g', 'postgres', '-m', '700', data]);
+  // Files PostgreSQL's tools write (the server log, dumps) go where its user may write.
+  const files = path.join(root, 'files');
+  if (asRoot) {
+    run('install', ['-d', '-o', 'postgres', '-g', 'postgres', '-m', '700', data]);
+    run('install', ['-d', '-o', 'postgres', '-g', 'postgres', '-m', '755', files]);
+  } else fs.mkdirSync(files);
   pg('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
   const certs = makeCertificates(root);
   const tlsDir = path.join(data, 'tls');
@@ -155,12 +160,13 @@ async function startPostgres() {
   }
   const port = await freePort();
   const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${data} -c max_connections=300 -c ssl=on -c ssl_cert_file=${tlsDir}/server.pem -c ssl_key_file=${tlsDir}/server.key`;
-  pg('pg_ctl', ['-D', data, '-l', path.join(root, 'server.log'), '-w', '-t', '60', '-o', opts, 'start']);
+  pg('pg_ctl', ['-D', data, '-l', path.join(files, 'server.log'), '-w', '-t', '60', '-o', opts, 'start']);
   const psql = (db, sql) => pg('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql]);
   for (const db of ['duban', 'duban_dev']) pg('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', db]);
   return {
     port,
     bin,
+    files,
     ca: certs.ca,
     psql,
     pg,
@@ -362,14 +368,8 @@ async function storm({ label, env, inputs, expected, sink, faults }) {
 }
 
 // ---------------------------------------------------------------------------------------------- main
-async function main() {
-  log('work folder', { WORK });
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'worker', 'main.js'))) throw new Error('run `npm run build` first');
-  const bins = buildTemporal();
-  log('Temporal binaries', bins);
+async function realServerStorm(bins, pg, inputs, expected, sink, common) {
   const mod = moduleDir();
-  const pg = await startPostgres();
-  log('PostgreSQL with TLS', { port: pg.port });
   const sqlTool = (db, ...args) => run(bins.sql, ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(pg.port), '-u', 'postgres', '--db', db, ...args]);
   for (const [db, dir] of [['temporal', 'temporal'], ['temporal_visibility', 'visibility']]) {
     sqlTool(db, 'create-database');
@@ -390,11 +390,6 @@ async function main() {
   createNamespace(address, 'duban');
   await sleep(3_000); // the namespace reaches every service's cache
 
-  const inputs = path.join(WORK, 'inputs');
-  run(process.execPath, [path.join(ROOT, 'scripts', 'shape-inputs.js'), inputs, String(UNITS)]);
-  const expected = fs.readFileSync(path.join(inputs, 'expected-keys.txt'), 'utf8').trim().split('\n');
-  const sink = await startSink();
-  const common = { SMTP_URL: sink.url, MAIL_FROM: '督办系统 <duban@shape.example.org>', DATABASE_CA_FILE: pg.ca, DUBAN_DIGEST: 'false', TZ: 'UTC', DUBAN_LOG_LEVEL: 'WARN', TEMPORAL_CONFIG_FILE: path.join(WORK, 'no-temporal.toml') };
 
   const real = await storm({
     label: 'server+postgresql',
@@ -412,6 +407,26 @@ async function main() {
   });
   log('storm on the server with PostgreSQL', real);
   await stopProcess(server);
+  return real;
+
+}
+
+
+async function main() {
+  log('work folder', { WORK });
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'worker', 'main.js'))) throw new Error('run `npm run build` first');
+  // DUBAN_SHAPE_SKIP_SERVER=1: only the dev-server storm and the backup (no Go build), e.g. to try the script.
+  const skipServer = process.env.DUBAN_SHAPE_SKIP_SERVER === '1';
+  const bins = skipServer ? { skipped: true } : buildTemporal();
+  log('Temporal binaries', bins);
+  const pg = await startPostgres();
+  log('PostgreSQL with TLS', { port: pg.port });
+  const inputs = path.join(WORK, 'inputs');
+  run(process.execPath, [path.join(ROOT, 'scripts', 'shape-inputs.js'), inputs, String(UNITS)]);
+  const expected = fs.readFileSync(path.join(inputs, 'expected-keys.txt'), 'utf8').trim().split('\n');
+  const sink = await startSink();
+  const common = { SMTP_URL: sink.url, MAIL_FROM: '督办系统 <duban@shape.example.org>', DATABASE_CA_FILE: pg.ca, DUBAN_DIGEST: 'false', TZ: 'UTC', DUBAN_LOG_LEVEL: 'WARN', TEMPORAL_CONFIG_FILE: path.join(WORK, 'no-temporal.toml') };
+  const real = skipServer ? { label: 'server+postgresql', skipped: true } : await realServerStorm(bins, pg, inputs, expected, sink, common);
 
   // The dev server, same storm, no faults: the figure to compare with.
   const devPort = await freePort();
@@ -422,14 +437,15 @@ async function main() {
   log('storm on the dev server', devRun);
   await stopProcess(dev);
 
-  // Backup and restore of the ledger.
-  const dump = path.join(WORK, 'pg', 'duban.dump');
-  pg.pg('pg_dump', ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', '-Fc', '-f', dump, 'duban']);
+  // Backup and restore of the ledger (of the real server's run; of the dev server's when that was skipped).
+  const ledgerDb = skipServer ? 'duban_dev' : 'duban';
+  const dump = path.join(pg.files, 'duban.dump');
+  pg.pg('pg_dump', ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', '-Fc', '-f', dump, ledgerDb]);
   pg.pg('createdb', ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', 'duban_restored']);
   pg.pg('pg_restore', ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', '-d', 'duban_restored', dump]);
   const noticeCount = (db) => pg.psql(db, "SELECT count(*) FILTER (WHERE status = 'sent') || '/' || count(*) FROM notices").trim();
   const status = run(process.execPath, [path.join(ROOT, 'bin', 'duban.js'), 'status', '--json'], { cwd: WORK, env: { ...process.env, ...common, DATABASE_URL: pg.url('duban_restored') } });
-  const backup = { dumpBytes: fs.statSync(dump).size, noticesSentOfAll: noticeCount('duban'), restoredSentOfAll: noticeCount('duban_restored'), restoredBoardItems: JSON.parse(status).items.length };
+  const backup = { dumpBytes: fs.statSync(dump).size, ledger: ledgerDb, noticesSentOfAll: noticeCount(ledgerDb), restoredSentOfAll: noticeCount('duban_restored'), restoredBoardItems: JSON.parse(status).items.length };
   log('backup and restore', backup);
 
   await sink.close();
@@ -437,7 +453,7 @@ async function main() {
   const figures = { temporalVersion: TEMPORAL_VERSION, build: bins, units: UNITS, storms: [real, devRun], backup, work: WORK };
   fs.writeFileSync(path.join(WORK, 'figures.json'), JSON.stringify(figures, null, 2));
   console.log(JSON.stringify(figures, null, 2));
-  return real.lost === 0 && devRun.lost === 0 && backup.noticesSentOfAll === backup.restoredSentOfAll ? 0 : 1;
+  return (real.skipped || real.lost === 0) && devRun.lost === 0 && backup.noticesSentOfAll === backup.restoredSentOfAll ? 0 : 1;
 }
 
 main().then(
