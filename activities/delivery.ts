@@ -70,7 +70,6 @@ export class ConnectionSlots {
       return Promise.resolve(release);
     }
     return new Promise((resolve, reject) => {
-      let beat: NodeJS.Timeout | undefined;
       let deadline: NodeJS.Timeout | undefined;
       const granted = () => {
         cleanup();
@@ -87,7 +86,7 @@ export class ConnectionSlots {
         reject(new RetryLater('cancelled while waiting for an SMTP connection; nothing was sent'));
       };
       this.waiting.push(granted);
-      beat = setInterval(() => ctx.heartbeat(), 5_000);
+      const beat = setInterval(() => ctx.heartbeat(), 5_000);
       if (ctx.sendBy !== undefined) {
         deadline = setTimeout(() => {
           cleanup();

@@ -19,9 +19,10 @@ import { PlannedNotice, PlanningError, TrackerPeriodPlan, localDateIn, nextWorki
 import type { TrackerDefinition } from '../domain/trackers';
 import { formatLocal, localDay, zonedInstant } from '../domain/zone';
 import { AttemptContext, ConnectionSlots, RetryLater, sendOnce } from './delivery';
+import { LinkAction, LinkKey, signLink } from './links';
 import type { Ledger, LedgerWrite, NoticeClaim } from './ledger/ledger';
 import { pingHeartbeat } from './metrics';
-import { oneLine, renderDigest, renderNotice, renderUndeliverable, supervisionNumberText } from './templates';
+import { RecipientLinks, oneLine, renderDigest, renderNotice, renderUndeliverable, supervisionNumberText } from './templates';
 
 export type { LedgerWrite, RedItem } from './ledger/ledger';
 
@@ -37,7 +38,7 @@ export interface PlanRequest {
 export interface DeliveryRequest {
   definition: TrackerDefinition;
   notice: PlannedNotice;
-  period: { label: string; due: string; originalDue: string; dueAt: number };
+  period: { label: string; due: string; originalDue: string; dueAt: number; endsAt?: number };
   /** The workflow time at which the notice fired: the ledger's record of punctuality. */
   firedAt: number;
   /** When the period's next notice falls due: a notice not sent by then is superseded, not sent late. */
@@ -72,6 +73,48 @@ export interface ActivityDeps {
   connections?: number;
   /** DUBAN_HEARTBEAT_URL: pinged after every digest run (a dead-man's switch); a secret, never logged. */
   heartbeatUrl?: string;
+  /** Signed action links in notices (DOMAIN.md 22): the keys (secrets, from settings), the web's address, the grace. */
+  links?: { keys: LinkKey[]; baseUrl: string; graceMs: number };
+}
+
+const LINK_LABELS: Record<LinkAction, string> = {
+  acknowledge: '签收',
+  progress: '反馈进展',
+  submit: '报送材料',
+  record: '登记',
+  requestExtension: '申请延期',
+  view: '查看',
+};
+
+/**
+ * Each recipient's links (DOMAIN.md 21-22): the unit's head, liaison and deputies may acknowledge, report progress,
+ * submit (or record, for a quota) and, before due, ask for more time; everyone else (the supervising office, the
+ * lead unit, leadership) gets a link to view the tracker. Valid until the period's ladder ends, plus the grace.
+ */
+export function recipientLinks(
+  t: TrackerDefinition,
+  recipients: string[],
+  period: { label: string; dueAt: number; endsAt: number },
+  now: number,
+  cfg: NonNullable<ActivityDeps['links']>,
+): RecipientLinks[] {
+  const staff = new Map<string, string>([[t.unit.head.email, t.unit.head.name], [t.unit.liaison.email, t.unit.liaison.name], ...t.unit.deputies.map((d) => [d.email, d.name] as [string, string])]);
+  const others = new Map<string, string>([
+    [t.supervisor.head.email, t.supervisor.head.name],
+    [t.supervisor.liaison.email, t.supervisor.liaison.name],
+    ...t.leadership.map((l) => [l.email, l.name] as [string, string]),
+    ...(t.lead ? ([[t.lead.liaison.email, t.lead.liaison.name]] as [string, string][]) : []),
+  ]);
+  const base = cfg.baseUrl.replace(/\/+$/, '');
+  return [...new Set(recipients)].map((email) => {
+    const ofUnit = staff.has(email);
+    const actions: LinkAction[] = ofUnit
+      ? ['acknowledge', 'progress', t.obligation.completion === 'quota' ? 'record' : 'submit', ...(now <= period.dueAt ? (['requestExtension'] as const) : []), 'view']
+      : ['view'];
+    const name = staff.get(email) ?? others.get(email) ?? email;
+    const token = signLink({ trackerId: t.trackerId, period: period.label, email, name, actions, expiresAt: period.endsAt + cfg.graceMs }, cfg.keys);
+    return { name, email, links: actions.map((a) => ({ label: LINK_LABELS[a], url: `${base}/a/${token}/${a}` })) };
+  });
 }
 
 /** A notice that goes out this long after its planned instant says so (an outage delayed it). */
@@ -184,7 +227,8 @@ export function createActivities(deps: ActivityDeps) {
             supervisionNumber = supervisionNumberText(year, await ledger.supervisionNumber(key, t.supervisor.id, year));
           }
           const lateSince = now - n.at > LATE_AFTER_MS ? formatLocal(n.at, t.timeZone) : undefined;
-          const r = renderNotice({ definition: t, notice: n, period: req.period, sentOn, progress: req.progress, supervisionNumber, lateSince });
+          const links = deps.links && req.period.endsAt !== undefined ? recipientLinks(t, [...n.to, ...n.cc], { label: req.period.label, dueAt: req.period.dueAt, endsAt: req.period.endsAt }, now, deps.links) : undefined;
+          const r = renderNotice({ definition: t, notice: n, period: req.period, sentOn, progress: req.progress, supervisionNumber, lateSince, links });
           subject = r.subject;
           const thread = req.thread.filter((id) => id !== messageId);
           return {

@@ -235,8 +235,10 @@ async function main() {
     for (const n of SIZES) {
       sink.reset();
       const duban = await runDuban(n, sink, env);
+      console.error(JSON.stringify({ notices: n, duban }));
       sink.reset();
       const plain = await runPlain(n, sink);
+      console.error(JSON.stringify({ notices: n, plainNodemailer: plain }));
       sink.reset();
       const bullmq = await runBullmq(n, sink, redis.port);
       console.log(

@@ -232,7 +232,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     )
     .action(async () => {
       // Loaded on demand: validate and plan do not need Temporal's native runtime.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+       
       const { main: runWorker } = require('../worker/main') as typeof import('../worker/main');
       const code = await runWorker();
       if (code !== 0) throw new ExitCode(code);
@@ -277,7 +277,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       const to = parseDay(opts.to, '--to');
       if (to < from) throw new UsageError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
       if (from < localDay(Date.now(), loaded.catalog.timeZone)) throw new UsageError('simulate runs forward from today: --from must be today or later (duban plan shows the past)');
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+       
       const { simulate } = require('./simulate') as typeof import('./simulate');
       const mails = await simulate(loaded, { from, to }, opts.out);
       const zone = loaded.catalog.timeZone;
@@ -292,6 +292,16 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
   const io = { out, err, tty: process.stderr.isTTY === true };
   addServiceCommands(program, io);
   program
+    .command('web')
+    .description('Run the web service: the board, trackers, actions, reports in the browser, sign-in by emailed link (docs/web.md)')
+    .addHelpText('after', '\nSettings: DUBAN_WEB_HOST (127.0.0.1), DUBAN_WEB_PORT (8080), DUBAN_WEB_BASE_URL, DUBAN_ADMINS, SMTP_URL and the worker\'s; see docs/web.md.\n\nExample:\n  DUBAN_WEB_BASE_URL=https://duban.example.gov.cn DUBAN_ADMINS=admin@example.gov.cn duban web')
+    .action(async () => {
+       
+      const { runWeb } = require('../web/main') as typeof import('../web/main');
+      const code = await runWeb(out);
+      if (code !== 0) throw new ExitCode(code);
+    });
+  program
     .command('start')
     .description('Run the whole service on embedded defaults: Temporal dev server, mail catcher, ledger, worker; register the catalog')
     .addHelpText(
@@ -302,7 +312,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
         '\nExamples:\n  npm start\n  DUBAN_CATALOG=my-catalog.yaml DUBAN_DIRECTORY=my-directory.yaml duban start',
     )
     .action(async () => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+       
       const { start } = require('./start') as typeof import('./start');
       const code = await start(io);
       if (code !== 0) throw new ExitCode(code);

@@ -49,8 +49,13 @@ export function buildReport(year: number, outcomes: OutcomeRow[], unitNames: Map
     const item = `${obligationTitles.get(o.obligation) ?? o.obligation}（${o.period}）`;
     if (o.outcome === 'on_time') r.onTime++;
     else if (o.outcome === 'on_time_extended') r.onTimeExtended++;
-    else if (o.outcome === 'late') (r.late++, r.lateItems.push(item));
-    else if (o.outcome === 'missed') (r.missed++, r.missedItems.push(item));
+    else if (o.outcome === 'late') {
+      r.late++;
+      r.lateItems.push(item);
+    } else if (o.outcome === 'missed') {
+      r.missed++;
+      r.missedItems.push(item);
+    }
     else if (o.outcome === 'waived') r.waived++;
     byUnit.set(o.unit, r);
   }

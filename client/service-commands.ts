@@ -58,6 +58,12 @@ function linkOption(value: string | boolean | undefined): string | undefined {
   return text;
 }
 
+/** The directory and catalog as registered, kept in the ledger for the web service's roles (docs/web.md). */
+export async function saveSnapshot(d: Duban, inputs: { directory: unknown; catalog: unknown }, by: string): Promise<void> {
+  const ledger = await d.openLedger();
+  await ledger.saveDirectorySnapshot({ directory: inputs.directory, catalog: inputs.catalog, by }).finally(() => ledger.close());
+}
+
 function trackerIdOf(obligation: string, unit: string): string {
   return `${obligation}/${unit}`;
 }
@@ -176,9 +182,12 @@ export function addServiceCommands(program: Command, io: Io) {
       const inputs = loadInputs({ catalog, directory, calendar: opts.calendar });
       // Every definition is checked before connecting: a run that cannot start one starts none.
       assertRegistrable(inputs);
-      const summary = await withDuban((d) =>
-        d.register(inputs.trackers, { prune: opts.prune, dryRun: opts.dryRun, by: opts.by ?? defaultActor(), onProgress: progressBar(io) }),
-      );
+      const summary = await withDuban(async (d) => {
+        const result = await d.register(inputs.trackers, { prune: opts.prune, dryRun: opts.dryRun, by: opts.by ?? defaultActor(), onProgress: progressBar(io) });
+        // The web service takes its roles from the directory as registered (docs/web.md).
+        if (!opts.dryRun) await saveSnapshot(d, inputs, opts.by ?? defaultActor());
+        return result;
+      });
       io.out(opts.json ? `${JSON.stringify({ dryRun: !!opts.dryRun, ...summary })}\n` : summaryText(summary, !!opts.dryRun));
     });
 
@@ -275,7 +284,8 @@ export function addServiceCommands(program: Command, io: Io) {
       // The board is one query on the ledger, where every tracker keeps its current row: fast on thousands.
       const ledger = await openLedger(loadSettings());
       const [periods, broken, alerts] = await Promise.all([
-        ledger.periodStates({ open: true, unit: opts.unit, obligation: opts.obligation, colour: opts.colour }),
+        // Open periods, and the periods done or waived this year (the board's done and waived counts).
+        ledger.periodStates({ open: true, settledFrom: `${new Date(Date.now() + 8 * 3_600_000).getUTCFullYear()}-01-01`, unit: opts.unit, obligation: opts.obligation, colour: opts.colour }),
         ledger.trackerStates({ unit: opts.unit, obligation: opts.obligation, colour: 'broken' }),
         // Problems the workers raised (SMTP taking nothing, docs/deployment.md): said first, never hidden.
         ledger.openAlerts(),
@@ -297,7 +307,7 @@ export function addServiceCommands(program: Command, io: Io) {
         const ack = i.acknowledged === false && (i.colour === 'yellow' || i.colour === 'red') ? '  not acknowledged' : '';
         lines.push(`${(i.colour ?? '?').padEnd(7)} ${i.trackerId.padEnd(40)} ${String(i.period ?? '').padEnd(8)} due ${i.due ? formatDate(localDay(i.due.getTime(), 'Asia/Shanghai')) : '?'}  ${when}${ack}`);
       }
-      lines.push('', `${b.items.length} open periods`);
+      lines.push('', `${b.items.length} periods (open, or done or waived this year)`);
       io.out(`${lines.join('\n')}\n`);
     });
 
@@ -330,6 +340,7 @@ export function addServiceCommands(program: Command, io: Io) {
         }
         if (opts.json) return io.out(`${JSON.stringify({ tracker: id, status, outcomes, notices, events })}\n`);
         const lines: string[] = [`${id}`];
+        if (status?.problem) lines.push(`broken: cannot plan: ${status.problem} (correct the catalog and run duban register)`);
         if (status) lines.push(...statusLines(status).slice(1).map((l) => `now:${l}`));
         else {
           const [row] = await ledger.trackerStates({ trackerId: id });

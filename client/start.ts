@@ -12,13 +12,13 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadInputs } from '../config/load';
 import { temporalCliPath } from '../config/servers';
 import { Settings, SettingsError, loadSettings } from '../config/settings';
 import type { Io } from './service-commands';
-import { board, unitCountLines } from './service-commands';
+import { board, saveSnapshot, unitCountLines } from './service-commands';
 import { Duban } from './temporal';
 import { MailSink, decodeEncodedWords, headerValue, startMailSink } from './mail';
 import { redactUrl } from '../config/settings';
@@ -186,15 +186,16 @@ export async function start(io: Io): Promise<number> {
     stops.push(() => duban.close());
 
     // The worker runs in this process; SIGINT and SIGTERM stop it gracefully (Temporal's runtime handles them).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const { startWorker } = require('../worker/main') as typeof import('../worker/main');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const { Runtime, DefaultLogger } = require('@temporalio/worker') as typeof import('@temporalio/worker');
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const worker = await startWorker(settings);
 
     const inputs = loadInputs({ catalog: process.env.DUBAN_CATALOG, directory: process.env.DUBAN_DIRECTORY, calendar: process.env.DUBAN_CALENDAR });
     const summary = await duban.register(inputs.trackers, { by: 'duban start' });
+    await saveSnapshot(duban, inputs, 'duban start');
     // New trackers publish their row a moment after they start: wait for it, briefly, so the board is complete.
     const ledger = await duban.openLedger();
     const rows = async () => (await ledger.trackerStates()).map((t) => ({ trackerId: t.trackerId, workflowId: '', unit: t.unit, colour: t.colour, due: new Date(t.dueAt) }));
@@ -204,6 +205,18 @@ export async function start(io: Io): Promise<number> {
       running = await rows();
     }
     await ledger.close();
+    // The web service, with the mail catcher's messages readable in the browser (this embedded mode only).
+     
+    const { startWeb } = require('../web/server') as typeof import('../web/server');
+    const webLedger = await duban.openLedger();
+    stops.push(() => webLedger.close());
+    const webLog = (e: Record<string, unknown>) => appendFileSync(path.join(dataDir, 'web.log'), `${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
+    // A busy port leaves the rest of the service running: the board is still printed, and `duban web` can follow.
+    const web = await startWeb({ settings, duban, ledger: webLedger, mailFolder: mail?.folder, log: webLog }).catch((err: Error) => {
+      io.err(`warning: the web service did not start on ${settings.web.host}:${settings.web.port} (${err.message}); set DUBAN_WEB_PORT\n`);
+      return undefined;
+    });
+    if (web) stops.push(() => web.close());
     const b = board(running, Date.now(), inputs.catalog.timeZone);
     io.out(
       [
@@ -211,6 +224,7 @@ export async function start(io: Io): Promise<number> {
         ...unitCountLines(b.units),
         '',
         `duban is running: ${b.items.length} trackers (started ${summary.started.length}, updated ${summary.updated.length}, unchanged ${summary.unchanged.length})`,
+        ...(web ? [`the board in the browser: ${web.url}${mail ? ` (sign in with an address of the directory; the link arrives in ${web.url}/mail)` : ''}`] : []),
         'the board with every item, most urgent first: npx duban status',
         ownTemporal ? `Temporal Web UI: http://127.0.0.1:${uiPort}` : `Temporal: ${settings.temporal.address}`,
         mail ? `mail: every message is kept in ${mail.folder}` : `mail: ${redactUrl(settings.smtp?.url ?? '')}`,

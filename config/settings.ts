@@ -89,6 +89,32 @@ export const settingsSchema = z.strictObject({
       smtpAlertAfterSeconds: positiveInt.default(1800),
     })
     .default({ metricsRefreshSeconds: 30, smtpAlertAfterSeconds: 1800 }),
+  /** `duban web` (docs/web.md): the browser service for units, supervising offices and leadership. */
+  web: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.coerce.number().int().min(0).max(65535).default(8080),
+      /** The address people open, used in sign-in links, e.g. https://duban.example.gov.cn (default: http://host:port). */
+      baseUrl: z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'must be an http(s) address such as https://duban.example.gov.cn' }).optional(),
+      /** A session unused this long ends. */
+      sessionIdleMinutes: positiveInt.default(120),
+      /** How long an emailed sign-in link stays valid. */
+      signInLinkMinutes: positiveInt.default(15),
+      maxFileBytes: positiveInt.default(20 * 1024 * 1024),
+      maxFiles: positiveInt.default(10),
+      /** Evidence files, kept by SHA-256 (default: <dataDir>/evidence). */
+      evidenceDir: z.string().min(1).optional(),
+      tlsCertFile: z.string().min(1).optional(),
+      tlsKeyFile: z.string().min(1).optional(),
+      /** Behind a reverse proxy: take the client's address from X-Forwarded-For (for the sign-in rate limit). */
+      trustProxy: bool.default(false),
+      /** Administrators (addresses): they also pause, resume and retire trackers (DOMAIN.md 21). */
+      admins: z.preprocess(
+        (v) => (typeof v === 'string' ? v.split(/[,;\s]+/).filter(Boolean) : v),
+        z.array(z.email({ message: 'is not an email address' })),
+      ).default([]),
+    })
+    .prefault({}),
 });
 
 type ParsedSettings = z.infer<typeof settingsSchema>;
@@ -138,6 +164,18 @@ export const ENVIRONMENT: Record<string, string[]> = {
   DUBAN_HEALTH_ADDRESS: ['operations', 'healthAddress'],
   DUBAN_HEARTBEAT_URL: ['operations', 'heartbeatUrl'],
   DUBAN_SMTP_ALERT_AFTER_SECONDS: ['operations', 'smtpAlertAfterSeconds'],
+  DUBAN_WEB_HOST: ['web', 'host'],
+  DUBAN_WEB_PORT: ['web', 'port'],
+  DUBAN_WEB_BASE_URL: ['web', 'baseUrl'],
+  DUBAN_WEB_SESSION_IDLE_MINUTES: ['web', 'sessionIdleMinutes'],
+  DUBAN_WEB_SIGN_IN_LINK_MINUTES: ['web', 'signInLinkMinutes'],
+  DUBAN_WEB_MAX_FILE_BYTES: ['web', 'maxFileBytes'],
+  DUBAN_WEB_MAX_FILES: ['web', 'maxFiles'],
+  DUBAN_EVIDENCE_DIR: ['web', 'evidenceDir'],
+  DUBAN_WEB_TLS_CERT_FILE: ['web', 'tlsCertFile'],
+  DUBAN_WEB_TLS_KEY_FILE: ['web', 'tlsKeyFile'],
+  DUBAN_WEB_TRUST_PROXY: ['web', 'trustProxy'],
+  DUBAN_ADMINS: ['web', 'admins'],
 };
 
 export class SettingsError extends Error {}
@@ -183,6 +221,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   const settings = parsed.data;
   settings.dataDir = path.resolve(settings.dataDir);
+  settings.web.evidenceDir = path.resolve(settings.web.evidenceDir ?? path.join(settings.dataDir, 'evidence'));
   return { ...settings, temporal: resolveTemporal(settings.temporal, env, file) };
 }
 

@@ -76,7 +76,7 @@ describe('duban command line', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\r\n');
     expect(lines.every((l) => Buffer.byteLength(l, 'utf8') <= 75)).toBe(true);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const ICAL = require('ical.js');
     const component = new ICAL.Component(ICAL.parse(r.stdout));
     const events = component.getAllSubcomponents('vevent').map((v: unknown) => new ICAL.Event(v));

@@ -97,7 +97,6 @@ describe.each(['sqlite', 'postgres'] as const)('ledger on %s', (dialect) => {
 
   test('one step of a tracker in one write: events, board rows of its open periods, a settled period', async () => {
     const ref = { trackerId: 'monthly/u', obligation: 'monthly', unit: 'u' };
-    const due = (label: string) => `${label}-28`;
     const period = (label: string, colour: 'red' | 'green') => ({
       period: label, colour, due: `${label}-28`, dueAt: 1, originalDue: `${label}-28`, endsAt: 2, progressCount: 0, submitted: false, verification: 'not required',
     });

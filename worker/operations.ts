@@ -9,7 +9,7 @@
  *   that `duban status` prints, cleared when a message goes through again.
  */
 import type { MetricMeter } from '@temporalio/common';
-import type { Logger, NativeConnection } from '@temporalio/worker';
+import type { Logger } from '@temporalio/worker';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Transporter } from 'nodemailer';
@@ -23,7 +23,8 @@ export interface OperationsOptions {
   settings: Settings;
   ledger: Ledger;
   transport: Transporter;
-  connection: NativeConnection;
+  /** The worker's NativeConnection, or a client Connection (the web service): anything with a workflow service. */
+  connection: { workflowService: { getSystemInfo(request: object): Promise<unknown> } };
   log: Logger;
   /** The runtime's meter (Runtime.instance().metricMeter); absent: no gauges. */
   meter?: MetricMeter;

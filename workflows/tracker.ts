@@ -168,7 +168,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       const result = await deliverNotice({
         definition: tracker.definition,
         notice: step.notice,
-        period: { label: p.label, due: p.plan.due, originalDue: p.plan.originalDue, dueAt: p.plan.dueAt },
+        period: { label: p.label, due: p.plan.due, originalDue: p.plan.originalDue, dueAt: p.plan.dueAt, endsAt: p.plan.endsAt },
         firedAt: now,
         overtakenAt: step.overtakenAt,
         thread: p.threadForNext(),

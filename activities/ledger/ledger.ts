@@ -6,7 +6,7 @@
  * digest's red_items.digest_key, the 督办单 counters) are updated in place. Every write carries a key chosen by the
  * workflow, so a retried activity or a replayed workflow writes nothing twice.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { BoardPeriod, BoardTracker } from '../../domain/tracker-state';
 import type { EventKind } from '../../domain/period-state';
@@ -303,6 +303,54 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
         singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
         identity TEXT NOT NULL,
         created_at BIGINT NOT NULL
+      )`,
+    ],
+  },
+  {
+    version: 7,
+    // The web service (docs/web.md): the directory and catalog as last registered (roles come from them), sign-in
+    // links and sessions (only hashes of their tokens), rate-limit counters, and evidence files by content hash.
+    statements: [
+      `CREATE TABLE directory_snapshots (
+        snapshot_key TEXT PRIMARY KEY,
+        taken_at BIGINT NOT NULL,
+        taken_by TEXT NOT NULL,
+        directory TEXT NOT NULL,
+        catalog TEXT NOT NULL
+      )`,
+      'CREATE INDEX directory_snapshots_by_time ON directory_snapshots (taken_at)',
+      `CREATE TABLE web_sign_in_links (
+        token_hash TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT
+      )`,
+      `CREATE TABLE web_sessions (
+        session_hash TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_seen_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      )`,
+      'CREATE INDEX web_sessions_by_email ON web_sessions (email)',
+      `CREATE TABLE web_rate_limits (
+        bucket TEXT NOT NULL,
+        window_start BIGINT NOT NULL,
+        hits INTEGER NOT NULL,
+        PRIMARY KEY (bucket, window_start)
+      )`,
+      `CREATE TABLE evidence_files (
+        sha256 TEXT NOT NULL,
+        tracker_id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        uploaded_by TEXT NOT NULL,
+        uploaded_at BIGINT NOT NULL,
+        PRIMARY KEY (sha256, tracker_id, period)
       )`,
     ],
   },
@@ -669,10 +717,22 @@ export class Ledger {
   async trackerStates(filter: { unit?: string; obligation?: string; colour?: string; trackerId?: string } = {}): Promise<TrackerState[]> {
     const clauses = ['active = 1'];
     const params: Param[] = [];
-    if (filter.unit) clauses.push('unit = ?') && params.push(filter.unit);
-    if (filter.obligation) clauses.push('obligation = ?') && params.push(filter.obligation);
-    if (filter.colour) clauses.push('colour = ?') && params.push(filter.colour);
-    if (filter.trackerId) clauses.push('tracker_id = ?') && params.push(filter.trackerId);
+    if (filter.unit) {
+      clauses.push('unit = ?');
+      params.push(filter.unit);
+    }
+    if (filter.obligation) {
+      clauses.push('obligation = ?');
+      params.push(filter.obligation);
+    }
+    if (filter.colour) {
+      clauses.push('colour = ?');
+      params.push(filter.colour);
+    }
+    if (filter.trackerId) {
+      clauses.push('tracker_id = ?');
+      params.push(filter.trackerId);
+    }
     const rows = await this.db.all<TrackerStateRow>(`SELECT * FROM tracker_state WHERE ${clauses.join(' AND ')}`, params);
     return rows.map((r) => ({
       trackerId: r.tracker_id,
@@ -690,15 +750,36 @@ export class Ledger {
     }));
   }
 
-  /** Period rows for the board and a tracker's page: open ones by default, or all of a tracker's. */
-  async periodStates(filter: { unit?: string; obligation?: string; colour?: string; trackerId?: string; open?: boolean } = {}): Promise<PeriodStateRow[]> {
+  /**
+   * Period rows for the board and a tracker's page. `open: true`: the open periods; `settledFrom`: also the
+   * periods done or waived that were due from that date on (the board's done and waived counts for the year).
+   */
+  async periodStates(filter: { unit?: string; obligation?: string; colour?: string; trackerId?: string; open?: boolean; settledFrom?: string } = {}): Promise<PeriodStateRow[]> {
     const clauses: string[] = [];
     const params: Param[] = [];
-    if (filter.open !== undefined) clauses.push('open = ?') && params.push(filter.open ? 1 : 0);
-    if (filter.unit) clauses.push('unit = ?') && params.push(filter.unit);
-    if (filter.obligation) clauses.push('obligation = ?') && params.push(filter.obligation);
-    if (filter.colour) clauses.push('colour = ?') && params.push(filter.colour);
-    if (filter.trackerId) clauses.push('tracker_id = ?') && params.push(filter.trackerId);
+    if (filter.open !== undefined && filter.settledFrom !== undefined) {
+      clauses.push("(open = ? OR (open = 0 AND outcome IS NOT NULL AND outcome <> 'missed' AND due >= ?))");
+      params.push(filter.open ? 1 : 0, filter.settledFrom);
+    } else if (filter.open !== undefined) {
+      clauses.push('open = ?');
+      params.push(filter.open ? 1 : 0);
+    }
+    if (filter.unit) {
+      clauses.push('unit = ?');
+      params.push(filter.unit);
+    }
+    if (filter.obligation) {
+      clauses.push('obligation = ?');
+      params.push(filter.obligation);
+    }
+    if (filter.colour) {
+      clauses.push('colour = ?');
+      params.push(filter.colour);
+    }
+    if (filter.trackerId) {
+      clauses.push('tracker_id = ?');
+      params.push(filter.trackerId);
+    }
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     const rows = await this.db.all<Record<string, string | number | null>>(`SELECT * FROM period_state ${where} ORDER BY tracker_id, period`, params);
     const num = (v: string | number | null | undefined) => (v === null || v === undefined ? undefined : Number(v));
@@ -746,8 +827,14 @@ export class Ledger {
   async outcomes(filter: { trackerId?: string; year?: number } = {}): Promise<OutcomeRow[]> {
     const clauses: string[] = [];
     const params: Param[] = [];
-    if (filter.trackerId) clauses.push('tracker_id = ?') && params.push(filter.trackerId);
-    if (filter.year !== undefined) clauses.push('due_year = ?') && params.push(filter.year);
+    if (filter.trackerId) {
+      clauses.push('tracker_id = ?');
+      params.push(filter.trackerId);
+    }
+    if (filter.year !== undefined) {
+      clauses.push('due_year = ?');
+      params.push(filter.year);
+    }
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     const rows = await this.db.all<OutcomeRow>(`SELECT * FROM outcomes ${where} ORDER BY tracker_id, period`, params);
     return rows.map((r) => ({
@@ -756,6 +843,21 @@ export class Ledger {
       completed_at: r.completed_at === null ? null : Number(r.completed_at),
       settled_at: Number(r.settled_at),
     }));
+  }
+
+  /**
+   * Keeps the directory and catalog as registered, for the web service's roles (DOMAIN.md 21). The same content
+   * registered again adds nothing.
+   */
+  async saveDirectorySnapshot(snapshot: { directory: unknown; catalog: unknown; by: string }): Promise<void> {
+    const directory = JSON.stringify(snapshot.directory);
+    const catalog = JSON.stringify(snapshot.catalog);
+    const key = createHash('sha256').update(directory).update('\n').update(catalog).digest('hex');
+    await this.db.run(
+      `INSERT INTO directory_snapshots (snapshot_key, taken_at, taken_by, directory, catalog) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (snapshot_key) DO UPDATE SET taken_at = excluded.taken_at, taken_by = excluded.taken_by`,
+      [key, Date.now(), snapshot.by, directory, catalog],
+    );
   }
 
   /** Raises (or refreshes) the alert of a kind; `duban status` shows it until it is cleared. */

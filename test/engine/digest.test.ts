@@ -3,7 +3,6 @@
  * listing what newly turned red; an office that opted out is copied on level 1 instead.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Ledger } from '../../activities/ledger/ledger';
 import { WorkingCalendar } from '../../domain/calendar';
 import { formatDate, parseDate } from '../../domain/dates';
 import type { TrackerDefinition } from '../../domain/trackers';
@@ -35,12 +34,11 @@ describe('supervisor digest', () => {
   let harness: TimeSkippingHarness;
   let env: TestWorkflowEnvironment;
   let sink: SmtpSink;
-  let ledger: Ledger;
   const taskQueue = 'digest-test';
 
   beforeAll(async () => {
     harness = await startTimeSkippingHarness(taskQueue);
-    ({ env, sink, ledger } = harness);
+    ({ env, sink } = harness);
   });
   afterAll(async () => {
     await harness?.stop();

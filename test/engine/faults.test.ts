@@ -96,11 +96,14 @@ describe('SMTP faults', () => {
     // Reminders 3, 1 and 0 working days before due. The mail system goes down just before r3 and stays down for a
     // day and a half: r3 is overtaken by r1 before it could go out (recorded superseded, not sent); r1 goes out
     // half a day late and says so; r0 goes out on time.
-    const def = { ...oneOff('outage'), reminders: [3, 1, 0], escalation: [] };
+    // Due two months out, well after the first test's timeline (the server's clock only moves forward).
+    const base = oneOff('outage');
+    const def = { ...base, obligation: { ...base.obligation, due: { rule: 'fixed-date' as const, date: formatDate(localDay(Date.now(), 'Asia/Shanghai') + 60) } }, reminders: [3, 1, 0], escalation: [] };
     const handle = await startTracker(env.client, taskQueue, def);
     await statusOf(handle);
     const plan = planPeriod(def, parsePeriod('once', 'once')!, new WorkingCalendar());
     const [r3, r1, r0] = plan.notices;
+    expect(await env.currentTimeMs()).toBeLessThan(r3!.at - 60_000);
     await env.sleep(r3!.at - 60_000 - (await env.currentTimeMs()));
     sink.outageUntil = r1!.at + 12 * 3_600_000;
     await env.sleep(r0!.at + 3_600_000 - (await env.currentTimeMs()));

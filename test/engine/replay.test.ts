@@ -2,7 +2,7 @@
  * Histories of real runs (recorded from the message tests with `npm run record-histories`) replay against the
  * current workflow code: a change that would make running trackers non-deterministic fails here.
  */
-import { DefaultLogger, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { quietRuntime, workflowBundle } from '../support/engine';

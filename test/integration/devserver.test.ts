@@ -98,7 +98,7 @@ describe('on the dev server with worker processes', () => {
     const before = sink.messages.length;
     const count = Number(process.env.DUBAN_STORM_TRACKERS ?? 150);
     const log = path.join(dataDir, 'storm-workers.log');
-    let workers: WorkerProcess[] = [spawnWorker({ ...workerEnv, DUBAN_TASK_QUEUE: taskQueue }, log), spawnWorker({ ...workerEnv, DUBAN_TASK_QUEUE: taskQueue }, log)];
+    const workers: WorkerProcess[] = [spawnWorker({ ...workerEnv, DUBAN_TASK_QUEUE: taskQueue }, log), spawnWorker({ ...workerEnv, DUBAN_TASK_QUEUE: taskQueue }, log)];
     const definitions = Array.from({ length: count }, (_, i) => overdue(`storm-${i}`));
     await Promise.all(definitions.map((d) => start(d, taskQueue)));
 

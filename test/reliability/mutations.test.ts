@@ -58,14 +58,23 @@ type Slot = { parent: Json[] | { [k: string]: Json }; key: string | number };
 
 /** Every (container, key) in a value, so a mutation can land anywhere. */
 function slots(v: Json, out: Slot[] = []): Slot[] {
-  if (Array.isArray(v)) v.forEach((x, i) => (out.push({ parent: v, key: i }), slots(x, out)));
-  else if (v !== null && typeof v === 'object') for (const k of Object.keys(v)) out.push({ parent: v, key: k }), slots(v[k]!, out);
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => {
+      out.push({ parent: v, key: i });
+      slots(x, out);
+    });
+  } else if (v !== null && typeof v === 'object') {
+    for (const k of Object.keys(v)) {
+      out.push({ parent: v, key: k });
+      slots(v[k]!, out);
+    }
+  }
   return out;
 }
 const get = (s: Slot) => (s.parent as Record<string | number, Json>)[s.key]!;
 const set = (s: Slot, x: Json) => ((s.parent as Record<string | number, Json>)[s.key] = x);
 
-const HUGE_NUMBERS = [1e9, 1e20, -1e9, 100_000, 1_000_000, 9_007_199_254_740_993, 1e308, -0.5, 2.5, 0, -1];
+const HUGE_NUMBERS = [1e9, 1e20, -1e9, 100_000, 1_000_000, 2 ** 53 + 2, 1e308, -0.5, 2.5, 0, -1];
 const WEIRD_TEXT = [
   '市司法局\r\nBcc: victim@example.org',
   '第一行\n第二行',

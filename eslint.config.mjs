@@ -1,0 +1,39 @@
+// Lint: typescript-eslint with type information. Beyond the recommended rules, two that protect duban's design:
+// no floating promises (a forgotten await loses an error or reorders a ledger write), and no Node built-ins or I/O
+// libraries in domain/ and workflows/ (pure code, importable from the workflow sandbox; I/O is for activities).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const NODE_BUILTINS = [
+  'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises', 'http', 'http2',
+  'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers', 'tls', 'url', 'util', 'v8', 'vm',
+  'worker_threads', 'zlib',
+];
+const IO_LIBRARIES = ['nodemailer', 'pg', 'better-sqlite3', 'smtp-server', 'fastify', 'exceljs', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
+const restricted = (extra = []) => ({
+  paths: [...NODE_BUILTINS.flatMap((m) => [m, `node:${m}`]), ...IO_LIBRARIES, ...extra].map((name) => ({
+    name,
+    message: 'domain/ and workflows/ are pure (no Node built-ins, no I/O): move this to activities/ or a client',
+  })),
+  patterns: [{ group: ['**/activities', '**/activities/**', '!**/activities/index'], allowTypeImports: true, message: 'workflows import activities as types only' }],
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.duban/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-require-imports': 'off',
+      'no-control-regex': 'off',
+    },
+  },
+  { files: ['domain/**/*.ts'], rules: { 'no-restricted-imports': ['error', restricted(['@temporalio/workflow', '@temporalio/common'])] } },
+  { files: ['workflows/**/*.ts'], rules: { 'no-restricted-imports': ['error', restricted()] } },
+);

@@ -1,0 +1,264 @@
+/**
+ * Every read and write of the web service on the ledger, in one place, so that a change to the ledger's tables or
+ * the tracker's status has one module to adapt. Pages and routes never write SQL of their own.
+ *
+ * Reads of the engine's tables: tracker_state (the board), notices, events, outcomes, the 督办单 numbers in
+ * notices. The web service's own tables (migration 7): directory_snapshots, web_sign_in_links, web_sessions,
+ * web_rate_limits, evidence_files.
+ */
+import type { EventRow, Ledger, NoticeRow, OutcomeRow, TrackerState } from '../activities/ledger/ledger';
+import type { Param } from '../activities/ledger/sql';
+import type { Duban } from '../client/temporal';
+import type { Catalog, Directory } from '../domain/model';
+import type { TrackerStatus } from '../workflows/messages';
+
+export interface Snapshot {
+  key: string;
+  takenAt: number;
+  directory: Directory;
+  catalog: Catalog;
+}
+
+let cachedSnapshot: Snapshot | undefined;
+
+/** The directory and catalog as last registered; parsed once per registration, not per request. */
+export async function latestSnapshot(ledger: Ledger): Promise<Snapshot | undefined> {
+  const [head] = await ledger.db.all<{ snapshot_key: string; taken_at: number }>(
+    'SELECT snapshot_key, taken_at FROM directory_snapshots ORDER BY taken_at DESC, snapshot_key LIMIT 1',
+  );
+  if (!head) return undefined;
+  if (cachedSnapshot?.key === head.snapshot_key) return cachedSnapshot;
+  const [row] = await ledger.db.all<{ directory: string; catalog: string }>('SELECT directory, catalog FROM directory_snapshots WHERE snapshot_key = ?', [head.snapshot_key]);
+  if (!row) return undefined;
+  cachedSnapshot = { key: head.snapshot_key, takenAt: Number(head.taken_at), directory: JSON.parse(row.directory) as Directory, catalog: JSON.parse(row.catalog) as Catalog };
+  return cachedSnapshot;
+}
+
+/** One row of the board: an open period of a tracker, or a tracker that cannot plan ('broken'). */
+export interface BoardItem {
+  trackerId: string;
+  obligation: string;
+  unit: string;
+  period: string;
+  colour: string;
+  due: string;
+  dueAt: number;
+  /** Whether the unit acknowledged the period (签收); undefined for a broken tracker. */
+  acknowledged?: boolean;
+  problem?: string;
+}
+
+/**
+ * The board: every open period (overdue ones beside the current, DOMAIN.md 19), the periods done or waived this
+ * year, and broken trackers; two queries.
+ */
+export async function boardStates(ledger: Ledger, filter: { obligation?: string; colour?: string } = {}, now = Date.now()): Promise<BoardItem[]> {
+  const settledFrom = `${new Date(now + 8 * 3_600_000).getUTCFullYear()}-01-01`;
+  const [periods, broken] = await Promise.all([
+    filter.colour === 'broken' ? [] : ledger.periodStates({ open: true, settledFrom, obligation: filter.obligation, colour: filter.colour }),
+    filter.colour && filter.colour !== 'broken' ? [] : ledger.trackerStates({ obligation: filter.obligation, colour: 'broken' }),
+  ]);
+  return [
+    ...broken.map((t) => ({ trackerId: t.trackerId, obligation: t.obligation, unit: t.unit, period: t.period, colour: 'broken', due: t.due, dueAt: t.dueAt, problem: t.problem })),
+    ...periods.map((p) => ({ trackerId: p.trackerId, obligation: p.obligation, unit: p.unit, period: p.period, colour: p.colour, due: p.due, dueAt: p.dueAt, acknowledged: p.acknowledgedAt !== undefined })),
+  ];
+}
+
+/** One tracker's board row, active or ended. */
+export async function trackerState(ledger: Ledger, trackerId: string): Promise<TrackerState | undefined> {
+  const [r] = await ledger.db.all<{ tracker_id: string; obligation: string; unit: string; period: string; colour: string; due: string; due_at: number; active: number; updated_at: number }>(
+    'SELECT * FROM tracker_state WHERE tracker_id = ?',
+    [trackerId],
+  );
+  return r && { trackerId: r.tracker_id, obligation: r.obligation, unit: r.unit, period: r.period, colour: r.colour, due: r.due, dueAt: Number(r.due_at), active: Number(r.active) === 1, updatedAt: Number(r.updated_at) };
+}
+
+export interface TrackerRecord {
+  notices: NoticeRow[];
+  events: EventRow[];
+  outcomes: OutcomeRow[];
+  files: EvidenceFileRow[];
+}
+
+/** Everything the ledger holds about one tracker: notices, actions, outcomes and evidence files. */
+export async function trackerRecord(ledger: Ledger, trackerId: string): Promise<TrackerRecord> {
+  const [notices, events, outcomes, files] = await Promise.all([
+    ledger.notices({ trackerId }),
+    ledger.events({ trackerId }),
+    ledger.outcomes({ trackerId }),
+    evidenceFiles(ledger, trackerId),
+  ]);
+  return { notices, events, outcomes, files };
+}
+
+/** The live status from the tracker itself (a Temporal query), or undefined when it no longer runs. */
+export async function liveStatus(duban: Duban, trackerId: string): Promise<TrackerStatus | undefined> {
+  return duban.status(trackerId).catch(() => undefined);
+}
+
+export async function yearOutcomes(ledger: Ledger, year: number): Promise<OutcomeRow[]> {
+  return ledger.outcomes({ year });
+}
+
+export interface SupervisionRow {
+  office: string;
+  year: number;
+  number: number;
+  trackerId: string;
+  obligation: string;
+  unit: string;
+  period: string;
+  due: string;
+  sentAt: number | null;
+  messageId: string;
+  status: string;
+}
+
+/** The 督办单 register: every numbered level-2 notice, by office and year. */
+export async function supervisionRegister(ledger: Ledger, filter: { office?: string; year?: number }): Promise<SupervisionRow[]> {
+  const clauses = ['supervision_no IS NOT NULL'];
+  const params: Param[] = [];
+  if (filter.office) {
+    clauses.push('supervision_office = ?');
+    params.push(filter.office);
+  }
+  if (filter.year !== undefined) {
+    clauses.push('supervision_year = ?');
+    params.push(filter.year);
+  }
+  const rows = await ledger.db.all<NoticeRow>(
+    `SELECT * FROM notices WHERE ${clauses.join(' AND ')} ORDER BY supervision_office, supervision_year, supervision_no`,
+    params,
+  );
+  return rows.map((r) => ({
+    office: r.supervision_office ?? '',
+    year: Number(r.supervision_year),
+    number: Number(r.supervision_no),
+    trackerId: r.tracker_id,
+    obligation: r.obligation,
+    unit: r.unit,
+    period: r.period,
+    due: r.due,
+    sentAt: r.sent_at === null ? null : Number(r.sent_at),
+    messageId: r.message_id,
+    status: r.status,
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sign-in links and sessions: only SHA-256 hashes of their tokens are stored.
+
+export async function saveSignInLink(ledger: Ledger, link: { tokenHash: string; email: string; createdAt: number; expiresAt: number }): Promise<void> {
+  await ledger.db.run('INSERT INTO web_sign_in_links (token_hash, email, created_at, expires_at) VALUES (?, ?, ?, ?)', [link.tokenHash, link.email, link.createdAt, link.expiresAt]);
+}
+
+/** A valid, unused link, without using it (what the confirmation page shows). */
+export async function peekSignInLink(ledger: Ledger, tokenHash: string, now: number): Promise<string | undefined> {
+  const [row] = await ledger.db.all<{ email: string }>('SELECT email FROM web_sign_in_links WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?', [tokenHash, now]);
+  return row?.email;
+}
+
+/** Uses a link once: the address it was for, or undefined when unknown, used or expired. */
+export async function consumeSignInLink(ledger: Ledger, tokenHash: string, now: number): Promise<string | undefined> {
+  return ledger.db.transaction(async (tx) => {
+    const changed = await tx.run('UPDATE web_sign_in_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?', [now, tokenHash, now]);
+    if (changed !== 1) return undefined;
+    const [row] = await tx.all<{ email: string }>('SELECT email FROM web_sign_in_links WHERE token_hash = ?', [tokenHash]);
+    return row?.email;
+  });
+}
+
+export interface SessionRow {
+  email: string;
+  csrf: string;
+  lastSeenAt: number;
+}
+
+export async function createSession(ledger: Ledger, s: { sessionHash: string; email: string; csrf: string; now: number }): Promise<void> {
+  await ledger.db.run('INSERT INTO web_sessions (session_hash, email, csrf, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)', [s.sessionHash, s.email, s.csrf, s.now, s.now]);
+}
+
+/** A session that is not revoked and was used within the idle timeout. */
+export async function findSession(ledger: Ledger, sessionHash: string, now: number, idleMs: number): Promise<SessionRow | undefined> {
+  const [row] = await ledger.db.all<{ email: string; csrf: string; last_seen_at: number }>(
+    'SELECT email, csrf, last_seen_at FROM web_sessions WHERE session_hash = ? AND revoked_at IS NULL AND last_seen_at > ?',
+    [sessionHash, now - idleMs],
+  );
+  return row && { email: row.email, csrf: row.csrf, lastSeenAt: Number(row.last_seen_at) };
+}
+
+export async function touchSession(ledger: Ledger, sessionHash: string, now: number): Promise<void> {
+  await ledger.db.run('UPDATE web_sessions SET last_seen_at = ? WHERE session_hash = ? AND revoked_at IS NULL', [now, sessionHash]);
+}
+
+export async function revokeSession(ledger: Ledger, sessionHash: string, now: number): Promise<void> {
+  await ledger.db.run('UPDATE web_sessions SET revoked_at = ? WHERE session_hash = ? AND revoked_at IS NULL', [now, sessionHash]);
+}
+
+/** Revokes every session of an address (an administrator's lever when a mailbox is compromised). */
+export async function revokeSessionsOf(ledger: Ledger, email: string, now: number): Promise<number> {
+  return ledger.db.run('UPDATE web_sessions SET revoked_at = ? WHERE email = ? AND revoked_at IS NULL', [now, email]);
+}
+
+/**
+ * Counts one hit in a fixed window and returns the window's count so far. In the database, so that every
+ * instance behind the proxy shares the same counters.
+ */
+export async function hitRateLimit(ledger: Ledger, bucket: string, windowMs: number, now: number): Promise<number> {
+  const windowStart = now - (now % windowMs);
+  const [row] = await ledger.db.all<{ hits: number }>(
+    `INSERT INTO web_rate_limits (bucket, window_start, hits) VALUES (?, ?, 1)
+     ON CONFLICT (bucket, window_start) DO UPDATE SET hits = web_rate_limits.hits + 1
+     RETURNING hits`,
+    [bucket, windowStart],
+  );
+  // Old windows are of no use: drop them now and then, cheaply.
+  if (Math.random() < 0.01) await ledger.db.run('DELETE FROM web_rate_limits WHERE window_start < ?', [windowStart - windowMs]);
+  return Number(row?.hits ?? 1);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Evidence files.
+
+export interface EvidenceFileRow {
+  sha256: string;
+  trackerId: string;
+  period: string;
+  name: string;
+  type: string;
+  size: number;
+  uploadedBy: string;
+  uploadedAt: number;
+}
+
+export async function recordEvidenceFiles(ledger: Ledger, rows: EvidenceFileRow[]): Promise<void> {
+  await ledger.db.transaction(async (tx) => {
+    for (const f of rows) {
+      await tx.run(
+        `INSERT INTO evidence_files (sha256, tracker_id, period, name, type, size, uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (sha256, tracker_id, period) DO NOTHING`,
+        [f.sha256, f.trackerId, f.period, f.name, f.type, f.size, f.uploadedBy, f.uploadedAt],
+      );
+    }
+  });
+}
+
+type FileDbRow = { sha256: string; tracker_id: string; period: string; name: string; type: string; size: number; uploaded_by: string; uploaded_at: number };
+const fileRow = (r: FileDbRow): EvidenceFileRow => ({ sha256: r.sha256, trackerId: r.tracker_id, period: r.period, name: r.name, type: r.type, size: Number(r.size), uploadedBy: r.uploaded_by, uploadedAt: Number(r.uploaded_at) });
+
+export async function evidenceFiles(ledger: Ledger, trackerId: string): Promise<EvidenceFileRow[]> {
+  const rows = await ledger.db.all<FileDbRow>('SELECT * FROM evidence_files WHERE tracker_id = ? ORDER BY uploaded_at, name', [trackerId]);
+  return rows.map(fileRow);
+}
+
+/** A file attached to this tracker: downloads are checked against the tracker, never by hash alone. */
+export async function evidenceFile(ledger: Ledger, trackerId: string, sha256: string): Promise<EvidenceFileRow | undefined> {
+  const [row] = await ledger.db.all<FileDbRow>('SELECT * FROM evidence_files WHERE tracker_id = ? AND sha256 = ? ORDER BY uploaded_at LIMIT 1', [trackerId, sha256]);
+  return row && fileRow(row);
+}
+
+/** Whether any tracker still refers to a stored file (a refused upload's file is removed otherwise). */
+export async function evidenceReferenced(ledger: Ledger, sha256: string): Promise<boolean> {
+  const rows = await ledger.db.all<{ n: number }>('SELECT COUNT(*) AS n FROM evidence_files WHERE sha256 = ?', [sha256]);
+  return Number(rows[0]?.n ?? 0) > 0;
+}

@@ -1,0 +1,455 @@
+/**
+ * The pages of the web service, in Chinese, server-rendered, no JavaScript. Every value goes through the `html`
+ * template, which escapes it; every form carries the CSRF token.
+ */
+import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../activities/ledger/ledger';
+import type { Report } from '../client/report';
+import type { Obligation, Unit } from '../domain/model';
+import { RATINGS } from '../domain/tracking';
+import type { PeriodStatus, TrackerStatus } from '../workflows/messages';
+import type { BoardItem, EvidenceFileRow, SupervisionRow } from './data';
+import { formatSize } from './evidence';
+import { HtmlValue, SafeHtml, html } from './html';
+import type { Person, WebAction } from './roles';
+
+export const COLOURS = ['red', 'yellow', 'green', 'done', 'waived'] as const;
+export const COLOUR_LABEL: Record<string, string> = { red: '红灯（逾期）', yellow: '黄灯（临近）', green: '绿灯', done: '已办结', waived: '已免除', broken: '无法排期' };
+const COLOUR_SHORT: Record<string, string> = { red: '红', yellow: '黄', green: '绿', done: '办结', waived: '免除' };
+
+export const ACTION_LABEL: Record<WebAction, string> = {
+  acknowledge: '签收',
+  progress: '反馈进展',
+  submit: '报送材料',
+  record: '登记活动',
+  requestExtension: '申请延期',
+  verify: '核实',
+  decideExtension: '审批延期',
+  waive: '免除',
+  pause: '暂停',
+  resume: '恢复',
+  retire: '停用',
+};
+
+const EVENT_LABEL: Record<string, string> = {
+  submission: '报送',
+  quota_event: '登记活动',
+  verification_accepted: '核实通过',
+  verification_returned: '退回重办',
+  extension_requested: '申请延期',
+  extension_approved: '批准延期',
+  extension_rejected: '驳回延期',
+  waived: '免除',
+  paused: '暂停',
+  resumed: '恢复',
+  retired: '停用',
+  outcome: '期次结果',
+  definition_updated: '任务定义更新',
+  acknowledged: '签收',
+  progress: '反馈进展',
+};
+
+export const OUTCOME_LABEL: Record<string, string> = { on_time: '按时完成', on_time_extended: '延期后按时完成', late: '逾期完成', missed: '未完成', waived: '免除' };
+const STAGE_LABEL: Record<string, string> = { reminder: '提醒', escalation: '催办' };
+
+const dateTime = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? '' : new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', dateStyle: 'short', timeStyle: 'medium', hour12: false }).format(new Date(ms));
+
+export interface PageContext {
+  person?: Person;
+  csrf?: string;
+  /** The embedded `npm start` mode: the mail catcher's messages are linked. */
+  mailbox?: boolean;
+}
+
+export function csrfField(ctx: PageContext): SafeHtml {
+  return html`<input type="hidden" name="_csrf" value="${ctx.csrf ?? ''}">`;
+}
+
+export function layout(ctx: PageContext, title: string, body: HtmlValue): string {
+  const p = ctx.person;
+  return html`<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · 法治政府建设督办系统</title>
+<link rel="stylesheet" href="/static/duban.css">
+</head>
+<body>
+<header>
+<a class="brand" href="/">法治政府建设督办系统</a>
+<nav>${p ? html`<a href="/">亮灯</a> <a href="/report">年度考核</a> <a href="/supervision">督办单登记</a>` : ''}${ctx.mailbox ? html` <a href="/mail">本地邮件</a>` : ''}</nav>
+${p
+  ? html`<form class="who" method="post" action="/logout">${csrfField(ctx)}<span>${p.name}（${p.roles.join('、')}）</span> <button type="submit">退出</button></form>`
+  : ''}
+</header>
+<main>
+<h1>${title}</h1>
+${body}
+</main>
+</body>
+</html>`.value;
+}
+
+export function messagePage(ctx: PageContext, title: string, message: string, extra: HtmlValue = ''): string {
+  return layout(ctx, title, html`<p class="message">${message}</p>${extra}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sign-in.
+
+export function signInPage(ctx: PageContext, notice?: string): string {
+  return layout(
+    ctx,
+    '登录',
+    html`${notice ? html`<p class="message">${notice}</p>` : ''}
+<p>请输入您在单位名录中登记的电子邮箱，系统将向该邮箱发送一次性登录链接（${'15'}分钟内有效，只能使用一次）。</p>
+<form method="post" action="/login">${csrfField(ctx)}
+<label>电子邮箱 <input type="email" name="email" required autocomplete="email"></label>
+<button type="submit">发送登录链接</button>
+</form>`,
+  );
+}
+
+export function signInSentPage(ctx: PageContext, minutes: number): string {
+  return messagePage(ctx, '请查收邮件', `如果该邮箱已在单位名录中登记，我们已向其发送登录链接，${minutes}分钟内有效，只能使用一次。请打开邮件中的链接完成登录。`);
+}
+
+export function signInConfirmPage(ctx: PageContext, token: string): string {
+  return layout(
+    ctx,
+    '确认登录',
+    html`<p>请点击下面的按钮完成登录。（为防止邮件安全网关预先打开链接，登录需要您确认。）</p>
+<form method="post" action="/login/confirm">${csrfField(ctx)}<input type="hidden" name="token" value="${token}">
+<button type="submit">登录</button></form>`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The board.
+
+export interface BoardView {
+  units: { unit: string; name: string; red: number; yellow: number; green: number; done: number; waived: number }[];
+  items: (BoardItem & { obligationTitle: string; unitName: string })[];
+  total: number;
+  filter: { unit?: string; obligation?: string; colour?: string };
+  unitChoices: { id: string; name: string }[];
+  obligationChoices: { id: string; title: string }[];
+  shownLimit: number;
+}
+
+const option = (value: string, label: string, selected: string | undefined) => html`<option value="${value}"${selected === value ? html` selected` : ''}>${label}</option>`;
+
+export function boardPage(ctx: PageContext, v: BoardView): string {
+  const f = v.filter;
+  return layout(
+    ctx,
+    '亮灯',
+    html`<form class="filters" method="get" action="/">
+<label>单位 <select name="unit"><option value="">全部</option>${v.unitChoices.map((u) => option(u.id, u.name, f.unit))}</select></label>
+<label>任务 <select name="obligation"><option value="">全部</option>${v.obligationChoices.map((o) => option(o.id, o.title, f.obligation))}</select></label>
+<label>灯色 <select name="colour"><option value="">全部</option>${COLOURS.map((c) => option(c, COLOUR_LABEL[c]!, f.colour))}</select></label>
+<button type="submit">筛选</button>
+</form>
+<table class="units">
+<thead><tr><th>单位</th>${COLOURS.map((c) => html`<th class="c-${c}">${COLOUR_SHORT[c]}</th>`)}</tr></thead>
+<tbody>
+${v.units.map(
+  (u) => html`<tr data-unit="${u.unit}"><td><a href="/?unit=${encodeURIComponent(u.unit)}">${u.name}</a></td>${COLOURS.map((c) => html`<td class="n c-${c}${u[c] ? '' : ' zero'}" data-colour="${c}">${u[c]}</td>`)}</tr>`,
+)}
+</tbody>
+</table>
+<h2>跟踪项（最紧急的在前）</h2>
+<table class="items">
+<thead><tr><th>灯色</th><th>任务</th><th>单位</th><th>期次</th><th>截止</th><th>签收</th></tr></thead>
+<tbody>
+${v.items.map(
+  (i) =>
+    html`<tr data-tracker="${i.trackerId}" data-period="${i.period}"><td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span></td><td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${i.unitName}</td><td>${i.period}</td><td>${i.due}</td><td>${i.problem ? html`无法排期：${i.problem}` : i.acknowledged ? '已签收' : (i.colour === 'yellow' || i.colour === 'red') ? html`<b class="unack">未签收</b>` : '—'}</td></tr>`,
+)}
+</tbody>
+</table>
+<p class="note">${v.total > v.shownLimit ? `共 ${v.total} 项，显示最紧急的 ${v.shownLimit} 项；请用筛选缩小范围。` : `共 ${v.total} 项。`}</p>`,
+  );
+}
+
+export function trackerHref(trackerId: string, suffix = ''): string {
+  return `/t/${trackerId.split('/').map(encodeURIComponent).join('/')}${suffix}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A tracker.
+
+export interface TrackerView {
+  trackerId: string;
+  obligation?: Obligation;
+  unit?: Unit;
+  state?: TrackerState;
+  status?: TrackerStatus;
+  notices: NoticeRow[];
+  events: EventRow[];
+  outcomes: OutcomeRow[];
+  files: EvidenceFileRow[];
+  actions: WebAction[];
+  /** A refusal or a problem with the last request, shown above the forms. */
+  error?: string;
+  done?: string;
+  limits: { maxFileBytes: number; maxFiles: number };
+}
+
+function describeData(kind: string, data: Record<string, unknown> | undefined, files: Map<string, EvidenceFileRow>, trackerId: string): HtmlValue {
+  if (!data) return '';
+  const parts: HtmlValue[] = [];
+  const ev = (data.evidence ?? (kind === 'progress' ? data : undefined)) as Record<string, unknown> | undefined;
+  const add = (label: string, value: unknown) => {
+    if (value === undefined || value === null || value === '') return;
+    parts.push(html`<div><span class="k">${label}</span> ${String(value)}</div>`);
+  };
+  add('说明', data.note);
+  if (ev && typeof ev === 'object') {
+    add('文号', ev.documentNumber);
+    add('说明', ev.text);
+    if (typeof ev.link === 'string' && /^https?:\/\//i.test(ev.link)) parts.push(html`<div><span class="k">链接</span> <a href="${ev.link}" rel="noopener noreferrer nofollow">${ev.link}</a></div>`);
+    const list = Array.isArray(ev.files) ? (ev.files as { name?: unknown; sha256?: unknown; size?: unknown }[]) : [];
+    for (const f of list) {
+      const sha = String(f.sha256 ?? '');
+      const known = files.get(sha);
+      parts.push(html`<div><span class="k">附件</span> ${known ? html`<a href="${trackerHref(trackerId, `/files/${sha}`)}">${String(f.name ?? known.name)}</a>` : String(f.name ?? '')} <span class="hash">SHA-256 ${sha}</span></div>`);
+    }
+  }
+  add('日期', data.date);
+  add('主题', data.topic);
+  if (data.count !== undefined) add('进度', `${String(data.count)}/${String(data.quota)}`);
+  add('评定', data.rating);
+  add('新截止日期', data.newDue);
+  add('理由', data.reason);
+  add('结果', typeof data.outcome === 'string' ? (OUTCOME_LABEL[data.outcome] ?? data.outcome) : undefined);
+  return parts;
+}
+
+export function trackerPage(ctx: PageContext, v: TrackerView): string {
+  const s = v.status;
+  const title = `${v.obligation?.title ?? v.trackerId.split('/')[0]} · ${v.unit?.name ?? v.trackerId.split('/')[1]}`;
+  const colour = s?.colour ?? v.state?.colour;
+  const fileMap = new Map(v.files.map((f) => [f.sha256, f]));
+  const timeline = [
+    ...v.notices.map((n) => ({ at: n.sent_at ?? n.fired_at ?? n.planned_at, row: noticeRow(n) })),
+    ...v.events.map((e) => ({ at: e.at, row: eventRow(e, fileMap, v.trackerId) })),
+  ].sort((a, b) => a.at - b.at);
+  return layout(
+    ctx,
+    title,
+    html`${v.error ? html`<p class="error" role="alert">未办理：${v.error}</p>` : ''}${v.done ? html`<p class="message" role="status">${v.done}</p>` : ''}
+<section class="summary">
+<p><span class="light c-${colour ?? 'none'}">${colour ? (COLOUR_LABEL[colour] ?? colour) : '无状态'}</span>
+${s && s.history.length ? lastOutcome(s) : ''}${s?.problem ? html` <b>无法排期</b>：${s.problem}（请更正任务清单后重新登记）` : ''}${!s && v.state ? html` 期次 <b>${v.state.period}</b>，截止 <b>${v.state.due}</b>` : ''}
+${s?.paused ? '，已暂停' : ''}${s?.retired || (v.state && !v.state.active) ? '，已停用' : ''}</p>
+${s && s.periods.length ? html`<table class="periods"><tr><th>期次</th><th>状态</th><th>截止</th><th>办理情况</th><th>签收</th><th>进展</th></tr>${s.periods.map((p) => periodRow(s, p))}</table>` : ''}
+${v.obligation ? html`<p><span class="k">依据</span> ${v.obligation.basis.map((b) => html`《${b.document}》${b.article ?? ''}：“${b.quote}” `)}</p>` : ''}
+${v.obligation?.deliverable ? html`<p><span class="k">报送内容</span> ${v.obligation.deliverable}</p>` : ''}
+</section>
+${v.actions.length ? actionForms(ctx, v) : ''}
+<h2>往期结果</h2>
+${v.outcomes.length
+  ? html`<table class="outcomes"><thead><tr><th>期次</th><th>结果</th><th>截止</th><th>完成时间</th></tr></thead><tbody>${v.outcomes.map(
+      (o) => html`<tr><td>${o.period}</td><td>${OUTCOME_LABEL[o.outcome] ?? o.outcome}</td><td>${o.original_due}${o.due !== o.original_due ? `（延至 ${o.due}）` : ''}</td><td>${dateTime(o.completed_at)}</td></tr>`,
+    )}</tbody></table>`
+  : html`<p class="note">暂无。</p>`}
+<h2>通知与办理记录</h2>
+<table class="timeline"><thead><tr><th>时间</th><th>期次</th><th>事项</th><th>详情</th></tr></thead><tbody>${timeline.map((t) => t.row)}</tbody></table>
+${v.files.length
+  ? html`<h2>佐证材料</h2><ul class="files">${v.files.map(
+      (f) => html`<li><a href="${trackerHref(v.trackerId, `/files/${f.sha256}`)}">${f.name}</a> ${f.type} ${formatSize(f.size)} · ${f.period} · ${f.uploadedBy} ${dateTime(f.uploadedAt)} <span class="hash">SHA-256 ${f.sha256}</span></li>`,
+    )}</ul>`
+  : ''}`,
+  );
+}
+
+const VERIFICATION_LABEL: Record<string, string> = { pending: '待核实', accepted: '已通过', returned: '已退回', 'not submitted': '未报送' };
+
+function noticeRow(n: NoticeRow): SafeHtml {
+  const to = safeList(n.recipients_to);
+  const cc = safeList(n.recipients_cc);
+  return html`<tr class="notice"><td>${dateTime(n.sent_at ?? n.fired_at ?? n.planned_at)}</td><td>${n.period}</td><td>${STAGE_LABEL[n.stage] ?? n.stage}${n.stage === 'escalation' ? ` ${n.level}级` : ''}${n.supervision_no ? html` <b class="docno">督〔${n.supervision_year}〕${n.supervision_no}号</b>` : ''}</td><td>${n.subject ?? ''}<div class="k">Message-ID ${n.message_id}</div><div class="k">收件 ${to.join('，')}${cc.length ? `；抄送 ${cc.join('，')}` : ''} · ${n.status === 'sent' ? '已发送' : n.status === 'rejected' ? '被拒收' : '发送中'}</div></td></tr>`;
+}
+
+function safeList(json: string): string[] {
+  try {
+    const v = JSON.parse(json) as unknown;
+    return Array.isArray(v) ? v.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
+function eventRow(e: EventRow, files: Map<string, EvidenceFileRow>, trackerId: string): SafeHtml {
+  let data: Record<string, unknown> | undefined;
+  try {
+    data = e.data ? (JSON.parse(e.data) as Record<string, unknown>) : undefined;
+  } catch {
+    data = undefined;
+  }
+  return html`<tr class="event" data-kind="${e.kind}"><td>${dateTime(e.at)}</td><td>${e.period}</td><td>${EVENT_LABEL[e.kind] ?? e.kind}${e.actor ? html`<div class="k">${e.actor}</div>` : ''}</td><td>${describeData(e.kind, data, files, trackerId)}</td></tr>`;
+}
+
+/** The latest settled period, as a person reads it: 已办结, 已免除 or 未完成, with the outcome. */
+function lastOutcome(s: TrackerStatus): SafeHtml {
+  const h = s.history[s.history.length - 1]!;
+  const word = h.outcome === 'waived' ? '已免除' : h.outcome === 'missed' ? '未完成' : '已办结';
+  return html` 最近一期 <b>${h.period}</b> ${word}（${OUTCOME_LABEL[h.outcome] ?? h.outcome}）；`;
+}
+
+/** One open period of a tracker: overdue ones stay open beside the current one (DOMAIN.md 19). */
+function periodRow(s: TrackerStatus, p: PeriodStatus): SafeHtml {
+  const work = s.completion === 'quota' ? `已登记 ${p.recorded}/${s.quota} 次` : p.submitted ? '已报送' : '未报送';
+  const check = p.verification !== 'not required' ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}${p.rating ? `（${p.rating}）` : ''}` : '';
+  const ext = p.pendingExtension ? `，延期申请待审批（至 ${p.pendingExtension.newDue}，理由：${p.pendingExtension.reason}）` : '';
+  const last = p.progress[p.progress.length - 1];
+  return html`<tr data-period="${p.period}"><td>${p.period}</td><td><span class="light c-${p.colour}">${COLOUR_LABEL[p.colour] ?? p.colour}</span></td><td>${p.due}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}</td><td>${p.acknowledged ? html`${p.acknowledged.by} ${dateTime(p.acknowledged.at)}` : html`<b class="unack">未签收</b>`}</td><td>${last ? html`${p.progressCount} 次；最近 ${dateTime(last.at)} ${last.by}：${last.note}` : '—'}</td></tr>`;
+}
+
+function actionForms(ctx: PageContext, v: TrackerView): SafeHtml {
+  const has = (a: WebAction) => v.actions.includes(a);
+  const quota = v.obligation?.completion === 'quota' || v.status?.completion === 'quota';
+  const open = v.status?.periods ?? [];
+  const verification = v.obligation?.verification ?? (open[0] ? open[0].verification !== 'not required' : true);
+  const period = open[0]?.period ?? v.state?.period ?? '';
+  const action = (a: WebAction) => trackerHref(v.trackerId, `/${a}`);
+  // Several open periods (an overdue one beside the current one): the form says which; the oldest by default.
+  const periodField =
+    open.length > 1
+      ? html`<label>期次 <select name="period">${open.map((p) => html`<option value="${p.period}">${p.period}（截止 ${p.due}）</option>`)}</select></label>`
+      : html`<input type="hidden" name="period" value="${period}">`;
+  const pending = open.find((p) => p.pendingExtension);
+  const fileField = html`<label>附件（PDF、OFD、DOC/DOCX、XLS/XLSX、JPG/PNG，每个不超过 ${formatSize(v.limits.maxFileBytes)}，最多 ${v.limits.maxFiles} 个）<input type="file" name="files" multiple accept=".pdf,.ofd,.doc,.docx,.xls,.xlsx,.jpg,.jpeg,.png"></label>`;
+  const forms: SafeHtml[] = [];
+  if (has('acknowledge')) forms.push(html`<form method="post" action="${action('acknowledge')}" class="act" id="form-acknowledge"><h3>签收</h3>${csrfField(ctx)}${periodField}<button type="submit">签收</button></form>`);
+  if (has('progress'))
+    forms.push(html`<form method="post" action="${action('progress')}" enctype="multipart/form-data" class="act" id="form-progress"><h3>反馈进展</h3>${csrfField(ctx)}${periodField}
+<label>进展情况 <textarea name="note" required maxlength="2000"></textarea></label>${fileField}<button type="submit">提交进展</button></form>`);
+  if (has('submit') && !quota)
+    forms.push(html`<form method="post" action="${action('submit')}" enctype="multipart/form-data" class="act" id="form-submit"><h3>报送材料</h3>${csrfField(ctx)}${periodField}
+<label>文号 <input name="documentNumber" maxlength="200"></label>
+<label>链接 <input name="link" type="url" maxlength="2000" placeholder="https://"></label>
+<label>说明 <textarea name="text" maxlength="2000"></textarea></label>${fileField}<button type="submit">报送</button></form>`);
+  if (has('record') && quota)
+    forms.push(html`<form method="post" action="${action('record')}" class="act" id="form-record"><h3>登记活动</h3>${csrfField(ctx)}${periodField}
+<label>日期 <input name="date" type="date" required></label><label>主题 <input name="topic" required maxlength="2000"></label><button type="submit">登记</button></form>`);
+  if (has('requestExtension'))
+    forms.push(html`<form method="post" action="${action('requestExtension')}" class="act" id="form-requestExtension"><h3>申请延期</h3>${csrfField(ctx)}${periodField}
+<label>新截止日期 <input name="newDue" type="date" required></label><label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">申请延期</button></form>`);
+  if (has('verify') && verification)
+    forms.push(html`<form method="post" action="${action('verify')}" class="act" id="form-verify"><h3>核实</h3>${csrfField(ctx)}${periodField}
+<label>评定 <select name="rating"><option value="">（退回时不填）</option>${RATINGS.map((r) => html`<option value="${r}">${r}</option>`)}</select></label>
+<label>理由（退回时必填） <textarea name="reason" maxlength="2000"></textarea></label>
+<button type="submit" name="decision" value="accept">核实通过</button> <button type="submit" name="decision" value="return">退回重办</button></form>`);
+  if (has('decideExtension') && pending?.pendingExtension)
+    forms.push(html`<form method="post" action="${action('decideExtension')}" class="act" id="form-decideExtension"><h3>审批延期</h3>${csrfField(ctx)}<input type="hidden" name="period" value="${pending.period}">
+<p>${pending.period}：申请延期至 ${pending.pendingExtension.newDue}，理由：${pending.pendingExtension.reason}（${pending.pendingExtension.by}）</p>
+<label>意见 <textarea name="reason" maxlength="2000"></textarea></label>
+<button type="submit" name="approve" value="yes">批准</button> <button type="submit" name="approve" value="no">驳回</button></form>`);
+  if (has('waive'))
+    forms.push(html`<form method="post" action="${action('waive')}" class="act" id="form-waive"><h3>免除本期</h3>${csrfField(ctx)}${periodField}
+<label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">免除</button></form>`);
+  if (has('pause') && !v.status?.paused) forms.push(html`<form method="post" action="${action('pause')}" class="act" id="form-pause"><h3>暂停</h3>${csrfField(ctx)}<button type="submit">暂停提醒</button></form>`);
+  if (has('resume') && v.status?.paused) forms.push(html`<form method="post" action="${action('resume')}" class="act" id="form-resume"><h3>恢复</h3>${csrfField(ctx)}<button type="submit">恢复提醒</button></form>`);
+  if (has('retire'))
+    forms.push(html`<form method="post" action="${action('retire')}" class="act" id="form-retire"><h3>停用</h3>${csrfField(ctx)}
+<label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">停用此跟踪项</button></form>`);
+  return html`<h2>办理</h2><div class="forms">${forms}</div>`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The year report and the 督办单 register.
+
+export function reportPage(ctx: PageContext, report: Report, years: number[]): string {
+  const percent = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
+  return layout(
+    ctx,
+    `${report.year}年度考核`,
+    html`<form class="filters" method="get" action="/report"><label>年度 <select name="year">${years.map((y) => option(String(y), `${y}年`, String(report.year)))}</select></label> <button type="submit">查看</button>
+<a href="/report.csv?year=${report.year}">下载 CSV</a> <a href="/report.xlsx?year=${report.year}">下载 Excel</a></form>
+<table class="report"><thead><tr><th>排名</th><th>单位</th><th>应完成</th><th>按时</th><th>延期后按时</th><th>逾期</th><th>未完成</th><th>免除</th><th>按时率</th></tr></thead><tbody>
+${report.units.map((u) => html`<tr><td>${u.rank}</td><td>${u.unitName}</td><td>${u.due}</td><td>${u.onTime}</td><td>${u.onTimeExtended}</td><td>${u.late}</td><td>${u.missed}</td><td>${u.waived}</td><td>${percent(u.onTimeRate)}</td></tr>`)}
+</tbody></table>
+${report.units.length ? '' : html`<p class="note">该年度没有截止的期次。</p>`}
+<h2>通报（草稿）</h2><pre class="circular">${report.circular}</pre>`,
+  );
+}
+
+export function supervisionPage(ctx: PageContext, rows: (SupervisionRow & { officeName: string; unitName: string; obligationTitle: string })[], filter: { office?: string; year?: number }, offices: { id: string; name: string }[]): string {
+  return layout(
+    ctx,
+    '督办单登记',
+    html`<form class="filters" method="get" action="/supervision"><label>督察单位 <select name="office"><option value="">全部</option>${offices.map((o) => option(o.id, o.name, filter.office))}</select></label>
+<label>年度 <input name="year" inputmode="numeric" pattern="[0-9]{4}" size="5" value="${filter.year ?? ''}"></label> <button type="submit">查看</button></form>
+<table class="register"><thead><tr><th>编号</th><th>督察单位</th><th>单位</th><th>任务</th><th>期次</th><th>截止</th><th>发出时间</th></tr></thead><tbody>
+${rows.map((r) => html`<tr><td>督〔${r.year}〕${r.number}号</td><td>${r.officeName}</td><td>${r.unitName}</td><td><a href="${trackerHref(r.trackerId)}">${r.obligationTitle}</a></td><td>${r.period}</td><td>${r.due}</td><td>${dateTime(r.sentAt)}</td></tr>`)}
+</tbody></table>
+${rows.length ? '' : html`<p class="note">暂无督办单。</p>`}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The embedded mailbox (npm start only).
+
+export function mailListPage(ctx: PageContext, mails: { name: string; subject: string; to: string; date: string }[]): string {
+  return layout(
+    ctx,
+    '本地邮件',
+    html`<p class="note">仅在本机试用（npm start）时提供：邮件捕获器收到的所有邮件。正式部署的 duban web 不提供此页面。</p>
+<table class="mail"><thead><tr><th>时间</th><th>收件人</th><th>主题</th></tr></thead><tbody>
+${mails.map((m) => html`<tr><td>${m.date}</td><td>${m.to}</td><td><a href="/mail/${encodeURIComponent(m.name)}">${m.subject || '（无主题）'}</a></td></tr>`)}
+</tbody></table>`,
+  );
+}
+
+export function mailPage(ctx: PageContext, m: { subject: string; from: string; to: string; cc: string; date: string; text: string }): string {
+  // Links in the text become clickable; everything else is escaped text.
+  const parts: HtmlValue[] = [];
+  let last = 0;
+  for (const match of m.text.matchAll(/https?:\/\/[^\s<>"'）】]+/g)) {
+    parts.push(m.text.slice(last, match.index));
+    parts.push(html`<a href="${match[0]}">${match[0]}</a>`);
+    last = match.index! + match[0].length;
+  }
+  parts.push(m.text.slice(last));
+  return layout(
+    ctx,
+    m.subject || '（无主题）',
+    html`<dl class="headers"><dt>发件人</dt><dd>${m.from}</dd><dt>收件人</dt><dd>${m.to}</dd>${m.cc ? html`<dt>抄送</dt><dd>${m.cc}</dd>` : ''}<dt>时间</dt><dd>${m.date}</dd></dl>
+<pre class="mailtext">${parts}</pre><p><a href="/mail">返回邮件列表</a></p>`,
+  );
+}
+
+export const STYLESHEET = `
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.6 "PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;color:#222;background:#f6f6f4}
+header{display:flex;flex-wrap:wrap;gap:1em;align-items:center;padding:.6em 1em;background:#8b1a1a;color:#fff}
+header a{color:#fff;text-decoration:none;margin-right:.8em}
+header .brand{font-weight:bold;font-size:1.1em}
+header .who{margin-left:auto;display:flex;gap:.5em;align-items:center}
+main{max-width:1100px;margin:0 auto;padding:1em}
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}h3{font-size:1em;margin:.2em 0 .5em}
+table{border-collapse:collapse;width:100%;background:#fff;margin:.5em 0}
+th,td{border:1px solid #ddd;padding:.35em .5em;text-align:left;vertical-align:top}
+td.n{text-align:right}td.zero{color:#bbb}
+.light{display:inline-block;padding:0 .5em;border-radius:3px;color:#fff;white-space:nowrap}
+.c-red.light,th.c-red{background:#c62828;color:#fff}.c-yellow.light,th.c-yellow{background:#f9a825;color:#222}
+.c-green.light,th.c-green{background:#2e7d32;color:#fff}.c-done.light,th.c-done{background:#1565c0;color:#fff}
+.c-waived.light,th.c-waived{background:#757575;color:#fff}
+.filters{display:flex;flex-wrap:wrap;gap:.8em;align-items:end;margin:.5em 0}
+.forms{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:1em}
+form.act{background:#fff;border:1px solid #ddd;padding:.8em}
+form.act label{display:block;margin:.4em 0}
+form.act input:not([type=hidden]):not([type=file]),form.act textarea,form.act select{width:100%;font:inherit;padding:.3em}
+textarea{min-height:4em}
+button{font:inherit;padding:.3em 1em;cursor:pointer}
+.error{background:#fdecea;border:1px solid #c62828;padding:.6em}
+.message{background:#e8f4fd;border:1px solid #1565c0;padding:.6em}
+.k{color:#666;font-size:.9em}.hash{color:#999;font-size:.8em;word-break:break-all}
+.note{color:#666}.docno{color:#8b1a1a}
+pre{white-space:pre-wrap;background:#fff;border:1px solid #ddd;padding:.8em}
+dl.headers{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dl.headers dt{color:#666}
+@media (max-width:600px){.items td:nth-child(4),.items th:nth-child(4){display:none}}
+`;
