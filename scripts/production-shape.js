@@ -36,6 +36,24 @@ const STORM_TIMEOUT_MS = Number(process.env.DUBAN_SHAPE_TIMEOUT_SECONDS || 900) 
 const TEMPORAL_CLI = process.env.TEMPORAL_CLI_PATH || path.join(ROOT, '.tools', 'temporal', 'bin', 'temporal');
 
 const started = [];
+/** Undone in reverse order when the run ends, fails or is interrupted. */
+const cleanups = [];
+async function cleanUp() {
+  for (const p of started.slice().reverse()) await stopProcess(p, 'SIGTERM', 10_000).catch(() => undefined);
+  for (const c of cleanups.splice(0).reverse()) {
+    try {
+      c();
+    } catch {
+      // best effort
+    }
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    console.error(`interrupted (${signal}): stopping what this run started; logs in ${WORK}`);
+    cleanUp().finally(() => process.exit(130));
+  });
+}
 const t0 = Date.now();
 const log = (message, extra = {}) => console.error(JSON.stringify({ t: ((Date.now() - t0) / 1000).toFixed(1), message, ...extra }));
 
@@ -70,6 +88,22 @@ function freePort() {
     });
     s.on('error', reject);
   });
+}
+
+/**
+ * A free port below 32768: Temporal keeps membership ports in a smallint column, and the kernel's ephemeral ports
+ * (what port 0 gives) lie above that.
+ */
+async function lowPort() {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const free = await new Promise((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -325,7 +359,7 @@ async function storm({ label, env, inputs, expected, sink, faults }) {
     const c = counts(sink, expected, prefix);
     if (faults && !killed && c.delivered >= n * 0.25) {
       killed = true;
-      events.workerKilledAt = { delivered: c.delivered, t: Date.now() - reg.at };
+      events.workerKilledAt = { delivered: c.delivered, afterRegistrationSeconds: (Date.now() - reg.at) / 1000 };
       workers[0].child.kill('SIGKILL');
       log(`${label}: worker 1 killed with SIGKILL`, { delivered: c.delivered });
       // A supervisor (systemd, Kubernetes) starts it again.
@@ -334,7 +368,7 @@ async function storm({ label, env, inputs, expected, sink, faults }) {
     if (faults && !restarted && c.delivered >= n * 0.5) {
       restarted = true;
       const r0 = Date.now();
-      events.serverRestart = { delivered: c.delivered, t: r0 - reg.at };
+      events.serverRestart = { delivered: c.delivered, afterRegistrationSeconds: (r0 - reg.at) / 1000 };
       log(`${label}: restarting the Temporal server`, { delivered: c.delivered });
       await faults.restartServer();
       events.serverRestart.downSeconds = (Date.now() - r0) / 1000;
@@ -379,7 +413,7 @@ async function realServerStorm(bins, pg, inputs, expected, sink, common) {
   log('Temporal schema set up', { version: pg.psql('temporal', 'SELECT curr_version FROM schema_version').trim(), visibility: pg.psql('temporal_visibility', 'SELECT curr_version FROM schema_version').trim() });
 
   const ports = {};
-  for (const k of ['frontend', 'frontendMembership', 'http', 'matching', 'matchingMembership', 'history', 'historyMembership', 'worker', 'workerMembership', 'metrics']) ports[k] = await freePort();
+  for (const k of ['frontend', 'frontendMembership', 'http', 'matching', 'matchingMembership', 'history', 'historyMembership', 'worker', 'workerMembership', 'metrics']) ports[k] = await lowPort();
   const configFile = path.join(WORK, 'temporal-server.yaml');
   fs.writeFileSync(configFile, serverConfig(ports, pg.port));
   const address = `127.0.0.1:${ports.frontend}`;
@@ -420,6 +454,8 @@ async function main() {
   const bins = skipServer ? { skipped: true } : buildTemporal();
   log('Temporal binaries', bins);
   const pg = await startPostgres();
+  let pgStopped = false;
+  cleanups.push(() => pgStopped || pg.stop());
   log('PostgreSQL with TLS', { port: pg.port });
   const inputs = path.join(WORK, 'inputs');
   run(process.execPath, [path.join(ROOT, 'scripts', 'shape-inputs.js'), inputs, String(UNITS)]);
@@ -450,6 +486,7 @@ async function main() {
 
   await sink.close();
   pg.stop();
+  pgStopped = true;
   const figures = { temporalVersion: TEMPORAL_VERSION, build: bins, units: UNITS, storms: [real, devRun], backup, work: WORK };
   fs.writeFileSync(path.join(WORK, 'figures.json'), JSON.stringify(figures, null, 2));
   console.log(JSON.stringify(figures, null, 2));
@@ -460,7 +497,7 @@ main().then(
   (code) => process.exit(code),
   async (err) => {
     console.error(err && err.stack ? err.stack : err);
-    for (const p of started.reverse()) await stopProcess(p, 'SIGTERM', 10_000).catch(() => undefined);
+    await cleanUp();
     console.error(`logs in ${WORK}`);
     process.exit(1);
   },
