@@ -40,14 +40,17 @@ const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', S
 /**
  * One run of the digest schedule. The day is the one whose digest hour is the latest at or before the run's
  * scheduled time (a run caught up after an outage keeps its day; one triggered by hand before today's hour belongs
- * to the previous day). Items that turned red up to the scheduled time go out; an office whose digest of that day
- * went out already is passed over, so a manual trigger never sends twice and never strands an item.
+ * to the previous day). Items that turned red up to the run's start go out; an office whose digest of that day went
+ * out already is passed over, so a manual trigger never sends twice and never strands an item.
  */
 export async function digestDayWorkflow(input: DigestInput): Promise<{ day: string; working: boolean; offices: number }> {
+  // The scheduled time names the day (it is the digest hour, or the moment of a manual trigger, in whole seconds);
+  // the items are those red by the time the run started, which is never before it.
+  const startedAt = Date.now();
   const scheduled = workflowInfo().typedSearchAttributes.get(SCHEDULED_START);
-  const at = scheduled ? scheduled.getTime() : Date.now();
+  const at = scheduled ? Math.min(scheduled.getTime(), startedAt) : startedAt;
   const { day, working } = await digestDay({ at, timeZone: input.timeZone, hour: input.hour });
-  const sent = working ? await sendDigests({ day, firedAt: at }) : [];
+  const sent = working ? await sendDigests({ day, firedAt: startedAt }) : [];
   await digestRan({ day, working, offices: sent.length });
   return { day, working, offices: sent.length };
 }

@@ -128,6 +128,9 @@ describe('the digest as a Temporal Schedule', () => {
 
     const today = formatDate(localDay(Date.now(), 'UTC'));
     await handle.trigger();
+    // The run's own account: its day, a working day, one office sent.
+    const firstRun = await until('the first run', async () => (await describeSchedule(handle)).info.recentActions[0]?.action.workflow.workflowId);
+    expect(await env.client.workflow.getHandle(firstRun).result()).toEqual({ day: today, working: true, offices: 1 });
     await until('the digest', async () => sink.messages.some((m) => m.key === `digest/office/${today}`));
     const digest = sink.messages.find((m) => m.key === `digest/office/${today}`)!;
     expect(digest.to).toEqual(['office-liaison@test.example.org']);
