@@ -16,6 +16,7 @@ import type Mail from 'nodemailer/lib/mailer';
 import type { WorkingCalendar } from '../domain/calendar';
 import { civil, formatDate, parseDate } from '../domain/dates';
 import { PlannedNotice, PlanningError, TrackerPeriodPlan, localDateIn, nextWorkingInstant, noticeKey, trackerPeriodPlan } from '../domain/planner';
+import type { PeopleProgress } from '../domain/requests';
 import type { TrackerDefinition } from '../domain/trackers';
 import { formatLocal, localDay, zonedInstant } from '../domain/zone';
 import { AttemptContext, ConnectionSlots, RetryLater, sendOnce } from './delivery';
@@ -45,7 +46,7 @@ export interface DeliveryRequest {
   overtakenAt?: number | null;
   /** Message-IDs of the period's earlier notices, oldest first: the thread. */
   thread: string[];
-  progress: { recorded: number; quota: number };
+  progress: { recorded: number; quota: number; people?: PeopleProgress };
   /** What the tracker tells the ledger at this step (events, board rows), written before sending. */
   write?: LedgerWrite;
 }

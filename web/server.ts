@@ -542,8 +542,14 @@ export function buildRequest(action: WebAction, f: Record<string, string>, files
       return { request: { ...base, evidence: { text: text('text'), link: text('link'), documentNumber: text('documentNumber'), files: fileRefs } } };
     case 'progress':
       return { request: { ...base, note: text('note') ?? '', ...(fileRefs ? { evidence: { files: fileRefs } } : {}) } };
-    case 'record':
-      return { request: { ...base, date: text('date') ?? '', topic: text('topic') ?? '' } };
+    case 'record': {
+      const hours = text('hours');
+      return { request: { ...base, date: text('date') ?? '', topic: text('topic') ?? '', ...(text('person') ? { person: text('person') } : {}), ...(hours !== undefined ? { hours: Number(hours) } : {}) } };
+    }
+    case 'report': {
+      const num = (k: string) => (text(k) === undefined ? undefined : Number(text(k)));
+      return { request: { ...base, numerator: num('numerator'), denominator: num('denominator'), count: num('count'), note: text('note') } };
+    }
     case 'requestExtension':
       return { request: { ...base, newDue: text('newDue') ?? '', reason: text('reason') ?? '' } };
     case 'verify': {

@@ -172,7 +172,11 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
         firedAt: now,
         overtakenAt: step.overtakenAt,
         thread: p.threadForNext(),
-        progress: { recorded: p.s.quotaDates.length, quota: tracker.definition.obligation.quota },
+        progress: {
+          recorded: p.s.quotaDates.length,
+          quota: tracker.definition.obligation.quota,
+          ...(tracker.definition.obligation.completion === 'per-person' ? { people: p.peopleProgress() } : {}),
+        },
         write: ledgerWrite(now),
       });
       tracker.delivered(step, result.status === 'superseded' ? undefined : result.messageId);
