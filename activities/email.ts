@@ -90,14 +90,22 @@ export class SmtpHealth {
     return () => this.listeners.delete(listener);
   }
 
-  /** A send failed transiently (connection, authentication, TLS, 4xx). */
+  /** Whether the operator was told (the 'failing' event went out) for the current run of failures. */
+  private announced = false;
+
+  /**
+   * A send failed transiently (connection, authentication, TLS, 4xx). The operator is told at once when the server
+   * cannot be reached or refuses the login, and at the third failure in a row otherwise: a single 4xx (greylisting,
+   * a busy server) is retried quietly.
+   */
   failed(err: unknown, now = Date.now()): void {
     const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
     this.lastProblem = { code: e.code, responseCode: e.responseCode, message: String(e.response ?? e.message ?? err).slice(0, 300) };
     this.failures++;
-    if (this.failingSince === undefined) {
-      this.failingSince = now;
-      this.emit({ kind: 'failing', since: now, problem: this.lastProblem });
+    this.failingSince ??= now;
+    if (!this.announced && (IMMEDIATE_SMTP_FAILURES.has(e.code ?? '') || this.failures >= 3)) {
+      this.announced = true;
+      this.emit({ kind: 'failing', since: this.failingSince, problem: this.lastProblem });
     }
   }
 
@@ -106,9 +114,11 @@ export class SmtpHealth {
     this.lastSentAt = now;
     if (this.failingSince === undefined) return;
     const event: SmtpHealthEvent = { kind: 'recovered', since: this.failingSince, failures: this.failures };
+    const told = this.announced;
     this.failingSince = undefined;
     this.failures = 0;
-    this.emit(event);
+    this.announced = false;
+    if (told) this.emit(event);
   }
 
   private emit(e: SmtpHealthEvent) {
@@ -121,6 +131,9 @@ export class SmtpHealth {
     }
   }
 }
+
+/** nodemailer's codes for a server that cannot be reached, a failed login, or a failed TLS handshake. */
+const IMMEDIATE_SMTP_FAILURES = new Set(['EAUTH', 'ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'ECONNREFUSED', 'ENOAUTH']);
 
 const healthOfTransport = new WeakMap<object, SmtpHealth>();
 

@@ -116,6 +116,11 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
         log.warn('could not read the board for the duban_trackers gauge', { error: message(err) });
       }
     }
+    if (health.failingSince === undefined && alertRaised) {
+      // Recovered without the operator having been told (a short run of 4xx): the alert still goes.
+      await ledger.clearAlert(SMTP_ALERT, t).catch(() => undefined);
+      alertRaised = false;
+    }
     if (health.failingSince !== undefined && t - health.failingSince >= ops.smtpAlertAfterSeconds * 1000) {
       try {
         await ledger.raiseAlert(SMTP_ALERT, smtpAlertText(health, smtpUrl, t), health.failingSince, t);
