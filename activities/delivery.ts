@@ -136,10 +136,16 @@ export async function sendOnce(
       throw new RetryLater('cancelled before sending; nothing was sent');
     }
     const message = await build();
+    let renewing: Promise<void> = Promise.resolve();
     const renew = setInterval(() => {
       ctx.heartbeat();
-      d.ledger.renewNotice(claim.sendKey, Date.now() + leaseMs).catch(() => undefined);
+      renewing = d.ledger.renewNotice(claim.sendKey, Date.now() + leaseMs).catch(() => undefined);
     }, Math.max(1000, Math.floor(leaseMs / 3)));
+    // Renewal stops, and the last one lands, before the claim is given back or finished: never after.
+    const stopRenewing = async () => {
+      clearInterval(renew);
+      await renewing;
+    };
     let outcome: SendOutcome;
     try {
       const info = await d.transport.sendMail({ ...message, headers: { ...(message.headers as Record<string, string> | undefined), 'X-Duban-Key': claim.sendKey } });
@@ -152,13 +158,14 @@ export async function sendOnce(
         // Retried by Temporal; the worker tells the operator once when this begins (worker/operations.ts).
         smtpHealthOf(d.transport).failed(err);
         countNotice(claim.stage, claim.level, 'retried');
+        await stopRenewing();
         await d.ledger.releaseNotice(claim.sendKey);
         throw err;
       }
       smtpHealthOf(d.transport).answered();
       outcome = { status: 'rejected', accepted: [], rejected: f.rejected.length ? f.rejected : [...toList(message.to), ...toList(message.cc)], response: f.reason };
     } finally {
-      clearInterval(renew);
+      await stopRenewing();
     }
     await d.ledger.finishNotice(claim.sendKey, { ...outcome, subject: message.subject });
     countNotice(claim.stage, claim.level, outcome.status);

@@ -78,11 +78,19 @@ export interface ActivityDeps {
   links?: { keys: LinkKey[]; baseUrl: string; graceMs: number };
 }
 
+/** How the unit completes its work, as a link: record events, report figures, or submit. */
+function workAction(completion: TrackerDefinition['obligation']['completion']): LinkAction {
+  if (completion === 'quota' || completion === 'per-person') return 'record';
+  if (completion === 'rate' || completion === 'count') return 'report';
+  return 'submit';
+}
+
 const LINK_LABELS: Record<LinkAction, string> = {
   acknowledge: '签收',
   progress: '反馈进展',
   submit: '报送材料',
   record: '登记',
+  report: '报送数据',
   requestExtension: '申请延期',
   view: '查看',
 };
@@ -110,7 +118,7 @@ export function recipientLinks(
   return [...new Set(recipients)].map((email) => {
     const ofUnit = staff.has(email);
     const actions: LinkAction[] = ofUnit
-      ? ['acknowledge', 'progress', t.obligation.completion === 'quota' ? 'record' : 'submit', ...(now <= period.dueAt ? (['requestExtension'] as const) : []), 'view']
+      ? ['acknowledge', 'progress', workAction(t.obligation.completion), ...(now <= period.dueAt ? (['requestExtension'] as const) : []), 'view']
       : ['view'];
     const name = staff.get(email) ?? others.get(email) ?? email;
     const token = signLink({ trackerId: t.trackerId, period: period.label, email, name, actions, expiresAt: period.endsAt + cfg.graceMs }, cfg.keys);
@@ -225,7 +233,8 @@ export function createActivities(deps: ActivityDeps) {
           const sentOn = formatDate(localDay(now, t.timeZone));
           if (n.stage === 'escalation' && n.level === 2) {
             const year = civil(parseDate(sentOn)!).year;
-            supervisionNumber = supervisionNumberText(year, await ledger.supervisionNumber(key, t.supervisor.id, year));
+            const given = await ledger.supervisionNumber(key, t.supervisor.id, year);
+            supervisionNumber = supervisionNumberText(given.year, given.number);
           }
           const lateSince = now - n.at > LATE_AFTER_MS ? formatLocal(n.at, t.timeZone) : undefined;
           const links = deps.links && req.period.endsAt !== undefined ? recipientLinks(t, [...n.to, ...n.cc], { label: req.period.label, dueAt: req.period.dueAt, endsAt: req.period.endsAt }, now, deps.links) : undefined;

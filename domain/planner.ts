@@ -66,7 +66,7 @@ export interface PeriodPlan {
   opensAt: number;
   /** When the ladder has run out: an unfinished period is recorded as missed then (DOMAIN.md 19). */
   endsAt: number;
-  /** The next period and when it opens (its first notice); undefined for a one-off. */
+  /** The next period and when it opens (when it begins, or its first notice if earlier); undefined for a one-off. */
   next?: { period: Period; opensAt: number };
   /** The latest due date an extension may move this period to: the day before the next period's due. */
   lastExtensionDue: DayNumber;
@@ -210,7 +210,9 @@ export function planPeriod(
     dueAt: zonedInstant(due, zone, 23, 59, 59),
     opensAt: opening(t, calendar, due),
     endsAt,
-    next: next && nextDue !== undefined ? { period: next, opensAt: opening(t, calendar, nextDue) } : undefined,
+    // The next period opens when it begins (a unit may record this year's lectures while last year's are overdue),
+    // or at its first notice if that comes earlier (a period due before it ends, e.g. due on its first day).
+    next: next && nextDue !== undefined ? { period: next, opensAt: Math.min(opening(t, calendar, nextDue), zonedInstant(next.start, zone, 0)) } : undefined,
     lastExtensionDue,
     notices,
     provisionalYears: calendar.provisionalYearsIn(firstDay, lastDay),
@@ -364,7 +366,7 @@ export interface TrackerPeriodPlan {
   /** When the ladder has run out and an unfinished period is recorded as missed (DOMAIN.md 19). */
   endsAt: number;
   nextPeriod: string | null;
-  /** When the next period opens (its first notice); null for a one-off. */
+  /** When the next period opens (when it begins, or its first notice if earlier); null for a one-off. */
   nextOpensAt: number | null;
   /** The latest date an extension may ask for. */
   lastExtensionDue: string;

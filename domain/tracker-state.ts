@@ -28,7 +28,7 @@ export interface TrackerSnapshot {
 
 export type Step =
   /** Ask the planner for a period's plan: the first, the next, or a new plan for an open one. */
-  | { kind: 'plan'; purpose: 'first' | 'next' | 'replan'; period?: string; extendedDue?: string }
+  | { kind: 'plan'; purpose: 'first' | 'next' | 'replan'; period?: string; extendedDue?: string; definition: TrackerDefinition }
   /** Send a notice; `overtakenAt` is when the period's next notice falls due (a notice still unsent by then is superseded). */
   | { kind: 'deliver'; period: PeriodState; notice: PlannedNotice; overtakenAt: number | null }
   | { kind: 'settle'; period: PeriodState; outcome: Outcome; completedAt?: number }
@@ -154,15 +154,15 @@ export class TrackerState {
       return this.periods.length === 0 && this.history.length > 0 ? { kind: 'end' } : { kind: 'wait' };
     }
     const replan = this.periods.find((p) => this.replans.has(p.label));
-    if (replan) return { kind: 'plan', purpose: 'replan', period: replan.label, extendedDue: replan.s.extendedDue };
-    if (this.periods.length === 0 && this.upcoming === undefined) return { kind: 'plan', purpose: 'first', period: this.firstPeriod };
+    if (replan) return { kind: 'plan', purpose: 'replan', period: replan.label, extendedDue: replan.s.extendedDue, definition: this.definition };
+    if (this.periods.length === 0 && this.upcoming === undefined) return { kind: 'plan', purpose: 'first', period: this.firstPeriod, definition: this.definition };
 
     for (const p of this.periods) {
       const settled = p.outcome(now);
       if (settled) return { kind: 'settle', period: p, ...settled };
     }
     // The next period is planned when it opens, or at once when nothing else is open (the newest was settled).
-    if (this.upcoming && (this.periods.length === 0 || this.upcoming.opensAt <= now)) return { kind: 'plan', purpose: 'next', period: this.upcoming.period };
+    if (this.upcoming && (this.periods.length === 0 || this.upcoming.opensAt <= now)) return { kind: 'plan', purpose: 'next', period: this.upcoming.period, definition: this.definition };
     if (this.periods.length === 0) return { kind: 'end' };
 
     if (!this.paused) {
@@ -193,8 +193,10 @@ export class TrackerState {
   /** A plan arrived for a step of kind 'plan'. */
   planned(step: Extract<Step, { kind: 'plan' }>, plan: TrackerPeriodPlan, now: number, catchUp = true): void {
     this.problem = undefined;
+    // A definition that changed while the plan was being made: the period is planned again with it.
+    const stale = step.definition !== this.definition;
     if (step.purpose === 'replan') {
-      this.replans.delete(step.period!);
+      if (!stale) this.replans.delete(step.period!);
       const p = this.periods.find((x) => x.label === step.period);
       if (this.eventReplans.delete(step.period!)) p?.replannedForEvent(plan, now);
       else p?.replanned(plan, now);
@@ -202,6 +204,7 @@ export class TrackerState {
       const p = PeriodState.start(plan, this.rules, now, catchUp);
       this.periods.push(p);
       this.record({ period: p.label, kind: 'period_opened', data: { due: plan.due, endsAt: plan.endsAt } });
+      if (stale) this.replans.add(p.label);
     }
     const newest = this.periods[this.periods.length - 1]!;
     this.upcoming = newest.plan.nextPeriod !== null && newest.plan.nextOpensAt !== null ? { period: newest.plan.nextPeriod, opensAt: newest.plan.nextOpensAt } : null;
@@ -209,6 +212,10 @@ export class TrackerState {
 
   /** Planning failed for good: the tracker shows as broken until a corrected definition arrives. */
   planningFailed(reason: string): void {
+    // Nothing is re-planned until a corrected definition arrives (it re-plans every open period), so requests
+    // waiting for a re-plan are answered now, with the problem.
+    this.replans.clear();
+    this.eventReplans.clear();
     if (this.problem === reason) return;
     this.problem = reason;
     this.record({ period: this.currentLabel, kind: 'planning_failed', data: { reason } });
@@ -287,6 +294,11 @@ export class TrackerState {
     if (name === 'resume') return void (!this.paused && this.refuse('the tracker is not paused'));
     const p = this.route(name, req);
     if (this.replans.has(p.label)) this.refuse(`period ${p.label} is being re-planned; try again in a moment`);
+    // The ladder ran out: the period is missed, even if the loop has not recorded it yet (DOMAIN.md 19).
+    if (now >= p.plan.endsAt && !p.s.suspended && !p.workDone() && !p.s.waived) this.refuse(`period ${p.label} is closed: its escalation ran out and it is recorded as missed`);
+    if (name === 'decideExtension' && event !== undefined && (req as Requests['decideExtension']).approve === true) {
+      this.refuse(`the tracker is waiting for event ${event} to have a date; decide the extension once it has one`);
+    }
     const obligation = this.definition.obligation.id;
     switch (name) {
       case 'submit':
@@ -419,7 +431,10 @@ export class TrackerState {
     if (this.problem) return 'broken';
     if (this.periods.length === 0 && this.waitingFor() !== undefined && this.history.length === 0) return 'green';
     const colours = this.periods.map((p) => p.colour(now));
-    if (colours.length === 0) return this.history.length && this.history[this.history.length - 1]!.outcome === 'waived' ? 'waived' : 'done';
+    if (colours.length === 0) {
+      const last = this.history[this.history.length - 1]?.outcome;
+      return last === 'waived' ? 'waived' : last === 'missed' ? 'red' : 'done';
+    }
     return colours.sort((a, b) => URGENCY[a] - URGENCY[b])[0]!;
   }
 

@@ -609,11 +609,15 @@ export class Ledger {
    * The 督办单 number of a level-2 notice: unique per supervising office and year, and the same on every retry
    * of the same notice.
    */
-  async supervisionNumber(sendKey: string, office: string, year: number): Promise<number> {
+  async supervisionNumber(sendKey: string, office: string, year: number): Promise<{ number: number; year: number }> {
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.all<{ supervision_no: number | null }>(`SELECT supervision_no FROM notices WHERE send_key = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [sendKey]);
+      const [row] = await tx.all<{ supervision_no: number | null; supervision_year: number | null }>(
+        `SELECT supervision_no, supervision_year FROM notices WHERE send_key = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
+        [sendKey],
+      );
       if (!row) throw new Error(`supervisionNumber: notice ${sendKey} is not in the ledger`);
-      if (row.supervision_no !== null) return Number(row.supervision_no);
+      // A retry in the new year keeps the number and the year it was given in.
+      if (row.supervision_no !== null) return { number: Number(row.supervision_no), year: Number(row.supervision_year ?? year) };
       const [next] = await tx.all<{ last: number }>(
         `INSERT INTO supervision_numbers (office, year, last) VALUES (?, ?, 1)
          ON CONFLICT (office, year) DO UPDATE SET last = supervision_numbers.last + 1
@@ -622,7 +626,7 @@ export class Ledger {
       );
       const number = Number(next!.last);
       await tx.run('UPDATE notices SET supervision_no = ?, supervision_office = ?, supervision_year = ? WHERE send_key = ?', [number, office, year, sendKey]);
-      return number;
+      return { number, year };
     });
   }
 

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { formatDate, parseDate } from '../../domain/dates';
-import { noticeKey, planWindow } from '../../domain/planner';
+import { noticeKey, planWindow, trackerPeriodPlan } from '../../domain/planner';
 import { localDay, zonedInstant } from '../../domain/zone';
 import { Driver, at, calendar } from '../support/driver';
 import { tracker } from '../support/trackers';
@@ -23,7 +23,8 @@ describe('a period from registration to its outcome', () => {
 
   test('on time: a submission before due stops the ladder and settles the period', () => {
     const d = Driver.start(annual(), start);
-    expect(d.t.periods.map((p) => p.label)).toEqual(['2025']);
+    // The 2025 report (due 28 February 2026) and the 2026 period, which began on 1 January.
+    expect(d.t.periods.map((p) => p.label)).toEqual(['2025', '2026']);
     d.runUntil(at('2026-02-26'));
     expect(d.names()).toEqual(['2025 2026-02-09 r10', '2025 2026-02-25 r3']);
     d.act('submit', { by: '黄丽娟', evidence: { documentNumber: 'X司发〔2026〕3号' } });
@@ -75,8 +76,8 @@ describe('a period from registration to its outcome', () => {
     const levels = d.sent.filter((n) => n.period === '2025').map((n) => n.level);
     expect(levels.filter((l) => l === 3).length).toBeGreaterThan(40);
     expect(d.sent.some((n) => n.period === '2026' && n.level === 1)).toBe(true);
-    // The 2027 report opens only in February 2028.
-    expect(d.t.periods.map((p) => p.label)).toEqual(['2026']);
+    // The 2026 report, overdue, and the 2027 period, which began on 1 January 2027.
+    expect(d.t.periods.map((p) => p.label)).toEqual(['2026', '2027']);
   });
 
   test('waived: no more notices, outcome waived', () => {
@@ -228,7 +229,7 @@ describe('a definition that cannot be planned', () => {
     d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /cannot plan: .*duban register/);
     d.act('updateDefinition', { by: 'admin', definition: annual() });
     expect(d.t.status(d.now)).toMatchObject({ colour: 'green', problem: undefined });
-    expect(d.t.periods.map((p) => p.label)).toEqual(['2025']);
+    expect(d.t.periods.map((p) => p.label)).toEqual(['2025', '2026']);
   });
 });
 
@@ -266,4 +267,61 @@ describe('property: with nobody answering, the state machine sends exactly what 
 
 test('formatDate sanity for the driver', () => {
   expect(formatDate(parseDate('2026-02-28')!)).toBe('2026-02-28');
+});
+
+describe('found in review', () => {
+  test("this year's events can be recorded while last year's quota is still open", () => {
+    const t = tracker({ obligation: { id: 'lectures', period: 'year', due: { rule: 'period-end' }, completion: 'quota', quota: 4 }, reminders: [10, 0] });
+    const d = Driver.start(t, at('2026-03-02'));
+    d.act('record', { by: 'x', date: '2026-03-01', topic: '一' });
+    d.runUntil(at('2027-03-10'));
+    expect(d.t.periods.map((p) => p.label)).toEqual(['2026', '2027']);
+    // The date decides the period; naming it works too.
+    d.act('record', { by: 'x', date: '2027-03-09', topic: '二' });
+    d.act('record', { by: 'x', date: '2027-03-09', topic: '三', period: '2027' });
+    expect(d.t.status(d.now).periods.map((p) => [p.period, p.recorded])).toEqual([
+      ['2026', 1],
+      ['2027', 2],
+    ]);
+  });
+
+  test('a broken definition pushed to a running tracker answers at once, with the problem', () => {
+    const d = Driver.start(annual(), at('2026-01-02'));
+    d.act('updateDefinition', { by: 'admin', definition: annual({ reminders: [1_000_000] }) });
+    expect(d.t.replanning).toBe(false);
+    expect(d.t.status(d.now).problem).toMatch(/1000000 working days/);
+  });
+
+  test('a request after the ladder ran out is refused, even before the period is recorded as missed', () => {
+    const d = Driver.start(annual(), at('2026-01-02'));
+    d.runUntil(at('2027-02-20'));
+    const endsAt = d.t.periods[0]!.plan.endsAt;
+    d.now = endsAt + 60_000; // the timer has not fired yet
+    d.refused('submit', { by: 'x', evidence: { text: '迟交' }, period: '2025' }, /period 2025 is closed: its escalation ran out/);
+  });
+
+  test('a tracker whose last period was missed is red, not done', () => {
+    const t = tracker({ obligation: { id: 'one-off', period: 'once', due: { rule: 'fixed-date', date: '2026-03-31' } } });
+    const d = Driver.start(t, at('2026-01-05'));
+    d.runUntil(at('2027-06-01'));
+    expect(d.t.history.map((h) => h.outcome)).toEqual(['missed']);
+    expect(d.t.colour(d.now)).toBe('red');
+  });
+
+  test('a definition that changes while a plan is being made is planned again with the new one', () => {
+    const d = Driver.start(annual(), at('2026-01-02'));
+    d.runUntil(at('2026-02-20'));
+    d.act('requestExtension', { by: 'x', newDue: '2026-03-31', reason: '需等待统计数据' });
+    d.t.check('decideExtension', { by: 'office', approve: true }, d.now);
+    d.t.apply('decideExtension', { by: 'office', approve: true }, d.now);
+    const step = d.t.next(d.now);
+    expect(step).toMatchObject({ kind: 'plan', purpose: 'replan', period: '2025' });
+    // The plan is being made with the old definition when the new one arrives.
+    const plan = trackerPeriodPlan(d.t.definition, calendar, { period: '2025', extendedDue: '2026-03-31', now: d.now });
+    d.t.apply('updateDefinition', { by: 'admin', definition: annual({ reminders: [5, 2] }) }, d.now);
+    d.t.planned(step as Extract<typeof step, { kind: 'plan' }>, plan, d.now);
+    expect(d.t.replanning).toBe(true);
+    d.settle();
+    expect(d.t.periods[0]!.plan.notices.filter((n) => n.stage === 'reminder').map((n) => n.step)).toEqual([5, 2]);
+  });
 });

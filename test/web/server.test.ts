@@ -270,7 +270,7 @@ describe.each(['sqlite', 'postgres'] as const)('sign-in, sessions, the 督办单
       period: '2026-H2', stage: 'escalation', level: 2, step: 0, plannedAt: Date.now(), firedAt: Date.now(), due: '2027-01-15', messageId: '<x@duban>', to: ['justice.head@test.example.org'], cc: [],
     };
     await ledger.beginNotice(claim);
-    expect(await ledger.supervisionNumber(claim.sendKey, 'office', 2027)).toBe(1);
+    expect((await ledger.supervisionNumber(claim.sendKey, 'office', 2027)).number).toBe(1);
     const office = await signIn('office.head@test.example.org');
     const page = await call(appUrl, { url: '/supervision?year=2027', headers: { cookie: office.session } });
     expect(page.body).toContain('督〔2027〕1号');
