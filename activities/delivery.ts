@@ -18,7 +18,8 @@
  */
 import type { Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
-import { classifySmtpError } from './email';
+import { classifySmtpError, smtpHealthOf } from './email';
+import { countNotice } from './metrics';
 import { Ledger, NoticeClaim, NoticeRow, SEND_LEASE_MS } from './ledger/ledger';
 
 export interface SendOutcome {
@@ -127,6 +128,7 @@ export async function sendOnce(
     }
     if (overtakenAt != null && (ctx.now ?? Date.now)() >= overtakenAt) {
       await d.ledger.finishNotice(claim.sendKey, { status: 'superseded', subject: '', accepted: [], rejected: [], response: 'superseded by a later notice of the same period' });
+      countNotice(claim.stage, claim.level, 'superseded');
       return { state: 'superseded' };
     }
     if (ctx.signal?.aborted) {
@@ -149,18 +151,24 @@ export async function sendOnce(
       const info = await d.transport.sendMail({ ...message, headers: { ...(message.headers as Record<string, string> | undefined), 'X-Duban-Key': claim.sendKey } });
       const accepted = (info.accepted ?? []).map(String);
       outcome = { status: accepted.length > 0 ? 'sent' : 'rejected', accepted, rejected: (info.rejected ?? []).map(String), response: String(info.response ?? '') };
+      smtpHealthOf(d.transport).answered();
     } catch (err) {
       const f = classifySmtpError(err);
       if (!f.permanent) {
+        // Retried by Temporal; the worker tells the operator once when this begins (worker/operations.ts).
+        smtpHealthOf(d.transport).failed(err);
+        countNotice(claim.stage, claim.level, 'retried');
         await stopRenewing();
         await d.ledger.releaseNotice(claim.sendKey);
         throw err;
       }
+      smtpHealthOf(d.transport).answered();
       outcome = { status: 'rejected', accepted: [], rejected: f.rejected.length ? f.rejected : [...toList(message.to), ...toList(message.cc)], response: f.reason };
     } finally {
       await stopRenewing();
     }
     await d.ledger.finishNotice(claim.sendKey, { ...outcome, subject: message.subject });
+    countNotice(claim.stage, claim.level, outcome.status);
     return { state: 'sent', ...outcome };
   } finally {
     release();

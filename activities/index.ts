@@ -18,10 +18,11 @@ import { civil, formatDate, parseDate } from '../domain/dates';
 import { PlannedNotice, PlanningError, TrackerPeriodPlan, localDateIn, nextWorkingInstant, noticeKey, trackerPeriodPlan } from '../domain/planner';
 import type { PeopleProgress } from '../domain/requests';
 import type { TrackerDefinition } from '../domain/trackers';
-import { formatLocal, localDay } from '../domain/zone';
+import { formatLocal, localDay, zonedInstant } from '../domain/zone';
 import { AttemptContext, ConnectionSlots, RetryLater, sendOnce } from './delivery';
 import { LinkAction, LinkKey, signLink } from './links';
 import type { Ledger, LedgerWrite, NoticeClaim } from './ledger/ledger';
+import { pingHeartbeat } from './metrics';
 import { RecipientLinks, oneLine, renderDigest, renderNotice, renderUndeliverable, supervisionNumberText } from './templates';
 
 export type { LedgerWrite, RedItem } from './ledger/ledger';
@@ -71,6 +72,8 @@ export interface ActivityDeps {
   digest?: boolean;
   /** The SMTP pool's connections; an attempt sends only while it holds one (default 5). */
   connections?: number;
+  /** DUBAN_HEARTBEAT_URL: pinged after every digest run (a dead-man's switch); a secret, never logged. */
+  heartbeatUrl?: string;
   /** Signed action links in notices (DOMAIN.md 22): the keys (secrets, from settings), the web's address, the grace. */
   links?: { keys: LinkKey[]; baseUrl: string; graceMs: number };
 }
@@ -292,6 +295,10 @@ export function createActivities(deps: ActivityDeps) {
       const ctx = attemptContext();
       for (const office of await ledger.officesForDigest(req.day, req.firedAt)) {
         const sendKey = `digest/${office}/${req.day}`;
+        // A second run of the same day (a schedule triggered by hand) must not hand new items to a digest that
+        // went out already: they wait for the next one.
+        const status = await ledger.noticeStatus(sendKey);
+        if (status === 'sent' || status === 'rejected' || status === 'superseded') continue;
         const items = await ledger.takeRedItems(office, sendKey, req.firedAt);
         if (items.length === 0) continue;
         const first = items[0]!;
@@ -312,6 +319,21 @@ export function createActivities(deps: ActivityDeps) {
         sent.push({ office, items: items.length, messageId });
       }
       return sent;
+    },
+
+    /** Local activity: the day a digest run at `at` is for (the latest digest hour at or before it), and whether it is a working day. */
+    async digestDay(req: { at: number; timeZone: string; hour: number }): Promise<{ day: string; working: boolean }> {
+      let day = localDay(req.at, req.timeZone);
+      if (zonedInstant(day, req.timeZone, req.hour) > req.at) day -= 1;
+      return { day: formatDate(day), working: calendar.isWorkingDay(day) };
+    },
+
+    /**
+     * After every digest run, working day or not: pings the dead-man's switch (DUBAN_HEARTBEAT_URL), so an alert
+     * fires when the runs stop. A failed ping only warns.
+     */
+    async digestRan(req: { day: string; working: boolean; offices: number }): Promise<void> {
+      if (deps.heartbeatUrl) await pingHeartbeat(deps.heartbeatUrl, `duban digest ${req.day}: ${req.working ? `${req.offices} offices` : 'not a working day'}`, (m, meta) => log.warn(m, meta));
     },
   };
 }

@@ -100,6 +100,7 @@ function summaryText(s: RegisterSummary, dryRun: boolean): string {
   ];
   if (s.updated.length) lines.push(`updated: ${s.updated.join(', ')}`);
   if (s.ended.length) lines.push(`ended for good (retired or settled one-offs), not started again: ${s.ended.join(', ')}`);
+  if (s.startedByOther?.length) lines.push(`started by another registration running at the same time (running; not started twice): ${s.startedByOther.join(', ')}`);
   if (s.removed.length && s.retired.length === 0) {
     lines.push(`no longer in the files (still running; retire them with --prune): ${s.removed.join(', ')}`);
   } else if (s.retired.length) {
@@ -393,10 +394,12 @@ export function addServiceCommands(program: Command, io: Io) {
     .action(async (opts: { unit?: string; obligation?: string; colour?: string; json?: boolean }) => {
       // The board is one query on the ledger, where every tracker keeps its current row: fast on thousands.
       const ledger = await openLedger(loadSettings());
-      const [periods, broken] = await Promise.all([
+      const [periods, broken, alerts] = await Promise.all([
         // Open periods, and the periods done or waived this year (the board's done and waived counts).
         ledger.periodStates({ open: true, settledFrom: `${new Date(Date.now() + 8 * 3_600_000).getUTCFullYear()}-01-01`, unit: opts.unit, obligation: opts.obligation, colour: opts.colour }),
         ledger.trackerStates({ unit: opts.unit, obligation: opts.obligation, colour: 'broken' }),
+        // Problems the workers raised (SMTP taking nothing, docs/deployment.md): said first, never hidden.
+        ledger.openAlerts(),
       ]).finally(() => ledger.close());
       // One item per open period; a tracker whose definition cannot be planned shows as broken, with the reason.
       const items: RunningTracker[] = [
@@ -405,10 +408,11 @@ export function addServiceCommands(program: Command, io: Io) {
       ];
       const b = board(items, Date.now());
       if (opts.json) {
-        io.out(`${JSON.stringify({ units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.due?.toISOString(), daysLeft: i.daysLeft, acknowledged: i.acknowledged, problem: i.problem })) })}\n`);
+        io.out(`${JSON.stringify({ ...(alerts.length ? { alerts: alerts.map((a) => ({ kind: a.kind, since: new Date(a.since).toISOString(), message: a.message })) } : {}), units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.due?.toISOString(), daysLeft: i.daysLeft, acknowledged: i.acknowledged, problem: i.problem })) })}\n`);
         return;
       }
-      const lines = [...unitCountLines(b.units), ''];
+      const warnings = alerts.map((a) => `WARNING (${a.kind}, since ${new Date(a.since).toISOString()}): ${a.message}`);
+      const lines = [...(warnings.length ? [...warnings, ''] : []), ...unitCountLines(b.units), ''];
       for (const i of b.items) {
         const when = i.problem ? `cannot plan: ${i.problem}` : i.daysLeft === undefined ? '' : i.daysLeft < 0 ? `overdue ${-i.daysLeft} days` : i.daysLeft === 0 ? 'due today' : `${i.daysLeft} days left`;
         const ack = i.acknowledged === false && (i.colour === 'yellow' || i.colour === 'red') ? '  not acknowledged' : '';

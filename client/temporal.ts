@@ -55,6 +55,11 @@ export interface RegisterSummary {
   retired: string[];
   /** In the files, but ended for good (retired, or a one-off that is settled): not started again. */
   ended: string[];
+  /**
+   * Started by another registration running at the same time, between this run's look and its start: running,
+   * with the same definition (with another definition it is updated to this run's and listed in `updated` too).
+   */
+  startedByOther: string[];
 }
 
 export class Duban {
@@ -133,7 +138,7 @@ export class Duban {
     trackers: TrackerDefinition[],
     options: { prune?: boolean; dryRun?: boolean; by: string; onProgress?: (done: number, total: number) => void; concurrency?: number },
   ): Promise<RegisterSummary> {
-    const summary: RegisterSummary = { started: [], updated: [], unchanged: [], removed: [], retired: [], ended: [] };
+    const summary: RegisterSummary = { started: [], updated: [], unchanged: [], removed: [], retired: [], ended: [], startedByOther: [] };
     const running = new Map((await this.runningTrackers()).map((t) => [t.trackerId, t]));
     const ledger = await this.openLedger();
     const ended = await this.checkLedger(ledger)
@@ -163,7 +168,20 @@ export class Duban {
             });
           } catch (err) {
             if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-            summary.ended.push(t.trackerId);
+            // Either another registration started it a moment ago (it runs), or it ended within retention.
+            const now = await this.describeRunning(t.trackerId);
+            if (!now) {
+              summary.ended.push(t.trackerId);
+              return;
+            }
+            summary.startedByOther.push(t.trackerId);
+            if (now.definitionHash !== hash) {
+              // The other run registered other files: this run's definition wins, as if the two had run one after the other.
+              await this.client.workflow
+                .getHandle(now.workflowId)
+                .executeUpdate(updateDefinitionUpdate, { args: [{ by: options.by, definition: t, definitionHash: hash }] });
+              summary.updated.push(t.trackerId);
+            }
             return;
           }
         }

@@ -8,30 +8,36 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ClientConfigProfile, loadClientConfig, loadClientConfigProfile } from '@temporalio/envconfig';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 const positiveInt = z.coerce.number().int().positive();
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:9464' });
 const mailbox = z.string().regex(/^\s*(.*?)\s*<([^<>\s@]+@[^<>\s@]+)>\s*$|^[^<>\s@]+@[^<>\s@]+$/, { message: 'must be an address, or "Name <address>"' });
 
 export const settingsSchema = z.strictObject({
+  /**
+   * Temporal's connection comes first from Temporal's own configuration (TOML profiles and TEMPORAL_* variables,
+   * resolved by @temporalio/envconfig in loadSettings); these keys of the config file are the last fallback.
+   */
   temporal: z
     .strictObject({
-      address: z.string().min(1).default('127.0.0.1:7233'),
-      namespace: z.string().min(1).default('default'),
+      address: z.string().min(1).optional(),
+      namespace: z.string().min(1).optional(),
       taskQueue: z.string().min(1).default('duban'),
       /** Temporal Cloud API key; implies TLS. */
       apiKey: z.string().min(1).optional(),
       tls: z
         .strictObject({
-          enabled: bool.default(false),
+          enabled: bool.optional(),
           caFile: z.string().min(1).optional(),
           certFile: z.string().min(1).optional(),
           keyFile: z.string().min(1).optional(),
           serverName: z.string().min(1).optional(),
         })
-        .default({ enabled: false }),
+        .optional(),
     })
-    .default({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'duban', tls: { enabled: false } }),
+    .default({ taskQueue: 'duban' }),
   smtp: z
     .strictObject({
       url: z.string().regex(/^smtps?:\/\/\S+$/, { message: 'must be smtp://host:port or smtps://host:port (user:password@ before the host when needed)' }),
@@ -68,6 +74,21 @@ export const settingsSchema = z.strictObject({
       maxCachedWorkflows: positiveInt.optional(),
     })
     .default({}),
+  /** Metrics, health and alerts (docs/deployment.md, "Metrics and health"). */
+  operations: z
+    .strictObject({
+      /** host:port of the worker's Prometheus endpoint (/metrics): the SDK's metrics and duban's. Off when absent. */
+      metricsAddress: hostPort.optional(),
+      /** How often the worker reads the board for the `duban_trackers` gauge. */
+      metricsRefreshSeconds: positiveInt.default(30),
+      /** host:port of the worker's /healthz and /readyz. Off when absent. */
+      healthAddress: hostPort.optional(),
+      /** A dead-man's-switch URL (e.g. Healthchecks) pinged after every digest run. A secret: never logged. */
+      heartbeatUrl: z.string().regex(/^https?:\/\/\S+$/, { message: 'must be an http:// or https:// URL' }).optional(),
+      /** How long SMTP may fail before the board shows it to the administrator. */
+      smtpAlertAfterSeconds: positiveInt.default(1800),
+    })
+    .default({ metricsRefreshSeconds: 30, smtpAlertAfterSeconds: 1800 }),
   /** `duban web` (docs/web.md): the browser service for units, supervising offices and leadership. */
   web: z
     .strictObject({
@@ -96,19 +117,33 @@ export const settingsSchema = z.strictObject({
     .prefault({}),
 });
 
-export type Settings = z.infer<typeof settingsSchema>;
+type ParsedSettings = z.infer<typeof settingsSchema>;
+
+/** A TLS file or its content, and the setting it came from (named in errors). */
+export type TlsSource = { setting: string } & ({ path: string } | { data: string });
+
+/** The Temporal connection as resolved from the profile, the TEMPORAL_* variables and the config file. */
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  apiKey?: string;
+  tls: { enabled: boolean; ca?: TlsSource; cert?: TlsSource; key?: TlsSource; serverName?: string };
+  /** gRPC metadata (TEMPORAL_GRPC_META_*, a profile's grpc_meta). */
+  metadata?: Record<string, string>;
+  /** Where the connection settings came from, for logs and errors: e.g. "profile prod in /etc/duban/temporal.toml + TEMPORAL_* variables". */
+  source: string;
+  /** The setting that gave the address (TEMPORAL_ADDRESS, a profile's address, ...), named when it cannot be reached. */
+  addressFrom: string;
+}
+
+export type Settings = Omit<ParsedSettings, 'temporal'> & { temporal: TemporalSettings };
 
 /** Each environment variable and where it goes in the settings. */
 export const ENVIRONMENT: Record<string, string[]> = {
-  TEMPORAL_ADDRESS: ['temporal', 'address'],
-  TEMPORAL_NAMESPACE: ['temporal', 'namespace'],
+  // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS* and TEMPORAL_PROFILE are Temporal's own
+  // (@temporalio/envconfig, resolveTemporal below).
   DUBAN_TASK_QUEUE: ['temporal', 'taskQueue'],
-  TEMPORAL_API_KEY: ['temporal', 'apiKey'],
-  TEMPORAL_TLS: ['temporal', 'tls', 'enabled'],
-  TEMPORAL_TLS_CA_PATH: ['temporal', 'tls', 'caFile'],
-  TEMPORAL_TLS_CLIENT_CERT_PATH: ['temporal', 'tls', 'certFile'],
-  TEMPORAL_TLS_CLIENT_KEY_PATH: ['temporal', 'tls', 'keyFile'],
-  TEMPORAL_TLS_SERVER_NAME: ['temporal', 'tls', 'serverName'],
   SMTP_URL: ['smtp', 'url'],
   MAIL_FROM: ['smtp', 'from'],
   SMTP_REQUIRE_TLS: ['smtp', 'requireTls'],
@@ -124,6 +159,11 @@ export const ENVIRONMENT: Record<string, string[]> = {
   DUBAN_DIGEST_HOUR: ['digest', 'hour'],
   DUBAN_MAX_CONCURRENT_ACTIVITIES: ['worker', 'maxConcurrentActivities'],
   DUBAN_MAX_CACHED_WORKFLOWS: ['worker', 'maxCachedWorkflows'],
+  DUBAN_METRICS_ADDRESS: ['operations', 'metricsAddress'],
+  DUBAN_METRICS_REFRESH_SECONDS: ['operations', 'metricsRefreshSeconds'],
+  DUBAN_HEALTH_ADDRESS: ['operations', 'healthAddress'],
+  DUBAN_HEARTBEAT_URL: ['operations', 'heartbeatUrl'],
+  DUBAN_SMTP_ALERT_AFTER_SECONDS: ['operations', 'smtpAlertAfterSeconds'],
   DUBAN_WEB_HOST: ['web', 'host'],
   DUBAN_WEB_PORT: ['web', 'port'],
   DUBAN_WEB_BASE_URL: ['web', 'baseUrl'],
@@ -182,7 +222,90 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const settings = parsed.data;
   settings.dataDir = path.resolve(settings.dataDir);
   settings.web.evidenceDir = path.resolve(settings.web.evidenceDir ?? path.join(settings.dataDir, 'evidence'));
-  return settings;
+  return { ...settings, temporal: resolveTemporal(settings.temporal, env, file) };
+}
+
+/** The TEMPORAL_* variables @temporalio/envconfig reads (and duban's former name of the CA path). */
+export const TEMPORAL_VARIABLES = [
+  'TEMPORAL_CONFIG_FILE', 'TEMPORAL_PROFILE', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS',
+  'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_DATA', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_CLIENT_KEY_DATA',
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_DATA', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_TLS_CA_PATH',
+] as const;
+
+/**
+ * Temporal's connection the way the `temporal` CLI and every Temporal SDK resolve it (@temporalio/envconfig): the
+ * profile TEMPORAL_PROFILE (default "default") of the TOML file TEMPORAL_CONFIG_FILE (default
+ * ~/.config/temporalio/temporal.toml, absent is fine), overridden by the TEMPORAL_* variables; then duban's config
+ * file `temporal:` keys for what neither set; then 127.0.0.1:7233, namespace default. Each TLS file keeps the name
+ * of the setting it came from, so a missing file is reported by that name.
+ */
+export function resolveTemporal(yaml: ParsedSettings['temporal'], env: NodeJS.ProcessEnv, dubanConfig?: string): TemporalSettings {
+  // An empty variable is unset, as for duban's own settings.
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '' && (k.startsWith('TEMPORAL_') || k === 'HOME' || k === 'XDG_CONFIG_HOME' || k === 'APPDATA')) vars[k] = v;
+  if (vars.TEMPORAL_TLS_CA_PATH && !vars.TEMPORAL_TLS_SERVER_CA_CERT_PATH && !vars.TEMPORAL_TLS_SERVER_CA_CERT_DATA) vars.TEMPORAL_TLS_SERVER_CA_CERT_PATH = vars.TEMPORAL_TLS_CA_PATH;
+  const profileName = vars.TEMPORAL_PROFILE ?? 'default';
+  const configFile = vars.TEMPORAL_CONFIG_FILE ?? defaultTemporalConfigFile(vars);
+  const fileLabel = `profile ${profileName} in ${configFile ?? 'the Temporal config file'}`;
+  let file: ClientConfigProfile = {};
+  let fromFile = false;
+  try {
+    const all = loadClientConfig({ overrideEnvVars: vars, configFileStrict: true });
+    fromFile = all.profiles[profileName] !== undefined;
+    if (!fromFile && vars.TEMPORAL_PROFILE) throw new Error(`no profile ${profileName} (the file has ${Object.keys(all.profiles).join(', ') || 'none'})`);
+    file = all.profiles[profileName] ?? {};
+  } catch (err) {
+    const where = vars.TEMPORAL_CONFIG_FILE ? `TEMPORAL_CONFIG_FILE ${configFile}` : `${configFile} (the Temporal config file)`;
+    throw new SettingsError(`${where}${vars.TEMPORAL_PROFILE ? `, TEMPORAL_PROFILE ${profileName}` : ''}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  // The profile with the variables applied, as every Temporal SDK does.
+  let merged: ClientConfigProfile;
+  try {
+    merged = loadClientConfigProfile({ overrideEnvVars: vars, configFileStrict: true });
+  } catch (err) {
+    throw new SettingsError(`Temporal connection settings (${fileLabel} and TEMPORAL_* variables): ${(err as Error).message.split('\n')[0]}`);
+  }
+  const tomlKey = (k: string) => `${k} of ${fileLabel}`;
+  const named = (envName: string, fileKey: string, yamlKey: string, inEnv: boolean, inFile: boolean) =>
+    inEnv ? envName : inFile ? tomlKey(fileKey) : `${yamlKey} in DUBAN_CONFIG ${dubanConfig ?? ''}`.trim();
+  const source = (pathVar: string, dataVar: string, fileKey: string, fileSrc: ConfigDataSourceLike | undefined, mergedSrc: ConfigDataSourceLike | undefined, yamlPath: string | undefined, yamlKey: string): TlsSource | undefined => {
+    const setting = vars[pathVar] ? (pathVar === 'TEMPORAL_TLS_SERVER_CA_CERT_PATH' && env.TEMPORAL_TLS_CA_PATH && !env.TEMPORAL_TLS_SERVER_CA_CERT_PATH ? 'TEMPORAL_TLS_CA_PATH' : pathVar) : vars[dataVar] ? dataVar : fileSrc ? tomlKey(`tls.${fileKey}_${'path' in fileSrc ? 'path' : 'data'}`) : `${yamlKey} in DUBAN_CONFIG`;
+    if (mergedSrc) return 'path' in mergedSrc ? { setting, path: mergedSrc.path } : { setting, data: typeof mergedSrc.data === 'string' ? mergedSrc.data : Buffer.from(mergedSrc.data).toString('utf8') };
+    return yamlPath ? { setting, path: yamlPath } : undefined;
+  };
+  const t = merged.tls;
+  const yt = yaml.tls ?? {};
+  const tls = {
+    ca: source('TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_DATA', 'server_ca_cert', file.tls?.serverCACert, t?.serverCACert, yt.caFile, 'temporal.tls.caFile'),
+    cert: source('TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_DATA', 'client_cert', file.tls?.clientCert, t?.clientCert, yt.certFile, 'temporal.tls.certFile'),
+    key: source('TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_CLIENT_KEY_DATA', 'client_key', file.tls?.clientKey, t?.clientKey, yt.keyFile, 'temporal.tls.keyFile'),
+    serverName: t?.serverName ?? yt.serverName,
+  };
+  const apiKey = merged.apiKey ?? yaml.apiKey;
+  // TLS is on when asked for, or implied by an API key, a CA or a client certificate, unless a profile or
+  // TEMPORAL_TLS=false turns it off.
+  const explicit = t?.disabled !== undefined ? !t.disabled : yt.enabled;
+  const enabled = explicit ?? (!!apiKey || !!tls.ca || !!tls.cert || !!t);
+  const sources = [fromFile ? fileLabel : undefined, TEMPORAL_VARIABLES.some((v) => vars[v] && v !== 'TEMPORAL_PROFILE' && v !== 'TEMPORAL_CONFIG_FILE') ? 'TEMPORAL_* variables' : undefined, yaml.address || yaml.namespace || yaml.apiKey || yaml.tls ? `DUBAN_CONFIG ${dubanConfig ?? ''}`.trim() : undefined].filter(Boolean);
+  return {
+    address: merged.address ?? yaml.address ?? '127.0.0.1:7233',
+    namespace: merged.namespace ?? yaml.namespace ?? 'default',
+    taskQueue: yaml.taskQueue,
+    apiKey,
+    tls: { enabled, ...tls },
+    metadata: merged.grpcMeta && Object.keys(merged.grpcMeta).length ? merged.grpcMeta : undefined,
+    source: sources.length ? sources.join(' + ') : 'defaults',
+    addressFrom: merged.address ?? yaml.address ? named('TEMPORAL_ADDRESS', 'address', 'temporal.address', !!vars.TEMPORAL_ADDRESS, !!file.address) : 'the default; set TEMPORAL_ADDRESS or a profile',
+  };
+}
+
+type ConfigDataSourceLike = { path: string } | { data: string | Uint8Array };
+
+function defaultTemporalConfigFile(vars: Record<string, string>): string | undefined {
+  if (process.platform === 'win32') return vars.APPDATA ? path.join(vars.APPDATA, 'temporalio', 'temporal.toml') : undefined;
+  if (process.platform === 'darwin') return vars.HOME ? path.join(vars.HOME, 'Library', 'Application Support', 'temporalio', 'temporal.toml') : undefined;
+  const dir = vars.XDG_CONFIG_HOME ?? (vars.HOME ? path.join(vars.HOME, '.config') : undefined);
+  return dir ? path.join(dir, 'temporalio', 'temporal.toml') : undefined;
 }
 
 /** A URL with its password replaced, for logs and messages. */
@@ -200,12 +323,29 @@ export function redactUrl(raw: string): string {
 export function describeSettings(s: Settings): Record<string, unknown> {
   const redact = (url?: string) => (url ? redactUrl(url) : url);
   return {
-    temporal: { address: s.temporal.address, namespace: s.temporal.namespace, taskQueue: s.temporal.taskQueue, tls: s.temporal.tls.enabled || !!s.temporal.apiKey, apiKey: s.temporal.apiKey ? '***' : undefined },
+    temporal: { address: s.temporal.address, namespace: s.temporal.namespace, taskQueue: s.temporal.taskQueue, tls: s.temporal.tls.enabled, apiKey: s.temporal.apiKey ? '***' : undefined, from: s.temporal.source },
     smtp: s.smtp && { url: redact(s.smtp.url), from: s.smtp.from, requireTls: s.smtp.requireTls },
     database: s.database.url ? redact(s.database.url) : `sqlite:${path.join(s.dataDir, 'ledger.sqlite')}`,
     dataDir: s.dataDir,
     calendar: s.calendar,
+    operations: {
+      metricsAddress: s.operations.metricsAddress,
+      healthAddress: s.operations.healthAddress,
+      // The URL's path is the secret of a Healthchecks check: only its host is shown.
+      heartbeat: s.operations.heartbeatUrl ? redactHeartbeatUrl(s.operations.heartbeatUrl) : undefined,
+      smtpAlertAfterSeconds: s.operations.smtpAlertAfterSeconds,
+    },
   };
+}
+
+/** A dead-man's-switch URL as it may be logged: scheme and host only (its path and query carry the check's key). */
+export function redactHeartbeatUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    return `${url.protocol}//${url.host}/***`;
+  } catch {
+    return '(unparseable URL)';
+  }
 }
 
 /** "Name <address>" or "address" into its parts. */
@@ -225,29 +365,35 @@ export function readSettingFile(setting: string, file: string | undefined): Buff
   }
 }
 
-/** Connection options for Temporal (worker and clients alike): TLS, mutual TLS, API key. */
+function tlsBytes(src: TlsSource | undefined): Buffer | undefined {
+  if (!src) return undefined;
+  return 'path' in src ? readSettingFile(src.setting, src.path) : Buffer.from(src.data, 'utf8');
+}
+
+/**
+ * Connection options for Temporal, the one place the worker, the CLI and the web service get them: TLS (a CA,
+ * mutual TLS), API key and gRPC metadata as resolved by resolveTemporal. TLS files are read here, so a missing
+ * one stops the process naming the setting it came from.
+ */
 export async function temporalConnectionOptions(s: Settings) {
   const t = s.temporal;
-  const files = {
-    ca: readSettingFile('TEMPORAL_TLS_CA_PATH', t.tls.caFile),
-    cert: readSettingFile('TEMPORAL_TLS_CLIENT_CERT_PATH', t.tls.certFile),
-    key: readSettingFile('TEMPORAL_TLS_CLIENT_KEY_PATH', t.tls.keyFile),
-  };
-  if (!!files.cert !== !!files.key) throw new SettingsError('TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together (mutual TLS)');
-  const useTls = t.tls.enabled || !!t.apiKey || !!files.ca || !!files.cert;
+  const ca = tlsBytes(t.tls.ca);
+  const cert = tlsBytes(t.tls.cert);
+  const key = tlsBytes(t.tls.key);
+  if (!!cert !== !!key) throw new SettingsError(`a client certificate and its key go together (mutual TLS): ${cert ? `${t.tls.cert!.setting} is set, the key is not` : `${t.tls.key!.setting} is set, the certificate is not`}`);
   return {
     address: t.address,
     apiKey: t.apiKey,
-    tls: useTls
+    metadata: t.metadata,
+    tls: t.tls.enabled
       ? {
           serverNameOverride: t.tls.serverName,
-          serverRootCACertificate: files.ca,
-          clientCertPair: files.cert && files.key ? { crt: files.cert, key: files.key } : undefined,
+          serverRootCACertificate: ca,
+          clientCertPair: cert && key ? { crt: cert, key } : undefined,
         }
       : undefined,
   };
 }
-
 
 /**
  * Where the settings put the ledger: PostgreSQL with DATABASE_URL, else SQLite in the data folder. The worker and

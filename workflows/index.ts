@@ -1,4 +1,4 @@
 // The workflows a duban worker runs (the worker bundles this file).
 export { trackerWorkflow } from './tracker';
-export { digestWorkflow } from './digest';
+export { digestDayWorkflow, digestWorkflow } from './digest';
 export { deploymentWorkflow } from './deployment';

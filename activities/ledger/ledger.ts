@@ -354,6 +354,20 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       )`,
     ],
   },
+  {
+    version: 8,
+    // Problems the workers see and the administrator must hear of (issue 13.5: an SMTP server that takes nothing);
+    // `duban status` prints the open ones as warnings. One row per kind, cleared when the problem ends.
+    statements: [
+      `CREATE TABLE operator_alerts (
+        kind TEXT PRIMARY KEY,
+        message TEXT NOT NULL,
+        since BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        cleared_at BIGINT
+      )`,
+    ],
+  },
 ];
 
 /** The schema versions this code knows, in order. */
@@ -811,6 +825,47 @@ export class Ledger {
        ON CONFLICT (snapshot_key) DO UPDATE SET taken_at = excluded.taken_at, taken_by = excluded.taken_by`,
       [key, Date.now(), snapshot.by, directory, catalog],
     );
+  }
+
+  /** Raises (or refreshes) the alert of a kind; `duban status` shows it until it is cleared. */
+  async raiseAlert(kind: string, message: string, since: number, now = Date.now()): Promise<void> {
+    await this.db.run(
+      'INSERT INTO operator_alerts (kind, message, since, updated_at, cleared_at) VALUES (?, ?, ?, ?, NULL) ' +
+        'ON CONFLICT (kind) DO UPDATE SET message = excluded.message, updated_at = excluded.updated_at, cleared_at = NULL, ' +
+        'since = CASE WHEN operator_alerts.cleared_at IS NULL THEN operator_alerts.since ELSE excluded.since END',
+      [kind, message, since, now],
+    );
+  }
+
+  async clearAlert(kind: string, now = Date.now()): Promise<void> {
+    await this.db.run('UPDATE operator_alerts SET cleared_at = ? WHERE kind = ? AND cleared_at IS NULL', [now, kind]);
+  }
+
+  /** Open alerts, oldest first. A ledger older than migration 8 has none. */
+  async openAlerts(): Promise<{ kind: string; message: string; since: number; updatedAt: number }[]> {
+    if (!(await this.appliedMigrations()).includes(8)) return [];
+    const rows = await this.db.all<{ kind: string; message: string; since: number; updated_at: number }>('SELECT * FROM operator_alerts WHERE cleared_at IS NULL ORDER BY since');
+    return rows.map((r) => ({ kind: r.kind, message: r.message, since: Number(r.since), updatedAt: Number(r.updated_at) }));
+  }
+
+  /** Open periods by colour, and broken trackers: the `duban_trackers` gauge. */
+  async colourCounts(): Promise<Record<string, number>> {
+    const rows = await this.db.all<{ colour: string; n: number }>('SELECT colour, COUNT(*) AS n FROM period_state WHERE open = 1 GROUP BY colour');
+    const broken = await this.db.all<{ n: number }>("SELECT COUNT(*) AS n FROM tracker_state WHERE active = 1 AND colour = 'broken'");
+    const out: Record<string, number> = { green: 0, yellow: 0, red: 0, done: 0, waived: 0, broken: Number(broken[0]?.n ?? 0) };
+    for (const r of rows) out[r.colour] = Number(r.n);
+    return out;
+  }
+
+  /** The status of one notice by its send key, if it was ever claimed. */
+  async noticeStatus(sendKey: string): Promise<NoticeStatus | undefined> {
+    const [row] = await this.db.all<{ status: NoticeStatus }>('SELECT status FROM notices WHERE send_key = ?', [sendKey]);
+    return row?.status;
+  }
+
+  /** A trivial query: the database answers (readiness). */
+  async ping(): Promise<void> {
+    await this.db.all('SELECT 1 AS one');
   }
 
   async close(): Promise<void> {
