@@ -114,6 +114,11 @@ export function recipientLinks(
   });
 }
 
+/** A tracker's page in the web service: `${baseUrl}/t/<obligation>/<unit>` (the supervising office signs in there). */
+export function trackerUrl(baseUrl: string, trackerId: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/t/${trackerId.split('/').map(encodeURIComponent).join('/')}`;
+}
+
 /** A notice that goes out this long after its planned instant says so (an outage delayed it). */
 const LATE_AFTER_MS = 60 * 60_000;
 
@@ -293,7 +298,7 @@ export function createActivities(deps: ActivityDeps) {
           const r = renderDigest({
             officeName: first.office_name,
             day: req.day,
-            items: items.map((i) => ({ unitName: i.unit_name, obligationTitle: i.obligation_title, period: i.period, due: i.due })),
+            items: items.map((i) => ({ unitName: i.unit_name, obligationTitle: i.obligation_title, period: i.period, due: i.due, url: deps.links ? trackerUrl(deps.links.baseUrl, i.tracker_id) : undefined })),
           });
           return { from: fromHeader, to, cc, subject: r.subject, text: r.text, html: r.html, messageId, date: new Date(req.firedAt) };
         }, ctx);

@@ -162,11 +162,12 @@ export function renderUndeliverable(c: { definition: TrackerDefinition; period: 
 export function renderDigest(c: {
   officeName: string;
   day: string;
-  items: { unitName: string; obligationTitle: string; period: string; due: string }[];
+  /** Each item's tracker page in the web service, when the deployment has one (no sign-in is implied by it). */
+  items: { unitName: string; obligationTitle: string; period: string; due: string; url?: string }[];
 }): RenderedNotice {
   const subject = oneLine(`【督办日报】${c.officeName}：${c.items.length}项任务新逾期（${chineseDate(c.day)}）`);
   const overdue = (due: string) => daysWord(c.day, due);
-  const lines = c.items.map((i, n) => `${n + 1}. ${i.unitName}：${i.obligationTitle}（${i.period}），${chineseDate(i.due)}截止，${overdue(i.due)}`);
+  const lines = c.items.map((i, n) => `${n + 1}. ${oneLine(i.unitName)}：${oneLine(i.obligationTitle)}（${i.period}），${chineseDate(i.due)}截止，${overdue(i.due)}${i.url ? `\n   查看：${i.url}` : ''}`);
   const text = [
     `${c.officeName}：`,
     '',
@@ -174,10 +175,11 @@ export function renderDigest(c: {
     '',
     ...lines,
     '',
+    ...(c.items.some((i) => i.url) ? ['各项后的链接打开督办系统中的跟踪项页面（需登录）。'] : []),
     '本日报由督办系统（duban）自动汇总，每个工作日至多一份；二级督办单和通报仍逐项发送。',
   ].join('\n');
   const rows = c.items
-    .map((i) => `<tr><td>${escapeHtml(i.unitName)}</td><td>${escapeHtml(i.obligationTitle)}</td><td>${escapeHtml(i.period)}</td><td>${escapeHtml(chineseDate(i.due))}</td><td>${escapeHtml(overdue(i.due))}</td></tr>`)
+    .map((i) => `<tr><td>${escapeHtml(i.unitName)}</td><td>${i.url ? `<a href="${escapeHtml(i.url)}">${escapeHtml(i.obligationTitle)}</a>` : escapeHtml(i.obligationTitle)}</td><td>${escapeHtml(i.period)}</td><td>${escapeHtml(chineseDate(i.due))}</td><td>${escapeHtml(overdue(i.due))}</td></tr>`)
     .join('\n');
   const html = `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>

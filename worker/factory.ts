@@ -5,7 +5,7 @@
  */
 import { NativeConnection, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Transporter } from 'nodemailer';
-import { createActivities, Sender } from '../activities';
+import { ActivityDeps, createActivities, Sender } from '../activities';
 import type { Ledger } from '../activities/ledger/ledger';
 import type { WorkingCalendar } from '../domain/calendar';
 
@@ -33,6 +33,8 @@ export interface EngineWorkerOptions {
   from: Sender;
   calendar: WorkingCalendar;
   digest?: boolean;
+  /** Signed action links in notices (config/settings.ts linkSettings); absent: notices say to sign in instead. */
+  links?: ActivityDeps['links'];
   /** A prebuilt bundle (tests build one per file); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkflowBundleWithSourceMap;
   workflowsPath?: string;
@@ -47,7 +49,7 @@ export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: o.workflowsPath ?? require.resolve('../workflows') }),
-    activities: createActivities({ ledger: o.ledger, transport: o.transport, from: o.from, calendar: o.calendar, digest: o.digest, connections: o.connections }),
+    activities: createActivities({ ledger: o.ledger, transport: o.transport, from: o.from, calendar: o.calendar, digest: o.digest, connections: o.connections, links: o.links }),
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? o.connections * ACTIVITIES_PER_CONNECTION,
     maxCachedWorkflows: o.maxCachedWorkflows ?? DEFAULT_CACHED_WORKFLOWS,
     shutdownGraceTime: o.shutdownGraceTime ?? '30 seconds',
