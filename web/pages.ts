@@ -5,6 +5,7 @@
 import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../activities/ledger/ledger';
 import type { Report } from '../client/report';
 import type { Obligation, Unit } from '../domain/model';
+import { parsePeriod, periodInChinese } from '../domain/periods';
 import { RATINGS } from '../domain/tracking';
 import type { PeriodStatus, TrackerStatus } from '../workflows/messages';
 import type { BoardItem, EvidenceFileRow, SupervisionRow } from './data';
@@ -504,7 +505,7 @@ export function linkPage(ctx: PageContext, v: LinkView): string {
 <table class="facts">
 <tr><th>任务</th><td>${o?.title ?? v.trackerId}</td></tr>
 <tr><th>承办单位</th><td>${v.unitName}</td></tr>
-<tr><th>期次</th><td>${v.period}</td></tr>
+<tr><th>期次</th><td>${periodText(o, v.period)}</td></tr>
 <tr><th>截止时间</th><td>${p ? html`${p.due} 24时前${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}` : '—'}</td></tr>
 <tr><th>状态</th><td class="status">${status}</td></tr>
 ${o ? html`<tr><th>依据</th><td>${o.basis.map((b) => html`<div>《${b.document}》${b.article ?? ''}：“${b.quote}”</div>`)}</td></tr>` : ''}
@@ -517,6 +518,11 @@ ${v.action === 'view' ? html`<h2>本期办理记录</h2>${v.events.length ? html
 ${v.others.length ? html`<p class="others">${v.others.map((x) => html`<a href="${x.href}">${x.label}</a> `)}</p>` : ''}
 <p class="note">如无法在此办理，可 <a href="/login">登录督办系统</a> 或联系督办单位。</p>`,
   );
+}
+
+function periodText(o: Obligation | undefined, label: string): string {
+  const p = o ? parsePeriod(o.period, label) : undefined;
+  return p ? `${periodInChinese(p)}（${label}）` : label;
 }
 
 function linkForm(ctx: PageContext, v: LinkView, quota: boolean): SafeHtml {

@@ -99,6 +99,8 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: 256 * 1024,
+    // Action-link tokens (a signed payload) are longer than Fastify's default limit of 100 characters per path part.
+    routerOptions: { maxParamLength: 2048 },
     trustProxy: web.trustProxy,
     ...(tls ? { https: { cert: tls.cert!, key: tls.key! } } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
