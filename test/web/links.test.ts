@@ -114,6 +114,9 @@ describe('signed action links in a real browser', () => {
   });
 
   afterAll(async () => {
+    // The action links' request times (GET page, POST to confirmation), for docs/performance.md; not asserted.
+    const timings = logs.filter((e) => e.msg === 'request' && String(e.path).startsWith('/a/')).map((e) => ({ method: e.method, path: e.path, status: e.status, ms: e.ms }));
+    if (timings.length) writeFileSync(path.join(outputDir, 'link-timings.json'), `${JSON.stringify(timings, null, 1)}\n`);
     await browser?.close();
     await web?.close();
     await duban?.close();
