@@ -134,10 +134,16 @@ export async function sendOnce(
       throw new RetryLater('cancelled before sending; nothing was sent');
     }
     const message = await build();
+    let renewing: Promise<void> = Promise.resolve();
     const renew = setInterval(() => {
       ctx.heartbeat();
-      d.ledger.renewNotice(claim.sendKey, Date.now() + leaseMs).catch(() => undefined);
+      renewing = d.ledger.renewNotice(claim.sendKey, Date.now() + leaseMs).catch(() => undefined);
     }, Math.max(1000, Math.floor(leaseMs / 3)));
+    // Renewal stops, and the last one lands, before the claim is given back or finished: never after.
+    const stopRenewing = async () => {
+      clearInterval(renew);
+      await renewing;
+    };
     let outcome: SendOutcome;
     try {
       const info = await d.transport.sendMail({ ...message, headers: { ...(message.headers as Record<string, string> | undefined), 'X-Duban-Key': claim.sendKey } });
@@ -146,12 +152,13 @@ export async function sendOnce(
     } catch (err) {
       const f = classifySmtpError(err);
       if (!f.permanent) {
+        await stopRenewing();
         await d.ledger.releaseNotice(claim.sendKey);
         throw err;
       }
       outcome = { status: 'rejected', accepted: [], rejected: f.rejected.length ? f.rejected : [...toList(message.to), ...toList(message.cc)], response: f.reason };
     } finally {
-      clearInterval(renew);
+      await stopRenewing();
     }
     await d.ledger.finishNotice(claim.sendKey, { ...outcome, subject: message.subject });
     return { state: 'sent', ...outcome };

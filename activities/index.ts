@@ -16,6 +16,7 @@ import type Mail from 'nodemailer/lib/mailer';
 import type { WorkingCalendar } from '../domain/calendar';
 import { civil, formatDate, parseDate } from '../domain/dates';
 import { PlannedNotice, PlanningError, TrackerPeriodPlan, localDateIn, nextWorkingInstant, noticeKey, trackerPeriodPlan } from '../domain/planner';
+import type { PeopleProgress } from '../domain/requests';
 import type { TrackerDefinition } from '../domain/trackers';
 import { formatLocal, localDay } from '../domain/zone';
 import { AttemptContext, ConnectionSlots, RetryLater, sendOnce } from './delivery';
@@ -44,7 +45,7 @@ export interface DeliveryRequest {
   overtakenAt?: number | null;
   /** Message-IDs of the period's earlier notices, oldest first: the thread. */
   thread: string[];
-  progress: { recorded: number; quota: number };
+  progress: { recorded: number; quota: number; people?: PeopleProgress };
   /** What the tracker tells the ledger at this step (events, board rows), written before sending. */
   write?: LedgerWrite;
 }
@@ -74,11 +75,19 @@ export interface ActivityDeps {
   links?: { keys: LinkKey[]; baseUrl: string; graceMs: number };
 }
 
+/** How the unit completes its work, as a link: record events, report figures, or submit. */
+function workAction(completion: TrackerDefinition['obligation']['completion']): LinkAction {
+  if (completion === 'quota' || completion === 'per-person') return 'record';
+  if (completion === 'rate' || completion === 'count') return 'report';
+  return 'submit';
+}
+
 const LINK_LABELS: Record<LinkAction, string> = {
   acknowledge: '签收',
   progress: '反馈进展',
   submit: '报送材料',
   record: '登记',
+  report: '报送数据',
   requestExtension: '申请延期',
   view: '查看',
 };
@@ -106,7 +115,7 @@ export function recipientLinks(
   return [...new Set(recipients)].map((email) => {
     const ofUnit = staff.has(email);
     const actions: LinkAction[] = ofUnit
-      ? ['acknowledge', 'progress', t.obligation.completion === 'quota' ? 'record' : 'submit', ...(now <= period.dueAt ? (['requestExtension'] as const) : []), 'view']
+      ? ['acknowledge', 'progress', workAction(t.obligation.completion), ...(now <= period.dueAt ? (['requestExtension'] as const) : []), 'view']
       : ['view'];
     const name = staff.get(email) ?? others.get(email) ?? email;
     const token = signLink({ trackerId: t.trackerId, period: period.label, email, name, actions, expiresAt: period.endsAt + cfg.graceMs }, cfg.keys);
@@ -226,7 +235,8 @@ export function createActivities(deps: ActivityDeps) {
           const sentOn = formatDate(localDay(now, t.timeZone));
           if (n.stage === 'escalation' && n.level === 2) {
             const year = civil(parseDate(sentOn)!).year;
-            supervisionNumber = supervisionNumberText(year, await ledger.supervisionNumber(key, t.supervisor.id, year));
+            const given = await ledger.supervisionNumber(key, t.supervisor.id, year);
+            supervisionNumber = supervisionNumberText(given.year, given.number);
           }
           const lateSince = now - n.at > LATE_AFTER_MS ? formatLocal(n.at, t.timeZone) : undefined;
           const links = deps.links && req.period.endsAt !== undefined ? recipientLinks(t, [...n.to, ...n.cc], { label: req.period.label, dueAt: req.period.dueAt, endsAt: req.period.endsAt }, now, deps.links) : undefined;

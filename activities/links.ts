@@ -10,7 +10,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** What a link lets its recipient do. `view` is always included. */
-export const LINK_ACTIONS = ['view', 'acknowledge', 'progress', 'submit', 'record', 'requestExtension'] as const;
+export const LINK_ACTIONS = ['view', 'acknowledge', 'progress', 'submit', 'record', 'report', 'requestExtension'] as const;
 export type LinkAction = (typeof LINK_ACTIONS)[number];
 
 export interface LinkClaims {

@@ -6,6 +6,7 @@
 import { parseDate } from '../domain/dates';
 import { parsePeriod, periodInChinese } from '../domain/periods';
 import type { PlannedNotice } from '../domain/planner';
+import type { PeopleProgress } from '../domain/requests';
 import type { TrackerDefinition } from '../domain/trackers';
 
 export interface NoticeContext {
@@ -14,7 +15,8 @@ export interface NoticeContext {
   period: { label: string; due: string; originalDue: string };
   /** The local day the notice goes out, YYYY-MM-DD. */
   sentOn: string;
-  progress: { recorded: number; quota: number };
+  /** Per-person quotas: how many reached the quota and who is short (the first 20). */
+  progress: { recorded: number; quota: number; people?: PeopleProgress };
   /** The 督办单 number of a level-2 notice, e.g. 督〔2027〕12号. */
   supervisionNumber?: string;
   /** Set when the notice goes out well after its planned time (an outage): the time it was due to go out. */
@@ -59,6 +61,17 @@ function daysWord(sentOn: string, due: string): string {
 
 const LEVEL_TITLES: Record<number, string> = { 1: '催办通知', 2: '督办单', 3: '通报' };
 
+/** 本期每人须达到60学时，已达标48人/共52人；尚未达标：赵强（差12学时）、… 等N人。 */
+function perPersonProgress(quota: number, unit: 'times' | 'hours' | undefined, people: PeopleProgress | undefined): string {
+  const u = unit === 'hours' ? '学时' : '次';
+  const head = `本期每人须达到${quota}${u}`;
+  if (!people) return `${head}。`;
+  const shortCount = people.total - people.reached;
+  const names = people.short.map((s) => `${s.name}（差${s.short}${u}）`).join('、');
+  const more = shortCount > people.short.length ? `等${shortCount}人` : '';
+  return `${head}，已达标${people.reached}人/共${people.total}人${shortCount ? `；尚未达标：${names}${more}` : ''}。`;
+}
+
 export function renderNotice(c: NoticeContext): RenderedNotice {
   const { definition: t, notice: n, period } = c;
   const o = t.obligation;
@@ -71,13 +84,22 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
   const number = c.supervisionNumber ? ` ${c.supervisionNumber}` : '';
   const subject = oneLine(`【督办${kind}${number}】${t.unit.name}：${o.title}（${periodText}）${dueText}截止，${days}`);
 
-  const progress = o.completion === 'quota' ? `本期要求完成${o.quota}次，已登记${c.progress.recorded}次。` : undefined;
+  const progress =
+    o.completion === 'quota'
+      ? `本期要求完成${o.quota}次，已登记${c.progress.recorded}次。`
+      : o.completion === 'rate'
+        ? `本期${o.measure ?? '比率'}须不低于${o.threshold}%，请报送分子、分母数据。`
+        : o.completion === 'count'
+          ? `本期${o.measure ?? '数量'}须不少于${o.threshold}。`
+          : o.completion === 'per-person'
+            ? perPersonProgress(o.quota, o.quotaUnit, c.progress.people)
+            : undefined;
   const greeting =
     n.stage === 'reminder'
-      ? `${t.unit.liaison.name}同志：`
+      ? `${oneLine(t.unit.liaison.name)}同志：`
       : n.level >= 3
         ? '各位领导：'
-        : `${t.unit.head.name}同志：`;
+        : `${oneLine(t.unit.head.name)}同志：`;
   const opening =
     n.stage === 'reminder'
       ? `${t.unit.name}承担的以下任务将于${dueText}截止（${days}），请按时完成并报送。`

@@ -24,6 +24,8 @@ export class UsageError extends Error {}
 
 interface InputOptions {
   calendar?: string;
+  rosters?: string;
+  events?: string;
   json?: boolean;
 }
 
@@ -31,7 +33,7 @@ function inputs(catalog: string | undefined, directory: string | undefined, opts
   if ((catalog === undefined) !== (directory === undefined)) {
     throw new UsageError('give both a catalog and a directory, or neither to use the built-in defaults');
   }
-  return loadInputs({ catalog, directory, calendar: opts.calendar });
+  return loadInputs({ catalog, directory, calendar: opts.calendar, rosters: opts.rosters, events: opts.events });
 }
 
 /** Years as ranges: [2024, 2025, 2026, 2028] is "2024-2026, 2028". */
@@ -113,6 +115,8 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
     .argument('[directory]', 'directory YAML file (default: the built-in directory)')
     .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
+    .option('--events <file>', 'events YAML (id, date) for event-relative obligations')
     .option('--json', 'print the result as one JSON object')
     .addHelpText(
       'after',
@@ -148,6 +152,8 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
     .argument('[directory]', 'directory YAML file (default: the built-in directory)')
     .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
+    .option('--events <file>', 'events YAML (id, date) for event-relative obligations')
     .option('--from <date>', 'first day of the window, YYYY-MM-DD (default: today in the catalog time zone)')
     .option('--to <date>', 'last day of the window, YYYY-MM-DD (default: one year after --from, less a day)')
     .addOption(new Option('--unit <id>', 'only this unit'))
@@ -182,6 +188,8 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
         const plan = planWindow(trackers, loaded.calendar, { from, to });
         const warning = provisionalWarning(plan.provisionalYears, loaded.calendar);
         if (warning) err(`${warning}\n`);
+        // Event-relative trackers whose event has no date have nothing to plan: say what they wait for.
+        for (const w of plan.waiting ?? []) err(`${w.trackerId}: waiting for event ${w.event} to have a date (no notices until it has one)\n`);
         const zoneOf = new Map(trackers.map((t) => [t.trackerId, t.timeZone]));
         if (opts.json) {
           const lines = plan.notices.map((n) =>
@@ -246,6 +254,8 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .requiredOption('--unit <id>', 'the unit')
     .option('--months <n>', 'how far ahead', '6')
     .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
+    .option('--events <file>', 'events YAML (id, date) for event-relative obligations')
     .option('--out <file>', 'write to this file instead of standard output')
     .addHelpText('after', '\nExample:\n  duban ics --unit sfj --months 12 --out sfj.ics')
     .action((catalog: string | undefined, directory: string | undefined, opts: InputOptions & { unit: string; months: string; out?: string }) => {
@@ -269,6 +279,8 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .requiredOption('--to <date>', 'last day, YYYY-MM-DD')
     .option('--out <dir>', 'write one .eml file per message into this folder')
     .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
+    .option('--events <file>', 'events YAML (id, date) for event-relative obligations')
     .option('--json', 'one JSON object per email: at, local, key, to, cc, subject, file')
     .addHelpText('after', '\nExample:\n  duban simulate my-catalog.yaml my-directory.yaml --from 2027-01-01 --to 2027-03-31 --out preview/')
     .action(async (catalog: string | undefined, directory: string | undefined, opts: InputOptions & { from: string; to: string; out?: string }) => {

@@ -4,14 +4,14 @@
  */
 import { Command, Option } from 'commander';
 import { userInfo } from 'node:os';
-import { assertRegistrable, loadDirectory, loadInputs } from '../config/load';
+import { assertRegistrable, loadDirectory, loadEventsFile, loadInputs, setEventDate } from '../config/load';
 import { ledgerOptions, loadSettings } from '../config/settings';
 import { Ledger, describeLedger } from '../activities/ledger/ledger';
 import { formatDate, parseDate } from '../domain/dates';
 import { localDay } from '../domain/zone';
 import { RATINGS } from '../domain/tracking';
 import type { Requests, TrackerStatus } from '../workflows/messages';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { buildReport, renderReport, writeWorkbook } from './report';
 import { Action, Duban, RegisterSummary, RunningTracker, UnreachableError, openLedger } from './temporal';
 
@@ -70,10 +70,16 @@ function trackerIdOf(obligation: string, unit: string): string {
 
 /** One line per open period, oldest first (overdue periods stay open until done, waived or their ladder ends). */
 export function statusLines(s: TrackerStatus): string[] {
-  const head = `${s.trackerId}  ${s.colour}${s.paused ? ', paused' : ''}${s.problem ? `  cannot plan: ${s.problem}` : ''}`;
+  const head = `${s.trackerId}  ${s.colour}${s.paused ? ', paused' : ''}${s.problem ? `  cannot plan: ${s.problem}` : ''}${s.waitingFor ? `  waiting for event ${s.waitingFor} to have a date` : ''}`;
   const lines = [head];
   for (const p of s.periods) {
-    const progress = s.completion === 'quota' ? `, ${p.recorded}/${s.quota} recorded` : p.submitted ? ', submitted' : '';
+    const figures = p.report
+      ? `, reported ${p.report.numerator !== undefined ? `${p.report.numerator}/${p.report.denominator} = ${Math.round(p.report.value * 10) / 10}%` : p.report.count} (${p.report.meets ? 'meets' : 'below'} ${s.threshold}${s.completion === 'rate' ? '%' : ''})`
+      : s.completion === 'rate' || s.completion === 'count'
+        ? `, no figures yet (threshold ${s.threshold}${s.completion === 'rate' ? '%' : ''})`
+        : '';
+    const people = p.people ? `, ${p.people.reached}/${p.people.total} reached ${s.quota}${p.people.short.length ? ` (short: ${p.people.short.map((x) => `${x.name} ${x.short}`).join(', ')})` : ''}` : '';
+    const progress = s.completion === 'quota' ? `, ${p.recorded}/${s.quota} recorded` : p.submitted ? ', submitted' : figures || people;
     const ext = p.pendingExtension ? `, extension to ${p.pendingExtension.newDue} pending` : '';
     const due = p.due === p.originalDue ? p.due : `${p.due} (extended from ${p.originalDue})`;
     const ack = p.acknowledged ? `, acknowledged by ${p.acknowledged.by}` : '';
@@ -171,14 +177,16 @@ export function addServiceCommands(program: Command, io: Io) {
     .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
     .argument('[directory]', 'directory YAML file (default: the built-in directory)')
     .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
+    .option('--events <file>', 'events YAML (id, date) for event-relative obligations')
     .option('--dry-run', 'show what would change, change nothing')
     .option('--prune', 'retire running trackers whose obligation or unit left the files')
     .option('--by <name>', 'who registers, recorded in the ledger')
     .option('--json', 'print the summary as JSON')
     .addHelpText('after', '\nExamples:\n  duban register catalog.yaml directory.yaml --dry-run\n  duban register catalog.yaml directory.yaml --prune --json')
-    .action(async (catalog: string | undefined, directory: string | undefined, opts: { calendar?: string; dryRun?: boolean; prune?: boolean; by?: string; json?: boolean }) => {
+    .action(async (catalog: string | undefined, directory: string | undefined, opts: { calendar?: string; rosters?: string; events?: string; dryRun?: boolean; prune?: boolean; by?: string; json?: boolean }) => {
       if ((catalog === undefined) !== (directory === undefined)) throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
-      const inputs = loadInputs({ catalog, directory, calendar: opts.calendar });
+      const inputs = loadInputs({ catalog, directory, calendar: opts.calendar, rosters: opts.rosters, events: opts.events });
       // Every definition is checked before connecting: a run that cannot start one starts none.
       assertRegistrable(inputs);
       const summary = await withDuban(async (d) => {
@@ -188,6 +196,78 @@ export function addServiceCommands(program: Command, io: Io) {
         return result;
       });
       io.out(opts.json ? `${JSON.stringify({ dryRun: !!opts.dryRun, ...summary })}\n` : summaryText(summary, !!opts.dryRun));
+    });
+
+  // Events (event-relative deadlines): the file is the record of dates; setting one re-registers, so every
+  // tracker waiting for the event plans from the new date, and one whose date moved re-plans.
+  const event = program.command('event').description('Events of event-relative deadlines (a session date, a publication): set, clear, list');
+  const changeEvent = (date: (d: string | undefined) => string | null) =>
+    async (id: string, given: string | undefined, catalog: string | undefined, directory: string | undefined, opts: { events: string; note?: string; calendar?: string; rosters?: string; by?: string; json?: boolean }) => {
+      if ((catalog === undefined) !== (directory === undefined)) throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
+      let text: string;
+      try {
+        text = readFileSync(opts.events, 'utf8');
+      } catch {
+        text = '';
+      }
+      let next: string;
+      try {
+        next = setEventDate(text, id, date(given), opts.note);
+      } catch (err) {
+        throw new InputError((err as Error).message);
+      }
+      // Validate everything with the new date before writing anything: a bad file changes nothing.
+      const tmp = `${opts.events}.tmp`;
+      writeFileSync(tmp, next);
+      let inputs: ReturnType<typeof loadInputs>;
+      try {
+        inputs = loadInputs({ catalog, directory, calendar: opts.calendar, rosters: opts.rosters, events: tmp });
+      } finally {
+        unlinkSync(tmp);
+      }
+      writeFileSync(opts.events, next);
+      const summary = await withDuban((d) => d.register(inputs.trackers, { by: opts.by ?? defaultActor(), onProgress: progressBar(io) }));
+      io.out(opts.json ? `${JSON.stringify(summary)}\n` : `event ${id}: ${date(given) ?? 'no date (trackers wait)'}\n${summaryText(summary, false)}`);
+    };
+  event
+    .command('set')
+    .description('Set or move the date of an event, then update the trackers that depend on it')
+    .argument('<id>', 'event id, e.g. pc-session-2027-06')
+    .argument('<date>', 'YYYY-MM-DD')
+    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
+    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
+    .requiredOption('--events <file>', 'the events YAML file to change')
+    .option('--note <text>', 'what the event is')
+    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--rosters <file>', 'rosters CSV for per-person quotas')
+    .option('--by <name>', 'who changes it, recorded in the ledger')
+    .option('--json', 'print the registration summary as JSON')
+    .addHelpText('after', '\nExample:\n  duban event set pc-session-2027-06 2027-06-20 catalog.yaml directory.yaml --events events.yaml')
+    .action(changeEvent((d) => dateOption(d, '<date>')!));
+  event
+    .command('clear')
+    .description('Clear the date of an event (cancelled or postponed): its trackers wait without notices')
+    .argument('<id>', 'event id')
+    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
+    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
+    .requiredOption('--events <file>', 'the events YAML file to change')
+    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
+    .option('--rosters <file>', 'rosters CSV for per-person quotas')
+    .option('--by <name>', 'who changes it, recorded in the ledger')
+    .option('--json', 'print the registration summary as JSON')
+    .addHelpText('after', '\nExample:\n  duban event clear pc-session-2027-06 catalog.yaml directory.yaml --events events.yaml')
+    .action((id: string, catalog: string | undefined, directory: string | undefined, opts: Parameters<ReturnType<typeof changeEvent>>[4]) =>
+      changeEvent(() => null)(id, undefined, catalog, directory, opts),
+    );
+  event
+    .command('list')
+    .description('List the events of a file and their dates')
+    .requiredOption('--events <file>', 'the events YAML file')
+    .option('--json', 'print JSON')
+    .action((opts: { events: string; json?: boolean }) => {
+      const { events, problems } = loadEventsFile(opts.events);
+      if (problems.length) throw new InputError(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ''}${p.message}`).join('\n'));
+      io.out(opts.json ? `${JSON.stringify(events)}\n` : events.map((e) => `${e.id}  ${e.date ?? '(no date: trackers wait)'}${e.note ? `  ${e.note}` : ''}`).join('\n') + '\n');
     });
 
   actor(tracker(program.command('submit')))
@@ -202,8 +282,39 @@ export function addServiceCommands(program: Command, io: Io) {
     .description('Record one event of a quota obligation (a lecture, a study session, a case-file review)')
     .requiredOption('--date <YYYY-MM-DD>', 'the day it took place')
     .requiredOption('--topic <text>', 'its topic')
-    .addHelpText('after', '\nExample:\n  duban record yibashou-jiangfa sfj --date 2027-03-18 --topic 行政处罚法专题')
-    .action(act('record', (o) => ({ date: dateOption(o.date, '--date'), topic: o.topic })));
+    .option('--person <id>', 'per-person quotas: the person (their id in the rosters file)')
+    .option('--hours <n>', 'per-person quotas counted in hours: the hours of this record')
+    .addHelpText('after', '\nExamples:\n  duban record yibashou-jiangfa sfj --date 2027-03-18 --topic 行政处罚法专题\n  duban record officer-training scjgj --person 15010001 --hours 8 --date 2027-03-18 --topic 行政处罚法培训')
+    .action(
+      act('record', (o) => {
+        const hours = o.hours === undefined ? undefined : Number(o.hours);
+        if (hours !== undefined && !Number.isFinite(hours)) throw new InputError(`--hours "${String(o.hours)}" is not a number, e.g. 8 or 3.5`);
+        return { date: dateOption(o.date, '--date'), topic: o.topic, ...(o.person !== undefined ? { person: String(o.person) } : {}), ...(hours !== undefined ? { hours } : {}) };
+      }),
+    );
+
+  const wholeOption = (value: string | boolean | undefined, option: string): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(String(value))) throw new InputError(`${option} "${String(value)}" is not a whole number, e.g. 18`);
+    return Number(value);
+  };
+  actor(tracker(program.command('figures')))
+    .description('Report the figures of a rate or count obligation for the period (出庭应诉率, 办案人员数); a later report replaces it')
+    .option('--numerator <n>', 'rate: the cases that count (e.g. hearings a head attended)')
+    .option('--denominator <n>', 'rate: all cases of the period')
+    .option('--count <n>', 'count: the figure (e.g. case handlers)')
+    .option('--note <text>', 'how the figures were obtained')
+    .option('--link <url>', 'where the evidence is (http or https)')
+    .addHelpText('after', '\nExamples:\n  duban figures court-appearance-rate county-a --numerator 18 --denominator 20\n  duban figures reconsideration-handlers county-a --count 3')
+    .action(
+      act('report', (o) => ({
+        numerator: wholeOption(o.numerator, '--numerator'),
+        denominator: wholeOption(o.denominator, '--denominator'),
+        count: wholeOption(o.count, '--count'),
+        note: o.note,
+        ...(o.link ? { evidence: { link: linkOption(o.link) } } : {}),
+      })),
+    );
 
   actor(tracker(program.command('ack')))
     .description('Acknowledge a task (签收): the unit confirms it received it; reminders continue')

@@ -15,7 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadInputs } from '../config/load';
-import { temporalCliPath } from '../config/servers';
+import { DEV_SERVER_DYNAMIC_CONFIG, temporalCliPath } from '../config/servers';
 import { Settings, SettingsError, loadSettings } from '../config/settings';
 import type { Io } from './service-commands';
 import { board, saveSnapshot, unitCountLines } from './service-commands';
@@ -42,7 +42,7 @@ async function startMailCatcher(folder: string, port: number, io: Io): Promise<M
   return { ...sink, folder };
 }
 
-function spawnDevServer(dataDir: string, port: number, uiPort: number): ChildProcess {
+export function spawnDevServer(dataDir: string, port: number, uiPort: number): ChildProcess {
   const log = openSync(path.join(dataDir, 'temporal.log'), 'a');
   return spawn(
     temporalCliPath(),
@@ -54,6 +54,7 @@ function spawnDevServer(dataDir: string, port: number, uiPort: number): ChildPro
       '--ui-port', String(uiPort),
       '--log-level', 'error',
       ...SEARCH_ATTRIBUTE_FLAGS.flatMap((f) => ['--search-attribute', f]),
+      ...DEV_SERVER_DYNAMIC_CONFIG,
     ],
     { stdio: ['ignore', log, log] },
   );

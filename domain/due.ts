@@ -1,10 +1,23 @@
 /**
  * Due rules (DOMAIN.md 3, 4, 8): from a period to its due date.
  */
-import { DayNumber, addMonths, civil, dayNumber, isValidDate, parseDate } from './dates';
+import { DayNumber, addMonths, civil, dayNumber, daysInMonth, isValidDate, lastDayOfMonth, parseDate } from './dates';
 import type { WorkingCalendar } from './calendar';
 import type { DueRule } from './model';
 import type { Period } from './periods';
+
+/** An event-relative due rule whose event has no date yet: nothing can be planned, the tracker waits. */
+export class WaitingForEvent extends Error {
+  override readonly name = 'WaitingForEvent';
+  constructor(readonly event: string) {
+    super(`waiting for event ${event} to have a date`);
+  }
+}
+
+/** The event an event-relative rule waits for, when it has no date yet; undefined otherwise. */
+export function waitingForEvent(rule: DueRule): string | undefined {
+  return (rule.rule === 'before-event' || rule.rule === 'after-event') && rule.date === undefined ? rule.event : undefined;
+}
 
 export interface DueDate {
   /** The date the rule gives. */
@@ -26,6 +39,28 @@ export function nominalDue(rule: DueRule, period: Period): DayNumber {
       if (!isValidDate(year, month, day) || dayNumber(year, month, day) <= period.end) year += 1;
       const date = dayNumber(year, month, day);
       return rule.before ? date - 1 : date;
+    }
+    case 'next-month-end': {
+      const next = civil(period.end + 1);
+      return lastDayOfMonth(next.year, next.month);
+    }
+    case 'following-month-day': {
+      // The month after the period ends; a day it lacks (31 in April) is clamped to its last day.
+      const next = civil(period.end + 1);
+      const date = dayNumber(next.year, next.month, Math.min(Math.max(rule.day, 1), daysInMonth(next.year, next.month)));
+      return rule.before ? date - 1 : date;
+    }
+    case 'in-period-month-day': {
+      const [month, day] = rule.monthDay.split('-').map(Number) as [number, number];
+      const year = civil(period.start).year;
+      return dayNumber(year, month, Math.min(day, daysInMonth(year, month)));
+    }
+    case 'before-event':
+    case 'after-event': {
+      const date = rule.date === undefined ? undefined : parseDate(rule.date);
+      if (date === undefined) throw new WaitingForEvent(rule.event);
+      const sign = rule.rule === 'before-event' ? -1 : 1;
+      return rule.months !== undefined ? addMonths(date, sign * rule.months) : date + sign * (rule.days ?? 0);
     }
     case 'fixed-date': {
       const d = parseDate(rule.date);

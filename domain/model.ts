@@ -117,6 +117,17 @@ export const directorySchema = z.strictObject({
 
 export const PERIOD_KINDS = ['year', 'half-year', 'quarter', 'month', 'once'] as const;
 
+/**
+ * How a period is completed: one submission; a quota of N events; a rate (numerator/denominator) at or above a
+ * threshold percentage; a count at or above a threshold (docs/catalog.md, "Completion").
+ */
+export const COMPLETION_KINDS = ['single', 'quota', 'rate', 'count', 'per-person'] as const;
+
+/** What a per-person quota counts: occasions (至少一次) or hours (60学时). */
+export const QUOTA_UNITS = ['times', 'hours'] as const;
+export type CompletionKind = (typeof COMPLETION_KINDS)[number];
+export type QuotaUnit = 'times' | 'hours';
+
 const monthDay = z.string().regex(/^\d{2}-\d{2}$/, { message: 'is not a month-day such as "03-01"' });
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'is not a date such as "2027-06-30"' });
 
@@ -133,6 +144,26 @@ export const dueRuleSchema = z.discriminatedUnion('rule', [
   z.strictObject({ rule: z.literal('next-month-day'), monthDay, before: z.boolean().default(false) }),
   /** A fixed date, for one-off obligations. */
   z.strictObject({ rule: z.literal('fixed-date'), date: isoDate }),
+  /** The last day of the month after the period ends (次月底前): 2027-Q1 is due 30 April, 2028-01 on 29 February. */
+  z.strictObject({ rule: z.literal('next-month-end') }),
+  /**
+   * Day N of the month after the period ends (次月15日前), clamped to that month's end; `before: true` reads
+   * "X之前": the day before.
+   */
+  z.strictObject({ rule: z.literal('following-month-day'), day: z.number().int(), before: z.boolean().default(false) }),
+  /**
+   * A month-day inside a yearly period (年度目录 drawn up by 31 March of the year it is for): period 2027 is due
+   * 2027-03-31. For a cycle of years, the month-day of its first year.
+   */
+  z.strictObject({ rule: z.literal('in-period-month-day'), monthDay }),
+  /**
+   * Event-relative (period: once): N months or days before an event whose date another body sets (the session of
+   * the people's congress standing committee). `date` is the event's date, filled in from the events file at
+   * registration, never written in the catalog; without it the tracker waits.
+   */
+  z.strictObject({ rule: z.literal('before-event'), event: id, months: z.number().int().optional(), days: z.number().int().optional(), date: isoDate.optional() }),
+  /** N months or days after an event (the city publishes its annual edition). */
+  z.strictObject({ rule: z.literal('after-event'), event: id, months: z.number().int().optional(), days: z.number().int().optional(), date: isoDate.optional() }),
 ]);
 
 export const escalationStepSchema = z.strictObject({
@@ -164,10 +195,25 @@ export const obligationSchema = z.strictObject({
     tags: list(line(LIMITS.tag), LIMITS.assigneeTags).default([]),
   }),
   lead: id.optional(),
-  completion: z.enum(['single', 'quota']).default('single'),
+  completion: z.enum(COMPLETION_KINDS).default('single'),
   /** For completion: quota, the number of events required in each period. */
   quota: z.number().int().optional(),
   period: z.enum(PERIOD_KINDS),
+  /** For period: year, a cycle of this many years (每隔两年: 2), counted from `anchor`. */
+  every: z.number().int().optional(),
+  /** A year a cycle starts in (e.g. 2025 for 2025-2026, 2027-2028, ...); required with `every`. */
+  anchor: z.number().int().optional(),
+  /**
+   * For completion: rate, the lowest acceptable percentage (不低于90%: 90); for completion: count, the lowest
+   * acceptable count (最少3人: 3).
+   */
+  threshold: z.number().optional(),
+  /** For completion: rate or count, what the figures are, in the words of the notice (出庭应诉率, 办案人员人数). */
+  measure: text.optional(),
+  /** For completion: per-person, the roster (a name in the rosters file) whose every person must reach `quota`. */
+  roster: text.optional(),
+  /** For completion: per-person, what `quota` counts: times (default) or hours. */
+  quotaUnit: z.enum(QUOTA_UNITS).optional(),
   due: dueRuleSchema,
   /** 《民法典》第二百零三条: a due date on a day off moves to the next working day. Off by default (DOMAIN.md 8). */
   rollForward: z.boolean().default(false),

@@ -8,7 +8,7 @@
  * continue-as-new), and every rule is a method that reads it.
  */
 import { parseDate } from './dates';
-import { TrackerPeriodPlan, PlannedNotice, localDateIn, noticeKey } from './planner';
+import { TrackerPeriodPlan, PlannedNotice, ladderRank, localDateIn, noticeKey } from './planner';
 import {
   Actor,
   AcknowledgeRequest,
@@ -18,11 +18,17 @@ import {
   PeriodStatus,
   ProgressRequest,
   ReasonRequest,
+  PeopleProgress,
   RecordRequest,
   Refusal,
+  Shortfall,
+  ReportRequest,
+  ReportedFigures,
   SubmitRequest,
   VerifyRequest,
 } from './requests';
+import type { CompletionKind, QuotaUnit } from './model';
+import type { Person } from './roster';
 import type { TrackerDefinition } from './trackers';
 import { Colour, Outcome, RATINGS, Rating, checkEvidence, checkText, colourAt, completionOutcome, completionOutcomeByDate, nextColourChange } from './tracking';
 
@@ -46,6 +52,7 @@ export type EventKind =
   | 'waived'
   | 'acknowledged'
   | 'progress'
+  | 'report'
   | 'paused'
   | 'resumed'
   | 'definition_updated'
@@ -72,20 +79,51 @@ export interface PeriodSnapshot {
   acknowledged?: { by: string; at: number };
   progress: { by: string; at: number; note: string }[];
   progressCount: number;
+  /** The latest figures of a rate or count obligation (earlier reports are in the ledger). */
+  report?: ReportedFigures;
+  /** Per-person quotas: [person, date, amount] of every record of the period. */
+  personRecords?: [string, string, number][];
+  /** The event of an event-relative period lost its date (cancelled or postponed): no notices, no outcome. */
+  suspended?: boolean;
+  /** The ladder position of the last notice sent (planner.ladderRank), to send none twice across event moves. */
+  lastSentRank?: number;
   /** The due date for which the office's digest has been told this period turned red. */
   notedRedFor?: string;
 }
 
 /** The obligation's completion rules, read from the definition in force. */
 export interface CompletionRules {
-  completion: 'single' | 'quota';
+  completion: CompletionKind;
   quota: number;
   verification: boolean;
+  /** Rate (a percentage) and count obligations: the lowest acceptable figure. */
+  threshold?: number;
+  /** Per-person quotas: the people who must each reach the quota, and what it counts. */
+  people?: Person[];
+  quotaUnit?: QuotaUnit;
 }
 
 export function rulesOf(d: TrackerDefinition): CompletionRules {
-  return { completion: d.obligation.completion, quota: d.obligation.quota, verification: d.obligation.verification };
+  return {
+    completion: d.obligation.completion,
+    quota: d.obligation.quota,
+    verification: d.obligation.verification,
+    threshold: d.obligation.threshold,
+    people: d.people,
+    quotaUnit: d.obligation.quotaUnit,
+  };
 }
+
+/** Reported counts are whole numbers of people or cases; a million is beyond any unit's figures. */
+const MAX_FIGURE = 1_000_000;
+
+/** The percentage a rate report gives; 0/0 (nothing to count this period, e.g. no disclosure request) is 100. */
+export function ratePercent(numerator: number, denominator: number): number {
+  return denominator === 0 ? 100 : (numerator / denominator) * 100;
+}
+
+/** Who is still short, as listed in a status and a notice; the rest are counted ("等N人"). */
+export const SHORTFALLS_SHOWN = 20;
 
 /** Progress notes carried in the workflow; all of them are in the ledger. */
 const PROGRESS_KEPT = 5;
@@ -121,9 +159,43 @@ export class PeriodState {
   private isQuota(): boolean {
     return this.rules().completion === 'quota';
   }
-  /** The unit's work is in: the quota reached, or a submission made. */
+  /** Rate and count obligations are completed by reporting figures that meet the threshold. */
+  private isMeasured(): boolean {
+    const c = this.rules().completion;
+    return c === 'rate' || c === 'count';
+  }
+  private isPerPerson(): boolean {
+    return this.rules().completion === 'per-person';
+  }
+  /** Per-person totals of the period, by person id. */
+  private personTotals(): Map<string, number> {
+    const totals = new Map<string, number>();
+    for (const [person, , amount] of this.s.personRecords ?? []) totals.set(person, (totals.get(person) ?? 0) + amount);
+    return totals;
+  }
+  /** The people of the roster still short of the quota, in roster order, with what they have and lack. */
+  shortfalls(): Shortfall[] {
+    const { people = [], quota } = this.rules();
+    const totals = this.personTotals();
+    return people
+      .map((p) => ({ id: p.id, name: p.name, has: totals.get(p.id) ?? 0, short: Math.max(0, quota - (totals.get(p.id) ?? 0)) }))
+      .filter((p) => p.short > 0);
+  }
+  peopleProgress(): PeopleProgress {
+    const short = this.shortfalls();
+    const total = this.rules().people?.length ?? 0;
+    return { total, reached: total - short.length, short: short.slice(0, SHORTFALLS_SHOWN) };
+  }
+  /** The unit's work is in: the quota reached, figures at or above the threshold, or a submission made. */
   completeByWork(): boolean {
+    if (this.isMeasured()) return this.s.report?.meets === true;
+    // An empty roster completes nothing: validation refuses it, and a roster emptied later must not pass silently.
+    if (this.isPerPerson()) return (this.rules().people?.length ?? 0) > 0 && this.shortfalls().length === 0;
     return this.isQuota() ? this.s.quotaDates.length >= this.rules().quota : this.s.submittedAt !== undefined;
+  }
+  /** Figures reported below the threshold: the period is at risk (yellow before due, red after). */
+  belowThreshold(): boolean {
+    return this.isMeasured() && this.s.report !== undefined && !this.s.report.meets;
   }
   /** Done and, when the obligation wants it, verified. */
   complete(): boolean {
@@ -135,14 +207,16 @@ export class PeriodState {
   }
 
   private colourInput(now: number) {
-    return { now, waived: this.s.waived, complete: this.workDone(), yellowAt: this.plan.yellowAt, dueAt: this.plan.dueAt };
+    return { now, waived: this.s.waived, complete: this.workDone(), yellowAt: this.plan.yellowAt, dueAt: this.plan.dueAt, atRisk: this.belowThreshold() };
   }
   colour(now: number): Colour {
-    return colourAt(this.colourInput(now));
+    const colour = colourAt(this.colourInput(now));
+    return this.s.suspended && (colour === 'yellow' || colour === 'red') ? 'green' : colour;
   }
 
-  /** The next notice not handled yet, in plan order. */
+  /** The next notice not handled yet, in plan order; none while the period's event has no date. */
   nextNotice(): PlannedNotice | undefined {
+    if (this.s.suspended) return undefined;
     const handled = new Set(this.s.handled);
     return this.plan.notices.find((n) => !handled.has(noticeKey(n)));
   }
@@ -158,6 +232,7 @@ export class PeriodState {
    * ladder. Undefined when nothing will happen without a request.
    */
   nextWake(now: number, paused: boolean): number | undefined {
+    if (this.s.suspended) return undefined;
     const wakes = [nextColourChange(this.colourInput(now)), this.plan.endsAt];
     // Work waiting for verification still wakes at each notice, to pass it over at its time: a notice that fell
     // due while the work was in is not sent late if the work is returned.
@@ -170,6 +245,7 @@ export class PeriodState {
   outcome(now: number): { outcome: Outcome; completedAt?: number } | undefined {
     if (this.s.waived) return { outcome: 'waived' };
     if (this.complete()) return this.completion();
+    if (this.s.suspended) return undefined;
     // The ladder ran out: a submission still waiting for verification counts by its time; returned work does not.
     if (now >= this.plan.endsAt) return this.workDone() ? this.completion() : { outcome: 'missed' };
     return undefined;
@@ -181,6 +257,28 @@ export class PeriodState {
    */
   private completion(): { outcome: Outcome; completedAt: number } {
     const plan = this.plan;
+    if (this.isMeasured()) {
+      const at = this.s.report!.at;
+      return { outcome: completionOutcome(at, plan.originalDueAt, this.s.extendedDue ? plan.dueAt : undefined), completedAt: at };
+    }
+    if (this.isPerPerson()) {
+      // The day the last person reached the quota, counting each person's records in date order.
+      const quota = this.rules().quota;
+      const byPerson = new Map<string, [string, number][]>();
+      for (const [person, date, amount] of this.s.personRecords ?? []) byPerson.set(person, [...(byPerson.get(person) ?? []), [date, amount]]);
+      let metOn = '';
+      for (const p of this.rules().people ?? []) {
+        let sum = 0;
+        for (const [date, amount] of [...(byPerson.get(p.id) ?? [])].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+          sum += amount;
+          if (sum >= quota) {
+            if (date > metOn) metOn = date;
+            break;
+          }
+        }
+      }
+      return { outcome: completionOutcomeByDate(metOn, plan.originalDue, this.s.extendedDue), completedAt: this.s.quotaReachedAt ?? 0 };
+    }
     if (this.isQuota()) {
       const metOn = [...this.s.quotaDates].sort()[this.rules().quota - 1]!;
       return { outcome: completionOutcomeByDate(metOn, plan.originalDue, this.s.extendedDue), completedAt: this.s.quotaReachedAt ?? 0 };
@@ -203,6 +301,7 @@ export class PeriodState {
   handled(n: PlannedNotice, messageId?: string): void {
     this.s.handled.push(noticeKey(n));
     if (messageId) {
+      this.s.lastSentRank = ladderRank(n);
       this.s.thread.push(messageId);
       this.s.lastNotice = { stage: n.stage, level: n.level, at: n.at, messageId };
     }
@@ -227,6 +326,26 @@ export class PeriodState {
     for (const n of this.plan.notices) if (n.at <= now && !handled.has(noticeKey(n))) this.handled(n);
   }
 
+  /** The period's event lost its date: it waits, sending nothing, until a date comes back. */
+  suspend(): void {
+    this.s.suspended = true;
+  }
+
+  /**
+   * A new plan after the event's date was set, moved or restored. What was sent stays sent. Of the new ladder's
+   * notices already due, only the latest is sent, and only when it is further up the ladder than the last notice
+   * sent: a date moved earlier tells the unit at once; a date moved later repeats nothing.
+   */
+  replannedForEvent(plan: TrackerPeriodPlan, now: number): void {
+    this.s.plan = plan;
+    this.s.suspended = undefined;
+    const handled = new Set(this.s.handled);
+    const passed = plan.notices.filter((n) => n.at <= now && !handled.has(noticeKey(n)));
+    const latest = passed[passed.length - 1];
+    for (const n of passed.slice(0, -1)) this.handled(n);
+    if (latest && this.s.lastSentRank !== undefined && ladderRank(latest) <= this.s.lastSentRank) this.handled(latest);
+  }
+
   /** A new plan for this period (an approved extension, a changed definition); the past stays as it was. */
   replanned(plan: TrackerPeriodPlan, now: number): void {
     this.s.plan = plan;
@@ -248,6 +367,8 @@ export class PeriodState {
   checkSubmit(req: SubmitRequest, obligationId: string): void {
     this.checkUnsettled();
     if (this.isQuota()) this.refuse(`${obligationId} is completed by recording events (登记), not by a submission`);
+    if (this.isMeasured()) this.refuse(`${obligationId} is completed by reporting its figures (duban figures), not by a submission`);
+    if (this.isPerPerson()) this.refuse(`${obligationId} is completed by recording each person's ${this.rules().quotaUnit === 'hours' ? 'hours' : 'attendance'} (登记), not by a submission`);
     if (this.s.submittedAt !== undefined && this.s.verification !== 'returned') this.refuse(`period ${this.label} is already submitted`);
     const problem = checkEvidence(req.evidence);
     if (problem) this.refuse(problem);
@@ -260,7 +381,20 @@ export class PeriodState {
 
   checkRecord(req: RecordRequest, obligationId: string, now: number): void {
     this.checkUnsettled();
-    if (!this.isQuota()) this.refuse(`${obligationId} is completed by a submission (报送), not by recording events`);
+    if (this.isMeasured()) this.refuse(`${obligationId} is completed by reporting its figures (duban figures), not by recording events`);
+    if (!this.isQuota() && !this.isPerPerson()) this.refuse(`${obligationId} is completed by a submission (报送), not by recording events`);
+    if (this.isPerPerson()) {
+      const rules = this.rules();
+      if (typeof req.person !== 'string' || req.person.trim() === '') this.refuse(`${obligationId} counts per person: name the person (their id in the rosters file)`);
+      if (!(rules.people ?? []).some((p) => p.id === req.person)) this.refuse(`person "${String(req.person).slice(0, 60)}" is not on the roster of this unit`);
+      if (rules.quotaUnit === 'hours') {
+        if (typeof req.hours !== 'number' || !Number.isFinite(req.hours) || req.hours <= 0 || req.hours > 24) this.refuse('hours must be a number above 0 and at most 24 (one record per day of training)');
+      } else if (req.hours !== undefined) {
+        this.refuse(`${obligationId} counts occasions, not hours: leave hours out`);
+      }
+    } else if (req.person !== undefined || req.hours !== undefined) {
+      this.refuse(`${obligationId} counts events of the unit, not of persons: leave person and hours out`);
+    }
     if (typeof req.date !== 'string' || parseDate(req.date) === undefined) this.refuse(`date "${req.date}" is not a date such as 2027-03-18`);
     if (req.date < this.plan.periodStart || req.date > this.plan.periodEnd) {
       this.refuse(`date ${req.date} is outside period ${this.label} (${this.plan.periodStart} to ${this.plan.periodEnd})`);
@@ -270,11 +404,64 @@ export class PeriodState {
     if (topic) this.refuse(topic);
   }
   applyRecord(req: RecordRequest, now: number): PeriodEvent {
+    if (this.isPerPerson()) {
+      const before = this.completeByWork();
+      const amount = this.rules().quotaUnit === 'hours' ? req.hours! : 1;
+      this.s.personRecords = [...(this.s.personRecords ?? []), [req.person!, req.date, amount]];
+      if (!before && this.completeByWork()) this.s.quotaReachedAt = now;
+      if (this.s.verification === 'returned') this.s.verification = undefined;
+      const progress = this.peopleProgress();
+      return {
+        period: this.label,
+        kind: 'quota_event',
+        actor: actorName(req),
+        data: { date: req.date, topic: req.topic, person: req.person, amount, personTotal: this.personTotals().get(req.person!), quota: this.rules().quota, reached: progress.reached, people: progress.total },
+      };
+    }
     this.s.quotaDates.push(req.date);
     const quota = this.rules().quota;
     if (this.s.quotaDates.length === quota) this.s.quotaReachedAt = now;
     if (this.s.verification === 'returned') this.s.verification = undefined;
     return { period: this.label, kind: 'quota_event', actor: actorName(req), data: { date: req.date, topic: req.topic, count: this.s.quotaDates.length, quota } };
+  }
+
+  checkReport(req: ReportRequest, obligationId: string): void {
+    this.checkUnsettled();
+    const rules = this.rules();
+    if (!this.isMeasured()) this.refuse(`${obligationId} is completed by ${this.isQuota() || this.isPerPerson() ? 'recording events (登记)' : 'a submission (报送)'}, not by reporting figures`);
+    if (this.completeByWork() && this.s.verification !== 'returned') this.refuse(`period ${this.label} already has figures at or above the threshold, waiting for verification`);
+    const whole = (label: string, v: unknown) => {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_FIGURE) this.refuse(`${label} must be a whole number from 0 to ${MAX_FIGURE}`);
+    };
+    if (rules.completion === 'rate') {
+      if (req.count !== undefined) this.refuse(`${obligationId} is a rate: give numerator and denominator, not a count`);
+      whole('numerator', req.numerator);
+      whole('denominator', req.denominator);
+      if (req.numerator! > req.denominator!) this.refuse(`numerator ${req.numerator} is more than denominator ${req.denominator}`);
+    } else {
+      if (req.numerator !== undefined || req.denominator !== undefined) this.refuse(`${obligationId} is a count: give count, not numerator and denominator`);
+      whole('count', req.count);
+    }
+    const note = checkText('note', req.note, false);
+    if (note) this.refuse(note);
+    const evidence = checkEvidence(req.evidence, false);
+    if (evidence) this.refuse(evidence);
+  }
+  applyReport(req: ReportRequest, now: number): PeriodEvent {
+    const rules = this.rules();
+    const rate = rules.completion === 'rate';
+    const value = rate ? ratePercent(req.numerator!, req.denominator!) : req.count!;
+    // A percentage is compared as reported: 9/10 is 90 and meets "不低于90%" exactly.
+    const meets = rate ? req.numerator! * 100 >= rules.threshold! * req.denominator! : value >= rules.threshold!;
+    const figures: ReportedFigures = { ...(rate ? { numerator: req.numerator, denominator: req.denominator } : { count: req.count }), value, meets, by: actorName(req), at: now };
+    this.s.report = figures;
+    if (this.s.verification === 'returned') this.s.verification = undefined;
+    return {
+      period: this.label,
+      kind: 'report',
+      actor: actorName(req),
+      data: { ...figures, by: undefined, at: undefined, threshold: rules.threshold, note: req.note, evidence: req.evidence },
+    };
   }
 
   checkVerify(req: VerifyRequest, obligationId: string): void {
@@ -294,6 +481,7 @@ export class PeriodState {
     const accepted = req.decision === 'accept';
     this.s.verification = accepted ? 'accepted' : 'returned';
     this.s.rating = accepted ? req.rating : undefined;
+    // Returned per-person records are kept (they are people's training hours); new records make it whole again.
     if (!accepted && this.isQuota()) {
       this.s.quotaDates = [];
       this.s.quotaReachedAt = undefined;
@@ -389,6 +577,8 @@ export class PeriodState {
       rating: this.s.rating,
       pendingExtension: this.s.pendingExtension,
       acknowledged: this.s.acknowledged,
+      ...(this.s.report ? { report: this.s.report } : {}),
+      ...(this.isPerPerson() ? { people: this.peopleProgress() } : {}),
       progress: this.s.progress,
       progressCount: this.s.progressCount,
       lastNotice: this.s.lastNotice,

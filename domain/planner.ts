@@ -17,8 +17,8 @@
  */
 import type { WorkingCalendar } from './calendar';
 import { DayNumber, civil, formatDate, parseDate } from './dates';
-import { dueDate } from './due';
-import { Period, nextPeriod, parsePeriod, periodContaining } from './periods';
+import { dueDate, waitingForEvent } from './due';
+import { Period, cadenceOf, nextPeriod, parsePeriod, periodContaining } from './periods';
 import type { TrackerDefinition } from './trackers';
 import { localDay, zonedInstant } from './zone';
 
@@ -66,7 +66,7 @@ export interface PeriodPlan {
   opensAt: number;
   /** When the ladder has run out: an unfinished period is recorded as missed then (DOMAIN.md 19). */
   endsAt: number;
-  /** The next period and when it opens (its first notice); undefined for a one-off. */
+  /** The next period and when it opens (when it begins, or its first notice if earlier); undefined for a one-off. */
   next?: { period: Period; opensAt: number };
   /** The latest due date an extension may move this period to: the day before the next period's due. */
   lastExtensionDue: DayNumber;
@@ -210,14 +210,21 @@ export function planPeriod(
     dueAt: zonedInstant(due, zone, 23, 59, 59),
     opensAt: opening(t, calendar, due),
     endsAt,
-    next: next && nextDue !== undefined ? { period: next, opensAt: opening(t, calendar, nextDue) } : undefined,
+    // The next period opens when it begins (a unit may record this year's lectures while last year's are overdue),
+    // or at its first notice if that comes earlier (a period due before it ends, e.g. due on its first day).
+    next: next && nextDue !== undefined ? { period: next, opensAt: Math.min(opening(t, calendar, nextDue), zonedInstant(next.start, zone, 0)) } : undefined,
     lastExtensionDue,
     notices,
     provisionalYears: calendar.provisionalYearsIn(firstDay, lastDay),
   };
 }
 
-function stageOrder(n: PlannedNotice): number {
+/** A notice's position on its period's ladder: later steps rank higher (r10 < r3 < r0 < e1 < e2 < e3 repeats). */
+export function ladderRank(n: Pick<PlannedNotice, 'stage' | 'level' | 'step'>): number {
+  return stageOrder(n);
+}
+
+function stageOrder(n: Pick<PlannedNotice, 'stage' | 'level' | 'step'>): number {
   return n.stage === 'reminder' ? -n.step : 100 + n.level * 1000 + n.step;
 }
 
@@ -228,7 +235,7 @@ export function nextNoticeAfter(plan: PeriodPlan, after: number): PlannedNotice 
 
 /** The period a tracker is in at a given instant: the latest period that has opened, or the first one. */
 export function currentPeriod(t: TrackerDefinition, calendar: WorkingCalendar, at: number): Period {
-  let p = periodContaining(t.obligation.period, localDay(at, t.timeZone) - lookbackDays(t));
+  let p = periodContaining(cadenceOf(t.obligation), localDay(at, t.timeZone) - lookbackDays(t));
   for (;;) {
     const next = nextPeriod(p);
     if (!next) return p;
@@ -243,7 +250,7 @@ export function currentPeriod(t: TrackerDefinition, calendar: WorkingCalendar, a
  * tracked: registering an obligation does not put a unit in the red for years nobody asked it about.
  */
 export function firstPeriodNotYetDue(t: TrackerDefinition, calendar: WorkingCalendar, instant: number): Period {
-  let p = periodContaining(t.obligation.period, localDay(instant, t.timeZone) - lookbackDays(t));
+  let p = periodContaining(cadenceOf(t.obligation), localDay(instant, t.timeZone) - lookbackDays(t));
   for (;;) {
     const due = dueDate(t.obligation.due, p, t.obligation.rollForward, calendar).due;
     const next = nextPeriod(p);
@@ -256,8 +263,14 @@ export function firstPeriodNotYetDue(t: TrackerDefinition, calendar: WorkingCale
 function lookbackDays(t: TrackerDefinition): number {
   const rule = t.obligation.due;
   const lag =
-    rule.rule === 'after-period-end' ? (rule.days ?? 0) + 31 * (rule.months ?? 0) : rule.rule === 'next-month-day' ? 366 : 0;
-  const length = { year: 366, 'half-year': 184, quarter: 92, month: 31, once: 0 }[t.obligation.period];
+    rule.rule === 'after-period-end'
+      ? (rule.days ?? 0) + 31 * (rule.months ?? 0)
+      : rule.rule === 'next-month-day'
+        ? 366
+        : rule.rule === 'next-month-end' || rule.rule === 'following-month-day'
+          ? 62
+          : 0;
+  const length = { year: 366 * Math.max(1, t.obligation.every ?? 1), 'half-year': 184, quarter: 92, month: 31, once: 0 }[t.obligation.period];
   // A period's ladder runs until the next period is overdue, or escalationEndsAfter days after due.
   return lag + 2 * length + 60 + (t.obligation.escalationEndsAfter ?? 0);
 }
@@ -271,6 +284,8 @@ export interface Window {
 export interface WindowPlan {
   notices: PlannedNotice[];
   provisionalYears: number[];
+  /** Trackers with nothing to plan yet: their event has no date (event-relative obligations). */
+  waiting?: { trackerId: string; event: string }[];
 }
 
 /**
@@ -283,11 +298,17 @@ export function planWindow(trackers: readonly TrackerDefinition[], calendar: Wor
   const buckets = new Map<number, PlannedNotice[]>();
   const yearsUsed = new Set<number>();
   const sorted = [...trackers].sort((a, b) => (a.trackerId < b.trackerId ? -1 : a.trackerId > b.trackerId ? 1 : 0));
+  const waiting: { trackerId: string; event: string }[] = [];
   for (const t of sorted) {
+    const event = waitingForEvent(t.obligation.due);
+    if (event !== undefined) {
+      waiting.push({ trackerId: t.trackerId, event });
+      continue;
+    }
     const start = zonedInstant(window.from, t.timeZone, 0);
     const end = zonedInstant(window.to + 1, t.timeZone, 0);
     const opensAt = (p: Period) => opening(t, calendar, dueDate(t.obligation.due, p, t.obligation.rollForward, calendar).due);
-    let period: Period | undefined = periodContaining(t.obligation.period, window.from - lookbackDays(t));
+    let period: Period | undefined = periodContaining(cadenceOf(t.obligation), window.from - lookbackDays(t));
     let opens = opensAt(period);
     while (period && opens < end) {
       const next = nextPeriod(period);
@@ -314,7 +335,7 @@ export function planWindow(trackers: readonly TrackerDefinition[], calendar: Wor
   const notices: PlannedNotice[] = [];
   for (const at of [...buckets.keys()].sort((a, b) => a - b)) for (const n of buckets.get(at)!) notices.push(n);
   const provisionalYears = [...yearsUsed].filter((y) => calendar.yearStatus(y) === 'provisional').sort((a, b) => a - b);
-  return { notices, provisionalYears };
+  return { notices, provisionalYears, ...(waiting.length ? { waiting } : {}) };
 }
 
 export function compareNotices(a: PlannedNotice, b: PlannedNotice): number {
@@ -345,7 +366,7 @@ export interface TrackerPeriodPlan {
   /** When the ladder has run out and an unfinished period is recorded as missed (DOMAIN.md 19). */
   endsAt: number;
   nextPeriod: string | null;
-  /** When the next period opens (its first notice); null for a one-off. */
+  /** When the next period opens (when it begins, or its first notice if earlier); null for a one-off. */
   nextOpensAt: number | null;
   /** The latest date an extension may ask for. */
   lastExtensionDue: string;
@@ -384,9 +405,11 @@ export function trackerPeriodPlan(t: TrackerDefinition, calendar: WorkingCalenda
   if (longest > MAX_LADDER_WORKING_DAYS) {
     throw new PlanningError(`a ladder step of ${longest} working days is beyond what can be planned (at most ${MAX_LADDER_WORKING_DAYS}); correct reminders or escalation in the catalog`);
   }
+  const event = waitingForEvent(t.obligation.due);
+  if (event !== undefined) throw new PlanningError(`waiting for event ${event} to have a date (duban event set ${event} YYYY-MM-DD)`);
   let period: Period | undefined;
   try {
-    period = req.period === undefined ? firstPeriodNotYetDue(t, calendar, req.now) : parsePeriod(t.obligation.period, req.period);
+    period = req.period === undefined ? firstPeriodNotYetDue(t, calendar, req.now) : parsePeriod(cadenceOf(t.obligation), req.period);
   } catch (err) {
     throw new PlanningError(`the due rule cannot be planned: ${(err as Error).message}`);
   }

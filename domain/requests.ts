@@ -4,8 +4,9 @@
  * them; workflows/messages.ts turns them into Temporal Updates and a query. Clients import the types from there.
  */
 import type { PlannedNotice } from './planner';
+import type { CompletionKind } from './model';
 import type { TrackerDefinition } from './trackers';
-import type { Colour, Outcome, Rating } from './tracking';
+import type { Colour, Evidence, Outcome, Rating } from './tracking';
 
 export interface Actor {
   /** Who acts: a person's name (or an account), recorded in the ledger. */
@@ -16,22 +17,7 @@ export interface Actor {
   period?: string;
 }
 
-/** A file of evidence, kept by its content hash (DOMAIN.md 23); the bytes live outside the workflow. */
-export interface EvidenceFile {
-  name: string;
-  /** Media type, as checked from the content. */
-  type: string;
-  size: number;
-  sha256: string;
-}
-
-/** Evidence of a submission or a progress note (佐证材料): a note, a link, a document number and/or files. */
-export interface Evidence {
-  text?: string;
-  link?: string;
-  documentNumber?: string;
-  files?: EvidenceFile[];
-}
+export type { Evidence, EvidenceFile } from './tracking';
 
 export interface SubmitRequest extends Actor {
   evidence: Evidence;
@@ -40,6 +26,10 @@ export interface RecordRequest extends Actor {
   /** The day the event (lecture, study session, review) took place, YYYY-MM-DD, inside the period. */
   date: string;
   topic: string;
+  /** Per-person quotas: the person (their id on the roster) the record is for. */
+  person?: string;
+  /** Per-person quotas counted in hours: the hours of this record (a day's training: 8). */
+  hours?: number;
 }
 export interface VerifyRequest extends Actor {
   decision: 'accept' | 'return';
@@ -64,6 +54,17 @@ export interface ProgressRequest extends Actor {
   note: string;
   evidence?: Evidence;
 }
+/**
+ * The figures of a rate or count obligation for the period (报送数据): numerator and denominator for a rate
+ * (出庭应诉率 18/20), or a count (办案人员 3人). A later report replaces an earlier one.
+ */
+export interface ReportRequest extends Actor {
+  numerator?: number;
+  denominator?: number;
+  count?: number;
+  note?: string;
+  evidence?: Evidence;
+}
 export interface DefinitionUpdate extends Actor {
   definition: TrackerDefinition;
   /** Kept in the workflow's memo, so registration can tell a changed definition without asking every tracker. */
@@ -80,6 +81,7 @@ export interface Requests {
   waive: ReasonRequest;
   acknowledge: AcknowledgeRequest;
   progress: ProgressRequest;
+  report: ReportRequest;
   pause: Actor;
   resume: Actor;
   updateDefinition: DefinitionUpdate;
@@ -121,6 +123,10 @@ export interface PeriodStatus {
   rating?: Rating;
   pendingExtension?: { newDue: string; reason: string; by: string };
   acknowledged?: { by: string; at: number };
+  /** The latest figures reported (rate and count obligations), and whether they meet the threshold. */
+  report?: ReportedFigures;
+  /** Per-person quotas: how many of the roster have reached the quota, and who is still short (at most 20). */
+  people?: PeopleProgress;
   /** Progress notes reported so far, the latest last (at most the last five are carried). */
   progress: { by: string; at: number; note: string }[];
   progressCount: number;
@@ -128,6 +134,29 @@ export interface PeriodStatus {
   lastNotice?: NoticeRef & { messageId: string };
   nextNotice?: NoticeRef;
   provisionalYears: number[];
+}
+
+export interface PeopleProgress {
+  total: number;
+  reached: number;
+  short: Shortfall[];
+}
+export interface Shortfall {
+  id: string;
+  name: string;
+  has: number;
+  short: number;
+}
+
+/** Figures as the period holds them: `value` is the percentage (rate) or the count. */
+export interface ReportedFigures {
+  numerator?: number;
+  denominator?: number;
+  count?: number;
+  value: number;
+  meets: boolean;
+  by: string;
+  at: number;
 }
 
 export interface TrackerStatus {
@@ -140,8 +169,13 @@ export interface TrackerStatus {
   retired: boolean;
   /** Why the tracker cannot run (its definition cannot be planned); fixed by `duban register`. */
   problem?: string;
-  completion: 'single' | 'quota';
+  /** Event-relative trackers: the event they wait for while it has no date (nothing is sent meanwhile). */
+  waitingFor?: string;
+  completion: CompletionKind;
   quota: number;
+  /** Rate (a percentage) and count obligations: the lowest acceptable figure, and what it measures. */
+  threshold?: number;
+  measure?: string;
   /** The open periods, oldest first: overdue ones stay until done, waived or their ladder runs out. */
   periods: PeriodStatus[];
   /** Settled periods, the latest last (older ones stay in the ledger). */

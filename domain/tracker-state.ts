@@ -10,6 +10,7 @@
 import type { PlannedNotice, TrackerPeriodPlan } from './planner';
 import { CompletionRules, PeriodEvent, PeriodSnapshot, PeriodState, actorName, rulesOf } from './period-state';
 import { Actor, PeriodRecord, Refusal, RequestName, Requests, TrackerStatus } from './requests';
+import { waitingForEvent } from './due';
 import type { TrackerDefinition } from './trackers';
 import { Colour, Outcome, checkText } from './tracking';
 
@@ -65,6 +66,8 @@ export interface BoardTracker {
   openPeriods: number;
   paused: boolean;
   problem?: string;
+  /** Event-relative trackers: the event they wait for while it has no date. */
+  waitingFor?: string;
   /** False once retired, or once a one-off is settled. */
   active: boolean;
 }
@@ -84,6 +87,8 @@ export class TrackerState {
   private outbox: PeriodEvent[] = [];
   /** Open periods waiting for a new plan. */
   private replans = new Set<string>();
+  /** Of those, the ones whose event date was set, moved or restored (planned with replannedForEvent). */
+  private eventReplans = new Set<string>();
   /** The period a first plan starts with (simulate); absent: the first period not yet due. */
   private readonly firstPeriod?: string;
 
@@ -132,9 +137,22 @@ export class TrackerState {
 
   // --- The next step ----------------------------------------------------------------------------------------
 
+  /** The event an event-relative tracker waits for (it has no date); undefined for every other tracker. */
+  waitingFor(): string | undefined {
+    return waitingForEvent(this.definition.obligation.due);
+  }
+
   next(now: number): Step {
     if (this.retired) return { kind: 'end' };
     if (this.problem) return { kind: 'wait' };
+    if (this.waitingFor() !== undefined) {
+      // Nothing is planned or sent until the event has a date; work already done still settles.
+      for (const p of this.periods) {
+        const settled = p.outcome(now);
+        if (settled) return { kind: 'settle', period: p, ...settled };
+      }
+      return this.periods.length === 0 && this.history.length > 0 ? { kind: 'end' } : { kind: 'wait' };
+    }
     const replan = this.periods.find((p) => this.replans.has(p.label));
     if (replan) return { kind: 'plan', purpose: 'replan', period: replan.label, extendedDue: replan.s.extendedDue };
     if (this.periods.length === 0 && this.upcoming === undefined) return { kind: 'plan', purpose: 'first', period: this.firstPeriod };
@@ -177,7 +195,9 @@ export class TrackerState {
     this.problem = undefined;
     if (step.purpose === 'replan') {
       this.replans.delete(step.period!);
-      this.periods.find((p) => p.label === step.period)?.replanned(plan, now);
+      const p = this.periods.find((x) => x.label === step.period);
+      if (this.eventReplans.delete(step.period!)) p?.replannedForEvent(plan, now);
+      else p?.replanned(plan, now);
     } else {
       const p = PeriodState.start(plan, this.rules, now, catchUp);
       this.periods.push(p);
@@ -189,6 +209,10 @@ export class TrackerState {
 
   /** Planning failed for good: the tracker shows as broken until a corrected definition arrives. */
   planningFailed(reason: string): void {
+    // Nothing is re-planned until a corrected definition arrives (it re-plans every open period), so requests
+    // waiting for a re-plan are answered now, with the problem.
+    this.replans.clear();
+    this.eventReplans.clear();
     if (this.problem === reason) return;
     this.problem = reason;
     this.record({ period: this.currentLabel, kind: 'planning_failed', data: { reason } });
@@ -205,7 +229,9 @@ export class TrackerState {
     const rec: PeriodRecord = { period: p.label, outcome: step.outcome, originalDue: p.plan.originalDue, due: p.plan.due, completedAt: step.completedAt };
     this.history.push(rec);
     if (this.history.length > HISTORY_KEPT) this.history = this.history.slice(-HISTORY_KEPT);
-    this.record({ period: p.label, kind: 'outcome', data: { outcome: step.outcome, due: p.plan.due, originalDue: p.plan.originalDue, completedAt: step.completedAt } });
+    // A rate or count period keeps its last figures with the outcome: "missed" at 85% is not "missed" with no report.
+    const figures = p.s.report ? { figures: { ...p.s.report, threshold: this.definition.obligation.threshold } } : {};
+    this.record({ period: p.label, kind: 'outcome', data: { outcome: step.outcome, due: p.plan.due, originalDue: p.plan.originalDue, completedAt: step.completedAt, ...figures } });
     return rec;
   }
 
@@ -258,11 +284,18 @@ export class TrackerState {
       return;
     }
     if (this.problem) this.refuse(`tracker ${this.definition.trackerId} cannot plan: ${this.problem}. Correct the catalog and run duban register`);
+    const event = this.waitingFor();
+    if (event !== undefined && this.periods.length === 0) this.refuse(`tracker ${this.definition.trackerId} is waiting for event ${event} to have a date (duban event set ${event} YYYY-MM-DD)`);
     if (this.periods.length === 0) this.refuse('the tracker is starting; try again in a moment');
     if (name === 'pause') return void (this.paused && this.refuse('the tracker is already paused'));
     if (name === 'resume') return void (!this.paused && this.refuse('the tracker is not paused'));
     const p = this.route(name, req);
     if (this.replans.has(p.label)) this.refuse(`period ${p.label} is being re-planned; try again in a moment`);
+    // The ladder ran out: the period is missed, even if the loop has not recorded it yet (DOMAIN.md 19).
+    if (now >= p.plan.endsAt && !p.s.suspended && !p.workDone() && !p.s.waived) this.refuse(`period ${p.label} is closed: its escalation ran out and it is recorded as missed`);
+    if (name === 'decideExtension' && event !== undefined && (req as Requests['decideExtension']).approve === true) {
+      this.refuse(`the tracker is waiting for event ${event} to have a date; decide the extension once it has one`);
+    }
     const obligation = this.definition.obligation.id;
     switch (name) {
       case 'submit':
@@ -281,6 +314,8 @@ export class TrackerState {
         return p.checkAcknowledge(req as Requests['acknowledge']);
       case 'progress':
         return p.checkProgress(req as Requests['progress']);
+      case 'report':
+        return p.checkReport(req as Requests['report'], obligation);
       default:
         this.refuse(`unknown request ${String(name)}`);
     }
@@ -291,6 +326,10 @@ export class TrackerState {
     if (!d || typeof d !== 'object' || d.trackerId !== this.definition.trackerId) this.refuse(`the definition is for ${d?.trackerId}, not ${this.definition.trackerId}`);
     if (d.obligation?.period !== this.definition.obligation.period) {
       this.refuse(`the period kind cannot change on a running tracker (${this.definition.obligation.period} to ${d.obligation?.period}); retire it and register anew`);
+    }
+    const cycle = (o: TrackerDefinition['obligation']) => (o.every !== undefined && o.every > 1 ? `every ${o.every} years from ${o.anchor}` : 'yearly');
+    if (cycle(d.obligation) !== cycle(this.definition.obligation)) {
+      this.refuse(`the cycle cannot change on a running tracker (${cycle(this.definition.obligation)} to ${cycle(d.obligation)}); retire it and register anew`);
     }
   }
 
@@ -317,13 +356,29 @@ export class TrackerState {
         return { replan: false };
       case 'updateDefinition': {
         const u = req as Requests['updateDefinition'];
+        const eventDate = (d: TrackerDefinition) => {
+          const rule = d.obligation.due;
+          return rule.rule === 'before-event' || rule.rule === 'after-event' ? (rule.date ?? null) : undefined;
+        };
+        const before = eventDate(this.definition);
+        const after = eventDate(u.definition);
         this.definition = u.definition;
         this.definitionHash = u.definitionHash;
         const wasBroken = this.problem !== undefined;
         this.problem = undefined;
-        for (const p of this.periods) this.replans.add(p.label);
-        this.record({ period: this.currentLabel, kind: 'definition_updated', actor });
-        return { replan: this.periods.length > 0 || wasBroken };
+        if (after === null) {
+          // The event lost its date (cancelled or postponed): open periods wait, sending nothing.
+          for (const p of this.periods) p.suspend();
+        } else {
+          for (const p of this.periods) {
+            this.replans.add(p.label);
+            if (after !== undefined && (after !== before || p.s.suspended)) this.eventReplans.add(p.label);
+          }
+        }
+        const data = after !== undefined ? { data: { event: (u.definition.obligation.due as { event: string }).event, date: after, previous: before ?? null } } : {};
+        this.record({ period: this.currentLabel, kind: 'definition_updated', actor, ...data });
+        // A first date for a waiting tracker plans its period: the answer waits for it, as for a re-plan.
+        return { replan: (after !== null && (this.periods.length > 0 || before === null)) || wasBroken };
       }
     }
     const p = this.route(name, req);
@@ -355,21 +410,28 @@ export class TrackerState {
       case 'progress':
         this.record(p.applyProgress(req as Requests['progress'], now));
         break;
+      case 'report':
+        this.record(p.applyReport(req as Requests['report'], now));
+        break;
     }
     return { replan: false };
   }
 
   /** Whether re-plans asked for by requests are still to be done. */
   get replanning(): boolean {
-    return this.replans.size > 0 || (this.problem === undefined && this.periods.length === 0 && this.upcoming === undefined);
+    return this.replans.size > 0 || (this.problem === undefined && this.periods.length === 0 && this.upcoming === undefined && this.waitingFor() === undefined);
   }
 
   // --- What clients and the board see -----------------------------------------------------------------------
 
   colour(now: number): Colour | 'broken' {
     if (this.problem) return 'broken';
+    if (this.periods.length === 0 && this.waitingFor() !== undefined && this.history.length === 0) return 'green';
     const colours = this.periods.map((p) => p.colour(now));
-    if (colours.length === 0) return this.history.length && this.history[this.history.length - 1]!.outcome === 'waived' ? 'waived' : 'done';
+    if (colours.length === 0) {
+      const last = this.history[this.history.length - 1]?.outcome;
+      return last === 'waived' ? 'waived' : last === 'missed' ? 'red' : 'done';
+    }
     return colours.sort((a, b) => URGENCY[a] - URGENCY[b])[0]!;
   }
 
@@ -383,8 +445,11 @@ export class TrackerState {
       paused: this.paused,
       retired: this.retired,
       problem: this.problem,
+      ...(this.waitingFor() !== undefined ? { waitingFor: this.waitingFor() } : {}),
       completion: o.completion,
       quota: o.quota,
+      ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
+      ...(o.measure !== undefined ? { measure: o.measure } : {}),
       periods: this.periods.map((p) => p.status(now, this.paused)),
       history: [...this.history],
     };
@@ -419,6 +484,7 @@ export class TrackerState {
       openPeriods: this.periods.length,
       paused: this.paused,
       problem: this.problem,
+      ...(this.waitingFor() !== undefined ? { waitingFor: this.waitingFor() } : {}),
       active: !this.retired && (this.periods.length > 0 || this.upcoming !== null),
     };
   }

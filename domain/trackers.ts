@@ -7,6 +7,7 @@
 import {
   Basis,
   Catalog,
+  CompletionKind,
   Contact,
   DEFAULT_ESCALATION,
   DEFAULT_REMINDERS,
@@ -17,7 +18,10 @@ import {
   Obligation,
   PeriodKind,
   Unit,
+  QuotaUnit,
 } from './model';
+import { EventEntry, withEventDate } from './events';
+import { Person, RosterEntry, rosterOf } from './roster';
 
 export interface UnitRef {
   id: string;
@@ -36,9 +40,19 @@ export interface TrackerDefinition {
     title: string;
     basis: Basis[];
     period: PeriodKind;
+    /** A cycle of several years (period: year): every `every` years from `anchor`. */
+    every?: number;
+    anchor?: number;
     due: DueRule;
     rollForward: boolean;
-    completion: 'single' | 'quota';
+    completion: CompletionKind;
+    /** For rate (a percentage) and count completions: the lowest acceptable figure. */
+    threshold?: number;
+    /** For rate and count completions: what the figures are (出庭应诉率). */
+    measure?: string;
+    /** For per-person quotas: the roster's name and what the quota counts. */
+    roster?: string;
+    quotaUnit?: QuotaUnit;
     /** Events required per period; 1 for a single submission. */
     quota: number;
     verification: boolean;
@@ -49,6 +63,8 @@ export interface TrackerDefinition {
     howToSubmit?: string;
   };
   unit: UnitRef;
+  /** Per-person quotas: the people of this unit's roster, each of whom must reach the quota. */
+  people?: Person[];
   supervisor: UnitRef;
   /** The lead unit (牵头单位), copied on escalations; absent when none or when it is the unit itself. */
   lead?: UnitRef;
@@ -83,7 +99,7 @@ export function effectiveEscalation(steps: readonly EscalationStep[], urgent: bo
 }
 
 /** Expects a catalog and directory that passed validation. */
-export function resolveTrackers(catalog: Catalog, directory: Directory): TrackerDefinition[] {
+export function resolveTrackers(catalog: Catalog, directory: Directory, rosters?: readonly RosterEntry[], events?: readonly EventEntry[]): TrackerDefinition[] {
   const units = new Map(directory.units.map((u) => [u.id, u]));
   const result: TrackerDefinition[] = [];
   for (const o of catalog.obligations) {
@@ -98,10 +114,14 @@ export function resolveTrackers(catalog: Catalog, directory: Directory): Tracker
           title: o.title,
           basis: o.basis,
           period: o.period,
-          due: o.due,
+          ...(o.every !== undefined && o.every > 1 ? { every: o.every, anchor: o.anchor } : {}),
+          due: withEventDate(o.due, events),
           rollForward: o.rollForward,
           completion: o.completion,
-          quota: o.completion === 'quota' ? (o.quota ?? 1) : 1,
+          quota: o.completion === 'quota' || o.completion === 'per-person' ? (o.quota ?? 1) : 1,
+          ...(o.completion === 'per-person' ? { roster: o.roster, quotaUnit: o.quotaUnit ?? 'times' } : {}),
+          ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
+          ...(o.measure !== undefined ? { measure: o.measure } : {}),
           verification: o.verification,
           urgent: o.urgent,
           ...(o.escalationEndsAfter !== undefined ? { escalationEndsAfter: o.escalationEndsAfter } : {}),
@@ -109,6 +129,7 @@ export function resolveTrackers(catalog: Catalog, directory: Directory): Tracker
           howToSubmit: catalog.howToSubmit,
         },
         unit: unitRef(u),
+        ...(o.completion === 'per-person' ? { people: rosterOf(rosters ?? [], u.id, o.roster ?? '') } : {}),
         supervisor: unitRef(supervisor),
         lead: lead && lead.id !== u.id ? unitRef(lead) : undefined,
         leadership: directory.leadership,

@@ -2,7 +2,6 @@
  * The pure rules of a running tracker: outcomes (DOMAIN.md 15), board colours (DOMAIN.md 11) and the checks of
  * user-supplied text and evidence. Used by the period state machine (period-state.ts).
  */
-import type { Evidence } from './requests';
 
 export type Outcome = 'on_time' | 'on_time_extended' | 'late' | 'missed' | 'waived';
 export type Colour = 'green' | 'yellow' | 'red' | 'done' | 'waived';
@@ -34,20 +33,22 @@ export interface ColourInput {
   yellowAt: number;
   /** The due instant in force. */
   dueAt: number;
+  /** Figures reported below the threshold (rate and count obligations): yellow before due whatever the date. */
+  atRisk?: boolean;
 }
 
 export function colourAt(s: ColourInput): Colour {
   if (s.waived) return 'waived';
   if (s.complete) return 'done';
   if (s.now > s.dueAt) return 'red';
-  if (s.now >= s.yellowAt) return 'yellow';
+  if (s.now >= s.yellowAt || s.atRisk) return 'yellow';
   return 'green';
 }
 
 /** The next instant at which the colour changes by itself (green to yellow, yellow to red), if any. */
 export function nextColourChange(s: ColourInput): number | undefined {
   if (s.waived || s.complete) return undefined;
-  if (s.now < s.yellowAt) return s.yellowAt;
+  if (s.now < s.yellowAt && !s.atRisk) return s.yellowAt;
   if (s.now <= s.dueAt) return s.dueAt + 1;
   return undefined;
 }
@@ -63,6 +64,23 @@ export function checkText(label: string, value: unknown, required: boolean): str
   // Terminal escapes and other control characters have no place in a record people read on screens and paper.
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]/.test(value)) return `${label} contains control characters`;
   return undefined;
+}
+
+/** A file of evidence, kept by its content hash (DOMAIN.md 23); the bytes live outside the workflow. */
+export interface EvidenceFile {
+  name: string;
+  /** Media type, as checked from the content. */
+  type: string;
+  size: number;
+  sha256: string;
+}
+
+/** Evidence of a submission or a progress note (佐证材料): a note, a link, a document number and/or files. */
+export interface Evidence {
+  text?: string;
+  link?: string;
+  documentNumber?: string;
+  files?: EvidenceFile[];
 }
 
 /** At most this many files per submission or progress note; their bytes are checked where they arrive. */

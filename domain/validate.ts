@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { isValidDate, parseDate } from './dates';
 import { Catalog, Directory, Obligation, catalogSchema, directorySchema } from './model';
 import type { TrackerDefinition } from './trackers';
+import { RosterEntry, RosterProblem, rosterOf } from './roster';
 import { isKnownZone } from './zone';
 
 /**
@@ -222,8 +223,12 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
   const problems: Problem[] = [];
   const add = (path: Path, message: string) => problems.push({ document: 'catalog', path: [...base, ...path], message });
 
-  if ((o.period === 'once') !== (o.due.rule === 'fixed-date')) {
-    add(['due', 'rule'], o.period === 'once' ? 'a one-off (period: once) needs rule: fixed-date' : `rule: fixed-date is only for period: once, not period: ${o.period}`);
+  const eventRule = o.due.rule === 'before-event' || o.due.rule === 'after-event';
+  if ((o.period === 'once') !== (o.due.rule === 'fixed-date' || eventRule)) {
+    add(
+      ['due', 'rule'],
+      o.period === 'once' ? 'a one-off (period: once) needs rule: fixed-date (or before-event/after-event)' : `rule: ${o.due.rule} is only for period: once, not period: ${o.period}`,
+    );
   }
   switch (o.due.rule) {
     case 'fixed-date':
@@ -254,9 +259,35 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
       if (months !== undefined && months > BOUNDS.months) add(['due', 'months'], `${months} months after the period is more than ${BOUNDS.months} (two years)`);
       break;
     }
+    case 'in-period-month-day': {
+      if (o.period !== 'year') add(['due', 'rule'], `rule: in-period-month-day is for period: year, not period: ${o.period}`);
+      const [m, d] = o.due.monthDay.split('-').map(Number) as [number, number];
+      if (!isValidDate(2024, m, d) || (m === 2 && d === 29)) add(['due', 'monthDay'], `"${o.due.monthDay}" is not a day of every year`);
+      break;
+    }
+    case 'before-event':
+    case 'after-event': {
+      const { days, months, date } = o.due;
+      if ((days === undefined) === (months === undefined)) add(['due'], 'give exactly one of days or months');
+      if (days !== undefined && (days < 0 || days > 3660)) add(['due', 'days'], `${days} must be from 0 to 3660 days`);
+      if (months !== undefined && (months < 1 || months > 120)) add(['due', 'months'], `${months} must be from 1 to 120 months`);
+      if (date !== undefined) add(['due', 'date'], `the date of event ${o.due.event} comes from the events file (--events), not the catalog`);
+      break;
+    }
+    case 'next-month-end':
+      if (o.period === 'once') add(['due', 'rule'], 'rule: next-month-end is for recurring periods; a one-off needs rule: fixed-date');
+      break;
+    case 'following-month-day':
+      if (o.due.day < 1 || o.due.day > 31) {
+        add(['due', 'day'], `${o.due.day} is not a day of the month (1-31; a day the month lacks is its last day)`);
+      } else if (o.due.before && o.due.day === 1) {
+        add(['due', 'day'], 'day 1 with before: true is the last day of the period itself: write rule: period-end');
+      }
+      break;
     case 'period-end':
       break;
   }
+  cadenceProblems(o, add);
   if (o.completion === 'quota' && (o.quota === undefined || o.quota < 1)) {
     add(['quota'], o.quota === undefined ? 'is missing: completion: quota needs the number of events per period' : `${o.quota} must be 1 or more`);
   }
@@ -282,6 +313,47 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
     if (o.lead !== undefined && !unitIds.has(o.lead)) add(['lead'], `unknown unit "${o.lead}": no unit with this id in the directory`);
   }
   return problems;
+}
+
+/** Years a cycle may span: 每隔两年 and longer, up to a decade. */
+const MAX_CYCLE_YEARS = 10;
+
+/** Cycles of several years (every/anchor) and the figures of rate and count completions. */
+function cadenceProblems(o: Obligation, add: (path: Path, message: string) => void): void {
+  if (o.every !== undefined) {
+    if (o.period !== 'year') add(['every'], `is for period: year (a cycle of years), not period: ${o.period}`);
+    if (o.every < 1 || o.every > MAX_CYCLE_YEARS) add(['every'], `${o.every} must be between 1 and ${MAX_CYCLE_YEARS} years`);
+    if (o.anchor === undefined && o.every > 1) add(['anchor'], `is missing: every: ${o.every} needs a year the cycle starts in, e.g. anchor: 2025`);
+  }
+  if (o.anchor !== undefined) {
+    if (o.every === undefined) add(['anchor'], 'is only for cycles of several years: give every as well');
+    if (o.anchor < 1900 || o.anchor > 2200) add(['anchor'], `${o.anchor} is not a year between 1900 and 2200`);
+  }
+  if (o.completion === 'per-person') {
+    if (o.roster === undefined) add(['roster'], 'is missing: completion: per-person needs the roster whose every person must reach the quota, e.g. roster: 执法人员');
+    if (o.quota === undefined || o.quota <= 0 || o.quota > 10_000) {
+      add(['quota'], o.quota === undefined ? 'is missing: completion: per-person needs the quota each person must reach' : `${o.quota} must be above 0 and at most 10000`);
+    } else if ((o.quotaUnit ?? 'times') === 'times' && !Number.isInteger(o.quota)) {
+      add(['quota'], `${o.quota} times is not a whole number; for hours write quotaUnit: hours`);
+    }
+  } else {
+    if (o.roster !== undefined) add(['roster'], 'is only for completion: per-person');
+    if (o.quotaUnit !== undefined) add(['quotaUnit'], 'is only for completion: per-person');
+  }
+  const measured = o.completion === 'rate' || o.completion === 'count';
+  if (measured) {
+    if (o.threshold === undefined) {
+      add(['threshold'], `is missing: completion: ${o.completion} needs ${o.completion === 'rate' ? 'the lowest acceptable percentage, e.g. 90' : 'the lowest acceptable count, e.g. 3'}`);
+    } else if (o.completion === 'rate' && (o.threshold <= 0 || o.threshold > 100)) {
+      add(['threshold'], `${o.threshold} is not a percentage above 0 and at most 100 (不低于90% is 90)`);
+    } else if (o.completion === 'count' && (!Number.isInteger(o.threshold) || o.threshold < 1 || o.threshold > 1_000_000)) {
+      add(['threshold'], `${o.threshold} must be a whole number from 1 to 1000000`);
+    }
+    if (o.quota !== undefined) add(['quota'], `is only for completion: quota; completion: ${o.completion} uses threshold`);
+  } else {
+    if (o.threshold !== undefined) add(['threshold'], 'is only for completion: rate or count');
+    if (o.measure !== undefined) add(['measure'], 'is only for completion: rate or count');
+  }
 }
 
 function directoryProblems(directory: Directory): Problem[] {
@@ -376,6 +448,38 @@ function trackerCountProblems(catalog: Catalog, directory: Directory): Problem[]
       message: `the obligations and the directory make ${count} trackers, more than the ${MAX_TRACKERS} one deployment runs; split the catalog or the directory`,
     },
   ];
+}
+
+/**
+ * Rosters against a valid catalog and directory (per-person quotas): every roster row names a unit of the
+ * directory and a roster some obligation uses, and every unit assigned a per-person obligation has someone on its
+ * roster. `entries` is undefined when no rosters file was given.
+ */
+export function rosterProblems(catalog: Catalog, directory: Directory, entries: readonly RosterEntry[] | undefined): { catalog: Problem[]; rows: RosterProblem[] } {
+  const result = { catalog: [] as Problem[], rows: [] as RosterProblem[] };
+  const perPerson = catalog.obligations.map((o, i) => ({ o, i })).filter(({ o }) => o.completion === 'per-person');
+  if (entries === undefined) {
+    for (const { i } of perPerson) {
+      result.catalog.push({ document: 'catalog', path: ['obligations', i, 'roster'], message: 'completion: per-person needs a rosters file (give --rosters rosters.csv; docs/catalog.md, "Per-person quotas")' });
+    }
+    return result;
+  }
+  const unitIds = new Set(directory.units.map((u) => u.id));
+  const rosters = new Set(perPerson.map(({ o }) => o.roster));
+  for (const e of entries) {
+    if (!unitIds.has(e.unit)) result.rows.push({ line: e.line, column: 'unit', message: `unknown unit "${e.unit}": no unit with this id in the directory` });
+    else if (!rosters.has(e.roster)) {
+      result.rows.push({ line: e.line, column: 'roster', message: `roster "${e.roster}" is used by no per-person obligation of the catalog (${[...rosters].join(', ') || 'none'})` });
+    }
+  }
+  for (const { o, i } of perPerson) {
+    const units = directory.units.filter((u) => o.assignees.units.includes(u.id) || u.tags.some((t) => o.assignees.tags.includes(t)));
+    const empty = units.filter((u) => rosterOf(entries, u.id, o.roster!).length === 0).map((u) => u.id);
+    if (empty.length) {
+      result.catalog.push({ document: 'catalog', path: ['obligations', i, 'roster'], message: `roster "${o.roster}" has nobody for ${empty.join(', ')}: add their people to the rosters file, or stop assigning them` });
+    }
+  }
+  return result;
 }
 
 /** Every assigned unit needs a supervising office to escalate to. */

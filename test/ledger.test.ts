@@ -75,13 +75,15 @@ describe.each(['sqlite', 'postgres'] as const)('ledger on %s', (dialect) => {
   test('督办单 numbers are unique per office and year, and stable for a notice', async () => {
     const keys = Array.from({ length: 20 }, (_, i) => `s${i}`);
     for (const k of keys) await ledger.beginNotice(claim(k));
-    const numbers = await Promise.all(keys.map((k) => ledger.supervisionNumber(k, 'office', 2027)));
+    const numbers = (await Promise.all(keys.map((k) => ledger.supervisionNumber(k, 'office', 2027)))).map((n) => n.number);
     expect([...numbers].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    expect(await ledger.supervisionNumber('s3', 'office', 2027)).toBe(numbers[3]);
+    expect(await ledger.supervisionNumber('s3', 'office', 2027)).toEqual({ number: numbers[3], year: 2027 });
+    // A retry in the new year keeps the number and the year it was given in.
+    expect(await ledger.supervisionNumber('s3', 'office', 2028)).toEqual({ number: numbers[3], year: 2027 });
     await ledger.beginNotice(claim('other-office'));
-    expect(await ledger.supervisionNumber('other-office', 'office-b', 2027)).toBe(1);
+    expect(await ledger.supervisionNumber('other-office', 'office-b', 2027)).toEqual({ number: 1, year: 2027 });
     await ledger.beginNotice(claim('next-year'));
-    expect(await ledger.supervisionNumber('next-year', 'office', 2028)).toBe(1);
+    expect(await ledger.supervisionNumber('next-year', 'office', 2028)).toEqual({ number: 1, year: 2028 });
   });
 
   test("the board's rows: the newest state wins, inactive trackers leave the board", async () => {

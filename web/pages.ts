@@ -22,6 +22,7 @@ export const ACTION_LABEL: Record<WebAction, string> = {
   progress: '反馈进展',
   submit: '报送材料',
   record: '登记活动',
+  report: '报送数据',
   requestExtension: '申请延期',
   verify: '核实',
   decideExtension: '审批延期',
@@ -243,7 +244,7 @@ export function trackerPage(ctx: PageContext, v: TrackerView): string {
     html`${v.error ? html`<p class="error" role="alert">未办理：${v.error}</p>` : ''}${v.done ? html`<p class="message" role="status">${v.done}</p>` : ''}
 <section class="summary">
 <p><span class="light c-${colour ?? 'none'}">${colour ? (COLOUR_LABEL[colour] ?? colour) : '无状态'}</span>
-${s && s.history.length ? lastOutcome(s) : ''}${s?.problem ? html` <b>无法排期</b>：${s.problem}（请更正任务清单后重新登记）` : ''}${!s && v.state ? html` 期次 <b>${v.state.period}</b>，截止 <b>${v.state.due}</b>` : ''}
+${s && s.history.length ? lastOutcome(s) : ''}${s?.waitingFor ? html` <b>等待事项日期</b>：${s.waitingFor}（日期确定后开始提醒）` : ''}${s?.problem ? html` <b>无法排期</b>：${s.problem}（请更正任务清单后重新登记）` : ''}${!s && v.state ? html` 期次 <b>${v.state.period}</b>，截止 <b>${v.state.due}</b>` : ''}
 ${s?.paused ? '，已暂停' : ''}${s?.retired || (v.state && !v.state.active) ? '，已停用' : ''}</p>
 ${s && s.periods.length ? html`<table class="periods"><tr><th>期次</th><th>状态</th><th>截止</th><th>办理情况</th><th>签收</th><th>进展</th></tr>${s.periods.map((p) => periodRow(s, p))}</table>` : ''}
 ${v.obligation ? html`<p><span class="k">依据</span> ${v.obligation.basis.map((b) => html`《${b.document}》${b.article ?? ''}：“${b.quote}” `)}</p>` : ''}
@@ -302,7 +303,18 @@ function lastOutcome(s: TrackerStatus): SafeHtml {
 
 /** One open period of a tracker: overdue ones stay open beside the current one (DOMAIN.md 19). */
 function periodRow(s: TrackerStatus, p: PeriodStatus): SafeHtml {
-  const work = s.completion === 'quota' ? `已登记 ${p.recorded}/${s.quota} 次` : p.submitted ? '已报送' : '未报送';
+  const work =
+    s.completion === 'quota'
+      ? `已登记 ${p.recorded}/${s.quota} 次`
+      : s.completion === 'per-person' && p.people
+        ? `${p.people.reached}/${p.people.total} 人达标${p.people.short.length ? `；尚未达标：${p.people.short.map((x) => `${x.name}（差${x.short}）`).join('、')}` : ''}`
+        : s.completion === 'rate' || s.completion === 'count'
+          ? p.report
+            ? `已报送数据：${s.completion === 'rate' ? `${p.report.numerator}/${p.report.denominator}（${p.report.value}%）` : p.report.value}，${p.report.meets ? '达到' : '未达到'}要求（${s.threshold}${s.completion === 'rate' ? '%' : ''}）`
+            : `未报送数据（要求 ${s.threshold}${s.completion === 'rate' ? '%' : ''}${s.measure ? `，${s.measure}` : ''}）`
+          : p.submitted
+            ? '已报送'
+            : '未报送';
   const check = p.verification !== 'not required' ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}${p.rating ? `（${p.rating}）` : ''}` : '';
   const ext = p.pendingExtension ? `，延期申请待审批（至 ${p.pendingExtension.newDue}，理由：${p.pendingExtension.reason}）` : '';
   const last = p.progress[p.progress.length - 1];
@@ -311,7 +323,10 @@ function periodRow(s: TrackerStatus, p: PeriodStatus): SafeHtml {
 
 function actionForms(ctx: PageContext, v: TrackerView): SafeHtml {
   const has = (a: WebAction) => v.actions.includes(a);
-  const quota = v.obligation?.completion === 'quota' || v.status?.completion === 'quota';
+  const kind = v.status?.completion ?? v.obligation?.completion;
+  const quota = kind === 'quota';
+  const perPerson = kind === 'per-person';
+  const measured = kind === 'rate' || kind === 'count';
   const open = v.status?.periods ?? [];
   const verification = v.obligation?.verification ?? (open[0] ? open[0].verification !== 'not required' : true);
   const period = open[0]?.period ?? v.state?.period ?? '';
@@ -328,14 +343,19 @@ function actionForms(ctx: PageContext, v: TrackerView): SafeHtml {
   if (has('progress'))
     forms.push(html`<form method="post" action="${action('progress')}" enctype="multipart/form-data" class="act" id="form-progress"><h3>反馈进展</h3>${csrfField(ctx)}${periodField}
 <label>进展情况 <textarea name="note" required maxlength="2000"></textarea></label>${fileField}<button type="submit">提交进展</button></form>`);
-  if (has('submit') && !quota)
+  if (has('submit') && !quota && !perPerson && !measured)
     forms.push(html`<form method="post" action="${action('submit')}" enctype="multipart/form-data" class="act" id="form-submit"><h3>报送材料</h3>${csrfField(ctx)}${periodField}
 <label>文号 <input name="documentNumber" maxlength="200"></label>
 <label>链接 <input name="link" type="url" maxlength="2000" placeholder="https://"></label>
 <label>说明 <textarea name="text" maxlength="2000"></textarea></label>${fileField}<button type="submit">报送</button></form>`);
-  if (has('record') && quota)
+  if (has('record') && (quota || perPerson))
     forms.push(html`<form method="post" action="${action('record')}" class="act" id="form-record"><h3>登记活动</h3>${csrfField(ctx)}${periodField}
+${perPerson ? html`<label>人员编号（名册） <input name="person" required maxlength="64"></label><label>学时 <input name="hours" type="number" min="0" step="0.5"></label>` : ''}
 <label>日期 <input name="date" type="date" required></label><label>主题 <input name="topic" required maxlength="2000"></label><button type="submit">登记</button></form>`);
+  if (has('report') && measured)
+    forms.push(html`<form method="post" action="${action('report')}" class="act" id="form-report"><h3>报送数据</h3>${csrfField(ctx)}${periodField}
+${kind === 'rate' ? html`<label>分子 <input name="numerator" type="number" min="0" required></label><label>分母 <input name="denominator" type="number" min="0" required></label>` : html`<label>数量 <input name="count" type="number" min="0" required></label>`}
+<label>说明 <textarea name="note" maxlength="2000"></textarea></label><button type="submit">报送</button></form>`);
   if (has('requestExtension'))
     forms.push(html`<form method="post" action="${action('requestExtension')}" class="act" id="form-requestExtension"><h3>申请延期</h3>${csrfField(ctx)}${periodField}
 <label>新截止日期 <input name="newDue" type="date" required></label><label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">申请延期</button></form>`);
@@ -474,7 +494,7 @@ export interface LinkView {
   /** The period as the tracker has it: open, or settled (then `outcome`), or unknown to it. */
   open?: PeriodStatus;
   outcome?: string;
-  completion?: 'single' | 'quota';
+  completion?: TrackerStatus['completion'];
   quota?: number;
   /** The supervising office, whom to contact when the link does not help. */
   office?: { name: string; contact?: string };
@@ -490,9 +510,10 @@ export interface LinkView {
 export function linkPage(ctx: PageContext, v: LinkView): string {
   const o = v.obligation;
   const p = v.open;
-  const quota = v.completion === 'quota' || o?.completion === 'quota';
+  const kind = v.completion ?? o?.completion ?? 'single';
+  const quota = kind === 'quota' || kind === 'per-person';
   const status = p
-    ? html`<span class="light c-${p.colour}">${COLOUR_LABEL[p.colour] ?? p.colour}</span> ${quota ? `已登记 ${p.recorded}/${v.quota ?? o?.quota ?? ''} 次` : p.submitted ? '已报送' : '未报送'}${p.verification !== 'not required' ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}` : ''}；${p.acknowledged ? `已签收（${p.acknowledged.by}）` : '未签收'}；反馈进展 ${p.progressCount} 次`
+    ? html`<span class="light c-${p.colour}">${COLOUR_LABEL[p.colour] ?? p.colour}</span> ${kind === 'quota' ? `已登记 ${p.recorded}/${v.quota ?? o?.quota ?? ''} 次` : p.submitted ? '已报送' : quota ? `已登记 ${p.recorded} 次` : '未报送'}${p.verification !== 'not required' ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}` : ''}；${p.acknowledged ? `已签收（${p.acknowledged.by}）` : '未签收'}；反馈进展 ${p.progressCount} 次`
     : v.outcome
       ? html`<b>本期已结束</b>：${OUTCOME_LABEL[v.outcome] ?? v.outcome}`
       : html`<b>本期不在办理中</b>`;
@@ -509,12 +530,12 @@ export function linkPage(ctx: PageContext, v: LinkView): string {
 <tr><th>截止时间</th><td>${p ? html`${p.due} 24时前${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}` : '—'}</td></tr>
 <tr><th>状态</th><td class="status">${status}</td></tr>
 ${o ? html`<tr><th>依据</th><td>${o.basis.map((b) => html`<div>《${b.document}》${b.article ?? ''}：“${b.quote}”</div>`)}</td></tr>` : ''}
-<tr><th>报送内容</th><td>${o?.deliverable ?? (quota ? '每次活动的日期、主题和佐证材料' : '完成情况及佐证材料（文号、链接或说明）')}</td></tr>
+<tr><th>报送内容</th><td>${o?.deliverable ?? (quota ? '每次活动的日期、主题和佐证材料' : kind === 'rate' || kind === 'count' ? '本期数据及说明' : '完成情况及佐证材料（文号、链接或说明）')}</td></tr>
 ${v.office ? html`<tr><th>督办单位</th><td>${v.office.name}${v.office.contact ? `（${v.office.contact}）` : ''}</td></tr>` : ''}
 </table>
 <p class="note">办理人：<b>${v.recipient.name}</b>（${v.recipient.email}）。打开本页不会改变任何状态；点击下方按钮提交后才记入台账。如非本人，请勿提交，并联系督办单位。</p>
 </section>
-${v.action === 'view' ? html`<h2>本期办理记录</h2>${v.events.length ? html`<table class="timeline"><thead><tr><th>时间</th><th>期次</th><th>事项</th><th>详情</th></tr></thead><tbody>${v.events.map((e) => eventRow(e, new Map(), v.trackerId))}</tbody></table>` : html`<p class="note">暂无。</p>`}` : linkForm(ctx, v, quota)}
+${v.action === 'view' ? html`<h2>本期办理记录</h2>${v.events.length ? html`<table class="timeline"><thead><tr><th>时间</th><th>期次</th><th>事项</th><th>详情</th></tr></thead><tbody>${v.events.map((e) => eventRow(e, new Map(), v.trackerId))}</tbody></table>` : html`<p class="note">暂无。</p>`}` : linkForm(ctx, v, kind)}
 ${v.others.length ? html`<p class="others">${v.others.map((x) => html`<a href="${x.href}">${x.label}</a> `)}</p>` : ''}
 <p class="note">如无法在此办理，可 <a href="/login">登录督办系统</a> 或联系督办单位。</p>`,
   );
@@ -525,7 +546,7 @@ function periodText(o: Obligation | undefined, label: string): string {
   return p ? `${periodInChinese(p)}（${label}）` : label;
 }
 
-function linkForm(ctx: PageContext, v: LinkView, quota: boolean): SafeHtml {
+function linkForm(ctx: PageContext, v: LinkView, kind: string): SafeHtml {
   const hidden = html`${csrfField(ctx)}<input type="hidden" name="_nonce" value="${v.nonce}">`;
   const fileField = html`<label>附件（PDF、OFD、DOC/DOCX、XLS/XLSX、JPG/PNG，每个不超过 ${formatSize(v.limits.maxFileBytes)}，最多 ${v.limits.maxFiles} 个）<input type="file" name="files" multiple accept=".pdf,.ofd,.doc,.docx,.xls,.xlsx,.jpg,.jpeg,.png"></label>`;
   const id = `form-${v.action}`;
@@ -541,8 +562,13 @@ function linkForm(ctx: PageContext, v: LinkView, quota: boolean): SafeHtml {
 <label>链接 <input name="link" type="url" maxlength="2000" placeholder="https://"></label>
 <label>说明 <textarea name="text" maxlength="2000"></textarea></label>${fileField}<button type="submit">报送</button></form>`;
     case 'record':
-      return html`<form method="post" action="${v.formAction}" class="act" id="${id}">${hidden}${quota ? '' : html`<p class="note">本任务不是按次数登记的任务。</p>`}
+      return html`<form method="post" action="${v.formAction}" class="act" id="${id}">${hidden}
+${kind === 'per-person' ? html`<label>人员编号（名册） <input name="person" required maxlength="64"></label><label>学时 <input name="hours" type="number" min="0" step="0.5"></label>` : ''}
 <label>日期 <input name="date" type="date" required></label><label>主题 <input name="topic" required maxlength="2000"></label><button type="submit">登记</button></form>`;
+    case 'report':
+      return html`<form method="post" action="${v.formAction}" class="act" id="${id}">${hidden}
+${kind === 'rate' ? html`<label>分子 <input name="numerator" type="number" min="0" required></label><label>分母 <input name="denominator" type="number" min="0" required></label>` : html`<label>数量 <input name="count" type="number" min="0" required></label>`}
+<label>说明 <textarea name="note" maxlength="2000"></textarea></label><button type="submit">报送</button></form>`;
     case 'requestExtension':
       return html`<form method="post" action="${v.formAction}" class="act" id="${id}">${hidden}
 <label>新截止日期 <input name="newDue" type="date" required></label><label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">申请延期</button></form>`;

@@ -11,7 +11,7 @@
  */
 import type { Directory } from '../domain/model';
 
-export const UNIT_ACTIONS = ['acknowledge', 'progress', 'submit', 'record', 'requestExtension'] as const;
+export const UNIT_ACTIONS = ['acknowledge', 'progress', 'submit', 'record', 'report', 'requestExtension'] as const;
 export const OFFICE_ACTIONS = ['verify', 'decideExtension', 'waive'] as const;
 export const ADMIN_ACTIONS = ['pause', 'resume', 'retire'] as const;
 export type WebAction = (typeof UNIT_ACTIONS)[number] | (typeof OFFICE_ACTIONS)[number] | (typeof ADMIN_ACTIONS)[number];

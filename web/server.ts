@@ -687,7 +687,8 @@ function receiptDetails(action: LinkAction, f: Record<string, string>): [string,
   const fields: Record<string, [string, string][]> = {
     progress: [['进展情况', 'note']],
     submit: [['文号', 'documentNumber'], ['链接', 'link'], ['说明', 'text']],
-    record: [['日期', 'date'], ['主题', 'topic']],
+    record: [['人员编号', 'person'], ['学时', 'hours'], ['日期', 'date'], ['主题', 'topic']],
+    report: [['分子', 'numerator'], ['分母', 'denominator'], ['数量', 'count'], ['说明', 'note']],
     requestExtension: [['新截止日期', 'newDue'], ['理由', 'reason']],
   };
   return (fields[action] ?? []).map(([label, key]) => [label, (f[key] ?? '').trim()] as [string, string]).filter(([, v]) => v !== '');
@@ -708,8 +709,14 @@ export function buildRequest(action: WebAction, f: Record<string, string>, files
       return { request: { ...base, evidence: { text: text('text'), link: text('link'), documentNumber: text('documentNumber'), files: fileRefs } } };
     case 'progress':
       return { request: { ...base, note: text('note') ?? '', ...(fileRefs ? { evidence: { files: fileRefs } } : {}) } };
-    case 'record':
-      return { request: { ...base, date: text('date') ?? '', topic: text('topic') ?? '' } };
+    case 'record': {
+      const hours = text('hours');
+      return { request: { ...base, date: text('date') ?? '', topic: text('topic') ?? '', ...(text('person') ? { person: text('person') } : {}), ...(hours !== undefined ? { hours: Number(hours) } : {}) } };
+    }
+    case 'report': {
+      const num = (k: string) => (text(k) === undefined ? undefined : Number(text(k)));
+      return { request: { ...base, numerator: num('numerator'), denominator: num('denominator'), count: num('count'), note: text('note') } };
+    }
     case 'requestExtension':
       return { request: { ...base, newDue: text('newDue') ?? '', reason: text('reason') ?? '' } };
     case 'verify': {

@@ -23,6 +23,8 @@ export type {
   ProgressRequest,
   ReasonRequest,
   RecordRequest,
+  ReportRequest,
+  ReportedFigures,
   RequestName,
   Requests,
   SubmitRequest,
@@ -40,6 +42,7 @@ export const decideExtensionUpdate = update('decideExtension');
 export const waiveUpdate = update('waive');
 export const acknowledgeUpdate = update('acknowledge');
 export const progressUpdate = update('progress');
+export const reportUpdate = update('report');
 export const pauseUpdate = update('pause');
 export const resumeUpdate = update('resume');
 export const updateDefinitionUpdate = update('updateDefinition');
@@ -56,6 +59,7 @@ export const trackerUpdates = {
   waive: waiveUpdate,
   acknowledge: acknowledgeUpdate,
   progress: progressUpdate,
+  report: reportUpdate,
   pause: pauseUpdate,
   resume: resumeUpdate,
   updateDefinition: updateDefinitionUpdate,

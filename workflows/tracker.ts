@@ -9,12 +9,15 @@
  * settles the run continues as new, carrying the open periods.
  */
 import {
+  CancellationScope,
   allHandlersFinished,
+  isCancellation,
   condition,
   continueAsNew,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -22,6 +25,7 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities, LedgerWrite, RedItem } from '../activities';
 import type { RequestName, Requests, TrackerStatus } from '../domain/requests';
+import type { PeriodState } from '../domain/period-state';
 import { Step, TrackerState } from '../domain/tracker-state';
 import { SEARCH_ATTRIBUTES, TrackerInput, TrackerResult, statusQuery, trackerUpdates } from './messages';
 
@@ -48,14 +52,21 @@ const REQUESTS = Object.keys(trackerUpdates) as RequestName[];
 export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResult> {
   // A run of the 0.1 workflow continues as new with { period, plan, history, paused }: take it up (docs/engine.md).
   const legacy = input as TrackerInput & { history?: TrackerResult['history']; paused?: boolean };
-  const state = input.state ?? (legacy.history ? { periods: [], history: legacy.history, paused: legacy.paused ?? false } : undefined);
-  const tracker = new TrackerState(input.definition, state, { definitionHash: input.definitionHash, firstPeriod: input.period });
+  const state =
+    input.state ??
+    (legacy.history ? { periods: [], history: legacy.history, paused: legacy.paused ?? false } : undefined);
+  const tracker = new TrackerState(input.definition, state, {
+    definitionHash: input.definitionHash,
+    firstPeriod: input.period,
+  });
   const useSearchAttributes = input.searchAttributes ?? true;
   let dirty = false;
   /** Set when the run is about to continue as new or end: requests then wait for the next run. */
   let closing = false;
   let seq = 0;
   // A plan of the 0.1 shape (no ladder end) is planned again.
+  /** The delivery in flight, if any: a request that makes it unwanted calls it off. */
+  let delivering: { scope: CancellationScope; period: PeriodState } | undefined;
   let inputPlan = input.plan && typeof input.plan.endsAt === 'number' ? input.plan : undefined;
 
   // Handlers are registered before the first await, so no message finds the tracker without them.
@@ -65,8 +76,11 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       definition,
       async (req) => {
         const { replan } = tracker.apply(name, req, Date.now());
-        if (name === 'updateDefinition' && tracker.definitionHash) upsertMemo({ definitionHash: tracker.definitionHash });
+        if (name === 'updateDefinition' && tracker.definitionHash)
+          upsertMemo({ definitionHash: tracker.definitionHash });
         dirty = true;
+        const d = delivering;
+        if (d && (d.period.workDone() || d.period.s.waived || tracker.paused || tracker.retired)) d.scope.cancel();
         // Answer with the ladder as it now stands.
         if (replan) await condition(() => !tracker.replanning || closing);
         return tracker.status(Date.now());
@@ -80,11 +94,16 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     );
   }
   setHandler(statusQuery, () => {
-    if (tracker.replanning && tracker.periods.length === 0 && !tracker.problem) throw new Error('the tracker is starting; ask again in a moment');
+    if (tracker.replanning && tracker.periods.length === 0 && !tracker.problem)
+      throw new Error('the tracker is starting; ask again in a moment');
     return tracker.status(Date.now());
   });
 
-  const ref = { trackerId: input.definition.trackerId, obligation: input.definition.obligation.id, unit: input.definition.unit.id };
+  const ref = {
+    trackerId: input.definition.trackerId,
+    obligation: input.definition.obligation.id,
+    unit: input.definition.unit.id,
+  };
   let lastBoard = '';
   let lastAttributes = '';
 
@@ -141,7 +160,8 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     ]);
   };
 
-  if (input.definitionHash && workflowInfo().memo?.definitionHash !== input.definitionHash) upsertMemo({ definitionHash: input.definitionHash });
+  if (input.definitionHash && workflowInfo().memo?.definitionHash !== input.definitionHash)
+    upsertMemo({ definitionHash: input.definitionHash });
   /** A run covers one change of the open periods (one opened, or one settled), so its history stays small. */
   let periodsChanged = false;
 
@@ -153,28 +173,68 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
         const plan =
           step.purpose === 'first' && inputPlan
             ? inputPlan
-            : await planTrackerPeriod({ definition: tracker.definition, period: step.period, extendedDue: step.extendedDue, now });
+            : await planTrackerPeriod({
+                definition: tracker.definition,
+                period: step.period,
+                extendedDue: step.extendedDue,
+                now,
+              });
         inputPlan = undefined;
-        // A preview that starts mid-period skips what was already due; a period that opens later sends its first notice.
-        tracker.planned(step, plan, Date.now(), step.purpose === 'first' ? (input.catchUp ?? true) : true);
+        // A preview that starts mid-period (catchUp false) skips what was already due, also in a next period that
+        // opened before the preview began; a period that opens now sends its first notice.
+        const preview = input.catchUp === false && !input.state;
+        if (preview && step.purpose === 'next') tracker.planned(step, plan, Date.now() - 1, false);
+        else tracker.planned(step, plan, Date.now(), step.purpose === 'first' ? (input.catchUp ?? true) : true);
         if (step.purpose === 'next') periodsChanged = true;
       } catch (err) {
-        tracker.planningFailed(failureMessage(err));
+        // Only a definition the planner refuses makes the tracker broken; anything else (a busy worker timing the
+        // local activity out) is tried again in a minute.
+        if (isPlanningError(err)) tracker.planningFailed(failureMessage(err));
+        else await sleep('1 minute');
       }
       continue;
     }
     if (step.kind === 'deliver') {
       const p = step.period;
-      const result = await deliverNotice({
-        definition: tracker.definition,
-        notice: step.notice,
-        period: { label: p.label, due: p.plan.due, originalDue: p.plan.originalDue, dueAt: p.plan.dueAt, endsAt: p.plan.endsAt },
-        firedAt: now,
-        overtakenAt: step.overtakenAt,
-        thread: p.threadForNext(),
-        progress: { recorded: p.s.quotaDates.length, quota: tracker.definition.obligation.quota },
-        write: ledgerWrite(now),
-      });
+      const write = ledgerWrite(now);
+      // The delivery can be called off while it waits (a mail outage retries it for hours): when the work is done
+      // or waived meanwhile, the tracker paused or retired, the notice is no longer wanted (handlers cancel it).
+      const scope = new CancellationScope();
+      delivering = { scope, period: p };
+      let result: Awaited<ReturnType<typeof deliverNotice>>;
+      try {
+        result = await scope.run(() =>
+          deliverNotice({
+            definition: tracker.definition,
+            notice: step.notice,
+            period: {
+              label: p.label,
+              due: p.plan.due,
+              originalDue: p.plan.originalDue,
+              dueAt: p.plan.dueAt,
+              endsAt: p.plan.endsAt,
+            },
+            firedAt: now,
+            overtakenAt: step.overtakenAt,
+            thread: p.threadForNext(),
+            progress: {
+              recorded: p.s.quotaDates.length,
+              quota: tracker.definition.obligation.quota,
+              ...(tracker.definition.obligation.completion === 'per-person' ? { people: p.peopleProgress() } : {}),
+            },
+            write,
+          }),
+        );
+      } catch (err) {
+        if (!isCancellation(err)) throw err;
+        // Called off: paused, it stays due (the latest due notice goes out on resume); otherwise it is passed over.
+        // The step's ledger write may not have run: it is written now (writes are keyed, a repeat changes nothing).
+        if (!tracker.paused) tracker.delivered(step, undefined);
+        if (write) await recordState(write);
+        continue;
+      } finally {
+        delivering = undefined;
+      }
       tracker.delivered(step, result.status === 'superseded' ? undefined : result.messageId);
       continue;
     }
@@ -217,6 +277,13 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     state: tracker.snapshot(),
     searchAttributes: input.searchAttributes,
   });
+}
+
+/** Whether a failed planning activity failed because the planner refused the definition (PlanningError). */
+function isPlanningError(err: unknown): boolean {
+  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+    if (e.type === 'PlanningError') return true;
+  return false;
 }
 
 /** The reason of a failed planning activity, without the wrapping of the activity failure. */

@@ -612,11 +612,15 @@ export class Ledger {
    * The 督办单 number of a level-2 notice: unique per supervising office and year, and the same on every retry
    * of the same notice.
    */
-  async supervisionNumber(sendKey: string, office: string, year: number): Promise<number> {
+  async supervisionNumber(sendKey: string, office: string, year: number): Promise<{ number: number; year: number }> {
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.all<{ supervision_no: number | null }>(`SELECT supervision_no FROM notices WHERE send_key = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [sendKey]);
+      const [row] = await tx.all<{ supervision_no: number | null; supervision_year: number | null }>(
+        `SELECT supervision_no, supervision_year FROM notices WHERE send_key = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
+        [sendKey],
+      );
       if (!row) throw new Error(`supervisionNumber: notice ${sendKey} is not in the ledger`);
-      if (row.supervision_no !== null) return Number(row.supervision_no);
+      // A retry in the new year keeps the number and the year it was given in.
+      if (row.supervision_no !== null) return { number: Number(row.supervision_no), year: Number(row.supervision_year ?? year) };
       const [next] = await tx.all<{ last: number }>(
         `INSERT INTO supervision_numbers (office, year, last) VALUES (?, ?, 1)
          ON CONFLICT (office, year) DO UPDATE SET last = supervision_numbers.last + 1
@@ -625,7 +629,7 @@ export class Ledger {
       );
       const number = Number(next!.last);
       await tx.run('UPDATE notices SET supervision_no = ?, supervision_office = ?, supervision_year = ? WHERE send_key = ?', [number, office, year, sendKey]);
-      return number;
+      return { number, year };
     });
   }
 
@@ -720,22 +724,7 @@ export class Ledger {
   async trackerStates(filter: { unit?: string; obligation?: string; colour?: string; trackerId?: string } = {}): Promise<TrackerState[]> {
     const clauses = ['active = 1'];
     const params: Param[] = [];
-    if (filter.unit) {
-      clauses.push('unit = ?');
-      params.push(filter.unit);
-    }
-    if (filter.obligation) {
-      clauses.push('obligation = ?');
-      params.push(filter.obligation);
-    }
-    if (filter.colour) {
-      clauses.push('colour = ?');
-      params.push(filter.colour);
-    }
-    if (filter.trackerId) {
-      clauses.push('tracker_id = ?');
-      params.push(filter.trackerId);
-    }
+    equalities(filter, { unit: 'unit', obligation: 'obligation', colour: 'colour', trackerId: 'tracker_id' }, clauses, params);
     const rows = await this.db.all<TrackerStateRow>(`SELECT * FROM tracker_state WHERE ${clauses.join(' AND ')}`, params);
     return rows.map((r) => ({
       trackerId: r.tracker_id,
@@ -767,22 +756,7 @@ export class Ledger {
       clauses.push('open = ?');
       params.push(filter.open ? 1 : 0);
     }
-    if (filter.unit) {
-      clauses.push('unit = ?');
-      params.push(filter.unit);
-    }
-    if (filter.obligation) {
-      clauses.push('obligation = ?');
-      params.push(filter.obligation);
-    }
-    if (filter.colour) {
-      clauses.push('colour = ?');
-      params.push(filter.colour);
-    }
-    if (filter.trackerId) {
-      clauses.push('tracker_id = ?');
-      params.push(filter.trackerId);
-    }
+    equalities(filter, { unit: 'unit', obligation: 'obligation', colour: 'colour', trackerId: 'tracker_id' }, clauses, params);
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     const rows = await this.db.all<Record<string, string | number | null>>(`SELECT * FROM period_state ${where} ORDER BY tracker_id, period`, params);
     const num = (v: string | number | null | undefined) => (v === null || v === undefined ? undefined : Number(v));
@@ -830,14 +804,7 @@ export class Ledger {
   async outcomes(filter: { trackerId?: string; year?: number } = {}): Promise<OutcomeRow[]> {
     const clauses: string[] = [];
     const params: Param[] = [];
-    if (filter.trackerId) {
-      clauses.push('tracker_id = ?');
-      params.push(filter.trackerId);
-    }
-    if (filter.year !== undefined) {
-      clauses.push('due_year = ?');
-      params.push(filter.year);
-    }
+    equalities(filter, { trackerId: 'tracker_id', year: 'due_year' }, clauses, params);
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     const rows = await this.db.all<OutcomeRow>(`SELECT * FROM outcomes ${where} ORDER BY tracker_id, period`, params);
     return rows.map((r) => ({
@@ -955,4 +922,14 @@ async function upsertPeriodState(db: SqlDb, p: PeriodStateRow): Promise<void> {
       p.progressCount, p.lastProgressAt ?? null, p.submitted ? 1 : 0, p.verification, p.open ? 1 : 0, p.outcome ?? null, p.updatedAt,
     ],
   );
+}
+
+/** Adds `column = ?` for each filter field that is set (the board's and the record's optional filters). */
+function equalities<F extends object>(filter: F, columns: { [K in keyof F]?: string }, clauses: string[], params: Param[]): void {
+  for (const [key, column] of Object.entries(columns) as [keyof F & string, string][]) {
+    const value = filter[key];
+    if (value === undefined || value === null || value === '') continue;
+    clauses.push(`${column} = ?`);
+    params.push(value as Param);
+  }
 }

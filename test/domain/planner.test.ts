@@ -73,7 +73,9 @@ describe('planPeriod', () => {
     const t = tracker({ obligation: { id: 'study', period: 'quarter', due: { rule: 'period-end' }, completion: 'quota', quota: 1 } });
     const q1 = planPeriod(t, parsePeriod('quarter', '2026-Q1')!, calendar);
     const q2 = planPeriod(t, parsePeriod('quarter', '2026-Q2')!, calendar);
-    expect(q1.next!.opensAt).toBe(q2.opensAt);
+    // The next quarter opens when it begins (its first reminder comes later).
+    expect(local(q1.next!.opensAt)).toBe('2026-04-01 00:00');
+    expect(q2.opensAt).toBeGreaterThan(q1.next!.opensAt);
     expect(q1.endsAt).toBe(q2.dueAt);
     // 30 June back ten working days, over 端午 (19-21 June): 15 June.
     expect(local(q2.opensAt)).toBe('2026-06-15 09:00');
@@ -113,7 +115,7 @@ describe('planPeriod', () => {
     // Sixty working days before 31 December, counted over the National Day week.
     expect(local(plan.notices[0]!.at)).toBe('2026-10-09 09:00');
     expect(local(plan.notices.find((n) => n.level === 1)!.at)).toBe('2027-01-04 09:00');
-    expect(plan.next!.opensAt).toBe(planPeriod(t, parsePeriod('year', '2027')!, calendar).opensAt);
+    expect(local(plan.next!.opensAt)).toBe('2027-01-01 00:00');
     expect(plan.endsAt).toBe(planPeriod(t, parsePeriod('year', '2027')!, calendar).dueAt);
   });
 

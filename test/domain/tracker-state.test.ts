@@ -1,95 +1,16 @@
 /**
- * The tracker's state machine without a server: a small driver performs its steps the way the workflow does
- * (plan through the real planner, deliver by recording a Message-ID, settle, sleep until the next wake), so every
- * rule is tested on its own, in milliseconds.
+ * The tracker's state machine without a server: the driver (test/support/driver.ts) performs its steps the way the
+ * workflow does (plan through the real planner, deliver by recording a Message-ID, settle, sleep until the next
+ * wake), so every rule is tested on its own, in milliseconds.
  */
 import fc from 'fast-check';
-import { WorkingCalendar } from '../../domain/calendar';
 import { formatDate, parseDate } from '../../domain/dates';
-import { noticeKey, planWindow, trackerPeriodPlan, type PlannedNotice } from '../../domain/planner';
-import { Refusal, type RequestName, type Requests } from '../../domain/requests';
-import { TrackerState } from '../../domain/tracker-state';
-import type { TrackerDefinition } from '../../domain/trackers';
-import { formatLocal, localDay, zonedInstant } from '../../domain/zone';
+import { noticeKey, planWindow } from '../../domain/planner';
+import { localDay, zonedInstant } from '../../domain/zone';
+import { Driver, at, calendar } from '../support/driver';
 import { tracker } from '../support/trackers';
 
-const calendar = new WorkingCalendar();
 const zone = 'Asia/Shanghai';
-const at = (date: string, hour = 12) => zonedInstant(parseDate(date)!, zone, hour);
-
-/** Drives a TrackerState as the workflow does; records what it sent. */
-class Driver {
-  now: number;
-  sent: PlannedNotice[] = [];
-  constructor(
-    readonly t: TrackerState,
-    start: number,
-    readonly catchUp: boolean,
-  ) {
-    this.now = start;
-  }
-  static start(def: TrackerDefinition, startAt: number, options: { firstPeriod?: string; catchUp?: boolean } = {}): Driver {
-    const d = new Driver(new TrackerState(def, undefined, { firstPeriod: options.firstPeriod }), startAt, options.catchUp ?? true);
-    d.settle();
-    return d;
-  }
-  /** Performs every step due at `now`. */
-  settle(): void {
-    for (let i = 0; i < 10_000; i++) {
-      const step = this.t.next(this.now);
-      if (step.kind === 'plan') {
-        try {
-          const plan = trackerPeriodPlan(this.t.definition, calendar, { period: step.period, extendedDue: step.extendedDue, now: this.now });
-          this.t.planned(step, plan, this.now, step.purpose === 'first' ? this.catchUp : true);
-        } catch (err) {
-          this.t.planningFailed((err as Error).message);
-        }
-      } else if (step.kind === 'deliver') {
-        this.sent.push(step.notice);
-        this.t.delivered(step, `<${noticeKey(step.notice)}@test>`);
-      } else if (step.kind === 'settle') {
-        this.t.settled(step);
-      } else return;
-    }
-    throw new Error('the state machine did not come to rest');
-  }
-  /** Sleeps until `until`, waking wherever the state machine asks. */
-  runUntil(until: number): void {
-    for (let i = 0; i < 100_000; i++) {
-      const step = this.t.next(this.now);
-      if (step.kind === 'end') return;
-      const wake = step.kind === 'wait' ? step.until : this.now;
-      if (wake === undefined || wake > until) {
-        this.now = until;
-        this.settle();
-        return;
-      }
-      this.now = Math.max(this.now, wake);
-      this.settle();
-    }
-    throw new Error('runUntil did not finish');
-  }
-  act<K extends RequestName>(name: K, req: Requests[K]): void {
-    this.t.check(name, req, this.now);
-    this.t.apply(name, req, this.now);
-    this.settle();
-  }
-  refused<K extends RequestName>(name: K, req: Requests[K], reason: RegExp): void {
-    const before = JSON.stringify(this.t.snapshot());
-    let error: unknown;
-    try {
-      this.t.check(name, req, this.now);
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(Refusal);
-    expect((error as Error).message).toMatch(reason);
-    expect(JSON.stringify(this.t.snapshot())).toBe(before);
-  }
-  names(): string[] {
-    return this.sent.map((n) => `${n.period} ${formatLocal(n.at, zone).slice(0, 10)} ${n.stage === 'reminder' ? `r${n.step}` : `e${n.level}.${n.step}`}`);
-  }
-}
 
 const annual = (overrides: Parameters<typeof tracker>[0] = {}) => tracker(overrides);
 const monthly = (reminders: number[]) =>
@@ -102,7 +23,8 @@ describe('a period from registration to its outcome', () => {
 
   test('on time: a submission before due stops the ladder and settles the period', () => {
     const d = Driver.start(annual(), start);
-    expect(d.t.periods.map((p) => p.label)).toEqual(['2025']);
+    // The 2025 report (due 28 February 2026) and the 2026 period, which began on 1 January.
+    expect(d.t.periods.map((p) => p.label)).toEqual(['2025', '2026']);
     d.runUntil(at('2026-02-26'));
     expect(d.names()).toEqual(['2025 2026-02-09 r10', '2025 2026-02-25 r3']);
     d.act('submit', { by: '黄丽娟', evidence: { documentNumber: 'X司发〔2026〕3号' } });
@@ -154,8 +76,8 @@ describe('a period from registration to its outcome', () => {
     const levels = d.sent.filter((n) => n.period === '2025').map((n) => n.level);
     expect(levels.filter((l) => l === 3).length).toBeGreaterThan(40);
     expect(d.sent.some((n) => n.period === '2026' && n.level === 1)).toBe(true);
-    // The 2027 report opens only in February 2028.
-    expect(d.t.periods.map((p) => p.label)).toEqual(['2026']);
+    // The 2026 report, overdue, and the 2027 period, which began on 1 January 2027.
+    expect(d.t.periods.map((p) => p.label)).toEqual(['2026', '2027']);
   });
 
   test('waived: no more notices, outcome waived', () => {
@@ -307,7 +229,7 @@ describe('a definition that cannot be planned', () => {
     d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /cannot plan: .*duban register/);
     d.act('updateDefinition', { by: 'admin', definition: annual() });
     expect(d.t.status(d.now)).toMatchObject({ colour: 'green', problem: undefined });
-    expect(d.t.periods.map((p) => p.label)).toEqual(['2025']);
+    expect(d.t.periods.map((p) => p.label)).toEqual(['2025', '2026']);
   });
 });
 
@@ -345,4 +267,44 @@ describe('property: with nobody answering, the state machine sends exactly what 
 
 test('formatDate sanity for the driver', () => {
   expect(formatDate(parseDate('2026-02-28')!)).toBe('2026-02-28');
+});
+
+describe('found in review', () => {
+  test("this year's events can be recorded while last year's quota is still open", () => {
+    const t = tracker({ obligation: { id: 'lectures', period: 'year', due: { rule: 'period-end' }, completion: 'quota', quota: 4 }, reminders: [10, 0] });
+    const d = Driver.start(t, at('2026-03-02'));
+    d.act('record', { by: 'x', date: '2026-03-01', topic: '一' });
+    d.runUntil(at('2027-03-10'));
+    expect(d.t.periods.map((p) => p.label)).toEqual(['2026', '2027']);
+    // The date decides the period; naming it works too.
+    d.act('record', { by: 'x', date: '2027-03-09', topic: '二' });
+    d.act('record', { by: 'x', date: '2027-03-09', topic: '三', period: '2027' });
+    expect(d.t.status(d.now).periods.map((p) => [p.period, p.recorded])).toEqual([
+      ['2026', 1],
+      ['2027', 2],
+    ]);
+  });
+
+  test('a broken definition pushed to a running tracker answers at once, with the problem', () => {
+    const d = Driver.start(annual(), at('2026-01-02'));
+    d.act('updateDefinition', { by: 'admin', definition: annual({ reminders: [1_000_000] }) });
+    expect(d.t.replanning).toBe(false);
+    expect(d.t.status(d.now).problem).toMatch(/1000000 working days/);
+  });
+
+  test('a request after the ladder ran out is refused, even before the period is recorded as missed', () => {
+    const d = Driver.start(annual(), at('2026-01-02'));
+    d.runUntil(at('2027-02-20'));
+    const endsAt = d.t.periods[0]!.plan.endsAt;
+    d.now = endsAt + 60_000; // the timer has not fired yet
+    d.refused('submit', { by: 'x', evidence: { text: '迟交' }, period: '2025' }, /period 2025 is closed: its escalation ran out/);
+  });
+
+  test('a tracker whose last period was missed is red, not done', () => {
+    const t = tracker({ obligation: { id: 'one-off', period: 'once', due: { rule: 'fixed-date', date: '2026-03-31' } } });
+    const d = Driver.start(t, at('2026-01-05'));
+    d.runUntil(at('2027-06-01'));
+    expect(d.t.history.map((h) => h.outcome)).toEqual(['missed']);
+    expect(d.t.colour(d.now)).toBe('red');
+  });
 });

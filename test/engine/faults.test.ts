@@ -14,6 +14,7 @@ import { localDay } from '../../domain/zone';
 import { TimeSkippingHarness, startTracker, statusOf, startTimeSkippingHarness } from '../support/engine';
 import type { SmtpSink } from '../support/smtp';
 import { tracker } from '../support/trackers';
+import { submitUpdate } from '../../workflows/messages';
 
 jest.setTimeout(300_000);
 
@@ -120,5 +121,25 @@ describe('SMTP faults', () => {
       ['r0', 'sent'],
     ]);
     sink.outageUntil = 0;
+  });
+
+  test('a submission during an outage calls off the notice that waits for the mail server', async () => {
+    const base = oneOff('calledoff');
+    const def = { ...base, obligation: { ...base.obligation, due: { rule: 'fixed-date' as const, date: formatDate(localDay(Date.now(), 'Asia/Shanghai') + 90) } }, reminders: [3, 0], escalation: [] };
+    const handle = await startTracker(env.client, taskQueue, def);
+    await statusOf(handle);
+    const plan = planPeriod(def, parsePeriod('once', 'once')!, new WorkingCalendar());
+    const [r3] = plan.notices;
+    expect(await env.currentTimeMs()).toBeLessThan(r3!.at - 60_000);
+    await env.sleep(r3!.at - 60_000 - (await env.currentTimeMs()));
+    sink.outageUntil = Number.MAX_SAFE_INTEGER;
+    await env.sleep(3_600_000);
+    expect(sink.messages.filter((m) => m.key.startsWith('one-off/calledoff/'))).toEqual([]);
+    await handle.executeUpdate(submitUpdate, { args: [{ by: '联络员', evidence: { text: '已报送' } }] });
+    sink.outageUntil = 0;
+    await env.sleep(2 * 3_600_000);
+    // The reminder that was waiting for the mail server is not sent after the work was done.
+    expect(sink.messages.filter((m) => m.key.startsWith('one-off/calledoff/'))).toEqual([]);
+    expect(await handle.result()).toMatchObject({ history: [expect.objectContaining({ outcome: 'on_time' })] });
   });
 });

@@ -13,6 +13,8 @@ export interface ReceivedMail {
   messageId: string;
   key: string;
   date: number;
+  /** When the server accepted it (the sink's clock). */
+  receivedAt: number;
   to: string[];
   cc: string[];
 }
@@ -88,6 +90,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
           messageId: parsed.messageId ?? '',
           key: String(parsed.headers.get('x-duban-key') ?? ''),
           date: parsed.date?.getTime() ?? 0,
+          receivedAt: Date.now(),
           to: addresses(parsed.to),
           cc: addresses(parsed.cc),
         });

@@ -20,9 +20,15 @@ export function spawnWorker(env: Record<string, string>, logFile: string): Worke
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(logFile, { flags: 'a' });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  // Resolved once the process has exited and everything it printed is in the log file ('close' comes after the
+  // output streams ended; then the file stream is flushed), so a test may read the log at once.
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      log.end(() => resolve(code));
+    }),
+  );
   return {
     child,
     exited,

@@ -106,6 +106,7 @@ describe('escaping', () => {
   test('sign-in tokens never reach a log line', () => {
     expect(loggablePath(`/login/${'a'.repeat(43)}?x=1`)).toBe('/login/***');
     expect(loggablePath('/t/annual-report/sfj?done=submit')).toBe('/t/annual-report/sfj');
+    expect(loggablePath('/a/v1.k1.eyJ0IjoiYSJ9.c2ln/acknowledge?x=1')).toBe('/a/***/acknowledge');
   });
 });
 
@@ -114,7 +115,7 @@ describe('roles come from the directory', () => {
   test('unit staff, office staff, leadership, administrators; anyone else is nobody', () => {
     const deputy = personFor('Finance.Deputy@test.example.org', directory, [])!;
     expect([...deputy.units]).toEqual(['finance']);
-    expect(allowedActions(deputy, 'finance')).toEqual(['acknowledge', 'progress', 'submit', 'record', 'requestExtension']);
+    expect(allowedActions(deputy, 'finance')).toEqual(['acknowledge', 'progress', 'submit', 'record', 'report', 'requestExtension']);
     expect(maySee(deputy, 'justice')).toBe(false);
     const office = personFor('office.head@test.example.org', directory, [])!;
     expect([...office.supervises].sort()).toEqual(['county-a', 'finance', 'justice']);
@@ -270,7 +271,7 @@ describe.each(['sqlite', 'postgres'] as const)('sign-in, sessions, the 督办单
       period: '2026-H2', stage: 'escalation', level: 2, step: 0, plannedAt: Date.now(), firedAt: Date.now(), due: '2027-01-15', messageId: '<x@duban>', to: ['justice.head@test.example.org'], cc: [],
     };
     await ledger.beginNotice(claim);
-    expect(await ledger.supervisionNumber(claim.sendKey, 'office', 2027)).toBe(1);
+    expect((await ledger.supervisionNumber(claim.sendKey, 'office', 2027)).number).toBe(1);
     const office = await signIn('office.head@test.example.org');
     const page = await call(appUrl, { url: '/supervision?year=2027', headers: { cookie: office.session } });
     expect(page.body).toContain('督〔2027〕1号');

@@ -1,0 +1,130 @@
+/**
+ * Rosters (人员名单) for per-person quotas (docs/catalog.md, "Per-person quotas"): who in a unit must reach a quota
+ * (every law-enforcement officer, 60 hours a year). Read from a CSV file with the columns unit, roster, person and
+ * name; this module parses the text and checks it against the directory, and reads no file itself.
+ */
+
+export interface Person {
+  /** Unique within the unit and roster: an 执法证号 or a staff number. */
+  id: string;
+  name: string;
+}
+
+export interface RosterEntry extends Person {
+  unit: string;
+  roster: string;
+  /** The 1-based line of the file the entry is on, for problems found later. */
+  line: number;
+}
+
+export interface RosterProblem {
+  line: number;
+  column?: string;
+  message: string;
+}
+
+export const ROSTER_COLUMNS = ['unit', 'roster', 'person', 'name'] as const;
+
+/** Splits CSV text into rows of cells (RFC 4180: quoted cells may hold commas, quotes and line breaks). */
+function csvRows(text: string): { cells: string[]; line: number }[] {
+  const rows: { cells: string[]; line: number }[] = [];
+  let cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  let line = 1;
+  let rowLine = 1;
+  const endRow = () => {
+    cells.push(cell);
+    if (!(cells.length === 1 && cells[0]!.trim() === '')) rows.push({ cells, line: rowLine });
+    cells = [];
+    cell = '';
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') {
+        quoted = false;
+      } else {
+        if (ch === '\n') line++;
+        cell += ch;
+      }
+    } else if (ch === '"' && cell === '') {
+      quoted = true;
+    } else if (ch === ',') {
+      cells.push(cell);
+      cell = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      endRow();
+      line++;
+      rowLine = line;
+    } else {
+      cell += ch;
+    }
+  }
+  if (cell !== '' || cells.length > 0) endRow();
+  return rows;
+}
+
+const MAX_CELL = 200;
+
+/** Parses a roster CSV file's text: every entry, and every problem with its line and column. */
+export function parseRosterCsv(text: string): { entries: RosterEntry[]; problems: RosterProblem[] } {
+  const problems: RosterProblem[] = [];
+  const rows = csvRows(text.replace(/^\uFEFF/, ''));
+  const header = rows.shift();
+  if (!header) return { entries: [], problems: [{ line: 1, message: `the file is empty: the first line names the columns ${ROSTER_COLUMNS.join(',')}` }] };
+  const names = header.cells.map((c) => c.trim());
+  const index = new Map(names.map((n, i) => [n, i]));
+  const missing = ROSTER_COLUMNS.filter((c) => !index.has(c));
+  const unknown = names.filter((n) => !(ROSTER_COLUMNS as readonly string[]).includes(n));
+  if (missing.length || unknown.length) {
+    const parts = [missing.length ? `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` : '', unknown.length ? `unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u.slice(0, 40))).join(', ')}` : ''];
+    return { entries: [], problems: [{ line: header.line, message: `${parts.filter(Boolean).join('; ')}: the columns are ${ROSTER_COLUMNS.join(',')}` }] };
+  }
+  const entries: RosterEntry[] = [];
+  const seen = new Map<string, number>();
+  for (const row of rows) {
+    const value = (c: (typeof ROSTER_COLUMNS)[number]) => (row.cells[index.get(c)!] ?? '').trim();
+    let bad = false;
+    for (const c of ROSTER_COLUMNS) {
+      const v = value(c);
+      const problem =
+        v === ''
+          ? 'is empty'
+          : v.length > MAX_CELL
+            ? `is longer than ${MAX_CELL} characters`
+            : /[\u0000-\u001f\u007f\u2028\u2029]/.test(v)
+              ? 'contains control characters or a line break'
+              : /^[=+\-@]/.test(v)
+                ? `"${v.slice(0, 40)}" starts like a spreadsheet formula (=, +, -, @)`
+                : undefined;
+      if (problem) {
+        problems.push({ line: row.line, column: c, message: problem });
+        bad = true;
+      }
+    }
+    if (row.cells.length > names.length) {
+      problems.push({ line: row.line, message: `${row.cells.length} cells, but the header has ${names.length} columns (a comma in a name needs quotes)` });
+      bad = true;
+    }
+    if (bad) continue;
+    const key = `${value('unit')}\u0000${value('roster')}\u0000${value('person')}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      problems.push({ line: row.line, column: 'person', message: `person "${value('person')}" is already on roster ${value('roster')} of unit ${value('unit')} (line ${first})` });
+      continue;
+    }
+    seen.set(key, row.line);
+    entries.push({ unit: value('unit'), roster: value('roster'), id: value('person'), name: value('name'), line: row.line });
+  }
+  return { entries, problems };
+}
+
+/** The people on one roster of one unit, in file order. */
+export function rosterOf(entries: readonly RosterEntry[], unit: string, roster: string): Person[] {
+  return entries.filter((e) => e.unit === unit && e.roster === roster).map((e) => ({ id: e.id, name: e.name }));
+}
