@@ -541,7 +541,8 @@ ${v.others.length ? html`<p class="others">${v.others.map((x) => html`<a href="$
   );
 }
 
-function periodText(o: Obligation | undefined, label: string): string {
+/** A period as people read it, with its label: 2026年度（2026）. */
+export function periodText(o: Obligation | undefined, label: string): string {
   const p = o ? parsePeriod(o.period, label) : undefined;
   return p ? `${periodInChinese(p)}（${label}）` : label;
 }

@@ -594,12 +594,13 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
       return renderLinkPage(req, reply, l, { error: result.error, status: 422 });
     }
     const snapshot = await data.latestSnapshot(ledger);
+    const obligation = snapshot?.catalog.obligations.find((x) => x.id === l.obligation);
     const receipt: pages.LinkReceipt = {
       action: l.action,
       trackerId: l.trackerId,
-      title: snapshot?.catalog.obligations.find((x) => x.id === l.obligation)?.title ?? l.obligation,
+      title: obligation?.title ?? l.obligation,
       unitName: snapshot?.directory.units.find((u) => u.id === l.unit)?.name ?? l.unit,
-      period: l.claims.period,
+      period: pages.periodText(obligation, l.claims.period),
       by: `${l.claims.name} <${l.claims.email}>`,
       at: now,
       details: receiptDetails(l.action, form.fields),
