@@ -73,6 +73,8 @@ export interface ActivityDeps {
   connections?: number;
   /** Signed action links in notices (DOMAIN.md 22): the keys (secrets, from settings), the web's address, the grace. */
   links?: { keys: LinkKey[]; baseUrl: string; graceMs: number };
+  /** The web service's address when the deployment has one: notices without links say to sign in there. */
+  webUrl?: string;
 }
 
 /** How the unit completes its work, as a link: record events, report figures, or submit. */
@@ -240,7 +242,7 @@ export function createActivities(deps: ActivityDeps) {
           }
           const lateSince = now - n.at > LATE_AFTER_MS ? formatLocal(n.at, t.timeZone) : undefined;
           const links = deps.links && req.period.endsAt !== undefined ? recipientLinks(t, [...n.to, ...n.cc], { label: req.period.label, dueAt: req.period.dueAt, endsAt: req.period.endsAt }, now, deps.links) : undefined;
-          const r = renderNotice({ definition: t, notice: n, period: req.period, sentOn, progress: req.progress, supervisionNumber, lateSince, links });
+          const r = renderNotice({ definition: t, notice: n, period: req.period, sentOn, progress: req.progress, supervisionNumber, lateSince, links, signInUrl: links ? undefined : deps.webUrl?.replace(/\/+$/, '') });
           subject = r.subject;
           const thread = req.thread.filter((id) => id !== messageId);
           return {

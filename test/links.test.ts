@@ -83,6 +83,12 @@ describe('links in notices, digests, settings and npm start', () => {
     // Without a key: no links, and nothing said about them.
     const plain = renderNotice({ definition: tracker, notice: n, period: { label: plan.period, due: plan.due, originalDue: plan.originalDue }, sentOn: '2027-02-10', progress: { recorded: 0, quota: 1 } });
     expect(plain.text).not.toMatch(/\/a\/|点击以下链接/);
+    // Without a key but with a web service: the notice says to sign in there instead.
+    const signIn = renderNotice({ definition: tracker, notice: n, period: { label: plan.period, due: plan.due, originalDue: plan.originalDue }, sentOn: '2027-02-10', progress: { recorded: 0, quota: 1 }, signInUrl: 'https://duban.example.gov.cn' });
+    expect(signIn.text).toContain('也可登录督办系统办理签收、反馈进展和报送：https://duban.example.gov.cn/login');
+    expect(signIn.html).toContain('<a href="https://duban.example.gov.cn/login">');
+    const both = renderNotice({ ...{ definition: tracker, notice: n, period: { label: plan.period, due: plan.due, originalDue: plan.originalDue }, sentOn: '2027-02-10', progress: { recorded: 0, quota: 1 } }, links: render(tracker, 'reminder', 0).links, signInUrl: 'https://duban.example.gov.cn' });
+    expect(both.text).not.toContain('也可登录督办系统');
   });
 
   test('the 督办单 (level 2) gives the unit its actions and the supervising office a view link', () => {

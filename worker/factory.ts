@@ -35,6 +35,8 @@ export interface EngineWorkerOptions {
   digest?: boolean;
   /** Signed action links in notices (config/settings.ts linkSettings); absent: notices say to sign in instead. */
   links?: ActivityDeps['links'];
+  /** The web service's address (DUBAN_WEB_BASE_URL), for notices without links. */
+  webUrl?: string;
   /** A prebuilt bundle (tests build one per file); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkflowBundleWithSourceMap;
   workflowsPath?: string;
@@ -49,7 +51,7 @@ export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: o.workflowsPath ?? require.resolve('../workflows') }),
-    activities: createActivities({ ledger: o.ledger, transport: o.transport, from: o.from, calendar: o.calendar, digest: o.digest, connections: o.connections, links: o.links }),
+    activities: createActivities({ ledger: o.ledger, transport: o.transport, from: o.from, calendar: o.calendar, digest: o.digest, connections: o.connections, links: o.links, webUrl: o.webUrl }),
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? o.connections * ACTIVITIES_PER_CONNECTION,
     maxCachedWorkflows: o.maxCachedWorkflows ?? DEFAULT_CACHED_WORKFLOWS,
     shutdownGraceTime: o.shutdownGraceTime ?? '30 seconds',

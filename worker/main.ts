@@ -12,7 +12,7 @@ import type { Sender } from '../activities';
 import { createSmtpTransport } from '../activities/email';
 import { Ledger, LedgerUnavailableError, describeLedger } from '../activities/ledger/ledger';
 import { loadCalendarFile, formatProblem } from '../config/load';
-import { Settings, SettingsError, describeSettings, ledgerOptions, linkSettings, loadSettings, parseMailbox, temporalConnectionOptions } from '../config/settings';
+import { Settings, SettingsError, describeSettings, ledgerOptions, linkSettings, loadSettings, webBaseUrl, parseMailbox, temporalConnectionOptions } from '../config/settings';
 import { WorkingCalendar } from '../domain/calendar';
 import { DeploymentMemo, deploymentWorkflow, deploymentWorkflowId } from '../workflows/deployment';
 import { DIGEST_WORKFLOW_ID, digestWorkflow } from '../workflows/digest';
@@ -117,6 +117,8 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
       calendar,
       digest: settings.digest.enabled,
       links,
+      // A deployment that names its web address has a web service: notices without links point there.
+      webUrl: settings.web.baseUrl ? webBaseUrl(settings) : undefined,
       maxConcurrentActivities: settings.worker.maxConcurrentActivities,
       maxCachedWorkflows: settings.worker.maxCachedWorkflows,
     });
