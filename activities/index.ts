@@ -76,6 +76,8 @@ export interface ActivityDeps {
   heartbeatUrl?: string;
   /** Signed action links in notices (DOMAIN.md 22): the keys (secrets, from settings), the web's address, the grace. */
   links?: { keys: LinkKey[]; baseUrl: string; graceMs: number };
+  /** The web service's address when the deployment has one: notices without links say to sign in there. */
+  webUrl?: string;
 }
 
 /** How the unit completes its work, as a link: record events, report figures, or submit. */
@@ -124,6 +126,11 @@ export function recipientLinks(
     const token = signLink({ trackerId: t.trackerId, period: period.label, email, name, actions, expiresAt: period.endsAt + cfg.graceMs }, cfg.keys);
     return { name, email, links: actions.map((a) => ({ label: LINK_LABELS[a], url: `${base}/a/${token}/${a}` })) };
   });
+}
+
+/** A tracker's page in the web service: `${baseUrl}/t/<obligation>/<unit>` (the supervising office signs in there). */
+export function trackerUrl(baseUrl: string, trackerId: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/t/${trackerId.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 /** A notice that goes out this long after its planned instant says so (an outage delayed it). */
@@ -238,7 +245,7 @@ export function createActivities(deps: ActivityDeps) {
           }
           const lateSince = now - n.at > LATE_AFTER_MS ? formatLocal(n.at, t.timeZone) : undefined;
           const links = deps.links && req.period.endsAt !== undefined ? recipientLinks(t, [...n.to, ...n.cc], { label: req.period.label, dueAt: req.period.dueAt, endsAt: req.period.endsAt }, now, deps.links) : undefined;
-          const r = renderNotice({ definition: t, notice: n, period: req.period, sentOn, progress: req.progress, supervisionNumber, lateSince, links });
+          const r = renderNotice({ definition: t, notice: n, period: req.period, sentOn, progress: req.progress, supervisionNumber, lateSince, links, signInUrl: links ? undefined : deps.webUrl?.replace(/\/+$/, '') });
           subject = r.subject;
           const thread = req.thread.filter((id) => id !== messageId);
           return {
@@ -310,7 +317,7 @@ export function createActivities(deps: ActivityDeps) {
           const r = renderDigest({
             officeName: first.office_name,
             day: req.day,
-            items: items.map((i) => ({ unitName: i.unit_name, obligationTitle: i.obligation_title, period: i.period, due: i.due })),
+            items: items.map((i) => ({ unitName: i.unit_name, obligationTitle: i.obligation_title, period: i.period, due: i.due, url: deps.links ? trackerUrl(deps.links.baseUrl, i.tracker_id) : undefined })),
           });
           return { from: fromHeader, to, cc, subject: r.subject, text: r.text, html: r.html, messageId, date: new Date(req.firedAt) };
         }, ctx);

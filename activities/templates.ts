@@ -23,6 +23,8 @@ export interface NoticeContext {
   lateSince?: string;
   /** Signed action links, one block per recipient (DOMAIN.md 22); absent when the deployment has no link key. */
   links?: RecipientLinks[];
+  /** Without links: the web service's address, where the recipient can sign in and act instead. */
+  signInUrl?: string;
 }
 
 /** One recipient's links: each opens a page whose form, not the opening, records the action in their name. */
@@ -125,6 +127,7 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
   const linkIntro = linkBlocks.length
     ? `可直接点击以下链接办理（每人一组，以本人名义记入台账）。打开链接只显示办理页面，不改变任何状态；在页面上提交后才记录。链接在本期办结或督办结束后失效。如无法使用链接，请登录督办系统或联系${t.supervisor.liaison.name}（${t.supervisor.liaison.email}）。`
     : undefined;
+  const signIn = !linkIntro && c.signInUrl ? `也可登录督办系统办理签收、反馈进展和报送：${c.signInUrl}/login（使用本邮箱地址登录）。` : undefined;
   const late = c.lateSince ? `本通知原定于${c.lateSince}发送，因邮件系统故障延迟送达；上文天数按实际发送日计算。` : undefined;
   const footer = `本通知由督办系统（duban）依据任务清单自动发送。编号：${n.stage === 'reminder' ? 'R' : `E${n.level}`}-${period.label}`;
 
@@ -136,6 +139,7 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
     ...lines.map(([k, v]) => (k ? `${k}：${v}` : `      ${v}`)),
     '',
     ...(linkIntro ? [linkIntro, ...linkBlocks.flatMap((r) => [`${oneLine(r.name)}：`, ...r.links.map((l) => `  ${l.label}：${l.url}`)]), ''] : []),
+    ...(signIn ? [signIn, ''] : []),
     ...(late ? [late, ''] : []),
     footer,
   ].join('\n');
@@ -151,7 +155,7 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
 <table>
 ${rows}
 </table>
-${linkIntro ? `<p>${escapeHtml(linkIntro)}</p>\n${linkBlocks.map((r) => `<p>${escapeHtml(oneLine(r.name))}：${r.links.map((l) => `<a href="${escapeHtml(l.url)}">${escapeHtml(l.label)}</a>`).join(' ｜ ')}</p>`).join('\n')}\n` : ''}${late ? `<p style="color:#a40">${escapeHtml(late)}</p>\n` : ''}<p style="color:#666;font-size:12px">${escapeHtml(footer)}</p>
+${linkIntro ? `<p>${escapeHtml(linkIntro)}</p>\n${linkBlocks.map((r) => `<p>${escapeHtml(oneLine(r.name))}：${r.links.map((l) => `<a href="${escapeHtml(l.url)}">${escapeHtml(l.label)}</a>`).join(' ｜ ')}</p>`).join('\n')}\n` : ''}${signIn && c.signInUrl ? `<p>也可登录督办系统办理签收、反馈进展和报送：<a href="${escapeHtml(c.signInUrl)}/login">${escapeHtml(c.signInUrl)}/login</a>（使用本邮箱地址登录）。</p>\n` : ''}${late ? `<p style="color:#a40">${escapeHtml(late)}</p>\n` : ''}<p style="color:#666;font-size:12px">${escapeHtml(footer)}</p>
 </body></html>`;
   return { subject, text, html };
 }
@@ -184,11 +188,12 @@ export function renderUndeliverable(c: { definition: TrackerDefinition; period: 
 export function renderDigest(c: {
   officeName: string;
   day: string;
-  items: { unitName: string; obligationTitle: string; period: string; due: string }[];
+  /** Each item's tracker page in the web service, when the deployment has one (no sign-in is implied by it). */
+  items: { unitName: string; obligationTitle: string; period: string; due: string; url?: string }[];
 }): RenderedNotice {
   const subject = oneLine(`【督办日报】${c.officeName}：${c.items.length}项任务新逾期（${chineseDate(c.day)}）`);
   const overdue = (due: string) => daysWord(c.day, due);
-  const lines = c.items.map((i, n) => `${n + 1}. ${i.unitName}：${i.obligationTitle}（${i.period}），${chineseDate(i.due)}截止，${overdue(i.due)}`);
+  const lines = c.items.map((i, n) => `${n + 1}. ${oneLine(i.unitName)}：${oneLine(i.obligationTitle)}（${i.period}），${chineseDate(i.due)}截止，${overdue(i.due)}${i.url ? `\n   查看：${i.url}` : ''}`);
   const text = [
     `${c.officeName}：`,
     '',
@@ -196,10 +201,11 @@ export function renderDigest(c: {
     '',
     ...lines,
     '',
+    ...(c.items.some((i) => i.url) ? ['各项后的链接打开督办系统中的跟踪项页面（需登录）。'] : []),
     '本日报由督办系统（duban）自动汇总，每个工作日至多一份；二级督办单和通报仍逐项发送。',
   ].join('\n');
   const rows = c.items
-    .map((i) => `<tr><td>${escapeHtml(i.unitName)}</td><td>${escapeHtml(i.obligationTitle)}</td><td>${escapeHtml(i.period)}</td><td>${escapeHtml(chineseDate(i.due))}</td><td>${escapeHtml(overdue(i.due))}</td></tr>`)
+    .map((i) => `<tr><td>${escapeHtml(i.unitName)}</td><td>${i.url ? `<a href="${escapeHtml(i.url)}">${escapeHtml(i.obligationTitle)}</a>` : escapeHtml(i.obligationTitle)}</td><td>${escapeHtml(i.period)}</td><td>${escapeHtml(chineseDate(i.due))}</td><td>${escapeHtml(overdue(i.due))}</td></tr>`)
     .join('\n');
   const html = `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>

@@ -8,6 +8,7 @@
  * already due at that moment skipped, and continues as new through the following periods as it would in service.
  */
 import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -35,7 +36,10 @@ export interface SimulatedMail {
 
 const addresses = (s: string) => (s.match(/[^\s<>,"]+@[^\s<>,"]+/g) ?? []).map((a) => a.toLowerCase());
 
-export async function simulate(inputs: Inputs, window: { from: DayNumber; to: DayNumber }, outDir?: string): Promise<SimulatedMail[]> {
+/** Where the preview's action links point: the web of `npm start` unless DUBAN_WEB_BASE_URL says otherwise. */
+export const SIMULATE_BASE_URL = 'http://127.0.0.1:8080';
+
+export async function simulate(inputs: Inputs, window: { from: DayNumber; to: DayNumber }, outDir?: string, options: { baseUrl?: string } = {}): Promise<SimulatedMail[]> {
   const zone = inputs.catalog.timeZone;
   const start = zonedInstant(window.from, zone, 0);
   const end = zonedInstant(window.to + 1, zone, 0);
@@ -79,6 +83,8 @@ export async function simulate(inputs: Inputs, window: { from: DayNumber; to: Da
       connections: 5,
       from: { name: '督办系统（预览）', address: 'duban@simulate.invalid' },
       calendar: inputs.calendar,
+      // A throwaway key, so the preview shows the links as recipients will see them; no server accepts them.
+      links: { keys: [{ id: 'preview', secret: randomBytes(32) }], baseUrl: (options.baseUrl ?? process.env.DUBAN_WEB_BASE_URL ?? SIMULATE_BASE_URL).replace(/\/+$/, ''), graceMs: 7 * 86_400_000 },
     });
     await worker.runUntil(async () => {
       const first = new Map<string, string>();

@@ -11,8 +11,8 @@
  * catcher), DATABASE_URL (PostgreSQL). See docs/deployment.md.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadInputs } from '../config/load';
 import { DEV_SERVER_DYNAMIC_CONFIG, temporalCliPath } from '../config/servers';
@@ -150,6 +150,22 @@ async function waitForTemporal(settings: Settings, devServer: DevServer | undefi
   }
 }
 
+/**
+ * The action-link key of `npm start`: made once in the data folder (mode 0600, readable by its owner only), then
+ * reused, so links in messages already sent keep working across restarts. A deployment sets DUBAN_LINK_KEYS.
+ */
+export function localLinkKey(dataDir: string): string {
+  const file = path.join(dataDir, 'link-key');
+  if (existsSync(file)) {
+    const text = readFileSync(file, 'utf8').trim();
+    if (text) return text;
+  }
+  const key = `local:${randomBytes(32).toString('base64')}`;
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return key;
+}
+
 export async function start(io: Io): Promise<number> {
   const dataDir = path.resolve(process.env.DUBAN_DATA_DIR ?? '.duban');
   mkdirSync(dataDir, { recursive: true });
@@ -183,6 +199,8 @@ export async function start(io: Io): Promise<number> {
     }
     process.env.DUBAN_DATA_DIR = dataDir;
     const settings = loadSettings();
+    // The embedded default signs its action links with a key of its own, made once and kept in the data folder.
+    if (!settings.links.keys) settings.links.keys = localLinkKey(dataDir);
     const duban = await waitForTemporal(settings, devServer);
     stops.push(() => duban.close());
 

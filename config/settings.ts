@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ClientConfigProfile, loadClientConfig, loadClientConfigProfile } from '@temporalio/envconfig';
+import { LinkKey, parseLinkKeys } from '../activities/links';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 const positiveInt = z.coerce.number().int().positive();
@@ -115,6 +116,17 @@ export const settingsSchema = z.strictObject({
       ).default([]),
     })
     .prefault({}),
+  /**
+   * Signed action links in notices (docs/web.md, DOMAIN.md 22). The keys are a secret: "id:base64,id2:base64",
+   * the first signs, the others still verify (rotation). No key: no links, and notices say to sign in instead.
+   */
+  links: z
+    .strictObject({
+      keys: z.string().min(1).optional(),
+      /** Days a link stays valid after its period's ladder ends. */
+      graceDays: z.coerce.number().int().min(0).max(365).default(7),
+    })
+    .prefault({}),
 });
 
 type ParsedSettings = z.infer<typeof settingsSchema>;
@@ -176,6 +188,8 @@ export const ENVIRONMENT: Record<string, string[]> = {
   DUBAN_WEB_TLS_KEY_FILE: ['web', 'tlsKeyFile'],
   DUBAN_WEB_TRUST_PROXY: ['web', 'trustProxy'],
   DUBAN_ADMINS: ['web', 'admins'],
+  DUBAN_LINK_KEYS: ['links', 'keys'],
+  DUBAN_LINK_GRACE_DAYS: ['links', 'graceDays'],
 };
 
 export class SettingsError extends Error {}
@@ -335,6 +349,8 @@ export function describeSettings(s: Settings): Record<string, unknown> {
       heartbeat: s.operations.heartbeatUrl ? redactHeartbeatUrl(s.operations.heartbeatUrl) : undefined,
       smtpAlertAfterSeconds: s.operations.smtpAlertAfterSeconds,
     },
+    // The key ids only: the keys are secrets.
+    links: s.links.keys ? { keyIds: linkKeyIds(s.links.keys), graceDays: s.links.graceDays } : 'off',
   };
 }
 
@@ -346,6 +362,33 @@ export function redactHeartbeatUrl(raw: string): string {
   } catch {
     return '(unparseable URL)';
   }
+}
+
+function linkKeyIds(text: string): string[] {
+  return text.split(',').map((p) => p.trim().split(':')[0] ?? '').filter(Boolean);
+}
+
+/** The address people open: web.baseUrl, or http(s)://host:port of the web settings. */
+export function webBaseUrl(s: Settings, port?: number): string {
+  if (s.web.baseUrl) return s.web.baseUrl.replace(/\/+$/, '');
+  const scheme = s.web.tlsCertFile ? 'https' : 'http';
+  return `${scheme}://${s.web.host.includes(':') ? `[${s.web.host}]` : s.web.host}:${port ?? s.web.port}`;
+}
+
+/**
+ * The action links of a deployment: the keys parsed (a malformed key stops the process naming the setting), the
+ * web's address, the grace. Undefined when no key is configured.
+ */
+export function linkSettings(s: Settings, port?: number): { keys: LinkKey[]; baseUrl: string; graceMs: number } | undefined {
+  if (!s.links.keys) return undefined;
+  let keys: LinkKey[];
+  try {
+    keys = parseLinkKeys(s.links.keys);
+  } catch (err) {
+    throw new SettingsError(`DUBAN_LINK_KEYS (links.keys in the config file): ${(err as Error).message}`);
+  }
+  if (!keys.length) return undefined;
+  return { keys, baseUrl: webBaseUrl(s, port), graceMs: s.links.graceDays * 86_400_000 };
 }
 
 /** "Name <address>" or "address" into its parts. */

@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
 import { spawnSync } from 'node:child_process';
+import { simpleParser } from 'mailparser';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -90,7 +91,7 @@ describe('duban command line', () => {
     expect(duban('ics', '--unit', 'nobody').code).toBe(2);
   });
 
-  test('simulate runs the real workflows and sends exactly the notices plan lists', () => {
+  test('simulate runs the real workflows and sends exactly the notices plan lists, with the action links', async () => {
     const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
     const window = ['--from', day(1), '--to', day(45)];
     const out = mkdtempSync(path.join(tmpdir(), 'duban-simulate-'));
@@ -107,6 +108,12 @@ describe('duban command line', () => {
       expect(m.subject).toMatch(/^【督办/);
     }
     expect(readdirSync(out).filter((f) => f.endsWith('.eml'))).toHaveLength(mails.length);
+    // Each .eml shows the action links as recipients will see them (signed with a throwaway key).
+    for (const m of mails) {
+      const parsed = await simpleParser(readFileSync(m.file));
+      expect(parsed.text).toMatch(/签收：http:\/\/127\.0\.0\.1:8080\/a\/v1\.preview\.[A-Za-z0-9_.-]+\/acknowledge/);
+      expect(parsed.html).toMatch(/<a href="http:\/\/127\.0\.0\.1:8080\/a\/v1\.preview\.[A-Za-z0-9_.-]+\/view">查看<\/a>/);
+    }
     expect(duban('simulate', catalog, directory, '--from', '2020-01-01', '--to', '2020-02-01').stderr).toMatch(/today or later/);
   });
 

@@ -262,3 +262,43 @@ export async function evidenceReferenced(ledger: Ledger, sha256: string): Promis
   const rows = await ledger.db.all<{ n: number }>('SELECT COUNT(*) AS n FROM evidence_files WHERE sha256 = ?', [sha256]);
   return Number(rows[0]?.n ?? 0) > 0;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The one-time nonces of the action-link forms (migration 9): a double submit is answered once.
+
+export interface LinkSubmission {
+  nonce: string;
+  trackerId: string;
+  period: string;
+  action: string;
+  email: string;
+  createdAt: number;
+  /** What was recorded (JSON), once the action went through; null while it is being sent. */
+  result: string | null;
+}
+
+/** Claims a nonce: true for the first submit, false when it was claimed before. */
+export async function claimLinkSubmission(ledger: Ledger, s: Omit<LinkSubmission, 'result'>): Promise<boolean> {
+  const changed = await ledger.db.run(
+    'INSERT INTO web_link_submissions (nonce, tracker_id, period, action, email, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (nonce) DO NOTHING',
+    [s.nonce, s.trackerId, s.period, s.action, s.email, s.createdAt],
+  );
+  return changed === 1;
+}
+
+export async function linkSubmission(ledger: Ledger, nonce: string): Promise<LinkSubmission | undefined> {
+  const [r] = await ledger.db.all<{ nonce: string; tracker_id: string; period: string; action: string; email: string; created_at: number; result: string | null }>(
+    'SELECT * FROM web_link_submissions WHERE nonce = ?',
+    [nonce],
+  );
+  return r && { nonce: r.nonce, trackerId: r.tracker_id, period: r.period, action: r.action, email: r.email, createdAt: Number(r.created_at), result: r.result };
+}
+
+export async function finishLinkSubmission(ledger: Ledger, nonce: string, result: string): Promise<void> {
+  await ledger.db.run('UPDATE web_link_submissions SET result = ? WHERE nonce = ?', [result, nonce]);
+}
+
+/** A refused or failed submit gives its nonce back, so the person can correct the form and send it again. */
+export async function releaseLinkSubmission(ledger: Ledger, nonce: string): Promise<void> {
+  await ledger.db.run('DELETE FROM web_link_submissions WHERE nonce = ? AND result IS NULL', [nonce]);
+}

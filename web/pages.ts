@@ -5,6 +5,7 @@
 import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../activities/ledger/ledger';
 import type { Report } from '../client/report';
 import type { Obligation, Unit } from '../domain/model';
+import { parsePeriod, periodInChinese } from '../domain/periods';
 import { RATINGS } from '../domain/tracking';
 import type { PeriodStatus, TrackerStatus } from '../workflows/messages';
 import type { BoardItem, EvidenceFileRow, SupervisionRow } from './data';
@@ -471,5 +472,140 @@ button{font:inherit;padding:.3em 1em;cursor:pointer}
 .note{color:#666}.docno{color:#8b1a1a}
 pre{white-space:pre-wrap;background:#fff;border:1px solid #ddd;padding:.8em}
 dl.headers{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dl.headers dt{color:#666}
-@media (max-width:600px){.items td:nth-child(4),.items th:nth-child(4){display:none}}
+table.facts th{white-space:nowrap;width:6em;background:#fafafa}
+.others a{margin-right:1em}
+@media (max-width:600px){main{padding:.6em}table.facts th{width:4.5em}.items td:nth-child(4),.items th:nth-child(4){display:none}}
 `;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The pages of the signed action links in notices (DOMAIN.md 22): no sign-in; the person is the link's recipient.
+
+export const LINK_ACTION_LABEL: Record<string, string> = { ...ACTION_LABEL, view: '查看' };
+
+export interface LinkView {
+  /** The form's address: `/a/<token>/<action>`. */
+  formAction: string;
+  action: string;
+  trackerId: string;
+  period: string;
+  recipient: { name: string; email: string };
+  obligation?: Obligation;
+  unitName: string;
+  /** The period as the tracker has it: open, or settled (then `outcome`), or unknown to it. */
+  open?: PeriodStatus;
+  outcome?: string;
+  completion?: TrackerStatus['completion'];
+  quota?: number;
+  /** The supervising office, whom to contact when the link does not help. */
+  office?: { name: string; contact?: string };
+  /** The one-time nonce of the form (a double submit is answered once). */
+  nonce: string;
+  events: EventRow[];
+  limits: { maxFileBytes: number; maxFiles: number };
+  error?: string;
+  /** The other actions of the same link, for a person who opened the wrong one. */
+  others: { label: string; href: string }[];
+}
+
+export function linkPage(ctx: PageContext, v: LinkView): string {
+  const o = v.obligation;
+  const p = v.open;
+  const kind = v.completion ?? o?.completion ?? 'single';
+  const quota = kind === 'quota' || kind === 'per-person';
+  const status = p
+    ? html`<span class="light c-${p.colour}">${COLOUR_LABEL[p.colour] ?? p.colour}</span> ${kind === 'quota' ? `已登记 ${p.recorded}/${v.quota ?? o?.quota ?? ''} 次` : p.submitted ? '已报送' : quota ? `已登记 ${p.recorded} 次` : '未报送'}${p.verification !== 'not required' ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}` : ''}；${p.acknowledged ? `已签收（${p.acknowledged.by}）` : '未签收'}；反馈进展 ${p.progressCount} 次`
+    : v.outcome
+      ? html`<b>本期已结束</b>：${OUTCOME_LABEL[v.outcome] ?? v.outcome}`
+      : html`<b>本期不在办理中</b>`;
+  const title = `${LINK_ACTION_LABEL[v.action] ?? v.action} · ${o?.title ?? v.trackerId.split('/')[0]}`;
+  return layout(
+    ctx,
+    title,
+    html`${v.error ? html`<p class="error" role="alert">未办理：${v.error}</p>` : ''}
+<section class="summary link">
+<table class="facts">
+<tr><th>任务</th><td>${o?.title ?? v.trackerId}</td></tr>
+<tr><th>承办单位</th><td>${v.unitName}</td></tr>
+<tr><th>期次</th><td>${periodText(o, v.period)}</td></tr>
+<tr><th>截止时间</th><td>${p ? html`${p.due} 24时前${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}` : '—'}</td></tr>
+<tr><th>状态</th><td class="status">${status}</td></tr>
+${o ? html`<tr><th>依据</th><td>${o.basis.map((b) => html`<div>《${b.document}》${b.article ?? ''}：“${b.quote}”</div>`)}</td></tr>` : ''}
+<tr><th>报送内容</th><td>${o?.deliverable ?? (quota ? '每次活动的日期、主题和佐证材料' : kind === 'rate' || kind === 'count' ? '本期数据及说明' : '完成情况及佐证材料（文号、链接或说明）')}</td></tr>
+${v.office ? html`<tr><th>督办单位</th><td>${v.office.name}${v.office.contact ? `（${v.office.contact}）` : ''}</td></tr>` : ''}
+</table>
+<p class="note">办理人：<b>${v.recipient.name}</b>（${v.recipient.email}）。打开本页不会改变任何状态；点击下方按钮提交后才记入台账。如非本人，请勿提交，并联系督办单位。</p>
+</section>
+${v.action === 'view' ? html`<h2>本期办理记录</h2>${v.events.length ? html`<table class="timeline"><thead><tr><th>时间</th><th>期次</th><th>事项</th><th>详情</th></tr></thead><tbody>${v.events.map((e) => eventRow(e, new Map(), v.trackerId))}</tbody></table>` : html`<p class="note">暂无。</p>`}` : linkForm(ctx, v, kind)}
+${v.others.length ? html`<p class="others">${v.others.map((x) => html`<a href="${x.href}">${x.label}</a> `)}</p>` : ''}
+<p class="note">如无法在此办理，可 <a href="/login">登录督办系统</a> 或联系督办单位。</p>`,
+  );
+}
+
+/** A period as people read it, with its label: 2026年度（2026）. */
+export function periodText(o: Obligation | undefined, label: string): string {
+  const p = o ? parsePeriod(o.period, label) : undefined;
+  return p ? `${periodInChinese(p)}（${label}）` : label;
+}
+
+function linkForm(ctx: PageContext, v: LinkView, kind: string): SafeHtml {
+  const hidden = html`${csrfField(ctx)}<input type="hidden" name="_nonce" value="${v.nonce}">`;
+  const fileField = html`<label>附件（PDF、OFD、DOC/DOCX、XLS/XLSX、JPG/PNG，每个不超过 ${formatSize(v.limits.maxFileBytes)}，最多 ${v.limits.maxFiles} 个）<input type="file" name="files" multiple accept=".pdf,.ofd,.doc,.docx,.xls,.xlsx,.jpg,.jpeg,.png"></label>`;
+  const id = `form-${v.action}`;
+  switch (v.action) {
+    case 'acknowledge':
+      return html`<form method="post" action="${v.formAction}" class="act" id="${id}">${hidden}<p>确认已收到本期任务，将按时办理。</p><button type="submit">签收</button></form>`;
+    case 'progress':
+      return html`<form method="post" action="${v.formAction}" enctype="multipart/form-data" class="act" id="${id}">${hidden}
+<label>进展情况 <textarea name="note" required maxlength="2000"></textarea></label>${fileField}<button type="submit">提交进展</button></form>`;
+    case 'submit':
+      return html`<form method="post" action="${v.formAction}" enctype="multipart/form-data" class="act" id="${id}">${hidden}
+<label>文号 <input name="documentNumber" maxlength="200"></label>
+<label>链接 <input name="link" type="url" maxlength="2000" placeholder="https://"></label>
+<label>说明 <textarea name="text" maxlength="2000"></textarea></label>${fileField}<button type="submit">报送</button></form>`;
+    case 'record':
+      return html`<form method="post" action="${v.formAction}" class="act" id="${id}">${hidden}
+${kind === 'per-person' ? html`<label>人员编号（名册） <input name="person" required maxlength="64"></label><label>学时 <input name="hours" type="number" min="0" step="0.5"></label>` : ''}
+<label>日期 <input name="date" type="date" required></label><label>主题 <input name="topic" required maxlength="2000"></label><button type="submit">登记</button></form>`;
+    case 'report':
+      return html`<form method="post" action="${v.formAction}" class="act" id="${id}">${hidden}
+${kind === 'rate' ? html`<label>分子 <input name="numerator" type="number" min="0" required></label><label>分母 <input name="denominator" type="number" min="0" required></label>` : html`<label>数量 <input name="count" type="number" min="0" required></label>`}
+<label>说明 <textarea name="note" maxlength="2000"></textarea></label><button type="submit">报送</button></form>`;
+    case 'requestExtension':
+      return html`<form method="post" action="${v.formAction}" class="act" id="${id}">${hidden}
+<label>新截止日期 <input name="newDue" type="date" required></label><label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">申请延期</button></form>`;
+    default:
+      return html``;
+  }
+}
+
+/** What an action link's form recorded: shown once, and again (without a second action) on a repeat submit. */
+export interface LinkReceipt {
+  action: string;
+  trackerId: string;
+  title: string;
+  unitName: string;
+  period: string;
+  by: string;
+  at: number;
+  details: [string, string][];
+  files: { name: string; sha256: string; size: number }[];
+}
+
+export function linkDonePage(ctx: PageContext, r: LinkReceipt, repeat: boolean): string {
+  return layout(
+    ctx,
+    `已${LINK_ACTION_LABEL[r.action] ?? r.action}`,
+    html`<p class="message" role="status">${repeat ? '该表单已提交过，未重复办理。以下是当时记录的内容。' : '已记入台账。'}</p>
+<table class="facts receipt">
+<tr><th>事项</th><td>${LINK_ACTION_LABEL[r.action] ?? r.action}</td></tr>
+<tr><th>任务</th><td>${r.title}</td></tr>
+<tr><th>承办单位</th><td>${r.unitName}</td></tr>
+<tr><th>期次</th><td>${r.period}</td></tr>
+<tr><th>办理人</th><td class="by">${r.by}</td></tr>
+<tr><th>时间</th><td>${dateTime(r.at)}</td></tr>
+${r.details.map(([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>`)}
+${r.files.map((f) => html`<tr><th>附件</th><td>${f.name} ${formatSize(f.size)} <span class="hash">SHA-256 ${f.sha256}</span></td></tr>`)}
+</table>
+<p class="note">${r.action === 'submit' ? '' : '提醒仍按计划发送，直至本期办结。'}可随时 <a href="/login">登录督办系统</a> 查看。</p>`,
+  );
+}

@@ -8,15 +8,16 @@
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import { createSmtpTransport } from '../activities/email';
+import { LINK_ACTIONS, LinkAction, LinkClaims, verifyLink } from '../activities/links';
 import type { Ledger } from '../activities/ledger/ledger';
 import { buildReport } from '../client/report';
 import { Action, Duban, RefusedError, UnknownTrackerError } from '../client/temporal';
-import { Settings, SettingsError, parseMailbox, readSettingFile } from '../config/settings';
+import { Settings, SettingsError, linkSettings, parseMailbox, readSettingFile, webBaseUrl } from '../config/settings';
 import { ID_PATTERN } from '../domain/model';
 import * as data from './data';
 import { CheckedFile, EvidenceError, checkFile, formatSize, removeStoredFile, storeFile, storedPath } from './evidence';
@@ -71,14 +72,12 @@ declare module 'fastify' {
 
 /** The address people open: the setting, or the listening address. */
 export function baseUrlOf(s: Settings, port?: number): string {
-  if (s.web.baseUrl) return s.web.baseUrl.replace(/\/$/, '');
-  const scheme = s.web.tlsCertFile ? 'https' : 'http';
-  return `${scheme}://${s.web.host.includes(':') ? `[${s.web.host}]` : s.web.host}:${port ?? s.web.port}`;
+  return webBaseUrl(s, port);
 }
 
 /** Paths as they may be logged: sign-in tokens replaced, no query strings. */
 export function loggablePath(url: string): string {
-  return url.split('?')[0]!.replace(/^\/login\/[^/]+/, '/login/***');
+  return url.split('?')[0]!.replace(/^\/login\/[^/]+/, '/login/***').replace(/^\/a\/[^/]+/, '/a/***');
 }
 
 export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
@@ -100,6 +99,8 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: 256 * 1024,
+    // Action-link tokens (a signed payload) are longer than Fastify's default limit of 100 characters per path part.
+    routerOptions: { maxParamLength: 2048 },
     trustProxy: web.trustProxy,
     ...(tls ? { https: { cert: tls.cert!, key: tls.key! } } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
@@ -455,6 +456,161 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
   });
 
   // -------------------------------------------------------------------------------------------------------------
+  // Signed action links from the notices (DOMAIN.md 22, docs/web.md): no sign-in; the link's recipient acts.
+  //
+  // GET shows the task and the form and changes nothing (mail scanners open every link). POST carries a CSRF token
+  // bound to the link and to a double-submit cookie, and a one-time nonce claimed in the ledger, so a double submit
+  // is answered once. The tracker and the period come from the signed claims only, never from the URL or the form.
+
+  const linkKeys = linkSettings(settings)?.keys ?? [];
+  // The form's CSRF secret is derived from each link key, so every instance with the same keys agrees.
+  const linkCsrfSecrets = linkKeys.map((k) => createHmac('sha256', k.secret).update('duban/link-form-csrf/v1').digest());
+  const linkCsrf = (secret: Buffer, cookie: string, linkToken: string) => createHmac('sha256', secret).update(`${cookie}\n${linkToken}`).digest('base64url');
+
+  const linkRefused = (req: FastifyRequest, reply: FastifyReply, status: number, title: string, message: string) => {
+    log({ level: 'info', msg: 'action link refused', status, reason: title });
+    return page(reply.code(status), ctxOf(req), pages.messagePage({ csrf: undefined, mailbox: !!o.mailFolder }, title, `${message}未作任何更改。`, html`<p>如需办理，请 <a href="/login">登录督办系统</a> 或联系督办单位。</p>`));
+  };
+
+  interface LinkRequest {
+    token: string;
+    action: LinkAction;
+    claims: LinkClaims;
+    trackerId: string;
+    obligation: string;
+    unit: string;
+    /** The recipient as the directory has them now, named and addressed as the link says. */
+    person: Person;
+  }
+
+  /** Checks a link and its action: the page of a refusal is sent, and undefined returned, when it fails. */
+  const checkLink = async (req: FastifyRequest, reply: FastifyReply): Promise<LinkRequest | undefined> => {
+    const p = req.params as { token: string; action: string };
+    if (!linkKeys.length) {
+      void linkRefused(req, reply, 404, '链接无效', '本系统未启用邮件办理链接。');
+      return undefined;
+    }
+    const check = verifyLink(p.token, linkKeys, Date.now());
+    if (!check.ok) {
+      void linkRefused(req, reply, check.reason === 'expired' ? 410 : 403, check.reason === 'expired' ? '链接已过期' : '链接无效', `${check.message}。`);
+      return undefined;
+    }
+    const claims = check.claims;
+    const action = p.action as LinkAction;
+    if (!(LINK_ACTIONS as readonly string[]).includes(action) || !claims.actions.includes(action)) {
+      void linkRefused(req, reply, 403, '无权办理', `该链接不能用于“${pages.LINK_ACTION_LABEL[p.action] ?? p.action}”。`);
+      return undefined;
+    }
+    const [obligation, unit, ...rest] = claims.trackerId.split('/');
+    if (!obligation || !unit || rest.length || !ID_PATTERN.test(obligation) || !ID_PATTERN.test(unit)) {
+      void linkRefused(req, reply, 403, '链接无效', '链接指向的跟踪项不存在。');
+      return undefined;
+    }
+    // The directory as registered now: someone removed from it, or no longer staff of the unit, cannot act.
+    const snapshot = await data.latestSnapshot(ledger);
+    const known = personFor(claims.email, snapshot?.directory, web.admins);
+    const mayAct = action === 'view' ? !!known : !!known && allowedActions(known, unit).includes(action as WebAction);
+    if (!known || !mayAct) {
+      void linkRefused(req, reply, 403, '无权办理', '链接的收件人已不在单位名录中，或已不再负责该单位的这项工作。');
+      return undefined;
+    }
+    return { token: p.token, action, claims, trackerId: claims.trackerId, obligation, unit, person: { ...known, name: claims.name, email: claims.email } };
+  };
+
+  /** The task page of a link: the period's state from the tracker itself, the form, or (view) the period's record. */
+  const renderLinkPage = async (req: FastifyRequest, reply: FastifyReply, l: LinkRequest, extra: { error?: string; status?: number } = {}) => {
+    const csrfCookie = anonymousCsrf(req, reply);
+    const [snapshot, status, events] = await Promise.all([data.latestSnapshot(ledger), data.liveStatus(duban, l.trackerId), ledger.events({ trackerId: l.trackerId })]);
+    const unit = snapshot?.directory.units.find((u) => u.id === l.unit);
+    const office = unit?.supervisor ? snapshot?.directory.units.find((u) => u.id === unit.supervisor) : undefined;
+    const base = `/a/${l.token}`;
+    return page(
+      reply.code(extra.status ?? 200),
+      ctxOf(req),
+      pages.linkPage(
+        { csrf: linkCsrf(linkCsrfSecrets[0]!, csrfCookie, l.token), mailbox: !!o.mailFolder },
+        {
+          formAction: `${base}/${l.action}`,
+          action: l.action,
+          trackerId: l.trackerId,
+          period: l.claims.period,
+          recipient: { name: l.claims.name, email: l.claims.email },
+          obligation: snapshot?.catalog.obligations.find((x) => x.id === l.obligation),
+          unitName: unit?.name ?? l.unit,
+          open: status?.periods.find((x) => x.period === l.claims.period),
+          outcome: status?.history.find((h) => h.period === l.claims.period)?.outcome,
+          completion: status?.completion,
+          quota: status?.quota,
+          office: office && { name: office.name, contact: `${office.contacts.liaison.name} ${office.contacts.liaison.email}` },
+          nonce: token(),
+          events: l.action === 'view' ? events.filter((e) => e.period === l.claims.period) : [],
+          limits: { maxFileBytes: web.maxFileBytes, maxFiles: web.maxFiles },
+          error: extra.error,
+          others: l.claims.actions.filter((a) => a !== l.action).map((a) => ({ label: pages.LINK_ACTION_LABEL[a] ?? a, href: `${base}/${a}` })),
+        },
+      ),
+    );
+  };
+
+  app.get('/a/:token/:action', async (req, reply) => {
+    const l = await checkLink(req, reply);
+    if (!l) return reply;
+    return renderLinkPage(req, reply, l);
+  });
+
+  app.post('/a/:token/:action', async (req, reply) => {
+    const l = await checkLink(req, reply);
+    if (!l) return reply;
+    if (l.action === 'view') return linkRefused(req, reply, 405, '无需提交', '查看链接只用于查看。');
+    const form = await readForm(req);
+    const cookie = readCookie(req, CSRF_COOKIE);
+    const given = form.fields._csrf ?? '';
+    if (!cookie || !linkCsrfSecrets.some((secret) => sameSecret(given, linkCsrf(secret, cookie, l.token)))) return csrfRefused(req, reply);
+    // The tracker and period are the link's: a form that names another is refused, never followed.
+    for (const [field, bound] of [['period', l.claims.period], ['trackerId', l.trackerId]] as const) {
+      const named = form.fields[field];
+      if (named !== undefined && named !== '' && named !== bound) return linkRefused(req, reply, 403, '无权办理', `该链接只适用于${field === 'period' ? `期次 ${bound}` : `跟踪项 ${bound}`}。`);
+    }
+    const nonce = form.fields._nonce ?? '';
+    if (!/^[A-Za-z0-9_-]{43}$/.test(nonce)) return csrfRefused(req, reply);
+    const now = Date.now();
+    const claimed = await data.claimLinkSubmission(ledger, { nonce, trackerId: l.trackerId, period: l.claims.period, action: l.action, email: l.claims.email, createdAt: now });
+    if (!claimed) {
+      const earlier = await data.linkSubmission(ledger, nonce);
+      if (earlier?.result && earlier.trackerId === l.trackerId && earlier.email === l.claims.email) {
+        return page(reply, ctxOf(req), pages.linkDonePage(ctxOf(req), JSON.parse(earlier.result) as pages.LinkReceipt, true));
+      }
+      return linkRefused(req, reply, 409, '正在办理', '该表单已提交，正在办理中，请稍后刷新页面查看结果。');
+    }
+    let result: Awaited<ReturnType<typeof performAction>>;
+    try {
+      result = await performAction(l.person, l.trackerId, l.action as WebAction, { fields: { ...form.fields, period: l.claims.period }, uploads: form.uploads });
+    } catch (err) {
+      await data.releaseLinkSubmission(ledger, nonce);
+      throw err;
+    }
+    if ('error' in result) {
+      await data.releaseLinkSubmission(ledger, nonce);
+      return renderLinkPage(req, reply, l, { error: result.error, status: 422 });
+    }
+    const snapshot = await data.latestSnapshot(ledger);
+    const obligation = snapshot?.catalog.obligations.find((x) => x.id === l.obligation);
+    const receipt: pages.LinkReceipt = {
+      action: l.action,
+      trackerId: l.trackerId,
+      title: obligation?.title ?? l.obligation,
+      unitName: snapshot?.directory.units.find((u) => u.id === l.unit)?.name ?? l.unit,
+      period: pages.periodText(obligation, l.claims.period),
+      by: `${l.claims.name} <${l.claims.email}>`,
+      at: now,
+      details: receiptDetails(l.action, form.fields),
+      files: form.uploads.map((u) => ({ name: u.name, size: u.data.length, sha256: createHash('sha256').update(u.data).digest('hex') })),
+    };
+    await data.finishLinkSubmission(ledger, nonce, JSON.stringify(receipt));
+    return page(reply, ctxOf(req), pages.linkDonePage(ctxOf(req), receipt, false));
+  });
+
+  // -------------------------------------------------------------------------------------------------------------
   // The year report, its downloads, and the 督办单 register.
 
   const reportFor = async (s: Signed, yearText?: string) => {
@@ -525,6 +681,18 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
   }
 
   return app;
+}
+
+/** The fields a confirmation page repeats back, by action. */
+function receiptDetails(action: LinkAction, f: Record<string, string>): [string, string][] {
+  const fields: Record<string, [string, string][]> = {
+    progress: [['进展情况', 'note']],
+    submit: [['文号', 'documentNumber'], ['链接', 'link'], ['说明', 'text']],
+    record: [['人员编号', 'person'], ['学时', 'hours'], ['日期', 'date'], ['主题', 'topic']],
+    report: [['分子', 'numerator'], ['分母', 'denominator'], ['数量', 'count'], ['说明', 'note']],
+    requestExtension: [['新截止日期', 'newDue'], ['理由', 'reason']],
+  };
+  return (fields[action] ?? []).map(([label, key]) => [label, (f[key] ?? '').trim()] as [string, string]).filter(([, v]) => v !== '');
 }
 
 type BuiltRequest = { request: { by: string; email: string; period?: string } & Record<string, unknown> } | { problem: string };

@@ -5,7 +5,7 @@
  */
 import { NativeConnection, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Transporter } from 'nodemailer';
-import { createActivities, Sender } from '../activities';
+import { ActivityDeps, createActivities, Sender } from '../activities';
 import type { Ledger } from '../activities/ledger/ledger';
 import type { WorkingCalendar } from '../domain/calendar';
 
@@ -33,6 +33,10 @@ export interface EngineWorkerOptions {
   from: Sender;
   calendar: WorkingCalendar;
   digest?: boolean;
+  /** Signed action links in notices (config/settings.ts linkSettings); absent: notices say to sign in instead. */
+  links?: ActivityDeps['links'];
+  /** The web service's address (DUBAN_WEB_BASE_URL), for notices without links. */
+  webUrl?: string;
   /** A prebuilt bundle (tests build one per file); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkflowBundleWithSourceMap;
   workflowsPath?: string;
@@ -49,7 +53,7 @@ export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: o.workflowsPath ?? require.resolve('../workflows') }),
-    activities: createActivities({ ledger: o.ledger, transport: o.transport, from: o.from, calendar: o.calendar, digest: o.digest, connections: o.connections, heartbeatUrl: o.heartbeatUrl }),
+    activities: createActivities({ ledger: o.ledger, transport: o.transport, from: o.from, calendar: o.calendar, digest: o.digest, connections: o.connections, heartbeatUrl: o.heartbeatUrl, links: o.links, webUrl: o.webUrl }),
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? o.connections * ACTIVITIES_PER_CONNECTION,
     maxCachedWorkflows: o.maxCachedWorkflows ?? DEFAULT_CACHED_WORKFLOWS,
     shutdownGraceTime: o.shutdownGraceTime ?? '30 seconds',

@@ -13,7 +13,7 @@ import type { Sender } from '../activities';
 import { createSmtpTransport } from '../activities/email';
 import { Ledger, LedgerUnavailableError, describeLedger } from '../activities/ledger/ledger';
 import { loadCalendarFile, formatProblem } from '../config/load';
-import { Settings, SettingsError, describeSettings, ledgerOptions, loadSettings, parseMailbox, temporalConnectionOptions } from '../config/settings';
+import { Settings, SettingsError, describeSettings, ledgerOptions, linkSettings, loadSettings, webBaseUrl, parseMailbox, temporalConnectionOptions } from '../config/settings';
 import { WorkingCalendar } from '../domain/calendar';
 import { DeploymentMemo, deploymentWorkflow, deploymentWorkflowId } from '../workflows/deployment';
 import { DIGEST_WORKFLOW_ID, DigestInput, digestDayWorkflow, digestScheduleId } from '../workflows/digest';
@@ -92,6 +92,8 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
     notices = cal.notices;
   }
   const calendar = new WorkingCalendar(notices);
+  // Parsed before anything opens, so a malformed key stops the worker naming the setting.
+  const links = linkSettings(settings);
   // The worker creates and migrates the ledger; commands only read it (docs/deployment.md).
   const ledger = await Ledger.open({ ...ledgerOptions(settings), migrate: true });
   const transport = createSmtpTransport(settings.smtp);
@@ -118,6 +120,9 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
       from,
       calendar,
       digest: settings.digest.enabled,
+      links,
+      // A deployment that names its web address has a web service: notices without links point there.
+      webUrl: settings.web.baseUrl ? webBaseUrl(settings) : undefined,
       maxConcurrentActivities: settings.worker.maxConcurrentActivities,
       maxCachedWorkflows: settings.worker.maxCachedWorkflows,
       heartbeatUrl: settings.operations.heartbeatUrl,

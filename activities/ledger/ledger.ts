@@ -368,6 +368,23 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       )`,
     ],
   },
+  {
+    version: 9,
+    // Forms opened from the signed action links of notices (docs/web.md): each carries a one-time nonce, claimed
+    // here before the action is sent, so a double submit (a second click, a reload) is answered once. `result` is
+    // what the confirmation page showed, for the repeat.
+    statements: [
+      `CREATE TABLE web_link_submissions (
+        nonce TEXT PRIMARY KEY,
+        tracker_id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        action TEXT NOT NULL,
+        email TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        result TEXT
+      )`,
+    ],
+  },
 ];
 
 /** The schema versions this code knows, in order. */

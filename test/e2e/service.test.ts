@@ -5,11 +5,12 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Ledger } from '../../activities/ledger/ledger';
+import { parseLinkKeys, signLink } from '../../activities/links';
 import { loadInputs } from '../../config/load';
 import { workflowIdFor } from '../../workflows/messages';
 import { trackerWorkflow } from '../../workflows/tracker';
@@ -285,6 +286,15 @@ describe('the duban command against a running service', () => {
     const web = /the board in the browser: (http:\/\/127\.0\.0\.1:\d+)/.exec(first.output())![1]!;
     expect((await fetch(`${web}/login`)).status).toBe(200);
     expect((await fetch(`${web}/mail`)).status).toBe(200);
+    // Its action-link key: made in the data folder, readable by its owner only, shared by the worker and the web.
+    const keyFile = path.join(data, 'link-key');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const linkKey = readFileSync(keyFile, 'utf8');
+    const view = signLink({ trackerId: 'annual-report/county-a', period: '2026', email: 'office.liaison@test.example.org', name: '吴科长', actions: ['view'], expiresAt: Date.now() + 60_000 }, parseLinkKeys(linkKey.trim()));
+    const viewPage = await fetch(`${web}/a/${view}/view`);
+    expect(viewPage.status).toBe(200);
+    expect(await viewPage.text()).toContain('本期办理记录');
+    expect(first.output()).not.toContain(linkKey.trim().split(':')[1]!);
     await new Promise((r) => setTimeout(r, 3_000));
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
@@ -299,6 +309,8 @@ describe('the duban command against a running service', () => {
     expect(await second.exited).toBe(0);
     const after = readdirSync(mailFolder).sort();
     expect(after).toEqual(before);
+    // The same key across restarts, so links already sent keep working.
+    expect(readFileSync(keyFile, 'utf8')).toBe(linkKey);
     const ids = after.map((f) => /^Message-ID:\s*(<[^>]+>)/im.exec(readFileSync(path.join(mailFolder, f), 'utf8'))?.[1]);
     expect(new Set(ids).size).toBe(ids.length);
   });

@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createEngineWorker } from '../../worker/factory';
+import type { ActivityDeps } from '../../activities';
 import { createSmtpTransport } from '../../activities/email';
 import { Ledger } from '../../activities/ledger/ledger';
 import { devServerEnvironment, timeSkippingEnvironment } from '../../config/servers';
@@ -88,6 +89,8 @@ export async function startEngineWorker(options: {
   sink: SmtpSink;
   ledger: Ledger;
   calendar?: WorkingCalendar;
+  /** Signed action links in the notices (DOMAIN.md 22). */
+  links?: ActivityDeps['links'];
 }): Promise<EngineWorker> {
   const transport = createSmtpTransport({ url: options.sink.url, maxConnections: 2 });
   const worker = await createEngineWorker({
@@ -100,6 +103,7 @@ export async function startEngineWorker(options: {
     connections: 2,
     from: { name: '督办系统', address: 'duban@test.example.org' },
     calendar: options.calendar ?? new WorkingCalendar(),
+    links: options.links,
   });
   const running = worker.run();
   return {

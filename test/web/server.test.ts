@@ -18,6 +18,8 @@ import { neutraliseFormula, reportCsv } from '../../web/exports';
 import { html, safe } from '../../web/html';
 import { allowedActions, maySee, personFor } from '../../web/roles';
 import { buildRequest, buildWebServer, loggablePath } from '../../web/server';
+import { claimLinkSubmission, finishLinkSubmission, linkSubmission, releaseLinkSubmission } from '../../web/data';
+import { parseLinkKeys, signLink } from '../../activities/links';
 import { TestPostgres, startTestPostgres } from '../support/postgres';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
 
@@ -106,6 +108,7 @@ describe('escaping', () => {
   test('sign-in tokens never reach a log line', () => {
     expect(loggablePath(`/login/${'a'.repeat(43)}?x=1`)).toBe('/login/***');
     expect(loggablePath('/t/annual-report/sfj?done=submit')).toBe('/t/annual-report/sfj');
+    expect(loggablePath('/a/v1.k1.eyJ0IjoiYSJ9.c2ln/acknowledge?x=1')).toBe('/a/***/acknowledge');
   });
 });
 
@@ -114,7 +117,7 @@ describe('roles come from the directory', () => {
   test('unit staff, office staff, leadership, administrators; anyone else is nobody', () => {
     const deputy = personFor('Finance.Deputy@test.example.org', directory, [])!;
     expect([...deputy.units]).toEqual(['finance']);
-    expect(allowedActions(deputy, 'finance')).toEqual(['acknowledge', 'progress', 'submit', 'record', 'requestExtension']);
+    expect(allowedActions(deputy, 'finance')).toEqual(['acknowledge', 'progress', 'submit', 'record', 'report', 'requestExtension']);
     expect(maySee(deputy, 'justice')).toBe(false);
     const office = personFor('office.head@test.example.org', directory, [])!;
     expect([...office.supervises].sort()).toEqual(['county-a', 'finance', 'justice']);
@@ -280,6 +283,23 @@ describe.each(['sqlite', 'postgres'] as const)('sign-in, sessions, the 督办单
     expect((await call(appUrl, { url: '/supervision', headers: { cookie: unit.session } })).body).not.toContain('督〔2027〕1号');
     const leader = await signIn('leader2@test.example.org');
     expect((await call(appUrl, { url: '/supervision', headers: { cookie: leader.session } })).body).toContain('督〔2027〕1号');
+  });
+
+  test('without a link key, an action link is refused with a clear page; the form nonces are claimed once', async () => {
+    const token = signLink({ trackerId: 'annual-report/county-a', period: '2026', email: 'county-a.liaison@test.example.org', name: '蒋联络员', actions: ['view', 'acknowledge'], expiresAt: Date.now() + 60_000 }, parseLinkKeys(`k1:${'a'.repeat(44)}`));
+    const r = await call(appUrl, { url: `/a/${token}/acknowledge` });
+    expect(r.statusCode).toBe(404);
+    expect(r.body).toContain('本系统未启用邮件办理链接');
+    expect(r.body).toContain('未作任何更改');
+    const row = { nonce: 'n'.repeat(43), trackerId: 'annual-report/county-a', period: '2026', action: 'acknowledge', email: 'county-a.liaison@test.example.org', createdAt: Date.now() };
+    expect(await claimLinkSubmission(ledger, row)).toBe(true);
+    expect(await claimLinkSubmission(ledger, row)).toBe(false);
+    await releaseLinkSubmission(ledger, row.nonce);
+    expect(await claimLinkSubmission(ledger, row)).toBe(true);
+    await finishLinkSubmission(ledger, row.nonce, '{"ok":1}');
+    // A finished submit keeps its nonce: a release after it changes nothing.
+    await releaseLinkSubmission(ledger, row.nonce);
+    expect(await linkSubmission(ledger, row.nonce)).toMatchObject({ trackerId: row.trackerId, result: '{"ok":1}' });
   });
 
   test('the mail catcher is readable in the embedded mode only, with sign-in links clickable', async () => {

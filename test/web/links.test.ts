@@ -1,0 +1,418 @@
+/**
+ * Signed action links end to end (issue 10, DOMAIN.md 22), in a real Chromium against the dev server, a worker
+ * with the real activities and the links configured, a real SQLite ledger and a real SMTP server: a reminder
+ * arrives, the test takes the links out of the message, opens them, acknowledges and submits with a file; every
+ * GET changes nothing; every refusal shows a clear page and changes nothing.
+ *
+ * Screenshots (a phone-sized link page and its confirmation) go to test-output/web/ (not committed).
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { APIRequestContext, BrowserContext, Page } from 'playwright-core';
+import { Ledger } from '../../activities/ledger/ledger';
+import { LinkClaims, LinkKey, parseLinkKeys, signLink, verifyLink } from '../../activities/links';
+import { Duban, openLedger } from '../../client/temporal';
+import { loadInputs } from '../../config/load';
+import { Settings, linkSettings, loadSettings } from '../../config/settings';
+import { workflowIdFor } from '../../workflows/messages';
+import { RunningWeb, startWeb } from '../../web/server';
+import { TestBrowser, startBrowser } from '../support/browser';
+import { EngineWorker, devServerEnv, startEngineWorker, startTracker } from '../support/engine';
+import { ReceivedMail, SmtpSink, startSmtpSink } from '../support/smtp';
+
+jest.setTimeout(300_000);
+
+const fixtures = path.join(__dirname, '..', 'fixtures');
+const outputDir = path.join(__dirname, '..', '..', 'test-output', 'web');
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+/** The liaison's name as the directory gives it: quotes and markup, shown as text everywhere. */
+const EVIL_NAME = '蒋"联络员\'<script>alert(1)</script>';
+const key = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
+const KEY_NEW = key('k2');
+const KEY_OLD = key('k1');
+const KEY_GONE = key('k0');
+
+const shanghaiDay = (offsetDays: number) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date(Date.now() + offsetDays * 86_400_000));
+
+function catalogYaml(): string {
+  return `timeZone: Asia/Shanghai
+noticeHour: 9
+obligations:
+  - id: report-soon
+    title: 专项工作情况报告
+    basis:
+      - { document: 测试市专项工作方案, article: 第五条, quote: 各单位应于规定日期前报送专项工作情况 }
+    deliverable: 专项工作情况报告（盖章PDF）
+    assignees: { units: [county-a] }
+    period: once
+    due: { rule: fixed-date, date: "${shanghaiDay(8)}" }
+  - id: old-report
+    title: 年度依法行政报告
+    basis:
+      - { document: 法治政府建设与责任落实督察工作规定, quote: 每年3月1日之前 }
+    assignees: { units: [justice] }
+    period: year
+    due: { rule: next-month-day, monthDay: "03-01", before: true }
+  - id: study
+    title: 集体学法
+    basis:
+      - { document: 实施方案, quote: 每季度要开展一次集体学法活动 }
+    assignees: { units: [finance] }
+    completion: quota
+    quota: 1
+    period: quarter
+    due: { rule: period-end }
+`;
+}
+
+describe('signed action links in a real browser', () => {
+  let env: TestWorkflowEnvironment;
+  let sink: SmtpSink;
+  let engine: EngineWorker;
+  let ledger: Ledger;
+  let duban: Duban;
+  let web: RunningWeb;
+  let browser: TestBrowser;
+  let settings: Settings;
+  let keys: LinkKey[];
+  const logs: Record<string, unknown>[] = [];
+  const dialogs: string[] = [];
+
+  beforeAll(async () => {
+    env = await devServerEnv();
+    sink = await startSmtpSink();
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-links-'));
+    const directory = readFileSync(path.join(fixtures, 'directory.yaml'), 'utf8').replace('name: 蒋联络员', `name: ${JSON.stringify(EVIL_NAME)}`);
+    writeFileSync(path.join(dir, 'directory.yaml'), directory);
+    writeFileSync(path.join(dir, 'catalog.yaml'), catalogYaml());
+    settings = loadSettings({
+      TEMPORAL_ADDRESS: env.address,
+      DUBAN_TASK_QUEUE: 'links-e2e',
+      DUBAN_DATA_DIR: path.join(dir, 'data'),
+      SMTP_URL: sink.url,
+      DUBAN_WEB_PORT: '0',
+      DUBAN_LINK_KEYS: `${KEY_NEW},${KEY_OLD}`,
+      DUBAN_LINK_GRACE_DAYS: '3',
+    });
+    ledger = await openLedger(settings, { migrate: true });
+    duban = await Duban.connect(settings);
+    // The web first: the worker's links point at its address (port 0 picks one).
+    web = await startWeb({ settings, duban, ledger, log: (e) => logs.push(e) });
+    const links = linkSettings(settings)!;
+    keys = links.keys;
+    engine = await startEngineWorker({ connection: env.nativeConnection, taskQueue: 'links-e2e', sink, ledger, links: { ...links, baseUrl: web.url } });
+    const inputs = loadInputs({ catalog: path.join(dir, 'catalog.yaml'), directory: path.join(dir, 'directory.yaml') });
+    await ledger.saveDirectorySnapshot({ directory: inputs.directory, catalog: inputs.catalog, by: 'test' });
+    await duban.register(inputs.trackers.filter((t) => t.obligation.id !== 'old-report'), { by: 'test' });
+    // A period long overdue and still open (DOMAIN.md 19): its latest escalation goes out at once.
+    await startTracker(env.client, 'links-e2e', inputs.trackers.find((t) => t.trackerId === 'old-report/justice')!, { period: String(Number(shanghaiDay(0).slice(0, 4)) - 1) });
+    browser = await startBrowser();
+    mkdirSync(outputDir, { recursive: true });
+  });
+
+  afterAll(async () => {
+    // The action links' request times (GET page, POST to confirmation), for docs/performance.md; not asserted.
+    const timings = logs.filter((e) => e.msg === 'request' && String(e.path).startsWith('/a/')).map((e) => ({ method: e.method, path: e.path, status: e.status, ms: e.ms }));
+    if (timings.length) writeFileSync(path.join(outputDir, 'link-timings.json'), `${JSON.stringify(timings, null, 1)}\n`);
+    await browser?.close();
+    await web?.close();
+    await duban?.close();
+    await engine?.stop();
+    await ledger?.close();
+    await sink?.close();
+    await env?.teardown();
+  });
+
+  async function messageFor(email: string, subject: RegExp): Promise<ReceivedMail> {
+    for (let i = 0; i < 300; i++) {
+      const m = sink.messages.find((x) => x.envelopeTo.includes(email) && subject.test(x.parsed.subject ?? ''));
+      if (m) return m;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no message ${subject} arrived for ${email}`);
+  }
+
+  /** Every action link in a message's text, with its verified claims. */
+  function linksIn(m: ReceivedMail): { url: string; token: string; action: string; claims: LinkClaims }[] {
+    return [...(m.parsed.text ?? '').matchAll(/http:\/\/\S+\/a\/([A-Za-z0-9_.-]+)\/([A-Za-z]+)/g)].map((x) => {
+      const check = verifyLink(x[1]!, keys, Date.now());
+      if (!check.ok) throw new Error(`a link in the message does not verify: ${check.message}`);
+      return { url: x[0], token: x[1]!, action: x[2]!, claims: check.claims };
+    });
+  }
+
+  /** What must not change on a GET or a refusal: the tracker's status and the ledger's events. */
+  async function stateOf(trackerId: string) {
+    const status = await duban.status(trackerId).catch(() => undefined);
+    return { status: JSON.stringify(status), events: await ledger.events({ trackerId }), submissions: await ledger.db.all('SELECT nonce, result FROM web_link_submissions ORDER BY nonce') };
+  }
+
+  const periodOf = async (trackerId: string) => (await duban.status(trackerId)).periods[0]!.period;
+  const sign = (c: Partial<LinkClaims> & Pick<LinkClaims, 'trackerId' | 'period' | 'email' | 'name'>, withKeys: LinkKey[] = keys) =>
+    signLink({ actions: ['view', 'acknowledge', 'progress', 'submit', 'record', 'requestExtension'], expiresAt: Date.now() + 86_400_000, ...c }, withKeys);
+
+  async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.browser.newContext({ locale: 'zh-CN', viewport: { width: 390, height: 844 }, isMobile: true });
+    const page = await context.newPage();
+    page.on('dialog', (d) => (dialogs.push(d.message()), void d.dismiss()));
+    return { context, page };
+  }
+
+  /** The form of a link page, posted with the same cookies (a second click, a replay, a forged field). */
+  async function formOf(page: Page, action: string): Promise<Record<string, string>> {
+    return { _csrf: (await page.getAttribute(`#form-${action} input[name=_csrf]`, 'value'))!, _nonce: (await page.getAttribute(`#form-${action} input[name=_nonce]`, 'value'))! };
+  }
+
+  test('a reminder carries each recipient’s links in text and HTML; GET of every link changes nothing', async () => {
+    const m = await messageFor('county-a.liaison@test.example.org', /专项工作情况报告/);
+    expect(m.parsed.subject).toContain('提醒');
+    const links = linksIn(m);
+    const liaison = links.filter((l) => l.claims.email === 'county-a.liaison@test.example.org');
+    const head = links.filter((l) => l.claims.email === 'county-a.head@test.example.org');
+    expect(liaison.map((l) => l.action)).toEqual(['acknowledge', 'progress', 'submit', 'requestExtension', 'view']);
+    expect(head.map((l) => l.action)).toEqual(['acknowledge', 'progress', 'submit', 'requestExtension', 'view']);
+    expect(liaison[0]!.claims).toMatchObject({ trackerId: 'report-soon/county-a', name: EVIL_NAME });
+    // The HTML part links the same addresses, and the name with markup stays text.
+    for (const l of links) expect(m.parsed.html).toContain(`href="${l.url}"`);
+    expect(m.parsed.html).not.toContain('<script>');
+    expect(m.parsed.html).toContain('&lt;script&gt;');
+    expect(m.parsed.text).toContain('打开链接只显示办理页面，不改变任何状态');
+    // Signed with the current key; valid to the end of the ladder plus the grace.
+    expect(liaison[0]!.token.split('.')[1]).toBe('k2');
+
+    const before = await stateOf('report-soon/county-a');
+    const context = await browser.newContext();
+    for (const l of links) {
+      const r = await context.request.get(l.url);
+      expect([l.action, r.status()]).toEqual([l.action, 200]);
+      expect(r.headers()['content-security-policy']).toContain("default-src 'none'");
+      expect(r.headers()['referrer-policy']).toBe('no-referrer');
+      const body = await r.text();
+      expect(body).not.toContain('<script>');
+      expect(body).toContain('专项工作情况报告');
+    }
+    expect(await stateOf('report-soon/county-a')).toEqual(before);
+    // No token in the request logs.
+    expect(JSON.stringify(logs)).not.toContain(liaison[0]!.token.split('.')[2]!);
+    await context.close();
+  });
+
+  test('the liaison acknowledges from the link, then submits with a file: done, the ledger has the hash and the address, and no reminder follows', async () => {
+    const m = await messageFor('county-a.liaison@test.example.org', /专项工作情况报告/);
+    const mine = linksIn(m).filter((l) => l.claims.email === 'county-a.liaison@test.example.org');
+    const url = (a: string) => mine.find((l) => l.action === a)!.url;
+    const { context, page } = await newPage();
+
+    await page.goto(url('acknowledge'));
+    expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
+    const facts = await page.textContent('table.facts');
+    expect(facts).toContain('甲县');
+    expect(facts).toContain(shanghaiDay(8));
+    expect(facts).toContain('各单位应于规定日期前报送专项工作情况');
+    expect(facts).toContain('专项工作情况报告（盖章PDF）');
+    expect(await page.textContent('.note b')).toBe(EVIL_NAME);
+    expect(await page.locator('script').count()).toBe(0);
+    await page.screenshot({ path: path.join(outputDir, 'link-acknowledge.png'), fullPage: true });
+    const fields = await formOf(page, 'acknowledge');
+    await Promise.all([page.waitForLoadState(), page.click('#form-acknowledge button[type=submit]')]);
+    await page.waitForSelector('text=已记入台账');
+    expect(await page.textContent('td.by')).toBe(`${EVIL_NAME} <county-a.liaison@test.example.org>`);
+    // A double submit (the same form again) is answered once.
+    const again = await context.request.post(url('acknowledge'), { form: fields });
+    expect(again.status()).toBe(200);
+    expect(await again.text()).toContain('该表单已提交过，未重复办理');
+    const acks = (await ledger.events({ trackerId: 'report-soon/county-a' })).filter((e) => e.kind === 'acknowledged');
+    expect(acks.map((e) => e.actor)).toEqual([`${EVIL_NAME} <county-a.liaison@test.example.org>`]);
+    // The view link shows it, read-only.
+    await page.goto(url('view'));
+    expect(await page.locator('form.act').count()).toBe(0);
+    expect(await page.textContent('table.timeline')).toContain('签收');
+    expect(await page.textContent('.status')).toContain('已签收');
+
+    // The submission with a PDF.
+    await page.goto(url('submit'));
+    await page.fill('#form-submit input[name=documentNumber]', '甲政发〔2026〕9号');
+    await page.fill('#form-submit textarea[name=text]', '<b>已报送</b>');
+    await page.setInputFiles('#form-submit input[type=file]', { name: '专项报告.pdf', mimeType: 'application/pdf', buffer: PDF });
+    await Promise.all([page.waitForLoadState(), page.click('#form-submit button[type=submit]')]);
+    await page.waitForSelector('text=已记入台账');
+    const sha = createHash('sha256').update(PDF).digest('hex');
+    expect(await page.textContent('table.receipt')).toContain(sha);
+    expect(await page.textContent('table.receipt')).toContain('<b>已报送</b>');
+    await page.screenshot({ path: path.join(outputDir, 'link-done.png'), fullPage: true });
+    const submission = (await ledger.events({ trackerId: 'report-soon/county-a' })).find((e) => e.kind === 'submission')!;
+    expect(submission.actor).toBe(`${EVIL_NAME} <county-a.liaison@test.example.org>`);
+    expect(JSON.parse(submission.data!).evidence.files[0]).toMatchObject({ name: '专项报告.pdf', sha256: sha });
+    expect(await ledger.db.all('SELECT sha256, uploaded_by FROM evidence_files WHERE tracker_id = ?', ['report-soon/county-a'])).toEqual([
+      { sha256: sha, uploaded_by: `${EVIL_NAME} <county-a.liaison@test.example.org>` },
+    ]);
+    // Done: the one-off is settled on time and its workflow has ended, so no timer is left to send a reminder.
+    let outcomes = await ledger.outcomes({ trackerId: 'report-soon/county-a' });
+    for (let i = 0; i < 100 && outcomes.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      outcomes = await ledger.outcomes({ trackerId: 'report-soon/county-a' });
+    }
+    expect(outcomes.map((o) => o.outcome)).toEqual(['on_time']);
+    const handle = env.client.workflow.getHandle(workflowIdFor('report-soon/county-a'));
+    for (let i = 0; i < 100 && (await handle.describe()).status.name === 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    const reminders = sink.messages.filter((x) => /专项工作情况报告/.test(x.parsed.subject ?? '')).length;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(sink.messages.filter((x) => /专项工作情况报告/.test(x.parsed.subject ?? '')).length).toBe(reminders);
+    expect(dialogs).toEqual([]);
+    await context.close();
+  });
+
+  test('the escalation of an overdue period carries links for the unit and a view link for the others; the office sees who has not acknowledged', async () => {
+    const m = await messageFor('justice.head@test.example.org', /年度依法行政报告/);
+    const links = linksIn(m);
+    const headLinks = links.filter((l) => l.claims.email === 'justice.head@test.example.org').map((l) => l.action);
+    // After due: no extension link.
+    expect(headLinks).toEqual(['acknowledge', 'progress', 'submit', 'view']);
+    for (const l of links.filter((x) => x.claims.email !== 'justice.head@test.example.org')) expect(l.action).toBe('view');
+    expect(links.some((l) => l.claims.email === 'office.liaison@test.example.org' || l.claims.email === 'office.head@test.example.org')).toBe(true);
+
+    // The office's staff see 未签收 on the board for the red period.
+    const office = await signIn('office.liaison@test.example.org');
+    const period = await periodOf('old-report/justice');
+    const row = () => office.page.locator(`tr[data-tracker="old-report/justice"][data-period="${period}"]`);
+    expect(await row().locator('.light').textContent()).toBe('红灯（逾期）');
+    expect(await row().locator('.unack').textContent()).toBe('未签收');
+    // The unit head acknowledges from the link; the board shows it.
+    const { context, page } = await newPage();
+    await page.goto(links.find((l) => l.claims.email === 'justice.head@test.example.org' && l.action === 'acknowledge')!.url);
+    await Promise.all([page.waitForLoadState(), page.click('#form-acknowledge button[type=submit]')]);
+    await page.waitForSelector('text=已记入台账');
+    for (let i = 0; i < 100; i++) {
+      await office.page.goto(`${web.url}/`);
+      if ((await row().locator('.unack').count()) === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await row().locator('td').nth(5).textContent()).toBe('已签收');
+    // The view link of the office opens the period read-only.
+    const view = links.find((l) => l.claims.email.startsWith('office.') && l.action === 'view')!;
+    await page.goto(view.url);
+    expect(await page.locator('form.act').count()).toBe(0);
+    expect(await page.textContent('table.timeline')).toContain('郑局长');
+    await context.close();
+    await office.context.close();
+  });
+
+  async function signIn(email: string): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${web.url}/login`);
+    const since = sink.messages.length;
+    await page.fill('input[name=email]', email);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('text=请查收邮件');
+    let link: string | undefined;
+    for (let i = 0; i < 200 && !link; i++) {
+      const m = sink.messages.slice(since).find((x) => x.envelopeTo.includes(email) && /登录链接/.test(x.parsed.subject ?? ''));
+      link = m && /http:\/\/\S+\/login\/[A-Za-z0-9_-]{43}/.exec(m.parsed.text ?? '')![0];
+      if (!link) await new Promise((r) => setTimeout(r, 50));
+    }
+    await page.goto(link!);
+    await Promise.all([page.waitForURL(`${web.url}/`), page.click('button:has-text("登录")')]);
+    return { context, page };
+  }
+
+  test('refused with a clear page, and nothing changed: a flipped bit, an expiry, a removed key, another unit, an action not granted, a forged period, no CSRF token', async () => {
+    const trackerId = 'old-report/justice';
+    const period = await periodOf(trackerId);
+    const who = { trackerId, period, email: 'justice.liaison@test.example.org', name: '王联络员' };
+    const good = sign({ ...who, actions: ['view', 'progress'] });
+    const context = await browser.newContext();
+    const req = context.request;
+    const before = await stateOf(trackerId);
+    const expectPage = async (r: Awaited<ReturnType<APIRequestContext['get']>>, status: number, text: string) => {
+      expect([r.url(), r.status()]).toEqual([r.url(), status]);
+      const body = await r.text();
+      expect(body).toContain(text);
+      expect(body).toContain('未作任何更改');
+    };
+
+    // A token with one bit flipped (in the payload: the signature no longer matches).
+    const parts = good.split('.');
+    const payload = Buffer.from(parts[2]!, 'base64url');
+    payload.writeUInt8(payload[5]! ^ 0x01, 5);
+    const flipped = [parts[0], parts[1], payload.toString('base64url'), parts[3]].join('.');
+    await expectPage(await req.get(`${web.url}/a/${flipped}/progress`), 403, '链接无效');
+    await expectPage(await req.post(`${web.url}/a/${flipped}/progress`, { form: { note: 'x' } }), 403, '链接无效');
+    // Expired.
+    await expectPage(await req.get(`${web.url}/a/${sign({ ...who, expiresAt: Date.now() - 1000 })}/progress`), 410, '链接已过期');
+    // Signed by a key since removed from the settings; an older key still listed works (rotation).
+    await expectPage(await req.get(`${web.url}/a/${sign(who, parseLinkKeys(KEY_GONE))}/progress`), 403, '签名密钥已更换');
+    expect((await req.get(`${web.url}/a/${sign(who, parseLinkKeys(KEY_OLD))}/progress`)).status()).toBe(200);
+    // A properly signed token naming another unit's tracker for this recipient: they do not act for that unit.
+    await expectPage(await req.get(`${web.url}/a/${sign({ ...who, trackerId: 'study/finance', period: await periodOf('study/finance') })}/progress`), 403, '无权办理');
+    // An action the link does not grant.
+    await expectPage(await req.get(`${web.url}/a/${good}/submit`), 403, '该链接不能用于“报送材料”');
+    const viewOnly = sign({ trackerId, period, email: 'office.liaison@test.example.org', name: '吴科长', actions: ['view'] });
+    await expectPage(await req.get(`${web.url}/a/${viewOnly}/acknowledge`), 403, '无权办理');
+
+    // The form, then forged and missing fields.
+    const page = await context.newPage();
+    await page.goto(`${web.url}/a/${good}/progress`);
+    const fields = await formOf(page, 'progress');
+    await expectPage(await req.post(`${web.url}/a/${good}/progress`, { form: { ...fields, note: '另一期', period: '2000' } }), 403, `只适用于期次 ${period}`);
+    await expectPage(await req.post(`${web.url}/a/${good}/progress`, { form: { _nonce: fields._nonce!, note: '没有校验码' } }), 403, '表单已失效');
+    // The CSRF token of another link is not this link's.
+    const other = sign({ ...who, actions: ['view', 'progress', 'acknowledge'] });
+    await expectPage(await req.post(`${web.url}/a/${other}/progress`, { form: { ...fields, note: '别的链接' } }), 403, '表单已失效');
+    // Without the cookie the token was bound to (another browser).
+    const stranger = await browser.newContext();
+    await expectPage(await stranger.request.post(`${web.url}/a/${good}/progress`, { form: { ...fields, note: '没有 Cookie' } }), 403, '表单已失效');
+    await stranger.close();
+    expect(await stateOf(trackerId)).toEqual(before);
+    await context.close();
+  });
+
+  test("the tracker's own refusals show its message on the link page, and nothing changes", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const post = async (form: string) => {
+      const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click(`${form} button[type=submit]`)]);
+      return response;
+    };
+    // An extension asked after due (a link sent before due, opened late).
+    const old = { trackerId: 'old-report/justice', period: await periodOf('old-report/justice'), email: 'justice.liaison@test.example.org', name: '王联络员' };
+    let before = await stateOf(old.trackerId);
+    await page.goto(`${web.url}/a/${sign(old)}/requestExtension`);
+    await page.fill('#form-requestExtension input[name=newDue]', shanghaiDay(30));
+    await page.fill('#form-requestExtension textarea[name=reason]', '<script>alert(5)</script>');
+    expect((await post('#form-requestExtension')).status()).toBe(422);
+    expect(await page.textContent('.error')).toMatch(/too late: an extension must be requested before due/);
+    expect(await stateOf(old.trackerId)).toEqual(before);
+
+    // A date outside the period, then the period settled.
+    const study = { trackerId: 'study/finance', period: await periodOf('study/finance'), email: 'finance.deputy@test.example.org', name: '褚副局长' };
+    const recordUrl = `${web.url}/a/${sign(study)}/record`;
+    before = await stateOf(study.trackerId);
+    await page.goto(recordUrl);
+    await page.fill('#form-record input[name=date]', '2001-01-01');
+    await page.fill('#form-record input[name=topic]', '宪法');
+    expect((await post('#form-record')).status()).toBe(422);
+    expect(await page.textContent('.error')).toMatch(/date 2001-01-01 is outside period/);
+    expect(await stateOf(study.trackerId)).toEqual(before);
+    // The refused form's nonce was given back: the same page can be corrected and sent.
+    await page.fill('#form-record input[name=date]', shanghaiDay(0));
+    await page.fill('#form-record input[name=topic]', '宪法');
+    expect((await post('#form-record')).status()).toBe(200);
+    await page.waitForSelector('text=已记入台账');
+    for (let i = 0; i < 100 && (await duban.status(study.trackerId)).periods.some((p) => p.period === study.period); i++) await new Promise((r) => setTimeout(r, 100));
+    before = await stateOf(study.trackerId);
+    await page.goto(recordUrl);
+    expect(await page.textContent('.status')).toContain('本期已结束');
+    await page.fill('#form-record input[name=date]', shanghaiDay(0));
+    await page.fill('#form-record input[name=topic]', '再登记一次');
+    expect((await post('#form-record')).status()).toBe(422);
+    expect(await page.textContent('.error')).toMatch(new RegExp(`period ${study.period} (is not open|is already completed|is closed)`));
+    expect(await stateOf(study.trackerId)).toEqual(before);
+    expect(await page.locator('script').count()).toBe(0);
+    await context.close();
+  });
+});
