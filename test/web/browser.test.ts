@@ -69,6 +69,9 @@ describe('duban web in a real browser', () => {
     await ledger.saveDirectorySnapshot({ directory: inputs.directory, catalog: inputs.catalog, by: 'test' });
     for (let i = 0; i < 150 && (await ledger.trackerStates()).length < trackerCount; i++) await new Promise((r) => setTimeout(r, 200));
     web = await startWeb({ settings, duban, ledger, log: (e) => logs.push(e) });
+    // Ready: Temporal, the ledger and SMTP all answer.
+    const ready = await fetch(`${web.url}/readyz`);
+    expect(ready.status).toBe(200);
     browser = await startBrowser();
     mkdirSync(outputDir, { recursive: true });
   });

@@ -215,6 +215,14 @@ describe.each(['sqlite', 'postgres'] as const)('sign-in, sessions, the 督办单
     return { session: setCookie.split(';')[0]!, token };
   };
 
+  test('/readyz names what is not reachable: here no Temporal (the ledger and SMTP are), so 503', async () => {
+    const r = await call(appUrl, { url: '/readyz' });
+    expect(r.statusCode).toBe(503);
+    const body = JSON.parse(r.body);
+    expect(body).toMatchObject({ ready: false, checks: { temporal: { ok: false }, database: { ok: true }, smtp: { ok: true } } });
+    expect((await call(appUrl, { url: '/healthz' })).statusCode).toBe(200);
+  });
+
   test('a sign-in request without its CSRF token is refused', async () => {
     const r = await call(appUrl, { method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=leader1%40test.example.org' });
     expect(r.statusCode).toBe(403);
