@@ -9,8 +9,8 @@
  * Sizes: DUBAN_RELIABILITY_NOTICES (default 100 in `npm test`; `npm run test:reliability` runs 2,000).
  */
 import { Client, Connection } from '@temporalio/client';
-import { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -24,6 +24,9 @@ import { workflowIdFor } from '../../workflows/messages';
 import { trackerWorkflow } from '../../workflows/tracker';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
 import { tracker } from '../support/trackers';
+import { startTestPostgres } from '../support/postgres';
+import { syntheticDirectory } from '../../bench/synthetic';
+import { stringify } from 'yaml';
 import { WorkerProcess, spawnWorker } from '../support/worker-process';
 
 jest.setTimeout(900_000);
@@ -119,8 +122,8 @@ async function scenario(name: string, options: { workers?: number; extraEnv?: Re
   return s;
 }
 
-async function storm(s: Scenario, name: string): Promise<{ keys: Set<string>; startedAt: number }> {
-  const definitions = Array.from({ length: N }, (_, i) => overdue(name, i));
+async function storm(s: Scenario, name: string, count = N): Promise<{ keys: Set<string>; startedAt: number }> {
+  const definitions = Array.from({ length: count }, (_, i) => overdue(name, i));
   const startedAt = Date.now();
   let next = 0;
   await Promise.all(
@@ -230,6 +233,79 @@ describe('reliability under faults', () => {
       expect(f.duplicated).toBe(0);
     } finally {
       clearInterval(flap);
+      await s.stop();
+    }
+  });
+
+  test('PostgreSQL restarted under the ledger mid-storm: every notice once', async () => {
+    const pg = await startTestPostgres();
+    if (!pg.restart) return void (await pg.stop()); // an external database (DUBAN_TEST_DATABASE_URL) is not ours to restart
+    const s = await scenario('pg-restart', { extraEnv: { DATABASE_URL: pg.url } });
+    try {
+      const { keys, startedAt } = await storm(s, 'pg-restart');
+      await new Promise((r) => setTimeout(r, 1_500));
+      const restartedAt = Date.now();
+      await pg.restart();
+      const f = await settle(s, 'pg-restart', keys, startedAt, { databaseDownSeconds: Number(((Date.now() - restartedAt) / 1000).toFixed(1)) });
+      expect(f.duplicated).toBe(0);
+    } finally {
+      await s.stop();
+      await pg.stop();
+    }
+  });
+
+  test('a register killed half-way, then run again, starts every tracker once', async () => {
+    const s = await scenario('register-kill');
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-register-kill-'));
+    try {
+      // 300 trackers: one obligation for every unit of a synthetic directory.
+      const units = 300;
+      writeFileSync(path.join(dir, 'directory.yaml'), stringify(syntheticDirectory(units)));
+      writeFileSync(
+        path.join(dir, 'catalog.yaml'),
+        stringify({ obligations: [{ id: 'annual', title: '年度报告', basis: [{ document: '测试文件', quote: '每年报告' }], assignees: { tags: ['all'] }, period: 'year', due: { rule: 'next-month-day', monthDay: '03-01', before: true } }] }),
+      );
+      const env = { ...process.env, ...s.workerEnv, TZ: 'UTC', DUBAN_USER: '测试' };
+      // The workers create the ledger when they start; register reads it.
+      for (let i = 0; i < 300; i++) {
+        const q = await s.client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: 'register-kill' }, taskQueueType: 1 });
+        if ((q.pollers?.length ?? 0) > 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const cli = path.resolve(__dirname, '..', '..', 'bin', 'duban.js');
+      const first = spawn(process.execPath, [cli, 'register', path.join(dir, 'catalog.yaml'), path.join(dir, 'directory.yaml'), '--json'], { env, stdio: 'ignore' });
+      const running = async () => (await s.client.workflow.count(`WorkflowType = 'trackerWorkflow' AND TaskQueue = 'register-kill'`)).count;
+      // Kill it once some trackers have started, and before all have.
+      for (let i = 0; i < 300 && (await running()) < 20; i++) await new Promise((r) => setTimeout(r, 50));
+      first.kill('SIGKILL');
+      const startedBefore = await running();
+      const second = spawnSync(process.execPath, [cli, 'register', path.join(dir, 'catalog.yaml'), path.join(dir, 'directory.yaml'), '--json'], { env, encoding: 'utf8' });
+      expect(second.status).toBe(0);
+      const summary = JSON.parse(second.stdout) as { started: string[]; unchanged: string[]; ended: string[] };
+      let total = 0;
+      for (let i = 0; i < 100 && total < units; i++) {
+        total = await running();
+        if (total < units) await new Promise((r) => setTimeout(r, 200));
+      }
+      console.log(JSON.stringify({ scenario: 'register-kill', trackers: units, startedBeforeTheKill: startedBefore, startedByTheSecondRun: summary.started.length, alreadyThere: summary.unchanged.length, endedForGood: summary.ended.length, running: total }));
+      expect(startedBefore).toBeLessThan(units);
+      expect(summary.ended).toEqual([]);
+      expect(summary.started.length + summary.unchanged.length).toBe(units);
+      expect(total).toBe(units);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('a very slow SMTP server (10 s a message) through two connections: every notice once', async () => {
+    const s = await scenario('very-slow', { workers: 1, extraEnv: { SMTP_MAX_CONNECTIONS: '2' } });
+    try {
+      s.sink.delayMs = 10_000;
+      const { keys, startedAt } = await storm(s, 'very-slow', 8);
+      const f = await settle(s, 'very-slow', keys, startedAt, { delayMs: 10_000, connections: 2 });
+      expect(f.duplicated).toBe(0);
+    } finally {
+      s.sink.delayMs = 0;
       await s.stop();
     }
   });

@@ -12,6 +12,8 @@ import * as path from 'node:path';
 export interface TestPostgres {
   url: string;
   stop(): Promise<void>;
+  /** Stops the server (fast shutdown: connections are cut) and starts it again on the same port and data. */
+  restart?(): Promise<void>;
 }
 
 function postgresBin(): string {
@@ -61,6 +63,9 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     url: `postgres://postgres@127.0.0.1:${port}/duban`,
     async stop() {
       run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    async restart() {
+      run('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '60', '-l', path.join(data, 'server.log'), '-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${data}`, 'restart']);
     },
   };
 }
