@@ -12,15 +12,14 @@ import { formatLocal, localDay } from '../domain/zone';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { unitCalendar } from './ics';
-import { InputError, addServiceCommands } from './service-commands';
+import { addServiceCommands } from './service-commands';
+import { InputError } from './errors';
 import { RefusedError, UnknownTrackerError, UnreachableError } from './temporal';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
 
-/** A problem with what the user typed or supplied: reported plainly, exit code 2. */
-export class UsageError extends Error {}
 
 interface InputOptions {
   calendar?: string;
@@ -31,7 +30,7 @@ interface InputOptions {
 
 function inputs(catalog: string | undefined, directory: string | undefined, opts: InputOptions): Inputs {
   if ((catalog === undefined) !== (directory === undefined)) {
-    throw new UsageError('give both a catalog and a directory, or neither to use the built-in defaults');
+    throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
   }
   return loadInputs({ catalog, directory, calendar: opts.calendar, rosters: opts.rosters, events: opts.events });
 }
@@ -62,9 +61,9 @@ export function provisionalWarning(years: number[], calendar: Pick<Inputs['calen
 
 function parseDay(text: string, option: string): DayNumber {
   const d = parseDate(text);
-  if (d === undefined) throw new UsageError(`${option} "${text}" is not a date: write YYYY-MM-DD, e.g. 2027-01-01`);
+  if (d === undefined) throw new InputError(`${option} "${text}" is not a date: write YYYY-MM-DD, e.g. 2027-01-01`);
   const year = Number(text.slice(0, 4));
-  if (year < BOUNDS.firstYear || year > BOUNDS.lastYear) throw new UsageError(`${option} ${text} is outside the years duban can plan (${BOUNDS.firstYear}-${BOUNDS.lastYear})`);
+  if (year < BOUNDS.firstYear || year > BOUNDS.lastYear) throw new InputError(`${option} ${text} is outside the years duban can plan (${BOUNDS.firstYear}-${BOUNDS.lastYear})`);
   return d;
 }
 
@@ -173,15 +172,15 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
         const zone = loaded.catalog.timeZone;
         const from = opts.from ? parseDay(opts.from, '--from') : localDay(Date.now(), zone);
         const to = opts.to ? parseDay(opts.to, '--to') : oneYearLater(from);
-        if (to < from) throw new UsageError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
+        if (to < from) throw new InputError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
         let trackers = loaded.trackers;
         if (opts.unit !== undefined) {
-          if (!loaded.directory.units.some((u) => u.id === opts.unit)) throw new UsageError(`--unit: no unit "${opts.unit}" in the directory`);
+          if (!loaded.directory.units.some((u) => u.id === opts.unit)) throw new InputError(`--unit: no unit "${opts.unit}" in the directory`);
           trackers = trackers.filter((t) => t.unit.id === opts.unit);
         }
         if (opts.obligation !== undefined) {
           if (!loaded.catalog.obligations.some((o) => o.id === opts.obligation)) {
-            throw new UsageError(`--obligation: no obligation "${opts.obligation}" in the catalog`);
+            throw new InputError(`--obligation: no obligation "${opts.obligation}" in the catalog`);
           }
           trackers = trackers.filter((t) => t.obligation.id === opts.obligation);
         }
@@ -261,9 +260,9 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .action((catalog: string | undefined, directory: string | undefined, opts: InputOptions & { unit: string; months: string; out?: string }) => {
       const loaded = inputs(catalog, directory, opts);
       const months = Number(opts.months);
-      if (!Number.isInteger(months) || months < 1 || months > 60) throw new UsageError(`--months "${opts.months}" must be a whole number from 1 to 60`);
+      if (!Number.isInteger(months) || months < 1 || months > 60) throw new InputError(`--months "${opts.months}" must be a whole number from 1 to 60`);
       const trackers = loaded.trackers.filter((t) => t.unit.id === opts.unit);
-      if (!loaded.directory.units.some((u) => u.id === opts.unit)) throw new UsageError(`--unit: no unit "${opts.unit}" in the directory`);
+      if (!loaded.directory.units.some((u) => u.id === opts.unit)) throw new InputError(`--unit: no unit "${opts.unit}" in the directory`);
       const from = localDay(Date.now(), loaded.catalog.timeZone);
       const ics = unitCalendar(trackers, loaded.calendar, { from, to: from + Math.round(months * 30.44) }, new Date());
       if (opts.out) writeFileSync(opts.out, ics);
@@ -287,8 +286,8 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       const loaded = inputs(catalog, directory, opts);
       const from = parseDay(opts.from, '--from');
       const to = parseDay(opts.to, '--to');
-      if (to < from) throw new UsageError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
-      if (from < localDay(Date.now(), loaded.catalog.timeZone)) throw new UsageError('simulate runs forward from today: --from must be today or later (duban plan shows the past)');
+      if (to < from) throw new InputError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
+      if (from < localDay(Date.now(), loaded.catalog.timeZone)) throw new InputError('simulate runs forward from today: --from must be today or later (duban plan shows the past)');
        
       const { simulate } = require('./simulate') as typeof import('./simulate');
       const mails = await simulate(loaded, { from, to }, opts.out);
@@ -381,7 +380,7 @@ export async function main(
       err(`failed: ${e.message}\n`);
       return e instanceof SettingsError ? EXIT_BAD_INPUT : EXIT_FAILED;
     }
-    if (e instanceof UsageError || e instanceof InputError || e instanceof RefusedError || e instanceof UnknownTrackerError) {
+    if (e instanceof InputError || e instanceof RefusedError || e instanceof UnknownTrackerError) {
       err(`error: ${e.message}\n`);
       return EXIT_BAD_INPUT;
     }

@@ -3,6 +3,7 @@
  * timeline and the yearly report. Connection settings are the worker's (docs/engine.md).
  */
 import { Command, Option } from 'commander';
+import { InputError } from './errors';
 import { userInfo } from 'node:os';
 import { assertRegistrable, loadDirectory, loadEventsFile, loadInputs, setEventDate } from '../config/load';
 import { ledgerOptions, loadSettings } from '../config/settings';
@@ -22,8 +23,7 @@ export interface Io {
   tty: boolean;
 }
 
-/** Bad input from the user: exit code 2, nothing changed. */
-export class InputError extends Error {}
+export { InputError };
 
 async function withDuban<T>(fn: (d: Duban) => Promise<T>): Promise<T> {
   const duban = await Duban.connect(loadSettings());
