@@ -132,7 +132,8 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
       yellowAt: template.yellowAt + shift,
       opensAt: template.opensAt + shift,
       endsAt: template.endsAt + shift,
-      nextOpensAt: template.nextOpensAt === null ? null : template.nextOpensAt + shift,
+      // The next period begins before its first notice: keep its opening after the storm, which measures notices.
+      nextOpensAt: template.nextOpensAt === null ? null : Math.max(template.nextOpensAt + shift, instant + 86_400_000),
     });
     const startedAt = Date.now();
     let next = 0;
