@@ -6,7 +6,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Ledger } from '../../activities/ledger/ledger';
@@ -17,21 +16,13 @@ import { trackerWorkflow } from '../../workflows/tracker';
 import { devServerEnv } from '../support/engine';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
 import { WorkerProcess, spawnWorker } from '../support/worker-process';
+import { freePort } from '../support/ports';
 
 jest.setTimeout(300_000);
 
 const root = path.resolve(__dirname, '..', '..');
 const fixtures = path.join(__dirname, '..', 'fixtures');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the duban command against a running service', () => {
   let env: TestWorkflowEnvironment;

@@ -7,7 +7,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -21,6 +21,7 @@ import { devServerEnv } from '../support/engine';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
 import { tracker } from '../support/trackers';
 import { WorkerProcess, spawnWorker } from '../support/worker-process';
+import { freePort } from '../support/ports';
 
 jest.setTimeout(240_000);
 
@@ -35,15 +36,6 @@ const overdue = (unit: string): TrackerDefinition => {
   return { ...base, trackerId: `overdue/${unit}`, unit: { ...base.unit, id: unit, head: { name: '负责人', email: `${unit}.head@test.example.org` } } };
 };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function get(url: string): Promise<{ status: number; text: string }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(15_000) });

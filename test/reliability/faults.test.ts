@@ -11,7 +11,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Ledger } from '../../activities/ledger/ledger';
@@ -28,6 +27,7 @@ import { startTestPostgres } from '../support/postgres';
 import { syntheticDirectory } from '../../bench/synthetic';
 import { stringify } from 'yaml';
 import { WorkerProcess, spawnWorker } from '../support/worker-process';
+import { freePort } from '../support/ports';
 
 jest.setTimeout(900_000);
 
@@ -41,15 +41,6 @@ function overdue(scenario: string, i: number): TrackerDefinition {
   return { ...base, trackerId: `${scenario}/${unit}`, unit: { ...base.unit, id: unit, head: { name: '负责人', email: `${unit}.head@test.example.org` } } };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A dev server of the scenario's own, its state in a file so that it can be killed and restarted. */
 class Server {

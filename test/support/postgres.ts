@@ -5,9 +5,9 @@
  */
 import { execFileSync, execSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { freePort } from './ports';
 
 export interface TestPostgres {
   url: string;
@@ -33,16 +33,6 @@ function postgresBin(): string {
   return bin;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 export async function startTestPostgres(): Promise<TestPostgres> {
   if (process.env.DUBAN_TEST_DATABASE_URL) return { url: process.env.DUBAN_TEST_DATABASE_URL, stop: async () => undefined };
