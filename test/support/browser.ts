@@ -5,7 +5,8 @@
  */
 import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { Browser, BrowserContext, chromium } from 'playwright-core';
+import { Browser, BrowserContext, Page, chromium } from 'playwright-core';
+import type { SmtpSink } from './smtp';
 
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 
@@ -62,4 +63,31 @@ export async function startBrowser(): Promise<TestBrowser> {
     newContext: () => browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } }),
     close: () => browser.close(),
   };
+}
+
+/** The sign-in link mailed to `email` after the sink's `since`-th message (waits up to 10 s). */
+export async function signInLinkFor(sink: SmtpSink, email: string, since: number): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const m = sink.messages.slice(since).find((x) => x.envelopeTo.includes(email) && /登录链接/.test(x.parsed.subject ?? ''));
+    if (m) return /http:\/\/\S+\/login\/[A-Za-z0-9_-]{43}/.exec(m.parsed.text ?? '')![0];
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no sign-in link arrived for ${email}`);
+}
+
+/**
+ * Signs in on `page` as a person does: the address in the form, the link that arrives at the test's SMTP server,
+ * its confirmation page (opening the link changes nothing), the board. Returns the link.
+ */
+export async function signInThroughPages(page: Page, webUrl: string, sink: SmtpSink, email: string): Promise<string> {
+  await page.goto(`${webUrl}/login`);
+  const since = sink.messages.length;
+  await page.fill('input[name=email]', email);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('text=请查收邮件');
+  const link = await signInLinkFor(sink, email, since);
+  await page.goto(link);
+  await page.waitForSelector('text=确认登录');
+  await Promise.all([page.waitForURL(`${webUrl}/`), page.click('button:has-text("登录")')]);
+  return link;
 }

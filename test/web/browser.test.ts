@@ -17,7 +17,7 @@ import { Settings, loadSettings } from '../../config/settings';
 import { Duban, openLedger } from '../../client/temporal';
 import { saveSignInLink } from '../../web/data';
 import { RunningWeb, startWeb } from '../../web/server';
-import { TestBrowser, startBrowser } from '../support/browser';
+import { TestBrowser, signInLinkFor, signInThroughPages, startBrowser } from '../support/browser';
 import { EngineWorker, devServerEnv, startEngineWorker } from '../support/engine';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
 
@@ -89,29 +89,13 @@ describe('duban web in a real browser', () => {
   const watch = (page: Page) => page.on('dialog', (d) => (dialogs.push(d.message()), void d.dismiss()));
 
   /** The sign-in link that arrives for `email` after `since` messages. */
-  async function linkFor(email: string, since: number): Promise<string> {
-    for (let i = 0; i < 200; i++) {
-      const m = sink.messages.slice(since).find((x) => x.envelopeTo.includes(email) && /登录链接/.test(x.parsed.subject ?? ''));
-      if (m) return /http:\/\/\S+\/login\/[A-Za-z0-9_-]{43}/.exec(m.parsed.text ?? '')![0];
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`no sign-in link arrived for ${email}`);
-  }
+  const linkFor = (email: string, since: number) => signInLinkFor(sink, email, since);
 
   async function signIn(email: string): Promise<{ context: BrowserContext; page: Page; link: string }> {
     const context = await browser.newContext();
     const page = await context.newPage();
     watch(page);
-    await page.goto(`${web.url}/login`);
-    const since = sink.messages.length;
-    await page.fill('input[name=email]', email);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('text=请查收邮件');
-    const link = await linkFor(email, since);
-    // Opening the link changes nothing: it asks to confirm.
-    await page.goto(link);
-    await page.waitForSelector('text=确认登录');
-    await Promise.all([page.waitForURL(`${web.url}/`), page.click('button:has-text("登录")')]);
+    const link = await signInThroughPages(page, web.url, sink, email);
     return { context, page, link };
   }
 

@@ -19,7 +19,7 @@ import { loadInputs } from '../../config/load';
 import { Settings, linkSettings, loadSettings } from '../../config/settings';
 import { workflowIdFor } from '../../workflows/messages';
 import { RunningWeb, startWeb } from '../../web/server';
-import { TestBrowser, startBrowser } from '../support/browser';
+import { TestBrowser, signInThroughPages, startBrowser } from '../support/browser';
 import { EngineWorker, devServerEnv, startEngineWorker, startTracker } from '../support/engine';
 import { ReceivedMail, SmtpSink, startSmtpSink } from '../support/smtp';
 
@@ -304,19 +304,7 @@ describe('signed action links in a real browser', () => {
   async function signIn(email: string): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${web.url}/login`);
-    const since = sink.messages.length;
-    await page.fill('input[name=email]', email);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('text=请查收邮件');
-    let link: string | undefined;
-    for (let i = 0; i < 200 && !link; i++) {
-      const m = sink.messages.slice(since).find((x) => x.envelopeTo.includes(email) && /登录链接/.test(x.parsed.subject ?? ''));
-      link = m && /http:\/\/\S+\/login\/[A-Za-z0-9_-]{43}/.exec(m.parsed.text ?? '')![0];
-      if (!link) await new Promise((r) => setTimeout(r, 50));
-    }
-    await page.goto(link!);
-    await Promise.all([page.waitForURL(`${web.url}/`), page.click('button:has-text("登录")')]);
+    await signInThroughPages(page, web.url, sink, email);
     return { context, page };
   }
 
