@@ -61,6 +61,14 @@ async function startSink(): Promise<Sink> {
   return sink;
 }
 
+function rssMb(pid: number): number {
+  try {
+    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+  } catch {
+    return -1;
+  }
+}
+
 function peakRssMb(pid: number): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -107,7 +115,7 @@ async function collect(sink: Sink, n: number, instant: number, deadline: number)
 async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof devServerEnvironment>>) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'duban-storm-'));
   const taskQueue = `storm-${n}-${Date.now()}`;
-  const worker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js')], {
+  const worker = spawn(process.execPath, [...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js')], {
     env: { ...process.env, TZ: 'UTC', TEMPORAL_ADDRESS: env.address, DUBAN_TASK_QUEUE: taskQueue, SMTP_URL: sink.url, DUBAN_DATA_DIR: dataDir, DUBAN_LOG_LEVEL: 'ERROR', DUBAN_DIGEST: 'false' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -120,8 +128,10 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
       trackerId: `storm${n}/u${i}`,
       unit: { ...base.unit, id: `u${i}`, liaison: { name: '联络员', email: `u${i}.liaison@bench.example.org` }, head: { name: '负责人', email: `u${i}.head@bench.example.org` } },
     }));
-    // Leave time to start them all: at least 20 s, or twice the time starting takes at 200 per second.
-    const startWindow = Math.max(20_000, (n / 200) * 2_000);
+    // Leave time to start them all and let each reach its first sleep (a start costs the worker a workflow task
+    // and the board's first write): at least 20 s, or 25 ms a tracker. The bench checks below that they all slept
+    // before the instant; otherwise the storm would also measure the starts' backlog.
+    const startWindow = Math.max(20_000, n * Number(process.env.BENCH_START_MS_PER_TRACKER ?? 25));
     const instant = Math.ceil((Date.now() + startWindow) / 1000) * 1000;
     const shift = instant - template.notices[0]!.at;
     const plan = (d: TrackerDefinition) => ({
@@ -147,8 +157,26 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
     );
     const startSeconds = (Date.now() - startedAt) / 1000;
     const startedInTime = Date.now() <= instant;
+    // Asleep: a tracker publishes its colour just before its first sleep.
+    const query = `TaskQueue = '${taskQueue}' AND ${SEARCH_ATTRIBUTES.colour.name} IS NOT NULL`;
+    let asleep = 0;
+    while (Date.now() < instant) {
+      asleep = (await env.client.workflow.count(query)).count;
+      if (asleep >= n) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const asleepSeconds = (Date.now() - startedAt) / 1000;
+    const asleepRssMb = rssMb(worker.pid!);
+    if (asleep < n) console.error(`storm ${n}: only ${asleep} trackers asleep at the instant; the figure includes the starts' backlog (raise BENCH_START_MS_PER_TRACKER)`);
     const figures = await collect(sink, n, instant, instant + 300_000);
-    return { ...figures, startedPerSecond: Math.round(n / startSeconds), startedBeforeInstant: startedInTime, workerPeakRssMb: peakRssMb(worker.pid!) };
+    if (process.env.BENCH_SHOW_HISTORY) {
+      // What one tracker's history holds for its notice: the figure's cost, event by event.
+      for (const i of [0, Math.floor(n / 2), n - 1]) {
+        const history = await env.client.workflow.getHandle(workflowIdFor(definitions[i]!.trackerId)).fetchHistory();
+        console.error(`u${i}: ` + (history.events ?? []).map((e) => `${e.eventType}`).join(' '));
+      }
+    }
+    return { ...figures, startedPerSecond: Math.round(n / startSeconds), startedBeforeInstant: startedInTime, asleepBeforeInstant: asleep >= n, asleepAfterSeconds: Number(asleepSeconds.toFixed(1)), workerRssAsleepMb: asleepRssMb, workerPeakRssMb: peakRssMb(worker.pid!) };
   } finally {
     worker.kill('SIGTERM');
     await new Promise((r) => worker.once('exit', r));
