@@ -142,15 +142,18 @@ const LATE_AFTER_MS = 60 * 60_000;
  * the wall clock; on the time-skipping test server (and in `duban simulate`) it is the skipped time, so what a
  * message says about "today" is the same in a preview as in production.
  */
-function attemptContext(): AttemptContext & { now: () => number } {
+function attemptContext(workflowTime?: number): AttemptContext & { now: () => number } {
   const startedAt = Date.now();
   try {
     const c = Context.current();
     const timeout = c.info.startToCloseTimeoutMs;
-    const scheduled = c.info.currentAttemptScheduledTimestampMs;
+    // A local activity's schedule time is the worker's wall clock, not the workflow's (which the time-skipping
+    // server advances): it runs in the workflow task that scheduled it, so the workflow's time is passed along.
+    const scheduled = c.info.isLocal ? workflowTime : c.info.currentAttemptScheduledTimestampMs;
     const base = typeof scheduled === 'number' && scheduled > 0 ? scheduled : startedAt;
     return {
-      heartbeat: () => c.heartbeat(),
+      // A local activity has no heartbeat: its worker keeps the workflow task alive while it runs.
+      heartbeat: c.info.isLocal ? () => undefined : () => c.heartbeat(),
       signal: c.cancellationSignal,
       // Leave the send itself a minute of the attempt's time; an attempt that cannot start by then retries.
       sendBy: timeout ? startedAt + Math.max(5_000, timeout - 60_000) : undefined,
@@ -229,7 +232,7 @@ export function createActivities(deps: ActivityDeps) {
       const n = req.notice;
       const key = noticeKey(n);
       const messageId = messageIdFor(key, from);
-      const ctx = attemptContext();
+      const ctx = attemptContext(req.firedAt);
       let supervisionNumber: string | undefined;
       let subject = '';
       const result = await sendOnce(

@@ -14,6 +14,7 @@ import {
   isCancellation,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -32,14 +33,39 @@ import { SEARCH_ATTRIBUTES, TrackerInput, TrackerResult, statusQuery, trackerUpd
 export { workflowIdFor } from './messages';
 export type { TrackerInput, TrackerResult } from './messages';
 
-const { deliverNotice, recordState } = proxyActivities<Activities>({
-  // An attempt waits for an SMTP connection, claims the notice, sends and heartbeats all along; a worker that dies
-  // is noticed by the missing heartbeat, and the notice's lease in the ledger lets no second attempt send while
-  // the first may still be talking to the server (activities/delivery.ts).
+/**
+ * The steps of runs that began before LOCAL_STEPS: activities on the task queue (a notice cost two workflow tasks).
+ * Kept so that those runs replay; every run since takes the local steps below.
+ */
+const queued = proxyActivities<Activities>({
   startToCloseTimeout: '3 minutes',
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
+
+/**
+ * A notice and a ledger write run as local activities, inside the workflow task that reached the step: one
+ * workflow task and one timer a notice, which is what the storm's throughput is made of (docs/performance.md). A
+ * worker that dies mid-send loses its workflow task; the next worker runs the step again, and the notice's lease in
+ * the ledger lets no second attempt send while the first may still be talking to the server (activities/delivery.ts).
+ */
+const { deliverNotice } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '3 minutes',
+  // The tracker's loop retries a failed delivery itself, after a durable backoff, as a fresh step: each attempt
+  // carries the time it runs at, so a late notice says when it was due, and one overtaken meanwhile is not sent.
+  retry: { maximumAttempts: 1 },
+});
+const { recordState } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  // Keyed writes: a repeat changes nothing. A ledger that is down is waited for (backoff beyond a minute is a timer).
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+/** The patch that moved the steps to local activities (docs/engine.md, "Moving running trackers onto new code"). */
+export const LOCAL_STEPS = 'local-steps-v1';
+/** A failed delivery is tried again after 5 s, doubling up to 10 minutes, until it goes out or is no longer wanted. */
+const RETRY_FIRST_MS = 5_000;
+const RETRY_MAX_MS = 10 * 60_000;
 
 const { planTrackerPeriod } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -68,6 +94,12 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
   /** The delivery in flight, if any: a request that makes it unwanted calls it off. */
   let delivering: { scope: CancellationScope; period: PeriodState } | undefined;
   let inputPlan = input.plan && typeof input.plan.endsAt === 'number' ? input.plan : undefined;
+  // Decided once a run, before its first command, so that a run replays the way it was first made.
+  const localSteps = patched(LOCAL_STEPS);
+  const writeLedger = (write: LedgerWrite) => (localSteps ? recordState(write) : queued.recordState(write));
+  /** A step's ledger write whose delivery failed: it goes with the next attempt (writes are keyed). */
+  let carried: LedgerWrite | undefined;
+  let failedDeliveries = 0;
 
   // Handlers are registered before the first await, so no message finds the tracker without them.
   for (const name of REQUESTS) {
@@ -140,9 +172,18 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       };
     });
     const boardChanged = boardKey !== lastBoard;
-    if (!force && events.length === 0 && !boardChanged && red.length === 0) return undefined;
+    const c = carried;
+    carried = undefined;
+    if (!force && !c && events.length === 0 && !boardChanged && red.length === 0) return undefined;
     lastBoard = boardKey;
-    return { ...ref, at: now, events, board: boardChanged || force ? board : undefined, red };
+    return {
+      ...ref,
+      at: now,
+      events: c ? [...c.events, ...events] : events,
+      board: boardChanged || force ? board : c?.board,
+      red: c ? [...c.red, ...red] : red,
+      ...(c?.settled ? { settled: c.settled } : {}),
+    };
   };
 
   const publishAttributes = (now: number) => {
@@ -204,7 +245,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       let result: Awaited<ReturnType<typeof deliverNotice>>;
       try {
         result = await scope.run(() =>
-          deliverNotice({
+          (localSteps ? deliverNotice : queued.deliverNotice)({
             definition: tracker.definition,
             notice: step.notice,
             period: {
@@ -226,15 +267,25 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
           }),
         );
       } catch (err) {
-        if (!isCancellation(err)) throw err;
+        if (!isCancellation(err)) {
+          if (!localSteps) throw err;
+          // The mail server or the ledger failed this attempt: wait (a request wakes the tracker), then take the
+          // step again; it may by then be a later notice, or none.
+          carried = write;
+          const wait = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(failedDeliveries++, 20));
+          await condition(() => dirty, wait);
+          dirty = false;
+          continue;
+        }
         // Called off: paused, it stays due (the latest due notice goes out on resume); otherwise it is passed over.
         // The step's ledger write may not have run: it is written now (writes are keyed, a repeat changes nothing).
         if (!tracker.paused) tracker.delivered(step, undefined);
-        if (write) await recordState(write);
+        if (write) await writeLedger(write);
         continue;
       } finally {
         delivering = undefined;
       }
+      failedDeliveries = 0;
       tracker.delivered(step, result.status === 'superseded' ? undefined : result.messageId);
       continue;
     }
@@ -242,15 +293,15 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       const record = tracker.settled(step);
       periodsChanged = true;
       const write = ledgerWrite(now, true)!;
-      write.settled = [{ ...ref, ...record, settledAt: now }];
-      await recordState(write);
+      write.settled = [...(write.settled ?? []), { ...ref, ...record, settledAt: now }];
+      await writeLedger(write);
       continue;
     }
     if (step.kind === 'end') break;
 
     const write = ledgerWrite(now);
     if (write) {
-      await recordState(write);
+      await writeLedger(write);
       continue;
     }
     publishAttributes(now);
@@ -267,7 +318,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
   closing = true;
   await condition(allHandlersFinished);
   const last = ledgerWrite(Date.now(), true);
-  if (last) await recordState(last);
+  if (last) await writeLedger(last);
   publishAttributes(Date.now());
   const ended = tracker.next(Date.now()).kind === 'end';
   if (ended) return { retired: tracker.retired, history: tracker.history };

@@ -1,6 +1,8 @@
 /**
  * Histories of real runs (recorded from the message tests with `npm run record-histories`) replay against the
- * current workflow code: a change that would make running trackers non-deterministic fails here.
+ * current workflow code: a change that would make running trackers non-deterministic fails here. Those recorded
+ * before a patch stay, under a folder named after it (before-local-steps/: steps as queued activities), so that
+ * the patch is shown to keep the runs that began on the older code.
  */
 import { Worker } from '@temporalio/worker';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -10,13 +12,14 @@ import { quietRuntime, workflowBundle } from '../support/engine';
 jest.setTimeout(120_000);
 
 const dir = path.join(__dirname, '..', 'histories');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json')).sort();
 
 describe('replay of recorded histories', () => {
   beforeAll(() => quietRuntime());
 
-  test('there are recorded histories', () => {
-    expect(files.length).toBeGreaterThanOrEqual(5);
+  test('there are recorded histories, of the current code and of the code before the last patch', () => {
+    expect(files.filter((f) => !f.includes('/')).length).toBeGreaterThanOrEqual(5);
+    expect(files.filter((f) => f.startsWith('before-local-steps/')).length).toBeGreaterThanOrEqual(5);
   });
 
   test.each(files)('%s replays against the current code', async (file) => {
