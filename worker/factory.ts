@@ -8,6 +8,7 @@ import type { Transporter } from 'nodemailer';
 import { ActivityDeps, createActivities, Sender } from '../activities';
 import type { Ledger } from '../activities/ledger/ledger';
 import type { WorkingCalendar } from '../domain/calendar';
+import { prebuiltBundle } from './bundle';
 
 /**
  * Activities a worker runs at once per SMTP connection. An attempt holds a connection only while it sends; the
@@ -48,11 +49,17 @@ export interface EngineWorkerOptions {
 }
 
 export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker> {
+  // The bundle made by `npm run build` (worker/bundle.ts), unless the caller brings one or names other workflows.
+  const prebuilt = o.workflowBundle || o.workflowsPath ? undefined : prebuiltBundle();
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
-    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: o.workflowsPath ?? require.resolve('../workflows') }),
+    ...(o.workflowBundle
+      ? { workflowBundle: o.workflowBundle }
+      : prebuilt
+        ? { workflowBundle: { codePath: prebuilt } }
+        : { workflowsPath: o.workflowsPath ?? require.resolve('../workflows') }),
     activities: createActivities({ ledger: o.ledger, transport: o.transport, from: o.from, calendar: o.calendar, digest: o.digest, connections: o.connections, heartbeatUrl: o.heartbeatUrl, links: o.links, webUrl: o.webUrl }),
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? o.connections * ACTIVITIES_PER_CONNECTION,
     maxCachedWorkflows: o.maxCachedWorkflows ?? DEFAULT_CACHED_WORKFLOWS,
