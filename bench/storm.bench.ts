@@ -16,9 +16,8 @@
  * falls a few seconds after the last tracker has started), as `duban simulate` and the tests do.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import nodemailer from 'nodemailer';
@@ -30,6 +29,7 @@ import { trackerPeriodPlan } from '../domain/planner';
 import type { TrackerDefinition } from '../domain/trackers';
 import { SEARCH_ATTRIBUTES, workflowIdFor } from '../workflows/messages';
 import { trackerWorkflow } from '../workflows/tracker';
+import { startRedis } from './redis';
 
 const SIZES = (process.env.BENCH_TRACKERS ?? '2000,10000').split(',').map(Number);
 const CONNECTIONS = Number(process.env.SMTP_MAX_CONNECTIONS ?? 5);
@@ -76,16 +76,6 @@ function peakRssMb(pid: number): number {
   } catch {
     return -1;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 interface Figures {
@@ -193,22 +183,6 @@ async function runPlain(n: number, sink: Sink) {
   );
   transport.close();
   return collect(sink, n, instant, instant + 300_000);
-}
-
-/** Debian's redis-server on a free port, no persistence; installed with apt-get when missing (root). */
-async function startRedis(): Promise<{ port: number; child: ChildProcess }> {
-  if (!existsSync('/usr/bin/redis-server')) execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'ignore' });
-  const port = await freePort();
-  const child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = require('node:net').connect(port, '127.0.0.1', () => (s.end(), resolve(true)));
-      s.on('error', () => resolve(false));
-    });
-    if (up) return { port, child };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('redis-server did not start');
 }
 
 async function runBullmq(n: number, sink: Sink, redisPort: number) {

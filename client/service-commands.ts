@@ -96,7 +96,7 @@ function printStatus(io: Io, s: TrackerStatus, json: boolean | undefined) {
 
 function summaryText(s: RegisterSummary, dryRun: boolean): string {
   const lines = [
-    `${dryRun ? 'would start' : 'started'}: ${s.started.length}, ${dryRun ? 'would update' : 'updated'}: ${s.updated.length}, unchanged: ${s.unchanged.length}, retired: ${s.retired.length}`,
+    `${dryRun ? 'would start' : 'started'}: ${s.started.length}, ${dryRun ? 'would update' : 'updated'}: ${s.updated.length}, unchanged: ${s.unchanged.length}, ${dryRun ? 'would retire' : 'retired'}: ${s.retired.length}`,
   ];
   if (s.updated.length) lines.push(`updated: ${s.updated.join(', ')}`);
   if (s.ended.length) lines.push(`ended for good (retired or settled one-offs), not started again: ${s.ended.join(', ')}`);
@@ -104,7 +104,7 @@ function summaryText(s: RegisterSummary, dryRun: boolean): string {
   if (s.removed.length && s.retired.length === 0) {
     lines.push(`no longer in the files (still running; retire them with --prune): ${s.removed.join(', ')}`);
   } else if (s.retired.length) {
-    lines.push(`retired: ${s.retired.join(', ')}`);
+    lines.push(`${dryRun ? 'would retire' : 'retired'}: ${s.retired.join(', ')}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -208,8 +208,9 @@ export class Duban {
     for (const id of running.keys()) {
       if (wanted.has(id)) continue;
       summary.removed.push(id);
-      if (options.prune && !options.dryRun) {
-        await this.act(id, 'retire', { by: options.by, reason: '已从任务清单或单位名录中移除' });
+      if (options.prune) {
+        // A dry run lists what it would retire, as it lists what it would start.
+        if (!options.dryRun) await this.act(id, 'retire', { by: options.by, reason: '已从任务清单或单位名录中移除' });
         summary.retired.push(id);
       }
     }

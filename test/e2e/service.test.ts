@@ -86,6 +86,9 @@ describe('the duban command against a running service', () => {
     const listed = duban('register', catalog, directory);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/no longer in the files \(still running; retire them with --prune\): study-session\/finance/);
+    const wouldRetire = duban('register', catalog, directory, '--prune', '--dry-run');
+    expect([wouldRetire.code, wouldRetire.stdout]).toEqual([0, 'would start: 0, would update: 0, unchanged: 3, would retire: 1\nwould retire: study-session/finance\n']);
+    expect((await env.client.workflow.getHandle(workflowIdFor('study-session/finance')).describe()).status.name).toBe('RUNNING');
     expect(duban('register', catalog, directory, '--prune', '--json').json()).toMatchObject({ retired: ['study-session/finance'] });
     expect(duban('submit', 'study-session', 'finance', '--text', 'x').code).toBe(2);
     // Retired is for good: putting the obligation back does not start it again.
