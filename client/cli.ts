@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { unitCalendar } from './ics';
 import { addServiceCommands } from './service-commands';
 import { InputError } from './errors';
-import { RefusedError, UnknownTrackerError, UnreachableError } from './temporal';
+import { RefusedError, UnknownTrackerError, UnreachableError } from '../access/temporal';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;

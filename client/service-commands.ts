@@ -13,8 +13,8 @@ import { localDay } from '../domain/zone';
 import { RATINGS } from '../domain/tracking';
 import type { Requests, TrackerStatus } from '../workflows/messages';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { buildReport, renderReport, writeWorkbook } from './report';
-import { Action, Duban, RegisterSummary, RunningTracker, UnreachableError, openLedger } from './temporal';
+import { buildReport, renderReport, writeWorkbook } from '../access/report';
+import { Action, Duban, RegisterSummary, RunningTracker, UnreachableError, openLedger } from '../access/temporal';
 
 export interface Io {
   out: (s: string) => void;

@@ -19,8 +19,8 @@ import { DEV_SERVER_DYNAMIC_CONFIG, temporalCliPath } from '../config/servers';
 import { Settings, SettingsError, loadSettings } from '../config/settings';
 import type { Io } from './service-commands';
 import { board, saveSnapshot, unitCountLines } from './service-commands';
-import { Duban } from './temporal';
-import { MailSink, decodeEncodedWords, headerValue, startMailSink } from './mail';
+import { Duban } from '../access/temporal';
+import { MailSink, decodeEncodedWords, headerValue, startMailSink } from '../access/mail';
 import { redactUrl } from '../config/settings';
 
 const SEARCH_ATTRIBUTE_FLAGS = ['DubanObligation=Keyword', 'DubanUnit=Keyword', 'DubanPeriod=Keyword', 'DubanColour=Keyword', 'DubanDue=Datetime'];

@@ -8,7 +8,7 @@
  */
 import type { EventRow, Ledger, NoticeRow, OutcomeRow, TrackerState } from '../activities/ledger/ledger';
 import type { Param } from '../activities/ledger/sql';
-import type { Duban } from '../client/temporal';
+import type { Duban } from '../access/temporal';
 import type { Catalog, Directory } from '../domain/model';
 import type { TrackerStatus } from '../workflows/messages';
 

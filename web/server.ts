@@ -3,7 +3,7 @@
  *
  * Stateless: sessions, sign-in links and rate-limit counters live in the ledger database, so several instances
  * behind a reverse proxy share the load. Every change goes to the tracker as its Update through the one client
- * module (client/temporal.ts); the tracker's own refusal message is shown on the page.
+ * module (access/temporal.ts); the tracker's own refusal message is shown on the page.
  */
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
@@ -15,8 +15,8 @@ import type { Transporter } from 'nodemailer';
 import { createSmtpTransport } from '../activities/email';
 import { LINK_ACTIONS, LinkAction, LinkClaims, verifyLink } from '../activities/links';
 import type { Ledger } from '../activities/ledger/ledger';
-import { buildReport } from '../client/report';
-import { Action, Duban, RefusedError, UnknownTrackerError } from '../client/temporal';
+import { buildReport } from '../access/report';
+import { Action, Duban, RefusedError, UnknownTrackerError } from '../access/temporal';
 import { Settings, SettingsError, linkSettings, parseMailbox, readSettingFile, webBaseUrl } from '../config/settings';
 import { ID_PATTERN } from '../domain/model';
 import * as data from './data';

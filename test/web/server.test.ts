@@ -12,7 +12,7 @@ import ExcelJS from 'exceljs';
 import { Ledger } from '../../activities/ledger/ledger';
 import { loadInputs } from '../../config/load';
 import { Settings, loadSettings } from '../../config/settings';
-import type { Duban } from '../../client/temporal';
+import type { Duban } from '../../access/temporal';
 import { detectKind, checkFile, EvidenceError } from '../../web/evidence';
 import { neutraliseFormula, reportCsv } from '../../web/exports';
 import { html, safe } from '../../web/html';
