@@ -36,4 +36,14 @@ export default tseslint.config(
   },
   { files: ['domain/**/*.ts'], rules: { 'no-restricted-imports': ['error', restricted(['@temporalio/workflow', '@temporalio/common'])] } },
   { files: ['workflows/**/*.ts'], rules: { 'no-restricted-imports': ['error', restricted()] } },
+  // The arrows between the rooms point one way: client/ (the command line, which also launches the web service)
+  // may import web/; web/ and access/ never import client/, and access/ never imports web/.
+  {
+    files: ['web/**/*.ts', 'access/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../client', '../client/*'], message: 'web/ and access/ do not import client/: move what both use to access/' }] }] },
+  },
+  {
+    files: ['access/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../client', '../client/*', '../web', '../web/*'], message: 'access/ is imported by client/ and web/, never the other way: move this to access/' }] }] },
+  },
 );

@@ -21,7 +21,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import nodemailer from 'nodemailer';
-import { startMailSink } from '../client/mail';
+import { startMailSink } from '../access/mail';
 import { PROJECT_ROOT, loadInputs } from '../config/load';
 import { devServerEnvironment } from '../config/servers';
 import { WorkingCalendar } from '../domain/calendar';
@@ -43,7 +43,7 @@ interface Sink {
   close(): Promise<void>;
 }
 
-/** The one local SMTP sink (client/mail.ts), counting Message-IDs and delivery times, nothing else. */
+/** The one local SMTP sink (access/mail.ts), counting Message-IDs and delivery times, nothing else. */
 async function startSink(): Promise<Sink> {
   const sink = { ids: new Map<string, number>(), deliveredAt: [] as number[] } as Sink;
   const server = await startMailSink(0, (raw) => {

@@ -12,7 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Ledger } from '../activities/ledger/ledger';
-import type { Duban } from '../client/temporal';
+import type { Duban } from '../access/temporal';
 import { loadSettings } from '../config/settings';
 import { createSession } from '../web/data';
 import { buildWebServer } from '../web/server';

@@ -34,13 +34,14 @@ function fold(line: string): string {
 
 const day = (d: DayNumber) => formatDate(d).replace(/-/g, '');
 
-export function unitCalendar(trackers: TrackerDefinition[], calendar: WorkingCalendar, window: { from: DayNumber; to: DayNumber }, now: Date): string {
+/** `catalogZone` names the calendar's zone when the unit has no trackers. */
+export function unitCalendar(trackers: TrackerDefinition[], calendar: WorkingCalendar, window: { from: DayNumber; to: DayNumber }, now: Date, catalogZone: string): string {
   const plan = planWindow(trackers, calendar, { from: window.from, to: window.to + 400 });
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
   const byId = new Map(trackers.map((t) => [t.trackerId, t]));
   const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//duban//督办//ZH', 'CALSCALE:GREGORIAN', 'METHOD:PUBLISH'];
   const unitName = trackers[0]?.unit.name ?? '';
-  lines.push(`X-WR-CALNAME:${text(`督办：${unitName}`)}`, `X-WR-TIMEZONE:${trackers[0]?.timeZone ?? 'Asia/Shanghai'}`);
+  lines.push(`X-WR-CALNAME:${text(`督办：${unitName}`)}`, `X-WR-TIMEZONE:${trackers[0]?.timeZone ?? catalogZone}`);
   const event = (uid: string, on: DayNumber, summary: string, description: string) => {
     lines.push('BEGIN:VEVENT', `UID:${uid}`, `DTSTAMP:${stamp}`, `DTSTART;VALUE=DATE:${day(on)}`, `DTEND;VALUE=DATE:${day(on + 1)}`, `SUMMARY:${text(summary)}`, `DESCRIPTION:${text(description)}`, 'TRANSP:TRANSPARENT', 'END:VEVENT');
   };

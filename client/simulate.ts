@@ -22,7 +22,7 @@ import { planWindow } from '../domain/planner';
 import { zonedInstant } from '../domain/zone';
 import { trackerWorkflow } from '../workflows/tracker';
 import { workflowIdFor } from '../workflows/messages';
-import { decodeEncodedWords, headerValue, startMailSink } from './mail';
+import { decodeEncodedWords, headerValue, startMailSink } from '../access/mail';
 
 export interface SimulatedMail {
   key: string;

@@ -17,10 +17,13 @@ import * as path from 'node:path';
 import { loadInputs } from '../config/load';
 import { DEV_SERVER_DYNAMIC_CONFIG, temporalCliPath } from '../config/servers';
 import { Settings, SettingsError, loadSettings } from '../config/settings';
-import type { Io } from './service-commands';
-import { board, saveSnapshot, unitCountLines } from './service-commands';
-import { Duban } from './temporal';
-import { MailSink, decodeEncodedWords, headerValue, startMailSink } from './mail';
+import { saveSnapshot } from '../access/registered';
+import { timeZoneOf } from '../domain/trackers';
+import type { Io } from './commands/common';
+import { board } from './commands/status';
+import { unitCountLines } from './format';
+import { Duban } from '../access/temporal';
+import { MailSink, decodeEncodedWords, headerValue, startMailSink } from '../access/mail';
 import { redactUrl } from '../config/settings';
 
 const SEARCH_ATTRIBUTE_FLAGS = ['DubanObligation=Keyword', 'DubanUnit=Keyword', 'DubanPeriod=Keyword', 'DubanColour=Keyword', 'DubanDue=Datetime'];
@@ -217,7 +220,7 @@ export async function start(io: Io): Promise<number> {
     await saveSnapshot(duban, inputs, 'duban start');
     // New trackers publish their row a moment after they start: wait for it, briefly, so the board is complete.
     const ledger = await duban.openLedger();
-    const rows = async () => (await ledger.trackerStates()).map((t) => ({ trackerId: t.trackerId, workflowId: '', unit: t.unit, colour: t.colour, due: new Date(t.dueAt) }));
+    const rows = async () => (await ledger.trackerStates()).map((t) => ({ trackerId: t.trackerId, unit: t.unit, colour: t.colour, dueAt: t.dueAt, zone: timeZoneOf(inputs.catalog, t.obligation) }));
     let running = await rows();
     for (let i = 0; i < 50 && running.length < inputs.trackers.length; i++) {
       await new Promise((r) => setTimeout(r, 200));
@@ -236,7 +239,7 @@ export async function start(io: Io): Promise<number> {
       return undefined;
     });
     if (web) stops.push(() => web.close());
-    const b = board(running, Date.now(), inputs.catalog.timeZone);
+    const b = board(running, Date.now());
     io.out(
       [
         '',

@@ -231,8 +231,11 @@ export const obligationSchema = z.strictObject({
   ...ladders,
 });
 
+/** The catalog's zone when it names none; obligations may name their own (timeZoneOf in trackers.ts). */
+export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
+
 export const catalogSchema = z.strictObject({
-  timeZone: text.default('Asia/Shanghai'),
+  timeZone: text.default(DEFAULT_TIME_ZONE),
   noticeHour: z.number().int().default(9),
   /** How units submit, in the words of the notice (a system, an address, a form). */
   howToSubmit: paragraph.optional(),

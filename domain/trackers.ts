@@ -76,6 +76,14 @@ export interface TrackerDefinition {
   timeZone: string;
 }
 
+/**
+ * The zone an obligation's trackers live in: its own, else the catalog's. Readers of the ledger (the board, the
+ * report) take it from the catalog as registered, so "today" and "this year" are the tracker's, not the reader's.
+ */
+export function timeZoneOf(catalog: Pick<Catalog, 'timeZone' | 'obligations'>, obligationId: string): string {
+  return catalog.obligations.find((o) => o.id === obligationId)?.timeZone ?? catalog.timeZone;
+}
+
 export function trackerId(obligationId: string, unitId: string): string {
   return `${obligationId}/${unitId}`;
 }
@@ -136,7 +144,7 @@ export function resolveTrackers(catalog: Catalog, directory: Directory, rosters?
         reminders: [...(o.reminders ?? catalog.defaults.reminders ?? DEFAULT_REMINDERS)],
         escalation: effectiveEscalation(o.escalation ?? catalog.defaults.escalation ?? DEFAULT_ESCALATION, o.urgent),
         noticeHour: o.noticeHour ?? catalog.noticeHour,
-        timeZone: o.timeZone ?? catalog.timeZone,
+        timeZone: timeZoneOf(catalog, o.id),
       });
     }
   }

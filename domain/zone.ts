@@ -95,6 +95,11 @@ export function localDay(instant: number, zone: string): DayNumber {
   return dayNumber(w.year, w.month, w.day);
 }
 
+/** The year of an instant's local day in `zone` (the board's "this year"). */
+export function localYear(instant: number, zone: string): number {
+  return wallTime(instant, zone).year;
+}
+
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 
 /** "YYYY-MM-DD HH:mm" on the wall clock of `zone`. */

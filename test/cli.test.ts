@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Ledger } from '../activities/ledger/ledger';
 import type { Outcome } from '../domain/tracking';
-import { provisionalWarning, yearRanges } from '../client/cli';
+import { provisionalWarning, yearRanges } from '../client/commands/catalog';
 
 const root = path.resolve(__dirname, '..');
 const fixtures = path.join(__dirname, 'fixtures');

@@ -8,61 +8,14 @@
  */
 import type { EventRow, Ledger, NoticeRow, OutcomeRow, TrackerState } from '../activities/ledger/ledger';
 import type { Param } from '../activities/ledger/sql';
-import type { Duban } from '../client/temporal';
-import type { Catalog, Directory } from '../domain/model';
+import type { Duban } from '../access/temporal';
 import type { TrackerStatus } from '../workflows/messages';
 
-export interface Snapshot {
-  key: string;
-  takenAt: number;
-  directory: Directory;
-  catalog: Catalog;
-}
-
-let cachedSnapshot: Snapshot | undefined;
-
-/** The directory and catalog as last registered; parsed once per registration, not per request. */
-export async function latestSnapshot(ledger: Ledger): Promise<Snapshot | undefined> {
-  const [head] = await ledger.db.all<{ snapshot_key: string; taken_at: number }>(
-    'SELECT snapshot_key, taken_at FROM directory_snapshots ORDER BY taken_at DESC, snapshot_key LIMIT 1',
-  );
-  if (!head) return undefined;
-  if (cachedSnapshot?.key === head.snapshot_key) return cachedSnapshot;
-  const [row] = await ledger.db.all<{ directory: string; catalog: string }>('SELECT directory, catalog FROM directory_snapshots WHERE snapshot_key = ?', [head.snapshot_key]);
-  if (!row) return undefined;
-  cachedSnapshot = { key: head.snapshot_key, takenAt: Number(head.taken_at), directory: JSON.parse(row.directory) as Directory, catalog: JSON.parse(row.catalog) as Catalog };
-  return cachedSnapshot;
-}
-
-/** One row of the board: an open period of a tracker, or a tracker that cannot plan ('broken'). */
-export interface BoardItem {
-  trackerId: string;
-  obligation: string;
-  unit: string;
-  period: string;
-  colour: string;
-  due: string;
-  dueAt: number;
-  /** Whether the unit acknowledged the period (签收); undefined for a broken tracker. */
-  acknowledged?: boolean;
-  problem?: string;
-}
-
-/**
- * The board: every open period (overdue ones beside the current, DOMAIN.md 19), the periods done or waived this
- * year, and broken trackers; two queries.
- */
-export async function boardStates(ledger: Ledger, filter: { obligation?: string; colour?: string } = {}, now = Date.now()): Promise<BoardItem[]> {
-  const settledFrom = `${new Date(now + 8 * 3_600_000).getUTCFullYear()}-01-01`;
-  const [periods, broken] = await Promise.all([
-    filter.colour === 'broken' ? [] : ledger.periodStates({ open: true, settledFrom, obligation: filter.obligation, colour: filter.colour }),
-    filter.colour && filter.colour !== 'broken' ? [] : ledger.trackerStates({ obligation: filter.obligation, colour: 'broken' }),
-  ]);
-  return [
-    ...broken.map((t) => ({ trackerId: t.trackerId, obligation: t.obligation, unit: t.unit, period: t.period, colour: 'broken', due: t.due, dueAt: t.dueAt, problem: t.problem })),
-    ...periods.map((p) => ({ trackerId: p.trackerId, obligation: p.obligation, unit: p.unit, period: p.period, colour: p.colour, due: p.due, dueAt: p.dueAt, acknowledged: p.acknowledgedAt !== undefined })),
-  ];
-}
+// The registered files and the board are read by the command line too: they live in access/.
+export { latestSnapshot } from '../access/registered';
+export type { Snapshot } from '../access/registered';
+export { boardStates } from '../access/board';
+export type { BoardItem } from '../access/board';
 
 /** One tracker's board row, active or ended. */
 export async function trackerState(ledger: Ledger, trackerId: string): Promise<TrackerState | undefined> {

@@ -4,7 +4,7 @@
  * never run in Excel or WPS.
  */
 import ExcelJS from 'exceljs';
-import type { Report } from '../client/report';
+import type { Report } from '../access/report';
 
 const HEADER = ['排名', '单位', '单位名称', '应完成', '按时', '延期后按时', '逾期', '未完成', '免除', '按时率'];
 

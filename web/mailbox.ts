@@ -7,7 +7,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { decodeEncodedWords, headerValue } from '../client/mail';
+import { decodeEncodedWords, headerValue } from '../access/mail';
 
 export interface MailSummary {
   name: string;

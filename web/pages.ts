@@ -3,7 +3,7 @@
  * template, which escapes it; every form carries the CSRF token.
  */
 import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../activities/ledger/ledger';
-import type { Report } from '../client/report';
+import type { Report } from '../access/report';
 import type { Obligation, Unit } from '../domain/model';
 import { parsePeriod, periodInChinese } from '../domain/periods';
 import { RATINGS } from '../domain/tracking';

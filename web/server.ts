@@ -3,7 +3,7 @@
  *
  * Stateless: sessions, sign-in links and rate-limit counters live in the ledger database, so several instances
  * behind a reverse proxy share the load. Every change goes to the tracker as its Update through the one client
- * module (client/temporal.ts); the tracker's own refusal message is shown on the page.
+ * module (access/temporal.ts); the tracker's own refusal message is shown on the page.
  */
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
@@ -15,10 +15,13 @@ import type { Transporter } from 'nodemailer';
 import { createSmtpTransport } from '../activities/email';
 import { LINK_ACTIONS, LinkAction, LinkClaims, verifyLink } from '../activities/links';
 import type { Ledger } from '../activities/ledger/ledger';
-import { buildReport } from '../client/report';
-import { Action, Duban, RefusedError, UnknownTrackerError } from '../client/temporal';
+import { buildReport } from '../access/report';
+import { Duban, RefusedError, UnknownTrackerError } from '../access/temporal';
 import { Settings, SettingsError, linkSettings, parseMailbox, readSettingFile, webBaseUrl } from '../config/settings';
-import { ID_PATTERN } from '../domain/model';
+import { DEFAULT_TIME_ZONE, ID_PATTERN } from '../domain/model';
+import { RATINGS } from '../domain/tracking';
+import { localYear } from '../domain/zone';
+import type { Requests } from '../workflows/messages';
 import * as data from './data';
 import { CheckedFile, EvidenceError, checkFile, formatSize, removeStoredFile, storeFile, storedPath } from './evidence';
 import { reportCsv, reportXlsx } from './exports';
@@ -446,7 +449,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     // removes the ones this request brought.
     const added = files.filter((f) => storeFile(evidenceDir, f));
     try {
-      await duban.act(trackerId, action as Action, request.request as never);
+      await duban.act(trackerId, request.action, request.request);
     } catch (err) {
       for (const f of added) if (!(await data.evidenceReferenced(ledger, f.sha256))) removeStoredFile(evidenceDir, f.sha256);
       if (err instanceof RefusedError || err instanceof UnknownTrackerError) {
@@ -638,9 +641,11 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
   // -------------------------------------------------------------------------------------------------------------
   // The year report, its downloads, and the 督办单 register.
 
+  /** The current year in the registered catalog's zone, not the server's. */
+  const thisYear = (snapshot: data.Snapshot | undefined) => localYear(Date.now(), snapshot?.catalog.timeZone ?? DEFAULT_TIME_ZONE);
   const reportFor = async (s: Signed, yearText?: string) => {
-    const year = /^\d{4}$/.test(yearText ?? '') ? Number(yearText) : new Date().getUTCFullYear();
     const snapshot = await data.latestSnapshot(ledger);
+    const year = /^\d{4}$/.test(yearText ?? '') ? Number(yearText) : thisYear(snapshot);
     const outcomes = (await data.yearOutcomes(ledger, year)).filter((o) => maySee(s.person, o.unit));
     return buildReport(year, outcomes, new Map((snapshot?.directory.units ?? []).map((u) => [u.id, u.name])));
   };
@@ -649,7 +654,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const s = requireSignedIn(req, reply);
     if (!s) return reply;
     const report = await reportFor(s, (req.query as Record<string, string | undefined>).year);
-    const now = new Date().getUTCFullYear();
+    const now = thisYear(await data.latestSnapshot(ledger));
     const years = [...new Set([report.year, now + 1, now, now - 1, now - 2])].sort((a, b) => b - a);
     return page(reply, ctxOf(req), pages.reportPage(ctxOf(req), report, years));
   });
@@ -720,7 +725,8 @@ function receiptDetails(action: LinkAction, f: Record<string, string>): [string,
   return (fields[action] ?? []).map(([label, key]) => [label, (f[key] ?? '').trim()] as [string, string]).filter(([, v]) => v !== '');
 }
 
-type BuiltRequest = { request: { by: string; email: string; period?: string } & Record<string, unknown> } | { problem: string };
+/** A form's request, typed as the Update of its action (workflows/messages.ts), or what the person must fix. */
+type BuiltRequest = { [A in WebAction]: { action: A; request: Requests[A] } }[WebAction] | { problem: string };
 
 /** The tracker request for a form: the signed-in person as the actor, the form's fields in the Update's shape. */
 export function buildRequest(action: WebAction, f: Record<string, string>, files: CheckedFile[], person: Person): BuiltRequest {
@@ -732,34 +738,36 @@ export function buildRequest(action: WebAction, f: Record<string, string>, files
   const fileRefs = files.length ? files.map((x) => ({ name: x.name, type: x.type, size: x.size, sha256: x.sha256 })) : undefined;
   switch (action) {
     case 'submit':
-      return { request: { ...base, evidence: { text: text('text'), link: text('link'), documentNumber: text('documentNumber'), files: fileRefs } } };
+      return { action, request: { ...base, evidence: { text: text('text'), link: text('link'), documentNumber: text('documentNumber'), files: fileRefs } } };
     case 'progress':
-      return { request: { ...base, note: text('note') ?? '', ...(fileRefs ? { evidence: { files: fileRefs } } : {}) } };
+      return { action, request: { ...base, note: text('note') ?? '', ...(fileRefs ? { evidence: { files: fileRefs } } : {}) } };
     case 'record': {
       const hours = text('hours');
-      return { request: { ...base, date: text('date') ?? '', topic: text('topic') ?? '', ...(text('person') ? { person: text('person') } : {}), ...(hours !== undefined ? { hours: Number(hours) } : {}) } };
+      return { action, request: { ...base, date: text('date') ?? '', topic: text('topic') ?? '', ...(text('person') ? { person: text('person') } : {}), ...(hours !== undefined ? { hours: Number(hours) } : {}) } };
     }
     case 'report': {
       const num = (k: string) => (text(k) === undefined ? undefined : Number(text(k)));
-      return { request: { ...base, numerator: num('numerator'), denominator: num('denominator'), count: num('count'), note: text('note') } };
+      return { action, request: { ...base, numerator: num('numerator'), denominator: num('denominator'), count: num('count'), note: text('note') } };
     }
     case 'requestExtension':
-      return { request: { ...base, newDue: text('newDue') ?? '', reason: text('reason') ?? '' } };
+      return { action, request: { ...base, newDue: text('newDue') ?? '', reason: text('reason') ?? '' } };
     case 'verify': {
       const decision = f.decision === 'return' ? 'return' : f.decision === 'accept' ? 'accept' : undefined;
       if (!decision) return { problem: '请选择“核实通过”或“退回重办”。未作任何更改。' };
-      return { request: { ...base, decision, ...(decision === 'accept' ? { rating: text('rating') } : {}), reason: text('reason') } };
+      // A rating that is not one of RATINGS is left out: the tracker's validator then asks for one.
+      const rating = RATINGS.find((r) => r === text('rating'));
+      return { action, request: { ...base, decision, ...(decision === 'accept' ? { rating } : {}), reason: text('reason') } };
     }
     case 'decideExtension':
       if (f.approve !== 'yes' && f.approve !== 'no') return { problem: '请选择“批准”或“驳回”。未作任何更改。' };
-      return { request: { ...base, approve: f.approve === 'yes', reason: text('reason') } };
+      return { action, request: { ...base, approve: f.approve === 'yes', reason: text('reason') } };
     case 'waive':
     case 'retire':
-      return { request: { ...base, reason: text('reason') ?? '' } };
+      return { action, request: { ...base, reason: text('reason') ?? '' } };
     case 'acknowledge':
     case 'pause':
     case 'resume':
-      return { request: base };
+      return { action, request: base };
   }
 }
 

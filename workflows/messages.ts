@@ -1,6 +1,6 @@
 /**
  * The tracker's message contract: its Updates, its status query, its input, its search attributes, and the one
- * pair of functions between a tracker id and its workflow id. Clients (client/temporal.ts, the web service,
+ * pair of functions between a tracker id and its workflow id. Clients (access/temporal.ts, the web service,
  * tests) import from here and keep their types: `handle.executeUpdate(submitUpdate, { args: [request] })`.
  */
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';

@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { Duban } from '../../client/temporal';
+import { Duban } from '../../access/temporal';
 import { SettingsError, loadSettings, temporalConnectionOptions } from '../../config/settings';
 import { WorkingCalendar } from '../../domain/calendar';
 import { formatDate } from '../../domain/dates';

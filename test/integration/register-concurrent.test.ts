@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Duban, RegisterSummary } from '../../client/temporal';
+import { Duban, RegisterSummary } from '../../access/temporal';
 import { loadSettings } from '../../config/settings';
 import { devServerEnv } from '../support/engine';
 import { tracker } from '../support/trackers';

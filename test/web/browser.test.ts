@@ -14,7 +14,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { Ledger } from '../../activities/ledger/ledger';
 import { loadInputs } from '../../config/load';
 import { Settings, loadSettings } from '../../config/settings';
-import { Duban, openLedger } from '../../client/temporal';
+import { Duban, openLedger } from '../../access/temporal';
 import { saveSignInLink } from '../../web/data';
 import { RunningWeb, startWeb } from '../../web/server';
 import { TestBrowser, signInLinkFor, signInThroughPages, startBrowser } from '../support/browser';

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import type { APIRequestContext, BrowserContext, Page } from 'playwright-core';
 import { Ledger } from '../../activities/ledger/ledger';
 import { LinkClaims, LinkKey, parseLinkKeys, signLink, verifyLink } from '../../activities/links';
-import { Duban, openLedger } from '../../client/temporal';
+import { Duban, openLedger } from '../../access/temporal';
 import { loadInputs } from '../../config/load';
 import { Settings, linkSettings, loadSettings } from '../../config/settings';
 import { workflowIdFor } from '../../workflows/messages';

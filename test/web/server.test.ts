@@ -12,7 +12,7 @@ import ExcelJS from 'exceljs';
 import { Ledger } from '../../activities/ledger/ledger';
 import { loadInputs } from '../../config/load';
 import { Settings, loadSettings } from '../../config/settings';
-import type { Duban } from '../../client/temporal';
+import type { Duban } from '../../access/temporal';
 import { detectKind, checkFile, EvidenceError } from '../../web/evidence';
 import { neutraliseFormula, reportCsv } from '../../web/exports';
 import { html, safe } from '../../web/html';
@@ -133,7 +133,7 @@ describe('roles come from the directory', () => {
   test('the request records the signed-in person, name and address', () => {
     const p = personFor('finance.liaison@test.example.org', directory, [])!;
     const r = buildRequest('submit', { text: ' 已报送 ', period: '2027', link: '' }, [], p);
-    expect(r).toEqual({ request: { by: '陈联络员', email: 'finance.liaison@test.example.org', period: '2027', evidence: { text: '已报送', link: undefined, documentNumber: undefined, files: undefined } } });
+    expect(r).toEqual({ action: 'submit', request: { by: '陈联络员', email: 'finance.liaison@test.example.org', period: '2027', evidence: { text: '已报送', link: undefined, documentNumber: undefined, files: undefined } } });
     expect(buildRequest('verify', {}, [], p)).toHaveProperty('problem');
   });
 });

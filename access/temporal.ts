@@ -1,5 +1,7 @@
 /**
- * The one module through which the command line talks to Temporal and to the ledger.
+ * The one module through which the clients (the command line, the web service, tests and benchmarks) reach
+ * Temporal and the ledger. It lives in access/, beside client/ and web/, so that both import it and neither
+ * imports the other's room.
  */
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { createHash } from 'node:crypto';

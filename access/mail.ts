@@ -1,6 +1,7 @@
 /**
- * Local mail for `duban start` (the mail catcher) and `duban simulate` (the preview's sink): an SMTP server on
- * loopback, and reading a few headers of the raw messages for the console.
+ * Local mail, the one SMTP sink: `duban start`'s mail catcher, `duban simulate`'s preview, the tests and the
+ * benchmarks run it (an SMTP server on loopback, with fault hooks); reading a few headers of the raw messages is
+ * shared by the console and the web service's mailbox (web/mailbox.ts), which shows the catcher's folder.
  */
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
