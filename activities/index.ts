@@ -21,11 +21,11 @@ import type { TrackerDefinition } from '../domain/trackers';
 import { formatLocal, localDay, zonedInstant } from '../domain/zone';
 import { AttemptContext, ConnectionSlots, RetryLater, sendOnce } from './delivery';
 import { LinkAction, LinkKey, signLink } from './links';
-import type { Ledger, LedgerWrite, NoticeClaim } from './ledger/ledger';
+import type { Ledger, LedgerWrite, NoticeClaim } from '../ledger';
 import { pingHeartbeat } from './metrics';
 import { RecipientLinks, oneLine, renderDigest, renderNotice, renderUndeliverable, supervisionNumberText } from './templates';
 
-export type { LedgerWrite, RedItem } from './ledger/ledger';
+export type { LedgerWrite, RedItem } from '../ledger';
 
 export interface PlanRequest {
   definition: TrackerDefinition;

@@ -3,7 +3,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { InvalidInputError, Inputs, PROJECT_ROOT, loadInputs } from '../config/load';
-import { LedgerNotFoundError, LedgerUnavailableError } from '../activities/ledger/ledger';
+import { LedgerNotFoundError, LedgerUnavailableError } from '../ledger';
 import { SettingsError } from '../config/settings';
 import { DayNumber, formatDate, parseDate } from '../domain/dates';
 import { PlannedNotice, ladderOverlaps, noticeKey, planWindow } from '../domain/planner';

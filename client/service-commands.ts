@@ -7,7 +7,7 @@ import { InputError } from './errors';
 import { userInfo } from 'node:os';
 import { assertRegistrable, loadDirectory, loadEventsFile, loadInputs, setEventDate } from '../config/load';
 import { ledgerOptions, loadSettings } from '../config/settings';
-import { Ledger, describeLedger } from '../activities/ledger/ledger';
+import { Ledger, describeLedger } from '../ledger';
 import { formatDate, parseDate } from '../domain/dates';
 import { localDay } from '../domain/zone';
 import { RATINGS } from '../domain/tracking';

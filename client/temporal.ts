@@ -3,7 +3,7 @@
  */
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { createHash } from 'node:crypto';
-import { Ledger, describeLedger } from '../activities/ledger/ledger';
+import { Ledger, describeLedger } from '../ledger';
 import { Settings, ledgerOptions, temporalConnectionOptions } from '../config/settings';
 import type { TrackerDefinition } from '../domain/trackers';
 import { DeploymentMemo, deploymentWorkflowId } from '../workflows/deployment';

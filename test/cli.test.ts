@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Ledger } from '../activities/ledger/ledger';
+import { Ledger } from '../ledger';
 import type { Outcome } from '../domain/tracking';
 import { provisionalWarning, yearRanges } from '../client/cli';
 

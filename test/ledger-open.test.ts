@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Ledger, LedgerNotFoundError, LedgerUnavailableError, describeLedger } from '../activities/ledger/ledger';
+import { Ledger, LedgerNotFoundError, LedgerUnavailableError, describeLedger } from '../ledger';
 import { TestPostgres, startTestPostgres } from './support/postgres';
 
 describe('opening the ledger', () => {

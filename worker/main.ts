@@ -11,7 +11,7 @@ import { createEngineWorker } from './factory';
 import { Operations, startOperations } from './operations';
 import type { Sender } from '../activities';
 import { createSmtpTransport } from '../activities/email';
-import { Ledger, LedgerUnavailableError, describeLedger } from '../activities/ledger/ledger';
+import { Ledger, LedgerUnavailableError, describeLedger } from '../ledger';
 import { loadCalendarFile, formatProblem } from '../config/load';
 import { Settings, SettingsError, describeSettings, ledgerOptions, linkSettings, loadSettings, webBaseUrl, parseMailbox, temporalConnectionOptions } from '../config/settings';
 import { WorkingCalendar } from '../domain/calendar';

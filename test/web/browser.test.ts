@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { Ledger } from '../../activities/ledger/ledger';
+import { Ledger } from '../../ledger';
 import { loadInputs } from '../../config/load';
 import { Settings, loadSettings } from '../../config/settings';
 import { Duban, openLedger } from '../../client/temporal';

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { APIRequestContext, BrowserContext, Page } from 'playwright-core';
-import { Ledger } from '../../activities/ledger/ledger';
+import { Ledger } from '../../ledger';
 import { LinkClaims, LinkKey, parseLinkKeys, signLink, verifyLink } from '../../activities/links';
 import { Duban, openLedger } from '../../client/temporal';
 import { loadInputs } from '../../config/load';

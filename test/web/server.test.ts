@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import ExcelJS from 'exceljs';
-import { Ledger } from '../../activities/ledger/ledger';
+import { Ledger } from '../../ledger';
 import { loadInputs } from '../../config/load';
 import { Settings, loadSettings } from '../../config/settings';
 import type { Duban } from '../../client/temporal';

@@ -8,9 +8,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { BoardPeriod, BoardTracker } from '../../domain/tracker-state';
-import type { EventKind } from '../../domain/period-state';
-import type { Outcome } from '../../domain/tracking';
+import type { BoardPeriod, BoardTracker } from '../domain/tracker-state';
+import type { EventKind } from '../domain/period-state';
+import type { Outcome } from '../domain/tracking';
 import { Param, SqlDb, openPostgres, openSqlite } from './sql';
 
 /** `superseded`: overtaken by a later notice of the same period before it could be sent (an outage); not sent. */
