@@ -7,14 +7,14 @@ import { InputError } from './errors';
 import { userInfo } from 'node:os';
 import { assertRegistrable, loadDirectory, loadEventsFile, loadInputs, setEventDate } from '../config/load';
 import { ledgerOptions, loadSettings } from '../config/settings';
-import { Ledger, describeLedger } from '../ledger';
+import { describeLedger, openLedger } from '../ledger';
 import { formatDate, parseDate } from '../domain/dates';
 import { localDay } from '../domain/zone';
 import { RATINGS } from '../domain/tracking';
 import type { Requests, TrackerStatus } from '../workflows/messages';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { buildReport, renderReport, writeWorkbook } from './report';
-import { Action, Duban, RegisterSummary, RunningTracker, UnreachableError, openLedger } from './temporal';
+import { Action, Duban, RegisterSummary, RunningTracker, UnreachableError } from './temporal';
 
 export interface Io {
   out: (s: string) => void;
@@ -519,11 +519,11 @@ export function addServiceCommands(program: Command, io: Io) {
     .option('--json', 'print { ledger, applied } as JSON')
     .addHelpText('after', '\nExamples:\n  duban migrate\n  DATABASE_URL=postgres://duban@db.example.org/duban duban migrate')
     .action(async (opts: { json?: boolean }) => {
-      const options = ledgerOptions(loadSettings());
-      const ledger = await Ledger.open({ ...options, migrate: true });
+      const settings = loadSettings();
+      const ledger = await openLedger(settings, { migrate: true });
       try {
         const applied = await ledger.appliedMigrations();
-        const where = describeLedger(options);
+        const where = describeLedger(ledgerOptions(settings));
         io.out(opts.json ? `${JSON.stringify({ ledger: where, applied })}\n` : `ledger ${where}: up to date (migrations ${applied.join(', ')})\n`);
       } finally {
         await ledger.close();
