@@ -6,8 +6,7 @@
  * notices. The web service's own tables (migration 7): directory_snapshots, web_sign_in_links, web_sessions,
  * web_rate_limits, evidence_files.
  */
-import type { EventRow, Ledger, NoticeRow, OutcomeRow, TrackerState } from '../ledger';
-import type { Param } from '../ledger/sql';
+import type { EventRow, Ledger, NoticeRow, OutcomeRow, Param, TrackerState } from '../ledger';
 import type { Duban } from '../client/temporal';
 import type { Catalog, Directory } from '../domain/model';
 import type { TrackerStatus } from '../workflows/messages';
