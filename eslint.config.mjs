@@ -15,7 +15,11 @@ const restricted = (extra = []) => ({
     name,
     message: 'domain/ and workflows/ are pure (no Node built-ins, no I/O): move this to activities/ or a client',
   })),
-  patterns: [{ group: ['**/activities', '**/activities/**', '!**/activities/index'], allowTypeImports: true, message: 'workflows import activities as types only' }],
+  patterns: [
+    { group: ['**/activities', '**/activities/**', '!**/activities/index'], allowTypeImports: true, message: 'workflows import activities as types only' },
+    // The ledger is I/O too (SQLite, PostgreSQL), though it is not under activities/.
+    { group: ['**/ledger', '**/ledger/**'], allowTypeImports: true, message: 'domain/ and workflows/ import the ledger as types only' },
+  ],
 });
 
 export default tseslint.config(

@@ -5,7 +5,7 @@
  * "This year" and "today" are the tracker's, in the zone its obligation has in the catalog as registered, never
  * the reader's machine or a zone written here.
  */
-import type { Ledger } from '../activities/ledger/ledger';
+import type { Ledger } from '../ledger';
 import { DEFAULT_TIME_ZONE } from '../domain/model';
 import { timeZoneOf } from '../domain/trackers';
 import { localYear } from '../domain/zone';

@@ -2,7 +2,7 @@
  * The directory and catalog as last registered, kept in the ledger: `duban register` and `duban start` write them,
  * the web service takes its roles from them (docs/web.md), and the board reads its trackers' time zones there.
  */
-import type { Ledger } from '../activities/ledger/ledger';
+import type { Ledger } from '../ledger';
 import type { Catalog, Directory } from '../domain/model';
 import type { Duban } from './temporal';
 

@@ -3,7 +3,7 @@
  * an extension, late, missed and waived, the on-time rate and a ranking; and the draft circular (通报) naming the
  * units with missed or late items.
  */
-import type { OutcomeRow } from '../activities/ledger/ledger';
+import type { OutcomeRow } from '../ledger';
 
 export interface UnitReport {
   rank: number;

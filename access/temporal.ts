@@ -5,7 +5,7 @@
  */
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { createHash } from 'node:crypto';
-import { Ledger, describeLedger } from '../activities/ledger/ledger';
+import { Ledger, describeLedger, openLedger } from '../ledger';
 import { Settings, ledgerOptions, temporalConnectionOptions } from '../config/settings';
 import type { TrackerDefinition } from '../domain/trackers';
 import { DeploymentMemo, deploymentWorkflowId } from '../workflows/deployment';
@@ -18,14 +18,6 @@ export class RefusedError extends Error {}
 export class UnreachableError extends Error {}
 /** No tracker with that id runs. */
 export class UnknownTrackerError extends Error {}
-
-/**
- * The ledger the settings name: PostgreSQL with DATABASE_URL, else SQLite in the data folder. Commands open it
- * without migrating (an absent ledger is reported, never created); `duban migrate` passes `migrate: true`.
- */
-export async function openLedger(s: Settings, options: { migrate?: boolean } = {}): Promise<Ledger> {
-  return Ledger.open({ ...ledgerOptions(s), migrate: options.migrate ?? false });
-}
 
 export function definitionHash(d: TrackerDefinition): string {
   return createHash('sha256').update(JSON.stringify(d)).digest('hex').slice(0, 32);

@@ -20,7 +20,7 @@ import type { Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import { classifySmtpError, smtpHealthOf } from './email';
 import { countNotice } from './metrics';
-import { Ledger, NoticeClaim, NoticeRow, SEND_LEASE_MS } from './ledger/ledger';
+import { Ledger, NoticeClaim, NoticeRow, SEND_LEASE_MS } from '../ledger';
 
 export interface SendOutcome {
   status: 'sent' | 'rejected';

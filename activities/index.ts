@@ -21,11 +21,11 @@ import type { TrackerDefinition } from '../domain/trackers';
 import { formatLocal, localDay, zonedInstant } from '../domain/zone';
 import { AttemptContext, ConnectionSlots, RetryLater, sendOnce } from './delivery';
 import { LinkAction, LinkKey, signLink } from './links';
-import type { Ledger, LedgerWrite, NoticeClaim } from './ledger/ledger';
+import type { Ledger, LedgerWrite, NoticeClaim, NoticeStage } from '../ledger';
 import { pingHeartbeat } from './metrics';
 import { RecipientLinks, oneLine, renderDigest, renderNotice, renderUndeliverable, supervisionNumberText } from './templates';
 
-export type { LedgerWrite, RedItem } from './ledger/ledger';
+export type { LedgerWrite, RedItem } from '../ledger';
 
 export interface PlanRequest {
   definition: TrackerDefinition;
@@ -176,7 +176,7 @@ export function createActivities(deps: ActivityDeps) {
   const delivery = { ledger, transport, slots };
 
   /** The claim row of a notice: what the ledger keeps about it before and after it is sent. */
-  const claimFor = (req: DeliveryRequest, sendKey: string, stage: string, messageId: string, to: string[], cc: string[]): NoticeClaim => ({
+  const claimFor = (req: DeliveryRequest, sendKey: string, stage: NoticeStage, messageId: string, to: string[], cc: string[]): NoticeClaim => ({
     sendKey,
     trackerId: req.definition.trackerId,
     obligation: req.definition.obligation.id,

@@ -7,6 +7,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { MetricMeter } from '@temporalio/common';
+import type { NoticeStage } from '../ledger';
 
 /** What became of one send attempt of one message. */
 export type NoticeResult = 'sent' | 'rejected' | 'superseded' | 'retried';
@@ -24,7 +25,7 @@ function activityMeter(): MetricMeter | undefined {
  * result: `duban_notices` for the final results, `duban_notice_retries` for transient failures Temporal retries.
  * Metrics never fail an activity: a broken meter is ignored.
  */
-export function countNotice(stage: string, level: number, result: NoticeResult): void {
+export function countNotice(stage: NoticeStage, level: number, result: NoticeResult): void {
   try {
     const meter = activityMeter();
     if (!meter) return;

@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Ledger } from '../activities/ledger/ledger';
+import { Ledger } from '../ledger';
 import type { Duban } from '../access/temporal';
 import { loadSettings } from '../config/settings';
 import { createSession } from '../web/data';

@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { LedgerNotFoundError, LedgerUnavailableError } from '../activities/ledger/ledger';
+import { LedgerNotFoundError, LedgerUnavailableError } from '../ledger';
 import { RefusedError, UnknownTrackerError, UnreachableError } from '../access/temporal';
 import { InvalidInputError, PROJECT_ROOT } from '../config/load';
 import { SettingsError } from '../config/settings';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createEngineWorker } from '../worker/factory';
 import { createSmtpTransport } from '../activities/email';
-import { Ledger } from '../activities/ledger/ledger';
+import { Ledger } from '../ledger';
 import type { Inputs } from '../config/load';
 import { timeSkippingEnvironment } from '../config/servers';
 import type { DayNumber } from '../domain/dates';

@@ -1,11 +1,12 @@
 import ExcelJS from 'exceljs';
 import { spawnSync } from 'node:child_process';
 import { simpleParser } from 'mailparser';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Ledger } from '../activities/ledger/ledger';
+import { Ledger, LedgerNotFoundError, MIGRATION_VERSIONS } from '../ledger';
 import type { Outcome } from '../domain/tracking';
 import { provisionalWarning, yearRanges } from '../client/commands/catalog';
 
@@ -218,6 +219,51 @@ describe("an administrator's command line that never misleads", () => {
     const migrated = dubanWith({ DUBAN_DATA_DIR: data }, dir, 'migrate', '--json');
     expect(migrated.code).toBe(0);
     expect(JSON.parse(migrated.stdout)).toEqual({ ledger: `SQLite ${path.join(data, 'ledger.sqlite')} (DUBAN_DATA_DIR, no DATABASE_URL)`, applied: expect.arrayContaining([1, 2, 3, 4, 6]) });
+    const status = dubanWith({ DUBAN_DATA_DIR: data }, dir, 'status', '--json');
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toEqual({ units: [], items: [] });
+  });
+
+  test('read-only commands on a ledger without duban tables or from an older duban: run `duban migrate`, no SQL error, nothing changed', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-oldledger-'));
+    const data = path.join(dir, 'data');
+    const file = path.join(data, 'ledger.sqlite');
+    const where = `SQLite ${file} (DUBAN_DATA_DIR, no DATABASE_URL)`;
+    const readOnly = [['status'], ['report', '--year', '2027'], ['show', 'annual-report', 'county-a']];
+
+    // A database file that some other program made: no duban tables, and none are created.
+    mkdirSync(data);
+    const foreign = new Database(file);
+    foreign.exec('CREATE TABLE something_else (x TEXT)');
+    foreign.close();
+    for (const args of readOnly) {
+      const r = dubanWith({ DUBAN_DATA_DIR: data, TEMPORAL_ADDRESS: '127.0.0.1:1' }, dir, ...args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`failed: no ledger found: ${where} has no duban tables; nothing was created. A worker or \`duban migrate\` creates them.\n`);
+      expect(r.stdout).toBe('');
+    }
+
+    // A ledger of the version before this one: migration 9 (the action links' submissions) not applied yet.
+    const last = MIGRATION_VERSIONS[MIGRATION_VERSIONS.length - 1];
+    expect(last).toBe(9);
+    rmSync(data, { recursive: true });
+    const older = await Ledger.open({ sqliteFile: file });
+    await older.db.exec('DROP TABLE web_link_submissions');
+    await older.db.run('DELETE FROM ledger_migrations WHERE version = 9');
+    await older.close();
+    for (const args of readOnly) {
+      const r = dubanWith({ DUBAN_DATA_DIR: data, TEMPORAL_ADDRESS: '127.0.0.1:1' }, dir, ...args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`failed: the ledger (${where}) needs migrations 9 for this version of duban: run \`duban migrate\` (or start a worker), then try again.\n`);
+      expect(r.stderr).not.toMatch(/no such table|SQLITE_|\n\s+at /);
+    }
+    // The read-only commands migrated nothing: the ledger still lacks migration 9.
+    const untouched = await Ledger.open({ sqliteFile: file, migrate: false }).catch((e: Error) => e);
+    expect(untouched).toBeInstanceOf(LedgerNotFoundError);
+
+    const migrated = dubanWith({ DUBAN_DATA_DIR: data }, dir, 'migrate', '--json');
+    expect(migrated.code).toBe(0);
+    expect(JSON.parse(migrated.stdout)).toEqual({ ledger: where, applied: MIGRATION_VERSIONS });
     const status = dubanWith({ DUBAN_DATA_DIR: data }, dir, 'status', '--json');
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toEqual({ units: [], items: [] });

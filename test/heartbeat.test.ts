@@ -9,7 +9,7 @@ import { createServer, IncomingMessage } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createActivities } from '../activities';
 import { createSmtpTransport } from '../activities/email';
-import { Ledger } from '../activities/ledger/ledger';
+import { Ledger } from '../ledger';
 import { describeSettings, loadSettings } from '../config/settings';
 import { WorkingCalendar } from '../domain/calendar';
 import { tempLedgerFile } from './support/engine';

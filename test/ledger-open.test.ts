@@ -5,7 +5,8 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Ledger, LedgerNotFoundError, LedgerUnavailableError, describeLedger } from '../activities/ledger/ledger';
+import { loadSettings } from '../config/settings';
+import { Ledger, LedgerNotFoundError, LedgerUnavailableError, MIGRATION_VERSIONS, describeLedger, openLedger } from '../ledger';
 import { TestPostgres, startTestPostgres } from './support/postgres';
 
 describe('opening the ledger', () => {
@@ -34,6 +35,27 @@ describe('opening the ledger', () => {
     const other = await Ledger.open({ sqliteFile: path.join(dir, 'other.sqlite') });
     expect(await other.identity()).not.toBe(identity);
     await other.close();
+  });
+
+  test('openLedger(settings): read-only unless asked to migrate (the web service and commands read; `duban migrate` and the worker migrate)', async () => {
+    const data = path.join(mkdtempSync(path.join(tmpdir(), 'duban-ledger-settings-')), 'data');
+    const settings = loadSettings({ DUBAN_DATA_DIR: data });
+    const where = `SQLite ${path.join(data, 'ledger.sqlite')} (DUBAN_DATA_DIR, no DATABASE_URL)`;
+    await expect(openLedger(settings)).rejects.toThrow(new LedgerNotFoundError(`no ledger found: looked for ${where}; nothing was created. A worker or \`duban migrate\` creates it.`));
+    expect(existsSync(data)).toBe(false);
+    const migrated = await openLedger(settings, { migrate: true });
+    expect(await migrated.appliedMigrations()).toEqual(MIGRATION_VERSIONS);
+    // An older ledger: the last migration not applied.
+    await migrated.db.exec('DROP TABLE web_link_submissions');
+    await migrated.db.run('DELETE FROM ledger_migrations WHERE version = 9');
+    await migrated.close();
+    await expect(openLedger(settings)).rejects.toThrow(
+      new LedgerNotFoundError(`the ledger (${where}) needs migrations 9 for this version of duban: run \`duban migrate\` (or start a worker), then try again.`),
+    );
+    await (await openLedger(settings, { migrate: true })).close();
+    const reader = await openLedger(settings);
+    expect(await reader.pendingMigrations()).toEqual([]);
+    await reader.close();
   });
 
   describe('PostgreSQL', () => {

@@ -2,7 +2,7 @@
  * The ledger on both back ends it supports: SQLite (embedded default) and PostgreSQL (a real server from
  * Debian's packages, started for the test).
  */
-import { Ledger, MIGRATION_VERSIONS, NoticeClaim, SEND_LEASE_MS } from '../activities/ledger/ledger';
+import { Ledger, MIGRATION_VERSIONS, NoticeClaim, SEND_LEASE_MS } from '../ledger';
 import { tempLedgerFile } from './support/engine';
 import { TestPostgres, startTestPostgres } from './support/postgres';
 

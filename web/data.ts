@@ -6,8 +6,7 @@
  * notices. The web service's own tables (migration 7): directory_snapshots, web_sign_in_links, web_sessions,
  * web_rate_limits, evidence_files.
  */
-import type { EventRow, Ledger, NoticeRow, OutcomeRow, TrackerState } from '../activities/ledger/ledger';
-import type { Param } from '../activities/ledger/sql';
+import type { EventRow, Ledger, NoticeRow, OutcomeRow, Param, TrackerState } from '../ledger';
 import type { Duban } from '../access/temporal';
 import type { TrackerStatus } from '../workflows/messages';
 

@@ -3,7 +3,8 @@
  * never served here; only `npm start` mounts them (client/start.ts).
  */
 import { loadSettings } from '../config/settings';
-import { Duban, openLedger } from '../access/temporal';
+import { Duban } from '../access/temporal';
+import { openLedger } from '../ledger';
 import { startWeb } from './server';
 
 export async function runWeb(out: (s: string) => void): Promise<number> {

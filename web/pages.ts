@@ -2,7 +2,7 @@
  * The pages of the web service, in Chinese, server-rendered, no JavaScript. Every value goes through the `html`
  * template, which escapes it; every form carries the CSRF token.
  */
-import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../activities/ledger/ledger';
+import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../ledger';
 import type { Report } from '../access/report';
 import type { Obligation, Unit } from '../domain/model';
 import { parsePeriod, periodInChinese } from '../domain/periods';

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import { createSmtpTransport } from '../activities/email';
 import { LINK_ACTIONS, LinkAction, LinkClaims, verifyLink } from '../activities/links';
-import type { Ledger } from '../activities/ledger/ledger';
+import type { Ledger } from '../ledger';
 import { buildReport } from '../access/report';
 import { Duban, RefusedError, UnknownTrackerError } from '../access/temporal';
 import { Settings, SettingsError, linkSettings, parseMailbox, readSettingFile, webBaseUrl } from '../config/settings';

@@ -6,7 +6,7 @@
 import { NativeConnection, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Transporter } from 'nodemailer';
 import { ActivityDeps, createActivities, Sender } from '../activities';
-import type { Ledger } from '../activities/ledger/ledger';
+import type { Ledger } from '../ledger';
 import type { WorkingCalendar } from '../domain/calendar';
 import { prebuiltBundle } from './bundle';
 

@@ -11,7 +11,7 @@ import { createEngineWorker } from './factory';
 import { Operations, startOperations } from './operations';
 import type { Sender } from '../activities';
 import { createSmtpTransport } from '../activities/email';
-import { Ledger, LedgerUnavailableError, describeLedger } from '../activities/ledger/ledger';
+import { Ledger, LedgerUnavailableError, describeLedger, openLedger } from '../ledger';
 import { loadCalendarFile, formatProblem } from '../config/load';
 import { Settings, SettingsError, describeSettings, ledgerOptions, linkSettings, loadSettings, webBaseUrl, parseMailbox, temporalConnectionOptions } from '../config/settings';
 import { WorkingCalendar } from '../domain/calendar';
@@ -95,7 +95,7 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
   // Parsed before anything opens, so a malformed key stops the worker naming the setting.
   const links = linkSettings(settings);
   // The worker creates and migrates the ledger; commands only read it (docs/deployment.md).
-  const ledger = await Ledger.open({ ...ledgerOptions(settings), migrate: true });
+  const ledger = await openLedger(settings, { migrate: true });
   const transport = createSmtpTransport(settings.smtp);
   const from: Sender = parseMailbox(settings.smtp.from);
   let connection: NativeConnection | undefined;

@@ -14,7 +14,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import type { AddressInfo } from 'node:net';
 import type { Transporter } from 'nodemailer';
 import { SmtpHealth, smtpHealthOf, verifySmtp } from '../activities/email';
-import type { Ledger } from '../activities/ledger/ledger';
+import type { Ledger } from '../ledger';
 import { redactUrl, Settings } from '../config/settings';
 
 export const SMTP_ALERT = 'smtp';

@@ -4,7 +4,7 @@
  * runtime nor the web server.
  */
 import { Command } from 'commander';
-import { Ledger, describeLedger } from '../../activities/ledger/ledger';
+import { describeLedger, openLedger } from '../../ledger';
 import { ledgerOptions, loadSettings } from '../../config/settings';
 import { ExitCode, Io } from './common';
 
@@ -59,11 +59,11 @@ export function addServiceCommands(program: Command, io: Io) {
     .option('--json', 'print { ledger, applied } as JSON')
     .addHelpText('after', '\nExamples:\n  duban migrate\n  DATABASE_URL=postgres://duban@db.example.org/duban duban migrate')
     .action(async (opts: { json?: boolean }) => {
-      const options = ledgerOptions(loadSettings());
-      const ledger = await Ledger.open({ ...options, migrate: true });
+      const settings = loadSettings();
+      const ledger = await openLedger(settings, { migrate: true });
       try {
         const applied = await ledger.appliedMigrations();
-        const where = describeLedger(options);
+        const where = describeLedger(ledgerOptions(settings));
         io.out(opts.json ? `${JSON.stringify({ ledger: where, applied })}\n` : `ledger ${where}: up to date (migrations ${applied.join(', ')})\n`);
       } finally {
         await ledger.close();

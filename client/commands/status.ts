@@ -4,7 +4,8 @@
  */
 import { Command, Option } from 'commander';
 import { boardStates } from '../../access/board';
-import { UnreachableError, openLedger } from '../../access/temporal';
+import { UnreachableError } from '../../access/temporal';
+import { openLedger } from '../../ledger';
 import { loadSettings } from '../../config/settings';
 import { localDay } from '../../domain/zone';
 import type { TrackerStatus } from '../../workflows/messages';

@@ -4,7 +4,7 @@
  * once.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Ledger } from '../../activities/ledger/ledger';
+import { Ledger } from '../../ledger';
 import { WorkingCalendar } from '../../domain/calendar';
 import { formatDate } from '../../domain/dates';
 import { parsePeriod } from '../../domain/periods';

@@ -10,7 +10,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Ledger } from '../../activities/ledger/ledger';
+import { Ledger } from '../../ledger';
 import { WorkingCalendar } from '../../domain/calendar';
 import { formatDate } from '../../domain/dates';
 import { PeriodPlan, firstPeriodNotYetDue, planPeriod } from '../../domain/planner';

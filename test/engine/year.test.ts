@@ -3,7 +3,7 @@
  * planned instant, in order, to the right recipients, received by a real SMTP server and parsed.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Ledger } from '../../activities/ledger/ledger';
+import { Ledger } from '../../ledger';
 import { loadInputs } from '../../config/load';
 import { parseDate } from '../../domain/dates';
 import { noticeKey, planWindow, PlannedNotice } from '../../domain/planner';

@@ -6,7 +6,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Ledger } from '../../activities/ledger/ledger';
+import { Ledger } from '../../ledger';
 import type { TrackerDefinition } from '../../domain/trackers';
 import { WorkingCalendar } from '../../domain/calendar';
 import { formatDate } from '../../domain/dates';

@@ -13,7 +13,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Ledger } from '../../activities/ledger/ledger';
+import { Ledger } from '../../ledger';
 import { spawnDevServer } from '../../client/start';
 import { WorkingCalendar } from '../../domain/calendar';
 import { formatDate } from '../../domain/dates';

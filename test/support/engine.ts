@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { createEngineWorker } from '../../worker/factory';
 import type { ActivityDeps } from '../../activities';
 import { createSmtpTransport } from '../../activities/email';
-import { Ledger } from '../../activities/ledger/ledger';
+import { Ledger } from '../../ledger';
 import { devServerEnvironment, timeSkippingEnvironment } from '../../config/servers';
 import { WorkingCalendar } from '../../domain/calendar';
 import type { TrackerDefinition } from '../../domain/trackers';

@@ -2,7 +2,7 @@
  * The web board reads what the trackers keep in the ledger: every open period with its 签收, the periods done or
  * waived this year, and trackers that cannot plan (broken), with the reason, escaped.
  */
-import { Ledger } from '../../activities/ledger/ledger';
+import { Ledger } from '../../ledger';
 import { boardPage, trackerPage } from '../../web/pages';
 import { boardStates } from '../../web/data';
 import { tempLedgerFile } from '../support/engine';

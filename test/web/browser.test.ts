@@ -11,10 +11,11 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { Ledger } from '../../activities/ledger/ledger';
+import { Ledger } from '../../ledger';
 import { loadInputs } from '../../config/load';
 import { Settings, loadSettings } from '../../config/settings';
-import { Duban, openLedger } from '../../access/temporal';
+import { Duban } from '../../access/temporal';
+import { openLedger } from '../../ledger';
 import { saveSignInLink } from '../../web/data';
 import { RunningWeb, startWeb } from '../../web/server';
 import { TestBrowser, signInLinkFor, signInThroughPages, startBrowser } from '../support/browser';

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import ExcelJS from 'exceljs';
-import { Ledger } from '../../activities/ledger/ledger';
+import { Ledger } from '../../ledger';
 import { loadInputs } from '../../config/load';
 import { Settings, loadSettings } from '../../config/settings';
 import type { Duban } from '../../access/temporal';
@@ -278,7 +278,7 @@ describe.each(['sqlite', 'postgres'] as const)('sign-in, sessions, the 督办单
   test("the 督办单 register: an office sees its own, a unit's staff see none, leadership see all", async () => {
     const claim = {
       sendKey: 'half-year-report/justice/2026-H2/2027-01-15/e2.0', trackerId: 'half-year-report/justice', obligation: 'half-year-report', unit: 'justice',
-      period: '2026-H2', stage: 'escalation', level: 2, step: 0, plannedAt: Date.now(), firedAt: Date.now(), due: '2027-01-15', messageId: '<x@duban>', to: ['justice.head@test.example.org'], cc: [],
+      period: '2026-H2', stage: 'escalation' as const, level: 2, step: 0, plannedAt: Date.now(), firedAt: Date.now(), due: '2027-01-15', messageId: '<x@duban>', to: ['justice.head@test.example.org'], cc: [],
     };
     await ledger.beginNotice(claim);
     expect((await ledger.supervisionNumber(claim.sendKey, 'office', 2027)).number).toBe(1);

@@ -126,3 +126,13 @@ export function openPostgres(options: PostgresOptions): SqlDb {
   pool.on('error', () => undefined);
   return postgresOn(pool, () => pool.end());
 }
+
+/** Adds `column = ?` for each filter field that is set (the board's and the record's optional filters). */
+export function equalities<F extends object>(filter: F, columns: { [K in keyof F]?: string }, clauses: string[], params: Param[]): void {
+  for (const [key, column] of Object.entries(columns) as [keyof F & string, string][]) {
+    const value = filter[key];
+    if (value === undefined || value === null || value === '') continue;
+    clauses.push(`${column} = ?`);
+    params.push(value as Param);
+  }
+}

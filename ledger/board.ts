@@ -1,0 +1,214 @@
+/**
+ * The board: where every tracker and open period stands now, one row each (tracker_state, period_state), kept
+ * current by the trackers at every step so that `duban status` and the web board are one query on thousands of
+ * trackers. Unlike the record, these rows are overwritten, but never by an older step than the one that wrote
+ * them (`updated_at`). The operator alerts that `duban status` prints above the board live here too.
+ */
+import type { BoardPeriod, BoardTracker } from '../domain/tracker-state';
+import type { Outcome } from '../domain/tracking';
+import { appliedMigrations } from './migrations';
+import type { OutcomeRecord } from './records';
+import type { PeriodColumns, PeriodRef, TrackerRef } from './refs';
+import { Param, SqlDb, equalities } from './sql';
+
+export interface TrackerState extends PeriodRef {
+  /** The oldest open period, the one requests go to by default. */
+  period: string;
+  /** The most urgent colour of the open periods, or 'broken' when the definition cannot be planned. */
+  colour: string;
+  due: string;
+  dueAt: number;
+  /** False once retired, or once a one-off is settled. */
+  active: boolean;
+  paused?: boolean;
+  /** Why the tracker cannot plan (shown on the board until `duban register` fixes the definition). */
+  problem?: string;
+  openPeriods?: number;
+  /** Workflow time of the change; an older update never overwrites a newer one. */
+  updatedAt: number;
+}
+
+/** One period's row on the board. */
+export interface PeriodStateRow extends TrackerRef, BoardPeriod {
+  open: boolean;
+  outcome?: Outcome;
+  updatedAt: number;
+}
+
+interface TrackerStateRow extends PeriodColumns {
+  colour: string;
+  due: string;
+  due_at: number;
+  active: number;
+  paused: number;
+  problem: string | null;
+  open_periods: number;
+  updated_at: number;
+}
+
+export interface BoardFilter {
+  unit?: string;
+  obligation?: string;
+  colour?: string;
+  trackerId?: string;
+}
+
+const BOARD_COLUMNS = { unit: 'unit', obligation: 'obligation', colour: 'colour', trackerId: 'tracker_id' } as const;
+
+export async function upsertTrackerState(db: SqlDb, t: TrackerState): Promise<void> {
+  await db.run(
+    `INSERT INTO tracker_state (tracker_id, obligation, unit, period, colour, due, due_at, active, paused, problem, open_periods, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (tracker_id) DO UPDATE SET obligation = excluded.obligation, unit = excluded.unit, period = excluded.period,
+       colour = excluded.colour, due = excluded.due, due_at = excluded.due_at, active = excluded.active, paused = excluded.paused,
+       problem = excluded.problem, open_periods = excluded.open_periods, updated_at = excluded.updated_at
+     WHERE tracker_state.updated_at <= excluded.updated_at`,
+    [t.trackerId, t.obligation, t.unit, t.period, t.colour, t.due, t.dueAt, t.active ? 1 : 0, t.paused ? 1 : 0, t.problem ?? null, t.openPeriods ?? 1, t.updatedAt],
+  );
+}
+
+async function upsertPeriodState(db: SqlDb, p: PeriodStateRow): Promise<void> {
+  await db.run(
+    `INSERT INTO period_state (tracker_id, period, obligation, unit, colour, due, due_at, original_due, ends_at, acknowledged_by, acknowledged_at,
+       progress_count, last_progress_at, submitted, verification, open, outcome, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (tracker_id, period) DO UPDATE SET colour = excluded.colour, due = excluded.due, due_at = excluded.due_at,
+       original_due = excluded.original_due, ends_at = excluded.ends_at, acknowledged_by = excluded.acknowledged_by,
+       acknowledged_at = excluded.acknowledged_at, progress_count = excluded.progress_count, last_progress_at = excluded.last_progress_at,
+       submitted = excluded.submitted, verification = excluded.verification, open = excluded.open, outcome = excluded.outcome,
+       updated_at = excluded.updated_at
+     WHERE period_state.updated_at <= excluded.updated_at`,
+    [
+      p.trackerId, p.period, p.obligation, p.unit, p.colour, p.due, p.dueAt, p.originalDue, p.endsAt, p.acknowledgedBy ?? null, p.acknowledgedAt ?? null,
+      p.progressCount, p.lastProgressAt ?? null, p.submitted ? 1 : 0, p.verification, p.open ? 1 : 0, p.outcome ?? null, p.updatedAt,
+    ],
+  );
+}
+
+/**
+ * A tracker's board rows at one step (workflow time `at`), inside the step's transaction: its own row, its open
+ * periods, and the periods no longer listed taken off the board (a retired tracker's periods leave it; their
+ * record stays).
+ */
+export async function writeBoard(tx: SqlDb, ref: TrackerRef, at: number, board: { tracker: BoardTracker; periods: BoardPeriod[] }): Promise<void> {
+  const b = board.tracker;
+  await upsertTrackerState(tx, { ...ref, period: b.period, colour: b.colour, due: b.due, dueAt: b.dueAt, active: b.active, paused: b.paused, problem: b.problem, openPeriods: b.openPeriods, updatedAt: at });
+  for (const p of board.periods) await upsertPeriodState(tx, { ...ref, ...p, open: true, updatedAt: at });
+  const listed = board.periods.map((p) => p.period);
+  await tx.run(
+    `UPDATE period_state SET open = 0, updated_at = ? WHERE tracker_id = ? AND open = 1 AND updated_at <= ?${listed.length ? ` AND period NOT IN (${listed.map(() => '?').join(', ')})` : ''}`,
+    [at, ref.trackerId, at, ...listed],
+  );
+}
+
+/** Settled periods leave the board's open rows with their outcome, and the colour it shows them in. */
+export async function settlePeriods(tx: SqlDb, at: number, settled: OutcomeRecord[]): Promise<void> {
+  for (const o of settled) {
+    const colour = o.outcome === 'waived' ? 'waived' : o.outcome === 'missed' ? 'red' : 'done';
+    await tx.run('UPDATE period_state SET open = 0, outcome = ?, colour = ?, updated_at = ? WHERE tracker_id = ? AND period = ? AND updated_at <= ?', [
+      o.outcome,
+      colour,
+      at,
+      o.trackerId,
+      o.period,
+      at,
+    ]);
+  }
+}
+
+export async function endedTrackerIds(db: SqlDb): Promise<Set<string>> {
+  const rows = await db.all<{ tracker_id: string }>('SELECT tracker_id FROM tracker_state WHERE active = 0');
+  return new Set(rows.map((r) => r.tracker_id));
+}
+
+export async function trackerStates(db: SqlDb, filter: BoardFilter): Promise<TrackerState[]> {
+  const clauses = ['active = 1'];
+  const params: Param[] = [];
+  equalities(filter, BOARD_COLUMNS, clauses, params);
+  const rows = await db.all<TrackerStateRow>(`SELECT * FROM tracker_state WHERE ${clauses.join(' AND ')}`, params);
+  return rows.map((r) => ({
+    trackerId: r.tracker_id,
+    obligation: r.obligation,
+    unit: r.unit,
+    period: r.period,
+    colour: r.colour,
+    due: r.due,
+    dueAt: Number(r.due_at),
+    active: Number(r.active) === 1,
+    paused: Number(r.paused) === 1,
+    problem: r.problem ?? undefined,
+    openPeriods: Number(r.open_periods),
+    updatedAt: Number(r.updated_at),
+  }));
+}
+
+export async function periodStates(db: SqlDb, filter: BoardFilter & { open?: boolean; settledFrom?: string }): Promise<PeriodStateRow[]> {
+  const clauses: string[] = [];
+  const params: Param[] = [];
+  if (filter.open !== undefined && filter.settledFrom !== undefined) {
+    clauses.push("(open = ? OR (open = 0 AND outcome IS NOT NULL AND outcome <> 'missed' AND due >= ?))");
+    params.push(filter.open ? 1 : 0, filter.settledFrom);
+  } else if (filter.open !== undefined) {
+    clauses.push('open = ?');
+    params.push(filter.open ? 1 : 0);
+  }
+  equalities(filter, BOARD_COLUMNS, clauses, params);
+  const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+  const rows = await db.all<Record<string, string | number | null>>(`SELECT * FROM period_state ${where} ORDER BY tracker_id, period`, params);
+  const num = (v: string | number | null | undefined) => (v === null || v === undefined ? undefined : Number(v));
+  return rows.map((r) => ({
+    trackerId: String(r.tracker_id),
+    obligation: String(r.obligation),
+    unit: String(r.unit),
+    period: String(r.period),
+    colour: String(r.colour) as PeriodStateRow['colour'],
+    due: String(r.due),
+    dueAt: Number(r.due_at),
+    originalDue: String(r.original_due),
+    endsAt: Number(r.ends_at),
+    acknowledgedBy: r.acknowledged_by === null ? undefined : String(r.acknowledged_by),
+    acknowledgedAt: num(r.acknowledged_at),
+    progressCount: Number(r.progress_count),
+    lastProgressAt: num(r.last_progress_at),
+    submitted: Number(r.submitted) === 1,
+    verification: String(r.verification),
+    open: Number(r.open) === 1,
+    outcome: r.outcome === null ? undefined : (String(r.outcome) as Outcome),
+    updatedAt: Number(r.updated_at),
+  }));
+}
+
+export async function colourCounts(db: SqlDb): Promise<Record<string, number>> {
+  const rows = await db.all<{ colour: string; n: number }>('SELECT colour, COUNT(*) AS n FROM period_state WHERE open = 1 GROUP BY colour');
+  const broken = await db.all<{ n: number }>("SELECT COUNT(*) AS n FROM tracker_state WHERE active = 1 AND colour = 'broken'");
+  const out: Record<string, number> = { green: 0, yellow: 0, red: 0, done: 0, waived: 0, broken: Number(broken[0]?.n ?? 0) };
+  for (const r of rows) out[r.colour] = Number(r.n);
+  return out;
+}
+
+export interface OperatorAlert {
+  kind: string;
+  message: string;
+  since: number;
+  updatedAt: number;
+}
+
+export async function raiseAlert(db: SqlDb, kind: string, message: string, since: number, now: number): Promise<void> {
+  await db.run(
+    'INSERT INTO operator_alerts (kind, message, since, updated_at, cleared_at) VALUES (?, ?, ?, ?, NULL) ' +
+      'ON CONFLICT (kind) DO UPDATE SET message = excluded.message, updated_at = excluded.updated_at, cleared_at = NULL, ' +
+      'since = CASE WHEN operator_alerts.cleared_at IS NULL THEN operator_alerts.since ELSE excluded.since END',
+    [kind, message, since, now],
+  );
+}
+
+export async function clearAlert(db: SqlDb, kind: string, now: number): Promise<void> {
+  await db.run('UPDATE operator_alerts SET cleared_at = ? WHERE kind = ? AND cleared_at IS NULL', [now, kind]);
+}
+
+/** Open alerts, oldest first. A ledger older than migration 8 has none. */
+export async function openAlerts(db: SqlDb): Promise<OperatorAlert[]> {
+  if (!(await appliedMigrations(db)).includes(8)) return [];
+  const rows = await db.all<{ kind: string; message: string; since: number; updated_at: number }>('SELECT * FROM operator_alerts WHERE cleared_at IS NULL ORDER BY since');
+  return rows.map((r) => ({ kind: r.kind, message: r.message, since: Number(r.since), updatedAt: Number(r.updated_at) }));
+}

@@ -1,0 +1,99 @@
+/**
+ * The record: what happened to each tracker (events: requests accepted, periods opened, pauses, definitions
+ * updated) and how each period ended (outcomes), kept for ever and only ever added to; and the directory and
+ * catalog as registered. Keys chosen by the workflow make every write idempotent.
+ */
+import { createHash } from 'node:crypto';
+import type { EventKind } from '../domain/period-state';
+import type { Outcome } from '../domain/tracking';
+import type { PeriodColumns, PeriodRef } from './refs';
+import { Param, SqlDb, equalities } from './sql';
+
+export type { EventKind };
+
+export interface LedgerEvent extends PeriodRef {
+  /** Unique per event, chosen by the workflow: tracker, run and a sequence number. */
+  eventKey: string;
+  kind: EventKind;
+  at: number;
+  actor?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface EventRow extends PeriodColumns {
+  event_key: string;
+  kind: EventKind;
+  at: number;
+  actor: string | null;
+  data: string | null;
+  recorded_at: number;
+}
+
+export interface OutcomeRecord extends PeriodRef {
+  outcome: Outcome;
+  originalDue: string;
+  due: string;
+  completedAt?: number;
+  settledAt: number;
+}
+
+export interface OutcomeRow extends PeriodColumns {
+  outcome: Outcome;
+  original_due: string;
+  due: string;
+  due_year: number;
+  completed_at: number | null;
+  settled_at: number;
+}
+
+export async function insertEvents(db: SqlDb, events: LedgerEvent[]): Promise<void> {
+  for (const e of events) {
+    await db.run(
+      `INSERT INTO events (event_key, tracker_id, obligation, unit, period, kind, at, actor, data, recorded_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_key) DO NOTHING`,
+      [e.eventKey, e.trackerId, e.obligation, e.unit, e.period, e.kind, e.at, e.actor ?? null, e.data ? JSON.stringify(e.data) : null, Date.now()],
+    );
+  }
+}
+
+/** The first outcome recorded for a period stands; a replay writing it again changes nothing. */
+export async function insertOutcome(db: SqlDb, o: OutcomeRecord): Promise<void> {
+  await db.run(
+    `INSERT INTO outcomes (tracker_id, obligation, unit, period, outcome, original_due, due, due_year, completed_at, settled_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tracker_id, period) DO NOTHING`,
+    [o.trackerId, o.obligation, o.unit, o.period, o.outcome, o.originalDue, o.due, Number(o.originalDue.slice(0, 4)), o.completedAt ?? null, o.settledAt],
+  );
+}
+
+export async function events(db: SqlDb, filter: { trackerId?: string }): Promise<EventRow[]> {
+  const where = filter.trackerId ? 'WHERE tracker_id = ?' : '';
+  const params: Param[] = filter.trackerId ? [filter.trackerId] : [];
+  const rows = await db.all<EventRow>(`SELECT * FROM events ${where} ORDER BY at, event_key`, params);
+  return rows.map((r) => ({ ...r, at: Number(r.at), recorded_at: Number(r.recorded_at) }));
+}
+
+export async function outcomes(db: SqlDb, filter: { trackerId?: string; year?: number }): Promise<OutcomeRow[]> {
+  const clauses: string[] = [];
+  const params: Param[] = [];
+  equalities(filter, { trackerId: 'tracker_id', year: 'due_year' }, clauses, params);
+  const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+  const rows = await db.all<OutcomeRow>(`SELECT * FROM outcomes ${where} ORDER BY tracker_id, period`, params);
+  return rows.map((r) => ({
+    ...r,
+    due_year: Number(r.due_year),
+    completed_at: r.completed_at === null ? null : Number(r.completed_at),
+    settled_at: Number(r.settled_at),
+  }));
+}
+
+/** The same content registered again adds nothing (its key is the content's hash); only when and by whom move. */
+export async function saveDirectorySnapshot(db: SqlDb, snapshot: { directory: unknown; catalog: unknown; by: string }): Promise<void> {
+  const directory = JSON.stringify(snapshot.directory);
+  const catalog = JSON.stringify(snapshot.catalog);
+  const key = createHash('sha256').update(directory).update('\n').update(catalog).digest('hex');
+  await db.run(
+    `INSERT INTO directory_snapshots (snapshot_key, taken_at, taken_by, directory, catalog) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (snapshot_key) DO UPDATE SET taken_at = excluded.taken_at, taken_by = excluded.taken_by`,
+    [key, Date.now(), snapshot.by, directory, catalog],
+  );
+}

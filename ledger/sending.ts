@@ -1,0 +1,217 @@
+/**
+ * What is sent: the notices (a send attempt's claim and lease, its result), the 督办单 numbers given to level-2
+ * notices, and the red items waiting for their supervising office's daily digest.
+ *
+ * A notice row is written once when an attempt claims it and completed once: from `sending` to `sent`, `rejected`
+ * or `superseded`. Its key is chosen by the workflow, so a retried activity never sends or numbers it twice.
+ */
+import type { Stage } from '../domain/planner';
+import type { PeriodColumns, PeriodRef } from './refs';
+import type { Param, SqlDb } from './sql';
+
+/** Which message a notice row is: a tracker's reminder or escalation, the office's digest, or the report to the office that a notice could not be delivered. */
+export type NoticeStage = Stage | 'digest' | 'undeliverable';
+
+/** `superseded`: overtaken by a later notice of the same period before it could be sent (an outage); not sent. */
+export type NoticeStatus = 'sending' | 'sent' | 'rejected' | 'superseded';
+
+export interface NoticeRow extends PeriodColumns {
+  send_key: string;
+  stage: NoticeStage;
+  level: number;
+  step: number;
+  planned_at: number;
+  fired_at: number | null;
+  due: string;
+  message_id: string;
+  subject: string | null;
+  recipients_to: string;
+  recipients_cc: string;
+  status: NoticeStatus;
+  attempts: number;
+  accepted: string | null;
+  rejected: string | null;
+  response: string | null;
+  supervision_no: number | null;
+  supervision_office: string | null;
+  supervision_year: number | null;
+  created_at: number;
+  sent_at: number | null;
+  claimed_until: number | null;
+}
+
+export interface NoticeClaim extends PeriodRef {
+  sendKey: string;
+  stage: NoticeStage;
+  level: number;
+  step: number;
+  plannedAt: number;
+  firedAt: number;
+  due: string;
+  messageId: string;
+  to: string[];
+  cc: string[];
+}
+
+/**
+ * How long a claim on a notice lasts unless renewed. The attempt that holds it renews it while it waits on the SMTP
+ * server (activities/delivery.ts), so it runs out only when that attempt's process died.
+ */
+export const SEND_LEASE_MS = 30_000;
+
+export type NoticeClaimResult =
+  | { state: 'send' }
+  | { state: 'done'; row: NoticeRow }
+  | { state: 'in-flight'; until: number };
+
+/** How an attempt ended: `superseded` when a later notice of the period overtook it before it was sent. */
+export interface NoticeResult {
+  status: Exclude<NoticeStatus, 'sending'>;
+  subject: string;
+  accepted: string[];
+  rejected: string[];
+  response: string;
+}
+
+export async function beginNotice(db: SqlDb, n: NoticeClaim, now: number, leaseMs: number): Promise<NoticeClaimResult> {
+  return db.transaction(async (tx) => {
+    const inserted = await tx.run(
+      `INSERT INTO notices (send_key, tracker_id, obligation, unit, period, stage, level, step, planned_at, fired_at, due,
+         message_id, recipients_to, recipients_cc, status, attempts, created_at, claimed_until)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?)
+       ON CONFLICT (send_key) DO NOTHING`,
+      [n.sendKey, n.trackerId, n.obligation, n.unit, n.period, n.stage, n.level, n.step, n.plannedAt, n.firedAt, n.due, n.messageId, JSON.stringify(n.to), JSON.stringify(n.cc), now, now + leaseMs],
+    );
+    if (inserted > 0) return { state: 'send' };
+    const [row] = await tx.all<NoticeRow>(`SELECT * FROM notices WHERE send_key = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [n.sendKey]);
+    if (row && row.status !== 'sending') return { state: 'done', row: normaliseNotice(row) };
+    const until = Number(row?.claimed_until ?? 0);
+    if (until > now) return { state: 'in-flight', until };
+    await tx.run('UPDATE notices SET attempts = attempts + 1, claimed_until = ? WHERE send_key = ?', [now + leaseMs, n.sendKey]);
+    return { state: 'send' };
+  });
+}
+
+export async function renewNotice(db: SqlDb, sendKey: string, until: number): Promise<void> {
+  await db.run("UPDATE notices SET claimed_until = ? WHERE send_key = ? AND status = 'sending'", [until, sendKey]);
+}
+
+export async function releaseNotice(db: SqlDb, sendKey: string): Promise<void> {
+  await db.run("UPDATE notices SET claimed_until = NULL WHERE send_key = ? AND status = 'sending'", [sendKey]);
+}
+
+export async function finishNotice(db: SqlDb, sendKey: string, result: NoticeResult): Promise<void> {
+  await db.run(
+    `UPDATE notices SET status = ?, subject = ?, accepted = ?, rejected = ?, response = ?, sent_at = ?
+     WHERE send_key = ? AND status = 'sending'`,
+    [result.status, result.subject, JSON.stringify(result.accepted), JSON.stringify(result.rejected), result.response.slice(0, 500), Date.now(), sendKey],
+  );
+}
+
+export async function supervisionNumber(db: SqlDb, sendKey: string, office: string, year: number): Promise<{ number: number; year: number }> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.all<{ supervision_no: number | null; supervision_year: number | null }>(
+      `SELECT supervision_no, supervision_year FROM notices WHERE send_key = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
+      [sendKey],
+    );
+    if (!row) throw new Error(`supervisionNumber: notice ${sendKey} is not in the ledger`);
+    // A retry in the new year keeps the number and the year it was given in.
+    if (row.supervision_no !== null) return { number: Number(row.supervision_no), year: Number(row.supervision_year ?? year) };
+    const [next] = await tx.all<{ last: number }>(
+      `INSERT INTO supervision_numbers (office, year, last) VALUES (?, ?, 1)
+       ON CONFLICT (office, year) DO UPDATE SET last = supervision_numbers.last + 1
+       RETURNING last`,
+      [office, year],
+    );
+    const number = Number(next!.last);
+    await tx.run('UPDATE notices SET supervision_no = ?, supervision_office = ?, supervision_year = ? WHERE send_key = ?', [number, office, year, sendKey]);
+    return { number, year };
+  });
+}
+
+export async function notices(db: SqlDb, filter: { trackerId?: string }): Promise<NoticeRow[]> {
+  const where = filter.trackerId ? 'WHERE tracker_id = ?' : '';
+  const params: Param[] = filter.trackerId ? [filter.trackerId] : [];
+  return (await db.all<NoticeRow>(`SELECT * FROM notices ${where} ORDER BY planned_at, send_key`, params)).map(normaliseNotice);
+}
+
+export async function noticeStatus(db: SqlDb, sendKey: string): Promise<NoticeStatus | undefined> {
+  const [row] = await db.all<{ status: NoticeStatus }>('SELECT status FROM notices WHERE send_key = ?', [sendKey]);
+  return row?.status;
+}
+
+/** PostgreSQL returns BIGINT as text; the ledger's callers get numbers from either back end. */
+export function normaliseNotice(r: NoticeRow): NoticeRow {
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    ...r,
+    level: Number(r.level),
+    step: Number(r.step),
+    attempts: Number(r.attempts),
+    planned_at: Number(r.planned_at),
+    fired_at: num(r.fired_at),
+    created_at: Number(r.created_at),
+    sent_at: num(r.sent_at),
+    claimed_until: num(r.claimed_until),
+    supervision_no: num(r.supervision_no),
+    supervision_year: num(r.supervision_year),
+  };
+}
+
+/** An item that turned red, waiting for its supervising office's daily digest (DOMAIN.md 12). */
+export interface RedItem extends PeriodRef {
+  itemKey: string;
+  office: string;
+  officeName: string;
+  officeTo: string[];
+  officeCc: string[];
+  obligationTitle: string;
+  unitName: string;
+  due: string;
+  turnedRedAt: number;
+}
+
+export interface RedItemRow extends PeriodColumns {
+  item_key: string;
+  office: string;
+  office_name: string;
+  office_to: string;
+  office_cc: string;
+  obligation_title: string;
+  unit_name: string;
+  due: string;
+  turned_red_at: number;
+  digest_key: string | null;
+}
+
+export async function insertRedItem(db: SqlDb, item: RedItem): Promise<void> {
+  await db.run(
+    `INSERT INTO red_items (item_key, office, office_name, office_to, office_cc, tracker_id, obligation, obligation_title, unit, unit_name, period, due, turned_red_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (item_key) DO NOTHING`,
+    [item.itemKey, item.office, item.officeName, JSON.stringify(item.officeTo), JSON.stringify(item.officeCc), item.trackerId, item.obligation, item.obligationTitle, item.unit, item.unitName, item.period, item.due, item.turnedRedAt],
+  );
+}
+
+export async function officesForDigest(db: SqlDb, day: string, until: number): Promise<string[]> {
+  const rows = await db.all<{ office: string }>(
+    `SELECT DISTINCT office FROM red_items
+     WHERE (digest_key IS NULL AND turned_red_at <= ?) OR digest_key = 'digest/' || office || '/' || ?
+     ORDER BY office`,
+    [until, day],
+  );
+  return rows.map((r) => r.office);
+}
+
+export async function takeRedItems(db: SqlDb, office: string, digestKey: string, until: number): Promise<RedItemRow[]> {
+  return db.transaction(async (tx) => {
+    await tx.run('UPDATE red_items SET digest_key = ? WHERE office = ? AND digest_key IS NULL AND turned_red_at <= ?', [digestKey, office, until]);
+    const rows = await tx.all<RedItemRow>('SELECT * FROM red_items WHERE digest_key = ? ORDER BY unit, obligation, period', [digestKey]);
+    return rows.map((r) => ({ ...r, turned_red_at: Number(r.turned_red_at) }));
+  });
+}
+
+/** Obligation titles as the trackers noted them in red items. */
+export async function obligationTitles(db: SqlDb): Promise<Map<string, string>> {
+  const rows = await db.all<{ obligation: string; obligation_title: string }>('SELECT DISTINCT obligation, obligation_title FROM red_items ORDER BY obligation');
+  return new Map(rows.map((r) => [r.obligation, r.obligation_title]));
+}
