@@ -12,7 +12,7 @@ import { prebuiltBundle } from './bundle';
 
 /**
  * Activities a worker runs at once per SMTP connection. An attempt holds a connection only while it sends; the
- * others wait their turn in the worker (heartbeating, nothing claimed). Four per connection keeps the wait of
+ * others wait their turn in the worker (nothing claimed). Four per connection keeps the wait of
  * the last one far below the activity's timeout even on a server that takes seconds per message.
  */
 export const ACTIVITIES_PER_CONNECTION = 4;
@@ -62,6 +62,9 @@ export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker
         : { workflowsPath: o.workflowsPath ?? require.resolve('../workflows') }),
     activities: createActivities({ ledger: o.ledger, transport: o.transport, from: o.from, calendar: o.calendar, digest: o.digest, connections: o.connections, heartbeatUrl: o.heartbeatUrl, links: o.links, webUrl: o.webUrl }),
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? o.connections * ACTIVITIES_PER_CONNECTION,
+    // Deliveries are local activities (workflows/tracker.ts): the same bound, so that waiting for a connection
+    // stays far below a delivery's timeout.
+    maxConcurrentLocalActivityExecutions: o.maxConcurrentActivities ?? o.connections * ACTIVITIES_PER_CONNECTION,
     maxCachedWorkflows: o.maxCachedWorkflows ?? DEFAULT_CACHED_WORKFLOWS,
     shutdownGraceTime: o.shutdownGraceTime ?? '30 seconds',
   });
