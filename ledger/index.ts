@@ -209,8 +209,8 @@ export class Ledger {
    * The 督办单 number of a level-2 notice: unique per supervising office and year, and the same on every retry
    * of the same notice.
    */
-  supervisionNumber(sendKey: string, office: string, year: number): Promise<{ number: number; year: number }> {
-    return sending.supervisionNumber(this.db, sendKey, office, year);
+  supervisionNumber(sendKey: string, supervisor: string, year: number): Promise<{ number: number; year: number }> {
+    return sending.supervisionNumber(this.db, sendKey, supervisor, year);
   }
 
   /** The status of one notice by its send key, if it was ever claimed. */
@@ -231,16 +231,16 @@ export class Ledger {
    * The offices that have a digest to send for `day`: red items not yet in any digest that turned red by
    * `until`, or items already taken for that day's digest (a retry after a crash must still send it).
    */
-  officesForDigest(day: string, until: number): Promise<string[]> {
-    return sending.officesForDigest(this.db, day, until);
+  supervisorsForDigest(day: string, until: number): Promise<string[]> {
+    return sending.supervisorsForDigest(this.db, day, until);
   }
 
   /**
    * Assigns an office's waiting red items to a digest and returns them. Idempotent: a retry with the same digest
    * key gets the same items, and items that turned red meanwhile wait for the next digest.
    */
-  takeRedItems(office: string, digestKey: string, until: number): Promise<RedItemRow[]> {
-    return sending.takeRedItems(this.db, office, digestKey, until);
+  takeRedItems(supervisor: string, digestKey: string, until: number): Promise<RedItemRow[]> {
+    return sending.takeRedItems(this.db, supervisor, digestKey, until);
   }
 
   /** Obligation titles as the trackers noted them (for reports when the catalog no longer has them). */
