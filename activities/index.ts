@@ -291,7 +291,7 @@ export function createActivities(deps: ActivityDeps) {
       await ledger.applyWrite(write);
     },
 
-    /** Local activity: the next digest instant, the notice hour of the next working day after `now`. */
+    /** Local activity of the former sleeping loop (workflows/digest.ts): the digest hour (DUBAN_DIGEST_HOUR, not the notice hour) of the first working day whose digest hour is after `now`. */
     async nextDigestAt(req: { now: number; timeZone: string; hour: number }): Promise<{ at: number; day: string }> {
       return nextWorkingInstant(calendar, req.now, req.timeZone, req.hour);
     },

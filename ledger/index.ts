@@ -2,8 +2,10 @@
  * The ledger (台账): every notice, action and outcome, kept for ever outside Temporal's retention. The worker, the
  * command line and the web service all open it here, through `openLedger(settings)`.
  *
- * The record (notices, events, outcomes) is only ever added to, or completed once (a notice goes from `sending` to
- * `sent`, `rejected` or `superseded`). The working tables (the board's tracker_state and period_state, the
+ * The record (notices, events, outcomes) is only ever added to, except a notice row while it is being sent: each
+ * attempt counts itself and renews or gives back its lease, a level-2 notice is given its 督办单 number once, and
+ * the row is completed once (from `sending` to `sent`, `rejected` or `superseded`), after which nothing in it
+ * changes. Events and outcomes are never rewritten. The working tables (the board's tracker_state and period_state, the
  * digest's red_items.digest_key, the 督办单 counters, the operator alerts, the web service's sessions) are updated
  * in place. Every write carries a key chosen by the workflow, so a retried activity or a replayed workflow writes
  * nothing twice.

@@ -2,8 +2,10 @@
  * What is sent: the notices (a send attempt's claim and lease, its result), the 督办单 numbers given to level-2
  * notices, and the red items waiting for their supervising office's daily digest.
  *
- * A notice row is written once when an attempt claims it and completed once: from `sending` to `sent`, `rejected`
- * or `superseded`. Its key is chosen by the workflow, so a retried activity never sends or numbers it twice.
+ * A notice row is inserted by the first attempt that claims it; while it is `sending`, a later attempt counts
+ * itself and takes the lease again, and a level-2 notice is numbered once. It is completed once, from `sending` to
+ * `sent`, `rejected` or `superseded`, and is not changed after that. Its key is chosen by the workflow, so a
+ * retried step never sends or numbers it twice.
  */
 import type { Stage } from '../domain/planner';
 import type { PeriodColumns, PeriodRef } from './refs';
