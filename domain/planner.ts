@@ -230,23 +230,6 @@ function stageOrder(n: Pick<PlannedNotice, 'stage' | 'level' | 'step'>): number 
   return n.stage === 'reminder' ? -n.step : 100 + n.level * 1000 + n.step;
 }
 
-/** The next notice strictly after instant `after`, or undefined when the period has no more. */
-export function nextNoticeAfter(plan: PeriodPlan, after: number): PlannedNotice | undefined {
-  return plan.notices.find((n) => n.at > after);
-}
-
-/** The period a tracker is in at a given instant: the latest period that has opened, or the first one. */
-export function currentPeriod(t: TrackerDefinition, calendar: WorkingCalendar, at: number): Period {
-  let p = periodContaining(cadenceOf(t.obligation), localDay(at, t.timeZone) - lookbackDays(t));
-  for (;;) {
-    const next = nextPeriod(p);
-    if (!next) return p;
-    const nextOpens = opening(t, calendar, dueDate(t.obligation.due, next, t.obligation.rollForward, calendar).due);
-    if (nextOpens > at) return p;
-    p = next;
-  }
-}
-
 /**
  * The period a tracker registered at `instant` starts with: the first one not yet due. Earlier periods are not
  * tracked: registering an obligation does not put a unit in the red for years nobody asked it about.

@@ -11,9 +11,6 @@ import { Lunar } from 'lunar-javascript';
 import { dayNumber, formatDate } from '../dates';
 import type { HolidayArrangement, HolidayRange } from './arrangements';
 
-/** The first year the 2024 revision (除夕 off, 劳动节 two days) applies to. */
-export const RULES_2025_FROM = 2025;
-
 function solarToDay(solar: { getYear(): number; getMonth(): number; getDay(): number }): number {
   return dayNumber(solar.getYear(), solar.getMonth(), solar.getDay());
 }
