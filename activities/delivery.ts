@@ -4,14 +4,15 @@
  *
  * An attempt
  * 1. waits for one of the pool's connections (a slot). Nothing is claimed yet, so waiting can be cancelled or
- *    time out harmlessly; the worker runs no more activities than the slots can serve within a timeout
- *    (worker/factory.ts ties its activity concurrency to the pool);
+ *    time out harmlessly; the worker runs no more activities, local or queued, than the slots can serve within a
+ *    timeout (worker/factory.ts ties both concurrencies to the pool);
  * 2. claims the message's send key in the ledger with a lease (SEND_LEASE_MS): a second attempt that finds the
  *    lease running waits and retries;
  * 3. passes the message over as superseded when a later notice of the same period is already due (an outage), or
  *    stops here when it was cancelled: before DATA, nothing was sent;
- * 4. sends on its slot's connection, renewing the lease and heartbeating while the server takes its time, so the
- *    lease runs out only when the attempt's process died;
+ * 4. sends on its slot's connection, renewing the lease while the server takes its time (and heartbeating, when it
+ *    runs as a queued activity: a tracker's deliveries are local activities, which have none), so the lease runs
+ *    out only when the attempt's process died;
  * 5. records the result.
  * The one window left is a process that dies inside the SMTP transaction, after the server took the message and
  * before the ledger heard of it: the retry then sends it again, with the same Message-ID (docs/engine.md).

@@ -291,7 +291,7 @@ export function createActivities(deps: ActivityDeps) {
       await ledger.applyWrite(write);
     },
 
-    /** Local activity: the next digest instant, the notice hour of the next working day after `now`. */
+    /** Local activity of the former sleeping loop (workflows/digest.ts): the digest hour (DUBAN_DIGEST_HOUR, not the notice hour) of the first working day whose digest hour is after `now`. */
     async nextDigestAt(req: { now: number; timeZone: string; hour: number }): Promise<{ at: number; day: string }> {
       return nextWorkingInstant(calendar, req.now, req.timeZone, req.hour);
     },
@@ -300,25 +300,25 @@ export function createActivities(deps: ActivityDeps) {
      * One digest per supervising office with items that newly turned red, at most one a working day: the send key
      * names the office and the day, so a retry or a replay sends nothing twice.
      */
-    async sendDigests(req: { day: string; firedAt: number }): Promise<{ office: string; items: number; messageId: string }[]> {
-      const sent: { office: string; items: number; messageId: string }[] = [];
+    async sendDigests(req: { day: string; firedAt: number }): Promise<{ supervisor: string; items: number; messageId: string }[]> {
+      const sent: { supervisor: string; items: number; messageId: string }[] = [];
       const ctx = attemptContext();
-      for (const office of await ledger.officesForDigest(req.day, req.firedAt)) {
-        const sendKey = `digest/${office}/${req.day}`;
+      for (const supervisor of await ledger.supervisorsForDigest(req.day, req.firedAt)) {
+        const sendKey = `digest/${supervisor}/${req.day}`;
         // A second run of the same day (a schedule triggered by hand) must not hand new items to a digest that
         // went out already: they wait for the next one.
         const status = await ledger.noticeStatus(sendKey);
         if (status === 'sent' || status === 'rejected' || status === 'superseded') continue;
-        const items = await ledger.takeRedItems(office, sendKey, req.firedAt);
+        const items = await ledger.takeRedItems(supervisor, sendKey, req.firedAt);
         if (items.length === 0) continue;
         const first = items[0]!;
         const to: string[] = JSON.parse(first.office_to);
         const cc: string[] = JSON.parse(first.office_cc);
         const messageId = messageIdFor(sendKey, from);
-        const claim: NoticeClaim = { sendKey, trackerId: `digest/${office}`, obligation: '', unit: office, period: req.day, stage: 'digest', level: 0, step: 0, plannedAt: req.firedAt, firedAt: req.firedAt, due: req.day, messageId, to, cc };
+        const claim: NoticeClaim = { sendKey, trackerId: `digest/${supervisor}`, obligation: '', unit: supervisor, period: req.day, stage: 'digest', level: 0, step: 0, plannedAt: req.firedAt, firedAt: req.firedAt, due: req.day, messageId, to, cc };
         const result = await sendOnce(delivery, claim, async () => {
           const r = renderDigest({
-            officeName: first.office_name,
+            supervisorName: first.office_name,
             day: req.day,
             items: items.map((i) => ({ unitName: i.unit_name, obligationTitle: i.obligation_title, period: i.period, due: i.due, url: deps.links ? trackerUrl(deps.links.baseUrl, i.tracker_id) : undefined })),
           });
@@ -326,7 +326,7 @@ export function createActivities(deps: ActivityDeps) {
         }, ctx);
         if (result.state === 'done') continue;
         log.info('digest delivered', { sendKey, items: items.length, status: result.state === 'sent' ? result.status : result.state });
-        sent.push({ office, items: items.length, messageId });
+        sent.push({ supervisor, items: items.length, messageId });
       }
       return sent;
     },

@@ -186,16 +186,16 @@ export function renderUndeliverable(c: { definition: TrackerDefinition; period: 
 
 /** The supervising office's daily digest of items that newly turned red (DOMAIN.md 12). */
 export function renderDigest(c: {
-  officeName: string;
+  supervisorName: string;
   day: string;
   /** Each item's tracker page in the web service, when the deployment has one (no sign-in is implied by it). */
   items: { unitName: string; obligationTitle: string; period: string; due: string; url?: string }[];
 }): RenderedNotice {
-  const subject = oneLine(`【督办日报】${c.officeName}：${c.items.length}项任务新逾期（${chineseDate(c.day)}）`);
+  const subject = oneLine(`【督办日报】${c.supervisorName}：${c.items.length}项任务新逾期（${chineseDate(c.day)}）`);
   const overdue = (due: string) => daysWord(c.day, due);
   const lines = c.items.map((i, n) => `${n + 1}. ${oneLine(i.unitName)}：${oneLine(i.obligationTitle)}（${i.period}），${chineseDate(i.due)}截止，${overdue(i.due)}${i.url ? `\n   查看：${i.url}` : ''}`);
   const text = [
-    `${c.officeName}：`,
+    `${c.supervisorName}：`,
     '',
     `    截至${chineseDate(c.day)}，以下${c.items.length}项任务新近逾期未完成，已向承办单位主要负责人发出催办通知：`,
     '',
@@ -210,7 +210,7 @@ export function renderDigest(c: {
   const html = `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>
 <body style="font-family:'PingFang SC','Microsoft YaHei',sans-serif;font-size:14px;line-height:1.6">
-<p>${escapeHtml(c.officeName)}：</p>
+<p>${escapeHtml(c.supervisorName)}：</p>
 <p>截至${escapeHtml(chineseDate(c.day))}，以下${c.items.length}项任务新近逾期未完成，已向承办单位主要负责人发出催办通知：</p>
 <table border="1" cellspacing="0" cellpadding="4"><tr><th>承办单位</th><th>任务</th><th>期次</th><th>截止日期</th><th>状态</th></tr>
 ${rows}

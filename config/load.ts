@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, visit, Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { WorkingCalendar } from '../domain/calendar';
-import type { HolidayNotice } from '../domain/calendar';
+import type { HolidayArrangement } from '../domain/calendar';
 import { dayNumber, formatDate, parseDate } from '../domain/dates';
 import { ID_PATTERN, LIMITS } from '../domain/model';
 import type { Catalog, Directory } from '../domain/model';
@@ -244,11 +244,11 @@ export function loadInputs(files: { catalog?: string; directory?: string; calend
   catalog.file = display(catalogFile);
   directory.file = display(directoryFile);
   const problems: FileProblem[] = [...directory.problems, ...catalog.problems];
-  let notices: HolidayNotice[] = [];
+  let arrangements: HolidayArrangement[] = [];
   if (files.calendar) {
     const cal = loadCalendarFile(files.calendar);
     problems.push(...cal.problems);
-    notices = cal.notices;
+    arrangements = cal.arrangements;
   }
   const result = validateDocuments(catalog.value, directory.value);
   const byDocument: Record<DocumentKind, LoadedYaml> = { catalog, directory };
@@ -297,7 +297,7 @@ export function loadInputs(files: { catalog?: string; directory?: string; calend
   return {
     catalog: result.catalog,
     directory: result.directory,
-    calendar: new WorkingCalendar(notices),
+    calendar: new WorkingCalendar(arrangements),
     trackers,
     ...(events ? { events } : {}),
     files: { catalog: catalogFile, directory: directoryFile, calendar: files.calendar, ...(rostersFile ? { rosters: rostersFile } : {}), ...(eventsFile ? { events: eventsFile } : {}) },
@@ -445,18 +445,18 @@ const MAX_DAYS_OFF = 45;
  * next year's notice before duban ships it (docs/calendar.md). A year's notice may arrange days of the
  * neighbouring years: 元旦 2023 began on 31 December 2022, and the 2019 notice made 29 December 2018 a working day.
  */
-export function loadCalendarFile(file: string): { notices: HolidayNotice[]; problems: FileProblem[] } {
+export function loadCalendarFile(file: string): { arrangements: HolidayArrangement[]; problems: FileProblem[] } {
   const loaded = readYaml(file);
   loaded.file = display(file);
-  if (loaded.problems.length) return { notices: [], problems: loaded.problems };
+  if (loaded.problems.length) return { arrangements: [], problems: loaded.problems };
   const parsed = calendarFileSchema.safeParse(loaded.value);
   if (!parsed.success) {
     const problems = zodProblems('catalog', loaded.value, parsed.error).map((p) => toFileProblem(loaded, p));
-    return { notices: [], problems };
+    return { arrangements: [], problems };
   }
   const problems: FileProblem[] = [];
   const add = (path: Path, message: string) => problems.push(toFileProblem(loaded, { document: 'catalog', path, message }));
-  const notices: HolidayNotice[] = [];
+  const arrangements: HolidayArrangement[] = [];
   for (const [yearText, y] of Object.entries(parsed.data.years)) {
     const year = Number(yearText);
     const at: Path = ['years', yearText];
@@ -477,12 +477,12 @@ export function loadCalendarFile(file: string): { notices: HolidayNotice[]; prob
     y.workdays.forEach((w, i) => {
       if (!near(w)) add([...at, 'workdays', i], `${w} is not ${nearWords}`);
     });
-    notices.push({ year, source: y.source, published: y.published, holidays: y.holidays, workdays: y.workdays });
+    arrangements.push({ year, source: y.source, published: y.published, holidays: y.holidays, workdays: y.workdays });
   }
-  if (problems.length === 0 && notices.length > 0) {
+  if (problems.length === 0 && arrangements.length > 0) {
     // Ranges that chain into weeks without a working day would leave the planner unable to count working days.
-    const calendar = new WorkingCalendar(notices);
-    for (const n of notices) {
+    const calendar = new WorkingCalendar(arrangements);
+    for (const n of arrangements) {
       let run = 0;
       for (let d = dayNumber(n.year - 1, 1, 1); d <= dayNumber(n.year + 1, 12, 31); d++) {
         run = calendar.isWorkingDay(d) ? 0 : run + 1;
@@ -493,7 +493,7 @@ export function loadCalendarFile(file: string): { notices: HolidayNotice[]; prob
       }
     }
   }
-  return { notices, problems };
+  return { arrangements, problems };
 }
 
 /**

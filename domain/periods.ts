@@ -77,11 +77,6 @@ export function nextPeriod(p: Period): Period | undefined {
   return periodContaining(cadenceOfPeriod(p), p.end + 1);
 }
 
-export function previousPeriod(p: Period): Period | undefined {
-  if (p.kind === 'once') return undefined;
-  return periodContaining(cadenceOfPeriod(p), p.start - 1);
-}
-
 const LABELS: Record<PeriodKind, RegExp> = {
   year: /^(\d{4})$/,
   'half-year': /^(\d{4})-H([12])$/,

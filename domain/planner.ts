@@ -2,8 +2,10 @@
  * The notice planner: what every tracker would receive, and when, if nobody ever submits.
  *
  * This is the one source of "when" in duban. The tracker workflows execute exactly this plan, one period at a
- * time (trackerPeriodPlan, through a local activity); the `duban plan` command shows it for many trackers over a
- * window (planWindow); `duban ics`, the digest and the CLI's windows read their instants from here too. Everything
+ * time (trackerPeriodPlan, which the workflow reaches through the `planTrackerPeriod` local activity); the
+ * `duban plan` command shows it for many trackers over a window (planWindow), and `duban ics` and the CLI's
+ * windows read their instants from here too. The digest is not planned here: a Temporal Schedule starts it at the
+ * digest hour and the run asks the calendar whether the day is a working day (workflows/digest.ts). Everything
  * is pure and deterministic: the same inputs give the same notices in the same order.
  *
  * Rules (DOMAIN.md 7, 9, 10, 11, 19):
@@ -228,23 +230,6 @@ function stageOrder(n: Pick<PlannedNotice, 'stage' | 'level' | 'step'>): number 
   return n.stage === 'reminder' ? -n.step : 100 + n.level * 1000 + n.step;
 }
 
-/** The next notice strictly after instant `after`, or undefined when the period has no more. */
-export function nextNoticeAfter(plan: PeriodPlan, after: number): PlannedNotice | undefined {
-  return plan.notices.find((n) => n.at > after);
-}
-
-/** The period a tracker is in at a given instant: the latest period that has opened, or the first one. */
-export function currentPeriod(t: TrackerDefinition, calendar: WorkingCalendar, at: number): Period {
-  let p = periodContaining(cadenceOf(t.obligation), localDay(at, t.timeZone) - lookbackDays(t));
-  for (;;) {
-    const next = nextPeriod(p);
-    if (!next) return p;
-    const nextOpens = opening(t, calendar, dueDate(t.obligation.due, next, t.obligation.rollForward, calendar).due);
-    if (nextOpens > at) return p;
-    p = next;
-  }
-}
-
 /**
  * The period a tracker registered at `instant` starts with: the first one not yet due. Earlier periods are not
  * tracked: registering an obligation does not put a unit in the red for years nobody asked it about.
@@ -451,7 +436,7 @@ export const YELLOW_WORKING_DAYS = 3;
 /** Plans reach no further than this year. */
 const MAX_PLAN_YEAR = 2200;
 
-/** The digest's next instant: the given local hour of the first working day whose hour is after `now`. */
+/** The former digest loop's next instant (the Schedule replaced it): the given local hour of the first working day whose hour is after `now`. */
 export function nextWorkingInstant(calendar: WorkingCalendar, now: number, zone: string, hour: number): { at: number; day: string } {
   let day = localDay(now, zone);
   if (zonedInstant(day, zone, hour) <= now || !calendar.isWorkingDay(day)) day = calendar.addWorkingDays(day, 1);

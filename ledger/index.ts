@@ -2,8 +2,10 @@
  * The ledger (台账): every notice, action and outcome, kept for ever outside Temporal's retention. The worker, the
  * command line and the web service all open it here, through `openLedger(settings)`.
  *
- * The record (notices, events, outcomes) is only ever added to, or completed once (a notice goes from `sending` to
- * `sent`, `rejected` or `superseded`). The working tables (the board's tracker_state and period_state, the
+ * The record (notices, events, outcomes) is only ever added to, except a notice row while it is being sent: each
+ * attempt counts itself and renews or gives back its lease, a level-2 notice is given its 督办单 number once, and
+ * the row is completed once (from `sending` to `sent`, `rejected` or `superseded`), after which nothing in it
+ * changes. Events and outcomes are never rewritten. The working tables (the board's tracker_state and period_state, the
  * digest's red_items.digest_key, the 督办单 counters, the operator alerts, the web service's sessions) are updated
  * in place. Every write carries a key chosen by the workflow, so a retried activity or a replayed workflow writes
  * nothing twice.
@@ -209,8 +211,8 @@ export class Ledger {
    * The 督办单 number of a level-2 notice: unique per supervising office and year, and the same on every retry
    * of the same notice.
    */
-  supervisionNumber(sendKey: string, office: string, year: number): Promise<{ number: number; year: number }> {
-    return sending.supervisionNumber(this.db, sendKey, office, year);
+  supervisionNumber(sendKey: string, supervisor: string, year: number): Promise<{ number: number; year: number }> {
+    return sending.supervisionNumber(this.db, sendKey, supervisor, year);
   }
 
   /** The status of one notice by its send key, if it was ever claimed. */
@@ -231,16 +233,16 @@ export class Ledger {
    * The offices that have a digest to send for `day`: red items not yet in any digest that turned red by
    * `until`, or items already taken for that day's digest (a retry after a crash must still send it).
    */
-  officesForDigest(day: string, until: number): Promise<string[]> {
-    return sending.officesForDigest(this.db, day, until);
+  supervisorsForDigest(day: string, until: number): Promise<string[]> {
+    return sending.supervisorsForDigest(this.db, day, until);
   }
 
   /**
    * Assigns an office's waiting red items to a digest and returns them. Idempotent: a retry with the same digest
    * key gets the same items, and items that turned red meanwhile wait for the next digest.
    */
-  takeRedItems(office: string, digestKey: string, until: number): Promise<RedItemRow[]> {
-    return sending.takeRedItems(this.db, office, digestKey, until);
+  takeRedItems(supervisor: string, digestKey: string, until: number): Promise<RedItemRow[]> {
+    return sending.takeRedItems(this.db, supervisor, digestKey, until);
   }
 
   /** Obligation titles as the trackers noted them (for reports when the catalog no longer has them). */

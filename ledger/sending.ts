@@ -2,8 +2,10 @@
  * What is sent: the notices (a send attempt's claim and lease, its result), the 督办单 numbers given to level-2
  * notices, and the red items waiting for their supervising office's daily digest.
  *
- * A notice row is written once when an attempt claims it and completed once: from `sending` to `sent`, `rejected`
- * or `superseded`. Its key is chosen by the workflow, so a retried activity never sends or numbers it twice.
+ * A notice row is inserted by the first attempt that claims it; while it is `sending`, a later attempt counts
+ * itself and takes the lease again, and a level-2 notice is numbered once. It is completed once, from `sending` to
+ * `sent`, `rejected` or `superseded`, and is not changed after that. Its key is chosen by the workflow, so a
+ * retried step never sends or numbers it twice.
  */
 import type { Stage } from '../domain/planner';
 import type { PeriodColumns, PeriodRef } from './refs';
@@ -108,7 +110,7 @@ export async function finishNotice(db: SqlDb, sendKey: string, result: NoticeRes
   );
 }
 
-export async function supervisionNumber(db: SqlDb, sendKey: string, office: string, year: number): Promise<{ number: number; year: number }> {
+export async function supervisionNumber(db: SqlDb, sendKey: string, supervisor: string, year: number): Promise<{ number: number; year: number }> {
   return db.transaction(async (tx) => {
     const [row] = await tx.all<{ supervision_no: number | null; supervision_year: number | null }>(
       `SELECT supervision_no, supervision_year FROM notices WHERE send_key = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
@@ -121,10 +123,10 @@ export async function supervisionNumber(db: SqlDb, sendKey: string, office: stri
       `INSERT INTO supervision_numbers (office, year, last) VALUES (?, ?, 1)
        ON CONFLICT (office, year) DO UPDATE SET last = supervision_numbers.last + 1
        RETURNING last`,
-      [office, year],
+      [supervisor, year],
     );
     const number = Number(next!.last);
-    await tx.run('UPDATE notices SET supervision_no = ?, supervision_office = ?, supervision_year = ? WHERE send_key = ?', [number, office, year, sendKey]);
+    await tx.run('UPDATE notices SET supervision_no = ?, supervision_office = ?, supervision_year = ? WHERE send_key = ?', [number, supervisor, year, sendKey]);
     return { number, year };
   });
 }
@@ -161,10 +163,11 @@ export function normaliseNotice(r: NoticeRow): NoticeRow {
 /** An item that turned red, waiting for its supervising office's daily digest (DOMAIN.md 12). */
 export interface RedItem extends PeriodRef {
   itemKey: string;
-  office: string;
-  officeName: string;
-  officeTo: string[];
-  officeCc: string[];
+  /** The tracker's supervising office: its unit id, name and addresses (columns office, office_name, office_to, office_cc). */
+  supervisor: string;
+  supervisorName: string;
+  supervisorTo: string[];
+  supervisorCc: string[];
   obligationTitle: string;
   unitName: string;
   due: string;
@@ -184,15 +187,23 @@ export interface RedItemRow extends PeriodColumns {
   digest_key: string | null;
 }
 
-export async function insertRedItem(db: SqlDb, item: RedItem): Promise<void> {
+/** A red item as workers before the rename wrote it: a queued write scheduled by one may run on a newer worker. */
+type LegacyRedItem = Omit<RedItem, 'supervisor' | 'supervisorName' | 'supervisorTo' | 'supervisorCc'> & { office: string; officeName: string; officeTo: string[]; officeCc: string[] };
+
+export async function insertRedItem(db: SqlDb, given: RedItem | LegacyRedItem): Promise<void> {
+  const item: RedItem =
+    'supervisor' in given
+      ? given
+      : (({ office, officeName, officeTo, officeCc, ...rest }) => ({ ...rest, supervisor: office, supervisorName: officeName, supervisorTo: officeTo, supervisorCc: officeCc }))(given);
   await db.run(
     `INSERT INTO red_items (item_key, office, office_name, office_to, office_cc, tracker_id, obligation, obligation_title, unit, unit_name, period, due, turned_red_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (item_key) DO NOTHING`,
-    [item.itemKey, item.office, item.officeName, JSON.stringify(item.officeTo), JSON.stringify(item.officeCc), item.trackerId, item.obligation, item.obligationTitle, item.unit, item.unitName, item.period, item.due, item.turnedRedAt],
+    [item.itemKey, item.supervisor, item.supervisorName, JSON.stringify(item.supervisorTo), JSON.stringify(item.supervisorCc), item.trackerId, item.obligation, item.obligationTitle, item.unit, item.unitName, item.period, item.due, item.turnedRedAt],
   );
 }
 
-export async function officesForDigest(db: SqlDb, day: string, until: number): Promise<string[]> {
+/** The supervising offices with red items for the digest of `day`. */
+export async function supervisorsForDigest(db: SqlDb, day: string, until: number): Promise<string[]> {
   const rows = await db.all<{ office: string }>(
     `SELECT DISTINCT office FROM red_items
      WHERE (digest_key IS NULL AND turned_red_at <= ?) OR digest_key = 'digest/' || office || '/' || ?
@@ -202,9 +213,9 @@ export async function officesForDigest(db: SqlDb, day: string, until: number): P
   return rows.map((r) => r.office);
 }
 
-export async function takeRedItems(db: SqlDb, office: string, digestKey: string, until: number): Promise<RedItemRow[]> {
+export async function takeRedItems(db: SqlDb, supervisor: string, digestKey: string, until: number): Promise<RedItemRow[]> {
   return db.transaction(async (tx) => {
-    await tx.run('UPDATE red_items SET digest_key = ? WHERE office = ? AND digest_key IS NULL AND turned_red_at <= ?', [digestKey, office, until]);
+    await tx.run('UPDATE red_items SET digest_key = ? WHERE office = ? AND digest_key IS NULL AND turned_red_at <= ?', [digestKey, supervisor, until]);
     const rows = await tx.all<RedItemRow>('SELECT * FROM red_items WHERE digest_key = ? ORDER BY unit, obligation, period', [digestKey]);
     return rows.map((r) => ({ ...r, turned_red_at: Number(r.turned_red_at) }));
   });

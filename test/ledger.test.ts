@@ -86,6 +86,19 @@ describe.each(['sqlite', 'postgres'] as const)('ledger on %s', (dialect) => {
     expect(await ledger.supervisionNumber('next-year', 'office', 2028)).toEqual({ number: 1, year: 2028 });
   });
 
+  test("red items wait for their supervisor's digest; one queued by a worker before the rename (office fields) still lands", async () => {
+    const item = { trackerId: 'r/u', obligation: 'r', unit: 'u', period: '2027', obligationTitle: '年度报告', unitName: '甲县', due: '2028-02-29', turnedRedAt: 100 };
+    await ledger.noteRed({ ...item, itemKey: 'red-new', supervisor: 'sup', supervisorName: '依法治市办', supervisorTo: ['l@x'], supervisorCc: ['h@x'] });
+    const legacy = { ...item, itemKey: 'red-old', office: 'sup', officeName: '依法治市办', officeTo: ['l@x'], officeCc: [] };
+    await ledger.noteRed(legacy as unknown as Parameters<Ledger['noteRed']>[0]);
+    expect(await ledger.supervisorsForDigest('2027-01-01', 200)).toContain('sup');
+    const taken = await ledger.takeRedItems('sup', 'digest/sup/2027-01-01', 200);
+    expect(taken.map((r) => [r.item_key, r.office, r.office_name, JSON.parse(r.office_to), JSON.parse(r.office_cc)])).toEqual([
+      ['red-new', 'sup', '依法治市办', ['l@x'], ['h@x']],
+      ['red-old', 'sup', '依法治市办', ['l@x'], []],
+    ]);
+  });
+
   test("the board's rows: the newest state wins, inactive trackers leave the board", async () => {
     const state = { trackerId: 't/u', obligation: 't', unit: 'u', period: '2027', colour: 'green', due: '2028-02-29', dueAt: 1_835_000_000_000, active: true, updatedAt: 100 };
     await ledger.saveTrackerState(state);

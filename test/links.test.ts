@@ -114,7 +114,7 @@ describe('links in notices, digests, settings and npm start', () => {
   });
 
   test('the digest links each item to its tracker page', () => {
-    const r = renderDigest({ officeName: '市委依法治市办', day: '2027-03-02', items: [{ unitName: '甲县<b>', obligationTitle: '年度报告', period: '2026', due: '2027-02-28', url: trackerUrl(cfg.baseUrl, 'annual-report/county-a') }] });
+    const r = renderDigest({ supervisorName: '市委依法治市办', day: '2027-03-02', items: [{ unitName: '甲县<b>', obligationTitle: '年度报告', period: '2026', due: '2027-02-28', url: trackerUrl(cfg.baseUrl, 'annual-report/county-a') }] });
     expect(r.text).toContain('查看：https://duban.example.gov.cn/t/annual-report/county-a');
     expect(r.html).toContain('<a href="https://duban.example.gov.cn/t/annual-report/county-a">年度报告</a>');
     expect(r.html).toContain('甲县&lt;b&gt;');

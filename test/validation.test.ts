@@ -375,8 +375,8 @@ describe('calendar files (issue 12.6)', () => {
 `;
   test('a make-up working day in the neighbouring year is accepted and counts as a working day', () => {
     expect(problems(goodCatalog, goodDirectory, notice2019)).toEqual([]);
-    const { notices } = loadCalendarFile(writeTemp('calendar.yaml', notice2019));
-    const calendar = new WorkingCalendar(notices);
+    const { arrangements } = loadCalendarFile(writeTemp('calendar.yaml', notice2019));
+    const calendar = new WorkingCalendar(arrangements);
     expect(calendar.isWorkingDay(parseDate('2018-12-29')!)).toBe(true); // a Saturday
     expect(calendar.isMakeUpWorkday(parseDate('2018-12-29')!)).toBe(true);
     expect(calendar.isHoliday(parseDate('2018-12-31')!)).toBe(true);

@@ -53,7 +53,8 @@ export async function yearOutcomes(ledger: Ledger, year: number): Promise<Outcom
 }
 
 export interface SupervisionRow {
-  office: string;
+  /** The supervising office that numbered it (column supervision_office). */
+  supervisor: string;
   year: number;
   number: number;
   trackerId: string;
@@ -67,12 +68,12 @@ export interface SupervisionRow {
 }
 
 /** The 督办单 register: every numbered level-2 notice, by office and year. */
-export async function supervisionRegister(ledger: Ledger, filter: { office?: string; year?: number }): Promise<SupervisionRow[]> {
+export async function supervisionRegister(ledger: Ledger, filter: { supervisor?: string; year?: number }): Promise<SupervisionRow[]> {
   const clauses = ['supervision_no IS NOT NULL'];
   const params: Param[] = [];
-  if (filter.office) {
+  if (filter.supervisor) {
     clauses.push('supervision_office = ?');
-    params.push(filter.office);
+    params.push(filter.supervisor);
   }
   if (filter.year !== undefined) {
     clauses.push('supervision_year = ?');
@@ -83,7 +84,7 @@ export async function supervisionRegister(ledger: Ledger, filter: { office?: str
     params,
   );
   return rows.map((r) => ({
-    office: r.supervision_office ?? '',
+    supervisor: r.supervision_office ?? '',
     year: Number(r.supervision_year),
     number: Number(r.supervision_no),
     trackerId: r.tracker_id,

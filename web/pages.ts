@@ -398,14 +398,14 @@ ${report.units.length ? '' : html`<p class="note">该年度没有截止的期次
   );
 }
 
-export function supervisionPage(ctx: PageContext, rows: (SupervisionRow & { officeName: string; unitName: string; obligationTitle: string })[], filter: { office?: string; year?: number }, offices: { id: string; name: string }[]): string {
+export function supervisionPage(ctx: PageContext, rows: (SupervisionRow & { supervisorName: string; unitName: string; obligationTitle: string })[], filter: { supervisor?: string; year?: number }, supervisors: { id: string; name: string }[]): string {
   return layout(
     ctx,
     '督办单登记',
-    html`<form class="filters" method="get" action="/supervision"><label>督察单位 <select name="office"><option value="">全部</option>${offices.map((o) => option(o.id, o.name, filter.office))}</select></label>
+    html`<form class="filters" method="get" action="/supervision"><label>督察单位 <select name="office"><option value="">全部</option>${supervisors.map((o) => option(o.id, o.name, filter.supervisor))}</select></label>
 <label>年度 <input name="year" inputmode="numeric" pattern="[0-9]{4}" size="5" value="${filter.year ?? ''}"></label> <button type="submit">查看</button></form>
 <table class="register"><thead><tr><th>编号</th><th>督察单位</th><th>单位</th><th>任务</th><th>期次</th><th>截止</th><th>发出时间</th></tr></thead><tbody>
-${rows.map((r) => html`<tr><td>督〔${r.year}〕${r.number}号</td><td>${r.officeName}</td><td>${r.unitName}</td><td><a href="${trackerHref(r.trackerId)}">${r.obligationTitle}</a></td><td>${r.period}</td><td>${r.due}</td><td>${dateTime(r.sentAt)}</td></tr>`)}
+${rows.map((r) => html`<tr><td>督〔${r.year}〕${r.number}号</td><td>${r.supervisorName}</td><td>${r.unitName}</td><td><a href="${trackerHref(r.trackerId)}">${r.obligationTitle}</a></td><td>${r.period}</td><td>${r.due}</td><td>${dateTime(r.sentAt)}</td></tr>`)}
 </tbody></table>
 ${rows.length ? '' : html`<p class="note">暂无督办单。</p>`}`,
   );
@@ -497,7 +497,7 @@ export interface LinkView {
   completion?: TrackerStatus['completion'];
   quota?: number;
   /** The supervising office, whom to contact when the link does not help. */
-  office?: { name: string; contact?: string };
+  supervisor?: { name: string; contact?: string };
   /** The one-time nonce of the form (a double submit is answered once). */
   nonce: string;
   events: EventRow[];
@@ -531,7 +531,7 @@ export function linkPage(ctx: PageContext, v: LinkView): string {
 <tr><th>状态</th><td class="status">${status}</td></tr>
 ${o ? html`<tr><th>依据</th><td>${o.basis.map((b) => html`<div>《${b.document}》${b.article ?? ''}：“${b.quote}”</div>`)}</td></tr>` : ''}
 <tr><th>报送内容</th><td>${o?.deliverable ?? (quota ? '每次活动的日期、主题和佐证材料' : kind === 'rate' || kind === 'count' ? '本期数据及说明' : '完成情况及佐证材料（文号、链接或说明）')}</td></tr>
-${v.office ? html`<tr><th>督办单位</th><td>${v.office.name}${v.office.contact ? `（${v.office.contact}）` : ''}</td></tr>` : ''}
+${v.supervisor ? html`<tr><th>督办单位</th><td>${v.supervisor.name}${v.supervisor.contact ? `（${v.supervisor.contact}）` : ''}</td></tr>` : ''}
 </table>
 <p class="note">办理人：<b>${v.recipient.name}</b>（${v.recipient.email}）。打开本页不会改变任何状态；点击下方按钮提交后才记入台账。如非本人，请勿提交，并联系督办单位。</p>
 </section>

@@ -550,7 +550,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const csrfCookie = anonymousCsrf(req, reply);
     const [snapshot, status, events] = await Promise.all([data.latestSnapshot(ledger), data.liveStatus(duban, l.trackerId), ledger.events({ trackerId: l.trackerId })]);
     const unit = snapshot?.directory.units.find((u) => u.id === l.unit);
-    const office = unit?.supervisor ? snapshot?.directory.units.find((u) => u.id === unit.supervisor) : undefined;
+    const supervisor = unit?.supervisor ? snapshot?.directory.units.find((u) => u.id === unit.supervisor) : undefined;
     const base = `/a/${l.token}`;
     return page(
       reply.code(extra.status ?? 200),
@@ -569,7 +569,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
           outcome: status?.history.find((h) => h.period === l.claims.period)?.outcome,
           completion: status?.completion,
           quota: status?.quota,
-          office: office && { name: office.name, contact: `${office.contacts.liaison.name} ${office.contacts.liaison.email}` },
+          supervisor: supervisor && { name: supervisor.name, contact: `${supervisor.contacts.liaison.name} ${supervisor.contacts.liaison.email}` },
           nonce: token(),
           events: l.action === 'view' ? events.filter((e) => e.period === l.claims.period) : [],
           limits: { maxFileBytes: web.maxFileBytes, maxFiles: web.maxFiles },
@@ -685,15 +685,16 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const allowed = officesOf(s.person, snapshot?.directory);
     const units = new Map((snapshot?.directory.units ?? []).map((u) => [u.id, u.name]));
     const titles = new Map((snapshot?.catalog.obligations ?? []).map((o) => [o.id, o.title]));
-    const filter = { office: q.office || undefined, year: /^\d{4}$/.test(q.year ?? '') ? Number(q.year) : undefined };
-    const rows = (await data.supervisionRegister(ledger, filter)).filter((r) => allowed === 'all' || allowed.includes(r.office));
-    const offices = [...new Set((snapshot?.directory.units ?? []).map((u) => u.supervisor).filter((x): x is string => !!x))]
+    // The form's field is still `office` (a URL users may have kept).
+    const filter = { supervisor: q.office || undefined, year: /^\d{4}$/.test(q.year ?? '') ? Number(q.year) : undefined };
+    const rows = (await data.supervisionRegister(ledger, filter)).filter((r) => allowed === 'all' || allowed.includes(r.supervisor));
+    const supervisors = [...new Set((snapshot?.directory.units ?? []).map((u) => u.supervisor).filter((x): x is string => !!x))]
       .filter((id) => allowed === 'all' || allowed.includes(id))
       .map((id) => ({ id, name: units.get(id) ?? id }));
     return page(
       reply,
       ctxOf(req),
-      pages.supervisionPage(ctxOf(req), rows.map((r) => ({ ...r, officeName: units.get(r.office) ?? r.office, unitName: units.get(r.unit) ?? r.unit, obligationTitle: titles.get(r.obligation) ?? r.obligation })), filter, offices),
+      pages.supervisionPage(ctxOf(req), rows.map((r) => ({ ...r, supervisorName: units.get(r.supervisor) ?? r.supervisor, unitName: units.get(r.unit) ?? r.unit, obligationTitle: titles.get(r.obligation) ?? r.obligation })), filter, supervisors),
     );
   });
 

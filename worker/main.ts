@@ -85,13 +85,13 @@ export function jsonLogger(level: LogLevel, write: (line: string) => void = (lin
 
 export async function startWorker(settings: Settings, options: { workflowsPath?: string } = {}): Promise<RunningWorker> {
   if (!settings.smtp) throw new SettingsError('SMTP_URL (smtp.url in the config file) is required to run a worker');
-  let notices: Awaited<ReturnType<typeof loadCalendarFile>>['notices'] = [];
+  let arrangements: Awaited<ReturnType<typeof loadCalendarFile>>['arrangements'] = [];
   if (settings.calendar) {
     const cal = loadCalendarFile(settings.calendar);
     if (cal.problems.length) throw new SettingsError(`DUBAN_CALENDAR ${settings.calendar}:\n  ${cal.problems.map(formatProblem).join('\n  ')}`);
-    notices = cal.notices;
+    arrangements = cal.arrangements;
   }
-  const calendar = new WorkingCalendar(notices);
+  const calendar = new WorkingCalendar(arrangements);
   // Parsed before anything opens, so a malformed key stops the worker naming the setting.
   const links = linkSettings(settings);
   // The worker creates and migrates the ledger; commands only read it (docs/deployment.md).

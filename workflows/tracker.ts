@@ -157,10 +157,10 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       const d = tracker.definition;
       return {
         itemKey: `${ref.trackerId}/${p.label}/${p.plan.due}`,
-        office: d.supervisor.id,
-        officeName: d.supervisor.name,
-        officeTo: [d.supervisor.liaison.email],
-        officeCc: [d.supervisor.head.email].filter((a) => a !== d.supervisor.liaison.email),
+        supervisor: d.supervisor.id,
+        supervisorName: d.supervisor.name,
+        supervisorTo: [d.supervisor.liaison.email],
+        supervisorCc: [d.supervisor.head.email].filter((a) => a !== d.supervisor.liaison.email),
         trackerId: ref.trackerId,
         obligation: ref.obligation,
         obligationTitle: d.obligation.title,

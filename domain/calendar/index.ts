@@ -6,11 +6,11 @@
  * and the lunar holidays off, but have no 调休, so every answer that touches one says so.
  */
 import { DayNumber, civil, dayNumber, formatDate, isWeekend, isLeapYear, parseDate } from '../dates';
-import { HolidayNotice, PUBLISHED_NOTICES } from './notices';
+import { HolidayArrangement, PUBLISHED_ARRANGEMENTS } from './arrangements';
 import { statutoryHolidays } from './statutory';
 
-export type { HolidayNotice, HolidayRange } from './notices';
-export { PUBLISHED_NOTICES } from './notices';
+export type { HolidayArrangement, HolidayRange } from './arrangements';
+export { PUBLISHED_ARRANGEMENTS } from './arrangements';
 export { statutoryHolidays } from './statutory';
 
 export type YearStatus = 'official' | 'provisional';
@@ -30,21 +30,21 @@ interface YearTable {
 const MAX_SCAN_DAYS = 60;
 
 export class WorkingCalendar {
-  private readonly notices = new Map<number, HolidayNotice>();
+  private readonly arrangements = new Map<number, HolidayArrangement>();
   private readonly tables = new Map<number, YearTable>();
   /** The table used last: almost every lookup falls in the same year as the one before. */
   private recent: YearTable | undefined;
 
   /**
-   * @param overrides notices that add or replace years of the shipped data, e.g. from an administrator's file.
+   * @param overrides arrangements that add or replace years of the shipped data, e.g. from an administrator's file.
    */
-  constructor(overrides: readonly HolidayNotice[] = [], shipped: readonly HolidayNotice[] = PUBLISHED_NOTICES) {
-    for (const n of shipped) this.notices.set(n.year, n);
-    for (const n of overrides) this.notices.set(n.year, n);
+  constructor(overrides: readonly HolidayArrangement[] = [], shipped: readonly HolidayArrangement[] = PUBLISHED_ARRANGEMENTS) {
+    for (const n of shipped) this.arrangements.set(n.year, n);
+    for (const n of overrides) this.arrangements.set(n.year, n);
   }
 
   yearStatus(year: number): YearStatus {
-    return this.notices.has(year) ? 'official' : 'provisional';
+    return this.arrangements.has(year) ? 'official' : 'provisional';
   }
 
   /** Where a year's data comes from, for messages. */
@@ -54,7 +54,7 @@ export class WorkingCalendar {
 
   /** The years with official data, ascending. */
   officialYears(): number[] {
-    return [...this.notices.keys()].sort((a, b) => a - b);
+    return [...this.arrangements.keys()].sort((a, b) => a - b);
   }
 
   isWorkingDay(d: DayNumber): boolean {
@@ -71,7 +71,7 @@ export class WorkingCalendar {
     return this.table(civil(d).year).holidayNames.get(d);
   }
 
-  /** A statutory holiday as the notice arranges it (weekends inside a holiday range included). */
+  /** A statutory holiday as the arrangement sets it (weekends inside a holiday range included). */
   isHoliday(d: DayNumber): boolean {
     return this.holidayName(d) !== undefined;
   }
@@ -124,9 +124,9 @@ export class WorkingCalendar {
   private table(year: number): YearTable {
     let t = this.tables.get(year);
     if (!t) {
-      const own = this.notices.get(year) ?? statutoryHolidays(year);
-      // A notice may arrange days of a neighbouring year (元旦 2023 began on 31 December 2022).
-      const neighbours = [this.notices.get(year - 1), this.notices.get(year + 1)].filter((n) => n !== undefined);
+      const own = this.arrangements.get(year) ?? statutoryHolidays(year);
+      // An arrangement may cover days of a neighbouring year (元旦 2023 began on 31 December 2022).
+      const neighbours = [this.arrangements.get(year - 1), this.arrangements.get(year + 1)].filter((n) => n !== undefined);
       t = buildTable(year, [...neighbours, own], this.yearStatus(year), own.source);
       this.tables.set(year, t);
     }
@@ -134,7 +134,7 @@ export class WorkingCalendar {
   }
 }
 
-function buildTable(year: number, notices: HolidayNotice[], status: YearStatus, source: string): YearTable {
+function buildTable(year: number, arrangements: HolidayArrangement[], status: YearStatus, source: string): YearTable {
   const first = dayNumber(year, 1, 1);
   const length = isLeapYear(year) ? 366 : 365;
   const inYear = (d: DayNumber) => d - first >= 0 && d - first < length;
@@ -142,16 +142,16 @@ function buildTable(year: number, notices: HolidayNotice[], status: YearStatus, 
   for (let i = 0; i < length; i++) working[i] = isWeekend(first + i) ? 0 : 1;
   const holidayNames = new Map<DayNumber, string>();
   const makeUpDays = new Set<DayNumber>();
-  for (const notice of notices) {
-    for (const h of notice.holidays) {
-      for (let d = mustParse(h.from, notice); d <= mustParse(h.to, notice); d++) {
+  for (const arrangement of arrangements) {
+    for (const h of arrangement.holidays) {
+      for (let d = mustParse(h.from, arrangement); d <= mustParse(h.to, arrangement); d++) {
         if (!inYear(d)) continue;
         holidayNames.set(d, h.name);
         working[d - first] = 0;
       }
     }
-    for (const w of notice.workdays) {
-      const d = mustParse(w, notice);
+    for (const w of arrangement.workdays) {
+      const d = mustParse(w, arrangement);
       if (!inYear(d)) continue;
       makeUpDays.add(d);
       working[d - first] = 1;
@@ -160,8 +160,8 @@ function buildTable(year: number, notices: HolidayNotice[], status: YearStatus, 
   return { year, status, source, first, working, holidayNames, makeUpDays };
 }
 
-function mustParse(text: string, notice: HolidayNotice): DayNumber {
+function mustParse(text: string, arrangement: HolidayArrangement): DayNumber {
   const d = parseDate(text);
-  if (d === undefined) throw new Error(`calendar data for ${notice.year} (${notice.source}): "${text}" is not a date`);
+  if (d === undefined) throw new Error(`calendar data for ${arrangement.year} (${arrangement.source}): "${text}" is not a date`);
   return d;
 }

@@ -9,10 +9,7 @@
  */
 import { Lunar } from 'lunar-javascript';
 import { dayNumber, formatDate } from '../dates';
-import type { HolidayNotice, HolidayRange } from './notices';
-
-/** The first year the 2024 revision (除夕 off, 劳动节 two days) applies to. */
-export const RULES_2025_FROM = 2025;
+import type { HolidayArrangement, HolidayRange } from './arrangements';
 
 function solarToDay(solar: { getYear(): number; getMonth(): number; getDay(): number }): number {
   return dayNumber(solar.getYear(), solar.getMonth(), solar.getDay());
@@ -22,7 +19,7 @@ function lunarDay(year: number, month: number, day: number): number {
   return solarToDay(Lunar.fromYmd(year, month, day).getSolar());
 }
 
-export function statutoryHolidays(year: number): HolidayNotice {
+export function statutoryHolidays(year: number): HolidayArrangement {
   const springFestival = lunarDay(year, 1, 1);
   const qingmingTerm = Lunar.fromYmd(year, 3, 1).getJieQiTable()['清明'];
   if (!qingmingTerm) throw new Error(`lunar-javascript gave no 清明 for ${year}`);

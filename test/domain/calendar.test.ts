@@ -1,4 +1,4 @@
-import { WorkingCalendar, PUBLISHED_NOTICES, statutoryHolidays } from '../../domain/calendar';
+import { WorkingCalendar, PUBLISHED_ARRANGEMENTS, statutoryHolidays } from '../../domain/calendar';
 import { DayNumber, dayNumber, formatDate, isWeekend, parseDate } from '../../domain/dates';
 // chinese-days is a well-kept third-party transcription of the notices, used here only as a cross-check.
 import chineseDays from 'chinese-days/dist/chinese-days.json';
@@ -63,8 +63,8 @@ describe('PRC working-day calendar', () => {
 
   test('shipped years agree with the chinese-days package on every day', () => {
     const data = chineseDays as { holidays: Record<string, string>; workdays: Record<string, string> };
-    for (const notice of PUBLISHED_NOTICES) {
-      for (let x = dayNumber(notice.year, 1, 1); x <= dayNumber(notice.year, 12, 31); x++) {
+    for (const arrangement of PUBLISHED_ARRANGEMENTS) {
+      for (let x = dayNumber(arrangement.year, 1, 1); x <= dayNumber(arrangement.year, 12, 31); x++) {
         const key = formatDate(x);
         const expected = key in data.workdays || (!(key in data.holidays) && !isWeekend(x));
         expect([key, calendar.isWorkingDay(x)]).toEqual([key, expected]);

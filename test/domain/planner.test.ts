@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { WorkingCalendar } from '../../domain/calendar';
 import { formatDate, parseDate } from '../../domain/dates';
 import type { DueRule, EscalationStep, PeriodKind } from '../../domain/model';
-import { compareNotices, currentPeriod, ladderOverlaps, nextNoticeAfter, noticeKey, planPeriod, planWindow } from '../../domain/planner';
+import { compareNotices, ladderOverlaps, noticeKey, planPeriod, planWindow } from '../../domain/planner';
 import { parsePeriod } from '../../domain/periods';
 import { formatLocal, localDay, zonedInstant } from '../../domain/zone';
 import { tracker } from '../support/trackers';
@@ -145,20 +145,6 @@ describe('planPeriod', () => {
     expect(plan.provisionalYears).toEqual([2027, 2028]);
   });
 
-  test('what is the next notice after instant T', () => {
-    const plan = planPeriod(tracker(), parsePeriod('year', '2025')!, calendar);
-    const second = plan.notices[1]!;
-    expect(nextNoticeAfter(plan, plan.notices[0]!.at)).toBe(second);
-    expect(nextNoticeAfter(plan, second.at - 1)).toBe(second);
-    expect(nextNoticeAfter(plan, Number.POSITIVE_INFINITY)).toBeUndefined();
-    expect(nextNoticeAfter(plan, 0)).toBe(plan.notices[0]);
-  });
-
-  test('the current period is the latest that has opened', () => {
-    const t = tracker();
-    expect(currentPeriod(t, calendar, Date.parse('2026-11-22T00:00:00Z')).label).toBe('2025');
-    expect(currentPeriod(t, calendar, Date.parse('2027-02-12T02:00:00Z')).label).toBe('2026');
-  });
 });
 
 describe('planWindow', () => {

@@ -1,32 +1,34 @@
 /**
- * The State Council General Office's yearly holiday notices (国务院办公厅关于部分节假日安排的通知), as data.
+ * The State Council General Office's yearly holiday arrangements (国务院办公厅关于部分节假日安排的通知), as data.
+ * In code a "notice" is always a planned email (domain/planner.ts); the published document is called here by
+ * what it holds, the arrangement.
  *
- * Each entry transcribes one notice: the holiday ranges as the notice states them (weekend days inside a range
- * included) and the make-up working days (调休上班). Add a year here when its notice is published, usually in
- * November; until then the year is computed as provisional (see statutory.ts). An administrator can add or replace
- * a year without a release with a calendar file (docs/calendar.md).
+ * Each entry transcribes one year's arrangement: the holiday ranges as the document states them (weekend days
+ * inside a range included) and the make-up working days (调休上班). Add a year here when it is published, usually
+ * in November; until then the year is computed as provisional (see statutory.ts). An administrator can add or
+ * replace a year without a release with a calendar file (docs/calendar.md).
  */
 
 export interface HolidayRange {
-  /** The festival as the notice names it, e.g. 春节. */
+  /** The festival as the arrangement names it, e.g. 春节. */
   name: string;
   /** First and last day off, inclusive, YYYY-MM-DD. */
   from: string;
   to: string;
 }
 
-export interface HolidayNotice {
+export interface HolidayArrangement {
   year: number;
-  /** Where the data comes from: the notice's title, or the administrator's file. */
+  /** Where the data comes from: the published document's title, or the administrator's file. */
   source: string;
-  /** Publication date of the notice, YYYY-MM-DD, when known. */
+  /** Publication date of the document, YYYY-MM-DD, when known. */
   published?: string;
   holidays: HolidayRange[];
   /** Weekend days that are working days (调休上班), YYYY-MM-DD. */
   workdays: string[];
 }
 
-export const PUBLISHED_NOTICES: readonly HolidayNotice[] = [
+export const PUBLISHED_ARRANGEMENTS: readonly HolidayArrangement[] = [
   {
     year: 2024,
     source: '国务院办公厅关于2024年部分节假日安排的通知 (国办发明电〔2023〕7号)',
