@@ -133,7 +133,6 @@ describe('operations on the dev server with worker processes', () => {
         const t = (await get(metrics)).text;
         return sample(t, 'duban_notices', { stage: 'escalation', level: '1', result: 'sent' }) === 3 && sample(t, 'duban_trackers', { colour: 'red' }) === 3 && t;
       });
-      // duban's metrics sit in the SDK's exporter, beside the SDK's own.
       // Temporal's own worker metrics beside duban's: deliveries run as local activities.
       expect(text).toMatch(/^temporal_local_activity_execution_latency_count\{activity_type="deliverNotice"/m);
       expect(sample(text, 'duban_notices', { result: 'rejected' }) ?? 0).toBe(0);
