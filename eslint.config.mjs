@@ -5,25 +5,70 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const NODE_BUILTINS = [
-  'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises', 'http', 'http2',
-  'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers', 'tls', 'url', 'util', 'v8', 'vm',
-  'worker_threads', 'zlib',
+  'assert',
+  'buffer',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dgram',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'http2',
+  'https',
+  'net',
+  'os',
+  'path',
+  'perf_hooks',
+  'process',
+  'readline',
+  'stream',
+  'timers',
+  'tls',
+  'url',
+  'util',
+  'v8',
+  'vm',
+  'worker_threads',
+  'zlib',
 ];
-const IO_LIBRARIES = ['nodemailer', 'pg', 'better-sqlite3', 'smtp-server', 'fastify', 'exceljs', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
+const IO_LIBRARIES = [
+  'nodemailer',
+  'pg',
+  'better-sqlite3',
+  'smtp-server',
+  'fastify',
+  'exceljs',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/activity',
+];
 const restricted = (extra = []) => ({
   paths: [...NODE_BUILTINS.flatMap((m) => [m, `node:${m}`]), ...IO_LIBRARIES, ...extra].map((name) => ({
     name,
     message: 'domain/ and workflows/ are pure (no Node built-ins, no I/O): move this to activities/ or a client',
   })),
   patterns: [
-    { group: ['**/activities', '**/activities/**', '!**/activities/index'], allowTypeImports: true, message: 'workflows import activities as types only' },
+    {
+      group: ['**/activities', '**/activities/**', '!**/activities/index'],
+      allowTypeImports: true,
+      message: 'workflows import activities as types only',
+    },
     // The ledger is I/O too (SQLite, PostgreSQL), though it is not under activities/.
-    { group: ['**/ledger', '**/ledger/**'], allowTypeImports: true, message: 'domain/ and workflows/ import the ledger as types only' },
+    {
+      group: ['**/ledger', '**/ledger/**'],
+      allowTypeImports: true,
+      message: 'domain/ and workflows/ import the ledger as types only',
+    },
   ],
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.duban/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', '.tools/**', '.duban/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -33,21 +78,51 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/no-require-imports': 'off',
       'no-control-regex': 'off',
     },
   },
-  { files: ['domain/**/*.ts'], rules: { 'no-restricted-imports': ['error', restricted(['@temporalio/workflow', '@temporalio/common'])] } },
+  {
+    files: ['domain/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', restricted(['@temporalio/workflow', '@temporalio/common'])] },
+  },
   { files: ['workflows/**/*.ts'], rules: { 'no-restricted-imports': ['error', restricted()] } },
   // The arrows between the rooms point one way: client/ (the command line, which also launches the web service)
   // may import web/; web/ and access/ never import client/, and access/ never imports web/.
   {
     files: ['web/**/*.ts', 'access/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../client', '../client/*'], message: 'web/ and access/ do not import client/: move what both use to access/' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../client', '../client/*'],
+              message: 'web/ and access/ do not import client/: move what both use to access/',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['access/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../client', '../client/*', '../web', '../web/*'], message: 'access/ is imported by client/ and web/, never the other way: move this to access/' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../client', '../client/*', '../web', '../web/*'],
+              message: 'access/ is imported by client/ and web/, never the other way: move this to access/',
+            },
+          ],
+        },
+      ],
+    },
   },
 );

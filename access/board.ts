@@ -32,26 +32,62 @@ export interface BoardItem {
  * The zone of each obligation, from the catalog as registered. A ledger with no registration recorded (written by
  * an earlier version, or by tests) has only the catalog's default.
  */
-export async function registeredZones(ledger: Ledger): Promise<{ zoneOf: (obligation: string) => string; zones: string[] }> {
+export async function registeredZones(
+  ledger: Ledger,
+): Promise<{ zoneOf: (obligation: string) => string; zones: string[] }> {
   const catalog = (await latestSnapshot(ledger))?.catalog;
   if (!catalog) return { zoneOf: () => DEFAULT_TIME_ZONE, zones: [DEFAULT_TIME_ZONE] };
   const zones = [...new Set([catalog.timeZone, ...catalog.obligations.map((o) => o.timeZone ?? catalog.timeZone)])];
   return { zoneOf: (obligation) => timeZoneOf(catalog, obligation), zones };
 }
 
-export async function boardStates(ledger: Ledger, filter: { unit?: string; obligation?: string; colour?: string } = {}, now = Date.now()): Promise<BoardItem[]> {
+export async function boardStates(
+  ledger: Ledger,
+  filter: { unit?: string; obligation?: string; colour?: string } = {},
+  now = Date.now(),
+): Promise<BoardItem[]> {
   const { zoneOf, zones } = await registeredZones(ledger);
   const yearStart = (zone: string) => `${localYear(now, zone)}-01-01`;
   // One query from the earliest new year among the zones; each settled row is then held to its own zone's year.
   const settledFrom = zones.map(yearStart).sort()[0]!;
   const [periods, broken] = await Promise.all([
-    filter.colour === 'broken' ? [] : ledger.periodStates({ open: true, settledFrom, unit: filter.unit, obligation: filter.obligation, colour: filter.colour }),
-    filter.colour && filter.colour !== 'broken' ? [] : ledger.trackerStates({ unit: filter.unit, obligation: filter.obligation, colour: 'broken' }),
+    filter.colour === 'broken'
+      ? []
+      : ledger.periodStates({
+          open: true,
+          settledFrom,
+          unit: filter.unit,
+          obligation: filter.obligation,
+          colour: filter.colour,
+        }),
+    filter.colour && filter.colour !== 'broken'
+      ? []
+      : ledger.trackerStates({ unit: filter.unit, obligation: filter.obligation, colour: 'broken' }),
   ]);
   return [
-    ...broken.map((t) => ({ trackerId: t.trackerId, obligation: t.obligation, unit: t.unit, period: t.period, colour: 'broken', due: t.due, dueAt: t.dueAt, zone: zoneOf(t.obligation), problem: t.problem })),
+    ...broken.map((t) => ({
+      trackerId: t.trackerId,
+      obligation: t.obligation,
+      unit: t.unit,
+      period: t.period,
+      colour: 'broken',
+      due: t.due,
+      dueAt: t.dueAt,
+      zone: zoneOf(t.obligation),
+      problem: t.problem,
+    })),
     ...periods
       .filter((p) => p.open || p.due >= yearStart(zoneOf(p.obligation)))
-      .map((p) => ({ trackerId: p.trackerId, obligation: p.obligation, unit: p.unit, period: p.period, colour: p.colour, due: p.due, dueAt: p.dueAt, zone: zoneOf(p.obligation), acknowledged: p.acknowledgedAt !== undefined })),
+      .map((p) => ({
+        trackerId: p.trackerId,
+        obligation: p.obligation,
+        unit: p.unit,
+        period: p.period,
+        colour: p.colour,
+        due: p.due,
+        dueAt: p.dueAt,
+        zone: zoneOf(p.obligation),
+        acknowledged: p.acknowledgedAt !== undefined,
+      })),
   ];
 }

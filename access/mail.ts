@@ -17,7 +17,10 @@ export function decodeEncodedWords(s: string): string {
   return s.replace(/=\?utf-8\?([bq])\?([^?]*)\?=\s*/gi, (_, enc: string, t: string) =>
     enc.toLowerCase() === 'b'
       ? Buffer.from(t, 'base64').toString('utf8')
-      : Buffer.from(t.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'),
+      : Buffer.from(
+          t.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+          'latin1',
+        ).toString('utf8'),
   );
 }
 
@@ -61,7 +64,8 @@ export async function startMailSink(
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     onRcptTo(address, _session, cb) {
-      if (faults.rejectAddresses.has(address.address)) return cb(smtpError(`5.1.1 <${address.address}>: user unknown`, 550));
+      if (faults.rejectAddresses.has(address.address))
+        return cb(smtpError(`5.1.1 <${address.address}>: user unknown`, 550));
       cb();
     },
     onData(stream, session, cb) {
@@ -77,7 +81,10 @@ export async function startMailSink(
           }
           if (faults.delayMs > 0) await new Promise((r) => setTimeout(r, faults.delayMs));
           try {
-            await onMessage(raw, session.envelope.rcptTo.map((r) => r.address));
+            await onMessage(
+              raw,
+              session.envelope.rcptTo.map((r) => r.address),
+            );
             cb();
           } catch (err) {
             cb(err as Error);
@@ -93,5 +100,8 @@ export async function startMailSink(
   // After listening, a client that drops its connection (a worker killed mid-conversation) must not bring the
   // process down.
   server.on('error', () => undefined);
-  return { url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }

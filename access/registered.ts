@@ -14,9 +14,15 @@ export interface Snapshot {
 }
 
 /** Keeps the registered files in the deployment's ledger. */
-export async function saveSnapshot(d: Duban, inputs: { directory: unknown; catalog: unknown }, by: string): Promise<void> {
+export async function saveSnapshot(
+  d: Duban,
+  inputs: { directory: unknown; catalog: unknown },
+  by: string,
+): Promise<void> {
   const ledger = await d.openLedger();
-  await ledger.saveDirectorySnapshot({ directory: inputs.directory, catalog: inputs.catalog, by }).finally(() => ledger.close());
+  await ledger
+    .saveDirectorySnapshot({ directory: inputs.directory, catalog: inputs.catalog, by })
+    .finally(() => ledger.close());
 }
 
 let cachedSnapshot: Snapshot | undefined;
@@ -28,8 +34,16 @@ export async function latestSnapshot(ledger: Ledger): Promise<Snapshot | undefin
   );
   if (!head) return undefined;
   if (cachedSnapshot?.key === head.snapshot_key) return cachedSnapshot;
-  const [row] = await ledger.db.all<{ directory: string; catalog: string }>('SELECT directory, catalog FROM directory_snapshots WHERE snapshot_key = ?', [head.snapshot_key]);
+  const [row] = await ledger.db.all<{ directory: string; catalog: string }>(
+    'SELECT directory, catalog FROM directory_snapshots WHERE snapshot_key = ?',
+    [head.snapshot_key],
+  );
   if (!row) return undefined;
-  cachedSnapshot = { key: head.snapshot_key, takenAt: Number(head.taken_at), directory: JSON.parse(row.directory) as Directory, catalog: JSON.parse(row.catalog) as Catalog };
+  cachedSnapshot = {
+    key: head.snapshot_key,
+    takenAt: Number(head.taken_at),
+    directory: JSON.parse(row.directory) as Directory,
+    catalog: JSON.parse(row.catalog) as Catalog,
+  };
   return cachedSnapshot;
 }

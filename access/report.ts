@@ -28,7 +28,12 @@ export interface Report {
 }
 
 /** `obligationTitles`: the circular names obligations by their Chinese titles; an unknown id is kept as is. */
-export function buildReport(year: number, outcomes: OutcomeRow[], unitNames: Map<string, string>, obligationTitles: Map<string, string> = new Map()): Report {
+export function buildReport(
+  year: number,
+  outcomes: OutcomeRow[],
+  unitNames: Map<string, string>,
+  obligationTitles: Map<string, string> = new Map(),
+): Report {
   const byUnit = new Map<string, UnitReport>();
   for (const o of outcomes) {
     const r = byUnit.get(o.unit) ?? {
@@ -55,8 +60,7 @@ export function buildReport(year: number, outcomes: OutcomeRow[], unitNames: Map
     } else if (o.outcome === 'missed') {
       r.missed++;
       r.missedItems.push(item);
-    }
-    else if (o.outcome === 'waived') r.waived++;
+    } else if (o.outcome === 'waived') r.waived++;
     byUnit.set(o.unit, r);
   }
   const units = [...byUnit.values()];
@@ -64,7 +68,13 @@ export function buildReport(year: number, outcomes: OutcomeRow[], unitNames: Map
     const counted = r.due - r.waived;
     r.onTimeRate = counted > 0 ? (r.onTime + r.onTimeExtended) / counted : null;
   }
-  units.sort((a, b) => (b.onTimeRate ?? -1) - (a.onTimeRate ?? -1) || a.missed - b.missed || a.late - b.late || (a.unit < b.unit ? -1 : 1));
+  units.sort(
+    (a, b) =>
+      (b.onTimeRate ?? -1) - (a.onTimeRate ?? -1) ||
+      a.missed - b.missed ||
+      a.late - b.late ||
+      (a.unit < b.unit ? -1 : 1),
+  );
   let rank = 0;
   units.forEach((r, i) => {
     const prev = units[i - 1];
@@ -108,11 +118,41 @@ export function renderReport(report: Report, format: 'table' | 'csv' | 'json'): 
   const header = HEADER;
   if (format === 'csv') {
     // UTF-8 with a byte-order mark and CRLF, so Excel and WPS open the Chinese text correctly. No rate: empty.
-    const cells = report.units.map((u) => [u.rank, u.unit, u.unitName, u.due, u.onTime, u.onTimeExtended, u.late, u.missed, u.waived, u.onTimeRate === null ? '' : percent(u.onTimeRate)]);
+    const cells = report.units.map((u) => [
+      u.rank,
+      u.unit,
+      u.unitName,
+      u.due,
+      u.onTime,
+      u.onTimeExtended,
+      u.late,
+      u.missed,
+      u.waived,
+      u.onTimeRate === null ? '' : percent(u.onTimeRate),
+    ]);
     return `\uFEFF${[header, ...cells].map((r) => r.map(csvField).join(',')).join('\r\n')}\r\n`;
   }
-  const rows = report.units.map((u) => [u.rank, u.unit, u.unitName, u.due, u.onTime, u.onTimeExtended, u.late, u.missed, u.waived, percent(u.onTimeRate)]);
-  const lines = [`${report.year}年度考核`, '', header.join('\t'), ...rows.map((r) => r.join('\t')), '', report.circular, ''];
+  const rows = report.units.map((u) => [
+    u.rank,
+    u.unit,
+    u.unitName,
+    u.due,
+    u.onTime,
+    u.onTimeExtended,
+    u.late,
+    u.missed,
+    u.waived,
+    percent(u.onTimeRate),
+  ]);
+  const lines = [
+    `${report.year}年度考核`,
+    '',
+    header.join('\t'),
+    ...rows.map((r) => r.join('\t')),
+    '',
+    report.circular,
+    '',
+  ];
   return lines.join('\n');
 }
 
@@ -130,7 +170,18 @@ export async function writeWorkbook(report: Report, file: string): Promise<void>
   sheet.addRow([`${report.year}年度考核`]);
   sheet.addRow(HEADER).font = { bold: true };
   for (const u of report.units) {
-    sheet.addRow([u.rank, u.unit, u.unitName, u.due, u.onTime, u.onTimeExtended, u.late, u.missed, u.waived, u.onTimeRate ?? null]);
+    sheet.addRow([
+      u.rank,
+      u.unit,
+      u.unitName,
+      u.due,
+      u.onTime,
+      u.onTimeExtended,
+      u.late,
+      u.missed,
+      u.waived,
+      u.onTimeRate ?? null,
+    ]);
   }
   sheet.getColumn(10).numFmt = '0.0%';
   [6, 14, 28, 8, 8, 10, 8, 8, 8, 10].forEach((w, i) => (sheet.getColumn(i + 1).width = w));

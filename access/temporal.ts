@@ -3,13 +3,29 @@
  * Temporal and the ledger. It lives in access/, beside client/ and web/, so that both import it and neither
  * imports the other's room.
  */
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { createHash } from 'node:crypto';
 import { Ledger, describeLedger, openLedger } from '../ledger';
 import { Settings, ledgerOptions, temporalConnectionOptions } from '../config/settings';
 import type { TrackerDefinition } from '../domain/trackers';
 import { DeploymentMemo, deploymentWorkflowId } from '../workflows/deployment';
-import { RequestName, Requests, SEARCH_ATTRIBUTES, TrackerStatus, statusQuery, trackerIdOf, trackerUpdates, updateDefinitionUpdate, workflowIdFor } from '../workflows/messages';
+import {
+  RequestName,
+  Requests,
+  SEARCH_ATTRIBUTES,
+  TrackerStatus,
+  statusQuery,
+  trackerIdOf,
+  trackerUpdates,
+  updateDefinitionUpdate,
+  workflowIdFor,
+} from '../workflows/messages';
 import { trackerWorkflow } from '../workflows/tracker';
 
 /** The workflow refused a request (its validator said no): bad input, nothing changed. */
@@ -66,9 +82,14 @@ export class Duban {
   static async connect(settings: Settings): Promise<Duban> {
     let connection: Connection;
     try {
-      connection = await Connection.connect({ ...(await temporalConnectionOptions(settings)), connectTimeout: '10 seconds' });
+      connection = await Connection.connect({
+        ...(await temporalConnectionOptions(settings)),
+        connectTimeout: '10 seconds',
+      });
     } catch (err) {
-      throw new UnreachableError(`cannot reach Temporal at ${settings.temporal.address} (TEMPORAL_ADDRESS): ${(err as Error).message}`);
+      throw new UnreachableError(
+        `cannot reach Temporal at ${settings.temporal.address} (TEMPORAL_ADDRESS): ${(err as Error).message}`,
+      );
     }
     return new Duban(new Client({ connection, namespace: settings.temporal.namespace }), connection, settings);
   }
@@ -116,7 +137,11 @@ export class Duban {
             'two deployments in one namespace need distinct obligation or unit ids, or separate namespaces (docs/deployment.md)',
         );
       }
-      return { trackerId, workflowId: d.workflowId, definitionHash: (d.memo as Record<string, unknown> | undefined)?.definitionHash as string | undefined };
+      return {
+        trackerId,
+        workflowId: d.workflowId,
+        definitionHash: (d.memo as Record<string, unknown> | undefined)?.definitionHash as string | undefined,
+      };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
@@ -130,9 +155,23 @@ export class Duban {
    */
   async register(
     trackers: TrackerDefinition[],
-    options: { prune?: boolean; dryRun?: boolean; by: string; onProgress?: (done: number, total: number) => void; concurrency?: number },
+    options: {
+      prune?: boolean;
+      dryRun?: boolean;
+      by: string;
+      onProgress?: (done: number, total: number) => void;
+      concurrency?: number;
+    },
   ): Promise<RegisterSummary> {
-    const summary: RegisterSummary = { started: [], updated: [], unchanged: [], removed: [], retired: [], ended: [], startedByOther: [] };
+    const summary: RegisterSummary = {
+      started: [],
+      updated: [],
+      unchanged: [],
+      removed: [],
+      retired: [],
+      ended: [],
+      startedByOther: [],
+    };
     const running = new Map((await this.runningTrackers()).map((t) => [t.trackerId, t]));
     const ledger = await this.openLedger();
     const ended = await this.checkLedger(ledger)
@@ -171,9 +210,9 @@ export class Duban {
             summary.startedByOther.push(t.trackerId);
             if (now.definitionHash !== hash) {
               // The other run registered other files: this run's definition wins, as if the two had run one after the other.
-              await this.client.workflow
-                .getHandle(now.workflowId)
-                .executeUpdate(updateDefinitionUpdate, { args: [{ by: options.by, definition: t, definitionHash: hash }] });
+              await this.client.workflow.getHandle(now.workflowId).executeUpdate(updateDefinitionUpdate, {
+                args: [{ by: options.by, definition: t, definitionHash: hash }],
+              });
               summary.updated.push(t.trackerId);
             }
             return;
@@ -256,8 +295,10 @@ export class Duban {
   }
 
   private translate(err: unknown, trackerId: string): Error {
-    if (err instanceof WorkflowUpdateFailedError) return new RefusedError(`${trackerId}: ${(err.cause as Error | undefined)?.message ?? err.message}`);
-    if (err instanceof WorkflowNotFoundError) return new UnknownTrackerError(`no tracker ${trackerId} (is it registered? duban status lists them)`);
+    if (err instanceof WorkflowUpdateFailedError)
+      return new RefusedError(`${trackerId}: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+    if (err instanceof WorkflowNotFoundError)
+      return new UnknownTrackerError(`no tracker ${trackerId} (is it registered? duban status lists them)`);
     const message = String((err as Error)?.message ?? err);
     if (/not found|already completed|workflow execution already completed/i.test(message)) {
       return new UnknownTrackerError(`no running tracker ${trackerId} (retired, or never registered)`);

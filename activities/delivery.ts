@@ -30,7 +30,8 @@ export interface SendOutcome {
   response: string;
 }
 
-export type AttemptResult = { state: 'done'; row: NoticeRow } | { state: 'superseded' } | ({ state: 'sent' } & SendOutcome);
+export type AttemptResult =
+  { state: 'done'; row: NoticeRow } | { state: 'superseded' } | ({ state: 'sent' } & SendOutcome);
 
 /** How an attempt reports that it is alive, and learns that it was cancelled (the activity's context). */
 export interface AttemptContext {
@@ -89,10 +90,17 @@ export class ConnectionSlots {
       this.waiting.push(granted);
       const beat = setInterval(() => ctx.heartbeat(), 5_000);
       if (ctx.sendBy !== undefined) {
-        deadline = setTimeout(() => {
-          cleanup();
-          reject(new RetryLater(`no SMTP connection came free in time (${this.size} connections, ${this.waiting.length} waiting); nothing was sent, will retry`));
-        }, Math.max(0, ctx.sendBy - Date.now()));
+        deadline = setTimeout(
+          () => {
+            cleanup();
+            reject(
+              new RetryLater(
+                `no SMTP connection came free in time (${this.size} connections, ${this.waiting.length} waiting); nothing was sent, will retry`,
+              ),
+            );
+          },
+          Math.max(0, ctx.sendBy - Date.now()),
+        );
       }
       if (ctx.signal?.aborted) aborted();
       else ctx.signal?.addEventListener('abort', aborted, { once: true });
@@ -125,10 +133,18 @@ export async function sendOnce(
     const claimed = await d.ledger.beginNotice(claim, Date.now(), leaseMs);
     if (claimed.state === 'done') return { state: 'done', row: claimed.row };
     if (claimed.state === 'in-flight') {
-      throw new RetryLater(`notice ${claim.sendKey} is being sent by another attempt until ${new Date(claimed.until).toISOString()}; will retry`);
+      throw new RetryLater(
+        `notice ${claim.sendKey} is being sent by another attempt until ${new Date(claimed.until).toISOString()}; will retry`,
+      );
     }
     if (overtakenAt != null && (ctx.now ?? Date.now)() >= overtakenAt) {
-      await d.ledger.finishNotice(claim.sendKey, { status: 'superseded', subject: '', accepted: [], rejected: [], response: 'superseded by a later notice of the same period' });
+      await d.ledger.finishNotice(claim.sendKey, {
+        status: 'superseded',
+        subject: '',
+        accepted: [],
+        rejected: [],
+        response: 'superseded by a later notice of the same period',
+      });
       countNotice(claim.stage, claim.level, 'superseded');
       return { state: 'superseded' };
     }
@@ -138,10 +154,13 @@ export async function sendOnce(
     }
     const message = await build();
     let renewing: Promise<void> = Promise.resolve();
-    const renew = setInterval(() => {
-      ctx.heartbeat();
-      renewing = d.ledger.renewNotice(claim.sendKey, Date.now() + leaseMs).catch(() => undefined);
-    }, Math.max(1000, Math.floor(leaseMs / 3)));
+    const renew = setInterval(
+      () => {
+        ctx.heartbeat();
+        renewing = d.ledger.renewNotice(claim.sendKey, Date.now() + leaseMs).catch(() => undefined);
+      },
+      Math.max(1000, Math.floor(leaseMs / 3)),
+    );
     // Renewal stops, and the last one lands, before the claim is given back or finished: never after.
     const stopRenewing = async () => {
       clearInterval(renew);
@@ -149,9 +168,17 @@ export async function sendOnce(
     };
     let outcome: SendOutcome;
     try {
-      const info = await d.transport.sendMail({ ...message, headers: { ...(message.headers as Record<string, string> | undefined), 'X-Duban-Key': claim.sendKey } });
+      const info = await d.transport.sendMail({
+        ...message,
+        headers: { ...(message.headers as Record<string, string> | undefined), 'X-Duban-Key': claim.sendKey },
+      });
       const accepted = (info.accepted ?? []).map(String);
-      outcome = { status: accepted.length > 0 ? 'sent' : 'rejected', accepted, rejected: (info.rejected ?? []).map(String), response: String(info.response ?? '') };
+      outcome = {
+        status: accepted.length > 0 ? 'sent' : 'rejected',
+        accepted,
+        rejected: (info.rejected ?? []).map(String),
+        response: String(info.response ?? ''),
+      };
       smtpHealthOf(d.transport).answered();
     } catch (err) {
       const f = classifySmtpError(err);
@@ -164,7 +191,12 @@ export async function sendOnce(
         throw err;
       }
       smtpHealthOf(d.transport).answered();
-      outcome = { status: 'rejected', accepted: [], rejected: f.rejected.length ? f.rejected : [...toList(message.to), ...toList(message.cc)], response: f.reason };
+      outcome = {
+        status: 'rejected',
+        accepted: [],
+        rejected: f.rejected.length ? f.rejected : [...toList(message.to), ...toList(message.cc)],
+        response: f.reason,
+      };
     } finally {
       await stopRenewing();
     }

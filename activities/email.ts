@@ -20,7 +20,8 @@ export interface SmtpSettings {
 
 export function createSmtpTransport(settings: SmtpSettings): Transporter {
   const url = new URL(settings.url);
-  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new Error(`SMTP URL must start with smtp:// or smtps://, not ${url.protocol}//`);
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')
+    throw new Error(`SMTP URL must start with smtp:// or smtps://, not ${url.protocol}//`);
   const secure = url.protocol === 'smtps:';
   const options: SMTPPool.Options = {
     pool: true,
@@ -59,7 +60,9 @@ export interface SmtpFailure {
 export function classifySmtpError(err: unknown): SmtpFailure {
   const e = err as { code?: string; responseCode?: number; response?: string; message?: string; rejected?: string[] };
   const reason = (e.response ?? e.message ?? String(err)).slice(0, 300);
-  const permanent = e.code === 'EENVELOPE' || (typeof e.responseCode === 'number' && e.responseCode >= 500 && e.responseCode < 600 && e.code !== 'EAUTH');
+  const permanent =
+    e.code === 'EENVELOPE' ||
+    (typeof e.responseCode === 'number' && e.responseCode >= 500 && e.responseCode < 600 && e.code !== 'EAUTH');
   return { permanent, rejected: Array.isArray(e.rejected) ? e.rejected.map(String) : [], reason };
 }
 
@@ -70,7 +73,8 @@ export interface SmtpProblem {
   message: string;
 }
 
-export type SmtpHealthEvent = { kind: 'failing'; since: number; problem: SmtpProblem } | { kind: 'recovered'; since: number; failures: number };
+export type SmtpHealthEvent =
+  { kind: 'failing'; since: number; problem: SmtpProblem } | { kind: 'recovered'; since: number; failures: number };
 
 /**
  * Whether the worker's SMTP server is taking messages, as seen by its send attempts (issue 13.5): wrong credentials
@@ -100,7 +104,11 @@ export class SmtpHealth {
    */
   failed(err: unknown, now = Date.now()): void {
     const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
-    this.lastProblem = { code: e.code, responseCode: e.responseCode, message: String(e.response ?? e.message ?? err).slice(0, 300) };
+    this.lastProblem = {
+      code: e.code,
+      responseCode: e.responseCode,
+      message: String(e.response ?? e.message ?? err).slice(0, 300),
+    };
     this.failures++;
     this.failingSince ??= now;
     if (!this.announced && (IMMEDIATE_SMTP_FAILURES.has(e.code ?? '') || this.failures >= 3)) {
@@ -133,7 +141,16 @@ export class SmtpHealth {
 }
 
 /** nodemailer's codes for a server that cannot be reached, a failed login, or a failed TLS handshake. */
-const IMMEDIATE_SMTP_FAILURES = new Set(['EAUTH', 'ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'ECONNREFUSED', 'ENOAUTH']);
+const IMMEDIATE_SMTP_FAILURES = new Set([
+  'EAUTH',
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ETLS',
+  'ECONNREFUSED',
+  'ENOAUTH',
+]);
 
 const healthOfTransport = new WeakMap<object, SmtpHealth>();
 
@@ -154,7 +171,10 @@ export async function verifySmtp(transport: Transporter, timeoutMs = 5_000): Pro
     await Promise.race([
       transport.verify(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
+        timer = setTimeout(
+          () => reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+          timeoutMs,
+        );
       }),
     ]);
   } finally {

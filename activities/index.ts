@@ -15,7 +15,15 @@ import type { Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import type { WorkingCalendar } from '../domain/calendar';
 import { civil, formatDate, parseDate } from '../domain/dates';
-import { PlannedNotice, PlanningError, TrackerPeriodPlan, localDateIn, nextWorkingInstant, noticeKey, trackerPeriodPlan } from '../domain/planner';
+import {
+  PlannedNotice,
+  PlanningError,
+  TrackerPeriodPlan,
+  localDateIn,
+  nextWorkingInstant,
+  noticeKey,
+  trackerPeriodPlan,
+} from '../domain/planner';
 import type { PeopleProgress } from '../domain/requests';
 import type { TrackerDefinition } from '../domain/trackers';
 import { formatLocal, localDay, zonedInstant } from '../domain/zone';
@@ -23,7 +31,14 @@ import { AttemptContext, ConnectionSlots, RetryLater, sendOnce } from './deliver
 import { LinkAction, LinkKey, signLink } from './links';
 import type { Ledger, LedgerWrite, NoticeClaim, NoticeStage } from '../ledger';
 import { pingHeartbeat } from './metrics';
-import { RecipientLinks, oneLine, renderDigest, renderNotice, renderUndeliverable, supervisionNumberText } from './templates';
+import {
+  RecipientLinks,
+  oneLine,
+  renderDigest,
+  renderNotice,
+  renderUndeliverable,
+  supervisionNumberText,
+} from './templates';
 
 export type { LedgerWrite, RedItem } from '../ledger';
 
@@ -109,7 +124,11 @@ export function recipientLinks(
   now: number,
   cfg: NonNullable<ActivityDeps['links']>,
 ): RecipientLinks[] {
-  const staff = new Map<string, string>([[t.unit.head.email, t.unit.head.name], [t.unit.liaison.email, t.unit.liaison.name], ...t.unit.deputies.map((d) => [d.email, d.name] as [string, string])]);
+  const staff = new Map<string, string>([
+    [t.unit.head.email, t.unit.head.name],
+    [t.unit.liaison.email, t.unit.liaison.name],
+    ...t.unit.deputies.map((d) => [d.email, d.name] as [string, string]),
+  ]);
   const others = new Map<string, string>([
     [t.supervisor.head.email, t.supervisor.head.name],
     [t.supervisor.liaison.email, t.supervisor.liaison.name],
@@ -120,10 +139,19 @@ export function recipientLinks(
   return [...new Set(recipients)].map((email) => {
     const ofUnit = staff.has(email);
     const actions: LinkAction[] = ofUnit
-      ? ['acknowledge', 'progress', workAction(t.obligation.completion), ...(now <= period.dueAt ? (['requestExtension'] as const) : []), 'view']
+      ? [
+          'acknowledge',
+          'progress',
+          workAction(t.obligation.completion),
+          ...(now <= period.dueAt ? (['requestExtension'] as const) : []),
+          'view',
+        ]
       : ['view'];
     const name = staff.get(email) ?? others.get(email) ?? email;
-    const token = signLink({ trackerId: t.trackerId, period: period.label, email, name, actions, expiresAt: period.endsAt + cfg.graceMs }, cfg.keys);
+    const token = signLink(
+      { trackerId: t.trackerId, period: period.label, email, name, actions, expiresAt: period.endsAt + cfg.graceMs },
+      cfg.keys,
+    );
     return { name, email, links: actions.map((a) => ({ label: LINK_LABELS[a], url: `${base}/a/${token}/${a}` })) };
   });
 }
@@ -176,7 +204,14 @@ export function createActivities(deps: ActivityDeps) {
   const delivery = { ledger, transport, slots };
 
   /** The claim row of a notice: what the ledger keeps about it before and after it is sent. */
-  const claimFor = (req: DeliveryRequest, sendKey: string, stage: NoticeStage, messageId: string, to: string[], cc: string[]): NoticeClaim => ({
+  const claimFor = (
+    req: DeliveryRequest,
+    sendKey: string,
+    stage: NoticeStage,
+    messageId: string,
+    to: string[],
+    cc: string[],
+  ): NoticeClaim => ({
     sendKey,
     trackerId: req.definition.trackerId,
     obligation: req.definition.obligation.id,
@@ -193,27 +228,54 @@ export function createActivities(deps: ActivityDeps) {
     cc,
   });
 
-  async function reportUndeliverable(req: DeliveryRequest, key: string, subject: string, rejected: string[], reason: string, ctx: ReturnType<typeof attemptContext>): Promise<void> {
+  async function reportUndeliverable(
+    req: DeliveryRequest,
+    key: string,
+    subject: string,
+    rejected: string[],
+    reason: string,
+    ctx: ReturnType<typeof attemptContext>,
+  ): Promise<void> {
     const t = req.definition;
     const sendKey = `${key}/undeliverable`;
     const messageId = messageIdFor(sendKey, from);
     const to = [t.supervisor.liaison.email];
     const cc = [t.supervisor.head.email].filter((a) => !to.includes(a));
-    const result = await sendOnce(delivery, claimFor(req, sendKey, 'undeliverable', messageId, to, cc), async () => {
-      const now = Math.max(req.firedAt, ctx.now());
-      const sentOn = formatDate(localDay(now, t.timeZone));
-      const r = renderUndeliverable({ definition: t, period: req.period.label, subject, rejected, reason, sentOn });
-      return { from: fromHeader, to, cc, subject: r.subject, text: r.text, html: r.html, messageId, date: new Date(now) };
-    }, ctx);
+    const result = await sendOnce(
+      delivery,
+      claimFor(req, sendKey, 'undeliverable', messageId, to, cc),
+      async () => {
+        const now = Math.max(req.firedAt, ctx.now());
+        const sentOn = formatDate(localDay(now, t.timeZone));
+        const r = renderUndeliverable({ definition: t, period: req.period.label, subject, rejected, reason, sentOn });
+        return {
+          from: fromHeader,
+          to,
+          cc,
+          subject: r.subject,
+          text: r.text,
+          html: r.html,
+          messageId,
+          date: new Date(now),
+        };
+      },
+      ctx,
+    );
     // A report that bounced itself is recorded, and not reported again (that could only loop).
-    if (result.state === 'sent' && result.status === 'rejected') log.error('undeliverable report rejected', { sendKey, reason: result.response });
+    if (result.state === 'sent' && result.status === 'rejected')
+      log.error('undeliverable report rejected', { sendKey, reason: result.response });
   }
 
   return {
     /** Local activity: the plan of one period (domain/planner.ts), every instant computed in explicit time zones. */
     async planTrackerPeriod(req: PlanRequest): Promise<TrackerPeriodPlan> {
       try {
-        return trackerPeriodPlan(req.definition, calendar, { period: req.period, extendedDue: req.extendedDue, now: req.now, digest: deps.digest !== false });
+        return trackerPeriodPlan(req.definition, calendar, {
+          period: req.period,
+          extendedDue: req.extendedDue,
+          now: req.now,
+          digest: deps.digest !== false,
+        });
       } catch (err) {
         // The same definition fails the same way every time: tell the workflow not to retry.
         if (err instanceof PlanningError) throw ApplicationFailure.nonRetryable(err.message, 'PlanningError');
@@ -247,12 +309,34 @@ export function createActivities(deps: ActivityDeps) {
             supervisionNumber = supervisionNumberText(given.year, given.number);
           }
           const lateSince = now - n.at > LATE_AFTER_MS ? formatLocal(n.at, t.timeZone) : undefined;
-          const links = deps.links && req.period.endsAt !== undefined ? recipientLinks(t, [...n.to, ...n.cc], { label: req.period.label, dueAt: req.period.dueAt, endsAt: req.period.endsAt }, now, deps.links) : undefined;
-          const r = renderNotice({ definition: t, notice: n, period: req.period, sentOn, progress: req.progress, supervisionNumber, lateSince, links, signInUrl: links ? undefined : deps.webUrl?.replace(/\/+$/, '') });
+          const links =
+            deps.links && req.period.endsAt !== undefined
+              ? recipientLinks(
+                  t,
+                  [...n.to, ...n.cc],
+                  { label: req.period.label, dueAt: req.period.dueAt, endsAt: req.period.endsAt },
+                  now,
+                  deps.links,
+                )
+              : undefined;
+          const r = renderNotice({
+            definition: t,
+            notice: n,
+            period: req.period,
+            sentOn,
+            progress: req.progress,
+            supervisionNumber,
+            lateSince,
+            links,
+            signInUrl: links ? undefined : deps.webUrl?.replace(/\/+$/, ''),
+          });
           subject = r.subject;
           const thread = req.thread.filter((id) => id !== messageId);
           return {
-            from: n.stage === 'escalation' ? { name: `${oneLine(t.supervisor.name)}（${from.name}）`, address: from.address } : fromHeader,
+            from:
+              n.stage === 'escalation'
+                ? { name: `${oneLine(t.supervisor.name)}（${from.name}）`, address: from.address }
+                : fromHeader,
             replyTo: { name: oneLine(t.supervisor.liaison.name), address: t.supervisor.liaison.email },
             to: n.to,
             cc: n.cc,
@@ -300,7 +384,10 @@ export function createActivities(deps: ActivityDeps) {
      * One digest per supervising office with items that newly turned red, at most one a working day: the send key
      * names the office and the day, so a retry or a replay sends nothing twice.
      */
-    async sendDigests(req: { day: string; firedAt: number }): Promise<{ supervisor: string; items: number; messageId: string }[]> {
+    async sendDigests(req: {
+      day: string;
+      firedAt: number;
+    }): Promise<{ supervisor: string; items: number; messageId: string }[]> {
       const sent: { supervisor: string; items: number; messageId: string }[] = [];
       const ctx = attemptContext();
       for (const supervisor of await ledger.supervisorsForDigest(req.day, req.firedAt)) {
@@ -315,17 +402,56 @@ export function createActivities(deps: ActivityDeps) {
         const to: string[] = JSON.parse(first.office_to);
         const cc: string[] = JSON.parse(first.office_cc);
         const messageId = messageIdFor(sendKey, from);
-        const claim: NoticeClaim = { sendKey, trackerId: `digest/${supervisor}`, obligation: '', unit: supervisor, period: req.day, stage: 'digest', level: 0, step: 0, plannedAt: req.firedAt, firedAt: req.firedAt, due: req.day, messageId, to, cc };
-        const result = await sendOnce(delivery, claim, async () => {
-          const r = renderDigest({
-            supervisorName: first.office_name,
-            day: req.day,
-            items: items.map((i) => ({ unitName: i.unit_name, obligationTitle: i.obligation_title, period: i.period, due: i.due, url: deps.links ? trackerUrl(deps.links.baseUrl, i.tracker_id) : undefined })),
-          });
-          return { from: fromHeader, to, cc, subject: r.subject, text: r.text, html: r.html, messageId, date: new Date(req.firedAt) };
-        }, ctx);
+        const claim: NoticeClaim = {
+          sendKey,
+          trackerId: `digest/${supervisor}`,
+          obligation: '',
+          unit: supervisor,
+          period: req.day,
+          stage: 'digest',
+          level: 0,
+          step: 0,
+          plannedAt: req.firedAt,
+          firedAt: req.firedAt,
+          due: req.day,
+          messageId,
+          to,
+          cc,
+        };
+        const result = await sendOnce(
+          delivery,
+          claim,
+          async () => {
+            const r = renderDigest({
+              supervisorName: first.office_name,
+              day: req.day,
+              items: items.map((i) => ({
+                unitName: i.unit_name,
+                obligationTitle: i.obligation_title,
+                period: i.period,
+                due: i.due,
+                url: deps.links ? trackerUrl(deps.links.baseUrl, i.tracker_id) : undefined,
+              })),
+            });
+            return {
+              from: fromHeader,
+              to,
+              cc,
+              subject: r.subject,
+              text: r.text,
+              html: r.html,
+              messageId,
+              date: new Date(req.firedAt),
+            };
+          },
+          ctx,
+        );
         if (result.state === 'done') continue;
-        log.info('digest delivered', { sendKey, items: items.length, status: result.state === 'sent' ? result.status : result.state });
+        log.info('digest delivered', {
+          sendKey,
+          items: items.length,
+          status: result.state === 'sent' ? result.status : result.state,
+        });
         sent.push({ supervisor, items: items.length, messageId });
       }
       return sent;
@@ -343,7 +469,12 @@ export function createActivities(deps: ActivityDeps) {
      * fires when the runs stop. A failed ping only warns.
      */
     async digestRan(req: { day: string; working: boolean; offices: number }): Promise<void> {
-      if (deps.heartbeatUrl) await pingHeartbeat(deps.heartbeatUrl, `duban digest ${req.day}: ${req.working ? `${req.offices} offices` : 'not a working day'}`, (m, meta) => log.warn(m, meta));
+      if (deps.heartbeatUrl)
+        await pingHeartbeat(
+          deps.heartbeatUrl,
+          `duban digest ${req.day}: ${req.working ? `${req.offices} offices` : 'not a working day'}`,
+          (m, meta) => log.warn(m, meta),
+        );
     },
   };
 }

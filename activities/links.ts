@@ -10,7 +10,15 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** What a link lets its recipient do. `view` is always included. */
-export const LINK_ACTIONS = ['view', 'acknowledge', 'progress', 'submit', 'record', 'report', 'requestExtension'] as const;
+export const LINK_ACTIONS = [
+  'view',
+  'acknowledge',
+  'progress',
+  'submit',
+  'record',
+  'report',
+  'requestExtension',
+] as const;
 export type LinkAction = (typeof LINK_ACTIONS)[number];
 
 export interface LinkClaims {
@@ -39,9 +47,11 @@ export function parseLinkKeys(text: string | undefined): LinkKey[] {
     .filter(Boolean)
     .map((part) => {
       const [id, secret] = part.split(':');
-      if (!id || !/^[A-Za-z0-9_-]{1,16}$/.test(id) || !secret) throw new Error('each link key is "id:base64secret", the id of letters, digits, "-" or "_"');
+      if (!id || !/^[A-Za-z0-9_-]{1,16}$/.test(id) || !secret)
+        throw new Error('each link key is "id:base64secret", the id of letters, digits, "-" or "_"');
       const bytes = Buffer.from(secret, 'base64');
-      if (bytes.length < 32) throw new Error(`link key ${id} is shorter than 32 bytes; make one with: openssl rand -base64 32`);
+      if (bytes.length < 32)
+        throw new Error(`link key ${id} is shorter than 32 bytes; make one with: openssl rand -base64 32`);
       return { id, secret: bytes };
     });
 }
@@ -52,12 +62,23 @@ const mac = (key: LinkKey, signed: string) => createHmac('sha256', key.secret).u
 export function signLink(claims: LinkClaims, keys: readonly LinkKey[]): string {
   const key = keys[0];
   if (!key) throw new Error('no link key configured (DUBAN_LINK_KEYS)');
-  const payload = b64(JSON.stringify({ t: claims.trackerId, p: claims.period, r: claims.email, n: claims.name, a: claims.actions, x: claims.expiresAt }));
+  const payload = b64(
+    JSON.stringify({
+      t: claims.trackerId,
+      p: claims.period,
+      r: claims.email,
+      n: claims.name,
+      a: claims.actions,
+      x: claims.expiresAt,
+    }),
+  );
   const signed = `v1.${key.id}.${payload}`;
   return `${signed}.${b64(mac(key, signed))}`;
 }
 
-export type LinkCheck = { ok: true; claims: LinkClaims } | { ok: false; reason: 'malformed' | 'unknown-key' | 'bad-signature' | 'expired'; message: string };
+export type LinkCheck =
+  | { ok: true; claims: LinkClaims }
+  | { ok: false; reason: 'malformed' | 'unknown-key' | 'bad-signature' | 'expired'; message: string };
 
 /** Verifies a token: its form, its key, its signature (in constant time), then its expiry. */
 export function verifyLink(token: string, keys: readonly LinkKey[], now: number): LinkCheck {
@@ -68,17 +89,35 @@ export function verifyLink(token: string, keys: readonly LinkKey[], now: number)
   if (!key) return { ok: false, reason: 'unknown-key', message: '链接已失效（签名密钥已更换）' };
   const expected = mac(key, `v1.${id}.${payload}`);
   const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature', message: '链接无效（签名不符）' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'bad-signature', message: '链接无效（签名不符）' };
   let raw: { t?: unknown; p?: unknown; r?: unknown; n?: unknown; a?: unknown; x?: unknown };
   try {
     raw = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
     return { ok: false, reason: 'malformed', message: '链接格式不正确' };
   }
-  const actions = Array.isArray(raw.a) ? raw.a.filter((x): x is LinkAction => (LINK_ACTIONS as readonly string[]).includes(x as string)) : [];
-  if (typeof raw.t !== 'string' || typeof raw.p !== 'string' || typeof raw.r !== 'string' || typeof raw.x !== 'number') {
+  const actions = Array.isArray(raw.a)
+    ? raw.a.filter((x): x is LinkAction => (LINK_ACTIONS as readonly string[]).includes(x as string))
+    : [];
+  if (
+    typeof raw.t !== 'string' ||
+    typeof raw.p !== 'string' ||
+    typeof raw.r !== 'string' ||
+    typeof raw.x !== 'number'
+  ) {
     return { ok: false, reason: 'malformed', message: '链接格式不正确' };
   }
   if (now > raw.x) return { ok: false, reason: 'expired', message: '链接已过期，请登录系统办理或联系督办单位' };
-  return { ok: true, claims: { trackerId: raw.t, period: raw.p, email: raw.r, name: typeof raw.n === 'string' ? raw.n : raw.r, actions, expiresAt: raw.x } };
+  return {
+    ok: true,
+    claims: {
+      trackerId: raw.t,
+      period: raw.p,
+      email: raw.r,
+      name: typeof raw.n === 'string' ? raw.n : raw.r,
+      actions,
+      expiresAt: raw.x,
+    },
+  };
 }

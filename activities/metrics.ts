@@ -30,8 +30,14 @@ export function countNotice(stage: NoticeStage, level: number, result: NoticeRes
     const meter = activityMeter();
     if (!meter) return;
     const tags = { stage, level: String(level) };
-    if (result === 'retried') meter.createCounter('duban_notice_retries', undefined, 'send attempts that failed transiently and are retried').add(1, tags);
-    else meter.createCounter('duban_notices', undefined, 'messages by stage, level and result (sent, rejected, superseded)').add(1, { ...tags, result });
+    if (result === 'retried')
+      meter
+        .createCounter('duban_notice_retries', undefined, 'send attempts that failed transiently and are retried')
+        .add(1, tags);
+    else
+      meter
+        .createCounter('duban_notices', undefined, 'messages by stage, level and result (sent, rejected, superseded)')
+        .add(1, { ...tags, result });
   } catch {
     // metrics are an aid, never a reason to fail or retry a send
   }
@@ -42,9 +48,19 @@ export function countNotice(stage: NoticeStage, level: number, result: NoticeRes
  * alert fires when the runs stop (docs/deployment.md). The URL is a secret: it is never logged, and a failed ping
  * only warns (a missed ping is what the switch is for). Returns whether the ping was answered with 2xx.
  */
-export async function pingHeartbeat(url: string, body: string, warn: (message: string, meta: Record<string, unknown>) => void, timeoutMs = 10_000): Promise<boolean> {
+export async function pingHeartbeat(
+  url: string,
+  body: string,
+  warn: (message: string, meta: Record<string, unknown>) => void,
+  timeoutMs = 10_000,
+): Promise<boolean> {
   try {
-    const res = await fetch(url, { method: 'POST', body, signal: AbortSignal.timeout(timeoutMs), headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    const res = await fetch(url, {
+      method: 'POST',
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+    });
     if (res.ok) return true;
     warn('heartbeat ping refused (DUBAN_HEARTBEAT_URL)', { status: res.status });
   } catch (err) {

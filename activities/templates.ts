@@ -64,7 +64,11 @@ function daysWord(sentOn: string, due: string): string {
 const LEVEL_TITLES: Record<number, string> = { 1: '催办通知', 2: '督办单', 3: '通报' };
 
 /** 本期每人须达到60学时，已达标48人/共52人；尚未达标：赵强（差12学时）、… 等N人。 */
-function perPersonProgress(quota: number, unit: 'times' | 'hours' | undefined, people: PeopleProgress | undefined): string {
+function perPersonProgress(
+  quota: number,
+  unit: 'times' | 'hours' | undefined,
+  people: PeopleProgress | undefined,
+): string {
   const u = unit === 'hours' ? '学时' : '次';
   const head = `本期每人须达到${quota}${u}`;
   if (!people) return `${head}。`;
@@ -119,7 +123,11 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
     ['状态', days],
     ...(progress ? [['完成要求', progress] as [string, string]] : []),
     ...basis.map((b, i) => [i === 0 ? '依据' : '', b] as [string, string]),
-    ['报送内容', o.deliverable ?? (o.completion === 'quota' ? '每次活动的日期、主题和佐证材料' : '完成情况及佐证材料（文号、链接或说明）')],
+    [
+      '报送内容',
+      o.deliverable ??
+        (o.completion === 'quota' ? '每次活动的日期、主题和佐证材料' : '完成情况及佐证材料（文号、链接或说明）'),
+    ],
     ['报送方式', o.howToSubmit ?? `请回复本邮件或联系${t.supervisor.name}。`],
     ['督办单位', t.supervisor.name],
   ];
@@ -127,8 +135,13 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
   const linkIntro = linkBlocks.length
     ? `可直接点击以下链接办理（每人一组，以本人名义记入台账）。打开链接只显示办理页面，不改变任何状态；在页面上提交后才记录。链接在本期办结或督办结束后失效。如无法使用链接，请登录督办系统或联系${t.supervisor.liaison.name}（${t.supervisor.liaison.email}）。`
     : undefined;
-  const signIn = !linkIntro && c.signInUrl ? `也可登录督办系统办理签收、反馈进展和报送：${c.signInUrl}/login（使用本邮箱地址登录）。` : undefined;
-  const late = c.lateSince ? `本通知原定于${c.lateSince}发送，因邮件系统故障延迟送达；上文天数按实际发送日计算。` : undefined;
+  const signIn =
+    !linkIntro && c.signInUrl
+      ? `也可登录督办系统办理签收、反馈进展和报送：${c.signInUrl}/login（使用本邮箱地址登录）。`
+      : undefined;
+  const late = c.lateSince
+    ? `本通知原定于${c.lateSince}发送，因邮件系统故障延迟送达；上文天数按实际发送日计算。`
+    : undefined;
   const footer = `本通知由督办系统（duban）依据任务清单自动发送。编号：${n.stage === 'reminder' ? 'R' : `E${n.level}`}-${period.label}`;
 
   const text = [
@@ -138,14 +151,23 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
     '',
     ...lines.map(([k, v]) => (k ? `${k}：${v}` : `      ${v}`)),
     '',
-    ...(linkIntro ? [linkIntro, ...linkBlocks.flatMap((r) => [`${oneLine(r.name)}：`, ...r.links.map((l) => `  ${l.label}：${l.url}`)]), ''] : []),
+    ...(linkIntro
+      ? [
+          linkIntro,
+          ...linkBlocks.flatMap((r) => [`${oneLine(r.name)}：`, ...r.links.map((l) => `  ${l.label}：${l.url}`)]),
+          '',
+        ]
+      : []),
     ...(signIn ? [signIn, ''] : []),
     ...(late ? [late, ''] : []),
     footer,
   ].join('\n');
 
   const rows = lines
-    .map(([k, v]) => `<tr><th style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;white-space:nowrap">${escapeHtml(k)}</th><td style="padding:4px 0">${escapeHtml(v)}</td></tr>`)
+    .map(
+      ([k, v]) =>
+        `<tr><th style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;white-space:nowrap">${escapeHtml(k)}</th><td style="padding:4px 0">${escapeHtml(v)}</td></tr>`,
+    )
     .join('\n');
   const html = `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>
@@ -161,7 +183,14 @@ ${linkIntro ? `<p>${escapeHtml(linkIntro)}</p>\n${linkBlocks.map((r) => `<p>${es
 }
 
 /** The report to the supervising office that a notice could not be delivered (a permanent rejection). */
-export function renderUndeliverable(c: { definition: TrackerDefinition; period: string; subject: string; rejected: string[]; reason: string; sentOn: string }): RenderedNotice {
+export function renderUndeliverable(c: {
+  definition: TrackerDefinition;
+  period: string;
+  subject: string;
+  rejected: string[];
+  reason: string;
+  sentOn: string;
+}): RenderedNotice {
   const t = c.definition;
   const subject = oneLine(`【督办退信】${t.unit.name}：通知无法送达（${c.rejected.join('、')}）`);
   const lines: [string, string][] = [
@@ -173,7 +202,13 @@ export function renderUndeliverable(c: { definition: TrackerDefinition; period: 
     ['邮件服务器答复', c.reason],
     ['日期', chineseDate(c.sentOn)],
   ];
-  const text = [`${t.supervisor.liaison.name}同志：`, '', '    以下督办通知被收件方邮件服务器永久拒收，请核实单位名录中的联系人邮箱并更正。', '', ...lines.map(([k, v]) => `${k}：${v}`)].join('\n');
+  const text = [
+    `${t.supervisor.liaison.name}同志：`,
+    '',
+    '    以下督办通知被收件方邮件服务器永久拒收，请核实单位名录中的联系人邮箱并更正。',
+    '',
+    ...lines.map(([k, v]) => `${k}：${v}`),
+  ].join('\n');
   const html = `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>
 <body style="font-family:'PingFang SC','Microsoft YaHei',sans-serif;font-size:14px;line-height:1.6">
@@ -193,7 +228,10 @@ export function renderDigest(c: {
 }): RenderedNotice {
   const subject = oneLine(`【督办日报】${c.supervisorName}：${c.items.length}项任务新逾期（${chineseDate(c.day)}）`);
   const overdue = (due: string) => daysWord(c.day, due);
-  const lines = c.items.map((i, n) => `${n + 1}. ${oneLine(i.unitName)}：${oneLine(i.obligationTitle)}（${i.period}），${chineseDate(i.due)}截止，${overdue(i.due)}${i.url ? `\n   查看：${i.url}` : ''}`);
+  const lines = c.items.map(
+    (i, n) =>
+      `${n + 1}. ${oneLine(i.unitName)}：${oneLine(i.obligationTitle)}（${i.period}），${chineseDate(i.due)}截止，${overdue(i.due)}${i.url ? `\n   查看：${i.url}` : ''}`,
+  );
   const text = [
     `${c.supervisorName}：`,
     '',
@@ -205,7 +243,10 @@ export function renderDigest(c: {
     '本日报由督办系统（duban）自动汇总，每个工作日至多一份；二级督办单和通报仍逐项发送。',
   ].join('\n');
   const rows = c.items
-    .map((i) => `<tr><td>${escapeHtml(i.unitName)}</td><td>${i.url ? `<a href="${escapeHtml(i.url)}">${escapeHtml(i.obligationTitle)}</a>` : escapeHtml(i.obligationTitle)}</td><td>${escapeHtml(i.period)}</td><td>${escapeHtml(chineseDate(i.due))}</td><td>${escapeHtml(overdue(i.due))}</td></tr>`)
+    .map(
+      (i) =>
+        `<tr><td>${escapeHtml(i.unitName)}</td><td>${i.url ? `<a href="${escapeHtml(i.url)}">${escapeHtml(i.obligationTitle)}</a>` : escapeHtml(i.obligationTitle)}</td><td>${escapeHtml(i.period)}</td><td>${escapeHtml(chineseDate(i.due))}</td><td>${escapeHtml(overdue(i.due))}</td></tr>`,
+    )
     .join('\n');
   const html = `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>

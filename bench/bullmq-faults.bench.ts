@@ -34,7 +34,14 @@ const BACKOFF_MS = 5_000;
 async function workerProcess() {
   const { Worker } = require('bullmq') as typeof import('bullmq');
   const connection = { host: '127.0.0.1', port: Number(process.env.BENCH_REDIS_PORT), maxRetriesPerRequest: null };
-  const transport = nodemailer.createTransport({ pool: true, maxConnections: CONNECTIONS, host: '127.0.0.1', port: Number(process.env.BENCH_SMTP_PORT), secure: false, maxMessages: Infinity });
+  const transport = nodemailer.createTransport({
+    pool: true,
+    maxConnections: CONNECTIONS,
+    host: '127.0.0.1',
+    port: Number(process.env.BENCH_SMTP_PORT),
+    secure: false,
+    maxMessages: Infinity,
+  });
   const worker = new Worker(
     process.env.BENCH_QUEUE!,
     async (job) => {
@@ -70,7 +77,8 @@ async function startSink(): Promise<Sink> {
   const server = await startMailSink(
     0,
     (raw) => {
-      const id = /^Message-ID:\s*(<[^>]+>)/im.exec(raw.subarray(0, 8192).toString('utf8'))?.[1] ?? `missing-${received.size}`;
+      const id =
+        /^Message-ID:\s*(<[^>]+>)/im.exec(raw.subarray(0, 8192).toString('utf8'))?.[1] ?? `missing-${received.size}`;
       received.set(id, [...(received.get(id) ?? []), Date.now()]);
     },
     faults,
@@ -79,7 +87,10 @@ async function startSink(): Promise<Sink> {
 }
 
 function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [__filename, 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, [__filename, 'worker'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     child.once('message', () => resolve(child));
     child.once('exit', (code) => reject(new Error(`a BullMQ worker exited with ${code} before it was ready`)));
@@ -93,7 +104,8 @@ async function kill(child: ChildProcess, signal: NodeJS.Signals) {
   await exited;
 }
 
-const percentile = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]! : 0);
+const percentile = (xs: number[], p: number) =>
+  xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]! : 0;
 const seconds = (ms: number) => Number((ms / 1000).toFixed(1));
 
 async function scenario(name: 'kills' | 'outage', n: number, redisPort: number, sink: Sink) {
@@ -116,7 +128,14 @@ async function scenario(name: 'kills' | 'outage', n: number, redisPort: number, 
         Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({
           name: 'notice',
           data: { i: i + k },
-          opts: { delay, jobId: `${name}.${n}.${i + k}`, attempts: ATTEMPTS, backoff: { type: 'exponential', delay: BACKOFF_MS }, removeOnComplete: true, removeOnFail: false },
+          opts: {
+            delay,
+            jobId: `${name}.${n}.${i + k}`,
+            attempts: ATTEMPTS,
+            backoff: { type: 'exponential', delay: BACKOFF_MS },
+            removeOnComplete: true,
+            removeOnFail: false,
+          },
         })),
       );
     }
@@ -163,7 +182,11 @@ async function scenario(name: 'kills' | 'outage', n: number, redisPort: number, 
       duplicated: all.length - sink.received.size,
       failedForGood: failed.failed ?? 0,
       refusedDuringOutage: sink.faults.transientFailures,
-      firstDeliveryLatencySeconds: { p50: seconds(percentile(first, 50)), p95: seconds(percentile(first, 95)), last: seconds(Math.max(0, ...first)) },
+      firstDeliveryLatencySeconds: {
+        p50: seconds(percentile(first, 50)),
+        p95: seconds(percentile(first, 95)),
+        last: seconds(Math.max(0, ...first)),
+      },
       lastMessageAfterInstantSeconds: seconds(Math.max(instant, ...all) - instant),
     };
     console.log(JSON.stringify(figures));

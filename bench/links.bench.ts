@@ -18,9 +18,16 @@ const NOTICES = Number(process.env.BENCH_NOTICES ?? 20_000);
 
 function main() {
   const root = path.join(__dirname, '..', '..');
-  const inputs = loadInputs({ catalog: path.join(root, 'config', 'defaults', 'catalog.yaml'), directory: path.join(root, 'config', 'defaults', 'directory.yaml') });
+  const inputs = loadInputs({
+    catalog: path.join(root, 'config', 'defaults', 'catalog.yaml'),
+    directory: path.join(root, 'config', 'defaults', 'directory.yaml'),
+  });
   const calendar = new WorkingCalendar();
-  const cfg = { keys: parseLinkKeys(`k1:${randomBytes(32).toString('base64')}`), baseUrl: 'https://duban.example.gov.cn', graceMs: 7 * 86_400_000 };
+  const cfg = {
+    keys: parseLinkKeys(`k1:${randomBytes(32).toString('base64')}`),
+    baseUrl: 'https://duban.example.gov.cn',
+    graceMs: 7 * 86_400_000,
+  };
   const now = Date.parse('2027-01-04T00:00:00Z');
   const work = inputs.trackers.flatMap((t) => {
     try {
@@ -34,11 +41,24 @@ function main() {
   const item = (i: number) => work[i % work.length]!;
   const ctx = (i: number, links?: ReturnType<typeof recipientLinks>) => {
     const { t, n, plan } = item(i);
-    return { definition: t, notice: n, period: { label: plan.period, due: plan.due, originalDue: plan.originalDue }, sentOn: '2027-01-04', progress: { recorded: 0, quota: 1 }, links };
+    return {
+      definition: t,
+      notice: n,
+      period: { label: plan.period, due: plan.due, originalDue: plan.originalDue },
+      sentOn: '2027-01-04',
+      progress: { recorded: 0, quota: 1 },
+      links,
+    };
   };
   const sign = (i: number) => {
     const { t, n, plan } = item(i);
-    return recipientLinks(t, [...n.to, ...n.cc], { label: plan.period, dueAt: plan.dueAt, endsAt: plan.endsAt }, n.at, cfg);
+    return recipientLinks(
+      t,
+      [...n.to, ...n.cc],
+      { label: plan.period, dueAt: plan.dueAt, endsAt: plan.endsAt },
+      n.at,
+      cfg,
+    );
   };
   const time = (f: (i: number) => unknown) => {
     for (let i = 0; i < 2000; i++) f(i); // warm-up

@@ -15,9 +15,14 @@ export async function freePort(): Promise<number> {
 
 /** Installed with apt-get when missing (root). Kill the child to stop it. */
 export async function startRedis(): Promise<{ port: number; child: ChildProcess }> {
-  if (!existsSync('/usr/bin/redis-server')) execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'ignore' });
+  if (!existsSync('/usr/bin/redis-server'))
+    execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'ignore' });
   const port = await freePort();
-  const child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn(
+    '/usr/bin/redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   for (let i = 0; i < 100; i++) {
     const up = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1', () => (s.end(), resolve(true)));

@@ -31,7 +31,14 @@ function writeInputs(dir: string) {
     { period: 'year', due: { rule: 'period-end' }, completion: 'quota', quota: 4 },
   ];
   const catalog = {
-    obligations: Array.from({ length: OBLIGATIONS }, (_, i) => ({ id: `obligation-${i}`, title: `任务${i}`, basis: [{ document: '基准文件', quote: '基准' }], assignees: { tags: ['all'] }, reminders: [3, 0], ...shapes[i % shapes.length] })),
+    obligations: Array.from({ length: OBLIGATIONS }, (_, i) => ({
+      id: `obligation-${i}`,
+      title: `任务${i}`,
+      basis: [{ document: '基准文件', quote: '基准' }],
+      assignees: { tags: ['all'] },
+      reminders: [3, 0],
+      ...shapes[i % shapes.length],
+    })),
   };
   writeFileSync(path.join(dir, 'catalog.yaml'), stringify(catalog));
   writeFileSync(path.join(dir, 'directory.yaml'), stringify(directory));
@@ -39,7 +46,11 @@ function writeInputs(dir: string) {
 
 function timed(args: string[], env: NodeJS.ProcessEnv): { seconds: number; stdout: string; code: number | null } {
   const started = Date.now();
-  const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'duban.js'), ...args], { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'duban.js'), ...args], {
+    env,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (r.status !== 0) console.error(r.stderr);
   return { seconds: (Date.now() - started) / 1000, stdout: r.stdout, code: r.status };
 }
@@ -47,20 +58,41 @@ function timed(args: string[], env: NodeJS.ProcessEnv): { seconds: number; stdou
 async function main() {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const env = await devServerEnvironment(Object.values(SEARCH_ATTRIBUTES));
-  const sink = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS'], logger: false, onData: (s, _x, cb) => (s.on('data', () => undefined), s.on('end', () => cb())) });
+  const sink = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData: (s, _x, cb) => (s.on('data', () => undefined), s.on('end', () => cb())),
+  });
   sink.on('error', () => undefined);
   await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
   const dir = mkdtempSync(path.join(tmpdir(), 'duban-register-bench-'));
   writeInputs(dir);
-  const runEnv = { ...process.env, TZ: 'UTC', TEMPORAL_ADDRESS: env.address, DUBAN_TASK_QUEUE: 'register-bench', DUBAN_DATA_DIR: path.join(dir, 'data'), SMTP_URL: `smtp://127.0.0.1:${(sink.server.address() as AddressInfo).port}`, DUBAN_DIGEST: 'false', DUBAN_LOG_LEVEL: 'ERROR' };
-  const worker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js')], { env: runEnv, stdio: 'inherit' });
+  const runEnv = {
+    ...process.env,
+    TZ: 'UTC',
+    TEMPORAL_ADDRESS: env.address,
+    DUBAN_TASK_QUEUE: 'register-bench',
+    DUBAN_DATA_DIR: path.join(dir, 'data'),
+    SMTP_URL: `smtp://127.0.0.1:${(sink.server.address() as AddressInfo).port}`,
+    DUBAN_DIGEST: 'false',
+    DUBAN_LOG_LEVEL: 'ERROR',
+  };
+  const worker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js')], {
+    env: runEnv,
+    stdio: 'inherit',
+  });
   try {
     const files = [path.join(dir, 'catalog.yaml'), path.join(dir, 'directory.yaml')];
     const first = timed(['register', ...files, '--json'], runEnv);
     const firstSummary = JSON.parse(first.stdout);
     // Let visibility catch up and the workflows publish their colour before the unchanged run and the board.
     for (let i = 0; i < 600; i++) {
-      const n = (await env.client.workflow.count(`WorkflowType = 'trackerWorkflow' AND ExecutionStatus = 'Running' AND DubanColour IS NOT NULL`)).count;
+      const n = (
+        await env.client.workflow.count(
+          `WorkflowType = 'trackerWorkflow' AND ExecutionStatus = 'Running' AND DubanColour IS NOT NULL`,
+        )
+      ).count;
       if (n >= firstSummary.started.length) break;
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -73,8 +105,16 @@ async function main() {
       JSON.stringify({
         benchmark: 'register',
         trackers,
-        first: { seconds: first.seconds, started: firstSummary.started.length, trackersPerSecond: Math.round(trackers / first.seconds) },
-        unchanged: { seconds: second.seconds, unchanged: secondSummary.unchanged.length, trackersPerSecond: Math.round(trackers / second.seconds) },
+        first: {
+          seconds: first.seconds,
+          started: firstSummary.started.length,
+          trackersPerSecond: Math.round(trackers / first.seconds),
+        },
+        unchanged: {
+          seconds: second.seconds,
+          unchanged: secondSummary.unchanged.length,
+          trackersPerSecond: Math.round(trackers / second.seconds),
+        },
         status: { seconds: status.seconds, items: board.items.length },
         targets: { firstSeconds: 300, unchangedSeconds: 60, statusSeconds: 2 },
       }),

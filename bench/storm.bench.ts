@@ -47,7 +47,9 @@ interface Sink {
 async function startSink(): Promise<Sink> {
   const sink = { ids: new Map<string, number>(), deliveredAt: [] as number[] } as Sink;
   const server = await startMailSink(0, (raw) => {
-    const id = /^Message-ID:\s*(<[^>]+>)/im.exec(raw.subarray(0, 8192).toString('utf8'))?.[1] ?? `missing-${sink.deliveredAt.length}`;
+    const id =
+      /^Message-ID:\s*(<[^>]+>)/im.exec(raw.subarray(0, 8192).toString('utf8'))?.[1] ??
+      `missing-${sink.deliveredAt.length}`;
     sink.ids.set(id, (sink.ids.get(id) ?? 0) + 1);
     sink.deliveredAt.push(Date.now());
   });
@@ -105,10 +107,26 @@ async function collect(sink: Sink, n: number, instant: number, deadline: number)
 async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof devServerEnvironment>>) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'duban-storm-'));
   const taskQueue = `storm-${n}-${Date.now()}`;
-  const worker = spawn(process.execPath, [...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js')], {
-    env: { ...process.env, TZ: 'UTC', TEMPORAL_ADDRESS: env.address, DUBAN_TASK_QUEUE: taskQueue, SMTP_URL: sink.url, DUBAN_DATA_DIR: dataDir, DUBAN_LOG_LEVEL: 'ERROR', DUBAN_DIGEST: 'false' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const worker = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js'),
+    ],
+    {
+      env: {
+        ...process.env,
+        TZ: 'UTC',
+        TEMPORAL_ADDRESS: env.address,
+        DUBAN_TASK_QUEUE: taskQueue,
+        SMTP_URL: sink.url,
+        DUBAN_DATA_DIR: dataDir,
+        DUBAN_LOG_LEVEL: 'ERROR',
+        DUBAN_DIGEST: 'false',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   try {
     // One real catalog entry, copied for N units; its real plan, shifted to the storm's instant.
     const base = loadInputs({}).trackers.find((t) => t.obligation.id === 'annual-report-dept')!;
@@ -116,7 +134,12 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
     const definitions: TrackerDefinition[] = Array.from({ length: n }, (_, i) => ({
       ...base,
       trackerId: `storm${n}/u${i}`,
-      unit: { ...base.unit, id: `u${i}`, liaison: { name: '联络员', email: `u${i}.liaison@bench.example.org` }, head: { name: '负责人', email: `u${i}.head@bench.example.org` } },
+      unit: {
+        ...base.unit,
+        id: `u${i}`,
+        liaison: { name: '联络员', email: `u${i}.liaison@bench.example.org` },
+        head: { name: '负责人', email: `u${i}.head@bench.example.org` },
+      },
     }));
     // Leave time to start them all and let each reach its first sleep (a start costs the worker a workflow task
     // and the board's first write): at least 20 s, or 25 ms a tracker. The bench checks below that they all slept
@@ -126,7 +149,14 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
     const shift = instant - template.notices[0]!.at;
     const plan = (d: TrackerDefinition) => ({
       ...template,
-      notices: template.notices.map((x) => ({ ...x, at: x.at + shift, trackerId: d.trackerId, unit: d.unit.id, to: [d.unit.liaison.email], cc: [d.unit.head.email] })),
+      notices: template.notices.map((x) => ({
+        ...x,
+        at: x.at + shift,
+        trackerId: d.trackerId,
+        unit: d.unit.id,
+        to: [d.unit.liaison.email],
+        cc: [d.unit.head.email],
+      })),
       dueAt: template.dueAt + shift,
       originalDueAt: template.originalDueAt + shift,
       yellowAt: template.yellowAt + shift,
@@ -141,7 +171,11 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
       Array.from({ length: 50 }, async () => {
         while (next < n) {
           const d = definitions[next++]!;
-          await env.client.workflow.start(trackerWorkflow, { workflowId: workflowIdFor(d.trackerId), taskQueue, args: [{ definition: d, period: template.period, plan: plan(d) }] });
+          await env.client.workflow.start(trackerWorkflow, {
+            workflowId: workflowIdFor(d.trackerId),
+            taskQueue,
+            args: [{ definition: d, period: template.period, plan: plan(d) }],
+          });
         }
       }),
     );
@@ -157,7 +191,10 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
     }
     const asleepSeconds = (Date.now() - startedAt) / 1000;
     const asleepRssMb = rssMb(worker.pid!);
-    if (asleep < n) console.error(`storm ${n}: only ${asleep} trackers asleep at the instant; the figure includes the starts' backlog (raise BENCH_START_MS_PER_TRACKER)`);
+    if (asleep < n)
+      console.error(
+        `storm ${n}: only ${asleep} trackers asleep at the instant; the figure includes the starts' backlog (raise BENCH_START_MS_PER_TRACKER)`,
+      );
     const figures = await collect(sink, n, instant, instant + 300_000);
     if (process.env.BENCH_SHOW_HISTORY) {
       // What one tracker's history holds for its notice: the figure's cost, event by event.
@@ -166,7 +203,15 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
         console.error(`u${i}: ` + (history.events ?? []).map((e) => `${e.eventType}`).join(' '));
       }
     }
-    return { ...figures, startedPerSecond: Math.round(n / startSeconds), startedBeforeInstant: startedInTime, asleepBeforeInstant: asleep >= n, asleepAfterSeconds: Number(asleepSeconds.toFixed(1)), workerRssAsleepMb: asleepRssMb, workerPeakRssMb: peakRssMb(worker.pid!) };
+    return {
+      ...figures,
+      startedPerSecond: Math.round(n / startSeconds),
+      startedBeforeInstant: startedInTime,
+      asleepBeforeInstant: asleep >= n,
+      asleepAfterSeconds: Number(asleepSeconds.toFixed(1)),
+      workerRssAsleepMb: asleepRssMb,
+      workerPeakRssMb: peakRssMb(worker.pid!),
+    };
   } finally {
     worker.kill('SIGTERM');
     await new Promise((r) => worker.once('exit', r));
@@ -174,11 +219,25 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
 }
 
 async function runPlain(n: number, sink: Sink) {
-  const transport = nodemailer.createTransport({ pool: true, maxConnections: CONNECTIONS, host: '127.0.0.1', port: sink.port, secure: false, maxMessages: Infinity });
+  const transport = nodemailer.createTransport({
+    pool: true,
+    maxConnections: CONNECTIONS,
+    host: '127.0.0.1',
+    port: sink.port,
+    secure: false,
+    maxMessages: Infinity,
+  });
   const instant = Date.now();
   await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      transport.sendMail({ from: 'bench@example.org', to: `u${i}.liaison@bench.example.org`, cc: `u${i}.head@bench.example.org`, subject: '【督办提醒】基准测试', text: '基准测试正文', messageId: `<plain.${n}.${i}@bench>` }),
+      transport.sendMail({
+        from: 'bench@example.org',
+        to: `u${i}.liaison@bench.example.org`,
+        cc: `u${i}.head@bench.example.org`,
+        subject: '【督办提醒】基准测试',
+        text: '基准测试正文',
+        messageId: `<plain.${n}.${i}@bench>`,
+      }),
     ),
   );
   transport.close();
@@ -191,12 +250,26 @@ async function runBullmq(n: number, sink: Sink, redisPort: number) {
   const connection = { host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: null };
   const name = `storm-${n}-${Date.now()}`;
   const queue = new Queue(name, { connection });
-  const transport = nodemailer.createTransport({ pool: true, maxConnections: CONNECTIONS, host: '127.0.0.1', port: sink.port, secure: false, maxMessages: Infinity });
+  const transport = nodemailer.createTransport({
+    pool: true,
+    maxConnections: CONNECTIONS,
+    host: '127.0.0.1',
+    port: sink.port,
+    secure: false,
+    maxMessages: Infinity,
+  });
   const worker = new Worker(
     name,
     async (job) => {
       const i = job.data.i as number;
-      await transport.sendMail({ from: 'bench@example.org', to: `u${i}.liaison@bench.example.org`, cc: `u${i}.head@bench.example.org`, subject: '【督办提醒】基准测试', text: '基准测试正文', messageId: `<bullmq.${n}.${i}@bench>` });
+      await transport.sendMail({
+        from: 'bench@example.org',
+        to: `u${i}.liaison@bench.example.org`,
+        cc: `u${i}.head@bench.example.org`,
+        subject: '【督办提醒】基准测试',
+        text: '基准测试正文',
+        messageId: `<bullmq.${n}.${i}@bench>`,
+      });
     },
     { connection, concurrency: CONNECTIONS * 4 },
   );
@@ -204,7 +277,13 @@ async function runBullmq(n: number, sink: Sink, redisPort: number) {
     const instant = Math.ceil((Date.now() + Math.max(10_000, n)) / 1000) * 1000;
     for (let i = 0; i < n; i += 1000) {
       const delay = instant - Date.now();
-      await queue.addBulk(Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({ name: 'notice', data: { i: i + k }, opts: { delay, jobId: `n${i + k}`, removeOnComplete: true } })));
+      await queue.addBulk(
+        Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({
+          name: 'notice',
+          data: { i: i + k },
+          opts: { delay, jobId: `n${i + k}`, removeOnComplete: true },
+        })),
+      );
     }
     return await collect(sink, n, instant, instant + 300_000);
   } finally {

@@ -5,7 +5,12 @@ export function syntheticDirectory(units: number) {
     jurisdiction: '基准市',
     leadership: [contact('leader')],
     units: [
-      { id: 'office', name: '依法治市办', kind: 'office', contacts: { head: contact('office-head'), liaison: contact('office-liaison') } },
+      {
+        id: 'office',
+        name: '依法治市办',
+        kind: 'office',
+        contacts: { head: contact('office-head'), liaison: contact('office-liaison') },
+      },
       ...Array.from({ length: units }, (_, i) => ({
         id: `unit-${i}`,
         name: `单位${i}`,

@@ -28,7 +28,16 @@ async function main() {
   const settings = loadSettings({ DUBAN_DATA_DIR: dir, SMTP_URL: 'smtp://127.0.0.1:9', DUBAN_WEB_PORT: '0' });
   const ledger = await Ledger.open({ sqliteFile: path.join(dir, 'ledger.sqlite') });
   const directory = syntheticDirectory(UNITS);
-  const catalog = { timeZone: 'Asia/Shanghai', noticeHour: 9, defaults: {}, obligations: Array.from({ length: OBLIGATIONS }, (_, i) => ({ id: `obligation-${i}`, title: `任务${i}`, basis: [{ document: '基准文件', quote: '基准' }] })) };
+  const catalog = {
+    timeZone: 'Asia/Shanghai',
+    noticeHour: 9,
+    defaults: {},
+    obligations: Array.from({ length: OBLIGATIONS }, (_, i) => ({
+      id: `obligation-${i}`,
+      title: `任务${i}`,
+      basis: [{ document: '基准文件', quote: '基准' }],
+    })),
+  };
   await ledger.saveDirectorySnapshot({ directory, catalog, by: 'bench' });
   const now = Date.now();
   await ledger.db.transaction(async (tx) => {
@@ -36,27 +45,94 @@ async function main() {
       for (let o = 0; o < OBLIGATIONS; o++) {
         await tx.run(
           'INSERT INTO tracker_state (tracker_id, obligation, unit, period, colour, due, due_at, active, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)',
-          [`obligation-${o}/unit-${u}`, `obligation-${o}`, `unit-${u}`, '2027', COLOURS[(u * 7 + o) % COLOURS.length]!, '2027-02-28', now + ((u + o) % 90) * 86_400_000, now],
+          [
+            `obligation-${o}/unit-${u}`,
+            `obligation-${o}`,
+            `unit-${u}`,
+            '2027',
+            COLOURS[(u * 7 + o) % COLOURS.length]!,
+            '2027-02-28',
+            now + ((u + o) % 90) * 86_400_000,
+            now,
+          ],
         );
       }
     }
   });
   const tracker = 'obligation-0/unit-0';
   for (let i = 0; i < 12; i++) {
-    await ledger.beginNotice({ sendKey: `${tracker}/2027/2027-02-28/r${i}`, trackerId: tracker, obligation: 'obligation-0', unit: 'unit-0', period: '2027', stage: i < 4 ? 'reminder' : 'escalation', level: i < 4 ? 0 : 1 + (i % 3), step: i, plannedAt: now - i * 86_400_000, firedAt: now - i * 86_400_000, due: '2027-02-28', messageId: `<${i}@bench>`, to: ['head-0@bench.example.org'], cc: ['office-head@bench.example.org'] });
+    await ledger.beginNotice({
+      sendKey: `${tracker}/2027/2027-02-28/r${i}`,
+      trackerId: tracker,
+      obligation: 'obligation-0',
+      unit: 'unit-0',
+      period: '2027',
+      stage: i < 4 ? 'reminder' : 'escalation',
+      level: i < 4 ? 0 : 1 + (i % 3),
+      step: i,
+      plannedAt: now - i * 86_400_000,
+      firedAt: now - i * 86_400_000,
+      due: '2027-02-28',
+      messageId: `<${i}@bench>`,
+      to: ['head-0@bench.example.org'],
+      cc: ['office-head@bench.example.org'],
+    });
   }
-  await ledger.recordEvents(Array.from({ length: 12 }, (_, i) => ({ eventKey: `${tracker}/e${i}`, trackerId: tracker, obligation: 'obligation-0', unit: 'unit-0', period: '2027', kind: i % 2 ? 'extension_requested' : 'submission', at: now - i * 3_600_000, actor: '联络员', data: { evidence: { text: '基准报送说明'.repeat(10), documentNumber: '基〔2027〕1号' }, newDue: '2027-03-31', reason: '基准' } })));
+  await ledger.recordEvents(
+    Array.from({ length: 12 }, (_, i) => ({
+      eventKey: `${tracker}/e${i}`,
+      trackerId: tracker,
+      obligation: 'obligation-0',
+      unit: 'unit-0',
+      period: '2027',
+      kind: i % 2 ? 'extension_requested' : 'submission',
+      at: now - i * 3_600_000,
+      actor: '联络员',
+      data: {
+        evidence: { text: '基准报送说明'.repeat(10), documentNumber: '基〔2027〕1号' },
+        newDue: '2027-03-31',
+        reason: '基准',
+      },
+    })),
+  );
 
-  const status = { trackerId: tracker, obligation: 'obligation-0', unit: 'unit-0', period: '2027', due: '2027-02-28', originalDue: '2027-02-28', colour: 'green', paused: false, retired: false, completion: 'single', quota: 1, recorded: 0, submitted: false, verification: 'not required', provisionalYears: [], history: [] };
+  const status = {
+    trackerId: tracker,
+    obligation: 'obligation-0',
+    unit: 'unit-0',
+    period: '2027',
+    due: '2027-02-28',
+    originalDue: '2027-02-28',
+    colour: 'green',
+    paused: false,
+    retired: false,
+    completion: 'single',
+    quota: 1,
+    recorded: 0,
+    submitted: false,
+    verification: 'not required',
+    provisionalYears: [],
+    history: [],
+  };
   const duban = { status: async () => status } as unknown as Duban;
   const times: Record<string, number[]> = {};
-  const app = await buildWebServer({ settings, duban, ledger, log: (e) => {
-    if (e.msg === "request" && typeof e.ms === "number") (times[String(e.path)] ??= []).push(e.ms);
-    if (e.level === "error") console.error(e);
-  } });
+  const app = await buildWebServer({
+    settings,
+    duban,
+    ledger,
+    log: (e) => {
+      if (e.msg === 'request' && typeof e.ms === 'number') (times[String(e.path)] ??= []).push(e.ms);
+      if (e.level === 'error') console.error(e);
+    },
+  });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const secret = randomBytes(32).toString('base64url');
-  await createSession(ledger, { sessionHash: createHash('sha256').update(secret).digest('hex'), email: 'office-liaison@bench.example.org', csrf: 'x'.repeat(43), now });
+  await createSession(ledger, {
+    sessionHash: createHash('sha256').update(secret).digest('hex'),
+    email: 'office-liaison@bench.example.org',
+    csrf: 'x'.repeat(43),
+    now,
+  });
   const get = async (url: string) => {
     const r = await fetch(base + url, { headers: { cookie: `duban_session=${secret}` } });
     if (r.status !== 200) throw new Error(`${url}: ${r.status}`);

@@ -30,13 +30,18 @@ function version(): string {
 /** `--help` says which options must be given: commander lists required options like the others. */
 function markRequiredOptions(command: Command) {
   for (const option of command.options) {
-    if (option.mandatory && !option.description.endsWith('(required)')) option.description = `${option.description} (required)`;
+    if (option.mandatory && !option.description.endsWith('(required)'))
+      option.description = `${option.description} (required)`;
   }
   for (const sub of command.commands) markRequiredOptions(sub);
 }
 
 /** `colour`: whether `out` is a terminal that wants colours (main decides; tests capture plain text). */
-export function buildProgram(out: (s: string) => void, err: (s: string) => void, options: { colour?: boolean } = {}): Command {
+export function buildProgram(
+  out: (s: string) => void,
+  err: (s: string) => void,
+  options: { colour?: boolean } = {},
+): Command {
   const program = new Command('duban')
     .description('督办 duban: reminders and escalations for recurring rule-of-law obligations')
     .version(version(), '-V, --version', 'print the version of duban')
@@ -55,9 +60,15 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void,
 }
 
 /** Runs the command line; resolves to the exit code. Output goes through `out`/`err` so tests can capture it. */
-export async function main(argv: string[], out?: (s: string) => void, err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+export async function main(
+  argv: string[],
+  out?: (s: string) => void,
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
   // Colours only when writing to a terminal ourselves: captured output (tests, scripts) stays plain.
-  const program = buildProgram(out ?? ((s) => process.stdout.write(s)), err, { colour: out === undefined && wantsColour(process.stdout) });
+  const program = buildProgram(out ?? ((s) => process.stdout.write(s)), err, {
+    colour: out === undefined && wantsColour(process.stdout),
+  });
   try {
     await program.parseAsync(argv);
     return EXIT_OK;

@@ -20,7 +20,14 @@ export function colours(enabled: boolean): Colours {
 
 /** A board colour in its own colour (broken in magenta: it needs an administrator, not the unit). */
 export function paintColour(c: Colours, colour: string): string {
-  const paint: Record<string, (s: string) => string> = { red: c.red, yellow: c.yellow, green: c.green, broken: c.magenta, done: c.dim, waived: c.dim };
+  const paint: Record<string, (s: string) => string> = {
+    red: c.red,
+    yellow: c.yellow,
+    green: c.green,
+    broken: c.magenta,
+    done: c.dim,
+    waived: c.dim,
+  };
   return (paint[colour] ?? ((s: string) => s))(colour);
 }
 
@@ -36,7 +43,9 @@ export function padStart(text: string, width: number): string {
 /** Rows as columns two spaces apart; the last column is not padded. */
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => stringWidth(r[c] ?? ''))));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : padEnd(cell, widths[c]!))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : padEnd(cell, widths[c]!))).join('  '))
+    .join('\n');
 }
 
 /** One line per open period, oldest first (overdue periods stay open until done, waived or their ladder ends). */
@@ -49,8 +58,15 @@ export function statusLines(s: TrackerStatus, c: Colours = colours(false)): stri
       : s.completion === 'rate' || s.completion === 'count'
         ? `, no figures yet (threshold ${s.threshold}${s.completion === 'rate' ? '%' : ''})`
         : '';
-    const people = p.people ? `, ${p.people.reached}/${p.people.total} reached ${s.quota}${p.people.short.length ? ` (short: ${p.people.short.map((x) => `${x.name} ${x.short}`).join(', ')})` : ''}` : '';
-    const progress = s.completion === 'quota' ? `, ${p.recorded}/${s.quota} recorded` : p.submitted ? ', submitted' : figures || people;
+    const people = p.people
+      ? `, ${p.people.reached}/${p.people.total} reached ${s.quota}${p.people.short.length ? ` (short: ${p.people.short.map((x) => `${x.name} ${x.short}`).join(', ')})` : ''}`
+      : '';
+    const progress =
+      s.completion === 'quota'
+        ? `, ${p.recorded}/${s.quota} recorded`
+        : p.submitted
+          ? ', submitted'
+          : figures || people;
     const ext = p.pendingExtension ? `, extension to ${p.pendingExtension.newDue} pending` : '';
     const due = p.due === p.originalDue ? p.due : `${p.due} (extended from ${p.originalDue})`;
     const ack = p.acknowledged ? `, acknowledged by ${p.acknowledged.by}` : '';
@@ -61,10 +77,14 @@ export function statusLines(s: TrackerStatus, c: Colours = colours(false)): stri
 }
 
 /** The board's first part: counts by colour per unit. */
-export function unitCountLines(units: { unit: string; red: number; yellow: number; green: number; done: number; waived: number }[]): string[] {
+export function unitCountLines(
+  units: { unit: string; red: number; yellow: number; green: number; done: number; waived: number }[],
+): string[] {
   const lines = ['unit          red  yellow  green  done  waived'];
   for (const u of units) {
-    lines.push(`${padEnd(u.unit, 12)} ${padStart(String(u.red), 4)} ${padStart(String(u.yellow), 7)} ${padStart(String(u.green), 6)} ${padStart(String(u.done), 5)} ${padStart(String(u.waived), 7)}`);
+    lines.push(
+      `${padEnd(u.unit, 12)} ${padStart(String(u.red), 4)} ${padStart(String(u.yellow), 7)} ${padStart(String(u.green), 6)} ${padStart(String(u.done), 5)} ${padStart(String(u.waived), 7)}`,
+    );
   }
   return lines;
 }

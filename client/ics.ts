@@ -35,20 +35,42 @@ function fold(line: string): string {
 const day = (d: DayNumber) => formatDate(d).replace(/-/g, '');
 
 /** `catalogZone` names the calendar's zone when the unit has no trackers. */
-export function unitCalendar(trackers: TrackerDefinition[], calendar: WorkingCalendar, window: { from: DayNumber; to: DayNumber }, now: Date, catalogZone: string): string {
+export function unitCalendar(
+  trackers: TrackerDefinition[],
+  calendar: WorkingCalendar,
+  window: { from: DayNumber; to: DayNumber },
+  now: Date,
+  catalogZone: string,
+): string {
   const plan = planWindow(trackers, calendar, { from: window.from, to: window.to + 400 });
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const byId = new Map(trackers.map((t) => [t.trackerId, t]));
   const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//duban//督办//ZH', 'CALSCALE:GREGORIAN', 'METHOD:PUBLISH'];
   const unitName = trackers[0]?.unit.name ?? '';
   lines.push(`X-WR-CALNAME:${text(`督办：${unitName}`)}`, `X-WR-TIMEZONE:${trackers[0]?.timeZone ?? catalogZone}`);
   const event = (uid: string, on: DayNumber, summary: string, description: string) => {
-    lines.push('BEGIN:VEVENT', `UID:${uid}`, `DTSTAMP:${stamp}`, `DTSTART;VALUE=DATE:${day(on)}`, `DTEND;VALUE=DATE:${day(on + 1)}`, `SUMMARY:${text(summary)}`, `DESCRIPTION:${text(description)}`, 'TRANSP:TRANSPARENT', 'END:VEVENT');
+    lines.push(
+      'BEGIN:VEVENT',
+      `UID:${uid}`,
+      `DTSTAMP:${stamp}`,
+      `DTSTART;VALUE=DATE:${day(on)}`,
+      `DTEND;VALUE=DATE:${day(on + 1)}`,
+      `SUMMARY:${text(summary)}`,
+      `DESCRIPTION:${text(description)}`,
+      'TRANSP:TRANSPARENT',
+      'END:VEVENT',
+    );
   };
   const dues = new Set<string>();
   const describe = (t: TrackerDefinition, n: PlannedNotice) => {
     const p = parsePeriod(t.obligation.period, n.period);
-    return { periodText: p ? periodInChinese(p) : n.period, basis: t.obligation.basis.map((b) => `《${b.document}》${b.article ?? ''}：${b.quote}`).join('\n') };
+    return {
+      periodText: p ? periodInChinese(p) : n.period,
+      basis: t.obligation.basis.map((b) => `《${b.document}》${b.article ?? ''}：${b.quote}`).join('\n'),
+    };
   };
   for (const n of plan.notices) {
     const t = byId.get(n.trackerId)!;
@@ -57,10 +79,20 @@ export function unitCalendar(trackers: TrackerDefinition[], calendar: WorkingCal
     const dueKey = `${n.trackerId}/${n.period}/${n.due}`;
     if (!dues.has(dueKey) && dueDay >= window.from && dueDay <= window.to) {
       dues.add(dueKey);
-      event(`${dueKey}/due@duban`, dueDay, `截止：${t.obligation.title}（${periodText}）`, `${t.unit.name}\n${t.obligation.deliverable ?? ''}\n${basis}`);
+      event(
+        `${dueKey}/due@duban`,
+        dueDay,
+        `截止：${t.obligation.title}（${periodText}）`,
+        `${t.unit.name}\n${t.obligation.deliverable ?? ''}\n${basis}`,
+      );
     }
     if (n.stage === 'reminder' && n.day >= window.from && n.day <= window.to) {
-      event(`${noticeKey(n)}@duban`, n.day, `提醒：${t.obligation.title}（${periodText}），${n.due}截止`, `${t.unit.name}\n${basis}`);
+      event(
+        `${noticeKey(n)}@duban`,
+        n.day,
+        `提醒：${t.obligation.title}（${periodText}），${n.due}截止`,
+        `${t.unit.name}\n${basis}`,
+      );
     }
   }
   lines.push('END:VCALENDAR');

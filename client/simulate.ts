@@ -39,13 +39,21 @@ const addresses = (s: string) => (s.match(/[^\s<>,"]+@[^\s<>,"]+/g) ?? []).map((
 /** Where the preview's action links point: the web of `npm start` unless DUBAN_WEB_BASE_URL says otherwise. */
 export const SIMULATE_BASE_URL = 'http://127.0.0.1:8080';
 
-export async function simulate(inputs: Inputs, window: { from: DayNumber; to: DayNumber }, outDir?: string, options: { baseUrl?: string } = {}): Promise<SimulatedMail[]> {
+export async function simulate(
+  inputs: Inputs,
+  window: { from: DayNumber; to: DayNumber },
+  outDir?: string,
+  options: { baseUrl?: string } = {},
+): Promise<SimulatedMail[]> {
   const zone = inputs.catalog.timeZone;
   const start = zonedInstant(window.from, zone, 0);
   const end = zonedInstant(window.to + 1, zone, 0);
   try {
     // Quiet: the core's own warnings would otherwise mix into the preview's output.
-    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+    });
   } catch {
     // already installed by the caller
   }
@@ -64,16 +72,24 @@ export async function simulate(inputs: Inputs, window: { from: DayNumber; to: Da
       subject: decodeEncodedWords(headerValue(head, 'Subject')),
     };
     if (outDir) {
-      mail.file = path.join(outDir, `${String(mails.length + 1).padStart(5, '0')}-${mail.key.replace(/[^A-Za-z0-9._-]+/g, '_')}.eml`);
+      mail.file = path.join(
+        outDir,
+        `${String(mails.length + 1).padStart(5, '0')}-${mail.key.replace(/[^A-Za-z0-9._-]+/g, '_')}.eml`,
+      );
       writeFileSync(mail.file, raw);
     }
     mails.push(mail);
   });
-  const ledger = await Ledger.open({ sqliteFile: path.join(mkdtempSync(path.join(tmpdir(), 'duban-simulate-')), 'ledger.sqlite') });
+  const ledger = await Ledger.open({
+    sqliteFile: path.join(mkdtempSync(path.join(tmpdir(), 'duban-simulate-')), 'ledger.sqlite'),
+  });
   const transport = createSmtpTransport({ url: sink.url, maxConnections: 5 });
   try {
     const now = await env.currentTimeMs();
-    if (start + 86_400_000 <= now) throw new RangeError('simulate runs forward from today: --from must be today or later (use duban plan for the past)');
+    if (start + 86_400_000 <= now)
+      throw new RangeError(
+        'simulate runs forward from today: --from must be today or later (use duban plan for the past)',
+      );
     const taskQueue = 'simulate';
     const worker = await createEngineWorker({
       connection: env.nativeConnection,
@@ -84,16 +100,25 @@ export async function simulate(inputs: Inputs, window: { from: DayNumber; to: Da
       from: { name: '督办系统（预览）', address: 'duban@simulate.invalid' },
       calendar: inputs.calendar,
       // A throwaway key, so the preview shows the links as recipients will see them; no server accepts them.
-      links: { keys: [{ id: 'preview', secret: randomBytes(32) }], baseUrl: (options.baseUrl ?? process.env.DUBAN_WEB_BASE_URL ?? SIMULATE_BASE_URL).replace(/\/+$/, ''), graceMs: 7 * 86_400_000 },
+      links: {
+        keys: [{ id: 'preview', secret: randomBytes(32) }],
+        baseUrl: (options.baseUrl ?? process.env.DUBAN_WEB_BASE_URL ?? SIMULATE_BASE_URL).replace(/\/+$/, ''),
+        graceMs: 7 * 86_400_000,
+      },
     });
     await worker.runUntil(async () => {
       const first = new Map<string, string>();
-      for (const n of planWindow(inputs.trackers, inputs.calendar, window).notices) if (!first.has(n.trackerId) || n.period < first.get(n.trackerId)!) first.set(n.trackerId, n.period);
+      for (const n of planWindow(inputs.trackers, inputs.calendar, window).notices)
+        if (!first.has(n.trackerId) || n.period < first.get(n.trackerId)!) first.set(n.trackerId, n.period);
       if (start > now) await env.sleep(start - now);
       for (const t of inputs.trackers) {
         const period = first.get(t.trackerId);
         if (!period) continue;
-        await env.client.workflow.start(trackerWorkflow, { workflowId: workflowIdFor(t.trackerId), taskQueue, args: [{ definition: t, period, searchAttributes: false, catchUp: false }] });
+        await env.client.workflow.start(trackerWorkflow, {
+          workflowId: workflowIdFor(t.trackerId),
+          taskQueue,
+          args: [{ definition: t, period, searchAttributes: false, catchUp: false }],
+        });
       }
       await env.sleep(end - (await env.currentTimeMs()));
     });
@@ -103,5 +128,7 @@ export async function simulate(inputs: Inputs, window: { from: DayNumber; to: Da
     await sink.close();
     await env.teardown();
   }
-  return mails.filter((m) => m.date >= start && m.date < end).sort((a, b) => a.date - b.date || (a.key < b.key ? -1 : 1));
+  return mails
+    .filter((m) => m.date >= start && m.date < end)
+    .sort((a, b) => a.date - b.date || (a.key < b.key ? -1 : 1));
 }

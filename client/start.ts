@@ -26,7 +26,13 @@ import { Duban } from '../access/temporal';
 import { MailSink, decodeEncodedWords, headerValue, startMailSink } from '../access/mail';
 import { redactUrl } from '../config/settings';
 
-const SEARCH_ATTRIBUTE_FLAGS = ['DubanObligation=Keyword', 'DubanUnit=Keyword', 'DubanPeriod=Keyword', 'DubanColour=Keyword', 'DubanDue=Datetime'];
+const SEARCH_ATTRIBUTE_FLAGS = [
+  'DubanObligation=Keyword',
+  'DubanUnit=Keyword',
+  'DubanPeriod=Keyword',
+  'DubanColour=Keyword',
+  'DubanDue=Datetime',
+];
 
 interface MailCatcher extends MailSink {
   folder: string;
@@ -50,12 +56,18 @@ export function spawnDevServer(dataDir: string, port: number, uiPort: number): C
   return spawn(
     temporalCliPath(),
     [
-      'server', 'start-dev',
-      '--db-filename', path.join(dataDir, 'temporal.db'),
-      '--ip', '127.0.0.1',
-      '--port', String(port),
-      '--ui-port', String(uiPort),
-      '--log-level', 'error',
+      'server',
+      'start-dev',
+      '--db-filename',
+      path.join(dataDir, 'temporal.db'),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--ui-port',
+      String(uiPort),
+      '--log-level',
+      'error',
       ...SEARCH_ATTRIBUTE_FLAGS.flatMap((f) => ['--search-attribute', f]),
       ...DEV_SERVER_DYNAMIC_CONFIG,
     ],
@@ -116,7 +128,9 @@ class DevServer {
       return;
     }
     this.restarts.push(now);
-    this.io.err(`duban start: the Temporal dev server stopped (${how}); restarting it (${this.restarts.length} of ${this.maxRestarts}), its state is on disk. See ${log}.\n`);
+    this.io.err(
+      `duban start: the Temporal dev server stopped (${how}); restarting it (${this.restarts.length} of ${this.maxRestarts}), its state is on disk. See ${log}.\n`,
+    );
     // A moment for the port to be released by the dead process.
     setTimeout(() => {
       if (this.stopping) return;
@@ -141,7 +155,10 @@ async function waitForTemporal(settings: Settings, devServer: DevServer | undefi
   const until = Date.now() + 60_000;
   for (;;) {
     const child = devServer?.child;
-    if (child && child.exitCode !== null) throw new Error(`the Temporal dev server exited (code ${child.exitCode}); see ${path.join(settings.dataDir, 'temporal.log')}`);
+    if (child && child.exitCode !== null)
+      throw new Error(
+        `the Temporal dev server exited (code ${child.exitCode}); see ${path.join(settings.dataDir, 'temporal.log')}`,
+      );
     try {
       const d = await Duban.connect(settings);
       await d.client.workflowService.getSystemInfo({});
@@ -181,7 +198,10 @@ export async function start(io: Io): Promise<number> {
     for (const stop of stops.reverse()) await stop();
   };
   const maxRestarts = Number(process.env.DUBAN_DEV_SERVER_RESTARTS ?? DEFAULT_RESTARTS);
-  if (!Number.isInteger(maxRestarts) || maxRestarts < 0) throw new SettingsError(`DUBAN_DEV_SERVER_RESTARTS "${process.env.DUBAN_DEV_SERVER_RESTARTS}" must be a whole number, 0 or more`);
+  if (!Number.isInteger(maxRestarts) || maxRestarts < 0)
+    throw new SettingsError(
+      `DUBAN_DEV_SERVER_RESTARTS "${process.env.DUBAN_DEV_SERVER_RESTARTS}" must be a whole number, 0 or more`,
+    );
   let giveUp: (message: string) => void = () => undefined;
   const gaveUp = new Promise<string>((resolve) => (giveUp = resolve));
   try {
@@ -208,19 +228,30 @@ export async function start(io: Io): Promise<number> {
     stops.push(() => duban.close());
 
     // The worker runs in this process; SIGINT and SIGTERM stop it gracefully (Temporal's runtime handles them).
-     
+
     const { startWorker } = require('../worker/main') as typeof import('../worker/main');
-     
+
     const { Runtime, DefaultLogger } = require('@temporalio/worker') as typeof import('@temporalio/worker');
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const worker = await startWorker(settings);
 
-    const inputs = loadInputs({ catalog: process.env.DUBAN_CATALOG, directory: process.env.DUBAN_DIRECTORY, calendar: process.env.DUBAN_CALENDAR });
+    const inputs = loadInputs({
+      catalog: process.env.DUBAN_CATALOG,
+      directory: process.env.DUBAN_DIRECTORY,
+      calendar: process.env.DUBAN_CALENDAR,
+    });
     const summary = await duban.register(inputs.trackers, { by: 'duban start' });
     await saveSnapshot(duban, inputs, 'duban start');
     // New trackers publish their row a moment after they start: wait for it, briefly, so the board is complete.
     const ledger = await duban.openLedger();
-    const rows = async () => (await ledger.trackerStates()).map((t) => ({ trackerId: t.trackerId, unit: t.unit, colour: t.colour, dueAt: t.dueAt, zone: timeZoneOf(inputs.catalog, t.obligation) }));
+    const rows = async () =>
+      (await ledger.trackerStates()).map((t) => ({
+        trackerId: t.trackerId,
+        unit: t.unit,
+        colour: t.colour,
+        dueAt: t.dueAt,
+        zone: timeZoneOf(inputs.catalog, t.obligation),
+      }));
     let running = await rows();
     for (let i = 0; i < 50 && running.length < inputs.trackers.length; i++) {
       await new Promise((r) => setTimeout(r, 200));
@@ -228,16 +259,21 @@ export async function start(io: Io): Promise<number> {
     }
     await ledger.close();
     // The web service, with the mail catcher's messages readable in the browser (this embedded mode only).
-     
+
     const { startWeb } = require('../web/server') as typeof import('../web/server');
     const webLedger = await duban.openLedger();
     stops.push(() => webLedger.close());
-    const webLog = (e: Record<string, unknown>) => appendFileSync(path.join(dataDir, 'web.log'), `${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
+    const webLog = (e: Record<string, unknown>) =>
+      appendFileSync(path.join(dataDir, 'web.log'), `${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
     // A busy port leaves the rest of the service running: the board is still printed, and `duban web` can follow.
-    const web = await startWeb({ settings, duban, ledger: webLedger, mailFolder: mail?.folder, log: webLog }).catch((err: Error) => {
-      io.err(`warning: the web service did not start on ${settings.web.host}:${settings.web.port} (${err.message}); set DUBAN_WEB_PORT\n`);
-      return undefined;
-    });
+    const web = await startWeb({ settings, duban, ledger: webLedger, mailFolder: mail?.folder, log: webLog }).catch(
+      (err: Error) => {
+        io.err(
+          `warning: the web service did not start on ${settings.web.host}:${settings.web.port} (${err.message}); set DUBAN_WEB_PORT\n`,
+        );
+        return undefined;
+      },
+    );
     if (web) stops.push(() => web.close());
     const b = board(running, Date.now());
     io.out(
@@ -246,7 +282,11 @@ export async function start(io: Io): Promise<number> {
         ...unitCountLines(b.units),
         '',
         `duban is running: ${b.items.length} trackers (started ${summary.started.length}, updated ${summary.updated.length}, unchanged ${summary.unchanged.length})`,
-        ...(web ? [`the board in the browser: ${web.url}${mail ? ` (sign in with an address of the directory; the link arrives in ${web.url}/mail)` : ''}`] : []),
+        ...(web
+          ? [
+              `the board in the browser: ${web.url}${mail ? ` (sign in with an address of the directory; the link arrives in ${web.url}/mail)` : ''}`,
+            ]
+          : []),
         'the board with every item, most urgent first: npx duban status',
         ownTemporal ? `Temporal Web UI: http://127.0.0.1:${uiPort}` : `Temporal: ${settings.temporal.address}`,
         mail ? `mail: every message is kept in ${mail.folder}` : `mail: ${redactUrl(settings.smtp?.url ?? '')}`,

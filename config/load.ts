@@ -11,7 +11,17 @@ import { dayNumber, formatDate, parseDate } from '../domain/dates';
 import { ID_PATTERN, LIMITS } from '../domain/model';
 import type { Catalog, Directory } from '../domain/model';
 import { TrackerDefinition, resolveTrackers } from '../domain/trackers';
-import { BOUNDS, DocumentKind, Path, Problem, definitionProblems, quoteShort, rosterProblems, validateDocuments, zodProblems } from '../domain/validate';
+import {
+  BOUNDS,
+  DocumentKind,
+  Path,
+  Problem,
+  definitionProblems,
+  quoteShort,
+  rosterProblems,
+  validateDocuments,
+  zodProblems,
+} from '../domain/validate';
 import { RosterEntry, parseRosterCsv } from '../domain/roster';
 import { EventEntry, eventObligations } from '../domain/events';
 
@@ -95,12 +105,21 @@ export const YAML_LIMITS = {
   aliases: 100,
 } as const;
 
-const fileProblem = (file: string, message: string, line = 1, column = 1): FileProblem => ({ file, line, column, field: '', message });
+const fileProblem = (file: string, message: string, line = 1, column = 1): FileProblem => ({
+  file,
+  line,
+  column,
+  field: '',
+  message,
+});
 
 /** A library's message, made safe to print: one line, control characters escaped, bounded. */
 function plainMessage(message: string): string {
   const first = message.split('\n')[0] ?? '';
-  const escaped = first.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const escaped = first.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   return escaped.length > 200 ? `${escaped.slice(0, 200)}…` : escaped;
 }
 
@@ -110,22 +129,47 @@ function readYaml(file: string): LoadedYaml {
     const stat = statSync(file);
     if (!stat.isFile()) return { file, problems: [fileProblem(file, 'is not a file')] };
     if (stat.size > YAML_LIMITS.fileBytes) {
-      return { file, problems: [fileProblem(file, `is ${(stat.size / 1048576).toFixed(1)} MB, more than the ${YAML_LIMITS.fileBytes / 1048576} MB a file may have`)] };
+      return {
+        file,
+        problems: [
+          fileProblem(
+            file,
+            `is ${(stat.size / 1048576).toFixed(1)} MB, more than the ${YAML_LIMITS.fileBytes / 1048576} MB a file may have`,
+          ),
+        ],
+      };
     }
     bytes = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : plainMessage((err as Error).message);
+    const reason =
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : plainMessage((err as Error).message);
     return { file, problems: [fileProblem(file, reason)] };
   }
   // A binary file (an image, a spreadsheet, a file saved as UTF-16) is named as such; its bytes are never shown.
   const nul = bytes.indexOf(0);
-  if (nul >= 0) return { file, problems: [fileProblem(file, `is not a text file (a zero byte at offset ${nul}); catalogs, directories and calendars are UTF-8 YAML text`)] };
+  if (nul >= 0)
+    return {
+      file,
+      problems: [
+        fileProblem(
+          file,
+          `is not a text file (a zero byte at offset ${nul}); catalogs, directories and calendars are UTF-8 YAML text`,
+        ),
+      ],
+    };
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    return { file, problems: [fileProblem(file, 'is not UTF-8 text (save it as UTF-8; GBK and UTF-16 files are not read)')] };
+    return {
+      file,
+      problems: [fileProblem(file, 'is not UTF-8 text (save it as UTF-8; GBK and UTF-16 files are not read)')],
+    };
   }
   const lines = new LineCounter();
   const deep = nestingBeyond(text, YAML_LIMITS.depth);
@@ -133,7 +177,17 @@ function readYaml(file: string): LoadedYaml {
     lines.addNewLine(0);
     for (let at = text.indexOf('\n'); at >= 0 && at < deep; at = text.indexOf('\n', at + 1)) lines.addNewLine(at + 1);
     const pos = lines.linePos(deep);
-    return { file, problems: [fileProblem(file, `nests collections more than ${YAML_LIMITS.depth} deep; the documents need a few levels at most`, pos.line, pos.col)] };
+    return {
+      file,
+      problems: [
+        fileProblem(
+          file,
+          `nests collections more than ${YAML_LIMITS.depth} deep; the documents need a few levels at most`,
+          pos.line,
+          pos.col,
+        ),
+      ],
+    };
   }
   let doc: Document.Parsed;
   try {
@@ -155,7 +209,19 @@ function readYaml(file: string): LoadedYaml {
   });
   if (tooMany) {
     const pos = tooMany.range ? lines.linePos(tooMany.range[0]) : { line: 1, col: 1 };
-    return { file, doc, lines, problems: [fileProblem(file, `YAML: ${aliases} aliases, more than the ${YAML_LIMITS.aliases} a file may use`, pos.line, pos.col)] };
+    return {
+      file,
+      doc,
+      lines,
+      problems: [
+        fileProblem(
+          file,
+          `YAML: ${aliases} aliases, more than the ${YAML_LIMITS.aliases} a file may use`,
+          pos.line,
+          pos.col,
+        ),
+      ],
+    };
   }
   try {
     return { file, doc, lines, value: doc.toJS({ maxAliasCount: YAML_LIMITS.aliases }), problems };
@@ -219,7 +285,13 @@ function fieldName(value: unknown, path: Path): string {
 function toFileProblem(loaded: LoadedYaml, p: Problem): FileProblem {
   const node = loaded.doc ? locate(loaded.doc, p.path, p.atKey ?? false) : undefined;
   const pos = node?.range && loaded.lines ? loaded.lines.linePos(node.range[0]) : { line: 1, col: 1 };
-  return { file: loaded.file, line: pos.line, column: pos.col, field: fieldName(loaded.value, p.path), message: p.message };
+  return {
+    file: loaded.file,
+    line: pos.line,
+    column: pos.col,
+    field: fieldName(loaded.value, p.path),
+    message: p.message,
+  };
 }
 
 export interface Inputs {
@@ -236,7 +308,13 @@ export interface Inputs {
  * Loads and validates the three inputs. Throws InvalidInputError listing every problem, so a catalog with one
  * error registers nothing.
  */
-export function loadInputs(files: { catalog?: string; directory?: string; calendar?: string; rosters?: string; events?: string }): Inputs {
+export function loadInputs(files: {
+  catalog?: string;
+  directory?: string;
+  calendar?: string;
+  rosters?: string;
+  events?: string;
+}): Inputs {
   const catalogFile = files.catalog ?? DEFAULT_CATALOG;
   const directoryFile = files.directory ?? DEFAULT_DIRECTORY;
   const catalog = readYaml(catalogFile);
@@ -255,7 +333,8 @@ export function loadInputs(files: { catalog?: string; directory?: string; calend
   problems.push(...result.problems.map((p) => toFileProblem(byDocument[p.document], p)));
   let rosters: RosterEntry[] | undefined;
   let rostersRead = true;
-  const rostersFile = files.rosters ?? (files.catalog === undefined && files.directory === undefined ? DEFAULT_ROSTERS : undefined);
+  const rostersFile =
+    files.rosters ?? (files.catalog === undefined && files.directory === undefined ? DEFAULT_ROSTERS : undefined);
   if (rostersFile) {
     const loaded = loadRostersFile(rostersFile);
     problems.push(...loaded.problems);
@@ -267,7 +346,15 @@ export function loadInputs(files: { catalog?: string; directory?: string; calend
     const found = rosterProblems(result.catalog, result.directory, rosters);
     problems.push(...found.catalog.map((p) => toFileProblem(catalog, p)));
     const rosterFile = display(rostersFile ?? '');
-    problems.push(...found.rows.map((r) => ({ file: rosterFile, line: r.line, column: 1, field: r.column ?? '', message: r.message })));
+    problems.push(
+      ...found.rows.map((r) => ({
+        file: rosterFile,
+        line: r.line,
+        column: 1,
+        field: r.column ?? '',
+        message: r.message,
+      })),
+    );
   }
   const builtIn = files.catalog === undefined && files.directory === undefined;
   const eventsFile = files.events ?? (builtIn && existsSync(DEFAULT_EVENTS) ? DEFAULT_EVENTS : undefined);
@@ -283,9 +370,22 @@ export function loadInputs(files: { catalog?: string; directory?: string; calend
   if (result.catalog && eventsRead) {
     for (const { index, event } of eventObligations(result.catalog)) {
       const path = ['obligations', index, 'due', 'event'];
-      if (!events) problems.push(toFileProblem(catalog, { document: 'catalog', path, message: `event ${event} needs an events file (give --events events.yaml; docs/catalog.md, "Event-relative deadlines")` }));
+      if (!events)
+        problems.push(
+          toFileProblem(catalog, {
+            document: 'catalog',
+            path,
+            message: `event ${event} needs an events file (give --events events.yaml; docs/catalog.md, "Event-relative deadlines")`,
+          }),
+        );
       else if (!events.some((e) => e.id === event)) {
-        problems.push(toFileProblem(catalog, { document: 'catalog', path, message: `unknown event "${event}": declare it in ${display(eventsFile!)} (its date may stay empty until known)` }));
+        problems.push(
+          toFileProblem(catalog, {
+            document: 'catalog',
+            path,
+            message: `unknown event "${event}": declare it in ${display(eventsFile!)} (its date may stay empty until known)`,
+          }),
+        );
       }
     }
   }
@@ -300,7 +400,13 @@ export function loadInputs(files: { catalog?: string; directory?: string; calend
     calendar: new WorkingCalendar(arrangements),
     trackers,
     ...(events ? { events } : {}),
-    files: { catalog: catalogFile, directory: directoryFile, calendar: files.calendar, ...(rostersFile ? { rosters: rostersFile } : {}), ...(eventsFile ? { events: eventsFile } : {}) },
+    files: {
+      catalog: catalogFile,
+      directory: directoryFile,
+      calendar: files.calendar,
+      ...(rostersFile ? { rosters: rostersFile } : {}),
+      ...(eventsFile ? { events: eventsFile } : {}),
+    },
   };
 }
 
@@ -332,10 +438,30 @@ export function loadRostersFile(file: string): { entries: RosterEntry[]; problem
   }
   // A spreadsheet saved as .xlsx, or any binary file, is named as such rather than echoed.
   if (bytes.includes(0) || bytes.subarray(0, 2).toString('latin1') === 'PK') {
-    return { entries: [], problems: [{ file: shown, line: 1, column: 1, field: '', message: 'is not a CSV text file (an .xlsx workbook? save it as CSV UTF-8)' }] };
+    return {
+      entries: [],
+      problems: [
+        {
+          file: shown,
+          line: 1,
+          column: 1,
+          field: '',
+          message: 'is not a CSV text file (an .xlsx workbook? save it as CSV UTF-8)',
+        },
+      ],
+    };
   }
   const parsed = parseRosterCsv(bytes.toString('utf8'));
-  return { entries: parsed.entries, problems: parsed.problems.map((p) => ({ file: shown, line: p.line, column: 1, field: p.column ?? '', message: p.message })) };
+  return {
+    entries: parsed.entries,
+    problems: parsed.problems.map((p) => ({
+      file: shown,
+      line: p.line,
+      column: 1,
+      field: p.column ?? '',
+      message: p.message,
+    })),
+  };
 }
 
 /**
@@ -347,9 +473,16 @@ export function loadEventsFile(file: string): { events: EventEntry[]; problems: 
   loaded.file = display(file);
   if (loaded.problems.length) return { events: [], problems: loaded.problems };
   const problems: FileProblem[] = [];
-  const add = (path: Path, message: string, atKey = false) => problems.push(toFileProblem(loaded, { document: 'catalog', path, message, atKey }));
+  const add = (path: Path, message: string, atKey = false) =>
+    problems.push(toFileProblem(loaded, { document: 'catalog', path, message, atKey }));
   const root = loaded.value as { events?: unknown } | null;
-  if (root === null || typeof root !== 'object' || Array.isArray(root)) return { events: [], problems: [toFileProblem(loaded, { document: 'catalog', path: [], message: 'must be a mapping with a list "events:"' })] };
+  if (root === null || typeof root !== 'object' || Array.isArray(root))
+    return {
+      events: [],
+      problems: [
+        toFileProblem(loaded, { document: 'catalog', path: [], message: 'must be a mapping with a list "events:"' }),
+      ],
+    };
   for (const key of Object.keys(root)) if (key !== 'events') add([key], `unknown key "${key}" (a typo?)`, true);
   if (!Array.isArray(root.events)) {
     add(['events'], 'must be a list of events, e.g. - { id: pc-session-2027-06, date: 2027-06-20 }');
@@ -358,19 +491,34 @@ export function loadEventsFile(file: string): { events: EventEntry[]; problems: 
   const events: EventEntry[] = [];
   const seen = new Map<string, number>();
   root.events.forEach((raw: unknown, i: number) => {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return add(['events', i], 'must be a mapping with id, date and note');
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+      return add(['events', i], 'must be a mapping with id, date and note');
     const e = raw as Record<string, unknown>;
-    for (const key of Object.keys(e)) if (!['id', 'date', 'note'].includes(key)) add(['events', i, key], `unknown key "${key}" (a typo?)`, true);
-    if (typeof e.id !== 'string' || !ID_PATTERN.test(e.id)) return add(['events', i, 'id'], 'must be an id of letters, digits, ".", "_" and "-", e.g. pc-session-2027-06');
+    for (const key of Object.keys(e))
+      if (!['id', 'date', 'note'].includes(key)) add(['events', i, key], `unknown key "${key}" (a typo?)`, true);
+    if (typeof e.id !== 'string' || !ID_PATTERN.test(e.id))
+      return add(['events', i, 'id'], 'must be an id of letters, digits, ".", "_" and "-", e.g. pc-session-2027-06');
     const first = seen.get(e.id);
     if (first !== undefined) return add(['events', i, 'id'], `duplicate event id "${e.id}" (also events[${first}])`);
     seen.set(e.id, i);
     const date = e.date instanceof Date ? e.date.toISOString().slice(0, 10) : e.date;
-    if (date !== undefined && date !== null && (typeof date !== 'string' || parseDate(date) === undefined || Number(date.slice(0, 4)) > 2200)) {
-      return add(['events', i, 'date'], `${JSON.stringify(date)} is not a date such as 2027-06-20 (leave it out while the date is not known)`);
+    if (
+      date !== undefined &&
+      date !== null &&
+      (typeof date !== 'string' || parseDate(date) === undefined || Number(date.slice(0, 4)) > 2200)
+    ) {
+      return add(
+        ['events', i, 'date'],
+        `${JSON.stringify(date)} is not a date such as 2027-06-20 (leave it out while the date is not known)`,
+      );
     }
-    if (e.note !== undefined && (typeof e.note !== 'string' || e.note.length > 500)) return add(['events', i, 'note'], 'must be text of at most 500 characters');
-    events.push({ id: e.id, ...(typeof date === 'string' ? { date } : {}), ...(typeof e.note === 'string' ? { note: e.note } : {}) });
+    if (e.note !== undefined && (typeof e.note !== 'string' || e.note.length > 500))
+      return add(['events', i, 'note'], 'must be text of at most 500 characters');
+    events.push({
+      id: e.id,
+      ...(typeof date === 'string' ? { date } : {}),
+      ...(typeof e.note === 'string' ? { note: e.note } : {}),
+    });
   });
   return { events, problems };
 }
@@ -380,8 +528,10 @@ export function loadEventsFile(file: string): { events: EventEntry[]; problems: 
  * not in the file is added at the end. Used by `duban event set` and `duban event clear`.
  */
 export function setEventDate(text: string, id: string, date: string | null, note?: string): string {
-  if (!ID_PATTERN.test(id)) throw new Error(`"${id}" is not an event id: letters, digits, ".", "_" and "-", e.g. pc-session-2027-06`);
-  if (date !== null && parseDate(date) === undefined) throw new Error(`"${date}" is not a date: write YYYY-MM-DD, e.g. 2027-06-20`);
+  if (!ID_PATTERN.test(id))
+    throw new Error(`"${id}" is not an event id: letters, digits, ".", "_" and "-", e.g. pc-session-2027-06`);
+  if (date !== null && parseDate(date) === undefined)
+    throw new Error(`"${date}" is not a date: write YYYY-MM-DD, e.g. 2027-06-20`);
   if (text.trim() === '') {
     if (date === null) throw new Error(`event ${id} is not in the events file; nothing to clear`);
     return `events:\n  - id: ${id}\n    date: "${date}"\n${note !== undefined ? `    note: ${JSON.stringify(note)}\n` : ''}`;
@@ -413,7 +563,9 @@ export function loadDirectory(file: string = DEFAULT_DIRECTORY): Directory {
 }
 
 function sortProblems(problems: FileProblem[]): FileProblem[] {
-  return [...problems].sort((a, b) => (a.file === b.file ? a.line - b.line || a.column - b.column : a.file < b.file ? -1 : 1));
+  return [...problems].sort((a, b) =>
+    a.file === b.file ? a.line - b.line || a.column - b.column : a.file < b.file ? -1 : 1,
+  );
 }
 
 const isoDay = z.string().refine((s) => parseDate(s) !== undefined, { message: 'is not a date such as "2027-02-06"' });
@@ -422,14 +574,18 @@ const calendarLine = z
   .trim()
   .min(1, { message: 'must not be empty' })
   .max(LIMITS.line, { message: `is too long: at most ${LIMITS.line} characters` })
-  .refine((s) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s), { message: 'must be one line, without line breaks or control characters' });
+  .refine((s) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s), {
+    message: 'must be one line, without line breaks or control characters',
+  });
 const calendarFileSchema = z.strictObject({
   years: z.record(
     z.string().regex(/^\d{4}$/, { message: 'is not a year: years are written as "2027"' }),
     z.strictObject({
       source: calendarLine,
       published: isoDay.optional(),
-      holidays: z.array(z.strictObject({ name: calendarLine, from: isoDay, to: isoDay })).max(50, { message: 'has more than 50 holiday ranges' }),
+      holidays: z
+        .array(z.strictObject({ name: calendarLine, from: isoDay, to: isoDay }))
+        .max(50, { message: 'has more than 50 holiday ranges' }),
       workdays: z.array(isoDay).max(50, { message: 'has more than 50 make-up working days' }).default([]),
     }),
   ),
@@ -455,7 +611,8 @@ export function loadCalendarFile(file: string): { arrangements: HolidayArrangeme
     return { arrangements: [], problems };
   }
   const problems: FileProblem[] = [];
-  const add = (path: Path, message: string) => problems.push(toFileProblem(loaded, { document: 'catalog', path, message }));
+  const add = (path: Path, message: string) =>
+    problems.push(toFileProblem(loaded, { document: 'catalog', path, message }));
   const arrangements: HolidayArrangement[] = [];
   for (const [yearText, y] of Object.entries(parsed.data.years)) {
     const year = Number(yearText);
@@ -472,7 +629,11 @@ export function loadCalendarFile(file: string): { arrangements: HolidayArrangeme
       if (!near(h.from)) add([...at, 'holidays', i, 'from'], `${h.from} is not ${nearWords}`);
       else if (!near(h.to)) add([...at, 'holidays', i, 'to'], `${h.to} is not ${nearWords}`);
       else if (to < from) add([...at, 'holidays', i, 'to'], `ends before it starts (${h.from})`);
-      else if (to - from + 1 > MAX_HOLIDAY_DAYS) add([...at, 'holidays', i, 'to'], `${to - from + 1} days off in one range: a holiday range is at most ${MAX_HOLIDAY_DAYS} days`);
+      else if (to - from + 1 > MAX_HOLIDAY_DAYS)
+        add(
+          [...at, 'holidays', i, 'to'],
+          `${to - from + 1} days off in one range: a holiday range is at most ${MAX_HOLIDAY_DAYS} days`,
+        );
     });
     y.workdays.forEach((w, i) => {
       if (!near(w)) add([...at, 'workdays', i], `${w} is not ${nearWords}`);
@@ -487,7 +648,10 @@ export function loadCalendarFile(file: string): { arrangements: HolidayArrangeme
       for (let d = dayNumber(n.year - 1, 1, 1); d <= dayNumber(n.year + 1, 12, 31); d++) {
         run = calendar.isWorkingDay(d) ? 0 : run + 1;
         if (run > MAX_DAYS_OFF) {
-          add(['years', String(n.year), 'holidays'], `more than ${MAX_DAYS_OFF} days in a row without a working day (until ${formatDate(d)}): check the ranges`);
+          add(
+            ['years', String(n.year), 'holidays'],
+            `more than ${MAX_DAYS_OFF} days in a row without a working day (until ${formatDate(d)}): check the ranges`,
+          );
           break;
         }
       }
@@ -513,7 +677,8 @@ export function nestingBeyond(text: string, max: number): number | undefined {
   let prev = ''; // the last non-blank character seen on this line, '' at its start
   const isBlank = (c: string | undefined) => c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === undefined;
   /** A quoted scalar starts only where a value can start, so an apostrophe in O'Brien is text. */
-  const valueStart = () => prev === '' || prev === ':' || prev === '-' || prev === '?' || prev === '[' || prev === '{' || prev === ',';
+  const valueStart = () =>
+    prev === '' || prev === ':' || prev === '-' || prev === '?' || prev === '[' || prev === '{' || prev === ',';
   const skipQuoted = (start: number): number => {
     const q = text[start];
     for (let j = start + 1; j < n; j++) {

@@ -25,7 +25,9 @@ function resolve(envName: string, binary: string): string {
   }
   const found = onPath(binary) ?? path.join(PROJECT_ROOT, '.tools', 'temporal', 'bin', binary);
   if (!existsSync(found)) {
-    throw new Error(`${binary} not found: run \`npm install\` (it installs it into .tools/temporal), put it on PATH, or set ${envName}`);
+    throw new Error(
+      `${binary} not found: run \`npm install\` (it installs it into .tools/temporal), put it on PATH, or set ${envName}`,
+    );
   }
   return found;
 }
@@ -36,9 +38,16 @@ export const temporalCliPath = () => resolve('TEMPORAL_CLI_PATH', 'temporal');
 export const temporalTestServerPath = () => resolve('TEMPORAL_TEST_SERVER_PATH', 'temporal-test-server');
 
 /** Temporal's test environments on the binaries above, never a download. */
-export async function devServerEnvironment(searchAttributes: SearchAttributeKey<SearchAttributeType>[]): Promise<TestWorkflowEnvironment> {
+export async function devServerEnvironment(
+  searchAttributes: SearchAttributeKey<SearchAttributeType>[],
+): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes, log: { format: 'text', level: 'never' }, extraArgs: DEV_SERVER_DYNAMIC_CONFIG },
+    server: {
+      executable: { type: 'existing-path', path: temporalCliPath() },
+      searchAttributes,
+      log: { format: 'text', level: 'never' },
+      extraArgs: DEV_SERVER_DYNAMIC_CONFIG,
+    },
   });
 }
 
@@ -48,8 +57,12 @@ export async function devServerEnvironment(searchAttributes: SearchAttributeKey<
  * round trip through the task queue per notice. DUBAN_DEV_EAGER_ACTIVITIES=false turns it off (to compare).
  */
 export const DEV_SERVER_DYNAMIC_CONFIG: string[] =
-  process.env.DUBAN_DEV_EAGER_ACTIVITIES === 'false' ? [] : ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
+  process.env.DUBAN_DEV_EAGER_ACTIVITIES === 'false'
+    ? []
+    : ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
 
 export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+  });
 }

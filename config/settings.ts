@@ -11,10 +11,16 @@ import { z } from 'zod';
 import { ClientConfigProfile, loadClientConfig, loadClientConfigProfile } from '@temporalio/envconfig';
 import { LinkKey, parseLinkKeys } from '../activities/links';
 
-const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 const positiveInt = z.coerce.number().int().positive();
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:9464' });
-const mailbox = z.string().regex(/^\s*(.*?)\s*<([^<>\s@]+@[^<>\s@]+)>\s*$|^[^<>\s@]+@[^<>\s@]+$/, { message: 'must be an address, or "Name <address>"' });
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:9464' });
+const mailbox = z.string().regex(/^\s*(.*?)\s*<([^<>\s@]+@[^<>\s@]+)>\s*$|^[^<>\s@]+@[^<>\s@]+$/, {
+  message: 'must be an address, or "Name <address>"',
+});
 
 export const settingsSchema = z.strictObject({
   /**
@@ -41,7 +47,9 @@ export const settingsSchema = z.strictObject({
     .default({ taskQueue: 'duban' }),
   smtp: z
     .strictObject({
-      url: z.string().regex(/^smtps?:\/\/\S+$/, { message: 'must be smtp://host:port or smtps://host:port (user:password@ before the host when needed)' }),
+      url: z.string().regex(/^smtps?:\/\/\S+$/, {
+        message: 'must be smtp://host:port or smtps://host:port (user:password@ before the host when needed)',
+      }),
       from: mailbox.default('督办系统 <duban@localhost.localdomain>'),
       requireTls: bool.default(false),
       caFile: z.string().min(1).optional(),
@@ -52,7 +60,10 @@ export const settingsSchema = z.strictObject({
   database: z
     .strictObject({
       /** postgres://user:password@host:5432/db; absent: SQLite in the data folder. */
-      url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, { message: 'must be postgres://user:password@host:port/database' }).optional(),
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\/\S+$/, { message: 'must be postgres://user:password@host:port/database' })
+        .optional(),
       caFile: z.string().min(1).optional(),
     })
     .default({}),
@@ -85,7 +96,10 @@ export const settingsSchema = z.strictObject({
       /** host:port of the worker's /healthz and /readyz. Off when absent. */
       healthAddress: hostPort.optional(),
       /** A dead-man's-switch URL (e.g. Healthchecks) pinged after every digest run. A secret: never logged. */
-      heartbeatUrl: z.string().regex(/^https?:\/\/\S+$/, { message: 'must be an http:// or https:// URL' }).optional(),
+      heartbeatUrl: z
+        .string()
+        .regex(/^https?:\/\/\S+$/, { message: 'must be an http:// or https:// URL' })
+        .optional(),
       /** How long SMTP may fail before the board shows it to the administrator. */
       smtpAlertAfterSeconds: positiveInt.default(1800),
     })
@@ -96,7 +110,12 @@ export const settingsSchema = z.strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: z.coerce.number().int().min(0).max(65535).default(8080),
       /** The address people open, used in sign-in links, e.g. https://duban.example.gov.cn (default: http://host:port). */
-      baseUrl: z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'must be an http(s) address such as https://duban.example.gov.cn' }).optional(),
+      baseUrl: z
+        .string()
+        .regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, {
+          message: 'must be an http(s) address such as https://duban.example.gov.cn',
+        })
+        .optional(),
       /** A session unused this long ends. */
       sessionIdleMinutes: positiveInt.default(120),
       /** How long an emailed sign-in link stays valid. */
@@ -110,10 +129,12 @@ export const settingsSchema = z.strictObject({
       /** Behind a reverse proxy: take the client's address from X-Forwarded-For (for the sign-in rate limit). */
       trustProxy: bool.default(false),
       /** Administrators (addresses): they also pause, resume and retire trackers (DOMAIN.md 21). */
-      admins: z.preprocess(
-        (v) => (typeof v === 'string' ? v.split(/[,;\s]+/).filter(Boolean) : v),
-        z.array(z.email({ message: 'is not an email address' })),
-      ).default([]),
+      admins: z
+        .preprocess(
+          (v) => (typeof v === 'string' ? v.split(/[,;\s]+/).filter(Boolean) : v),
+          z.array(z.email({ message: 'is not an email address' })),
+        )
+        .default([]),
     })
     .prefault({}),
   /**
@@ -228,10 +249,13 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const where = settingName(i.path);
-      if (i.code === 'unrecognized_keys') return `${where ? `${where}: ` : ''}unknown setting${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
+      if (i.code === 'unrecognized_keys')
+        return `${where ? `${where}: ` : ''}unknown setting${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
       return `${where}: ${i.message}`;
     });
-    throw new SettingsError(`invalid settings${file ? ` (${file} and environment)` : ' (environment)'}:\n  ${lines.join('\n  ')}`);
+    throw new SettingsError(
+      `invalid settings${file ? ` (${file} and environment)` : ' (environment)'}:\n  ${lines.join('\n  ')}`,
+    );
   }
   const settings = parsed.data;
   settings.dataDir = path.resolve(settings.dataDir);
@@ -241,9 +265,20 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 
 /** The TEMPORAL_* variables @temporalio/envconfig reads (and duban's former name of the CA path). */
 export const TEMPORAL_VARIABLES = [
-  'TEMPORAL_CONFIG_FILE', 'TEMPORAL_PROFILE', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS',
-  'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_DATA', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_CLIENT_KEY_DATA',
-  'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_DATA', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_TLS_CA_PATH',
+  'TEMPORAL_CONFIG_FILE',
+  'TEMPORAL_PROFILE',
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS',
+  'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_CERT_DATA',
+  'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  'TEMPORAL_TLS_CLIENT_KEY_DATA',
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+  'TEMPORAL_TLS_SERVER_CA_CERT_DATA',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_TLS_CA_PATH',
 ] as const;
 
 /**
@@ -253,11 +288,22 @@ export const TEMPORAL_VARIABLES = [
  * file `temporal:` keys for what neither set; then 127.0.0.1:7233, namespace default. Each TLS file keeps the name
  * of the setting it came from, so a missing file is reported by that name.
  */
-export function resolveTemporal(yaml: ParsedSettings['temporal'], env: NodeJS.ProcessEnv, dubanConfig?: string): TemporalSettings {
+export function resolveTemporal(
+  yaml: ParsedSettings['temporal'],
+  env: NodeJS.ProcessEnv,
+  dubanConfig?: string,
+): TemporalSettings {
   // An empty variable is unset, as for duban's own settings.
   const vars: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '' && (k.startsWith('TEMPORAL_') || k === 'HOME' || k === 'XDG_CONFIG_HOME' || k === 'APPDATA')) vars[k] = v;
-  if (vars.TEMPORAL_TLS_CA_PATH && !vars.TEMPORAL_TLS_SERVER_CA_CERT_PATH && !vars.TEMPORAL_TLS_SERVER_CA_CERT_DATA) vars.TEMPORAL_TLS_SERVER_CA_CERT_PATH = vars.TEMPORAL_TLS_CA_PATH;
+  for (const [k, v] of Object.entries(env))
+    if (
+      v !== undefined &&
+      v !== '' &&
+      (k.startsWith('TEMPORAL_') || k === 'HOME' || k === 'XDG_CONFIG_HOME' || k === 'APPDATA')
+    )
+      vars[k] = v;
+  if (vars.TEMPORAL_TLS_CA_PATH && !vars.TEMPORAL_TLS_SERVER_CA_CERT_PATH && !vars.TEMPORAL_TLS_SERVER_CA_CERT_DATA)
+    vars.TEMPORAL_TLS_SERVER_CA_CERT_PATH = vars.TEMPORAL_TLS_CA_PATH;
   const profileName = vars.TEMPORAL_PROFILE ?? 'default';
   const configFile = vars.TEMPORAL_CONFIG_FILE ?? defaultTemporalConfigFile(vars);
   const fileLabel = `profile ${profileName} in ${configFile ?? 'the Temporal config file'}`;
@@ -266,33 +312,88 @@ export function resolveTemporal(yaml: ParsedSettings['temporal'], env: NodeJS.Pr
   try {
     const all = loadClientConfig({ overrideEnvVars: vars, configFileStrict: true });
     fromFile = all.profiles[profileName] !== undefined;
-    if (!fromFile && vars.TEMPORAL_PROFILE) throw new Error(`no profile ${profileName} (the file has ${Object.keys(all.profiles).join(', ') || 'none'})`);
+    if (!fromFile && vars.TEMPORAL_PROFILE)
+      throw new Error(`no profile ${profileName} (the file has ${Object.keys(all.profiles).join(', ') || 'none'})`);
     file = all.profiles[profileName] ?? {};
   } catch (err) {
-    const where = vars.TEMPORAL_CONFIG_FILE ? `TEMPORAL_CONFIG_FILE ${configFile}` : `${configFile} (the Temporal config file)`;
-    throw new SettingsError(`${where}${vars.TEMPORAL_PROFILE ? `, TEMPORAL_PROFILE ${profileName}` : ''}: ${(err as Error).message.split('\n')[0]}`);
+    const where = vars.TEMPORAL_CONFIG_FILE
+      ? `TEMPORAL_CONFIG_FILE ${configFile}`
+      : `${configFile} (the Temporal config file)`;
+    throw new SettingsError(
+      `${where}${vars.TEMPORAL_PROFILE ? `, TEMPORAL_PROFILE ${profileName}` : ''}: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
   // The profile with the variables applied, as every Temporal SDK does.
   let merged: ClientConfigProfile;
   try {
     merged = loadClientConfigProfile({ overrideEnvVars: vars, configFileStrict: true });
   } catch (err) {
-    throw new SettingsError(`Temporal connection settings (${fileLabel} and TEMPORAL_* variables): ${(err as Error).message.split('\n')[0]}`);
+    throw new SettingsError(
+      `Temporal connection settings (${fileLabel} and TEMPORAL_* variables): ${(err as Error).message.split('\n')[0]}`,
+    );
   }
   const tomlKey = (k: string) => `${k} of ${fileLabel}`;
   const named = (envName: string, fileKey: string, yamlKey: string, inEnv: boolean, inFile: boolean) =>
     inEnv ? envName : inFile ? tomlKey(fileKey) : `${yamlKey} in DUBAN_CONFIG ${dubanConfig ?? ''}`.trim();
-  const source = (pathVar: string, dataVar: string, fileKey: string, fileSrc: ConfigDataSourceLike | undefined, mergedSrc: ConfigDataSourceLike | undefined, yamlPath: string | undefined, yamlKey: string): TlsSource | undefined => {
-    const setting = vars[pathVar] ? (pathVar === 'TEMPORAL_TLS_SERVER_CA_CERT_PATH' && env.TEMPORAL_TLS_CA_PATH && !env.TEMPORAL_TLS_SERVER_CA_CERT_PATH ? 'TEMPORAL_TLS_CA_PATH' : pathVar) : vars[dataVar] ? dataVar : fileSrc ? tomlKey(`tls.${fileKey}_${'path' in fileSrc ? 'path' : 'data'}`) : `${yamlKey} in DUBAN_CONFIG`;
-    if (mergedSrc) return 'path' in mergedSrc ? { setting, path: mergedSrc.path } : { setting, data: typeof mergedSrc.data === 'string' ? mergedSrc.data : Buffer.from(mergedSrc.data).toString('utf8') };
+  const source = (
+    pathVar: string,
+    dataVar: string,
+    fileKey: string,
+    fileSrc: ConfigDataSourceLike | undefined,
+    mergedSrc: ConfigDataSourceLike | undefined,
+    yamlPath: string | undefined,
+    yamlKey: string,
+  ): TlsSource | undefined => {
+    const setting = vars[pathVar]
+      ? pathVar === 'TEMPORAL_TLS_SERVER_CA_CERT_PATH' &&
+        env.TEMPORAL_TLS_CA_PATH &&
+        !env.TEMPORAL_TLS_SERVER_CA_CERT_PATH
+        ? 'TEMPORAL_TLS_CA_PATH'
+        : pathVar
+      : vars[dataVar]
+        ? dataVar
+        : fileSrc
+          ? tomlKey(`tls.${fileKey}_${'path' in fileSrc ? 'path' : 'data'}`)
+          : `${yamlKey} in DUBAN_CONFIG`;
+    if (mergedSrc)
+      return 'path' in mergedSrc
+        ? { setting, path: mergedSrc.path }
+        : {
+            setting,
+            data: typeof mergedSrc.data === 'string' ? mergedSrc.data : Buffer.from(mergedSrc.data).toString('utf8'),
+          };
     return yamlPath ? { setting, path: yamlPath } : undefined;
   };
   const t = merged.tls;
   const yt = yaml.tls ?? {};
   const tls = {
-    ca: source('TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_DATA', 'server_ca_cert', file.tls?.serverCACert, t?.serverCACert, yt.caFile, 'temporal.tls.caFile'),
-    cert: source('TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_DATA', 'client_cert', file.tls?.clientCert, t?.clientCert, yt.certFile, 'temporal.tls.certFile'),
-    key: source('TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_CLIENT_KEY_DATA', 'client_key', file.tls?.clientKey, t?.clientKey, yt.keyFile, 'temporal.tls.keyFile'),
+    ca: source(
+      'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+      'TEMPORAL_TLS_SERVER_CA_CERT_DATA',
+      'server_ca_cert',
+      file.tls?.serverCACert,
+      t?.serverCACert,
+      yt.caFile,
+      'temporal.tls.caFile',
+    ),
+    cert: source(
+      'TEMPORAL_TLS_CLIENT_CERT_PATH',
+      'TEMPORAL_TLS_CLIENT_CERT_DATA',
+      'client_cert',
+      file.tls?.clientCert,
+      t?.clientCert,
+      yt.certFile,
+      'temporal.tls.certFile',
+    ),
+    key: source(
+      'TEMPORAL_TLS_CLIENT_KEY_PATH',
+      'TEMPORAL_TLS_CLIENT_KEY_DATA',
+      'client_key',
+      file.tls?.clientKey,
+      t?.clientKey,
+      yt.keyFile,
+      'temporal.tls.keyFile',
+    ),
     serverName: t?.serverName ?? yt.serverName,
   };
   const apiKey = merged.apiKey ?? yaml.apiKey;
@@ -300,7 +401,13 @@ export function resolveTemporal(yaml: ParsedSettings['temporal'], env: NodeJS.Pr
   // TEMPORAL_TLS=false turns it off.
   const explicit = t?.disabled !== undefined ? !t.disabled : yt.enabled;
   const enabled = explicit ?? (!!apiKey || !!tls.ca || !!tls.cert || !!t);
-  const sources = [fromFile ? fileLabel : undefined, TEMPORAL_VARIABLES.some((v) => vars[v] && v !== 'TEMPORAL_PROFILE' && v !== 'TEMPORAL_CONFIG_FILE') ? 'TEMPORAL_* variables' : undefined, yaml.address || yaml.namespace || yaml.apiKey || yaml.tls ? `DUBAN_CONFIG ${dubanConfig ?? ''}`.trim() : undefined].filter(Boolean);
+  const sources = [
+    fromFile ? fileLabel : undefined,
+    TEMPORAL_VARIABLES.some((v) => vars[v] && v !== 'TEMPORAL_PROFILE' && v !== 'TEMPORAL_CONFIG_FILE')
+      ? 'TEMPORAL_* variables'
+      : undefined,
+    yaml.address || yaml.namespace || yaml.apiKey || yaml.tls ? `DUBAN_CONFIG ${dubanConfig ?? ''}`.trim() : undefined,
+  ].filter(Boolean);
   return {
     address: merged.address ?? yaml.address ?? '127.0.0.1:7233',
     namespace: merged.namespace ?? yaml.namespace ?? 'default',
@@ -309,15 +416,22 @@ export function resolveTemporal(yaml: ParsedSettings['temporal'], env: NodeJS.Pr
     tls: { enabled, ...tls },
     metadata: merged.grpcMeta && Object.keys(merged.grpcMeta).length ? merged.grpcMeta : undefined,
     source: sources.length ? sources.join(' + ') : 'defaults',
-    addressFrom: merged.address ?? yaml.address ? named('TEMPORAL_ADDRESS', 'address', 'temporal.address', !!vars.TEMPORAL_ADDRESS, !!file.address) : 'the default; set TEMPORAL_ADDRESS or a profile',
+    addressFrom:
+      (merged.address ?? yaml.address)
+        ? named('TEMPORAL_ADDRESS', 'address', 'temporal.address', !!vars.TEMPORAL_ADDRESS, !!file.address)
+        : 'the default; set TEMPORAL_ADDRESS or a profile',
   };
 }
 
 type ConfigDataSourceLike = { path: string } | { data: string | Uint8Array };
 
 function defaultTemporalConfigFile(vars: Record<string, string>): string | undefined {
-  if (process.platform === 'win32') return vars.APPDATA ? path.join(vars.APPDATA, 'temporalio', 'temporal.toml') : undefined;
-  if (process.platform === 'darwin') return vars.HOME ? path.join(vars.HOME, 'Library', 'Application Support', 'temporalio', 'temporal.toml') : undefined;
+  if (process.platform === 'win32')
+    return vars.APPDATA ? path.join(vars.APPDATA, 'temporalio', 'temporal.toml') : undefined;
+  if (process.platform === 'darwin')
+    return vars.HOME
+      ? path.join(vars.HOME, 'Library', 'Application Support', 'temporalio', 'temporal.toml')
+      : undefined;
   const dir = vars.XDG_CONFIG_HOME ?? (vars.HOME ? path.join(vars.HOME, '.config') : undefined);
   return dir ? path.join(dir, 'temporalio', 'temporal.toml') : undefined;
 }
@@ -337,7 +451,14 @@ export function redactUrl(raw: string): string {
 export function describeSettings(s: Settings): Record<string, unknown> {
   const redact = (url?: string) => (url ? redactUrl(url) : url);
   return {
-    temporal: { address: s.temporal.address, namespace: s.temporal.namespace, taskQueue: s.temporal.taskQueue, tls: s.temporal.tls.enabled, apiKey: s.temporal.apiKey ? '***' : undefined, from: s.temporal.source },
+    temporal: {
+      address: s.temporal.address,
+      namespace: s.temporal.namespace,
+      taskQueue: s.temporal.taskQueue,
+      tls: s.temporal.tls.enabled,
+      apiKey: s.temporal.apiKey ? '***' : undefined,
+      from: s.temporal.source,
+    },
     smtp: s.smtp && { url: redact(s.smtp.url), from: s.smtp.from, requireTls: s.smtp.requireTls },
     database: s.database.url ? redact(s.database.url) : `sqlite:${path.join(s.dataDir, 'ledger.sqlite')}`,
     dataDir: s.dataDir,
@@ -365,7 +486,10 @@ export function redactHeartbeatUrl(raw: string): string {
 }
 
 function linkKeyIds(text: string): string[] {
-  return text.split(',').map((p) => p.trim().split(':')[0] ?? '').filter(Boolean);
+  return text
+    .split(',')
+    .map((p) => p.trim().split(':')[0] ?? '')
+    .filter(Boolean);
 }
 
 /** The address people open: web.baseUrl, or http(s)://host:port of the web settings. */
@@ -379,7 +503,10 @@ export function webBaseUrl(s: Settings, port?: number): string {
  * The action links of a deployment: the keys parsed (a malformed key stops the process naming the setting), the
  * web's address, the grace. Undefined when no key is configured.
  */
-export function linkSettings(s: Settings, port?: number): { keys: LinkKey[]; baseUrl: string; graceMs: number } | undefined {
+export function linkSettings(
+  s: Settings,
+  port?: number,
+): { keys: LinkKey[]; baseUrl: string; graceMs: number } | undefined {
   if (!s.links.keys) return undefined;
   let keys: LinkKey[];
   try {
@@ -404,7 +531,9 @@ export function readSettingFile(setting: string, file: string | undefined): Buff
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new SettingsError(`${setting}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new SettingsError(
+      `${setting}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 
@@ -423,7 +552,10 @@ export async function temporalConnectionOptions(s: Settings) {
   const ca = tlsBytes(t.tls.ca);
   const cert = tlsBytes(t.tls.cert);
   const key = tlsBytes(t.tls.key);
-  if (!!cert !== !!key) throw new SettingsError(`a client certificate and its key go together (mutual TLS): ${cert ? `${t.tls.cert!.setting} is set, the key is not` : `${t.tls.key!.setting} is set, the certificate is not`}`);
+  if (!!cert !== !!key)
+    throw new SettingsError(
+      `a client certificate and its key go together (mutual TLS): ${cert ? `${t.tls.cert!.setting} is set, the key is not` : `${t.tls.key!.setting} is set, the certificate is not`}`,
+    );
   return {
     address: t.address,
     apiKey: t.apiKey,
@@ -442,11 +574,18 @@ export async function temporalConnectionOptions(s: Settings) {
  * Where the settings put the ledger: PostgreSQL with DATABASE_URL, else SQLite in the data folder. The worker and
  * every command open it through this, so they all look in the same place.
  */
-export function ledgerOptions(s: Settings): { databaseUrl?: string; sqliteFile: string; postgresSsl?: { ca: string }; source: string } {
+export function ledgerOptions(s: Settings): {
+  databaseUrl?: string;
+  sqliteFile: string;
+  postgresSsl?: { ca: string };
+  source: string;
+} {
   return {
     source: s.database.url ? 'DATABASE_URL' : 'DUBAN_DATA_DIR, no DATABASE_URL',
     databaseUrl: s.database.url,
     sqliteFile: path.join(s.dataDir, 'ledger.sqlite'),
-    postgresSsl: s.database.caFile ? { ca: readSettingFile('DATABASE_CA_FILE', s.database.caFile)!.toString() } : undefined,
+    postgresSsl: s.database.caFile
+      ? { ca: readSettingFile('DATABASE_CA_FILE', s.database.caFile)!.toString() }
+      : undefined,
   };
 }

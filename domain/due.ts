@@ -16,7 +16,9 @@ export class WaitingForEvent extends Error {
 
 /** The event an event-relative rule waits for, when it has no date yet; undefined otherwise. */
 export function waitingForEvent(rule: DueRule): string | undefined {
-  return (rule.rule === 'before-event' || rule.rule === 'after-event') && rule.date === undefined ? rule.event : undefined;
+  return (rule.rule === 'before-event' || rule.rule === 'after-event') && rule.date === undefined
+    ? rule.event
+    : undefined;
 }
 
 export interface DueDate {
@@ -47,7 +49,11 @@ export function nominalDue(rule: DueRule, period: Period): DayNumber {
     case 'following-month-day': {
       // The month after the period ends; a day it lacks (31 in April) is clamped to its last day.
       const next = civil(period.end + 1);
-      const date = dayNumber(next.year, next.month, Math.min(Math.max(rule.day, 1), daysInMonth(next.year, next.month)));
+      const date = dayNumber(
+        next.year,
+        next.month,
+        Math.min(Math.max(rule.day, 1), daysInMonth(next.year, next.month)),
+      );
       return rule.before ? date - 1 : date;
     }
     case 'in-period-month-day': {

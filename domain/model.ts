@@ -58,7 +58,9 @@ const line = (max: number = LIMITS.line) =>
     .trim()
     .min(1, { message: 'must not be empty' })
     .max(max, tooLong(max, 'characters'))
-    .refine((s) => !NOT_ONE_LINE.test(s), { message: 'must be one line, without line breaks, tabs or control characters' });
+    .refine((s) => !NOT_ONE_LINE.test(s), {
+      message: 'must be one line, without line breaks, tabs or control characters',
+    });
 const text = line();
 
 /** A text that may run over several lines: quotes, deliverables. */
@@ -161,9 +163,21 @@ export const dueRuleSchema = z.discriminatedUnion('rule', [
    * the people's congress standing committee). `date` is the event's date, filled in from the events file at
    * registration, never written in the catalog; without it the tracker waits.
    */
-  z.strictObject({ rule: z.literal('before-event'), event: id, months: z.number().int().optional(), days: z.number().int().optional(), date: isoDate.optional() }),
+  z.strictObject({
+    rule: z.literal('before-event'),
+    event: id,
+    months: z.number().int().optional(),
+    days: z.number().int().optional(),
+    date: isoDate.optional(),
+  }),
   /** N months or days after an event (the city publishes its annual edition). */
-  z.strictObject({ rule: z.literal('after-event'), event: id, months: z.number().int().optional(), days: z.number().int().optional(), date: isoDate.optional() }),
+  z.strictObject({
+    rule: z.literal('after-event'),
+    event: id,
+    months: z.number().int().optional(),
+    days: z.number().int().optional(),
+    date: isoDate.optional(),
+  }),
 ]);
 
 export const escalationStepSchema = z.strictObject({
@@ -225,7 +239,12 @@ export const obligationSchema = z.strictObject({
    * Days after due the escalation ladder runs for an unfinished period, which then is missed (DOMAIN.md 19).
    * Default: until the next period of the obligation is itself overdue; a year for a one-off.
    */
-  escalationEndsAfter: z.number().int().min(1, { message: 'must be at least 1 day' }).max(730, { message: 'must be at most 730 days' }).optional(),
+  escalationEndsAfter: z
+    .number()
+    .int()
+    .min(1, { message: 'must be at least 1 day' })
+    .max(730, { message: 'must be at most 730 days' })
+    .optional(),
   noticeHour: z.number().int().optional(),
   timeZone: text.optional(),
   ...ladders,

@@ -30,7 +30,18 @@ import {
 import type { CompletionKind, QuotaUnit } from './model';
 import type { Person } from './roster';
 import type { TrackerDefinition } from './trackers';
-import { Colour, Outcome, RATINGS, Rating, checkEvidence, checkText, colourAt, completionOutcome, completionOutcomeByDate, nextColourChange } from './tracking';
+import {
+  Colour,
+  Outcome,
+  RATINGS,
+  Rating,
+  checkEvidence,
+  checkText,
+  colourAt,
+  completionOutcome,
+  completionOutcomeByDate,
+  nextColourChange,
+} from './tracking';
 
 /** What the ledger records about a change: the workflow adds the keys, the tracker's ids and the time. */
 export interface PeriodEvent {
@@ -141,7 +152,10 @@ export class PeriodState {
 
   /** A period that starts now. With catch-up, of the notices already due only the latest is still sent. */
   static start(plan: TrackerPeriodPlan, rules: () => CompletionRules, now: number, catchUp: boolean): PeriodState {
-    const p = new PeriodState({ plan, handled: [], thread: [], quotaDates: [], waived: false, progress: [], progressCount: 0 }, rules);
+    const p = new PeriodState(
+      { plan, handled: [], thread: [], quotaDates: [], waived: false, progress: [], progressCount: 0 },
+      rules,
+    );
     if (catchUp) p.skipPassedButLatest(now);
     else p.skipPassed(now);
     return p;
@@ -178,7 +192,12 @@ export class PeriodState {
     const { people = [], quota } = this.rules();
     const totals = this.personTotals();
     return people
-      .map((p) => ({ id: p.id, name: p.name, has: totals.get(p.id) ?? 0, short: Math.max(0, quota - (totals.get(p.id) ?? 0)) }))
+      .map((p) => ({
+        id: p.id,
+        name: p.name,
+        has: totals.get(p.id) ?? 0,
+        short: Math.max(0, quota - (totals.get(p.id) ?? 0)),
+      }))
       .filter((p) => p.short > 0);
   }
   peopleProgress(): PeopleProgress {
@@ -207,7 +226,14 @@ export class PeriodState {
   }
 
   private colourInput(now: number) {
-    return { now, waived: this.s.waived, complete: this.workDone(), yellowAt: this.plan.yellowAt, dueAt: this.plan.dueAt, atRisk: this.belowThreshold() };
+    return {
+      now,
+      waived: this.s.waived,
+      complete: this.workDone(),
+      yellowAt: this.plan.yellowAt,
+      dueAt: this.plan.dueAt,
+      atRisk: this.belowThreshold(),
+    };
   }
   colour(now: number): Colour {
     const colour = colourAt(this.colourInput(now));
@@ -259,17 +285,23 @@ export class PeriodState {
     const plan = this.plan;
     if (this.isMeasured()) {
       const at = this.s.report!.at;
-      return { outcome: completionOutcome(at, plan.originalDueAt, this.s.extendedDue ? plan.dueAt : undefined), completedAt: at };
+      return {
+        outcome: completionOutcome(at, plan.originalDueAt, this.s.extendedDue ? plan.dueAt : undefined),
+        completedAt: at,
+      };
     }
     if (this.isPerPerson()) {
       // The day the last person reached the quota, counting each person's records in date order.
       const quota = this.rules().quota;
       const byPerson = new Map<string, [string, number][]>();
-      for (const [person, date, amount] of this.s.personRecords ?? []) byPerson.set(person, [...(byPerson.get(person) ?? []), [date, amount]]);
+      for (const [person, date, amount] of this.s.personRecords ?? [])
+        byPerson.set(person, [...(byPerson.get(person) ?? []), [date, amount]]);
       let metOn = '';
       for (const p of this.rules().people ?? []) {
         let sum = 0;
-        for (const [date, amount] of [...(byPerson.get(p.id) ?? [])].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+        for (const [date, amount] of [...(byPerson.get(p.id) ?? [])].sort((a, b) =>
+          a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0,
+        )) {
           sum += amount;
           if (sum >= quota) {
             if (date > metOn) metOn = date;
@@ -277,14 +309,23 @@ export class PeriodState {
           }
         }
       }
-      return { outcome: completionOutcomeByDate(metOn, plan.originalDue, this.s.extendedDue), completedAt: this.s.quotaReachedAt ?? 0 };
+      return {
+        outcome: completionOutcomeByDate(metOn, plan.originalDue, this.s.extendedDue),
+        completedAt: this.s.quotaReachedAt ?? 0,
+      };
     }
     if (this.isQuota()) {
       const metOn = [...this.s.quotaDates].sort()[this.rules().quota - 1]!;
-      return { outcome: completionOutcomeByDate(metOn, plan.originalDue, this.s.extendedDue), completedAt: this.s.quotaReachedAt ?? 0 };
+      return {
+        outcome: completionOutcomeByDate(metOn, plan.originalDue, this.s.extendedDue),
+        completedAt: this.s.quotaReachedAt ?? 0,
+      };
     }
     const at = this.s.submittedAt!;
-    return { outcome: completionOutcome(at, plan.originalDueAt, this.s.extendedDue ? plan.dueAt : undefined), completedAt: at };
+    return {
+      outcome: completionOutcome(at, plan.originalDueAt, this.s.extendedDue ? plan.dueAt : undefined),
+      completedAt: at,
+    };
   }
 
   /** Whether the office's digest must hear that this period turned red (once per due date). */
@@ -367,9 +408,14 @@ export class PeriodState {
   checkSubmit(req: SubmitRequest, obligationId: string): void {
     this.checkUnsettled();
     if (this.isQuota()) this.refuse(`${obligationId} is completed by recording events (登记), not by a submission`);
-    if (this.isMeasured()) this.refuse(`${obligationId} is completed by reporting its figures (duban figures), not by a submission`);
-    if (this.isPerPerson()) this.refuse(`${obligationId} is completed by recording each person's ${this.rules().quotaUnit === 'hours' ? 'hours' : 'attendance'} (登记), not by a submission`);
-    if (this.s.submittedAt !== undefined && this.s.verification !== 'returned') this.refuse(`period ${this.label} is already submitted`);
+    if (this.isMeasured())
+      this.refuse(`${obligationId} is completed by reporting its figures (duban figures), not by a submission`);
+    if (this.isPerPerson())
+      this.refuse(
+        `${obligationId} is completed by recording each person's ${this.rules().quotaUnit === 'hours' ? 'hours' : 'attendance'} (登记), not by a submission`,
+      );
+    if (this.s.submittedAt !== undefined && this.s.verification !== 'returned')
+      this.refuse(`period ${this.label} is already submitted`);
     const problem = checkEvidence(req.evidence);
     if (problem) this.refuse(problem);
   }
@@ -381,23 +427,31 @@ export class PeriodState {
 
   checkRecord(req: RecordRequest, obligationId: string, now: number): void {
     this.checkUnsettled();
-    if (this.isMeasured()) this.refuse(`${obligationId} is completed by reporting its figures (duban figures), not by recording events`);
-    if (!this.isQuota() && !this.isPerPerson()) this.refuse(`${obligationId} is completed by a submission (报送), not by recording events`);
+    if (this.isMeasured())
+      this.refuse(`${obligationId} is completed by reporting its figures (duban figures), not by recording events`);
+    if (!this.isQuota() && !this.isPerPerson())
+      this.refuse(`${obligationId} is completed by a submission (报送), not by recording events`);
     if (this.isPerPerson()) {
       const rules = this.rules();
-      if (typeof req.person !== 'string' || req.person.trim() === '') this.refuse(`${obligationId} counts per person: name the person (their id in the rosters file)`);
-      if (!(rules.people ?? []).some((p) => p.id === req.person)) this.refuse(`person "${String(req.person).slice(0, 60)}" is not on the roster of this unit`);
+      if (typeof req.person !== 'string' || req.person.trim() === '')
+        this.refuse(`${obligationId} counts per person: name the person (their id in the rosters file)`);
+      if (!(rules.people ?? []).some((p) => p.id === req.person))
+        this.refuse(`person "${String(req.person).slice(0, 60)}" is not on the roster of this unit`);
       if (rules.quotaUnit === 'hours') {
-        if (typeof req.hours !== 'number' || !Number.isFinite(req.hours) || req.hours <= 0 || req.hours > 24) this.refuse('hours must be a number above 0 and at most 24 (one record per day of training)');
+        if (typeof req.hours !== 'number' || !Number.isFinite(req.hours) || req.hours <= 0 || req.hours > 24)
+          this.refuse('hours must be a number above 0 and at most 24 (one record per day of training)');
       } else if (req.hours !== undefined) {
         this.refuse(`${obligationId} counts occasions, not hours: leave hours out`);
       }
     } else if (req.person !== undefined || req.hours !== undefined) {
       this.refuse(`${obligationId} counts events of the unit, not of persons: leave person and hours out`);
     }
-    if (typeof req.date !== 'string' || parseDate(req.date) === undefined) this.refuse(`date "${req.date}" is not a date such as 2027-03-18`);
+    if (typeof req.date !== 'string' || parseDate(req.date) === undefined)
+      this.refuse(`date "${req.date}" is not a date such as 2027-03-18`);
     if (req.date < this.plan.periodStart || req.date > this.plan.periodEnd) {
-      this.refuse(`date ${req.date} is outside period ${this.label} (${this.plan.periodStart} to ${this.plan.periodEnd})`);
+      this.refuse(
+        `date ${req.date} is outside period ${this.label} (${this.plan.periodStart} to ${this.plan.periodEnd})`,
+      );
     }
     if (req.date > localDateIn(this.plan, now)) this.refuse(`date ${req.date} is in the future`);
     const topic = checkText('topic', req.topic, true);
@@ -415,31 +469,53 @@ export class PeriodState {
         period: this.label,
         kind: 'quota_event',
         actor: actorName(req),
-        data: { date: req.date, topic: req.topic, person: req.person, amount, personTotal: this.personTotals().get(req.person!), quota: this.rules().quota, reached: progress.reached, people: progress.total },
+        data: {
+          date: req.date,
+          topic: req.topic,
+          person: req.person,
+          amount,
+          personTotal: this.personTotals().get(req.person!),
+          quota: this.rules().quota,
+          reached: progress.reached,
+          people: progress.total,
+        },
       };
     }
     this.s.quotaDates.push(req.date);
     const quota = this.rules().quota;
     if (this.s.quotaDates.length === quota) this.s.quotaReachedAt = now;
     if (this.s.verification === 'returned') this.s.verification = undefined;
-    return { period: this.label, kind: 'quota_event', actor: actorName(req), data: { date: req.date, topic: req.topic, count: this.s.quotaDates.length, quota } };
+    return {
+      period: this.label,
+      kind: 'quota_event',
+      actor: actorName(req),
+      data: { date: req.date, topic: req.topic, count: this.s.quotaDates.length, quota },
+    };
   }
 
   checkReport(req: ReportRequest, obligationId: string): void {
     this.checkUnsettled();
     const rules = this.rules();
-    if (!this.isMeasured()) this.refuse(`${obligationId} is completed by ${this.isQuota() || this.isPerPerson() ? 'recording events (登记)' : 'a submission (报送)'}, not by reporting figures`);
-    if (this.completeByWork() && this.s.verification !== 'returned') this.refuse(`period ${this.label} already has figures at or above the threshold, waiting for verification`);
+    if (!this.isMeasured())
+      this.refuse(
+        `${obligationId} is completed by ${this.isQuota() || this.isPerPerson() ? 'recording events (登记)' : 'a submission (报送)'}, not by reporting figures`,
+      );
+    if (this.completeByWork() && this.s.verification !== 'returned')
+      this.refuse(`period ${this.label} already has figures at or above the threshold, waiting for verification`);
     const whole = (label: string, v: unknown) => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_FIGURE) this.refuse(`${label} must be a whole number from 0 to ${MAX_FIGURE}`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_FIGURE)
+        this.refuse(`${label} must be a whole number from 0 to ${MAX_FIGURE}`);
     };
     if (rules.completion === 'rate') {
-      if (req.count !== undefined) this.refuse(`${obligationId} is a rate: give numerator and denominator, not a count`);
+      if (req.count !== undefined)
+        this.refuse(`${obligationId} is a rate: give numerator and denominator, not a count`);
       whole('numerator', req.numerator);
       whole('denominator', req.denominator);
-      if (req.numerator! > req.denominator!) this.refuse(`numerator ${req.numerator} is more than denominator ${req.denominator}`);
+      if (req.numerator! > req.denominator!)
+        this.refuse(`numerator ${req.numerator} is more than denominator ${req.denominator}`);
     } else {
-      if (req.numerator !== undefined || req.denominator !== undefined) this.refuse(`${obligationId} is a count: give count, not numerator and denominator`);
+      if (req.numerator !== undefined || req.denominator !== undefined)
+        this.refuse(`${obligationId} is a count: give count, not numerator and denominator`);
       whole('count', req.count);
     }
     const note = checkText('note', req.note, false);
@@ -453,23 +529,38 @@ export class PeriodState {
     const value = rate ? ratePercent(req.numerator!, req.denominator!) : req.count!;
     // A percentage is compared as reported: 9/10 is 90 and meets "不低于90%" exactly.
     const meets = rate ? req.numerator! * 100 >= rules.threshold! * req.denominator! : value >= rules.threshold!;
-    const figures: ReportedFigures = { ...(rate ? { numerator: req.numerator, denominator: req.denominator } : { count: req.count }), value, meets, by: actorName(req), at: now };
+    const figures: ReportedFigures = {
+      ...(rate ? { numerator: req.numerator, denominator: req.denominator } : { count: req.count }),
+      value,
+      meets,
+      by: actorName(req),
+      at: now,
+    };
     this.s.report = figures;
     if (this.s.verification === 'returned') this.s.verification = undefined;
     return {
       period: this.label,
       kind: 'report',
       actor: actorName(req),
-      data: { ...figures, by: undefined, at: undefined, threshold: rules.threshold, note: req.note, evidence: req.evidence },
+      data: {
+        ...figures,
+        by: undefined,
+        at: undefined,
+        threshold: rules.threshold,
+        note: req.note,
+        evidence: req.evidence,
+      },
     };
   }
 
   checkVerify(req: VerifyRequest, obligationId: string): void {
     this.checkUnsettled();
     if (!this.rules().verification) this.refuse(`${obligationId} does not require verification`);
-    if (!this.completeByWork() || this.s.verification === 'returned') this.refuse(`nothing to verify: period ${this.label} has no completed submission`);
+    if (!this.completeByWork() || this.s.verification === 'returned')
+      this.refuse(`nothing to verify: period ${this.label} has no completed submission`);
     if (req.decision === 'accept') {
-      if (!RATINGS.includes(req.rating as Rating)) this.refuse(`accepting needs a rating: one of ${RATINGS.join(', ')}`);
+      if (!RATINGS.includes(req.rating as Rating))
+        this.refuse(`accepting needs a rating: one of ${RATINGS.join(', ')}`);
     } else if (req.decision === 'return') {
       const reason = checkText('reason for returning', req.reason, true);
       if (reason) this.refuse(reason);
@@ -486,25 +577,41 @@ export class PeriodState {
       this.s.quotaDates = [];
       this.s.quotaReachedAt = undefined;
     }
-    return { period: this.label, kind: accepted ? 'verification_accepted' : 'verification_returned', actor: actorName(req), data: { rating: req.rating, reason: req.reason } };
+    return {
+      period: this.label,
+      kind: accepted ? 'verification_accepted' : 'verification_returned',
+      actor: actorName(req),
+      data: { rating: req.rating, reason: req.reason },
+    };
   }
 
   checkRequestExtension(req: ExtensionRequest, now: number): void {
     this.checkUnsettled();
     if (this.workDone()) this.refuse(`period ${this.label} is already completed`);
-    if (now > this.plan.dueAt) this.refuse(`too late: an extension must be requested before due (${this.plan.due} 23:59:59)`);
-    if (this.s.pendingExtension) this.refuse(`an extension to ${this.s.pendingExtension.newDue} is already waiting for a decision`);
-    if (typeof req.newDue !== 'string' || parseDate(req.newDue) === undefined) this.refuse(`new due date "${req.newDue}" is not a date such as 2027-03-31`);
-    if (req.newDue <= this.plan.due) this.refuse(`new due date ${req.newDue} is not after the current due date ${this.plan.due}`);
+    if (now > this.plan.dueAt)
+      this.refuse(`too late: an extension must be requested before due (${this.plan.due} 23:59:59)`);
+    if (this.s.pendingExtension)
+      this.refuse(`an extension to ${this.s.pendingExtension.newDue} is already waiting for a decision`);
+    if (typeof req.newDue !== 'string' || parseDate(req.newDue) === undefined)
+      this.refuse(`new due date "${req.newDue}" is not a date such as 2027-03-31`);
+    if (req.newDue <= this.plan.due)
+      this.refuse(`new due date ${req.newDue} is not after the current due date ${this.plan.due}`);
     if (req.newDue > this.plan.lastExtensionDue) {
-      this.refuse(`new due date ${req.newDue} is too late: period ${this.label} can be extended to ${this.plan.lastExtensionDue} at most, before the next period is due`);
+      this.refuse(
+        `new due date ${req.newDue} is too late: period ${this.label} can be extended to ${this.plan.lastExtensionDue} at most, before the next period is due`,
+      );
     }
     const reason = checkText('reason', req.reason, true);
     if (reason) this.refuse(reason);
   }
   applyRequestExtension(req: ExtensionRequest): PeriodEvent {
     this.s.pendingExtension = { newDue: req.newDue, reason: req.reason, by: actorName(req) };
-    return { period: this.label, kind: 'extension_requested', actor: actorName(req), data: { newDue: req.newDue, reason: req.reason } };
+    return {
+      period: this.label,
+      kind: 'extension_requested',
+      actor: actorName(req),
+      data: { newDue: req.newDue, reason: req.reason },
+    };
   }
 
   checkDecideExtension(req: ExtensionDecision): void {
@@ -522,7 +629,12 @@ export class PeriodState {
     this.s.pendingExtension = undefined;
     if (req.approve) this.s.extendedDue = asked.newDue;
     return {
-      event: { period: this.label, kind: req.approve ? 'extension_approved' : 'extension_rejected', actor: actorName(req), data: { newDue: asked.newDue, reason: req.reason } },
+      event: {
+        period: this.label,
+        kind: req.approve ? 'extension_approved' : 'extension_rejected',
+        actor: actorName(req),
+        data: { newDue: asked.newDue, reason: req.reason },
+      },
       replan: req.approve,
     };
   }
@@ -556,7 +668,12 @@ export class PeriodState {
   applyProgress(req: ProgressRequest, now: number): PeriodEvent {
     this.s.progress = [...this.s.progress, { by: actorName(req), at: now, note: req.note }].slice(-PROGRESS_KEPT);
     this.s.progressCount++;
-    return { period: this.label, kind: 'progress', actor: actorName(req), data: { note: req.note, evidence: req.evidence } };
+    return {
+      period: this.label,
+      kind: 'progress',
+      actor: actorName(req),
+      data: { note: req.note, evidence: req.evidence },
+    };
   }
 
   // --- Status -----------------------------------------------------------------------------------------------
@@ -573,7 +690,9 @@ export class PeriodState {
       colour: this.colour(now),
       recorded: this.s.quotaDates.length,
       submitted: this.s.submittedAt !== undefined,
-      verification: !rules.verification ? 'not required' : (this.s.verification ?? (this.completeByWork() ? 'pending' : 'not submitted')),
+      verification: !rules.verification
+        ? 'not required'
+        : (this.s.verification ?? (this.completeByWork() ? 'pending' : 'not submitted')),
       rating: this.s.rating,
       pendingExtension: this.s.pendingExtension,
       acknowledged: this.s.acknowledged,

@@ -39,12 +39,23 @@ function cycleYears(c: PeriodKind | Cadence): number {
 function yearCycle(years: number, anchor: number, year: number): Period {
   const first = anchor + Math.floor((year - anchor) / years) * years;
   const last = first + years - 1;
-  return { kind: 'year', label: `${first}-${last}`, start: dayNumber(first, 1, 1), end: lastDayOfMonth(last, 12), years };
+  return {
+    kind: 'year',
+    label: `${first}-${last}`,
+    start: dayNumber(first, 1, 1),
+    end: lastDayOfMonth(last, 12),
+    years,
+  };
 }
 
 const MONTHS_PER: Record<Exclude<PeriodKind, 'once'>, number> = { year: 12, 'half-year': 6, quarter: 3, month: 1 };
 
-export const ONCE: Period = { kind: 'once', label: 'once', start: Number.NEGATIVE_INFINITY, end: Number.POSITIVE_INFINITY };
+export const ONCE: Period = {
+  kind: 'once',
+  label: 'once',
+  start: Number.NEGATIVE_INFINITY,
+  end: Number.POSITIVE_INFINITY,
+};
 
 function fromMonthIndex(kind: Exclude<PeriodKind, 'once'>, index: number): Period {
   const span = MONTHS_PER[kind];
@@ -54,7 +65,13 @@ function fromMonthIndex(kind: Exclude<PeriodKind, 'once'>, index: number): Perio
   const lastMonth = month + span - 1;
   const n = (month - 1) / span + 1;
   const label =
-    kind === 'year' ? `${year}` : kind === 'half-year' ? `${year}-H${n}` : kind === 'quarter' ? `${year}-Q${n}` : `${year}-${String(month).padStart(2, '0')}`;
+    kind === 'year'
+      ? `${year}`
+      : kind === 'half-year'
+        ? `${year}-H${n}`
+        : kind === 'quarter'
+          ? `${year}-Q${n}`
+          : `${year}-${String(month).padStart(2, '0')}`;
   return { kind, label, start: dayNumber(year, month, 1), end: lastDayOfMonth(year, lastMonth) };
 }
 

@@ -103,8 +103,13 @@ function recipients(to: string[], cc: string[]): Recipients {
 export function noticeRecipients(t: TrackerDefinition, stage: Stage, level: number, digestRunning = true): Recipients {
   const lead = t.lead ? [t.lead.liaison.email] : [];
   if (stage === 'reminder') return recipients([t.unit.liaison.email], [t.unit.head.email]);
-  if (level <= 1) return recipients([t.unit.head.email], [...(digestRunning && usesDigest(t) ? [] : [t.supervisor.liaison.email]), ...lead]);
-  if (level === 2) return recipients([t.unit.head.email], [t.supervisor.head.email, t.supervisor.liaison.email, ...lead]);
+  if (level <= 1)
+    return recipients(
+      [t.unit.head.email],
+      [...(digestRunning && usesDigest(t) ? [] : [t.supervisor.liaison.email]), ...lead],
+    );
+  if (level === 2)
+    return recipients([t.unit.head.email], [t.supervisor.head.email, t.supervisor.liaison.email, ...lead]);
   return recipients(
     t.leadership.map((l) => l.email),
     [t.supervisor.head.email, t.supervisor.liaison.email, t.unit.head.email, ...lead],
@@ -214,7 +219,10 @@ export function planPeriod(
     endsAt,
     // The next period opens when it begins (a unit may record this year's lectures while last year's are overdue),
     // or at its first notice if that comes earlier (a period due before it ends, e.g. due on its first day).
-    next: next && nextDue !== undefined ? { period: next, opensAt: Math.min(opening(t, calendar, nextDue), zonedInstant(next.start, zone, 0)) } : undefined,
+    next:
+      next && nextDue !== undefined
+        ? { period: next, opensAt: Math.min(opening(t, calendar, nextDue), zonedInstant(next.start, zone, 0)) }
+        : undefined,
     lastExtensionDue,
     notices,
     provisionalYears: calendar.provisionalYearsIn(firstDay, lastDay),
@@ -255,7 +263,13 @@ function lookbackDays(t: TrackerDefinition): number {
         : rule.rule === 'next-month-end' || rule.rule === 'following-month-day'
           ? 62
           : 0;
-  const length = { year: 366 * Math.max(1, t.obligation.every ?? 1), 'half-year': 184, quarter: 92, month: 31, once: 0 }[t.obligation.period];
+  const length = {
+    year: 366 * Math.max(1, t.obligation.every ?? 1),
+    'half-year': 184,
+    quarter: 92,
+    month: 31,
+    once: 0,
+  }[t.obligation.period];
   // A period's ladder runs until the next period is overdue, or escalationEndsAfter days after due.
   return lag + 2 * length + 60 + (t.obligation.escalationEndsAfter ?? 0);
 }
@@ -277,7 +291,11 @@ export interface WindowPlan {
  * Every notice of every tracker whose local day falls in the window, ordered by instant, then tracker, then
  * period, then stage (reminders before escalations, lower levels first): the order of compareNotices.
  */
-export function planWindow(trackers: readonly TrackerDefinition[], calendar: WorkingCalendar, window: Window): WindowPlan {
+export function planWindow(
+  trackers: readonly TrackerDefinition[],
+  calendar: WorkingCalendar,
+  window: Window,
+): WindowPlan {
   // Notices cluster on few instants (the notice hour of working days). Filling one bucket per instant while
   // visiting trackers in id order and periods in time order yields compareNotices order without a global sort.
   const buckets = new Map<number, PlannedNotice[]>();
@@ -292,7 +310,8 @@ export function planWindow(trackers: readonly TrackerDefinition[], calendar: Wor
     }
     const start = zonedInstant(window.from, t.timeZone, 0);
     const end = zonedInstant(window.to + 1, t.timeZone, 0);
-    const opensAt = (p: Period) => opening(t, calendar, dueDate(t.obligation.due, p, t.obligation.rollForward, calendar).due);
+    const opensAt = (p: Period) =>
+      opening(t, calendar, dueDate(t.obligation.due, p, t.obligation.rollForward, calendar).due);
     let period: Period | undefined = periodContaining(cadenceOf(t.obligation), window.from - lookbackDays(t));
     let opens = opensAt(period);
     while (period && opens < end) {
@@ -385,16 +404,26 @@ export interface TrackerPlanRequest {
 }
 
 /** The plan of one period of a tracker, as data; throws PlanningError with the reason when it cannot be planned. */
-export function trackerPeriodPlan(t: TrackerDefinition, calendar: WorkingCalendar, req: TrackerPlanRequest): TrackerPeriodPlan {
+export function trackerPeriodPlan(
+  t: TrackerDefinition,
+  calendar: WorkingCalendar,
+  req: TrackerPlanRequest,
+): TrackerPeriodPlan {
   const longest = Math.max(0, ...t.reminders, ...t.escalation.map((s) => s.after));
   if (longest > MAX_LADDER_WORKING_DAYS) {
-    throw new PlanningError(`a ladder step of ${longest} working days is beyond what can be planned (at most ${MAX_LADDER_WORKING_DAYS}); correct reminders or escalation in the catalog`);
+    throw new PlanningError(
+      `a ladder step of ${longest} working days is beyond what can be planned (at most ${MAX_LADDER_WORKING_DAYS}); correct reminders or escalation in the catalog`,
+    );
   }
   const event = waitingForEvent(t.obligation.due);
-  if (event !== undefined) throw new PlanningError(`waiting for event ${event} to have a date (duban event set ${event} YYYY-MM-DD)`);
+  if (event !== undefined)
+    throw new PlanningError(`waiting for event ${event} to have a date (duban event set ${event} YYYY-MM-DD)`);
   let period: Period | undefined;
   try {
-    period = req.period === undefined ? firstPeriodNotYetDue(t, calendar, req.now) : parsePeriod(cadenceOf(t.obligation), req.period);
+    period =
+      req.period === undefined
+        ? firstPeriodNotYetDue(t, calendar, req.now)
+        : parsePeriod(cadenceOf(t.obligation), req.period);
   } catch (err) {
     throw new PlanningError(`the due rule cannot be planned: ${(err as Error).message}`);
   }
@@ -407,7 +436,9 @@ export function trackerPeriodPlan(t: TrackerDefinition, calendar: WorkingCalenda
     throw new PlanningError(`period ${period.label} cannot be planned: ${(err as Error).message}`);
   }
   if (!Number.isFinite(plan.dueAt) || civil(plan.due).year > MAX_PLAN_YEAR) {
-    throw new PlanningError(`period ${period.label} is due ${formatDate(plan.due)}, beyond ${MAX_PLAN_YEAR}; correct the due rule`);
+    throw new PlanningError(
+      `period ${period.label} is due ${formatDate(plan.due)}, beyond ${MAX_PLAN_YEAR}; correct the due rule`,
+    );
   }
   const zone = t.timeZone;
   return {
@@ -437,7 +468,12 @@ export const YELLOW_WORKING_DAYS = 3;
 const MAX_PLAN_YEAR = 2200;
 
 /** The former digest loop's next instant (the Schedule replaced it): the given local hour of the first working day whose hour is after `now`. */
-export function nextWorkingInstant(calendar: WorkingCalendar, now: number, zone: string, hour: number): { at: number; day: string } {
+export function nextWorkingInstant(
+  calendar: WorkingCalendar,
+  now: number,
+  zone: string,
+  hour: number,
+): { at: number; day: string } {
   let day = localDay(now, zone);
   if (zonedInstant(day, zone, hour) <= now || !calendar.isWorkingDay(day)) day = calendar.addWorkingDays(day, 1);
   return { at: zonedInstant(day, zone, hour), day: formatDate(day) };
@@ -453,7 +489,11 @@ export function localDateIn(plan: Pick<TrackerPeriodPlan, 'utcOffsetMs'>, instan
  * interleave (DOMAIN.md 19 allows it; `duban validate` warns, since it is rarely meant). One line per obligation,
  * with the first example from `from` on.
  */
-export function ladderOverlaps(trackers: readonly TrackerDefinition[], calendar: WorkingCalendar, from: DayNumber): string[] {
+export function ladderOverlaps(
+  trackers: readonly TrackerDefinition[],
+  calendar: WorkingCalendar,
+  from: DayNumber,
+): string[] {
   const seen = new Set<string>();
   const warnings: string[] = [];
   for (const t of trackers) {

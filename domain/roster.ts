@@ -76,14 +76,33 @@ export function parseRosterCsv(text: string): { entries: RosterEntry[]; problems
   const problems: RosterProblem[] = [];
   const rows = csvRows(text.replace(/^\uFEFF/, ''));
   const header = rows.shift();
-  if (!header) return { entries: [], problems: [{ line: 1, message: `the file is empty: the first line names the columns ${ROSTER_COLUMNS.join(',')}` }] };
+  if (!header)
+    return {
+      entries: [],
+      problems: [
+        { line: 1, message: `the file is empty: the first line names the columns ${ROSTER_COLUMNS.join(',')}` },
+      ],
+    };
   const names = header.cells.map((c) => c.trim());
   const index = new Map(names.map((n, i) => [n, i]));
   const missing = ROSTER_COLUMNS.filter((c) => !index.has(c));
   const unknown = names.filter((n) => !(ROSTER_COLUMNS as readonly string[]).includes(n));
   if (missing.length || unknown.length) {
-    const parts = [missing.length ? `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` : '', unknown.length ? `unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u.slice(0, 40))).join(', ')}` : ''];
-    return { entries: [], problems: [{ line: header.line, message: `${parts.filter(Boolean).join('; ')}: the columns are ${ROSTER_COLUMNS.join(',')}` }] };
+    const parts = [
+      missing.length ? `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` : '',
+      unknown.length
+        ? `unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u.slice(0, 40))).join(', ')}`
+        : '',
+    ];
+    return {
+      entries: [],
+      problems: [
+        {
+          line: header.line,
+          message: `${parts.filter(Boolean).join('; ')}: the columns are ${ROSTER_COLUMNS.join(',')}`,
+        },
+      ],
+    };
   }
   const entries: RosterEntry[] = [];
   const seen = new Map<string, number>();
@@ -108,18 +127,31 @@ export function parseRosterCsv(text: string): { entries: RosterEntry[]; problems
       }
     }
     if (row.cells.length > names.length) {
-      problems.push({ line: row.line, message: `${row.cells.length} cells, but the header has ${names.length} columns (a comma in a name needs quotes)` });
+      problems.push({
+        line: row.line,
+        message: `${row.cells.length} cells, but the header has ${names.length} columns (a comma in a name needs quotes)`,
+      });
       bad = true;
     }
     if (bad) continue;
     const key = `${value('unit')}\u0000${value('roster')}\u0000${value('person')}`;
     const first = seen.get(key);
     if (first !== undefined) {
-      problems.push({ line: row.line, column: 'person', message: `person "${value('person')}" is already on roster ${value('roster')} of unit ${value('unit')} (line ${first})` });
+      problems.push({
+        line: row.line,
+        column: 'person',
+        message: `person "${value('person')}" is already on roster ${value('roster')} of unit ${value('unit')} (line ${first})`,
+      });
       continue;
     }
     seen.set(key, row.line);
-    entries.push({ unit: value('unit'), roster: value('roster'), id: value('person'), name: value('name'), line: row.line });
+    entries.push({
+      unit: value('unit'),
+      roster: value('roster'),
+      id: value('person'),
+      name: value('name'),
+      line: row.line,
+    });
   }
   return { entries, problems };
 }

@@ -28,7 +28,13 @@ export interface TrackerSnapshot {
 
 export type Step =
   /** Ask the planner for a period's plan: the first, the next, or a new plan for an open one. */
-  | { kind: 'plan'; purpose: 'first' | 'next' | 'replan'; period?: string; extendedDue?: string; definition: TrackerDefinition }
+  | {
+      kind: 'plan';
+      purpose: 'first' | 'next' | 'replan';
+      period?: string;
+      extendedDue?: string;
+      definition: TrackerDefinition;
+    }
   /** Send a notice; `overtakenAt` is when the period's next notice falls due (a notice still unsent by then is superseded). */
   | { kind: 'deliver'; period: PeriodState; notice: PlannedNotice; overtakenAt: number | null }
   | { kind: 'settle'; period: PeriodState; outcome: Outcome; completedAt?: number }
@@ -92,7 +98,11 @@ export class TrackerState {
   /** The period a first plan starts with (simulate); absent: the first period not yet due. */
   private readonly firstPeriod?: string;
 
-  constructor(definition: TrackerDefinition, snapshot: TrackerSnapshot | undefined, options: { definitionHash?: string; firstPeriod?: string } = {}) {
+  constructor(
+    definition: TrackerDefinition,
+    snapshot: TrackerSnapshot | undefined,
+    options: { definitionHash?: string; firstPeriod?: string } = {},
+  ) {
     this.definition = definition;
     this.definitionHash = options.definitionHash;
     this.firstPeriod = options.firstPeriod;
@@ -154,15 +164,24 @@ export class TrackerState {
       return this.periods.length === 0 && this.history.length > 0 ? { kind: 'end' } : { kind: 'wait' };
     }
     const replan = this.periods.find((p) => this.replans.has(p.label));
-    if (replan) return { kind: 'plan', purpose: 'replan', period: replan.label, extendedDue: replan.s.extendedDue, definition: this.definition };
-    if (this.periods.length === 0 && this.upcoming === undefined) return { kind: 'plan', purpose: 'first', period: this.firstPeriod, definition: this.definition };
+    if (replan)
+      return {
+        kind: 'plan',
+        purpose: 'replan',
+        period: replan.label,
+        extendedDue: replan.s.extendedDue,
+        definition: this.definition,
+      };
+    if (this.periods.length === 0 && this.upcoming === undefined)
+      return { kind: 'plan', purpose: 'first', period: this.firstPeriod, definition: this.definition };
 
     for (const p of this.periods) {
       const settled = p.outcome(now);
       if (settled) return { kind: 'settle', period: p, ...settled };
     }
     // The next period is planned when it opens, or at once when nothing else is open (the newest was settled).
-    if (this.upcoming && (this.periods.length === 0 || this.upcoming.opensAt <= now)) return { kind: 'plan', purpose: 'next', period: this.upcoming.period, definition: this.definition };
+    if (this.upcoming && (this.periods.length === 0 || this.upcoming.opensAt <= now))
+      return { kind: 'plan', purpose: 'next', period: this.upcoming.period, definition: this.definition };
     if (this.periods.length === 0) return { kind: 'end' };
 
     if (!this.paused) {
@@ -207,7 +226,10 @@ export class TrackerState {
       if (stale) this.replans.add(p.label);
     }
     const newest = this.periods[this.periods.length - 1]!;
-    this.upcoming = newest.plan.nextPeriod !== null && newest.plan.nextOpensAt !== null ? { period: newest.plan.nextPeriod, opensAt: newest.plan.nextOpensAt } : null;
+    this.upcoming =
+      newest.plan.nextPeriod !== null && newest.plan.nextOpensAt !== null
+        ? { period: newest.plan.nextPeriod, opensAt: newest.plan.nextOpensAt }
+        : null;
   }
 
   /** Planning failed for good: the tracker shows as broken until a corrected definition arrives. */
@@ -229,12 +251,28 @@ export class TrackerState {
     const p = step.period;
     this.periods = this.periods.filter((x) => x !== p);
     this.replans.delete(p.label);
-    const rec: PeriodRecord = { period: p.label, outcome: step.outcome, originalDue: p.plan.originalDue, due: p.plan.due, completedAt: step.completedAt };
+    const rec: PeriodRecord = {
+      period: p.label,
+      outcome: step.outcome,
+      originalDue: p.plan.originalDue,
+      due: p.plan.due,
+      completedAt: step.completedAt,
+    };
     this.history.push(rec);
     if (this.history.length > HISTORY_KEPT) this.history = this.history.slice(-HISTORY_KEPT);
     // A rate or count period keeps its last figures with the outcome: "missed" at 85% is not "missed" with no report.
     const figures = p.s.report ? { figures: { ...p.s.report, threshold: this.definition.obligation.threshold } } : {};
-    this.record({ period: p.label, kind: 'outcome', data: { outcome: step.outcome, due: p.plan.due, originalDue: p.plan.originalDue, completedAt: step.completedAt, ...figures } });
+    this.record({
+      period: p.label,
+      kind: 'outcome',
+      data: {
+        outcome: step.outcome,
+        due: p.plan.due,
+        originalDue: p.plan.originalDue,
+        completedAt: step.completedAt,
+        ...figures,
+      },
+    });
     return rec;
   }
 
@@ -264,7 +302,9 @@ export class TrackerState {
     }
     if (name === 'record') {
       const date = (req as Requests['record']).date;
-      const holding = this.periods.find((p) => typeof date === 'string' && date >= p.plan.periodStart && date <= p.plan.periodEnd);
+      const holding = this.periods.find(
+        (p) => typeof date === 'string' && date >= p.plan.periodStart && date <= p.plan.periodEnd,
+      );
       if (holding) return holding;
     }
     return this.periods[0]!;
@@ -273,12 +313,18 @@ export class TrackerState {
   /** Refuses (throws Refusal) unless the request can be applied now; changes nothing. */
   check<K extends RequestName>(name: K, req: Requests[K], now: number): void {
     if (!req || typeof req !== 'object') this.refuse('the request is empty');
-    const by = checkText('by (who acts)', req.by, true) ?? (req.by.length > 200 ? 'by (who acts) is longer than 200 characters' : undefined);
+    const by =
+      checkText('by (who acts)', req.by, true) ??
+      (req.by.length > 200 ? 'by (who acts) is longer than 200 characters' : undefined);
     if (by) this.refuse(by);
-    if (req.email !== undefined && (typeof req.email !== 'string' || !/^[^\s<>@]+@[^\s<>@]+$/.test(req.email) || req.email.length > 254)) {
+    if (
+      req.email !== undefined &&
+      (typeof req.email !== 'string' || !/^[^\s<>@]+@[^\s<>@]+$/.test(req.email) || req.email.length > 254)
+    ) {
       this.refuse(`email "${String(req.email).slice(0, 80)}" is not an address`);
     }
-    if (req.period !== undefined && typeof req.period !== 'string') this.refuse('period must be a label such as 2027 or 2027-Q1');
+    if (req.period !== undefined && typeof req.period !== 'string')
+      this.refuse('period must be a label such as 2027 or 2027-Q1');
     if (this.retired) this.refuse(`tracker ${this.definition.trackerId} is retired`);
     if (name === 'updateDefinition') return this.checkDefinition(req as Requests['updateDefinition']);
     if (name === 'retire') {
@@ -286,16 +332,23 @@ export class TrackerState {
       if (reason) this.refuse(reason);
       return;
     }
-    if (this.problem) this.refuse(`tracker ${this.definition.trackerId} cannot plan: ${this.problem}. Correct the catalog and run duban register`);
+    if (this.problem)
+      this.refuse(
+        `tracker ${this.definition.trackerId} cannot plan: ${this.problem}. Correct the catalog and run duban register`,
+      );
     const event = this.waitingFor();
-    if (event !== undefined && this.periods.length === 0) this.refuse(`tracker ${this.definition.trackerId} is waiting for event ${event} to have a date (duban event set ${event} YYYY-MM-DD)`);
+    if (event !== undefined && this.periods.length === 0)
+      this.refuse(
+        `tracker ${this.definition.trackerId} is waiting for event ${event} to have a date (duban event set ${event} YYYY-MM-DD)`,
+      );
     if (this.periods.length === 0) this.refuse('the tracker is starting; try again in a moment');
     if (name === 'pause') return void (this.paused && this.refuse('the tracker is already paused'));
     if (name === 'resume') return void (!this.paused && this.refuse('the tracker is not paused'));
     const p = this.route(name, req);
     if (this.replans.has(p.label)) this.refuse(`period ${p.label} is being re-planned; try again in a moment`);
     // The ladder ran out: the period is missed, even if the loop has not recorded it yet (DOMAIN.md 19).
-    if (now >= p.plan.endsAt && !p.s.suspended && !p.workDone() && !p.s.waived) this.refuse(`period ${p.label} is closed: its escalation ran out and it is recorded as missed`);
+    if (now >= p.plan.endsAt && !p.s.suspended && !p.workDone() && !p.s.waived)
+      this.refuse(`period ${p.label} is closed: its escalation ran out and it is recorded as missed`);
     if (name === 'decideExtension' && event !== undefined && (req as Requests['decideExtension']).approve === true) {
       this.refuse(`the tracker is waiting for event ${event} to have a date; decide the extension once it has one`);
     }
@@ -326,13 +379,19 @@ export class TrackerState {
 
   private checkDefinition(req: Requests['updateDefinition']): void {
     const d = req.definition;
-    if (!d || typeof d !== 'object' || d.trackerId !== this.definition.trackerId) this.refuse(`the definition is for ${d?.trackerId}, not ${this.definition.trackerId}`);
+    if (!d || typeof d !== 'object' || d.trackerId !== this.definition.trackerId)
+      this.refuse(`the definition is for ${d?.trackerId}, not ${this.definition.trackerId}`);
     if (d.obligation?.period !== this.definition.obligation.period) {
-      this.refuse(`the period kind cannot change on a running tracker (${this.definition.obligation.period} to ${d.obligation?.period}); retire it and register anew`);
+      this.refuse(
+        `the period kind cannot change on a running tracker (${this.definition.obligation.period} to ${d.obligation?.period}); retire it and register anew`,
+      );
     }
-    const cycle = (o: TrackerDefinition['obligation']) => (o.every !== undefined && o.every > 1 ? `every ${o.every} years from ${o.anchor}` : 'yearly');
+    const cycle = (o: TrackerDefinition['obligation']) =>
+      o.every !== undefined && o.every > 1 ? `every ${o.every} years from ${o.anchor}` : 'yearly';
     if (cycle(d.obligation) !== cycle(this.definition.obligation)) {
-      this.refuse(`the cycle cannot change on a running tracker (${cycle(this.definition.obligation)} to ${cycle(d.obligation)}); retire it and register anew`);
+      this.refuse(
+        `the cycle cannot change on a running tracker (${cycle(this.definition.obligation)} to ${cycle(d.obligation)}); retire it and register anew`,
+      );
     }
   }
 
@@ -355,7 +414,12 @@ export class TrackerState {
         return { replan: false };
       case 'retire':
         this.retired = true;
-        this.record({ period: this.currentLabel, kind: 'retired', actor, data: { reason: (req as Requests['retire']).reason } });
+        this.record({
+          period: this.currentLabel,
+          kind: 'retired',
+          actor,
+          data: { reason: (req as Requests['retire']).reason },
+        });
         return { replan: false };
       case 'updateDefinition': {
         const u = req as Requests['updateDefinition'];
@@ -378,7 +442,16 @@ export class TrackerState {
             if (after !== undefined && (after !== before || p.s.suspended)) this.eventReplans.add(p.label);
           }
         }
-        const data = after !== undefined ? { data: { event: (u.definition.obligation.due as { event: string }).event, date: after, previous: before ?? null } } : {};
+        const data =
+          after !== undefined
+            ? {
+                data: {
+                  event: (u.definition.obligation.due as { event: string }).event,
+                  date: after,
+                  previous: before ?? null,
+                },
+              }
+            : {};
         this.record({ period: this.currentLabel, kind: 'definition_updated', actor, ...data });
         // A first date for a waiting tracker plans its period: the answer waits for it, as for a re-plan.
         return { replan: (after !== null && (this.periods.length > 0 || before === null)) || wasBroken };
@@ -422,7 +495,13 @@ export class TrackerState {
 
   /** Whether re-plans asked for by requests are still to be done. */
   get replanning(): boolean {
-    return this.replans.size > 0 || (this.problem === undefined && this.periods.length === 0 && this.upcoming === undefined && this.waitingFor() === undefined);
+    return (
+      this.replans.size > 0 ||
+      (this.problem === undefined &&
+        this.periods.length === 0 &&
+        this.upcoming === undefined &&
+        this.waitingFor() === undefined)
+    );
   }
 
   // --- What clients and the board see -----------------------------------------------------------------------

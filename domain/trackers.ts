@@ -89,7 +89,14 @@ export function trackerId(obligationId: string, unitId: string): string {
 }
 
 function unitRef(u: Unit): UnitRef {
-  return { id: u.id, name: u.name, head: u.contacts.head, liaison: u.contacts.liaison, deputies: u.contacts.deputies, digest: u.digest };
+  return {
+    id: u.id,
+    name: u.name,
+    head: u.contacts.head,
+    liaison: u.contacts.liaison,
+    deputies: u.contacts.deputies,
+    digest: u.digest,
+  };
 }
 
 /** The units an obligation is assigned to, in directory order, each once. */
@@ -107,7 +114,12 @@ export function effectiveEscalation(steps: readonly EscalationStep[], urgent: bo
 }
 
 /** Expects a catalog and directory that passed validation. */
-export function resolveTrackers(catalog: Catalog, directory: Directory, rosters?: readonly RosterEntry[], events?: readonly EventEntry[]): TrackerDefinition[] {
+export function resolveTrackers(
+  catalog: Catalog,
+  directory: Directory,
+  rosters?: readonly RosterEntry[],
+  events?: readonly EventEntry[],
+): TrackerDefinition[] {
   const units = new Map(directory.units.map((u) => [u.id, u]));
   const result: TrackerDefinition[] = [];
   for (const o of catalog.obligations) {

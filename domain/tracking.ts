@@ -62,7 +62,8 @@ export function checkText(label: string, value: unknown, required: boolean): str
   if (value.trim() === '') return required ? `${label} is required` : `${label} is empty`;
   if (value.length > MAX_TEXT) return `${label} is longer than ${MAX_TEXT} characters`;
   // Terminal escapes and other control characters have no place in a record people read on screens and paper.
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]/.test(value)) return `${label} contains control characters`;
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]/.test(value))
+    return `${label} contains control characters`;
   return undefined;
 }
 
@@ -91,7 +92,11 @@ export function checkEvidence(e: Evidence | undefined, required = true): string 
   const needed = 'evidence is required: a note, a link, a document number or a file';
   if (e === undefined || e === null) return required ? needed : undefined;
   if (typeof e !== 'object') return needed;
-  for (const [label, value] of [['evidence text', e.text], ['evidence link', e.link], ['document number', e.documentNumber]] as const) {
+  for (const [label, value] of [
+    ['evidence text', e.text],
+    ['evidence link', e.link],
+    ['document number', e.documentNumber],
+  ] as const) {
     const problem = checkText(label, value, false);
     if (problem) return problem;
   }
@@ -101,10 +106,14 @@ export function checkEvidence(e: Evidence | undefined, required = true): string 
   if (files.length > MAX_EVIDENCE_FILES) return `at most ${MAX_EVIDENCE_FILES} evidence files`;
   for (const [i, f] of files.entries()) {
     if (!f || typeof f !== 'object') return `evidence file ${i + 1} is not a file record`;
-    const name = checkText(`evidence file ${i + 1} name`, f.name, true) ?? (f.name.length > 255 ? `evidence file ${i + 1} name is longer than 255 characters` : undefined);
+    const name =
+      checkText(`evidence file ${i + 1} name`, f.name, true) ??
+      (f.name.length > 255 ? `evidence file ${i + 1} name is longer than 255 characters` : undefined);
     if (name) return name;
-    if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256)) return `evidence file ${i + 1} (${f.name}) has no SHA-256 hash`;
-    if (typeof f.type !== 'string' || !/^[a-z]+\/[a-z0-9.+-]+$/i.test(f.type)) return `evidence file ${i + 1} (${f.name}) has no media type`;
+    if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256))
+      return `evidence file ${i + 1} (${f.name}) has no SHA-256 hash`;
+    if (typeof f.type !== 'string' || !/^[a-z]+\/[a-z0-9.+-]+$/i.test(f.type))
+      return `evidence file ${i + 1} (${f.name}) has no media type`;
     if (!Number.isSafeInteger(f.size) || f.size <= 0) return `evidence file ${i + 1} (${f.name}) has no size`;
   }
   if (required && !e.text && !e.link && !e.documentNumber && files.length === 0) return needed;

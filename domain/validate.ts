@@ -66,14 +66,19 @@ export function describeValue(v: unknown): string {
 export function quoteShort(v: unknown, max = 60): string {
   const s = typeof v === 'string' ? v : String(v);
   const cut = [...s.slice(0, max + 1)];
-  const quoted = cut.length > max ? `${JSON.stringify(cut.slice(0, max).join(''))}… (${s.length} characters)` : JSON.stringify(s);
+  const quoted =
+    cut.length > max ? `${JSON.stringify(cut.slice(0, max).join(''))}… (${s.length} characters)` : JSON.stringify(s);
   // JSON escapes C0 controls; terminals also act on C1 controls, and bidirectional overrides reorder what is shown.
-  return quoted.replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return quoted.replace(
+    /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function valueAt(root: unknown, path: Path): unknown {
   let v: unknown = root;
-  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined;
+  for (const k of path)
+    v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined;
   return v;
 }
 
@@ -97,7 +102,12 @@ export function zodProblems(document: DocumentKind, raw: unknown, error: z.ZodEr
     switch (issue.code) {
       case 'unrecognized_keys':
         for (const key of issue.keys.slice(0, 20)) {
-          problems.push({ document, path: [...path, key], atKey: true, message: `unknown key ${quoteShort(key)} (a typo?)` });
+          problems.push({
+            document,
+            path: [...path, key],
+            atKey: true,
+            message: `unknown key ${quoteShort(key)} (a typo?)`,
+          });
         }
         break;
       case 'invalid_type':
@@ -133,13 +143,26 @@ export function zodProblems(document: DocumentKind, raw: unknown, error: z.ZodEr
         }
         break;
       case 'too_big':
-        problems.push({ document, path, message: issue.message.startsWith('Too big') ? `is too large (${issue.message})` : issue.message });
+        problems.push({
+          document,
+          path,
+          message: issue.message.startsWith('Too big') ? `is too large (${issue.message})` : issue.message,
+        });
         break;
       case 'invalid_key':
-        problems.push({ document, path, atKey: true, message: `the key ${quoteShort(path[path.length - 1])} ${issue.issues[0]?.message ?? 'is not allowed here'}` });
+        problems.push({
+          document,
+          path,
+          atKey: true,
+          message: `the key ${quoteShort(path[path.length - 1])} ${issue.issues[0]?.message ?? 'is not allowed here'}`,
+        });
         break;
       case 'too_small':
-        problems.push({ document, path, message: issue.message.startsWith('Too small') ? `is too small (${issue.message})` : issue.message });
+        problems.push({
+          document,
+          path,
+          message: issue.message.startsWith('Too small') ? `is too small (${issue.message})` : issue.message,
+        });
         break;
       default:
         problems.push({ document, path, message: `${describeValue(value)} ${issue.message}` });
@@ -178,7 +201,12 @@ function ladderProblems(
   const steps = ladders.escalation ?? [];
   steps.forEach((s, i) => {
     const at = [...base, 'escalation', i];
-    if (s.level < 1 || s.level > 3) problems.push({ document, path: [...at, 'level'], message: `level ${s.level} does not exist: levels are 1, 2 and 3` });
+    if (s.level < 1 || s.level > 3)
+      problems.push({
+        document,
+        path: [...at, 'level'],
+        message: `level ${s.level} does not exist: levels are 1, 2 and 3`,
+      });
     if (s.after < 1) {
       problems.push({
         document,
@@ -195,13 +223,25 @@ function ladderProblems(
     }
     const prev = steps[i - 1];
     if (prev && s.after <= prev.after) {
-      problems.push({ document, path: [...at, 'after'], message: `escalation steps must come later one after another; ${s.after} is not after ${prev.after}` });
+      problems.push({
+        document,
+        path: [...at, 'after'],
+        message: `escalation steps must come later one after another; ${s.after} is not after ${prev.after}`,
+      });
     }
     if (prev && s.level < prev.level) {
-      problems.push({ document, path: [...at, 'level'], message: `escalation levels may not go down; level ${s.level} follows level ${prev.level}` });
+      problems.push({
+        document,
+        path: [...at, 'level'],
+        message: `escalation levels may not go down; level ${s.level} follows level ${prev.level}`,
+      });
     }
     if (s.repeatWeekly && i !== steps.length - 1) {
-      problems.push({ document, path: [...at, 'repeatWeekly'], message: 'only the last escalation step can repeat weekly' });
+      problems.push({
+        document,
+        path: [...at, 'repeatWeekly'],
+        message: 'only the last escalation step can repeat weekly',
+      });
     }
   });
   return problems;
@@ -214,37 +254,58 @@ function unitIndex(rawDirectory: unknown): UnitIndex | undefined {
   const units = (rawDirectory as { units?: unknown } | undefined)?.units;
   if (!Array.isArray(units)) return undefined;
   return units
-    .filter((u): u is { id: string; tags?: unknown } => u !== null && typeof u === 'object' && typeof (u as { id?: unknown }).id === 'string')
-    .map((u) => ({ id: u.id, tags: Array.isArray(u.tags) ? u.tags.filter((t): t is string => typeof t === 'string') : [] }));
+    .filter(
+      (u): u is { id: string; tags?: unknown } =>
+        u !== null && typeof u === 'object' && typeof (u as { id?: unknown }).id === 'string',
+    )
+    .map((u) => ({
+      id: u.id,
+      tags: Array.isArray(u.tags) ? u.tags.filter((t): t is string => typeof t === 'string') : [],
+    }));
 }
 
 function obligationProblems(o: Obligation, i: number, directory: UnitIndex | undefined): Problem[] {
   const base: Path = ['obligations', i];
   const problems: Problem[] = [];
-  const add = (path: Path, message: string) => problems.push({ document: 'catalog', path: [...base, ...path], message });
+  const add = (path: Path, message: string) =>
+    problems.push({ document: 'catalog', path: [...base, ...path], message });
 
   const eventRule = o.due.rule === 'before-event' || o.due.rule === 'after-event';
   if ((o.period === 'once') !== (o.due.rule === 'fixed-date' || eventRule)) {
     add(
       ['due', 'rule'],
-      o.period === 'once' ? 'a one-off (period: once) needs rule: fixed-date (or before-event/after-event)' : `rule: ${o.due.rule} is only for period: once, not period: ${o.period}`,
+      o.period === 'once'
+        ? 'a one-off (period: once) needs rule: fixed-date (or before-event/after-event)'
+        : `rule: ${o.due.rule} is only for period: once, not period: ${o.period}`,
     );
   }
   switch (o.due.rule) {
     case 'fixed-date':
       if (parseDate(o.due.date) === undefined) {
         add(['due', 'date'], `"${o.due.date}" is not a date in the calendar`);
-      } else if (Number(o.due.date.slice(0, 4)) < BOUNDS.firstYear || Number(o.due.date.slice(0, 4)) > BOUNDS.lastYear) {
-        add(['due', 'date'], `"${o.due.date}" is outside the years duban can plan (${BOUNDS.firstYear}-${BOUNDS.lastYear})`);
+      } else if (
+        Number(o.due.date.slice(0, 4)) < BOUNDS.firstYear ||
+        Number(o.due.date.slice(0, 4)) > BOUNDS.lastYear
+      ) {
+        add(
+          ['due', 'date'],
+          `"${o.due.date}" is outside the years duban can plan (${BOUNDS.firstYear}-${BOUNDS.lastYear})`,
+        );
       }
       break;
     case 'next-month-day': {
       if (o.period !== 'year') {
-        add(['due', 'rule'], `rule: next-month-day is for period: year (two ${o.period}s would fall due on the same day); use after-period-end`);
+        add(
+          ['due', 'rule'],
+          `rule: next-month-day is for period: year (two ${o.period}s would fall due on the same day); use after-period-end`,
+        );
       }
       const [m, d] = o.due.monthDay.split('-').map(Number) as [number, number];
       if (m === 2 && d === 29) {
-        add(['due', 'monthDay'], '"02-29" exists only in leap years; for "before 1 March" write monthDay: "03-01" with before: true');
+        add(
+          ['due', 'monthDay'],
+          '"02-29" exists only in leap years; for "before 1 March" write monthDay: "03-01" with before: true',
+        );
       } else if (!isValidDate(2024, m, d)) {
         add(['due', 'monthDay'], `"${o.due.monthDay}" is not a day of the year`);
       }
@@ -253,16 +314,21 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
     case 'after-period-end': {
       const { days, months } = o.due;
       if ((days === undefined) === (months === undefined)) add(['due'], 'give exactly one of days or months');
-      if (days !== undefined && days < 0) add(['due', 'days'], `${days} is negative: the due date comes after the period ends`);
-      if (days !== undefined && days > BOUNDS.days) add(['due', 'days'], `${days} days after the period is more than ${BOUNDS.days} (two years)`);
+      if (days !== undefined && days < 0)
+        add(['due', 'days'], `${days} is negative: the due date comes after the period ends`);
+      if (days !== undefined && days > BOUNDS.days)
+        add(['due', 'days'], `${days} days after the period is more than ${BOUNDS.days} (two years)`);
       if (months !== undefined && months < 1) add(['due', 'months'], `${months} must be 1 or more`);
-      if (months !== undefined && months > BOUNDS.months) add(['due', 'months'], `${months} months after the period is more than ${BOUNDS.months} (two years)`);
+      if (months !== undefined && months > BOUNDS.months)
+        add(['due', 'months'], `${months} months after the period is more than ${BOUNDS.months} (two years)`);
       break;
     }
     case 'in-period-month-day': {
-      if (o.period !== 'year') add(['due', 'rule'], `rule: in-period-month-day is for period: year, not period: ${o.period}`);
+      if (o.period !== 'year')
+        add(['due', 'rule'], `rule: in-period-month-day is for period: year, not period: ${o.period}`);
       const [m, d] = o.due.monthDay.split('-').map(Number) as [number, number];
-      if (!isValidDate(2024, m, d) || (m === 2 && d === 29)) add(['due', 'monthDay'], `"${o.due.monthDay}" is not a day of every year`);
+      if (!isValidDate(2024, m, d) || (m === 2 && d === 29))
+        add(['due', 'monthDay'], `"${o.due.monthDay}" is not a day of every year`);
       break;
     }
     case 'before-event':
@@ -270,12 +336,15 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
       const { days, months, date } = o.due;
       if ((days === undefined) === (months === undefined)) add(['due'], 'give exactly one of days or months');
       if (days !== undefined && (days < 0 || days > 3660)) add(['due', 'days'], `${days} must be from 0 to 3660 days`);
-      if (months !== undefined && (months < 1 || months > 120)) add(['due', 'months'], `${months} must be from 1 to 120 months`);
-      if (date !== undefined) add(['due', 'date'], `the date of event ${o.due.event} comes from the events file (--events), not the catalog`);
+      if (months !== undefined && (months < 1 || months > 120))
+        add(['due', 'months'], `${months} must be from 1 to 120 months`);
+      if (date !== undefined)
+        add(['due', 'date'], `the date of event ${o.due.event} comes from the events file (--events), not the catalog`);
       break;
     }
     case 'next-month-end':
-      if (o.period === 'once') add(['due', 'rule'], 'rule: next-month-end is for recurring periods; a one-off needs rule: fixed-date');
+      if (o.period === 'once')
+        add(['due', 'rule'], 'rule: next-month-end is for recurring periods; a one-off needs rule: fixed-date');
       break;
     case 'following-month-day':
       if (o.due.day < 1 || o.due.day > 31) {
@@ -289,12 +358,20 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
   }
   cadenceProblems(o, add);
   if (o.completion === 'quota' && (o.quota === undefined || o.quota < 1)) {
-    add(['quota'], o.quota === undefined ? 'is missing: completion: quota needs the number of events per period' : `${o.quota} must be 1 or more`);
+    add(
+      ['quota'],
+      o.quota === undefined
+        ? 'is missing: completion: quota needs the number of events per period'
+        : `${o.quota} must be 1 or more`,
+    );
   }
-  if (o.quota !== undefined && o.quota > BOUNDS.quota) add(['quota'], `${o.quota} events per period is more than ${BOUNDS.quota}`);
+  if (o.quota !== undefined && o.quota > BOUNDS.quota)
+    add(['quota'], `${o.quota} events per period is more than ${BOUNDS.quota}`);
   if (o.completion === 'single' && o.quota !== undefined) add(['quota'], 'is only for completion: quota');
-  if (o.noticeHour !== undefined && (o.noticeHour < 0 || o.noticeHour > 23)) add(['noticeHour'], `${o.noticeHour} is not an hour (0-23)`);
-  if (o.timeZone !== undefined && !isKnownZone(o.timeZone)) add(['timeZone'], `"${o.timeZone}" is not a time zone, e.g. Asia/Shanghai`);
+  if (o.noticeHour !== undefined && (o.noticeHour < 0 || o.noticeHour > 23))
+    add(['noticeHour'], `${o.noticeHour} is not an hour (0-23)`);
+  if (o.timeZone !== undefined && !isKnownZone(o.timeZone))
+    add(['timeZone'], `"${o.timeZone}" is not a time zone, e.g. Asia/Shanghai`);
   problems.push(...ladderProblems('catalog', base, o));
 
   if (o.assignees.units.length === 0 && o.assignees.tags.length === 0) {
@@ -310,7 +387,8 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
         add(['assignees', 'tags', j], `tag "${tag}" selects no unit: no unit in the directory carries it`);
       }
     });
-    if (o.lead !== undefined && !unitIds.has(o.lead)) add(['lead'], `unknown unit "${o.lead}": no unit with this id in the directory`);
+    if (o.lead !== undefined && !unitIds.has(o.lead))
+      add(['lead'], `unknown unit "${o.lead}": no unit with this id in the directory`);
   }
   return problems;
 }
@@ -322,17 +400,28 @@ const MAX_CYCLE_YEARS = 10;
 function cadenceProblems(o: Obligation, add: (path: Path, message: string) => void): void {
   if (o.every !== undefined) {
     if (o.period !== 'year') add(['every'], `is for period: year (a cycle of years), not period: ${o.period}`);
-    if (o.every < 1 || o.every > MAX_CYCLE_YEARS) add(['every'], `${o.every} must be between 1 and ${MAX_CYCLE_YEARS} years`);
-    if (o.anchor === undefined && o.every > 1) add(['anchor'], `is missing: every: ${o.every} needs a year the cycle starts in, e.g. anchor: 2025`);
+    if (o.every < 1 || o.every > MAX_CYCLE_YEARS)
+      add(['every'], `${o.every} must be between 1 and ${MAX_CYCLE_YEARS} years`);
+    if (o.anchor === undefined && o.every > 1)
+      add(['anchor'], `is missing: every: ${o.every} needs a year the cycle starts in, e.g. anchor: 2025`);
   }
   if (o.anchor !== undefined) {
     if (o.every === undefined) add(['anchor'], 'is only for cycles of several years: give every as well');
     if (o.anchor < 1900 || o.anchor > 2200) add(['anchor'], `${o.anchor} is not a year between 1900 and 2200`);
   }
   if (o.completion === 'per-person') {
-    if (o.roster === undefined) add(['roster'], 'is missing: completion: per-person needs the roster whose every person must reach the quota, e.g. roster: 执法人员');
+    if (o.roster === undefined)
+      add(
+        ['roster'],
+        'is missing: completion: per-person needs the roster whose every person must reach the quota, e.g. roster: 执法人员',
+      );
     if (o.quota === undefined || o.quota <= 0 || o.quota > 10_000) {
-      add(['quota'], o.quota === undefined ? 'is missing: completion: per-person needs the quota each person must reach' : `${o.quota} must be above 0 and at most 10000`);
+      add(
+        ['quota'],
+        o.quota === undefined
+          ? 'is missing: completion: per-person needs the quota each person must reach'
+          : `${o.quota} must be above 0 and at most 10000`,
+      );
     } else if ((o.quotaUnit ?? 'times') === 'times' && !Number.isInteger(o.quota)) {
       add(['quota'], `${o.quota} times is not a whole number; for hours write quotaUnit: hours`);
     }
@@ -343,13 +432,20 @@ function cadenceProblems(o: Obligation, add: (path: Path, message: string) => vo
   const measured = o.completion === 'rate' || o.completion === 'count';
   if (measured) {
     if (o.threshold === undefined) {
-      add(['threshold'], `is missing: completion: ${o.completion} needs ${o.completion === 'rate' ? 'the lowest acceptable percentage, e.g. 90' : 'the lowest acceptable count, e.g. 3'}`);
+      add(
+        ['threshold'],
+        `is missing: completion: ${o.completion} needs ${o.completion === 'rate' ? 'the lowest acceptable percentage, e.g. 90' : 'the lowest acceptable count, e.g. 3'}`,
+      );
     } else if (o.completion === 'rate' && (o.threshold <= 0 || o.threshold > 100)) {
       add(['threshold'], `${o.threshold} is not a percentage above 0 and at most 100 (不低于90% is 90)`);
-    } else if (o.completion === 'count' && (!Number.isInteger(o.threshold) || o.threshold < 1 || o.threshold > 1_000_000)) {
+    } else if (
+      o.completion === 'count' &&
+      (!Number.isInteger(o.threshold) || o.threshold < 1 || o.threshold > 1_000_000)
+    ) {
       add(['threshold'], `${o.threshold} must be a whole number from 1 to 1000000`);
     }
-    if (o.quota !== undefined) add(['quota'], `is only for completion: quota; completion: ${o.completion} uses threshold`);
+    if (o.quota !== undefined)
+      add(['quota'], `is only for completion: quota; completion: ${o.completion} uses threshold`);
   } else {
     if (o.threshold !== undefined) add(['threshold'], 'is only for completion: rate or count');
     if (o.measure !== undefined) add(['measure'], 'is only for completion: rate or count');
@@ -362,7 +458,11 @@ function directoryProblems(directory: Directory): Problem[] {
   directory.units.forEach((u, i) => {
     const first = seen.get(u.id);
     if (first !== undefined) {
-      problems.push({ document: 'directory', path: ['units', i, 'id'], message: `duplicate unit id "${u.id}" (also units[${first}])` });
+      problems.push({
+        document: 'directory',
+        path: ['units', i, 'id'],
+        message: `duplicate unit id "${u.id}" (also units[${first}])`,
+      });
     } else {
       seen.set(u.id, i);
     }
@@ -370,9 +470,17 @@ function directoryProblems(directory: Directory): Problem[] {
   directory.units.forEach((u, i) => {
     if (u.supervisor === undefined) return;
     if (!seen.has(u.supervisor)) {
-      problems.push({ document: 'directory', path: ['units', i, 'supervisor'], message: `unknown unit "${u.supervisor}": the supervising office must be a unit of the directory` });
+      problems.push({
+        document: 'directory',
+        path: ['units', i, 'supervisor'],
+        message: `unknown unit "${u.supervisor}": the supervising office must be a unit of the directory`,
+      });
     } else if (u.supervisor === u.id) {
-      problems.push({ document: 'directory', path: ['units', i, 'supervisor'], message: 'a unit cannot be its own supervising office' });
+      problems.push({
+        document: 'directory',
+        path: ['units', i, 'supervisor'],
+        message: 'a unit cannot be its own supervising office',
+      });
     }
   });
   return problems;
@@ -402,23 +510,36 @@ export function validateDocuments(rawCatalog: unknown, rawDirectory: unknown): V
     if (parsed.success) {
       catalog = parsed.data;
       if (!isKnownZone(catalog.timeZone)) {
-        problems.push({ document: 'catalog', path: ['timeZone'], message: `"${catalog.timeZone}" is not a time zone, e.g. Asia/Shanghai` });
+        problems.push({
+          document: 'catalog',
+          path: ['timeZone'],
+          message: `"${catalog.timeZone}" is not a time zone, e.g. Asia/Shanghai`,
+        });
       }
       if (catalog.noticeHour < 0 || catalog.noticeHour > 23) {
-        problems.push({ document: 'catalog', path: ['noticeHour'], message: `${catalog.noticeHour} is not an hour (0-23)` });
+        problems.push({
+          document: 'catalog',
+          path: ['noticeHour'],
+          message: `${catalog.noticeHour} is not an hour (0-23)`,
+        });
       }
       problems.push(...ladderProblems('catalog', ['defaults'], catalog.defaults));
       const seen = new Map<string, number>();
       catalog.obligations.forEach((o, i) => {
         const first = seen.get(o.id);
         if (first !== undefined) {
-          problems.push({ document: 'catalog', path: ['obligations', i, 'id'], message: `duplicate obligation id "${o.id}" (also obligations[${first}])` });
+          problems.push({
+            document: 'catalog',
+            path: ['obligations', i, 'id'],
+            message: `duplicate obligation id "${o.id}" (also obligations[${first}])`,
+          });
         } else {
           seen.set(o.id, i);
         }
         problems.push(...obligationProblems(o, i, units));
       });
-      if (directory) problems.push(...supervisionProblems(catalog, directory), ...trackerCountProblems(catalog, directory));
+      if (directory)
+        problems.push(...supervisionProblems(catalog, directory), ...trackerCountProblems(catalog, directory));
     } else {
       problems.push(...zodProblems('catalog', rawCatalog, parsed.error));
     }
@@ -455,28 +576,52 @@ function trackerCountProblems(catalog: Catalog, directory: Directory): Problem[]
  * directory and a roster some obligation uses, and every unit assigned a per-person obligation has someone on its
  * roster. `entries` is undefined when no rosters file was given.
  */
-export function rosterProblems(catalog: Catalog, directory: Directory, entries: readonly RosterEntry[] | undefined): { catalog: Problem[]; rows: RosterProblem[] } {
+export function rosterProblems(
+  catalog: Catalog,
+  directory: Directory,
+  entries: readonly RosterEntry[] | undefined,
+): { catalog: Problem[]; rows: RosterProblem[] } {
   const result = { catalog: [] as Problem[], rows: [] as RosterProblem[] };
   const perPerson = catalog.obligations.map((o, i) => ({ o, i })).filter(({ o }) => o.completion === 'per-person');
   if (entries === undefined) {
     for (const { i } of perPerson) {
-      result.catalog.push({ document: 'catalog', path: ['obligations', i, 'roster'], message: 'completion: per-person needs a rosters file (give --rosters rosters.csv; docs/catalog.md, "Per-person quotas")' });
+      result.catalog.push({
+        document: 'catalog',
+        path: ['obligations', i, 'roster'],
+        message:
+          'completion: per-person needs a rosters file (give --rosters rosters.csv; docs/catalog.md, "Per-person quotas")',
+      });
     }
     return result;
   }
   const unitIds = new Set(directory.units.map((u) => u.id));
   const rosters = new Set(perPerson.map(({ o }) => o.roster));
   for (const e of entries) {
-    if (!unitIds.has(e.unit)) result.rows.push({ line: e.line, column: 'unit', message: `unknown unit "${e.unit}": no unit with this id in the directory` });
+    if (!unitIds.has(e.unit))
+      result.rows.push({
+        line: e.line,
+        column: 'unit',
+        message: `unknown unit "${e.unit}": no unit with this id in the directory`,
+      });
     else if (!rosters.has(e.roster)) {
-      result.rows.push({ line: e.line, column: 'roster', message: `roster "${e.roster}" is used by no per-person obligation of the catalog (${[...rosters].join(', ') || 'none'})` });
+      result.rows.push({
+        line: e.line,
+        column: 'roster',
+        message: `roster "${e.roster}" is used by no per-person obligation of the catalog (${[...rosters].join(', ') || 'none'})`,
+      });
     }
   }
   for (const { o, i } of perPerson) {
-    const units = directory.units.filter((u) => o.assignees.units.includes(u.id) || u.tags.some((t) => o.assignees.tags.includes(t)));
+    const units = directory.units.filter(
+      (u) => o.assignees.units.includes(u.id) || u.tags.some((t) => o.assignees.tags.includes(t)),
+    );
     const empty = units.filter((u) => rosterOf(entries, u.id, o.roster!).length === 0).map((u) => u.id);
     if (empty.length) {
-      result.catalog.push({ document: 'catalog', path: ['obligations', i, 'roster'], message: `roster "${o.roster}" has nobody for ${empty.join(', ')}: add their people to the rosters file, or stop assigning them` });
+      result.catalog.push({
+        document: 'catalog',
+        path: ['obligations', i, 'roster'],
+        message: `roster "${o.roster}" has nobody for ${empty.join(', ')}: add their people to the rosters file, or stop assigning them`,
+      });
     }
   }
   return result;
@@ -487,7 +632,9 @@ function supervisionProblems(catalog: Catalog, directory: Directory): Problem[] 
   const problems: Problem[] = [];
   directory.units.forEach((u, i) => {
     if (u.supervisor !== undefined) return;
-    const assigned = catalog.obligations.filter((o) => o.assignees.units.includes(u.id) || u.tags.some((t) => o.assignees.tags.includes(t)));
+    const assigned = catalog.obligations.filter(
+      (o) => o.assignees.units.includes(u.id) || u.tags.some((t) => o.assignees.tags.includes(t)),
+    );
     if (assigned.length > 0) {
       problems.push({
         document: 'directory',
@@ -508,7 +655,10 @@ const kb = (n: number) => `${Math.ceil(n / 1024)} KB`;
  * heaviest unit and how many are affected). Pure, and cheap enough to run on every load: `register` runs it on
  * every definition before it starts any, so a run that would fail half-way starts nothing.
  */
-export function definitionProblems(trackers: readonly TrackerDefinition[], catalog?: Pick<Catalog, 'obligations'>): Problem[] {
+export function definitionProblems(
+  trackers: readonly TrackerDefinition[],
+  catalog?: Pick<Catalog, 'obligations'>,
+): Problem[] {
   const heavy = new Map<string, { count: number; size: number; t: TrackerDefinition }>();
   for (const t of trackers) {
     const size = bytes(t);

@@ -63,7 +63,20 @@ export async function upsertTrackerState(db: SqlDb, t: TrackerState): Promise<vo
        colour = excluded.colour, due = excluded.due, due_at = excluded.due_at, active = excluded.active, paused = excluded.paused,
        problem = excluded.problem, open_periods = excluded.open_periods, updated_at = excluded.updated_at
      WHERE tracker_state.updated_at <= excluded.updated_at`,
-    [t.trackerId, t.obligation, t.unit, t.period, t.colour, t.due, t.dueAt, t.active ? 1 : 0, t.paused ? 1 : 0, t.problem ?? null, t.openPeriods ?? 1, t.updatedAt],
+    [
+      t.trackerId,
+      t.obligation,
+      t.unit,
+      t.period,
+      t.colour,
+      t.due,
+      t.dueAt,
+      t.active ? 1 : 0,
+      t.paused ? 1 : 0,
+      t.problem ?? null,
+      t.openPeriods ?? 1,
+      t.updatedAt,
+    ],
   );
 }
 
@@ -79,8 +92,24 @@ async function upsertPeriodState(db: SqlDb, p: PeriodStateRow): Promise<void> {
        updated_at = excluded.updated_at
      WHERE period_state.updated_at <= excluded.updated_at`,
     [
-      p.trackerId, p.period, p.obligation, p.unit, p.colour, p.due, p.dueAt, p.originalDue, p.endsAt, p.acknowledgedBy ?? null, p.acknowledgedAt ?? null,
-      p.progressCount, p.lastProgressAt ?? null, p.submitted ? 1 : 0, p.verification, p.open ? 1 : 0, p.outcome ?? null, p.updatedAt,
+      p.trackerId,
+      p.period,
+      p.obligation,
+      p.unit,
+      p.colour,
+      p.due,
+      p.dueAt,
+      p.originalDue,
+      p.endsAt,
+      p.acknowledgedBy ?? null,
+      p.acknowledgedAt ?? null,
+      p.progressCount,
+      p.lastProgressAt ?? null,
+      p.submitted ? 1 : 0,
+      p.verification,
+      p.open ? 1 : 0,
+      p.outcome ?? null,
+      p.updatedAt,
     ],
   );
 }
@@ -90,9 +119,25 @@ async function upsertPeriodState(db: SqlDb, p: PeriodStateRow): Promise<void> {
  * periods, and the periods no longer listed taken off the board (a retired tracker's periods leave it; their
  * record stays).
  */
-export async function writeBoard(tx: SqlDb, ref: TrackerRef, at: number, board: { tracker: BoardTracker; periods: BoardPeriod[] }): Promise<void> {
+export async function writeBoard(
+  tx: SqlDb,
+  ref: TrackerRef,
+  at: number,
+  board: { tracker: BoardTracker; periods: BoardPeriod[] },
+): Promise<void> {
   const b = board.tracker;
-  await upsertTrackerState(tx, { ...ref, period: b.period, colour: b.colour, due: b.due, dueAt: b.dueAt, active: b.active, paused: b.paused, problem: b.problem, openPeriods: b.openPeriods, updatedAt: at });
+  await upsertTrackerState(tx, {
+    ...ref,
+    period: b.period,
+    colour: b.colour,
+    due: b.due,
+    dueAt: b.dueAt,
+    active: b.active,
+    paused: b.paused,
+    problem: b.problem,
+    openPeriods: b.openPeriods,
+    updatedAt: at,
+  });
   for (const p of board.periods) await upsertPeriodState(tx, { ...ref, ...p, open: true, updatedAt: at });
   const listed = board.periods.map((p) => p.period);
   await tx.run(
@@ -105,14 +150,10 @@ export async function writeBoard(tx: SqlDb, ref: TrackerRef, at: number, board: 
 export async function settlePeriods(tx: SqlDb, at: number, settled: OutcomeRecord[]): Promise<void> {
   for (const o of settled) {
     const colour = o.outcome === 'waived' ? 'waived' : o.outcome === 'missed' ? 'red' : 'done';
-    await tx.run('UPDATE period_state SET open = 0, outcome = ?, colour = ?, updated_at = ? WHERE tracker_id = ? AND period = ? AND updated_at <= ?', [
-      o.outcome,
-      colour,
-      at,
-      o.trackerId,
-      o.period,
-      at,
-    ]);
+    await tx.run(
+      'UPDATE period_state SET open = 0, outcome = ?, colour = ?, updated_at = ? WHERE tracker_id = ? AND period = ? AND updated_at <= ?',
+      [o.outcome, colour, at, o.trackerId, o.period, at],
+    );
   }
 }
 
@@ -142,7 +183,10 @@ export async function trackerStates(db: SqlDb, filter: BoardFilter): Promise<Tra
   }));
 }
 
-export async function periodStates(db: SqlDb, filter: BoardFilter & { open?: boolean; settledFrom?: string }): Promise<PeriodStateRow[]> {
+export async function periodStates(
+  db: SqlDb,
+  filter: BoardFilter & { open?: boolean; settledFrom?: string },
+): Promise<PeriodStateRow[]> {
   const clauses: string[] = [];
   const params: Param[] = [];
   if (filter.open !== undefined && filter.settledFrom !== undefined) {
@@ -154,7 +198,10 @@ export async function periodStates(db: SqlDb, filter: BoardFilter & { open?: boo
   }
   equalities(filter, BOARD_COLUMNS, clauses, params);
   const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-  const rows = await db.all<Record<string, string | number | null>>(`SELECT * FROM period_state ${where} ORDER BY tracker_id, period`, params);
+  const rows = await db.all<Record<string, string | number | null>>(
+    `SELECT * FROM period_state ${where} ORDER BY tracker_id, period`,
+    params,
+  );
   const num = (v: string | number | null | undefined) => (v === null || v === undefined ? undefined : Number(v));
   return rows.map((r) => ({
     trackerId: String(r.tracker_id),
@@ -179,9 +226,20 @@ export async function periodStates(db: SqlDb, filter: BoardFilter & { open?: boo
 }
 
 export async function colourCounts(db: SqlDb): Promise<Record<string, number>> {
-  const rows = await db.all<{ colour: string; n: number }>('SELECT colour, COUNT(*) AS n FROM period_state WHERE open = 1 GROUP BY colour');
-  const broken = await db.all<{ n: number }>("SELECT COUNT(*) AS n FROM tracker_state WHERE active = 1 AND colour = 'broken'");
-  const out: Record<string, number> = { green: 0, yellow: 0, red: 0, done: 0, waived: 0, broken: Number(broken[0]?.n ?? 0) };
+  const rows = await db.all<{ colour: string; n: number }>(
+    'SELECT colour, COUNT(*) AS n FROM period_state WHERE open = 1 GROUP BY colour',
+  );
+  const broken = await db.all<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM tracker_state WHERE active = 1 AND colour = 'broken'",
+  );
+  const out: Record<string, number> = {
+    green: 0,
+    yellow: 0,
+    red: 0,
+    done: 0,
+    waived: 0,
+    broken: Number(broken[0]?.n ?? 0),
+  };
   for (const r of rows) out[r.colour] = Number(r.n);
   return out;
 }
@@ -209,6 +267,13 @@ export async function clearAlert(db: SqlDb, kind: string, now: number): Promise<
 /** Open alerts, oldest first. A ledger older than migration 8 has none. */
 export async function openAlerts(db: SqlDb): Promise<OperatorAlert[]> {
   if (!(await appliedMigrations(db)).includes(8)) return [];
-  const rows = await db.all<{ kind: string; message: string; since: number; updated_at: number }>('SELECT * FROM operator_alerts WHERE cleared_at IS NULL ORDER BY since');
-  return rows.map((r) => ({ kind: r.kind, message: r.message, since: Number(r.since), updatedAt: Number(r.updated_at) }));
+  const rows = await db.all<{ kind: string; message: string; since: number; updated_at: number }>(
+    'SELECT * FROM operator_alerts WHERE cleared_at IS NULL ORDER BY since',
+  );
+  return rows.map((r) => ({
+    kind: r.kind,
+    message: r.message,
+    since: Number(r.since),
+    updatedAt: Number(r.updated_at),
+  }));
 }

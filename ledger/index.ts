@@ -27,7 +27,16 @@ import * as records from './records';
 import { EventRow, LedgerEvent, OutcomeRecord, OutcomeRow } from './records';
 import type { TrackerRef } from './refs';
 import * as sending from './sending';
-import { NoticeClaim, NoticeClaimResult, NoticeResult, NoticeRow, NoticeStatus, RedItem, RedItemRow, SEND_LEASE_MS } from './sending';
+import {
+  NoticeClaim,
+  NoticeClaimResult,
+  NoticeResult,
+  NoticeRow,
+  NoticeStatus,
+  RedItem,
+  RedItemRow,
+  SEND_LEASE_MS,
+} from './sending';
 import { SqlDb, openPostgres, openSqlite } from './sql';
 
 export { MIGRATION_VERSIONS } from './migrations';
@@ -35,7 +44,16 @@ export { SEND_LEASE_MS } from './sending';
 export type { BoardFilter, OperatorAlert, PeriodStateRow, TrackerState } from './board';
 export type { EventKind, EventRow, LedgerEvent, OutcomeRecord, OutcomeRow } from './records';
 export type { PeriodColumns, PeriodRef, TrackerRef } from './refs';
-export type { NoticeClaim, NoticeClaimResult, NoticeResult, NoticeRow, NoticeStage, NoticeStatus, RedItem, RedItemRow } from './sending';
+export type {
+  NoticeClaim,
+  NoticeClaimResult,
+  NoticeResult,
+  NoticeRow,
+  NoticeStage,
+  NoticeStatus,
+  RedItem,
+  RedItemRow,
+} from './sending';
 export type { Param, SqlDb } from './sql';
 
 /**
@@ -104,7 +122,9 @@ function describeCause(err: unknown): string {
     if (e instanceof AggregateError && e.errors.length) e = e.errors[0];
     const code = (e as { code?: unknown }).code;
     const message = e instanceof Error ? e.message : String(e);
-    parts.push(`${message || (e as Error).name}${typeof code === 'string' && !message.includes(code) ? ` (${code})` : ''}`);
+    parts.push(
+      `${message || (e as Error).name}${typeof code === 'string' && !message.includes(code) ? ` (${code})` : ''}`,
+    );
   }
   return parts.join(': ');
 }
@@ -117,11 +137,15 @@ export class Ledger {
     const where = describeLedger(options);
     const file = options.sqliteFile ?? ':memory:';
     if (options.migrate === false && !options.databaseUrl && (file === ':memory:' || !existsSync(file))) {
-      throw new LedgerNotFoundError(`no ledger found: looked for ${where}; nothing was created. A worker or \`duban migrate\` creates it.`);
+      throw new LedgerNotFoundError(
+        `no ledger found: looked for ${where}; nothing was created. A worker or \`duban migrate\` creates it.`,
+      );
     }
     let db: SqlDb;
     try {
-      db = options.databaseUrl ? openPostgres({ url: options.databaseUrl, ssl: options.postgresSsl }) : openSqlite(file, { mustExist: options.migrate === false });
+      db = options.databaseUrl
+        ? openPostgres({ url: options.databaseUrl, ssl: options.postgresSsl })
+        : openSqlite(file, { mustExist: options.migrate === false });
     } catch (err) {
       throw new LedgerUnavailableError(`cannot open the ledger (${where}): ${describeCause(err)}`);
     }
@@ -160,10 +184,15 @@ export class Ledger {
 
   private async checkSchema(where: string): Promise<void> {
     const applied = await this.appliedMigrations();
-    if (applied.length === 0) throw new LedgerNotFoundError(`no ledger found: ${where} has no duban tables; nothing was created. A worker or \`duban migrate\` creates them.`);
+    if (applied.length === 0)
+      throw new LedgerNotFoundError(
+        `no ledger found: ${where} has no duban tables; nothing was created. A worker or \`duban migrate\` creates them.`,
+      );
     const pending = await this.pendingMigrations();
     if (pending.length) {
-      throw new LedgerNotFoundError(`the ledger (${where}) needs migrations ${pending.join(', ')} for this version of duban: run \`duban migrate\` (or start a worker), then try again.`);
+      throw new LedgerNotFoundError(
+        `the ledger (${where}) needs migrations ${pending.join(', ')} for this version of duban: run \`duban migrate\` (or start a worker), then try again.`,
+      );
     }
   }
 
@@ -172,7 +201,10 @@ export class Ledger {
    * so that a worker with a different ledger is refused (worker/main.ts).
    */
   async identity(): Promise<string> {
-    await this.db.run('INSERT INTO ledger_identity (singleton, identity, created_at) VALUES (1, ?, ?) ON CONFLICT (singleton) DO NOTHING', [randomUUID(), Date.now()]);
+    await this.db.run(
+      'INSERT INTO ledger_identity (singleton, identity, created_at) VALUES (1, ?, ?) ON CONFLICT (singleton) DO NOTHING',
+      [randomUUID(), Date.now()],
+    );
     return (await this.storedIdentity())!;
   }
 
@@ -290,7 +322,8 @@ export class Ledger {
       await records.insertEvents(tx, w.events);
       for (const item of w.red) await sending.insertRedItem(tx, item);
       for (const o of w.settled ?? []) await records.insertOutcome(tx, o);
-      if (w.board) await board.writeBoard(tx, { trackerId: w.trackerId, obligation: w.obligation, unit: w.unit }, w.at, w.board);
+      if (w.board)
+        await board.writeBoard(tx, { trackerId: w.trackerId, obligation: w.obligation, unit: w.unit }, w.at, w.board);
       await board.settlePeriods(tx, w.at, w.settled ?? []);
     });
   }

@@ -252,7 +252,9 @@ export async function appliedMigrations(db: SqlDb): Promise<number[]> {
   const exists =
     db.dialect === 'postgres'
       ? await db.all<{ t: string | null }>("SELECT to_regclass('ledger_migrations')::text AS t")
-      : await db.all<{ t: string | null }>("SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name = 'ledger_migrations'");
+      : await db.all<{ t: string | null }>(
+          "SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name = 'ledger_migrations'",
+        );
   if (!exists[0]?.t) return [];
   const rows = await db.all<{ version: number }>('SELECT version FROM ledger_migrations ORDER BY version');
   return rows.map((r) => Number(r.version));
@@ -269,12 +271,16 @@ export async function migrate(db: SqlDb): Promise<void> {
   await db.transaction(async (tx) => {
     // Two workers creating the table at once would collide in PostgreSQL's catalog: one at a time.
     if (tx.dialect === 'postgres') await tx.exec('SELECT pg_advisory_xact_lock(2718281828)');
-    await tx.exec('CREATE TABLE IF NOT EXISTS ledger_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+    await tx.exec(
+      'CREATE TABLE IF NOT EXISTS ledger_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+    );
   });
   for (const m of MIGRATIONS) {
     await db.transaction(async (tx) => {
       if (tx.dialect === 'postgres') await tx.exec('LOCK TABLE ledger_migrations IN EXCLUSIVE MODE');
-      const done = await tx.all<{ version: number }>('SELECT version FROM ledger_migrations WHERE version = ?', [m.version]);
+      const done = await tx.all<{ version: number }>('SELECT version FROM ledger_migrations WHERE version = ?', [
+        m.version,
+      ]);
       if (done.length > 0) return;
       for (const statement of m.statements) await tx.exec(statement);
       await tx.run('INSERT INTO ledger_migrations (version, applied_at) VALUES (?, ?)', [m.version, Date.now()]);

@@ -51,7 +51,18 @@ export async function insertEvents(db: SqlDb, events: LedgerEvent[]): Promise<vo
     await db.run(
       `INSERT INTO events (event_key, tracker_id, obligation, unit, period, kind, at, actor, data, recorded_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_key) DO NOTHING`,
-      [e.eventKey, e.trackerId, e.obligation, e.unit, e.period, e.kind, e.at, e.actor ?? null, e.data ? JSON.stringify(e.data) : null, Date.now()],
+      [
+        e.eventKey,
+        e.trackerId,
+        e.obligation,
+        e.unit,
+        e.period,
+        e.kind,
+        e.at,
+        e.actor ?? null,
+        e.data ? JSON.stringify(e.data) : null,
+        Date.now(),
+      ],
     );
   }
 }
@@ -61,7 +72,18 @@ export async function insertOutcome(db: SqlDb, o: OutcomeRecord): Promise<void> 
   await db.run(
     `INSERT INTO outcomes (tracker_id, obligation, unit, period, outcome, original_due, due, due_year, completed_at, settled_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tracker_id, period) DO NOTHING`,
-    [o.trackerId, o.obligation, o.unit, o.period, o.outcome, o.originalDue, o.due, Number(o.originalDue.slice(0, 4)), o.completedAt ?? null, o.settledAt],
+    [
+      o.trackerId,
+      o.obligation,
+      o.unit,
+      o.period,
+      o.outcome,
+      o.originalDue,
+      o.due,
+      Number(o.originalDue.slice(0, 4)),
+      o.completedAt ?? null,
+      o.settledAt,
+    ],
   );
 }
 
@@ -87,7 +109,10 @@ export async function outcomes(db: SqlDb, filter: { trackerId?: string; year?: n
 }
 
 /** The same content registered again adds nothing (its key is the content's hash); only when and by whom move. */
-export async function saveDirectorySnapshot(db: SqlDb, snapshot: { directory: unknown; catalog: unknown; by: string }): Promise<void> {
+export async function saveDirectorySnapshot(
+  db: SqlDb,
+  snapshot: { directory: unknown; catalog: unknown; by: string },
+): Promise<void> {
   const directory = JSON.stringify(snapshot.directory);
   const catalog = JSON.stringify(snapshot.catalog);
   const key = createHash('sha256').update(directory).update('\n').update(catalog).digest('hex');

@@ -62,9 +62,7 @@ export interface NoticeClaim extends PeriodRef {
 export const SEND_LEASE_MS = 30_000;
 
 export type NoticeClaimResult =
-  | { state: 'send' }
-  | { state: 'done'; row: NoticeRow }
-  | { state: 'in-flight'; until: number };
+  { state: 'send' } | { state: 'done'; row: NoticeRow } | { state: 'in-flight'; until: number };
 
 /** How an attempt ended: `superseded` when a later notice of the period overtook it before it was sent. */
 export interface NoticeResult {
@@ -82,14 +80,37 @@ export async function beginNotice(db: SqlDb, n: NoticeClaim, now: number, leaseM
          message_id, recipients_to, recipients_cc, status, attempts, created_at, claimed_until)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?)
        ON CONFLICT (send_key) DO NOTHING`,
-      [n.sendKey, n.trackerId, n.obligation, n.unit, n.period, n.stage, n.level, n.step, n.plannedAt, n.firedAt, n.due, n.messageId, JSON.stringify(n.to), JSON.stringify(n.cc), now, now + leaseMs],
+      [
+        n.sendKey,
+        n.trackerId,
+        n.obligation,
+        n.unit,
+        n.period,
+        n.stage,
+        n.level,
+        n.step,
+        n.plannedAt,
+        n.firedAt,
+        n.due,
+        n.messageId,
+        JSON.stringify(n.to),
+        JSON.stringify(n.cc),
+        now,
+        now + leaseMs,
+      ],
     );
     if (inserted > 0) return { state: 'send' };
-    const [row] = await tx.all<NoticeRow>(`SELECT * FROM notices WHERE send_key = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [n.sendKey]);
+    const [row] = await tx.all<NoticeRow>(
+      `SELECT * FROM notices WHERE send_key = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
+      [n.sendKey],
+    );
     if (row && row.status !== 'sending') return { state: 'done', row: normaliseNotice(row) };
     const until = Number(row?.claimed_until ?? 0);
     if (until > now) return { state: 'in-flight', until };
-    await tx.run('UPDATE notices SET attempts = attempts + 1, claimed_until = ? WHERE send_key = ?', [now + leaseMs, n.sendKey]);
+    await tx.run('UPDATE notices SET attempts = attempts + 1, claimed_until = ? WHERE send_key = ?', [
+      now + leaseMs,
+      n.sendKey,
+    ]);
     return { state: 'send' };
   });
 }
@@ -106,11 +127,24 @@ export async function finishNotice(db: SqlDb, sendKey: string, result: NoticeRes
   await db.run(
     `UPDATE notices SET status = ?, subject = ?, accepted = ?, rejected = ?, response = ?, sent_at = ?
      WHERE send_key = ? AND status = 'sending'`,
-    [result.status, result.subject, JSON.stringify(result.accepted), JSON.stringify(result.rejected), result.response.slice(0, 500), Date.now(), sendKey],
+    [
+      result.status,
+      result.subject,
+      JSON.stringify(result.accepted),
+      JSON.stringify(result.rejected),
+      result.response.slice(0, 500),
+      Date.now(),
+      sendKey,
+    ],
   );
 }
 
-export async function supervisionNumber(db: SqlDb, sendKey: string, supervisor: string, year: number): Promise<{ number: number; year: number }> {
+export async function supervisionNumber(
+  db: SqlDb,
+  sendKey: string,
+  supervisor: string,
+  year: number,
+): Promise<{ number: number; year: number }> {
   return db.transaction(async (tx) => {
     const [row] = await tx.all<{ supervision_no: number | null; supervision_year: number | null }>(
       `SELECT supervision_no, supervision_year FROM notices WHERE send_key = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
@@ -118,7 +152,8 @@ export async function supervisionNumber(db: SqlDb, sendKey: string, supervisor: 
     );
     if (!row) throw new Error(`supervisionNumber: notice ${sendKey} is not in the ledger`);
     // A retry in the new year keeps the number and the year it was given in.
-    if (row.supervision_no !== null) return { number: Number(row.supervision_no), year: Number(row.supervision_year ?? year) };
+    if (row.supervision_no !== null)
+      return { number: Number(row.supervision_no), year: Number(row.supervision_year ?? year) };
     const [next] = await tx.all<{ last: number }>(
       `INSERT INTO supervision_numbers (office, year, last) VALUES (?, ?, 1)
        ON CONFLICT (office, year) DO UPDATE SET last = supervision_numbers.last + 1
@@ -126,7 +161,10 @@ export async function supervisionNumber(db: SqlDb, sendKey: string, supervisor: 
       [supervisor, year],
     );
     const number = Number(next!.last);
-    await tx.run('UPDATE notices SET supervision_no = ?, supervision_office = ?, supervision_year = ? WHERE send_key = ?', [number, supervisor, year, sendKey]);
+    await tx.run(
+      'UPDATE notices SET supervision_no = ?, supervision_office = ?, supervision_year = ? WHERE send_key = ?',
+      [number, supervisor, year, sendKey],
+    );
     return { number, year };
   });
 }
@@ -134,7 +172,9 @@ export async function supervisionNumber(db: SqlDb, sendKey: string, supervisor: 
 export async function notices(db: SqlDb, filter: { trackerId?: string }): Promise<NoticeRow[]> {
   const where = filter.trackerId ? 'WHERE tracker_id = ?' : '';
   const params: Param[] = filter.trackerId ? [filter.trackerId] : [];
-  return (await db.all<NoticeRow>(`SELECT * FROM notices ${where} ORDER BY planned_at, send_key`, params)).map(normaliseNotice);
+  return (await db.all<NoticeRow>(`SELECT * FROM notices ${where} ORDER BY planned_at, send_key`, params)).map(
+    normaliseNotice,
+  );
 }
 
 export async function noticeStatus(db: SqlDb, sendKey: string): Promise<NoticeStatus | undefined> {
@@ -188,17 +228,42 @@ export interface RedItemRow extends PeriodColumns {
 }
 
 /** A red item as workers before the rename wrote it: a queued write scheduled by one may run on a newer worker. */
-type LegacyRedItem = Omit<RedItem, 'supervisor' | 'supervisorName' | 'supervisorTo' | 'supervisorCc'> & { office: string; officeName: string; officeTo: string[]; officeCc: string[] };
+type LegacyRedItem = Omit<RedItem, 'supervisor' | 'supervisorName' | 'supervisorTo' | 'supervisorCc'> & {
+  office: string;
+  officeName: string;
+  officeTo: string[];
+  officeCc: string[];
+};
 
 export async function insertRedItem(db: SqlDb, given: RedItem | LegacyRedItem): Promise<void> {
   const item: RedItem =
     'supervisor' in given
       ? given
-      : (({ office, officeName, officeTo, officeCc, ...rest }) => ({ ...rest, supervisor: office, supervisorName: officeName, supervisorTo: officeTo, supervisorCc: officeCc }))(given);
+      : (({ office, officeName, officeTo, officeCc, ...rest }) => ({
+          ...rest,
+          supervisor: office,
+          supervisorName: officeName,
+          supervisorTo: officeTo,
+          supervisorCc: officeCc,
+        }))(given);
   await db.run(
     `INSERT INTO red_items (item_key, office, office_name, office_to, office_cc, tracker_id, obligation, obligation_title, unit, unit_name, period, due, turned_red_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (item_key) DO NOTHING`,
-    [item.itemKey, item.supervisor, item.supervisorName, JSON.stringify(item.supervisorTo), JSON.stringify(item.supervisorCc), item.trackerId, item.obligation, item.obligationTitle, item.unit, item.unitName, item.period, item.due, item.turnedRedAt],
+    [
+      item.itemKey,
+      item.supervisor,
+      item.supervisorName,
+      JSON.stringify(item.supervisorTo),
+      JSON.stringify(item.supervisorCc),
+      item.trackerId,
+      item.obligation,
+      item.obligationTitle,
+      item.unit,
+      item.unitName,
+      item.period,
+      item.due,
+      item.turnedRedAt,
+    ],
   );
 }
 
@@ -213,16 +278,30 @@ export async function supervisorsForDigest(db: SqlDb, day: string, until: number
   return rows.map((r) => r.office);
 }
 
-export async function takeRedItems(db: SqlDb, supervisor: string, digestKey: string, until: number): Promise<RedItemRow[]> {
+export async function takeRedItems(
+  db: SqlDb,
+  supervisor: string,
+  digestKey: string,
+  until: number,
+): Promise<RedItemRow[]> {
   return db.transaction(async (tx) => {
-    await tx.run('UPDATE red_items SET digest_key = ? WHERE office = ? AND digest_key IS NULL AND turned_red_at <= ?', [digestKey, supervisor, until]);
-    const rows = await tx.all<RedItemRow>('SELECT * FROM red_items WHERE digest_key = ? ORDER BY unit, obligation, period', [digestKey]);
+    await tx.run('UPDATE red_items SET digest_key = ? WHERE office = ? AND digest_key IS NULL AND turned_red_at <= ?', [
+      digestKey,
+      supervisor,
+      until,
+    ]);
+    const rows = await tx.all<RedItemRow>(
+      'SELECT * FROM red_items WHERE digest_key = ? ORDER BY unit, obligation, period',
+      [digestKey],
+    );
     return rows.map((r) => ({ ...r, turned_red_at: Number(r.turned_red_at) }));
   });
 }
 
 /** Obligation titles as the trackers noted them in red items. */
 export async function obligationTitles(db: SqlDb): Promise<Map<string, string>> {
-  const rows = await db.all<{ obligation: string; obligation_title: string }>('SELECT DISTINCT obligation, obligation_title FROM red_items ORDER BY obligation');
+  const rows = await db.all<{ obligation: string; obligation_title: string }>(
+    'SELECT DISTINCT obligation, obligation_title FROM red_items ORDER BY obligation',
+  );
   return new Map(rows.map((r) => [r.obligation, r.obligation_title]));
 }

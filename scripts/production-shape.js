@@ -55,11 +55,13 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 const t0 = Date.now();
-const log = (message, extra = {}) => console.error(JSON.stringify({ t: ((Date.now() - t0) / 1000).toFixed(1), message, ...extra }));
+const log = (message, extra = {}) =>
+  console.error(JSON.stringify({ t: ((Date.now() - t0) / 1000).toFixed(1), message, ...extra }));
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${(r.stderr || r.stdout || '').slice(-2000)}`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${(r.stderr || r.stdout || '').slice(-2000)}`);
   return r.stdout;
 }
 
@@ -112,7 +114,12 @@ function startProcess(name, cmd, args, env = {}) {
   const logFile = path.join(WORK, `${name}.log`);
   const out = fs.openSync(logFile, 'a');
   const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
-  const p = { name, child, logFile, exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal))) };
+  const p = {
+    name,
+    child,
+    logFile,
+    exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal))),
+  };
   started.push(p);
   return p;
 }
@@ -133,27 +140,47 @@ function buildTemporal() {
   const server = path.join(GOBIN, 'server');
   const sql = path.join(GOBIN, 'sql');
   if (fs.existsSync(server) && fs.existsSync(sql)) return { server, sql, built: false, seconds: 0 };
-  log('building the Temporal server and its SQL tool from the Go module proxy (long the first time)', { version: TEMPORAL_VERSION, gobin: GOBIN });
+  log('building the Temporal server and its SQL tool from the Go module proxy (long the first time)', {
+    version: TEMPORAL_VERSION,
+    gobin: GOBIN,
+  });
   const start = Date.now();
   fs.mkdirSync(GOBIN, { recursive: true });
-  run('go', ['install', `go.temporal.io/server/cmd/server@${TEMPORAL_VERSION}`, `go.temporal.io/server/cmd/tools/sql@${TEMPORAL_VERSION}`], {
-    env: { ...process.env, GOBIN, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  run(
+    'go',
+    [
+      'install',
+      `go.temporal.io/server/cmd/server@${TEMPORAL_VERSION}`,
+      `go.temporal.io/server/cmd/tools/sql@${TEMPORAL_VERSION}`,
+    ],
+    {
+      env: { ...process.env, GOBIN, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   return { server, sql, built: true, seconds: Math.round((Date.now() - start) / 1000) };
 }
 
 function moduleDir() {
   const cache = run('go', ['env', 'GOMODCACHE']).trim();
   const dir = path.join(cache, 'go.temporal.io', `server@${TEMPORAL_VERSION}`);
-  if (!fs.existsSync(path.join(dir, 'schema'))) run('go', ['mod', 'download', `go.temporal.io/server@${TEMPORAL_VERSION}`], { cwd: WORK, env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' } });
+  if (!fs.existsSync(path.join(dir, 'schema')))
+    run('go', ['mod', 'download', `go.temporal.io/server@${TEMPORAL_VERSION}`], {
+      cwd: WORK,
+      env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
+    });
   return dir;
 }
 
 // ---------------------------------------------------------------------------------------------- 2. PostgreSQL
 function postgresBin() {
   const base = '/usr/lib/postgresql';
-  const versions = fs.existsSync(base) ? fs.readdirSync(base).filter((v) => fs.existsSync(path.join(base, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = fs.existsSync(base)
+    ? fs
+        .readdirSync(base)
+        .filter((v) => fs.existsSync(path.join(base, v, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   if (!versions.length) throw new Error('PostgreSQL is not installed: apt-get install postgresql');
   return path.join(base, versions[0], 'bin');
 }
@@ -161,10 +188,47 @@ function postgresBin() {
 /** A CA and a server certificate for 127.0.0.1, for PostgreSQL's TLS. */
 function makeCertificates(dir) {
   const ssl = (...args) => run('openssl', args, { cwd: dir });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '30', '-subj', '/CN=duban shape CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=duban shape CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
   ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  fs.writeFileSync(path.join(dir, 'server.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '30', '-extfile', 'server.ext');
+  fs.writeFileSync(
+    path.join(dir, 'server.ext'),
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n',
+  );
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '30',
+    '-extfile',
+    'server.ext',
+  );
   return { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'server.pem'), key: path.join(dir, 'server.key') };
 }
 
@@ -175,7 +239,8 @@ async function startPostgres() {
   fs.mkdirSync(root, { recursive: true });
   fs.chmodSync(root, 0o755);
   const asRoot = process.getuid && process.getuid() === 0;
-  const pg = (cmd, args) => (asRoot ? run('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args]) : run(path.join(bin, cmd), args));
+  const pg = (cmd, args) =>
+    asRoot ? run('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args]) : run(path.join(bin, cmd), args);
   // Files PostgreSQL's tools write (the server log, dumps) go where its user may write.
   const files = path.join(root, 'files');
   if (asRoot) {
@@ -195,8 +260,24 @@ async function startPostgres() {
   const port = await freePort();
   const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${data} -c max_connections=300 -c ssl=on -c ssl_cert_file=${tlsDir}/server.pem -c ssl_key_file=${tlsDir}/server.key`;
   pg('pg_ctl', ['-D', data, '-l', path.join(files, 'server.log'), '-w', '-t', '60', '-o', opts, 'start']);
-  const psql = (db, sql) => pg('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql]);
-  for (const db of ['duban', 'duban_dev']) pg('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', db]);
+  const psql = (db, sql) =>
+    pg('psql', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-U',
+      'postgres',
+      '-d',
+      db,
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-At',
+      '-c',
+      sql,
+    ]);
+  for (const db of ['duban', 'duban_dev'])
+    pg('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', db]);
   return {
     port,
     bin,
@@ -273,7 +354,9 @@ dcRedirectionPolicy:
 async function waitForTemporal(address, timeoutMs = 120_000) {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const r = await runAsync(TEMPORAL_CLI, ['operator', 'cluster', 'health', '--address', address], { timeout: 10_000 });
+    const r = await runAsync(TEMPORAL_CLI, ['operator', 'cluster', 'health', '--address', address], {
+      timeout: 10_000,
+    });
     if (r.status === 0 && /SERVING/.test(r.stdout)) return;
     if (Date.now() > until) throw new Error(`Temporal at ${address} not healthy: ${r.stdout}${r.stderr}`);
     await sleep(500);
@@ -281,12 +364,20 @@ async function waitForTemporal(address, timeoutMs = 120_000) {
 }
 
 function createNamespace(address, namespace) {
-  const cli = (...args) => spawnSync(TEMPORAL_CLI, [...args, '--address', address], { encoding: 'utf8', timeout: 30_000 });
+  const cli = (...args) =>
+    spawnSync(TEMPORAL_CLI, [...args, '--address', address], { encoding: 'utf8', timeout: 30_000 });
   const ns = cli('operator', 'namespace', 'create', '--namespace', namespace, '--retention', '72h');
   if (ns.status !== 0 && !/already/i.test(ns.stderr + ns.stdout)) throw new Error(`namespace create: ${ns.stderr}`);
-  for (const [name, type] of [['DubanObligation', 'Keyword'], ['DubanUnit', 'Keyword'], ['DubanPeriod', 'Keyword'], ['DubanColour', 'Keyword'], ['DubanDue', 'Datetime']]) {
+  for (const [name, type] of [
+    ['DubanObligation', 'Keyword'],
+    ['DubanUnit', 'Keyword'],
+    ['DubanPeriod', 'Keyword'],
+    ['DubanColour', 'Keyword'],
+    ['DubanDue', 'Datetime'],
+  ]) {
     const r = cli('operator', 'search-attribute', 'create', '--namespace', namespace, '--name', name, '--type', type);
-    if (r.status !== 0 && !/already/i.test(r.stderr + r.stdout)) throw new Error(`search attribute ${name}: ${r.stderr}`);
+    if (r.status !== 0 && !/already/i.test(r.stderr + r.stdout))
+      throw new Error(`search attribute ${name}: ${r.stderr}`);
   }
 }
 
@@ -337,7 +428,17 @@ function counts(sink, expected, prefix) {
 
 async function register(env, inputs) {
   const start = Date.now();
-  const r = await runAsync(process.execPath, [path.join(ROOT, 'bin', 'duban.js'), 'register', path.join(inputs, 'catalog.yaml'), path.join(inputs, 'directory.yaml'), '--json'], { cwd: WORK, env: { ...process.env, ...env, DUBAN_USER: '演练管理员' } });
+  const r = await runAsync(
+    process.execPath,
+    [
+      path.join(ROOT, 'bin', 'duban.js'),
+      'register',
+      path.join(inputs, 'catalog.yaml'),
+      path.join(inputs, 'directory.yaml'),
+      '--json',
+    ],
+    { cwd: WORK, env: { ...process.env, ...env, DUBAN_USER: '演练管理员' } },
+  );
   if (r.status !== 0) throw new Error(`duban register failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const summary = JSON.parse(r.stdout);
   return { seconds: (Date.now() - start) / 1000, started: summary.started.length, at: start };
@@ -345,7 +446,9 @@ async function register(env, inputs) {
 
 async function storm({ label, env, inputs, expected, sink, faults }) {
   sink.reset();
-  const workers = [1, 2].map((i) => startProcess(`${label}-worker-${i}`, process.execPath, [path.join(ROOT, 'dist', 'worker', 'main.js')], env));
+  const workers = [1, 2].map((i) =>
+    startProcess(`${label}-worker-${i}`, process.execPath, [path.join(ROOT, 'dist', 'worker', 'main.js')], env),
+  );
   await sleep(8_000); // each worker bundles the workflows before it polls
   const reg = await register(env, inputs);
   log(`${label}: registered`, { trackers: reg.started, seconds: reg.seconds });
@@ -363,7 +466,18 @@ async function storm({ label, env, inputs, expected, sink, faults }) {
       workers[0].child.kill('SIGKILL');
       log(`${label}: worker 1 killed with SIGKILL`, { delivered: c.delivered });
       // A supervisor (systemd, Kubernetes) starts it again.
-      setTimeout(() => workers.push(startProcess(`${label}-worker-1-again`, process.execPath, [path.join(ROOT, 'dist', 'worker', 'main.js')], env)), 5_000);
+      setTimeout(
+        () =>
+          workers.push(
+            startProcess(
+              `${label}-worker-1-again`,
+              process.execPath,
+              [path.join(ROOT, 'dist', 'worker', 'main.js')],
+              env,
+            ),
+          ),
+        5_000,
+      );
     }
     if (faults && !restarted && c.delivered >= n * 0.5) {
       restarted = true;
@@ -374,7 +488,8 @@ async function storm({ label, env, inputs, expected, sink, faults }) {
       events.serverRestart.downSeconds = (Date.now() - r0) / 1000;
       const before = sink.messages;
       const r1 = Date.now();
-      while (sink.messages === before && counts(sink, expected, prefix).delivered < n && Date.now() < until) await sleep(100);
+      while (sink.messages === before && counts(sink, expected, prefix).delivered < n && Date.now() < until)
+        await sleep(100);
       events.serverRestart.firstDeliveryAfterSeconds = (Date.now() - r1) / 1000;
       events.serverRestart.recoverySeconds = (Date.now() - r0) / 1000;
       log(`${label}: Temporal server back`, events.serverRestart);
@@ -404,16 +519,47 @@ async function storm({ label, env, inputs, expected, sink, faults }) {
 // ---------------------------------------------------------------------------------------------- main
 async function realServerStorm(bins, pg, inputs, expected, sink, common) {
   const mod = moduleDir();
-  const sqlTool = (db, ...args) => run(bins.sql, ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(pg.port), '-u', 'postgres', '--db', db, ...args]);
-  for (const [db, dir] of [['temporal', 'temporal'], ['temporal_visibility', 'visibility']]) {
+  const sqlTool = (db, ...args) =>
+    run(bins.sql, [
+      '--plugin',
+      'postgres12',
+      '--ep',
+      '127.0.0.1',
+      '-p',
+      String(pg.port),
+      '-u',
+      'postgres',
+      '--db',
+      db,
+      ...args,
+    ]);
+  for (const [db, dir] of [
+    ['temporal', 'temporal'],
+    ['temporal_visibility', 'visibility'],
+  ]) {
     sqlTool(db, 'create-database');
     sqlTool(db, 'setup-schema', '-v', '0.0');
     sqlTool(db, 'update-schema', '-d', path.join(mod, 'schema', 'postgresql', 'v12', dir, 'versioned'));
   }
-  log('Temporal schema set up', { version: pg.psql('temporal', 'SELECT curr_version FROM schema_version').trim(), visibility: pg.psql('temporal_visibility', 'SELECT curr_version FROM schema_version').trim() });
+  log('Temporal schema set up', {
+    version: pg.psql('temporal', 'SELECT curr_version FROM schema_version').trim(),
+    visibility: pg.psql('temporal_visibility', 'SELECT curr_version FROM schema_version').trim(),
+  });
 
   const ports = {};
-  for (const k of ['frontend', 'frontendMembership', 'http', 'matching', 'matchingMembership', 'history', 'historyMembership', 'worker', 'workerMembership', 'metrics']) ports[k] = await lowPort();
+  for (const k of [
+    'frontend',
+    'frontendMembership',
+    'http',
+    'matching',
+    'matchingMembership',
+    'history',
+    'historyMembership',
+    'worker',
+    'workerMembership',
+    'metrics',
+  ])
+    ports[k] = await lowPort();
   const configFile = path.join(WORK, 'temporal-server.yaml');
   fs.writeFileSync(configFile, serverConfig(ports, pg.port));
   const address = `127.0.0.1:${ports.frontend}`;
@@ -424,17 +570,27 @@ async function realServerStorm(bins, pg, inputs, expected, sink, common) {
   createNamespace(address, 'duban');
   await sleep(3_000); // the namespace reaches every service's cache
 
-
   const real = await storm({
     label: 'server+postgresql',
-    env: { ...common, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'duban', DATABASE_URL: pg.url('duban'), DUBAN_TASK_QUEUE: 'duban' },
+    env: {
+      ...common,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: 'duban',
+      DATABASE_URL: pg.url('duban'),
+      DUBAN_TASK_QUEUE: 'duban',
+    },
     inputs,
     expected,
     sink,
     faults: {
       async restartServer() {
         await stopProcess(server, 'SIGTERM');
-        server = startProcess('temporal-server-again', bins.server, ['--config-file', configFile, '--allow-no-auth', 'start']);
+        server = startProcess('temporal-server-again', bins.server, [
+          '--config-file',
+          configFile,
+          '--allow-no-auth',
+          'start',
+        ]);
         await waitForTemporal(address);
       },
     },
@@ -442,9 +598,7 @@ async function realServerStorm(bins, pg, inputs, expected, sink, common) {
   log('storm on the server with PostgreSQL', real);
   await stopProcess(server);
   return real;
-
 }
-
 
 async function main() {
   log('work folder', { WORK });
@@ -461,15 +615,61 @@ async function main() {
   run(process.execPath, [path.join(ROOT, 'scripts', 'shape-inputs.js'), inputs, String(UNITS)]);
   const expected = fs.readFileSync(path.join(inputs, 'expected-keys.txt'), 'utf8').trim().split('\n');
   const sink = await startSink();
-  const common = { SMTP_URL: sink.url, MAIL_FROM: '督办系统 <duban@shape.example.org>', DATABASE_CA_FILE: pg.ca, DUBAN_DIGEST: 'false', TZ: 'UTC', DUBAN_LOG_LEVEL: 'WARN', TEMPORAL_CONFIG_FILE: path.join(WORK, 'no-temporal.toml') };
-  const real = skipServer ? { label: 'server+postgresql', skipped: true } : await realServerStorm(bins, pg, inputs, expected, sink, common);
+  const common = {
+    SMTP_URL: sink.url,
+    MAIL_FROM: '督办系统 <duban@shape.example.org>',
+    DATABASE_CA_FILE: pg.ca,
+    DUBAN_DIGEST: 'false',
+    TZ: 'UTC',
+    DUBAN_LOG_LEVEL: 'WARN',
+    TEMPORAL_CONFIG_FILE: path.join(WORK, 'no-temporal.toml'),
+  };
+  const real = skipServer
+    ? { label: 'server+postgresql', skipped: true }
+    : await realServerStorm(bins, pg, inputs, expected, sink, common);
 
   // The dev server, same storm, no faults: the figure to compare with.
   const devPort = await freePort();
   const devAddress = `127.0.0.1:${devPort}`;
-  const dev = startProcess('dev-server', TEMPORAL_CLI, ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(devPort), '--ui-port', String(await freePort()), '--http-port', String(await freePort()), '--metrics-port', String(await freePort()), '--db-filename', path.join(WORK, 'dev.sqlite'), '--log-level', 'never', ...['DubanObligation', 'DubanUnit', 'DubanPeriod', 'DubanColour'].flatMap((n) => ['--search-attribute', `${n}=Keyword`]), '--search-attribute', 'DubanDue=Datetime']);
+  const dev = startProcess('dev-server', TEMPORAL_CLI, [
+    'server',
+    'start-dev',
+    '--headless',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(devPort),
+    '--ui-port',
+    String(await freePort()),
+    '--http-port',
+    String(await freePort()),
+    '--metrics-port',
+    String(await freePort()),
+    '--db-filename',
+    path.join(WORK, 'dev.sqlite'),
+    '--log-level',
+    'never',
+    ...['DubanObligation', 'DubanUnit', 'DubanPeriod', 'DubanColour'].flatMap((n) => [
+      '--search-attribute',
+      `${n}=Keyword`,
+    ]),
+    '--search-attribute',
+    'DubanDue=Datetime',
+  ]);
   await waitForTemporal(devAddress);
-  const devRun = await storm({ label: 'dev-server', env: { ...common, TEMPORAL_ADDRESS: devAddress, TEMPORAL_NAMESPACE: 'default', DATABASE_URL: pg.url('duban_dev'), DUBAN_TASK_QUEUE: 'duban' }, inputs, expected, sink });
+  const devRun = await storm({
+    label: 'dev-server',
+    env: {
+      ...common,
+      TEMPORAL_ADDRESS: devAddress,
+      TEMPORAL_NAMESPACE: 'default',
+      DATABASE_URL: pg.url('duban_dev'),
+      DUBAN_TASK_QUEUE: 'duban',
+    },
+    inputs,
+    expected,
+    sink,
+  });
   log('storm on the dev server', devRun);
   await stopProcess(dev);
 
@@ -479,18 +679,37 @@ async function main() {
   pg.pg('pg_dump', ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', '-Fc', '-f', dump, ledgerDb]);
   pg.pg('createdb', ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', 'duban_restored']);
   pg.pg('pg_restore', ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', '-d', 'duban_restored', dump]);
-  const noticeCount = (db) => pg.psql(db, "SELECT count(*) FILTER (WHERE status = 'sent') || '/' || count(*) FROM notices").trim();
-  const status = run(process.execPath, [path.join(ROOT, 'bin', 'duban.js'), 'status', '--json'], { cwd: WORK, env: { ...process.env, ...common, DATABASE_URL: pg.url('duban_restored') } });
-  const backup = { dumpBytes: fs.statSync(dump).size, ledger: ledgerDb, noticesSentOfAll: noticeCount(ledgerDb), restoredSentOfAll: noticeCount('duban_restored'), restoredBoardItems: JSON.parse(status).items.length };
+  const noticeCount = (db) =>
+    pg.psql(db, "SELECT count(*) FILTER (WHERE status = 'sent') || '/' || count(*) FROM notices").trim();
+  const status = run(process.execPath, [path.join(ROOT, 'bin', 'duban.js'), 'status', '--json'], {
+    cwd: WORK,
+    env: { ...process.env, ...common, DATABASE_URL: pg.url('duban_restored') },
+  });
+  const backup = {
+    dumpBytes: fs.statSync(dump).size,
+    ledger: ledgerDb,
+    noticesSentOfAll: noticeCount(ledgerDb),
+    restoredSentOfAll: noticeCount('duban_restored'),
+    restoredBoardItems: JSON.parse(status).items.length,
+  };
   log('backup and restore', backup);
 
   await sink.close();
   pg.stop();
   pgStopped = true;
-  const figures = { temporalVersion: TEMPORAL_VERSION, build: bins, units: UNITS, storms: [real, devRun], backup, work: WORK };
+  const figures = {
+    temporalVersion: TEMPORAL_VERSION,
+    build: bins,
+    units: UNITS,
+    storms: [real, devRun],
+    backup,
+    work: WORK,
+  };
   fs.writeFileSync(path.join(WORK, 'figures.json'), JSON.stringify(figures, null, 2));
   console.log(JSON.stringify(figures, null, 2));
-  return (real.skipped || real.lost === 0) && devRun.lost === 0 && backup.noticesSentOfAll === backup.restoredSentOfAll ? 0 : 1;
+  return (real.skipped || real.lost === 0) && devRun.lost === 0 && backup.noticesSentOfAll === backup.restoredSentOfAll
+    ? 0
+    : 1;
 }
 
 main().then(

@@ -45,7 +45,14 @@ for (let i = 1; i <= n; i++) {
 fs.mkdirSync(folder, { recursive: true });
 fs.writeFileSync(
   path.join(folder, 'directory.yaml'),
-  ['jurisdiction: 演练市', 'leadership:', '  - { name: 李书记, email: leader@shape.example.org, title: 市委副书记 }', 'units:', ...units, ''].join('\n'),
+  [
+    'jurisdiction: 演练市',
+    'leadership:',
+    '  - { name: 李书记, email: leader@shape.example.org, title: 市委副书记 }',
+    'units:',
+    ...units,
+    '',
+  ].join('\n'),
 );
 fs.writeFileSync(
   path.join(folder, 'catalog.yaml'),

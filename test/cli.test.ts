@@ -17,7 +17,11 @@ const directory = path.join(fixtures, 'directory.yaml');
 
 /** Runs the installed command exactly as a user would. */
 function duban(...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, TZ: 'UTC' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -25,10 +29,15 @@ describe('duban command line', () => {
   test('plan --json prints one notice per line with the documented fields', () => {
     const r = duban('plan', catalog, directory, '--from', '2026-02-01', '--to', '2026-03-31', '--json');
     expect(r.code).toBe(0);
-    const notices = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const notices = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(notices.length).toBeGreaterThan(10);
     for (const n of notices) {
-      expect(Object.keys(n)).toEqual(expect.arrayContaining(['at', 'local', 'obligation', 'unit', 'period', 'due', 'stage', 'level', 'to', 'cc']));
+      expect(Object.keys(n)).toEqual(
+        expect.arrayContaining(['at', 'local', 'obligation', 'unit', 'period', 'due', 'stage', 'level', 'to', 'cc']),
+      );
       expect(n.at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
       expect(n.local).toMatch(/^2026-0[23]-\d{2} 09:00$/);
       expect(n.level === 0).toBe(n.stage === 'reminder');
@@ -36,13 +45,36 @@ describe('duban command line', () => {
     const ats = notices.map((n) => n.at);
     expect([...ats].sort()).toEqual(ats);
     expect(notices).toContainEqual(
-      expect.objectContaining({ obligation: 'annual-report', unit: 'county-a', period: '2025', due: '2026-02-28', stage: 'reminder', level: 0, at: '2026-02-28T01:00:00.000Z', local: '2026-02-28 09:00', to: ['county-a.liaison@test.example.org'], cc: ['county-a.head@test.example.org'] }),
+      expect.objectContaining({
+        obligation: 'annual-report',
+        unit: 'county-a',
+        period: '2025',
+        due: '2026-02-28',
+        stage: 'reminder',
+        level: 0,
+        at: '2026-02-28T01:00:00.000Z',
+        local: '2026-02-28 09:00',
+        to: ['county-a.liaison@test.example.org'],
+        cc: ['county-a.head@test.example.org'],
+      }),
     );
     expect(r.stderr).toBe('');
   });
 
   test('plan filters by unit and obligation, and prints a table by default', () => {
-    const r = duban('plan', catalog, directory, '--from', '2027-01-01', '--to', '2027-03-31', '--unit', 'finance', '--obligation', 'study-session');
+    const r = duban(
+      'plan',
+      catalog,
+      directory,
+      '--from',
+      '2027-01-01',
+      '--to',
+      '2027-03-31',
+      '--unit',
+      'finance',
+      '--obligation',
+      'study-session',
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^local time\s+obligation\s+unit/);
     expect(r.stdout).not.toMatch(/justice|half-year-report/);
@@ -58,17 +90,26 @@ describe('duban command line', () => {
     const r = duban('plan', bad, directory, '--from', '2027-01-01', '--to', '2027-01-31', '--json');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/catalog\.yaml:11:\d+: obligations\[0\] \(annual-report\) › due\.monthDay: "02-30" is not a day of the year/);
+    expect(r.stderr).toMatch(
+      /catalog\.yaml:11:\d+: obligations\[0\] \(annual-report\) › due\.monthDay: "02-30" is not a day of the year/,
+    );
     expect(r.stderr).toMatch(/Nothing was done/);
     const v = duban('validate', bad, directory, '--json');
     expect(v.code).toBe(2);
-    expect(JSON.parse(v.stdout)).toMatchObject({ ok: false, problems: [{ line: 11, field: 'obligations[0] (annual-report) › due.monthDay' }] });
+    expect(JSON.parse(v.stdout)).toMatchObject({
+      ok: false,
+      problems: [{ line: 11, field: 'obligations[0] (annual-report) › due.monthDay' }],
+    });
   });
 
   test('bad options are refused with exit code 2', () => {
     expect(duban('plan', '--from', '2027-02-30').code).toBe(2);
-    expect(duban('plan', '--from', '2027-02-01', '--to', '2027-01-01').stderr).toMatch(/--to 2027-01-01 is before --from 2027-02-01/);
-    expect(duban('plan', '--unit', 'nobody', '--from', '2027-01-01', '--to', '2027-01-02').stderr).toMatch(/no unit "nobody"/);
+    expect(duban('plan', '--from', '2027-02-01', '--to', '2027-01-01').stderr).toMatch(
+      /--to 2027-01-01 is before --from 2027-02-01/,
+    );
+    expect(duban('plan', '--unit', 'nobody', '--from', '2027-01-01', '--to', '2027-01-02').stderr).toMatch(
+      /no unit "nobody"/,
+    );
     expect(duban('plan', catalog).stderr).toMatch(/give both a catalog and a directory/);
     expect(duban('frobnicate').code).toBe(2);
   });
@@ -78,13 +119,15 @@ describe('duban command line', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\r\n');
     expect(lines.every((l) => Buffer.byteLength(l, 'utf8') <= 75)).toBe(true);
-     
+
     const ICAL = require('ical.js');
     const component = new ICAL.Component(ICAL.parse(r.stdout));
     const events = component.getAllSubcomponents('vevent').map((v: unknown) => new ICAL.Event(v));
     expect(events.length).toBeGreaterThan(5);
     expect(new Set(events.map((e: { uid: string }) => e.uid)).size).toBe(events.length);
-    const due = events.find((e: { summary: string }) => e.summary.startsWith('截止：') && e.summary.includes('案卷评查'));
+    const due = events.find(
+      (e: { summary: string }) => e.summary.startsWith('截止：') && e.summary.includes('案卷评查'),
+    );
     expect(due).toBeDefined();
     expect(due.startDate.isDate).toBe(true);
     expect(due.description).toContain('每年至少组织一次行政执法案卷评查检查');
@@ -98,8 +141,14 @@ describe('duban command line', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'duban-simulate-'));
     const sim = duban('simulate', catalog, directory, ...window, '--out', out, '--json');
     expect(sim.code).toBe(0);
-    const mails = sim.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    const planned = duban('plan', catalog, directory, ...window, '--json').stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const mails = sim.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const planned = duban('plan', catalog, directory, ...window, '--json')
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const key = (x: { at: string; key: string }) => `${x.at} ${x.key}`;
     expect(mails.map(key).sort()).toEqual(planned.map(key).sort());
     for (const m of mails) {
@@ -113,27 +162,52 @@ describe('duban command line', () => {
     for (const m of mails) {
       const parsed = await simpleParser(readFileSync(m.file));
       expect(parsed.text).toMatch(/签收：http:\/\/127\.0\.0\.1:8080\/a\/v1\.preview\.[A-Za-z0-9_.-]+\/acknowledge/);
-      expect(parsed.html).toMatch(/<a href="http:\/\/127\.0\.0\.1:8080\/a\/v1\.preview\.[A-Za-z0-9_.-]+\/view">查看<\/a>/);
+      expect(parsed.html).toMatch(
+        /<a href="http:\/\/127\.0\.0\.1:8080\/a\/v1\.preview\.[A-Za-z0-9_.-]+\/view">查看<\/a>/,
+      );
     }
-    expect(duban('simulate', catalog, directory, '--from', '2020-01-01', '--to', '2020-02-01').stderr).toMatch(/today or later/);
+    expect(duban('simulate', catalog, directory, '--from', '2020-01-01', '--to', '2020-02-01').stderr).toMatch(
+      /today or later/,
+    );
   });
 
   test('the provisional warning lists the official years as they are, e.g. "2024-2026, 2028"', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'duban-cli-'));
     const calendar = path.join(dir, 'holidays-2028.yaml');
-    writeFileSync(calendar, 'years:\n  "2028":\n    source: 测试通知\n    holidays:\n      - { name: 元旦, from: "2027-12-31", to: "2028-01-02" }\n    workdays: []\n');
-    const r = duban('plan', catalog, directory, '--calendar', calendar, '--from', '2027-11-01', '--to', '2028-01-31', '--json');
+    writeFileSync(
+      calendar,
+      'years:\n  "2028":\n    source: 测试通知\n    holidays:\n      - { name: 元旦, from: "2027-12-31", to: "2028-01-02" }\n    workdays: []\n',
+    );
+    const r = duban(
+      'plan',
+      catalog,
+      directory,
+      '--calendar',
+      calendar,
+      '--from',
+      '2027-11-01',
+      '--to',
+      '2028-01-31',
+      '--json',
+    );
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^warning: 2027 is provisional: .*\(official data: 2024-2026, 2028\)/);
     expect(yearRanges([2028, 2024, 2025, 2026, 2030, 2031])).toBe('2024-2026, 2028, 2030-2031');
-    expect(provisionalWarning([2027], { officialYears: () => [2024, 2025, 2026, 2028] })).toContain('(official data: 2024-2026, 2028)');
+    expect(provisionalWarning([2027], { officialYears: () => [2024, 2025, 2026, 2028] })).toContain(
+      '(official data: 2024-2026, 2028)',
+    );
   });
 
   test('hostile input through the installed command: exit 2 naming the file, no stack trace; dates plan cannot reach are refused', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'duban-cli-'));
     const bomb = path.join(dir, 'bomb.yaml');
     const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (let i = 1; i < 9; i++) levels.push(`${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9).fill(`*${'abcdefghi'[i - 1]}`).join(',')}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9)
+          .fill(`*${'abcdefghi'[i - 1]}`)
+          .join(',')}]`,
+      );
     writeFileSync(bomb, `${levels.join('\n')}\n`);
     const r = duban('validate', bomb, directory);
     expect(r.code).toBe(2);
@@ -154,23 +228,42 @@ describe('duban command line', () => {
   test('register refuses a definition too heavy for Temporal before it connects: exit 2, nothing started', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'duban-cli-'));
     const heavy = path.join(dir, 'catalog.yaml');
-    const basis = Array.from({ length: 10 }, (_, i) => `      - { document: 文件${i}, quote: ${'法'.repeat(2000)} }`).join('\n');
-    writeFileSync(heavy, readFileSync(catalog, 'utf8').replace('    basis:\n      - { document: 实施方案, quote: 每季度要开展一次“一把手讲法”集体学法活动 }\n', `    basis:\n${basis}\n    deliverable: ${'材'.repeat(2000)}\n`));
+    const basis = Array.from(
+      { length: 10 },
+      (_, i) => `      - { document: 文件${i}, quote: ${'法'.repeat(2000)} }`,
+    ).join('\n');
+    writeFileSync(
+      heavy,
+      readFileSync(catalog, 'utf8').replace(
+        '    basis:\n      - { document: 实施方案, quote: 每季度要开展一次“一把手讲法”集体学法活动 }\n',
+        `    basis:\n${basis}\n    deliverable: ${'材'.repeat(2000)}\n`,
+      ),
+    );
     // Nothing listens on this port: had register connected first, it would fail with exit 1 instead.
-    const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), 'register', heavy, directory, '--dry-run'], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, TZ: 'UTC', TEMPORAL_ADDRESS: '127.0.0.1:1' },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(root, 'bin', 'duban.js'), 'register', heavy, directory, '--dry-run'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, TZ: 'UTC', TEMPORAL_ADDRESS: '127.0.0.1:1' },
+      },
+    );
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/catalog\.yaml:\d+:5: obligations\[2\] \(study-session\): the tracker study-session\/finance would carry 6\d KB, more than the 64 KB/);
+    expect(r.stderr).toMatch(
+      /catalog\.yaml:\d+:5: obligations\[2\] \(study-session\): the tracker study-session\/finance would carry 6\d KB, more than the 64 KB/,
+    );
     expect(r.stderr).toMatch(/Nothing was done/);
   });
 
   test('the built-in defaults validate, and every command has --help with an example', () => {
     const v = duban('validate', '--json');
     expect(v.code).toBe(0);
-    expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, obligations: expect.any(Number), trackers: expect.any(Number) });
+    expect(JSON.parse(v.stdout)).toMatchObject({
+      ok: true,
+      obligations: expect.any(Number),
+      trackers: expect.any(Number),
+    });
     for (const command of ['validate', 'plan']) {
       const h = duban(command, '--help');
       expect(h.code).toBe(0);
@@ -183,7 +276,11 @@ describe('duban command line', () => {
 function dubanWith(env: Record<string, string>, cwd: string, ...args: string[]) {
   const clean = { ...process.env };
   for (const k of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'DUBAN_DATA_DIR', 'DUBAN_CONFIG', 'SMTP_URL']) delete clean[k];
-  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], { cwd, encoding: 'utf8', env: { ...clean, TZ: 'UTC', ...env } });
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...clean, TZ: 'UTC', ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -206,7 +303,9 @@ describe("an administrator's command line that never misleads", () => {
     for (const args of [['status'], ['report', '--year', '2027'], ['show', 'annual-report', 'county-a']]) {
       const r = dubanWith({ DUBAN_DATA_DIR: data, TEMPORAL_ADDRESS: '127.0.0.1:1' }, dir, ...args);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`no ledger found: looked for SQLite ${path.join(data, 'ledger.sqlite')} (DUBAN_DATA_DIR, no DATABASE_URL); nothing was created`);
+      expect(r.stderr).toContain(
+        `no ledger found: looked for SQLite ${path.join(data, 'ledger.sqlite')} (DUBAN_DATA_DIR, no DATABASE_URL); nothing was created`,
+      );
       expect(r.stderr).toMatch(/duban migrate/);
       expect(r.stdout).toBe('');
     }
@@ -218,7 +317,10 @@ describe("an administrator's command line that never misleads", () => {
 
     const migrated = dubanWith({ DUBAN_DATA_DIR: data }, dir, 'migrate', '--json');
     expect(migrated.code).toBe(0);
-    expect(JSON.parse(migrated.stdout)).toEqual({ ledger: `SQLite ${path.join(data, 'ledger.sqlite')} (DUBAN_DATA_DIR, no DATABASE_URL)`, applied: expect.arrayContaining([1, 2, 3, 4, 6]) });
+    expect(JSON.parse(migrated.stdout)).toEqual({
+      ledger: `SQLite ${path.join(data, 'ledger.sqlite')} (DUBAN_DATA_DIR, no DATABASE_URL)`,
+      applied: expect.arrayContaining([1, 2, 3, 4, 6]),
+    });
     const status = dubanWith({ DUBAN_DATA_DIR: data }, dir, 'status', '--json');
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toEqual({ units: [], items: [] });
@@ -239,7 +341,9 @@ describe("an administrator's command line that never misleads", () => {
     for (const args of readOnly) {
       const r = dubanWith({ DUBAN_DATA_DIR: data, TEMPORAL_ADDRESS: '127.0.0.1:1' }, dir, ...args);
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe(`failed: no ledger found: ${where} has no duban tables; nothing was created. A worker or \`duban migrate\` creates them.\n`);
+      expect(r.stderr).toBe(
+        `failed: no ledger found: ${where} has no duban tables; nothing was created. A worker or \`duban migrate\` creates them.\n`,
+      );
       expect(r.stdout).toBe('');
     }
 
@@ -254,7 +358,9 @@ describe("an administrator's command line that never misleads", () => {
     for (const args of readOnly) {
       const r = dubanWith({ DUBAN_DATA_DIR: data, TEMPORAL_ADDRESS: '127.0.0.1:1' }, dir, ...args);
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe(`failed: the ledger (${where}) needs migrations 9 for this version of duban: run \`duban migrate\` (or start a worker), then try again.\n`);
+      expect(r.stderr).toBe(
+        `failed: the ledger (${where}) needs migrations 9 for this version of duban: run \`duban migrate\` (or start a worker), then try again.\n`,
+      );
       expect(r.stderr).not.toMatch(/no such table|SQLITE_|\n\s+at /);
     }
     // The read-only commands migrated nothing: the ledger still lacks migration 9.
@@ -275,7 +381,9 @@ describe("an administrator's command line that never misleads", () => {
     for (const args of [['status'], ['report', '--year', '2027'], ['migrate']]) {
       const r = dubanWith({ DATABASE_URL: `postgres://duban:s3cret-pw@127.0.0.1:${port}/duban` }, dir, ...args);
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe(`failed: cannot open the ledger (PostgreSQL postgres://duban:***@127.0.0.1:${port}/duban (DATABASE_URL)): connect ECONNREFUSED 127.0.0.1:${port}\n`);
+      expect(r.stderr).toBe(
+        `failed: cannot open the ledger (PostgreSQL postgres://duban:***@127.0.0.1:${port}/duban (DATABASE_URL)): connect ECONNREFUSED 127.0.0.1:${port}\n`,
+      );
       expect(r.stderr).not.toContain('s3cret-pw');
       expect(r.stderr).not.toMatch(noStackTrace);
     }
@@ -285,9 +393,18 @@ describe("an administrator's command line that never misleads", () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'duban-args-'));
     const env = { TEMPORAL_ADDRESS: '127.0.0.1:1', DUBAN_DATA_DIR: path.join(dir, 'data') };
     const cases: [string[], RegExp][] = [
-      [['extend', 'request', 'annual-report', 'county-a', '--to', '2027-02-30', '--reason', '等待数据'], /^error: --to "2027-02-30" is not a date: write YYYY-MM-DD/],
-      [['record', 'study-session', 'finance', '--date', 'tomorrow', '--topic', '讲座'], /^error: --date "tomorrow" is not a date/],
-      [['submit', 'annual-report', 'county-a', '--link', 'ftp://x'], /^error: --link "ftp:\/\/x" is not an http or https address/],
+      [
+        ['extend', 'request', 'annual-report', 'county-a', '--to', '2027-02-30', '--reason', '等待数据'],
+        /^error: --to "2027-02-30" is not a date: write YYYY-MM-DD/,
+      ],
+      [
+        ['record', 'study-session', 'finance', '--date', 'tomorrow', '--topic', '讲座'],
+        /^error: --date "tomorrow" is not a date/,
+      ],
+      [
+        ['submit', 'annual-report', 'county-a', '--link', 'ftp://x'],
+        /^error: --link "ftp:\/\/x" is not an http or https address/,
+      ],
       [['report', '--year', '2027', '--format', 'xlsx'], /^error: --format xlsx writes a workbook file: give --out/],
     ];
     for (const [args, message] of cases) {
@@ -312,7 +429,9 @@ describe("an administrator's command line that never misleads", () => {
     expect(record).toContain('--date <YYYY-MM-DD> the day it took place (required)');
     expect(record).toContain('--topic <text> its topic (required)');
     expect(record).not.toMatch(/--by <name>[^-]*\(required\)/);
-    expect(duban('report', '--help').stdout.replace(/\s+/g, ' ')).toContain('--year <YYYY> the year whose due dates are reported (required)');
+    expect(duban('report', '--help').stdout.replace(/\s+/g, ' ')).toContain(
+      '--year <YYYY> the year whose due dates are reported (required)',
+    );
   });
 
   describe('report reads only the ledger', () => {
@@ -356,9 +475,24 @@ describe("an administrator's command line that never misleads", () => {
     });
 
     test('CSV cells that begin with =, +, -, @ or a tab are escaped against formula injection', () => {
-      const r = dubanWith(env, dir, 'report', '--year', '2027', '--catalog', catalog, '--directory', directory, '--format', 'csv');
+      const r = dubanWith(
+        env,
+        dir,
+        'report',
+        '--year',
+        '2027',
+        '--catalog',
+        catalog,
+        '--directory',
+        directory,
+        '--format',
+        'csv',
+      );
       expect(r.code).toBe(0);
-      const rows = r.stdout.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+      const rows = r.stdout
+        .replace(/^\uFEFF/, '')
+        .trimEnd()
+        .split('\r\n');
       const cells = rows.flatMap((row) => row.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, '')));
       for (const c of cells) expect(c.replace(/^"/, '')).not.toMatch(/^[=+\-@\t]/);
       expect(r.stdout).toContain(`,"'=HYPERLINK(""http://evil.example"",""x"")",`);
@@ -372,13 +506,39 @@ describe("an administrator's command line that never misleads", () => {
 
     test('--format xlsx writes a real workbook', async () => {
       const file = path.join(dir, '2027考核.xlsx');
-      const r = dubanWith(env, dir, 'report', '--year', '2027', '--catalog', catalog, '--directory', directory, '--format', 'xlsx', '--out', file);
+      const r = dubanWith(
+        env,
+        dir,
+        'report',
+        '--year',
+        '2027',
+        '--catalog',
+        catalog,
+        '--directory',
+        directory,
+        '--format',
+        'xlsx',
+        '--out',
+        file,
+      );
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const workbook = new ExcelJS.Workbook();
       await workbook.xlsx.readFile(file);
       const sheet = workbook.getWorksheet('考核')!;
-      expect(sheet.getRow(2).values).toEqual([undefined, '排名', '单位', '单位名称', '应完成', '按时', '延期后按时', '逾期', '未完成', '免除', '按时率']);
+      expect(sheet.getRow(2).values).toEqual([
+        undefined,
+        '排名',
+        '单位',
+        '单位名称',
+        '应完成',
+        '按时',
+        '延期后按时',
+        '逾期',
+        '未完成',
+        '免除',
+        '按时率',
+      ]);
       const rows = new Map<string, unknown[]>();
       sheet.eachRow((row, n) => {
         if (n > 2) rows.set(String(row.getCell(2).value), (row.values as unknown[]).slice(1));
@@ -404,10 +564,15 @@ test('validate warns, without refusing, when a monthly ladder reaches back past 
   const file = path.join(dir, 'catalog.yaml');
   writeFileSync(
     file,
-    readFileSync(catalog, 'utf8').replace(/obligations:\n/, 'obligations:\n  - id: monthly-stats\n    title: 月度统计\n    basis: [{ document: 测试文件, quote: 每月报送 }]\n    assignees: { units: [justice] }\n    period: month\n    due: { rule: period-end }\n    reminders: [20, 10, 3, 1, 0]\n'),
+    readFileSync(catalog, 'utf8').replace(
+      /obligations:\n/,
+      'obligations:\n  - id: monthly-stats\n    title: 月度统计\n    basis: [{ document: 测试文件, quote: 每月报送 }]\n    assignees: { units: [justice] }\n    period: month\n    due: { rule: period-end }\n    reminders: [20, 10, 3, 1, 0]\n',
+    ),
   );
   const r = duban('validate', file, directory);
   expect(r.code).toBe(0);
-  expect(r.stderr).toMatch(/warning: obligation monthly-stats: the first reminder of \d{4}-\d{2} \(\d{4}-\d{2}-\d{2}\) comes before \d{4}-\d{2} is due/);
+  expect(r.stderr).toMatch(
+    /warning: obligation monthly-stats: the first reminder of \d{4}-\d{2} \(\d{4}-\d{2}-\d{2}\) comes before \d{4}-\d{2} is due/,
+  );
   expect(JSON.parse(duban('validate', file, directory, '--json').stdout).warnings).toHaveLength(1);
 });

@@ -6,7 +6,14 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadSettings } from '../config/settings';
-import { Ledger, LedgerNotFoundError, LedgerUnavailableError, MIGRATION_VERSIONS, describeLedger, openLedger } from '../ledger';
+import {
+  Ledger,
+  LedgerNotFoundError,
+  LedgerUnavailableError,
+  MIGRATION_VERSIONS,
+  describeLedger,
+  openLedger,
+} from '../ledger';
 import { TestPostgres, startTestPostgres } from './support/postgres';
 
 describe('opening the ledger', () => {
@@ -14,7 +21,9 @@ describe('opening the ledger', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'duban-ledger-open-'));
     const file = path.join(dir, 'data', 'ledger.sqlite');
     await expect(Ledger.open({ sqliteFile: file, migrate: false, source: 'DUBAN_DATA_DIR' })).rejects.toThrow(
-      new LedgerNotFoundError(`no ledger found: looked for SQLite ${file} (DUBAN_DATA_DIR); nothing was created. A worker or \`duban migrate\` creates it.`),
+      new LedgerNotFoundError(
+        `no ledger found: looked for SQLite ${file} (DUBAN_DATA_DIR); nothing was created. A worker or \`duban migrate\` creates it.`,
+      ),
     );
     expect(existsSync(path.join(dir, 'data'))).toBe(false);
 
@@ -30,7 +39,9 @@ describe('opening the ledger', () => {
     // A ledger that lacks a migration this code needs is reported, not migrated behind the operator's back.
     await reader.db.run('DELETE FROM ledger_migrations WHERE version = 6');
     await reader.close();
-    await expect(Ledger.open({ sqliteFile: file, migrate: false })).rejects.toThrow(/the ledger \(SQLite .*\) needs migrations 6 for this version of duban: run `duban migrate`/);
+    await expect(Ledger.open({ sqliteFile: file, migrate: false })).rejects.toThrow(
+      /the ledger \(SQLite .*\) needs migrations 6 for this version of duban: run `duban migrate`/,
+    );
 
     const other = await Ledger.open({ sqliteFile: path.join(dir, 'other.sqlite') });
     expect(await other.identity()).not.toBe(identity);
@@ -41,7 +52,11 @@ describe('opening the ledger', () => {
     const data = path.join(mkdtempSync(path.join(tmpdir(), 'duban-ledger-settings-')), 'data');
     const settings = loadSettings({ DUBAN_DATA_DIR: data });
     const where = `SQLite ${path.join(data, 'ledger.sqlite')} (DUBAN_DATA_DIR, no DATABASE_URL)`;
-    await expect(openLedger(settings)).rejects.toThrow(new LedgerNotFoundError(`no ledger found: looked for ${where}; nothing was created. A worker or \`duban migrate\` creates it.`));
+    await expect(openLedger(settings)).rejects.toThrow(
+      new LedgerNotFoundError(
+        `no ledger found: looked for ${where}; nothing was created. A worker or \`duban migrate\` creates it.`,
+      ),
+    );
     expect(existsSync(data)).toBe(false);
     const migrated = await openLedger(settings, { migrate: true });
     expect(await migrated.appliedMigrations()).toEqual(MIGRATION_VERSIONS);
@@ -50,7 +65,9 @@ describe('opening the ledger', () => {
     await migrated.db.run('DELETE FROM ledger_migrations WHERE version = 9');
     await migrated.close();
     await expect(openLedger(settings)).rejects.toThrow(
-      new LedgerNotFoundError(`the ledger (${where}) needs migrations 9 for this version of duban: run \`duban migrate\` (or start a worker), then try again.`),
+      new LedgerNotFoundError(
+        `the ledger (${where}) needs migrations 9 for this version of duban: run \`duban migrate\` (or start a worker), then try again.`,
+      ),
     );
     await (await openLedger(settings, { migrate: true })).close();
     const reader = await openLedger(settings);
@@ -72,8 +89,12 @@ describe('opening the ledger', () => {
       url.password = 'pw-not-shown';
       const where = `PostgreSQL ${url.toString().replace('pw-not-shown', '***')} (DATABASE_URL)`;
       expect(describeLedger({ databaseUrl: url.toString(), source: 'DATABASE_URL' })).toBe(where);
-      await expect(Ledger.open({ databaseUrl: url.toString(), migrate: false, source: 'DATABASE_URL' })).rejects.toThrow(
-        new LedgerNotFoundError(`no ledger found: ${where} has no duban tables; nothing was created. A worker or \`duban migrate\` creates them.`),
+      await expect(
+        Ledger.open({ databaseUrl: url.toString(), migrate: false, source: 'DATABASE_URL' }),
+      ).rejects.toThrow(
+        new LedgerNotFoundError(
+          `no ledger found: ${where} has no duban tables; nothing was created. A worker or \`duban migrate\` creates them.`,
+        ),
       );
       const ledger = await Ledger.open({ databaseUrl: url.toString() });
       const identity = await ledger.identity();
@@ -88,7 +109,9 @@ describe('opening the ledger', () => {
         (e: Error) => e,
       );
       expect(missing).toBeInstanceOf(LedgerUnavailableError);
-      expect(missing!.message).toMatch(/^cannot open the ledger \(PostgreSQL postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/no_such_database \(DATABASE_URL\)\): database "no_such_database" does not exist/);
+      expect(missing!.message).toMatch(
+        /^cannot open the ledger \(PostgreSQL postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/no_such_database \(DATABASE_URL\)\): database "no_such_database" does not exist/,
+      );
       expect(missing!.message).not.toContain('pw-not-shown');
     });
   });

@@ -58,24 +58,54 @@ describe.each(['sqlite', 'postgres'] as const)('ledger on %s', (dialect) => {
     const t0 = 1_900_000_000_000;
     expect(await ledger.beginNotice(claim('n1'), t0)).toEqual({ state: 'send' });
     // Another attempt while the first may still be talking to the SMTP server: not yet.
-    expect(await ledger.beginNotice(claim('n1'), t0 + 1_000)).toEqual({ state: 'in-flight', until: t0 + SEND_LEASE_MS });
+    expect(await ledger.beginNotice(claim('n1'), t0 + 1_000)).toEqual({
+      state: 'in-flight',
+      until: t0 + SEND_LEASE_MS,
+    });
     // The first attempt died: once its lease has run out, the retry sends.
     expect(await ledger.beginNotice(claim('n1'), t0 + SEND_LEASE_MS + 1)).toEqual({ state: 'send' });
     // A failed attempt releases its lease at once.
     await ledger.releaseNotice('n1');
     expect(await ledger.beginNotice(claim('n1'), t0 + SEND_LEASE_MS + 2)).toEqual({ state: 'send' });
-    await ledger.finishNotice('n1', { status: 'sent', subject: '【督办提醒】测试', accepted: ['head@test.example.org'], rejected: [], response: '250 OK' });
+    await ledger.finishNotice('n1', {
+      status: 'sent',
+      subject: '【督办提醒】测试',
+      accepted: ['head@test.example.org'],
+      rejected: [],
+      response: '250 OK',
+    });
     const again = await ledger.beginNotice(claim('n1'));
-    expect(again).toMatchObject({ state: 'done', row: { send_key: 'n1', status: 'sent', attempts: 3, planned_at: 1_800_000_000_000, fired_at: 1_800_000_000_020, subject: '【督办提醒】测试' } });
+    expect(again).toMatchObject({
+      state: 'done',
+      row: {
+        send_key: 'n1',
+        status: 'sent',
+        attempts: 3,
+        planned_at: 1_800_000_000_000,
+        fired_at: 1_800_000_000_020,
+        subject: '【督办提醒】测试',
+      },
+    });
     // Finishing twice changes nothing.
-    await ledger.finishNotice('n1', { status: 'rejected', subject: 'x', accepted: [], rejected: ['a@b.c'], response: '550' });
-    expect((await ledger.notices({ trackerId: 'annual-report/sfj' }))[0]).toMatchObject({ status: 'sent', response: '250 OK' });
+    await ledger.finishNotice('n1', {
+      status: 'rejected',
+      subject: 'x',
+      accepted: [],
+      rejected: ['a@b.c'],
+      response: '550',
+    });
+    expect((await ledger.notices({ trackerId: 'annual-report/sfj' }))[0]).toMatchObject({
+      status: 'sent',
+      response: '250 OK',
+    });
   });
 
   test('督办单 numbers are unique per office and year, and stable for a notice', async () => {
     const keys = Array.from({ length: 20 }, (_, i) => `s${i}`);
     for (const k of keys) await ledger.beginNotice(claim(k));
-    const numbers = (await Promise.all(keys.map((k) => ledger.supervisionNumber(k, 'office', 2027)))).map((n) => n.number);
+    const numbers = (await Promise.all(keys.map((k) => ledger.supervisionNumber(k, 'office', 2027)))).map(
+      (n) => n.number,
+    );
     expect([...numbers].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(await ledger.supervisionNumber('s3', 'office', 2027)).toEqual({ number: numbers[3], year: 2027 });
     // A retry in the new year keeps the number and the year it was given in.
@@ -87,24 +117,61 @@ describe.each(['sqlite', 'postgres'] as const)('ledger on %s', (dialect) => {
   });
 
   test("red items wait for their supervisor's digest; one queued by a worker before the rename (office fields) still lands", async () => {
-    const item = { trackerId: 'r/u', obligation: 'r', unit: 'u', period: '2027', obligationTitle: '年度报告', unitName: '甲县', due: '2028-02-29', turnedRedAt: 100 };
-    await ledger.noteRed({ ...item, itemKey: 'red-new', supervisor: 'sup', supervisorName: '依法治市办', supervisorTo: ['l@x'], supervisorCc: ['h@x'] });
-    const legacy = { ...item, itemKey: 'red-old', office: 'sup', officeName: '依法治市办', officeTo: ['l@x'], officeCc: [] };
+    const item = {
+      trackerId: 'r/u',
+      obligation: 'r',
+      unit: 'u',
+      period: '2027',
+      obligationTitle: '年度报告',
+      unitName: '甲县',
+      due: '2028-02-29',
+      turnedRedAt: 100,
+    };
+    await ledger.noteRed({
+      ...item,
+      itemKey: 'red-new',
+      supervisor: 'sup',
+      supervisorName: '依法治市办',
+      supervisorTo: ['l@x'],
+      supervisorCc: ['h@x'],
+    });
+    const legacy = {
+      ...item,
+      itemKey: 'red-old',
+      office: 'sup',
+      officeName: '依法治市办',
+      officeTo: ['l@x'],
+      officeCc: [],
+    };
     await ledger.noteRed(legacy as unknown as Parameters<Ledger['noteRed']>[0]);
     expect(await ledger.supervisorsForDigest('2027-01-01', 200)).toContain('sup');
     const taken = await ledger.takeRedItems('sup', 'digest/sup/2027-01-01', 200);
-    expect(taken.map((r) => [r.item_key, r.office, r.office_name, JSON.parse(r.office_to), JSON.parse(r.office_cc)])).toEqual([
+    expect(
+      taken.map((r) => [r.item_key, r.office, r.office_name, JSON.parse(r.office_to), JSON.parse(r.office_cc)]),
+    ).toEqual([
       ['red-new', 'sup', '依法治市办', ['l@x'], ['h@x']],
       ['red-old', 'sup', '依法治市办', ['l@x'], []],
     ]);
   });
 
   test("the board's rows: the newest state wins, inactive trackers leave the board", async () => {
-    const state = { trackerId: 't/u', obligation: 't', unit: 'u', period: '2027', colour: 'green', due: '2028-02-29', dueAt: 1_835_000_000_000, active: true, updatedAt: 100 };
+    const state = {
+      trackerId: 't/u',
+      obligation: 't',
+      unit: 'u',
+      period: '2027',
+      colour: 'green',
+      due: '2028-02-29',
+      dueAt: 1_835_000_000_000,
+      active: true,
+      updatedAt: 100,
+    };
     await ledger.saveTrackerState(state);
     await ledger.saveTrackerState({ ...state, colour: 'red', updatedAt: 300 });
     await ledger.saveTrackerState({ ...state, colour: 'yellow', updatedAt: 200 });
-    expect(await ledger.trackerStates({ unit: 'u' })).toEqual([expect.objectContaining({ ...state, colour: 'red', updatedAt: 300 })]);
+    expect(await ledger.trackerStates({ unit: 'u' })).toEqual([
+      expect.objectContaining({ ...state, colour: 'red', updatedAt: 300 }),
+    ]);
     expect(await ledger.trackerStates({ colour: 'green' })).toEqual([]);
     await ledger.saveTrackerState({ ...state, colour: 'done', active: false, updatedAt: 400 });
     expect(await ledger.trackerStates({ unit: 'u' })).toEqual([]);
@@ -113,38 +180,126 @@ describe.each(['sqlite', 'postgres'] as const)('ledger on %s', (dialect) => {
   test('one step of a tracker in one write: events, board rows of its open periods, a settled period', async () => {
     const ref = { trackerId: 'monthly/u', obligation: 'monthly', unit: 'u' };
     const period = (label: string, colour: 'red' | 'green') => ({
-      period: label, colour, due: `${label}-28`, dueAt: 1, originalDue: `${label}-28`, endsAt: 2, progressCount: 0, submitted: false, verification: 'not required',
+      period: label,
+      colour,
+      due: `${label}-28`,
+      dueAt: 1,
+      originalDue: `${label}-28`,
+      endsAt: 2,
+      progressCount: 0,
+      submitted: false,
+      verification: 'not required',
     });
-    const board = { tracker: { colour: 'red' as const, period: '2031-01', due: '2031-01-28', dueAt: 1, openPeriods: 2, paused: false, active: true }, periods: [period('2031-01', 'red'), period('2031-02', 'green')] };
-    const write = { ...ref, at: 100, events: [{ ...ref, eventKey: 'w1', period: '2031-01', kind: 'acknowledged' as const, at: 100, actor: '联络员 <l@example.org>' }], board, red: [] };
+    const board = {
+      tracker: {
+        colour: 'red' as const,
+        period: '2031-01',
+        due: '2031-01-28',
+        dueAt: 1,
+        openPeriods: 2,
+        paused: false,
+        active: true,
+      },
+      periods: [period('2031-01', 'red'), period('2031-02', 'green')],
+    };
+    const write = {
+      ...ref,
+      at: 100,
+      events: [
+        {
+          ...ref,
+          eventKey: 'w1',
+          period: '2031-01',
+          kind: 'acknowledged' as const,
+          at: 100,
+          actor: '联络员 <l@example.org>',
+        },
+      ],
+      board,
+      red: [],
+    };
     await ledger.applyWrite(write);
     await ledger.applyWrite(write);
-    expect((await ledger.periodStates({ open: true, unit: 'u' })).map((p) => [p.period, p.colour])).toEqual([['2031-01', 'red'], ['2031-02', 'green']]);
+    expect((await ledger.periodStates({ open: true, unit: 'u' })).map((p) => [p.period, p.colour])).toEqual([
+      ['2031-01', 'red'],
+      ['2031-02', 'green'],
+    ]);
     expect(await ledger.events({ trackerId: ref.trackerId })).toHaveLength(1);
-    const settled = { ...ref, period: '2031-01', outcome: 'missed' as const, originalDue: '2031-01-28', due: '2031-01-28', settledAt: 200 };
-    await ledger.applyWrite({ ...ref, at: 200, events: [], board: { tracker: { ...board.tracker, colour: 'green', period: '2031-02', openPeriods: 1 }, periods: [period('2031-02', 'green')] }, red: [], settled: [settled] });
+    const settled = {
+      ...ref,
+      period: '2031-01',
+      outcome: 'missed' as const,
+      originalDue: '2031-01-28',
+      due: '2031-01-28',
+      settledAt: 200,
+    };
+    await ledger.applyWrite({
+      ...ref,
+      at: 200,
+      events: [],
+      board: {
+        tracker: { ...board.tracker, colour: 'green', period: '2031-02', openPeriods: 1 },
+        periods: [period('2031-02', 'green')],
+      },
+      red: [],
+      settled: [settled],
+    });
     // An older step arriving late changes nothing.
     await ledger.applyWrite({ ...write, at: 150 });
     expect((await ledger.periodStates({ open: true, unit: 'u' })).map((p) => p.period)).toEqual(['2031-02']);
-    expect(await ledger.periodStates({ open: false, unit: 'u' })).toEqual([expect.objectContaining({ period: '2031-01', outcome: 'missed', colour: 'red' })]);
-    expect(await ledger.trackerStates({ trackerId: ref.trackerId })).toEqual([expect.objectContaining({ period: '2031-02', colour: 'green', openPeriods: 1 })]);
-    expect(await ledger.outcomes({ trackerId: ref.trackerId })).toEqual([expect.objectContaining({ outcome: 'missed' })]);
+    expect(await ledger.periodStates({ open: false, unit: 'u' })).toEqual([
+      expect.objectContaining({ period: '2031-01', outcome: 'missed', colour: 'red' }),
+    ]);
+    expect(await ledger.trackerStates({ trackerId: ref.trackerId })).toEqual([
+      expect.objectContaining({ period: '2031-02', colour: 'green', openPeriods: 1 }),
+    ]);
+    expect(await ledger.outcomes({ trackerId: ref.trackerId })).toEqual([
+      expect.objectContaining({ outcome: 'missed' }),
+    ]);
   });
 
   test('events are written once per key, outcomes once per period', async () => {
-    const event = { eventKey: 'e1', trackerId: 'annual-report/sfj', obligation: 'annual-report', unit: 'sfj', period: '2026', kind: 'submission' as const, at: 1_800_000_000_000, actor: '王联络员', data: { evidence: { text: '已报送' } } };
-    await ledger.recordEvents([event, { ...event, eventKey: 'e2', kind: 'outcome' as const, data: undefined, actor: undefined }]);
+    const event = {
+      eventKey: 'e1',
+      trackerId: 'annual-report/sfj',
+      obligation: 'annual-report',
+      unit: 'sfj',
+      period: '2026',
+      kind: 'submission' as const,
+      at: 1_800_000_000_000,
+      actor: '王联络员',
+      data: { evidence: { text: '已报送' } },
+    };
+    await ledger.recordEvents([
+      event,
+      { ...event, eventKey: 'e2', kind: 'outcome' as const, data: undefined, actor: undefined },
+    ]);
     await ledger.recordEvents([event]);
     const events = await ledger.events({ trackerId: 'annual-report/sfj' });
     expect(events.map((e) => e.kind)).toEqual(['submission', 'outcome']);
     expect(JSON.parse(events[0]!.data!)).toEqual({ evidence: { text: '已报送' } });
     expect(events[0]!.at).toBe(1_800_000_000_000);
 
-    const outcome = { trackerId: 'annual-report/sfj', obligation: 'annual-report', unit: 'sfj', period: '2026', outcome: 'late' as const, originalDue: '2027-02-28', due: '2027-02-28', completedAt: 1_800_000_000_000, settledAt: 1_800_000_000_000 };
+    const outcome = {
+      trackerId: 'annual-report/sfj',
+      obligation: 'annual-report',
+      unit: 'sfj',
+      period: '2026',
+      outcome: 'late' as const,
+      originalDue: '2027-02-28',
+      due: '2027-02-28',
+      completedAt: 1_800_000_000_000,
+      settledAt: 1_800_000_000_000,
+    };
     await ledger.recordOutcome(outcome);
     await ledger.recordOutcome({ ...outcome, outcome: 'on_time' });
     expect(await ledger.outcomes({ year: 2027 })).toEqual([
-      expect.objectContaining({ tracker_id: 'annual-report/sfj', outcome: 'late', due_year: 2027, completed_at: 1_800_000_000_000 }),
+      expect.objectContaining({
+        tracker_id: 'annual-report/sfj',
+        outcome: 'late',
+        due_year: 2027,
+        completed_at: 1_800_000_000_000,
+      }),
     ]);
     expect(await ledger.outcomes({ year: 2028 })).toEqual([]);
   });

@@ -5,8 +5,16 @@
  */
 import { SmtpHealth, SmtpHealthEvent } from '../activities/email';
 
-const reply451 = Object.assign(new Error('Message failed: 451 4.3.0 try again later'), { code: 'EMESSAGE', responseCode: 451, response: '451 4.3.0 try again later' });
-const authFailed = Object.assign(new Error('Invalid login: 535 Authentication failed'), { code: 'EAUTH', responseCode: 535, response: '535 Authentication failed' });
+const reply451 = Object.assign(new Error('Message failed: 451 4.3.0 try again later'), {
+  code: 'EMESSAGE',
+  responseCode: 451,
+  response: '451 4.3.0 try again later',
+});
+const authFailed = Object.assign(new Error('Invalid login: 535 Authentication failed'), {
+  code: 'EAUTH',
+  responseCode: 535,
+  response: '535 Authentication failed',
+});
 
 function watch() {
   const h = new SmtpHealth();
@@ -41,5 +49,9 @@ test('a refused login is said at the first failure, with the reply', () => {
   h.on((e) => seen.push(e));
   h.failed(authFailed, 5000);
   expect(events).toEqual(['failing']);
-  expect(seen[0]).toEqual({ kind: 'failing', since: 5000, problem: { code: 'EAUTH', responseCode: 535, message: '535 Authentication failed' } });
+  expect(seen[0]).toEqual({
+    kind: 'failing',
+    since: 5000,
+    problem: { code: 'EAUTH', responseCode: 535, message: '535 Authentication failed' },
+  });
 });

@@ -13,7 +13,11 @@ const goodDirectory = readFileSync(path.join(fixtures, 'directory.yaml'), 'utf8'
 /** Writes the two documents to a fresh folder and returns the problems loading them reports. */
 function problems(catalog: string, directory = goodDirectory, calendar?: string): FileProblem[] {
   const dir = mkdtempSync(path.join(tmpdir(), 'duban-validate-'));
-  const files = { catalog: path.join(dir, 'catalog.yaml'), directory: path.join(dir, 'directory.yaml'), calendar: calendar && path.join(dir, 'calendar.yaml') };
+  const files = {
+    catalog: path.join(dir, 'catalog.yaml'),
+    directory: path.join(dir, 'directory.yaml'),
+    calendar: calendar && path.join(dir, 'calendar.yaml'),
+  };
   writeFileSync(files.catalog, catalog);
   writeFileSync(files.directory, directory);
   if (calendar) writeFileSync(files.calendar!, calendar);
@@ -40,11 +44,23 @@ describe('validation reports file, line and field for each class of bad input', 
   });
 
   test('unknown unit, and a tag selector that selects nobody', () => {
-    const bad = goodCatalog.replace('assignees: { units: [finance] }', 'assignees: { units: [finanse] }').replace('tags: [县区]', 'tags: [区县]');
+    const bad = goodCatalog
+      .replace('assignees: { units: [finance] }', 'assignees: { units: [finanse] }')
+      .replace('tags: [县区]', 'tags: [区县]');
     const found = problems(bad);
     expect(found).toEqual([
-      expect.objectContaining({ file: 'catalog.yaml', line: lineOf(bad, '区县'), field: 'obligations[0] (annual-report) › assignees.tags[0]', message: expect.stringContaining('tag "区县" selects no unit') }),
-      expect.objectContaining({ file: 'catalog.yaml', line: lineOf(bad, 'finanse'), field: 'obligations[2] (study-session) › assignees.units[0]', message: expect.stringContaining('unknown unit "finanse"') }),
+      expect.objectContaining({
+        file: 'catalog.yaml',
+        line: lineOf(bad, '区县'),
+        field: 'obligations[0] (annual-report) › assignees.tags[0]',
+        message: expect.stringContaining('tag "区县" selects no unit'),
+      }),
+      expect.objectContaining({
+        file: 'catalog.yaml',
+        line: lineOf(bad, 'finanse'),
+        field: 'obligations[2] (study-session) › assignees.units[0]',
+        message: expect.stringContaining('unknown unit "finanse"'),
+      }),
     ]);
   });
 
@@ -52,14 +68,30 @@ describe('validation reports file, line and field for each class of bad input', 
     const bad = goodCatalog.replace('id: study-session', 'id: annual-report');
     const dir = goodDirectory.replace('id: finance', 'id: justice');
     const found = problems(bad, dir);
-    expect(found).toContainEqual(expect.objectContaining({ file: 'catalog.yaml', line: lineOf(bad, 'id: annual-report', 20), message: 'duplicate obligation id "annual-report" (also obligations[0])' }));
-    expect(found).toContainEqual(expect.objectContaining({ file: 'directory.yaml', line: lineOf(dir, 'id: justice', 20), field: 'units[2] (justice) › id' }));
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        file: 'catalog.yaml',
+        line: lineOf(bad, 'id: annual-report', 20),
+        message: 'duplicate obligation id "annual-report" (also obligations[0])',
+      }),
+    );
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        file: 'directory.yaml',
+        line: lineOf(dir, 'id: justice', 20),
+        field: 'units[2] (justice) › id',
+      }),
+    );
   });
 
   test('impossible dates', () => {
     const bad = goodCatalog.replace('monthDay: "03-01"', 'monthDay: "02-30"');
     expect(problems(bad)).toEqual([
-      expect.objectContaining({ line: lineOf(bad, '02-30'), field: 'obligations[0] (annual-report) › due.monthDay', message: '"02-30" is not a day of the year' }),
+      expect.objectContaining({
+        line: lineOf(bad, '02-30'),
+        field: 'obligations[0] (annual-report) › due.monthDay',
+        message: '"02-30" is not a day of the year',
+      }),
     ]);
     const once = `${goodCatalog}
   - id: one-off
@@ -69,7 +101,13 @@ describe('validation reports file, line and field for each class of bad input', 
     period: once
     due: { rule: fixed-date, date: "2027-02-29" }
 `;
-    expect(problems(once)).toEqual([expect.objectContaining({ line: lineOf(once, '2027-02-29'), field: 'obligations[3] (one-off) › due.date', message: '"2027-02-29" is not a date in the calendar' })]);
+    expect(problems(once)).toEqual([
+      expect.objectContaining({
+        line: lineOf(once, '2027-02-29'),
+        field: 'obligations[3] (one-off) › due.date',
+        message: '"2027-02-29" is not a date in the calendar',
+      }),
+    ]);
   });
 
   test('a reminder after due, a negative escalation, unordered ladders', () => {
@@ -79,38 +117,90 @@ describe('validation reports file, line and field for each class of bad input', 
     );
     const messages = problems(bad).map((p) => [p.line, p.field, p.message.slice(0, 40)]);
     expect(messages).toEqual([
-      [lineOf(bad, 'reminders: [10, -2]'), 'obligations[0] (annual-report) › reminders[1]', '-2 would be a reminder after due: remind'],
-      [lineOf(bad, '{ level: 1, after: 3 }'), 'obligations[0] (annual-report) › escalation[1].level', 'escalation levels may not go down; level'],
-      [lineOf(bad, '{ level: 1, after: 3 }'), 'obligations[0] (annual-report) › escalation[1].after', 'escalation steps must come later one aft'],
-      [lineOf(bad, 'after: -1'), 'obligations[0] (annual-report) › escalation[2].after', '-1 is not after due: escalations count w'],
-      [lineOf(bad, 'after: -1'), 'obligations[0] (annual-report) › escalation[2].after', 'escalation steps must come later one aft'],
+      [
+        lineOf(bad, 'reminders: [10, -2]'),
+        'obligations[0] (annual-report) › reminders[1]',
+        '-2 would be a reminder after due: remind',
+      ],
+      [
+        lineOf(bad, '{ level: 1, after: 3 }'),
+        'obligations[0] (annual-report) › escalation[1].level',
+        'escalation levels may not go down; level',
+      ],
+      [
+        lineOf(bad, '{ level: 1, after: 3 }'),
+        'obligations[0] (annual-report) › escalation[1].after',
+        'escalation steps must come later one aft',
+      ],
+      [
+        lineOf(bad, 'after: -1'),
+        'obligations[0] (annual-report) › escalation[2].after',
+        '-1 is not after due: escalations count w',
+      ],
+      [
+        lineOf(bad, 'after: -1'),
+        'obligations[0] (annual-report) › escalation[2].after',
+        'escalation steps must come later one aft',
+      ],
     ]);
-    const unordered = goodCatalog.replace('    verification: true\n', '    verification: true\n    reminders: [1, 3, 10]\n');
+    const unordered = goodCatalog.replace(
+      '    verification: true\n',
+      '    verification: true\n    reminders: [1, 3, 10]\n',
+    );
     expect(problems(unordered)[0]?.message).toMatch(/descending order/);
   });
 
   test('unknown keys (typos) and wrong types', () => {
-    const bad = goodCatalog.replace('    verification: true\n', '    verifcation: true\n').replace('noticeHour: 9', 'noticeHour: "nine"');
+    const bad = goodCatalog
+      .replace('    verification: true\n', '    verifcation: true\n')
+      .replace('noticeHour: 9', 'noticeHour: "nine"');
     expect(problems(bad)).toEqual([
-      expect.objectContaining({ line: lineOf(bad, 'noticeHour'), column: 13, field: 'noticeHour', message: 'must be a number, not the text "nine"' }),
-      expect.objectContaining({ line: lineOf(bad, 'verifcation'), column: 5, field: 'obligations[0] (annual-report) › verifcation', message: 'unknown key "verifcation" (a typo?)' }),
+      expect.objectContaining({
+        line: lineOf(bad, 'noticeHour'),
+        column: 13,
+        field: 'noticeHour',
+        message: 'must be a number, not the text "nine"',
+      }),
+      expect.objectContaining({
+        line: lineOf(bad, 'verifcation'),
+        column: 5,
+        field: 'obligations[0] (annual-report) › verifcation',
+        message: 'unknown key "verifcation" (a typo?)',
+      }),
     ]);
     const period = goodCatalog.replace('period: quarter', 'period: quarterly');
-    expect(problems(period)[0]).toMatchObject({ field: 'obligations[2] (study-session) › period', message: expect.stringContaining('must be one of "year", "half-year", "quarter", "month", "once", not the text "quarterly"') });
+    expect(problems(period)[0]).toMatchObject({
+      field: 'obligations[2] (study-session) › period',
+      message: expect.stringContaining(
+        'must be one of "year", "half-year", "quarter", "month", "once", not the text "quarterly"',
+      ),
+    });
   });
 
   test('missing contacts and bad email addresses', () => {
     const dir = goodDirectory
-      .replace("      liaison: { name: 陈联络员, email: finance.liaison@test.example.org }\n", '')
+      .replace('      liaison: { name: 陈联络员, email: finance.liaison@test.example.org }\n', '')
       .replace('county-a.head@test.example.org', 'county-a.head');
     expect(problems(goodCatalog, dir)).toEqual([
-      expect.objectContaining({ file: 'directory.yaml', line: lineOf(dir, 'head: { name: 冯局长'), field: 'units[2] (finance) › contacts.liaison', message: 'is missing' }),
-      expect.objectContaining({ file: 'directory.yaml', line: lineOf(dir, 'county-a.head'), field: 'units[3] (county-a) › contacts.head.email', message: expect.stringContaining('is not an email address') }),
+      expect.objectContaining({
+        file: 'directory.yaml',
+        line: lineOf(dir, 'head: { name: 冯局长'),
+        field: 'units[2] (finance) › contacts.liaison',
+        message: 'is missing',
+      }),
+      expect.objectContaining({
+        file: 'directory.yaml',
+        line: lineOf(dir, 'county-a.head'),
+        field: 'units[3] (county-a) › contacts.head.email',
+        message: expect.stringContaining('is not an email address'),
+      }),
     ]);
   });
 
   test('an assigned unit without a supervising office, and an unknown one', () => {
-    const dir = goodDirectory.replace('    supervisor: office\n', '').replace('supervisor: office', 'supervisor: ofice');
+    const dir = goodDirectory
+      .replace('    supervisor: office\n', '')
+      .replace('supervisor: office', 'supervisor: ofice');
     const found = problems(goodCatalog, dir);
     expect(found.map((p) => p.message)).toEqual([
       'unit "justice" is assigned half-year-report but has no supervisor to escalate to',
@@ -120,22 +210,38 @@ describe('validation reports file, line and field for each class of bad input', 
 
   test('YAML syntax errors and duplicate keys name their line', () => {
     const dupe = goodCatalog.replace('    period: year\n', '    period: year\n    period: quarter\n');
-    expect(problems(dupe)).toEqual([expect.objectContaining({ line: lineOf(dupe, 'period: quarter'), message: expect.stringContaining('Map keys must be unique') })]);
+    expect(problems(dupe)).toEqual([
+      expect.objectContaining({
+        line: lineOf(dupe, 'period: quarter'),
+        message: expect.stringContaining('Map keys must be unique'),
+      }),
+    ]);
     const broken = goodCatalog.replace('assignees: { tags: [县区] }', 'assignees: { tags: [县区 }');
-    expect(problems(broken)[0]).toMatchObject({ line: lineOf(broken, 'assignees: { tags'), message: expect.stringMatching(/^YAML: /) });
+    expect(problems(broken)[0]).toMatchObject({
+      line: lineOf(broken, 'assignees: { tags'),
+      message: expect.stringMatching(/^YAML: /),
+    });
   });
 
   test('every problem of both files is reported at once', () => {
-    const bad = goodCatalog.replace('monthDay: "03-01"', 'monthDay: "02-30"').replace('units: [finance]', 'units: [nobody]');
+    const bad = goodCatalog
+      .replace('monthDay: "03-01"', 'monthDay: "02-30"')
+      .replace('units: [finance]', 'units: [nobody]');
     const dir = goodDirectory.replace('kind: county', 'kind: prefecture');
     const found = problems(bad, dir);
     expect(found.map((p) => p.file)).toEqual(['catalog.yaml', 'catalog.yaml', 'directory.yaml']);
   });
 
   test('a calendar file with a bad date is reported with its line', () => {
-    const calendar = 'years:\n  "2027":\n    source: 测试通知\n    holidays:\n      - { name: 春节, from: 2027-02-05, to: 2027-02-30 }\n';
+    const calendar =
+      'years:\n  "2027":\n    source: 测试通知\n    holidays:\n      - { name: 春节, from: 2027-02-05, to: 2027-02-30 }\n';
     expect(problems(goodCatalog, goodDirectory, calendar)).toEqual([
-      expect.objectContaining({ file: 'calendar.yaml', line: 5, field: 'years.2027.holidays[0].to', message: 'the text "2027-02-30" is not a date such as "2027-02-06"' }),
+      expect.objectContaining({
+        file: 'calendar.yaml',
+        line: 5,
+        field: 'years.2027.holidays[0].to',
+        message: 'the text "2027-02-30" is not a date such as "2027-02-06"',
+      }),
     ]);
   });
 });
@@ -160,7 +266,13 @@ function timedProblems(catalog: string | Buffer, directory: string = goodDirecto
 describe('hostile YAML is refused before or while parsing, naming the file (issue 13.1, 12.6)', () => {
   test('a 10 MB file is refused by its size, without reading it into the parser', () => {
     const { found, ms } = timedProblems(`a: ${'['.repeat(5_000_000)}${']'.repeat(5_000_000)}\n`);
-    expect(found).toEqual([expect.objectContaining({ file: 'catalog.yaml', line: 1, message: expect.stringMatching(/is 9\.5 MB, more than the 4 MB a file may have/) })]);
+    expect(found).toEqual([
+      expect.objectContaining({
+        file: 'catalog.yaml',
+        line: 1,
+        message: expect.stringMatching(/is 9\.5 MB, more than the 4 MB a file may have/),
+      }),
+    ]);
     expect(ms).toBeLessThan(2000);
   });
 
@@ -171,45 +283,83 @@ describe('hostile YAML is refused before or while parsing, naming the file (issu
       `obligations:\n  ${'- '.repeat(1_500_000)}x\n`,
     ]) {
       const { found, ms } = timedProblems(text);
-      expect(found).toEqual([expect.objectContaining({ file: 'catalog.yaml', message: 'nests collections more than 32 deep; the documents need a few levels at most' })]);
+      expect(found).toEqual([
+        expect.objectContaining({
+          file: 'catalog.yaml',
+          message: 'nests collections more than 32 deep; the documents need a few levels at most',
+        }),
+      ]);
       expect(found[0]!.line).toBeLessThanOrEqual(33);
       expect(ms).toBeLessThan(2000);
     }
     // The shipped files are far from the limit, and brackets inside texts do not count.
-    expect(problems(goodCatalog.replace('title: 法治政府建设年度报告', 'title: "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["'))).toEqual([]);
-    expect(problems(goodCatalog.replace('title: 法治政府建设年度报告', `title: |\n      报告\n      ${'['.repeat(100)}`))).toEqual([expect.objectContaining({ message: expect.stringContaining('must be one line, without line breaks, tabs or control characters') })]);
+    expect(
+      problems(
+        goodCatalog.replace('title: 法治政府建设年度报告', 'title: "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["'),
+      ),
+    ).toEqual([]);
+    expect(
+      problems(goodCatalog.replace('title: 法治政府建设年度报告', `title: |\n      报告\n      ${'['.repeat(100)}`)),
+    ).toEqual([
+      expect.objectContaining({
+        message: expect.stringContaining('must be one line, without line breaks, tabs or control characters'),
+      }),
+    ]);
   });
 
   test('an alias bomb, an undefined alias and more than 100 aliases: a problem naming the file, no stack trace', () => {
     const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (let i = 1; i < 9; i++) levels.push(`${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9).fill(`*${'abcdefghi'[i - 1]}`).join(',')}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9)
+          .fill(`*${'abcdefghi'[i - 1]}`)
+          .join(',')}]`,
+      );
     const bomb = timedProblems(`${levels.join('\n')}\n${goodCatalog}`);
-    expect(bomb.found).toEqual([expect.objectContaining({ file: 'catalog.yaml', message: expect.stringContaining('alias bomb') })]);
+    expect(bomb.found).toEqual([
+      expect.objectContaining({ file: 'catalog.yaml', message: expect.stringContaining('alias bomb') }),
+    ]);
     expect(bomb.ms).toBeLessThan(2000);
 
     const undefinedAlias = goodCatalog.replace('noticeHour: 9', 'noticeHour: *nine');
     expect(problems(undefinedAlias)).toEqual([
-      expect.objectContaining({ file: 'catalog.yaml', line: lineOf(undefinedAlias, '*nine'), message: 'YAML: Unresolved alias (the anchor must be set before the alias): nine' }),
+      expect.objectContaining({
+        file: 'catalog.yaml',
+        line: lineOf(undefinedAlias, '*nine'),
+        message: 'YAML: Unresolved alias (the anchor must be set before the alias): nine',
+      }),
     ]);
 
     const many = `${goodCatalog}x-note: &x 1\nx-list: [${Array(150).fill('*x').join(', ')}]\n`;
-    expect(problems(many)).toEqual([expect.objectContaining({ file: 'catalog.yaml', line: lineOf(many, 'x-list'), message: 'YAML: 150 aliases, more than the 100 a file may use' })]);
+    expect(problems(many)).toEqual([
+      expect.objectContaining({
+        file: 'catalog.yaml',
+        line: lineOf(many, 'x-list'),
+        message: 'YAML: 150 aliases, more than the 100 a file may use',
+      }),
+    ]);
 
     // A few aliases, used as intended, are fine.
-    const anchors = goodDirectory.replace('supervisor: office\n', 'supervisor: &sup office\n').replace(/(\n {4}supervisor: )office\n/, '$1*sup\n');
+    const anchors = goodDirectory
+      .replace('supervisor: office\n', 'supervisor: &sup office\n')
+      .replace(/(\n {4}supervisor: )office\n/, '$1*sup\n');
     expect(anchors).toContain('*sup');
     expect(problems(goodCatalog, anchors)).toEqual([]);
   });
 
   test('binary and non-UTF-8 files are named as such; their bytes are never echoed', () => {
-    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x1b, 0x5b, 0x33, 0x31, 0x6d]);
+    const png = Buffer.from([
+      0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x1b, 0x5b, 0x33, 0x31, 0x6d,
+    ]);
     const gbk = Buffer.from('timeZone: Asia/Shanghai\ntitle: ', 'utf8');
     for (const [bytes, message] of [
       [png, /^is not a text file \(a zero byte at offset 8\)/],
       [Buffer.concat([gbk, Buffer.from([0xc4, 0xe3, 0xba, 0xc3, 0x1b, 0x5b, 0x32, 0x4a])]), /^is not UTF-8 text/],
     ] as const) {
       const { found } = timedProblems(bytes);
-      expect(found).toEqual([expect.objectContaining({ file: 'catalog.yaml', line: 1, message: expect.stringMatching(message) })]);
+      expect(found).toEqual([
+        expect.objectContaining({ file: 'catalog.yaml', line: 1, message: expect.stringMatching(message) }),
+      ]);
       expect(JSON.stringify(found)).not.toMatch(/[\u0000-\u001f\u007f-\uffff]/);
     }
   });
@@ -217,13 +367,23 @@ describe('hostile YAML is refused before or while parsing, naming the file (issu
   test('calendar-file shape errors are sentences with file, line and field, not library text', () => {
     const cases: [string, string, string][] = [
       ['years: 3\n', 'years', 'must be a mapping, not the number 3'],
-      ['years:\n  "27":\n    source: s\n    holidays: []\n', 'years.27', 'the key "27" is not a year: years are written as "2027"'],
+      [
+        'years:\n  "27":\n    source: s\n    holidays: []\n',
+        'years.27',
+        'the key "27" is not a year: years are written as "2027"',
+      ],
       ['years:\n  "2027":\n    source: s\n    holiday: []\n', 'years.2027.holiday', 'unknown key "holiday" (a typo?)'],
       ['years:\n  "2027":\n    source: s\n', 'years.2027.holidays', 'is missing'],
-      ['years:\n  "2027":\n    source: "a\\nb"\n    holidays: []\n', 'years.2027.source', 'the text "a\\nb" must be one line, without line breaks or control characters'],
+      [
+        'years:\n  "2027":\n    source: "a\\nb"\n    holidays: []\n',
+        'years.2027.source',
+        'the text "a\\nb" must be one line, without line breaks or control characters',
+      ],
     ];
     for (const [calendar, field, message] of cases) {
-      expect(problems(goodCatalog, goodDirectory, calendar)).toContainEqual(expect.objectContaining({ file: 'calendar.yaml', field, message }));
+      expect(problems(goodCatalog, goodDirectory, calendar)).toContainEqual(
+        expect.objectContaining({ file: 'calendar.yaml', field, message }),
+      );
     }
   });
 });
@@ -232,56 +392,137 @@ describe('every text is bounded and names are one line (issue 13.2, 13.3)', () =
   // 3 MB of UTF-8.
   const huge = '名'.repeat(1_000_000);
   test.each([
-    ['a unit name', () => [goodCatalog, goodDirectory.replace('name: 市财政局', `name: ${huge}`)], 'units[2] (finance) › name'],
-    ['a head name', () => [goodCatalog, goodDirectory.replace('name: 冯局长', `name: ${huge}`)], 'units[2] (finance) › contacts.head.name'],
-    ['an obligation title', () => [goodCatalog.replace('title: 一把手讲法', `title: ${huge}`), goodDirectory], 'obligations[2] (study-session) › title'],
-    ['a quote', () => [goodCatalog.replace('quote: 每年3月1日之前', `quote: ${huge}`), goodDirectory], 'obligations[0] (annual-report) › basis[0].quote'],
-    ['the jurisdiction', () => [goodCatalog, goodDirectory.replace('jurisdiction: 测试市', `jurisdiction: ${huge}`)], 'jurisdiction'],
-    ['a tag', () => [goodCatalog, goodDirectory.replace('tags: [市直部门]', `tags: [${huge}]`)], 'units[2] (finance) › tags[0]'],
+    [
+      'a unit name',
+      () => [goodCatalog, goodDirectory.replace('name: 市财政局', `name: ${huge}`)],
+      'units[2] (finance) › name',
+    ],
+    [
+      'a head name',
+      () => [goodCatalog, goodDirectory.replace('name: 冯局长', `name: ${huge}`)],
+      'units[2] (finance) › contacts.head.name',
+    ],
+    [
+      'an obligation title',
+      () => [goodCatalog.replace('title: 一把手讲法', `title: ${huge}`), goodDirectory],
+      'obligations[2] (study-session) › title',
+    ],
+    [
+      'a quote',
+      () => [goodCatalog.replace('quote: 每年3月1日之前', `quote: ${huge}`), goodDirectory],
+      'obligations[0] (annual-report) › basis[0].quote',
+    ],
+    [
+      'the jurisdiction',
+      () => [goodCatalog, goodDirectory.replace('jurisdiction: 测试市', `jurisdiction: ${huge}`)],
+      'jurisdiction',
+    ],
+    [
+      'a tag',
+      () => [goodCatalog, goodDirectory.replace('tags: [市直部门]', `tags: [${huge}]`)],
+      'units[2] (finance) › tags[0]',
+    ],
   ])('%s of 3 MB is refused as too long, and not echoed', (_, files, field) => {
     const [catalog, directory] = files();
     const found = problems(catalog!, directory);
-    expect(found).toContainEqual(expect.objectContaining({ field, message: expect.stringMatching(/^is too long: 1000000 characters, at most (200|64|2000) characters$/) }));
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        field,
+        message: expect.stringMatching(/^is too long: 1000000 characters, at most (200|64|2000) characters$/),
+      }),
+    );
     expect(JSON.stringify(found).length).toBeLessThan(4000);
   });
 
   test('names, titles and tags with line breaks or control characters are refused; quotes may hold line breaks', () => {
-    const dir = goodDirectory.replace('name: 市财政局', 'name: "市财政局\\r\\nBcc: x@example.org"').replace('name: 冯局长', 'name: "冯\\u001b[2J局长"');
+    const dir = goodDirectory
+      .replace('name: 市财政局', 'name: "市财政局\\r\\nBcc: x@example.org"')
+      .replace('name: 冯局长', 'name: "冯\\u001b[2J局长"');
     expect(problems(goodCatalog, dir).map((p) => [p.field, p.message])).toEqual([
-      ['units[2] (finance) › name', 'the text "市财政局\\r\\nBcc: x@example.org" must be one line, without line breaks, tabs or control characters'],
-      ['units[2] (finance) › contacts.head.name', 'the text "冯\\u001b[2J局长" must be one line, without line breaks, tabs or control characters'],
+      [
+        'units[2] (finance) › name',
+        'the text "市财政局\\r\\nBcc: x@example.org" must be one line, without line breaks, tabs or control characters',
+      ],
+      [
+        'units[2] (finance) › contacts.head.name',
+        'the text "冯\\u001b[2J局长" must be one line, without line breaks, tabs or control characters',
+      ],
     ]);
     const rtl = goodDirectory.replace('name: 市财政局', 'name: "\\u202e局政财市"');
-    expect(problems(goodCatalog, rtl)).toEqual([expect.objectContaining({ field: 'units[2] (finance) › name', message: expect.stringContaining('must be one line') })]);
+    expect(problems(goodCatalog, rtl)).toEqual([
+      expect.objectContaining({
+        field: 'units[2] (finance) › name',
+        message: expect.stringContaining('must be one line'),
+      }),
+    ]);
     const title = goodCatalog.replace('title: 一把手讲法', 'title: "一把手\\n讲法"');
-    expect(problems(title)).toEqual([expect.objectContaining({ field: 'obligations[2] (study-session) › title', message: expect.stringContaining('must be one line') })]);
-    const quote = goodCatalog.replace('quote: 每年3月1日之前', 'quote: |\n          每年3月1日之前\n          报送上一年度情况');
+    expect(problems(title)).toEqual([
+      expect.objectContaining({
+        field: 'obligations[2] (study-session) › title',
+        message: expect.stringContaining('must be one line'),
+      }),
+    ]);
+    const quote = goodCatalog.replace(
+      'quote: 每年3月1日之前',
+      'quote: |\n          每年3月1日之前\n          报送上一年度情况',
+    );
     expect(problems(quote)).toEqual([]);
     const bell = goodCatalog.replace('quote: 每年3月1日之前', 'quote: "每年\\a3月1日之前"');
-    expect(problems(bell)).toEqual([expect.objectContaining({ message: 'the text "每年\\u00073月1日之前" must not hold control characters (line breaks and tabs are fine)' })]);
+    expect(problems(bell)).toEqual([
+      expect.objectContaining({
+        message: 'the text "每年\\u00073月1日之前" must not hold control characters (line breaks and tabs are fine)',
+      }),
+    ]);
   });
 
   test('lists are bounded too', () => {
-    const tags = goodDirectory.replace('tags: [市直部门]', `tags: [${Array.from({ length: 21 }, (_, i) => `t${i}`).join(', ')}]`);
-    expect(problems(goodCatalog, tags)).toEqual([expect.objectContaining({ field: 'units[2] (finance) › tags', message: 'is too long: 21 entries, at most 20 entries' })]);
+    const tags = goodDirectory.replace(
+      'tags: [市直部门]',
+      `tags: [${Array.from({ length: 21 }, (_, i) => `t${i}`).join(', ')}]`,
+    );
+    expect(problems(goodCatalog, tags)).toEqual([
+      expect.objectContaining({
+        field: 'units[2] (finance) › tags',
+        message: 'is too long: 21 entries, at most 20 entries',
+      }),
+    ]);
   });
 
   test('more than 100,000 trackers in one deployment are refused before any is built', () => {
-    const units = Array.from({ length: 1001 }, (_, i) => `  - { id: u${i}, name: 单位${i}, kind: department, tags: [all], supervisor: office, contacts: { head: { name: 甲, email: h${i}@x.example.org }, liaison: { name: 乙, email: l${i}@x.example.org } } }`);
+    const units = Array.from(
+      { length: 1001 },
+      (_, i) =>
+        `  - { id: u${i}, name: 单位${i}, kind: department, tags: [all], supervisor: office, contacts: { head: { name: 甲, email: h${i}@x.example.org }, liaison: { name: 乙, email: l${i}@x.example.org } } }`,
+    );
     const dir = `${goodDirectory.trimEnd()}\n${units.join('\n')}\n`;
-    const obligations = Array.from({ length: 100 }, (_, i) => `  - { id: o${i}, title: 任务${i}, basis: [{ document: 文件, quote: 引文 }], assignees: { tags: [all] }, period: year, due: { rule: period-end } }`);
+    const obligations = Array.from(
+      { length: 100 },
+      (_, i) =>
+        `  - { id: o${i}, title: 任务${i}, basis: [{ document: 文件, quote: 引文 }], assignees: { tags: [all] }, period: year, due: { rule: period-end } }`,
+    );
     const cat = `${goodCatalog.trimEnd()}\n${obligations.join('\n')}\n`;
     const started = Date.now();
     expect(problems(cat, dir)).toEqual([
-      expect.objectContaining({ file: 'catalog.yaml', field: 'obligations', message: 'the obligations and the directory make 100104 trackers, more than the 100000 one deployment runs; split the catalog or the directory' }),
+      expect.objectContaining({
+        file: 'catalog.yaml',
+        field: 'obligations',
+        message:
+          'the obligations and the directory make 100104 trackers, more than the 100000 one deployment runs; split the catalog or the directory',
+      }),
     ]);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
   test('a tracker definition over the 64 KB budget is refused at its obligation, before anything starts', () => {
     // Every field within its own limit, but together too heavy for one tracker.
-    const basis = Array.from({ length: 10 }, (_, i) => `      - { document: 文件${i}, quote: ${'法'.repeat(2000)} }`).join('\n');
-    const heavy = goodCatalog.replace('    basis:\n      - { document: 实施方案, quote: 每季度要开展一次“一把手讲法”集体学法活动 }\n', `    basis:\n${basis}\n    deliverable: ${'材'.repeat(2000)}\n`);
+    const basis = Array.from(
+      { length: 10 },
+      (_, i) => `      - { document: 文件${i}, quote: ${'法'.repeat(2000)} }`,
+    ).join('\n');
+    const heavy = goodCatalog.replace(
+      '    basis:\n      - { document: 实施方案, quote: 每季度要开展一次“一把手讲法”集体学法活动 }\n',
+      `    basis:\n${basis}\n    deliverable: ${'材'.repeat(2000)}\n`,
+    );
     expect(heavy).not.toBe(goodCatalog);
     const found = problems(heavy);
     expect(found).toEqual([
@@ -289,17 +530,25 @@ describe('every text is bounded and names are one line (issue 13.2, 13.3)', () =
         file: 'catalog.yaml',
         line: lineOf(heavy, '- id: study-session'),
         field: 'obligations[2] (study-session)',
-        message: expect.stringMatching(/^the tracker study-session\/finance would carry 6\d KB, more than the 64 KB a tracker may carry \(Temporal's payload limits\); largest parts: the obligation \(title, basis, deliverable, howToSubmit\) 6\d KB\. Shorten them\.$/),
+        message: expect.stringMatching(
+          /^the tracker study-session\/finance would carry 6\d KB, more than the 64 KB a tracker may carry \(Temporal's payload limits\); largest parts: the obligation \(title, basis, deliverable, howToSubmit\) 6\d KB\. Shorten them\.$/,
+        ),
       }),
     ]);
   });
 
   test('register checks every definition before connecting: one too heavy stops the run', () => {
-    const inputs = loadInputs({ catalog: path.join(fixtures, 'catalog.yaml'), directory: path.join(fixtures, 'directory.yaml') });
+    const inputs = loadInputs({
+      catalog: path.join(fixtures, 'catalog.yaml'),
+      directory: path.join(fixtures, 'directory.yaml'),
+    });
     expect(() => assertRegistrable(inputs)).not.toThrow();
     expect(definitionProblems(inputs.trackers, inputs.catalog)).toEqual([]);
     const last = inputs.trackers[inputs.trackers.length - 1]!;
-    const trackers = [...inputs.trackers.slice(0, -1), { ...last, unit: { ...last.unit, name: 'x'.repeat(DEFINITION_MAX_BYTES) } }];
+    const trackers = [
+      ...inputs.trackers.slice(0, -1),
+      { ...last, unit: { ...last.unit, name: 'x'.repeat(DEFINITION_MAX_BYTES) } },
+    ];
     let error: unknown;
     try {
       assertRegistrable({ ...inputs, trackers });
@@ -308,7 +557,14 @@ describe('every text is bounded and names are one line (issue 13.2, 13.3)', () =
     }
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).problems).toEqual([
-      expect.objectContaining({ field: `obligations[2] (${last.obligation.id})`, message: expect.stringMatching(new RegExp(`^the tracker ${last.trackerId} would carry 6\\d KB, .*largest parts: unit "${last.unit.id}" \\(name and contacts\\) 6\\d KB`)) }),
+      expect.objectContaining({
+        field: `obligations[2] (${last.obligation.id})`,
+        message: expect.stringMatching(
+          new RegExp(
+            `^the tracker ${last.trackerId} would carry 6\\d KB, .*largest parts: unit "${last.unit.id}" \\(name and contacts\\) 6\\d KB`,
+          ),
+        ),
+      }),
     ]);
     // That the register command runs this check before it connects is tested through the command itself
     // (test/cli.test.ts: a definition too heavy for Temporal, against a closed port, exits 2).
@@ -326,7 +582,10 @@ describe('validate refuses what plan cannot run (issue 12.6, 14.3)', () => {
 `;
   test('fixed dates outside 2000-2100', () => {
     expect(problems(once('9999-12-31'))).toEqual([
-      expect.objectContaining({ field: 'obligations[3] (one-off) › due.date', message: '"9999-12-31" is outside the years duban can plan (2000-2100)' }),
+      expect.objectContaining({
+        field: 'obligations[3] (one-off) › due.date',
+        message: '"9999-12-31" is outside the years duban can plan (2000-2100)',
+      }),
     ]);
     expect(problems(once('1999-12-31'))[0]?.message).toMatch(/outside the years/);
     expect(problems(once('2100-12-31'))).toEqual([]);
@@ -335,15 +594,27 @@ describe('validate refuses what plan cannot run (issue 12.6, 14.3)', () => {
   test.each([
     ['reminders: [100000, 3, 1, 0]', 'reminders[0]', '100000 working days before due is more than 250'],
     ['reminders: [1000000]', 'reminders[0]', '1000000 working days before due is more than 250'],
-    ['escalation: [{ level: 1, after: 1 }, { level: 3, after: 100000, repeatWeekly: true }]', 'escalation[1].after', '100000 working days after due is more than 250'],
+    [
+      'escalation: [{ level: 1, after: 1 }, { level: 3, after: 100000, repeatWeekly: true }]',
+      'escalation[1].after',
+      '100000 working days after due is more than 250',
+    ],
     ['noticeHour: 24', 'noticeHour', '24 is not an hour (0-23)'],
   ])('%s', (line, field, message) => {
     const bad = goodCatalog.replace('    verification: true\n', `    verification: true\n    ${line}\n`);
-    expect(problems(bad)).toEqual([expect.objectContaining({ field: `obligations[0] (annual-report) › ${field}`, message: expect.stringContaining(message) })]);
+    expect(problems(bad)).toEqual([
+      expect.objectContaining({
+        field: `obligations[0] (annual-report) › ${field}`,
+        message: expect.stringContaining(message),
+      }),
+    ]);
   });
 
   test('the largest allowed ladders still plan', () => {
-    const edge = goodCatalog.replace('    verification: true\n', '    verification: true\n    reminders: [250, 0]\n    escalation: [{ level: 1, after: 1 }, { level: 3, after: 250, repeatWeekly: true }]\n');
+    const edge = goodCatalog.replace(
+      '    verification: true\n',
+      '    verification: true\n    reminders: [250, 0]\n    escalation: [{ level: 1, after: 1 }, { level: 3, after: 250, repeatWeekly: true }]\n',
+    );
     expect(problems(edge)).toEqual([]);
   });
 
@@ -352,12 +623,23 @@ describe('validate refuses what plan cannot run (issue 12.6, 14.3)', () => {
     ['days: 1000000000', 'due.days', '1000000000 days after the period is more than 730'],
     ['months: 25', 'due.months', '25 months after the period is more than 24'],
   ])('a due rule of %s', (rule, field, message) => {
-    const bad = goodCatalog.replace('due: { rule: after-period-end, days: 15 }', `due: { rule: after-period-end, ${rule} }`);
-    expect(problems(bad)).toEqual([expect.objectContaining({ field: `obligations[1] (half-year-report) › ${field}`, message: expect.stringContaining(message) })]);
+    const bad = goodCatalog.replace(
+      'due: { rule: after-period-end, days: 15 }',
+      `due: { rule: after-period-end, ${rule} }`,
+    );
+    expect(problems(bad)).toEqual([
+      expect.objectContaining({
+        field: `obligations[1] (half-year-report) › ${field}`,
+        message: expect.stringContaining(message),
+      }),
+    ]);
   });
 
   test('a quota of a billion events', () => {
-    expect(problems(goodCatalog.replace('quota: 1', 'quota: 1000000000'))[0]).toMatchObject({ field: 'obligations[2] (study-session) › quota', message: '1000000000 events per period is more than 1000' });
+    expect(problems(goodCatalog.replace('quota: 1', 'quota: 1000000000'))[0]).toMatchObject({
+      field: 'obligations[2] (study-session) › quota',
+      message: '1000000000 events per period is more than 1000',
+    });
   });
 });
 
@@ -386,14 +668,27 @@ describe('calendar files (issue 12.6)', () => {
   test('days two years away, over-long ranges and years outside 2000-2100 are refused', () => {
     const far = notice2019.replace('"2018-12-29"', '"2017-12-30"');
     expect(problems(goodCatalog, goodDirectory, far)).toEqual([
-      expect.objectContaining({ file: 'calendar.yaml', line: 8, field: 'years.2019.workdays[0]', message: '2017-12-30 is not in 2019 or a neighbouring year (2018, 2020)' }),
+      expect.objectContaining({
+        file: 'calendar.yaml',
+        line: 8,
+        field: 'years.2019.workdays[0]',
+        message: '2017-12-30 is not in 2019 or a neighbouring year (2018, 2020)',
+      }),
     ]);
     const long = notice2019.replace('to: "2019-02-10"', 'to: "2019-04-10"');
     expect(problems(goodCatalog, goodDirectory, long)).toEqual([
-      expect.objectContaining({ field: 'years.2019.holidays[1].to', message: '66 days off in one range: a holiday range is at most 31 days' }),
+      expect.objectContaining({
+        field: 'years.2019.holidays[1].to',
+        message: '66 days off in one range: a holiday range is at most 31 days',
+      }),
     ]);
     const chained = `years:\n  "2027":\n    source: s\n    holidays:\n${[1, 2, 3].map((m) => `      - { name: h, from: "2027-0${m}-01", to: "2027-0${m}-28" }`).join('\n')}\n`;
-    expect(problems(goodCatalog, goodDirectory, chained)).toEqual([expect.objectContaining({ field: 'years.2027.holidays', message: expect.stringContaining('more than 45 days in a row without a working day') })]);
+    expect(problems(goodCatalog, goodDirectory, chained)).toEqual([
+      expect.objectContaining({
+        field: 'years.2027.holidays',
+        message: expect.stringContaining('more than 45 days in a row without a working day'),
+      }),
+    ]);
     expect(problems(goodCatalog, goodDirectory, notice2019.replace('"2019":', '"9999":'))).toEqual([
       expect.objectContaining({ field: 'years.9999', message: '9999 is outside the years duban can plan (2000-2100)' }),
     ]);

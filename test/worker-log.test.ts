@@ -9,8 +9,17 @@ import { jsonLogger, logLine, serializeError } from '../worker/main';
 
 /** An error as nodemailer raises it when the mail server refuses the connection, with Node's error as cause. */
 function smtpConnectionError(): Error {
-  const socket = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:2525'), { code: 'ECONNREFUSED', errno: -111, syscall: 'connect', address: '127.0.0.1', port: 2525 });
-  return Object.assign(new Error('Connection to smtp://duban:hunter2@127.0.0.1:2525 failed', { cause: socket }), { code: 'ESOCKET', command: 'CONN' });
+  const socket = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:2525'), {
+    code: 'ECONNREFUSED',
+    errno: -111,
+    syscall: 'connect',
+    address: '127.0.0.1',
+    port: 2525,
+  });
+  return Object.assign(new Error('Connection to smtp://duban:hunter2@127.0.0.1:2525 failed', { cause: socket }), {
+    code: 'ESOCKET',
+    command: 'CONN',
+  });
 }
 
 describe('worker log records of failures', () => {
@@ -24,11 +33,27 @@ describe('worker log records of failures', () => {
         message: 'Connection to smtp://duban:***@127.0.0.1:2525 failed',
         code: 'ESOCKET',
         command: 'CONN',
-        cause: { name: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:2525', code: 'ECONNREFUSED', errno: -111, syscall: 'connect', address: '127.0.0.1', port: 2525 },
+        cause: {
+          name: 'Error',
+          message: 'connect ECONNREFUSED 127.0.0.1:2525',
+          code: 'ECONNREFUSED',
+          errno: -111,
+          syscall: 'connect',
+          address: '127.0.0.1',
+          port: 2525,
+        },
       },
     });
-    const aggregate = serializeError(new AggregateError([new Error('connect ECONNREFUSED ::1:5432'), new Error('connect ECONNREFUSED 127.0.0.1:5432')], ''));
-    expect(aggregate).toMatchObject({ name: 'AggregateError', errors: [{ message: 'connect ECONNREFUSED ::1:5432' }, { message: 'connect ECONNREFUSED 127.0.0.1:5432' }] });
+    const aggregate = serializeError(
+      new AggregateError(
+        [new Error('connect ECONNREFUSED ::1:5432'), new Error('connect ECONNREFUSED 127.0.0.1:5432')],
+        '',
+      ),
+    );
+    expect(aggregate).toMatchObject({
+      name: 'AggregateError',
+      errors: [{ message: 'connect ECONNREFUSED ::1:5432' }, { message: 'connect ECONNREFUSED 127.0.0.1:5432' }],
+    });
     expect(logLine({ error: 'postgres://u:pw@db/x refused' })).toBe('{"error":"postgres://u:***@db/x refused"}');
     // A cause that is its own cause does not loop for ever.
     const loop = new Error('loop');
@@ -74,6 +99,9 @@ describe('worker log records of failures', () => {
     });
     // The workflow's failure comes from the workflow sandbox (another realm): serialised too, with its cause.
     const workflowFailed = lines.map((l) => JSON.parse(l)).find((r) => r.message === 'Workflow failed');
-    expect(workflowFailed.error).toMatchObject({ message: 'Activity task failed', cause: { message: 'Connection to smtp://duban:***@127.0.0.1:2525 failed' } });
+    expect(workflowFailed.error).toMatchObject({
+      message: 'Activity task failed',
+      cause: { message: 'Connection to smtp://duban:***@127.0.0.1:2525 failed' },
+    });
   });
 });

@@ -12,7 +12,10 @@ export function readCookie(req: FastifyRequest, name: string): string | undefine
     const eq = part.indexOf('=');
     if (eq < 0) continue;
     if (part.slice(0, eq).trim() === name) {
-      const value = part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+      const value = part
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
       return /^[A-Za-z0-9_-]{1,200}$/.test(value) ? value : undefined;
     }
   }

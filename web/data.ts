@@ -18,11 +18,30 @@ export type { BoardItem } from '../access/board';
 
 /** One tracker's board row, active or ended. */
 export async function trackerState(ledger: Ledger, trackerId: string): Promise<TrackerState | undefined> {
-  const [r] = await ledger.db.all<{ tracker_id: string; obligation: string; unit: string; period: string; colour: string; due: string; due_at: number; active: number; updated_at: number }>(
-    'SELECT * FROM tracker_state WHERE tracker_id = ?',
-    [trackerId],
+  const [r] = await ledger.db.all<{
+    tracker_id: string;
+    obligation: string;
+    unit: string;
+    period: string;
+    colour: string;
+    due: string;
+    due_at: number;
+    active: number;
+    updated_at: number;
+  }>('SELECT * FROM tracker_state WHERE tracker_id = ?', [trackerId]);
+  return (
+    r && {
+      trackerId: r.tracker_id,
+      obligation: r.obligation,
+      unit: r.unit,
+      period: r.period,
+      colour: r.colour,
+      due: r.due,
+      dueAt: Number(r.due_at),
+      active: Number(r.active) === 1,
+      updatedAt: Number(r.updated_at),
+    }
   );
-  return r && { trackerId: r.tracker_id, obligation: r.obligation, unit: r.unit, period: r.period, colour: r.colour, due: r.due, dueAt: Number(r.due_at), active: Number(r.active) === 1, updatedAt: Number(r.updated_at) };
 }
 
 export interface TrackerRecord {
@@ -68,7 +87,10 @@ export interface SupervisionRow {
 }
 
 /** The 督办单 register: every numbered level-2 notice, by office and year. */
-export async function supervisionRegister(ledger: Ledger, filter: { supervisor?: string; year?: number }): Promise<SupervisionRow[]> {
+export async function supervisionRegister(
+  ledger: Ledger,
+  filter: { supervisor?: string; year?: number },
+): Promise<SupervisionRow[]> {
   const clauses = ['supervision_no IS NOT NULL'];
   const params: Param[] = [];
   if (filter.supervisor) {
@@ -101,22 +123,38 @@ export async function supervisionRegister(ledger: Ledger, filter: { supervisor?:
 // ---------------------------------------------------------------------------------------------------------------
 // Sign-in links and sessions: only SHA-256 hashes of their tokens are stored.
 
-export async function saveSignInLink(ledger: Ledger, link: { tokenHash: string; email: string; createdAt: number; expiresAt: number }): Promise<void> {
-  await ledger.db.run('INSERT INTO web_sign_in_links (token_hash, email, created_at, expires_at) VALUES (?, ?, ?, ?)', [link.tokenHash, link.email, link.createdAt, link.expiresAt]);
+export async function saveSignInLink(
+  ledger: Ledger,
+  link: { tokenHash: string; email: string; createdAt: number; expiresAt: number },
+): Promise<void> {
+  await ledger.db.run('INSERT INTO web_sign_in_links (token_hash, email, created_at, expires_at) VALUES (?, ?, ?, ?)', [
+    link.tokenHash,
+    link.email,
+    link.createdAt,
+    link.expiresAt,
+  ]);
 }
 
 /** A valid, unused link, without using it (what the confirmation page shows). */
 export async function peekSignInLink(ledger: Ledger, tokenHash: string, now: number): Promise<string | undefined> {
-  const [row] = await ledger.db.all<{ email: string }>('SELECT email FROM web_sign_in_links WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?', [tokenHash, now]);
+  const [row] = await ledger.db.all<{ email: string }>(
+    'SELECT email FROM web_sign_in_links WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?',
+    [tokenHash, now],
+  );
   return row?.email;
 }
 
 /** Uses a link once: the address it was for, or undefined when unknown, used or expired. */
 export async function consumeSignInLink(ledger: Ledger, tokenHash: string, now: number): Promise<string | undefined> {
   return ledger.db.transaction(async (tx) => {
-    const changed = await tx.run('UPDATE web_sign_in_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?', [now, tokenHash, now]);
+    const changed = await tx.run(
+      'UPDATE web_sign_in_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?',
+      [now, tokenHash, now],
+    );
     if (changed !== 1) return undefined;
-    const [row] = await tx.all<{ email: string }>('SELECT email FROM web_sign_in_links WHERE token_hash = ?', [tokenHash]);
+    const [row] = await tx.all<{ email: string }>('SELECT email FROM web_sign_in_links WHERE token_hash = ?', [
+      tokenHash,
+    ]);
     return row?.email;
   });
 }
@@ -127,12 +165,23 @@ export interface SessionRow {
   lastSeenAt: number;
 }
 
-export async function createSession(ledger: Ledger, s: { sessionHash: string; email: string; csrf: string; now: number }): Promise<void> {
-  await ledger.db.run('INSERT INTO web_sessions (session_hash, email, csrf, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)', [s.sessionHash, s.email, s.csrf, s.now, s.now]);
+export async function createSession(
+  ledger: Ledger,
+  s: { sessionHash: string; email: string; csrf: string; now: number },
+): Promise<void> {
+  await ledger.db.run(
+    'INSERT INTO web_sessions (session_hash, email, csrf, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)',
+    [s.sessionHash, s.email, s.csrf, s.now, s.now],
+  );
 }
 
 /** A session that is not revoked and was used within the idle timeout. */
-export async function findSession(ledger: Ledger, sessionHash: string, now: number, idleMs: number): Promise<SessionRow | undefined> {
+export async function findSession(
+  ledger: Ledger,
+  sessionHash: string,
+  now: number,
+  idleMs: number,
+): Promise<SessionRow | undefined> {
   const [row] = await ledger.db.all<{ email: string; csrf: string; last_seen_at: number }>(
     'SELECT email, csrf, last_seen_at FROM web_sessions WHERE session_hash = ? AND revoked_at IS NULL AND last_seen_at > ?',
     [sessionHash, now - idleMs],
@@ -141,11 +190,17 @@ export async function findSession(ledger: Ledger, sessionHash: string, now: numb
 }
 
 export async function touchSession(ledger: Ledger, sessionHash: string, now: number): Promise<void> {
-  await ledger.db.run('UPDATE web_sessions SET last_seen_at = ? WHERE session_hash = ? AND revoked_at IS NULL', [now, sessionHash]);
+  await ledger.db.run('UPDATE web_sessions SET last_seen_at = ? WHERE session_hash = ? AND revoked_at IS NULL', [
+    now,
+    sessionHash,
+  ]);
 }
 
 export async function revokeSession(ledger: Ledger, sessionHash: string, now: number): Promise<void> {
-  await ledger.db.run('UPDATE web_sessions SET revoked_at = ? WHERE session_hash = ? AND revoked_at IS NULL', [now, sessionHash]);
+  await ledger.db.run('UPDATE web_sessions SET revoked_at = ? WHERE session_hash = ? AND revoked_at IS NULL', [
+    now,
+    sessionHash,
+  ]);
 }
 
 /** Revokes every session of an address (an administrator's lever when a mailbox is compromised). */
@@ -166,7 +221,8 @@ export async function hitRateLimit(ledger: Ledger, bucket: string, windowMs: num
     [bucket, windowStart],
   );
   // Old windows are of no use: drop them now and then, cheaply.
-  if (Math.random() < 0.01) await ledger.db.run('DELETE FROM web_rate_limits WHERE window_start < ?', [windowStart - windowMs]);
+  if (Math.random() < 0.01)
+    await ledger.db.run('DELETE FROM web_rate_limits WHERE window_start < ?', [windowStart - windowMs]);
   return Number(row?.hits ?? 1);
 }
 
@@ -196,23 +252,53 @@ export async function recordEvidenceFiles(ledger: Ledger, rows: EvidenceFileRow[
   });
 }
 
-type FileDbRow = { sha256: string; tracker_id: string; period: string; name: string; type: string; size: number; uploaded_by: string; uploaded_at: number };
-const fileRow = (r: FileDbRow): EvidenceFileRow => ({ sha256: r.sha256, trackerId: r.tracker_id, period: r.period, name: r.name, type: r.type, size: Number(r.size), uploadedBy: r.uploaded_by, uploadedAt: Number(r.uploaded_at) });
+type FileDbRow = {
+  sha256: string;
+  tracker_id: string;
+  period: string;
+  name: string;
+  type: string;
+  size: number;
+  uploaded_by: string;
+  uploaded_at: number;
+};
+const fileRow = (r: FileDbRow): EvidenceFileRow => ({
+  sha256: r.sha256,
+  trackerId: r.tracker_id,
+  period: r.period,
+  name: r.name,
+  type: r.type,
+  size: Number(r.size),
+  uploadedBy: r.uploaded_by,
+  uploadedAt: Number(r.uploaded_at),
+});
 
 export async function evidenceFiles(ledger: Ledger, trackerId: string): Promise<EvidenceFileRow[]> {
-  const rows = await ledger.db.all<FileDbRow>('SELECT * FROM evidence_files WHERE tracker_id = ? ORDER BY uploaded_at, name', [trackerId]);
+  const rows = await ledger.db.all<FileDbRow>(
+    'SELECT * FROM evidence_files WHERE tracker_id = ? ORDER BY uploaded_at, name',
+    [trackerId],
+  );
   return rows.map(fileRow);
 }
 
 /** A file attached to this tracker: downloads are checked against the tracker, never by hash alone. */
-export async function evidenceFile(ledger: Ledger, trackerId: string, sha256: string): Promise<EvidenceFileRow | undefined> {
-  const [row] = await ledger.db.all<FileDbRow>('SELECT * FROM evidence_files WHERE tracker_id = ? AND sha256 = ? ORDER BY uploaded_at LIMIT 1', [trackerId, sha256]);
+export async function evidenceFile(
+  ledger: Ledger,
+  trackerId: string,
+  sha256: string,
+): Promise<EvidenceFileRow | undefined> {
+  const [row] = await ledger.db.all<FileDbRow>(
+    'SELECT * FROM evidence_files WHERE tracker_id = ? AND sha256 = ? ORDER BY uploaded_at LIMIT 1',
+    [trackerId, sha256],
+  );
   return row && fileRow(row);
 }
 
 /** Whether any tracker still refers to a stored file (a refused upload's file is removed otherwise). */
 export async function evidenceReferenced(ledger: Ledger, sha256: string): Promise<boolean> {
-  const rows = await ledger.db.all<{ n: number }>('SELECT COUNT(*) AS n FROM evidence_files WHERE sha256 = ?', [sha256]);
+  const rows = await ledger.db.all<{ n: number }>('SELECT COUNT(*) AS n FROM evidence_files WHERE sha256 = ?', [
+    sha256,
+  ]);
   return Number(rows[0]?.n ?? 0) > 0;
 }
 
@@ -240,11 +326,26 @@ export async function claimLinkSubmission(ledger: Ledger, s: Omit<LinkSubmission
 }
 
 export async function linkSubmission(ledger: Ledger, nonce: string): Promise<LinkSubmission | undefined> {
-  const [r] = await ledger.db.all<{ nonce: string; tracker_id: string; period: string; action: string; email: string; created_at: number; result: string | null }>(
-    'SELECT * FROM web_link_submissions WHERE nonce = ?',
-    [nonce],
+  const [r] = await ledger.db.all<{
+    nonce: string;
+    tracker_id: string;
+    period: string;
+    action: string;
+    email: string;
+    created_at: number;
+    result: string | null;
+  }>('SELECT * FROM web_link_submissions WHERE nonce = ?', [nonce]);
+  return (
+    r && {
+      nonce: r.nonce,
+      trackerId: r.tracker_id,
+      period: r.period,
+      action: r.action,
+      email: r.email,
+      createdAt: Number(r.created_at),
+      result: r.result,
+    }
   );
-  return r && { nonce: r.nonce, trackerId: r.tracker_id, period: r.period, action: r.action, email: r.email, createdAt: Number(r.created_at), result: r.result };
 }
 
 export async function finishLinkSubmission(ledger: Ledger, nonce: string, result: string): Promise<void> {

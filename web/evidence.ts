@@ -21,7 +21,17 @@ export const MIME: Record<FileKind, string> = {
   png: 'image/png',
 };
 
-const EXTENSIONS: Record<string, FileKind> = { pdf: 'pdf', ofd: 'ofd', doc: 'doc', docx: 'docx', xls: 'xls', xlsx: 'xlsx', jpg: 'jpg', jpeg: 'jpg', png: 'png' };
+const EXTENSIONS: Record<string, FileKind> = {
+  pdf: 'pdf',
+  ofd: 'ofd',
+  doc: 'doc',
+  docx: 'docx',
+  xls: 'xls',
+  xlsx: 'xlsx',
+  jpg: 'jpg',
+  jpeg: 'jpg',
+  png: 'png',
+};
 
 const startsWith = (b: Buffer, sig: number[]) => b.length >= sig.length && sig.every((x, i) => b[i] === x);
 
@@ -98,7 +108,10 @@ export class EvidenceError extends Error {}
 /** A file name safe to show and to offer back for download: the last path part, no control characters. */
 export function cleanName(raw: string): string {
   const base = raw.split(/[\\/]/).pop() ?? '';
-  const cleaned = base.replace(/[\u0000-\u001f\u007f\u2028\u2029"]/g, '').trim().slice(0, 200);
+  const cleaned = base
+    .replace(/[\u0000-\u001f\u007f\u2028\u2029"]/g, '')
+    .trim()
+    .slice(0, 200);
   return cleaned || 'file';
 }
 
@@ -106,13 +119,21 @@ export function cleanName(raw: string): string {
 export function checkFile(f: UploadedFile, limits: { maxFileBytes: number }): CheckedFile {
   const name = cleanName(f.name);
   if (f.data.length === 0) throw new EvidenceError(`文件“${name}”是空文件`);
-  if (f.data.length > limits.maxFileBytes) throw new EvidenceError(`文件“${name}”超过大小上限（${formatSize(limits.maxFileBytes)}）`);
+  if (f.data.length > limits.maxFileBytes)
+    throw new EvidenceError(`文件“${name}”超过大小上限（${formatSize(limits.maxFileBytes)}）`);
   const kind = detectKind(f.data);
   if (!kind) throw new EvidenceError(`文件“${name}”不是可接受的格式（PDF、OFD、DOC/DOCX、XLS/XLSX、JPG/PNG）`);
   const ext = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase();
   const claimed = ext ? EXTENSIONS[ext] : undefined;
   if (claimed !== kind) throw new EvidenceError(`文件“${name}”的扩展名与内容不符（内容是 ${kind.toUpperCase()} 文件）`);
-  return { name, kind, type: MIME[kind], size: f.data.length, sha256: createHash('sha256').update(f.data).digest('hex'), data: f.data };
+  return {
+    name,
+    kind,
+    type: MIME[kind],
+    size: f.data.length,
+    sha256: createHash('sha256').update(f.data).digest('hex'),
+    data: f.data,
+  };
 }
 
 export function formatSize(bytes: number): string {

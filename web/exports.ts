@@ -11,7 +11,18 @@ const HEADER = ['排名', '单位', '单位名称', '应完成', '按时', '延�
 const percent = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
 
 function rows(report: Report): (string | number)[][] {
-  return report.units.map((u) => [u.rank, u.unit, u.unitName, u.due, u.onTime, u.onTimeExtended, u.late, u.missed, u.waived, percent(u.onTimeRate)]);
+  return report.units.map((u) => [
+    u.rank,
+    u.unit,
+    u.unitName,
+    u.due,
+    u.onTime,
+    u.onTimeExtended,
+    u.late,
+    u.missed,
+    u.waived,
+    percent(u.onTimeRate),
+  ]);
 }
 
 export function neutraliseFormula(s: string): string {

@@ -25,8 +25,17 @@ export function listMail(folder: string, limit = 500): MailSummary[] {
   }
   names.sort().reverse();
   return names.slice(0, limit).map((name) => {
-    const head = readFileSync(path.join(folder, name)).subarray(0, 16384).toString('utf8').split(/\r?\n\r?\n/)[0] ?? '';
-    return { name, subject: decodeEncodedWords(headerValue(head, 'Subject')), to: decodeEncodedWords(headerValue(head, 'To')), date: headerValue(head, 'Date') || statSync(path.join(folder, name)).mtime.toISOString() };
+    const head =
+      readFileSync(path.join(folder, name))
+        .subarray(0, 16384)
+        .toString('utf8')
+        .split(/\r?\n\r?\n/)[0] ?? '';
+    return {
+      name,
+      subject: decodeEncodedWords(headerValue(head, 'Subject')),
+      to: decodeEncodedWords(headerValue(head, 'To')),
+      date: headerValue(head, 'Date') || statSync(path.join(folder, name)).mtime.toISOString(),
+    };
   });
 }
 
@@ -39,7 +48,12 @@ function decodeBody(body: string, encoding: string): string {
   const e = encoding.toLowerCase();
   if (e === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
   if (e === 'quoted-printable') {
-    const bytes = Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+    const bytes = Buffer.from(
+      body
+        .replace(/=\r?\n/g, '')
+        .replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    );
     return bytes.toString('utf8');
   }
   return body;
@@ -53,7 +67,10 @@ function textOf(raw: string): string | undefined {
   const type = headerValue(head, 'Content-Type') || 'text/plain';
   const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
   if (/^multipart\//i.test(type) && boundary) {
-    const parts = body.split(`--${boundary}`).slice(1).filter((p) => !p.startsWith('--'));
+    const parts = body
+      .split(`--${boundary}`)
+      .slice(1)
+      .filter((p) => !p.startsWith('--'));
     const texts = parts.map((p) => textOf(p.replace(/^\r?\n/, '')));
     return texts.find((t) => t !== undefined);
   }
@@ -61,7 +78,10 @@ function textOf(raw: string): string | undefined {
   return undefined;
 }
 
-export function readMail(folder: string, name: string): { subject: string; from: string; to: string; cc: string; date: string; text: string } | undefined {
+export function readMail(
+  folder: string,
+  name: string,
+): { subject: string; from: string; to: string; cc: string; date: string; text: string } | undefined {
   if (!isMailName(name)) return undefined;
   let raw: string;
   try {

@@ -14,7 +14,14 @@ import { HtmlValue, SafeHtml, html } from './html';
 import type { Person, WebAction } from './roles';
 
 export const COLOURS = ['red', 'yellow', 'green', 'done', 'waived'] as const;
-export const COLOUR_LABEL: Record<string, string> = { red: '红灯（逾期）', yellow: '黄灯（临近）', green: '绿灯', done: '已办结', waived: '已免除', broken: '无法排期' };
+export const COLOUR_LABEL: Record<string, string> = {
+  red: '红灯（逾期）',
+  yellow: '黄灯（临近）',
+  green: '绿灯',
+  done: '已办结',
+  waived: '已免除',
+  broken: '无法排期',
+};
 const COLOUR_SHORT: Record<string, string> = { red: '红', yellow: '黄', green: '绿', done: '办结', waived: '免除' };
 
 export const ACTION_LABEL: Record<WebAction, string> = {
@@ -50,11 +57,24 @@ const EVENT_LABEL: Record<string, string> = {
   progress: '反馈进展',
 };
 
-export const OUTCOME_LABEL: Record<string, string> = { on_time: '按时完成', on_time_extended: '延期后按时完成', late: '逾期完成', missed: '未完成', waived: '免除' };
+export const OUTCOME_LABEL: Record<string, string> = {
+  on_time: '按时完成',
+  on_time_extended: '延期后按时完成',
+  late: '逾期完成',
+  missed: '未完成',
+  waived: '免除',
+};
 const STAGE_LABEL: Record<string, string> = { reminder: '提醒', escalation: '催办' };
 
 const dateTime = (ms: number | null | undefined) =>
-  ms === null || ms === undefined ? '' : new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', dateStyle: 'short', timeStyle: 'medium', hour12: false }).format(new Date(ms));
+  ms === null || ms === undefined
+    ? ''
+    : new Intl.DateTimeFormat('zh-CN', {
+        timeZone: 'Asia/Shanghai',
+        dateStyle: 'short',
+        timeStyle: 'medium',
+        hour12: false,
+      }).format(new Date(ms));
 
 export interface PageContext {
   person?: Person;
@@ -81,9 +101,11 @@ export function layout(ctx: PageContext, title: string, body: HtmlValue): string
 <header>
 <a class="brand" href="/">法治政府建设督办系统</a>
 <nav>${p ? html`<a href="/">亮灯</a> <a href="/report">年度考核</a> <a href="/supervision">督办单登记</a>` : ''}${ctx.mailbox ? html` <a href="/mail">本地邮件</a>` : ''}</nav>
-${p
-  ? html`<form class="who" method="post" action="/logout">${csrfField(ctx)}<span>${p.name}（${p.roles.join('、')}）</span> <button type="submit">退出</button></form>`
-  : ''}
+${
+  p
+    ? html`<form class="who" method="post" action="/logout">${csrfField(ctx)}<span>${p.name}（${p.roles.join('、')}）</span> <button type="submit">退出</button></form>`
+    : ''
+}
 </header>
 <main>
 <h1>${title}</h1>
@@ -114,7 +136,11 @@ export function signInPage(ctx: PageContext, notice?: string): string {
 }
 
 export function signInSentPage(ctx: PageContext, minutes: number): string {
-  return messagePage(ctx, '请查收邮件', `如果该邮箱已在单位名录中登记，我们已向其发送登录链接，${minutes}分钟内有效，只能使用一次。请打开邮件中的链接完成登录。`);
+  return messagePage(
+    ctx,
+    '请查收邮件',
+    `如果该邮箱已在单位名录中登记，我们已向其发送登录链接，${minutes}分钟内有效，只能使用一次。请打开邮件中的链接完成登录。`,
+  );
 }
 
 export function signInConfirmPage(ctx: PageContext, token: string): string {
@@ -140,7 +166,8 @@ export interface BoardView {
   shownLimit: number;
 }
 
-const option = (value: string, label: string, selected: string | undefined) => html`<option value="${value}"${selected === value ? html` selected` : ''}>${label}</option>`;
+const option = (value: string, label: string, selected: string | undefined) =>
+  html`<option value="${value}"${selected === value ? html` selected` : ''}>${label}</option>`;
 
 export function boardPage(ctx: PageContext, v: BoardView): string {
   const f = v.filter;
@@ -157,7 +184,8 @@ export function boardPage(ctx: PageContext, v: BoardView): string {
 <thead><tr><th>单位</th>${COLOURS.map((c) => html`<th class="c-${c}">${COLOUR_SHORT[c]}</th>`)}</tr></thead>
 <tbody>
 ${v.units.map(
-  (u) => html`<tr data-unit="${u.unit}"><td><a href="/?unit=${encodeURIComponent(u.unit)}">${u.name}</a></td>${COLOURS.map((c) => html`<td class="n c-${c}${u[c] ? '' : ' zero'}" data-colour="${c}">${u[c]}</td>`)}</tr>`,
+  (u) =>
+    html`<tr data-unit="${u.unit}"><td><a href="/?unit=${encodeURIComponent(u.unit)}">${u.name}</a></td>${COLOURS.map((c) => html`<td class="n c-${c}${u[c] ? '' : ' zero'}" data-colour="${c}">${u[c]}</td>`)}</tr>`,
 )}
 </tbody>
 </table>
@@ -167,7 +195,7 @@ ${v.units.map(
 <tbody>
 ${v.items.map(
   (i) =>
-    html`<tr data-tracker="${i.trackerId}" data-period="${i.period}"><td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span></td><td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${i.unitName}</td><td>${i.period}</td><td>${i.due}</td><td>${i.problem ? html`无法排期：${i.problem}` : i.acknowledged ? '已签收' : (i.colour === 'yellow' || i.colour === 'red') ? html`<b class="unack">未签收</b>` : '—'}</td></tr>`,
+    html`<tr data-tracker="${i.trackerId}" data-period="${i.period}"><td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span></td><td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${i.unitName}</td><td>${i.period}</td><td>${i.due}</td><td>${i.problem ? html`无法排期：${i.problem}` : i.acknowledged ? '已签收' : i.colour === 'yellow' || i.colour === 'red' ? html`<b class="unack">未签收</b>` : '—'}</td></tr>`,
 )}
 </tbody>
 </table>
@@ -199,7 +227,12 @@ export interface TrackerView {
   limits: { maxFileBytes: number; maxFiles: number };
 }
 
-function describeData(kind: string, data: Record<string, unknown> | undefined, files: Map<string, EvidenceFileRow>, trackerId: string): HtmlValue {
+function describeData(
+  kind: string,
+  data: Record<string, unknown> | undefined,
+  files: Map<string, EvidenceFileRow>,
+  trackerId: string,
+): HtmlValue {
   if (!data) return '';
   const parts: HtmlValue[] = [];
   const ev = (data.evidence ?? (kind === 'progress' ? data : undefined)) as Record<string, unknown> | undefined;
@@ -211,12 +244,17 @@ function describeData(kind: string, data: Record<string, unknown> | undefined, f
   if (ev && typeof ev === 'object') {
     add('文号', ev.documentNumber);
     add('说明', ev.text);
-    if (typeof ev.link === 'string' && /^https?:\/\//i.test(ev.link)) parts.push(html`<div><span class="k">链接</span> <a href="${ev.link}" rel="noopener noreferrer nofollow">${ev.link}</a></div>`);
+    if (typeof ev.link === 'string' && /^https?:\/\//i.test(ev.link))
+      parts.push(
+        html`<div><span class="k">链接</span> <a href="${ev.link}" rel="noopener noreferrer nofollow">${ev.link}</a></div>`,
+      );
     const list = Array.isArray(ev.files) ? (ev.files as { name?: unknown; sha256?: unknown; size?: unknown }[]) : [];
     for (const f of list) {
       const sha = String(f.sha256 ?? '');
       const known = files.get(sha);
-      parts.push(html`<div><span class="k">附件</span> ${known ? html`<a href="${trackerHref(trackerId, `/files/${sha}`)}">${String(f.name ?? known.name)}</a>` : String(f.name ?? '')} <span class="hash">SHA-256 ${sha}</span></div>`);
+      parts.push(
+        html`<div><span class="k">附件</span> ${known ? html`<a href="${trackerHref(trackerId, `/files/${sha}`)}">${String(f.name ?? known.name)}</a>` : String(f.name ?? '')} <span class="hash">SHA-256 ${sha}</span></div>`,
+      );
     }
   }
   add('日期', data.date);
@@ -252,22 +290,33 @@ ${v.obligation?.deliverable ? html`<p><span class="k">报送内容</span> ${v.ob
 </section>
 ${v.actions.length ? actionForms(ctx, v) : ''}
 <h2>往期结果</h2>
-${v.outcomes.length
-  ? html`<table class="outcomes"><thead><tr><th>期次</th><th>结果</th><th>截止</th><th>完成时间</th></tr></thead><tbody>${v.outcomes.map(
-      (o) => html`<tr><td>${o.period}</td><td>${OUTCOME_LABEL[o.outcome] ?? o.outcome}</td><td>${o.original_due}${o.due !== o.original_due ? `（延至 ${o.due}）` : ''}</td><td>${dateTime(o.completed_at)}</td></tr>`,
-    )}</tbody></table>`
-  : html`<p class="note">暂无。</p>`}
+${
+  v.outcomes.length
+    ? html`<table class="outcomes"><thead><tr><th>期次</th><th>结果</th><th>截止</th><th>完成时间</th></tr></thead><tbody>${v.outcomes.map(
+        (o) =>
+          html`<tr><td>${o.period}</td><td>${OUTCOME_LABEL[o.outcome] ?? o.outcome}</td><td>${o.original_due}${o.due !== o.original_due ? `（延至 ${o.due}）` : ''}</td><td>${dateTime(o.completed_at)}</td></tr>`,
+      )}</tbody></table>`
+    : html`<p class="note">暂无。</p>`
+}
 <h2>通知与办理记录</h2>
 <table class="timeline"><thead><tr><th>时间</th><th>期次</th><th>事项</th><th>详情</th></tr></thead><tbody>${timeline.map((t) => t.row)}</tbody></table>
-${v.files.length
-  ? html`<h2>佐证材料</h2><ul class="files">${v.files.map(
-      (f) => html`<li><a href="${trackerHref(v.trackerId, `/files/${f.sha256}`)}">${f.name}</a> ${f.type} ${formatSize(f.size)} · ${f.period} · ${f.uploadedBy} ${dateTime(f.uploadedAt)} <span class="hash">SHA-256 ${f.sha256}</span></li>`,
-    )}</ul>`
-  : ''}`,
+${
+  v.files.length
+    ? html`<h2>佐证材料</h2><ul class="files">${v.files.map(
+        (f) =>
+          html`<li><a href="${trackerHref(v.trackerId, `/files/${f.sha256}`)}">${f.name}</a> ${f.type} ${formatSize(f.size)} · ${f.period} · ${f.uploadedBy} ${dateTime(f.uploadedAt)} <span class="hash">SHA-256 ${f.sha256}</span></li>`,
+      )}</ul>`
+    : ''
+}`,
   );
 }
 
-const VERIFICATION_LABEL: Record<string, string> = { pending: '待核实', accepted: '已通过', returned: '已退回', 'not submitted': '未报送' };
+const VERIFICATION_LABEL: Record<string, string> = {
+  pending: '待核实',
+  accepted: '已通过',
+  returned: '已退回',
+  'not submitted': '未报送',
+};
 
 function noticeRow(n: NoticeRow): SafeHtml {
   const to = safeList(n.recipients_to);
@@ -315,8 +364,13 @@ function periodRow(s: TrackerStatus, p: PeriodStatus): SafeHtml {
           : p.submitted
             ? '已报送'
             : '未报送';
-  const check = p.verification !== 'not required' ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}${p.rating ? `（${p.rating}）` : ''}` : '';
-  const ext = p.pendingExtension ? `，延期申请待审批（至 ${p.pendingExtension.newDue}，理由：${p.pendingExtension.reason}）` : '';
+  const check =
+    p.verification !== 'not required'
+      ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}${p.rating ? `（${p.rating}）` : ''}`
+      : '';
+  const ext = p.pendingExtension
+    ? `，延期申请待审批（至 ${p.pendingExtension.newDue}，理由：${p.pendingExtension.reason}）`
+    : '';
   const last = p.progress[p.progress.length - 1];
   return html`<tr data-period="${p.period}"><td>${p.period}</td><td><span class="light c-${p.colour}">${COLOUR_LABEL[p.colour] ?? p.colour}</span></td><td>${p.due}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}</td><td>${p.acknowledged ? html`${p.acknowledged.by} ${dateTime(p.acknowledged.at)}` : html`<b class="unack">未签收</b>`}</td><td>${last ? html`${p.progressCount} 次；最近 ${dateTime(last.at)} ${last.by}：${last.note}` : '—'}</td></tr>`;
 }
@@ -339,7 +393,10 @@ function actionForms(ctx: PageContext, v: TrackerView): SafeHtml {
   const pending = open.find((p) => p.pendingExtension);
   const fileField = html`<label>附件（PDF、OFD、DOC/DOCX、XLS/XLSX、JPG/PNG，每个不超过 ${formatSize(v.limits.maxFileBytes)}，最多 ${v.limits.maxFiles} 个）<input type="file" name="files" multiple accept=".pdf,.ofd,.doc,.docx,.xls,.xlsx,.jpg,.jpeg,.png"></label>`;
   const forms: SafeHtml[] = [];
-  if (has('acknowledge')) forms.push(html`<form method="post" action="${action('acknowledge')}" class="act" id="form-acknowledge"><h3>签收</h3>${csrfField(ctx)}${periodField}<button type="submit">签收</button></form>`);
+  if (has('acknowledge'))
+    forms.push(
+      html`<form method="post" action="${action('acknowledge')}" class="act" id="form-acknowledge"><h3>签收</h3>${csrfField(ctx)}${periodField}<button type="submit">签收</button></form>`,
+    );
   if (has('progress'))
     forms.push(html`<form method="post" action="${action('progress')}" enctype="multipart/form-data" class="act" id="form-progress"><h3>反馈进展</h3>${csrfField(ctx)}${periodField}
 <label>进展情况 <textarea name="note" required maxlength="2000"></textarea></label>${fileField}<button type="submit">提交进展</button></form>`);
@@ -372,8 +429,14 @@ ${kind === 'rate' ? html`<label>分子 <input name="numerator" type="number" min
   if (has('waive'))
     forms.push(html`<form method="post" action="${action('waive')}" class="act" id="form-waive"><h3>免除本期</h3>${csrfField(ctx)}${periodField}
 <label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">免除</button></form>`);
-  if (has('pause') && !v.status?.paused) forms.push(html`<form method="post" action="${action('pause')}" class="act" id="form-pause"><h3>暂停</h3>${csrfField(ctx)}<button type="submit">暂停提醒</button></form>`);
-  if (has('resume') && v.status?.paused) forms.push(html`<form method="post" action="${action('resume')}" class="act" id="form-resume"><h3>恢复</h3>${csrfField(ctx)}<button type="submit">恢复提醒</button></form>`);
+  if (has('pause') && !v.status?.paused)
+    forms.push(
+      html`<form method="post" action="${action('pause')}" class="act" id="form-pause"><h3>暂停</h3>${csrfField(ctx)}<button type="submit">暂停提醒</button></form>`,
+    );
+  if (has('resume') && v.status?.paused)
+    forms.push(
+      html`<form method="post" action="${action('resume')}" class="act" id="form-resume"><h3>恢复</h3>${csrfField(ctx)}<button type="submit">恢复提醒</button></form>`,
+    );
   if (has('retire'))
     forms.push(html`<form method="post" action="${action('retire')}" class="act" id="form-retire"><h3>停用</h3>${csrfField(ctx)}
 <label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">停用此跟踪项</button></form>`);
@@ -398,7 +461,12 @@ ${report.units.length ? '' : html`<p class="note">该年度没有截止的期次
   );
 }
 
-export function supervisionPage(ctx: PageContext, rows: (SupervisionRow & { supervisorName: string; unitName: string; obligationTitle: string })[], filter: { supervisor?: string; year?: number }, supervisors: { id: string; name: string }[]): string {
+export function supervisionPage(
+  ctx: PageContext,
+  rows: (SupervisionRow & { supervisorName: string; unitName: string; obligationTitle: string })[],
+  filter: { supervisor?: string; year?: number },
+  supervisors: { id: string; name: string }[],
+): string {
   return layout(
     ctx,
     '督办单登记',
@@ -414,7 +482,10 @@ ${rows.length ? '' : html`<p class="note">暂无督办单。</p>`}`,
 // ---------------------------------------------------------------------------------------------------------------
 // The embedded mailbox (npm start only).
 
-export function mailListPage(ctx: PageContext, mails: { name: string; subject: string; to: string; date: string }[]): string {
+export function mailListPage(
+  ctx: PageContext,
+  mails: { name: string; subject: string; to: string; date: string }[],
+): string {
   return layout(
     ctx,
     '本地邮件',
@@ -425,7 +496,10 @@ ${mails.map((m) => html`<tr><td>${m.date}</td><td>${m.to}</td><td><a href="/mail
   );
 }
 
-export function mailPage(ctx: PageContext, m: { subject: string; from: string; to: string; cc: string; date: string; text: string }): string {
+export function mailPage(
+  ctx: PageContext,
+  m: { subject: string; from: string; to: string; cc: string; date: string; text: string },
+): string {
   // Links in the text become clickable; everything else is escaped text.
   const parts: HtmlValue[] = [];
   let last = 0;

@@ -14,7 +14,8 @@ import type { Directory } from '../domain/model';
 export const UNIT_ACTIONS = ['acknowledge', 'progress', 'submit', 'record', 'report', 'requestExtension'] as const;
 export const OFFICE_ACTIONS = ['verify', 'decideExtension', 'waive'] as const;
 export const ADMIN_ACTIONS = ['pause', 'resume', 'retire'] as const;
-export type WebAction = (typeof UNIT_ACTIONS)[number] | (typeof OFFICE_ACTIONS)[number] | (typeof ADMIN_ACTIONS)[number];
+export type WebAction =
+  (typeof UNIT_ACTIONS)[number] | (typeof OFFICE_ACTIONS)[number] | (typeof ADMIN_ACTIONS)[number];
 export const ALL_ACTIONS: readonly WebAction[] = [...UNIT_ACTIONS, ...OFFICE_ACTIONS, ...ADMIN_ACTIONS];
 
 export interface Person {
@@ -33,13 +34,29 @@ export interface Person {
 const norm = (email: string) => email.trim().toLowerCase();
 
 /** The person behind an address, or undefined when the address is neither in the directory nor an administrator. */
-export function personFor(email: string, directory: Directory | undefined, admins: readonly string[]): Person | undefined {
+export function personFor(
+  email: string,
+  directory: Directory | undefined,
+  admins: readonly string[],
+): Person | undefined {
   const address = norm(email);
-  const p: Person = { email: address, name: '', units: new Set(), supervises: new Set(), leadership: false, admin: admins.some((a) => norm(a) === address), roles: [] };
+  const p: Person = {
+    email: address,
+    name: '',
+    units: new Set(),
+    supervises: new Set(),
+    leadership: false,
+    admin: admins.some((a) => norm(a) === address),
+    roles: [],
+  };
   if (directory) {
     for (const u of directory.units) {
       const c = u.contacts;
-      const match = [['主要负责人', c.head], ['联络员', c.liaison], ...(c.deputies ?? []).map((d) => ['负责人', d] as const)].find(([, x]) => norm((x as { email: string }).email) === address);
+      const match = [
+        ['主要负责人', c.head],
+        ['联络员', c.liaison],
+        ...(c.deputies ?? []).map((d) => ['负责人', d] as const),
+      ].find(([, x]) => norm((x as { email: string }).email) === address);
       if (match) {
         p.units.add(u.id);
         p.name ||= (match[1] as { name: string }).name;
@@ -80,5 +97,7 @@ export function allowedActions(p: Person, unit: string): WebAction[] {
 /** The supervising offices whose 督办单 register the person may read. */
 export function officesOf(p: Person, directory: Directory | undefined): string[] | 'all' {
   if (readsEverything(p)) return 'all';
-  return (directory?.units ?? []).filter((u) => p.units.has(u.id) && directory!.units.some((x) => x.supervisor === u.id)).map((u) => u.id);
+  return (directory?.units ?? [])
+    .filter((u) => p.units.has(u.id) && directory!.units.some((x) => x.supervisor === u.id))
+    .map((u) => u.id);
 }

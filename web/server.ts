@@ -80,19 +80,28 @@ export function baseUrlOf(s: Settings, port?: number): string {
 
 /** Paths as they may be logged: sign-in tokens replaced, no query strings. */
 export function loggablePath(url: string): string {
-  return url.split('?')[0]!.replace(/^\/login\/[^/]+/, '/login/***').replace(/^\/a\/[^/]+/, '/a/***');
+  return url
+    .split('?')[0]!
+    .replace(/^\/login\/[^/]+/, '/login/***')
+    .replace(/^\/a\/[^/]+/, '/a/***');
 }
 
 export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
   const { settings, duban, ledger } = o;
   const web = settings.web;
   const log = o.log ?? ((e) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`));
-  const tls = web.tlsCertFile || web.tlsKeyFile
-    ? { cert: readSettingFile('DUBAN_WEB_TLS_CERT_FILE', web.tlsCertFile), key: readSettingFile('DUBAN_WEB_TLS_KEY_FILE', web.tlsKeyFile) }
-    : undefined;
-  if (tls && (!tls.cert || !tls.key)) throw new SettingsError('DUBAN_WEB_TLS_CERT_FILE and DUBAN_WEB_TLS_KEY_FILE go together');
+  const tls =
+    web.tlsCertFile || web.tlsKeyFile
+      ? {
+          cert: readSettingFile('DUBAN_WEB_TLS_CERT_FILE', web.tlsCertFile),
+          key: readSettingFile('DUBAN_WEB_TLS_KEY_FILE', web.tlsKeyFile),
+        }
+      : undefined;
+  if (tls && (!tls.cert || !tls.key))
+    throw new SettingsError('DUBAN_WEB_TLS_CERT_FILE and DUBAN_WEB_TLS_KEY_FILE go together');
   const secure = !!tls || (web.baseUrl ?? '').startsWith('https:');
-  if (!settings.smtp && !o.transport) throw new SettingsError('SMTP_URL (smtp.url in the config file) is required: sign-in links are sent by email');
+  if (!settings.smtp && !o.transport)
+    throw new SettingsError('SMTP_URL (smtp.url in the config file) is required: sign-in links are sent by email');
   const transport = o.transport ?? createSmtpTransport(settings.smtp!);
   const ownTransport = !o.transport;
   const from = parseMailbox(settings.smtp?.from ?? '督办系统 <duban@localhost.localdomain>');
@@ -111,12 +120,23 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     if (ownTransport) transport.close();
   });
   await app.register(formbody);
-  await app.register(multipart, { limits: { fileSize: web.maxFileBytes, files: web.maxFiles, fields: 30, fieldSize: 16 * 1024, parts: web.maxFiles + 30 } });
+  await app.register(multipart, {
+    limits: {
+      fileSize: web.maxFileBytes,
+      files: web.maxFiles,
+      fields: 30,
+      fieldSize: 16 * 1024,
+      parts: web.maxFiles + 30,
+    },
+  });
 
   const started = new WeakMap<FastifyRequest, number>();
   app.addHook('onRequest', async (req) => void started.set(req, performance.now()));
   app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('Content-Security-Policy', "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    reply.header(
+      'Content-Security-Policy',
+      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('X-Frame-Options', 'DENY');
     // Sign-in links carry their token in the path: never send it on as a Referer.
@@ -127,22 +147,49 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
   });
   app.addHook('onResponse', async (req, reply) => {
     const t = started.get(req);
-    log({ level: 'info', msg: 'request', method: req.method, path: loggablePath(req.url), status: reply.statusCode, ms: t === undefined ? undefined : Math.round(performance.now() - t), who: req.signed?.person.email });
+    log({
+      level: 'info',
+      msg: 'request',
+      method: req.method,
+      path: loggablePath(req.url),
+      status: reply.statusCode,
+      ms: t === undefined ? undefined : Math.round(performance.now() - t),
+      who: req.signed?.person.email,
+    });
   });
   app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) log({ level: 'error', msg: 'request failed', method: req.method, path: loggablePath(req.url), error: err.message });
-    const message = status === 413 ? `上传的文件超过限制（每个不超过 ${formatSize(web.maxFileBytes)}，最多 ${web.maxFiles} 个），未作任何更改。` : status === 500 ? '服务器出错，未完成操作。请稍后再试。' : '请求无效，未作任何更改。';
-    return page(reply.code(status), ctxOf(req), pages.messagePage(ctxOf(req), status === 500 ? '出错了' : '未办理', message));
+    if (status === 500)
+      log({
+        level: 'error',
+        msg: 'request failed',
+        method: req.method,
+        path: loggablePath(req.url),
+        error: err.message,
+      });
+    const message =
+      status === 413
+        ? `上传的文件超过限制（每个不超过 ${formatSize(web.maxFileBytes)}，最多 ${web.maxFiles} 个），未作任何更改。`
+        : status === 500
+          ? '服务器出错，未完成操作。请稍后再试。'
+          : '请求无效，未作任何更改。';
+    return page(
+      reply.code(status),
+      ctxOf(req),
+      pages.messagePage(ctxOf(req), status === 500 ? '出错了' : '未办理', message),
+    );
   });
-  app.setNotFoundHandler(async (req, reply) => page(reply.code(404), ctxOf(req), pages.messagePage(ctxOf(req), '找不到页面', '没有这个页面。')));
+  app.setNotFoundHandler(async (req, reply) =>
+    page(reply.code(404), ctxOf(req), pages.messagePage(ctxOf(req), '找不到页面', '没有这个页面。')),
+  );
 
   const ctxOf = (req: FastifyRequest): pages.PageContext => ({
     person: req.signed?.person,
-    csrf: req.signed?.csrf ?? (req.anonymousCsrf ?? readCookie(req, CSRF_COOKIE)),
+    csrf: req.signed?.csrf ?? req.anonymousCsrf ?? readCookie(req, CSRF_COOKIE),
     mailbox: !!o.mailFolder,
   });
-  const page = (reply: FastifyReply, _ctx: pages.PageContext, body: string) => reply.type('text/html; charset=utf-8').send(body);
+  const page = (reply: FastifyReply, _ctx: pages.PageContext, body: string) =>
+    reply.type('text/html; charset=utf-8').send(body);
 
   /** An anonymous CSRF cookie for the sign-in forms (double submit): set once, echoed in the form. */
   const anonymousCsrf = (req: FastifyRequest, reply: FastifyReply): string => {
@@ -173,28 +220,53 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
   const requireSignedIn = (req: FastifyRequest, reply: FastifyReply): Signed | undefined => {
     if (req.signed) return req.signed;
     if (req.method === 'GET') void reply.redirect('/login', 303);
-    else void page(reply.code(403), ctxOf(req), pages.messagePage(ctxOf(req), '请先登录', '登录已失效，请重新登录。未作任何更改。'));
+    else
+      void page(
+        reply.code(403),
+        ctxOf(req),
+        pages.messagePage(ctxOf(req), '请先登录', '登录已失效，请重新登录。未作任何更改。'),
+      );
     return undefined;
   };
   const forbidden = (req: FastifyRequest, reply: FastifyReply, message = '您无权查看或办理该事项。') =>
     page(reply.code(403), ctxOf(req), pages.messagePage(ctxOf(req), '无权访问', message));
   const csrfRefused = (req: FastifyRequest, reply: FastifyReply) =>
-    page(reply.code(403), ctxOf(req), pages.messagePage(ctxOf(req), '表单已失效', '表单缺少有效的安全校验码（可能已过期或来自其他网站），未作任何更改。请返回页面刷新后重新提交。'));
+    page(
+      reply.code(403),
+      ctxOf(req),
+      pages.messagePage(
+        ctxOf(req),
+        '表单已失效',
+        '表单缺少有效的安全校验码（可能已过期或来自其他网站），未作任何更改。请返回页面刷新后重新提交。',
+      ),
+    );
 
-  app.get('/static/duban.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(pages.STYLESHEET));
+  app.get('/static/duban.css', async (_req, reply) =>
+    reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(pages.STYLESHEET),
+  );
   app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok'));
 
   // Ready when what a request needs answers: Temporal (actions), the ledger (every page) and SMTP (sign-in links).
   // SMTP is asked at most every 30 seconds, so a load balancer's probes do not open a connection each.
   let smtpChecked: { at: number; check: { ok: boolean; error?: string } } | undefined;
   const within = <T>(p: Promise<T>, ms: number, what: string) =>
-    Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms).unref())]);
+    Promise.race([
+      p,
+      new Promise<T>((_, reject) =>
+        setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms).unref(),
+      ),
+    ]);
   const check = async (fn: () => Promise<unknown>) => {
     try {
       await fn();
       return { ok: true };
     } catch (err) {
-      return { ok: false, error: String((err as Error)?.message ?? err).replace(/\b([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*):[^@/\s]*@/gi, '$1:***@').slice(0, 300) };
+      return {
+        ok: false,
+        error: String((err as Error)?.message ?? err)
+          .replace(/\b([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*):[^@/\s]*@/gi, '$1:***@')
+          .slice(0, 300),
+      };
     }
   };
   app.get('/readyz', async (_req, reply) => {
@@ -203,7 +275,8 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
       check(() => within(duban.client.workflowService.getSystemInfo({}), 5_000, 'Temporal')),
       check(() => within(ledger.db.all('SELECT 1'), 5_000, 'the ledger')),
     ]);
-    if (!smtpChecked || now - smtpChecked.at > 30_000 || !smtpChecked.check.ok) smtpChecked = { at: now, check: await check(() => within(transport.verify(), 5_000, 'SMTP')) };
+    if (!smtpChecked || now - smtpChecked.at > 30_000 || !smtpChecked.check.ok)
+      smtpChecked = { at: now, check: await check(() => within(transport.verify(), 5_000, 'SMTP')) };
     const checks = { temporal, database, smtp: smtpChecked.check };
     const ready = temporal.ok && database.ok && smtpChecked.check.ok;
     return reply.code(ready ? 200 : 503).send({ ready, checks });
@@ -221,7 +294,9 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const body = (req.body ?? {}) as Record<string, string>;
     const csrf = readCookie(req, CSRF_COOKIE);
     if (!csrf || !sameSecret(String(body._csrf ?? ''), csrf)) return csrfRefused(req, reply);
-    const email = String(body.email ?? '').trim().toLowerCase();
+    const email = String(body.email ?? '')
+      .trim()
+      .toLowerCase();
     if (!/^[^\s@<>]+@[^\s@<>]+$/.test(email) || email.length > 254) {
       return page(reply.code(400), ctxOf(req), pages.signInPage(ctxOf(req), '请输入有效的电子邮箱地址。'));
     }
@@ -231,13 +306,22 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const perClient = await data.hitRateLimit(ledger, `sign-in/client/${req.ip}`, SIGN_IN_WINDOW_MS, now);
     if (perAddress > SIGN_IN_PER_ADDRESS || perClient > SIGN_IN_PER_CLIENT) {
       log({ level: 'warn', msg: 'sign-in rate limited', client: req.ip });
-      return page(reply.code(429), ctxOf(req), pages.messagePage(ctxOf(req), '请求过于频繁', '登录链接的请求过于频繁，请15分钟后再试。'));
+      return page(
+        reply.code(429),
+        ctxOf(req),
+        pages.messagePage(ctxOf(req), '请求过于频繁', '登录链接的请求过于频繁，请15分钟后再试。'),
+      );
     }
     const snapshot = await data.latestSnapshot(ledger);
     const person = personFor(email, snapshot?.directory, web.admins);
     if (person) {
       const secret = token();
-      await data.saveSignInLink(ledger, { tokenHash: sha256(secret), email: person.email, createdAt: now, expiresAt: now + web.signInLinkMinutes * 60_000 });
+      await data.saveSignInLink(ledger, {
+        tokenHash: sha256(secret),
+        email: person.email,
+        createdAt: now,
+        expiresAt: now + web.signInLinkMinutes * 60_000,
+      });
       const link = `${baseUrlOf(settings, (app.server.address() as { port?: number } | null)?.port)}/login/${secret}`;
       // Not awaited: the answer takes as long for an unknown address as for a known one.
       transport
@@ -269,13 +353,20 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
   app.get('/login/:token', async (req, reply) => {
     const secret = (req.params as { token: string }).token;
     anonymousCsrf(req, reply);
-    const email = /^[A-Za-z0-9_-]{43}$/.test(secret) ? await data.peekSignInLink(ledger, sha256(secret), Date.now()) : undefined;
+    const email = /^[A-Za-z0-9_-]{43}$/.test(secret)
+      ? await data.peekSignInLink(ledger, sha256(secret), Date.now())
+      : undefined;
     if (!email) return page(reply.code(400), ctxOf(req), invalidLink(req));
     return page(reply, ctxOf(req), pages.signInConfirmPage(ctxOf(req), secret));
   });
 
   const invalidLink = (req: FastifyRequest) =>
-    pages.messagePage(ctxOf(req), '链接无效', '该登录链接无效、已使用或已过期。请重新申请登录链接。', html`<p><a href="/login">重新申请登录链接</a></p>`);
+    pages.messagePage(
+      ctxOf(req),
+      '链接无效',
+      '该登录链接无效、已使用或已过期。请重新申请登录链接。',
+      html`<p><a href="/login">重新申请登录链接</a></p>`,
+    );
 
   app.post('/login/confirm', async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, string>;
@@ -283,7 +374,9 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     if (!csrf || !sameSecret(String(body._csrf ?? ''), csrf)) return csrfRefused(req, reply);
     const secret = String(body.token ?? '');
     const now = Date.now();
-    const email = /^[A-Za-z0-9_-]{43}$/.test(secret) ? await data.consumeSignInLink(ledger, sha256(secret), now) : undefined;
+    const email = /^[A-Za-z0-9_-]{43}$/.test(secret)
+      ? await data.consumeSignInLink(ledger, sha256(secret), now)
+      : undefined;
     if (!email) return page(reply.code(400), ctxOf(req), invalidLink(req));
     const sessionSecret = token();
     await data.createSession(ledger, { sessionHash: sha256(sessionSecret), email, csrf: token(), now });
@@ -309,7 +402,11 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const s = requireSignedIn(req, reply);
     if (!s) return reply;
     const q = req.query as Record<string, string | undefined>;
-    const filter = { unit: q.unit || undefined, obligation: q.obligation || undefined, colour: q.colour && q.colour in COLOUR_ORDER ? q.colour : undefined };
+    const filter = {
+      unit: q.unit || undefined,
+      obligation: q.obligation || undefined,
+      colour: q.colour && q.colour in COLOUR_ORDER ? q.colour : undefined,
+    };
     const snapshot = await data.latestSnapshot(ledger);
     const unitNames = new Map((snapshot?.directory.units ?? []).map((u) => [u.id, u.name]));
     const titles = new Map((snapshot?.catalog.obligations ?? []).map((o) => [o.id, o.title]));
@@ -325,14 +422,23 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const units = [...counts.entries()]
       .map(([unit, c]) => ({ unit, name: unitNames.get(unit) ?? unit, ...c }))
       .sort((a, b) => b.red - a.red || b.yellow - a.yellow || b.green - a.green || (a.unit < b.unit ? -1 : 1));
-    states.sort((a, b) => (COLOUR_ORDER[a.colour] ?? 9) - (COLOUR_ORDER[b.colour] ?? 9) || a.dueAt - b.dueAt || (a.trackerId < b.trackerId ? -1 : 1));
+    states.sort(
+      (a, b) =>
+        (COLOUR_ORDER[a.colour] ?? 9) - (COLOUR_ORDER[b.colour] ?? 9) ||
+        a.dueAt - b.dueAt ||
+        (a.trackerId < b.trackerId ? -1 : 1),
+    );
     const visibleUnits = (snapshot?.directory.units ?? []).filter((u) => maySee(s.person, u.id));
     return page(
       reply,
       ctxOf(req),
       pages.boardPage(ctxOf(req), {
         units,
-        items: states.slice(0, BOARD_ITEMS).map((t) => ({ ...t, obligationTitle: titles.get(t.obligation) ?? t.obligation, unitName: unitNames.get(t.unit) ?? t.unit })),
+        items: states.slice(0, BOARD_ITEMS).map((t) => ({
+          ...t,
+          obligationTitle: titles.get(t.obligation) ?? t.obligation,
+          unitName: unitNames.get(t.unit) ?? t.unit,
+        })),
         total: states.length,
         filter,
         unitChoices: visibleUnits.map((u) => ({ id: u.id, name: u.name })),
@@ -351,7 +457,13 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     return { trackerId: `${p.obligation}/${p.unit}`, obligation: p.obligation, unit: p.unit };
   };
 
-  const renderTracker = async (req: FastifyRequest, reply: FastifyReply, s: Signed, t: { trackerId: string; obligation: string; unit: string }, extra: { error?: string; done?: string; status?: number } = {}) => {
+  const renderTracker = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    s: Signed,
+    t: { trackerId: string; obligation: string; unit: string },
+    extra: { error?: string; done?: string; status?: number } = {},
+  ) => {
     const [snapshot, state, record, status] = await Promise.all([
       data.latestSnapshot(ledger),
       data.trackerState(ledger, t.trackerId),
@@ -359,7 +471,11 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
       data.liveStatus(duban, t.trackerId),
     ]);
     if (!state && !status && record.notices.length + record.events.length + record.outcomes.length === 0) {
-      return page(reply.code(404), ctxOf(req), pages.messagePage(ctxOf(req), '找不到跟踪项', `没有跟踪项 ${t.trackerId}。`));
+      return page(
+        reply.code(404),
+        ctxOf(req),
+        pages.messagePage(ctxOf(req), '找不到跟踪项', `没有跟踪项 ${t.trackerId}。`),
+      );
     }
     const running = !!status && !status.retired;
     return page(
@@ -387,7 +503,12 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     if (!t) return reply.callNotFound();
     if (!maySee(s.person, t.unit)) return forbidden(req, reply);
     const done = (req.query as Record<string, string | undefined>).done;
-    return renderTracker(req, reply, s, t, { done: done && done in pages.ACTION_LABEL ? `已${pages.ACTION_LABEL[done as WebAction]}，已记录办理人 ${s.person.name}（${s.person.email}）。` : undefined });
+    return renderTracker(req, reply, s, t, {
+      done:
+        done && done in pages.ACTION_LABEL
+          ? `已${pages.ACTION_LABEL[done as WebAction]}，已记录办理人 ${s.person.name}（${s.person.email}）。`
+          : undefined,
+    });
   });
 
   app.get('/t/:obligation/:unit/files/:sha256', async (req, reply) => {
@@ -403,7 +524,10 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const ascii = file.name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
     return reply
       .type(file.type)
-      .header('Content-Disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(file.name)}`)
+      .header(
+        'Content-Disposition',
+        `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+      )
       .header('Cache-Control', 'private, no-store')
       .send(createReadStream(where));
   });
@@ -423,7 +547,8 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
         }
       }
     } else {
-      for (const [k, v] of Object.entries((req.body ?? {}) as Record<string, unknown>)) fields[k] = String(Array.isArray(v) ? v[0] : (v ?? ''));
+      for (const [k, v] of Object.entries((req.body ?? {}) as Record<string, unknown>))
+        fields[k] = String(Array.isArray(v) ? v[0] : (v ?? ''));
     }
     return { fields, uploads };
   };
@@ -433,10 +558,16 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
    * it, and the CSRF token: files checked, stored by hash, the Update sent through the client module, the files
    * recorded. The signed action links of the emails (issue 10) call this with the link's recipient.
    */
-  const performAction = async (person: Person, trackerId: string, action: WebAction, form: { fields: Record<string, string>; uploads: { name: string; data: Buffer }[] }): Promise<{ ok: true } | { error: string }> => {
+  const performAction = async (
+    person: Person,
+    trackerId: string,
+    action: WebAction,
+    form: { fields: Record<string, string>; uploads: { name: string; data: Buffer }[] },
+  ): Promise<{ ok: true } | { error: string }> => {
     let files: CheckedFile[];
     try {
-      if (form.uploads.length && action !== 'submit' && action !== 'progress') throw new EvidenceError('该事项不接受附件');
+      if (form.uploads.length && action !== 'submit' && action !== 'progress')
+        throw new EvidenceError('该事项不接受附件');
       if (form.uploads.length > web.maxFiles) throw new EvidenceError(`附件最多 ${web.maxFiles} 个`);
       files = form.uploads.map((u) => checkFile(u, { maxFileBytes: web.maxFileBytes }));
     } catch (err) {
@@ -451,9 +582,17 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     try {
       await duban.act(trackerId, request.action, request.request);
     } catch (err) {
-      for (const f of added) if (!(await data.evidenceReferenced(ledger, f.sha256))) removeStoredFile(evidenceDir, f.sha256);
+      for (const f of added)
+        if (!(await data.evidenceReferenced(ledger, f.sha256))) removeStoredFile(evidenceDir, f.sha256);
       if (err instanceof RefusedError || err instanceof UnknownTrackerError) {
-        log({ level: 'info', msg: 'request refused', tracker: trackerId, action, who: person.email, reason: err.message });
+        log({
+          level: 'info',
+          msg: 'request refused',
+          tracker: trackerId,
+          action,
+          who: person.email,
+          reason: err.message,
+        });
         return { error: err.message.replace(/^[^:]+\/[^:]+: /, '') };
       }
       throw err;
@@ -462,10 +601,26 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
       const status = await data.liveStatus(duban, trackerId);
       await data.recordEvidenceFiles(
         ledger,
-        files.map((f) => ({ sha256: f.sha256, trackerId, period: request.request.period ?? status?.periods[0]?.period ?? '', name: f.name, type: f.type, size: f.size, uploadedBy: `${person.name} <${person.email}>`, uploadedAt: Date.now() })),
+        files.map((f) => ({
+          sha256: f.sha256,
+          trackerId,
+          period: request.request.period ?? status?.periods[0]?.period ?? '',
+          name: f.name,
+          type: f.type,
+          size: f.size,
+          uploadedBy: `${person.name} <${person.email}>`,
+          uploadedAt: Date.now(),
+        })),
       );
     }
-    log({ level: 'info', msg: 'action', tracker: trackerId, action, who: person.email, files: files.map((f) => f.sha256) });
+    log({
+      level: 'info',
+      msg: 'action',
+      tracker: trackerId,
+      action,
+      who: person.email,
+      files: files.map((f) => f.sha256),
+    });
     return { ok: true };
   };
 
@@ -475,7 +630,8 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const t = trackerParams(req);
     const action = (req.params as { action: string }).action as WebAction;
     if (!t || !ALL_ACTIONS.includes(action)) return reply.callNotFound();
-    if (!maySee(s.person, t.unit) || !allowedActions(s.person, t.unit).includes(action)) return forbidden(req, reply, '您无权办理该事项，未作任何更改。');
+    if (!maySee(s.person, t.unit) || !allowedActions(s.person, t.unit).includes(action))
+      return forbidden(req, reply, '您无权办理该事项，未作任何更改。');
     const form = await readForm(req);
     if (!sameSecret(form.fields._csrf ?? '', s.csrf)) return csrfRefused(req, reply);
     const result = await performAction(s.person, t.trackerId, action, form);
@@ -492,12 +648,24 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
 
   const linkKeys = linkSettings(settings)?.keys ?? [];
   // The form's CSRF secret is derived from each link key, so every instance with the same keys agrees.
-  const linkCsrfSecrets = linkKeys.map((k) => createHmac('sha256', k.secret).update('duban/link-form-csrf/v1').digest());
-  const linkCsrf = (secret: Buffer, cookie: string, linkToken: string) => createHmac('sha256', secret).update(`${cookie}\n${linkToken}`).digest('base64url');
+  const linkCsrfSecrets = linkKeys.map((k) =>
+    createHmac('sha256', k.secret).update('duban/link-form-csrf/v1').digest(),
+  );
+  const linkCsrf = (secret: Buffer, cookie: string, linkToken: string) =>
+    createHmac('sha256', secret).update(`${cookie}\n${linkToken}`).digest('base64url');
 
   const linkRefused = (req: FastifyRequest, reply: FastifyReply, status: number, title: string, message: string) => {
     log({ level: 'info', msg: 'action link refused', status, reason: title });
-    return page(reply.code(status), ctxOf(req), pages.messagePage({ csrf: undefined, mailbox: !!o.mailFolder }, title, `${message}未作任何更改。`, html`<p>如需办理，请 <a href="/login">登录督办系统</a> 或联系督办单位。</p>`));
+    return page(
+      reply.code(status),
+      ctxOf(req),
+      pages.messagePage(
+        { csrf: undefined, mailbox: !!o.mailFolder },
+        title,
+        `${message}未作任何更改。`,
+        html`<p>如需办理，请 <a href="/login">登录督办系统</a> 或联系督办单位。</p>`,
+      ),
+    );
   };
 
   interface LinkRequest {
@@ -520,13 +688,25 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     }
     const check = verifyLink(p.token, linkKeys, Date.now());
     if (!check.ok) {
-      void linkRefused(req, reply, check.reason === 'expired' ? 410 : 403, check.reason === 'expired' ? '链接已过期' : '链接无效', `${check.message}。`);
+      void linkRefused(
+        req,
+        reply,
+        check.reason === 'expired' ? 410 : 403,
+        check.reason === 'expired' ? '链接已过期' : '链接无效',
+        `${check.message}。`,
+      );
       return undefined;
     }
     const claims = check.claims;
     const action = p.action as LinkAction;
     if (!(LINK_ACTIONS as readonly string[]).includes(action) || !claims.actions.includes(action)) {
-      void linkRefused(req, reply, 403, '无权办理', `该链接不能用于“${pages.LINK_ACTION_LABEL[p.action] ?? p.action}”。`);
+      void linkRefused(
+        req,
+        reply,
+        403,
+        '无权办理',
+        `该链接不能用于“${pages.LINK_ACTION_LABEL[p.action] ?? p.action}”。`,
+      );
       return undefined;
     }
     const [obligation, unit, ...rest] = claims.trackerId.split('/');
@@ -542,13 +722,30 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
       void linkRefused(req, reply, 403, '无权办理', '链接的收件人已不在单位名录中，或已不再负责该单位的这项工作。');
       return undefined;
     }
-    return { token: p.token, action, claims, trackerId: claims.trackerId, obligation, unit, person: { ...known, name: claims.name, email: claims.email } };
+    return {
+      token: p.token,
+      action,
+      claims,
+      trackerId: claims.trackerId,
+      obligation,
+      unit,
+      person: { ...known, name: claims.name, email: claims.email },
+    };
   };
 
   /** The task page of a link: the period's state from the tracker itself, the form, or (view) the period's record. */
-  const renderLinkPage = async (req: FastifyRequest, reply: FastifyReply, l: LinkRequest, extra: { error?: string; status?: number } = {}) => {
+  const renderLinkPage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    l: LinkRequest,
+    extra: { error?: string; status?: number } = {},
+  ) => {
     const csrfCookie = anonymousCsrf(req, reply);
-    const [snapshot, status, events] = await Promise.all([data.latestSnapshot(ledger), data.liveStatus(duban, l.trackerId), ledger.events({ trackerId: l.trackerId })]);
+    const [snapshot, status, events] = await Promise.all([
+      data.latestSnapshot(ledger),
+      data.liveStatus(duban, l.trackerId),
+      ledger.events({ trackerId: l.trackerId }),
+    ]);
     const unit = snapshot?.directory.units.find((u) => u.id === l.unit);
     const supervisor = unit?.supervisor ? snapshot?.directory.units.find((u) => u.id === unit.supervisor) : undefined;
     const base = `/a/${l.token}`;
@@ -569,12 +766,17 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
           outcome: status?.history.find((h) => h.period === l.claims.period)?.outcome,
           completion: status?.completion,
           quota: status?.quota,
-          supervisor: supervisor && { name: supervisor.name, contact: `${supervisor.contacts.liaison.name} ${supervisor.contacts.liaison.email}` },
+          supervisor: supervisor && {
+            name: supervisor.name,
+            contact: `${supervisor.contacts.liaison.name} ${supervisor.contacts.liaison.email}`,
+          },
           nonce: token(),
           events: l.action === 'view' ? events.filter((e) => e.period === l.claims.period) : [],
           limits: { maxFileBytes: web.maxFileBytes, maxFiles: web.maxFiles },
           error: extra.error,
-          others: l.claims.actions.filter((a) => a !== l.action).map((a) => ({ label: pages.LINK_ACTION_LABEL[a] ?? a, href: `${base}/${a}` })),
+          others: l.claims.actions
+            .filter((a) => a !== l.action)
+            .map((a) => ({ label: pages.LINK_ACTION_LABEL[a] ?? a, href: `${base}/${a}` })),
         },
       ),
     );
@@ -593,26 +795,51 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const form = await readForm(req);
     const cookie = readCookie(req, CSRF_COOKIE);
     const given = form.fields._csrf ?? '';
-    if (!cookie || !linkCsrfSecrets.some((secret) => sameSecret(given, linkCsrf(secret, cookie, l.token)))) return csrfRefused(req, reply);
+    if (!cookie || !linkCsrfSecrets.some((secret) => sameSecret(given, linkCsrf(secret, cookie, l.token))))
+      return csrfRefused(req, reply);
     // The tracker and period are the link's: a form that names another is refused, never followed.
-    for (const [field, bound] of [['period', l.claims.period], ['trackerId', l.trackerId]] as const) {
+    for (const [field, bound] of [
+      ['period', l.claims.period],
+      ['trackerId', l.trackerId],
+    ] as const) {
       const named = form.fields[field];
-      if (named !== undefined && named !== '' && named !== bound) return linkRefused(req, reply, 403, '无权办理', `该链接只适用于${field === 'period' ? `期次 ${bound}` : `跟踪项 ${bound}`}。`);
+      if (named !== undefined && named !== '' && named !== bound)
+        return linkRefused(
+          req,
+          reply,
+          403,
+          '无权办理',
+          `该链接只适用于${field === 'period' ? `期次 ${bound}` : `跟踪项 ${bound}`}。`,
+        );
     }
     const nonce = form.fields._nonce ?? '';
     if (!/^[A-Za-z0-9_-]{43}$/.test(nonce)) return csrfRefused(req, reply);
     const now = Date.now();
-    const claimed = await data.claimLinkSubmission(ledger, { nonce, trackerId: l.trackerId, period: l.claims.period, action: l.action, email: l.claims.email, createdAt: now });
+    const claimed = await data.claimLinkSubmission(ledger, {
+      nonce,
+      trackerId: l.trackerId,
+      period: l.claims.period,
+      action: l.action,
+      email: l.claims.email,
+      createdAt: now,
+    });
     if (!claimed) {
       const earlier = await data.linkSubmission(ledger, nonce);
       if (earlier?.result && earlier.trackerId === l.trackerId && earlier.email === l.claims.email) {
-        return page(reply, ctxOf(req), pages.linkDonePage(ctxOf(req), JSON.parse(earlier.result) as pages.LinkReceipt, true));
+        return page(
+          reply,
+          ctxOf(req),
+          pages.linkDonePage(ctxOf(req), JSON.parse(earlier.result) as pages.LinkReceipt, true),
+        );
       }
       return linkRefused(req, reply, 409, '正在办理', '该表单已提交，正在办理中，请稍后刷新页面查看结果。');
     }
     let result: Awaited<ReturnType<typeof performAction>>;
     try {
-      result = await performAction(l.person, l.trackerId, l.action as WebAction, { fields: { ...form.fields, period: l.claims.period }, uploads: form.uploads });
+      result = await performAction(l.person, l.trackerId, l.action as WebAction, {
+        fields: { ...form.fields, period: l.claims.period },
+        uploads: form.uploads,
+      });
     } catch (err) {
       await data.releaseLinkSubmission(ledger, nonce);
       throw err;
@@ -632,7 +859,11 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
       by: `${l.claims.name} <${l.claims.email}>`,
       at: now,
       details: receiptDetails(l.action, form.fields),
-      files: form.uploads.map((u) => ({ name: u.name, size: u.data.length, sha256: createHash('sha256').update(u.data).digest('hex') })),
+      files: form.uploads.map((u) => ({
+        name: u.name,
+        size: u.data.length,
+        sha256: createHash('sha256').update(u.data).digest('hex'),
+      })),
     };
     await data.finishLinkSubmission(ledger, nonce, JSON.stringify(receipt));
     return page(reply, ctxOf(req), pages.linkDonePage(ctxOf(req), receipt, false));
@@ -642,7 +873,8 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
   // The year report, its downloads, and the 督办单 register.
 
   /** The current year in the registered catalog's zone, not the server's. */
-  const thisYear = (snapshot: data.Snapshot | undefined) => localYear(Date.now(), snapshot?.catalog.timeZone ?? DEFAULT_TIME_ZONE);
+  const thisYear = (snapshot: data.Snapshot | undefined) =>
+    localYear(Date.now(), snapshot?.catalog.timeZone ?? DEFAULT_TIME_ZONE);
   const reportFor = async (s: Signed, yearText?: string) => {
     const snapshot = await data.latestSnapshot(ledger);
     const year = /^\d{4}$/.test(yearText ?? '') ? Number(yearText) : thisYear(snapshot);
@@ -664,7 +896,10 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const report = await reportFor(s, (req.query as Record<string, string | undefined>).year);
     return reply
       .type('text/csv; charset=utf-8')
-      .header('Content-Disposition', `attachment; filename="report-${report.year}.csv"; filename*=UTF-8''${encodeURIComponent(`${report.year}年度考核.csv`)}`)
+      .header(
+        'Content-Disposition',
+        `attachment; filename="report-${report.year}.csv"; filename*=UTF-8''${encodeURIComponent(`${report.year}年度考核.csv`)}`,
+      )
       .send(reportCsv(report));
   });
   app.get('/report.xlsx', async (req, reply) => {
@@ -673,7 +908,10 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const report = await reportFor(s, (req.query as Record<string, string | undefined>).year);
     return reply
       .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-      .header('Content-Disposition', `attachment; filename="report-${report.year}.xlsx"; filename*=UTF-8''${encodeURIComponent(`${report.year}年度考核.xlsx`)}`)
+      .header(
+        'Content-Disposition',
+        `attachment; filename="report-${report.year}.xlsx"; filename*=UTF-8''${encodeURIComponent(`${report.year}年度考核.xlsx`)}`,
+      )
       .send(await reportXlsx(report));
   });
 
@@ -686,15 +924,32 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const units = new Map((snapshot?.directory.units ?? []).map((u) => [u.id, u.name]));
     const titles = new Map((snapshot?.catalog.obligations ?? []).map((o) => [o.id, o.title]));
     // The form's field is still `office` (a URL users may have kept).
-    const filter = { supervisor: q.office || undefined, year: /^\d{4}$/.test(q.year ?? '') ? Number(q.year) : undefined };
-    const rows = (await data.supervisionRegister(ledger, filter)).filter((r) => allowed === 'all' || allowed.includes(r.supervisor));
-    const supervisors = [...new Set((snapshot?.directory.units ?? []).map((u) => u.supervisor).filter((x): x is string => !!x))]
+    const filter = {
+      supervisor: q.office || undefined,
+      year: /^\d{4}$/.test(q.year ?? '') ? Number(q.year) : undefined,
+    };
+    const rows = (await data.supervisionRegister(ledger, filter)).filter(
+      (r) => allowed === 'all' || allowed.includes(r.supervisor),
+    );
+    const supervisors = [
+      ...new Set((snapshot?.directory.units ?? []).map((u) => u.supervisor).filter((x): x is string => !!x)),
+    ]
       .filter((id) => allowed === 'all' || allowed.includes(id))
       .map((id) => ({ id, name: units.get(id) ?? id }));
     return page(
       reply,
       ctxOf(req),
-      pages.supervisionPage(ctxOf(req), rows.map((r) => ({ ...r, supervisorName: units.get(r.supervisor) ?? r.supervisor, unitName: units.get(r.unit) ?? r.unit, obligationTitle: titles.get(r.obligation) ?? r.obligation })), filter, supervisors),
+      pages.supervisionPage(
+        ctxOf(req),
+        rows.map((r) => ({
+          ...r,
+          supervisorName: units.get(r.supervisor) ?? r.supervisor,
+          unitName: units.get(r.unit) ?? r.unit,
+          obligationTitle: titles.get(r.obligation) ?? r.obligation,
+        })),
+        filter,
+        supervisors,
+      ),
     );
   });
 
@@ -718,37 +973,90 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
 function receiptDetails(action: LinkAction, f: Record<string, string>): [string, string][] {
   const fields: Record<string, [string, string][]> = {
     progress: [['进展情况', 'note']],
-    submit: [['文号', 'documentNumber'], ['链接', 'link'], ['说明', 'text']],
-    record: [['人员编号', 'person'], ['学时', 'hours'], ['日期', 'date'], ['主题', 'topic']],
-    report: [['分子', 'numerator'], ['分母', 'denominator'], ['数量', 'count'], ['说明', 'note']],
-    requestExtension: [['新截止日期', 'newDue'], ['理由', 'reason']],
+    submit: [
+      ['文号', 'documentNumber'],
+      ['链接', 'link'],
+      ['说明', 'text'],
+    ],
+    record: [
+      ['人员编号', 'person'],
+      ['学时', 'hours'],
+      ['日期', 'date'],
+      ['主题', 'topic'],
+    ],
+    report: [
+      ['分子', 'numerator'],
+      ['分母', 'denominator'],
+      ['数量', 'count'],
+      ['说明', 'note'],
+    ],
+    requestExtension: [
+      ['新截止日期', 'newDue'],
+      ['理由', 'reason'],
+    ],
   };
-  return (fields[action] ?? []).map(([label, key]) => [label, (f[key] ?? '').trim()] as [string, string]).filter(([, v]) => v !== '');
+  return (fields[action] ?? [])
+    .map(([label, key]) => [label, (f[key] ?? '').trim()] as [string, string])
+    .filter(([, v]) => v !== '');
 }
 
 /** A form's request, typed as the Update of its action (workflows/messages.ts), or what the person must fix. */
 type BuiltRequest = { [A in WebAction]: { action: A; request: Requests[A] } }[WebAction] | { problem: string };
 
 /** The tracker request for a form: the signed-in person as the actor, the form's fields in the Update's shape. */
-export function buildRequest(action: WebAction, f: Record<string, string>, files: CheckedFile[], person: Person): BuiltRequest {
+export function buildRequest(
+  action: WebAction,
+  f: Record<string, string>,
+  files: CheckedFile[],
+  person: Person,
+): BuiltRequest {
   const text = (k: string) => {
     const v = (f[k] ?? '').replace(/\r\n/g, '\n').trim();
     return v === '' ? undefined : v;
   };
   const base = { by: person.name, email: person.email, ...(text('period') ? { period: text('period') } : {}) };
-  const fileRefs = files.length ? files.map((x) => ({ name: x.name, type: x.type, size: x.size, sha256: x.sha256 })) : undefined;
+  const fileRefs = files.length
+    ? files.map((x) => ({ name: x.name, type: x.type, size: x.size, sha256: x.sha256 }))
+    : undefined;
   switch (action) {
     case 'submit':
-      return { action, request: { ...base, evidence: { text: text('text'), link: text('link'), documentNumber: text('documentNumber'), files: fileRefs } } };
+      return {
+        action,
+        request: {
+          ...base,
+          evidence: { text: text('text'), link: text('link'), documentNumber: text('documentNumber'), files: fileRefs },
+        },
+      };
     case 'progress':
-      return { action, request: { ...base, note: text('note') ?? '', ...(fileRefs ? { evidence: { files: fileRefs } } : {}) } };
+      return {
+        action,
+        request: { ...base, note: text('note') ?? '', ...(fileRefs ? { evidence: { files: fileRefs } } : {}) },
+      };
     case 'record': {
       const hours = text('hours');
-      return { action, request: { ...base, date: text('date') ?? '', topic: text('topic') ?? '', ...(text('person') ? { person: text('person') } : {}), ...(hours !== undefined ? { hours: Number(hours) } : {}) } };
+      return {
+        action,
+        request: {
+          ...base,
+          date: text('date') ?? '',
+          topic: text('topic') ?? '',
+          ...(text('person') ? { person: text('person') } : {}),
+          ...(hours !== undefined ? { hours: Number(hours) } : {}),
+        },
+      };
     }
     case 'report': {
       const num = (k: string) => (text(k) === undefined ? undefined : Number(text(k)));
-      return { action, request: { ...base, numerator: num('numerator'), denominator: num('denominator'), count: num('count'), note: text('note') } };
+      return {
+        action,
+        request: {
+          ...base,
+          numerator: num('numerator'),
+          denominator: num('denominator'),
+          count: num('count'),
+          note: text('note'),
+        },
+      };
     }
     case 'requestExtension':
       return { action, request: { ...base, newDue: text('newDue') ?? '', reason: text('reason') ?? '' } };
@@ -757,7 +1065,10 @@ export function buildRequest(action: WebAction, f: Record<string, string>, files
       if (!decision) return { problem: '请选择“核实通过”或“退回重办”。未作任何更改。' };
       // A rating that is not one of RATINGS is left out: the tracker's validator then asks for one.
       const rating = RATINGS.find((r) => r === text('rating'));
-      return { action, request: { ...base, decision, ...(decision === 'accept' ? { rating } : {}), reason: text('reason') } };
+      return {
+        action,
+        request: { ...base, decision, ...(decision === 'accept' ? { rating } : {}), reason: text('reason') },
+      };
     }
     case 'decideExtension':
       if (f.approve !== 'yes' && f.approve !== 'no') return { problem: '请选择“批准”或“驳回”。未作任何更改。' };

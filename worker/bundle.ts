@@ -35,7 +35,14 @@ export function prebuiltBundle(): string | undefined {
 async function main(): Promise<void> {
   const { code, sourceMap } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn: (m) => console.warn(m), error: (m) => console.error(m), log() {} },
+    logger: {
+      trace() {},
+      debug() {},
+      info() {},
+      warn: (m) => console.warn(m),
+      error: (m) => console.error(m),
+      log() {},
+    },
   });
   writeFileSync(`${PREBUILT_BUNDLE}.map`, sourceMap);
   writeFileSync(PREBUILT_BUNDLE, code);

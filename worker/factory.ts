@@ -60,7 +60,17 @@ export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker
       : prebuilt
         ? { workflowBundle: { codePath: prebuilt } }
         : { workflowsPath: o.workflowsPath ?? require.resolve('../workflows') }),
-    activities: createActivities({ ledger: o.ledger, transport: o.transport, from: o.from, calendar: o.calendar, digest: o.digest, connections: o.connections, heartbeatUrl: o.heartbeatUrl, links: o.links, webUrl: o.webUrl }),
+    activities: createActivities({
+      ledger: o.ledger,
+      transport: o.transport,
+      from: o.from,
+      calendar: o.calendar,
+      digest: o.digest,
+      connections: o.connections,
+      heartbeatUrl: o.heartbeatUrl,
+      links: o.links,
+      webUrl: o.webUrl,
+    }),
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? o.connections * ACTIVITIES_PER_CONNECTION,
     // Deliveries are local activities (workflows/tracker.ts): the same bound, so that waiting for a connection
     // stays far below a delivery's timeout.

@@ -4,16 +4,40 @@
  * gracefully: no new tasks are taken, running activities get 30 seconds to finish, and what is cut short is
  * retried by another worker.
  */
-import { Client, Connection, ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import { types } from 'node:util';
-import { NativeConnection, Runtime, Worker, DefaultLogger, LogLevel, makeTelemetryFilterString } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Runtime,
+  Worker,
+  DefaultLogger,
+  LogLevel,
+  makeTelemetryFilterString,
+} from '@temporalio/worker';
 import { createEngineWorker } from './factory';
 import { Operations, startOperations } from './operations';
 import type { Sender } from '../activities';
 import { createSmtpTransport } from '../activities/email';
 import { Ledger, LedgerUnavailableError, describeLedger, openLedger } from '../ledger';
 import { loadCalendarFile, formatProblem } from '../config/load';
-import { Settings, SettingsError, describeSettings, ledgerOptions, linkSettings, loadSettings, webBaseUrl, parseMailbox, temporalConnectionOptions } from '../config/settings';
+import {
+  Settings,
+  SettingsError,
+  describeSettings,
+  ledgerOptions,
+  linkSettings,
+  loadSettings,
+  webBaseUrl,
+  parseMailbox,
+  temporalConnectionOptions,
+} from '../config/settings';
 import { WorkingCalendar } from '../domain/calendar';
 import { DeploymentMemo, deploymentWorkflow, deploymentWorkflowId } from '../workflows/deployment';
 import { DIGEST_WORKFLOW_ID, DigestInput, digestDayWorkflow, digestScheduleId } from '../workflows/digest';
@@ -36,7 +60,18 @@ function redactSecrets(text: string): string {
   return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*):[^@/\s]*@/gi, '$1:***@');
 }
 
-const ERROR_FIELDS = ['code', 'errno', 'syscall', 'address', 'port', 'type', 'nonRetryable', 'responseCode', 'command', 'response'] as const;
+const ERROR_FIELDS = [
+  'code',
+  'errno',
+  'syscall',
+  'address',
+  'port',
+  'type',
+  'nonRetryable',
+  'responseCode',
+  'command',
+  'response',
+] as const;
 
 /**
  * An Error as a log can show it: name, message, code (and the other fields Node, nodemailer and Temporal put on
@@ -71,7 +106,13 @@ function isError(value: unknown): value is Error {
  */
 export function logLine(record: Record<string, unknown>): string {
   return JSON.stringify(record, (_key, value: unknown) =>
-    isError(value) ? serializeError(value) : typeof value === 'string' ? redactSecrets(value) : typeof value === 'bigint' ? value.toString() : value,
+    isError(value)
+      ? serializeError(value)
+      : typeof value === 'string'
+        ? redactSecrets(value)
+        : typeof value === 'bigint'
+          ? value.toString()
+          : value,
   );
 }
 
@@ -79,16 +120,24 @@ export function logLine(record: Record<string, unknown>): string {
 export function jsonLogger(level: LogLevel, write: (line: string) => void = (line) => process.stderr.write(line)) {
   return new DefaultLogger(level, (entry) => {
     const { level: lvl, message, meta, timestampNanos } = entry;
-    write(`${logLine({ time: new Date(Number(timestampNanos / 1_000_000n)).toISOString(), level: lvl, message, ...meta })}\n`);
+    write(
+      `${logLine({ time: new Date(Number(timestampNanos / 1_000_000n)).toISOString(), level: lvl, message, ...meta })}\n`,
+    );
   });
 }
 
-export async function startWorker(settings: Settings, options: { workflowsPath?: string } = {}): Promise<RunningWorker> {
+export async function startWorker(
+  settings: Settings,
+  options: { workflowsPath?: string } = {},
+): Promise<RunningWorker> {
   if (!settings.smtp) throw new SettingsError('SMTP_URL (smtp.url in the config file) is required to run a worker');
   let arrangements: Awaited<ReturnType<typeof loadCalendarFile>>['arrangements'] = [];
   if (settings.calendar) {
     const cal = loadCalendarFile(settings.calendar);
-    if (cal.problems.length) throw new SettingsError(`DUBAN_CALENDAR ${settings.calendar}:\n  ${cal.problems.map(formatProblem).join('\n  ')}`);
+    if (cal.problems.length)
+      throw new SettingsError(
+        `DUBAN_CALENDAR ${settings.calendar}:\n  ${cal.problems.map(formatProblem).join('\n  ')}`,
+      );
     arrangements = cal.arrangements;
   }
   const calendar = new WorkingCalendar(arrangements);
@@ -105,7 +154,9 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
       connection = await NativeConnection.connect(await temporalConnectionOptions(settings));
     } catch (err) {
       if (err instanceof SettingsError) throw err;
-      throw new Error(`cannot reach Temporal at ${settings.temporal.address} (${settings.temporal.addressFrom}; namespace ${settings.temporal.namespace}; from ${settings.temporal.source}): ${(err as Error).message}`);
+      throw new Error(
+        `cannot reach Temporal at ${settings.temporal.address} (${settings.temporal.addressFrom}; namespace ${settings.temporal.namespace}; from ${settings.temporal.source}): ${(err as Error).message}`,
+      );
     }
     // Before any task is taken: a worker with another ledger must process nothing.
     await checkDeploymentLedger(settings, ledger);
@@ -129,7 +180,15 @@ export async function startWorker(settings: Settings, options: { workflowsPath?:
     });
     await ensureDigestSchedule(settings, Runtime.instance().logger);
     const runtime = Runtime.instance();
-    operations = await startOperations({ settings, ledger, transport, connection, log: runtime.logger, meter: runtime.metricMeter, workerState: () => worker.getState() });
+    operations = await startOperations({
+      settings,
+      ledger,
+      transport,
+      connection,
+      log: runtime.logger,
+      meter: runtime.metricMeter,
+      workerState: () => worker.getState(),
+    });
     const conn = connection;
     const ops = operations;
     const done = worker.run().finally(async () => {
@@ -174,7 +233,7 @@ export async function checkDeploymentLedger(settings: Settings, ledger: Ledger):
         `refused: this worker's ledger is not the ledger of its deployment (namespace ${settings.temporal.namespace}, task queue ${settings.temporal.taskQueue}).\n` +
           `  the deployment's ledger: ${recorded.ledger ?? '(not described)'}, identity ${recorded.ledgerIdentity}, recorded ${recorded.recordedAt ?? '?'} in workflow ${workflowId}\n` +
           `  this worker's ledger:    ${mine}, identity ${identity}\n` +
-          'A deployment has one ledger, or 督办单 numbers are issued twice. Point DATABASE_URL (or DUBAN_DATA_DIR) at the deployment\'s ledger, ' +
+          "A deployment has one ledger, or 督办单 numbers are issued twice. Point DATABASE_URL (or DUBAN_DATA_DIR) at the deployment's ledger, " +
           'or give a separate deployment its own task queue (DUBAN_TASK_QUEUE). If the recorded ledger is gone for good and this one replaces it, ' +
           `end the record first: temporal workflow terminate --namespace ${settings.temporal.namespace} --workflow-id '${workflowId}' (docs/deployment.md).`,
       );
@@ -189,20 +248,32 @@ export async function checkDeploymentLedger(settings: Settings, ledger: Ledger):
  * worker's DUBAN_DIGEST_HOUR and DUBAN_DIGEST_TIME_ZONE when they changed, paused when DUBAN_DIGEST=false. The
  * sleeping digest loop of earlier versions, if it runs on this task queue, is ended: the schedule replaces it.
  */
-export async function ensureDigestSchedule(settings: Settings, log?: { info(m: string, meta?: Record<string, unknown>): void }): Promise<void> {
+export async function ensureDigestSchedule(
+  settings: Settings,
+  log?: { info(m: string, meta?: Record<string, unknown>): void },
+): Promise<void> {
   const connection = await Connection.connect(await temporalConnectionOptions(settings));
   try {
     const client = new Client({ connection, namespace: settings.temporal.namespace });
     const scheduleId = digestScheduleId(settings.temporal.taskQueue);
     const input = { timeZone: settings.digest.timeZone, hour: settings.digest.hour };
-    const spec = { calendars: [{ hour: input.hour, comment: 'the digest hour; the run skips days that are not working days' }], timezone: input.timeZone };
+    const spec = {
+      calendars: [{ hour: input.hour, comment: 'the digest hour; the run skips days that are not working days' }],
+      timezone: input.timeZone,
+    };
     const handle = client.schedule.getHandle(scheduleId);
     if (settings.digest.enabled) {
       try {
         await client.schedule.create({
           scheduleId,
           spec,
-          action: { type: 'startWorkflow', workflowType: digestDayWorkflow, args: [input], taskQueue: settings.temporal.taskQueue, workflowId: scheduleId },
+          action: {
+            type: 'startWorkflow',
+            workflowType: digestDayWorkflow,
+            args: [input],
+            taskQueue: settings.temporal.taskQueue,
+            workflowId: scheduleId,
+          },
           policies: {
             overlap: ScheduleOverlapPolicy.SKIP,
             // A run missed while Temporal was down is caught up within a day, with its own day.
@@ -216,13 +287,27 @@ export async function ensureDigestSchedule(settings: Settings, log?: { info(m: s
         if (!(err instanceof ScheduleAlreadyRunning)) throw err;
         const d = await handle.describe();
         const cal = d.spec.calendars?.[0];
-        const hour = cal ? (cal.hour as { start: number }[] | undefined)?.[0]?.start ?? 0 : undefined;
+        const hour = cal ? ((cal.hour as { start: number }[] | undefined)?.[0]?.start ?? 0) : undefined;
         const args = d.action.type === 'startWorkflow' ? (d.action.args as DigestInput[] | undefined)?.[0] : undefined;
-        if (hour !== input.hour || d.spec.timezone !== input.timeZone || args?.hour !== input.hour || args?.timeZone !== input.timeZone) {
-          await handle.update((prev) => ({ ...prev, spec, action: prev.action.type === 'startWorkflow' ? { ...prev.action, args: [input] } : prev.action }));
-          log?.info('digest schedule updated to this worker\'s settings', { scheduleId, hour: input.hour, timeZone: input.timeZone });
+        if (
+          hour !== input.hour ||
+          d.spec.timezone !== input.timeZone ||
+          args?.hour !== input.hour ||
+          args?.timeZone !== input.timeZone
+        ) {
+          await handle.update((prev) => ({
+            ...prev,
+            spec,
+            action: prev.action.type === 'startWorkflow' ? { ...prev.action, args: [input] } : prev.action,
+          }));
+          log?.info("digest schedule updated to this worker's settings", {
+            scheduleId,
+            hour: input.hour,
+            timeZone: input.timeZone,
+          });
         }
-        if (d.state.paused && d.state.note?.startsWith('DUBAN_DIGEST=false')) await handle.unpause('DUBAN_DIGEST=true on a worker');
+        if (d.state.paused && d.state.note?.startsWith('DUBAN_DIGEST=false'))
+          await handle.unpause('DUBAN_DIGEST=true on a worker');
       }
       await endDigestLoop(client, settings.temporal.taskQueue);
     } else {
@@ -243,7 +328,8 @@ async function endDigestLoop(client: Client, taskQueue: string): Promise<void> {
   const handle = client.workflow.getHandle(DIGEST_WORKFLOW_ID);
   try {
     const d = await handle.describe();
-    if (d.status.name === 'RUNNING' && d.taskQueue === taskQueue) await handle.terminate(`replaced by the schedule ${digestScheduleId(taskQueue)}`);
+    if (d.status.name === 'RUNNING' && d.taskQueue === taskQueue)
+      await handle.terminate(`replaced by the schedule ${digestScheduleId(taskQueue)}`);
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
@@ -270,7 +356,10 @@ export async function main(): Promise<number> {
     },
   });
   const log = Runtime.instance().logger;
-  if (process.env.TZ !== 'UTC') log.warn('TZ is not UTC: duban computes in explicit zones, but UTC keeps every worker alike', { TZ: process.env.TZ });
+  if (process.env.TZ !== 'UTC')
+    log.warn('TZ is not UTC: duban computes in explicit zones, but UTC keeps every worker alike', {
+      TZ: process.env.TZ,
+    });
   try {
     const running = await startWorker(settings);
     log.info('duban worker started', describeSettings(settings));

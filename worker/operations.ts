@@ -55,7 +55,12 @@ export interface Readiness {
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise<T>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)),
+    ),
+  ]).finally(() => clearTimeout(timer));
 }
 
 const message = (err: unknown) => {
@@ -68,7 +73,9 @@ const message = (err: unknown) => {
 export function smtpAlertText(health: SmtpHealth, smtpUrl: string, now: number): string {
   const p = health.lastProblem;
   const minutes = Math.round((now - (health.failingSince ?? now)) / 60_000);
-  const reason = p ? `${p.responseCode ? `${p.responseCode} ` : ''}${p.message}${p.code ? ` (${p.code})` : ''}` : 'unknown';
+  const reason = p
+    ? `${p.responseCode ? `${p.responseCode} ` : ''}${p.message}${p.code ? ` (${p.code})` : ''}`
+    : 'unknown';
   return (
     `SMTP has taken no message for ${minutes} min (${health.failures} attempts failed): ${reason}. ` +
     `Notices are kept and retried until it does. Check SMTP_URL (${redactUrl(smtpUrl)}): host, port, user and password.`
@@ -95,15 +102,36 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
         alertAfterSeconds: ops.smtpAlertAfterSeconds,
       });
     } else {
-      log.info('SMTP takes messages again', { smtp: redactUrl(smtpUrl), failedAttempts: e.failures, failingForSeconds: Math.round((now() - e.since) / 1000) });
-      ledger.clearAlert(SMTP_ALERT, now()).catch((err: unknown) => log.warn('could not clear the SMTP alert in the ledger', { error: message(err) }));
+      log.info('SMTP takes messages again', {
+        smtp: redactUrl(smtpUrl),
+        failedAttempts: e.failures,
+        failingForSeconds: Math.round((now() - e.since) / 1000),
+      });
+      ledger
+        .clearAlert(SMTP_ALERT, now())
+        .catch((err: unknown) => log.warn('could not clear the SMTP alert in the ledger', { error: message(err) }));
       alertRaised = false;
     }
   });
 
-  const trackers = o.meter?.createGauge('duban_trackers', 'int', undefined, 'open periods by board colour (and broken trackers), from the ledger');
-  const smtpUp = o.meter?.createGauge('duban_smtp_up', 'int', undefined, '1 while the SMTP server takes messages, 0 while sends fail');
-  const smtpFailing = o.meter?.createGauge('duban_smtp_failing_seconds', 'int', undefined, 'how long sends have been failing transiently');
+  const trackers = o.meter?.createGauge(
+    'duban_trackers',
+    'int',
+    undefined,
+    'open periods by board colour (and broken trackers), from the ledger',
+  );
+  const smtpUp = o.meter?.createGauge(
+    'duban_smtp_up',
+    'int',
+    undefined,
+    '1 while the SMTP server takes messages, 0 while sends fail',
+  );
+  const smtpFailing = o.meter?.createGauge(
+    'duban_smtp_failing_seconds',
+    'int',
+    undefined,
+    'how long sends have been failing transiently',
+  );
 
   async function tick(): Promise<void> {
     const t = now();
@@ -124,7 +152,11 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     if (health.failingSince !== undefined && t - health.failingSince >= ops.smtpAlertAfterSeconds * 1000) {
       try {
         await ledger.raiseAlert(SMTP_ALERT, smtpAlertText(health, smtpUrl, t), health.failingSince, t);
-        if (!alertRaised) log.error('SMTP alert raised on the board (duban status)', { smtp: redactUrl(smtpUrl), failingSince: new Date(health.failingSince).toISOString() });
+        if (!alertRaised)
+          log.error('SMTP alert raised on the board (duban status)', {
+            smtp: redactUrl(smtpUrl),
+            failingSince: new Date(health.failingSince).toISOString(),
+          });
         alertRaised = true;
       } catch (err) {
         log.warn('could not record the SMTP alert in the ledger', { error: message(err) });
@@ -136,7 +168,16 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   async function smtpCheck(): Promise<Check> {
     if (health.failingSince !== undefined) {
       const p = health.lastProblem;
-      return { ok: false, error: `sends failing since ${new Date(health.failingSince).toISOString()}: ${p?.responseCode ?? ''} ${p?.message ?? ''}`.replace(/\s+/g, ' '), setting: 'SMTP_URL', failures: health.failures };
+      return {
+        ok: false,
+        error:
+          `sends failing since ${new Date(health.failingSince).toISOString()}: ${p?.responseCode ?? ''} ${p?.message ?? ''}`.replace(
+            /\s+/g,
+            ' ',
+          ),
+        setting: 'SMTP_URL',
+        failures: health.failures,
+      };
     }
     // verify() opens a connection and logs in: at most every 10 s, however often the probe asks.
     if (smtpVerified && now() - smtpVerified.at < 10_000) return smtpVerified.check;
@@ -161,8 +202,13 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       }
     };
     const [temporal, database, smtp] = await Promise.all([
-      run(() => connection.workflowService.getSystemInfo({}), 'Temporal').then((c) => ({ ...c, address: settings.temporal.address })),
-      run(() => ledger.ping(), 'database').then((c) => (c.ok ? c : { ...c, setting: settings.database.url ? 'DATABASE_URL' : 'DUBAN_DATA_DIR' })),
+      run(() => connection.workflowService.getSystemInfo({}), 'Temporal').then((c) => ({
+        ...c,
+        address: settings.temporal.address,
+      })),
+      run(() => ledger.ping(), 'database').then((c) =>
+        c.ok ? c : { ...c, setting: settings.database.url ? 'DATABASE_URL' : 'DUBAN_DATA_DIR' },
+      ),
       smtpCheck(),
     ]);
     return { ready: temporal.ok && database.ok && smtp.ok, checks: { temporal, database, smtp } };

@@ -43,7 +43,9 @@ const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', S
  * to the previous day). Items that turned red up to the run's start go out; an office whose digest of that day went
  * out already is passed over, so a manual trigger never sends twice and never strands an item.
  */
-export async function digestDayWorkflow(input: DigestInput): Promise<{ day: string; working: boolean; offices: number }> {
+export async function digestDayWorkflow(
+  input: DigestInput,
+): Promise<{ day: string; working: boolean; offices: number }> {
   // The scheduled time names the day (it is the digest hour, or the moment of a manual trigger, in whole seconds);
   // the items are those red by the time the run started, which is never before it.
   const startedAt = Date.now();

@@ -17,7 +17,7 @@ import { InputOptions, Io, inputs, parseDay } from './common';
 export function yearRanges(years: readonly number[]): string {
   const sorted = [...new Set(years)].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
     parts.push(j === i ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
@@ -26,7 +26,10 @@ export function yearRanges(years: readonly number[]): string {
   return parts.join(', ');
 }
 
-export function provisionalWarning(years: number[], calendar: Pick<Inputs['calendar'], 'officialYears'>): string | undefined {
+export function provisionalWarning(
+  years: number[],
+  calendar: Pick<Inputs['calendar'], 'officialYears'>,
+): string | undefined {
   if (years.length === 0) return undefined;
   const official = calendar.officialYears();
   return (
@@ -46,7 +49,8 @@ function describeStage(n: PlannedNotice): string {
 
 function oneYearLater(from: DayNumber): DayNumber {
   const text = formatDate(from);
-  const next = parseDate(`${Number(text.slice(0, 4)) + 1}${text.slice(4)}`) ?? parseDate(`${Number(text.slice(0, 4)) + 1}-03-01`)!;
+  const next =
+    parseDate(`${Number(text.slice(0, 4)) + 1}${text.slice(4)}`) ?? parseDate(`${Number(text.slice(0, 4)) + 1}-03-01`)!;
   return next - 1;
 }
 
@@ -54,7 +58,9 @@ export function addCatalogCommands(program: Command, io: Io) {
   const { out, err } = io;
   program
     .command('validate')
-    .description('Check a catalog and a directory (and a calendar file); report every problem with file, line and field')
+    .description(
+      'Check a catalog and a directory (and a calendar file); report every problem with file, line and field',
+    )
     .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
     .argument('[directory]', 'directory YAML file (default: the built-in directory)')
     .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
@@ -70,7 +76,8 @@ export function addCatalogCommands(program: Command, io: Io) {
       try {
         loaded = inputs(catalog, directory, opts);
       } catch (e) {
-        if (opts.json && e instanceof InvalidInputError) out(`${JSON.stringify({ ok: false, problems: e.problems, ...(e.omitted ? { omitted: e.omitted } : {}) })}\n`);
+        if (opts.json && e instanceof InvalidInputError)
+          out(`${JSON.stringify({ ok: false, problems: e.problems, ...(e.omitted ? { omitted: e.omitted } : {}) })}\n`);
         throw e;
       }
       // Warnings do not refuse: overlapping periods are allowed (DOMAIN.md 19), but rarely meant.
@@ -119,7 +126,8 @@ export function addCatalogCommands(program: Command, io: Io) {
         if (to < from) throw new InputError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
         let trackers = loaded.trackers;
         if (opts.unit !== undefined) {
-          if (!loaded.directory.units.some((u) => u.id === opts.unit)) throw new InputError(`--unit: no unit "${opts.unit}" in the directory`);
+          if (!loaded.directory.units.some((u) => u.id === opts.unit))
+            throw new InputError(`--unit: no unit "${opts.unit}" in the directory`);
           trackers = trackers.filter((t) => t.unit.id === opts.unit);
         }
         if (opts.obligation !== undefined) {
@@ -132,7 +140,8 @@ export function addCatalogCommands(program: Command, io: Io) {
         const warning = provisionalWarning(plan.provisionalYears, loaded.calendar);
         if (warning) err(`${warning}\n`);
         // Event-relative trackers whose event has no date have nothing to plan: say what they wait for.
-        for (const w of plan.waiting ?? []) err(`${w.trackerId}: waiting for event ${w.event} to have a date (no notices until it has one)\n`);
+        for (const w of plan.waiting ?? [])
+          err(`${w.trackerId}: waiting for event ${w.event} to have a date (no notices until it has one)\n`);
         const zoneOf = new Map(trackers.map((t) => [t.trackerId, t.timeZone]));
         if (opts.json) {
           const lines = plan.notices.map((n) =>
@@ -174,7 +183,9 @@ export function addCatalogCommands(program: Command, io: Io) {
     );
   program
     .command('ics')
-    .description("An iCalendar file (RFC 5545) of a unit's upcoming due dates and reminder dates, for Outlook, Apple Calendar, WPS")
+    .description(
+      "An iCalendar file (RFC 5545) of a unit's upcoming due dates and reminder dates, for Outlook, Apple Calendar, WPS",
+    )
     .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
     .argument('[directory]', 'directory YAML file (default: the built-in directory)')
     .requiredOption('--unit <id>', 'the unit')
@@ -184,21 +195,37 @@ export function addCatalogCommands(program: Command, io: Io) {
     .option('--events <file>', 'events YAML (id, date) for event-relative obligations')
     .option('--out <file>', 'write to this file instead of standard output')
     .addHelpText('after', '\nExample:\n  duban ics --unit sfj --months 12 --out sfj.ics')
-    .action((catalog: string | undefined, directory: string | undefined, opts: InputOptions & { unit: string; months: string; out?: string }) => {
-      const loaded = inputs(catalog, directory, opts);
-      const months = Number(opts.months);
-      if (!Number.isInteger(months) || months < 1 || months > 60) throw new InputError(`--months "${opts.months}" must be a whole number from 1 to 60`);
-      const trackers = loaded.trackers.filter((t) => t.unit.id === opts.unit);
-      if (!loaded.directory.units.some((u) => u.id === opts.unit)) throw new InputError(`--unit: no unit "${opts.unit}" in the directory`);
-      const from = localDay(Date.now(), loaded.catalog.timeZone);
-      const ics = unitCalendar(trackers, loaded.calendar, { from, to: from + Math.round(months * 30.44) }, new Date(), loaded.catalog.timeZone);
-      if (opts.out) writeFileSync(opts.out, ics);
-      else out(ics);
-    });
+    .action(
+      (
+        catalog: string | undefined,
+        directory: string | undefined,
+        opts: InputOptions & { unit: string; months: string; out?: string },
+      ) => {
+        const loaded = inputs(catalog, directory, opts);
+        const months = Number(opts.months);
+        if (!Number.isInteger(months) || months < 1 || months > 60)
+          throw new InputError(`--months "${opts.months}" must be a whole number from 1 to 60`);
+        const trackers = loaded.trackers.filter((t) => t.unit.id === opts.unit);
+        if (!loaded.directory.units.some((u) => u.id === opts.unit))
+          throw new InputError(`--unit: no unit "${opts.unit}" in the directory`);
+        const from = localDay(Date.now(), loaded.catalog.timeZone);
+        const ics = unitCalendar(
+          trackers,
+          loaded.calendar,
+          { from, to: from + Math.round(months * 30.44) },
+          new Date(),
+          loaded.catalog.timeZone,
+        );
+        if (opts.out) writeFileSync(opts.out, ics);
+        else out(ics);
+      },
+    );
 
   program
     .command('simulate')
-    .description('Preview: run the real workflows and activities on the time-skipping server and show every email of a window')
+    .description(
+      'Preview: run the real workflows and activities on the time-skipping server and show every email of a window',
+    )
     .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
     .argument('[directory]', 'directory YAML file (default: the built-in directory)')
     .requiredOption('--from <date>', 'first day, YYYY-MM-DD, today or later')
@@ -208,23 +235,39 @@ export function addCatalogCommands(program: Command, io: Io) {
     .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
     .option('--events <file>', 'events YAML (id, date) for event-relative obligations')
     .option('--json', 'one JSON object per email: at, local, key, to, cc, subject, file')
-    .addHelpText('after', '\nExample:\n  duban simulate my-catalog.yaml my-directory.yaml --from 2027-01-01 --to 2027-03-31 --out preview/')
-    .action(async (catalog: string | undefined, directory: string | undefined, opts: InputOptions & { from: string; to: string; out?: string }) => {
-      const loaded = inputs(catalog, directory, opts);
-      const from = parseDay(opts.from, '--from');
-      const to = parseDay(opts.to, '--to');
-      if (to < from) throw new InputError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
-      if (from < localDay(Date.now(), loaded.catalog.timeZone)) throw new InputError('simulate runs forward from today: --from must be today or later (duban plan shows the past)');
-       
-      const { simulate } = require('../simulate') as typeof import('../simulate');
-      const mails = await simulate(loaded, { from, to }, opts.out);
-      const zone = loaded.catalog.timeZone;
-      if (opts.json) {
-        if (mails.length) out(`${mails.map((m) => JSON.stringify({ at: new Date(m.date).toISOString(), local: formatLocal(m.date, zone), key: m.key, messageId: m.messageId, to: m.to, cc: m.cc, subject: m.subject, file: m.file })).join('\n')}\n`);
-        return;
-      }
-      out(`${mails.map((m) => `${formatLocal(m.date, zone)}  ${m.to.join(',')}  ${m.subject}`).join('\n')}\n`);
-      out(`\n${mails.length} emails from ${formatDate(from)} to ${formatDate(to)}${opts.out ? `, saved in ${opts.out}` : ''}\n`);
-    });
+    .addHelpText(
+      'after',
+      '\nExample:\n  duban simulate my-catalog.yaml my-directory.yaml --from 2027-01-01 --to 2027-03-31 --out preview/',
+    )
+    .action(
+      async (
+        catalog: string | undefined,
+        directory: string | undefined,
+        opts: InputOptions & { from: string; to: string; out?: string },
+      ) => {
+        const loaded = inputs(catalog, directory, opts);
+        const from = parseDay(opts.from, '--from');
+        const to = parseDay(opts.to, '--to');
+        if (to < from) throw new InputError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
+        if (from < localDay(Date.now(), loaded.catalog.timeZone))
+          throw new InputError(
+            'simulate runs forward from today: --from must be today or later (duban plan shows the past)',
+          );
 
+        const { simulate } = require('../simulate') as typeof import('../simulate');
+        const mails = await simulate(loaded, { from, to }, opts.out);
+        const zone = loaded.catalog.timeZone;
+        if (opts.json) {
+          if (mails.length)
+            out(
+              `${mails.map((m) => JSON.stringify({ at: new Date(m.date).toISOString(), local: formatLocal(m.date, zone), key: m.key, messageId: m.messageId, to: m.to, cc: m.cc, subject: m.subject, file: m.file })).join('\n')}\n`,
+            );
+          return;
+        }
+        out(`${mails.map((m) => `${formatLocal(m.date, zone)}  ${m.to.join(',')}  ${m.subject}`).join('\n')}\n`);
+        out(
+          `\n${mails.length} emails from ${formatDate(from)} to ${formatDate(to)}${opts.out ? `, saved in ${opts.out}` : ''}\n`,
+        );
+      },
+    );
 }

@@ -46,7 +46,10 @@ export function parseDay(text: string, option: string): DayNumber {
   const d = parseDate(text);
   if (d === undefined) throw new InputError(`${option} "${text}" is not a date: write YYYY-MM-DD, e.g. 2027-01-01`);
   const year = Number(text.slice(0, 4));
-  if (year < BOUNDS.firstYear || year > BOUNDS.lastYear) throw new InputError(`${option} ${text} is outside the years duban can plan (${BOUNDS.firstYear}-${BOUNDS.lastYear})`);
+  if (year < BOUNDS.firstYear || year > BOUNDS.lastYear)
+    throw new InputError(
+      `${option} ${text} is outside the years duban can plan (${BOUNDS.firstYear}-${BOUNDS.lastYear})`,
+    );
   return d;
 }
 
@@ -85,7 +88,8 @@ type OptionValue = string | boolean | undefined;
 export function dateOption(value: OptionValue, option: string): string | undefined {
   if (value === undefined) return undefined;
   const text = String(value);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || parseDate(text) === undefined) throw new InputError(`${option} "${text}" is not a date: write YYYY-MM-DD, e.g. 2027-03-31`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || parseDate(text) === undefined)
+    throw new InputError(`${option} "${text}" is not a date: write YYYY-MM-DD, e.g. 2027-03-31`);
   return text;
 }
 
@@ -99,7 +103,8 @@ export function linkOption(value: OptionValue): string | undefined {
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new InputError(`--link "${text}" is not an http or https address, e.g. https://example.org/report`);
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new InputError(`--link "${text}" is not an http or https address, e.g. https://example.org/report`);
   return text;
 }
 

@@ -15,8 +15,12 @@ function summaryText(s: RegisterSummary, dryRun: boolean): string {
     `${dryRun ? 'would start' : 'started'}: ${s.started.length}, ${dryRun ? 'would update' : 'updated'}: ${s.updated.length}, unchanged: ${s.unchanged.length}, ${dryRun ? 'would retire' : 'retired'}: ${s.retired.length}`,
   ];
   if (s.updated.length) lines.push(`updated: ${s.updated.join(', ')}`);
-  if (s.ended.length) lines.push(`ended for good (retired or settled one-offs), not started again: ${s.ended.join(', ')}`);
-  if (s.startedByOther?.length) lines.push(`started by another registration running at the same time (running; not started twice): ${s.startedByOther.join(', ')}`);
+  if (s.ended.length)
+    lines.push(`ended for good (retired or settled one-offs), not started again: ${s.ended.join(', ')}`);
+  if (s.startedByOther?.length)
+    lines.push(
+      `started by another registration running at the same time (running; not started twice): ${s.startedByOther.join(', ')}`,
+    );
   if (s.removed.length && s.retired.length === 0) {
     lines.push(`no longer in the files (still running; retire them with --prune): ${s.removed.join(', ')}`);
   } else if (s.retired.length) {
@@ -38,27 +42,70 @@ export function addRegisterCommands(program: Command, io: Io) {
     .option('--prune', 'retire running trackers whose obligation or unit left the files')
     .option('--by <name>', 'who registers, recorded in the ledger')
     .option('--json', 'print the summary as JSON')
-    .addHelpText('after', '\nExamples:\n  duban register catalog.yaml directory.yaml --dry-run\n  duban register catalog.yaml directory.yaml --prune --json')
-    .action(async (catalog: string | undefined, directory: string | undefined, opts: { calendar?: string; rosters?: string; events?: string; dryRun?: boolean; prune?: boolean; by?: string; json?: boolean }) => {
-      if ((catalog === undefined) !== (directory === undefined)) throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
-      const inputs = loadInputs({ catalog, directory, calendar: opts.calendar, rosters: opts.rosters, events: opts.events });
-      // Every definition is checked before connecting: a run that cannot start one starts none.
-      assertRegistrable(inputs);
-      const summary = await withDuban(async (d) => {
-        const result = await d.register(inputs.trackers, { prune: opts.prune, dryRun: opts.dryRun, by: opts.by ?? defaultActor(), onProgress: progressBar(io) });
-        // The web service takes its roles from the directory as registered (docs/web.md).
-        if (!opts.dryRun) await saveSnapshot(d, inputs, opts.by ?? defaultActor());
-        return result;
-      });
-      io.out(opts.json ? `${JSON.stringify({ dryRun: !!opts.dryRun, ...summary })}\n` : summaryText(summary, !!opts.dryRun));
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  duban register catalog.yaml directory.yaml --dry-run\n  duban register catalog.yaml directory.yaml --prune --json',
+    )
+    .action(
+      async (
+        catalog: string | undefined,
+        directory: string | undefined,
+        opts: {
+          calendar?: string;
+          rosters?: string;
+          events?: string;
+          dryRun?: boolean;
+          prune?: boolean;
+          by?: string;
+          json?: boolean;
+        },
+      ) => {
+        if ((catalog === undefined) !== (directory === undefined))
+          throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
+        const inputs = loadInputs({
+          catalog,
+          directory,
+          calendar: opts.calendar,
+          rosters: opts.rosters,
+          events: opts.events,
+        });
+        // Every definition is checked before connecting: a run that cannot start one starts none.
+        assertRegistrable(inputs);
+        const summary = await withDuban(async (d) => {
+          const result = await d.register(inputs.trackers, {
+            prune: opts.prune,
+            dryRun: opts.dryRun,
+            by: opts.by ?? defaultActor(),
+            onProgress: progressBar(io),
+          });
+          // The web service takes its roles from the directory as registered (docs/web.md).
+          if (!opts.dryRun) await saveSnapshot(d, inputs, opts.by ?? defaultActor());
+          return result;
+        });
+        io.out(
+          opts.json
+            ? `${JSON.stringify({ dryRun: !!opts.dryRun, ...summary })}\n`
+            : summaryText(summary, !!opts.dryRun),
+        );
+      },
+    );
 
   // Events (event-relative deadlines): the file is the record of dates; setting one re-registers, so every
   // tracker waiting for the event plans from the new date, and one whose date moved re-plans.
-  const event = program.command('event').description('Events of event-relative deadlines (a session date, a publication): set, clear, list');
-  const changeEvent = (date: (d: string | undefined) => string | null) =>
-    async (id: string, given: string | undefined, catalog: string | undefined, directory: string | undefined, opts: { events: string; note?: string; calendar?: string; rosters?: string; by?: string; json?: boolean }) => {
-      if ((catalog === undefined) !== (directory === undefined)) throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
+  const event = program
+    .command('event')
+    .description('Events of event-relative deadlines (a session date, a publication): set, clear, list');
+  const changeEvent =
+    (date: (d: string | undefined) => string | null) =>
+    async (
+      id: string,
+      given: string | undefined,
+      catalog: string | undefined,
+      directory: string | undefined,
+      opts: { events: string; note?: string; calendar?: string; rosters?: string; by?: string; json?: boolean },
+    ) => {
+      if ((catalog === undefined) !== (directory === undefined))
+        throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
       let text: string;
       try {
         text = readFileSync(opts.events, 'utf8');
@@ -81,8 +128,14 @@ export function addRegisterCommands(program: Command, io: Io) {
         unlinkSync(tmp);
       }
       writeFileSync(opts.events, next);
-      const summary = await withDuban((d) => d.register(inputs.trackers, { by: opts.by ?? defaultActor(), onProgress: progressBar(io) }));
-      io.out(opts.json ? `${JSON.stringify(summary)}\n` : `event ${id}: ${date(given) ?? 'no date (trackers wait)'}\n${summaryText(summary, false)}`);
+      const summary = await withDuban((d) =>
+        d.register(inputs.trackers, { by: opts.by ?? defaultActor(), onProgress: progressBar(io) }),
+      );
+      io.out(
+        opts.json
+          ? `${JSON.stringify(summary)}\n`
+          : `event ${id}: ${date(given) ?? 'no date (trackers wait)'}\n${summaryText(summary, false)}`,
+      );
     };
   event
     .command('set')
@@ -97,7 +150,10 @@ export function addRegisterCommands(program: Command, io: Io) {
     .option('--rosters <file>', 'rosters CSV for per-person quotas')
     .option('--by <name>', 'who changes it, recorded in the ledger')
     .option('--json', 'print the registration summary as JSON')
-    .addHelpText('after', '\nExample:\n  duban event set pc-session-2027-06 2027-06-20 catalog.yaml directory.yaml --events events.yaml')
+    .addHelpText(
+      'after',
+      '\nExample:\n  duban event set pc-session-2027-06 2027-06-20 catalog.yaml directory.yaml --events events.yaml',
+    )
     .action(changeEvent((d) => dateOption(d, '<date>')!));
   event
     .command('clear')
@@ -110,9 +166,17 @@ export function addRegisterCommands(program: Command, io: Io) {
     .option('--rosters <file>', 'rosters CSV for per-person quotas')
     .option('--by <name>', 'who changes it, recorded in the ledger')
     .option('--json', 'print the registration summary as JSON')
-    .addHelpText('after', '\nExample:\n  duban event clear pc-session-2027-06 catalog.yaml directory.yaml --events events.yaml')
-    .action((id: string, catalog: string | undefined, directory: string | undefined, opts: Parameters<ReturnType<typeof changeEvent>>[4]) =>
-      changeEvent(() => null)(id, undefined, catalog, directory, opts),
+    .addHelpText(
+      'after',
+      '\nExample:\n  duban event clear pc-session-2027-06 catalog.yaml directory.yaml --events events.yaml',
+    )
+    .action(
+      (
+        id: string,
+        catalog: string | undefined,
+        directory: string | undefined,
+        opts: Parameters<ReturnType<typeof changeEvent>>[4],
+      ) => changeEvent(() => null)(id, undefined, catalog, directory, opts),
     );
   event
     .command('list')
@@ -121,8 +185,18 @@ export function addRegisterCommands(program: Command, io: Io) {
     .option('--json', 'print JSON')
     .action((opts: { events: string; json?: boolean }) => {
       const { events, problems } = loadEventsFile(opts.events);
-      if (problems.length) throw new InputError(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ''}${p.message}`).join('\n'));
-      io.out(opts.json ? `${JSON.stringify(events)}\n` : events.map((e) => `${e.id}  ${e.date ?? '(no date: trackers wait)'}${e.note ? `  ${e.note}` : ''}`).join('\n') + '\n');
+      if (problems.length)
+        throw new InputError(
+          problems
+            .map((p) => `${p.file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ''}${p.message}`)
+            .join('\n'),
+        );
+      io.out(
+        opts.json
+          ? `${JSON.stringify(events)}\n`
+          : events
+              .map((e) => `${e.id}  ${e.date ?? '(no date: trackers wait)'}${e.note ? `  ${e.note}` : ''}`)
+              .join('\n') + '\n',
+      );
     });
-
 }

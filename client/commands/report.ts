@@ -14,45 +14,63 @@ import { Io } from './common';
 export function addReportCommands(program: Command, io: Io) {
   program
     .command('report')
-    .description('The yearly report (考核) from the ledger alone (no Temporal needed): per unit, periods due, on time, with extension, late, missed, waived, on-time rate and ranking; and a draft circular (通报)')
+    .description(
+      'The yearly report (考核) from the ledger alone (no Temporal needed): per unit, periods due, on time, with extension, late, missed, waived, on-time rate and ranking; and a draft circular (通报)',
+    )
     .requiredOption('--year <YYYY>', 'the year whose due dates are reported')
-    .option('--catalog <file>', 'catalog YAML file for obligation titles (default: the built-in catalog; give it with --directory)')
+    .option(
+      '--catalog <file>',
+      'catalog YAML file for obligation titles (default: the built-in catalog; give it with --directory)',
+    )
     .option('--directory <file>', 'directory YAML file for unit names (default: the built-in directory)')
-    .addOption(new Option('--format <format>', 'output; xlsx writes an Excel workbook and needs --out').choices(['table', 'csv', 'json', 'xlsx']).default('table'))
+    .addOption(
+      new Option('--format <format>', 'output; xlsx writes an Excel workbook and needs --out')
+        .choices(['table', 'csv', 'json', 'xlsx'])
+        .default('table'),
+    )
     .option('--out <file>', 'write to this file instead of standard output')
     .addHelpText(
       'after',
       '\nExamples:\n  duban report --year 2027\n  duban report --year 2027 --format csv > 2027考核.csv\n  duban report --year 2027 --format xlsx --out 2027考核.xlsx',
     )
-    .action(async (opts: { year: string; format: 'table' | 'csv' | 'json' | 'xlsx'; catalog?: string; directory?: string; out?: string }) => {
-      if (!/^\d{4}$/.test(opts.year) || parseDate(`${opts.year}-01-01`) === undefined) throw new InputError(`--year "${opts.year}" is not a year such as 2027`);
-      if (opts.format === 'xlsx' && !opts.out) throw new InputError('--format xlsx writes a workbook file: give --out, e.g. --out 2027考核.xlsx');
-      const year = Number(opts.year);
-      // Names come from the files; an obligation no longer in the catalog keeps the title the ledger noted for it.
-      let unitNames: Map<string, string>;
-      const titles = new Map<string, string>();
-      if (opts.catalog !== undefined || opts.directory === undefined) {
-        const inputs = loadInputs({ catalog: opts.catalog, directory: opts.directory });
-        unitNames = new Map(inputs.directory.units.map((u) => [u.id, u.name]));
-        for (const o of inputs.catalog.obligations) titles.set(o.id, o.title);
-      } else {
-        unitNames = new Map(loadDirectory(opts.directory).units.map((u) => [u.id, u.name]));
-      }
-      const ledger = await openLedger(loadSettings());
-      try {
-        for (const [id, title] of await ledger.obligationTitles()) if (!titles.has(id)) titles.set(id, title);
-        const report = buildReport(year, await ledger.outcomes({ year }), unitNames, titles);
-        if (opts.format === 'xlsx') {
-          await writeWorkbook(report, opts.out!);
-          io.out(`wrote ${opts.out}: ${report.units.length} units\n`);
-        } else if (opts.out) {
-          writeFileSync(opts.out, renderReport(report, opts.format));
+    .action(
+      async (opts: {
+        year: string;
+        format: 'table' | 'csv' | 'json' | 'xlsx';
+        catalog?: string;
+        directory?: string;
+        out?: string;
+      }) => {
+        if (!/^\d{4}$/.test(opts.year) || parseDate(`${opts.year}-01-01`) === undefined)
+          throw new InputError(`--year "${opts.year}" is not a year such as 2027`);
+        if (opts.format === 'xlsx' && !opts.out)
+          throw new InputError('--format xlsx writes a workbook file: give --out, e.g. --out 2027考核.xlsx');
+        const year = Number(opts.year);
+        // Names come from the files; an obligation no longer in the catalog keeps the title the ledger noted for it.
+        let unitNames: Map<string, string>;
+        const titles = new Map<string, string>();
+        if (opts.catalog !== undefined || opts.directory === undefined) {
+          const inputs = loadInputs({ catalog: opts.catalog, directory: opts.directory });
+          unitNames = new Map(inputs.directory.units.map((u) => [u.id, u.name]));
+          for (const o of inputs.catalog.obligations) titles.set(o.id, o.title);
         } else {
-          io.out(renderReport(report, opts.format));
+          unitNames = new Map(loadDirectory(opts.directory).units.map((u) => [u.id, u.name]));
         }
-      } finally {
-        await ledger.close();
-      }
-    });
-
+        const ledger = await openLedger(loadSettings());
+        try {
+          for (const [id, title] of await ledger.obligationTitles()) if (!titles.has(id)) titles.set(id, title);
+          const report = buildReport(year, await ledger.outcomes({ year }), unitNames, titles);
+          if (opts.format === 'xlsx') {
+            await writeWorkbook(report, opts.out!);
+            io.out(`wrote ${opts.out}: ${report.units.length} units\n`);
+          } else if (opts.out) {
+            writeFileSync(opts.out, renderReport(report, opts.format));
+          } else {
+            io.out(renderReport(report, opts.format));
+          }
+        } finally {
+          await ledger.close();
+        }
+      },
+    );
 }

@@ -9,7 +9,17 @@ import { RATINGS } from '../../domain/tracking';
 import type { Actor, Requests } from '../../workflows/messages';
 import { InputError } from '../errors';
 import { colours, statusLines } from '../format';
-import { Io, dateOption, defaultActor, linkOption, requiredText, textOption, trackerIdOf, wholeOption, withDuban } from './common';
+import {
+  Io,
+  dateOption,
+  defaultActor,
+  linkOption,
+  requiredText,
+  textOption,
+  trackerIdOf,
+  wholeOption,
+  withDuban,
+} from './common';
 
 type Options = Record<string, string | boolean | undefined>;
 
@@ -18,14 +28,20 @@ export function addRequestCommands(program: Command, io: Io) {
   const actor = (c: Command) =>
     c
       .option('--by <name>', 'who acts, recorded in the ledger (default: $DUBAN_USER or the login name)')
-      .option('--period <label>', 'the open period the request is for, e.g. 2026 or 2027-Q1 (default: the oldest open one)')
+      .option(
+        '--period <label>',
+        'the open period the request is for, e.g. 2026 or 2027-Q1 (default: the oldest open one)',
+      )
       .option('--json', 'print the tracker status as JSON');
 
   /** One request, built from the options (checked before connecting) in the shape of the action's Update. */
   const act =
     <A extends Action>(action: A, build: (opts: Options, actor: Actor) => Requests[A]) =>
     async (obligation: string, unit: string, opts: Options) => {
-      const request = build(opts, { by: textOption(opts.by) ?? defaultActor(), ...(opts.period ? { period: String(opts.period) } : {}) });
+      const request = build(opts, {
+        by: textOption(opts.by) ?? defaultActor(),
+        ...(opts.period ? { period: String(opts.period) } : {}),
+      });
       const status = await withDuban((d) => d.act(trackerIdOf(obligation, unit), action, request));
       io.out(opts.json ? `${JSON.stringify(status)}\n` : `${statusLines(status, colours(io.colour)).join('\n')}\n`);
     };
@@ -35,8 +51,16 @@ export function addRequestCommands(program: Command, io: Io) {
     .option('--text <note>', 'what was done')
     .option('--link <url>', 'where the evidence is (http or https)')
     .option('--doc <number>', 'document number (文号)')
-    .addHelpText('after', '\nExample:\n  duban submit annual-report-dept sfj --doc "X司发〔2027〕3号" --link https://example.org/report --by 黄丽娟')
-    .action(act('submit', (o, actor) => ({ ...actor, evidence: { text: textOption(o.text), link: linkOption(o.link), documentNumber: textOption(o.doc) } })));
+    .addHelpText(
+      'after',
+      '\nExample:\n  duban submit annual-report-dept sfj --doc "X司发〔2027〕3号" --link https://example.org/report --by 黄丽娟',
+    )
+    .action(
+      act('submit', (o, actor) => ({
+        ...actor,
+        evidence: { text: textOption(o.text), link: linkOption(o.link), documentNumber: textOption(o.doc) },
+      })),
+    );
 
   actor(tracker(program.command('record')))
     .description('Record one event of a quota obligation (a lecture, a study session, a case-file review)')
@@ -44,23 +68,38 @@ export function addRequestCommands(program: Command, io: Io) {
     .requiredOption('--topic <text>', 'its topic')
     .option('--person <id>', 'per-person quotas: the person (their id in the rosters file)')
     .option('--hours <n>', 'per-person quotas counted in hours: the hours of this record')
-    .addHelpText('after', '\nExamples:\n  duban record yibashou-jiangfa sfj --date 2027-03-18 --topic 行政处罚法专题\n  duban record officer-training scjgj --person 15010001 --hours 8 --date 2027-03-18 --topic 行政处罚法培训')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  duban record yibashou-jiangfa sfj --date 2027-03-18 --topic 行政处罚法专题\n  duban record officer-training scjgj --person 15010001 --hours 8 --date 2027-03-18 --topic 行政处罚法培训',
+    )
     .action(
       act('record', (o, actor) => {
         const hours = o.hours === undefined ? undefined : Number(o.hours);
-        if (hours !== undefined && !Number.isFinite(hours)) throw new InputError(`--hours "${String(o.hours)}" is not a number, e.g. 8 or 3.5`);
-        return { ...actor, date: dateOption(requiredText(o.date, '--date'), '--date')!, topic: requiredText(o.topic, '--topic'), ...(o.person !== undefined ? { person: String(o.person) } : {}), ...(hours !== undefined ? { hours } : {}) };
+        if (hours !== undefined && !Number.isFinite(hours))
+          throw new InputError(`--hours "${String(o.hours)}" is not a number, e.g. 8 or 3.5`);
+        return {
+          ...actor,
+          date: dateOption(requiredText(o.date, '--date'), '--date')!,
+          topic: requiredText(o.topic, '--topic'),
+          ...(o.person !== undefined ? { person: String(o.person) } : {}),
+          ...(hours !== undefined ? { hours } : {}),
+        };
       }),
     );
 
   actor(tracker(program.command('figures')))
-    .description('Report the figures of a rate or count obligation for the period (出庭应诉率, 办案人员数); a later report replaces it')
+    .description(
+      'Report the figures of a rate or count obligation for the period (出庭应诉率, 办案人员数); a later report replaces it',
+    )
     .option('--numerator <n>', 'rate: the cases that count (e.g. hearings a head attended)')
     .option('--denominator <n>', 'rate: all cases of the period')
     .option('--count <n>', 'count: the figure (e.g. case handlers)')
     .option('--note <text>', 'how the figures were obtained')
     .option('--link <url>', 'where the evidence is (http or https)')
-    .addHelpText('after', '\nExamples:\n  duban figures court-appearance-rate county-a --numerator 18 --denominator 20\n  duban figures reconsideration-handlers county-a --count 3')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  duban figures court-appearance-rate county-a --numerator 18 --denominator 20\n  duban figures reconsideration-handlers county-a --count 3',
+    )
     .action(
       act('report', (o, actor) => ({
         ...actor,
@@ -82,8 +121,17 @@ export function addRequestCommands(program: Command, io: Io) {
     .requiredOption('--note <text>', 'what has been done so far')
     .option('--link <url>', 'where the evidence is (http or https)')
     .option('--doc <number>', 'document number (文号)')
-    .addHelpText('after', '\nExample:\n  duban progress annual-report-dept sfj --note 初稿已完成，正在征求意见 --by 黄丽娟')
-    .action(act('progress', (o, actor) => ({ ...actor, note: requiredText(o.note, '--note'), ...(o.link || o.doc ? { evidence: { link: textOption(o.link), documentNumber: textOption(o.doc) } } : {}) })));
+    .addHelpText(
+      'after',
+      '\nExample:\n  duban progress annual-report-dept sfj --note 初稿已完成，正在征求意见 --by 黄丽娟',
+    )
+    .action(
+      act('progress', (o, actor) => ({
+        ...actor,
+        note: requiredText(o.note, '--note'),
+        ...(o.link || o.doc ? { evidence: { link: textOption(o.link), documentNumber: textOption(o.doc) } } : {}),
+      })),
+    );
 
   actor(tracker(program.command('verify')))
     .description('Accept a submission with a rating, or return it for rework (核实/销号)')
@@ -91,11 +139,19 @@ export function addRequestCommands(program: Command, io: Io) {
     .addOption(new Option('--rating <rating>', 'rating when accepting').choices([...RATINGS]))
     .option('--return', 'return it for rework')
     .option('--reason <text>', 'why it is returned')
-    .addHelpText('after', '\nExamples:\n  duban verify annual-report-dept sfj --accept --rating 良好\n  duban verify annual-report-dept sfj --return --reason 缺少佐证材料')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  duban verify annual-report-dept sfj --accept --rating 良好\n  duban verify annual-report-dept sfj --return --reason 缺少佐证材料',
+    )
     .action(
       act('verify', (o, actor) => {
         if (!!o.accept === !!o.return) throw new InputError('give exactly one of --accept and --return');
-        return { ...actor, decision: o.accept ? 'accept' : 'return', rating: RATINGS.find((r) => r === o.rating), reason: textOption(o.reason) };
+        return {
+          ...actor,
+          decision: o.accept ? 'accept' : 'return',
+          rating: RATINGS.find((r) => r === o.rating),
+          reason: textOption(o.reason),
+        };
       }),
     );
 
@@ -104,8 +160,17 @@ export function addRequestCommands(program: Command, io: Io) {
     .description('Request a new due date, before the current one')
     .requiredOption('--to <YYYY-MM-DD>', 'the new due date')
     .requiredOption('--reason <text>', 'why')
-    .addHelpText('after', '\nExample:\n  duban extend request annual-report-dept sfj --to 2027-03-31 --reason 需等待统计数据')
-    .action(act('requestExtension', (o, actor) => ({ ...actor, newDue: dateOption(requiredText(o.to, '--to'), '--to')!, reason: requiredText(o.reason, '--reason') })));
+    .addHelpText(
+      'after',
+      '\nExample:\n  duban extend request annual-report-dept sfj --to 2027-03-31 --reason 需等待统计数据',
+    )
+    .action(
+      act('requestExtension', (o, actor) => ({
+        ...actor,
+        newDue: dateOption(requiredText(o.to, '--to'), '--to')!,
+        reason: requiredText(o.reason, '--reason'),
+      })),
+    );
   actor(tracker(extend.command('decide')))
     .description('Approve or reject the pending extension request')
     .option('--approve', 'approve it')
@@ -137,5 +202,4 @@ export function addRequestCommands(program: Command, io: Io) {
     .requiredOption('--reason <text>', 'why')
     .addHelpText('after', '\nExample:\n  duban retire yibashou-jiangfa sfj --reason 机构改革，职能划转')
     .action(act('retire', (o, actor) => ({ ...actor, reason: requiredText(o.reason, '--reason') })));
-
 }

@@ -26,7 +26,10 @@ const COLOUR_ORDER: Record<string, number> = { broken: -1, red: 0, yellow: 1, gr
 
 /** The board: most urgent first (colour, then days left), and the counts by colour per unit. */
 export function board<T extends BoardEntry>(items: T[], now: number) {
-  const rows = items.map((t) => ({ ...t, daysLeft: t.dueAt === undefined ? undefined : localDay(t.dueAt, t.zone) - localDay(now, t.zone) }));
+  const rows = items.map((t) => ({
+    ...t,
+    daysLeft: t.dueAt === undefined ? undefined : localDay(t.dueAt, t.zone) - localDay(now, t.zone),
+  }));
   rows.sort(
     (a, b) =>
       (COLOUR_ORDER[a.colour ?? ''] ?? 9) - (COLOUR_ORDER[b.colour ?? ''] ?? 9) ||
@@ -41,7 +44,10 @@ export function board<T extends BoardEntry>(items: T[], now: number) {
     if (colour in counts) counts[colour]++;
     units.set(r.unit ?? '?', counts);
   }
-  return { units: [...units.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([unit, counts]) => ({ unit, ...counts })), items: rows };
+  return {
+    units: [...units.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([unit, counts]) => ({ unit, ...counts })),
+    items: rows,
+  };
 }
 
 export function addStatusCommands(program: Command, io: Io) {
@@ -50,7 +56,16 @@ export function addStatusCommands(program: Command, io: Io) {
     .description('The board (亮灯): counts by colour per unit, then the items, most urgent first')
     .option('--unit <id>', 'only this unit')
     .option('--obligation <id>', 'only this obligation')
-    .addOption(new Option('--colour <colour>', 'only this colour').choices(['red', 'yellow', 'green', 'done', 'waived', 'broken']))
+    .addOption(
+      new Option('--colour <colour>', 'only this colour').choices([
+        'red',
+        'yellow',
+        'green',
+        'done',
+        'waived',
+        'broken',
+      ]),
+    )
     .option('--json', 'one JSON object: { units: [...], items: [...] }')
     .addHelpText('after', '\nExamples:\n  duban status\n  duban status --unit sfj --colour red --json')
     .action(async (opts: { unit?: string; obligation?: string; colour?: string; json?: boolean }) => {
@@ -68,16 +83,31 @@ export function addStatusCommands(program: Command, io: Io) {
         Date.now(),
       );
       if (opts.json) {
-        io.out(`${JSON.stringify({ ...(alerts.length ? { alerts: alerts.map((a) => ({ kind: a.kind, since: new Date(a.since).toISOString(), message: a.message })) } : {}), units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.dueAt === undefined ? undefined : new Date(i.dueAt).toISOString(), daysLeft: i.daysLeft, acknowledged: i.acknowledged, problem: i.problem })) })}\n`);
+        io.out(
+          `${JSON.stringify({ ...(alerts.length ? { alerts: alerts.map((a) => ({ kind: a.kind, since: new Date(a.since).toISOString(), message: a.message })) } : {}), units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.dueAt === undefined ? undefined : new Date(i.dueAt).toISOString(), daysLeft: i.daysLeft, acknowledged: i.acknowledged, problem: i.problem })) })}\n`,
+        );
         return;
       }
       const c = colours(io.colour);
-      const warnings = alerts.map((a) => c.red(`WARNING (${a.kind}, since ${new Date(a.since).toISOString()}): ${a.message}`));
+      const warnings = alerts.map((a) =>
+        c.red(`WARNING (${a.kind}, since ${new Date(a.since).toISOString()}): ${a.message}`),
+      );
       const lines = [...(warnings.length ? [...warnings, ''] : []), ...unitCountLines(b.units), ''];
       for (const i of b.items) {
-        const when = i.problem ? `cannot plan: ${i.problem}` : i.daysLeft === undefined ? '' : i.daysLeft < 0 ? `overdue ${-i.daysLeft} days` : i.daysLeft === 0 ? 'due today' : `${i.daysLeft} days left`;
-        const ack = i.acknowledged === false && (i.colour === 'yellow' || i.colour === 'red') ? '  not acknowledged' : '';
-        lines.push(`${padEnd(paintColour(c, i.colour), 7)} ${padEnd(i.trackerId, 40)} ${padEnd(i.period, 8)} due ${i.due ?? '?'}  ${when}${ack}`);
+        const when = i.problem
+          ? `cannot plan: ${i.problem}`
+          : i.daysLeft === undefined
+            ? ''
+            : i.daysLeft < 0
+              ? `overdue ${-i.daysLeft} days`
+              : i.daysLeft === 0
+                ? 'due today'
+                : `${i.daysLeft} days left`;
+        const ack =
+          i.acknowledged === false && (i.colour === 'yellow' || i.colour === 'red') ? '  not acknowledged' : '';
+        lines.push(
+          `${padEnd(paintColour(c, i.colour), 7)} ${padEnd(i.trackerId, 40)} ${padEnd(i.period, 8)} due ${i.due ?? '?'}  ${when}${ack}`,
+        );
       }
       lines.push('', `${b.items.length} periods (open, or done or waived this year)`);
       io.out(`${lines.join('\n')}\n`);
@@ -95,7 +125,11 @@ export function addStatusCommands(program: Command, io: Io) {
       // The ledger is the record; Temporal only adds the current status, and its absence is said, not hidden.
       const ledger = await openLedger(loadSettings());
       try {
-        const [notices, events, outcomes] = await Promise.all([ledger.notices({ trackerId: id }), ledger.events({ trackerId: id }), ledger.outcomes({ trackerId: id })]);
+        const [notices, events, outcomes] = await Promise.all([
+          ledger.notices({ trackerId: id }),
+          ledger.events({ trackerId: id }),
+          ledger.outcomes({ trackerId: id }),
+        ]);
         let status: TrackerStatus | undefined;
         let unreachable: string | undefined;
         try {
@@ -112,17 +146,33 @@ export function addStatusCommands(program: Command, io: Io) {
         }
         if (opts.json) return io.out(`${JSON.stringify({ tracker: id, status, outcomes, notices, events })}\n`);
         const lines: string[] = [`${id}`];
-        if (status?.problem) lines.push(`broken: cannot plan: ${status.problem} (correct the catalog and run duban register)`);
-        if (status) lines.push(...statusLines(status, colours(io.colour)).slice(1).map((l) => `now:${l}`));
+        if (status?.problem)
+          lines.push(`broken: cannot plan: ${status.problem} (correct the catalog and run duban register)`);
+        if (status)
+          lines.push(
+            ...statusLines(status, colours(io.colour))
+              .slice(1)
+              .map((l) => `now:${l}`),
+          );
         else {
           const [row] = await ledger.trackerStates({ trackerId: id });
-          if (row?.problem) lines.push(`broken: cannot plan: ${row.problem} (correct the catalog and run duban register)`);
+          if (row?.problem)
+            lines.push(`broken: cannot plan: ${row.problem} (correct the catalog and run duban register)`);
         }
         if (unreachable) lines.push(`now: unknown (${unreachable}); the ledger's record follows`);
-        for (const o of outcomes) lines.push(`period ${o.period}: ${o.outcome} (due ${o.original_due}${o.due !== o.original_due ? `, extended to ${o.due}` : ''})`);
+        for (const o of outcomes)
+          lines.push(
+            `period ${o.period}: ${o.outcome} (due ${o.original_due}${o.due !== o.original_due ? `, extended to ${o.due}` : ''})`,
+          );
         const timeline = [
-          ...notices.map((n) => ({ at: n.fired_at ?? n.planned_at, text: `${n.stage} ${n.stage === 'escalation' ? `L${n.level} ` : ''}${n.status} ${n.message_id}${n.supervision_no ? ` 督〔${n.supervision_year}〕${n.supervision_no}号` : ''} to ${JSON.parse(n.recipients_to).join(',')}` })),
-          ...events.map((e) => ({ at: e.at, text: `${e.kind}${e.actor ? ` by ${e.actor}` : ''}${e.data ? ` ${e.data}` : ''}` })),
+          ...notices.map((n) => ({
+            at: n.fired_at ?? n.planned_at,
+            text: `${n.stage} ${n.stage === 'escalation' ? `L${n.level} ` : ''}${n.status} ${n.message_id}${n.supervision_no ? ` 督〔${n.supervision_year}〕${n.supervision_no}号` : ''} to ${JSON.parse(n.recipients_to).join(',')}`,
+          })),
+          ...events.map((e) => ({
+            at: e.at,
+            text: `${e.kind}${e.actor ? ` by ${e.actor}` : ''}${e.data ? ` ${e.data}` : ''}`,
+          })),
         ].sort((a, b) => a.at - b.at);
         for (const t of timeline) lines.push(`${new Date(t.at).toISOString()}  ${t.text}`);
         io.out(`${lines.join('\n')}\n`);
@@ -130,5 +180,4 @@ export function addStatusCommands(program: Command, io: Io) {
         await ledger.close();
       }
     });
-
 }

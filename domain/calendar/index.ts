@@ -38,7 +38,10 @@ export class WorkingCalendar {
   /**
    * @param overrides arrangements that add or replace years of the shipped data, e.g. from an administrator's file.
    */
-  constructor(overrides: readonly HolidayArrangement[] = [], shipped: readonly HolidayArrangement[] = PUBLISHED_ARRANGEMENTS) {
+  constructor(
+    overrides: readonly HolidayArrangement[] = [],
+    shipped: readonly HolidayArrangement[] = PUBLISHED_ARRANGEMENTS,
+  ) {
     for (const n of shipped) this.arrangements.set(n.year, n);
     for (const n of overrides) this.arrangements.set(n.year, n);
   }
@@ -118,7 +121,9 @@ export class WorkingCalendar {
   private scan(d: DayNumber, step: 1 | -1, inclusive: boolean): DayNumber {
     let day = inclusive ? d : d + step;
     for (let i = 0; i < MAX_SCAN_DAYS; i++, day += step) if (this.isWorkingDay(day)) return day;
-    throw new Error(`calendar: no working day within ${MAX_SCAN_DAYS} days of ${formatDate(d)}; check the calendar data`);
+    throw new Error(
+      `calendar: no working day within ${MAX_SCAN_DAYS} days of ${formatDate(d)}; check the calendar data`,
+    );
   }
 
   private table(year: number): YearTable {
@@ -126,7 +131,9 @@ export class WorkingCalendar {
     if (!t) {
       const own = this.arrangements.get(year) ?? statutoryHolidays(year);
       // An arrangement may cover days of a neighbouring year (元旦 2023 began on 31 December 2022).
-      const neighbours = [this.arrangements.get(year - 1), this.arrangements.get(year + 1)].filter((n) => n !== undefined);
+      const neighbours = [this.arrangements.get(year - 1), this.arrangements.get(year + 1)].filter(
+        (n) => n !== undefined,
+      );
       t = buildTable(year, [...neighbours, own], this.yearStatus(year), own.source);
       this.tables.set(year, t);
     }
@@ -162,6 +169,7 @@ function buildTable(year: number, arrangements: HolidayArrangement[], status: Ye
 
 function mustParse(text: string, arrangement: HolidayArrangement): DayNumber {
   const d = parseDate(text);
-  if (d === undefined) throw new Error(`calendar data for ${arrangement.year} (${arrangement.source}): "${text}" is not a date`);
+  if (d === undefined)
+    throw new Error(`calendar data for ${arrangement.year} (${arrangement.source}): "${text}" is not a date`);
   return d;
 }

@@ -37,7 +37,8 @@ function readNotice(year: number, text: string): { off: Set<DayNumber>; workdays
     totals.push(total!);
     expect(to - from + 1).toBe(total);
     const after = line.slice(line.indexOf('天。') + 2);
-    for (const m of after.matchAll(/(\d+)月(\d+)日（[^）]*）/g)) workdays.add(dayNumber(year, Number(m[1]), Number(m[2])));
+    for (const m of after.matchAll(/(\d+)月(\d+)日（[^）]*）/g))
+      workdays.add(dayNumber(year, Number(m[1]), Number(m[2])));
   }
   return { off, workdays, totals };
 }
@@ -94,12 +95,25 @@ describe('PRC working-day calendar', () => {
   test('a provisional year keeps the statutory holidays, has no make-up days, and says so', () => {
     // 2028: 春节 is 26 January, so 除夕 25 January to 正月初三 28 January.
     expect(calendar.yearStatus(2028)).toBe('provisional');
-    for (const off of ['2028-01-01', '2028-01-25', '2028-01-26', '2028-01-27', '2028-01-28', '2028-04-04', '2028-05-01', '2028-05-02', '2028-05-29', '2028-10-02', '2028-10-03']) {
+    for (const off of [
+      '2028-01-01',
+      '2028-01-25',
+      '2028-01-26',
+      '2028-01-27',
+      '2028-01-28',
+      '2028-04-04',
+      '2028-05-01',
+      '2028-05-02',
+      '2028-05-29',
+      '2028-10-02',
+      '2028-10-03',
+    ]) {
       expect([off, calendar.isWorkingDay(d(off))]).toEqual([off, off === '2028-05-29']);
     }
     expect(calendar.holidayName(d('2028-10-03'))).toBe('国庆节');
     // No 调休: every Saturday and Sunday is off.
-    for (let x = dayNumber(2028, 1, 1); x <= dayNumber(2028, 12, 31); x++) if (isWeekend(x)) expect(calendar.isWorkingDay(x)).toBe(false);
+    for (let x = dayNumber(2028, 1, 1); x <= dayNumber(2028, 12, 31); x++)
+      if (isWeekend(x)) expect(calendar.isWorkingDay(x)).toBe(false);
     expect(calendar.provisionalYearsIn(d('2026-12-01'), d('2028-01-05'))).toEqual([2027, 2028]);
     expect(calendar.yearSource(2028)).toMatch(/provisional/);
   });
@@ -108,7 +122,11 @@ describe('PRC working-day calendar', () => {
     const notice = statutoryHolidays(2027);
     const days = notice.holidays.reduce((n, h) => n + (d(h.to) - d(h.from) + 1), 0);
     expect(days).toBe(13);
-    expect(notice.holidays.find((h) => h.name === '春节')).toEqual({ name: '春节', from: '2027-02-05', to: '2027-02-08' });
+    expect(notice.holidays.find((h) => h.name === '春节')).toEqual({
+      name: '春节',
+      from: '2027-02-05',
+      to: '2027-02-08',
+    });
     expect(notice.holidays.find((h) => h.name === '清明节')?.from).toBe('2027-04-05');
     expect(notice.holidays.find((h) => h.name === '端午节')?.from).toBe('2027-06-09');
     expect(notice.holidays.find((h) => h.name === '中秋节')?.from).toBe('2027-09-15');
@@ -116,7 +134,12 @@ describe('PRC working-day calendar', () => {
 
   test('an administrator file replaces a year and makes it official', () => {
     const custom = new WorkingCalendar([
-      { year: 2027, source: 'test notice', holidays: [{ name: '春节', from: '2027-02-05', to: '2027-02-11' }], workdays: ['2027-02-20'] },
+      {
+        year: 2027,
+        source: 'test notice',
+        holidays: [{ name: '春节', from: '2027-02-05', to: '2027-02-11' }],
+        workdays: ['2027-02-20'],
+      },
     ]);
     expect(custom.yearStatus(2027)).toBe('official');
     expect(custom.isWorkingDay(d('2027-02-11'))).toBe(false);

@@ -13,11 +13,23 @@ const BEFORE_MARCH: DueRule = { rule: 'next-month-day', monthDay: '03-01', befor
 
 describe('periods', () => {
   test('labels and boundaries', () => {
-    expect(periodContaining('year', d('2027-06-15'))).toMatchObject({ label: '2027', start: d('2027-01-01'), end: d('2027-12-31') });
+    expect(periodContaining('year', d('2027-06-15'))).toMatchObject({
+      label: '2027',
+      start: d('2027-01-01'),
+      end: d('2027-12-31'),
+    });
     expect(periodContaining('half-year', d('2027-06-30')).label).toBe('2027-H1');
-    expect(periodContaining('half-year', d('2027-07-01'))).toMatchObject({ label: '2027-H2', start: d('2027-07-01'), end: d('2027-12-31') });
+    expect(periodContaining('half-year', d('2027-07-01'))).toMatchObject({
+      label: '2027-H2',
+      start: d('2027-07-01'),
+      end: d('2027-12-31'),
+    });
     expect(periodContaining('quarter', d('2027-03-31'))).toMatchObject({ label: '2027-Q1', end: d('2027-03-31') });
-    expect(periodContaining('quarter', d('2027-04-01'))).toMatchObject({ label: '2027-Q2', start: d('2027-04-01'), end: d('2027-06-30') });
+    expect(periodContaining('quarter', d('2027-04-01'))).toMatchObject({
+      label: '2027-Q2',
+      start: d('2027-04-01'),
+      end: d('2027-06-30'),
+    });
     expect(periodContaining('month', d('2028-02-10'))).toMatchObject({ label: '2028-02', end: d('2028-02-29') });
     expect(nextPeriod(parsePeriod('quarter', '2027-Q4')!)!.label).toBe('2028-Q1');
     expect(nextPeriod(parsePeriod('once', 'once')!)).toBeUndefined();
@@ -38,8 +50,12 @@ describe('due rules', () => {
   test('a period about one year is due the next year', () => {
     const p = parsePeriod('year', '2026')!;
     expect(nominalDue(BEFORE_MARCH, p)).toBeGreaterThan(p.end);
-    expect(due({ rule: 'next-month-day', monthDay: '01-31', before: false }, 'half-year', '2026-H2')).toBe('2027-01-31');
-    expect(due({ rule: 'next-month-day', monthDay: '07-31', before: false }, 'half-year', '2026-H1')).toBe('2026-07-31');
+    expect(due({ rule: 'next-month-day', monthDay: '01-31', before: false }, 'half-year', '2026-H2')).toBe(
+      '2027-01-31',
+    );
+    expect(due({ rule: 'next-month-day', monthDay: '07-31', before: false }, 'half-year', '2026-H1')).toBe(
+      '2026-07-31',
+    );
   });
 
   test('period end at quarter and half boundaries', () => {

@@ -13,11 +13,16 @@ import { tracker } from '../support/trackers';
 
 const bill = (date?: string): TrackerDefinition =>
   tracker({
-    obligation: { id: 'legislative-bill', period: 'once', due: { rule: 'before-event', event: 'pc-session-2027-06', months: 1, ...(date ? { date } : {}) } },
+    obligation: {
+      id: 'legislative-bill',
+      period: 'once',
+      due: { rule: 'before-event', event: 'pc-session-2027-06', months: 1, ...(date ? { date } : {}) },
+    },
     reminders: [10, 3, 1, 0],
   });
 /** The definition the tracker receives when the event gets (or loses) a date. */
-const withDate = (d: Driver, date: string | undefined) => d.act('updateDefinition', { by: 'admin', definition: bill(date) });
+const withDate = (d: Driver, date: string | undefined) =>
+  d.act('updateDefinition', { by: 'admin', definition: bill(date) });
 const keys = (d: Driver) => d.sent.map(noticeKey);
 
 describe('the due date from the event', () => {
@@ -31,7 +36,10 @@ describe('the due date from the event', () => {
   });
 
   test('duban plan lists the waiting tracker instead of its notices', () => {
-    const plan = planWindow([bill(), tracker()], calendar, { from: parseDate('2027-01-01')!, to: parseDate('2027-12-31')! });
+    const plan = planWindow([bill(), tracker()], calendar, {
+      from: parseDate('2027-01-01')!,
+      to: parseDate('2027-12-31')!,
+    });
     expect(plan.waiting).toEqual([{ trackerId: 'legislative-bill/unit', event: 'pc-session-2027-06' }]);
     expect(plan.notices.every((n) => n.trackerId === 'annual-report/unit')).toBe(true);
   });
@@ -52,11 +60,18 @@ describe('an event date entered late, moved earlier, moved later, cancelled', ()
     // Entered on Tuesday 18 May: due Thursday 20 May; r10 and r3 have passed.
     d.now = at('2027-05-18', 10);
     withDate(d, '2027-06-20');
-    expect(d.t.status(d.now)).toMatchObject({ periods: [expect.objectContaining({ period: 'once', due: '2027-05-20' })] });
+    expect(d.t.status(d.now)).toMatchObject({
+      periods: [expect.objectContaining({ period: 'once', due: '2027-05-20' })],
+    });
     expect(d.t.status(d.now).waitingFor).toBeUndefined();
     d.runUntil(at('2027-05-25'));
     // Names show the planned day: r3 (planned 17 May) is the catch-up sent on the 18th.
-    expect(d.names()).toEqual(['once 2027-05-17 r3', 'once 2027-05-19 r1', 'once 2027-05-20 r0', 'once 2027-05-21 e1.0']);
+    expect(d.names()).toEqual([
+      'once 2027-05-17 r3',
+      'once 2027-05-19 r1',
+      'once 2027-05-20 r0',
+      'once 2027-05-21 e1.0',
+    ]);
     expect(d.sent[0]!.due).toBe('2027-05-20');
   });
 
@@ -100,7 +115,13 @@ describe('an event date entered late, moved earlier, moved later, cancelled', ()
     // A new date a year on (due Sunday 20 August 2028): its ladder runs from the start.
     withDate(d, '2028-09-20');
     d.runUntil(at('2028-08-19'));
-    expect(d.names()).toEqual(['once 2027-05-06 r10', 'once 2028-08-04 r10', 'once 2028-08-15 r3', 'once 2028-08-17 r1', 'once 2028-08-18 r0']);
+    expect(d.names()).toEqual([
+      'once 2027-05-06 r10',
+      'once 2028-08-04 r10',
+      'once 2028-08-15 r3',
+      'once 2028-08-17 r1',
+      'once 2028-08-18 r0',
+    ]);
     d.act('submit', { by: '市司法局', evidence: { documentNumber: 'X府议〔2028〕1号' } });
     expect(d.t.history).toEqual([expect.objectContaining({ period: 'once', outcome: 'on_time', due: '2028-08-20' })]);
     expect(d.t.next(d.now).kind).toBe('end');
@@ -113,7 +134,13 @@ describe('an event date entered late, moved earlier, moved later, cancelled', ()
     d.runUntil(at('2027-05-19'));
     withDate(d, '2027-06-20');
     d.runUntil(at('2027-05-21'));
-    expect(d.names()).toEqual(['once 2027-05-06 r10', 'once 2027-05-17 r3', 'once 2027-05-19 r1', 'once 2027-05-20 r0', 'once 2027-05-21 e1.0']);
+    expect(d.names()).toEqual([
+      'once 2027-05-06 r10',
+      'once 2027-05-17 r3',
+      'once 2027-05-19 r1',
+      'once 2027-05-20 r0',
+      'once 2027-05-21 e1.0',
+    ]);
     expect(new Set(keys(d)).size).toBe(keys(d).length);
   });
 });

@@ -9,11 +9,28 @@ import { tracker } from '../support/trackers';
 // 000 L103: 出庭應訴率不低於90%. Yearly figures, due at the end of January (assumption).
 const courtRate = () =>
   tracker({
-    obligation: { id: 'court-appearance-rate', period: 'year', due: { rule: 'next-month-end' }, completion: 'rate', threshold: 90, measure: '行政机关负责人出庭应诉率' },
+    obligation: {
+      id: 'court-appearance-rate',
+      period: 'year',
+      due: { rule: 'next-month-end' },
+      completion: 'rate',
+      threshold: 90,
+      measure: '行政机关负责人出庭应诉率',
+    },
     reminders: [10, 3, 0],
   });
 // 000 L99: 最少3人的行政復議辦案人員.
-const handlers = () => tracker({ obligation: { id: 'reconsideration-handlers', period: 'year', due: { rule: 'period-end' }, completion: 'count', threshold: 3 }, reminders: [10, 0] });
+const handlers = () =>
+  tracker({
+    obligation: {
+      id: 'reconsideration-handlers',
+      period: 'year',
+      due: { rule: 'period-end' },
+      completion: 'count',
+      threshold: 3,
+    },
+    reminders: [10, 0],
+  });
 
 describe('a rate against its threshold', () => {
   const start = at('2027-12-01');
@@ -26,8 +43,12 @@ describe('a rate against its threshold', () => {
     d.act('report', { by: '市司法局', numerator: 19, denominator: 20, note: '全年应诉20件，负责人出庭19件' });
     expect(d.t.history).toEqual([expect.objectContaining({ period: '2027', outcome: 'on_time', due: '2028-01-31' })]);
     const events = d.t.takeEvents();
-    expect(events.find((e) => e.kind === 'report')).toMatchObject({ data: { numerator: 19, denominator: 20, value: 95, meets: true, threshold: 90 } });
-    expect(events.find((e) => e.kind === 'outcome')).toMatchObject({ data: { outcome: 'on_time', figures: expect.objectContaining({ value: 95, meets: true }) } });
+    expect(events.find((e) => e.kind === 'report')).toMatchObject({
+      data: { numerator: 19, denominator: 20, value: 95, meets: true, threshold: 90 },
+    });
+    expect(events.find((e) => e.kind === 'outcome')).toMatchObject({
+      data: { outcome: 'on_time', figures: expect.objectContaining({ value: 95, meets: true }) },
+    });
   });
 
   test('exactly at the threshold meets it: 9 of 10 is 90%', () => {
@@ -40,11 +61,19 @@ describe('a rate against its threshold', () => {
     const d = Driver.start(courtRate(), start);
     expect(d.t.status(d.now).colour).toBe('green');
     d.act('report', { by: 'x', numerator: 17, denominator: 20 });
-    expect(d.t.status(d.now).periods[0]).toMatchObject({ colour: 'yellow', report: expect.objectContaining({ value: 85, meets: false }) });
+    expect(d.t.status(d.now).periods[0]).toMatchObject({
+      colour: 'yellow',
+      report: expect.objectContaining({ value: 85, meets: false }),
+    });
     expect(d.t.history).toEqual([]);
     d.runUntil(at('2028-02-03'));
     // Spring Festival 2028 (25-28 January, provisional) pushes the reminders back.
-    expect(d.names()).toEqual(['2027 2028-01-11 r10', '2027 2028-01-20 r3', '2027 2028-01-31 r0', '2027 2028-02-01 e1.0']);
+    expect(d.names()).toEqual([
+      '2027 2028-01-11 r10',
+      '2027 2028-01-20 r3',
+      '2027 2028-01-31 r0',
+      '2027 2028-02-01 e1.0',
+    ]);
     expect(d.t.status(d.now).colour).toBe('red');
     d.act('report', { by: 'x', numerator: 18, denominator: 20, note: '补充统计' });
     expect(d.t.history).toEqual([expect.objectContaining({ period: '2027', outcome: 'late' })]);
@@ -57,7 +86,12 @@ describe('a rate against its threshold', () => {
     d.runUntil(at('2029-02-05'));
     expect(d.t.history[0]).toMatchObject({ period: '2027', outcome: 'missed' });
     const outcome = d.t.takeEvents().find((e) => e.kind === 'outcome' && e.period === '2027');
-    expect(outcome).toMatchObject({ data: { outcome: 'missed', figures: expect.objectContaining({ numerator: 15, denominator: 20, meets: false, threshold: 90 }) } });
+    expect(outcome).toMatchObject({
+      data: {
+        outcome: 'missed',
+        figures: expect.objectContaining({ numerator: 15, denominator: 20, meets: false, threshold: 90 }),
+      },
+    });
     expect(d.sent.filter((n) => n.period === '2027' && n.level === 3).length).toBeGreaterThan(40);
   });
 

@@ -16,7 +16,15 @@ const people = [
 ];
 const training = (): TrackerDefinition => ({
   ...tracker({
-    obligation: { id: 'officer-training', period: 'year', due: { rule: 'period-end' }, completion: 'per-person', quota: 60, roster: '执法人员', quotaUnit: 'hours' },
+    obligation: {
+      id: 'officer-training',
+      period: 'year',
+      due: { rule: 'period-end' },
+      completion: 'per-person',
+      quota: 60,
+      roster: '执法人员',
+      quotaUnit: 'hours',
+    },
     reminders: [20, 0],
   }),
   people,
@@ -26,7 +34,13 @@ const training = (): TrackerDefinition => ({
 function train(d: Driver, person: string, hours: number): void {
   for (let day = 1; hours > 0; day++) {
     const h = Math.min(8, hours);
-    d.act('record', { by: '市场监管局', person, date: `2027-03-${String(day).padStart(2, '0')}`, hours: h, topic: '行政处罚法培训' });
+    d.act('record', {
+      by: '市场监管局',
+      person,
+      date: `2027-03-${String(day).padStart(2, '0')}`,
+      hours: h,
+      topic: '行政处罚法培训',
+    });
     hours -= h;
   }
 }
@@ -55,22 +69,48 @@ describe('a roster where one person falls short', () => {
     // Held on 30 December, recorded after due: on time.
     d.act('record', { by: 'x', person: '15010003', date: '2027-12-30', hours: 4, topic: '补训' });
     expect(d.t.history).toEqual([expect.objectContaining({ period: '2027', outcome: 'on_time' })]);
-    const event = d.t.takeEvents().filter((e) => e.kind === 'quota_event').pop();
-    expect(event).toMatchObject({ data: { person: '15010003', amount: 4, personTotal: 60, quota: 60, reached: 3, people: 3 } });
+    const event = d.t
+      .takeEvents()
+      .filter((e) => e.kind === 'quota_event')
+      .pop();
+    expect(event).toMatchObject({
+      data: { person: '15010003', amount: 4, personTotal: 60, quota: 60, reached: 3, people: 3 },
+    });
   });
 
   test('what a per-person record refuses', () => {
     const d = Driver.start(training(), at('2027-04-01'));
     d.refused('record', { by: 'x', date: '2027-03-01', topic: 't', hours: 8 }, /counts per person: name the person/);
-    d.refused('record', { by: 'x', person: '99999999', date: '2027-03-01', topic: 't', hours: 8 }, /person "99999999" is not on the roster/);
-    d.refused('record', { by: 'x', person: '15010001', date: '2027-03-01', topic: 't' }, /hours must be a number above 0 and at most 24/);
+    d.refused(
+      'record',
+      { by: 'x', person: '99999999', date: '2027-03-01', topic: 't', hours: 8 },
+      /person "99999999" is not on the roster/,
+    );
+    d.refused(
+      'record',
+      { by: 'x', person: '15010001', date: '2027-03-01', topic: 't' },
+      /hours must be a number above 0 and at most 24/,
+    );
     d.refused('record', { by: 'x', person: '15010001', date: '2027-03-01', topic: 't', hours: 25 }, /at most 24/);
     d.refused('record', { by: 'x', person: '15010001', date: '2027-04-02', topic: 't', hours: 8 }, /in the future/);
-    d.refused('record', { by: 'x', person: '15010001', date: '2026-12-31', topic: 't', hours: 8 }, /outside period 2027/);
+    d.refused(
+      'record',
+      { by: 'x', person: '15010001', date: '2026-12-31', topic: 't', hours: 8 },
+      /outside period 2027/,
+    );
     d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /not by a submission/);
     // A unit-level quota refuses person and hours.
-    const unit = Driver.start(tracker({ obligation: { id: 'lectures', period: 'year', due: { rule: 'period-end' }, completion: 'quota', quota: 2 } }), at('2027-04-01'));
-    unit.refused('record', { by: 'x', person: '15010001', date: '2027-03-01', topic: 't' }, /counts events of the unit, not of persons/);
+    const unit = Driver.start(
+      tracker({
+        obligation: { id: 'lectures', period: 'year', due: { rule: 'period-end' }, completion: 'quota', quota: 2 },
+      }),
+      at('2027-04-01'),
+    );
+    unit.refused(
+      'record',
+      { by: 'x', person: '15010001', date: '2027-03-01', topic: 't' },
+      /counts events of the unit, not of persons/,
+    );
   });
 
   test('a changed roster reaches the running tracker: a person removed no longer holds the period open', () => {
@@ -84,11 +124,25 @@ describe('a roster where one person falls short', () => {
 
   test('a quota of times (至少一次): one record per person, no hours', () => {
     const def: TrackerDefinition = {
-      ...tracker({ obligation: { id: 'head-training', period: 'year', due: { rule: 'period-end' }, completion: 'per-person', quota: 1, roster: '部门负责人', quotaUnit: 'times' } }),
+      ...tracker({
+        obligation: {
+          id: 'head-training',
+          period: 'year',
+          due: { rule: 'period-end' },
+          completion: 'per-person',
+          quota: 1,
+          roster: '部门负责人',
+          quotaUnit: 'times',
+        },
+      }),
       people: people.slice(0, 1),
     };
     const d = Driver.start(def, at('2027-04-01'));
-    d.refused('record', { by: 'x', person: '15010001', date: '2027-03-01', topic: 't', hours: 8 }, /counts occasions, not hours/);
+    d.refused(
+      'record',
+      { by: 'x', person: '15010001', date: '2027-03-01', topic: 't', hours: 8 },
+      /counts occasions, not hours/,
+    );
     d.act('record', { by: 'x', person: '15010001', date: '2027-03-01', topic: '法治专题脱产培训' });
     expect(d.t.history[0]!.outcome).toBe('on_time');
   });
@@ -114,7 +168,11 @@ describe('the reminder to the liaison lists who is short and by how much', () =>
       notice,
       period: { label: '2027', due: p.plan.due, originalDue: p.plan.originalDue },
       sentOn: '2027-12-02',
-      progress: { recorded: 0, quota: 60, people: { total: 52, reached: 20, short: [{ id: '1', name: '甲', has: 0, short: 60 }] } },
+      progress: {
+        recorded: 0,
+        quota: 60,
+        people: { total: 52, reached: 20, short: [{ id: '1', name: '甲', has: 0, short: 60 }] },
+      },
     }).text;
     expect(many).toContain('已达标20人/共52人；尚未达标：甲（差60学时）等32人。');
   });
@@ -122,7 +180,8 @@ describe('the reminder to the liaison lists who is short and by how much', () =>
 
 describe('the rosters file (CSV)', () => {
   test('rows become people per unit and roster; BOM, CRLF and quoted cells are read', () => {
-    const text = '\uFEFFunit,roster,person,name\r\nscjgj,执法人员,15010001,王建国\r\nscjgj,执法人员,15010002,"李红, 副科长"\r\nsfj,执法人员,15020001,周敏\r\n';
+    const text =
+      '\uFEFFunit,roster,person,name\r\nscjgj,执法人员,15010001,王建国\r\nscjgj,执法人员,15010002,"李红, 副科长"\r\nsfj,执法人员,15020001,周敏\r\n';
     const { entries, problems } = parseRosterCsv(text);
     expect(problems).toEqual([]);
     expect(rosterOf(entries, 'scjgj', '执法人员')).toEqual([
@@ -133,14 +192,17 @@ describe('the rosters file (CSV)', () => {
   });
 
   test('every bad row is reported with its line and column', () => {
-    const text = 'unit,roster,person,name\nscjgj,执法人员,15010001,王建国\nscjgj,执法人员,15010001,王建国\nscjgj,,15010003,赵强\nscjgj,执法人员,15010004,=HYPERLINK("x")\nscjgj,执法人员,15010005,钱,多\n';
+    const text =
+      'unit,roster,person,name\nscjgj,执法人员,15010001,王建国\nscjgj,执法人员,15010001,王建国\nscjgj,,15010003,赵强\nscjgj,执法人员,15010004,=HYPERLINK("x")\nscjgj,执法人员,15010005,钱,多\n';
     expect(parseRosterCsv(text).problems).toEqual([
       { line: 3, column: 'person', message: 'person "15010001" is already on roster 执法人员 of unit scjgj (line 2)' },
       { line: 4, column: 'roster', message: 'is empty' },
       { line: 5, column: 'name', message: '"=HYPERLINK("x")" starts like a spreadsheet formula (=, +, -, @)' },
       { line: 6, message: '5 cells, but the header has 4 columns (a comma in a name needs quotes)' },
     ]);
-    expect(parseRosterCsv('unit,person,name,dept\n').problems).toEqual([{ line: 1, message: 'missing column roster; unknown column "dept": the columns are unit,roster,person,name' }]);
+    expect(parseRosterCsv('unit,person,name,dept\n').problems).toEqual([
+      { line: 1, message: 'missing column roster; unknown column "dept": the columns are unit,roster,person,name' },
+    ]);
     expect(parseRosterCsv('').problems[0]!.message).toMatch(/the file is empty/);
   });
 });

@@ -48,29 +48,49 @@ describe('planPeriod', () => {
   });
 
   test('escalation recipients by level; the lead unit is copied on escalations only', () => {
-    const lead = { id: 'justice', name: '市司法局', head: { name: 'h', email: 'lead-head@test.example.org' }, liaison: { name: 'l', email: 'lead@test.example.org' }, deputies: [] };
+    const lead = {
+      id: 'justice',
+      name: '市司法局',
+      head: { name: 'h', email: 'lead-head@test.example.org' },
+      liaison: { name: 'l', email: 'lead@test.example.org' },
+      deputies: [],
+    };
     const plan = planPeriod(tracker({ lead }), parsePeriod('year', '2025')!, calendar);
     const at = (level: number) => plan.notices.find((n) => n.level === level && n.step === 0)!;
     expect(plan.notices[0]!.cc).toEqual(['head@test.example.org']);
     // The office takes the daily digest (the default), so level 1 does not copy it item by item.
     expect(at(1)).toMatchObject({ to: ['head@test.example.org'], cc: ['lead@test.example.org'] });
-    expect(at(2)).toMatchObject({ to: ['head@test.example.org'], cc: ['office-head@test.example.org', 'office-liaison@test.example.org', 'lead@test.example.org'] });
+    expect(at(2)).toMatchObject({
+      to: ['head@test.example.org'],
+      cc: ['office-head@test.example.org', 'office-liaison@test.example.org', 'lead@test.example.org'],
+    });
     expect(at(3)).toMatchObject({
       to: ['leader@test.example.org'],
-      cc: ['office-head@test.example.org', 'office-liaison@test.example.org', 'head@test.example.org', 'lead@test.example.org'],
+      cc: [
+        'office-head@test.example.org',
+        'office-liaison@test.example.org',
+        'head@test.example.org',
+        'lead@test.example.org',
+      ],
     });
   });
 
   test('an office without the digest is copied on level 1, and so is every office when the deployment runs none', () => {
     const t = tracker();
-    const plan = planPeriod({ ...t, supervisor: { ...t.supervisor, digest: false } }, parsePeriod('year', '2025')!, calendar);
+    const plan = planPeriod(
+      { ...t, supervisor: { ...t.supervisor, digest: false } },
+      parsePeriod('year', '2025')!,
+      calendar,
+    );
     expect(plan.notices.find((n) => n.level === 1)!.cc).toEqual(['office-liaison@test.example.org']);
     const noDigest = planPeriod(t, parsePeriod('year', '2025')!, calendar, { digest: false });
     expect(noDigest.notices.find((n) => n.level === 1)!.cc).toEqual(['office-liaison@test.example.org']);
   });
 
   test('an overdue quarter stays open: weekly level-3 repeats run until the next quarter is itself overdue', () => {
-    const t = tracker({ obligation: { id: 'study', period: 'quarter', due: { rule: 'period-end' }, completion: 'quota', quota: 1 } });
+    const t = tracker({
+      obligation: { id: 'study', period: 'quarter', due: { rule: 'period-end' }, completion: 'quota', quota: 1 },
+    });
     const q1 = planPeriod(t, parsePeriod('quarter', '2026-Q1')!, calendar);
     const q2 = planPeriod(t, parsePeriod('quarter', '2026-Q2')!, calendar);
     // The next quarter opens when it begins (its first reminder comes later).
@@ -79,7 +99,9 @@ describe('planPeriod', () => {
     expect(q1.endsAt).toBe(q2.dueAt);
     // 30 June back ten working days, over 端午 (19-21 June): 15 June.
     expect(local(q2.opensAt)).toBe('2026-06-15 09:00');
-    const escalations = q1.notices.filter((n) => n.stage === 'escalation').map((n) => `${local(n.at).slice(0, 10)} L${n.level}#${n.step}`);
+    const escalations = q1.notices
+      .filter((n) => n.stage === 'escalation')
+      .map((n) => `${local(n.at).slice(0, 10)} L${n.level}#${n.step}`);
     expect(escalations).toEqual([
       '2026-04-01 L1#0',
       '2026-04-08 L2#0',
@@ -101,15 +123,24 @@ describe('planPeriod', () => {
   });
 
   test('a quarterly quota has no carry-over: every quarter is its own period with its own ladder', () => {
-    const t = tracker({ obligation: { id: 'study', period: 'quarter', due: { rule: 'period-end' }, completion: 'quota', quota: 1 } });
-    const plans = ['2027-Q1', '2027-Q2', '2027-Q3', '2027-Q4'].map((p) => planPeriod(t, parsePeriod('quarter', p)!, calendar));
+    const t = tracker({
+      obligation: { id: 'study', period: 'quarter', due: { rule: 'period-end' }, completion: 'quota', quota: 1 },
+    });
+    const plans = ['2027-Q1', '2027-Q2', '2027-Q3', '2027-Q4'].map((p) =>
+      planPeriod(t, parsePeriod('quarter', p)!, calendar),
+    );
     expect(plans.map((p) => formatDate(p.due))).toEqual(['2027-03-31', '2027-06-30', '2027-09-30', '2027-12-31']);
     for (const p of plans) expect(p.notices.filter((n) => n.stage === 'reminder')).toHaveLength(4);
-    expect(new Set(plans.flatMap((p) => p.notices.map(noticeKey))).size).toBe(plans.reduce((s, p) => s + p.notices.length, 0));
+    expect(new Set(plans.flatMap((p) => p.notices.map(noticeKey))).size).toBe(
+      plans.reduce((s, p) => s + p.notices.length, 0),
+    );
   });
 
   test('a yearly quota of 4 due at year end escalates into the next year until that year is due', () => {
-    const t = tracker({ obligation: { id: 'lectures', period: 'year', due: { rule: 'period-end' }, completion: 'quota', quota: 4 }, reminders: [60, 20, 10, 3, 0] });
+    const t = tracker({
+      obligation: { id: 'lectures', period: 'year', due: { rule: 'period-end' }, completion: 'quota', quota: 4 },
+      reminders: [60, 20, 10, 3, 0],
+    });
     const plan = planPeriod(t, parsePeriod('year', '2026')!, calendar);
     expect(formatDate(plan.due)).toBe('2026-12-31');
     // Sixty working days before 31 December, counted over the National Day week.
@@ -121,7 +152,9 @@ describe('planPeriod', () => {
 
   test('an urgent obligation starts at level 2', () => {
     const plan = planPeriod(tracker({ obligation: { urgent: true } }), parsePeriod('year', '2025')!, calendar);
-    const firsts = plan.notices.filter((n) => n.stage === 'escalation' && n.step === 0).map((n) => [local(n.at).slice(0, 10), n.level]);
+    const firsts = plan.notices
+      .filter((n) => n.stage === 'escalation' && n.step === 0)
+      .map((n) => [local(n.at).slice(0, 10), n.level]);
     expect(firsts).toEqual([
       ['2026-03-02', 2],
       ['2026-03-13', 3],
@@ -137,14 +170,15 @@ describe('planPeriod', () => {
   });
 
   test('a one-off has no next period; its weekly circular goes on for a year after due', () => {
-    const t = tracker({ obligation: { id: 'catalogue', period: 'once', due: { rule: 'fixed-date', date: '2027-06-30' } } });
+    const t = tracker({
+      obligation: { id: 'catalogue', period: 'once', due: { rule: 'fixed-date', date: '2027-06-30' } },
+    });
     const plan = planPeriod(t, parsePeriod('once', 'once')!, calendar);
     expect(plan.next).toBeUndefined();
     expect(local(plan.endsAt)).toBe('2028-06-29 23:59');
     expect(plan.notices.filter((n) => n.level === 3).length).toBeGreaterThan(40);
     expect(plan.provisionalYears).toEqual([2027, 2028]);
   });
-
 });
 
 describe('planWindow', () => {
@@ -192,23 +226,35 @@ describe('property: any catalog entry', () => {
     if (period === 'year') {
       options.push(
         fc
-          .record({ month: fc.integer({ min: 1, max: 12 }), day: fc.integer({ min: 1, max: 28 }), before: fc.boolean() })
-          .map(({ month, day, before }): DueRule => ({ rule: 'next-month-day', monthDay: `${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`, before })),
+          .record({
+            month: fc.integer({ min: 1, max: 12 }),
+            day: fc.integer({ min: 1, max: 28 }),
+            before: fc.boolean(),
+          })
+          .map(({ month, day, before }): DueRule => ({
+            rule: 'next-month-day',
+            monthDay: `${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`,
+            before,
+          })),
       );
     }
     return fc.oneof(...options);
   };
   const periodAndRule = fc.constantFrom(...kinds).chain((period) => dueRule(period).map((due) => ({ period, due })));
-  const reminders = fc.uniqueArray(fc.integer({ min: 0, max: 30 }), { maxLength: 5 }).map((r) => r.sort((x, y) => y - x));
-  const escalation = fc
-    .uniqueArray(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 4 })
-    .chain((afters) =>
-      fc.boolean().map((repeat): EscalationStep[] =>
-        afters
-          .sort((x, y) => x - y)
-          .map((after, i, all) => ({ level: Math.min(3, i + 1), after, repeatWeekly: repeat && i === all.length - 1 })),
-      ),
-    );
+  const reminders = fc
+    .uniqueArray(fc.integer({ min: 0, max: 30 }), { maxLength: 5 })
+    .map((r) => r.sort((x, y) => y - x));
+  const escalation = fc.uniqueArray(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 4 }).chain((afters) =>
+    fc.boolean().map((repeat): EscalationStep[] =>
+      afters
+        .sort((x, y) => x - y)
+        .map((after, i, all) => ({
+          level: Math.min(3, i + 1),
+          after,
+          repeatWeekly: repeat && i === all.length - 1,
+        })),
+    ),
+  );
 
   test('notices are ordered, on working days at the notice hour, reminders before due and escalations after', () => {
     fc.assert(
@@ -221,10 +267,16 @@ describe('property: any catalog entry', () => {
         fc.integer({ min: 2025, max: 2029 }),
         fc.integer({ min: 1, max: 12 }),
         ({ period, due }, rollForward, rem, esc, hour, year, month) => {
-          const t = tracker({ obligation: { period, due, rollForward }, reminders: rem, escalation: esc, noticeHour: hour });
+          const t = tracker({
+            obligation: { period, due, rollForward },
+            reminders: rem,
+            escalation: esc,
+            noticeHour: hour,
+          });
           const from = d(`${year}-${String(month).padStart(2, '0')}-01`);
           const plan = planWindow([t], calendar, { from, to: from + 200 });
-          for (let i = 1; i < plan.notices.length; i++) expect(compareNotices(plan.notices[i - 1]!, plan.notices[i]!)).toBeLessThan(0);
+          for (let i = 1; i < plan.notices.length; i++)
+            expect(compareNotices(plan.notices[i - 1]!, plan.notices[i]!)).toBeLessThan(0);
           for (const n of plan.notices) {
             const day = localDay(n.at, 'Asia/Shanghai');
             expect(calendar.isWorkingDay(day)).toBe(true);
@@ -242,10 +294,19 @@ describe('property: any catalog entry', () => {
 
 describe('ladderOverlaps', () => {
   test('warns when a reminder ladder reaches back past the previous period due date, once per obligation', () => {
-    const monthly = tracker({ obligation: { id: 'monthly', period: 'month', due: { rule: 'period-end' } }, reminders: [20, 10, 3, 1, 0] });
+    const monthly = tracker({
+      obligation: { id: 'monthly', period: 'month', due: { rule: 'period-end' } },
+      reminders: [20, 10, 3, 1, 0],
+    });
     const quarterly = tracker({ obligation: { id: 'quarterly', period: 'quarter', due: { rule: 'period-end' } } });
-    const warnings = ladderOverlaps([monthly, { ...monthly, trackerId: 'monthly/other' }, quarterly], calendar, d('2027-01-01'));
+    const warnings = ladderOverlaps(
+      [monthly, { ...monthly, trackerId: 'monthly/other' }, quarterly],
+      calendar,
+      d('2027-01-01'),
+    );
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^obligation monthly: the first reminder of 2027-02 \(2027-01-\d\d\) comes before 2027-01 is due \(2027-01-31\)/);
+    expect(warnings[0]).toMatch(
+      /^obligation monthly: the first reminder of 2027-02 \(2027-01-\d\d\) comes before 2027-01 is due \(2027-01-31\)/,
+    );
   });
 });

@@ -15,7 +15,11 @@ const zone = 'Asia/Shanghai';
 const annual = (overrides: Parameters<typeof tracker>[0] = {}) => tracker(overrides);
 const monthly = (reminders: number[]) =>
   tracker({ obligation: { id: 'monthly-report', period: 'month', due: { rule: 'period-end' } }, reminders });
-const quota = () => tracker({ obligation: { id: 'lectures', period: 'year', due: { rule: 'period-end' }, completion: 'quota', quota: 2 }, reminders: [10, 0] });
+const quota = () =>
+  tracker({
+    obligation: { id: 'lectures', period: 'year', due: { rule: 'period-end' }, completion: 'quota', quota: 2 },
+    reminders: [10, 0],
+  });
 
 describe('a period from registration to its outcome', () => {
   // Registered on 2 January 2026: the 2025 report is the first period not yet due (28 February 2026).
@@ -49,8 +53,16 @@ describe('a period from registration to its outcome', () => {
     const d = Driver.start(annual(), start);
     d.runUntil(at('2026-02-20'));
     d.refused('decideExtension', { by: 'office', approve: true }, /no extension request is waiting/);
-    d.refused('requestExtension', { by: 'x', newDue: '2026-02-27', reason: 'r' }, /not after the current due date 2026-02-28/);
-    d.refused('requestExtension', { by: 'x', newDue: '2027-03-01', reason: 'r' }, /can be extended to 2027-02-27 at most/);
+    d.refused(
+      'requestExtension',
+      { by: 'x', newDue: '2026-02-27', reason: 'r' },
+      /not after the current due date 2026-02-28/,
+    );
+    d.refused(
+      'requestExtension',
+      { by: 'x', newDue: '2027-03-01', reason: 'r' },
+      /can be extended to 2027-02-27 at most/,
+    );
     d.act('requestExtension', { by: 'x', newDue: '2026-03-31', reason: '需等待统计数据' });
     d.refused('requestExtension', { by: 'x', newDue: '2026-03-30', reason: 'r' }, /already waiting for a decision/);
     d.act('decideExtension', { by: 'office', approve: true });
@@ -150,7 +162,11 @@ describe('a period from registration to its outcome', () => {
     d.refused('acknowledge', { by: 'x', period: '2031' }, /period 2031 is not open; open: 2025/);
     d.refused('submit', { by: 'x', evidence: {} }, /evidence is required/);
     d.refused('submit', { by: 'x', evidence: { link: 'ftp://x' } }, /not an http\(s\) address/);
-    d.refused('submit', { by: 'x', evidence: { files: [{ name: 'a.pdf', type: 'application/pdf', size: 10, sha256: 'nothex' }] } }, /no SHA-256/);
+    d.refused(
+      'submit',
+      { by: 'x', evidence: { files: [{ name: 'a.pdf', type: 'application/pdf', size: 10, sha256: 'nothex' }] } },
+      /no SHA-256/,
+    );
   });
 });
 
@@ -172,7 +188,10 @@ describe('签收 and 反馈 (DOMAIN.md 20)', () => {
         ['progress', '黄丽娟'],
       ]),
     );
-    expect(d.t.boardPeriods(d.now)[0]).toMatchObject({ acknowledgedBy: '黄丽娟 <huang@example.org>', progressCount: 1 });
+    expect(d.t.boardPeriods(d.now)[0]).toMatchObject({
+      acknowledgedBy: '黄丽娟 <huang@example.org>',
+      progressCount: 1,
+    });
     d.runUntil(at('2026-02-28'));
     expect(d.names()).toContain('2025 2026-02-25 r3');
   });
@@ -210,7 +229,10 @@ describe('overlapping periods of a monthly obligation (DOMAIN.md 19)', () => {
   });
 
   test('a quota event goes to the open period holding its date', () => {
-    const t = tracker({ obligation: { id: 'study', period: 'month', due: { rule: 'period-end' }, completion: 'quota', quota: 1 }, reminders: [25, 0] });
+    const t = tracker({
+      obligation: { id: 'study', period: 'month', due: { rule: 'period-end' }, completion: 'quota', quota: 1 },
+      reminders: [25, 0],
+    });
     const d = Driver.start(t, at('2027-02-01'));
     d.runUntil(at('2027-03-10'));
     d.act('record', { by: 'x', date: '2027-02-26', topic: '二月学习' });
@@ -244,7 +266,11 @@ describe('property: with nobody answering, the state machine sends exactly what 
         fc.integer({ min: 0, max: 300 }),
         (kind, reminders, lag, startOffset) => {
           const t = tracker({
-            obligation: { id: 'p', period: kind, due: lag === 0 ? { rule: 'period-end' } : { rule: 'after-period-end', days: lag } },
+            obligation: {
+              id: 'p',
+              period: kind,
+              due: lag === 0 ? { rule: 'period-end' } : { rule: 'after-period-end', days: lag },
+            },
             reminders: [...reminders].sort((a, b) => b - a),
           });
           const startDay = parseDate('2026-01-05')! + startOffset;
@@ -253,7 +279,11 @@ describe('property: with nobody answering, the state machine sends exactly what 
           const end = zonedInstant(startDay + 366, zone, 0);
           d.runUntil(end);
           // The plan over the same window, for the periods the tracker held (from its first period on).
-          const first = [...d.t.history.map((h) => h.period), ...d.t.periods.map((p) => p.label), ...d.sent.map((n) => n.period)].sort()[0]!;
+          const first = [
+            ...d.t.history.map((h) => h.period),
+            ...d.t.periods.map((p) => p.label),
+            ...d.sent.map((n) => n.period),
+          ].sort()[0]!;
           const expected = planWindow([t], calendar, { from: startDay, to: localDay(end - 1, zone) })
             .notices.filter((n) => n.at > start && n.at < end && n.period >= first)
             .map(noticeKey);
@@ -271,7 +301,10 @@ test('formatDate sanity for the driver', () => {
 
 describe('found in review', () => {
   test("this year's events can be recorded while last year's quota is still open", () => {
-    const t = tracker({ obligation: { id: 'lectures', period: 'year', due: { rule: 'period-end' }, completion: 'quota', quota: 4 }, reminders: [10, 0] });
+    const t = tracker({
+      obligation: { id: 'lectures', period: 'year', due: { rule: 'period-end' }, completion: 'quota', quota: 4 },
+      reminders: [10, 0],
+    });
     const d = Driver.start(t, at('2026-03-02'));
     d.act('record', { by: 'x', date: '2026-03-01', topic: '一' });
     d.runUntil(at('2027-03-10'));
@@ -297,11 +330,17 @@ describe('found in review', () => {
     d.runUntil(at('2027-02-20'));
     const endsAt = d.t.periods[0]!.plan.endsAt;
     d.now = endsAt + 60_000; // the timer has not fired yet
-    d.refused('submit', { by: 'x', evidence: { text: '迟交' }, period: '2025' }, /period 2025 is closed: its escalation ran out/);
+    d.refused(
+      'submit',
+      { by: 'x', evidence: { text: '迟交' }, period: '2025' },
+      /period 2025 is closed: its escalation ran out/,
+    );
   });
 
   test('a tracker whose last period was missed is red, not done', () => {
-    const t = tracker({ obligation: { id: 'one-off', period: 'once', due: { rule: 'fixed-date', date: '2026-03-31' } } });
+    const t = tracker({
+      obligation: { id: 'one-off', period: 'once', due: { rule: 'fixed-date', date: '2026-03-31' } },
+    });
     const d = Driver.start(t, at('2026-01-05'));
     d.runUntil(at('2027-06-01'));
     expect(d.t.history.map((h) => h.outcome)).toEqual(['missed']);

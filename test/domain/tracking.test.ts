@@ -1,4 +1,11 @@
-import { checkEvidence, checkText, colourAt, completionOutcome, completionOutcomeByDate, nextColourChange } from '../../domain/tracking';
+import {
+  checkEvidence,
+  checkText,
+  colourAt,
+  completionOutcome,
+  completionOutcomeByDate,
+  nextColourChange,
+} from '../../domain/tracking';
 
 describe('tracking rules', () => {
   test('outcomes: on time by the original due, on time with extension, late', () => {

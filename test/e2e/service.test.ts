@@ -23,7 +23,6 @@ jest.setTimeout(300_000);
 const root = path.resolve(__dirname, '..', '..');
 const fixtures = path.join(__dirname, '..', 'fixtures');
 
-
 describe('the duban command against a running service', () => {
   let env: TestWorkflowEnvironment;
   let sink: SmtpSink;
@@ -34,7 +33,11 @@ describe('the duban command against a running service', () => {
   let directory: string;
 
   const duban = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...cliEnv } });
+    const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, ...cliEnv },
+    });
     const json = () => {
       try {
         return JSON.parse(r.stdout);
@@ -53,11 +56,23 @@ describe('the duban command against a running service', () => {
     directory = path.join(dir, 'directory.yaml');
     copyFileSync(path.join(fixtures, 'catalog.yaml'), catalog);
     copyFileSync(path.join(fixtures, 'directory.yaml'), directory);
-    cliEnv = { TEMPORAL_ADDRESS: env.address, DUBAN_TASK_QUEUE: 'e2e', DUBAN_DATA_DIR: path.join(dir, 'data'), SMTP_URL: sink.url, DUBAN_USER: '测试管理员', TZ: 'UTC', DUBAN_DIGEST: 'false' };
+    cliEnv = {
+      TEMPORAL_ADDRESS: env.address,
+      DUBAN_TASK_QUEUE: 'e2e',
+      DUBAN_DATA_DIR: path.join(dir, 'data'),
+      SMTP_URL: sink.url,
+      DUBAN_USER: '测试管理员',
+      TZ: 'UTC',
+      DUBAN_DIGEST: 'false',
+    };
     worker = spawnWorker(cliEnv, path.join(dir, 'worker.log'));
     // Wait until the worker polls its task queue (it bundles the workflows first), so updates are answered.
     for (let i = 0; i < 300; i++) {
-      const q = await env.client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: 'e2e' }, taskQueueType: 1 });
+      const q = await env.client.workflowService.describeTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: 'e2e' },
+        taskQueueType: 1,
+      });
       if ((q.pollers?.length ?? 0) > 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -72,34 +87,75 @@ describe('the duban command against a running service', () => {
     const first = duban('register', catalog, directory, '--json');
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.json()).toMatchObject({ started: ['annual-report/county-a', 'half-year-report/finance', 'half-year-report/justice', 'study-session/finance'], updated: [], retired: [] });
+    expect(first.json()).toMatchObject({
+      started: [
+        'annual-report/county-a',
+        'half-year-report/finance',
+        'half-year-report/justice',
+        'study-session/finance',
+      ],
+      updated: [],
+      retired: [],
+    });
 
-    expect(duban('register', catalog, directory, '--json').json()).toMatchObject({ started: [], updated: [], unchanged: expect.arrayContaining(['study-session/finance']) });
+    expect(duban('register', catalog, directory, '--json').json()).toMatchObject({
+      started: [],
+      updated: [],
+      unchanged: expect.arrayContaining(['study-session/finance']),
+    });
 
-    writeFileSync(directory, readFileSync(directory, 'utf8').replace('finance.liaison@test.example.org', 'finance.new-liaison@test.example.org'));
-    expect(duban('register', catalog, directory, '--dry-run', '--json').json()).toMatchObject({ dryRun: true, updated: ['half-year-report/finance', 'study-session/finance'] });
-    expect(duban('register', catalog, directory, '--json').json()).toMatchObject({ started: [], updated: ['half-year-report/finance', 'study-session/finance'] });
+    writeFileSync(
+      directory,
+      readFileSync(directory, 'utf8').replace(
+        'finance.liaison@test.example.org',
+        'finance.new-liaison@test.example.org',
+      ),
+    );
+    expect(duban('register', catalog, directory, '--dry-run', '--json').json()).toMatchObject({
+      dryRun: true,
+      updated: ['half-year-report/finance', 'study-session/finance'],
+    });
+    expect(duban('register', catalog, directory, '--json').json()).toMatchObject({
+      started: [],
+      updated: ['half-year-report/finance', 'study-session/finance'],
+    });
     expect(duban('register', catalog, directory, '--json').json()).toMatchObject({ updated: [] });
 
     const text = readFileSync(catalog, 'utf8');
     writeFileSync(catalog, text.slice(0, text.indexOf('  - id: study-session')));
     const listed = duban('register', catalog, directory);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/no longer in the files \(still running; retire them with --prune\): study-session\/finance/);
+    expect(listed.stdout).toMatch(
+      /no longer in the files \(still running; retire them with --prune\): study-session\/finance/,
+    );
     const wouldRetire = duban('register', catalog, directory, '--prune', '--dry-run');
-    expect([wouldRetire.code, wouldRetire.stdout]).toEqual([0, 'would start: 0, would update: 0, unchanged: 3, would retire: 1\nwould retire: study-session/finance\n']);
-    expect((await env.client.workflow.getHandle(workflowIdFor('study-session/finance')).describe()).status.name).toBe('RUNNING');
-    expect(duban('register', catalog, directory, '--prune', '--json').json()).toMatchObject({ retired: ['study-session/finance'] });
+    expect([wouldRetire.code, wouldRetire.stdout]).toEqual([
+      0,
+      'would start: 0, would update: 0, unchanged: 3, would retire: 1\nwould retire: study-session/finance\n',
+    ]);
+    expect((await env.client.workflow.getHandle(workflowIdFor('study-session/finance')).describe()).status.name).toBe(
+      'RUNNING',
+    );
+    expect(duban('register', catalog, directory, '--prune', '--json').json()).toMatchObject({
+      retired: ['study-session/finance'],
+    });
     expect(duban('submit', 'study-session', 'finance', '--text', 'x').code).toBe(2);
     // Retired is for good: putting the obligation back does not start it again.
     writeFileSync(catalog, text);
-    expect(duban('register', catalog, directory, '--json').json()).toMatchObject({ started: [], ended: ['study-session/finance'] });
+    expect(duban('register', catalog, directory, '--json').json()).toMatchObject({
+      started: [],
+      ended: ['study-session/finance'],
+    });
     writeFileSync(catalog, text.slice(0, text.indexOf('  - id: study-session')));
   });
 
   test("register --prune lists and retires only this deployment's trackers, never another task queue's", async () => {
     // Another deployment in the same namespace: its tracker runs on its own task queue (no worker here polls it).
-    const foreign = await env.client.workflow.start('trackerWorkflow', { workflowId: 'duban/foreign-obligation/foreign-unit', taskQueue: 'another-deployment', args: [{}] });
+    const foreign = await env.client.workflow.start('trackerWorkflow', {
+      workflowId: 'duban/foreign-obligation/foreign-unit',
+      taskQueue: 'another-deployment',
+      args: [{}],
+    });
     const unscoped = "WorkflowType = 'trackerWorkflow' AND ExecutionStatus = 'Running'";
     for (let i = 0; i < 100; i++) {
       const ids: string[] = [];
@@ -119,25 +175,49 @@ describe('the duban command against a running service', () => {
 
   test('a broken catalog registers nothing', () => {
     const broken = path.join(dir, 'broken.yaml');
-    writeFileSync(broken, readFileSync(catalog, 'utf8').replace('monthDay: "03-01"', 'monthDay: "02-30"').replace('tags: [市直部门]', 'tags: [新部门]'));
+    writeFileSync(
+      broken,
+      readFileSync(catalog, 'utf8')
+        .replace('monthDay: "03-01"', 'monthDay: "02-30"')
+        .replace('tags: [市直部门]', 'tags: [新部门]'),
+    );
     const r = duban('register', broken, directory);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/broken\.yaml:\d+:\d+: obligations\[0\] \(annual-report\) › due\.monthDay/);
     expect(r.stderr).toMatch(/Nothing was done/);
-    expect(duban('register', catalog, directory, '--json').json()).toMatchObject({ started: [], updated: [], retired: [] });
+    expect(duban('register', catalog, directory, '--json').json()).toMatchObject({
+      started: [],
+      updated: [],
+      retired: [],
+    });
   });
 
   test('act on trackers; refusals and unknown trackers exit with 2 and say why', async () => {
-    const submitted = duban('submit', 'annual-report', 'county-a', '--doc', '甲政发〔2027〕1号', '--link', 'https://example.org/r', '--json');
+    const submitted = duban(
+      'submit',
+      'annual-report',
+      'county-a',
+      '--doc',
+      '甲政发〔2027〕1号',
+      '--link',
+      'https://example.org/r',
+      '--json',
+    );
     expect(submitted.code).toBe(0);
-    expect(submitted.json()).toMatchObject({ trackerId: 'annual-report/county-a', colour: 'done', periods: [expect.objectContaining({ submitted: true, verification: 'pending' })] });
+    expect(submitted.json()).toMatchObject({
+      trackerId: 'annual-report/county-a',
+      colour: 'done',
+      periods: [expect.objectContaining({ submitted: true, verification: 'pending' })],
+    });
     const accepted = duban('verify', 'annual-report', 'county-a', '--accept', '--rating', '良好', '--json');
     expect(accepted.code).toBe(0);
     expect(duban('verify', 'annual-report', 'county-a', '--accept', '--rating', '很好').code).toBe(2);
 
     const early = duban('extend', 'request', 'half-year-report', 'justice', '--to', '2000-01-01', '--reason', '测试');
     expect(early.code).toBe(2);
-    expect(early.stderr).toMatch(/half-year-report\/justice: new due date 2000-01-01 is not after the current due date/);
+    expect(early.stderr).toMatch(
+      /half-year-report\/justice: new due date 2000-01-01 is not after the current due date/,
+    );
     const wrong = duban('record', 'half-year-report', 'justice', '--date', '2026-11-01', '--topic', '讲座');
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/completed by a submission/);
@@ -151,10 +231,24 @@ describe('the duban command against a running service', () => {
     expect(acked.code).toBe(0);
     expect(acked.json().periods[0]).toMatchObject({ acknowledged: { by: '司法局联络员' } });
     expect(duban('ack', 'half-year-report', 'justice').stderr).toMatch(/already acknowledged by 司法局联络员/);
-    const noted = duban('progress', 'half-year-report', 'justice', '--note', '初稿已完成', '--link', 'https://example.org/draft', '--json');
-    expect(noted.json().periods[0]).toMatchObject({ progressCount: 1, progress: [expect.objectContaining({ note: '初稿已完成' })] });
+    const noted = duban(
+      'progress',
+      'half-year-report',
+      'justice',
+      '--note',
+      '初稿已完成',
+      '--link',
+      'https://example.org/draft',
+      '--json',
+    );
+    expect(noted.json().periods[0]).toMatchObject({
+      progressCount: 1,
+      progress: [expect.objectContaining({ note: '初稿已完成' })],
+    });
     expect(duban('progress', 'half-year-report', 'justice', '--note', '').code).toBe(2);
-    expect(duban('submit', 'half-year-report', 'justice', '--text', 'x', '--period', '1999-H1').stderr).toMatch(/period 1999-H1 is not open/);
+    expect(duban('submit', 'half-year-report', 'justice', '--text', 'x', '--period', '1999-H1').stderr).toMatch(
+      /period 1999-H1 is not open/,
+    );
 
     expect(duban('pause', 'half-year-report', 'justice', '--json').json()).toMatchObject({ paused: true });
     expect(duban('pause', 'half-year-report', 'justice').stderr).toMatch(/already paused/);
@@ -162,22 +256,35 @@ describe('the duban command against a running service', () => {
   });
 
   test('status, show and report read the board and the ledger', async () => {
-    let board: { units: { unit: string; done: number }[]; items: { tracker: string; colour: string }[] } = { units: [], items: [] };
+    let board: { units: { unit: string; done: number }[]; items: { tracker: string; colour: string }[] } = {
+      units: [],
+      items: [],
+    };
     for (let i = 0; i < 50; i++) {
       board = duban('status', '--json').json();
-      if (board.items.some((x) => x.tracker === 'annual-report/county-a' && x.colour === 'done') && board.items.every((x) => x.colour)) break;
+      if (
+        board.items.some((x) => x.tracker === 'annual-report/county-a' && x.colour === 'done') &&
+        board.items.every((x) => x.colour)
+      )
+        break;
       await new Promise((r) => setTimeout(r, 200));
     }
     // One row per open period, and the periods done or waived this year: county-a's report is done (verified),
     // and its next period is held.
-    expect([...new Set(board.items.map((i) => i.tracker))].sort()).toEqual(['annual-report/county-a', 'half-year-report/finance', 'half-year-report/justice']);
+    expect([...new Set(board.items.map((i) => i.tracker))].sort()).toEqual([
+      'annual-report/county-a',
+      'half-year-report/finance',
+      'half-year-report/justice',
+    ]);
     expect(board.items.filter((i) => i.tracker === 'annual-report/county-a').map((i) => i.colour)).toContain('done');
     const table = duban('status');
     expect(table.stdout).toMatch(/unit\s+red\s+yellow\s+green\s+done\s+waived/);
     expect(duban('status', '--unit', 'justice', '--json').json().items).toHaveLength(1);
 
     const shown = duban('show', 'annual-report', 'county-a', '--json').json();
-    expect(shown.events.map((e: { kind: string }) => e.kind)).toEqual(expect.arrayContaining(['submission', 'outcome']));
+    expect(shown.events.map((e: { kind: string }) => e.kind)).toEqual(
+      expect.arrayContaining(['submission', 'outcome']),
+    );
     expect(shown.outcomes).toEqual([expect.objectContaining({ outcome: 'on_time' })]);
     expect(duban('show', 'annual-report', 'county-a').stdout).toMatch(/submission by 测试管理员/);
     expect(duban('show', 'nothing', 'here').code).toBe(2);
@@ -187,7 +294,16 @@ describe('the duban command against a running service', () => {
     await ledger.close();
     const year = outcomes[0]!.due_year;
     const report = duban('report', '--year', String(year), '--directory', directory, '--format', 'json').json();
-    expect(report.units).toEqual([expect.objectContaining({ unit: 'county-a', unitName: '甲县', due: outcomes.length, onTime: 1, onTimeRate: 1, rank: 1 })]);
+    expect(report.units).toEqual([
+      expect.objectContaining({
+        unit: 'county-a',
+        unitName: '甲县',
+        due: outcomes.length,
+        onTime: 1,
+        onTimeRate: 1,
+        rank: 1,
+      }),
+    ]);
     const csv = duban('report', '--year', String(year), '--directory', directory, '--format', 'csv').stdout;
     expect(csv.startsWith('\uFEFF排名,单位,单位名称')).toBe(true);
     expect(csv).toMatch(/\r\n1,county-a,甲县,1,1,0,0,0,0,100\.0%\r\n$/);
@@ -195,26 +311,41 @@ describe('the duban command against a running service', () => {
 
   test('a tracker whose definition cannot be planned shows as broken; register with the corrected files repairs it', async () => {
     const text = readFileSync(catalog, 'utf8');
-    const entry = '  - id: broken-duty\n    title: 专项工作报告\n    basis:\n      - { document: 实施方案, quote: 每半年报告一次 }\n    assignees: { units: [justice] }\n    period: half-year\n    due: { rule: after-period-end, days: 15 }\n';
+    const entry =
+      '  - id: broken-duty\n    title: 专项工作报告\n    basis:\n      - { document: 实施方案, quote: 每半年报告一次 }\n    assignees: { units: [justice] }\n    period: half-year\n    due: { rule: after-period-end, days: 15 }\n';
     writeFileSync(catalog, text + entry);
     try {
       // Registered by an older version with a ladder the planner cannot run (validation refuses such files now).
       const good = loadInputs({ catalog, directory }).trackers.find((t) => t.trackerId === 'broken-duty/justice')!;
       const bad = { ...good, reminders: [1_000_000] };
-      await env.client.workflow.start(trackerWorkflow, { workflowId: workflowIdFor(bad.trackerId), taskQueue: 'e2e', args: [{ definition: bad, definitionHash: 'old' }], memo: { definitionHash: 'old' } });
+      await env.client.workflow.start(trackerWorkflow, {
+        workflowId: workflowIdFor(bad.trackerId),
+        taskQueue: 'e2e',
+        args: [{ definition: bad, definitionHash: 'old' }],
+        memo: { definitionHash: 'old' },
+      });
       let items: { tracker: string; colour: string; problem?: string }[] = [];
       for (let i = 0; i < 50 && items.length === 0; i++) {
         items = duban('status', '--colour', 'broken', '--json').json().items;
         if (items.length === 0) await new Promise((r) => setTimeout(r, 200));
       }
-      expect(items).toEqual([expect.objectContaining({ tracker: 'broken-duty/justice', colour: 'broken', problem: expect.stringMatching(/1000000 working days/) })]);
+      expect(items).toEqual([
+        expect.objectContaining({
+          tracker: 'broken-duty/justice',
+          colour: 'broken',
+          problem: expect.stringMatching(/1000000 working days/),
+        }),
+      ]);
       expect(duban('status').stdout).toMatch(/broken\s+broken-duty\/justice .*cannot plan: .*1000000 working days/);
       expect(duban('show', 'broken-duty', 'justice').stdout).toMatch(/cannot plan: .*1000000 working days/);
       const refused = duban('submit', 'broken-duty', 'justice', '--text', '已报送');
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/cannot plan: .*duban register/);
 
-      expect(duban('register', catalog, directory, '--json').json()).toMatchObject({ started: [], updated: ['broken-duty/justice'] });
+      expect(duban('register', catalog, directory, '--json').json()).toMatchObject({
+        started: [],
+        updated: ['broken-duty/justice'],
+      });
       const repaired = duban('submit', 'broken-duty', 'justice', '--text', '已报送', '--json');
       expect(repaired.code).toBe(0);
       expect(repaired.json().problem).toBeUndefined();
@@ -228,7 +359,11 @@ describe('the duban command against a running service', () => {
 
   test('duban web serves the pages, never the mail catcher, and stops on SIGTERM', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [path.join(root, 'bin', 'duban.js'), 'web'], { cwd: dir, env: { ...process.env, ...cliEnv, DUBAN_WEB_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'duban.js'), 'web'], {
+      cwd: dir,
+      env: { ...process.env, ...cliEnv, DUBAN_WEB_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -243,12 +378,18 @@ describe('the duban command against a running service', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     // One JSON line per request, without tokens.
-    expect(output).toMatch(/\{"time":"[^"]+","level":"info","msg":"request","method":"GET","path":"\/login","status":200/);
+    expect(output).toMatch(
+      /\{"time":"[^"]+","level":"info","msg":"request","method":"GET","path":"\/login","status":200/,
+    );
   });
 
   /** `duban start` as a child process, waited for until it says it is ready. */
   async function startService(startEnv: NodeJS.ProcessEnv, cwd: string) {
-    const child = spawn(process.execPath, [path.join(root, 'bin', 'duban.js'), 'start'], { cwd, env: startEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'duban.js'), 'start'], {
+      cwd,
+      env: startEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -263,7 +404,17 @@ describe('the duban command against a running service', () => {
   }
 
   async function startEnvironment(data: string): Promise<NodeJS.ProcessEnv> {
-    const startEnv: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC', DUBAN_DATA_DIR: data, DUBAN_TEMPORAL_PORT: String(await freePort()), DUBAN_UI_PORT: String(await freePort()), DUBAN_MAIL_PORT: String(await freePort()), DUBAN_WEB_PORT: String(await freePort()), DUBAN_CATALOG: catalog, DUBAN_DIRECTORY: directory };
+    const startEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      TZ: 'UTC',
+      DUBAN_DATA_DIR: data,
+      DUBAN_TEMPORAL_PORT: String(await freePort()),
+      DUBAN_UI_PORT: String(await freePort()),
+      DUBAN_MAIL_PORT: String(await freePort()),
+      DUBAN_WEB_PORT: String(await freePort()),
+      DUBAN_CATALOG: catalog,
+      DUBAN_DIRECTORY: directory,
+    };
     delete startEnv.TEMPORAL_ADDRESS;
     delete startEnv.SMTP_URL;
     return startEnv;
@@ -284,7 +435,17 @@ describe('the duban command against a running service', () => {
     const keyFile = path.join(data, 'link-key');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     const linkKey = readFileSync(keyFile, 'utf8');
-    const view = signLink({ trackerId: 'annual-report/county-a', period: '2026', email: 'office.liaison@test.example.org', name: '吴科长', actions: ['view'], expiresAt: Date.now() + 60_000 }, parseLinkKeys(linkKey.trim()));
+    const view = signLink(
+      {
+        trackerId: 'annual-report/county-a',
+        period: '2026',
+        email: 'office.liaison@test.example.org',
+        name: '吴科长',
+        actions: ['view'],
+        expiresAt: Date.now() + 60_000,
+      },
+      parseLinkKeys(linkKey.trim()),
+    );
     const viewPage = await fetch(`${web}/a/${view}/view`);
     expect(viewPage.status).toBe(200);
     expect(await viewPage.text()).toContain('本期办理记录');
@@ -305,7 +466,9 @@ describe('the duban command against a running service', () => {
     expect(after).toEqual(before);
     // The same key across restarts, so links already sent keep working.
     expect(readFileSync(keyFile, 'utf8')).toBe(linkKey);
-    const ids = after.map((f) => /^Message-ID:\s*(<[^>]+>)/im.exec(readFileSync(path.join(mailFolder, f), 'utf8'))?.[1]);
+    const ids = after.map(
+      (f) => /^Message-ID:\s*(<[^>]+>)/im.exec(readFileSync(path.join(mailFolder, f), 'utf8'))?.[1],
+    );
     expect(new Set(ids).size).toBe(ids.length);
   });
 
@@ -314,30 +477,41 @@ describe('the duban command against a running service', () => {
     const startEnv: NodeJS.ProcessEnv = { ...(await startEnvironment(data)), DUBAN_DEV_SERVER_RESTARTS: '1' };
     const service = await startService(startEnv, data);
     const devServerPid = () => {
-      const ps = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(service.child.pid)], { encoding: 'utf8' }).stdout;
+      const ps = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(service.child.pid)], {
+        encoding: 'utf8',
+      }).stdout;
       const line = ps.split('\n').find((l) => l.includes('start-dev'));
       if (!line) throw new Error(`no dev server among the children of duban start:\n${ps}`);
       return Number(line.trim().split(/\s+/)[0]);
     };
     const waitForOutput = async (text: string) => {
-      for (const until = Date.now() + 60_000; !service.output().includes(text) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 200));
+      for (const until = Date.now() + 60_000; !service.output().includes(text) && Date.now() < until;)
+        await new Promise((r) => setTimeout(r, 200));
       expect(service.output()).toContain(text);
     };
 
     const first = devServerPid();
     process.kill(first, 'SIGKILL');
-    await waitForOutput('the Temporal dev server stopped (killed by SIGKILL); restarting it (1 of 1), its state is on disk');
+    await waitForOutput(
+      'the Temporal dev server stopped (killed by SIGKILL); restarting it (1 of 1), its state is on disk',
+    );
     await waitForOutput('the Temporal dev server is running again');
     expect(devServerPid()).not.toBe(first);
     // The restarted server has the trackers (its state is on disk) and the worker serves them again.
     const cli = { ...startEnv, TEMPORAL_ADDRESS: `127.0.0.1:${startEnv.DUBAN_TEMPORAL_PORT}` };
-    const paused = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), 'pause', 'annual-report', 'county-a', '--json'], { cwd: data, encoding: 'utf8', env: cli });
+    const paused = spawnSync(
+      process.execPath,
+      [path.join(root, 'bin', 'duban.js'), 'pause', 'annual-report', 'county-a', '--json'],
+      { cwd: data, encoding: 'utf8', env: cli },
+    );
     expect(paused.stderr).toBe('');
     expect(JSON.parse(paused.stdout)).toMatchObject({ trackerId: 'annual-report/county-a', paused: true });
 
     process.kill(devServerPid(), 'SIGKILL');
     expect(await service.exited).toBe(1);
-    expect(service.output()).toMatch(/the Temporal dev server stopped \(killed by SIGKILL\) after 1 restart in the last ten minutes; duban start gives up and stops\. See .*temporal\.log/);
+    expect(service.output()).toMatch(
+      /the Temporal dev server stopped \(killed by SIGKILL\) after 1 restart in the last ten minutes; duban start gives up and stops\. See .*temporal\.log/,
+    );
     expect(service.output()).toContain('duban stopped.');
   });
 });

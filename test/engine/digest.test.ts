@@ -21,12 +21,34 @@ const firstDue = calendar.onOrAfter(localDay(Date.now(), zone) + 20);
 const secondDue = calendar.addWorkingDays(firstDue, 1);
 
 const oneOff = (unit: string, due: number, digest = true): TrackerDefinition => {
-  const base = tracker({ obligation: { id: 'task', title: `任务${unit}`, period: 'once', due: { rule: 'fixed-date', date: formatDate(due) } }, reminders: [0], escalation: [{ level: 1, after: 1, repeatWeekly: false }] });
+  const base = tracker({
+    obligation: {
+      id: 'task',
+      title: `任务${unit}`,
+      period: 'once',
+      due: { rule: 'fixed-date', date: formatDate(due) },
+    },
+    reminders: [0],
+    escalation: [{ level: 1, after: 1, repeatWeekly: false }],
+  });
   return {
     ...base,
     trackerId: `task/${unit}`,
-    unit: { ...base.unit, id: unit, name: `${unit}局`, head: { name: '负责人', email: `${unit}.head@test.example.org` } },
-    supervisor: digest ? base.supervisor : { ...base.supervisor, id: 'quiet-office', name: '不收日报的办公室', digest: false, liaison: { name: '联络员', email: 'quiet.liaison@test.example.org' } },
+    unit: {
+      ...base.unit,
+      id: unit,
+      name: `${unit}局`,
+      head: { name: '负责人', email: `${unit}.head@test.example.org` },
+    },
+    supervisor: digest
+      ? base.supervisor
+      : {
+          ...base.supervisor,
+          id: 'quiet-office',
+          name: '不收日报的办公室',
+          digest: false,
+          liaison: { name: '联络员', email: 'quiet.liaison@test.example.org' },
+        },
   };
 };
 
@@ -45,7 +67,11 @@ describe('supervisor digest', () => {
   });
 
   test('one email per office and working day, listing what newly turned red', async () => {
-    await env.client.workflow.start(digestWorkflow, { workflowId: DIGEST_WORKFLOW_ID, taskQueue, args: [{ timeZone: zone, hour: 9 }] });
+    await env.client.workflow.start(digestWorkflow, {
+      workflowId: DIGEST_WORKFLOW_ID,
+      taskQueue,
+      args: [{ timeZone: zone, hour: 9 }],
+    });
     const handles = await Promise.all([
       startTracker(env.client, taskQueue, oneOff('alpha', firstDue)),
       startTracker(env.client, taskQueue, oneOff('beta', firstDue)),
@@ -70,7 +96,10 @@ describe('supervisor digest', () => {
     expect(digests[1]!.parsed.text).toContain('gamma局');
 
     // Level 1 reached the heads without a copy to the digesting office; the office without the digest was copied.
-    const level1 = (unit: string) => sink.messages.find((m) => m.key === `task/${unit}/once/${formatDate(unit === 'gamma' ? secondDue : firstDue)}/e1.0`)!;
+    const level1 = (unit: string) =>
+      sink.messages.find(
+        (m) => m.key === `task/${unit}/once/${formatDate(unit === 'gamma' ? secondDue : firstDue)}/e1.0`,
+      )!;
     expect(level1('alpha').cc).toEqual([]);
     expect(level1('quiet').cc).toEqual(['quiet.liaison@test.example.org']);
     expect(sink.messages.some((m) => m.key.startsWith('digest/quiet-office'))).toBe(false);

@@ -21,11 +21,20 @@ jest.setTimeout(300_000);
 // Due three weeks after the test runs (the time-skipping server starts at the real current time).
 const dueDay = formatDate(localDay(Date.now(), 'Asia/Shanghai') + 21);
 const oneOff = (unit: string): TrackerDefinition => {
-  const base = tracker({ obligation: { id: 'one-off', period: 'once', due: { rule: 'fixed-date', date: dueDay } }, reminders: [3, 0], escalation: [{ level: 1, after: 1, repeatWeekly: false }] });
+  const base = tracker({
+    obligation: { id: 'one-off', period: 'once', due: { rule: 'fixed-date', date: dueDay } },
+    reminders: [3, 0],
+    escalation: [{ level: 1, after: 1, repeatWeekly: false }],
+  });
   return {
     ...base,
     trackerId: `one-off/${unit}`,
-    unit: { ...base.unit, id: unit, liaison: { name: '联络员', email: `${unit}.liaison@test.example.org` }, head: { name: '负责人', email: `${unit}.head@test.example.org` } },
+    unit: {
+      ...base.unit,
+      id: unit,
+      liaison: { name: '联络员', email: `${unit}.liaison@test.example.org` },
+      head: { name: '负责人', email: `${unit}.head@test.example.org` },
+    },
   };
 };
 
@@ -72,9 +81,15 @@ describe('SMTP faults', () => {
     expect(received(r3('flaky'))).toHaveLength(1);
 
     const rows = new Map((await ledger.notices()).map((r) => [r.send_key, r]));
-    expect(rows.get(r3('partly'))).toMatchObject({ status: 'sent', rejected: JSON.stringify(['partly.liaison@test.example.org']) });
+    expect(rows.get(r3('partly'))).toMatchObject({
+      status: 'sent',
+      rejected: JSON.stringify(['partly.liaison@test.example.org']),
+    });
     expect(rows.get(r3('wholly'))).toMatchObject({ status: 'rejected', attempts: 1 });
-    expect(JSON.parse(rows.get(r3('wholly'))!.rejected!).sort()).toEqual(['wholly.head@test.example.org', 'wholly.liaison@test.example.org']);
+    expect(JSON.parse(rows.get(r3('wholly'))!.rejected!).sort()).toEqual([
+      'wholly.head@test.example.org',
+      'wholly.liaison@test.example.org',
+    ]);
     // Each transient failure cost exactly one more attempt, on whichever notice or report it hit.
     const attempts = [...rows.values()].reduce((n, r) => n + r.attempts, 0);
     expect(rows.size).toBe(3 + 2);
@@ -99,7 +114,15 @@ describe('SMTP faults', () => {
     // half a day late and says so; r0 goes out on time.
     // Due two months out, well after the first test's timeline (the server's clock only moves forward).
     const base = oneOff('outage');
-    const def = { ...base, obligation: { ...base.obligation, due: { rule: 'fixed-date' as const, date: formatDate(localDay(Date.now(), 'Asia/Shanghai') + 60) } }, reminders: [3, 1, 0], escalation: [] };
+    const def = {
+      ...base,
+      obligation: {
+        ...base.obligation,
+        due: { rule: 'fixed-date' as const, date: formatDate(localDay(Date.now(), 'Asia/Shanghai') + 60) },
+      },
+      reminders: [3, 1, 0],
+      escalation: [],
+    };
     const handle = await startTracker(env.client, taskQueue, def);
     await statusOf(handle);
     const plan = planPeriod(def, parsePeriod('once', 'once')!, new WorkingCalendar());
@@ -125,7 +148,15 @@ describe('SMTP faults', () => {
 
   test('a submission during an outage calls off the notice that waits for the mail server', async () => {
     const base = oneOff('calledoff');
-    const def = { ...base, obligation: { ...base.obligation, due: { rule: 'fixed-date' as const, date: formatDate(localDay(Date.now(), 'Asia/Shanghai') + 90) } }, reminders: [3, 0], escalation: [] };
+    const def = {
+      ...base,
+      obligation: {
+        ...base.obligation,
+        due: { rule: 'fixed-date' as const, date: formatDate(localDay(Date.now(), 'Asia/Shanghai') + 90) },
+      },
+      reminders: [3, 0],
+      escalation: [],
+    };
     const handle = await startTracker(env.client, taskQueue, def);
     await statusOf(handle);
     const plan = planPeriod(def, parsePeriod('once', 'once')!, new WorkingCalendar());

@@ -16,9 +16,26 @@ import { formatDate } from '../../domain/dates';
 import { PeriodPlan, firstPeriodNotYetDue, planPeriod } from '../../domain/planner';
 import { localDay } from '../../domain/zone';
 import type { TrackerDefinition } from '../../domain/trackers';
-import { decideExtensionUpdate, pauseUpdate, recordUpdate, resumeUpdate, requestExtensionUpdate, retireUpdate, submitUpdate, updateDefinitionUpdate, verifyUpdate, waiveUpdate } from '../../workflows/messages';
+import {
+  decideExtensionUpdate,
+  pauseUpdate,
+  recordUpdate,
+  resumeUpdate,
+  requestExtensionUpdate,
+  retireUpdate,
+  submitUpdate,
+  updateDefinitionUpdate,
+  verifyUpdate,
+  waiveUpdate,
+} from '../../workflows/messages';
 import type { PeriodStatus, TrackerStatus } from '../../workflows/messages';
-import { TimeSkippingHarness, expectRefusal, startTracker, statusOf, startTimeSkippingHarness } from '../support/engine';
+import {
+  TimeSkippingHarness,
+  expectRefusal,
+  startTracker,
+  statusOf,
+  startTimeSkippingHarness,
+} from '../support/engine';
 import type { SmtpSink } from '../support/smtp';
 import { tracker } from '../support/trackers';
 
@@ -33,13 +50,23 @@ const unitTracker = (unit: string, overrides: Parameters<typeof tracker>[0] = {}
   return {
     ...base,
     trackerId: `${base.obligation.id}/${unit}`,
-    unit: { ...base.unit, id: unit, name: `${unit}单位`, liaison: { name: '联络员', email: `${unit}.liaison@test.example.org` }, head: { name: '负责人', email: `${unit}.head@test.example.org` } },
+    unit: {
+      ...base.unit,
+      id: unit,
+      name: `${unit}单位`,
+      liaison: { name: '联络员', email: `${unit}.liaison@test.example.org` },
+      head: { name: '负责人', email: `${unit}.head@test.example.org` },
+    },
   };
 };
 
 /** The notice of a plan by its short name: r10, r3, r1, r0, e1, e2 ... */
 function at(plan: PeriodPlan, name: string): number {
-  const n = plan.notices.find((x) => (name.startsWith('r') ? x.stage === 'reminder' && x.step === Number(name.slice(1)) : x.stage === 'escalation' && x.level === Number(name.slice(1)) && x.step === 0));
+  const n = plan.notices.find((x) =>
+    name.startsWith('r')
+      ? x.stage === 'reminder' && x.step === Number(name.slice(1))
+      : x.stage === 'escalation' && x.level === Number(name.slice(1)) && x.step === 0,
+  );
   if (!n) throw new Error(`no ${name} in the plan`);
   return n.at;
 }
@@ -65,11 +92,18 @@ describe('tracker messages on the time-skipping server', () => {
     redefined: unitTracker('redefined'),
     paused: unitTracker('paused'),
     retired: unitTracker('retired'),
-    quota: unitTracker('quota', { obligation: { id: 'lectures', completion: 'quota', quota: 4, due: { rule: 'period-end' } }, reminders: [10, 0] }),
+    quota: unitTracker('quota', {
+      obligation: { id: 'lectures', completion: 'quota', quota: 4, due: { rule: 'period-end' } },
+      reminders: [10, 0],
+    }),
   };
   const sleepUntil = async (instant: number) => env.sleep(Math.max(1, instant - (await env.currentTimeMs())));
   /** The keys of the messages a unit received, in time order, as period/due/notice. */
-  const keysOf = (unit: string) => sink.messages.filter((m) => m.key.includes(`/${unit}/`)).sort((a, b) => a.date - b.date).map((m) => m.key.split('/').slice(-3).join('/'));
+  const keysOf = (unit: string) =>
+    sink.messages
+      .filter((m) => m.key.includes(`/${unit}/`))
+      .sort((a, b) => a.date - b.date)
+      .map((m) => m.key.split('/').slice(-3).join('/'));
   const k = (name: string, d = due) => `${label}/${d}/${name.startsWith('e') ? `${name}.0` : name}`;
   const by = { by: '测试管理员' };
 
@@ -106,13 +140,17 @@ describe('tracker messages on the time-skipping server', () => {
     const status = flat(await statusOf(h.quota!));
     const today = formatDate(localDay(await env.currentTimeMs(), 'Asia/Shanghai'));
     const start = `${status.period}-01-01`;
-    const record = (date: string) => h.quota!.executeUpdate(recordUpdate, { args: [{ ...by, date, topic: `${date}学法讲座` }] });
+    const record = (date: string) =>
+      h.quota!.executeUpdate(recordUpdate, { args: [{ ...by, date, topic: `${date}学法讲座` }] });
     await record(start);
     await record(start);
     const third = flat(await record(today));
     expect(third).toMatchObject({ recorded: 3, quota: 4, colour: expect.stringMatching(/green|yellow/) });
     await expectRefusal(record(`${Number(status.period) - 1}-12-31`), new RegExp(`outside period ${status.period}`));
-    await expectRefusal(h.quota!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: '已完成' } }] }), /recording events/);
+    await expectRefusal(
+      h.quota!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: '已完成' } }] }),
+      /recording events/,
+    );
     await record(today);
     await env.sleep(HOUR);
     const after = flat(await statusOf(h.quota!));
@@ -120,52 +158,97 @@ describe('tracker messages on the time-skipping server', () => {
     expect(after.period).toBe(String(Number(status.period) + 1));
     expect(after.recorded).toBe(0);
     expect(after.history).toEqual([expect.objectContaining({ period: status.period, outcome: 'on_time' })]);
-    expect(await ledger.outcomes({ trackerId: defs.quota!.trackerId })).toEqual([expect.objectContaining({ period: status.period, outcome: 'on_time' })]);
+    expect(await ledger.outcomes({ trackerId: defs.quota!.trackerId })).toEqual([
+      expect.objectContaining({ period: status.period, outcome: 'on_time' }),
+    ]);
   });
 
   test('before due: submission, extension requested and decided, waiver, verification, definition update, retirement', async () => {
     await sleepUntil(at(plan, 'r10') + HOUR);
-    for (const name of ['onTime', 'late', 'extended', 'refused', 'waived', 'verified', 'redefined', 'paused']) expect(keysOf(defs[name]!.unit.id)).toEqual([k('r10')]);
+    for (const name of ['onTime', 'late', 'extended', 'refused', 'waived', 'verified', 'redefined', 'paused'])
+      expect(keysOf(defs[name]!.unit.id)).toEqual([k('r10')]);
     expect(await h.paused!.executeUpdate(pauseUpdate, { args: [by] })).toMatchObject({ paused: true });
 
-    const submitted = await h.onTime!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { documentNumber: '测政发〔2027〕3号', link: 'https://example.org/report' } }] });
+    const submitted = await h.onTime!.executeUpdate(submitUpdate, {
+      args: [{ ...by, evidence: { documentNumber: '测政发〔2027〕3号', link: 'https://example.org/report' } }],
+    });
     expect(flat(submitted)).toMatchObject({ colour: 'done', submitted: true, period: label });
 
     const newDue = formatDate(plan.due + 31);
     await h.extended!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue, reason: '需等待统计数据' }] });
-    await expectRefusal(h.extended!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: formatDate(plan.due + 60), reason: '再次申请' }] }), /already waiting/);
+    await expectRefusal(
+      h.extended!.executeUpdate(requestExtensionUpdate, {
+        args: [{ ...by, newDue: formatDate(plan.due + 60), reason: '再次申请' }],
+      }),
+      /already waiting/,
+    );
     const approved = flat(await h.extended!.executeUpdate(decideExtensionUpdate, { args: [{ ...by, approve: true }] }));
     expect(approved).toMatchObject({ due: newDue, originalDue: due });
     expect(approved.pendingExtension).toBeUndefined();
 
-    await expectRefusal(h.refused!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: formatDate(plan.due - 1), reason: '太早' }] }), /not after the current due date/);
-    await expectRefusal(h.refused!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: formatDate(plan.due + 400), reason: '太晚' }] }), /can be extended to .* at most/);
-    await h.refused!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: formatDate(plan.due + 15), reason: '人手不足' }] });
-    const refused = flat(await h.refused!.executeUpdate(decideExtensionUpdate, { args: [{ ...by, approve: false, reason: '理由不充分' }] }));
+    await expectRefusal(
+      h.refused!.executeUpdate(requestExtensionUpdate, {
+        args: [{ ...by, newDue: formatDate(plan.due - 1), reason: '太早' }],
+      }),
+      /not after the current due date/,
+    );
+    await expectRefusal(
+      h.refused!.executeUpdate(requestExtensionUpdate, {
+        args: [{ ...by, newDue: formatDate(plan.due + 400), reason: '太晚' }],
+      }),
+      /can be extended to .* at most/,
+    );
+    await h.refused!.executeUpdate(requestExtensionUpdate, {
+      args: [{ ...by, newDue: formatDate(plan.due + 15), reason: '人手不足' }],
+    });
+    const refused = flat(
+      await h.refused!.executeUpdate(decideExtensionUpdate, {
+        args: [{ ...by, approve: false, reason: '理由不充分' }],
+      }),
+    );
     expect(refused).toMatchObject({ due, originalDue: due });
 
     await expectRefusal(h.waived!.executeUpdate(waiveUpdate, { args: [{ ...by, reason: '' }] }), /reason is required/);
     await h.waived!.executeUpdate(waiveUpdate, { args: [{ ...by, reason: '报告涉密，不予公开' }] });
 
-    await expectRefusal(h.verified!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { link: 'javascript:alert(1)' } }] }), /not an http/);
+    await expectRefusal(
+      h.verified!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { link: 'javascript:alert(1)' } }] }),
+      /not an http/,
+    );
     await h.verified!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: '报告已报送' } }] });
     expect(flat(await statusOf(h.verified!))).toMatchObject({ verification: 'pending', colour: 'done', period: label });
 
-    const changed: TrackerDefinition = { ...defs.redefined!, reminders: [3, 0], unit: { ...defs.redefined!.unit, liaison: { name: '新联络员', email: 'redefined.new-liaison@test.example.org' } } };
+    const changed: TrackerDefinition = {
+      ...defs.redefined!,
+      reminders: [3, 0],
+      unit: { ...defs.redefined!.unit, liaison: { name: '新联络员', email: 'redefined.new-liaison@test.example.org' } },
+    };
     await h.redefined!.executeUpdate(updateDefinitionUpdate, { args: [{ ...by, definition: changed }] });
-    await expectRefusal(h.redefined!.executeUpdate(updateDefinitionUpdate, { args: [{ ...by, definition: { ...changed, trackerId: 'other/x' } }] }), /is for other\/x/);
+    await expectRefusal(
+      h.redefined!.executeUpdate(updateDefinitionUpdate, {
+        args: [{ ...by, definition: { ...changed, trackerId: 'other/x' } }],
+      }),
+      /is for other\/x/,
+    );
 
     await h.retired!.executeUpdate(retireUpdate, { args: [{ ...by, reason: '机构改革，职能划转' }] });
     expect(await h.retired!.result()).toMatchObject({ retired: true });
-    await expect(h.retired!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: 'x' } }] })).rejects.toThrow();
+    await expect(
+      h.retired!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: 'x' } }] }),
+    ).rejects.toThrow();
   });
 
   test('verification return reopens the period with the due date unchanged', async () => {
     await sleepUntil(at(plan, 'r3') + HOUR);
     // While submitted and awaiting verification, no reminder went out.
     expect(keysOf('verified')).toEqual([k('r10')]);
-    await expectRefusal(h.verified!.executeUpdate(verifyUpdate, { args: [{ ...by, decision: 'accept', rating: '很好' as never }] }), /needs a rating/);
-    const returned = flat(await h.verified!.executeUpdate(verifyUpdate, { args: [{ ...by, decision: 'return', reason: '缺少佐证材料' }] }));
+    await expectRefusal(
+      h.verified!.executeUpdate(verifyUpdate, { args: [{ ...by, decision: 'accept', rating: '很好' as never }] }),
+      /needs a rating/,
+    );
+    const returned = flat(
+      await h.verified!.executeUpdate(verifyUpdate, { args: [{ ...by, decision: 'return', reason: '缺少佐证材料' }] }),
+    );
     expect(returned).toMatchObject({ verification: 'returned', due, colour: 'yellow' });
   });
 
@@ -174,7 +257,12 @@ describe('tracker messages on the time-skipping server', () => {
     expect(keysOf('late')).toEqual([k('r10'), k('r3'), k('r1'), k('r0'), k('e1')]);
     await h.late!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: '逾期报送' } }] });
 
-    await expectRefusal(h.refused!.executeUpdate(requestExtensionUpdate, { args: [{ ...by, newDue: formatDate(plan.due + 30), reason: '来不及' }] }), /too late/);
+    await expectRefusal(
+      h.refused!.executeUpdate(requestExtensionUpdate, {
+        args: [{ ...by, newDue: formatDate(plan.due + 30), reason: '来不及' }],
+      }),
+      /too late/,
+    );
 
     // Returned after r3, the ladder resumed with r1, r0 and e1.
     expect(keysOf('verified')).toEqual([k('r10'), k('r1'), k('r0'), k('e1')]);
@@ -224,16 +312,28 @@ describe('tracker messages on the time-skipping server', () => {
     expect(status.history).toEqual([expect.objectContaining({ period: label, outcome: 'on_time', originalDue: due })]);
     const { runId } = await h.onTime!.describe();
     expect(runId).not.toBe(firstRunIds.onTime);
-    await expectRefusal(h.onTime!.executeUpdate(submitUpdate, { args: [{ ...by, period: label, evidence: { text: '重复报送' } }] }), new RegExp(`period ${label} is closed \\(on_time\\)`));
+    await expectRefusal(
+      h.onTime!.executeUpdate(submitUpdate, { args: [{ ...by, period: label, evidence: { text: '重复报送' } }] }),
+      new RegExp(`period ${label} is closed \\(on_time\\)`),
+    );
 
     const verifiedStatus = await statusOf(h.verified!);
     expect(verifiedStatus.history[0]).toMatchObject({ outcome: 'late' });
     const events = await ledger.events({ trackerId: defs.verified!.trackerId });
     const actions = events.filter((e) => e.kind !== 'period_opened');
-    expect(actions.map((e) => e.kind)).toEqual(['submission', 'verification_returned', 'submission', 'verification_accepted', 'outcome']);
+    expect(actions.map((e) => e.kind)).toEqual([
+      'submission',
+      'verification_returned',
+      'submission',
+      'verification_accepted',
+      'outcome',
+    ]);
     expect(JSON.parse(actions[3]!.data!)).toMatchObject({ rating: '良好' });
     expect(actions[0]!.actor).toBe('测试管理员');
-    expect(events.filter((e) => e.kind === 'period_opened').map((e) => e.period)).toEqual([label, String(Number(label) + 1)]);
+    expect(events.filter((e) => e.kind === 'period_opened').map((e) => e.period)).toEqual([
+      label,
+      String(Number(label) + 1),
+    ]);
   });
 });
 

@@ -12,7 +12,9 @@ import { quietRuntime, workflowBundle } from '../support/engine';
 jest.setTimeout(120_000);
 
 const dir = path.join(__dirname, '..', 'histories');
-const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('replay of recorded histories', () => {
   beforeAll(() => quietRuntime());
@@ -31,7 +33,14 @@ describe('replay of recorded histories', () => {
     // The same history against a workflow whose first command differs must fail.
     const history = JSON.parse(readFileSync(path.join(dir, files[0]!), 'utf8'));
     const events = history.events as { eventType: string }[];
-    const altered = { ...history, events: events.map((e) => (e.eventType === 'EVENT_TYPE_MARKER_RECORDED' ? { ...e, eventType: 'EVENT_TYPE_TIMER_STARTED' } : e)) };
-    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: 'altered' }, altered)).rejects.toThrow();
+    const altered = {
+      ...history,
+      events: events.map((e) =>
+        e.eventType === 'EVENT_TYPE_MARKER_RECORDED' ? { ...e, eventType: 'EVENT_TYPE_TIMER_STARTED' } : e,
+      ),
+    };
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: 'altered' }, altered),
+    ).rejects.toThrow();
   });
 });

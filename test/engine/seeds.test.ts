@@ -10,7 +10,13 @@ import { PeriodPlan, firstPeriodNotYetDue, planPeriod } from '../../domain/plann
 import { localDay } from '../../domain/zone';
 import type { TrackerDefinition } from '../../domain/trackers';
 import { recordUpdate, reportUpdate, updateDefinitionUpdate } from '../../workflows/messages';
-import { TimeSkippingHarness, expectRefusal, startTracker, statusOf, startTimeSkippingHarness } from '../support/engine';
+import {
+  TimeSkippingHarness,
+  expectRefusal,
+  startTracker,
+  statusOf,
+  startTimeSkippingHarness,
+} from '../support/engine';
 import type { SmtpSink } from '../support/smtp';
 import { tracker } from '../support/trackers';
 
@@ -22,29 +28,66 @@ const HOUR = 3_600_000;
 const forUnit = (unit: string, def: TrackerDefinition): TrackerDefinition => ({
   ...def,
   trackerId: `${def.obligation.id}/${unit}`,
-  unit: { ...def.unit, id: unit, name: `${unit}单位`, liaison: { name: '联络员', email: `${unit}.liaison@test.example.org` }, head: { name: '负责人', email: `${unit}.head@test.example.org` } },
+  unit: {
+    ...def.unit,
+    id: unit,
+    name: `${unit}单位`,
+    liaison: { name: '联络员', email: `${unit}.liaison@test.example.org` },
+    head: { name: '负责人', email: `${unit}.head@test.example.org` },
+  },
 });
 
 const defs = {
   rate: forUnit(
     'rate',
     tracker({
-      obligation: { id: 'court-appearance-rate', period: 'year', due: { rule: 'next-month-end' }, completion: 'rate', threshold: 90, measure: '行政机关负责人出庭应诉率' },
+      obligation: {
+        id: 'court-appearance-rate',
+        period: 'year',
+        due: { rule: 'next-month-end' },
+        completion: 'rate',
+        threshold: 90,
+        measure: '行政机关负责人出庭应诉率',
+      },
       reminders: [10, 3, 0],
     }),
   ),
   people: {
-    ...forUnit('people', tracker({ obligation: { id: 'officer-training', period: 'year', due: { rule: 'period-end' }, completion: 'per-person', quota: 8, roster: '执法人员', quotaUnit: 'hours' }, reminders: [3, 0] })),
+    ...forUnit(
+      'people',
+      tracker({
+        obligation: {
+          id: 'officer-training',
+          period: 'year',
+          due: { rule: 'period-end' },
+          completion: 'per-person',
+          quota: 8,
+          roster: '执法人员',
+          quotaUnit: 'hours',
+        },
+        reminders: [3, 0],
+      }),
+    ),
     people: [
       { id: 'P1', name: '王建国' },
       { id: 'P2', name: '李红' },
     ],
   },
-  cycle: forUnit('cycle', tracker({ obligation: { id: 'cleanup', period: 'year', every: 2, anchor: 2025, due: { rule: 'period-end' } }, reminders: [3, 0] })),
+  cycle: forUnit(
+    'cycle',
+    tracker({
+      obligation: { id: 'cleanup', period: 'year', every: 2, anchor: 2025, due: { rule: 'period-end' } },
+      reminders: [3, 0],
+    }),
+  ),
 };
 
 function noticeAt(plan: PeriodPlan, name: string): number {
-  const n = plan.notices.find((x) => (name.startsWith('r') ? x.stage === 'reminder' && x.step === Number(name.slice(1)) : x.stage === 'escalation' && x.level === Number(name.slice(1)) && x.step === 0));
+  const n = plan.notices.find((x) =>
+    name.startsWith('r')
+      ? x.stage === 'reminder' && x.step === Number(name.slice(1))
+      : x.stage === 'escalation' && x.level === Number(name.slice(1)) && x.step === 0,
+  );
   if (!n) throw new Error(`no ${name} in the plan`);
   return n.at;
 }
@@ -65,11 +108,14 @@ describe('rates, per-person quotas and cycles on the time-skipping server', () =
   });
 
   const sleepUntil = async (instant: number) => env.sleep(Math.max(1, instant - (await env.currentTimeMs())));
-  const mailsOf = (unit: string) => sink.messages.filter((m) => m.key.includes(`/${unit}/`)).sort((a, b) => a.date - b.date);
+  const mailsOf = (unit: string) =>
+    sink.messages.filter((m) => m.key.includes(`/${unit}/`)).sort((a, b) => a.date - b.date);
 
   test('a rate below then above its threshold; a roster with one person short; a two-yearly cycle', async () => {
     const now = await env.currentTimeMs();
-    const plans = Object.fromEntries(Object.entries(defs).map(([k, d]) => [k, planPeriod(d, firstPeriodNotYetDue(d, calendar, now), calendar)])) as Record<keyof typeof defs, PeriodPlan>;
+    const plans = Object.fromEntries(
+      Object.entries(defs).map(([k, d]) => [k, planPeriod(d, firstPeriodNotYetDue(d, calendar, now), calendar)]),
+    ) as Record<keyof typeof defs, PeriodPlan>;
     const today = new Date(now + 8 * HOUR).toISOString().slice(0, 10);
     const h = {
       rate: await startTracker(env.client, taskQueue, defs.rate),
@@ -80,13 +126,25 @@ describe('rates, per-person quotas and cycles on the time-skipping server', () =
     expect(plans.cycle.period.label).toMatch(/^\d{4}-\d{4}$/);
 
     // The rate: 17 of 20 is below 90%. Yellow at once, reminders go on, and after due it escalates.
-    await expectRefusal(h.rate.executeUpdate(reportUpdate, { args: [{ ...by, count: 3 }] }), /is a rate: give numerator and denominator/);
+    await expectRefusal(
+      h.rate.executeUpdate(reportUpdate, { args: [{ ...by, count: 3 }] }),
+      /is a rate: give numerator and denominator/,
+    );
     let s = await h.rate.executeUpdate(reportUpdate, { args: [{ ...by, numerator: 17, denominator: 20 }] });
-    expect(s.periods[0]).toMatchObject({ colour: 'yellow', report: expect.objectContaining({ value: 85, meets: false }) });
+    expect(s.periods[0]).toMatchObject({
+      colour: 'yellow',
+      report: expect.objectContaining({ value: 85, meets: false }),
+    });
 
     // The roster: one person reaches 8 hours, the other has none.
-    s = await h.people.executeUpdate(recordUpdate, { args: [{ ...by, person: 'P1', date: today, hours: 8, topic: '行政处罚法培训' }] });
-    expect(s.periods[0]!.people).toEqual({ total: 2, reached: 1, short: [{ id: 'P2', name: '李红', has: 0, short: 8 }] });
+    s = await h.people.executeUpdate(recordUpdate, {
+      args: [{ ...by, person: 'P1', date: today, hours: 8, topic: '行政处罚法培训' }],
+    });
+    expect(s.periods[0]!.people).toEqual({
+      total: 2,
+      reached: 1,
+      short: [{ id: 'P2', name: '李红', has: 0, short: 8 }],
+    });
 
     // The reminder 3 working days before due lists who is short and by how much.
     await sleepUntil(noticeAt(plans.people, 'r3') + HOUR);
@@ -98,10 +156,14 @@ describe('rates, per-person quotas and cycles on the time-skipping server', () =
     await sleepUntil(noticeAt(plans.people, 'r0') + HOUR);
     const dueDay = plans.people.notices.find((n) => n.stage === 'reminder' && n.step === 0)!;
     const dueDate = new Date(dueDay.at + 8 * HOUR).toISOString().slice(0, 10);
-    await h.people.executeUpdate(recordUpdate, { args: [{ ...by, person: 'P2', date: dueDate, hours: 8, topic: '补训' }] });
+    await h.people.executeUpdate(recordUpdate, {
+      args: [{ ...by, person: 'P2', date: dueDate, hours: 8, topic: '补训' }],
+    });
     // The period settles in the workflow's next step, after the Update has answered.
     await env.sleep(HOUR);
-    expect((await statusOf(h.people)).history).toEqual([expect.objectContaining({ period: plans.people.period.label, outcome: 'on_time' })]);
+    expect((await statusOf(h.people)).history).toEqual([
+      expect.objectContaining({ period: plans.people.period.label, outcome: 'on_time' }),
+    ]);
 
     // The cycle's due-day reminder names the cycle.
     await sleepUntil(noticeAt(plans.cycle, 'r0') + HOUR);
@@ -116,7 +178,9 @@ describe('rates, per-person quotas and cycles on the time-skipping server', () =
     // Better figures settle it, late.
     await h.rate.executeUpdate(reportUpdate, { args: [{ ...by, numerator: 19, denominator: 20, note: '补充统计' }] });
     await env.sleep(HOUR);
-    expect((await statusOf(h.rate)).history).toEqual([expect.objectContaining({ period: plans.rate.period.label, outcome: 'late' })]);
+    expect((await statusOf(h.rate)).history).toEqual([
+      expect.objectContaining({ period: plans.rate.period.label, outcome: 'late' }),
+    ]);
     await sleepUntil(noticeAt(plans.rate, 'e2') + HOUR);
     expect(mailsOf('rate')).toHaveLength(4);
   });
@@ -125,10 +189,18 @@ describe('rates, per-person quotas and cycles on the time-skipping server', () =
     const bill = (date?: string) =>
       forUnit(
         'bill',
-        tracker({ obligation: { id: 'legislative-bill', period: 'once', due: { rule: 'before-event', event: 'pc-session', days: 30, ...(date ? { date } : {}) } }, reminders: [10, 3, 1, 0] }),
+        tracker({
+          obligation: {
+            id: 'legislative-bill',
+            period: 'once',
+            due: { rule: 'before-event', event: 'pc-session', days: 30, ...(date ? { date } : {}) },
+          },
+          reminders: [10, 3, 1, 0],
+        }),
       );
     const h = await startTracker(env.client, taskQueue, bill());
-    const redefine = (date?: string) => h.executeUpdate(updateDefinitionUpdate, { args: [{ by: '管理员', definition: bill(date) }] });
+    const redefine = (date?: string) =>
+      h.executeUpdate(updateDefinitionUpdate, { args: [{ by: '管理员', definition: bill(date) }] });
     const today = () => env.currentTimeMs().then((t) => localDay(t, 'Asia/Shanghai'));
     const mails = () => mailsOf('bill');
 

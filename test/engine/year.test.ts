@@ -35,13 +35,17 @@ describe('a year of the default catalog on the time-skipping server', () => {
     const registeredAt = await env.currentTimeMs();
     const handles = await Promise.all(trackers.map((t) => startTracker(env.client, taskQueue, t)));
     const firstPeriods = new Map<string, string>();
-    for (const [i, h] of handles.entries()) firstPeriods.set(trackers[i]!.trackerId, (await statusOf(h)).periods[0]!.period);
+    for (const [i, h] of handles.entries())
+      firstPeriods.set(trackers[i]!.trackerId, (await statusOf(h)).periods[0]!.period);
 
     const end = Date.parse('2027-12-31T16:00:00Z'); // 2028-01-01 00:00 in Shanghai
     await env.sleep(end - (await env.currentTimeMs()));
 
     const zone = 'Asia/Shanghai';
-    const window = planWindow(trackers, inputs.calendar, { from: localDay(registeredAt, zone) - 200, to: parseDate('2027-12-31')! });
+    const window = planWindow(trackers, inputs.calendar, {
+      from: localDay(registeredAt, zone) - 200,
+      to: parseDate('2027-12-31')!,
+    });
     // The trackers start with the first period not yet due; of the notices already due at registration, the
     // latest is sent at once (catch-up) and the others are skipped.
     const tracked = window.notices.filter((n) => n.period >= firstPeriods.get(n.trackerId)!);
@@ -84,7 +88,9 @@ describe('a year of the default catalog on the time-skipping server', () => {
     expect(sample.parsed.subject).toMatch(/^【督办提醒】甲区：.*（2026年度）2027年2月26日截止|^【督办提醒】/);
     expect(sample.parsed.text).toContain('各级政府每年向同级党委、人大常委会和上一级政府报告法治政府建设情况');
     expect(sample.parsed.html).toContain('<table>');
-    const thread = received.filter((m) => m.key.startsWith('annual-report-gov/county-a/2026/')).sort((a, b) => a.date - b.date);
+    const thread = received
+      .filter((m) => m.key.startsWith('annual-report-gov/county-a/2026/'))
+      .sort((a, b) => a.date - b.date);
     expect(thread.length).toBeGreaterThan(5);
     expect(thread[0]!.parsed.inReplyTo).toBeUndefined();
     for (let i = 1; i < thread.length; i++) {

@@ -36,15 +36,25 @@ describe('one ledger per deployment', () => {
     await env?.teardown();
   });
 
-  const workerEnv = (extra: Record<string, string>) => ({ TEMPORAL_ADDRESS: env.address, DUBAN_TASK_QUEUE: 'deployment-test', SMTP_URL: sink.url, DUBAN_DIGEST: 'false', ...extra });
+  const workerEnv = (extra: Record<string, string>) => ({
+    TEMPORAL_ADDRESS: env.address,
+    DUBAN_TASK_QUEUE: 'deployment-test',
+    SMTP_URL: sink.url,
+    DUBAN_DIGEST: 'false',
+    ...extra,
+  });
 
   async function pollers(): Promise<number> {
-    const q = await env.client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: 'deployment-test' }, taskQueueType: 1 });
+    const q = await env.client.workflowService.describeTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: 'deployment-test' },
+      taskQueueType: 1,
+    });
     return q.pollers?.length ?? 0;
   }
 
   async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms = 90_000) {
-    for (const until = Date.now() + ms; Date.now() < until; ) {
+    for (const until = Date.now() + ms; Date.now() < until;) {
       if (await check()) return;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -56,7 +66,10 @@ describe('one ledger per deployment', () => {
     const a = spawnWorker(workerEnv({ DUBAN_DATA_DIR: first }), path.join(dir, 'a.log'));
     workers.push(a);
     await waitFor('the first worker to poll', async () => (await pollers()) > 0);
-    const memo = (await env.client.workflow.getHandle('duban/deployment/deployment-test').describe()).memo as Record<string, string>;
+    const memo = (await env.client.workflow.getHandle('duban/deployment/deployment-test').describe()).memo as Record<
+      string,
+      string
+    >;
     expect(memo.ledger).toBe(`SQLite ${path.join(first, 'ledger.sqlite')} (DUBAN_DATA_DIR, no DATABASE_URL)`);
     expect(memo.ledgerIdentity).toMatch(/^[0-9a-f-]{36}$/);
 
@@ -65,7 +78,9 @@ describe('one ledger per deployment', () => {
     workers.push(b);
     expect(await b.exited).toBe(2);
     const refused = readFileSync(path.join(dir, 'b.log'), 'utf8');
-    expect(refused).toContain("refused: this worker's ledger is not the ledger of its deployment (namespace default, task queue deployment-test)");
+    expect(refused).toContain(
+      "refused: this worker's ledger is not the ledger of its deployment (namespace default, task queue deployment-test)",
+    );
     expect(refused).toContain(`the deployment's ledger: SQLite ${path.join(first, 'ledger.sqlite')}`);
     expect(refused).toContain(`this worker's ledger:    SQLite ${path.join(second, 'ledger.sqlite')}`);
     expect(refused).toContain(memo.ledgerIdentity);
@@ -73,17 +88,29 @@ describe('one ledger per deployment', () => {
 
     // An administrator whose settings name the second ledger registers nothing.
     const fixtures = path.join(__dirname, '..', 'fixtures');
-    const register = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'duban.js'), 'register', path.join(fixtures, 'catalog.yaml'), path.join(fixtures, 'directory.yaml')], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, TZ: 'UTC', ...workerEnv({ DUBAN_DATA_DIR: second }) },
-    });
+    const register = spawnSync(
+      process.execPath,
+      [
+        path.join(__dirname, '..', '..', 'bin', 'duban.js'),
+        'register',
+        path.join(fixtures, 'catalog.yaml'),
+        path.join(fixtures, 'directory.yaml'),
+      ],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, TZ: 'UTC', ...workerEnv({ DUBAN_DATA_DIR: second }) },
+      },
+    );
     expect(register.status).toBe(2);
-    expect(register.stderr).toContain(`this ledger is not the ledger of the deployment on task queue deployment-test: the deployment's is SQLite ${path.join(first, 'ledger.sqlite')}`);
+    expect(register.stderr).toContain(
+      `this ledger is not the ledger of the deployment on task queue deployment-test: the deployment's is SQLite ${path.join(first, 'ledger.sqlite')}`,
+    );
     expect(register.stderr).toContain(`this one is SQLite ${path.join(second, 'ledger.sqlite')}`);
     expect(register.stderr).toContain('nothing was registered');
     const trackers: string[] = [];
-    for await (const w of env.client.workflow.list({ query: "WorkflowType = 'trackerWorkflow'" })) trackers.push(w.workflowId);
+    for await (const w of env.client.workflow.list({ query: "WorkflowType = 'trackerWorkflow'" }))
+      trackers.push(w.workflowId);
     expect(trackers).toEqual([]);
 
     // PostgreSQL: the URL is named with its password replaced.
@@ -93,7 +120,9 @@ describe('one ledger per deployment', () => {
     workers.push(c);
     expect(await c.exited).toBe(2);
     const refusedPg = readFileSync(path.join(dir, 'c.log'), 'utf8');
-    expect(refusedPg).toContain(`this worker's ledger:    PostgreSQL postgres://postgres:***@${url.host}/duban (DATABASE_URL)`);
+    expect(refusedPg).toContain(
+      `this worker's ledger:    PostgreSQL postgres://postgres:***@${url.host}/duban (DATABASE_URL)`,
+    );
     expect(refusedPg).toContain(`the deployment's ledger: SQLite ${path.join(first, 'ledger.sqlite')}`);
     expect(refusedPg).not.toContain('sekrit-pw');
 

@@ -28,8 +28,18 @@ const calendar = new WorkingCalendar();
 const today = localDay(Date.now(), 'Asia/Shanghai');
 const dueDay = formatDate(calendar.addWorkingDays(calendar.onOrBefore(today - 1), -1));
 const overdue = (unit: string): TrackerDefinition => {
-  const base = tracker({ obligation: { id: 'overdue', period: 'once', due: { rule: 'fixed-date', date: dueDay } }, escalation: [{ level: 1, after: 1, repeatWeekly: false }, { level: 2, after: 5, repeatWeekly: false }] });
-  return { ...base, trackerId: `overdue/${unit}`, unit: { ...base.unit, id: unit, head: { name: '负责人', email: `${unit}.head@test.example.org` } } };
+  const base = tracker({
+    obligation: { id: 'overdue', period: 'once', due: { rule: 'fixed-date', date: dueDay } },
+    escalation: [
+      { level: 1, after: 1, repeatWeekly: false },
+      { level: 2, after: 5, repeatWeekly: false },
+    ],
+  });
+  return {
+    ...base,
+    trackerId: `overdue/${unit}`,
+    unit: { ...base.unit, id: unit, head: { name: '负责人', email: `${unit}.head@test.example.org` } },
+  };
 };
 const level1Key = (unit: string) => `overdue/${unit}/once/${dueDay}/e1.0`;
 
@@ -57,11 +67,18 @@ describe('on the dev server with worker processes', () => {
   });
 
   const start = (definition: TrackerDefinition, taskQueue: string) =>
-    env.client.workflow.start(trackerWorkflow, { workflowId: workflowIdFor(definition.trackerId), taskQueue, args: [{ definition }] });
+    env.client.workflow.start(trackerWorkflow, {
+      workflowId: workflowIdFor(definition.trackerId),
+      taskQueue,
+      args: [{ definition }],
+    });
 
   test('a worker process sends, records, answers updates and queries, is listed by search attributes, and stops on SIGTERM', async () => {
     const taskQueue = 'integration';
-    const worker = spawnWorker({ ...workerEnv, DUBAN_TASK_QUEUE: taskQueue }, path.join(dataDir, 'integration-worker.log'));
+    const worker = spawnWorker(
+      { ...workerEnv, DUBAN_TASK_QUEUE: taskQueue },
+      path.join(dataDir, 'integration-worker.log'),
+    );
     try {
       const handle = await start(overdue('integration'), taskQueue);
       await sink.waitFor(1, 60_000);
@@ -71,8 +88,18 @@ describe('on the dev server with worker processes', () => {
       expect(mail.parsed.subject).toMatch(/^【督办催办通知】/);
 
       const status = await handle.query(statusQuery);
-      expect(status).toMatchObject({ colour: 'red', periods: [expect.objectContaining({ period: 'once', lastNotice: expect.objectContaining({ stage: 'escalation', level: 1, messageId: mail.messageId }) })] });
-      const after = await handle.executeUpdate(submitUpdate, { args: [{ by: '集成测试', evidence: { text: '已办结' } }] });
+      expect(status).toMatchObject({
+        colour: 'red',
+        periods: [
+          expect.objectContaining({
+            period: 'once',
+            lastNotice: expect.objectContaining({ stage: 'escalation', level: 1, messageId: mail.messageId }),
+          }),
+        ],
+      });
+      const after = await handle.executeUpdate(submitUpdate, {
+        args: [{ by: '集成测试', evidence: { text: '已办结' } }],
+      });
       expect(after.colour).toBe('done');
       expect(await handle.result()).toMatchObject({ retired: false, history: [{ period: 'once', outcome: 'late' }] });
 
@@ -85,7 +112,9 @@ describe('on the dev server with worker processes', () => {
       expect(found).toBe(1);
 
       const ledger = await Ledger.open({ sqliteFile: path.join(dataDir, 'ledger.sqlite') });
-      expect((await ledger.notices({ trackerId: 'overdue/integration' })).map((n) => [n.status, n.message_id])).toEqual([['sent', mail.messageId]]);
+      expect((await ledger.notices({ trackerId: 'overdue/integration' })).map((n) => [n.status, n.message_id])).toEqual(
+        [['sent', mail.messageId]],
+      );
       expect((await ledger.outcomes({ trackerId: 'overdue/integration' }))[0]).toMatchObject({ outcome: 'late' });
       await ledger.close();
     } finally {
@@ -98,7 +127,10 @@ describe('on the dev server with worker processes', () => {
     const before = sink.messages.length;
     const count = Number(process.env.DUBAN_STORM_TRACKERS ?? 150);
     const log = path.join(dataDir, 'storm-workers.log');
-    const workers: WorkerProcess[] = [spawnWorker({ ...workerEnv, DUBAN_TASK_QUEUE: taskQueue }, log), spawnWorker({ ...workerEnv, DUBAN_TASK_QUEUE: taskQueue }, log)];
+    const workers: WorkerProcess[] = [
+      spawnWorker({ ...workerEnv, DUBAN_TASK_QUEUE: taskQueue }, log),
+      spawnWorker({ ...workerEnv, DUBAN_TASK_QUEUE: taskQueue }, log),
+    ];
     const definitions = Array.from({ length: count }, (_, i) => overdue(`storm-${i}`));
     await Promise.all(definitions.map((d) => start(d, taskQueue)));
 
@@ -116,7 +148,8 @@ describe('on the dev server with worker processes', () => {
       const expected = new Set(definitions.map((d) => level1Key(d.unit.id)));
       const until = Date.now() + 180_000;
       const arrived = () => new Set(sink.messages.slice(before).map((m) => m.key));
-      while ([...expected].some((k) => !arrived().has(k)) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      while ([...expected].some((k) => !arrived().has(k)) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 200));
       const storm = sink.messages.slice(before);
       const lost = [...expected].filter((k) => !arrived().has(k));
       const duplicates = storm.length - new Set(storm.map((m) => m.messageId)).size;
@@ -130,7 +163,16 @@ describe('on the dev server with worker processes', () => {
       const rows = new Map((await ledger.notices()).map((r) => [r.message_id, r]));
       await ledger.close();
       const traced = repeated.map((id) => ({ messageId: id, attempts: rows.get(id)?.attempts ?? 0 }));
-      console.log(JSON.stringify({ storm: count, workerKills: kills, received: storm.length, lost: lost.length, duplicateMessageIds: duplicates, traced }));
+      console.log(
+        JSON.stringify({
+          storm: count,
+          workerKills: kills,
+          received: storm.length,
+          lost: lost.length,
+          duplicateMessageIds: duplicates,
+          traced,
+        }),
+      );
       for (const t of traced) expect(t.attempts).toBeGreaterThanOrEqual(2);
       expect(lost).toEqual([]);
       expect(storm.every((m) => expected.has(m.key))).toBe(true);
@@ -154,11 +196,19 @@ describe('on the dev server with worker processes', () => {
       const expected = new Set(definitions.map((d) => level1Key(d.unit.id)));
       const until = Date.now() + 150_000;
       const arrived = () => new Set(sink.messages.slice(before).map((m) => m.key));
-      while ([...expected].some((k) => !arrived().has(k)) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      while ([...expected].some((k) => !arrived().has(k)) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 200));
       await new Promise((r) => setTimeout(r, 5_000)); // late repeats, if any
       const slow = sink.messages.slice(before);
       const ids = slow.map((m) => m.messageId);
-      console.log(JSON.stringify({ slowSmtp: definitions.length, delayMs: sink.delayMs, received: slow.length, distinct: new Set(ids).size }));
+      console.log(
+        JSON.stringify({
+          slowSmtp: definitions.length,
+          delayMs: sink.delayMs,
+          received: slow.length,
+          distinct: new Set(ids).size,
+        }),
+      );
       expect([...expected].filter((k) => !arrived().has(k))).toEqual([]);
       expect(ids.length).toBe(new Set(ids).size);
       expect(slow.every((m) => expected.has(m.key))).toBe(true);

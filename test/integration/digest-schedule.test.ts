@@ -31,8 +31,23 @@ jest.setTimeout(240_000);
 const calendar = new WorkingCalendar();
 const dueDay = formatDate(calendar.addWorkingDays(calendar.onOrBefore(localDay(Date.now(), 'Asia/Shanghai') - 1), -1));
 const overdue = (unit: string): TrackerDefinition => {
-  const base = tracker({ obligation: { id: 'overdue', title: '逾期任务', period: 'once', due: { rule: 'fixed-date', date: dueDay } }, escalation: [{ level: 1, after: 1, repeatWeekly: false }, { level: 2, after: 5, repeatWeekly: false }] });
-  return { ...base, trackerId: `overdue/${unit}`, unit: { ...base.unit, id: unit, name: `${unit}局`, head: { name: '负责人', email: `${unit}.head@test.example.org` } } };
+  const base = tracker({
+    obligation: { id: 'overdue', title: '逾期任务', period: 'once', due: { rule: 'fixed-date', date: dueDay } },
+    escalation: [
+      { level: 1, after: 1, repeatWeekly: false },
+      { level: 2, after: 5, repeatWeekly: false },
+    ],
+  });
+  return {
+    ...base,
+    trackerId: `overdue/${unit}`,
+    unit: {
+      ...base.unit,
+      id: unit,
+      name: `${unit}局`,
+      head: { name: '负责人', email: `${unit}.head@test.example.org` },
+    },
+  };
 };
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
@@ -84,7 +99,10 @@ describe('the digest as a Temporal Schedule', () => {
     const today = formatDate(localDay(Date.now(), 'UTC'));
     const year = today.slice(0, 4);
     const calendarFile = path.join(dir, 'calendar.yaml');
-    writeFileSync(calendarFile, `years:\n  "${year}":\n    source: test\n    holidays: []\n    workdays: ["${today}"]\n`);
+    writeFileSync(
+      calendarFile,
+      `years:\n  "${year}":\n    source: test\n    holidays: []\n    workdays: ["${today}"]\n`,
+    );
     const w = spawnWorker(
       {
         TEMPORAL_ADDRESS: env.address,
@@ -107,15 +125,24 @@ describe('the digest as a Temporal Schedule', () => {
 
   const describeSchedule = (h: ScheduleHandle) => h.describe();
 
-  test('the worker creates the schedule and ends the old loop; a triggered run sends the day\'s digest once and pings; a second run sends nothing', async () => {
+  test("the worker creates the schedule and ends the old loop; a triggered run sends the day's digest once and pings; a second run sends nothing", async () => {
     // A deployment of the previous version: the sleeping loop runs on this task queue.
-    const legacy = await env.client.workflow.start(digestWorkflow, { workflowId: DIGEST_WORKFLOW_ID, taskQueue, args: [{ timeZone: 'UTC', hour: 0 }] });
+    const legacy = await env.client.workflow.start(digestWorkflow, {
+      workflowId: DIGEST_WORKFLOW_ID,
+      taskQueue,
+      args: [{ timeZone: 'UTC', hour: 0 }],
+    });
     const w = worker({}, 'worker');
     const handle = env.client.schedule.getHandle(digestScheduleId(taskQueue));
     const d = await until('the schedule', () => describeSchedule(handle));
     expect(d.spec.timezone).toBe('UTC');
     expect(d.spec.calendars?.[0]?.hour).toEqual([{ start: 0, end: 0, step: 1 }]);
-    expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'digestDayWorkflow', taskQueue, args: [{ timeZone: 'UTC', hour: 0 }] });
+    expect(d.action).toMatchObject({
+      type: 'startWorkflow',
+      workflowType: 'digestDayWorkflow',
+      taskQueue,
+      args: [{ timeZone: 'UTC', hour: 0 }],
+    });
     expect(d.state.paused).toBe(false);
     // The next run is the next midnight UTC.
     const next = d.info.nextActionTimes[0]!.getTime();
@@ -123,13 +150,21 @@ describe('the digest as a Temporal Schedule', () => {
     expect(next).toBeGreaterThan(Date.now());
     await until('the old loop to be ended', async () => (await legacy.describe()).status.name === 'TERMINATED');
 
-    for (const unit of ['d1', 'd2']) await env.client.workflow.start(trackerWorkflow, { workflowId: workflowIdFor(`overdue/${unit}`), taskQueue, args: [{ definition: overdue(unit) }] });
+    for (const unit of ['d1', 'd2'])
+      await env.client.workflow.start(trackerWorkflow, {
+        workflowId: workflowIdFor(`overdue/${unit}`),
+        taskQueue,
+        args: [{ definition: overdue(unit) }],
+      });
     await sink.waitFor(2, 60_000);
 
     const today = formatDate(localDay(Date.now(), 'UTC'));
     await handle.trigger();
     // The run's own account: its day, a working day, one office sent.
-    const firstRun = await until('the first run', async () => (await describeSchedule(handle)).info.recentActions[0]?.action.workflow.workflowId);
+    const firstRun = await until(
+      'the first run',
+      async () => (await describeSchedule(handle)).info.recentActions[0]?.action.workflow.workflowId,
+    );
     expect(await env.client.workflow.getHandle(firstRun).result()).toEqual({ day: today, working: true, offices: 1 });
     await until('the digest', async () => sink.messages.some((m) => m.key === `digest/office/${today}`));
     const digest = sink.messages.find((m) => m.key === `digest/office/${today}`)!;
@@ -142,7 +177,10 @@ describe('the digest as a Temporal Schedule', () => {
 
     // A second run of the same day: the office's digest went out already; nothing is sent, the switch is pinged.
     // (The schedule skips a run while one is running: wait until it has seen the first one finish.)
-    await until('the first run to be done', async () => (await describeSchedule(handle)).info.runningActions.length === 0);
+    await until(
+      'the first run to be done',
+      async () => (await describeSchedule(handle)).info.runningActions.length === 0,
+    );
     await handle.trigger();
     await until('the second ping', async () => pings.length >= 2, 60_000);
     expect(pings[1]).toBe(`POST /ping/check-key duban digest ${today}: 0 offices`);
@@ -152,10 +190,13 @@ describe('the digest as a Temporal Schedule', () => {
     expect(await w.kill('SIGTERM')).toBe(0);
   });
 
-  test('the schedule follows the workers\' settings: a new hour updates it, DUBAN_DIGEST=false pauses it', async () => {
+  test("the schedule follows the workers' settings: a new hour updates it, DUBAN_DIGEST=false pauses it", async () => {
     const handle = env.client.schedule.getHandle(digestScheduleId(taskQueue));
     const w7 = worker({ DUBAN_DIGEST_HOUR: '7' }, 'worker-7');
-    await until('the hour to be 7', async () => (await describeSchedule(handle)).spec.calendars?.[0]?.hour?.[0]?.start === 7);
+    await until(
+      'the hour to be 7',
+      async () => (await describeSchedule(handle)).spec.calendars?.[0]?.hour?.[0]?.start === 7,
+    );
     expect((await describeSchedule(handle)).action).toMatchObject({ args: [{ timeZone: 'UTC', hour: 7 }] });
     expect(await w7.kill('SIGTERM')).toBe(0);
     const off = worker({ DUBAN_DIGEST: 'false' }, 'worker-off');

@@ -32,10 +32,19 @@ const calendar = new WorkingCalendar();
 const today = localDay(Date.now(), 'Asia/Shanghai');
 const dueDay = formatDate(calendar.addWorkingDays(calendar.onOrBefore(today - 1), -1));
 const overdue = (unit: string): TrackerDefinition => {
-  const base = tracker({ obligation: { id: 'overdue', period: 'once', due: { rule: 'fixed-date', date: dueDay } }, escalation: [{ level: 1, after: 1, repeatWeekly: false }, { level: 2, after: 5, repeatWeekly: false }] });
-  return { ...base, trackerId: `overdue/${unit}`, unit: { ...base.unit, id: unit, head: { name: '负责人', email: `${unit}.head@test.example.org` } } };
+  const base = tracker({
+    obligation: { id: 'overdue', period: 'once', due: { rule: 'fixed-date', date: dueDay } },
+    escalation: [
+      { level: 1, after: 1, repeatWeekly: false },
+      { level: 2, after: 5, repeatWeekly: false },
+    ],
+  });
+  return {
+    ...base,
+    trackerId: `overdue/${unit}`,
+    unit: { ...base.unit, id: unit, head: { name: '负责人', email: `${unit}.head@test.example.org` } },
+  };
 };
-
 
 async function get(url: string): Promise<{ status: number; text: string }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(15_000) });
@@ -72,7 +81,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 function duban(env: Record<string, string>, ...args: string[]) {
   const clean = { ...process.env };
   for (const k of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'DUBAN_DATA_DIR', 'DUBAN_CONFIG', 'SMTP_URL']) delete clean[k];
-  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], { cwd: root, encoding: 'utf8', env: { ...clean, TZ: 'UTC', ...env } });
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...clean, TZ: 'UTC', ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -89,7 +102,11 @@ describe('operations on the dev server with worker processes', () => {
   });
 
   const start = (definition: TrackerDefinition, taskQueue: string) =>
-    env.client.workflow.start(trackerWorkflow, { workflowId: workflowIdFor(definition.trackerId), taskQueue, args: [{ definition }] });
+    env.client.workflow.start(trackerWorkflow, {
+      workflowId: workflowIdFor(definition.trackerId),
+      taskQueue,
+      args: [{ definition }],
+    });
 
   async function worker(taskQueue: string, smtpUrl: string, extra: Record<string, string> = {}) {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'duban-ops-'));
@@ -124,14 +141,21 @@ describe('operations on the dev server with worker processes', () => {
     try {
       const ready = await get(`${health}/readyz`);
       expect(ready.status).toBe(200);
-      expect(JSON.parse(ready.text)).toMatchObject({ ready: true, checks: { temporal: { ok: true }, database: { ok: true }, smtp: { ok: true } } });
+      expect(JSON.parse(ready.text)).toMatchObject({
+        ready: true,
+        checks: { temporal: { ok: true }, database: { ok: true }, smtp: { ok: true } },
+      });
 
       for (const unit of ['m1', 'm2', 'm3']) await start(overdue(unit), taskQueue);
       await sink.waitFor(3, 60_000);
 
       const text = await until('duban_notices to count 3 and the board gauge 3 red', async () => {
         const t = (await get(metrics)).text;
-        return sample(t, 'duban_notices', { stage: 'escalation', level: '1', result: 'sent' }) === 3 && sample(t, 'duban_trackers', { colour: 'red' }) === 3 && t;
+        return (
+          sample(t, 'duban_notices', { stage: 'escalation', level: '1', result: 'sent' }) === 3 &&
+          sample(t, 'duban_trackers', { colour: 'red' }) === 3 &&
+          t
+        );
       });
       // Temporal's own worker metrics beside duban's: deliveries run as local activities.
       expect(text).toMatch(/^temporal_local_activity_execution_latency_count\{activity_type="deliverNotice"/m);
@@ -142,11 +166,18 @@ describe('operations on the dev server with worker processes', () => {
 
       // The SMTP server stops: the process is alive, but not ready.
       void sink.close();
-      const unready = await until('/readyz to turn unready', async () => {
-        const r = await get(`${health}/readyz`);
-        return r.status === 503 && JSON.parse(r.text);
-      }, 30_000);
-      expect(unready).toMatchObject({ ready: false, checks: { temporal: { ok: true }, database: { ok: true }, smtp: { ok: false, setting: 'SMTP_URL' } } });
+      const unready = await until(
+        '/readyz to turn unready',
+        async () => {
+          const r = await get(`${health}/readyz`);
+          return r.status === 503 && JSON.parse(r.text);
+        },
+        30_000,
+      );
+      expect(unready).toMatchObject({
+        ready: false,
+        checks: { temporal: { ok: true }, database: { ok: true }, smtp: { ok: false, setting: 'SMTP_URL' } },
+      });
       expect((await get(`${health}/healthz`)).status).toBe(200);
       // Nothing of this reaches the board.
       expect(duban({ DUBAN_DATA_DIR: dataDir }, 'status').stdout).not.toMatch(/WARNING/);
@@ -180,32 +211,55 @@ describe('operations on the dev server with worker processes', () => {
     const port = (server.server.address() as AddressInfo).port;
     const password = 'Wr0ng-Secret-9f3';
     const taskQueue = 'ops-auth';
-    const { w, metrics, health, dataDir, logFile } = await worker(taskQueue, `smtp://duban:${password}@127.0.0.1:${port}`, { DUBAN_SMTP_ALERT_AFTER_SECONDS: '2', DUBAN_LOG_LEVEL: 'INFO' });
+    const { w, metrics, health, dataDir, logFile } = await worker(
+      taskQueue,
+      `smtp://duban:${password}@127.0.0.1:${port}`,
+      { DUBAN_SMTP_ALERT_AFTER_SECONDS: '2', DUBAN_LOG_LEVEL: 'INFO' },
+    );
     try {
       await start(overdue('auth'), taskQueue);
       // Temporal retries (5 s, 10 s, ...): wait for a few failed attempts.
-      await until('three failed attempts', async () => (sample((await get(metrics)).text, 'duban_notice_retries', { stage: 'escalation', level: '1' }) ?? 0) >= 2, 60_000);
+      await until(
+        'three failed attempts',
+        async () =>
+          (sample((await get(metrics)).text, 'duban_notice_retries', { stage: 'escalation', level: '1' }) ?? 0) >= 2,
+        60_000,
+      );
       const m = (await get(metrics)).text;
       expect(sample(m, 'duban_smtp_up', {})).toBe(0);
       expect(sample(m, 'duban_notices', { result: 'sent' }) ?? 0).toBe(0);
 
       const r = await get(`${health}/readyz`);
       expect(r.status).toBe(503);
-      expect(JSON.parse(r.text).checks.smtp).toMatchObject({ ok: false, setting: 'SMTP_URL', error: expect.stringMatching(/535|Invalid/) });
+      expect(JSON.parse(r.text).checks.smtp).toMatchObject({
+        ok: false,
+        setting: 'SMTP_URL',
+        error: expect.stringMatching(/535|Invalid/),
+      });
 
       // One error for the episode, however many attempts failed; the setting named, the password not written.
       const log = readFileSync(logFile, 'utf8');
       const errors = log.split('\n').filter((l) => l.includes('SMTP is not taking messages'));
       expect(errors).toHaveLength(1);
       const line = JSON.parse(errors[0]!);
-      expect(line).toMatchObject({ level: 'ERROR', setting: expect.stringMatching(/^SMTP_URL/), smtp: `smtp://duban:***@127.0.0.1:${port}`, code: 'EAUTH', responseCode: 535 });
+      expect(line).toMatchObject({
+        level: 'ERROR',
+        setting: expect.stringMatching(/^SMTP_URL/),
+        smtp: `smtp://duban:***@127.0.0.1:${port}`,
+        code: 'EAUTH',
+        responseCode: 535,
+      });
       expect(log).not.toContain(password);
 
       // The board: `duban status` warns, naming the setting, without the password.
-      const status = await until('the SMTP warning on the board', async () => {
-        const s = duban({ DUBAN_DATA_DIR: dataDir }, 'status');
-        return /WARNING \(smtp/.test(s.stdout) && s;
-      }, 30_000);
+      const status = await until(
+        'the SMTP warning on the board',
+        async () => {
+          const s = duban({ DUBAN_DATA_DIR: dataDir }, 'status');
+          return /WARNING \(smtp/.test(s.stdout) && s;
+        },
+        30_000,
+      );
       expect(status.code).toBe(0);
       expect(status.stdout).toMatch(/SMTP has taken no message .*Check SMTP_URL \(smtp:\/\/duban:\*\*\*@127\.0\.0\.1/);
       expect(status.stdout).not.toContain(password);
@@ -214,7 +268,11 @@ describe('operations on the dev server with worker processes', () => {
       // The operator fixes the mail server: the retry goes through once, the alert is cleared, readiness returns.
       acceptLogin = true;
       await until('the notice to go through', async () => received.length >= 1, 120_000);
-      await until('the warning to leave the board', async () => !/WARNING/.test(duban({ DUBAN_DATA_DIR: dataDir }, 'status').stdout), 20_000);
+      await until(
+        'the warning to leave the board',
+        async () => !/WARNING/.test(duban({ DUBAN_DATA_DIR: dataDir }, 'status').stdout),
+        20_000,
+      );
       await until('/readyz to be ready again', async () => (await get(`${health}/readyz`)).status === 200, 30_000);
       expect(received).toHaveLength(1);
       expect(readFileSync(logFile, 'utf8')).toContain('SMTP takes messages again');

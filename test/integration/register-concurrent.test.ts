@@ -17,9 +17,15 @@ jest.setTimeout(240_000);
 
 const root = path.resolve(__dirname, '..', '..');
 
-function runCli(env: Record<string, string>, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], { cwd: root, env: { ...process.env, TZ: 'UTC', ...env } });
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], {
+      cwd: root,
+      env: { ...process.env, TZ: 'UTC', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -54,13 +60,34 @@ describe('two registrations at once', () => {
   });
 
   test('two `duban register` processes on the built-in catalog: each tracker started once, each report true', async () => {
-    const cliEnv = { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', DUBAN_TASK_QUEUE: 'register-cli', DUBAN_DATA_DIR: path.join(dir, 'cli'), DUBAN_USER: '测试管理员' };
+    const cliEnv = {
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      DUBAN_TASK_QUEUE: 'register-cli',
+      DUBAN_DATA_DIR: path.join(dir, 'cli'),
+      DUBAN_USER: '测试管理员',
+    };
     // Registration reads the ledger; without a worker, `duban migrate` creates it.
-    expect(spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), 'migrate'], { cwd: root, env: { ...process.env, ...cliEnv }, encoding: 'utf8' }).status).toBe(0);
+    expect(
+      spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), 'migrate'], {
+        cwd: root,
+        env: { ...process.env, ...cliEnv },
+        encoding: 'utf8',
+      }).status,
+    ).toBe(0);
     const [a, b] = await Promise.all([runCli(cliEnv, 'register', '--json'), runCli(cliEnv, 'register', '--json')]);
     expect([a.code, b.code, a.stderr, b.stderr]).toEqual([0, 0, '', '']);
     const [sa, sb] = [JSON.parse(a.stdout) as RegisterSummary, JSON.parse(b.stdout) as RegisterSummary];
-    const all = [...new Set([...sa.started, ...sb.started, ...sa.unchanged, ...sb.unchanged, ...sa.startedByOther, ...sb.startedByOther])].sort();
+    const all = [
+      ...new Set([
+        ...sa.started,
+        ...sb.started,
+        ...sa.unchanged,
+        ...sb.unchanged,
+        ...sa.startedByOther,
+        ...sb.startedByOther,
+      ]),
+    ].sort();
     expect(all.length).toBeGreaterThan(50);
     expectConsistent(sa, sb, all);
     // The text report says it in words.
@@ -70,9 +97,24 @@ describe('two registrations at once', () => {
   });
 
   test('two registrations racing on the same trackers in one process: the loser reports them as started by another registration', async () => {
-    const settings = loadSettings({ TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', DUBAN_TASK_QUEUE: 'register-race', DUBAN_DATA_DIR: path.join(dir, 'race') });
-    expect(spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), 'migrate'], { cwd: root, env: { ...process.env, DUBAN_DATA_DIR: path.join(dir, 'race') }, encoding: 'utf8' }).status).toBe(0);
-    const trackers = Array.from({ length: 20 }, (_, i) => ({ ...tracker(), trackerId: `race/u${i}`, unit: { ...tracker().unit, id: `u${i}` } }));
+    const settings = loadSettings({
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      DUBAN_TASK_QUEUE: 'register-race',
+      DUBAN_DATA_DIR: path.join(dir, 'race'),
+    });
+    expect(
+      spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), 'migrate'], {
+        cwd: root,
+        env: { ...process.env, DUBAN_DATA_DIR: path.join(dir, 'race') },
+        encoding: 'utf8',
+      }).status,
+    ).toBe(0);
+    const trackers = Array.from({ length: 20 }, (_, i) => ({
+      ...tracker(),
+      trackerId: `race/u${i}`,
+      unit: { ...tracker().unit, id: `u${i}` },
+    }));
     const [d1, d2] = [await Duban.connect(settings), await Duban.connect(settings)];
     try {
       const [s1, s2] = await Promise.all([d1.register(trackers, { by: 'a' }), d2.register(trackers, { by: 'b' })]);

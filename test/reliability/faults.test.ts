@@ -36,11 +36,20 @@ const calendar = new WorkingCalendar();
 const dueDay = formatDate(calendar.addWorkingDays(calendar.onOrBefore(localDay(Date.now(), 'Asia/Shanghai') - 1), -1));
 
 function overdue(scenario: string, i: number): TrackerDefinition {
-  const base = tracker({ obligation: { id: scenario, period: 'once', due: { rule: 'fixed-date', date: dueDay } }, escalation: [{ level: 1, after: 1, repeatWeekly: false }, { level: 2, after: 5, repeatWeekly: false }] });
+  const base = tracker({
+    obligation: { id: scenario, period: 'once', due: { rule: 'fixed-date', date: dueDay } },
+    escalation: [
+      { level: 1, after: 1, repeatWeekly: false },
+      { level: 2, after: 5, repeatWeekly: false },
+    ],
+  });
   const unit = `u${i}`;
-  return { ...base, trackerId: `${scenario}/${unit}`, unit: { ...base.unit, id: unit, head: { name: '负责人', email: `${unit}.head@test.example.org` } } };
+  return {
+    ...base,
+    trackerId: `${scenario}/${unit}`,
+    unit: { ...base.unit, id: unit, head: { name: '负责人', email: `${unit}.head@test.example.org` } },
+  };
 }
-
 
 /** A dev server of the scenario's own, its state in a file so that it can be killed and restarted. */
 class Server {
@@ -85,14 +94,25 @@ interface Scenario {
   stop(): Promise<void>;
 }
 
-async function scenario(name: string, options: { workers?: number; extraEnv?: Record<string, string> } = {}): Promise<Scenario> {
+async function scenario(
+  name: string,
+  options: { workers?: number; extraEnv?: Record<string, string> } = {},
+): Promise<Scenario> {
   const dir = mkdtempSync(path.join(tmpdir(), `duban-reliability-${name}-`));
   const server = new Server(dir, await freePort(), await freePort());
   await server.start();
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const sink = await startSmtpSink();
-  const workerEnv = { TEMPORAL_ADDRESS: server.address, DUBAN_TASK_QUEUE: name, SMTP_URL: sink.url, MAIL_FROM: '督办系统 <duban@test.example.org>', DUBAN_DATA_DIR: path.join(dir, 'data'), DUBAN_DIGEST: 'false', ...options.extraEnv };
+  const workerEnv = {
+    TEMPORAL_ADDRESS: server.address,
+    DUBAN_TASK_QUEUE: name,
+    SMTP_URL: sink.url,
+    MAIL_FROM: '督办系统 <duban@test.example.org>',
+    DUBAN_DATA_DIR: path.join(dir, 'data'),
+    DUBAN_DIGEST: 'false',
+    ...options.extraEnv,
+  };
   const s: Scenario = {
     server,
     client,
@@ -121,7 +141,11 @@ async function storm(s: Scenario, name: string, count = N): Promise<{ keys: Set<
     Array.from({ length: 20 }, async () => {
       while (next < definitions.length) {
         const d = definitions[next++]!;
-        await s.client.workflow.start(trackerWorkflow, { workflowId: workflowIdFor(d.trackerId), taskQueue: name, args: [{ definition: d }] });
+        await s.client.workflow.start(trackerWorkflow, {
+          workflowId: workflowIdFor(d.trackerId),
+          taskQueue: name,
+          args: [{ definition: d }],
+        });
       }
     }),
   );
@@ -129,16 +153,28 @@ async function storm(s: Scenario, name: string, count = N): Promise<{ keys: Set<
 }
 
 /** Waits for every expected message (or the deadline), then counts, traces repeats in the ledger, and prints. */
-async function settle(s: Scenario, name: string, expected: Set<string>, startedAt: number, extra: Record<string, unknown> = {}) {
+async function settle(
+  s: Scenario,
+  name: string,
+  expected: Set<string>,
+  startedAt: number,
+  extra: Record<string, unknown> = {},
+) {
   const until = Date.now() + 600_000;
   const arrived = () => new Set(s.sink.messages.map((m) => m.key));
-  while ([...expected].some((k) => !arrived().has(k)) && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
+  while ([...expected].some((k) => !arrived().has(k)) && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 250));
   await new Promise((r) => setTimeout(r, 3_000)); // late repeats, if any
   const got = s.sink.messages.filter((m) => expected.has(m.key));
   const perId = new Map<string, number>();
   for (const m of got) perId.set(m.messageId, (perId.get(m.messageId) ?? 0) + 1);
   const repeated = [...perId].filter(([, n]) => n > 1).map(([id]) => id);
-  const ledger = await Ledger.open({ ...(s.workerEnv.DATABASE_URL ? { databaseUrl: s.workerEnv.DATABASE_URL } : { sqliteFile: path.join(s.dataDir, 'ledger.sqlite') }), migrate: false });
+  const ledger = await Ledger.open({
+    ...(s.workerEnv.DATABASE_URL
+      ? { databaseUrl: s.workerEnv.DATABASE_URL }
+      : { sqliteFile: path.join(s.dataDir, 'ledger.sqlite') }),
+    migrate: false,
+  });
   const rows = new Map((await ledger.notices()).map((r) => [r.message_id, r]));
   await ledger.close();
   const lost = [...expected].filter((k) => !arrived().has(k));
@@ -186,7 +222,9 @@ describe('reliability under faults', () => {
       await s.server.kill('SIGKILL');
       await new Promise((r) => setTimeout(r, 2_000));
       await s.server.start();
-      const f = await settle(s, 'server-kill', keys, startedAt, { serverDownSeconds: Number(((Date.now() - killedAt) / 1000).toFixed(1)) });
+      const f = await settle(s, 'server-kill', keys, startedAt, {
+        serverDownSeconds: Number(((Date.now() - killedAt) / 1000).toFixed(1)),
+      });
       expect(f.duplicated).toBe(0);
     } finally {
       await s.stop();
@@ -237,7 +275,9 @@ describe('reliability under faults', () => {
       await new Promise((r) => setTimeout(r, 1_500));
       const restartedAt = Date.now();
       await pg.restart();
-      const f = await settle(s, 'pg-restart', keys, startedAt, { databaseDownSeconds: Number(((Date.now() - restartedAt) / 1000).toFixed(1)) });
+      const f = await settle(s, 'pg-restart', keys, startedAt, {
+        databaseDownSeconds: Number(((Date.now() - restartedAt) / 1000).toFixed(1)),
+      });
       expect(f.duplicated).toBe(0);
     } finally {
       await s.stop();
@@ -254,23 +294,47 @@ describe('reliability under faults', () => {
       writeFileSync(path.join(dir, 'directory.yaml'), stringify(syntheticDirectory(units)));
       writeFileSync(
         path.join(dir, 'catalog.yaml'),
-        stringify({ obligations: [{ id: 'annual', title: '年度报告', basis: [{ document: '测试文件', quote: '每年报告' }], assignees: { tags: ['all'] }, period: 'year', due: { rule: 'next-month-day', monthDay: '03-01', before: true } }] }),
+        stringify({
+          obligations: [
+            {
+              id: 'annual',
+              title: '年度报告',
+              basis: [{ document: '测试文件', quote: '每年报告' }],
+              assignees: { tags: ['all'] },
+              period: 'year',
+              due: { rule: 'next-month-day', monthDay: '03-01', before: true },
+            },
+          ],
+        }),
       );
       const env = { ...process.env, ...s.workerEnv, TZ: 'UTC', DUBAN_USER: '测试' };
       // The workers create the ledger when they start; register reads it.
       for (let i = 0; i < 300; i++) {
-        const q = await s.client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: 'register-kill' }, taskQueueType: 1 });
+        const q = await s.client.workflowService.describeTaskQueue({
+          namespace: 'default',
+          taskQueue: { name: 'register-kill' },
+          taskQueueType: 1,
+        });
         if ((q.pollers?.length ?? 0) > 0) break;
         await new Promise((r) => setTimeout(r, 100));
       }
       const cli = path.resolve(__dirname, '..', '..', 'bin', 'duban.js');
-      const first = spawn(process.execPath, [cli, 'register', path.join(dir, 'catalog.yaml'), path.join(dir, 'directory.yaml'), '--json'], { env, stdio: 'ignore' });
-      const running = async () => (await s.client.workflow.count(`WorkflowType = 'trackerWorkflow' AND TaskQueue = 'register-kill'`)).count;
+      const first = spawn(
+        process.execPath,
+        [cli, 'register', path.join(dir, 'catalog.yaml'), path.join(dir, 'directory.yaml'), '--json'],
+        { env, stdio: 'ignore' },
+      );
+      const running = async () =>
+        (await s.client.workflow.count(`WorkflowType = 'trackerWorkflow' AND TaskQueue = 'register-kill'`)).count;
       // Kill it once some trackers have started, and before all have.
       for (let i = 0; i < 300 && (await running()) < 20; i++) await new Promise((r) => setTimeout(r, 50));
       first.kill('SIGKILL');
       const startedBefore = await running();
-      const second = spawnSync(process.execPath, [cli, 'register', path.join(dir, 'catalog.yaml'), path.join(dir, 'directory.yaml'), '--json'], { env, encoding: 'utf8' });
+      const second = spawnSync(
+        process.execPath,
+        [cli, 'register', path.join(dir, 'catalog.yaml'), path.join(dir, 'directory.yaml'), '--json'],
+        { env, encoding: 'utf8' },
+      );
       expect(second.status).toBe(0);
       const summary = JSON.parse(second.stdout) as { started: string[]; unchanged: string[]; ended: string[] };
       let total = 0;
@@ -278,7 +342,17 @@ describe('reliability under faults', () => {
         total = await running();
         if (total < units) await new Promise((r) => setTimeout(r, 200));
       }
-      console.log(JSON.stringify({ scenario: 'register-kill', trackers: units, startedBeforeTheKill: startedBefore, startedByTheSecondRun: summary.started.length, alreadyThere: summary.unchanged.length, endedForGood: summary.ended.length, running: total }));
+      console.log(
+        JSON.stringify({
+          scenario: 'register-kill',
+          trackers: units,
+          startedBeforeTheKill: startedBefore,
+          startedByTheSecondRun: summary.started.length,
+          alreadyThere: summary.unchanged.length,
+          endedForGood: summary.ended.length,
+          running: total,
+        }),
+      );
       expect(startedBefore).toBeLessThan(units);
       expect(summary.ended).toEqual([]);
       expect(summary.started.length + summary.unchanged.length).toBe(units);

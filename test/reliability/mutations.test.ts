@@ -45,7 +45,10 @@ const CALENDAR = `years:
 const bases = [
   { catalog: 'config/defaults/catalog.yaml', directory: 'config/defaults/directory.yaml' },
   { catalog: 'test/fixtures/catalog.yaml', directory: 'test/fixtures/directory.yaml' },
-].map((b) => ({ catalog: readFileSync(path.join(root, b.catalog), 'utf8'), directory: readFileSync(path.join(root, b.directory), 'utf8') }));
+].map((b) => ({
+  catalog: readFileSync(path.join(root, b.catalog), 'utf8'),
+  directory: readFileSync(path.join(root, b.directory), 'utf8'),
+}));
 
 /** mulberry32: small, fast, and the same sequence everywhere. */
 function rng(seed: number) {
@@ -134,9 +137,20 @@ const valueMutations: Record<string, (doc: Json, r: Rng) => void> = {
     const n = r.pick([100_000, 1_000_000, 1e9, 251, 250]);
     const which = r.int(4);
     if (which === 0) o.reminders = [n, 3, 1, 0];
-    else if (which === 1) o.escalation = [{ level: 1, after: 1 }, { level: 3, after: n, repeatWeekly: true }];
+    else if (which === 1)
+      o.escalation = [
+        { level: 1, after: 1 },
+        { level: 3, after: n, repeatWeekly: true },
+      ];
     else if (which === 2) o.due = { rule: 'after-period-end', [r.pick(['days', 'months'])]: n };
-    else Object.assign(o, { period: 'once', due: { rule: 'fixed-date', date: r.pick(['9999-12-31', '2101-01-01', '1999-12-31', '2100-12-31', '2027-06-30']) } });
+    else
+      Object.assign(o, {
+        period: 'once',
+        due: {
+          rule: 'fixed-date',
+          date: r.pick(['9999-12-31', '2101-01-01', '1999-12-31', '2100-12-31', '2027-06-30']),
+        },
+      });
   },
   hugeString(doc, r) {
     const texts = slots(doc).filter((s) => typeof get(s) === 'string');
@@ -161,7 +175,10 @@ const valueMutations: Record<string, (doc: Json, r: Rng) => void> = {
     for (let i = 0, n = r.pick([60, 600, 3_000]); i < n; i++) list.push(structuredClone(one));
   },
   unknownKey(doc, r) {
-    const maps = slots(doc).filter((s) => { const v = get(s); return v !== null && typeof v === 'object' && !Array.isArray(v); });
+    const maps = slots(doc).filter((s) => {
+      const v = get(s);
+      return v !== null && typeof v === 'object' && !Array.isArray(v);
+    });
     const target = maps.length ? (get(r.pick(maps)) as Record<string, Json>) : (doc as Record<string, Json>);
     target[r.pick(['verfication', 'x'.repeat(100_000), '\u0000key', '名字'])] = 1;
   },
@@ -179,24 +196,41 @@ const textMutations: Record<string, (text: string, r: Rng) => string | Buffer> =
   utf16: (t) => Buffer.from(`\ufeff${t}`, 'utf16le'),
   aliasBomb(t, r) {
     const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (let i = 1; i < 9; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 9; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     return r.next() < 0.5 ? `${bomb.join('\n')}\n${t}` : `${t}\nbomb:\n${bomb.map((l) => `  ${l}`).join('\n')}\n`;
   },
   undefinedAlias: (t) => t.replace(/noticeHour: \d+|jurisdiction: .*/, (m) => `${m.split(':')[0]}: *nowhere`),
   manyAliases: (t) => `${t}\nx-anchor: &x 1\nx-list: [${Array(150).fill('*x').join(', ')}]\n`,
   deepFlow: (t, r) => {
     const depth = r.pick([40, 1000, 200_000]);
-    return t.replace(/\n(\w+):/, (m, k: string) => `\n${k}: ${'['.repeat(depth)}${r.next() < 0.5 ? ']'.repeat(depth) : ''}\n${k}x:`);
+    return t.replace(
+      /\n(\w+):/,
+      (m, k: string) => `\n${k}: ${'['.repeat(depth)}${r.next() < 0.5 ? ']'.repeat(depth) : ''}\n${k}x:`,
+    );
   },
-  deepBlock: (t, r) => `${t}\nextra:\n${Array.from({ length: r.pick([40, 500]) }, (_, i) => `${' '.repeat(i + 1)}k${i}:`).join('\n')}\n`,
+  deepBlock: (t, r) =>
+    `${t}\nextra:\n${Array.from({ length: r.pick([40, 500]) }, (_, i) => `${' '.repeat(i + 1)}k${i}:`).join('\n')}\n`,
   dashes: (t, r) => `${t}\nextra: \n  ${'- '.repeat(r.pick([40, 1_000_000]))}x\n`,
   flipBytes(t, r) {
     const b = Buffer.from(t);
     for (let i = 0, n = 1 + r.int(8); i < n; i++) b[r.int(b.length)] = r.int(128);
     return b;
   },
-  shuffleIndent: (t, r) => t.split('\n').map((l) => (r.next() < 0.1 ? ` ${l}` : l)).join('\n'),
-  deleteLines: (t, r) => t.split('\n').filter(() => r.next() > 0.1).join('\n'),
+  shuffleIndent: (t, r) =>
+    t
+      .split('\n')
+      .map((l) => (r.next() < 0.1 ? ` ${l}` : l))
+      .join('\n'),
+  deleteLines: (t, r) =>
+    t
+      .split('\n')
+      .filter(() => r.next() > 0.1)
+      .join('\n'),
   duplicateKeyLine: (t, r) => {
     const lines = t.split('\n');
     const i = r.int(lines.length);
@@ -263,7 +297,11 @@ async function run(argv: string[], env: Record<string, string> = {}) {
   Object.assign(process.env, env);
   const started = Date.now();
   try {
-    const code = await main(['node', 'duban', ...argv], (s) => void (out += s), (s) => void (err += s));
+    const code = await main(
+      ['node', 'duban', ...argv],
+      (s) => void (out += s),
+      (s) => void (err += s),
+    );
     return { code, out, err, ms: Date.now() - started };
   } finally {
     for (const [k, v] of Object.entries(saved)) {
@@ -277,7 +315,7 @@ async function run(argv: string[], env: Record<string, string> = {}) {
 async function started(client: Client, expected?: number): Promise<number> {
   const query = `TaskQueue = '${TASK_QUEUE}'`;
   // Visibility follows the starts by a moment: wait up to 15 s for the number expected, or read once.
-  for (const deadline = Date.now() + 15_000; ; ) {
+  for (const deadline = Date.now() + 15_000; ;) {
     const { count } = await client.workflow.count(query);
     if (expected === undefined || count >= expected || Date.now() > deadline) return count;
     await new Promise((r) => setTimeout(r, 100));
@@ -296,13 +334,27 @@ describe('mutated input through the command line', () => {
     return c;
   };
   // Settings of the register runs: the suite's dev server and ledger, one namespace per registration target.
-  const registerEnv = (namespace: string) => ({ TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: namespace, DUBAN_TASK_QUEUE: TASK_QUEUE, DUBAN_DATA_DIR: dataDir, DUBAN_USER: '变异测试' });
+  const registerEnv = (namespace: string) => ({
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_NAMESPACE: namespace,
+    DUBAN_TASK_QUEUE: TASK_QUEUE,
+    DUBAN_DATA_DIR: dataDir,
+    DUBAN_USER: '变异测试',
+  });
 
   beforeAll(async () => {
     quietRuntime();
-    const namespaces = ['dry-run', 'refused', ...Array.from({ length: ACCEPTED_NAMESPACES }, (_, i) => `accepted-${i}`)];
+    const namespaces = [
+      'dry-run',
+      'refused',
+      ...Array.from({ length: ACCEPTED_NAMESPACES }, (_, i) => `accepted-${i}`),
+    ];
     env = await TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: temporalCliPath() }, log: { format: 'text', level: 'never' }, extraArgs: [...DEV_SERVER_DYNAMIC_CONFIG, ...namespaces.flatMap((n) => ['--namespace', n])] },
+      server: {
+        executable: { type: 'existing-path', path: temporalCliPath() },
+        log: { format: 'text', level: 'never' },
+        extraArgs: [...DEV_SERVER_DYNAMIC_CONFIG, ...namespaces.flatMap((n) => ['--namespace', n])],
+      },
     });
     dataDir = mkdtempSync(path.join(tmpdir(), 'duban-mutations-data-'));
     // Registration reads the ledger (which trackers ended); with no worker, `duban migrate` creates it.
@@ -314,121 +366,178 @@ describe('mutated input through the command line', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  test(
-    `${CASES} mutated catalogs, directories and calendars through validate, plan, register --dry-run and register: only exit codes 0 and 2, no stack trace, none over ${MAX_RUN_MS / 1000} s, no partial registration`,
-    async () => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'duban-mutations-'));
-      const figures = { cases: 0, runs: 0, exit0: 0, exit2: 0, other: 0, stackTraces: 0, slow: 0, maxMs: 0, validButUnplannable: 0, overBudget: 0, registered: 0, trackersStarted: 0, partial: 0, maxRegisterMs: 0 };
-      const failures: string[] = [];
-      let accepted = 0;
-      try {
-        for (const c of generate(CASES)) {
-          figures.cases++;
-          const files = { catalog: path.join(dir, 'catalog.yaml'), directory: path.join(dir, 'directory.yaml'), calendar: path.join(dir, 'calendar.yaml') };
-          writeFileSync(files.catalog, c.files.catalog);
-          writeFileSync(files.directory, c.files.directory);
-          const calendarArgs = c.files.calendar !== undefined ? ['--calendar', files.calendar] : [];
-          if (c.files.calendar !== undefined) writeFileSync(files.calendar, c.files.calendar);
-          type Run = Awaited<ReturnType<typeof run>>;
-          const runs: { validate: Run; plan: Run; dryRun: Run; register?: Run } = {
-            validate: await run(['validate', files.catalog, files.directory, ...calendarArgs]),
-            plan: await run(['plan', files.catalog, files.directory, ...calendarArgs, '--from', '2027-02-01', '--to', '2027-03-15', '--json']),
-            // Every dry run goes to one namespace, where nothing may ever start.
-            dryRun: await run(['register', files.catalog, files.directory, ...calendarArgs, '--dry-run', '--json'], registerEnv('dry-run')),
-          };
-          // The real registration: a refused input into the shared namespace (which must stay empty), an accepted
-          // one into a fresh namespace of its own, so that what it started can be counted.
-          const namespace = runs.validate.code === 0 ? `accepted-${accepted++}` : 'refused';
-          if (accepted > ACCEPTED_NAMESPACES) throw new Error(`more than ${ACCEPTED_NAMESPACES} mutated inputs validate: raise ACCEPTED_NAMESPACES`);
-          const before = await started(client(namespace));
-          const register = await run(['register', files.catalog, files.directory, ...calendarArgs, '--json'], registerEnv(namespace));
-          runs.register = register;
-          figures.maxRegisterMs = Math.max(figures.maxRegisterMs, register.ms);
-          if (process.env.DUBAN_MUTATIONS_VERBOSE) {
-            console.log(`${c.name}: ${Object.entries(runs).map(([k, r]) => `${k} ${r.code} ${r.ms}ms`).join(' ')} ${(runs.validate.err.split('\n')[1] ?? '').slice(0, 240)}`);
+  test(`${CASES} mutated catalogs, directories and calendars through validate, plan, register --dry-run and register: only exit codes 0 and 2, no stack trace, none over ${MAX_RUN_MS / 1000} s, no partial registration`, async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-mutations-'));
+    const figures = {
+      cases: 0,
+      runs: 0,
+      exit0: 0,
+      exit2: 0,
+      other: 0,
+      stackTraces: 0,
+      slow: 0,
+      maxMs: 0,
+      validButUnplannable: 0,
+      overBudget: 0,
+      registered: 0,
+      trackersStarted: 0,
+      partial: 0,
+      maxRegisterMs: 0,
+    };
+    const failures: string[] = [];
+    let accepted = 0;
+    try {
+      for (const c of generate(CASES)) {
+        figures.cases++;
+        const files = {
+          catalog: path.join(dir, 'catalog.yaml'),
+          directory: path.join(dir, 'directory.yaml'),
+          calendar: path.join(dir, 'calendar.yaml'),
+        };
+        writeFileSync(files.catalog, c.files.catalog);
+        writeFileSync(files.directory, c.files.directory);
+        const calendarArgs = c.files.calendar !== undefined ? ['--calendar', files.calendar] : [];
+        if (c.files.calendar !== undefined) writeFileSync(files.calendar, c.files.calendar);
+        type Run = Awaited<ReturnType<typeof run>>;
+        const runs: { validate: Run; plan: Run; dryRun: Run; register?: Run } = {
+          validate: await run(['validate', files.catalog, files.directory, ...calendarArgs]),
+          plan: await run([
+            'plan',
+            files.catalog,
+            files.directory,
+            ...calendarArgs,
+            '--from',
+            '2027-02-01',
+            '--to',
+            '2027-03-15',
+            '--json',
+          ]),
+          // Every dry run goes to one namespace, where nothing may ever start.
+          dryRun: await run(
+            ['register', files.catalog, files.directory, ...calendarArgs, '--dry-run', '--json'],
+            registerEnv('dry-run'),
+          ),
+        };
+        // The real registration: a refused input into the shared namespace (which must stay empty), an accepted
+        // one into a fresh namespace of its own, so that what it started can be counted.
+        const namespace = runs.validate.code === 0 ? `accepted-${accepted++}` : 'refused';
+        if (accepted > ACCEPTED_NAMESPACES)
+          throw new Error(`more than ${ACCEPTED_NAMESPACES} mutated inputs validate: raise ACCEPTED_NAMESPACES`);
+        const before = await started(client(namespace));
+        const register = await run(
+          ['register', files.catalog, files.directory, ...calendarArgs, '--json'],
+          registerEnv(namespace),
+        );
+        runs.register = register;
+        figures.maxRegisterMs = Math.max(figures.maxRegisterMs, register.ms);
+        if (process.env.DUBAN_MUTATIONS_VERBOSE) {
+          console.log(
+            `${c.name}: ${Object.entries(runs)
+              .map(([k, r]) => `${k} ${r.code} ${r.ms}ms`)
+              .join(' ')} ${(runs.validate.err.split('\n')[1] ?? '').slice(0, 240)}`,
+          );
+        }
+        for (const [command, r] of Object.entries(runs) as [string, Run][]) {
+          figures.runs++;
+          figures.maxMs = Math.max(figures.maxMs, r.ms);
+          if (r.code === 0) figures.exit0++;
+          else if (r.code === 2) figures.exit2++;
+          else {
+            figures.other++;
+            failures.push(`${c.name} ${command}: exit ${r.code}: ${r.err.slice(0, 300)}`);
           }
-          for (const [command, r] of Object.entries(runs) as [string, Run][]) {
-            figures.runs++;
-            figures.maxMs = Math.max(figures.maxMs, r.ms);
-            if (r.code === 0) figures.exit0++;
-            else if (r.code === 2) figures.exit2++;
-            else {
-              figures.other++;
-              failures.push(`${c.name} ${command}: exit ${r.code}: ${r.err.slice(0, 300)}`);
-            }
-            if (STACK.test(r.out + r.err)) {
-              figures.stackTraces++;
-              failures.push(`${c.name} ${command}: stack trace: ${r.err.slice(0, 300)}`);
-            }
-            if (r.ms > MAX_RUN_MS) {
-              figures.slow++;
-              failures.push(`${c.name} ${command}: ${r.ms} ms`);
-            }
-            // Bad input names a file with its line and says nothing was done.
-            if (r.code === 2 && !/(catalog|directory|calendar)\.yaml:\d+:\d+: /.test(r.err)) failures.push(`${c.name} ${command}: exit 2 without file and line: ${r.err.slice(0, 300)}`);
-            // The registrations refuse exactly what validate refuses, and accept what it accepts.
-            if (command === 'dryRun' || command === 'register') {
-              if (r.code !== runs.validate.code) failures.push(`${c.name} ${command}: exit ${r.code}, validate exits ${runs.validate.code}: ${r.err.slice(0, 300)}`);
-            }
+          if (STACK.test(r.out + r.err)) {
+            figures.stackTraces++;
+            failures.push(`${c.name} ${command}: stack trace: ${r.err.slice(0, 300)}`);
           }
-          // Waits for as many as register says it started (visibility lags a moment behind the starts).
-          const claimed = register.code === 0 ? (JSON.parse(register.out) as { started: string[] }).started.length : 0;
-          const after = await started(client(namespace), register.code === 0 ? before + claimed : undefined);
-          if (runs.validate.code === 0) {
-            // What validates must run: plan succeeds, and every definition fits what Temporal carries.
-            if (runs.plan.code !== 0) {
-              figures.validButUnplannable++;
-              failures.push(`${c.name}: validates but plan exits ${runs.plan.code}: ${runs.plan.err.slice(0, 300)}`);
-            }
-            const inputs = loadInputs(c.files.calendar !== undefined ? files : { catalog: files.catalog, directory: files.directory });
-            expect(() => assertRegistrable(inputs)).not.toThrow();
-            // Names and titles that reach subjects, CSV rows and board columns are one line.
-            for (const t of inputs.trackers) {
-              const lines = [t.obligation.title, ...t.obligation.basis.flatMap((b) => [b.document, b.article ?? '']), t.unit.name, t.unit.head.name, t.unit.liaison.name, t.supervisor.name, ...t.leadership.flatMap((l) => [l.name, l.title ?? ''])];
-              const broken = lines.find((l) => /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(l) || l.length > 200);
-              if (broken !== undefined) failures.push(`${c.name}: a name or title that is not one short line was accepted: ${JSON.stringify(broken.slice(0, 80))}`);
-            }
-            const heaviest = Math.max(...inputs.trackers.map((t) => Buffer.byteLength(JSON.stringify(t))));
-            if (heaviest > DEFINITION_MAX_BYTES) figures.overBudget++;
-            // All or nothing: the dry run would start every tracker, the registration started every one, and
-            // every one is on the task queue of its fresh namespace.
-            if (runs.dryRun.code === 0 && register.code === 0) {
-              const ids = inputs.trackers.map((t) => t.trackerId).sort();
-              const dry = JSON.parse(runs.dryRun.out) as { dryRun: boolean; started: string[] };
-              const real = JSON.parse(register.out) as { dryRun: boolean; started: string[] };
-              figures.registered++;
-              figures.trackersStarted += after - before;
-              if (!dry.dryRun || JSON.stringify(dry.started) !== JSON.stringify(ids)) failures.push(`${c.name}: the dry run would start ${dry.started.length} of ${ids.length} trackers`);
-              if (real.dryRun || JSON.stringify(real.started) !== JSON.stringify(ids)) failures.push(`${c.name}: register started ${real.started.length} of ${ids.length} trackers`);
-              if (after - before !== ids.length) {
-                figures.partial++;
-                failures.push(`${c.name}: ${after - before} of ${ids.length} trackers are on the task queue after register`);
-              }
-            }
-          } else {
-            if (runs.plan.code === 0) failures.push(`${c.name}: validate refuses what plan accepts`);
-            if (after !== before) {
-              figures.partial++;
-              failures.push(`${c.name}: a refused input started ${after - before} workflows`);
-            }
+          if (r.ms > MAX_RUN_MS) {
+            figures.slow++;
+            failures.push(`${c.name} ${command}: ${r.ms} ms`);
+          }
+          // Bad input names a file with its line and says nothing was done.
+          if (r.code === 2 && !/(catalog|directory|calendar)\.yaml:\d+:\d+: /.test(r.err))
+            failures.push(`${c.name} ${command}: exit 2 without file and line: ${r.err.slice(0, 300)}`);
+          // The registrations refuse exactly what validate refuses, and accept what it accepts.
+          if (command === 'dryRun' || command === 'register') {
+            if (r.code !== runs.validate.code)
+              failures.push(
+                `${c.name} ${command}: exit ${r.code}, validate exits ${runs.validate.code}: ${r.err.slice(0, 300)}`,
+              );
           }
         }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+        // Waits for as many as register says it started (visibility lags a moment behind the starts).
+        const claimed = register.code === 0 ? (JSON.parse(register.out) as { started: string[] }).started.length : 0;
+        const after = await started(client(namespace), register.code === 0 ? before + claimed : undefined);
+        if (runs.validate.code === 0) {
+          // What validates must run: plan succeeds, and every definition fits what Temporal carries.
+          if (runs.plan.code !== 0) {
+            figures.validButUnplannable++;
+            failures.push(`${c.name}: validates but plan exits ${runs.plan.code}: ${runs.plan.err.slice(0, 300)}`);
+          }
+          const inputs = loadInputs(
+            c.files.calendar !== undefined ? files : { catalog: files.catalog, directory: files.directory },
+          );
+          expect(() => assertRegistrable(inputs)).not.toThrow();
+          // Names and titles that reach subjects, CSV rows and board columns are one line.
+          for (const t of inputs.trackers) {
+            const lines = [
+              t.obligation.title,
+              ...t.obligation.basis.flatMap((b) => [b.document, b.article ?? '']),
+              t.unit.name,
+              t.unit.head.name,
+              t.unit.liaison.name,
+              t.supervisor.name,
+              ...t.leadership.flatMap((l) => [l.name, l.title ?? '']),
+            ];
+            const broken = lines.find((l) => /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(l) || l.length > 200);
+            if (broken !== undefined)
+              failures.push(
+                `${c.name}: a name or title that is not one short line was accepted: ${JSON.stringify(broken.slice(0, 80))}`,
+              );
+          }
+          const heaviest = Math.max(...inputs.trackers.map((t) => Buffer.byteLength(JSON.stringify(t))));
+          if (heaviest > DEFINITION_MAX_BYTES) figures.overBudget++;
+          // All or nothing: the dry run would start every tracker, the registration started every one, and
+          // every one is on the task queue of its fresh namespace.
+          if (runs.dryRun.code === 0 && register.code === 0) {
+            const ids = inputs.trackers.map((t) => t.trackerId).sort();
+            const dry = JSON.parse(runs.dryRun.out) as { dryRun: boolean; started: string[] };
+            const real = JSON.parse(register.out) as { dryRun: boolean; started: string[] };
+            figures.registered++;
+            figures.trackersStarted += after - before;
+            if (!dry.dryRun || JSON.stringify(dry.started) !== JSON.stringify(ids))
+              failures.push(`${c.name}: the dry run would start ${dry.started.length} of ${ids.length} trackers`);
+            if (real.dryRun || JSON.stringify(real.started) !== JSON.stringify(ids))
+              failures.push(`${c.name}: register started ${real.started.length} of ${ids.length} trackers`);
+            if (after - before !== ids.length) {
+              figures.partial++;
+              failures.push(
+                `${c.name}: ${after - before} of ${ids.length} trackers are on the task queue after register`,
+              );
+            }
+          }
+        } else {
+          if (runs.plan.code === 0) failures.push(`${c.name}: validate refuses what plan accepts`);
+          if (after !== before) {
+            figures.partial++;
+            failures.push(`${c.name}: a refused input started ${after - before} workflows`);
+          }
+        }
       }
-      // Nothing started in the dry runs' namespace, nor later in the refused inputs' one (visibility had time).
-      const leftovers = { dryRun: await started(client('dry-run')), refused: await started(client('refused')) };
-      // The figures of this run, for docs and for whoever reads the log.
-      console.log(`mutations: ${JSON.stringify({ ...figures, leftovers })}`);
-      expect(failures).toEqual([]);
-      expect(leftovers).toEqual({ dryRun: 0, refused: 0 });
-      expect(figures.cases).toBeGreaterThanOrEqual(300);
-      expect(figures.exit0).toBeGreaterThan(0);
-      expect(figures.registered).toBeGreaterThan(0);
-      expect(figures.exit2).toBeGreaterThan(figures.cases);
-      expect(figures.overBudget).toBe(0);
-      expect(figures.partial).toBe(0);
-    },
-    600_000,
-  );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Nothing started in the dry runs' namespace, nor later in the refused inputs' one (visibility had time).
+    const leftovers = { dryRun: await started(client('dry-run')), refused: await started(client('refused')) };
+    // The figures of this run, for docs and for whoever reads the log.
+    console.log(`mutations: ${JSON.stringify({ ...figures, leftovers })}`);
+    expect(failures).toEqual([]);
+    expect(leftovers).toEqual({ dryRun: 0, refused: 0 });
+    expect(figures.cases).toBeGreaterThanOrEqual(300);
+    expect(figures.exit0).toBeGreaterThan(0);
+    expect(figures.registered).toBeGreaterThan(0);
+    expect(figures.exit2).toBeGreaterThan(figures.cases);
+    expect(figures.overBudget).toBe(0);
+    expect(figures.partial).toBe(0);
+  }, 600_000);
 });

@@ -14,9 +14,15 @@ export function chromiumPath(): string {
   const wanted = process.env.DUBAN_TEST_CHROMIUM ?? DEBIAN_CHROMIUM;
   if (existsSync(wanted)) return wanted;
   if (process.env.DUBAN_TEST_CHROMIUM) throw new Error(`DUBAN_TEST_CHROMIUM=${wanted}: no such file`);
-  if (process.getuid?.() !== 0) throw new Error('Chromium is not installed and the tests are not root: apt-get install chromium, or set DUBAN_TEST_CHROMIUM');
-  execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', { stdio: 'inherit' });
-  if (!existsSync(DEBIAN_CHROMIUM)) throw new Error('chromium not found at /usr/bin/chromium after apt-get install chromium');
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      'Chromium is not installed and the tests are not root: apt-get install chromium, or set DUBAN_TEST_CHROMIUM',
+    );
+  execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', {
+    stdio: 'inherit',
+  });
+  if (!existsSync(DEBIAN_CHROMIUM))
+    throw new Error('chromium not found at /usr/bin/chromium after apt-get install chromium');
   return DEBIAN_CHROMIUM;
 }
 
@@ -68,7 +74,9 @@ export async function startBrowser(): Promise<TestBrowser> {
 /** The sign-in link mailed to `email` after the sink's `since`-th message (waits up to 10 s). */
 export async function signInLinkFor(sink: SmtpSink, email: string, since: number): Promise<string> {
   for (let i = 0; i < 200; i++) {
-    const m = sink.messages.slice(since).find((x) => x.envelopeTo.includes(email) && /登录链接/.test(x.parsed.subject ?? ''));
+    const m = sink.messages
+      .slice(since)
+      .find((x) => x.envelopeTo.includes(email) && /登录链接/.test(x.parsed.subject ?? ''));
     if (m) return /http:\/\/\S+\/login\/[A-Za-z0-9_-]{43}/.exec(m.parsed.text ?? '')![0];
     await new Promise((r) => setTimeout(r, 50));
   }

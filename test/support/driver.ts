@@ -26,8 +26,16 @@ export class Driver {
   ) {
     this.now = start;
   }
-  static start(def: TrackerDefinition, startAt: number, options: { firstPeriod?: string; catchUp?: boolean } = {}): Driver {
-    const d = new Driver(new TrackerState(def, undefined, { firstPeriod: options.firstPeriod }), startAt, options.catchUp ?? true);
+  static start(
+    def: TrackerDefinition,
+    startAt: number,
+    options: { firstPeriod?: string; catchUp?: boolean } = {},
+  ): Driver {
+    const d = new Driver(
+      new TrackerState(def, undefined, { firstPeriod: options.firstPeriod }),
+      startAt,
+      options.catchUp ?? true,
+    );
     d.settle();
     return d;
   }
@@ -37,7 +45,11 @@ export class Driver {
       const step = this.t.next(this.now);
       if (step.kind === 'plan') {
         try {
-          const plan = trackerPeriodPlan(this.t.definition, calendar, { period: step.period, extendedDue: step.extendedDue, now: this.now });
+          const plan = trackerPeriodPlan(this.t.definition, calendar, {
+            period: step.period,
+            extendedDue: step.extendedDue,
+            now: this.now,
+          });
           this.t.planned(step, plan, this.now, step.purpose === 'first' ? this.catchUp : true);
         } catch (err) {
           this.t.planningFailed((err as Error).message);
@@ -85,7 +97,9 @@ export class Driver {
     expect(JSON.stringify(this.t.snapshot())).toBe(before);
   }
   names(): string[] {
-    return this.sent.map((n) => `${n.period} ${formatLocal(n.at, zone).slice(0, 10)} ${n.stage === 'reminder' ? `r${n.step}` : `e${n.level}.${n.step}`}`);
+    return this.sent.map(
+      (n) =>
+        `${n.period} ${formatLocal(n.at, zone).slice(0, 10)} ${n.stage === 'reminder' ? `r${n.step}` : `e${n.level}.${n.step}`}`,
+    );
   }
 }
-

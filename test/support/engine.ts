@@ -4,7 +4,14 @@
  */
 import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, NativeConnection, Runtime, Worker, WorkflowBundleWithSourceMap, bundleWorkflowCode } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  WorkflowBundleWithSourceMap,
+  bundleWorkflowCode,
+} from '@temporalio/worker';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -67,7 +74,10 @@ export async function startTimeSkippingHarness(taskQueue: string): Promise<TimeS
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
   return bundle;
 }
 
@@ -119,12 +129,18 @@ export async function startEngineWorker(options: {
 }
 
 /** The tracker's status, waiting out the moment in which it is still planning its first period. */
-export async function statusOf(handle: { query: (q: typeof statusQuery) => Promise<TrackerStatus> }): Promise<TrackerStatus> {
+export async function statusOf(handle: {
+  query: (q: typeof statusQuery) => Promise<TrackerStatus>;
+}): Promise<TrackerStatus> {
   for (let i = 0; ; i++) {
     try {
       return await handle.query(statusQuery);
     } catch (err) {
-      if (i > 50 || !String((err as Error).message + String((err as { cause?: Error }).cause?.message)).includes('starting')) throw err;
+      if (
+        i > 50 ||
+        !String((err as Error).message + String((err as { cause?: Error }).cause?.message)).includes('starting')
+      )
+        throw err;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -140,7 +156,12 @@ export async function expectRefusal(update: Promise<unknown>, reason: RegExp): P
   expect(err.cause?.message ?? err.message).toMatch(reason);
 }
 
-export async function startTracker(client: Client, taskQueue: string, definition: TrackerDefinition, extra: Partial<TrackerInput> = {}) {
+export async function startTracker(
+  client: Client,
+  taskQueue: string,
+  definition: TrackerDefinition,
+  extra: Partial<TrackerInput> = {},
+) {
   return client.workflow.start(trackerWorkflow, {
     workflowId: workflowIdFor(definition.trackerId),
     taskQueue,

@@ -20,22 +20,29 @@ function postgresBin(): string {
   const find = () => {
     const base = '/usr/lib/postgresql';
     if (!existsSync(base)) return undefined;
-    const versions = readdirSync(base).filter((v) => existsSync(path.join(base, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(base)
+      .filter((v) => existsSync(path.join(base, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
     return versions[0] && path.join(base, versions[0], 'bin');
   };
   let bin = find();
   if (!bin) {
-    if (process.getuid?.() !== 0) throw new Error('PostgreSQL is not installed and the tests are not root: apt-get install postgresql, or set DUBAN_TEST_DATABASE_URL');
-    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql', { stdio: 'inherit' });
+    if (process.getuid?.() !== 0)
+      throw new Error(
+        'PostgreSQL is not installed and the tests are not root: apt-get install postgresql, or set DUBAN_TEST_DATABASE_URL',
+      );
+    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql', {
+      stdio: 'inherit',
+    });
     bin = find();
   }
   if (!bin) throw new Error('PostgreSQL binaries not found after installing postgresql');
   return bin;
 }
 
-
 export async function startTestPostgres(): Promise<TestPostgres> {
-  if (process.env.DUBAN_TEST_DATABASE_URL) return { url: process.env.DUBAN_TEST_DATABASE_URL, stop: async () => undefined };
+  if (process.env.DUBAN_TEST_DATABASE_URL)
+    return { url: process.env.DUBAN_TEST_DATABASE_URL, stop: async () => undefined };
   const bin = postgresBin();
   const root = mkdtempSync(path.join(tmpdir(), 'duban-pg-'));
   const data = path.join(root, 'data');
@@ -43,11 +50,24 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   // PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres user.
   const asRoot = process.getuid?.() === 0;
   const run = (cmd: string, args: string[]) =>
-    asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args], { stdio: 'pipe' }) : execFileSync(path.join(bin, cmd), args, { stdio: 'pipe' });
+    asRoot
+      ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args], { stdio: 'pipe' })
+      : execFileSync(path.join(bin, cmd), args, { stdio: 'pipe' });
   chmodSync(root, 0o755);
   if (asRoot) execFileSync('install', ['-d', '-o', 'postgres', '-g', 'postgres', '-m', '700', data]);
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
-  run('pg_ctl', ['-D', data, '-l', path.join(data, 'server.log'), '-w', '-t', '60', '-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${data}`, 'start']);
+  run('pg_ctl', [
+    '-D',
+    data,
+    '-l',
+    path.join(data, 'server.log'),
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    `-c listen_addresses=127.0.0.1 -p ${port} -k ${data}`,
+    'start',
+  ]);
   run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', 'duban']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/duban`,
@@ -55,7 +75,20 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
     },
     async restart() {
-      run('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '60', '-l', path.join(data, 'server.log'), '-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${data}`, 'restart']);
+      run('pg_ctl', [
+        '-D',
+        data,
+        '-m',
+        'fast',
+        '-w',
+        '-t',
+        '60',
+        '-l',
+        path.join(data, 'server.log'),
+        '-o',
+        `-c listen_addresses=127.0.0.1 -p ${port} -k ${data}`,
+        'restart',
+      ]);
     },
   };
 }

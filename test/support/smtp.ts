@@ -52,7 +52,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     outageUntil: 0,
   } as SmtpSink & MailFaults;
   // The outage is judged by the message's own Date header, so that it follows skipped time too.
-  sink.refuse = (raw) => sink.outageUntil > 0 && (Date.parse(headerValue(raw.subarray(0, 16384).toString('utf8'), 'Date')) || 0) < sink.outageUntil;
+  sink.refuse = (raw) =>
+    sink.outageUntil > 0 &&
+    (Date.parse(headerValue(raw.subarray(0, 16384).toString('utf8'), 'Date')) || 0) < sink.outageUntil;
   const server = await startMailSink(
     0,
     async (buffer, recipients) => {

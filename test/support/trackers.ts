@@ -7,7 +7,9 @@ const contact = (who: string) => ({ name: who, email: `${who}@test.example.org` 
 
 /** A tracker definition with the default ladders, overridable field by field. */
 export function tracker(
-  overrides: Partial<Omit<TrackerDefinition, 'obligation'>> & { obligation?: Partial<TrackerDefinition['obligation']> } = {},
+  overrides: Partial<Omit<TrackerDefinition, 'obligation'>> & {
+    obligation?: Partial<TrackerDefinition['obligation']>;
+  } = {},
 ): TrackerDefinition {
   const { obligation, ...rest } = overrides;
   const urgent = obligation?.urgent ?? false;
@@ -27,7 +29,13 @@ export function tracker(
       ...obligation,
     },
     unit: { id: 'unit', name: '市财政局', head: contact('head'), liaison: contact('liaison'), deputies: [] },
-    supervisor: { id: 'office', name: '市委依法治市办', head: contact('office-head'), liaison: contact('office-liaison'), deputies: [] },
+    supervisor: {
+      id: 'office',
+      name: '市委依法治市办',
+      head: contact('office-head'),
+      liaison: contact('office-liaison'),
+      deputies: [],
+    },
     lead: undefined,
     leadership: [{ ...contact('leader') }],
     reminders: [...DEFAULT_REMINDERS],

@@ -11,13 +11,56 @@ test('the board lists open periods with their acknowledgement, and broken tracke
   const ledger = await Ledger.open({ sqliteFile: tempLedgerFile() });
   try {
     const period = (label: string, colour: 'red' | 'yellow', acknowledged: boolean) => ({
-      period: label, colour, due: `${label}-28`, dueAt: 1, originalDue: `${label}-28`, endsAt: 2, progressCount: 0, submitted: false, verification: 'not required',
+      period: label,
+      colour,
+      due: `${label}-28`,
+      dueAt: 1,
+      originalDue: `${label}-28`,
+      endsAt: 2,
+      progressCount: 0,
+      submitted: false,
+      verification: 'not required',
       ...(acknowledged ? { acknowledgedBy: '联络员 <l@example.org>', acknowledgedAt: 1 } : {}),
     });
     const ref = { trackerId: 'monthly/u', obligation: 'monthly', unit: 'u' };
-    await ledger.applyWrite({ ...ref, at: 10, events: [], red: [], board: { tracker: { colour: 'red', period: '2031-01', due: '2031-01-28', dueAt: 1, openPeriods: 2, paused: false, active: true }, periods: [period('2031-01', 'red', false), period('2031-02', 'yellow', true)] } });
+    await ledger.applyWrite({
+      ...ref,
+      at: 10,
+      events: [],
+      red: [],
+      board: {
+        tracker: {
+          colour: 'red',
+          period: '2031-01',
+          due: '2031-01-28',
+          dueAt: 1,
+          openPeriods: 2,
+          paused: false,
+          active: true,
+        },
+        periods: [period('2031-01', 'red', false), period('2031-02', 'yellow', true)],
+      },
+    });
     const broken = { trackerId: 'bad/u', obligation: 'bad', unit: 'u' };
-    await ledger.applyWrite({ ...broken, at: 10, events: [], red: [], board: { tracker: { colour: 'broken', period: '-', due: '', dueAt: 0, openPeriods: 0, paused: false, active: true, problem: 'a ladder step of 1000000 working days <b>' }, periods: [] } });
+    await ledger.applyWrite({
+      ...broken,
+      at: 10,
+      events: [],
+      red: [],
+      board: {
+        tracker: {
+          colour: 'broken',
+          period: '-',
+          due: '',
+          dueAt: 0,
+          openPeriods: 0,
+          paused: false,
+          active: true,
+          problem: 'a ladder step of 1000000 working days <b>',
+        },
+        periods: [],
+      },
+    });
 
     const items = await boardStates(ledger);
     expect(items.map((i) => [i.trackerId, i.period, i.colour, i.acknowledged ?? null])).toEqual([
@@ -25,7 +68,18 @@ test('the board lists open periods with their acknowledgement, and broken tracke
       ['monthly/u', '2031-01', 'red', false],
       ['monthly/u', '2031-02', 'yellow', true],
     ]);
-    const html = boardPage({}, { units: [], items: items.map((i) => ({ ...i, obligationTitle: i.obligation, unitName: i.unit })), total: items.length, filter: {}, unitChoices: [], obligationChoices: [], shownLimit: 100 });
+    const html = boardPage(
+      {},
+      {
+        units: [],
+        items: items.map((i) => ({ ...i, obligationTitle: i.obligation, unitName: i.unit })),
+        total: items.length,
+        filter: {},
+        unitChoices: [],
+        obligationChoices: [],
+        shownLimit: 100,
+      },
+    );
     expect(html).toContain('无法排期：a ladder step of 1000000 working days &lt;b&gt;');
     expect(html).toMatch(/data-period="2031-01">.*<b class="unack">未签收<\/b>/s);
     expect(html).toMatch(/data-period="2031-02">.*已签收/s);
@@ -35,18 +89,74 @@ test('the board lists open periods with their acknowledgement, and broken tracke
 });
 
 test('a tracker page shows the figures of a rate, who is short on a per-person quota, what a tracker waits for, and the right forms', () => {
-  const period = { period: '2027', due: '2027-12-31', originalDue: '2027-12-31', dueAt: 1, endsAt: 2, colour: 'yellow' as const, recorded: 0, submitted: false, verification: 'not required' as const, progress: [], progressCount: 0, provisionalYears: [] };
-  const base = { trackerId: 'appearance-rate/sfj', obligation: 'appearance-rate', unit: 'sfj', paused: false, retired: false, quota: 1, history: [] };
+  const period = {
+    period: '2027',
+    due: '2027-12-31',
+    originalDue: '2027-12-31',
+    dueAt: 1,
+    endsAt: 2,
+    colour: 'yellow' as const,
+    recorded: 0,
+    submitted: false,
+    verification: 'not required' as const,
+    progress: [],
+    progressCount: 0,
+    provisionalYears: [],
+  };
+  const base = {
+    trackerId: 'appearance-rate/sfj',
+    obligation: 'appearance-rate',
+    unit: 'sfj',
+    paused: false,
+    retired: false,
+    quota: 1,
+    history: [],
+  };
   const view = (status: Record<string, unknown>, actions: string[]) =>
-    trackerPage({ csrf: 'c' }, { trackerId: base.trackerId, status: status as never, notices: [], events: [], outcomes: [], files: [], actions: actions as never, limits: { maxFileBytes: 1, maxFiles: 1 } });
-  const rate = view({ ...base, colour: 'yellow', completion: 'rate', threshold: 90, measure: '负责人出庭应诉率', periods: [{ ...period, report: { numerator: 8, denominator: 10, value: 80, meets: false, by: 'x', at: 1 } }] }, ['report', 'submit']);
+    trackerPage(
+      { csrf: 'c' },
+      {
+        trackerId: base.trackerId,
+        status: status as never,
+        notices: [],
+        events: [],
+        outcomes: [],
+        files: [],
+        actions: actions as never,
+        limits: { maxFileBytes: 1, maxFiles: 1 },
+      },
+    );
+  const rate = view(
+    {
+      ...base,
+      colour: 'yellow',
+      completion: 'rate',
+      threshold: 90,
+      measure: '负责人出庭应诉率',
+      periods: [{ ...period, report: { numerator: 8, denominator: 10, value: 80, meets: false, by: 'x', at: 1 } }],
+    },
+    ['report', 'submit'],
+  );
   expect(rate).toContain('已报送数据：8/10（80%），未达到要求（90%）');
   expect(rate).toContain('id="form-report"');
   expect(rate).toContain('name="numerator"');
   expect(rate).not.toContain('id="form-submit"');
-  const people = view({ ...base, colour: 'yellow', completion: 'per-person', periods: [{ ...period, people: { total: 3, reached: 2, short: [{ id: 'p3', name: '李红', has: 52, short: 8 }] } }] }, ['record']);
+  const people = view(
+    {
+      ...base,
+      colour: 'yellow',
+      completion: 'per-person',
+      periods: [
+        { ...period, people: { total: 3, reached: 2, short: [{ id: 'p3', name: '李红', has: 52, short: 8 }] } },
+      ],
+    },
+    ['record'],
+  );
   expect(people).toContain('2/3 人达标；尚未达标：李红（差8）');
   expect(people).toContain('name="person"');
-  const waiting = view({ ...base, colour: 'green', completion: 'single', waitingFor: 'pc-session-2027-06', periods: [] }, []);
+  const waiting = view(
+    { ...base, colour: 'green', completion: 'single', waitingFor: 'pc-session-2027-06', periods: [] },
+    [],
+  );
   expect(waiting).toContain('等待事项日期</b>：pc-session-2027-06');
 });

@@ -49,7 +49,10 @@ describe('duban web in a real browser', () => {
     env = await devServerEnv();
     sink = await startSmtpSink();
     const dir = mkdtempSync(path.join(tmpdir(), 'duban-web-'));
-    const directory = readFileSync(path.join(fixtures, 'directory.yaml'), 'utf8').replace('name: 甲县', `name: ${JSON.stringify(EVIL_UNIT)}`);
+    const directory = readFileSync(path.join(fixtures, 'directory.yaml'), 'utf8').replace(
+      'name: 甲县',
+      `name: ${JSON.stringify(EVIL_UNIT)}`,
+    );
     writeFileSync(path.join(dir, 'directory.yaml'), directory);
     settings = loadSettings({
       TEMPORAL_ADDRESS: env.address,
@@ -64,11 +67,15 @@ describe('duban web in a real browser', () => {
     ledger = await openLedger(settings, { migrate: true });
     engine = await startEngineWorker({ connection: env.nativeConnection, taskQueue: 'web-e2e', sink, ledger });
     duban = await Duban.connect(settings);
-    const inputs = loadInputs({ catalog: path.join(fixtures, 'catalog.yaml'), directory: path.join(dir, 'directory.yaml') });
+    const inputs = loadInputs({
+      catalog: path.join(fixtures, 'catalog.yaml'),
+      directory: path.join(dir, 'directory.yaml'),
+    });
     trackerCount = inputs.trackers.length;
     await duban.register(inputs.trackers, { by: 'test' });
     await ledger.saveDirectorySnapshot({ directory: inputs.directory, catalog: inputs.catalog, by: 'test' });
-    for (let i = 0; i < 150 && (await ledger.trackerStates()).length < trackerCount; i++) await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 150 && (await ledger.trackerStates()).length < trackerCount; i++)
+      await new Promise((r) => setTimeout(r, 200));
     web = await startWeb({ settings, duban, ledger, log: (e) => logs.push(e) });
     // Ready: Temporal, the ledger and SMTP all answer.
     const ready = await fetch(`${web.url}/readyz`);
@@ -101,7 +108,8 @@ describe('duban web in a real browser', () => {
   }
 
   const eventsOf = (trackerId: string) => ledger.events({ trackerId });
-  const sessions = async () => Number((await ledger.db.all<{ n: number }>('SELECT COUNT(*) AS n FROM web_sessions'))[0]!.n);
+  const sessions = async () =>
+    Number((await ledger.db.all<{ n: number }>('SELECT COUNT(*) AS n FROM web_sessions'))[0]!.n);
   const evidenceFiles = () => {
     try {
       return readdirSync(settings.web.evidenceDir!, { recursive: true }).length;
@@ -140,7 +148,9 @@ describe('duban web in a real browser', () => {
     const states = (await boardStates(ledger)).filter((t) => t.unit === 'county-a');
     const row = page.locator('tr[data-unit="county-a"]');
     for (const colour of ['red', 'yellow', 'green', 'done', 'waived']) {
-      expect(Number(await row.locator(`td[data-colour=${colour}]`).textContent())).toBe(states.filter((s) => s.colour === colour).length);
+      expect(Number(await row.locator(`td[data-colour=${colour}]`).textContent())).toBe(
+        states.filter((s) => s.colour === colour).length,
+      );
     }
     expect(await page.locator('tr[data-unit]').count()).toBe(1);
     // The unit's name holding markup is shown as text.
@@ -159,26 +169,43 @@ describe('duban web in a real browser', () => {
     const page403 = await page.goto(tracker);
     expect(page403!.status()).toBe(200);
     const csrf = await page.getAttribute('#form-submit input[name=_csrf]', 'value');
-    const other = await context.request.post(`${web.url}/t/half-year-report/finance/submit`, { form: { _csrf: csrf!, text: '越权报送' } });
+    const other = await context.request.post(`${web.url}/t/half-year-report/finance/submit`, {
+      form: { _csrf: csrf!, text: '越权报送' },
+    });
     expect(other.status()).toBe(403);
     expect(await eventsOf('half-year-report/finance')).toEqual(before);
 
     // A form without its CSRF token.
     const mine = await eventsOf('annual-report/county-a');
-    const noCsrf = await context.request.post(`${web.url}/t/annual-report/county-a/submit`, { form: { text: '没有校验码' } });
+    const noCsrf = await context.request.post(`${web.url}/t/annual-report/county-a/submit`, {
+      form: { text: '没有校验码' },
+    });
     expect(noCsrf.status()).toBe(403);
     expect(await noCsrf.text()).toContain('表单已失效');
 
     // A mislabelled file (a PNG called .pdf) and an oversized one: refused on the page, nothing stored.
     for (const [file, message] of [
       [{ name: 'report.pdf', mimeType: 'application/pdf', buffer: PNG }, '扩展名与内容不符'],
-      [{ name: 'big.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([PDF, Buffer.alloc(MAX_FILE_BYTES, 0x20)]) }, '超过'],
-      [{ name: 'tool.exe', mimeType: 'application/pdf', buffer: Buffer.from('MZ\x90\x00 not a document') }, '不是可接受的格式'],
+      [
+        {
+          name: 'big.pdf',
+          mimeType: 'application/pdf',
+          buffer: Buffer.concat([PDF, Buffer.alloc(MAX_FILE_BYTES, 0x20)]),
+        },
+        '超过',
+      ],
+      [
+        { name: 'tool.exe', mimeType: 'application/pdf', buffer: Buffer.from('MZ\x90\x00 not a document') },
+        '不是可接受的格式',
+      ],
     ] as const) {
       await page.goto(tracker);
       await page.fill('#form-submit textarea[name=text]', '附件测试');
       await page.setInputFiles('#form-submit input[type=file]', file);
-      const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('#form-submit button[type=submit]')]);
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST'),
+        page.click('#form-submit button[type=submit]'),
+      ]);
       expect([413, 422]).toContain(response.status());
       expect(await page.textContent('main')).toContain(message);
     }
@@ -188,7 +215,10 @@ describe('duban web in a real browser', () => {
     await page.goto(tracker);
     await page.fill('#form-requestExtension input[name=newDue]', '2026-01-02');
     await page.fill('#form-requestExtension textarea[name=reason]', '测试');
-    const [refused] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('#form-requestExtension button[type=submit]')]);
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.click('#form-requestExtension button[type=submit]'),
+    ]);
     expect(refused.status()).toBe(422);
     expect(await page.textContent('.error')).toMatch(/not after the current due date/);
     expect(await eventsOf('annual-report/county-a')).toEqual(mine);
@@ -197,7 +227,11 @@ describe('duban web in a real browser', () => {
     await page.goto(tracker);
     await page.fill('#form-submit input[name=documentNumber]', '甲政发〔2027〕1号');
     await page.fill('#form-submit textarea[name=text]', EVIL_TEXT);
-    await page.setInputFiles('#form-submit input[type=file]', { name: '年度报告.pdf', mimeType: 'application/pdf', buffer: PDF });
+    await page.setInputFiles('#form-submit input[type=file]', {
+      name: '年度报告.pdf',
+      mimeType: 'application/pdf',
+      buffer: PDF,
+    });
     await Promise.all([page.waitForURL(/done=submit/), page.click('#form-submit button[type=submit]')]);
     expect(await page.textContent('.summary')).toContain('已办结');
     expect(await page.textContent('main')).toContain(EVIL_TEXT);
@@ -208,8 +242,15 @@ describe('duban web in a real browser', () => {
     expect(Buffer.from(await download.body()).equals(PDF)).toBe(true);
     const submission = (await eventsOf('annual-report/county-a')).find((e) => e.kind === 'submission')!;
     expect(submission.actor).toBe('蒋联络员 <county-a.liaison@test.example.org>');
-    expect(JSON.parse(submission.data!).evidence.files[0]).toMatchObject({ name: '年度报告.pdf', sha256: sha, size: PDF.length, type: 'application/pdf' });
-    const files = await ledger.db.all<{ sha256: string; uploaded_by: string }>('SELECT sha256, uploaded_by FROM evidence_files');
+    expect(JSON.parse(submission.data!).evidence.files[0]).toMatchObject({
+      name: '年度报告.pdf',
+      sha256: sha,
+      size: PDF.length,
+      type: 'application/pdf',
+    });
+    const files = await ledger.db.all<{ sha256: string; uploaded_by: string }>(
+      'SELECT sha256, uploaded_by FROM evidence_files',
+    );
     expect(files).toEqual([{ sha256: sha, uploaded_by: '蒋联络员 <county-a.liaison@test.example.org>' }]);
     await page.screenshot({ path: path.join(outputDir, 'tracker.png'), fullPage: true });
     expect(readFileSync(path.join(outputDir, 'tracker.png')).subarray(1, 4).toString()).toBe('PNG');
@@ -218,7 +259,12 @@ describe('duban web in a real browser', () => {
 
   test('an expired sign-in link is refused and opens no session', async () => {
     const secret = 'x'.repeat(43);
-    await saveSignInLink(ledger, { tokenHash: createHash('sha256').update(secret).digest('hex'), email: 'office.head@test.example.org', createdAt: Date.now() - 20 * 60_000, expiresAt: Date.now() - 5 * 60_000 });
+    await saveSignInLink(ledger, {
+      tokenHash: createHash('sha256').update(secret).digest('hex'),
+      email: 'office.head@test.example.org',
+      createdAt: Date.now() - 20 * 60_000,
+      expiresAt: Date.now() - 5 * 60_000,
+    });
     const n = await sessions();
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -247,7 +293,14 @@ describe('duban web in a real browser', () => {
     const accepted = (await eventsOf('annual-report/county-a')).find((e) => e.kind === 'verification_accepted')!;
     expect(accepted.actor).toBe('吴科长 <office.liaison@test.example.org>');
     // The tracker moved on to its next period, and the board says so.
-    for (let i = 0; i < 100 && (await ledger.trackerStates()).find((t) => t.trackerId === 'annual-report/county-a')!.period === outcomes[0]!.period; i++) await new Promise((r) => setTimeout(r, 100));
+    for (
+      let i = 0;
+      i < 100 &&
+      (await ledger.trackerStates()).find((t) => t.trackerId === 'annual-report/county-a')!.period ===
+        outcomes[0]!.period;
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
     const state = (await ledger.trackerStates()).find((t) => t.trackerId === 'annual-report/county-a')!;
     expect(state.period).not.toBe(outcomes[0]!.period);
     await page.goto(`${web.url}/`);
@@ -264,13 +317,18 @@ describe('duban web in a real browser', () => {
     expect(csv).not.toMatch(/,=1\+1/);
     const xlsx = await context.request.get(`${web.url}/report.xlsx?year=${year}`);
     expect(xlsx.status()).toBe(200);
-    expect(Buffer.from(await xlsx.body()).subarray(0, 2).toString()).toBe('PK');
+    expect(
+      Buffer.from(await xlsx.body())
+        .subarray(0, 2)
+        .toString(),
+    ).toBe('PK');
     await context.close();
   });
 
   test('a unit asks for an extension and records a study session; the office approves and waives; the board follows', async () => {
     const unit = await signIn('finance.liaison@test.example.org');
-    const post = (page: Page, form: string) => Promise.all([page.waitForURL(/done=/), page.click(`${form} button[type=submit]`)]);
+    const post = (page: Page, form: string) =>
+      Promise.all([page.waitForURL(/done=/), page.click(`${form} button[type=submit]`)]);
     await unit.page.goto(`${web.url}/t/half-year-report/finance`);
     const due = (await ledger.trackerStates()).find((t) => t.trackerId === 'half-year-report/finance')!.due;
     const later = new Date(Date.parse(`${due}T00:00:00Z`) + 10 * 86_400_000).toISOString().slice(0, 10);
@@ -291,22 +349,41 @@ describe('duban web in a real browser', () => {
     const office = await signIn('office.liaison@test.example.org');
     await office.page.goto(`${web.url}/t/half-year-report/finance`);
     await office.page.fill('#form-decideExtension textarea[name=reason]', '同意');
-    await Promise.all([office.page.waitForURL(/done=decideExtension/), office.page.click('#form-decideExtension button[value=yes]')]);
-    expect(await office.page.textContent('.summary')).toMatch(new RegExp(`${later}（原截止 \\d{4}-\\d{2}-\\d{2}，已延期）`));
+    await Promise.all([
+      office.page.waitForURL(/done=decideExtension/),
+      office.page.click('#form-decideExtension button[value=yes]'),
+    ]);
+    expect(await office.page.textContent('.summary')).toMatch(
+      new RegExp(`${later}（原截止 \\d{4}-\\d{2}-\\d{2}，已延期）`),
+    );
     await office.page.goto(`${web.url}/t/half-year-report/justice`);
     await office.page.fill('#form-waive textarea[name=reason]', '机构调整，本期不适用');
     await post(office.page, '#form-waive');
     expect(await office.page.textContent('.summary')).toContain('已免除');
     const events = await eventsOf('half-year-report/justice');
-    expect(events.find((e) => e.kind === 'waived')).toMatchObject({ actor: '吴科长 <office.liaison@test.example.org>' });
+    expect(events.find((e) => e.kind === 'waived')).toMatchObject({
+      actor: '吴科长 <office.liaison@test.example.org>',
+    });
     // The board shows what the ledger holds.
-    for (let i = 0; i < 50 && !(await boardStates(ledger)).some((t) => t.trackerId === 'half-year-report/justice' && t.colour === 'waived'); i++) await new Promise((r) => setTimeout(r, 100));
+    for (
+      let i = 0;
+      i < 50 &&
+      !(await boardStates(ledger)).some((t) => t.trackerId === 'half-year-report/justice' && t.colour === 'waived');
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
     await office.page.goto(`${web.url}/`);
     const states = await boardStates(ledger);
     for (const unitId of ['justice', 'finance', 'county-a']) {
       for (const colour of ['red', 'yellow', 'green', 'done', 'waived']) {
-        const shown = Number(await office.page.locator(`tr[data-unit="${unitId}"] td[data-colour=${colour}]`).textContent());
-        expect([unitId, colour, shown]).toEqual([unitId, colour, states.filter((t) => t.unit === unitId && t.colour === colour).length]);
+        const shown = Number(
+          await office.page.locator(`tr[data-unit="${unitId}"] td[data-colour=${colour}]`).textContent(),
+        );
+        expect([unitId, colour, shown]).toEqual([
+          unitId,
+          colour,
+          states.filter((t) => t.unit === unitId && t.colour === colour).length,
+        ]);
       }
     }
     expect(Number(await office.page.locator('tr[data-unit="justice"] td[data-colour=waived]').textContent())).toBe(1);

@@ -36,7 +36,10 @@ const KEY_NEW = key('k2');
 const KEY_OLD = key('k1');
 const KEY_GONE = key('k0');
 
-const shanghaiDay = (offsetDays: number) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date(Date.now() + offsetDays * 86_400_000));
+const shanghaiDay = (offsetDays: number) =>
+  new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(
+    new Date(Date.now() + offsetDays * 86_400_000),
+  );
 
 function catalogYaml(): string {
   return `timeZone: Asia/Shanghai
@@ -86,7 +89,10 @@ describe('signed action links in a real browser', () => {
     env = await devServerEnv();
     sink = await startSmtpSink();
     const dir = mkdtempSync(path.join(tmpdir(), 'duban-links-'));
-    const directory = readFileSync(path.join(fixtures, 'directory.yaml'), 'utf8').replace('name: 蒋联络员', `name: ${JSON.stringify(EVIL_NAME)}`);
+    const directory = readFileSync(path.join(fixtures, 'directory.yaml'), 'utf8').replace(
+      'name: 蒋联络员',
+      `name: ${JSON.stringify(EVIL_NAME)}`,
+    );
     writeFileSync(path.join(dir, 'directory.yaml'), directory);
     writeFileSync(path.join(dir, 'catalog.yaml'), catalogYaml());
     settings = loadSettings({
@@ -104,20 +110,37 @@ describe('signed action links in a real browser', () => {
     web = await startWeb({ settings, duban, ledger, log: (e) => logs.push(e) });
     const links = linkSettings(settings)!;
     keys = links.keys;
-    engine = await startEngineWorker({ connection: env.nativeConnection, taskQueue: 'links-e2e', sink, ledger, links: { ...links, baseUrl: web.url } });
+    engine = await startEngineWorker({
+      connection: env.nativeConnection,
+      taskQueue: 'links-e2e',
+      sink,
+      ledger,
+      links: { ...links, baseUrl: web.url },
+    });
     const inputs = loadInputs({ catalog: path.join(dir, 'catalog.yaml'), directory: path.join(dir, 'directory.yaml') });
     await ledger.saveDirectorySnapshot({ directory: inputs.directory, catalog: inputs.catalog, by: 'test' });
-    await duban.register(inputs.trackers.filter((t) => t.obligation.id !== 'old-report'), { by: 'test' });
+    await duban.register(
+      inputs.trackers.filter((t) => t.obligation.id !== 'old-report'),
+      { by: 'test' },
+    );
     // A period long overdue and still open (DOMAIN.md 19): its latest escalation goes out at once.
-    await startTracker(env.client, 'links-e2e', inputs.trackers.find((t) => t.trackerId === 'old-report/justice')!, { period: String(Number(shanghaiDay(0).slice(0, 4)) - 1) });
+    await startTracker(
+      env.client,
+      'links-e2e',
+      inputs.trackers.find((t) => t.trackerId === 'old-report/justice')!,
+      { period: String(Number(shanghaiDay(0).slice(0, 4)) - 1) },
+    );
     browser = await startBrowser();
     mkdirSync(outputDir, { recursive: true });
   });
 
   afterAll(async () => {
     // The action links' request times (GET page, POST to confirmation), for docs/performance.md; not asserted.
-    const timings = logs.filter((e) => e.msg === 'request' && String(e.path).startsWith('/a/')).map((e) => ({ method: e.method, path: e.path, status: e.status, ms: e.ms }));
-    if (timings.length) writeFileSync(path.join(outputDir, 'link-timings.json'), `${JSON.stringify(timings, null, 1)}\n`);
+    const timings = logs
+      .filter((e) => e.msg === 'request' && String(e.path).startsWith('/a/'))
+      .map((e) => ({ method: e.method, path: e.path, status: e.status, ms: e.ms }));
+    if (timings.length)
+      writeFileSync(path.join(outputDir, 'link-timings.json'), `${JSON.stringify(timings, null, 1)}\n`);
     await browser?.close();
     await web?.close();
     await duban?.close();
@@ -148,15 +171,33 @@ describe('signed action links in a real browser', () => {
   /** What must not change on a GET or a refusal: the tracker's status and the ledger's events. */
   async function stateOf(trackerId: string) {
     const status = await duban.status(trackerId).catch(() => undefined);
-    return { status: JSON.stringify(status), events: await ledger.events({ trackerId }), submissions: await ledger.db.all('SELECT nonce, result FROM web_link_submissions ORDER BY nonce') };
+    return {
+      status: JSON.stringify(status),
+      events: await ledger.events({ trackerId }),
+      submissions: await ledger.db.all('SELECT nonce, result FROM web_link_submissions ORDER BY nonce'),
+    };
   }
 
   const periodOf = async (trackerId: string) => (await duban.status(trackerId)).periods[0]!.period;
-  const sign = (c: Partial<LinkClaims> & Pick<LinkClaims, 'trackerId' | 'period' | 'email' | 'name'>, withKeys: LinkKey[] = keys) =>
-    signLink({ actions: ['view', 'acknowledge', 'progress', 'submit', 'record', 'requestExtension'], expiresAt: Date.now() + 86_400_000, ...c }, withKeys);
+  const sign = (
+    c: Partial<LinkClaims> & Pick<LinkClaims, 'trackerId' | 'period' | 'email' | 'name'>,
+    withKeys: LinkKey[] = keys,
+  ) =>
+    signLink(
+      {
+        actions: ['view', 'acknowledge', 'progress', 'submit', 'record', 'requestExtension'],
+        expiresAt: Date.now() + 86_400_000,
+        ...c,
+      },
+      withKeys,
+    );
 
   async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.browser.newContext({ locale: 'zh-CN', viewport: { width: 390, height: 844 }, isMobile: true });
+    const context = await browser.browser.newContext({
+      locale: 'zh-CN',
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+    });
     const page = await context.newPage();
     page.on('dialog', (d) => (dialogs.push(d.message()), void d.dismiss()));
     return { context, page };
@@ -164,7 +205,10 @@ describe('signed action links in a real browser', () => {
 
   /** The form of a link page, posted with the same cookies (a second click, a replay, a forged field). */
   async function formOf(page: Page, action: string): Promise<Record<string, string>> {
-    return { _csrf: (await page.getAttribute(`#form-${action} input[name=_csrf]`, 'value'))!, _nonce: (await page.getAttribute(`#form-${action} input[name=_nonce]`, 'value'))! };
+    return {
+      _csrf: (await page.getAttribute(`#form-${action} input[name=_csrf]`, 'value'))!,
+      _nonce: (await page.getAttribute(`#form-${action} input[name=_nonce]`, 'value'))!,
+    };
   }
 
   test('a reminder carries each recipient’s links in text and HTML; GET of every link changes nothing', async () => {
@@ -237,19 +281,27 @@ describe('signed action links in a real browser', () => {
     await page.goto(url('submit'));
     await page.fill('#form-submit input[name=documentNumber]', '甲政发〔2026〕9号');
     await page.fill('#form-submit textarea[name=text]', '<b>已报送</b>');
-    await page.setInputFiles('#form-submit input[type=file]', { name: '专项报告.pdf', mimeType: 'application/pdf', buffer: PDF });
+    await page.setInputFiles('#form-submit input[type=file]', {
+      name: '专项报告.pdf',
+      mimeType: 'application/pdf',
+      buffer: PDF,
+    });
     await Promise.all([page.waitForLoadState(), page.click('#form-submit button[type=submit]')]);
     await page.waitForSelector('text=已记入台账');
     const sha = createHash('sha256').update(PDF).digest('hex');
     expect(await page.textContent('table.receipt')).toContain(sha);
     expect(await page.textContent('table.receipt')).toContain('<b>已报送</b>');
     await page.screenshot({ path: path.join(outputDir, 'link-done.png'), fullPage: true });
-    const submission = (await ledger.events({ trackerId: 'report-soon/county-a' })).find((e) => e.kind === 'submission')!;
+    const submission = (await ledger.events({ trackerId: 'report-soon/county-a' })).find(
+      (e) => e.kind === 'submission',
+    )!;
     expect(submission.actor).toBe(`${EVIL_NAME} <county-a.liaison@test.example.org>`);
     expect(JSON.parse(submission.data!).evidence.files[0]).toMatchObject({ name: '专项报告.pdf', sha256: sha });
-    expect(await ledger.db.all('SELECT sha256, uploaded_by FROM evidence_files WHERE tracker_id = ?', ['report-soon/county-a'])).toEqual([
-      { sha256: sha, uploaded_by: `${EVIL_NAME} <county-a.liaison@test.example.org>` },
-    ]);
+    expect(
+      await ledger.db.all('SELECT sha256, uploaded_by FROM evidence_files WHERE tracker_id = ?', [
+        'report-soon/county-a',
+      ]),
+    ).toEqual([{ sha256: sha, uploaded_by: `${EVIL_NAME} <county-a.liaison@test.example.org>` }]);
     // Done: the one-off is settled on time and its workflow has ended, so no timer is left to send a reminder.
     let outcomes = await ledger.outcomes({ trackerId: 'report-soon/county-a' });
     for (let i = 0; i < 100 && outcomes.length === 0; i++) {
@@ -258,7 +310,8 @@ describe('signed action links in a real browser', () => {
     }
     expect(outcomes.map((o) => o.outcome)).toEqual(['on_time']);
     const handle = env.client.workflow.getHandle(workflowIdFor('report-soon/county-a'));
-    for (let i = 0; i < 100 && (await handle.describe()).status.name === 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await handle.describe()).status.name === 'RUNNING'; i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect((await handle.describe()).status.name).toBe('COMPLETED');
     const reminders = sink.messages.filter((x) => /专项工作情况报告/.test(x.parsed.subject ?? '')).length;
     await new Promise((r) => setTimeout(r, 1000));
@@ -273,8 +326,14 @@ describe('signed action links in a real browser', () => {
     const headLinks = links.filter((l) => l.claims.email === 'justice.head@test.example.org').map((l) => l.action);
     // After due: no extension link.
     expect(headLinks).toEqual(['acknowledge', 'progress', 'submit', 'view']);
-    for (const l of links.filter((x) => x.claims.email !== 'justice.head@test.example.org')) expect(l.action).toBe('view');
-    expect(links.some((l) => l.claims.email === 'office.liaison@test.example.org' || l.claims.email === 'office.head@test.example.org')).toBe(true);
+    for (const l of links.filter((x) => x.claims.email !== 'justice.head@test.example.org'))
+      expect(l.action).toBe('view');
+    expect(
+      links.some(
+        (l) =>
+          l.claims.email === 'office.liaison@test.example.org' || l.claims.email === 'office.head@test.example.org',
+      ),
+    ).toBe(true);
 
     // The office's staff see 未签收 on the board for the red period.
     const office = await signIn('office.liaison@test.example.org');
@@ -284,7 +343,9 @@ describe('signed action links in a real browser', () => {
     expect(await row().locator('.unack').textContent()).toBe('未签收');
     // The unit head acknowledges from the link; the board shows it.
     const { context, page } = await newPage();
-    await page.goto(links.find((l) => l.claims.email === 'justice.head@test.example.org' && l.action === 'acknowledge')!.url);
+    await page.goto(
+      links.find((l) => l.claims.email === 'justice.head@test.example.org' && l.action === 'acknowledge')!.url,
+    );
     await Promise.all([page.waitForLoadState(), page.click('#form-acknowledge button[type=submit]')]);
     await page.waitForSelector('text=已记入台账');
     for (let i = 0; i < 100; i++) {
@@ -332,29 +393,65 @@ describe('signed action links in a real browser', () => {
     await expectPage(await req.get(`${web.url}/a/${flipped}/progress`), 403, '链接无效');
     await expectPage(await req.post(`${web.url}/a/${flipped}/progress`, { form: { note: 'x' } }), 403, '链接无效');
     // Expired.
-    await expectPage(await req.get(`${web.url}/a/${sign({ ...who, expiresAt: Date.now() - 1000 })}/progress`), 410, '链接已过期');
+    await expectPage(
+      await req.get(`${web.url}/a/${sign({ ...who, expiresAt: Date.now() - 1000 })}/progress`),
+      410,
+      '链接已过期',
+    );
     // Signed by a key since removed from the settings; an older key still listed works (rotation).
-    await expectPage(await req.get(`${web.url}/a/${sign(who, parseLinkKeys(KEY_GONE))}/progress`), 403, '签名密钥已更换');
+    await expectPage(
+      await req.get(`${web.url}/a/${sign(who, parseLinkKeys(KEY_GONE))}/progress`),
+      403,
+      '签名密钥已更换',
+    );
     expect((await req.get(`${web.url}/a/${sign(who, parseLinkKeys(KEY_OLD))}/progress`)).status()).toBe(200);
     // A properly signed token naming another unit's tracker for this recipient: they do not act for that unit.
-    await expectPage(await req.get(`${web.url}/a/${sign({ ...who, trackerId: 'study/finance', period: await periodOf('study/finance') })}/progress`), 403, '无权办理');
+    await expectPage(
+      await req.get(
+        `${web.url}/a/${sign({ ...who, trackerId: 'study/finance', period: await periodOf('study/finance') })}/progress`,
+      ),
+      403,
+      '无权办理',
+    );
     // An action the link does not grant.
     await expectPage(await req.get(`${web.url}/a/${good}/submit`), 403, '该链接不能用于“报送材料”');
-    const viewOnly = sign({ trackerId, period, email: 'office.liaison@test.example.org', name: '吴科长', actions: ['view'] });
+    const viewOnly = sign({
+      trackerId,
+      period,
+      email: 'office.liaison@test.example.org',
+      name: '吴科长',
+      actions: ['view'],
+    });
     await expectPage(await req.get(`${web.url}/a/${viewOnly}/acknowledge`), 403, '无权办理');
 
     // The form, then forged and missing fields.
     const page = await context.newPage();
     await page.goto(`${web.url}/a/${good}/progress`);
     const fields = await formOf(page, 'progress');
-    await expectPage(await req.post(`${web.url}/a/${good}/progress`, { form: { ...fields, note: '另一期', period: '2000' } }), 403, `只适用于期次 ${period}`);
-    await expectPage(await req.post(`${web.url}/a/${good}/progress`, { form: { _nonce: fields._nonce!, note: '没有校验码' } }), 403, '表单已失效');
+    await expectPage(
+      await req.post(`${web.url}/a/${good}/progress`, { form: { ...fields, note: '另一期', period: '2000' } }),
+      403,
+      `只适用于期次 ${period}`,
+    );
+    await expectPage(
+      await req.post(`${web.url}/a/${good}/progress`, { form: { _nonce: fields._nonce!, note: '没有校验码' } }),
+      403,
+      '表单已失效',
+    );
     // The CSRF token of another link is not this link's.
     const other = sign({ ...who, actions: ['view', 'progress', 'acknowledge'] });
-    await expectPage(await req.post(`${web.url}/a/${other}/progress`, { form: { ...fields, note: '别的链接' } }), 403, '表单已失效');
+    await expectPage(
+      await req.post(`${web.url}/a/${other}/progress`, { form: { ...fields, note: '别的链接' } }),
+      403,
+      '表单已失效',
+    );
     // Without the cookie the token was bound to (another browser).
     const stranger = await browser.newContext();
-    await expectPage(await stranger.request.post(`${web.url}/a/${good}/progress`, { form: { ...fields, note: '没有 Cookie' } }), 403, '表单已失效');
+    await expectPage(
+      await stranger.request.post(`${web.url}/a/${good}/progress`, { form: { ...fields, note: '没有 Cookie' } }),
+      403,
+      '表单已失效',
+    );
     await stranger.close();
     expect(await stateOf(trackerId)).toEqual(before);
     await context.close();
@@ -364,11 +461,19 @@ describe('signed action links in a real browser', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const post = async (form: string) => {
-      const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click(`${form} button[type=submit]`)]);
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST'),
+        page.click(`${form} button[type=submit]`),
+      ]);
       return response;
     };
     // An extension asked after due (a link sent before due, opened late).
-    const old = { trackerId: 'old-report/justice', period: await periodOf('old-report/justice'), email: 'justice.liaison@test.example.org', name: '王联络员' };
+    const old = {
+      trackerId: 'old-report/justice',
+      period: await periodOf('old-report/justice'),
+      email: 'justice.liaison@test.example.org',
+      name: '王联络员',
+    };
     let before = await stateOf(old.trackerId);
     await page.goto(`${web.url}/a/${sign(old)}/requestExtension`);
     await page.fill('#form-requestExtension input[name=newDue]', shanghaiDay(30));
@@ -378,7 +483,12 @@ describe('signed action links in a real browser', () => {
     expect(await stateOf(old.trackerId)).toEqual(before);
 
     // A date outside the period, then the period settled.
-    const study = { trackerId: 'study/finance', period: await periodOf('study/finance'), email: 'finance.deputy@test.example.org', name: '褚副局长' };
+    const study = {
+      trackerId: 'study/finance',
+      period: await periodOf('study/finance'),
+      email: 'finance.deputy@test.example.org',
+      name: '褚副局长',
+    };
     const recordUrl = `${web.url}/a/${sign(study)}/record`;
     before = await stateOf(study.trackerId);
     await page.goto(recordUrl);
@@ -392,14 +502,21 @@ describe('signed action links in a real browser', () => {
     await page.fill('#form-record input[name=topic]', '宪法');
     expect((await post('#form-record')).status()).toBe(200);
     await page.waitForSelector('text=已记入台账');
-    for (let i = 0; i < 100 && (await duban.status(study.trackerId)).periods.some((p) => p.period === study.period); i++) await new Promise((r) => setTimeout(r, 100));
+    for (
+      let i = 0;
+      i < 100 && (await duban.status(study.trackerId)).periods.some((p) => p.period === study.period);
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
     before = await stateOf(study.trackerId);
     await page.goto(recordUrl);
     expect(await page.textContent('.status')).toContain('本期已结束');
     await page.fill('#form-record input[name=date]', shanghaiDay(0));
     await page.fill('#form-record input[name=topic]', '再登记一次');
     expect((await post('#form-record')).status()).toBe(422);
-    expect(await page.textContent('.error')).toMatch(new RegExp(`period ${study.period} (is not open|is already completed|is closed)`));
+    expect(await page.textContent('.error')).toMatch(
+      new RegExp(`period ${study.period} (is not open|is already completed|is closed)`),
+    );
     expect(await stateOf(study.trackerId)).toEqual(before);
     expect(await page.locator('script').count()).toBe(0);
     await context.close();
