@@ -3,6 +3,7 @@
  * an extension, late, missed and waived, the on-time rate and a ranking; and the draft circular (通报) naming the
  * units with missed or late items.
  */
+import { writeFile } from 'node:fs/promises';
 import type { OutcomeRow } from '../ledger';
 
 export interface UnitReport {
@@ -113,25 +114,29 @@ export function csvField(v: string | number): string {
 
 const HEADER = ['排名', '单位', '单位名称', '应完成', '按时', '延期后按时', '逾期', '未完成', '免除', '按时率'];
 
+/** The report as CSV: UTF-8 with a byte-order mark and CRLF; every text cell through csvField. */
+export function reportCsv(report: Report): string {
+  const header = HEADER;
+  // UTF-8 with a byte-order mark and CRLF, so Excel and WPS open the Chinese text correctly. No rate: empty.
+  const cells = report.units.map((u) => [
+    u.rank,
+    u.unit,
+    u.unitName,
+    u.due,
+    u.onTime,
+    u.onTimeExtended,
+    u.late,
+    u.missed,
+    u.waived,
+    u.onTimeRate === null ? '' : percent(u.onTimeRate),
+  ]);
+  return `\uFEFF${[header, ...cells].map((r) => r.map(csvField).join(',')).join('\r\n')}\r\n`;
+}
+
 export function renderReport(report: Report, format: 'table' | 'csv' | 'json'): string {
   if (format === 'json') return `${JSON.stringify(report)}\n`;
   const header = HEADER;
-  if (format === 'csv') {
-    // UTF-8 with a byte-order mark and CRLF, so Excel and WPS open the Chinese text correctly. No rate: empty.
-    const cells = report.units.map((u) => [
-      u.rank,
-      u.unit,
-      u.unitName,
-      u.due,
-      u.onTime,
-      u.onTimeExtended,
-      u.late,
-      u.missed,
-      u.waived,
-      u.onTimeRate === null ? '' : percent(u.onTimeRate),
-    ]);
-    return `\uFEFF${[header, ...cells].map((r) => r.map(csvField).join(',')).join('\r\n')}\r\n`;
-  }
+  if (format === 'csv') return reportCsv(report);
   const rows = report.units.map((u) => [
     u.rank,
     u.unit,
@@ -160,7 +165,7 @@ export function renderReport(report: Report, format: 'table' | 'csv' | 'json'): 
  * The report as an Excel workbook (opens in Excel and WPS): sheet 考核 with numbers as numbers and the rate as a
  * percentage, sheet 通报 with the draft circular, one paragraph a row. Cells are written as values, never formulas.
  */
-export async function writeWorkbook(report: Report, file: string): Promise<void> {
+export async function reportWorkbook(report: Report): Promise<Buffer> {
   // Loaded here: every other command starts faster without it.
   const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.Workbook();
@@ -188,5 +193,10 @@ export async function writeWorkbook(report: Report, file: string): Promise<void>
   const circular = workbook.addWorksheet('通报');
   circular.getColumn(1).width = 100;
   for (const line of report.circular.split('\n')) circular.addRow([line]).alignment = { wrapText: true };
-  await workbook.xlsx.writeFile(file);
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}
+
+/** The workbook written to a file (`duban report --xlsx`). */
+export async function writeWorkbook(report: Report, file: string): Promise<void> {
+  await writeFile(file, await reportWorkbook(report));
 }

@@ -15,7 +15,7 @@ import type { Transporter } from 'nodemailer';
 import { createSmtpTransport } from '../activities/email';
 import { LINK_ACTIONS, LinkAction, LinkClaims, verifyLink } from '../activities/links';
 import type { Ledger } from '../ledger';
-import { buildReport } from '../access/report';
+import { buildReport, reportCsv, reportWorkbook } from '../access/report';
 import { Duban, RefusedError, UnknownTrackerError } from '../access/temporal';
 import { Settings, SettingsError, linkSettings, parseMailbox, readSettingFile, webBaseUrl } from '../config/settings';
 import { DEFAULT_TIME_ZONE, ID_PATTERN } from '../domain/model';
@@ -24,7 +24,7 @@ import { localYear } from '../domain/zone';
 import type { Requests } from '../workflows/messages';
 import * as data from './data';
 import { CheckedFile, EvidenceError, checkFile, formatSize, removeStoredFile, storeFile, storedPath } from './evidence';
-import { reportCsv, reportXlsx } from './exports';
+
 import { listMail, readMail } from './mailbox';
 import { readCookie, setCookie } from './cookies';
 import { html } from './html';
@@ -912,7 +912,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
         'Content-Disposition',
         `attachment; filename="report-${report.year}.xlsx"; filename*=UTF-8''${encodeURIComponent(`${report.year}年度考核.xlsx`)}`,
       )
-      .send(await reportXlsx(report));
+      .send(await reportWorkbook(report));
   });
 
   app.get('/supervision', async (req, reply) => {

@@ -14,7 +14,7 @@ import { loadInputs } from '../../config/load';
 import { Settings, loadSettings } from '../../config/settings';
 import type { Duban } from '../../access/temporal';
 import { detectKind, checkFile, EvidenceError } from '../../web/evidence';
-import { neutraliseFormula, reportCsv } from '../../web/exports';
+import { csvField, reportCsv } from '../../access/report';
 import { html, safe } from '../../web/html';
 import { allowedActions, maySee, personFor } from '../../web/roles';
 import { buildRequest, buildWebServer, loggablePath } from '../../web/server';
@@ -112,9 +112,10 @@ describe('escaping', () => {
   });
 
   test('CSV cells that a spreadsheet would run as a formula are neutralised', () => {
-    expect(neutraliseFormula('=HYPERLINK("http://x")')).toBe('\'=HYPERLINK("http://x")');
-    for (const s of ['+1', '-1+2', '@SUM(A1)', '\t=1', '\r=1']) expect(neutraliseFormula(s).startsWith("'")).toBe(true);
-    expect(neutraliseFormula('-')).toBe('-');
+    expect(csvField('=HYPERLINK(1)')).toBe("'=HYPERLINK(1)");
+    for (const s of ['+1', '-1+2', '@SUM(A1)', '\t=1']) expect(csvField(s).startsWith("'")).toBe(true);
+    expect(csvField('\r=1')).toBe('"\'\r=1"');
+    expect(csvField(-1)).toBe('-1');
     const csv = reportCsv({
       year: 2027,
       circular: '',
