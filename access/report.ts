@@ -114,22 +114,16 @@ export function csvField(v: string | number): string {
 
 const HEADER = ['排名', '单位', '单位名称', '应完成', '按时', '延期后按时', '逾期', '未完成', '免除', '按时率'];
 
+/** A unit's row under HEADER, its rate as the format wants it (text, or a number the workbook formats). */
+function unitCells<R>(u: Report['units'][number], rate: R): (string | number | R)[] {
+  return [u.rank, u.unit, u.unitName, u.due, u.onTime, u.onTimeExtended, u.late, u.missed, u.waived, rate];
+}
+
 /** The report as CSV: UTF-8 with a byte-order mark and CRLF; every text cell through csvField. */
 export function reportCsv(report: Report): string {
   const header = HEADER;
   // UTF-8 with a byte-order mark and CRLF, so Excel and WPS open the Chinese text correctly. No rate: empty.
-  const cells = report.units.map((u) => [
-    u.rank,
-    u.unit,
-    u.unitName,
-    u.due,
-    u.onTime,
-    u.onTimeExtended,
-    u.late,
-    u.missed,
-    u.waived,
-    u.onTimeRate === null ? '' : percent(u.onTimeRate),
-  ]);
+  const cells = report.units.map((u) => unitCells(u, u.onTimeRate === null ? '' : percent(u.onTimeRate)));
   return `\uFEFF${[header, ...cells].map((r) => r.map(csvField).join(',')).join('\r\n')}\r\n`;
 }
 
@@ -137,18 +131,7 @@ export function renderReport(report: Report, format: 'table' | 'csv' | 'json'): 
   if (format === 'json') return `${JSON.stringify(report)}\n`;
   const header = HEADER;
   if (format === 'csv') return reportCsv(report);
-  const rows = report.units.map((u) => [
-    u.rank,
-    u.unit,
-    u.unitName,
-    u.due,
-    u.onTime,
-    u.onTimeExtended,
-    u.late,
-    u.missed,
-    u.waived,
-    percent(u.onTimeRate),
-  ]);
+  const rows = report.units.map((u) => unitCells(u, percent(u.onTimeRate)));
   const lines = [
     `${report.year}年度考核`,
     '',
@@ -174,20 +157,7 @@ export async function reportWorkbook(report: Report): Promise<Buffer> {
   const sheet = workbook.addWorksheet('考核', { views: [{ state: 'frozen', ySplit: 2 }] });
   sheet.addRow([`${report.year}年度考核`]);
   sheet.addRow(HEADER).font = { bold: true };
-  for (const u of report.units) {
-    sheet.addRow([
-      u.rank,
-      u.unit,
-      u.unitName,
-      u.due,
-      u.onTime,
-      u.onTimeExtended,
-      u.late,
-      u.missed,
-      u.waived,
-      u.onTimeRate ?? null,
-    ]);
-  }
+  for (const u of report.units) sheet.addRow(unitCells(u, u.onTimeRate ?? null));
   sheet.getColumn(10).numFmt = '0.0%';
   [6, 14, 28, 8, 8, 10, 8, 8, 8, 10].forEach((w, i) => (sheet.getColumn(i + 1).width = w));
   const circular = workbook.addWorksheet('通报');

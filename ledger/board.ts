@@ -167,7 +167,17 @@ export async function trackerStates(db: SqlDb, filter: BoardFilter): Promise<Tra
   const params: Param[] = [];
   equalities(filter, BOARD_COLUMNS, clauses, params);
   const rows = await db.all<TrackerStateRow>(`SELECT * FROM tracker_state WHERE ${clauses.join(' AND ')}`, params);
-  return rows.map((r) => ({
+  return rows.map(toTrackerState);
+}
+
+/** One tracker's row, ended or not (a tracker page shows retired trackers too). */
+export async function trackerState(db: SqlDb, trackerId: string): Promise<TrackerState | undefined> {
+  const [r] = await db.all<TrackerStateRow>('SELECT * FROM tracker_state WHERE tracker_id = ?', [trackerId]);
+  return r && toTrackerState(r);
+}
+
+function toTrackerState(r: TrackerStateRow): TrackerState {
+  return {
     trackerId: r.tracker_id,
     obligation: r.obligation,
     unit: r.unit,
@@ -180,7 +190,7 @@ export async function trackerStates(db: SqlDb, filter: BoardFilter): Promise<Tra
     problem: r.problem ?? undefined,
     openPeriods: Number(r.open_periods),
     updatedAt: Number(r.updated_at),
-  }));
+  };
 }
 
 export async function periodStates(

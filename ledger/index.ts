@@ -340,6 +340,9 @@ export class Ledger {
   }
 
   /** The active trackers' states, for the board. */
+  trackerState(trackerId: string): Promise<TrackerState | undefined> {
+    return board.trackerState(this.db, trackerId);
+  }
   trackerStates(filter: BoardFilter = {}): Promise<TrackerState[]> {
     return board.trackerStates(this.db, filter);
   }

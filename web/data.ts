@@ -18,30 +18,7 @@ export type { BoardItem } from '../access/board';
 
 /** One tracker's board row, active or ended. */
 export async function trackerState(ledger: Ledger, trackerId: string): Promise<TrackerState | undefined> {
-  const [r] = await ledger.db.all<{
-    tracker_id: string;
-    obligation: string;
-    unit: string;
-    period: string;
-    colour: string;
-    due: string;
-    due_at: number;
-    active: number;
-    updated_at: number;
-  }>('SELECT * FROM tracker_state WHERE tracker_id = ?', [trackerId]);
-  return (
-    r && {
-      trackerId: r.tracker_id,
-      obligation: r.obligation,
-      unit: r.unit,
-      period: r.period,
-      colour: r.colour,
-      due: r.due,
-      dueAt: Number(r.due_at),
-      active: Number(r.active) === 1,
-      updatedAt: Number(r.updated_at),
-    }
-  );
+  return ledger.trackerState(trackerId);
 }
 
 export interface TrackerRecord {
