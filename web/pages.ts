@@ -2,6 +2,7 @@
  * The pages of the web service, in Chinese, server-rendered, no JavaScript. Every value goes through the `html`
  * template, which escapes it; every form carries the CSRF token.
  */
+import { DEFAULT_TIME_ZONE } from '../domain/model';
 import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../ledger';
 import type { Report } from '../access/report';
 import type { Obligation, Unit } from '../domain/model';
@@ -66,22 +67,24 @@ export const OUTCOME_LABEL: Record<string, string> = {
 };
 const STAGE_LABEL: Record<string, string> = { reminder: '提醒', escalation: '催办' };
 
-const dateTime = (ms: number | null | undefined) =>
+/** An instant as the people of the tracker's zone read it (the page's zone, else the catalog's default). */
+const dateTime = (ms: number | null | undefined, timeZone: string) =>
   ms === null || ms === undefined
     ? ''
-    : new Intl.DateTimeFormat('zh-CN', {
-        timeZone: 'Asia/Shanghai',
-        dateStyle: 'short',
-        timeStyle: 'medium',
-        hour12: false,
-      }).format(new Date(ms));
+    : new Intl.DateTimeFormat('zh-CN', { timeZone, dateStyle: 'short', timeStyle: 'medium', hour12: false }).format(
+        new Date(ms),
+      );
 
 export interface PageContext {
   person?: Person;
   csrf?: string;
   /** The embedded `npm start` mode: the mail catcher's messages are linked. */
   mailbox?: boolean;
+  /** The zone times are shown in: the tracker's on its pages; absent, the catalog's default (Asia/Shanghai). */
+  timeZone?: string;
 }
+
+const zoneOf = (ctx: PageContext) => ctx.timeZone ?? DEFAULT_TIME_ZONE;
 
 export function csrfField(ctx: PageContext): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${ctx.csrf ?? ''}">`;
@@ -268,13 +271,14 @@ function describeData(
 }
 
 export function trackerPage(ctx: PageContext, v: TrackerView): string {
+  const zone = zoneOf(ctx);
   const s = v.status;
   const title = `${v.obligation?.title ?? v.trackerId.split('/')[0]} · ${v.unit?.name ?? v.trackerId.split('/')[1]}`;
   const colour = s?.colour ?? v.state?.colour;
   const fileMap = new Map(v.files.map((f) => [f.sha256, f]));
   const timeline = [
-    ...v.notices.map((n) => ({ at: n.sent_at ?? n.fired_at ?? n.planned_at, row: noticeRow(n) })),
-    ...v.events.map((e) => ({ at: e.at, row: eventRow(e, fileMap, v.trackerId) })),
+    ...v.notices.map((n) => ({ at: n.sent_at ?? n.fired_at ?? n.planned_at, row: noticeRow(n, zone) })),
+    ...v.events.map((e) => ({ at: e.at, row: eventRow(e, fileMap, v.trackerId, zone) })),
   ].sort((a, b) => a.at - b.at);
   return layout(
     ctx,
@@ -284,7 +288,7 @@ export function trackerPage(ctx: PageContext, v: TrackerView): string {
 <p><span class="light c-${colour ?? 'none'}">${colour ? (COLOUR_LABEL[colour] ?? colour) : '无状态'}</span>
 ${s && s.history.length ? lastOutcome(s) : ''}${s?.waitingFor ? html` <b>等待事项日期</b>：${s.waitingFor}（日期确定后开始提醒）` : ''}${s?.problem ? html` <b>无法排期</b>：${s.problem}（请更正任务清单后重新登记）` : ''}${!s && v.state ? html` 期次 <b>${v.state.period}</b>，截止 <b>${v.state.due}</b>` : ''}
 ${s?.paused ? '，已暂停' : ''}${s?.retired || (v.state && !v.state.active) ? '，已停用' : ''}</p>
-${s && s.periods.length ? html`<table class="periods"><tr><th>期次</th><th>状态</th><th>截止</th><th>办理情况</th><th>签收</th><th>进展</th></tr>${s.periods.map((p) => periodRow(s, p))}</table>` : ''}
+${s && s.periods.length ? html`<table class="periods"><tr><th>期次</th><th>状态</th><th>截止</th><th>办理情况</th><th>签收</th><th>进展</th></tr>${s.periods.map((p) => periodRow(s, p, zone))}</table>` : ''}
 ${v.obligation ? html`<p><span class="k">依据</span> ${v.obligation.basis.map((b) => html`《${b.document}》${b.article ?? ''}：“${b.quote}” `)}</p>` : ''}
 ${v.obligation?.deliverable ? html`<p><span class="k">报送内容</span> ${v.obligation.deliverable}</p>` : ''}
 </section>
@@ -294,7 +298,7 @@ ${
   v.outcomes.length
     ? html`<table class="outcomes"><thead><tr><th>期次</th><th>结果</th><th>截止</th><th>完成时间</th></tr></thead><tbody>${v.outcomes.map(
         (o) =>
-          html`<tr><td>${o.period}</td><td>${OUTCOME_LABEL[o.outcome] ?? o.outcome}</td><td>${o.original_due}${o.due !== o.original_due ? `（延至 ${o.due}）` : ''}</td><td>${dateTime(o.completed_at)}</td></tr>`,
+          html`<tr><td>${o.period}</td><td>${OUTCOME_LABEL[o.outcome] ?? o.outcome}</td><td>${o.original_due}${o.due !== o.original_due ? `（延至 ${o.due}）` : ''}</td><td>${dateTime(o.completed_at, zone)}</td></tr>`,
       )}</tbody></table>`
     : html`<p class="note">暂无。</p>`
 }
@@ -304,7 +308,7 @@ ${
   v.files.length
     ? html`<h2>佐证材料</h2><ul class="files">${v.files.map(
         (f) =>
-          html`<li><a href="${trackerHref(v.trackerId, `/files/${f.sha256}`)}">${f.name}</a> ${f.type} ${formatSize(f.size)} · ${f.period} · ${f.uploadedBy} ${dateTime(f.uploadedAt)} <span class="hash">SHA-256 ${f.sha256}</span></li>`,
+          html`<li><a href="${trackerHref(v.trackerId, `/files/${f.sha256}`)}">${f.name}</a> ${f.type} ${formatSize(f.size)} · ${f.period} · ${f.uploadedBy} ${dateTime(f.uploadedAt, zone)} <span class="hash">SHA-256 ${f.sha256}</span></li>`,
       )}</ul>`
     : ''
 }`,
@@ -318,10 +322,10 @@ const VERIFICATION_LABEL: Record<string, string> = {
   'not submitted': '未报送',
 };
 
-function noticeRow(n: NoticeRow): SafeHtml {
+function noticeRow(n: NoticeRow, zone: string): SafeHtml {
   const to = safeList(n.recipients_to);
   const cc = safeList(n.recipients_cc);
-  return html`<tr class="notice"><td>${dateTime(n.sent_at ?? n.fired_at ?? n.planned_at)}</td><td>${n.period}</td><td>${STAGE_LABEL[n.stage] ?? n.stage}${n.stage === 'escalation' ? ` ${n.level}级` : ''}${n.supervision_no ? html` <b class="docno">督〔${n.supervision_year}〕${n.supervision_no}号</b>` : ''}</td><td>${n.subject ?? ''}<div class="k">Message-ID ${n.message_id}</div><div class="k">收件 ${to.join('，')}${cc.length ? `；抄送 ${cc.join('，')}` : ''} · ${n.status === 'sent' ? '已发送' : n.status === 'rejected' ? '被拒收' : '发送中'}</div></td></tr>`;
+  return html`<tr class="notice"><td>${dateTime(n.sent_at ?? n.fired_at ?? n.planned_at, zone)}</td><td>${n.period}</td><td>${STAGE_LABEL[n.stage] ?? n.stage}${n.stage === 'escalation' ? ` ${n.level}级` : ''}${n.supervision_no ? html` <b class="docno">督〔${n.supervision_year}〕${n.supervision_no}号</b>` : ''}</td><td>${n.subject ?? ''}<div class="k">Message-ID ${n.message_id}</div><div class="k">收件 ${to.join('，')}${cc.length ? `；抄送 ${cc.join('，')}` : ''} · ${n.status === 'sent' ? '已发送' : n.status === 'rejected' ? '被拒收' : '发送中'}</div></td></tr>`;
 }
 
 function safeList(json: string): string[] {
@@ -333,14 +337,14 @@ function safeList(json: string): string[] {
   }
 }
 
-function eventRow(e: EventRow, files: Map<string, EvidenceFileRow>, trackerId: string): SafeHtml {
+function eventRow(e: EventRow, files: Map<string, EvidenceFileRow>, trackerId: string, zone: string): SafeHtml {
   let data: Record<string, unknown> | undefined;
   try {
     data = e.data ? (JSON.parse(e.data) as Record<string, unknown>) : undefined;
   } catch {
     data = undefined;
   }
-  return html`<tr class="event" data-kind="${e.kind}"><td>${dateTime(e.at)}</td><td>${e.period}</td><td>${EVENT_LABEL[e.kind] ?? e.kind}${e.actor ? html`<div class="k">${e.actor}</div>` : ''}</td><td>${describeData(e.kind, data, files, trackerId)}</td></tr>`;
+  return html`<tr class="event" data-kind="${e.kind}"><td>${dateTime(e.at, zone)}</td><td>${e.period}</td><td>${EVENT_LABEL[e.kind] ?? e.kind}${e.actor ? html`<div class="k">${e.actor}</div>` : ''}</td><td>${describeData(e.kind, data, files, trackerId)}</td></tr>`;
 }
 
 /** The latest settled period, as a person reads it: 已办结, 已免除 or 未完成, with the outcome. */
@@ -351,7 +355,7 @@ function lastOutcome(s: TrackerStatus): SafeHtml {
 }
 
 /** One open period of a tracker: overdue ones stay open beside the current one (DOMAIN.md 19). */
-function periodRow(s: TrackerStatus, p: PeriodStatus): SafeHtml {
+function periodRow(s: TrackerStatus, p: PeriodStatus, zone: string): SafeHtml {
   const work =
     s.completion === 'quota'
       ? `已登记 ${p.recorded}/${s.quota} 次`
@@ -372,7 +376,7 @@ function periodRow(s: TrackerStatus, p: PeriodStatus): SafeHtml {
     ? `，延期申请待审批（至 ${p.pendingExtension.newDue}，理由：${p.pendingExtension.reason}）`
     : '';
   const last = p.progress[p.progress.length - 1];
-  return html`<tr data-period="${p.period}"><td>${p.period}</td><td><span class="light c-${p.colour}">${COLOUR_LABEL[p.colour] ?? p.colour}</span></td><td>${p.due}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}</td><td>${p.acknowledged ? html`${p.acknowledged.by} ${dateTime(p.acknowledged.at)}` : html`<b class="unack">未签收</b>`}</td><td>${last ? html`${p.progressCount} 次；最近 ${dateTime(last.at)} ${last.by}：${last.note}` : '—'}</td></tr>`;
+  return html`<tr data-period="${p.period}"><td>${p.period}</td><td><span class="light c-${p.colour}">${COLOUR_LABEL[p.colour] ?? p.colour}</span></td><td>${p.due}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}</td><td>${p.acknowledged ? html`${p.acknowledged.by} ${dateTime(p.acknowledged.at, zone)}` : html`<b class="unack">未签收</b>`}</td><td>${last ? html`${p.progressCount} 次；最近 ${dateTime(last.at, zone)} ${last.by}：${last.note}` : '—'}</td></tr>`;
 }
 
 function actionForms(ctx: PageContext, v: TrackerView): SafeHtml {
@@ -473,7 +477,7 @@ export function supervisionPage(
     html`<form class="filters" method="get" action="/supervision"><label>督察单位 <select name="office"><option value="">全部</option>${supervisors.map((o) => option(o.id, o.name, filter.supervisor))}</select></label>
 <label>年度 <input name="year" inputmode="numeric" pattern="[0-9]{4}" size="5" value="${filter.year ?? ''}"></label> <button type="submit">查看</button></form>
 <table class="register"><thead><tr><th>编号</th><th>督察单位</th><th>单位</th><th>任务</th><th>期次</th><th>截止</th><th>发出时间</th></tr></thead><tbody>
-${rows.map((r) => html`<tr><td>督〔${r.year}〕${r.number}号</td><td>${r.supervisorName}</td><td>${r.unitName}</td><td><a href="${trackerHref(r.trackerId)}">${r.obligationTitle}</a></td><td>${r.period}</td><td>${r.due}</td><td>${dateTime(r.sentAt)}</td></tr>`)}
+${rows.map((r) => html`<tr><td>督〔${r.year}〕${r.number}号</td><td>${r.supervisorName}</td><td>${r.unitName}</td><td><a href="${trackerHref(r.trackerId)}">${r.obligationTitle}</a></td><td>${r.period}</td><td>${r.due}</td><td>${dateTime(r.sentAt, zoneOf(ctx))}</td></tr>`)}
 </tbody></table>
 ${rows.length ? '' : html`<p class="note">暂无督办单。</p>`}`,
   );
@@ -609,7 +613,7 @@ ${v.supervisor ? html`<tr><th>督办单位</th><td>${v.supervisor.name}${v.super
 </table>
 <p class="note">办理人：<b>${v.recipient.name}</b>（${v.recipient.email}）。打开本页不会改变任何状态；点击下方按钮提交后才记入台账。如非本人，请勿提交，并联系督办单位。</p>
 </section>
-${v.action === 'view' ? html`<h2>本期办理记录</h2>${v.events.length ? html`<table class="timeline"><thead><tr><th>时间</th><th>期次</th><th>事项</th><th>详情</th></tr></thead><tbody>${v.events.map((e) => eventRow(e, new Map(), v.trackerId))}</tbody></table>` : html`<p class="note">暂无。</p>`}` : linkForm(ctx, v, kind)}
+${v.action === 'view' ? html`<h2>本期办理记录</h2>${v.events.length ? html`<table class="timeline"><thead><tr><th>时间</th><th>期次</th><th>事项</th><th>详情</th></tr></thead><tbody>${v.events.map((e) => eventRow(e, new Map(), v.trackerId, zoneOf(ctx)))}</tbody></table>` : html`<p class="note">暂无。</p>`}` : linkForm(ctx, v, kind)}
 ${v.others.length ? html`<p class="others">${v.others.map((x) => html`<a href="${x.href}">${x.label}</a> `)}</p>` : ''}
 <p class="note">如无法在此办理，可 <a href="/login">登录督办系统</a> 或联系督办单位。</p>`,
   );
@@ -676,7 +680,7 @@ export function linkDonePage(ctx: PageContext, r: LinkReceipt, repeat: boolean):
 <tr><th>承办单位</th><td>${r.unitName}</td></tr>
 <tr><th>期次</th><td>${r.period}</td></tr>
 <tr><th>办理人</th><td class="by">${r.by}</td></tr>
-<tr><th>时间</th><td>${dateTime(r.at)}</td></tr>
+<tr><th>时间</th><td>${dateTime(r.at, zoneOf(ctx))}</td></tr>
 ${r.details.map(([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>`)}
 ${r.files.map((f) => html`<tr><th>附件</th><td>${f.name} ${formatSize(f.size)} <span class="hash">SHA-256 ${f.sha256}</span></td></tr>`)}
 </table>

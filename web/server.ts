@@ -21,6 +21,7 @@ import { Settings, SettingsError, linkSettings, parseMailbox, readSettingFile, w
 import { DEFAULT_TIME_ZONE, ID_PATTERN } from '../domain/model';
 import { RATINGS } from '../domain/tracking';
 import { localYear } from '../domain/zone';
+import { timeZoneOf } from '../domain/trackers';
 import type { Requests } from '../workflows/messages';
 import * as data from './data';
 import { CheckedFile, EvidenceError, checkFile, formatSize, removeStoredFile, storeFile, storedPath } from './evidence';
@@ -481,18 +482,21 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     return page(
       reply.code(extra.status ?? 200),
       ctxOf(req),
-      pages.trackerPage(ctxOf(req), {
-        trackerId: t.trackerId,
-        obligation: snapshot?.catalog.obligations.find((o) => o.id === t.obligation),
-        unit: snapshot?.directory.units.find((u) => u.id === t.unit),
-        state,
-        status,
-        ...record,
-        actions: running ? allowedActions(s.person, t.unit) : [],
-        error: extra.error,
-        done: extra.done,
-        limits: { maxFileBytes: web.maxFileBytes, maxFiles: web.maxFiles },
-      }),
+      pages.trackerPage(
+        { ...ctxOf(req), timeZone: snapshot ? timeZoneOf(snapshot.catalog, t.obligation) : undefined },
+        {
+          trackerId: t.trackerId,
+          obligation: snapshot?.catalog.obligations.find((o) => o.id === t.obligation),
+          unit: snapshot?.directory.units.find((u) => u.id === t.unit),
+          state,
+          status,
+          ...record,
+          actions: running ? allowedActions(s.person, t.unit) : [],
+          error: extra.error,
+          done: extra.done,
+          limits: { maxFileBytes: web.maxFileBytes, maxFiles: web.maxFiles },
+        },
+      ),
     );
   };
 
@@ -753,7 +757,11 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
       reply.code(extra.status ?? 200),
       ctxOf(req),
       pages.linkPage(
-        { csrf: linkCsrf(linkCsrfSecrets[0]!, csrfCookie, l.token), mailbox: !!o.mailFolder },
+        {
+          csrf: linkCsrf(linkCsrfSecrets[0]!, csrfCookie, l.token),
+          mailbox: !!o.mailFolder,
+          timeZone: snapshot ? timeZoneOf(snapshot.catalog, l.obligation) : undefined,
+        },
         {
           formAction: `${base}/${l.action}`,
           action: l.action,

@@ -16,6 +16,7 @@ import type { Duban } from '../../access/temporal';
 import { detectKind, checkFile, EvidenceError } from '../../web/evidence';
 import { csvField, reportCsv } from '../../access/report';
 import { html, safe } from '../../web/html';
+import { trackerPage } from '../../web/pages';
 import { allowedActions, maySee, personFor } from '../../web/roles';
 import { buildRequest, buildWebServer, loggablePath } from '../../web/server';
 import { claimLinkSubmission, finishLinkSubmission, linkSubmission, releaseLinkSubmission } from '../../web/data';
@@ -109,6 +110,36 @@ describe('escaping', () => {
       '<ul>&lt;a&gt;<li>&lt;b&gt;</li>0</ul>',
     );
     expect(html`${safe('<br>')}`.value).toBe('<br>');
+  });
+
+  test("a tracker page shows times in the tracker's zone, the catalog's default when it has none", () => {
+    const at = Date.UTC(2027, 0, 4, 0, 30); // 08:30 in Beijing, 01:30 in Berlin
+    const view = {
+      trackerId: 'o/u',
+      notices: [],
+      outcomes: [],
+      files: [],
+      actions: [],
+      limits: { maxFileBytes: 1, maxFiles: 1 },
+      events: [
+        {
+          event_key: 'k',
+          tracker_id: 'o/u',
+          obligation: 'o',
+          unit: 'u',
+          period: '2027',
+          kind: 'submission' as const,
+          at,
+          actor: 'a',
+          data: null,
+          recorded_at: at,
+        },
+      ],
+    };
+    expect(trackerPage({}, view)).toContain('08:30:00');
+    const berlin = trackerPage({ timeZone: 'Europe/Berlin' }, view);
+    expect(berlin).toContain('01:30:00');
+    expect(berlin).not.toContain('08:30:00');
   });
 
   test('CSV cells that a spreadsheet would run as a formula are neutralised', () => {
