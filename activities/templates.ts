@@ -3,6 +3,7 @@
  * overdue, the legal basis with its quote, what to submit and how. Plain text plus an HTML alternative in which
  * every supplied text is escaped.
  */
+import { supervisionNumberText } from '../domain/tracking';
 import { parseDate } from '../domain/dates';
 import { parsePeriod, periodInChinese } from '../domain/periods';
 import type { PlannedNotice } from '../domain/planner';
@@ -261,6 +262,4 @@ ${rows}
   return { subject, text, html };
 }
 
-export function supervisionNumberText(year: number, n: number): string {
-  return `督〔${year}〕${n}号`;
-}
+export { supervisionNumberText };

@@ -119,3 +119,8 @@ export function checkEvidence(e: Evidence | undefined, required = true): string 
   if (required && !e.text && !e.link && !e.documentNumber && files.length === 0) return needed;
   return undefined;
 }
+
+/** The number of a 督办单 (a level-2 escalation) as documents write it, e.g. 督〔2027〕12号: unique per office and year. */
+export function supervisionNumberText(year: number, n: number): string {
+  return `督〔${year}〕${n}号`;
+}

@@ -7,7 +7,7 @@ import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../ledger';
 import type { Report } from '../access/report';
 import type { Obligation, Unit } from '../domain/model';
 import { parsePeriod, periodInChinese } from '../domain/periods';
-import { RATINGS } from '../domain/tracking';
+import { RATINGS, supervisionNumberText } from '../domain/tracking';
 import type { PeriodStatus, TrackerStatus } from '../workflows/messages';
 import type { BoardItem, EvidenceFileRow, SupervisionRow } from './data';
 import { formatSize } from './evidence';
@@ -325,7 +325,7 @@ const VERIFICATION_LABEL: Record<string, string> = {
 function noticeRow(n: NoticeRow, zone: string): SafeHtml {
   const to = safeList(n.recipients_to);
   const cc = safeList(n.recipients_cc);
-  return html`<tr class="notice"><td>${dateTime(n.sent_at ?? n.fired_at ?? n.planned_at, zone)}</td><td>${n.period}</td><td>${STAGE_LABEL[n.stage] ?? n.stage}${n.stage === 'escalation' ? ` ${n.level}级` : ''}${n.supervision_no ? html` <b class="docno">督〔${n.supervision_year}〕${n.supervision_no}号</b>` : ''}</td><td>${n.subject ?? ''}<div class="k">Message-ID ${n.message_id}</div><div class="k">收件 ${to.join('，')}${cc.length ? `；抄送 ${cc.join('，')}` : ''} · ${n.status === 'sent' ? '已发送' : n.status === 'rejected' ? '被拒收' : '发送中'}</div></td></tr>`;
+  return html`<tr class="notice"><td>${dateTime(n.sent_at ?? n.fired_at ?? n.planned_at, zone)}</td><td>${n.period}</td><td>${STAGE_LABEL[n.stage] ?? n.stage}${n.stage === 'escalation' ? ` ${n.level}级` : ''}${n.supervision_no ? html` <b class="docno">${supervisionNumberText(Number(n.supervision_year), Number(n.supervision_no))}</b>` : ''}</td><td>${n.subject ?? ''}<div class="k">Message-ID ${n.message_id}</div><div class="k">收件 ${to.join('，')}${cc.length ? `；抄送 ${cc.join('，')}` : ''} · ${n.status === 'sent' ? '已发送' : n.status === 'rejected' ? '被拒收' : '发送中'}</div></td></tr>`;
 }
 
 function safeList(json: string): string[] {
@@ -477,7 +477,7 @@ export function supervisionPage(
     html`<form class="filters" method="get" action="/supervision"><label>督察单位 <select name="office"><option value="">全部</option>${supervisors.map((o) => option(o.id, o.name, filter.supervisor))}</select></label>
 <label>年度 <input name="year" inputmode="numeric" pattern="[0-9]{4}" size="5" value="${filter.year ?? ''}"></label> <button type="submit">查看</button></form>
 <table class="register"><thead><tr><th>编号</th><th>督察单位</th><th>单位</th><th>任务</th><th>期次</th><th>截止</th><th>发出时间</th></tr></thead><tbody>
-${rows.map((r) => html`<tr><td>督〔${r.year}〕${r.number}号</td><td>${r.supervisorName}</td><td>${r.unitName}</td><td><a href="${trackerHref(r.trackerId)}">${r.obligationTitle}</a></td><td>${r.period}</td><td>${r.due}</td><td>${dateTime(r.sentAt, zoneOf(ctx))}</td></tr>`)}
+${rows.map((r) => html`<tr><td>${supervisionNumberText(r.year, r.number)}</td><td>${r.supervisorName}</td><td>${r.unitName}</td><td><a href="${trackerHref(r.trackerId)}">${r.obligationTitle}</a></td><td>${r.period}</td><td>${r.due}</td><td>${dateTime(r.sentAt, zoneOf(ctx))}</td></tr>`)}
 </tbody></table>
 ${rows.length ? '' : html`<p class="note">暂无督办单。</p>`}`,
   );

@@ -2,6 +2,7 @@
  * What the service knows: the board (status) and one tracker's timeline (show), from the ledger; `show` adds
  * the tracker's live status from Temporal when it can be reached.
  */
+import { supervisionNumberText } from '../../domain/tracking';
 import { Command, Option } from 'commander';
 import { boardStates } from '../../access/board';
 import { UnreachableError } from '../../access/temporal';
@@ -167,7 +168,7 @@ export function addStatusCommands(program: Command, io: Io) {
         const timeline = [
           ...notices.map((n) => ({
             at: n.fired_at ?? n.planned_at,
-            text: `${n.stage} ${n.stage === 'escalation' ? `L${n.level} ` : ''}${n.status} ${n.message_id}${n.supervision_no ? ` 督〔${n.supervision_year}〕${n.supervision_no}号` : ''} to ${JSON.parse(n.recipients_to).join(',')}`,
+            text: `${n.stage} ${n.stage === 'escalation' ? `L${n.level} ` : ''}${n.status} ${n.message_id}${n.supervision_no ? ` ${supervisionNumberText(Number(n.supervision_year), Number(n.supervision_no))}` : ''} to ${JSON.parse(n.recipients_to).join(',')}`,
           })),
           ...events.map((e) => ({
             at: e.at,
