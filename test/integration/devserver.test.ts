@@ -176,7 +176,9 @@ describe('on the dev server with worker processes', () => {
       for (const t of traced) expect(t.attempts).toBeGreaterThanOrEqual(2);
       expect(lost).toEqual([]);
       expect(storm.every((m) => expected.has(m.key))).toBe(true);
-      expect(duplicates).toBeLessThanOrEqual(kills);
+      // At most one repeat a kill and SMTP connection (5 by default): each connection of the killed worker may have
+      // had a message in that window.
+      expect(duplicates).toBeLessThanOrEqual(kills * 5);
     } finally {
       for (const w of workers) await w.kill('SIGTERM');
     }

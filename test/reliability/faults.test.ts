@@ -207,7 +207,10 @@ describe('reliability under faults', () => {
         kills++;
       }
       const f = await settle(s, 'kills', keys, startedAt, { workerKills: kills });
-      expect(f.duplicated).toBeLessThanOrEqual(kills);
+      // The window no SMTP client can close (the server has the whole message, the ledger not yet its 250) is open
+      // on each of a worker's SMTP connections at once (5 by default): a kill repeats at most one message a
+      // connection, and each repeat is traced to a taken-over claim (settle checks it).
+      expect(f.duplicated).toBeLessThanOrEqual(kills * 5);
     } finally {
       await s.stop();
     }
