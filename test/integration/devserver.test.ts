@@ -8,14 +8,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Ledger } from '../../ledger';
 import type { TrackerDefinition } from '../../domain/trackers';
-import { WorkingCalendar } from '../../domain/calendar';
-import { formatDate } from '../../domain/dates';
-import { localDay } from '../../domain/zone';
 import { trackerWorkflow } from '../../workflows/tracker';
 import { statusQuery, submitUpdate, workflowIdFor } from '../../workflows/messages';
 import { devServerEnv } from '../support/engine';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
-import { tracker } from '../support/trackers';
+import { overdueOneOff } from '../support/trackers';
 import { WorkerProcess, spawnWorker } from '../support/worker-process';
 
 jest.setTimeout(300_000);
@@ -24,23 +21,7 @@ jest.setTimeout(300_000);
  * A one-off registered after its due date, two working days ago: its level-1 escalation (one working day after
  * due, 09:00) is already due and goes out at once; level 2 (five working days after due) lies ahead.
  */
-const calendar = new WorkingCalendar();
-const today = localDay(Date.now(), 'Asia/Shanghai');
-const dueDay = formatDate(calendar.addWorkingDays(calendar.onOrBefore(today - 1), -1));
-const overdue = (unit: string): TrackerDefinition => {
-  const base = tracker({
-    obligation: { id: 'overdue', period: 'once', due: { rule: 'fixed-date', date: dueDay } },
-    escalation: [
-      { level: 1, after: 1, repeatWeekly: false },
-      { level: 2, after: 5, repeatWeekly: false },
-    ],
-  });
-  return {
-    ...base,
-    trackerId: `overdue/${unit}`,
-    unit: { ...base.unit, id: unit, head: { name: '负责人', email: `${unit}.head@test.example.org` } },
-  };
-};
+const { dueDay, overdue } = overdueOneOff();
 const level1Key = (unit: string) => `overdue/${unit}/once/${dueDay}/e1.0`;
 
 describe('on the dev server with worker processes', () => {

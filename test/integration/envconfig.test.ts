@@ -13,35 +13,16 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { Duban } from '../../access/temporal';
 import { SettingsError, loadSettings, temporalConnectionOptions } from '../../config/settings';
-import { WorkingCalendar } from '../../domain/calendar';
-import { formatDate } from '../../domain/dates';
-import type { TrackerDefinition } from '../../domain/trackers';
-import { localDay } from '../../domain/zone';
 import { workflowIdFor } from '../../workflows/messages';
 import { trackerWorkflow } from '../../workflows/tracker';
 import { devServerEnv } from '../support/engine';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
-import { tracker } from '../support/trackers';
+import { overdueOneOff } from '../support/trackers';
 import { WorkerProcess, spawnWorker } from '../support/worker-process';
 
 jest.setTimeout(240_000);
 
-const calendar = new WorkingCalendar();
-const dueDay = formatDate(calendar.addWorkingDays(calendar.onOrBefore(localDay(Date.now(), 'Asia/Shanghai') - 1), -1));
-const overdue = (unit: string): TrackerDefinition => {
-  const base = tracker({
-    obligation: { id: 'overdue', period: 'once', due: { rule: 'fixed-date', date: dueDay } },
-    escalation: [
-      { level: 1, after: 1, repeatWeekly: false },
-      { level: 2, after: 5, repeatWeekly: false },
-    ],
-  });
-  return {
-    ...base,
-    trackerId: `overdue/${unit}`,
-    unit: { ...base.unit, id: unit, head: { name: '负责人', email: `${unit}.head@test.example.org` } },
-  };
-};
+const { overdue } = overdueOneOff();
 
 /** A CA, a server certificate for localhost and a client certificate, made with openssl. */
 function makeCertificates(dir: string) {

@@ -12,14 +12,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import type { TrackerDefinition } from '../../domain/trackers';
-import { WorkingCalendar } from '../../domain/calendar';
-import { formatDate } from '../../domain/dates';
-import { localDay } from '../../domain/zone';
 import { trackerWorkflow } from '../../workflows/tracker';
 import { workflowIdFor } from '../../workflows/messages';
 import { devServerEnv } from '../support/engine';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
-import { tracker } from '../support/trackers';
+import { overdueOneOff } from '../support/trackers';
 import { WorkerProcess, spawnWorker } from '../support/worker-process';
 import { freePort } from '../support/ports';
 
@@ -28,23 +25,7 @@ jest.setTimeout(240_000);
 const root = path.resolve(__dirname, '..', '..');
 
 /** A one-off two working days overdue: its level-1 escalation goes out at once (as in devserver.test.ts). */
-const calendar = new WorkingCalendar();
-const today = localDay(Date.now(), 'Asia/Shanghai');
-const dueDay = formatDate(calendar.addWorkingDays(calendar.onOrBefore(today - 1), -1));
-const overdue = (unit: string): TrackerDefinition => {
-  const base = tracker({
-    obligation: { id: 'overdue', period: 'once', due: { rule: 'fixed-date', date: dueDay } },
-    escalation: [
-      { level: 1, after: 1, repeatWeekly: false },
-      { level: 2, after: 5, repeatWeekly: false },
-    ],
-  });
-  return {
-    ...base,
-    trackerId: `overdue/${unit}`,
-    unit: { ...base.unit, id: unit, head: { name: '负责人', email: `${unit}.head@test.example.org` } },
-  };
-};
+const { overdue } = overdueOneOff();
 
 async function get(url: string): Promise<{ status: number; text: string }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(15_000) });

@@ -2,6 +2,9 @@ import type { EscalationStep } from '../../domain/model';
 import type { TrackerDefinition } from '../../domain/trackers';
 import { DEFAULT_ESCALATION, DEFAULT_REMINDERS } from '../../domain/model';
 import { effectiveEscalation } from '../../domain/trackers';
+import { WorkingCalendar } from '../../domain/calendar';
+import { formatDate } from '../../domain/dates';
+import { localDay } from '../../domain/zone';
 
 const contact = (who: string) => ({ name: who, email: `${who}@test.example.org` });
 
@@ -44,4 +47,29 @@ export function tracker(
     timeZone: 'Asia/Shanghai',
   };
   return { ...base, ...rest, obligation: base.obligation };
+}
+
+/**
+ * A one-off two working days overdue in Beijing time: its level-1 escalation (one working day after due) is already
+ * due and goes out at once; level 2 (five working days after due) lies ahead. `dueDay` is its due date.
+ */
+export function overdueOneOff(): { dueDay: string; overdue: (unit: string) => TrackerDefinition } {
+  const calendar = new WorkingCalendar();
+  const today = localDay(Date.now(), 'Asia/Shanghai');
+  const dueDay = formatDate(calendar.addWorkingDays(calendar.onOrBefore(today - 1), -1));
+  const overdue = (unit: string): TrackerDefinition => {
+    const base = tracker({
+      obligation: { id: 'overdue', period: 'once', due: { rule: 'fixed-date', date: dueDay } },
+      escalation: [
+        { level: 1, after: 1, repeatWeekly: false },
+        { level: 2, after: 5, repeatWeekly: false },
+      ],
+    });
+    return {
+      ...base,
+      trackerId: `overdue/${unit}`,
+      unit: { ...base.unit, id: unit, head: { name: '负责人', email: `${unit}.head@test.example.org` } },
+    };
+  };
+  return { dueDay, overdue };
 }
