@@ -14,14 +14,19 @@
  *    runs as a queued activity: a tracker's deliveries are local activities, which have none), so the lease runs
  *    out only when the attempt's process died;
  * 5. records the result.
- * The one window left is a process that dies inside the SMTP transaction, after the server took the message and
- * before the ledger heard of it: the retry then sends it again, with the same Message-ID (docs/engine.md).
+ * When the ledger cannot take the result (the database restarting), the worker keeps it (Delivery.unrecorded) and
+ * writes it as soon as the ledger answers: the next attempt at the same message, in this process, finds it there
+ * and does not send again, however long the outage outlasted the lease.
+ * The window left is a process that dies after the server took the message and before the ledger heard of it:
+ * the retry then sends it again, with the same Message-ID (docs/engine.md).
  */
 import type { Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import { classifySmtpError, smtpHealthOf } from './email';
 import { countNotice } from './metrics';
-import { Ledger, NoticeClaim, NoticeRow, SEND_LEASE_MS } from '../ledger';
+import type { Logger } from '@temporalio/common';
+import { Runtime } from '@temporalio/worker';
+import { Ledger, NoticeClaim, NoticeResult, NoticeRow, SEND_LEASE_MS } from '../ledger';
 
 export interface SendOutcome {
   status: 'sent' | 'rejected';
@@ -112,7 +117,78 @@ export interface Delivery {
   ledger: Ledger;
   transport: Transporter;
   slots: ConnectionSlots;
+  /** Messages the SMTP server took whose result the ledger could not record yet, by send key (see UnrecordedResults). */
+  unrecorded: UnrecordedResults;
   leaseMs?: number;
+}
+
+/**
+ * The results of messages that went out while the ledger could not record them. The claim stays `sending` in the
+ * ledger and its lease runs out; without this, the tracker's retry after the lease would send the message again.
+ * Each result is written as soon as the ledger answers (a retry every `everyMs`), and until then an attempt at the
+ * same send key in this process takes its result from here instead of sending.
+ */
+export class UnrecordedResults {
+  private results = new Map<string, NoticeResult>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ledger: Ledger,
+    // The runtime's logger, not the activity's: the background writes run outside any activity.
+    private readonly logger: () => Pick<Logger, 'info' | 'warn'> = () => Runtime.instance().logger,
+    private readonly everyMs = 2_000,
+  ) {}
+
+  get size(): number {
+    return this.results.size;
+  }
+
+  get(sendKey: string): NoticeResult | undefined {
+    return this.results.get(sendKey);
+  }
+
+  /** Keeps a result the ledger refused, and starts writing it again in the background. */
+  keep(sendKey: string, result: NoticeResult, err: unknown): void {
+    this.results.set(sendKey, result);
+    this.logger().warn('message sent but not yet recorded in the ledger; kept by the worker until the ledger answers', {
+      sendKey,
+      status: result.status,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.flush(), this.everyMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes one kept result; true when the ledger has it now. */
+  async record(sendKey: string): Promise<boolean> {
+    const result = this.results.get(sendKey);
+    if (!result) return true;
+    try {
+      await this.ledger.finishNotice(sendKey, result);
+    } catch {
+      return false;
+    }
+    // Another flush may have written it meanwhile; the update only ever completes a `sending` row, so twice is once.
+    this.results.delete(sendKey);
+    if (this.results.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+    this.logger().info('kept result recorded in the ledger', { sendKey, status: result.status });
+    return true;
+  }
+
+  /** Writes every kept result it can. */
+  async flush(): Promise<void> {
+    for (const sendKey of [...this.results.keys()]) if (!(await this.record(sendKey))) return;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
 }
 
 /**
@@ -128,6 +204,15 @@ export async function sendOnce(
   overtakenAt?: number | null,
 ): Promise<AttemptResult> {
   const leaseMs = d.leaseMs ?? SEND_LEASE_MS;
+  const kept = d.unrecorded.get(claim.sendKey);
+  if (kept) {
+    // Sent by an earlier attempt in this process; only its record is missing.
+    if (!(await d.unrecorded.record(claim.sendKey)))
+      throw new RetryLater(`notice ${claim.sendKey} was sent; the ledger cannot record it yet; will retry`);
+    const { status, accepted, rejected, response } = kept;
+    if (status === 'superseded') return { state: 'superseded' };
+    return { state: 'sent', status: status === 'sent' ? 'sent' : 'rejected', accepted, rejected, response };
+  }
   const release = await d.slots.acquire(ctx);
   try {
     const claimed = await d.ledger.beginNotice(claim, Date.now(), leaseMs);
@@ -200,7 +285,15 @@ export async function sendOnce(
     } finally {
       await stopRenewing();
     }
-    await d.ledger.finishNotice(claim.sendKey, { ...outcome, subject: message.subject });
+    const result: NoticeResult = { ...outcome, subject: message.subject };
+    try {
+      await d.ledger.finishNotice(claim.sendKey, result);
+    } catch (err) {
+      // The message is out: from here on, this process answers for it (UnrecordedResults), not the lease.
+      d.unrecorded.keep(claim.sendKey, result, err);
+      countNotice(claim.stage, claim.level, outcome.status);
+      throw new RetryLater(`notice ${claim.sendKey} was sent; the ledger could not record it yet; will retry`);
+    }
     countNotice(claim.stage, claim.level, outcome.status);
     return { state: 'sent', ...outcome };
   } finally {

@@ -27,7 +27,7 @@ import {
 import type { PeopleProgress } from '../domain/requests';
 import type { TrackerDefinition } from '../domain/trackers';
 import { formatLocal, localDay, zonedInstant } from '../domain/zone';
-import { AttemptContext, ConnectionSlots, RetryLater, sendOnce } from './delivery';
+import { AttemptContext, ConnectionSlots, RetryLater, sendOnce, UnrecordedResults } from './delivery';
 import { LinkAction, LinkKey, signLink } from './links';
 import type { Ledger, LedgerWrite, NoticeClaim, NoticeStage } from '../ledger';
 import { pingHeartbeat } from './metrics';
@@ -201,7 +201,7 @@ export function createActivities(deps: ActivityDeps) {
   const { ledger, transport, from, calendar } = deps;
   const fromHeader = { name: from.name, address: from.address };
   const slots = new ConnectionSlots(deps.connections ?? 5);
-  const delivery = { ledger, transport, slots };
+  const delivery = { ledger, transport, slots, unrecorded: new UnrecordedResults(ledger) };
 
   /** The claim row of a notice: what the ledger keeps about it before and after it is sent. */
   const claimFor = (
