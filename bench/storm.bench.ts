@@ -17,7 +17,7 @@
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import nodemailer from 'nodemailer';
@@ -78,6 +78,32 @@ function peakRssMb(pid: number): number {
   } catch {
     return -1;
   }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks: 100 a second on Linux
+  } catch {
+    return 0;
+  }
+}
+
+/** The Temporal dev server's processes (the CLI the bench started), for the CPU it spends on the storm. */
+function serverPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmd.includes('temporal') && cmd.includes('start-dev')) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }
 
 interface Figures {
@@ -195,7 +221,26 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
       console.error(
         `storm ${n}: only ${asleep} trackers asleep at the instant; the figure includes the starts' backlog (raise BENCH_START_MS_PER_TRACKER)`,
       );
+    // CPU from the instant to the last delivery: the worker's and the server's share of a notice.
+    const servers = serverPids();
+    const cpuAt = () => ({ worker: cpuSeconds(worker.pid!), server: servers.reduce((s, p) => s + cpuSeconds(p), 0) });
+    while (Date.now() < instant) await new Promise((r) => setTimeout(r, 5));
+    const cpuBefore = cpuAt();
+    let cpuLast = cpuBefore;
+    let seen = 0;
+    const sampler = setInterval(() => {
+      // The figure at the last delivery, not at the end of collect's grace period.
+      if (sink.ids.size > seen) {
+        seen = sink.ids.size;
+        cpuLast = cpuAt();
+      }
+    }, 100);
     const figures = await collect(sink, n, instant, instant + 300_000);
+    clearInterval(sampler);
+    const cpu = {
+      workerCpuMsPerNotice: Number((((cpuLast.worker - cpuBefore.worker) * 1000) / n).toFixed(1)),
+      serverCpuMsPerNotice: Number((((cpuLast.server - cpuBefore.server) * 1000) / n).toFixed(1)),
+    };
     if (process.env.BENCH_SHOW_HISTORY) {
       // What one tracker's history holds for its notice: the figure's cost, event by event.
       for (const i of [0, Math.floor(n / 2), n - 1]) {
@@ -205,6 +250,7 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
     }
     return {
       ...figures,
+      ...cpu,
       startedPerSecond: Math.round(n / startSeconds),
       startedBeforeInstant: startedInTime,
       asleepBeforeInstant: asleep >= n,

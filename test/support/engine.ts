@@ -16,6 +16,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createEngineWorker } from '../../worker/factory';
+import { workflowBundleOptions } from '../../worker/bundle';
 import type { ActivityDeps } from '../../activities';
 import { createSmtpTransport } from '../../activities/email';
 import { Ledger } from '../../ledger';
@@ -74,10 +75,8 @@ export async function startTimeSkippingHarness(taskQueue: string): Promise<TimeS
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    logger: new DefaultLogger('WARN'),
-  });
+  // The build's options (shared domain modules), with the real inline source map: test failures name .ts lines.
+  bundle ??= bundleWorkflowCode(workflowBundleOptions(new DefaultLogger('WARN')));
   return bundle;
 }
 
