@@ -20,11 +20,10 @@
  * concurrent jobs per worker (the storm benchmark's peer).
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import nodemailer from 'nodemailer';
 import { MailFaults, noFaults, startMailSink } from '../access/mail';
+import { PEER_CONNECTIONS, peerMessage, peerTransport } from './peers';
 import { startRedis } from './redis';
 
-const CONNECTIONS = Number(process.env.SMTP_MAX_CONNECTIONS ?? 5);
 const WORKERS = 2;
 /** BENCH_ATTEMPTS=1 is BullMQ's default: a job that fails once (a 451 in the outage) fails for good. */
 const ATTEMPTS = Number(process.env.BENCH_ATTEMPTS ?? 8);
@@ -34,28 +33,14 @@ const BACKOFF_MS = 5_000;
 async function workerProcess() {
   const { Worker } = require('bullmq') as typeof import('bullmq');
   const connection = { host: '127.0.0.1', port: Number(process.env.BENCH_REDIS_PORT), maxRetriesPerRequest: null };
-  const transport = nodemailer.createTransport({
-    pool: true,
-    maxConnections: CONNECTIONS,
-    host: '127.0.0.1',
-    port: Number(process.env.BENCH_SMTP_PORT),
-    secure: false,
-    maxMessages: Infinity,
-  });
+  const transport = peerTransport(Number(process.env.BENCH_SMTP_PORT));
   const worker = new Worker(
     process.env.BENCH_QUEUE!,
     async (job) => {
       const i = job.data.i as number;
-      await transport.sendMail({
-        from: 'bench@example.org',
-        to: `u${i}.liaison@bench.example.org`,
-        cc: `u${i}.head@bench.example.org`,
-        subject: '【督办提醒】基准测试',
-        text: '基准测试正文',
-        messageId: `<${job.id}@bullmq.bench>`,
-      });
+      await transport.sendMail(peerMessage(i, `<${job.id}@bullmq.bench>`));
     },
-    { connection, concurrency: CONNECTIONS * 4 },
+    { connection, concurrency: PEER_CONNECTIONS * 4 },
   );
   worker.on('error', () => undefined);
   process.on('SIGTERM', () => void worker.close().then(() => process.exit(0)));

@@ -20,7 +20,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import nodemailer from 'nodemailer';
 import { startMailSink } from '../access/mail';
 import { PROJECT_ROOT, loadInputs } from '../config/load';
 import { devServerEnvironment } from '../config/servers';
@@ -29,10 +28,10 @@ import { trackerPeriodPlan } from '../domain/planner';
 import type { TrackerDefinition } from '../domain/trackers';
 import { SEARCH_ATTRIBUTES, workflowIdFor } from '../workflows/messages';
 import { trackerWorkflow } from '../workflows/tracker';
+import { PEER_CONNECTIONS, peerMessage, peerTransport } from './peers';
 import { startRedis } from './redis';
 
 const SIZES = (process.env.BENCH_TRACKERS ?? '2000,10000').split(',').map(Number);
-const CONNECTIONS = Number(process.env.SMTP_MAX_CONNECTIONS ?? 5);
 
 interface Sink {
   url: string;
@@ -265,27 +264,9 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
 }
 
 async function runPlain(n: number, sink: Sink) {
-  const transport = nodemailer.createTransport({
-    pool: true,
-    maxConnections: CONNECTIONS,
-    host: '127.0.0.1',
-    port: sink.port,
-    secure: false,
-    maxMessages: Infinity,
-  });
+  const transport = peerTransport(sink.port);
   const instant = Date.now();
-  await Promise.all(
-    Array.from({ length: n }, (_, i) =>
-      transport.sendMail({
-        from: 'bench@example.org',
-        to: `u${i}.liaison@bench.example.org`,
-        cc: `u${i}.head@bench.example.org`,
-        subject: '【督办提醒】基准测试',
-        text: '基准测试正文',
-        messageId: `<plain.${n}.${i}@bench>`,
-      }),
-    ),
-  );
+  await Promise.all(Array.from({ length: n }, (_, i) => transport.sendMail(peerMessage(i, `<plain.${n}.${i}@bench>`))));
   transport.close();
   return collect(sink, n, instant, instant + 300_000);
 }
@@ -296,28 +277,14 @@ async function runBullmq(n: number, sink: Sink, redisPort: number) {
   const connection = { host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: null };
   const name = `storm-${n}-${Date.now()}`;
   const queue = new Queue(name, { connection });
-  const transport = nodemailer.createTransport({
-    pool: true,
-    maxConnections: CONNECTIONS,
-    host: '127.0.0.1',
-    port: sink.port,
-    secure: false,
-    maxMessages: Infinity,
-  });
+  const transport = peerTransport(sink.port);
   const worker = new Worker(
     name,
     async (job) => {
       const i = job.data.i as number;
-      await transport.sendMail({
-        from: 'bench@example.org',
-        to: `u${i}.liaison@bench.example.org`,
-        cc: `u${i}.head@bench.example.org`,
-        subject: '【督办提醒】基准测试',
-        text: '基准测试正文',
-        messageId: `<bullmq.${n}.${i}@bench>`,
-      });
+      await transport.sendMail(peerMessage(i, `<bullmq.${n}.${i}@bench>`));
     },
-    { connection, concurrency: CONNECTIONS * 4 },
+    { connection, concurrency: PEER_CONNECTIONS * 4 },
   );
   try {
     const instant = Math.ceil((Date.now() + Math.max(10_000, n)) / 1000) * 1000;
@@ -359,7 +326,7 @@ async function main() {
         JSON.stringify({
           benchmark: 'storm',
           notices: n,
-          smtpConnections: CONNECTIONS,
+          smtpConnections: PEER_CONNECTIONS,
           duban,
           plainNodemailer: plain,
           bullmq,
