@@ -1,16 +1,18 @@
 /**
- * Storm benchmark: N notices due at one instant (default 2,000 and 10,000), delivered three ways to the same
+ * Storm benchmark: N notices due at one instant (default 2,000 and 10,000), delivered four ways to the same
  * real SMTP sink on loopback, in the same run:
  *   (a) duban: the real tracker workflow on the dev server with a real worker process (the worker's own settings:
  *       SMTP_MAX_CONNECTIONS, DUBAN_MAX_CONCURRENT_ACTIVITIES, DUBAN_MAX_CACHED_WORKFLOWS);
- *   (b) plain nodemailer, pooled, sending the same number of messages at once: the ceiling;
- *   (c) a queue-based peer: BullMQ delayed jobs on a local Redis (Debian's redis-server, started here), a BullMQ
+ *   (b) bare Temporal: N workflows that only sleep until the instant and send through one local activity
+ *       (bench/bare-temporal), on the same server with the same worker limits: Temporal's own floor;
+ *   (c) plain nodemailer, pooled, sending the same number of messages at once: the ceiling;
+ *   (d) a queue-based peer: BullMQ delayed jobs on a local Redis (Debian's redis-server, started here), a BullMQ
  *       worker sending each with nodemailer through the same number of pooled connections.
  * For each: delivered per second from the instant, the time from the instant to the last delivery, lost and
  * duplicated messages at the sink; for duban also trackers started per second and the worker's peak RSS.
  * Prints one JSON object per N; asserts nothing.
  *
- *   npm run bench:storm                 (BENCH_TRACKERS=2000,10000 to choose the sizes)
+ *   npm run bench:storm                 (BENCH_TRACKERS=2000,10000 to choose the sizes, BENCH_ONLY=duban,bare)
  *
  * The trackers run the real workflow; only their first plan is handed over (shifted so that its first reminder
  * falls a few seconds after the last tracker has started), as `duban simulate` and the tests do.
@@ -32,6 +34,9 @@ import { PEER_CONNECTIONS, peerMessage, peerTransport } from './peers';
 import { startRedis } from './redis';
 
 const SIZES = (process.env.BENCH_TRACKERS ?? '2000,10000').split(',').map(Number);
+/** BENCH_ONLY=duban,bare,plain,bullmq: the runs to make (all by default), e.g. to profile one alone. */
+const ONLY = process.env.BENCH_ONLY?.split(',').map((x) => x.trim());
+const runs = (name: string) => !ONLY || ONLY.includes(name);
 
 interface Sink {
   url: string;
@@ -129,6 +134,34 @@ async function collect(sink: Sink, n: number, instant: number, deadline: number)
   };
 }
 
+/**
+ * Waits for the instant, then collects the sink's figures and the CPU the worker process and the dev server spent
+ * from the instant to the last delivery, a notice's share of each (on two cores shared by both, their sum is what
+ * bounds the storm).
+ */
+async function measureStorm(workerPid: number, sink: Sink, n: number, instant: number) {
+  const servers = serverPids();
+  const cpuAt = () => ({ worker: cpuSeconds(workerPid), server: servers.reduce((s, p) => s + cpuSeconds(p), 0) });
+  while (Date.now() < instant) await new Promise((r) => setTimeout(r, 5));
+  const cpuBefore = cpuAt();
+  let cpuLast = cpuBefore;
+  let seen = 0;
+  const sampler = setInterval(() => {
+    // The figure at the last delivery, not at the end of collect's grace period.
+    if (sink.ids.size > seen) {
+      seen = sink.ids.size;
+      cpuLast = cpuAt();
+    }
+  }, 100);
+  const figures = await collect(sink, n, instant, instant + 300_000);
+  clearInterval(sampler);
+  const cpu = {
+    workerCpuMsPerNotice: Number((((cpuLast.worker - cpuBefore.worker) * 1000) / n).toFixed(1)),
+    serverCpuMsPerNotice: Number((((cpuLast.server - cpuBefore.server) * 1000) / n).toFixed(1)),
+  };
+  return { figures, cpu };
+}
+
 async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof devServerEnvironment>>) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'duban-storm-'));
   const taskQueue = `storm-${n}-${Date.now()}`;
@@ -220,26 +253,7 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
       console.error(
         `storm ${n}: only ${asleep} trackers asleep at the instant; the figure includes the starts' backlog (raise BENCH_START_MS_PER_TRACKER)`,
       );
-    // CPU from the instant to the last delivery: the worker's and the server's share of a notice.
-    const servers = serverPids();
-    const cpuAt = () => ({ worker: cpuSeconds(worker.pid!), server: servers.reduce((s, p) => s + cpuSeconds(p), 0) });
-    while (Date.now() < instant) await new Promise((r) => setTimeout(r, 5));
-    const cpuBefore = cpuAt();
-    let cpuLast = cpuBefore;
-    let seen = 0;
-    const sampler = setInterval(() => {
-      // The figure at the last delivery, not at the end of collect's grace period.
-      if (sink.ids.size > seen) {
-        seen = sink.ids.size;
-        cpuLast = cpuAt();
-      }
-    }, 100);
-    const figures = await collect(sink, n, instant, instant + 300_000);
-    clearInterval(sampler);
-    const cpu = {
-      workerCpuMsPerNotice: Number((((cpuLast.worker - cpuBefore.worker) * 1000) / n).toFixed(1)),
-      serverCpuMsPerNotice: Number((((cpuLast.server - cpuBefore.server) * 1000) / n).toFixed(1)),
-    };
+    const { figures, cpu } = await measureStorm(worker.pid!, sink, n, instant);
     if (process.env.BENCH_SHOW_HISTORY) {
       // What one tracker's history holds for its notice: the figure's cost, event by event.
       for (const i of [0, Math.floor(n / 2), n - 1]) {
@@ -254,6 +268,61 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
       startedBeforeInstant: startedInTime,
       asleepBeforeInstant: asleep >= n,
       asleepAfterSeconds: Number(asleepSeconds.toFixed(1)),
+      workerRssAsleepMb: asleepRssMb,
+      workerPeakRssMb: peakRssMb(worker.pid!),
+    };
+  } finally {
+    worker.kill('SIGTERM');
+    await new Promise((r) => worker.once('exit', r));
+  }
+}
+
+/**
+ * The bare Temporal peer: N workflows that sleep until the instant, send one message through one local activity
+ * and sleep again (bench/bare-temporal), on the same dev server, with a worker process of their own and duban's
+ * worker limits: what a notice costs on Temporal itself, the floor under duban's figure on this machine.
+ */
+async function runBareTemporal(n: number, sink: Sink, env: Awaited<ReturnType<typeof devServerEnvironment>>) {
+  const taskQueue = `bare-${n}-${Date.now()}`;
+  const worker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'bare-temporal', 'worker.js')], {
+    env: {
+      ...process.env,
+      TZ: 'UTC',
+      TEMPORAL_ADDRESS: env.address,
+      TASK_QUEUE: taskQueue,
+      SINK_PORT: String(sink.port),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.stdout!.on('data', (b: Buffer) => b.toString().includes('ready') && resolve());
+      worker.once('exit', (code) => reject(new Error(`the bare Temporal peer's worker exited (${code})`)));
+    });
+    // The same window as duban's; a bare workflow's start costs far less than a tracker's, so all sleep in time.
+    const startWindow = Math.max(20_000, n * Number(process.env.BENCH_START_MS_PER_TRACKER ?? 25));
+    const instant = Math.ceil((Date.now() + startWindow) / 1000) * 1000;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        while (next < n) {
+          const i = next++;
+          await env.client.workflow.start('bareNotice', {
+            workflowId: `${taskQueue}-${i}`,
+            taskQueue,
+            args: [i, instant],
+          });
+        }
+      }),
+    );
+    const startedBeforeInstant = Date.now() <= instant;
+    while (instant - Date.now() > 1_000) await new Promise((r) => setTimeout(r, 100));
+    const asleepRssMb = rssMb(worker.pid!);
+    const { figures, cpu } = await measureStorm(worker.pid!, sink, n, instant);
+    return {
+      ...figures,
+      ...cpu,
+      startedBeforeInstant,
       workerRssAsleepMb: asleepRssMb,
       workerPeakRssMb: peakRssMb(worker.pid!),
     };
@@ -315,23 +384,34 @@ async function main() {
   try {
     for (const n of SIZES) {
       sink.reset();
-      const duban = await runDuban(n, sink, env);
+      const duban = runs('duban') ? await runDuban(n, sink, env) : undefined;
       console.error(JSON.stringify({ notices: n, duban }));
       sink.reset();
-      const plain = await runPlain(n, sink);
+      const bareTemporal = runs('bare') ? await runBareTemporal(n, sink, env) : undefined;
+      console.error(JSON.stringify({ notices: n, bareTemporal }));
+      sink.reset();
+      const plain = runs('plain') ? await runPlain(n, sink) : undefined;
       console.error(JSON.stringify({ notices: n, plainNodemailer: plain }));
       sink.reset();
-      const bullmq = await runBullmq(n, sink, redis.port);
+      const bullmq = runs('bullmq') ? await runBullmq(n, sink, redis.port) : undefined;
+      const toPlain = (x?: Figures) =>
+        x && plain ? Number((x.deliveredPerSecond / plain.deliveredPerSecond).toFixed(3)) : undefined;
       console.log(
         JSON.stringify({
           benchmark: 'storm',
           notices: n,
           smtpConnections: PEER_CONNECTIONS,
           duban,
+          bareTemporal,
           plainNodemailer: plain,
           bullmq,
-          dubanToPlain: Number((duban.deliveredPerSecond / plain.deliveredPerSecond).toFixed(3)),
-          bullmqToPlain: Number((bullmq.deliveredPerSecond / plain.deliveredPerSecond).toFixed(3)),
+          dubanToPlain: toPlain(duban),
+          bareTemporalToPlain: toPlain(bareTemporal),
+          bullmqToPlain: toPlain(bullmq),
+          dubanToBareTemporal:
+            duban && bareTemporal
+              ? Number((duban.deliveredPerSecond / bareTemporal.deliveredPerSecond).toFixed(3))
+              : undefined,
           target: { lastDeliveryAfterInstantSeconds: n <= 2000 ? 15 : 60, workerPeakRssMb: 500 },
         }),
       );

@@ -50,12 +50,13 @@ export function openSqlite(file: string, options: { mustExist?: boolean } = {}):
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
   const mutex = processMutex;
+  const prepare = statementCache(db);
   const direct: SqlDb = {
     dialect: 'sqlite',
     exec: async (sql) => void db.exec(sql),
-    run: async (sql, params = []) => db.prepare(sql).run(...params).changes,
+    run: async (sql, params = []) => prepare(sql).run(...params).changes,
     all: async <T>(sql: string, params: Param[] = []) => {
-      const stmt = db.prepare(sql);
+      const stmt = prepare(sql);
       return (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])) as T[];
     },
     transaction: (fn) => fn(direct),
@@ -79,6 +80,26 @@ export function openSqlite(file: string, options: { mustExist?: boolean } = {}):
         }
       }),
     close: () => mutex.run(() => direct.close()),
+  };
+}
+
+/** Statements kept per connection: the ledger's queries are a few dozen shapes (lists vary in length). */
+export const STATEMENT_CACHE_SIZE = 200;
+
+/**
+ * Compiles each query once per connection instead of on every call: a notice's ledger writes are the same few
+ * statements every time, and compiling them was most of the SQLite time a notice costs the worker. Bounded (the
+ * oldest shape is dropped) because queries with IN lists vary in text with the list's length.
+ */
+export function statementCache(db: Database.Database, size = STATEMENT_CACHE_SIZE) {
+  const cache = new Map<string, Database.Statement>();
+  return (sql: string): Database.Statement => {
+    let stmt = cache.get(sql);
+    if (stmt) return stmt;
+    stmt = db.prepare(sql);
+    if (cache.size >= size) cache.delete(cache.keys().next().value!);
+    cache.set(sql, stmt);
+    return stmt;
   };
 }
 
