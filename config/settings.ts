@@ -84,8 +84,13 @@ export const settingsSchema = z.strictObject({
       maxConcurrentActivities: positiveInt.optional(),
       /** Default 1000 (worker/factory.ts): bounds the worker's memory; evicted trackers replay a short history. */
       maxCachedWorkflows: positiveInt.optional(),
+      /**
+       * Frames of workflow code in stack traces: `source` names file and line (workflows/tracker.ts:312), `names`
+       * only the function, for about a tenth less CPU a notice (worker/bundle.ts, docs/performance.md).
+       */
+      stackTraces: z.enum(['source', 'names']).default('source'),
     })
-    .default({}),
+    .default({ stackTraces: 'source' }),
   /** Metrics, health and alerts (docs/deployment.md, "Metrics and health"). */
   operations: z
     .strictObject({
@@ -192,6 +197,7 @@ export const ENVIRONMENT: Record<string, string[]> = {
   DUBAN_DIGEST_HOUR: ['digest', 'hour'],
   DUBAN_MAX_CONCURRENT_ACTIVITIES: ['worker', 'maxConcurrentActivities'],
   DUBAN_MAX_CACHED_WORKFLOWS: ['worker', 'maxCachedWorkflows'],
+  DUBAN_WORKFLOW_STACK_TRACES: ['worker', 'stackTraces'],
   DUBAN_METRICS_ADDRESS: ['operations', 'metricsAddress'],
   DUBAN_METRICS_REFRESH_SECONDS: ['operations', 'metricsRefreshSeconds'],
   DUBAN_HEALTH_ADDRESS: ['operations', 'healthAddress'],

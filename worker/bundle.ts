@@ -9,6 +9,8 @@
 import { BundleOptions, bundleWorkflowCode } from '@temporalio/worker';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { PROJECT_ROOT } from '../config/load';
+import { SourceMapV3, lineLevelMap } from './line-map';
 
 /** Where the build writes the bundle: beside the compiled folders (dist/). */
 export const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
@@ -49,20 +51,40 @@ export function workflowBundleOptions(logger: BundleOptions['logger']): BundleOp
   };
 }
 
-/**
- * The bundle with an empty inline source map; the real map is written beside it (workflow-bundle.js.map). The SDK
- * reads the inline map to rewrite the stack trace it records for every promise a workflow creates: with the real
- * map that cost a worker about 100 MB and a tenth of its CPU per notice (docs/performance.md). Stack traces of
- * workflow code then name lines of dist/workflow-bundle.js, whose code is the compiled JavaScript of dist/.
- */
-export function withoutInlineSourceMap(code: string): { code: string; map: string } {
+/** The bundle's code before its inline source map, and that map (JSON text). */
+function splitInlineMap(code: string): { head: string; map: string } {
   const at = code.lastIndexOf('//# sourceMappingURL=data:');
   const base64 = code.indexOf('base64,', at);
-  if (at < 0 || base64 < 0) throw new Error('the workflow bundle has no inline source map to move out');
-  const map = Buffer.from(code.slice(base64 + 'base64,'.length).trim(), 'base64').toString('utf8');
+  if (at < 0 || base64 < 0) throw new Error('the workflow bundle has no inline source map');
+  return {
+    head: code.slice(0, at),
+    map: Buffer.from(code.slice(base64 + 'base64,'.length).trim(), 'base64').toString('utf8'),
+  };
+}
+
+const inlineMap = (head: string, map: object) =>
+  `${head}//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
+
+/**
+ * The bundle with a line-level inline source map (worker/line-map.ts) in place of the full one; the full map is
+ * returned to be written beside it (workflow-bundle.js.map). The SDK maps every frame of the stack trace it records
+ * for each promise a workflow creates through the inline map: the full map cost a worker about 100 MB and a tenth
+ * of its CPU a notice (docs/performance.md); one mapping a line still names the source file and line.
+ */
+export function withLineSourceMap(code: string): { code: string; map: string } {
+  const { head, map } = splitInlineMap(code);
+  const full = { ...(JSON.parse(map) as SourceMapV3), file: path.basename(PREBUILT_BUNDLE) };
+  return { code: inlineMap(head, lineLevelMap(full, PROJECT_ROOT)), map };
+}
+
+/**
+ * The bundle with an empty inline source map (DUBAN_WORKFLOW_STACK_TRACES=names): the SDK finds no position for any
+ * frame, which costs the least; frames of workflow code name their function only (`at trackerWorkflow
+ * (null:null:null)`).
+ */
+export function withEmptySourceMap(code: string): string {
   const empty = { version: 3, file: path.basename(PREBUILT_BUNDLE), sources: [], names: [], mappings: '' };
-  const inline = Buffer.from(JSON.stringify(empty)).toString('base64');
-  return { code: `${code.slice(0, at)}//# sourceMappingURL=data:application/json;base64,${inline}\n`, map };
+  return inlineMap(splitInlineMap(code).head, empty);
 }
 
 async function main(): Promise<void> {
@@ -76,7 +98,7 @@ async function main(): Promise<void> {
       log() {},
     }),
   );
-  const { code, map } = withoutInlineSourceMap(bundle.code);
+  const { code, map } = withLineSourceMap(bundle.code);
   writeFileSync(`${PREBUILT_BUNDLE}.map`, map);
   writeFileSync(PREBUILT_BUNDLE, code);
   console.log(JSON.stringify({ bundle: path.relative(process.cwd(), PREBUILT_BUNDLE), bytes: code.length }));

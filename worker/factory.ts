@@ -8,7 +8,8 @@ import type { Transporter } from 'nodemailer';
 import { ActivityDeps, createActivities, Sender } from '../activities';
 import type { Ledger } from '../ledger';
 import type { WorkingCalendar } from '../domain/calendar';
-import { prebuiltBundle } from './bundle';
+import { readFileSync } from 'node:fs';
+import { prebuiltBundle, withEmptySourceMap } from './bundle';
 import { ACTIVITIES_PER_CONNECTION, DEFAULT_CACHED_WORKFLOWS } from './limits';
 
 export interface EngineWorkerOptions {
@@ -26,19 +27,26 @@ export interface EngineWorkerOptions {
   links?: ActivityDeps['links'];
   /** The web service's address (DUBAN_WEB_BASE_URL), for notices without links. */
   webUrl?: string;
-  /** A prebuilt bundle (tests build one per file); otherwise the workflows are bundled from source. */
+  /** A bundle made by the caller (tests build one per file); otherwise the build's (prebuilt) bundle. */
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Where the build's bundle is; default dist/workflow-bundle.js if it is current (worker/bundle.ts). */
+  prebuiltBundlePath?: string;
   workflowsPath?: string;
   maxConcurrentActivities?: number;
   maxCachedWorkflows?: number;
   shutdownGraceTime?: string;
+  /**
+   * Frames of workflow code in stack traces (DUBAN_WORKFLOW_STACK_TRACES): `source` (default) names file and line
+   * through the bundle's line-level source map; `names` drops the map for less CPU a notice (worker/bundle.ts).
+   */
+  stackTraces?: 'source' | 'names';
   /** DUBAN_HEARTBEAT_URL (activities: pinged after every digest run). */
   heartbeatUrl?: string;
 }
 
 export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker> {
   // The bundle made by `npm run build` (worker/bundle.ts), unless the caller brings one or names other workflows.
-  const prebuilt = o.workflowBundle || o.workflowsPath ? undefined : prebuiltBundle();
+  const prebuilt = o.workflowBundle || o.workflowsPath ? undefined : (o.prebuiltBundlePath ?? prebuiltBundle());
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,
@@ -46,7 +54,12 @@ export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker
     ...(o.workflowBundle
       ? { workflowBundle: o.workflowBundle }
       : prebuilt
-        ? { workflowBundle: { codePath: prebuilt } }
+        ? {
+            workflowBundle:
+              o.stackTraces === 'names'
+                ? { code: withEmptySourceMap(readFileSync(prebuilt, 'utf8')) }
+                : { codePath: prebuilt },
+          }
         : { workflowsPath: o.workflowsPath ?? require.resolve('../workflows') }),
     activities: createActivities({
       ledger: o.ledger,

@@ -176,6 +176,7 @@ export async function startWorker(
       webUrl: settings.web.baseUrl ? webBaseUrl(settings) : undefined,
       maxConcurrentActivities: settings.worker.maxConcurrentActivities,
       maxCachedWorkflows: settings.worker.maxCachedWorkflows,
+      stackTraces: settings.worker.stackTraces,
       heartbeatUrl: settings.operations.heartbeatUrl,
     });
     await ensureDigestSchedule(settings, Runtime.instance().logger);

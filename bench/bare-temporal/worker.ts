@@ -6,7 +6,7 @@
  */
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { ACTIVITIES_PER_CONNECTION, DEFAULT_CACHED_WORKFLOWS } from '../../worker/limits';
-import { withoutInlineSourceMap } from '../../worker/bundle';
+import { withLineSourceMap } from '../../worker/bundle';
 import { PEER_CONNECTIONS, peerMessage, peerTransport } from '../peers';
 
 export interface BareActivities {
@@ -21,7 +21,7 @@ async function main() {
   const worker = await Worker.create({
     connection: await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! }),
     taskQueue: process.env.TASK_QUEUE!,
-    workflowBundle: { code: withoutInlineSourceMap(bundle.code).code },
+    workflowBundle: { code: withLineSourceMap(bundle.code).code },
     activities: {
       async send(i: number) {
         await transport.sendMail(peerMessage(i, `<bare.${process.env.TASK_QUEUE}.${i}@bench>`));
