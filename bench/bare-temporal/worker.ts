@@ -4,7 +4,7 @@
  * worker runs with (worker/limits.ts: deliveries at once, cached workflows) and its bundle's treatment (the
  * source map out of the bundle, worker/bundle.ts), so that the two differ only in what a notice does.
  */
-import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { ACTIVITIES_PER_CONNECTION, DEFAULT_CACHED_WORKFLOWS } from '../../worker/limits';
 import { withLineSourceMap } from '../../worker/bundle';
 import { PEER_CONNECTIONS, peerMessage, peerTransport } from '../peers';
@@ -16,6 +16,7 @@ export interface BareActivities {
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
 
 async function main() {
+  Runtime.install({ logger: new DefaultLogger('ERROR') }); // as duban's worker in the bench (DUBAN_LOG_LEVEL=ERROR)
   const transport = peerTransport(Number(process.env.SINK_PORT));
   const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quiet });
   const worker = await Worker.create({
