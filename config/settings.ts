@@ -86,7 +86,7 @@ export const settingsSchema = z.strictObject({
       maxCachedWorkflows: positiveInt.optional(),
       /**
        * Frames of workflow code in stack traces: `source` names file and line (workflows/tracker.ts:312), `names`
-       * only the function, for about a tenth less CPU a notice (worker/bundle.ts, docs/performance.md).
+       * only the function, for less memory in a storm (worker/bundle.ts, docs/performance.md).
        */
       stackTraces: z.enum(['source', 'names']).default('source'),
     })

@@ -37,7 +37,7 @@ export interface EngineWorkerOptions {
   shutdownGraceTime?: string;
   /**
    * Frames of workflow code in stack traces (DUBAN_WORKFLOW_STACK_TRACES): `source` (default) names file and line
-   * through the bundle's line-level source map; `names` drops the map for less CPU a notice (worker/bundle.ts).
+   * through the bundle's line-level source map; `names` drops the map for less memory (worker/bundle.ts).
    */
   stackTraces?: 'source' | 'names';
   /** DUBAN_HEARTBEAT_URL (activities: pinged after every digest run). */
