@@ -135,6 +135,26 @@ async function collect(sink: Sink, n: number, instant: number, deadline: number)
 }
 
 /**
+ * The storm's instant for N workflows started now: time to start them all and let each reach its first sleep (a
+ * tracker's start costs the worker a workflow task and the board's first write): at least 20 s, or 25 ms a
+ * workflow (BENCH_START_MS_PER_TRACKER), on a whole second.
+ */
+function stormInstant(n: number): number {
+  const window = Math.max(20_000, n * Number(process.env.BENCH_START_MS_PER_TRACKER ?? 25));
+  return Math.ceil((Date.now() + window) / 1000) * 1000;
+}
+
+/** Starts workflows 0..n-1 through `start`, 50 at a time. */
+async function startAll(n: number, start: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (next < n) await start(next++);
+    }),
+  );
+}
+
+/**
  * Waits for the instant, then collects the sink's figures and the CPU the worker process and the dev server spent
  * from the instant to the last delivery, a notice's share of each (on two cores shared by both, their sum is what
  * bounds the storm).
@@ -199,11 +219,9 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
         head: { name: '负责人', email: `u${i}.head@bench.example.org` },
       },
     }));
-    // Leave time to start them all and let each reach its first sleep (a start costs the worker a workflow task
-    // and the board's first write): at least 20 s, or 25 ms a tracker. The bench checks below that they all slept
-    // before the instant; otherwise the storm would also measure the starts' backlog.
-    const startWindow = Math.max(20_000, n * Number(process.env.BENCH_START_MS_PER_TRACKER ?? 25));
-    const instant = Math.ceil((Date.now() + startWindow) / 1000) * 1000;
+    // The bench checks below that they all slept before the instant; otherwise the storm would also measure the
+    // starts' backlog.
+    const instant = stormInstant(n);
     const shift = instant - template.notices[0]!.at;
     const plan = (d: TrackerDefinition) => ({
       ...template,
@@ -224,19 +242,14 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
       nextOpensAt: template.nextOpensAt === null ? null : Math.max(template.nextOpensAt + shift, instant + 86_400_000),
     });
     const startedAt = Date.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 50 }, async () => {
-        while (next < n) {
-          const d = definitions[next++]!;
-          await env.client.workflow.start(trackerWorkflow, {
-            workflowId: workflowIdFor(d.trackerId),
-            taskQueue,
-            args: [{ definition: d, period: template.period, plan: plan(d) }],
-          });
-        }
-      }),
-    );
+    await startAll(n, (i) => {
+      const d = definitions[i]!;
+      return env.client.workflow.start(trackerWorkflow, {
+        workflowId: workflowIdFor(d.trackerId),
+        taskQueue,
+        args: [{ definition: d, period: template.period, plan: plan(d) }],
+      });
+    });
     const startSeconds = (Date.now() - startedAt) / 1000;
     const startedInTime = Date.now() <= instant;
     // Asleep: a tracker publishes its colour just before its first sleep.
@@ -300,20 +313,9 @@ async function runBareTemporal(n: number, sink: Sink, env: Awaited<ReturnType<ty
       worker.once('exit', (code) => reject(new Error(`the bare Temporal peer's worker exited (${code})`)));
     });
     // The same window as duban's; a bare workflow's start costs far less than a tracker's, so all sleep in time.
-    const startWindow = Math.max(20_000, n * Number(process.env.BENCH_START_MS_PER_TRACKER ?? 25));
-    const instant = Math.ceil((Date.now() + startWindow) / 1000) * 1000;
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 50 }, async () => {
-        while (next < n) {
-          const i = next++;
-          await env.client.workflow.start('bareNotice', {
-            workflowId: `${taskQueue}-${i}`,
-            taskQueue,
-            args: [i, instant],
-          });
-        }
-      }),
+    const instant = stormInstant(n);
+    await startAll(n, (i) =>
+      env.client.workflow.start('bareNotice', { workflowId: `${taskQueue}-${i}`, taskQueue, args: [i, instant] }),
     );
     const startedBeforeInstant = Date.now() <= instant;
     while (instant - Date.now() > 1_000) await new Promise((r) => setTimeout(r, 100));

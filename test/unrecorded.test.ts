@@ -45,6 +45,21 @@ const claim = (sendKey: string): NoticeClaim => ({
   cc: [],
 });
 
+/**
+ * The message's build step, which stops PostgreSQL the first time it runs: the claim is in the ledger, and the
+ * database goes away before the message is sent and its result recorded.
+ */
+function buildStoppingDatabase(subject: string) {
+  let stopped = false;
+  return async () => {
+    if (!stopped) {
+      stopped = true;
+      await pg.stop();
+    }
+    return { from: 'duban@duban.test', to: ['head@justice.test'], subject, text: '正文' };
+  };
+}
+
 test('sent while PostgreSQL was down: recorded when it is back, never sent again, even after the lease', async () => {
   if (!pg.restart) return; // an external database is not ours to stop
   const transport = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: 1 } as never);
@@ -57,15 +72,7 @@ test('sent while PostgreSQL was down: recorded when it is back, never sent again
   const leaseMs = 300;
   const d = { ledger, transport, slots: new ConnectionSlots(1), unrecorded, leaseMs };
   const key = 'annual-report/justice/2027/reminder/0';
-  let stopped = false;
-  const build = async () => {
-    // The claim is in the ledger; the database goes away before the message is sent and recorded.
-    if (!stopped) {
-      stopped = true;
-      await pg.stop();
-    }
-    return { from: 'duban@duban.test', to: ['head@justice.test'], subject: '提醒', text: '正文' };
-  };
+  const build = buildStoppingDatabase('提醒');
   const ctx = { heartbeat: () => undefined };
   try {
     await expect(sendOnce(d, claim(key), build, ctx)).rejects.toBeInstanceOf(RetryLater);
@@ -105,14 +112,7 @@ test('the background write lands a kept result without any retry of the step', a
   const unrecorded = new UnrecordedResults(ledger, () => quiet, 200);
   const d = { ledger, transport, slots: new ConnectionSlots(1), unrecorded, leaseMs: 300 };
   const key = 'annual-report/justice/2027/reminder/1';
-  let stopped = false;
-  const build = async () => {
-    if (!stopped) {
-      stopped = true;
-      await pg.stop();
-    }
-    return { from: 'duban@duban.test', to: ['head@justice.test'], subject: '再次提醒', text: '正文' };
-  };
+  const build = buildStoppingDatabase('再次提醒');
   try {
     await expect(sendOnce(d, claim(key), build, { heartbeat: () => undefined })).rejects.toBeInstanceOf(RetryLater);
     await pg.restart!();
