@@ -6,6 +6,7 @@
 import { Worker } from '@temporalio/worker';
 import * as path from 'node:path';
 import { loadInputs } from '../config/load';
+import { loadSettings } from '../config/settings';
 import { WorkingCalendar } from '../domain/calendar';
 import { Ledger } from '../ledger';
 import { createSmtpTransport } from '../activities/email';
@@ -17,6 +18,14 @@ jest.setTimeout(120_000);
 
 // What `npm run build` wrote (seen from dist/; under ts-jest worker/bundle.ts would look beside the sources).
 const BUILT = path.join(__dirname, '..', 'dist', 'workflow-bundle.js');
+
+test('the setting: `source` unless told, and a value it does not know is refused by name', () => {
+  expect(loadSettings({}).worker.stackTraces).toBe('source');
+  expect(loadSettings({ DUBAN_WORKFLOW_STACK_TRACES: 'names' }).worker.stackTraces).toBe('names');
+  expect(() => loadSettings({ DUBAN_WORKFLOW_STACK_TRACES: 'full' })).toThrow(
+    /DUBAN_WORKFLOW_STACK_TRACES \(worker\.stackTraces in the config file\): .*"source"\|"names"/,
+  );
+});
 
 test.each([
   ['source', /at trackerWorkflow \(workflows\/tracker\.ts:\d+:\d+\)/],
