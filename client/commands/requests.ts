@@ -1,5 +1,5 @@
 /**
- * The requests a person sends to one tracker: submit, record, figures, ack, progress, verify, extend, waive,
+ * The requests a person sends to one tracker: submit, record, figures, ack, progress, verify, extend, waive, urge,
  * pause, resume, retire. Each is the tracker's Update, typed from workflows/messages.ts; the tracker checks it
  * (its validators) and answers with what to fix, or with its status.
  */
@@ -189,6 +189,16 @@ export function addRequestCommands(program: Command, io: Io) {
     .requiredOption('--reason <text>', 'why')
     .addHelpText('after', '\nExample:\n  duban waive annual-report-publish szf --reason 报告涉密，不予公开')
     .action(act('waive', (o, actor) => ({ ...actor, reason: requiredText(o.reason, '--reason') })));
+  actor(tracker(program.command('urge')))
+    .description(
+      'Send a 催办 at once for an overdue (red) period, from the supervising office; at most one a working day per period',
+    )
+    .option('--note <text>', 'what the office asks for, added to the message (催办意见)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  duban urge annual-report-dept sfj --by 依法治市办王明 --note 请于本周五前报送 --period 2026',
+    )
+    .action(act('urge', (o, actor) => ({ ...actor, ...(o.note ? { note: textOption(o.note) } : {}) })));
   actor(tracker(program.command('pause')))
     .description('Pause a tracker: no notices until it is resumed')
     .addHelpText('after', '\nExample:\n  duban pause yibashou-jiangfa sfj')
