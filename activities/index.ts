@@ -50,6 +50,8 @@ export interface PlanRequest {
   extendedDue?: string;
   /** The workflow's clock, so the answer does not depend on when the activity happens to run. */
   now: number;
+  /** The tracker's first period, started with a catch-up: the plan says how it catches up (planner.catchUpOnStart). */
+  catchUp?: boolean;
 }
 
 export interface DeliveryRequest {
@@ -285,6 +287,7 @@ export function createActivities(deps: ActivityDeps) {
           extendedDue: req.extendedDue,
           now: req.now,
           digest: deps.digest !== false,
+          catchUp: req.catchUp,
         });
       } catch (err) {
         // The same definition fails the same way every time: tell the workflow not to retry.
