@@ -4,7 +4,10 @@
  * saying the same); a catch-up that really waited on the mail server says so; the supervising office's 催办 goes
  * out at once, is recorded with who sent it, and a second one the same working day is refused in Chinese.
  */
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { WorkingCalendar } from '../../domain/calendar';
 import { formatDate, parseDate } from '../../domain/dates';
 import { formatLocal, localDay, zonedInstant } from '../../domain/zone';
@@ -66,12 +69,23 @@ describe('catch-up and 催办 on the time-skipping server', () => {
     harness = await startTimeSkippingHarness(taskQueue);
     ({ env, sink, ledger } = harness);
   });
-  afterAll(async () => harness?.stop());
+  /** Runs kept as replay fixtures by `npm run record-histories` (test/histories): a catch-up plan, a 催办. */
+  const recorded: { name: string; workflowId: string; runId?: string }[] = [];
+  afterAll(async () => {
+    if (process.env.DUBAN_RECORD_HISTORIES === '1') {
+      for (const r of recorded) {
+        const history = await env.client.workflow.getHandle(r.workflowId, r.runId).fetchHistory();
+        writeFileSync(path.join(__dirname, '..', 'histories', `${r.name}.json`), historyToJSON(history));
+      }
+    }
+    await harness?.stop();
+  });
 
   test('registered mid-period: one catch-up, no delay note, nothing the next working day; a catch-up held by a mail outage says so', async () => {
     const quiet = dueSoon('quiet');
     const held = dueSoon('held');
     const handle = await startTracker(env.client, taskQueue, quiet);
+    recorded.push({ name: 'caughtUp', workflowId: handle.workflowId, runId: handle.firstExecutionRunId });
     await statusOf(handle);
     await waitForMail(quiet.trackerId, 1);
     const [catchUp] = of(quiet.trackerId);
@@ -149,5 +163,7 @@ describe('catch-up and 催办 on the time-skipping server', () => {
     await handle.executeUpdate(urgeUpdate, { args: [{ by: '李华' }] });
     await waitForMail(def.trackerId, count + 1);
     expect(of(def.trackerId).filter((m) => /\/u\d{4}-\d{2}-\d{2}$/.test(m.key))).toHaveLength(2);
+    // The run that took both 催办 (the first run ended when the period opened).
+    recorded.push({ name: 'urged', workflowId: handle.workflowId, runId: (await handle.describe()).runId });
   });
 });
