@@ -33,6 +33,7 @@ import type { Person } from './roster';
 import type { TrackerDefinition } from './trackers';
 import {
   Colour,
+  MAX_TEXT,
   Outcome,
   RATINGS,
   Rating,
@@ -195,6 +196,10 @@ export class PeriodState {
   }
   get label(): string {
     return this.s.plan.period;
+  }
+  /** The period as a Chinese sentence names it (2026期, 该一次性任务), for the refusals written in Chinese. */
+  private get named(): string {
+    return this.label === 'once' ? '该一次性任务' : `${this.label}期`;
   }
 
   // --- Derived state ----------------------------------------------------------------------------------------
@@ -716,18 +721,21 @@ export class PeriodState {
    * period: the next may be sent from the start of the next working day after the last (planner.nextUrgeAt).
    */
   checkUrge(req: UrgeRequest, now: number): void {
-    this.checkUnsettled();
-    if (this.workDone()) this.refuse(`期次${this.label}已报送，无需催办`);
+    if (this.s.waived) this.refuse(`${this.named}已免除，无需催办`);
+    if (this.complete()) this.refuse(`${this.named}已办结，无需催办`);
+    if (this.workDone()) this.refuse(`${this.named}已报送，无需催办`);
     if (this.colour(now) !== 'red')
-      this.refuse(`期次${this.label}尚未逾期（截止${this.plan.due}），只有逾期未完成（红色）的任务可以催办`);
-    if (this.s.urge) this.refuse(`期次${this.label}的催办正在发送（${this.s.urge.by}），请稍候`);
+      this.refuse(`${this.named}尚未逾期（截止${this.plan.due}），只有逾期未完成（红色）的任务可以催办`);
+    if (this.s.urge) this.refuse(`${this.named}的催办正在发送（${this.s.urge.by}），请稍候`);
     if (this.s.lastUrge && now < this.s.lastUrge.nextFrom)
       this.refuse(
-        `期次${this.label}今天已由${this.s.lastUrge.by}催办过，每个工作日最多催办一次；下一个工作日可再次催办`,
+        `${this.named}已于${localDateIn(this.plan, this.s.lastUrge.at)}由${this.s.lastUrge.by}催办过，每个工作日最多催办一次；${localDateIn(this.plan, this.s.lastUrge.nextFrom)}起可再次催办`,
       );
     if (req.note !== undefined) {
-      const note = checkText('note', req.note, false);
-      if (note) this.refuse(note);
+      // The same rules as every text of a request (checkText), said in Chinese for the office.
+      if (typeof req.note !== 'string') this.refuse('催办意见须为文字');
+      if (req.note.length > MAX_TEXT) this.refuse(`催办意见超过${MAX_TEXT}字，请精简`);
+      if (checkText('note', req.note, false)) this.refuse('催办意见不能为空白，也不能含有控制字符');
     }
   }
   applyUrge(req: UrgeRequest, now: number): PeriodEvent {

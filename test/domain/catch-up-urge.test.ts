@@ -100,7 +100,11 @@ describe('催办 (urge) for a red period', () => {
       nextFrom: at('2026-11-23', 0),
     });
     d.runUntil(at('2026-11-22', 18));
-    d.refused('urge', by, /今天已由依法治市办王明 <office-liaison@test\.example\.org>催办过，每个工作日最多催办一次/);
+    d.refused(
+      'urge',
+      by,
+      /该一次性任务已于2026-11-21由依法治市办王明 <office-liaison@test\.example\.org>催办过，每个工作日最多催办一次；2026-11-23起可再次催办/,
+    );
     d.runUntil(at('2026-11-23', 8));
     d.act('urge', by);
     expect(d.names().filter((n) => n.endsWith('urge'))).toHaveLength(2);
@@ -115,6 +119,8 @@ describe('催办 (urge) for a red period', () => {
     d.act('pause', { by: 'admin' });
     d.refused('urge', by, /督办已暂停/);
     d.act('resume', { by: 'admin' });
+    d.refused('urge', { ...by, note: 'x'.repeat(2001) }, /催办意见超过2000字/);
+    d.refused('urge', { ...by, note: '  ' }, /催办意见不能为空白/);
     // Accepted, then the work arrives before the loop sends it: the urge is not sent.
     d.t.check('urge', by, d.now);
     d.t.apply('urge', by, d.now);
@@ -122,6 +128,21 @@ describe('催办 (urge) for a red period', () => {
     const before = d.sent.length;
     d.settle();
     expect(d.sent.slice(before).filter((n) => n.stage === 'urge')).toEqual([]);
+  });
+
+  test('work waiting for verification, and a waived period, are not urged', () => {
+    const t = tracker({
+      obligation: { id: 'task', period: 'once', due: { rule: 'fixed-date', date: '2026-11-20' }, verification: true },
+    });
+    const d = Driver.start(t, at('2026-11-01'));
+    d.runUntil(at('2026-11-24', 12));
+    d.act('submit', { by: 'x', evidence: { text: '已报送' } });
+    d.refused('urge', by, /该一次性任务已报送，无需催办/);
+    const w = Driver.start(oneOff(), at('2026-11-01'));
+    w.runUntil(at('2026-11-24', 12));
+    // Waived, before the loop settles it.
+    w.t.apply('waive', { by: 'office', reason: '任务取消' }, w.now);
+    w.refused('urge', by, /该一次性任务已免除，无需催办/);
   });
 
   test('urgeNotice: keyed by the local day, so a period has one a day whatever the retries', () => {

@@ -143,7 +143,7 @@ describe('catch-up and 催办 on the time-skipping server', () => {
 
     await expectRefusal(
       handle.executeUpdate(urgeUpdate, { args: [{ by: '李华' }] }),
-      /今天已由王明 <office-liaison@test\.example\.org>催办过，每个工作日最多催办一次/,
+      /已于\d{4}-\d{2}-\d{2}由王明 <office-liaison@test\.example\.org>催办过，每个工作日最多催办一次；\d{4}-\d{2}-\d{2}起可再次催办/,
     );
     const events = await ledger.events({ trackerId: def.trackerId });
     expect(events.filter((e) => e.kind === 'urged')).toEqual([
