@@ -202,7 +202,8 @@ export class TrackerState {
           period: p,
           notice: urgeNotice(this.definition, p.plan, u.at),
           overtakenAt: null,
-          meantAt: u.at,
+          // Held by a pause, it is meant for the resume: only a failure makes it say it was delayed.
+          meantAt: Math.max(u.at, p.s.caughtUpAt ?? u.at),
         };
       }
       let chosen: { period: PeriodState; notice: PlannedNotice } | undefined;

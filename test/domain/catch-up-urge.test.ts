@@ -130,6 +130,21 @@ describe('催办 (urge) for a red period', () => {
     expect(d.sent.slice(before).filter((n) => n.stage === 'urge')).toEqual([]);
   });
 
+  test('a 催办 held by a pause goes out on resume, meant for the resume (no delay note)', () => {
+    const d = Driver.start(oneOff(), at('2026-11-01'));
+    d.runUntil(at('2026-11-24', 12));
+    d.t.check('urge', by, d.now);
+    d.t.apply('urge', by, d.now);
+    d.t.apply('pause', { by: 'admin' }, d.now);
+    const before = d.sent.length;
+    d.settle();
+    expect(d.sent.length).toBe(before);
+    d.now = at('2026-11-24', 16);
+    d.act('resume', { by: 'admin' });
+    expect(d.sent.slice(before).map((n) => n.stage)).toEqual(['urge']);
+    expect(d.meant[before]).toBe(at('2026-11-24', 16));
+  });
+
   test('work waiting for verification, and a waived period, are not urged', () => {
     const t = tracker({
       obligation: { id: 'task', period: 'once', due: { rule: 'fixed-date', date: '2026-11-20' }, verification: true },
