@@ -11,7 +11,7 @@ import { DEMO_DONE, DEMO_ITEMS, demoCatalog } from '../config/demo';
 import { DEFAULT_DIRECTORY, DEFAULT_EVENTS, DEFAULT_ROSTERS, loadInputs } from '../config/load';
 import { WorkingCalendar } from '../domain/calendar';
 import { parseDate } from '../domain/dates';
-import { localDay, zonedInstant } from '../domain/zone';
+import { formatLocal, localDay, zonedInstant } from '../domain/zone';
 import { Driver } from './support/driver';
 
 const zone = 'Asia/Shanghai';
@@ -32,8 +32,8 @@ describe('the demo of npm start', () => {
   afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
   const today = localDay(Date.now(), zone);
-  const now = new Date();
-  test.each([...STARTS, [`today`, now.getUTCHours()] as [string, number]])(
+  const hourNow = Number(formatLocal(Date.now(), zone).slice(11, 13));
+  test.each([...STARTS, ['today', hourNow] as [string, number]])(
     'first started on %s at %i:00: green, yellow, red, a 督办单 and 办结',
     (date, hour) => {
       const day = date === 'today' ? today : parseDate(date)!;
