@@ -20,6 +20,7 @@ import {
   PlanningError,
   TrackerPeriodPlan,
   localDateIn,
+  nextUrgeAt,
   nextWorkingInstant,
   noticeKey,
   trackerPeriodPlan,
@@ -49,6 +50,8 @@ export interface PlanRequest {
   extendedDue?: string;
   /** The workflow's clock, so the answer does not depend on when the activity happens to run. */
   now: number;
+  /** The tracker's first period, started with a catch-up: the plan says how it catches up (planner.catchUpOnStart). */
+  catchUp?: boolean;
 }
 
 export interface DeliveryRequest {
@@ -59,6 +62,13 @@ export interface DeliveryRequest {
   firedAt: number;
   /** When the period's next notice falls due: a notice not sent by then is superseded, not sent late. */
   overtakenAt?: number | null;
+  /**
+   * When the notice was meant to go out: its planned instant, or the catch-up's for one planned before the tracker
+   * started its period (domain: PeriodState.meantAt). Only a send more than an hour after it says it was delayed.
+   */
+  meantAt?: number;
+  /** A 催办: who in the supervising office sent it, and their note. */
+  urge?: { by: string; note?: string };
   /** Message-IDs of the period's earlier notices, oldest first: the thread. */
   thread: string[];
   progress: { recorded: number; quota: number; people?: PeopleProgress };
@@ -71,6 +81,8 @@ export interface DeliveryResult {
   status: 'sent' | 'rejected' | 'already-sent' | 'already-rejected' | 'superseded';
   rejected: string[];
   supervisionNumber?: string;
+  /** A 催办: from when the office may send the period's next one (the start of the next working day). */
+  nextUrgeFrom?: number;
 }
 
 export interface Sender {
@@ -275,6 +287,7 @@ export function createActivities(deps: ActivityDeps) {
           extendedDue: req.extendedDue,
           now: req.now,
           digest: deps.digest !== false,
+          catchUp: req.catchUp,
         });
       } catch (err) {
         // The same definition fails the same way every time: tell the workflow not to retry.
@@ -295,6 +308,8 @@ export function createActivities(deps: ActivityDeps) {
       const key = noticeKey(n);
       const messageId = messageIdFor(key, from);
       const ctx = attemptContext(req.firedAt);
+      // A 催办 tells the tracker from when the office may send the next (the calendar lives here, not in the workflow).
+      const next = n.stage === 'urge' ? { nextUrgeFrom: nextUrgeAt(calendar, t.timeZone, n.at) } : {};
       let supervisionNumber: string | undefined;
       let subject = '';
       const result = await sendOnce(
@@ -308,7 +323,9 @@ export function createActivities(deps: ActivityDeps) {
             const given = await ledger.supervisionNumber(key, t.supervisor.id, year);
             supervisionNumber = supervisionNumberText(given.year, given.number);
           }
-          const lateSince = now - n.at > LATE_AFTER_MS ? formatLocal(n.at, t.timeZone) : undefined;
+          // Late only against when it was meant to go out: a catch-up planned before the tracker existed is not.
+          const meant = Math.max(n.at, req.meantAt ?? n.at);
+          const lateSince = now - meant > LATE_AFTER_MS ? formatLocal(meant, t.timeZone) : undefined;
           const links =
             deps.links && req.period.endsAt !== undefined
               ? recipientLinks(
@@ -327,6 +344,7 @@ export function createActivities(deps: ActivityDeps) {
             progress: req.progress,
             supervisionNumber,
             lateSince,
+            urge: req.urge,
             links,
             signInUrl: links ? undefined : deps.webUrl?.replace(/\/+$/, ''),
           });
@@ -363,11 +381,16 @@ export function createActivities(deps: ActivityDeps) {
         // A retry after the report step failed must still report.
         if (rejected.length) await reportUndeliverable(req, key, row.subject ?? '', rejected, row.response ?? '', ctx);
         log.info('notice already delivered', { key, messageId, status: row.status });
-        return { messageId, status: row.status === 'rejected' ? 'already-rejected' : 'already-sent', rejected };
+        return {
+          messageId,
+          status: row.status === 'rejected' ? 'already-rejected' : 'already-sent',
+          rejected,
+          ...next,
+        };
       }
       log.info('notice delivered', { key, messageId, status: result.status, rejected: result.rejected.length });
       if (result.rejected.length) await reportUndeliverable(req, key, subject, result.rejected, result.response, ctx);
-      return { messageId, status: result.status, rejected: result.rejected, supervisionNumber };
+      return { messageId, status: result.status, rejected: result.rejected, supervisionNumber, ...next };
     },
 
     /** A tracker's step with no notice: events, board rows, red items for the digest, settled periods. */

@@ -21,7 +21,7 @@ function activityMeter(): MetricMeter | undefined {
 }
 
 /**
- * Counts a message by stage (reminder, escalation, digest, undeliverable), level (0 for reminders and digests) and
+ * Counts a message by stage (reminder, escalation, urge, digest, undeliverable), level (0 for reminders and digests) and
  * result: `duban_notices` for the final results, `duban_notice_retries` for transient failures Temporal retries.
  * Metrics never fail an activity: a broken meter is ignored.
  */

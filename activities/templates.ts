@@ -22,6 +22,8 @@ export interface NoticeContext {
   supervisionNumber?: string;
   /** Set when the notice goes out well after its planned time (an outage): the time it was due to go out. */
   lateSince?: string;
+  /** A 催办 (stage urge): who in the supervising office sent it, and their note. */
+  urge?: { by: string; note?: string };
   /** Signed action links, one block per recipient (DOMAIN.md 22); absent when the deployment has no link key. */
   links?: RecipientLinks[];
   /** Without links: the web service's address, where the recipient can sign in and act instead. */
@@ -87,7 +89,9 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
   const dueText = chineseDate(period.due);
   const extended = period.due !== period.originalDue ? `（经批准由${chineseDate(period.originalDue)}延期）` : '';
   const days = daysWord(c.sentOn, period.due);
-  const kind = n.stage === 'reminder' ? '提醒' : (LEVEL_TITLES[n.level] ?? '催办');
+  const kind = n.stage === 'reminder' ? '提醒' : n.stage === 'urge' ? '催办' : (LEVEL_TITLES[n.level] ?? '催办');
+  // Who urged, by name: the ledger keeps the address (actorName), the message needs none.
+  const urgedBy = c.urge ? oneLine(c.urge.by.replace(/\s*<[^>]*>$/, '')) : undefined;
   const number = c.supervisionNumber ? ` ${c.supervisionNumber}` : '';
   const subject = oneLine(`【督办${kind}${number}】${t.unit.name}：${o.title}（${periodText}）${dueText}截止，${days}`);
 
@@ -104,17 +108,21 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
   const greeting =
     n.stage === 'reminder'
       ? `${oneLine(t.unit.liaison.name)}同志：`
-      : n.level >= 3
-        ? '各位领导：'
-        : `${oneLine(t.unit.head.name)}同志：`;
+      : n.stage === 'urge'
+        ? `${[...new Set([t.unit.head.name, t.unit.liaison.name].map(oneLine))].join('、')}同志：`
+        : n.level >= 3
+          ? '各位领导：'
+          : `${oneLine(t.unit.head.name)}同志：`;
   const opening =
     n.stage === 'reminder'
       ? `${t.unit.name}承担的以下任务将于${dueText}截止（${days}），请按时完成并报送。`
-      : n.level === 1
-        ? `${t.unit.name}承担的以下任务已于${dueText}截止，目前尚未完成（${days}），请抓紧办理并报送。`
-        : n.level === 2
-          ? `${t.supervisor.name}现就${t.unit.name}逾期未完成的以下任务发出督办单${number}，请主要负责人督促落实，并于收到后尽快报送办理情况。`
-          : `${t.unit.name}承担的以下任务已于${dueText}截止，逾期仍未完成（${days}），现列入通报，报请领导督促。`;
+      : n.stage === 'urge'
+        ? `${t.supervisor.name}${urgedBy ? `（${urgedBy}）` : ''}现就${t.unit.name}逾期未完成的以下任务进行催办（${days}），请主要负责人督促落实，尽快办理并报送。`
+        : n.level === 1
+          ? `${t.unit.name}承担的以下任务已于${dueText}截止，目前尚未完成（${days}），请抓紧办理并报送。`
+          : n.level === 2
+            ? `${t.supervisor.name}现就${t.unit.name}逾期未完成的以下任务发出督办单${number}，请主要负责人督促落实，并于收到后尽快报送办理情况。`
+            : `${t.unit.name}承担的以下任务已于${dueText}截止，逾期仍未完成（${days}），现列入通报，报请领导督促。`;
   const basis = o.basis.map((b) => `《${b.document}》${b.article ? b.article : ''}：“${b.quote}”`);
   const lines: [string, string][] = [
     ['任务', o.title],
@@ -122,6 +130,7 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
     ['期次', periodText],
     ['截止时间', `${dueText} 24时前${t.timeZone === 'Asia/Shanghai' ? '' : `（${t.timeZone}时间）`}${extended}`],
     ['状态', days],
+    ...(c.urge?.note ? [['催办意见', c.urge.note] as [string, string]] : []),
     ...(progress ? [['完成要求', progress] as [string, string]] : []),
     ...basis.map((b, i) => [i === 0 ? '依据' : '', b] as [string, string]),
     [
@@ -143,7 +152,7 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
   const late = c.lateSince
     ? `本通知原定于${c.lateSince}发送，因邮件系统故障延迟送达；上文天数按实际发送日计算。`
     : undefined;
-  const footer = `本通知由督办系统（duban）依据任务清单自动发送。编号：${n.stage === 'reminder' ? 'R' : `E${n.level}`}-${period.label}`;
+  const footer = `本通知由督办系统（duban）依据任务清单自动发送。编号：${n.stage === 'reminder' ? 'R' : n.stage === 'urge' ? 'U' : `E${n.level}`}-${period.label}`;
 
   const text = [
     greeting,

@@ -14,7 +14,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { loadInputs } from '../config/load';
+import { DEFAULT_DIRECTORY, DEFAULT_EVENTS, DEFAULT_ROSTERS, loadInputs } from '../config/load';
+import { DEMO_DONE, demoCatalog } from '../config/demo';
+import { WorkingCalendar } from '../domain/calendar';
+import { localDay } from '../domain/zone';
 import { DEV_SERVER_DYNAMIC_CONFIG, temporalCliPath } from '../config/servers';
 import { Settings, SettingsError, loadSettings } from '../config/settings';
 import { saveSnapshot } from '../access/registered';
@@ -186,6 +189,27 @@ export function localLinkKey(dataDir: string): string {
   return key;
 }
 
+/**
+ * The demo's 办结 item: submitted once, by a real request, when its tracker was just started (a later start finds
+ * it settled and leaves it). The tracker may still be planning its first period: asked again for a few seconds.
+ */
+async function submitDemoDone(duban: Duban, started: string[]): Promise<void> {
+  const trackerId = `${DEMO_DONE.obligation}/${DEMO_DONE.unit}`;
+  if (!started.includes(trackerId)) return;
+  for (let i = 0; ; i++) {
+    try {
+      await duban.act(trackerId, 'submit', {
+        by: '演示数据（duban start）',
+        evidence: { text: '演示：已按时报送法律顾问聘用合同及名单', documentNumber: 'X司发〔演示〕1号' },
+      });
+      return;
+    } catch (err) {
+      if (i >= 50 || !/starting|moment/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 export async function start(io: Io): Promise<number> {
   const dataDir = path.resolve(process.env.DUBAN_DATA_DIR ?? '.duban');
   mkdirSync(dataDir, { recursive: true });
@@ -235,12 +259,26 @@ export async function start(io: Io): Promise<number> {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const worker = await startWorker(settings);
 
-    const inputs = loadInputs({
-      catalog: process.env.DUBAN_CATALOG,
-      directory: process.env.DUBAN_DIRECTORY,
-      calendar: process.env.DUBAN_CALENDAR,
-    });
+    // The built-in defaults come with demonstration items dated from the first start (config/demo.ts), so that the
+    // first board shows red, yellow, a 督办单 and 办结 besides green, on any date, with the real clock.
+    const demo = !process.env.DUBAN_CATALOG && !process.env.DUBAN_DIRECTORY && process.env.DUBAN_DEMO !== 'false';
+    const inputs = loadInputs(
+      demo
+        ? {
+            catalog: demoCatalog(dataDir, new WorkingCalendar(), localDay(Date.now(), 'Asia/Shanghai')),
+            directory: DEFAULT_DIRECTORY,
+            rosters: DEFAULT_ROSTERS,
+            events: existsSync(DEFAULT_EVENTS) ? DEFAULT_EVENTS : undefined,
+            calendar: process.env.DUBAN_CALENDAR,
+          }
+        : {
+            catalog: process.env.DUBAN_CATALOG,
+            directory: process.env.DUBAN_DIRECTORY,
+            calendar: process.env.DUBAN_CALENDAR,
+          },
+    );
     const summary = await duban.register(inputs.trackers, { by: 'duban start' });
+    if (demo) await submitDemoDone(duban, summary.started);
     await saveSnapshot(duban, inputs, 'duban start');
     // New trackers publish their row a moment after they start: wait for it, briefly, so the board is complete.
     const ledger = await duban.openLedger();

@@ -19,6 +19,7 @@ import {
   ProgressRequest,
   ReasonRequest,
   PeopleProgress,
+  UrgeRequest,
   RecordRequest,
   Refusal,
   Shortfall,
@@ -32,6 +33,7 @@ import type { Person } from './roster';
 import type { TrackerDefinition } from './trackers';
 import {
   Colour,
+  MAX_TEXT,
   Outcome,
   RATINGS,
   Rating,
@@ -63,6 +65,7 @@ export type EventKind =
   | 'waived'
   | 'acknowledged'
   | 'progress'
+  | 'urged'
   | 'report'
   | 'paused'
   | 'resumed'
@@ -100,6 +103,15 @@ export interface PeriodSnapshot {
   lastSentRank?: number;
   /** The due date for which the office's digest has been told this period turned red. */
   notedRedFor?: string;
+  /**
+   * When the period last caught up (registration mid-period, resume): a notice planned before then and sent at
+   * once was meant for then, and is not late (no delay note) unless sending it failed meanwhile.
+   */
+  caughtUpAt?: number;
+  /** A 催办 accepted and not yet sent (the loop sends it at once), with who asked. */
+  urge?: { at: number; by: string; note?: string };
+  /** The last 催办 sent, and from when the office may send the next (the start of the next working day). */
+  lastUrge?: { at: number; by: string; nextFrom: number };
 }
 
 /** The obligation's completion rules, read from the definition in force. */
@@ -150,15 +162,33 @@ export class PeriodState {
     private readonly rules: () => CompletionRules,
   ) {}
 
-  /** A period that starts now. With catch-up, of the notices already due only the latest is still sent. */
+  /**
+   * A period that starts now. With catch-up, of the notices already due only the latest is still sent; a plan
+   * that says how it catches up (the tracker's first period, planner.catchUpOnStart) also passes over the
+   * reminders the catch-up makes redundant, and the catch-up is meant for now (no delay note).
+   */
   static start(plan: TrackerPeriodPlan, rules: () => CompletionRules, now: number, catchUp: boolean): PeriodState {
     const p = new PeriodState(
       { plan, handled: [], thread: [], quotaDates: [], waived: false, progress: [], progressCount: 0 },
       rules,
     );
-    if (catchUp) p.skipPassedButLatest(now);
+    if (catchUp && plan.catchUp) {
+      const passOver = new Set(plan.catchUp.passOver);
+      for (const n of plan.notices) if (passOver.has(noticeKey(n))) p.handled(n);
+      // Notices that fell due between planning and now (milliseconds) follow the rule as usual.
+      p.skipPassedButLatest(now);
+      p.s.caughtUpAt = plan.catchUp.at;
+    } else if (catchUp) p.skipPassedButLatest(now);
     else p.skipPassed(now);
     return p;
+  }
+
+  /**
+   * When a notice was meant to go out: its planned instant, or the last catch-up for one planned before it (a
+   * notice sent later than this by more than an hour waited on failures and says so).
+   */
+  meantAt(n: PlannedNotice): number {
+    return Math.max(n.at, this.s.caughtUpAt ?? n.at);
   }
 
   get plan(): TrackerPeriodPlan {
@@ -166,6 +196,10 @@ export class PeriodState {
   }
   get label(): string {
     return this.s.plan.period;
+  }
+  /** The period as a Chinese sentence names it (2026期, 该一次性任务), for the refusals written in Chinese. */
+  private get named(): string {
+    return this.label === 'once' ? '该一次性任务' : `${this.label}期`;
   }
 
   // --- Derived state ----------------------------------------------------------------------------------------
@@ -359,6 +393,12 @@ export class PeriodState {
     const handled = new Set(this.s.handled);
     const passed = this.plan.notices.filter((n) => n.at <= now && !handled.has(noticeKey(n)));
     for (const n of passed.slice(0, -1)) this.handled(n);
+  }
+
+  /** Resumed after a pause: the latest notice already due goes out now, meant for now (the pause, not a failure, held it). */
+  resumed(now: number): void {
+    this.skipPassedButLatest(now);
+    this.s.caughtUpAt = now;
   }
 
   /** Every notice already due is passed over: after a re-plan the change takes effect from the next notice. */
@@ -676,6 +716,43 @@ export class PeriodState {
     };
   }
 
+  /**
+   * 催办: the supervising office urges the unit at once about an overdue (red) period. One a working day per
+   * period: the next may be sent from the start of the next working day after the last (planner.nextUrgeAt).
+   */
+  checkUrge(req: UrgeRequest, now: number): void {
+    if (this.s.waived) this.refuse(`${this.named}已免除，无需催办`);
+    if (this.complete()) this.refuse(`${this.named}已办结，无需催办`);
+    if (this.workDone()) this.refuse(`${this.named}已报送，无需催办`);
+    if (this.colour(now) !== 'red')
+      this.refuse(`${this.named}尚未逾期（截止${this.plan.due}），只有逾期未完成（红色）的任务可以催办`);
+    if (this.s.urge) this.refuse(`${this.named}的催办正在发送（${this.s.urge.by}），请稍候`);
+    if (this.s.lastUrge && now < this.s.lastUrge.nextFrom)
+      this.refuse(
+        `${this.named}已于${localDateIn(this.plan, this.s.lastUrge.at)}由${this.s.lastUrge.by}催办过，每个工作日最多催办一次；${localDateIn(this.plan, this.s.lastUrge.nextFrom)}起可再次催办`,
+      );
+    if (req.note !== undefined) {
+      // The same rules as every text of a request (checkText), said in Chinese for the office.
+      if (typeof req.note !== 'string') this.refuse('催办意见须为文字');
+      if (req.note.length > MAX_TEXT) this.refuse(`催办意见超过${MAX_TEXT}字，请精简`);
+      if (checkText('note', req.note, false)) this.refuse('催办意见不能为空白，也不能含有控制字符');
+    }
+  }
+  applyUrge(req: UrgeRequest, now: number): PeriodEvent {
+    this.s.urge = { at: now, by: actorName(req), ...(req.note ? { note: req.note } : {}) };
+    return { period: this.label, kind: 'urged', actor: actorName(req), data: { note: req.note } };
+  }
+  /** The accepted 催办 went out (or was passed over: the work came in meanwhile); the next from `nextFrom`. */
+  urged(messageId: string | undefined, nextFrom: number | undefined): void {
+    const u = this.s.urge;
+    if (!u) return;
+    this.s.urge = undefined;
+    if (messageId) {
+      this.s.thread.push(messageId);
+      this.s.lastUrge = { at: u.at, by: u.by, nextFrom: nextFrom ?? u.at + 86_400_000 };
+    }
+  }
+
   // --- Status -----------------------------------------------------------------------------------------------
 
   status(now: number, paused: boolean): PeriodStatus {
@@ -702,6 +779,7 @@ export class PeriodState {
       progressCount: this.s.progressCount,
       lastNotice: this.s.lastNotice,
       nextNotice: next && { stage: next.stage, level: next.level, at: next.at },
+      ...(this.s.lastUrge ? { lastUrge: this.s.lastUrge } : {}),
       provisionalYears: this.plan.provisionalYears,
     };
   }

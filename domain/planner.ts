@@ -24,7 +24,8 @@ import { Period, cadenceOf, nextPeriod, parsePeriod, periodContaining } from './
 import type { TrackerDefinition } from './trackers';
 import { localDay, zonedInstant } from './zone';
 
-export type Stage = 'reminder' | 'escalation';
+/** `urge`: a 催办 the supervising office sends at once for an overdue period (not planned; see urgeNotice). */
+export type Stage = 'reminder' | 'escalation' | 'urge';
 
 export interface PlannedNotice {
   /** Epoch milliseconds, UTC. */
@@ -40,7 +41,10 @@ export interface PlannedNotice {
   stage: Stage;
   /** Escalation level; 0 for reminders. */
   level: number;
-  /** Reminders: working days before due; escalations: 0 for the first notice of a level, then 1, 2 ... for repeats. */
+  /**
+   * Reminders: working days before due; escalations: 0 for the first notice of a level, then 1, 2 ... for repeats;
+   * an urge: its local day (a DayNumber), so that a period has at most one a day.
+   */
   step: number;
   to: string[];
   cc: string[];
@@ -52,7 +56,9 @@ export interface PlannedNotice {
  * reminders counted back from the new date are new notices.
  */
 export function noticeKey(n: Pick<PlannedNotice, 'trackerId' | 'period' | 'due' | 'stage' | 'level' | 'step'>): string {
-  return `${n.trackerId}/${n.period}/${n.due}/${n.stage === 'reminder' ? `r${n.step}` : `e${n.level}.${n.step}`}`;
+  const tail =
+    n.stage === 'reminder' ? `r${n.step}` : n.stage === 'urge' ? `u${formatDate(n.step)}` : `e${n.level}.${n.step}`;
+  return `${n.trackerId}/${n.period}/${n.due}/${tail}`;
 }
 
 export interface PeriodPlan {
@@ -235,6 +241,8 @@ export function ladderRank(n: Pick<PlannedNotice, 'stage' | 'level' | 'step'>): 
 }
 
 function stageOrder(n: Pick<PlannedNotice, 'stage' | 'level' | 'step'>): number {
+  // An urge is off the ladder: it ranks as nothing sent, so it never makes the ladder skip a step.
+  if (n.stage === 'urge') return Number.NEGATIVE_INFINITY;
   return n.stage === 'reminder' ? -n.step : 100 + n.level * 1000 + n.step;
 }
 
@@ -384,6 +392,80 @@ export interface TrackerPeriodPlan {
   provisionalYears: number[];
   /** Whether offices hear of level 1 in the daily digest (the deployment runs it) rather than by copy. */
   digest: boolean;
+  /** A tracker's first period planned after some of its notices were due (registered mid-period): see catchUpOnStart. */
+  catchUp?: CatchUp;
+}
+
+/** How a period that starts late catches up: one notice at once, standing for the reminders it makes redundant. */
+export interface CatchUp {
+  /** When the period started: the catch-up is meant to go out then, so it is not late for having been planned earlier. */
+  at: number;
+  /** The notice sent at once: the latest already due. */
+  notice: string;
+  /** Keys of the notices passed over: the earlier ones already due, and reminders up to the next working day's end. */
+  passOver: string[];
+}
+
+/**
+ * A period that starts at `now` after some of its notices were due (a tracker registered mid-period): only the
+ * latest of them goes out, at once, and it is meant for `now`, not for its planned instant (nothing failed: the
+ * tracker did not exist yet, so the notice carries no delay note). Its days-left text is computed on the day it
+ * goes out, so it tells the unit where it stands; the reminders planned up to the end of the next working day
+ * would only repeat it and are passed over (a catch-up today and a reminder tomorrow saying the same is noise).
+ * Escalations are never passed over: each level is a step the unit must hear of. Undefined when nothing was due.
+ */
+export function catchUpOnStart(
+  notices: readonly PlannedNotice[],
+  calendar: WorkingCalendar,
+  zone: string,
+  now: number,
+): CatchUp | undefined {
+  const passed = notices.filter((n) => n.at <= now);
+  const latest = passed[passed.length - 1];
+  if (!latest) return undefined;
+  const horizon = calendar.addWorkingDays(localDay(now, zone), 1);
+  const redundant = notices.filter((n) => n.at > now && n.stage === 'reminder' && n.day <= horizon);
+  return {
+    at: now,
+    notice: noticeKey(latest),
+    passOver: [...passed.slice(0, -1), ...redundant].map(noticeKey),
+  };
+}
+
+/**
+ * A 催办 (DOMAIN.md vocabulary: an urge) the supervising office sends at `now` for an overdue period: not planned,
+ * sent at once; to the unit's head and liaison, the office's liaison and the lead unit in copy. Its key names the
+ * local day, so that a period has at most one a day whatever the retries.
+ */
+export function urgeNotice(
+  t: TrackerDefinition,
+  plan: Pick<TrackerPeriodPlan, 'period' | 'due' | 'utcOffsetMs'>,
+  now: number,
+): PlannedNotice {
+  const day = Math.floor((now + plan.utcOffsetMs) / 86_400_000);
+  const r = recipients(
+    [t.unit.head.email, t.unit.liaison.email],
+    [t.supervisor.liaison.email, ...(t.lead ? [t.lead.liaison.email] : [])],
+  );
+  return {
+    at: now,
+    day,
+    trackerId: t.trackerId,
+    obligation: t.obligation.id,
+    unit: t.unit.id,
+    period: plan.period,
+    due: plan.due,
+    stage: 'urge',
+    level: 0,
+    step: day,
+    to: r.to,
+    cc: r.cc,
+  };
+}
+
+/** When the office may send its next 催办 of a period sent one at `at`: the start of the next working day. */
+export function nextUrgeAt(calendar: WorkingCalendar, zone: string, at: number): number {
+  return zonedInstant(calendar.addWorkingDays(localDay(at, zone), 1), zone, 0);
 }
 
 /** A definition the planner cannot run: shown on the board as broken until `duban register` fixes it. */
@@ -401,6 +483,8 @@ export interface TrackerPlanRequest {
   extendedDue?: string;
   now: number;
   digest?: boolean;
+  /** The tracker's first period, started with a catch-up (registration): the plan says how (catchUpOnStart). */
+  catchUp?: boolean;
 }
 
 /** The plan of one period of a tracker, as data; throws PlanningError with the reason when it cannot be planned. */
@@ -459,7 +543,12 @@ export function trackerPeriodPlan(
     notices: plan.notices,
     provisionalYears: plan.provisionalYears,
     digest: req.digest !== false,
+    ...(req.catchUp ? optional('catchUp', catchUpOnStart(plan.notices, calendar, zone, req.now)) : {}),
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [k in K]: V });
 }
 
 /** The board turns yellow this many working days before due (DOMAIN.md 11). */

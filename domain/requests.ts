@@ -65,6 +65,13 @@ export interface ReportRequest extends Actor {
   note?: string;
   evidence?: Evidence;
 }
+/**
+ * 催办: the supervising office urges the unit at once about an overdue (red) period; one notice, recorded with who
+ * sent it; at most one a working day per period. `note` is added to the message.
+ */
+export interface UrgeRequest extends Actor {
+  note?: string;
+}
 export interface DefinitionUpdate extends Actor {
   definition: TrackerDefinition;
   /** Kept in the workflow's memo, so registration can tell a changed definition without asking every tracker. */
@@ -82,6 +89,7 @@ export interface Requests {
   acknowledge: AcknowledgeRequest;
   progress: ProgressRequest;
   report: ReportRequest;
+  urge: UrgeRequest;
   pause: Actor;
   resume: Actor;
   updateDefinition: DefinitionUpdate;
@@ -133,6 +141,8 @@ export interface PeriodStatus {
   /** The last notice sent: stage and level (the ladder position), with its Message-ID. */
   lastNotice?: NoticeRef & { messageId: string };
   nextNotice?: NoticeRef;
+  /** The last 催办 sent (who, when) and from when the next may be sent. */
+  lastUrge?: { at: number; by: string; nextFrom: number };
   provisionalYears: number[];
 }
 

@@ -7,7 +7,7 @@
  * The workflow (workflows/tracker.ts) is wiring around this class, as in samples-typescript's
  * safe-message-handlers: handlers call check/apply, the loop performs `next(now)` and sleeps.
  */
-import type { PlannedNotice, TrackerPeriodPlan } from './planner';
+import { PlannedNotice, TrackerPeriodPlan, noticeKey, urgeNotice } from './planner';
 import { CompletionRules, PeriodEvent, PeriodSnapshot, PeriodState, actorName, rulesOf } from './period-state';
 import { Actor, PeriodRecord, Refusal, RequestName, Requests, TrackerStatus } from './requests';
 import { waitingForEvent } from './due';
@@ -35,8 +35,12 @@ export type Step =
       extendedDue?: string;
       definition: TrackerDefinition;
     }
-  /** Send a notice; `overtakenAt` is when the period's next notice falls due (a notice still unsent by then is superseded). */
-  | { kind: 'deliver'; period: PeriodState; notice: PlannedNotice; overtakenAt: number | null }
+  /**
+   * Send a notice; `overtakenAt` is when the period's next notice falls due (a notice still unsent by then is
+   * superseded); `meantAt` when it was meant to go out (its instant, or the catch-up's): sent over an hour later,
+   * it says it was delayed.
+   */
+  | { kind: 'deliver'; period: PeriodState; notice: PlannedNotice; overtakenAt: number | null; meantAt: number }
   | { kind: 'settle'; period: PeriodState; outcome: Outcome; completedAt?: number }
   /** Nothing to do until `until` (or a request); undefined: until a request. */
   | { kind: 'wait'; until?: number }
@@ -185,6 +189,23 @@ export class TrackerState {
     if (this.periods.length === 0) return { kind: 'end' };
 
     if (!this.paused) {
+      // A 催办 goes out at once; one for work that came in meanwhile is passed over.
+      for (const p of this.periods) {
+        const u = p.s.urge;
+        if (!u) continue;
+        if (p.workDone() || p.s.waived) {
+          p.urged(undefined, undefined);
+          continue;
+        }
+        return {
+          kind: 'deliver',
+          period: p,
+          notice: urgeNotice(this.definition, p.plan, u.at),
+          overtakenAt: null,
+          // Held by a pause, it is meant for the resume: only a failure makes it say it was delayed.
+          meantAt: Math.max(u.at, p.s.caughtUpAt ?? u.at),
+        };
+      }
       let chosen: { period: PeriodState; notice: PlannedNotice } | undefined;
       for (const p of this.periods) {
         for (let n = p.dueNotice(now); n; n = p.dueNotice(now)) {
@@ -198,8 +219,15 @@ export class TrackerState {
         }
       }
       if (chosen) {
-        const later = chosen.period.plan.notices.find((n) => n.at > chosen!.notice.at);
-        return { kind: 'deliver', ...chosen, overtakenAt: later ? later.at : null };
+        // The next notice still to send (one passed over at a catch-up does not overtake it).
+        const handled = new Set(chosen.period.s.handled);
+        const later = chosen.period.plan.notices.find((n) => n.at > chosen!.notice.at && !handled.has(noticeKey(n)));
+        return {
+          kind: 'deliver',
+          ...chosen,
+          overtakenAt: later ? later.at : null,
+          meantAt: chosen.period.meantAt(chosen.notice),
+        };
       }
     }
     const wakes = this.periods.map((p) => p.nextWake(now, this.paused)).filter((t): t is number => t !== undefined);
@@ -243,8 +271,10 @@ export class TrackerState {
     this.record({ period: this.currentLabel, kind: 'planning_failed', data: { reason } });
   }
 
-  delivered(step: Extract<Step, { kind: 'deliver' }>, messageId: string | undefined): void {
-    step.period.handled(step.notice, messageId);
+  /** A notice went out (with its Message-ID), or was passed over (without); a 催办 says when the next may go. */
+  delivered(step: Extract<Step, { kind: 'deliver' }>, messageId: string | undefined, nextUrgeFrom?: number): void {
+    if (step.notice.stage === 'urge') step.period.urged(messageId, nextUrgeFrom);
+    else step.period.handled(step.notice, messageId);
   }
 
   settled(step: Extract<Step, { kind: 'settle' }>): PeriodRecord {
@@ -372,6 +402,9 @@ export class TrackerState {
         return p.checkProgress(req as Requests['progress']);
       case 'report':
         return p.checkReport(req as Requests['report'], obligation);
+      case 'urge':
+        if (this.paused) this.refuse('督办已暂停，恢复后才能催办');
+        return p.checkUrge(req as Requests['urge'], now);
       default:
         this.refuse(`unknown request ${String(name)}`);
     }
@@ -409,7 +442,7 @@ export class TrackerState {
       case 'resume':
         this.paused = false;
         // While paused, due notices stayed unsent: of them, only the latest of each period goes out now.
-        for (const p of this.periods) p.skipPassedButLatest(now);
+        for (const p of this.periods) p.resumed(now);
         this.record({ period: this.currentLabel, kind: 'resumed', actor });
         return { replan: false };
       case 'retire':
@@ -488,6 +521,9 @@ export class TrackerState {
         break;
       case 'report':
         this.record(p.applyReport(req as Requests['report'], now));
+        break;
+      case 'urge':
+        this.record(p.applyUrge(req as Requests['urge'], now));
         break;
     }
     return { replan: false };

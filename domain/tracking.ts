@@ -53,7 +53,8 @@ export function nextColourChange(s: ColourInput): number | undefined {
   return undefined;
 }
 
-const MAX_TEXT = 2000;
+/** The longest text a request may carry (a note, a reason, a topic). */
+export const MAX_TEXT = 2000;
 
 /** Problems with user-supplied text, or undefined when it is acceptable. */
 export function checkText(label: string, value: unknown, required: boolean): string | undefined {

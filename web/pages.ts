@@ -65,7 +65,7 @@ export const OUTCOME_LABEL: Record<string, string> = {
   missed: '未完成',
   waived: '免除',
 };
-const STAGE_LABEL: Record<string, string> = { reminder: '提醒', escalation: '催办' };
+const STAGE_LABEL: Record<string, string> = { reminder: '提醒', escalation: '催办', urge: '即时催办' };
 
 /** An instant as the people of the tracker's zone read it (the page's zone, else the catalog's default). */
 const dateTime = (ms: number | null | undefined, timeZone: string) =>

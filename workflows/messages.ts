@@ -29,6 +29,7 @@ export type {
   Requests,
   SubmitRequest,
   TrackerStatus,
+  UrgeRequest,
   VerifyRequest,
 } from '../domain/requests';
 
@@ -43,6 +44,8 @@ export const waiveUpdate = update('waive');
 export const acknowledgeUpdate = update('acknowledge');
 export const progressUpdate = update('progress');
 export const reportUpdate = update('report');
+/** 催办: the supervising office urges the unit at once about a red period (one notice; once a working day). */
+export const urgeUpdate = update('urge');
 export const pauseUpdate = update('pause');
 export const resumeUpdate = update('resume');
 export const updateDefinitionUpdate = update('updateDefinition');
@@ -60,6 +63,7 @@ export const trackerUpdates = {
   acknowledge: acknowledgeUpdate,
   progress: progressUpdate,
   report: reportUpdate,
+  urge: urgeUpdate,
   pause: pauseUpdate,
   resume: resumeUpdate,
   updateDefinition: updateDefinitionUpdate,

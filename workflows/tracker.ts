@@ -219,6 +219,8 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
                 period: step.period,
                 extendedDue: step.extendedDue,
                 now,
+                // Registration: the planner says how the first period catches up (no delay note, one catch-up).
+                ...(step.purpose === 'first' && (input.catchUp ?? true) ? { catchUp: true } : {}),
               });
         inputPlan = undefined;
         // A preview that starts mid-period (catchUp false) skips what was already due, also in a next period that
@@ -257,6 +259,10 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
             },
             firedAt: now,
             overtakenAt: step.overtakenAt,
+            meantAt: step.meantAt,
+            ...(step.notice.stage === 'urge' && p.s.urge
+              ? { urge: { by: p.s.urge.by, ...(p.s.urge.note ? { note: p.s.urge.note } : {}) } }
+              : {}),
             thread: p.threadForNext(),
             progress: {
               recorded: p.s.quotaDates.length,
@@ -286,7 +292,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
         delivering = undefined;
       }
       failedDeliveries = 0;
-      tracker.delivered(step, result.status === 'superseded' ? undefined : result.messageId);
+      tracker.delivered(step, result.status === 'superseded' ? undefined : result.messageId, result.nextUrgeFrom);
       continue;
     }
     if (step.kind === 'settle') {

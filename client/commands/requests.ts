@@ -1,5 +1,5 @@
 /**
- * The requests a person sends to one tracker: submit, record, figures, ack, progress, verify, extend, waive,
+ * The requests a person sends to one tracker: submit, record, figures, ack, progress, verify, extend, waive, urge,
  * pause, resume, retire. Each is the tracker's Update, typed from workflows/messages.ts; the tracker checks it
  * (its validators) and answers with what to fix, or with its status.
  */
@@ -36,14 +36,20 @@ export function addRequestCommands(program: Command, io: Io) {
 
   /** One request, built from the options (checked before connecting) in the shape of the action's Update. */
   const act =
-    <A extends Action>(action: A, build: (opts: Options, actor: Actor) => Requests[A]) =>
+    <A extends Action>(
+      action: A,
+      build: (opts: Options, actor: Actor) => Requests[A],
+      /** A line said first in human output: what the request set going. */
+      said?: (request: Requests[A]) => string,
+    ) =>
     async (obligation: string, unit: string, opts: Options) => {
       const request = build(opts, {
         by: textOption(opts.by) ?? defaultActor(),
         ...(opts.period ? { period: String(opts.period) } : {}),
       });
       const status = await withDuban((d) => d.act(trackerIdOf(obligation, unit), action, request));
-      io.out(opts.json ? `${JSON.stringify(status)}\n` : `${statusLines(status, colours(io.colour)).join('\n')}\n`);
+      const lines = [...(said ? [said(request)] : []), ...statusLines(status, colours(io.colour))];
+      io.out(opts.json ? `${JSON.stringify(status)}\n` : `${lines.join('\n')}\n`);
     };
 
   actor(tracker(program.command('submit')))
@@ -189,6 +195,23 @@ export function addRequestCommands(program: Command, io: Io) {
     .requiredOption('--reason <text>', 'why')
     .addHelpText('after', '\nExample:\n  duban waive annual-report-publish szf --reason 报告涉密，不予公开')
     .action(act('waive', (o, actor) => ({ ...actor, reason: requiredText(o.reason, '--reason') })));
+  actor(tracker(program.command('urge')))
+    .description(
+      'Send a 催办 at once for an overdue (red) period, from the supervising office; at most one a working day per period',
+    )
+    .option('--note <text>', 'what the office asks for, added to the message (催办意见)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  duban urge annual-report-dept sfj --by 依法治市办王明 --note 请于本周五前报送 --period 2026',
+    )
+    .action(
+      act(
+        'urge',
+        (o, actor) => ({ ...actor, ...(o.note ? { note: textOption(o.note) } : {}) }),
+        (r) =>
+          `已受理${r.by}的催办，催办通知即时发给承办单位负责人和联络员（${r.period ? `期次${r.period}；` : ''}每期每个工作日最多催办一次）。`,
+      ),
+    );
   actor(tracker(program.command('pause')))
     .description('Pause a tracker: no notices until it is resumed')
     .addHelpText('after', '\nExample:\n  duban pause yibashou-jiangfa sfj')

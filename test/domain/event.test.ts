@@ -55,7 +55,7 @@ describe('an event date entered late, moved earlier, moved later, cancelled', ()
     d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /is waiting for event pc-session-2027-06 to have a date/);
   });
 
-  test('entered late: of the notices already due only the latest goes out, then the rest of the ladder', () => {
+  test('entered late: of the notices already due only the latest goes out, then the rest of the ladder after the next working day', () => {
     const d = Driver.start(bill(), at('2027-03-01'));
     // Entered on Tuesday 18 May: due Thursday 20 May; r10 and r3 have passed.
     d.now = at('2027-05-18', 10);
@@ -65,14 +65,11 @@ describe('an event date entered late, moved earlier, moved later, cancelled', ()
     });
     expect(d.t.status(d.now).waitingFor).toBeUndefined();
     d.runUntil(at('2027-05-25'));
-    // Names show the planned day: r3 (planned 17 May) is the catch-up sent on the 18th.
-    expect(d.names()).toEqual([
-      'once 2027-05-17 r3',
-      'once 2027-05-19 r1',
-      'once 2027-05-20 r0',
-      'once 2027-05-21 e1.0',
-    ]);
+    // Names show the planned day: r3 (planned 17 May) is the catch-up sent on the 18th; it stands for r1 of the
+    // 19th (issue #19: not a catch-up and the next reminder the following day). It was meant for the 18th.
+    expect(d.names()).toEqual(['once 2027-05-17 r3', 'once 2027-05-20 r0', 'once 2027-05-21 e1.0']);
     expect(d.sent[0]!.due).toBe('2027-05-20');
+    expect(d.meant[0]).toBe(at('2027-05-18', 10));
   });
 
   test('moved earlier: the unit hears of the new date at once; nothing is repeated or sent for the old date', () => {

@@ -5,7 +5,7 @@
  */
 import { WorkingCalendar } from '../../domain/calendar';
 import { parseDate } from '../../domain/dates';
-import { noticeKey, trackerPeriodPlan, type PlannedNotice } from '../../domain/planner';
+import { nextUrgeAt, noticeKey, trackerPeriodPlan, type PlannedNotice } from '../../domain/planner';
 import { Refusal, type RequestName, type Requests } from '../../domain/requests';
 import { TrackerState } from '../../domain/tracker-state';
 import type { TrackerDefinition } from '../../domain/trackers';
@@ -19,6 +19,8 @@ export const at = (date: string, hour = 12) => zonedInstant(parseDate(date)!, zo
 export class Driver {
   now: number;
   sent: PlannedNotice[] = [];
+  /** For each notice sent, when it was meant to go out (the step's meantAt): the delay note's reference. */
+  meant: number[] = [];
   constructor(
     readonly t: TrackerState,
     start: number,
@@ -49,6 +51,8 @@ export class Driver {
             period: step.period,
             extendedDue: step.extendedDue,
             now: this.now,
+            // As the workflow asks: the first period says how it catches up.
+            ...(step.purpose === 'first' && this.catchUp ? { catchUp: true } : {}),
           });
           this.t.planned(step, plan, this.now, step.purpose === 'first' ? this.catchUp : true);
         } catch (err) {
@@ -56,7 +60,9 @@ export class Driver {
         }
       } else if (step.kind === 'deliver') {
         this.sent.push(step.notice);
-        this.t.delivered(step, `<${noticeKey(step.notice)}@test>`);
+        this.meant.push(step.meantAt);
+        const nextUrge = step.notice.stage === 'urge' ? nextUrgeAt(calendar, zone, step.notice.at) : undefined;
+        this.t.delivered(step, `<${noticeKey(step.notice)}@test>`, nextUrge);
       } else if (step.kind === 'settle') {
         this.t.settled(step);
       } else return;
@@ -99,7 +105,7 @@ export class Driver {
   names(): string[] {
     return this.sent.map(
       (n) =>
-        `${n.period} ${formatLocal(n.at, zone).slice(0, 10)} ${n.stage === 'reminder' ? `r${n.step}` : `e${n.level}.${n.step}`}`,
+        `${n.period} ${formatLocal(n.at, zone).slice(0, 10)} ${n.stage === 'reminder' ? `r${n.step}` : n.stage === 'urge' ? 'urge' : `e${n.level}.${n.step}`}`,
     );
   }
 }
