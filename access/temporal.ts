@@ -11,7 +11,8 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { createHash } from 'node:crypto';
-import { Ledger, describeLedger, openLedger } from '../ledger';
+import { Ledger, describeLedger } from '../ledger';
+import { openLedger } from './ledger';
 import { Settings, ledgerOptions, temporalConnectionOptions } from '../config/settings';
 import type { TrackerDefinition } from '../domain/trackers';
 import { DeploymentMemo, deploymentWorkflowId } from '../workflows/deployment';

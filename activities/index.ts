@@ -28,7 +28,7 @@ import type { PeopleProgress } from '../domain/requests';
 import type { TrackerDefinition } from '../domain/trackers';
 import { formatLocal, localDay, zonedInstant } from '../domain/zone';
 import { AttemptContext, ConnectionSlots, RetryLater, sendOnce, UnrecordedResults } from './delivery';
-import { LinkAction, LinkKey, signLink } from './links';
+import { LinkAction, LinkKey, signLink } from '../channels/links';
 import type { Ledger, LedgerWrite, NoticeClaim, NoticeStage } from '../ledger';
 import { pingHeartbeat } from './metrics';
 import {
@@ -38,7 +38,7 @@ import {
   renderNotice,
   renderUndeliverable,
   supervisionNumberText,
-} from './templates';
+} from '../channels/email/templates';
 
 export type { LedgerWrite, RedItem } from '../ledger';
 

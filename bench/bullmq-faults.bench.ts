@@ -20,7 +20,7 @@
  * concurrent jobs per worker (the storm benchmark's peer).
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { MailFaults, noFaults, startMailSink } from '../access/mail';
+import { MailFaults, noFaults, startMailSink } from '../channels/sink';
 import { PEER_CONNECTIONS, peerMessage, peerTransport } from './peers';
 import { startRedis } from './redis';
 

@@ -22,7 +22,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { startMailSink } from '../access/mail';
+import { startMailSink } from '../channels/sink';
 import { PROJECT_ROOT, loadInputs } from '../config/load';
 import { devServerEnvironment } from '../config/servers';
 import { WorkingCalendar } from '../domain/calendar';

@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createEngineWorker } from '../worker/factory';
-import { createSmtpTransport } from '../activities/email';
+import { createSmtpTransport } from '../channels/email/smtp';
 import { Ledger } from '../ledger';
 import type { Inputs } from '../config/load';
 import { timeSkippingEnvironment } from '../config/servers';
@@ -22,7 +22,7 @@ import { planWindow } from '../domain/planner';
 import { zonedInstant } from '../domain/zone';
 import { trackerWorkflow } from '../workflows/tracker';
 import { workflowIdFor } from '../workflows/messages';
-import { decodeEncodedWords, headerValue, startMailSink } from '../access/mail';
+import { decodeEncodedWords, headerValue, startMailSink } from '../channels/sink';
 
 export interface SimulatedMail {
   key: string;

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ClientConfigProfile, loadClientConfig, loadClientConfigProfile } from '@temporalio/envconfig';
-import { LinkKey, parseLinkKeys } from '../activities/links';
+import { LinkKey, parseLinkKeys } from '../channels/links';
+import { redactUrl } from '../ledger/redact';
 
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -442,16 +443,8 @@ function defaultTemporalConfigFile(vars: Record<string, string>): string | undef
   return dir ? path.join(dir, 'temporalio', 'temporal.toml') : undefined;
 }
 
-/** A URL with its password replaced, for logs and messages. */
-export function redactUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
+/** A URL with its password replaced, for logs and messages (the ledger's one function). */
+export { redactUrl };
 
 /** The settings as they may be logged: secrets replaced. */
 export function describeSettings(s: Settings): Record<string, unknown> {

@@ -1,6 +1,7 @@
 /**
  * The ledger (台账): every notice, action and outcome, kept for ever outside Temporal's retention. The worker, the
- * command line and the web service all open it here, through `openLedger(settings)`.
+ * command line and the web service open it through `openLedger(settings)` (access/ledger.ts), which builds its options
+ * from the settings: the ledger itself imports nothing above it.
  *
  * The record (notices, events, outcomes) is only ever added to, except a notice row while it is being sent: each
  * attempt counts itself and renews or gives back its lease, a level-2 notice is given its 督办单 number once, and
@@ -17,8 +18,8 @@
  * read and written by web/data.ts.
  */
 import { randomUUID } from 'node:crypto';
+import { redactUrl } from './redact';
 import { existsSync } from 'node:fs';
-import { Settings, ledgerOptions } from '../config/settings';
 import type { BoardPeriod, BoardTracker } from '../domain/tracker-state';
 import * as board from './board';
 import { BoardFilter, OperatorAlert, PeriodStateRow, TrackerState } from './board';
@@ -89,30 +90,11 @@ export class LedgerUnavailableError extends Error {}
 /** A read-only open found no ledger, or one that needs `duban migrate`. */
 export class LedgerNotFoundError extends Error {}
 
-/**
- * The ledger the settings name: PostgreSQL with DATABASE_URL, else SQLite in the data folder. Read-only by default:
- * an absent ledger is reported, never created, and one that lacks migrations is reported, never migrated. Only
- * `duban migrate` and the worker pass `migrate: true`, so that a schema changes when an operator means it to.
- */
-export async function openLedger(settings: Settings, options: { migrate?: boolean } = {}): Promise<Ledger> {
-  return Ledger.open({ ...ledgerOptions(settings), migrate: options.migrate ?? false });
-}
-
 /** Where a ledger is, for messages and logs: the password of a PostgreSQL URL is replaced. */
 export function describeLedger(options: Pick<LedgerOptions, 'databaseUrl' | 'sqliteFile' | 'source'>): string {
   const from = options.source ? ` (${options.source})` : '';
-  if (options.databaseUrl) return `PostgreSQL ${redactPassword(options.databaseUrl)}${from}`;
+  if (options.databaseUrl) return `PostgreSQL ${redactUrl(options.databaseUrl)}${from}`;
   return `SQLite ${options.sqliteFile ?? ':memory:'}${from}`;
-}
-
-function redactPassword(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
 }
 
 /** An error's message and code, and its causes', for an operator: never the stack. */

@@ -12,8 +12,8 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { createReadStream, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Transporter } from 'nodemailer';
-import { createSmtpTransport } from '../activities/email';
-import { LINK_ACTIONS, LinkAction, LinkClaims, verifyLink } from '../activities/links';
+import { createSmtpTransport } from '../channels/email/smtp';
+import { LINK_ACTIONS, LinkAction, LinkClaims, verifyLink } from '../channels/links';
 import type { Ledger } from '../ledger';
 import { buildReport, reportCsv, reportWorkbook } from '../access/report';
 import { Duban, RefusedError, UnknownTrackerError } from '../access/temporal';

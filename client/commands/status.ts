@@ -6,7 +6,7 @@ import { supervisionNumberText } from '../../domain/tracking';
 import { Command, Option } from 'commander';
 import { boardStates } from '../../access/board';
 import { UnreachableError } from '../../access/temporal';
-import { openLedger } from '../../ledger';
+import { openLedger } from '../../access/ledger';
 import { loadSettings } from '../../config/settings';
 import { localDay } from '../../domain/zone';
 import type { TrackerStatus } from '../../workflows/messages';

@@ -4,7 +4,7 @@
  * failures (451), a delay per message, and an outage in the messages' own time.
  */
 import { AddressObject, ParsedMail, simpleParser } from 'mailparser';
-import { MailFaults, headerValue, startMailSink } from '../../access/mail';
+import { MailFaults, headerValue, startMailSink } from '../../channels/sink';
 
 export interface ReceivedMail {
   parsed: ParsedMail;

@@ -15,7 +15,7 @@ import { Ledger } from '../../ledger';
 import { loadInputs } from '../../config/load';
 import { Settings, loadSettings } from '../../config/settings';
 import { Duban } from '../../access/temporal';
-import { openLedger } from '../../ledger';
+import { openLedger } from '../../access/ledger';
 import { saveSignInLink } from '../../web/data';
 import { RunningWeb, startWeb } from '../../web/server';
 import { TestBrowser, signInLinkFor, signInThroughPages, startBrowser } from '../support/browser';

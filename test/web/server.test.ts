@@ -20,7 +20,7 @@ import { trackerPage } from '../../web/pages';
 import { allowedActions, maySee, personFor } from '../../web/roles';
 import { buildRequest, buildWebServer, loggablePath } from '../../web/server';
 import { claimLinkSubmission, finishLinkSubmission, linkSubmission, releaseLinkSubmission } from '../../web/data';
-import { parseLinkKeys, signLink } from '../../activities/links';
+import { parseLinkKeys, signLink } from '../../channels/links';
 import { TestPostgres, startTestPostgres } from '../support/postgres';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
 

@@ -3,12 +3,12 @@
  * overdue, the legal basis with its quote, what to submit and how. Plain text plus an HTML alternative in which
  * every supplied text is escaped.
  */
-import { supervisionNumberText } from '../domain/tracking';
-import { parseDate } from '../domain/dates';
-import { parsePeriod, periodInChinese } from '../domain/periods';
-import type { PlannedNotice } from '../domain/planner';
-import type { PeopleProgress } from '../domain/requests';
-import type { TrackerDefinition } from '../domain/trackers';
+import { supervisionNumberText } from '../../domain/tracking';
+import { parseDate } from '../../domain/dates';
+import { parsePeriod, periodInChinese } from '../../domain/periods';
+import type { PlannedNotice } from '../../domain/planner';
+import type { PeopleProgress } from '../../domain/requests';
+import type { TrackerDefinition } from '../../domain/trackers';
 
 export interface NoticeContext {
   definition: TrackerDefinition;
