@@ -14,8 +14,8 @@
  * By concern: `migrations.ts` (the schema), `sending.ts` (notices, their claims and leases, 督办单 numbers, the
  * digest's red items), `records.ts` (events, outcomes, directory snapshots), `board.ts` (where trackers and periods
  * stand now, operator alerts), `sql.ts` (SQLite and PostgreSQL behind one interface), `refs.ts` (how rows name a
- * tracker). The web service's own tables (sign-in, sessions, rate limits, evidence files, link submissions) are
- * read and written by web/data.ts.
+ * tracker), `web.ts` (the web service's own tables: sign-in, sessions, rate limits, evidence files, link
+ * submissions, and the 督办单 register; reached as `ledger.web`).
  */
 import { randomUUID } from 'node:crypto';
 import { redactUrl } from './redact';
@@ -39,6 +39,7 @@ import {
   SEND_LEASE_MS,
 } from './sending';
 import { SqlDb, openPostgres, openSqlite } from './sql';
+import { WebTables } from './web';
 
 export { MIGRATION_VERSIONS } from './migrations';
 export { SEND_LEASE_MS } from './sending';
@@ -56,6 +57,7 @@ export type {
   RedItemRow,
 } from './sending';
 export type { Param, SqlDb } from './sql';
+export type { EvidenceFileRow, LinkSubmission, SessionRow, SupervisionRow, WebTables } from './web';
 
 /**
  * Everything a tracker tells the ledger at one step, written in one transaction: its events, its board rows when
@@ -112,7 +114,12 @@ function describeCause(err: unknown): string {
 }
 
 export class Ledger {
-  private constructor(readonly db: SqlDb) {}
+  /** The web service's own tables (sessions, sign-in links, rate limits, evidence files, link submissions). */
+  readonly web: WebTables;
+
+  private constructor(readonly db: SqlDb) {
+    this.web = new WebTables(db);
+  }
 
   /** Opens the ledger these options name; `migrate` defaults to true here (tests, `duban simulate`'s own ledger). */
   static async open(options: LedgerOptions): Promise<Ledger> {
@@ -288,6 +295,14 @@ export class Ledger {
    * Keeps the directory and catalog as registered, for the web service's roles (DOMAIN.md 21). The same content
    * registered again adds nothing.
    */
+  latestSnapshotHead(): Promise<{ key: string; takenAt: number } | undefined> {
+    return records.latestSnapshotHead(this.db);
+  }
+
+  directorySnapshot(key: string): Promise<{ directory: string; catalog: string } | undefined> {
+    return records.directorySnapshot(this.db, key);
+  }
+
   saveDirectorySnapshot(snapshot: { directory: unknown; catalog: unknown; by: string }): Promise<void> {
     return records.saveDirectorySnapshot(this.db, snapshot);
   }

@@ -208,13 +208,13 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     if (!raw) return;
     const sessionHash = sha256(raw);
     const now = Date.now();
-    const session = await data.findSession(ledger, sessionHash, now, idleMs);
+    const session = await ledger.web.findSession(sessionHash, now, idleMs);
     if (!session) return;
     const snapshot = await data.latestSnapshot(ledger);
     const person = personFor(session.email, snapshot?.directory, web.admins);
     // Someone removed from the directory loses access at once, whatever their session says.
     if (!person) return;
-    if (now - session.lastSeenAt > 60_000) await data.touchSession(ledger, sessionHash, now);
+    if (now - session.lastSeenAt > 60_000) await ledger.web.touchSession(sessionHash, now);
     req.signed = { person, sessionHash, csrf: session.csrf };
   });
 
@@ -274,7 +274,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const now = Date.now();
     const [temporal, database] = await Promise.all([
       check(() => within(duban.client.workflowService.getSystemInfo({}), 5_000, 'Temporal')),
-      check(() => within(ledger.db.all('SELECT 1'), 5_000, 'the ledger')),
+      check(() => within(ledger.ping(), 5_000, 'the ledger')),
     ]);
     if (!smtpChecked || now - smtpChecked.at > 30_000 || !smtpChecked.check.ok)
       smtpChecked = { at: now, check: await check(() => within(transport.verify(), 5_000, 'SMTP')) };
@@ -303,8 +303,8 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     }
     const now = Date.now();
     // Counted for every address, known or not, so the limit itself tells nothing about who exists.
-    const perAddress = await data.hitRateLimit(ledger, `sign-in/address/${email}`, SIGN_IN_WINDOW_MS, now);
-    const perClient = await data.hitRateLimit(ledger, `sign-in/client/${req.ip}`, SIGN_IN_WINDOW_MS, now);
+    const perAddress = await ledger.web.hitRateLimit(`sign-in/address/${email}`, SIGN_IN_WINDOW_MS, now);
+    const perClient = await ledger.web.hitRateLimit(`sign-in/client/${req.ip}`, SIGN_IN_WINDOW_MS, now);
     if (perAddress > SIGN_IN_PER_ADDRESS || perClient > SIGN_IN_PER_CLIENT) {
       log({ level: 'warn', msg: 'sign-in rate limited', client: req.ip });
       return page(
@@ -317,7 +317,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const person = personFor(email, snapshot?.directory, web.admins);
     if (person) {
       const secret = token();
-      await data.saveSignInLink(ledger, {
+      await ledger.web.saveSignInLink({
         tokenHash: sha256(secret),
         email: person.email,
         createdAt: now,
@@ -355,7 +355,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const secret = (req.params as { token: string }).token;
     anonymousCsrf(req, reply);
     const email = /^[A-Za-z0-9_-]{43}$/.test(secret)
-      ? await data.peekSignInLink(ledger, sha256(secret), Date.now())
+      ? await ledger.web.peekSignInLink(sha256(secret), Date.now())
       : undefined;
     if (!email) return page(reply.code(400), ctxOf(req), invalidLink(req));
     return page(reply, ctxOf(req), pages.signInConfirmPage(ctxOf(req), secret));
@@ -376,11 +376,11 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const secret = String(body.token ?? '');
     const now = Date.now();
     const email = /^[A-Za-z0-9_-]{43}$/.test(secret)
-      ? await data.consumeSignInLink(ledger, sha256(secret), now)
+      ? await ledger.web.consumeSignInLink(sha256(secret), now)
       : undefined;
     if (!email) return page(reply.code(400), ctxOf(req), invalidLink(req));
     const sessionSecret = token();
-    await data.createSession(ledger, { sessionHash: sha256(sessionSecret), email, csrf: token(), now });
+    await ledger.web.createSession({ sessionHash: sha256(sessionSecret), email, csrf: token(), now });
     log({ level: 'info', msg: 'signed in', who: email });
     setCookie(reply, SESSION_COOKIE, sessionSecret, { secure });
     return reply.redirect('/', 303);
@@ -391,7 +391,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     if (!s) return reply;
     const body = (req.body ?? {}) as Record<string, string>;
     if (!sameSecret(String(body._csrf ?? ''), s.csrf)) return csrfRefused(req, reply);
-    await data.revokeSession(ledger, s.sessionHash, Date.now());
+    await ledger.web.revokeSession(s.sessionHash, Date.now());
     setCookie(reply, SESSION_COOKIE, '', { secure, maxAge: 0 });
     return reply.redirect('/login', 303);
   });
@@ -467,7 +467,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
   ) => {
     const [snapshot, state, record, status] = await Promise.all([
       data.latestSnapshot(ledger),
-      data.trackerState(ledger, t.trackerId),
+      ledger.trackerState(t.trackerId),
       data.trackerRecord(ledger, t.trackerId),
       data.liveStatus(duban, t.trackerId),
     ]);
@@ -522,7 +522,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const sha = (req.params as { sha256: string }).sha256;
     if (!t || !/^[0-9a-f]{64}$/.test(sha)) return reply.callNotFound();
     if (!maySee(s.person, t.unit)) return forbidden(req, reply);
-    const file = await data.evidenceFile(ledger, t.trackerId, sha);
+    const file = await ledger.web.evidenceFile(t.trackerId, sha);
     const where = file && storedPath(evidenceDir, sha);
     if (!file || !where || !existsSync(where)) return reply.callNotFound();
     const ascii = file.name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
@@ -587,7 +587,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
       await duban.act(trackerId, request.action, request.request);
     } catch (err) {
       for (const f of added)
-        if (!(await data.evidenceReferenced(ledger, f.sha256))) removeStoredFile(evidenceDir, f.sha256);
+        if (!(await ledger.web.evidenceReferenced(f.sha256))) removeStoredFile(evidenceDir, f.sha256);
       if (err instanceof RefusedError || err instanceof UnknownTrackerError) {
         log({
           level: 'info',
@@ -603,8 +603,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     }
     if (files.length) {
       const status = await data.liveStatus(duban, trackerId);
-      await data.recordEvidenceFiles(
-        ledger,
+      await ledger.web.recordEvidenceFiles(
         files.map((f) => ({
           sha256: f.sha256,
           trackerId,
@@ -823,7 +822,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const nonce = form.fields._nonce ?? '';
     if (!/^[A-Za-z0-9_-]{43}$/.test(nonce)) return csrfRefused(req, reply);
     const now = Date.now();
-    const claimed = await data.claimLinkSubmission(ledger, {
+    const claimed = await ledger.web.claimLinkSubmission({
       nonce,
       trackerId: l.trackerId,
       period: l.claims.period,
@@ -832,7 +831,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
       createdAt: now,
     });
     if (!claimed) {
-      const earlier = await data.linkSubmission(ledger, nonce);
+      const earlier = await ledger.web.linkSubmission(nonce);
       if (earlier?.result && earlier.trackerId === l.trackerId && earlier.email === l.claims.email) {
         return page(
           reply,
@@ -849,11 +848,11 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
         uploads: form.uploads,
       });
     } catch (err) {
-      await data.releaseLinkSubmission(ledger, nonce);
+      await ledger.web.releaseLinkSubmission(nonce);
       throw err;
     }
     if ('error' in result) {
-      await data.releaseLinkSubmission(ledger, nonce);
+      await ledger.web.releaseLinkSubmission(nonce);
       return renderLinkPage(req, reply, l, { error: result.error, status: 422 });
     }
     const snapshot = await data.latestSnapshot(ledger);
@@ -873,7 +872,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
         sha256: createHash('sha256').update(u.data).digest('hex'),
       })),
     };
-    await data.finishLinkSubmission(ledger, nonce, JSON.stringify(receipt));
+    await ledger.web.finishLinkSubmission(nonce, JSON.stringify(receipt));
     return page(reply, ctxOf(req), pages.linkDonePage(ctxOf(req), receipt, false));
   });
 
@@ -886,7 +885,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
   const reportFor = async (s: Signed, yearText?: string) => {
     const snapshot = await data.latestSnapshot(ledger);
     const year = /^\d{4}$/.test(yearText ?? '') ? Number(yearText) : thisYear(snapshot);
-    const outcomes = (await data.yearOutcomes(ledger, year)).filter((o) => maySee(s.person, o.unit));
+    const outcomes = (await ledger.outcomes({ year })).filter((o) => maySee(s.person, o.unit));
     return buildReport(year, outcomes, new Map((snapshot?.directory.units ?? []).map((u) => [u.id, u.name])));
   };
 
@@ -936,7 +935,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
       supervisor: q.office || undefined,
       year: /^\d{4}$/.test(q.year ?? '') ? Number(q.year) : undefined,
     };
-    const rows = (await data.supervisionRegister(ledger, filter)).filter(
+    const rows = (await ledger.web.supervisionRegister(filter)).filter(
       (r) => allowed === 'all' || allowed.includes(r.supervisor),
     );
     const supervisors = [

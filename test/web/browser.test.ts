@@ -16,7 +16,6 @@ import { loadInputs } from '../../config/load';
 import { Settings, loadSettings } from '../../config/settings';
 import { Duban } from '../../access/temporal';
 import { openLedger } from '../../access/ledger';
-import { saveSignInLink } from '../../web/data';
 import { RunningWeb, startWeb } from '../../web/server';
 import { TestBrowser, signInLinkFor, signInThroughPages, startBrowser } from '../support/browser';
 import { EngineWorker, devServerEnv, startEngineWorker } from '../support/engine';
@@ -259,7 +258,7 @@ describe('duban web in a real browser', () => {
 
   test('an expired sign-in link is refused and opens no session', async () => {
     const secret = 'x'.repeat(43);
-    await saveSignInLink(ledger, {
+    await ledger.web.saveSignInLink({
       tokenHash: createHash('sha256').update(secret).digest('hex'),
       email: 'office.head@test.example.org',
       createdAt: Date.now() - 20 * 60_000,

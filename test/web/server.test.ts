@@ -19,7 +19,6 @@ import { html, safe } from '../../web/html';
 import { trackerPage } from '../../web/pages';
 import { allowedActions, maySee, personFor } from '../../web/roles';
 import { buildRequest, buildWebServer, loggablePath } from '../../web/server';
-import { claimLinkSubmission, finishLinkSubmission, linkSubmission, releaseLinkSubmission } from '../../web/data';
 import { parseLinkKeys, signLink } from '../../channels/links';
 import { TestPostgres, startTestPostgres } from '../support/postgres';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
@@ -476,14 +475,17 @@ describe.each(['sqlite', 'postgres'] as const)(
         email: 'county-a.liaison@test.example.org',
         createdAt: Date.now(),
       };
-      expect(await claimLinkSubmission(ledger, row)).toBe(true);
-      expect(await claimLinkSubmission(ledger, row)).toBe(false);
-      await releaseLinkSubmission(ledger, row.nonce);
-      expect(await claimLinkSubmission(ledger, row)).toBe(true);
-      await finishLinkSubmission(ledger, row.nonce, '{"ok":1}');
+      expect(await ledger.web.claimLinkSubmission(row)).toBe(true);
+      expect(await ledger.web.claimLinkSubmission(row)).toBe(false);
+      await ledger.web.releaseLinkSubmission(row.nonce);
+      expect(await ledger.web.claimLinkSubmission(row)).toBe(true);
+      await ledger.web.finishLinkSubmission(row.nonce, '{"ok":1}');
       // A finished submit keeps its nonce: a release after it changes nothing.
-      await releaseLinkSubmission(ledger, row.nonce);
-      expect(await linkSubmission(ledger, row.nonce)).toMatchObject({ trackerId: row.trackerId, result: '{"ok":1}' });
+      await ledger.web.releaseLinkSubmission(row.nonce);
+      expect(await ledger.web.linkSubmission(row.nonce)).toMatchObject({
+        trackerId: row.trackerId,
+        result: '{"ok":1}',
+      });
     });
 
     test('the mail catcher is readable in the embedded mode only, with sign-in links clickable', async () => {
