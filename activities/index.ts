@@ -28,7 +28,8 @@ import type { PeopleProgress } from '../domain/requests';
 import type { TrackerDefinition } from '../domain/trackers';
 import { formatLocal, localDay, zonedInstant } from '../domain/zone';
 import { AttemptContext, ConnectionSlots, RetryLater, sendOnce, UnrecordedResults } from './delivery';
-import { LinkAction, LinkKey, signLink } from '../channels/links';
+import { LinkKey, signLink } from '../channels/links';
+import { LinkAction, actionLabel, isLinkAction, actionsFor, offeredActions } from '../domain/actions';
 import type { Ledger, LedgerWrite, NoticeClaim, NoticeStage } from '../ledger';
 import { pingHeartbeat } from './metrics';
 import {
@@ -95,23 +96,6 @@ export interface ActivityDeps {
   webUrl?: string;
 }
 
-/** How the unit completes its work, as a link: record events, report figures, or submit. */
-function workAction(completion: TrackerDefinition['obligation']['completion']): LinkAction {
-  if (completion === 'quota' || completion === 'per-person') return 'record';
-  if (completion === 'rate' || completion === 'count') return 'report';
-  return 'submit';
-}
-
-const LINK_LABELS: Record<LinkAction, string> = {
-  acknowledge: '签收',
-  progress: '反馈进展',
-  submit: '报送材料',
-  record: '登记',
-  report: '报送数据',
-  requestExtension: '申请延期',
-  view: '查看',
-};
-
 /**
  * Each recipient's links (DOMAIN.md 21-22): the unit's head, liaison and deputies may acknowledge, report progress,
  * submit (or record, for a quota) and, before due, ask for more time; everyone else (the supervising office, the
@@ -138,21 +122,18 @@ export function recipientLinks(
   const base = cfg.baseUrl.replace(/\/+$/, '');
   return [...new Set(recipients)].map((email) => {
     const ofUnit = staff.has(email);
-    const actions: LinkAction[] = ofUnit
-      ? [
-          'acknowledge',
-          'progress',
-          workAction(t.obligation.completion),
-          ...(now <= period.dueAt ? (['requestExtension'] as const) : []),
-          'view',
-        ]
-      : ['view'];
+    // The same rule as the web page's forms (domain/actions.ts): who may, then what applies to this obligation now.
+    const offered = offeredActions(actionsFor({ ofUnit, supervises: false, admin: false }), {
+      completion: t.obligation.completion,
+      beforeDue: now <= period.dueAt,
+    });
+    const actions: LinkAction[] = [...offered.map((o): string => o.action).filter(isLinkAction), 'view'];
     const name = staff.get(email) ?? others.get(email) ?? email;
     const token = signLink(
       { trackerId: t.trackerId, period: period.label, email, name, actions, expiresAt: period.endsAt + cfg.graceMs },
       cfg.keys,
     );
-    return { name, email, links: actions.map((a) => ({ label: LINK_LABELS[a], url: `${base}/a/${token}/${a}` })) };
+    return { name, email, links: actions.map((a) => ({ label: actionLabel(a), url: `${base}/a/${token}/${a}` })) };
   });
 }
 
