@@ -12,7 +12,9 @@ import { localDay } from '../../domain/zone';
 import type { TrackerStatus } from '../../workflows/messages';
 import { InputError } from '../errors';
 import { colours, padEnd, paintColour, statusLines, unitCountLines } from '../format';
-import { Io, trackerIdOf, withDuban } from './common';
+import { Io, withDuban } from './common';
+import { trackerId } from '../../domain/trackers';
+import { eventLabel } from '../../domain/actions';
 
 /** A board row: its due instant and the zone of its tracker, in which "today" and the days left are counted. */
 export interface BoardEntry {
@@ -122,7 +124,7 @@ export function addStatusCommands(program: Command, io: Io) {
     .option('--json', 'one JSON object: { tracker, status, outcomes, notices, events }')
     .addHelpText('after', '\nExample:\n  duban show annual-report-dept sfj')
     .action(async (obligation: string, unit: string, opts: { json?: boolean }) => {
-      const id = trackerIdOf(obligation, unit);
+      const id = trackerId(obligation, unit);
       // The ledger is the record; Temporal only adds the current status, and its absence is said, not hidden.
       const ledger = await openLedger(loadSettings());
       try {
@@ -172,7 +174,7 @@ export function addStatusCommands(program: Command, io: Io) {
           })),
           ...events.map((e) => ({
             at: e.at,
-            text: `${e.kind}${e.actor ? ` by ${e.actor}` : ''}${e.data ? ` ${e.data}` : ''}`,
+            text: `${eventLabel(e.kind)}${e.actor ? `（${e.actor}）` : ''}${e.data ? ` ${e.data}` : ''}`,
           })),
         ].sort((a, b) => a.at - b.at);
         for (const t of timeline) lines.push(`${new Date(t.at).toISOString()}  ${t.text}`);

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, createHmac } from 'node:crypto';
-import { latestSnapshot } from '../../access/registered';
+import { Snapshot, latestSnapshot } from '../../access/registered';
 import { LinkClaims, verifyLink } from '../../channels/links';
 import { linkSettings } from '../../config/settings';
 import { LinkAction, actionLabel, isLinkAction } from '../../domain/actions';
@@ -31,6 +31,8 @@ interface LinkRequest {
   unit: string;
   /** The recipient as the directory has them now, named and addressed as the link says. */
   person: Person;
+  /** The registered directory and catalog the check read (the receipt reuses it: no second trip). */
+  snapshot: Snapshot | undefined;
 }
 
 /** The fields a confirmation page repeats back, by action. */
@@ -131,7 +133,7 @@ class LinkRoutes {
       return undefined;
     }
     const person = { ...known, name: claims.name, email: claims.email };
-    return { token: p.token, action, claims, trackerId: claims.trackerId, obligation, unit, person };
+    return { token: p.token, action, claims, trackerId: claims.trackerId, obligation, unit, person, snapshot };
   }
 
   /** The task page of a link: the period's state from the tracker itself, the form, or (view) the period's record. */
@@ -197,8 +199,8 @@ class LinkRoutes {
   }
 
   /** What the confirmation page shows, and what a second submit of the same form is answered with. */
-  async receipt(l: LinkRequest, form: Form, at: number): Promise<pages.LinkReceipt> {
-    const snapshot = await latestSnapshot(this.d.ledger);
+  receipt(l: LinkRequest, form: Form, at: number): pages.LinkReceipt {
+    const snapshot = l.snapshot;
     const obligation = snapshot?.catalog.obligations.find((x) => x.id === l.obligation);
     return {
       action: l.action,
@@ -251,7 +253,7 @@ class LinkRoutes {
       await d.ledger.web.releaseLinkSubmission(nonce);
       return this.render(req, reply, l, { error: result.error, status: 422 });
     }
-    const receipt = await this.receipt(l, form, now);
+    const receipt = this.receipt(l, form, now);
     await d.ledger.web.finishLinkSubmission(nonce, JSON.stringify(receipt));
     return d.page(reply, pages.linkDonePage(d.ctxOf(req), receipt, false));
   }
