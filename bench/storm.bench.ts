@@ -47,7 +47,7 @@ interface Sink {
   close(): Promise<void>;
 }
 
-/** The one local SMTP sink (access/mail.ts), counting Message-IDs and delivery times, nothing else. */
+/** The one local SMTP sink (channels/sink.ts), counting Message-IDs and delivery times, nothing else. */
 async function startSink(): Promise<Sink> {
   const sink = { ids: new Map<string, number>(), deliveredAt: [] as number[] } as Sink;
   const server = await startMailSink(0, (raw) => {

@@ -1,5 +1,5 @@
 /**
- * The tests' SMTP server: duban's one local sink (access/mail.ts) with every message parsed by mailparser and
+ * The tests' SMTP server: duban's one local sink (channels/sink.ts) with every message parsed by mailparser and
  * kept. Faults can be switched on while it runs: addresses rejected permanently (550), a number of transient
  * failures (451), a delay per message, and an outage in the messages' own time.
  */
