@@ -173,6 +173,26 @@ function attemptContext(workflowTime?: number): AttemptContext & { now: () => nu
   }
 }
 
+/** A rendered message as nodemailer sends it: one shape for notices, digests and undeliverable reports. */
+function mailOptions(
+  from: Mail.Options['from'],
+  rcpt: { to: string[]; cc: string[] },
+  r: { subject: string; text: string; html: string },
+  messageId: string,
+  at: number,
+): Mail.Options & { subject: string } {
+  return {
+    from,
+    to: rcpt.to,
+    cc: rcpt.cc,
+    subject: r.subject,
+    text: r.text,
+    html: r.html,
+    messageId,
+    date: new Date(at),
+  };
+}
+
 export function messageIdFor(key: string, from: Sender): string {
   const domain = from.address.split('@')[1] ?? 'duban.invalid';
   return `<duban.${createHash('sha256').update(key).digest('hex').slice(0, 32)}@${domain}>`;
@@ -229,16 +249,7 @@ export function createActivities(deps: ActivityDeps) {
         const now = Math.max(req.firedAt, ctx.now());
         const sentOn = formatDate(localDay(now, t.timeZone));
         const r = renderUndeliverable({ definition: t, period: req.period.label, subject, rejected, reason, sentOn });
-        return {
-          from: fromHeader,
-          to,
-          cc,
-          subject: r.subject,
-          text: r.text,
-          html: r.html,
-          messageId,
-          date: new Date(now),
-        };
+        return mailOptions(fromHeader, { to, cc }, r, messageId, now);
       },
       ctx,
     );
@@ -313,22 +324,16 @@ export function createActivities(deps: ActivityDeps) {
           });
           subject = r.subject;
           const thread = req.thread.filter((id) => id !== messageId);
+          const sender =
+            n.stage === 'escalation'
+              ? { name: `${oneLine(t.supervisor.name)}（${from.name}）`, address: from.address }
+              : fromHeader;
           return {
-            from:
-              n.stage === 'escalation'
-                ? { name: `${oneLine(t.supervisor.name)}（${from.name}）`, address: from.address }
-                : fromHeader,
+            ...mailOptions(sender, n, r, messageId, now),
             replyTo: { name: oneLine(t.supervisor.liaison.name), address: t.supervisor.liaison.email },
-            to: n.to,
-            cc: n.cc,
-            subject: r.subject,
-            text: r.text,
-            html: r.html,
-            messageId,
-            date: new Date(now),
             inReplyTo: thread[thread.length - 1],
             references: thread.length ? thread : undefined,
-          } satisfies Mail.Options & { subject: string };
+          };
         },
         ctx,
         req.overtakenAt,
@@ -414,16 +419,7 @@ export function createActivities(deps: ActivityDeps) {
                 url: deps.links ? trackerUrl(deps.links.baseUrl, i.tracker_id) : undefined,
               })),
             });
-            return {
-              from: fromHeader,
-              to,
-              cc,
-              subject: r.subject,
-              text: r.text,
-              html: r.html,
-              messageId,
-              date: new Date(req.firedAt),
-            };
+            return mailOptions(fromHeader, { to, cc }, r, messageId, req.firedAt);
           },
           ctx,
         );

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { ClientConfigProfile, loadClientConfig, loadClientConfigProfile } from '@temporalio/envconfig';
 import { LinkKey, parseLinkKeys } from '../channels/links';
 import { redactUrl } from '../ledger/redact';
+import { DEFAULT_TIME_ZONE } from '../domain/model';
 
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -75,10 +76,10 @@ export const settingsSchema = z.strictObject({
   digest: z
     .strictObject({
       enabled: bool.default(true),
-      timeZone: z.string().min(1).default('Asia/Shanghai'),
+      timeZone: z.string().min(1).default(DEFAULT_TIME_ZONE),
       hour: z.coerce.number().int().min(0).max(23).default(9),
     })
-    .default({ enabled: true, timeZone: 'Asia/Shanghai', hour: 9 }),
+    .default({ enabled: true, timeZone: DEFAULT_TIME_ZONE, hour: 9 }),
   worker: z
     .strictObject({
       /** Default: 4 per SMTP connection (worker/factory.ts), so no attempt waits past its timeout. */

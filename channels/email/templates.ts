@@ -4,6 +4,7 @@
  * every supplied text is escaped.
  */
 import { supervisionNumberText } from '../../domain/tracking';
+import { DEFAULT_TIME_ZONE } from '../../domain/model';
 import { parseDate } from '../../domain/dates';
 import { parsePeriod, periodInChinese } from '../../domain/periods';
 import type { PlannedNotice } from '../../domain/planner';
@@ -120,7 +121,7 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
     ['任务', o.title],
     ['承办单位', t.unit.name],
     ['期次', periodText],
-    ['截止时间', `${dueText} 24时前${t.timeZone === 'Asia/Shanghai' ? '' : `（${t.timeZone}时间）`}${extended}`],
+    ['截止时间', `${dueText} 24时前${t.timeZone === DEFAULT_TIME_ZONE ? '' : `（${t.timeZone}时间）`}${extended}`],
     ['状态', days],
     ...(progress ? [['完成要求', progress] as [string, string]] : []),
     ...basis.map((b, i) => [i === 0 ? '依据' : '', b] as [string, string]),

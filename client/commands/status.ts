@@ -14,7 +14,6 @@ import { InputError } from '../errors';
 import { colours, padEnd, paintColour, statusLines, unitCountLines } from '../format';
 import { Io, withDuban } from './common';
 import { trackerId } from '../../domain/trackers';
-import { eventLabel } from '../../domain/actions';
 
 /** A board row: its due instant and the zone of its tracker, in which "today" and the days left are counted. */
 export interface BoardEntry {
@@ -174,7 +173,7 @@ export function addStatusCommands(program: Command, io: Io) {
           })),
           ...events.map((e) => ({
             at: e.at,
-            text: `${eventLabel(e.kind)}${e.actor ? `（${e.actor}）` : ''}${e.data ? ` ${e.data}` : ''}`,
+            text: `${e.kind}${e.actor ? ` by ${e.actor}` : ''}${e.data ? ` ${e.data}` : ''}`,
           })),
         ].sort((a, b) => a.at - b.at);
         for (const t of timeline) lines.push(`${new Date(t.at).toISOString()}  ${t.text}`);

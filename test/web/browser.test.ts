@@ -7,7 +7,7 @@
 import { boardStates } from '../../web/data';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -44,10 +44,12 @@ describe('duban web in a real browser', () => {
   const dialogs: string[] = [];
   const logs: Record<string, unknown>[] = [];
 
+  // Removed in afterAll, also when a test failed.
+  let dir: string | undefined;
   beforeAll(async () => {
     env = await devServerEnv();
     sink = await startSmtpSink();
-    const dir = mkdtempSync(path.join(tmpdir(), 'duban-web-'));
+    dir = mkdtempSync(path.join(tmpdir(), 'duban-web-'));
     const directory = readFileSync(path.join(fixtures, 'directory.yaml'), 'utf8').replace(
       'name: 甲县',
       `name: ${JSON.stringify(EVIL_UNIT)}`,
@@ -91,6 +93,7 @@ describe('duban web in a real browser', () => {
     await ledger?.close();
     await sink?.close();
     await env?.teardown();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const watch = (page: Page) => page.on('dialog', (d) => (dialogs.push(d.message()), void d.dismiss()));

@@ -8,7 +8,7 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { APIRequestContext, BrowserContext, Page } from 'playwright-core';
@@ -85,10 +85,12 @@ describe('signed action links in a real browser', () => {
   const logs: Record<string, unknown>[] = [];
   const dialogs: string[] = [];
 
+  // Removed in afterAll, also when a test failed.
+  let dir: string | undefined;
   beforeAll(async () => {
     env = await devServerEnv();
     sink = await startSmtpSink();
-    const dir = mkdtempSync(path.join(tmpdir(), 'duban-links-'));
+    dir = mkdtempSync(path.join(tmpdir(), 'duban-links-'));
     const directory = readFileSync(path.join(fixtures, 'directory.yaml'), 'utf8').replace(
       'name: 蒋联络员',
       `name: ${JSON.stringify(EVIL_NAME)}`,
@@ -148,6 +150,7 @@ describe('signed action links in a real browser', () => {
     await ledger?.close();
     await sink?.close();
     await env?.teardown();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   async function messageFor(email: string, subject: RegExp): Promise<ReceivedMail> {

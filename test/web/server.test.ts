@@ -5,7 +5,7 @@
  * SMTP server.
  */
 import type { FastifyInstance } from 'fastify';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import ExcelJS from 'exceljs';
@@ -254,9 +254,11 @@ describe.each(['sqlite', 'postgres'] as const)(
       };
     }
 
+    // Removed in afterAll, also when a test failed.
+    let dir: string | undefined;
     beforeAll(async () => {
       sink = await startSmtpSink();
-      const dir = mkdtempSync(path.join(tmpdir(), 'duban-web-unit-'));
+      dir = mkdtempSync(path.join(tmpdir(), 'duban-web-unit-'));
       settings = loadSettings({
         DUBAN_DATA_DIR: dir,
         SMTP_URL: sink.url,
@@ -286,6 +288,7 @@ describe.each(['sqlite', 'postgres'] as const)(
       await ledger?.close();
       await sink?.close();
       await pg?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
     const csrfCookie = async () => {
