@@ -92,37 +92,53 @@ export default tseslint.config(
   },
   { files: ['workflows/**/*.ts'], rules: { 'no-restricted-imports': ['error', restricted()] } },
   // The arrows between the rooms point one way: client/ (the command line, which also launches the web service)
-  // may import web/; web/ and access/ never import client/, and access/ never imports web/.
-  {
-    files: ['web/**/*.ts', 'access/**/*.ts'],
+  // may import web/; web/ and access/ never import client/, and access/ never imports web/. activities/ is only what
+  // the worker runs: no other room imports it (outgoing messages are channels/). ledger/ imports nothing above it.
+  ...[
+    [
+      'web/**/*.ts',
+      ['client', 'activities'],
+      'web/ imports neither client/ nor activities/: move what both use to access/ or channels/',
+    ],
+    [
+      'access/**/*.ts',
+      ['client', 'web', 'activities'],
+      'access/ is imported by client/ and web/, never the other way, and does not import activities/',
+    ],
+    [
+      'config/**/*.ts',
+      ['activities', 'web', 'client'],
+      'config/ is below the rooms that read it: move this to channels/ or domain/',
+    ],
+    [
+      'client/**/*.ts',
+      ['activities'],
+      'client/ does not import activities/ (what the worker runs): use channels/ or access/',
+    ],
+    [
+      'channels/**/*.ts',
+      ['activities', 'web', 'client'],
+      'channels/ is imported by the activities, never the other way',
+    ],
+    [
+      'ledger/**/*.ts',
+      ['config', 'access', 'web', 'client', 'activities', 'channels', 'worker', 'workflows'],
+      'ledger/ imports nothing above it: take options, let the caller build them',
+    ],
+  ].map(([files, rooms, message]) => ({
+    files: [files],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              group: ['../client', '../client/*'],
-              message: 'web/ and access/ do not import client/: move what both use to access/',
+              group: rooms.flatMap((r) => [`../${r}`, `../${r}/*`, `../../${r}`, `../../${r}/*`, `../../${r}/**`]),
+              message,
             },
           ],
         },
       ],
     },
-  },
-  {
-    files: ['access/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['../client', '../client/*', '../web', '../web/*'],
-              message: 'access/ is imported by client/ and web/, never the other way: move this to access/',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  })),
 );

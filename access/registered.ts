@@ -29,19 +29,14 @@ let cachedSnapshot: Snapshot | undefined;
 
 /** The directory and catalog as last registered; parsed once per registration, not per request. */
 export async function latestSnapshot(ledger: Ledger): Promise<Snapshot | undefined> {
-  const [head] = await ledger.db.all<{ snapshot_key: string; taken_at: number }>(
-    'SELECT snapshot_key, taken_at FROM directory_snapshots ORDER BY taken_at DESC, snapshot_key LIMIT 1',
-  );
+  const head = await ledger.latestSnapshotHead();
   if (!head) return undefined;
-  if (cachedSnapshot?.key === head.snapshot_key) return cachedSnapshot;
-  const [row] = await ledger.db.all<{ directory: string; catalog: string }>(
-    'SELECT directory, catalog FROM directory_snapshots WHERE snapshot_key = ?',
-    [head.snapshot_key],
-  );
+  if (cachedSnapshot?.key === head.key) return cachedSnapshot;
+  const row = await ledger.directorySnapshot(head.key);
   if (!row) return undefined;
   cachedSnapshot = {
-    key: head.snapshot_key,
-    takenAt: Number(head.taken_at),
+    key: head.key,
+    takenAt: head.takenAt,
     directory: JSON.parse(row.directory) as Directory,
     catalog: JSON.parse(row.catalog) as Catalog,
   };

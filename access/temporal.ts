@@ -11,12 +11,13 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { createHash } from 'node:crypto';
-import { Ledger, describeLedger, openLedger } from '../ledger';
+import type { Action } from '../domain/actions';
+import { Ledger, describeLedger } from '../ledger';
+import { openLedger } from './ledger';
 import { Settings, ledgerOptions, temporalConnectionOptions } from '../config/settings';
 import type { TrackerDefinition } from '../domain/trackers';
 import { DeploymentMemo, deploymentWorkflowId } from '../workflows/deployment';
 import {
-  RequestName,
   Requests,
   SEARCH_ATTRIBUTES,
   TrackerStatus,
@@ -40,7 +41,7 @@ export function definitionHash(d: TrackerDefinition): string {
 }
 
 /** The requests a client may send (updateDefinition is register's own). */
-export type Action = Exclude<RequestName, 'updateDefinition'>;
+export type { Action } from '../domain/actions';
 
 export interface RunningTracker {
   trackerId: string;

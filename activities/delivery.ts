@@ -22,7 +22,7 @@
  */
 import type { Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
-import { classifySmtpError, smtpHealthOf } from './email';
+import { classifySmtpError, smtpHealthOf } from '../channels/email/smtp';
 import { countNotice } from './metrics';
 import type { Logger } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';

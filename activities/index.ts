@@ -29,7 +29,8 @@ import type { PeopleProgress } from '../domain/requests';
 import type { TrackerDefinition } from '../domain/trackers';
 import { formatLocal, localDay, zonedInstant } from '../domain/zone';
 import { AttemptContext, ConnectionSlots, RetryLater, sendOnce, UnrecordedResults } from './delivery';
-import { LinkAction, LinkKey, signLink } from './links';
+import { LinkKey, signLink } from '../channels/links';
+import { LinkAction, actionLabel, isLinkAction, actionsFor, offeredActions } from '../domain/actions';
 import type { Ledger, LedgerWrite, NoticeClaim, NoticeStage } from '../ledger';
 import { pingHeartbeat } from './metrics';
 import {
@@ -39,7 +40,7 @@ import {
   renderNotice,
   renderUndeliverable,
   supervisionNumberText,
-} from './templates';
+} from '../channels/email/templates';
 
 export type { LedgerWrite, RedItem } from '../ledger';
 
@@ -107,23 +108,6 @@ export interface ActivityDeps {
   webUrl?: string;
 }
 
-/** How the unit completes its work, as a link: record events, report figures, or submit. */
-function workAction(completion: TrackerDefinition['obligation']['completion']): LinkAction {
-  if (completion === 'quota' || completion === 'per-person') return 'record';
-  if (completion === 'rate' || completion === 'count') return 'report';
-  return 'submit';
-}
-
-const LINK_LABELS: Record<LinkAction, string> = {
-  acknowledge: '签收',
-  progress: '反馈进展',
-  submit: '报送材料',
-  record: '登记',
-  report: '报送数据',
-  requestExtension: '申请延期',
-  view: '查看',
-};
-
 /**
  * Each recipient's links (DOMAIN.md 21-22): the unit's head, liaison and deputies may acknowledge, report progress,
  * submit (or record, for a quota) and, before due, ask for more time; everyone else (the supervising office, the
@@ -150,21 +134,18 @@ export function recipientLinks(
   const base = cfg.baseUrl.replace(/\/+$/, '');
   return [...new Set(recipients)].map((email) => {
     const ofUnit = staff.has(email);
-    const actions: LinkAction[] = ofUnit
-      ? [
-          'acknowledge',
-          'progress',
-          workAction(t.obligation.completion),
-          ...(now <= period.dueAt ? (['requestExtension'] as const) : []),
-          'view',
-        ]
-      : ['view'];
+    // The same rule as the web page's forms (domain/actions.ts): who may, then what applies to this obligation now.
+    const offered = offeredActions(actionsFor({ ofUnit, supervises: false, admin: false }), {
+      completion: t.obligation.completion,
+      beforeDue: now <= period.dueAt,
+    });
+    const actions: LinkAction[] = [...offered.map((o): string => o.action).filter(isLinkAction), 'view'];
     const name = staff.get(email) ?? others.get(email) ?? email;
     const token = signLink(
       { trackerId: t.trackerId, period: period.label, email, name, actions, expiresAt: period.endsAt + cfg.graceMs },
       cfg.keys,
     );
-    return { name, email, links: actions.map((a) => ({ label: LINK_LABELS[a], url: `${base}/a/${token}/${a}` })) };
+    return { name, email, links: actions.map((a) => ({ label: actionLabel(a), url: `${base}/a/${token}/${a}` })) };
   });
 }
 
@@ -202,6 +183,26 @@ function attemptContext(workflowTime?: number): AttemptContext & { now: () => nu
   } catch {
     return { heartbeat: () => undefined, now: () => Date.now() };
   }
+}
+
+/** A rendered message as nodemailer sends it: one shape for notices, digests and undeliverable reports. */
+function mailOptions(
+  from: Mail.Options['from'],
+  rcpt: { to: string[]; cc: string[] },
+  r: { subject: string; text: string; html: string },
+  messageId: string,
+  at: number,
+): Mail.Options & { subject: string } {
+  return {
+    from,
+    to: rcpt.to,
+    cc: rcpt.cc,
+    subject: r.subject,
+    text: r.text,
+    html: r.html,
+    messageId,
+    date: new Date(at),
+  };
 }
 
 export function messageIdFor(key: string, from: Sender): string {
@@ -260,16 +261,7 @@ export function createActivities(deps: ActivityDeps) {
         const now = Math.max(req.firedAt, ctx.now());
         const sentOn = formatDate(localDay(now, t.timeZone));
         const r = renderUndeliverable({ definition: t, period: req.period.label, subject, rejected, reason, sentOn });
-        return {
-          from: fromHeader,
-          to,
-          cc,
-          subject: r.subject,
-          text: r.text,
-          html: r.html,
-          messageId,
-          date: new Date(now),
-        };
+        return mailOptions(fromHeader, { to, cc }, r, messageId, now);
       },
       ctx,
     );
@@ -350,22 +342,16 @@ export function createActivities(deps: ActivityDeps) {
           });
           subject = r.subject;
           const thread = req.thread.filter((id) => id !== messageId);
+          const sender =
+            n.stage === 'escalation'
+              ? { name: `${oneLine(t.supervisor.name)}（${from.name}）`, address: from.address }
+              : fromHeader;
           return {
-            from:
-              n.stage === 'escalation'
-                ? { name: `${oneLine(t.supervisor.name)}（${from.name}）`, address: from.address }
-                : fromHeader,
+            ...mailOptions(sender, n, r, messageId, now),
             replyTo: { name: oneLine(t.supervisor.liaison.name), address: t.supervisor.liaison.email },
-            to: n.to,
-            cc: n.cc,
-            subject: r.subject,
-            text: r.text,
-            html: r.html,
-            messageId,
-            date: new Date(now),
             inReplyTo: thread[thread.length - 1],
             references: thread.length ? thread : undefined,
-          } satisfies Mail.Options & { subject: string };
+          };
         },
         ctx,
         req.overtakenAt,
@@ -456,16 +442,7 @@ export function createActivities(deps: ActivityDeps) {
                 url: deps.links ? trackerUrl(deps.links.baseUrl, i.tracker_id) : undefined,
               })),
             });
-            return {
-              from: fromHeader,
-              to,
-              cc,
-              subject: r.subject,
-              text: r.text,
-              html: r.html,
-              messageId,
-              date: new Date(req.firedAt),
-            };
+            return mailOptions(fromHeader, { to, cc }, r, messageId, req.firedAt);
           },
           ctx,
         );

@@ -2,7 +2,7 @@
  * The reliability suite's faults (test/reliability/faults.test.ts) run against a queue-based design, for
  * docs/reliability.md: N notices as BullMQ delayed jobs on a local Redis (Debian's redis-server, started here), due
  * at one instant, each sent with nodemailer by BullMQ workers in child processes to duban's own SMTP sink
- * (access/mail.ts) on loopback. Two scenarios, as the suite runs them against duban:
+ * (channels/sink.ts) on loopback. Two scenarios, as the suite runs them against duban:
  *   kills:  two worker processes; one of them SIGKILLed and restarted at once, alternately, BENCH_KILLS times
  *           (default 10) every BENCH_KILL_INTERVAL_MS (default 500) from just after the instant;
  *   outage: two worker processes; the SMTP server refuses every message (451) for BENCH_OUTAGE_MS (default
@@ -20,7 +20,7 @@
  * concurrent jobs per worker (the storm benchmark's peer).
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { MailFaults, noFaults, startMailSink } from '../access/mail';
+import { MailFaults, noFaults, startMailSink } from '../channels/sink';
 import { PEER_CONNECTIONS, peerMessage, peerTransport } from './peers';
 import { startRedis } from './redis';
 

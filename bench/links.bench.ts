@@ -8,8 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { recipientLinks } from '../activities';
-import { parseLinkKeys } from '../activities/links';
-import { renderNotice } from '../activities/templates';
+import { parseLinkKeys } from '../channels/links';
+import { renderNotice } from '../channels/email/templates';
 import { loadInputs } from '../config/load';
 import { WorkingCalendar } from '../domain/calendar';
 import { trackerPeriodPlan } from '../domain/planner';

@@ -22,7 +22,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { startMailSink } from '../access/mail';
+import { startMailSink } from '../channels/sink';
 import { PROJECT_ROOT, loadInputs } from '../config/load';
 import { devServerEnvironment } from '../config/servers';
 import { WorkingCalendar } from '../domain/calendar';
@@ -47,7 +47,7 @@ interface Sink {
   close(): Promise<void>;
 }
 
-/** The one local SMTP sink (access/mail.ts), counting Message-IDs and delivery times, nothing else. */
+/** The one local SMTP sink (channels/sink.ts), counting Message-IDs and delivery times, nothing else. */
 async function startSink(): Promise<Sink> {
   const sink = { ids: new Map<string, number>(), deliveredAt: [] as number[] } as Sink;
   const server = await startMailSink(0, (raw) => {

@@ -14,7 +14,6 @@ import * as path from 'node:path';
 import { Ledger } from '../ledger';
 import type { Duban } from '../access/temporal';
 import { loadSettings } from '../config/settings';
-import { createSession } from '../web/data';
 import { buildWebServer } from '../web/server';
 import { syntheticDirectory } from './synthetic';
 
@@ -127,7 +126,7 @@ async function main() {
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const secret = randomBytes(32).toString('base64url');
-  await createSession(ledger, {
+  await ledger.web.createSession({
     sessionHash: createHash('sha256').update(secret).digest('hex'),
     email: 'office-liaison@bench.example.org',
     csrf: 'x'.repeat(43),

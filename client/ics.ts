@@ -3,7 +3,7 @@
  * WPS: all-day events, stable UIDs (re-importing updates rather than duplicates), folded and escaped text.
  */
 import type { WorkingCalendar } from '../domain/calendar';
-import { DayNumber, formatDate } from '../domain/dates';
+import { DayNumber, formatDate, parseDate } from '../domain/dates';
 import { parsePeriod, periodInChinese } from '../domain/periods';
 import { PlannedNotice, noticeKey, planWindow } from '../domain/planner';
 import type { TrackerDefinition } from '../domain/trackers';
@@ -75,7 +75,7 @@ export function unitCalendar(
   for (const n of plan.notices) {
     const t = byId.get(n.trackerId)!;
     const { periodText, basis } = describe(t, n);
-    const dueDay = Number(new Date(`${n.due}T00:00:00Z`).getTime() / 86_400_000);
+    const dueDay = parseDate(n.due)!;
     const dueKey = `${n.trackerId}/${n.period}/${n.due}`;
     if (!dues.has(dueKey) && dueDay >= window.from && dueDay <= window.to) {
       dues.add(dueKey);

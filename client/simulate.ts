@@ -13,16 +13,16 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createEngineWorker } from '../worker/factory';
-import { createSmtpTransport } from '../activities/email';
+import { createSmtpTransport } from '../channels/email/smtp';
 import { Ledger } from '../ledger';
 import type { Inputs } from '../config/load';
 import { timeSkippingEnvironment } from '../config/servers';
-import type { DayNumber } from '../domain/dates';
+import { DayNumber, MS_PER_DAY } from '../domain/dates';
 import { planWindow } from '../domain/planner';
 import { zonedInstant } from '../domain/zone';
 import { trackerWorkflow } from '../workflows/tracker';
 import { workflowIdFor } from '../workflows/messages';
-import { decodeEncodedWords, headerValue, startMailSink } from '../access/mail';
+import { decodeEncodedWords, headerValue, startMailSink } from '../channels/sink';
 
 export interface SimulatedMail {
   key: string;
@@ -86,7 +86,7 @@ export async function simulate(
   const transport = createSmtpTransport({ url: sink.url, maxConnections: 5 });
   try {
     const now = await env.currentTimeMs();
-    if (start + 86_400_000 <= now)
+    if (start + MS_PER_DAY <= now)
       throw new RangeError(
         'simulate runs forward from today: --from must be today or later (use duban plan for the past)',
       );
@@ -103,7 +103,7 @@ export async function simulate(
       links: {
         keys: [{ id: 'preview', secret: randomBytes(32) }],
         baseUrl: (options.baseUrl ?? process.env.DUBAN_WEB_BASE_URL ?? SIMULATE_BASE_URL).replace(/\/+$/, ''),
-        graceMs: 7 * 86_400_000,
+        graceMs: 7 * MS_PER_DAY,
       },
     });
     await worker.runUntil(async () => {

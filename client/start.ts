@@ -26,7 +26,7 @@ import type { Io } from './commands/common';
 import { board } from './commands/status';
 import { unitCountLines } from './format';
 import { Duban } from '../access/temporal';
-import { MailSink, decodeEncodedWords, headerValue, startMailSink } from '../access/mail';
+import { MailSink, decodeEncodedWords, headerValue, startMailSink } from '../channels/sink';
 import { redactUrl } from '../config/settings';
 
 const SEARCH_ATTRIBUTE_FLAGS = [

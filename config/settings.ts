@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ClientConfigProfile, loadClientConfig, loadClientConfigProfile } from '@temporalio/envconfig';
-import { LinkKey, parseLinkKeys } from '../activities/links';
+import { LinkKey, parseLinkKeys } from '../channels/links';
+import { redactUrl } from '../ledger/redact';
+import { DEFAULT_TIME_ZONE } from '../domain/model';
 
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -74,10 +76,10 @@ export const settingsSchema = z.strictObject({
   digest: z
     .strictObject({
       enabled: bool.default(true),
-      timeZone: z.string().min(1).default('Asia/Shanghai'),
+      timeZone: z.string().min(1).default(DEFAULT_TIME_ZONE),
       hour: z.coerce.number().int().min(0).max(23).default(9),
     })
-    .default({ enabled: true, timeZone: 'Asia/Shanghai', hour: 9 }),
+    .default({ enabled: true, timeZone: DEFAULT_TIME_ZONE, hour: 9 }),
   worker: z
     .strictObject({
       /** Default: 4 per SMTP connection (worker/factory.ts), so no attempt waits past its timeout. */
@@ -442,16 +444,8 @@ function defaultTemporalConfigFile(vars: Record<string, string>): string | undef
   return dir ? path.join(dir, 'temporalio', 'temporal.toml') : undefined;
 }
 
-/** A URL with its password replaced, for logs and messages. */
-export function redactUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
+/** A URL with its password replaced, for logs and messages (the ledger's one function). */
+export { redactUrl };
 
 /** The settings as they may be logged: secrets replaced. */
 export function describeSettings(s: Settings): Record<string, unknown> {

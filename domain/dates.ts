@@ -13,7 +13,8 @@ export interface CivilDate {
   day: number; // 1-31
 }
 
-const MS_PER_DAY = 86_400_000;
+/** One civil day in milliseconds (UTC day numbers; zones are applied in domain/zone.ts). */
+export const MS_PER_DAY = 86_400_000;
 
 export function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;

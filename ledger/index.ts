@@ -1,6 +1,7 @@
 /**
  * The ledger (台账): every notice, action and outcome, kept for ever outside Temporal's retention. The worker, the
- * command line and the web service all open it here, through `openLedger(settings)`.
+ * command line and the web service open it through `openLedger(settings)` (access/ledger.ts), which builds its options
+ * from the settings: the ledger itself imports nothing above it.
  *
  * The record (notices, events, outcomes) is only ever added to, except a notice row while it is being sent: each
  * attempt counts itself and renews or gives back its lease, a level-2 notice is given its 督办单 number once, and
@@ -13,12 +14,12 @@
  * By concern: `migrations.ts` (the schema), `sending.ts` (notices, their claims and leases, 督办单 numbers, the
  * digest's red items), `records.ts` (events, outcomes, directory snapshots), `board.ts` (where trackers and periods
  * stand now, operator alerts), `sql.ts` (SQLite and PostgreSQL behind one interface), `refs.ts` (how rows name a
- * tracker). The web service's own tables (sign-in, sessions, rate limits, evidence files, link submissions) are
- * read and written by web/data.ts.
+ * tracker), `web.ts` (the web service's own tables: sign-in, sessions, rate limits, evidence files, link
+ * submissions, and the 督办单 register; reached as `ledger.web`).
  */
 import { randomUUID } from 'node:crypto';
+import { redactUrl } from './redact';
 import { existsSync } from 'node:fs';
-import { Settings, ledgerOptions } from '../config/settings';
 import type { BoardPeriod, BoardTracker } from '../domain/tracker-state';
 import * as board from './board';
 import { BoardFilter, OperatorAlert, PeriodStateRow, TrackerState } from './board';
@@ -38,6 +39,7 @@ import {
   SEND_LEASE_MS,
 } from './sending';
 import { SqlDb, openPostgres, openSqlite } from './sql';
+import { WebTables } from './web';
 
 export { MIGRATION_VERSIONS } from './migrations';
 export { SEND_LEASE_MS } from './sending';
@@ -55,6 +57,7 @@ export type {
   RedItemRow,
 } from './sending';
 export type { Param, SqlDb } from './sql';
+export type { EvidenceFileRow, LinkSubmission, SessionRow, SupervisionRow, WebTables } from './web';
 
 /**
  * Everything a tracker tells the ledger at one step, written in one transaction: its events, its board rows when
@@ -89,30 +92,11 @@ export class LedgerUnavailableError extends Error {}
 /** A read-only open found no ledger, or one that needs `duban migrate`. */
 export class LedgerNotFoundError extends Error {}
 
-/**
- * The ledger the settings name: PostgreSQL with DATABASE_URL, else SQLite in the data folder. Read-only by default:
- * an absent ledger is reported, never created, and one that lacks migrations is reported, never migrated. Only
- * `duban migrate` and the worker pass `migrate: true`, so that a schema changes when an operator means it to.
- */
-export async function openLedger(settings: Settings, options: { migrate?: boolean } = {}): Promise<Ledger> {
-  return Ledger.open({ ...ledgerOptions(settings), migrate: options.migrate ?? false });
-}
-
 /** Where a ledger is, for messages and logs: the password of a PostgreSQL URL is replaced. */
 export function describeLedger(options: Pick<LedgerOptions, 'databaseUrl' | 'sqliteFile' | 'source'>): string {
   const from = options.source ? ` (${options.source})` : '';
-  if (options.databaseUrl) return `PostgreSQL ${redactPassword(options.databaseUrl)}${from}`;
+  if (options.databaseUrl) return `PostgreSQL ${redactUrl(options.databaseUrl)}${from}`;
   return `SQLite ${options.sqliteFile ?? ':memory:'}${from}`;
-}
-
-function redactPassword(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
 }
 
 /** An error's message and code, and its causes', for an operator: never the stack. */
@@ -130,7 +114,12 @@ function describeCause(err: unknown): string {
 }
 
 export class Ledger {
-  private constructor(readonly db: SqlDb) {}
+  /** The web service's own tables (sessions, sign-in links, rate limits, evidence files, link submissions). */
+  readonly web: WebTables;
+
+  private constructor(readonly db: SqlDb) {
+    this.web = new WebTables(db);
+  }
 
   /** Opens the ledger these options name; `migrate` defaults to true here (tests, `duban simulate`'s own ledger). */
   static async open(options: LedgerOptions): Promise<Ledger> {
@@ -306,6 +295,14 @@ export class Ledger {
    * Keeps the directory and catalog as registered, for the web service's roles (DOMAIN.md 21). The same content
    * registered again adds nothing.
    */
+  latestSnapshotHead(): Promise<{ key: string; takenAt: number } | undefined> {
+    return records.latestSnapshotHead(this.db);
+  }
+
+  directorySnapshot(key: string): Promise<{ directory: string; catalog: string } | undefined> {
+    return records.directorySnapshot(this.db, key);
+  }
+
   saveDirectorySnapshot(snapshot: { directory: unknown; catalog: unknown; by: string }): Promise<void> {
     return records.saveDirectorySnapshot(this.db, snapshot);
   }

@@ -122,3 +122,23 @@ export async function saveDirectorySnapshot(
     [key, Date.now(), snapshot.by, directory, catalog],
   );
 }
+
+/** The key and time of the directory and catalog as last registered (a cheap read: the caller caches the rest). */
+export async function latestSnapshotHead(db: SqlDb): Promise<{ key: string; takenAt: number } | undefined> {
+  const [head] = await db.all<{ snapshot_key: string; taken_at: number }>(
+    'SELECT snapshot_key, taken_at FROM directory_snapshots ORDER BY taken_at DESC, snapshot_key LIMIT 1',
+  );
+  return head && { key: head.snapshot_key, takenAt: Number(head.taken_at) };
+}
+
+/** The directory and catalog of one registration, as their JSON text. */
+export async function directorySnapshot(
+  db: SqlDb,
+  key: string,
+): Promise<{ directory: string; catalog: string } | undefined> {
+  const [row] = await db.all<{ directory: string; catalog: string }>(
+    'SELECT directory, catalog FROM directory_snapshots WHERE snapshot_key = ?',
+    [key],
+  );
+  return row;
+}

@@ -8,7 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createServer, IncomingMessage } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createActivities } from '../activities';
-import { createSmtpTransport } from '../activities/email';
+import { createSmtpTransport } from '../channels/email/smtp';
 import { Ledger } from '../ledger';
 import { describeSettings, loadSettings } from '../config/settings';
 import { WorkingCalendar } from '../domain/calendar';

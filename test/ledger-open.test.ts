@@ -6,14 +6,8 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadSettings } from '../config/settings';
-import {
-  Ledger,
-  LedgerNotFoundError,
-  LedgerUnavailableError,
-  MIGRATION_VERSIONS,
-  describeLedger,
-  openLedger,
-} from '../ledger';
+import { Ledger, LedgerNotFoundError, LedgerUnavailableError, MIGRATION_VERSIONS, describeLedger } from '../ledger';
+import { openLedger } from '../access/ledger';
 import { TestPostgres, startTestPostgres } from './support/postgres';
 
 describe('opening the ledger', () => {

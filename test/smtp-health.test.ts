@@ -3,7 +3,7 @@
  * reached or refuses the login, at the third failure in a row for 4xx replies (a single greylisting 451 is retried
  * quietly), once per run of failures, and that it recovered only if it said it was failing.
  */
-import { SmtpHealth, SmtpHealthEvent } from '../activities/email';
+import { SmtpHealth, SmtpHealthEvent } from '../channels/email/smtp';
 
 const reply451 = Object.assign(new Error('Message failed: 451 4.3.0 try again later'), {
   code: 'EMESSAGE',

@@ -9,7 +9,7 @@ import { loadInputs } from '../config/load';
 import { loadSettings } from '../config/settings';
 import { WorkingCalendar } from '../domain/calendar';
 import { Ledger } from '../ledger';
-import { createSmtpTransport } from '../activities/email';
+import { createSmtpTransport } from '../channels/email/smtp';
 import { createEngineWorker } from '../worker/factory';
 import { startSmtpSink } from './support/smtp';
 import { startTracker, statusOf, tempLedgerFile, timeSkippingEnv } from './support/engine';

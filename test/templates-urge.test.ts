@@ -2,7 +2,7 @@
  * The 催办 (urge) message (issue #19 item 10): to the unit's head and liaison, naming the office and who urged, the
  * days overdue and the office's note; every supplied text escaped in the HTML, none of it in a header.
  */
-import { renderNotice } from '../activities/templates';
+import { renderNotice } from '../channels/email/templates';
 import { WorkingCalendar } from '../domain/calendar';
 import { parseDate } from '../domain/dates';
 import { trackerPeriodPlan, urgeNotice } from '../domain/planner';

@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { recipientLinks } from '../activities';
-import { parseLinkKeys, verifyLink } from '../activities/links';
-import { renderNotice } from '../activities/templates';
+import { parseLinkKeys, verifyLink } from '../channels/links';
+import { renderNotice } from '../channels/email/templates';
 import { WorkingCalendar } from '../domain/calendar';
 import { parsePeriod } from '../domain/periods';
 import { planPeriod } from '../domain/planner';

@@ -7,7 +7,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { decodeEncodedWords, headerValue } from '../access/mail';
+import { decodeEncodedWords, headerValue } from '../channels/sink';
 
 export interface MailSummary {
   name: string;

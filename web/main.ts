@@ -4,7 +4,7 @@
  */
 import { loadSettings } from '../config/settings';
 import { Duban } from '../access/temporal';
-import { openLedger } from '../ledger';
+import { openLedger } from '../access/ledger';
 import { startWeb } from './server';
 
 export async function runWeb(out: (s: string) => void): Promise<number> {

@@ -2,6 +2,7 @@
  * The pages of the web service, in Chinese, server-rendered, no JavaScript. Every value goes through the `html`
  * template, which escapes it; every form carries the CSRF token.
  */
+import { actionLabel, eventLabel, isAction, isLinkAction, offeredActions } from '../domain/actions';
 import { DEFAULT_TIME_ZONE } from '../domain/model';
 import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../ledger';
 import type { Report } from '../access/report';
@@ -24,39 +25,6 @@ export const COLOUR_LABEL: Record<string, string> = {
   broken: '无法排期',
 };
 const COLOUR_SHORT: Record<string, string> = { red: '红', yellow: '黄', green: '绿', done: '办结', waived: '免除' };
-
-export const ACTION_LABEL: Record<WebAction, string> = {
-  acknowledge: '签收',
-  progress: '反馈进展',
-  submit: '报送材料',
-  record: '登记活动',
-  report: '报送数据',
-  requestExtension: '申请延期',
-  verify: '核实',
-  decideExtension: '审批延期',
-  waive: '免除',
-  pause: '暂停',
-  resume: '恢复',
-  retire: '停用',
-};
-
-const EVENT_LABEL: Record<string, string> = {
-  submission: '报送',
-  quota_event: '登记活动',
-  verification_accepted: '核实通过',
-  verification_returned: '退回重办',
-  extension_requested: '申请延期',
-  extension_approved: '批准延期',
-  extension_rejected: '驳回延期',
-  waived: '免除',
-  paused: '暂停',
-  resumed: '恢复',
-  retired: '停用',
-  outcome: '期次结果',
-  definition_updated: '任务定义更新',
-  acknowledged: '签收',
-  progress: '反馈进展',
-};
 
 export const OUTCOME_LABEL: Record<string, string> = {
   on_time: '按时完成',
@@ -344,7 +312,7 @@ function eventRow(e: EventRow, files: Map<string, EvidenceFileRow>, trackerId: s
   } catch {
     data = undefined;
   }
-  return html`<tr class="event" data-kind="${e.kind}"><td>${dateTime(e.at, zone)}</td><td>${e.period}</td><td>${EVENT_LABEL[e.kind] ?? e.kind}${e.actor ? html`<div class="k">${e.actor}</div>` : ''}</td><td>${describeData(e.kind, data, files, trackerId)}</td></tr>`;
+  return html`<tr class="event" data-kind="${e.kind}"><td>${dateTime(e.at, zone)}</td><td>${e.period}</td><td>${eventLabel(e.kind)}${e.actor ? html`<div class="k">${e.actor}</div>` : ''}</td><td>${describeData(e.kind, data, files, trackerId)}</td></tr>`;
 }
 
 /** The latest settled period, as a person reads it: 已办结, 已免除 or 未完成, with the outcome. */
@@ -379,71 +347,119 @@ function periodRow(s: TrackerStatus, p: PeriodStatus, zone: string): SafeHtml {
   return html`<tr data-period="${p.period}"><td>${p.period}</td><td><span class="light c-${p.colour}">${COLOUR_LABEL[p.colour] ?? p.colour}</span></td><td>${p.due}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}</td><td>${p.acknowledged ? html`${p.acknowledged.by} ${dateTime(p.acknowledged.at, zone)}` : html`<b class="unack">未签收</b>`}</td><td>${last ? html`${p.progressCount} 次；最近 ${dateTime(last.at, zone)} ${last.by}：${last.note}` : '—'}</td></tr>`;
 }
 
+/** What every form of the tracker page is given: where to post, its period field, the CSRF field, the tracker. */
+interface FormParts {
+  ctx: PageContext;
+  v: TrackerView;
+  href: (a: WebAction) => string;
+  periodField: SafeHtml;
+  fileField: SafeHtml;
+  kind: TrackerStatus['completion'] | undefined;
+  pending: PeriodStatus | undefined;
+}
+
+const FORM_BODIES: Record<WebAction, (f: FormParts) => SafeHtml> = {
+  urge: (f) =>
+    html`${f.periodField}
+<label>催办说明（可选） <textarea name="note" maxlength="2000"></textarea></label><button type="submit">立即催办</button>`,
+  acknowledge: (f) => html`${f.periodField}<button type="submit">签收</button>`,
+  progress: (f) =>
+    html`${f.periodField}
+<label>进展情况 <textarea name="note" required maxlength="2000"></textarea></label>${f.fileField}<button type="submit">提交进展</button>`,
+  submit: (f) =>
+    html`${f.periodField}
+<label>文号 <input name="documentNumber" maxlength="200"></label>
+<label>链接 <input name="link" type="url" maxlength="2000" placeholder="https://"></label>
+<label>说明 <textarea name="text" maxlength="2000"></textarea></label>${f.fileField}<button type="submit">报送</button>`,
+  record: (f) =>
+    html`${f.periodField}
+${
+  f.kind === 'per-person'
+    ? html`<label>人员编号（名册） <input name="person" required maxlength="64"></label>
+<label>学时 <input name="hours" type="number" min="0" step="0.5"></label>`
+    : ''
+}
+<label>日期 <input name="date" type="date" required></label>
+<label>主题 <input name="topic" required maxlength="2000"></label><button type="submit">登记</button>`,
+  report: (f) =>
+    html`${f.periodField}
+${
+  f.kind === 'rate'
+    ? html`<label>分子 <input name="numerator" type="number" min="0" required></label>
+<label>分母 <input name="denominator" type="number" min="0" required></label>`
+    : html`<label>数量 <input name="count" type="number" min="0" required></label>`
+}
+<label>说明 <textarea name="note" maxlength="2000"></textarea></label><button type="submit">报送</button>`,
+  requestExtension: (f) =>
+    html`${f.periodField}
+<label>新截止日期 <input name="newDue" type="date" required></label>
+<label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">申请延期</button>`,
+  verify: (f) =>
+    html`${f.periodField}
+<label>评定 <select name="rating"><option value="">（退回时不填）</option>${RATINGS.map((r) => html`<option value="${r}">${r}</option>`)}</select></label>
+<label>理由（退回时必填） <textarea name="reason" maxlength="2000"></textarea></label>
+<button type="submit" name="decision" value="accept">核实通过</button>
+<button type="submit" name="decision" value="return">退回重办</button>`,
+  decideExtension: (f) => {
+    const p = f.pending!;
+    const ext = p.pendingExtension!;
+    return html`<input type="hidden" name="period" value="${p.period}">
+<p>${p.period}：申请延期至 ${ext.newDue}，理由：${ext.reason}（${ext.by}）</p>
+<label>意见 <textarea name="reason" maxlength="2000"></textarea></label>
+<button type="submit" name="approve" value="yes">批准</button> <button type="submit" name="approve" value="no">驳回</button>`;
+  },
+  waive: (f) =>
+    html`${f.periodField}
+<label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">免除</button>`,
+  pause: () => html`<button type="submit">暂停提醒</button>`,
+  resume: () => html`<button type="submit">恢复提醒</button>`,
+  retire: () =>
+    html`<label>理由 <textarea name="reason" required maxlength="2000"></textarea></label>
+<button type="submit">停用此跟踪项</button>`,
+};
+
+/** A form's heading where it differs from the action's label. */
+const FORM_TITLE: Partial<Record<WebAction, string>> = { waive: '免除本期' };
+const MULTIPART: readonly WebAction[] = ['progress', 'submit'];
+
+/**
+ * The forms the person may use now: the same rule as the emails' links (domain/actions.ts `offeredActions`); a
+ * form that belongs to the person but cannot apply now is shown without its fields, with the reason.
+ */
 function actionForms(ctx: PageContext, v: TrackerView): SafeHtml {
-  const has = (a: WebAction) => v.actions.includes(a);
   const kind = v.status?.completion ?? v.obligation?.completion;
-  const quota = kind === 'quota';
-  const perPerson = kind === 'per-person';
-  const measured = kind === 'rate' || kind === 'count';
   const open = v.status?.periods ?? [];
   const verification = v.obligation?.verification ?? (open[0] ? open[0].verification !== 'not required' : true);
   const period = open[0]?.period ?? v.state?.period ?? '';
-  const action = (a: WebAction) => trackerHref(v.trackerId, `/${a}`);
   // Several open periods (an overdue one beside the current one): the form says which; the oldest by default.
   const periodField =
     open.length > 1
       ? html`<label>期次 <select name="period">${open.map((p) => html`<option value="${p.period}">${p.period}（截止 ${p.due}）</option>`)}</select></label>`
       : html`<input type="hidden" name="period" value="${period}">`;
-  const pending = open.find((p) => p.pendingExtension);
-  const fileField = html`<label>附件（PDF、OFD、DOC/DOCX、XLS/XLSX、JPG/PNG，每个不超过 ${formatSize(v.limits.maxFileBytes)}，最多 ${v.limits.maxFiles} 个）<input type="file" name="files" multiple accept=".pdf,.ofd,.doc,.docx,.xls,.xlsx,.jpg,.jpeg,.png"></label>`;
-  const forms: SafeHtml[] = [];
-  if (has('acknowledge'))
-    forms.push(
-      html`<form method="post" action="${action('acknowledge')}" class="act" id="form-acknowledge"><h3>签收</h3>${csrfField(ctx)}${periodField}<button type="submit">签收</button></form>`,
-    );
-  if (has('progress'))
-    forms.push(html`<form method="post" action="${action('progress')}" enctype="multipart/form-data" class="act" id="form-progress"><h3>反馈进展</h3>${csrfField(ctx)}${periodField}
-<label>进展情况 <textarea name="note" required maxlength="2000"></textarea></label>${fileField}<button type="submit">提交进展</button></form>`);
-  if (has('submit') && !quota && !perPerson && !measured)
-    forms.push(html`<form method="post" action="${action('submit')}" enctype="multipart/form-data" class="act" id="form-submit"><h3>报送材料</h3>${csrfField(ctx)}${periodField}
-<label>文号 <input name="documentNumber" maxlength="200"></label>
-<label>链接 <input name="link" type="url" maxlength="2000" placeholder="https://"></label>
-<label>说明 <textarea name="text" maxlength="2000"></textarea></label>${fileField}<button type="submit">报送</button></form>`);
-  if (has('record') && (quota || perPerson))
-    forms.push(html`<form method="post" action="${action('record')}" class="act" id="form-record"><h3>登记活动</h3>${csrfField(ctx)}${periodField}
-${perPerson ? html`<label>人员编号（名册） <input name="person" required maxlength="64"></label><label>学时 <input name="hours" type="number" min="0" step="0.5"></label>` : ''}
-<label>日期 <input name="date" type="date" required></label><label>主题 <input name="topic" required maxlength="2000"></label><button type="submit">登记</button></form>`);
-  if (has('report') && measured)
-    forms.push(html`<form method="post" action="${action('report')}" class="act" id="form-report"><h3>报送数据</h3>${csrfField(ctx)}${periodField}
-${kind === 'rate' ? html`<label>分子 <input name="numerator" type="number" min="0" required></label><label>分母 <input name="denominator" type="number" min="0" required></label>` : html`<label>数量 <input name="count" type="number" min="0" required></label>`}
-<label>说明 <textarea name="note" maxlength="2000"></textarea></label><button type="submit">报送</button></form>`);
-  if (has('requestExtension'))
-    forms.push(html`<form method="post" action="${action('requestExtension')}" class="act" id="form-requestExtension"><h3>申请延期</h3>${csrfField(ctx)}${periodField}
-<label>新截止日期 <input name="newDue" type="date" required></label><label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">申请延期</button></form>`);
-  if (has('verify') && verification)
-    forms.push(html`<form method="post" action="${action('verify')}" class="act" id="form-verify"><h3>核实</h3>${csrfField(ctx)}${periodField}
-<label>评定 <select name="rating"><option value="">（退回时不填）</option>${RATINGS.map((r) => html`<option value="${r}">${r}</option>`)}</select></label>
-<label>理由（退回时必填） <textarea name="reason" maxlength="2000"></textarea></label>
-<button type="submit" name="decision" value="accept">核实通过</button> <button type="submit" name="decision" value="return">退回重办</button></form>`);
-  if (has('decideExtension') && pending?.pendingExtension)
-    forms.push(html`<form method="post" action="${action('decideExtension')}" class="act" id="form-decideExtension"><h3>审批延期</h3>${csrfField(ctx)}<input type="hidden" name="period" value="${pending.period}">
-<p>${pending.period}：申请延期至 ${pending.pendingExtension.newDue}，理由：${pending.pendingExtension.reason}（${pending.pendingExtension.by}）</p>
-<label>意见 <textarea name="reason" maxlength="2000"></textarea></label>
-<button type="submit" name="approve" value="yes">批准</button> <button type="submit" name="approve" value="no">驳回</button></form>`);
-  if (has('waive'))
-    forms.push(html`<form method="post" action="${action('waive')}" class="act" id="form-waive"><h3>免除本期</h3>${csrfField(ctx)}${periodField}
-<label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">免除</button></form>`);
-  if (has('pause') && !v.status?.paused)
-    forms.push(
-      html`<form method="post" action="${action('pause')}" class="act" id="form-pause"><h3>暂停</h3>${csrfField(ctx)}<button type="submit">暂停提醒</button></form>`,
-    );
-  if (has('resume') && v.status?.paused)
-    forms.push(
-      html`<form method="post" action="${action('resume')}" class="act" id="form-resume"><h3>恢复</h3>${csrfField(ctx)}<button type="submit">恢复提醒</button></form>`,
-    );
-  if (has('retire'))
-    forms.push(html`<form method="post" action="${action('retire')}" class="act" id="form-retire"><h3>停用</h3>${csrfField(ctx)}
-<label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">停用此跟踪项</button></form>`);
+  const fileField = html`<label>附件（PDF、OFD、DOC/DOCX、XLS/XLSX、JPG/PNG，每个不超过 ${formatSize(v.limits.maxFileBytes)}，最多 ${v.limits.maxFiles} 个）
+<input type="file" name="files" multiple accept=".pdf,.ofd,.doc,.docx,.xls,.xlsx,.jpg,.jpeg,.png"></label>`;
+  const parts: FormParts = {
+    ctx,
+    v,
+    href: (a) => trackerHref(v.trackerId, `/${a}`),
+    periodField,
+    fileField,
+    kind,
+    pending: open.find((p) => p.pendingExtension),
+  };
+  const offers = offeredActions(v.actions, {
+    completion: kind,
+    verification,
+    open: v.status?.periods,
+    paused: v.status?.paused,
+  });
+  const forms = offers.map(({ action, unavailable }) => {
+    const title = FORM_TITLE[action] ?? actionLabel(action);
+    if (unavailable)
+      return html`<section class="act unavailable" data-action="${action}"><h3>${title}</h3><p class="note">${unavailable}</p></section>`;
+    const enctype = MULTIPART.includes(action) ? html` enctype="multipart/form-data"` : '';
+    return html`<form method="post" action="${parts.href(action)}"${enctype} class="act" id="form-${action}"><h3>${title}</h3>${csrfField(ctx)}${FORM_BODIES[action](parts)}</form>`;
+  });
   return html`<h2>办理</h2><div class="forms">${forms}</div>`;
 }
 
@@ -540,6 +556,7 @@ td.n{text-align:right}td.zero{color:#bbb}
 .filters{display:flex;flex-wrap:wrap;gap:.8em;align-items:end;margin:.5em 0}
 .forms{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:1em}
 form.act{background:#fff;border:1px solid #ddd;padding:.8em}
+section.act.unavailable{background:#f6f6f6;border:1px dashed #ccc;padding:.8em;color:#666}
 form.act label{display:block;margin:.4em 0}
 form.act input:not([type=hidden]):not([type=file]),form.act textarea,form.act select{width:100%;font:inherit;padding:.3em}
 textarea{min-height:4em}
@@ -555,10 +572,13 @@ table.facts th{white-space:nowrap;width:6em;background:#fafafa}
 @media (max-width:600px){main{padding:.6em}table.facts th{width:4.5em}.items td:nth-child(4),.items th:nth-child(4){display:none}}
 `;
 
+/** The label of a link's action as it arrived (an unknown one is shown as given, escaped). */
+export function linkActionLabel(a: string): string {
+  return isLinkAction(a) || isAction(a) ? actionLabel(a) : a;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The pages of the signed action links in notices (DOMAIN.md 22): no sign-in; the person is the link's recipient.
-
-export const LINK_ACTION_LABEL: Record<string, string> = { ...ACTION_LABEL, view: '查看' };
 
 export interface LinkView {
   /** The form's address: `/a/<token>/<action>`. */
@@ -595,7 +615,7 @@ export function linkPage(ctx: PageContext, v: LinkView): string {
     : v.outcome
       ? html`<b>本期已结束</b>：${OUTCOME_LABEL[v.outcome] ?? v.outcome}`
       : html`<b>本期不在办理中</b>`;
-  const title = `${LINK_ACTION_LABEL[v.action] ?? v.action} · ${o?.title ?? v.trackerId.split('/')[0]}`;
+  const title = `${linkActionLabel(v.action)} · ${o?.title ?? v.trackerId.split('/')[0]}`;
   return layout(
     ctx,
     title,
@@ -672,10 +692,10 @@ export interface LinkReceipt {
 export function linkDonePage(ctx: PageContext, r: LinkReceipt, repeat: boolean): string {
   return layout(
     ctx,
-    `已${LINK_ACTION_LABEL[r.action] ?? r.action}`,
+    `已${linkActionLabel(r.action)}`,
     html`<p class="message" role="status">${repeat ? '该表单已提交过，未重复办理。以下是当时记录的内容。' : '已记入台账。'}</p>
 <table class="facts receipt">
-<tr><th>事项</th><td>${LINK_ACTION_LABEL[r.action] ?? r.action}</td></tr>
+<tr><th>事项</th><td>${linkActionLabel(r.action)}</td></tr>
 <tr><th>任务</th><td>${r.title}</td></tr>
 <tr><th>承办单位</th><td>${r.unitName}</td></tr>
 <tr><th>期次</th><td>${r.period}</td></tr>

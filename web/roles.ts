@@ -9,14 +9,12 @@
  * - leadership read everything;
  * - administrators read everything, and also pause, resume and retire.
  */
+import { Action, actionsFor } from '../domain/actions';
 import type { Directory } from '../domain/model';
 
-export const UNIT_ACTIONS = ['acknowledge', 'progress', 'submit', 'record', 'report', 'requestExtension'] as const;
-export const OFFICE_ACTIONS = ['verify', 'decideExtension', 'waive'] as const;
-export const ADMIN_ACTIONS = ['pause', 'resume', 'retire'] as const;
-export type WebAction =
-  (typeof UNIT_ACTIONS)[number] | (typeof OFFICE_ACTIONS)[number] | (typeof ADMIN_ACTIONS)[number];
-export const ALL_ACTIONS: readonly WebAction[] = [...UNIT_ACTIONS, ...OFFICE_ACTIONS, ...ADMIN_ACTIONS];
+/** The actions and who takes them are the domain's vocabulary (domain/actions.ts); the web adds no list of its own. */
+export type WebAction = Action;
+export { ALL_ACTIONS } from '../domain/actions';
 
 export interface Person {
   email: string;
@@ -87,11 +85,7 @@ export function maySee(p: Person, unit: string): boolean {
 
 /** The actions a person may take on a tracker of `unit`. */
 export function allowedActions(p: Person, unit: string): WebAction[] {
-  const actions: WebAction[] = [];
-  if (p.units.has(unit)) actions.push(...UNIT_ACTIONS);
-  if (p.supervises.has(unit)) actions.push(...OFFICE_ACTIONS);
-  if (p.admin) actions.push(...ADMIN_ACTIONS);
-  return actions;
+  return actionsFor({ ofUnit: p.units.has(unit), supervises: p.supervises.has(unit), admin: p.admin });
 }
 
 /** The supervising offices whose 督办单 register the person may read. */

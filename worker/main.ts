@@ -24,8 +24,9 @@ import {
 import { createEngineWorker } from './factory';
 import { Operations, startOperations } from './operations';
 import type { Sender } from '../activities';
-import { createSmtpTransport } from '../activities/email';
-import { Ledger, LedgerUnavailableError, describeLedger, openLedger } from '../ledger';
+import { createSmtpTransport } from '../channels/email/smtp';
+import { Ledger, LedgerUnavailableError, describeLedger } from '../ledger';
+import { openLedger } from '../access/ledger';
 import { loadCalendarFile, formatProblem } from '../config/load';
 import {
   Settings,

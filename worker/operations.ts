@@ -13,7 +13,7 @@ import type { Logger } from '@temporalio/worker';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Transporter } from 'nodemailer';
-import { SmtpHealth, smtpHealthOf, verifySmtp } from '../activities/email';
+import { SmtpHealth, smtpHealthOf, verifySmtp } from '../channels/email/smtp';
 import type { Ledger } from '../ledger';
 import { redactUrl, Settings } from '../config/settings';
 

@@ -64,10 +64,6 @@ export async function withDuban<T>(fn: (d: Duban) => Promise<T>): Promise<T> {
 
 export const defaultActor = () => process.env.DUBAN_USER ?? userInfo().username;
 
-export function trackerIdOf(obligation: string, unit: string): string {
-  return `${obligation}/${unit}`;
-}
-
 /** Draws a progress bar on stderr for long runs, only on a terminal. */
 export function progressBar(io: Io) {
   let last = 0;

@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { buildReport, renderReport, writeWorkbook } from '../../access/report';
-import { openLedger } from '../../ledger';
+import { openLedger } from '../../access/ledger';
 import { loadDirectory, loadInputs } from '../../config/load';
 import { loadSettings } from '../../config/settings';
 import { parseDate } from '../../domain/dates';

@@ -6,20 +6,11 @@
 import { Command, Option } from 'commander';
 import { Action } from '../../access/temporal';
 import { RATINGS } from '../../domain/tracking';
+import { trackerId } from '../../domain/trackers';
 import type { Actor, Requests } from '../../workflows/messages';
 import { InputError } from '../errors';
 import { colours, statusLines } from '../format';
-import {
-  Io,
-  dateOption,
-  defaultActor,
-  linkOption,
-  requiredText,
-  textOption,
-  trackerIdOf,
-  wholeOption,
-  withDuban,
-} from './common';
+import { Io, dateOption, defaultActor, linkOption, requiredText, textOption, wholeOption, withDuban } from './common';
 
 type Options = Record<string, string | boolean | undefined>;
 
@@ -47,7 +38,7 @@ export function addRequestCommands(program: Command, io: Io) {
         by: textOption(opts.by) ?? defaultActor(),
         ...(opts.period ? { period: String(opts.period) } : {}),
       });
-      const status = await withDuban((d) => d.act(trackerIdOf(obligation, unit), action, request));
+      const status = await withDuban((d) => d.act(trackerId(obligation, unit), action, request));
       const lines = [...(said ? [said(request)] : []), ...statusLines(status, colours(io.colour))];
       io.out(opts.json ? `${JSON.stringify(status)}\n` : `${lines.join('\n')}\n`);
     };

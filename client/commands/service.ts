@@ -4,7 +4,8 @@
  * runtime nor the web server.
  */
 import { Command } from 'commander';
-import { describeLedger, openLedger } from '../../ledger';
+import { describeLedger } from '../../ledger';
+import { openLedger } from '../../access/ledger';
 import { ledgerOptions, loadSettings } from '../../config/settings';
 import { ExitCode, Io } from './common';
 

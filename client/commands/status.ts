@@ -6,13 +6,14 @@ import { supervisionNumberText } from '../../domain/tracking';
 import { Command, Option } from 'commander';
 import { boardStates } from '../../access/board';
 import { UnreachableError } from '../../access/temporal';
-import { openLedger } from '../../ledger';
+import { openLedger } from '../../access/ledger';
 import { loadSettings } from '../../config/settings';
 import { localDay } from '../../domain/zone';
 import type { TrackerStatus } from '../../workflows/messages';
 import { InputError } from '../errors';
 import { colours, padEnd, paintColour, statusLines, unitCountLines } from '../format';
-import { Io, trackerIdOf, withDuban } from './common';
+import { Io, withDuban } from './common';
+import { trackerId } from '../../domain/trackers';
 
 /** A board row: its due instant and the zone of its tracker, in which "today" and the days left are counted. */
 export interface BoardEntry {
@@ -122,7 +123,7 @@ export function addStatusCommands(program: Command, io: Io) {
     .option('--json', 'one JSON object: { tracker, status, outcomes, notices, events }')
     .addHelpText('after', '\nExample:\n  duban show annual-report-dept sfj')
     .action(async (obligation: string, unit: string, opts: { json?: boolean }) => {
-      const id = trackerIdOf(obligation, unit);
+      const id = trackerId(obligation, unit);
       // The ledger is the record; Temporal only adds the current status, and its absence is said, not hidden.
       const ledger = await openLedger(loadSettings());
       try {

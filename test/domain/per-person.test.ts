@@ -3,7 +3,7 @@
  * 每人每年接受不少于60学时的业务知识和法律法规培训). Records carry person, date and hours; the period is complete
  * when nobody is short; the status lists who is short and by how much.
  */
-import { renderNotice } from '../../activities/templates';
+import { renderNotice } from '../../channels/email/templates';
 import { parseRosterCsv, rosterOf } from '../../domain/roster';
 import type { TrackerDefinition } from '../../domain/trackers';
 import { Driver, at } from '../support/driver';

@@ -9,7 +9,7 @@ import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFi
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Ledger } from '../../ledger';
-import { parseLinkKeys, signLink } from '../../activities/links';
+import { parseLinkKeys, signLink } from '../../channels/links';
 import { loadInputs } from '../../config/load';
 import { workflowIdFor } from '../../workflows/messages';
 import { trackerWorkflow } from '../../workflows/tracker';

@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { createEngineWorker } from '../../worker/factory';
 import { workflowBundleOptions } from '../../worker/bundle';
 import type { ActivityDeps } from '../../activities';
-import { createSmtpTransport } from '../../activities/email';
+import { createSmtpTransport } from '../../channels/email/smtp';
 import { Ledger } from '../../ledger';
 import { devServerEnvironment, timeSkippingEnvironment } from '../../config/servers';
 import { WorkingCalendar } from '../../domain/calendar';

@@ -1,10 +1,10 @@
 /**
- * The tests' SMTP server: duban's one local sink (access/mail.ts) with every message parsed by mailparser and
+ * The tests' SMTP server: duban's one local sink (channels/sink.ts) with every message parsed by mailparser and
  * kept. Faults can be switched on while it runs: addresses rejected permanently (550), a number of transient
  * failures (451), a delay per message, and an outage in the messages' own time.
  */
 import { AddressObject, ParsedMail, simpleParser } from 'mailparser';
-import { MailFaults, headerValue, startMailSink } from '../../access/mail';
+import { MailFaults, headerValue, startMailSink } from '../../channels/sink';
 
 export interface ReceivedMail {
   parsed: ParsedMail;

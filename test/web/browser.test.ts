@@ -7,7 +7,7 @@
 import { boardStates } from '../../web/data';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -15,8 +15,7 @@ import { Ledger } from '../../ledger';
 import { loadInputs } from '../../config/load';
 import { Settings, loadSettings } from '../../config/settings';
 import { Duban } from '../../access/temporal';
-import { openLedger } from '../../ledger';
-import { saveSignInLink } from '../../web/data';
+import { openLedger } from '../../access/ledger';
 import { RunningWeb, startWeb } from '../../web/server';
 import { TestBrowser, signInLinkFor, signInThroughPages, startBrowser } from '../support/browser';
 import { EngineWorker, devServerEnv, startEngineWorker } from '../support/engine';
@@ -45,10 +44,12 @@ describe('duban web in a real browser', () => {
   const dialogs: string[] = [];
   const logs: Record<string, unknown>[] = [];
 
+  // Removed in afterAll, also when a test failed.
+  let dir: string | undefined;
   beforeAll(async () => {
     env = await devServerEnv();
     sink = await startSmtpSink();
-    const dir = mkdtempSync(path.join(tmpdir(), 'duban-web-'));
+    dir = mkdtempSync(path.join(tmpdir(), 'duban-web-'));
     const directory = readFileSync(path.join(fixtures, 'directory.yaml'), 'utf8').replace(
       'name: 甲县',
       `name: ${JSON.stringify(EVIL_UNIT)}`,
@@ -92,6 +93,7 @@ describe('duban web in a real browser', () => {
     await ledger?.close();
     await sink?.close();
     await env?.teardown();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const watch = (page: Page) => page.on('dialog', (d) => (dialogs.push(d.message()), void d.dismiss()));
@@ -259,7 +261,7 @@ describe('duban web in a real browser', () => {
 
   test('an expired sign-in link is refused and opens no session', async () => {
     const secret = 'x'.repeat(43);
-    await saveSignInLink(ledger, {
+    await ledger.web.saveSignInLink({
       tokenHash: createHash('sha256').update(secret).digest('hex'),
       email: 'office.head@test.example.org',
       createdAt: Date.now() - 20 * 60_000,

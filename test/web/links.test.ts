@@ -8,14 +8,14 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { APIRequestContext, BrowserContext, Page } from 'playwright-core';
 import { Ledger } from '../../ledger';
-import { LinkClaims, LinkKey, parseLinkKeys, signLink, verifyLink } from '../../activities/links';
+import { LinkClaims, LinkKey, parseLinkKeys, signLink, verifyLink } from '../../channels/links';
 import { Duban } from '../../access/temporal';
-import { openLedger } from '../../ledger';
+import { openLedger } from '../../access/ledger';
 import { loadInputs } from '../../config/load';
 import { Settings, linkSettings, loadSettings } from '../../config/settings';
 import { workflowIdFor } from '../../workflows/messages';
@@ -85,10 +85,12 @@ describe('signed action links in a real browser', () => {
   const logs: Record<string, unknown>[] = [];
   const dialogs: string[] = [];
 
+  // Removed in afterAll, also when a test failed.
+  let dir: string | undefined;
   beforeAll(async () => {
     env = await devServerEnv();
     sink = await startSmtpSink();
-    const dir = mkdtempSync(path.join(tmpdir(), 'duban-links-'));
+    dir = mkdtempSync(path.join(tmpdir(), 'duban-links-'));
     const directory = readFileSync(path.join(fixtures, 'directory.yaml'), 'utf8').replace(
       'name: 蒋联络员',
       `name: ${JSON.stringify(EVIL_NAME)}`,
@@ -148,6 +150,7 @@ describe('signed action links in a real browser', () => {
     await ledger?.close();
     await sink?.close();
     await env?.teardown();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   async function messageFor(email: string, subject: RegExp): Promise<ReceivedMail> {
@@ -520,5 +523,88 @@ describe('signed action links in a real browser', () => {
     expect(await stateOf(study.trackerId)).toEqual(before);
     expect(await page.locator('script').count()).toBe(0);
     await context.close();
+  });
+
+  /**
+   * One click, one Update (issue 20.2): while one form is posted, every call on the ledger's database and on the
+   * client module to Temporal is counted. The figures are in docs/web.md.
+   */
+  async function counted<T>(
+    webLedger: Ledger,
+    fn: () => Promise<T>,
+  ): Promise<{ result: T; ledger: number; temporal: number; calls: string[] }> {
+    const n = { ledger: 0, temporal: 0 };
+    const calls: string[] = [];
+    const wrap = (o: object, names: string[], key: keyof typeof n) => {
+      const target = o as Record<string, (...a: unknown[]) => unknown>;
+      const kept = names.map((name) => [name, target[name]!] as const);
+      for (const [name, raw] of kept)
+        target[name] = (...a: unknown[]) => {
+          n[key]++;
+          calls.push(`${name} ${String(a[0]).slice(0, 60)}`);
+          return raw.apply(o, a);
+        };
+      return () => kept.forEach(([name, raw]) => (target[name] = raw));
+    };
+    const undo = [
+      wrap(webLedger.db, ['all', 'run', 'exec', 'transaction'], 'ledger'),
+      wrap(duban, ['act', 'status'], 'temporal'),
+    ];
+    try {
+      return { result: await fn(), ...n, calls };
+    } finally {
+      undo.forEach((u) => u());
+    }
+  }
+
+  test('one click, one Update: a link POST and a tracker-page POST with a file, counted', async () => {
+    // A web service of its own, on its own connection to the ledger: the worker's writes are not counted.
+    const webLedger = await openLedger(settings);
+    const own = await startWeb({ settings, duban, ledger: webLedger, log: () => undefined });
+    const trackerId = 'old-report/justice';
+    const period = await periodOf(trackerId);
+    const file = { name: '进展.pdf', mimeType: 'application/pdf', buffer: PDF };
+    const who = { trackerId, period, email: 'justice.liaison@test.example.org', name: '王联络员' };
+    const context = await browser.newContext();
+    const url = `${own.url}/a/${sign({ ...who, actions: ['view', 'progress'] })}/progress`;
+    const form = await (await context.request.get(url)).text();
+    const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(form)![1]!;
+    const link = await counted(webLedger, () =>
+      context.request.post(url, {
+        multipart: { _csrf: field('_csrf'), _nonce: field('_nonce'), note: '计数：链接', files: file },
+      }),
+    );
+    expect(link.result.status()).toBe(200);
+    expect(await link.result.text()).toContain('已记入台账');
+    // The Update alone reaches Temporal; the ledger: the snapshot's key, the nonce claimed, the file, the receipt.
+    expect({ temporal: link.temporal, ledger: link.ledger }).toEqual({ temporal: 1, ledger: 4 });
+
+    const signed = { context: await browser.newContext() };
+    const signedPage = await signed.context.newPage();
+    await signInThroughPages(signedPage, own.url, sink, 'justice.liaison@test.example.org');
+    await signedPage.goto(`${own.url}/t/old-report/justice`);
+    const csrf = await signedPage.getAttribute('#form-progress input[name=_csrf]', 'value');
+    const page = await counted(webLedger, () =>
+      signed.context.request.post(`${own.url}/t/old-report/justice/progress`, {
+        multipart: {
+          _csrf: csrf!,
+          period,
+          note: '计数：页面',
+          files: { ...file, name: '进展2.pdf', buffer: Buffer.concat([PDF, Buffer.from('% 2\n')]) },
+        },
+        maxRedirects: 0,
+      }),
+    );
+    expect(page.result.status()).toBe(303);
+    // The session, the snapshot's key, the file; one Update.
+    expect({ temporal: page.temporal, ledger: page.ledger }).toEqual({ temporal: 1, ledger: 3 });
+    const recorded = await ledger.web.evidenceFiles(trackerId);
+    expect(recorded.filter((f) => f.period === period).map((f) => f.name)).toEqual(
+      expect.arrayContaining(['进展.pdf', '进展2.pdf']),
+    );
+    await context.close();
+    await signed.context.close();
+    await own.close();
+    await webLedger.close();
   });
 });

@@ -5,7 +5,7 @@
  * SMTP server.
  */
 import type { FastifyInstance } from 'fastify';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import ExcelJS from 'exceljs';
@@ -19,8 +19,7 @@ import { html, safe } from '../../web/html';
 import { trackerPage } from '../../web/pages';
 import { allowedActions, maySee, personFor } from '../../web/roles';
 import { buildRequest, buildWebServer, loggablePath } from '../../web/server';
-import { claimLinkSubmission, finishLinkSubmission, linkSubmission, releaseLinkSubmission } from '../../web/data';
-import { parseLinkKeys, signLink } from '../../activities/links';
+import { parseLinkKeys, signLink } from '../../channels/links';
 import { TestPostgres, startTestPostgres } from '../support/postgres';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
 
@@ -196,7 +195,7 @@ describe('roles come from the directory', () => {
     expect(maySee(deputy, 'justice')).toBe(false);
     const office = personFor('office.head@test.example.org', directory, [])!;
     expect([...office.supervises].sort()).toEqual(['county-a', 'finance', 'justice']);
-    expect(allowedActions(office, 'justice')).toEqual(['verify', 'decideExtension', 'waive']);
+    expect(allowedActions(office, 'justice')).toEqual(['verify', 'decideExtension', 'waive', 'urge']);
     const leader = personFor('leader1@test.example.org', directory, [])!;
     expect(maySee(leader, 'justice')).toBe(true);
     expect(allowedActions(leader, 'justice')).toEqual([]);
@@ -255,9 +254,11 @@ describe.each(['sqlite', 'postgres'] as const)(
       };
     }
 
+    // Removed in afterAll, also when a test failed.
+    let dir: string | undefined;
     beforeAll(async () => {
       sink = await startSmtpSink();
-      const dir = mkdtempSync(path.join(tmpdir(), 'duban-web-unit-'));
+      dir = mkdtempSync(path.join(tmpdir(), 'duban-web-unit-'));
       settings = loadSettings({
         DUBAN_DATA_DIR: dir,
         SMTP_URL: sink.url,
@@ -287,6 +288,7 @@ describe.each(['sqlite', 'postgres'] as const)(
       await ledger?.close();
       await sink?.close();
       await pg?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
     const csrfCookie = async () => {
@@ -476,14 +478,17 @@ describe.each(['sqlite', 'postgres'] as const)(
         email: 'county-a.liaison@test.example.org',
         createdAt: Date.now(),
       };
-      expect(await claimLinkSubmission(ledger, row)).toBe(true);
-      expect(await claimLinkSubmission(ledger, row)).toBe(false);
-      await releaseLinkSubmission(ledger, row.nonce);
-      expect(await claimLinkSubmission(ledger, row)).toBe(true);
-      await finishLinkSubmission(ledger, row.nonce, '{"ok":1}');
+      expect(await ledger.web.claimLinkSubmission(row)).toBe(true);
+      expect(await ledger.web.claimLinkSubmission(row)).toBe(false);
+      await ledger.web.releaseLinkSubmission(row.nonce);
+      expect(await ledger.web.claimLinkSubmission(row)).toBe(true);
+      await ledger.web.finishLinkSubmission(row.nonce, '{"ok":1}');
       // A finished submit keeps its nonce: a release after it changes nothing.
-      await releaseLinkSubmission(ledger, row.nonce);
-      expect(await linkSubmission(ledger, row.nonce)).toMatchObject({ trackerId: row.trackerId, result: '{"ok":1}' });
+      await ledger.web.releaseLinkSubmission(row.nonce);
+      expect(await ledger.web.linkSubmission(row.nonce)).toMatchObject({
+        trackerId: row.trackerId,
+        result: '{"ok":1}',
+      });
     });
 
     test('the mail catcher is readable in the embedded mode only, with sign-in links clickable', async () => {

@@ -3,12 +3,13 @@
  * overdue, the legal basis with its quote, what to submit and how. Plain text plus an HTML alternative in which
  * every supplied text is escaped.
  */
-import { supervisionNumberText } from '../domain/tracking';
-import { parseDate } from '../domain/dates';
-import { parsePeriod, periodInChinese } from '../domain/periods';
-import type { PlannedNotice } from '../domain/planner';
-import type { PeopleProgress } from '../domain/requests';
-import type { TrackerDefinition } from '../domain/trackers';
+import { supervisionNumberText } from '../../domain/tracking';
+import { DEFAULT_TIME_ZONE } from '../../domain/model';
+import { parseDate } from '../../domain/dates';
+import { parsePeriod, periodInChinese } from '../../domain/periods';
+import type { PlannedNotice } from '../../domain/planner';
+import type { PeopleProgress } from '../../domain/requests';
+import type { TrackerDefinition } from '../../domain/trackers';
 
 export interface NoticeContext {
   definition: TrackerDefinition;
@@ -128,7 +129,7 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
     ['任务', o.title],
     ['承办单位', t.unit.name],
     ['期次', periodText],
-    ['截止时间', `${dueText} 24时前${t.timeZone === 'Asia/Shanghai' ? '' : `（${t.timeZone}时间）`}${extended}`],
+    ['截止时间', `${dueText} 24时前${t.timeZone === DEFAULT_TIME_ZONE ? '' : `（${t.timeZone}时间）`}${extended}`],
     ['状态', days],
     ...(c.urge?.note ? [['催办意见', c.urge.note] as [string, string]] : []),
     ...(progress ? [['完成要求', progress] as [string, string]] : []),

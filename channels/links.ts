@@ -8,18 +8,11 @@
  * expired link is refused. Opening a link never changes anything: the web page's form does (web/).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { LINK_ACTIONS, LinkAction } from '../domain/actions';
 
-/** What a link lets its recipient do. `view` is always included. */
-export const LINK_ACTIONS = [
-  'view',
-  'acknowledge',
-  'progress',
-  'submit',
-  'record',
-  'report',
-  'requestExtension',
-] as const;
-export type LinkAction = (typeof LINK_ACTIONS)[number];
+/** What a link lets its recipient do (the unit's actions, and `view`, always included): domain/actions.ts. */
+export { LINK_ACTIONS };
+export type { LinkAction };
 
 export interface LinkClaims {
   trackerId: string;

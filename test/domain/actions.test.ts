@@ -1,0 +1,135 @@
+/**
+ * The action vocabulary (domain/actions.ts): every action has its Chinese label and the role that takes it, every
+ * ledger event kind its label, and the one rule that picks an email's links is the one that picks the web's forms.
+ */
+import {
+  ACTIONS,
+  ALL_ACTIONS,
+  Action,
+  EVENT_LABELS,
+  LINK_ACTIONS,
+  actionLabel,
+  actionsFor,
+  eventLabel,
+  offeredActions,
+} from '../../domain/actions';
+import type { Requests } from '../../domain/requests';
+
+// Every request of the tracker's contract but the registration's own; a new request fails here until it is named.
+const REQUESTS: Record<keyof Requests, true> = {
+  submit: true,
+  record: true,
+  verify: true,
+  requestExtension: true,
+  decideExtension: true,
+  waive: true,
+  urge: true,
+  acknowledge: true,
+  progress: true,
+  report: true,
+  pause: true,
+  resume: true,
+  updateDefinition: true,
+  retire: true,
+};
+
+const HAN = /^[\u4e00-\u9fff]+$/;
+
+describe('the action vocabulary', () => {
+  test('every action a person takes has a Chinese label and a role', () => {
+    const people = Object.keys(REQUESTS).filter((r) => r !== 'updateDefinition');
+    expect([...ALL_ACTIONS].sort()).toEqual(people.sort());
+    for (const a of ALL_ACTIONS) {
+      expect(ACTIONS[a].label).toMatch(HAN);
+      expect(['unit', 'office', 'admin']).toContain(ACTIONS[a].by);
+      expect(actionLabel(a)).toBe(ACTIONS[a].label);
+    }
+    expect(new Set(ALL_ACTIONS.map((a) => ACTIONS[a].label)).size).toBe(ALL_ACTIONS.length);
+  });
+
+  test('every ledger event kind has a Chinese label; an unknown kind is shown as it is', () => {
+    for (const [kind, label] of Object.entries(EVENT_LABELS)) {
+      expect(label).toMatch(HAN);
+      expect(eventLabel(kind)).toBe(label);
+    }
+    expect(eventLabel('period_opened')).toBe('期次开始');
+    expect(eventLabel('something_new')).toBe('something_new');
+  });
+
+  test('links carry the unit’s actions and view', () => {
+    expect(LINK_ACTIONS).toEqual(['view', 'acknowledge', 'progress', 'submit', 'record', 'report', 'requestExtension']);
+    expect(actionLabel('view')).toBe('查看');
+  });
+
+  test('who may: the unit acts on its work, the office verifies and decides, administrators pause and retire', () => {
+    const none = { ofUnit: false, supervises: false, admin: false };
+    expect(actionsFor(none)).toEqual([]);
+    expect(actionsFor({ ...none, ofUnit: true })).toEqual([
+      'acknowledge',
+      'progress',
+      'submit',
+      'record',
+      'report',
+      'requestExtension',
+    ]);
+    expect(actionsFor({ ...none, supervises: true })).toEqual(['verify', 'decideExtension', 'waive', 'urge']);
+    expect(actionsFor({ ...none, admin: true })).toEqual(['pause', 'resume', 'retire']);
+  });
+});
+
+describe('what applies now (the emails’ links and the web’s forms)', () => {
+  const unit = actionsFor({ ofUnit: true, supervises: false, admin: false });
+  const names = (offers: { action: Action }[]) => offers.map((o) => o.action);
+
+  test('an email: the work action of the obligation’s kind, an extension only before due', () => {
+    expect(names(offeredActions(unit, { completion: 'single', beforeDue: true }))).toEqual([
+      'acknowledge',
+      'progress',
+      'submit',
+      'requestExtension',
+    ]);
+    expect(names(offeredActions(unit, { completion: 'quota', beforeDue: false }))).toEqual([
+      'acknowledge',
+      'progress',
+      'record',
+    ]);
+    expect(names(offeredActions(unit, { completion: 'rate' }))).toContain('report');
+    // What an email does not know (the period's state) disables nothing.
+    expect(offeredActions(unit, { completion: 'single' }).every((o) => !o.unavailable)).toBe(true);
+  });
+
+  const period = { submitted: false, verification: 'not submitted' };
+
+  test('a form that cannot apply is shown disabled with its reason', () => {
+    const all = actionsFor({ ofUnit: true, supervises: true, admin: true });
+    const acked = offeredActions(all, {
+      completion: 'single',
+      open: [{ ...period, acknowledged: { by: '黄丽娟', at: 1 } }],
+      paused: false,
+    });
+    const by = (a: Action) => acked.find((o) => o.action === a);
+    expect(by('acknowledge')?.unavailable).toBe('本期已签收');
+    expect(by('verify')?.unavailable).toBe('尚未报送材料，无需核实');
+    expect(by('submit')?.unavailable).toBeUndefined();
+    expect(by('decideExtension')).toBeUndefined();
+    expect(by('pause')?.unavailable).toBeUndefined();
+    expect(by('resume')).toBeUndefined();
+
+    const submitted = offeredActions(all, {
+      open: [{ submitted: true, verification: 'pending', pendingExtension: {} }],
+      paused: true,
+    });
+    expect(submitted.find((o) => o.action === 'verify')?.unavailable).toBeUndefined();
+    expect(names(submitted)).toContain('decideExtension');
+    expect(names(submitted)).toContain('resume');
+    expect(names(submitted)).not.toContain('pause');
+
+    const closed = offeredActions(unit, { open: [] });
+    expect(closed.every((o) => o.unavailable === '当前没有未办结的期次')).toBe(true);
+  });
+
+  test('no verification required: no verify form', () => {
+    const office = actionsFor({ ofUnit: false, supervises: true, admin: false });
+    expect(names(offeredActions(office, { verification: false, open: [period] }))).toEqual(['waive', 'urge']);
+  });
+});

@@ -1,0 +1,63 @@
+/** The board (`/`): every open period the person may see, most urgent first, with a count by unit and colour. */
+import type { FastifyInstance } from 'fastify';
+import { boardStates } from '../../access/board';
+import { latestSnapshot } from '../../access/registered';
+import type { WebContext } from '../context';
+import * as pages from '../pages';
+import { maySee } from '../roles';
+import { requireSignedIn } from '../session';
+
+const BOARD_ITEMS = 300;
+const COLOUR_ORDER: Record<string, number> = { broken: -1, red: 0, yellow: 1, green: 2, done: 3, waived: 4 };
+type Counts = { red: number; yellow: number; green: number; done: number; waived: number };
+
+export function boardRoutes(app: FastifyInstance, d: WebContext): void {
+  app.get('/', async (req, reply) => {
+    const s = requireSignedIn(d, req, reply);
+    if (!s) return reply;
+    const q = req.query as Record<string, string | undefined>;
+    const filter = {
+      unit: q.unit || undefined,
+      obligation: q.obligation || undefined,
+      colour: q.colour && q.colour in COLOUR_ORDER ? q.colour : undefined,
+    };
+    const snapshot = await latestSnapshot(d.ledger);
+    const unitNames = new Map((snapshot?.directory.units ?? []).map((u) => [u.id, u.name]));
+    const titles = new Map((snapshot?.catalog.obligations ?? []).map((o) => [o.id, o.title]));
+    const states = (await boardStates(d.ledger, { obligation: filter.obligation, colour: filter.colour })).filter(
+      (t) => maySee(s.person, t.unit) && (!filter.unit || t.unit === filter.unit),
+    );
+    const counts = new Map<string, Counts>();
+    for (const t of states) {
+      const c = counts.get(t.unit) ?? { red: 0, yellow: 0, green: 0, done: 0, waived: 0 };
+      if (t.colour in c) c[t.colour as keyof Counts]++;
+      counts.set(t.unit, c);
+    }
+    const units = [...counts.entries()]
+      .map(([unit, c]) => ({ unit, name: unitNames.get(unit) ?? unit, ...c }))
+      .sort((a, b) => b.red - a.red || b.yellow - a.yellow || b.green - a.green || (a.unit < b.unit ? -1 : 1));
+    states.sort(
+      (a, b) =>
+        (COLOUR_ORDER[a.colour] ?? 9) - (COLOUR_ORDER[b.colour] ?? 9) ||
+        a.dueAt - b.dueAt ||
+        (a.trackerId < b.trackerId ? -1 : 1),
+    );
+    const visibleUnits = (snapshot?.directory.units ?? []).filter((u) => maySee(s.person, u.id));
+    return d.page(
+      reply,
+      pages.boardPage(d.ctxOf(req), {
+        units,
+        items: states.slice(0, BOARD_ITEMS).map((t) => ({
+          ...t,
+          obligationTitle: titles.get(t.obligation) ?? t.obligation,
+          unitName: unitNames.get(t.unit) ?? t.unit,
+        })),
+        total: states.length,
+        filter,
+        unitChoices: visibleUnits.map((u) => ({ id: u.id, name: u.name })),
+        obligationChoices: (snapshot?.catalog.obligations ?? []).map((o) => ({ id: o.id, title: o.title })),
+        shownLimit: BOARD_ITEMS,
+      }),
+    );
+  });
+}
