@@ -87,6 +87,8 @@ export interface ActivityDeps {
   digest?: boolean;
   /** The SMTP pool's connections; an attempt sends only while it holds one (default 5). */
   connections?: number;
+  /** How long a notice's claim lasts unless renewed (DUBAN_SEND_LEASE_SECONDS; default 30 s, activities/delivery.ts). */
+  sendLeaseMs?: number;
   /** DUBAN_HEARTBEAT_URL: pinged after every digest run (a dead-man's switch); a secret, never logged. */
   heartbeatUrl?: string;
   /** Signed action links in notices (DOMAIN.md 22): the keys (secrets, from settings), the web's address, the grace. */
@@ -201,7 +203,7 @@ export function createActivities(deps: ActivityDeps) {
   const { ledger, transport, from, calendar } = deps;
   const fromHeader = { name: from.name, address: from.address };
   const slots = new ConnectionSlots(deps.connections ?? 5);
-  const delivery = { ledger, transport, slots, unrecorded: new UnrecordedResults(ledger) };
+  const delivery = { ledger, transport, slots, unrecorded: new UnrecordedResults(ledger), leaseMs: deps.sendLeaseMs };
 
   /** The claim row of a notice: what the ledger keeps about it before and after it is sent. */
   const claimFor = (

@@ -89,6 +89,11 @@ export const settingsSchema = z.strictObject({
        * only the function, for less memory in a storm (worker/bundle.ts, docs/performance.md).
        */
       stackTraces: z.enum(['source', 'names']).default('source'),
+      /**
+       * How long a notice's claim lasts unless renewed (activities/delivery.ts): an attempt that stands still longer
+       * loses it to a retry. Default 30; above nodemailer's 20-second socket timeout so one SMTP reply fits a lease.
+       */
+      sendLeaseSeconds: positiveInt.optional(),
     })
     .default({ stackTraces: 'source' }),
   /** Metrics, health and alerts (docs/deployment.md, "Metrics and health"). */
@@ -198,6 +203,7 @@ export const ENVIRONMENT: Record<string, string[]> = {
   DUBAN_MAX_CONCURRENT_ACTIVITIES: ['worker', 'maxConcurrentActivities'],
   DUBAN_MAX_CACHED_WORKFLOWS: ['worker', 'maxCachedWorkflows'],
   DUBAN_WORKFLOW_STACK_TRACES: ['worker', 'stackTraces'],
+  DUBAN_SEND_LEASE_SECONDS: ['worker', 'sendLeaseSeconds'],
   DUBAN_METRICS_ADDRESS: ['operations', 'metricsAddress'],
   DUBAN_METRICS_REFRESH_SECONDS: ['operations', 'metricsRefreshSeconds'],
   DUBAN_HEALTH_ADDRESS: ['operations', 'healthAddress'],

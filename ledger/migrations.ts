@@ -242,6 +242,16 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       )`,
     ],
   },
+  {
+    version: 13,
+    // The fencing token of a notice's claim (issue 21): renewals, the send and the final write require it, so an
+    // attempt paused past its lease cannot send what another attempt took over; `abandoned` counts such attempts.
+    statements: [
+      'ALTER TABLE notices ADD COLUMN claim_token TEXT',
+      'ALTER TABLE notices ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0',
+      'ALTER TABLE notices ADD COLUMN abandoned_reason TEXT',
+    ],
+  },
 ];
 
 /** The schema versions this code knows, in order. */
