@@ -370,11 +370,11 @@ export class Ledger {
   }
 
   /** Raises (or refreshes) the alert of a kind; `duban status` shows it until it is cleared. */
-  raiseAlert(kind: string, message: string, since: number, now = Date.now()): Promise<void> {
+  raiseAlert(kind: string, message: string, since: number, now = Date.now()): Promise<boolean> {
     return board.raiseAlert(this.db, kind, message, since, now);
   }
 
-  clearAlert(kind: string, now = Date.now()): Promise<void> {
+  clearAlert(kind: string, now = Date.now()): Promise<boolean> {
     return board.clearAlert(this.db, kind, now);
   }
 
