@@ -261,8 +261,24 @@ export class Ledger {
     return sending.noticeStatus(this.db, sendKey);
   }
 
-  notices(filter: { trackerId?: string } = {}): Promise<NoticeRow[]> {
+  /** The notices (one row each, however many recipients); `copies: true` adds each recipient's copy. */
+  notices(filter: { trackerId?: string; copies?: boolean } = {}): Promise<NoticeRow[]> {
     return sending.notices(this.db, filter);
+  }
+
+  /** Records a notice sent as one copy per recipient, before its copies are claimed (twice is once). */
+  recordNotice(n: NoticeClaim, now = Date.now()): Promise<void> {
+    return sending.recordNotice(this.db, n, now);
+  }
+
+  /** One notice (or copy) by its send key. */
+  notice(sendKey: string): Promise<NoticeRow | undefined> {
+    return sending.notice(this.db, sendKey);
+  }
+
+  /** The recipients' copies of a notice. */
+  noticeCopies(noticeKey: string): Promise<NoticeRow[]> {
+    return sending.noticeCopies(this.db, noticeKey);
   }
 
   /** Notes an item that turned red, once per tracker, period and due date. */

@@ -46,6 +46,9 @@ export interface NoticeRow extends PeriodColumns {
   /** Attempts that woke to find their claim lost and sent nothing (migration 13), and the last one's reason. */
   abandoned: number;
   abandoned_reason: string | null;
+  /** A recipient's copy (migration 14): the notice it belongs to, and the one address it went to. */
+  notice_key: string | null;
+  recipient: string | null;
 }
 
 export interface NoticeClaim extends PeriodRef {
@@ -59,6 +62,9 @@ export interface NoticeClaim extends PeriodRef {
   messageId: string;
   to: string[];
   cc: string[];
+  /** A recipient's own copy of the notice `noticeKey` (personal links): sent to `recipient` alone. */
+  noticeKey?: string;
+  recipient?: string;
 }
 
 /**
@@ -87,8 +93,9 @@ export async function beginNotice(db: SqlDb, n: NoticeClaim, now: number, leaseM
   return db.transaction(async (tx) => {
     const inserted = await tx.run(
       `INSERT INTO notices (send_key, tracker_id, obligation, unit, period, stage, level, step, planned_at, fired_at, due,
-         message_id, recipients_to, recipients_cc, status, attempts, created_at, claimed_until, claim_token)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?, ?)
+         message_id, recipients_to, recipients_cc, status, attempts, created_at, claimed_until, claim_token,
+         notice_key, recipient)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?)
        ON CONFLICT (send_key) DO NOTHING`,
       [
         n.sendKey,
@@ -108,6 +115,8 @@ export async function beginNotice(db: SqlDb, n: NoticeClaim, now: number, leaseM
         now,
         now + leaseMs,
         token,
+        n.noticeKey ?? null,
+        n.recipient ?? null,
       ],
     );
     if (inserted > 0) return { state: 'send', token };
@@ -216,10 +225,57 @@ export async function supervisionNumber(
   });
 }
 
-export async function notices(db: SqlDb, filter: { trackerId?: string }): Promise<NoticeRow[]> {
-  const where = filter.trackerId ? 'WHERE tracker_id = ?' : '';
+/**
+ * Records a notice sent as one copy per recipient (its copies are claimed on their own): the row the notice's
+ * pages, its 督办单 number and its overall result live on. Nothing is claimed here; twice is once.
+ */
+export async function recordNotice(db: SqlDb, n: NoticeClaim, now: number): Promise<void> {
+  await db.run(
+    `INSERT INTO notices (send_key, tracker_id, obligation, unit, period, stage, level, step, planned_at, fired_at, due,
+       message_id, recipients_to, recipients_cc, status, attempts, created_at, claimed_until)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', 0, ?, NULL)
+     ON CONFLICT (send_key) DO NOTHING`,
+    [
+      n.sendKey,
+      n.trackerId,
+      n.obligation,
+      n.unit,
+      n.period,
+      n.stage,
+      n.level,
+      n.step,
+      n.plannedAt,
+      n.firedAt,
+      n.due,
+      n.messageId,
+      JSON.stringify(n.to),
+      JSON.stringify(n.cc),
+      now,
+    ],
+  );
+}
+
+export async function notice(db: SqlDb, sendKey: string): Promise<NoticeRow | undefined> {
+  const [row] = await db.all<NoticeRow>('SELECT * FROM notices WHERE send_key = ?', [sendKey]);
+  return row && normaliseNotice(row);
+}
+
+/**
+ * The notices, without the recipients' copies (a notice is one row however many people it went to) unless
+ * `copies` asks for them too.
+ */
+export async function notices(db: SqlDb, filter: { trackerId?: string; copies?: boolean }): Promise<NoticeRow[]> {
+  const clauses = [...(filter.trackerId ? ['tracker_id = ?'] : []), ...(filter.copies ? [] : ['notice_key IS NULL'])];
+  const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
   const params: Param[] = filter.trackerId ? [filter.trackerId] : [];
   return (await db.all<NoticeRow>(`SELECT * FROM notices ${where} ORDER BY planned_at, send_key`, params)).map(
+    normaliseNotice,
+  );
+}
+
+/** The recipients' copies of one notice, by recipient. */
+export async function noticeCopies(db: SqlDb, noticeKey: string): Promise<NoticeRow[]> {
+  return (await db.all<NoticeRow>('SELECT * FROM notices WHERE notice_key = ? ORDER BY recipient', [noticeKey])).map(
     normaliseNotice,
   );
 }
@@ -245,6 +301,8 @@ export function normaliseNotice(r: NoticeRow): NoticeRow {
     claim_token: r.claim_token ?? null,
     abandoned: Number(r.abandoned ?? 0),
     abandoned_reason: r.abandoned_reason ?? null,
+    notice_key: r.notice_key ?? null,
+    recipient: r.recipient ?? null,
     supervision_no: num(r.supervision_no),
     supervision_year: num(r.supervision_year),
   };
