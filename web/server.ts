@@ -445,6 +445,7 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
         unitChoices: visibleUnits.map((u) => ({ id: u.id, name: u.name })),
         obligationChoices: (snapshot?.catalog.obligations ?? []).map((o) => ({ id: o.id, title: o.title })),
         shownLimit: BOARD_ITEMS,
+        alerts: (await ledger.openAlerts().catch(() => [])).map((a) => ({ kind: a.kind, since: a.since })),
       }),
     );
   });
