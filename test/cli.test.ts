@@ -150,22 +150,35 @@ describe('duban command line', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     const key = (x: { at: string; key: string }) => `${x.at} ${x.key}`;
-    expect(mails.map(key).sort()).toEqual(planned.map(key).sort());
+    expect([...new Set(mails.map(key))].sort()).toEqual(planned.map(key).sort());
     for (const m of mails) {
       const p = planned.find((x) => x.key === m.key)!;
       expect(m.to).toEqual(p.to);
       expect(m.cc).toEqual(p.cc);
       expect(m.subject).toMatch(/^【督办/);
     }
+    // With personal links, each recipient of a notice gets one copy of their own (issue 19.5).
+    for (const p of planned) {
+      const copies = mails.filter((m) => m.key === p.key).flatMap((m: { recipients: string[] }) => m.recipients);
+      expect(copies.sort()).toEqual([...new Set([...p.to, ...p.cc])].map((a: string) => a.toLowerCase()).sort());
+    }
     expect(readdirSync(out).filter((f) => f.endsWith('.eml'))).toHaveLength(mails.length);
     // Each .eml shows the action links as recipients will see them (signed with a throwaway key).
+    // Each copy's links are its recipient's alone: the unit's staff can 签收, the others (office, leadership) view.
+    let acknowledgeLinks = 0;
     for (const m of mails) {
       const parsed = await simpleParser(readFileSync(m.file));
-      expect(parsed.text).toMatch(/签收：http:\/\/127\.0\.0\.1:8080\/a\/v1\.preview\.[A-Za-z0-9_.-]+\/acknowledge/);
       expect(parsed.html).toMatch(
         /<a href="http:\/\/127\.0\.0\.1:8080\/a\/v1\.preview\.[A-Za-z0-9_.-]+\/view">查看<\/a>/,
       );
+      if (/签收：http:\/\/127\.0\.0\.1:8080\/a\/v1\.preview\.[A-Za-z0-9_.-]+\/acknowledge/.test(parsed.text ?? ''))
+        acknowledgeLinks++;
+      const signedFor = [...(parsed.text ?? '').matchAll(/\/a\/v1\.preview\.([A-Za-z0-9_-]+)\./g)].map(
+        (x) => (JSON.parse(Buffer.from(x[1]!, 'base64url').toString('utf8')) as { r: string }).r,
+      );
+      expect(new Set(signedFor)).toEqual(new Set(m.recipients));
     }
+    expect(acknowledgeLinks).toBeGreaterThan(0);
     expect(duban('simulate', catalog, directory, '--from', '2020-01-01', '--to', '2020-02-01').stderr).toMatch(
       /today or later/,
     );
