@@ -14,6 +14,7 @@ import { WorkingCalendar } from '../domain/calendar';
 import { noticeKey } from '../domain/planner';
 import { Ledger } from '../ledger';
 import { tempLedgerFile } from './support/engine';
+import { TestPostgres, startTestPostgres } from './support/postgres';
 import { SmtpSink, startSmtpSink } from './support/smtp';
 import { tracker } from './support/trackers';
 
@@ -23,14 +24,13 @@ const keys = parseLinkKeys(`k1:${randomBytes(32).toString('base64')}`);
 const from = { name: '督办系统', address: 'duban@test.example.org' };
 let sink: SmtpSink;
 let ledger: Ledger;
+let pg: TestPostgres | undefined;
 
 beforeAll(async () => {
   sink = await startSmtpSink();
-  ledger = await Ledger.open({ sqliteFile: tempLedgerFile() });
 });
 
 afterAll(async () => {
-  await ledger?.close();
   await sink?.close();
 });
 
@@ -63,80 +63,96 @@ function request(step: number, thread: string[] = []): DeliveryRequest {
 
 const linkTokens = (text: string) => [...text.matchAll(/\/a\/([^/\s"]+)\/\w+/g)].map((m) => m[1]!);
 
-test('the liaison and the head each get one message with only their own links; a retry sends nothing more', async () => {
-  const transport = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: 2 } as never);
-  const activities = createActivities({
-    ledger,
-    transport,
-    from,
-    calendar: new WorkingCalendar(),
-    connections: 2,
-    links: { keys, baseUrl: 'https://duban.test', graceMs: 0 },
+describe.each(['sqlite', 'postgres'] as const)('on %s', (dialect) => {
+  beforeAll(async () => {
+    sink.messages.length = 0;
+    if (dialect === 'postgres') {
+      pg = await startTestPostgres();
+      ledger = await Ledger.open({ databaseUrl: pg.url });
+      // An external test database may hold an earlier run's rows.
+      await ledger.db.run("DELETE FROM notices WHERE tracker_id = 'annual-report/unit'");
+    } else ledger = await Ledger.open({ sqliteFile: tempLedgerFile() });
   });
-  const env = new MockActivityEnvironment();
-  const deliver = (req: DeliveryRequest) => env.run(activities.deliverNotice, req);
-  try {
-    const first = request(3);
-    const key = noticeKey(first.notice);
-    const messageId = messageIdFor(key, from);
-    // The head's copy fails once (451): the attempt fails, the liaison's copy having gone out.
-    let calls = 0;
-    const realRefuse = (sink as unknown as { refuse?: (raw: Buffer) => boolean }).refuse;
-    (sink as unknown as { refuse: (raw: Buffer) => boolean }).refuse = (raw) =>
-      raw.toString('utf8').includes(`${key}/to/${t.unit.head.email}`) && calls++ === 0;
-    await expect(deliver(first)).rejects.toThrow();
-    expect(sink.messages.map((m) => m.envelopeTo)).toEqual([[t.unit.liaison.email]]);
-    // The tracker's retry: only the head's copy is sent now.
-    await expect(deliver(first)).resolves.toMatchObject({ messageId, status: 'sent' });
-    // And a retry after success sends nothing.
-    await expect(deliver(first)).resolves.toMatchObject({ messageId, status: 'already-sent' });
-    (sink as unknown as { refuse?: (raw: Buffer) => boolean }).refuse = realRefuse;
+  afterAll(async () => {
+    await ledger?.close();
+    await pg?.stop();
+  });
 
-    const copies = sink.messages.filter((m) => m.key.startsWith(key));
-    expect(copies.map((m) => m.envelopeTo)).toEqual([[t.unit.liaison.email], [t.unit.head.email]]);
-    for (const m of copies) {
-      const recipient = m.envelopeTo[0]!;
-      // The headers still show the notice's people: to the liaison, the head in copy.
-      expect(m.to).toEqual([t.unit.liaison.email]);
-      expect(m.cc).toEqual([t.unit.head.email]);
-      expect(m.messageId).toBe(recipientMessageId(messageId, recipient, from));
-      // Every link in the copy, in the text and the HTML part, acts as its recipient and nobody else.
-      const tokens = [...linkTokens(m.parsed.text ?? ''), ...linkTokens(String(m.parsed.html ?? ''))];
-      expect(tokens.length).toBeGreaterThanOrEqual(8);
-      for (const token of tokens) {
-        const check = verifyLink(token, keys, Date.now());
-        expect(check).toMatchObject({ ok: true, claims: { email: recipient } });
+  test('the liaison and the head each get one message with only their own links; a retry sends nothing more', async () => {
+    const transport = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: 2 } as never);
+    const activities = createActivities({
+      ledger,
+      transport,
+      from,
+      calendar: new WorkingCalendar(),
+      connections: 2,
+      links: { keys, baseUrl: 'https://duban.test', graceMs: 0 },
+    });
+    const env = new MockActivityEnvironment();
+    const deliver = (req: DeliveryRequest) => env.run(activities.deliverNotice, req);
+    try {
+      const first = request(3);
+      const key = noticeKey(first.notice);
+      const messageId = messageIdFor(key, from);
+      // The head's copy fails once (451): the attempt fails, the liaison's copy having gone out.
+      let calls = 0;
+      const realRefuse = (sink as unknown as { refuse?: (raw: Buffer) => boolean }).refuse;
+      (sink as unknown as { refuse: (raw: Buffer) => boolean }).refuse = (raw) =>
+        raw.toString('utf8').includes(`${key}/to/${t.unit.head.email}`) && calls++ === 0;
+      await expect(deliver(first)).rejects.toThrow();
+      expect(sink.messages.map((m) => m.envelopeTo)).toEqual([[t.unit.liaison.email]]);
+      // The tracker's retry: only the head's copy is sent now.
+      await expect(deliver(first)).resolves.toMatchObject({ messageId, status: 'sent' });
+      // And a retry after success sends nothing.
+      await expect(deliver(first)).resolves.toMatchObject({ messageId, status: 'already-sent' });
+      (sink as unknown as { refuse?: (raw: Buffer) => boolean }).refuse = realRefuse;
+
+      const copies = sink.messages.filter((m) => m.key.startsWith(key));
+      expect(copies.map((m) => m.envelopeTo)).toEqual([[t.unit.liaison.email], [t.unit.head.email]]);
+      for (const m of copies) {
+        const recipient = m.envelopeTo[0]!;
+        // The headers still show the notice's people: to the liaison, the head in copy.
+        expect(m.to).toEqual([t.unit.liaison.email]);
+        expect(m.cc).toEqual([t.unit.head.email]);
+        expect(m.messageId).toBe(recipientMessageId(messageId, recipient, from));
+        // Every link in the copy, in the text and the HTML part, acts as its recipient and nobody else.
+        const tokens = [...linkTokens(m.parsed.text ?? ''), ...linkTokens(String(m.parsed.html ?? ''))];
+        expect(tokens.length).toBeGreaterThanOrEqual(8);
+        for (const token of tokens) {
+          const check = verifyLink(token, keys, Date.now());
+          expect(check).toMatchObject({ ok: true, claims: { email: recipient } });
+        }
+        const other = recipient === t.unit.head.email ? t.unit.liaison : t.unit.head;
+        expect(m.parsed.text).not.toContain(other.name + '：');
+        expect(m.parsed.text).toContain('仅供您本人使用');
       }
-      const other = recipient === t.unit.head.email ? t.unit.liaison : t.unit.head;
-      expect(m.parsed.text).not.toContain(other.name + '：');
-      expect(m.parsed.text).toContain('仅供您本人使用');
-    }
-    // The ledger shows one notice, sent to both; each copy is a row of its own, sent once.
-    const rows = await ledger.notices({ trackerId: t.trackerId });
-    expect(rows).toEqual([
-      expect.objectContaining({
-        send_key: key,
-        status: 'sent',
-        accepted: JSON.stringify([t.unit.liaison.email, t.unit.head.email]),
-      }),
-    ]);
-    const copyRows = await ledger.noticeCopies(key);
-    expect(copyRows.map((r) => [r.recipient, r.status, r.attempts])).toEqual([
-      [t.unit.head.email, 'sent', 2], // its first attempt met the 451
-      [t.unit.liaison.email, 'sent', 1],
-    ]);
+      // The ledger shows one notice, sent to both; each copy is a row of its own, sent once.
+      const rows = await ledger.notices({ trackerId: t.trackerId });
+      expect(rows).toEqual([
+        expect.objectContaining({
+          send_key: key,
+          status: 'sent',
+          accepted: JSON.stringify([t.unit.liaison.email, t.unit.head.email]),
+        }),
+      ]);
+      const copyRows = await ledger.noticeCopies(key);
+      expect(copyRows.map((r) => [r.recipient, r.status, r.attempts])).toEqual([
+        [t.unit.head.email, 'sent', 2], // its first attempt met the 451
+        [t.unit.liaison.email, 'sent', 1],
+      ]);
 
-    // The period's next notice threads each copy to that recipient's copy of the first.
-    const second = request(1, [messageId]);
-    await deliver(second);
-    const next = sink.messages.filter((m) => m.key.startsWith(noticeKey(second.notice)));
-    expect(next).toHaveLength(2);
-    for (const m of next) {
-      const recipient = m.envelopeTo[0]!;
-      expect(m.parsed.inReplyTo).toBe(recipientMessageId(messageId, recipient, from));
-      expect(m.parsed.references).toBe(recipientMessageId(messageId, recipient, from));
+      // The period's next notice threads each copy to that recipient's copy of the first.
+      const second = request(1, [messageId]);
+      await deliver(second);
+      const next = sink.messages.filter((m) => m.key.startsWith(noticeKey(second.notice)));
+      expect(next).toHaveLength(2);
+      for (const m of next) {
+        const recipient = m.envelopeTo[0]!;
+        expect(m.parsed.inReplyTo).toBe(recipientMessageId(messageId, recipient, from));
+        expect(m.parsed.references).toBe(recipientMessageId(messageId, recipient, from));
+      }
+    } finally {
+      transport.close();
     }
-  } finally {
-    transport.close();
-  }
+  });
 });
