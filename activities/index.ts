@@ -7,6 +7,8 @@
  * worker or a replay finds the key and does not send again. The one window no SMTP client can close is a crash
  * after the server accepted the message and before the ledger row is finished: the retry then sends the message
  * again, always with the same Message-ID, so mail systems and people can recognise the repeat (docs/engine.md).
+ * With signed links, each recipient gets a copy of their own holding only their links, claimed per (notice,
+ * recipient) under its own send key, so exactly once per recipient too (issue 19.5).
  */
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
