@@ -10,15 +10,19 @@
  *    lease running waits and retries;
  * 3. passes the message over as superseded when a later notice of the same period is already due (an outage), or
  *    stops here when it was cancelled: before DATA, nothing was sent;
- * 4. sends on its slot's connection, renewing the lease while the server takes its time (and heartbeating, when it
- *    runs as a queued activity: a tracker's deliveries are local activities, which have none), so the lease runs
- *    out only when the attempt's process died;
+ * 4. confirms, immediately before handing the message to the server, that its claim (a fencing token) is still
+ *    its own and unexpired, extending it by a lease; an attempt that stood still past its lease (SIGSTOP, a paused
+ *    VM, a long GC) and lost the claim to another attempt abandons here, records why, and sends nothing. Then it
+ *    sends on its slot's connection, renewing the lease (with the token) while the server takes its time (and
+ *    heartbeating, when it runs as a queued activity: a tracker's deliveries are local activities, which have
+ *    none). A pause after the message was handed over and lasting past the lease can still produce a second copy;
  * 5. records the result.
  * When the ledger cannot take the result (the database restarting), the worker keeps it (Delivery.unrecorded) and
  * writes it as soon as the ledger answers: the next attempt at the same message, in this process, finds it there
  * and does not send again, however long the outage outlasted the lease.
- * The window left is a process that dies after the server took the message and before the ledger heard of it:
- * the retry then sends it again, with the same Message-ID (docs/engine.md).
+ * The window left is a process that dies, or stands still past its lease, after it handed the message to the
+ * server and before the ledger heard of the result: another attempt then sends it again, with the same Message-ID
+ * (docs/engine.md).
  */
 import type { Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
@@ -119,7 +123,10 @@ export interface Delivery {
   slots: ConnectionSlots;
   /** Messages the SMTP server took whose result the ledger could not record yet, by send key (see UnrecordedResults). */
   unrecorded: UnrecordedResults;
+  /** How long a claim lasts unless renewed (DUBAN_SEND_LEASE_SECONDS; default SEND_LEASE_MS). */
   leaseMs?: number;
+  /** Where the fence's refusals are written (default: the worker runtime's logger). */
+  log?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -222,27 +229,41 @@ export async function sendOnce(
         `notice ${claim.sendKey} is being sent by another attempt until ${new Date(claimed.until).toISOString()}; will retry`,
       );
     }
+    const token = claimed.token;
     if (overtakenAt != null && (ctx.now ?? Date.now)() >= overtakenAt) {
-      await d.ledger.finishNotice(claim.sendKey, {
-        status: 'superseded',
-        subject: '',
-        accepted: [],
-        rejected: [],
-        response: 'superseded by a later notice of the same period',
-      });
+      await d.ledger.finishNotice(
+        claim.sendKey,
+        {
+          status: 'superseded',
+          subject: '',
+          accepted: [],
+          rejected: [],
+          response: 'superseded by a later notice of the same period',
+        },
+        token,
+      );
       countNotice(claim.stage, claim.level, 'superseded');
       return { state: 'superseded' };
     }
     if (ctx.signal?.aborted) {
-      await d.ledger.releaseNotice(claim.sendKey);
+      await d.ledger.releaseNotice(claim.sendKey, token);
       throw new RetryLater('cancelled before sending; nothing was sent');
     }
     const message = await build();
+    // Set once a renewal finds the claim taken over or run out: the attempt stood still (SIGSTOP, a VM paused, a
+    // long GC) past its lease, and another attempt may be sending the same notice now.
+    let lost = false;
     let renewing: Promise<void> = Promise.resolve();
     const renew = setInterval(
       () => {
         ctx.heartbeat();
-        renewing = d.ledger.renewNotice(claim.sendKey, Date.now() + leaseMs).catch(() => undefined);
+        const now = Date.now();
+        renewing = d.ledger
+          .renewNotice(claim.sendKey, token, now + leaseMs, now)
+          .then((held) => {
+            if (!held) lost = true;
+          })
+          .catch(() => undefined);
       },
       Math.max(1000, Math.floor(leaseMs / 3)),
     );
@@ -251,6 +272,35 @@ export async function sendOnce(
       clearInterval(renew);
       await renewing;
     };
+    // The fence, immediately before the message is handed to the server: the claim is still this attempt's and
+    // unexpired, and is extended by a whole lease, which covers the SMTP transaction (nodemailer's socket timeout
+    // is 20 s, the default lease 30 s; renewals continue every third of a lease while the server takes its time).
+    // A stale attempt learns here that it lost the claim, and sends nothing.
+    const checkedAt = Date.now();
+    let held: boolean;
+    try {
+      held = !lost && (await d.ledger.renewNotice(claim.sendKey, token, checkedAt + leaseMs, checkedAt));
+    } catch (err) {
+      // A claim that cannot be confirmed is not sent on: the database is down, and so would be the final write.
+      await stopRenewing();
+      throw new RetryLater(
+        `notice ${claim.sendKey}: the ledger cannot confirm the claim (${err instanceof Error ? err.message : String(err)}); nothing was sent; will retry`,
+      );
+    }
+    if (!held) {
+      await stopRenewing();
+      const reason =
+        `the claim was lost before sending (taken over by another attempt, or its ${leaseMs} ms lease ran out ` +
+        `while this attempt stood still); nothing was sent`;
+      await d.ledger.abandonNotice(claim.sendKey, reason).catch(() => undefined);
+      (d.log ?? runtimeLog()).warn('send abandoned: this attempt no longer holds the claim', {
+        sendKey: claim.sendKey,
+        messageId: claim.messageId,
+        reason,
+      });
+      countNotice(claim.stage, claim.level, 'abandoned');
+      throw new RetryLater(`notice ${claim.sendKey}: ${reason}; will retry`);
+    }
     let outcome: SendOutcome;
     try {
       const info = await d.transport.sendMail({
@@ -269,10 +319,10 @@ export async function sendOnce(
       const f = classifySmtpError(err);
       if (!f.permanent) {
         // Retried by Temporal; the worker tells the operator once when this begins (worker/operations.ts).
-        smtpHealthOf(d.transport).failed(err);
+        smtpHealthOf(d.transport).failed(err, checkedAt);
         countNotice(claim.stage, claim.level, 'retried');
         await stopRenewing();
-        await d.ledger.releaseNotice(claim.sendKey);
+        await d.ledger.releaseNotice(claim.sendKey, token);
         throw err;
       }
       smtpHealthOf(d.transport).answered();
@@ -286,19 +336,33 @@ export async function sendOnce(
       await stopRenewing();
     }
     const result: NoticeResult = { ...outcome, subject: message.subject };
+    let recorded: boolean;
     try {
-      await d.ledger.finishNotice(claim.sendKey, result);
+      recorded = await d.ledger.finishNotice(claim.sendKey, result, token);
     } catch (err) {
       // The message is out: from here on, this process answers for it (UnrecordedResults), not the lease.
       d.unrecorded.keep(claim.sendKey, result, err);
       countNotice(claim.stage, claim.level, outcome.status);
       throw new RetryLater(`notice ${claim.sendKey} was sent; the ledger could not record it yet; will retry`);
     }
+    if (!recorded) {
+      // The server took the message while this attempt stood still past its lease after handing it over: another
+      // attempt took the claim and records its own copy (the window docs/engine.md measures). Said, not hidden.
+      (d.log ?? runtimeLog()).warn('message sent after the claim was taken over: the server may receive it twice', {
+        sendKey: claim.sendKey,
+        messageId: claim.messageId,
+      });
+    }
     countNotice(claim.stage, claim.level, outcome.status);
     return { state: 'sent', ...outcome };
   } finally {
     release();
   }
+}
+
+/** The worker runtime's logger (structured, like the activities' own log lines). */
+function runtimeLog(): Pick<Logger, 'warn'> {
+  return Runtime.instance().logger;
 }
 
 function toList(v: Mail.Options['to']): string[] {

@@ -7,6 +7,8 @@
  * worker or a replay finds the key and does not send again. The one window no SMTP client can close is a crash
  * after the server accepted the message and before the ledger row is finished: the retry then sends the message
  * again, always with the same Message-ID, so mail systems and people can recognise the repeat (docs/engine.md).
+ * With signed links, each recipient gets a copy of their own holding only their links, claimed per (notice,
+ * recipient) under its own send key, so exactly once per recipient too (issue 19.5).
  */
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -31,7 +33,7 @@ import { formatLocal, localDay, zonedInstant } from '../domain/zone';
 import { AttemptContext, ConnectionSlots, RetryLater, sendOnce, UnrecordedResults } from './delivery';
 import { LinkKey, signLink } from '../channels/links';
 import { LinkAction, actionLabel, isLinkAction, actionsFor, offeredActions } from '../domain/actions';
-import type { Ledger, LedgerWrite, NoticeClaim, NoticeStage } from '../ledger';
+import type { Ledger, LedgerWrite, NoticeClaim, NoticeRow, NoticeStage } from '../ledger';
 import { pingHeartbeat } from './metrics';
 import {
   RecipientLinks,
@@ -100,6 +102,8 @@ export interface ActivityDeps {
   digest?: boolean;
   /** The SMTP pool's connections; an attempt sends only while it holds one (default 5). */
   connections?: number;
+  /** How long a notice's claim lasts unless renewed (DUBAN_SEND_LEASE_SECONDS; default 30 s, activities/delivery.ts). */
+  sendLeaseMs?: number;
   /** DUBAN_HEARTBEAT_URL: pinged after every digest run (a dead-man's switch); a secret, never logged. */
   heartbeatUrl?: string;
   /** Signed action links in notices (DOMAIN.md 22): the keys (secrets, from settings), the web's address, the grace. */
@@ -210,11 +214,19 @@ export function messageIdFor(key: string, from: Sender): string {
   return `<duban.${createHash('sha256').update(key).digest('hex').slice(0, 32)}@${domain}>`;
 }
 
+/**
+ * The Message-ID of one recipient's copy of the message `messageId`: derived from both, so every retry and every
+ * later notice's References name the same copy (issue 19.5: one message per recipient, one thread per period).
+ */
+export function recipientMessageId(messageId: string, recipient: string, from: Sender): string {
+  return messageIdFor(`${messageId}/to/${recipient.toLowerCase()}`, from);
+}
+
 export function createActivities(deps: ActivityDeps) {
   const { ledger, transport, from, calendar } = deps;
   const fromHeader = { name: from.name, address: from.address };
   const slots = new ConnectionSlots(deps.connections ?? 5);
-  const delivery = { ledger, transport, slots, unrecorded: new UnrecordedResults(ledger) };
+  const delivery = { ledger, transport, slots, unrecorded: new UnrecordedResults(ledger), leaseMs: deps.sendLeaseMs };
 
   /** The claim row of a notice: what the ledger keeps about it before and after it is sent. */
   const claimFor = (
@@ -304,55 +316,146 @@ export function createActivities(deps: ActivityDeps) {
       const next = n.stage === 'urge' ? { nextUrgeFrom: nextUrgeAt(calendar, t.timeZone, n.at) } : {};
       let supervisionNumber: string | undefined;
       let subject = '';
+      const personal = deps.links !== undefined && req.period.endsAt !== undefined;
+
+      /** The message, for everyone (no links) or for one recipient (their own links only, DOMAIN.md 22). */
+      const build = async (recipient?: string) => {
+        const now = Math.max(req.firedAt, ctx.now());
+        const sentOn = formatDate(localDay(now, t.timeZone));
+        if (n.stage === 'escalation' && n.level === 2 && supervisionNumber === undefined) {
+          const year = civil(parseDate(sentOn)!).year;
+          const given = await ledger.supervisionNumber(key, t.supervisor.id, year);
+          supervisionNumber = supervisionNumberText(given.year, given.number);
+        }
+        // Late only against when it was meant to go out: a catch-up planned before the tracker existed is not.
+        const meant = Math.max(n.at, req.meantAt ?? n.at);
+        const lateSince = now - meant > LATE_AFTER_MS ? formatLocal(meant, t.timeZone) : undefined;
+        const links =
+          personal && recipient !== undefined
+            ? recipientLinks(
+                t,
+                [recipient],
+                { label: req.period.label, dueAt: req.period.dueAt, endsAt: req.period.endsAt! },
+                now,
+                deps.links!,
+              )
+            : undefined;
+        const r = renderNotice({
+          definition: t,
+          notice: n,
+          period: req.period,
+          sentOn,
+          progress: req.progress,
+          supervisionNumber,
+          lateSince,
+          urge: req.urge,
+          links,
+          signInUrl: links ? undefined : deps.webUrl?.replace(/\/+$/, ''),
+        });
+        subject = r.subject;
+        // Each recipient's copy has a Message-ID of its own, derived from the notice's, and refers to that
+        // recipient's copies of the period's earlier notices: one thread per period in every mailbox.
+        const own = (id: string) => (recipient === undefined ? id : recipientMessageId(id, recipient, from));
+        const thread = req.thread.filter((id) => id !== messageId).map(own);
+        const sender =
+          n.stage === 'escalation'
+            ? { name: `${oneLine(t.supervisor.name)}（${from.name}）`, address: from.address }
+            : fromHeader;
+        return {
+          ...mailOptions(sender, n, r, own(messageId), now),
+          replyTo: { name: oneLine(t.supervisor.liaison.name), address: t.supervisor.liaison.email },
+          // A copy goes to its recipient alone; the headers still show who else the notice went to.
+          ...(recipient === undefined ? {} : { envelope: { from: from.address, to: [recipient] } }),
+          inReplyTo: thread[thread.length - 1],
+          references: thread.length ? thread : undefined,
+        } satisfies Mail.Options & { subject: string };
+      };
+
+      const finished = (row: NoticeRow): DeliveryResult | undefined => {
+        if (row.status === 'sending') return undefined;
+        const rejected: string[] = row.rejected ? JSON.parse(row.rejected) : [];
+        if (row.status === 'superseded') return { messageId, status: 'superseded', rejected: [] };
+        return { messageId, status: row.status === 'rejected' ? 'already-rejected' : 'already-sent', rejected };
+      };
+
+      if (personal) {
+        const notice = claimFor(req, key, n.stage, messageId, n.to, n.cc);
+        const before = await ledger.notice(key);
+        const done = before && finished(before);
+        if (done) {
+          if (done.rejected.length)
+            await reportUndeliverable(req, key, before.subject ?? '', done.rejected, before.response ?? '', ctx);
+          log.info('notice already delivered', { key, messageId, status: before.status });
+          return { ...done, ...next };
+        }
+        await ledger.recordNotice(notice, Date.now());
+        // One copy per recipient, each claimed and fenced on its own: a retry sends only the copies not yet sent.
+        const recipients = [...new Set([...n.to, ...n.cc])];
+        const outcomes: {
+          recipient: string;
+          status: string;
+          accepted: string[];
+          rejected: string[];
+          response: string;
+        }[] = [];
+        for (const recipient of recipients) {
+          const copyKey = `${key}/to/${recipient}`;
+          const result = await sendOnce(
+            delivery,
+            {
+              ...claimFor(req, copyKey, n.stage, recipientMessageId(messageId, recipient, from), [recipient], []),
+              noticeKey: key,
+              recipient,
+            },
+            () => build(recipient),
+            ctx,
+            req.overtakenAt,
+          );
+          if (result.state === 'superseded')
+            outcomes.push({ recipient, status: 'superseded', accepted: [], rejected: [], response: '' });
+          else if (result.state === 'done') {
+            const row = result.row;
+            outcomes.push({
+              recipient,
+              status: row.status,
+              accepted: row.accepted ? JSON.parse(row.accepted) : [],
+              rejected: row.rejected ? JSON.parse(row.rejected) : [],
+              response: row.response ?? '',
+            });
+            subject ||= row.subject ?? '';
+          } else outcomes.push({ recipient, ...result });
+        }
+        const accepted = outcomes.flatMap((o) => o.accepted);
+        const rejected = outcomes.flatMap((o) => o.rejected);
+        const status = outcomes.every((o) => o.status === 'superseded')
+          ? 'superseded'
+          : accepted.length > 0
+            ? 'sent'
+            : 'rejected';
+        const response = outcomes
+          .filter((o) => o.response)
+          .map((o) => `${o.recipient}: ${o.response}`)
+          .join('; ');
+        await ledger.finishNotice(key, { status, subject, accepted, rejected, response });
+        if (status === 'superseded') {
+          log.info('notice superseded by a later one of the same period, not sent', { key, messageId });
+          return { messageId, status: 'superseded', rejected: [] };
+        }
+        log.info('notice delivered, one copy per recipient', {
+          key,
+          messageId,
+          status,
+          copies: recipients.length,
+          rejected: rejected.length,
+        });
+        if (rejected.length) await reportUndeliverable(req, key, subject, rejected, response, ctx);
+        return { messageId, status, rejected, supervisionNumber, ...next };
+      }
+
       const result = await sendOnce(
         delivery,
         claimFor(req, key, n.stage, messageId, n.to, n.cc),
-        async () => {
-          const now = Math.max(req.firedAt, ctx.now());
-          const sentOn = formatDate(localDay(now, t.timeZone));
-          if (n.stage === 'escalation' && n.level === 2) {
-            const year = civil(parseDate(sentOn)!).year;
-            const given = await ledger.supervisionNumber(key, t.supervisor.id, year);
-            supervisionNumber = supervisionNumberText(given.year, given.number);
-          }
-          // Late only against when it was meant to go out: a catch-up planned before the tracker existed is not.
-          const meant = Math.max(n.at, req.meantAt ?? n.at);
-          const lateSince = now - meant > LATE_AFTER_MS ? formatLocal(meant, t.timeZone) : undefined;
-          const links =
-            deps.links && req.period.endsAt !== undefined
-              ? recipientLinks(
-                  t,
-                  [...n.to, ...n.cc],
-                  { label: req.period.label, dueAt: req.period.dueAt, endsAt: req.period.endsAt },
-                  now,
-                  deps.links,
-                )
-              : undefined;
-          const r = renderNotice({
-            definition: t,
-            notice: n,
-            period: req.period,
-            sentOn,
-            progress: req.progress,
-            supervisionNumber,
-            lateSince,
-            urge: req.urge,
-            links,
-            signInUrl: links ? undefined : deps.webUrl?.replace(/\/+$/, ''),
-          });
-          subject = r.subject;
-          const thread = req.thread.filter((id) => id !== messageId);
-          const sender =
-            n.stage === 'escalation'
-              ? { name: `${oneLine(t.supervisor.name)}（${from.name}）`, address: from.address }
-              : fromHeader;
-          return {
-            ...mailOptions(sender, n, r, messageId, now),
-            replyTo: { name: oneLine(t.supervisor.liaison.name), address: t.supervisor.liaison.email },
-            inReplyTo: thread[thread.length - 1],
-            references: thread.length ? thread : undefined,
-          };
-        },
+        () => build(),
         ctx,
         req.overtakenAt,
       );
@@ -362,17 +465,13 @@ export function createActivities(deps: ActivityDeps) {
       }
       if (result.state === 'done') {
         const row = result.row;
-        const rejected: string[] = row.rejected ? JSON.parse(row.rejected) : [];
-        if (row.status === 'superseded') return { messageId, status: 'superseded', rejected: [] };
+        const done = finished(row)!;
+        if (done.status === 'superseded') return done;
         // A retry after the report step failed must still report.
-        if (rejected.length) await reportUndeliverable(req, key, row.subject ?? '', rejected, row.response ?? '', ctx);
+        if (done.rejected.length)
+          await reportUndeliverable(req, key, row.subject ?? '', done.rejected, row.response ?? '', ctx);
         log.info('notice already delivered', { key, messageId, status: row.status });
-        return {
-          messageId,
-          status: row.status === 'rejected' ? 'already-rejected' : 'already-sent',
-          rejected,
-          ...next,
-        };
+        return { ...done, ...next };
       }
       log.info('notice delivered', { key, messageId, status: result.status, rejected: result.rejected.length });
       if (result.rejected.length) await reportUndeliverable(req, key, subject, result.rejected, result.response, ctx);

@@ -10,7 +10,7 @@ import type { MetricMeter } from '@temporalio/common';
 import type { NoticeStage } from '../ledger';
 
 /** What became of one send attempt of one message. */
-export type NoticeResult = 'sent' | 'rejected' | 'superseded' | 'retried';
+export type NoticeResult = 'sent' | 'rejected' | 'superseded' | 'retried' | 'abandoned';
 
 function activityMeter(): MetricMeter | undefined {
   try {
@@ -33,6 +33,14 @@ export function countNotice(stage: NoticeStage, level: number, result: NoticeRes
     if (result === 'retried')
       meter
         .createCounter('duban_notice_retries', undefined, 'send attempts that failed transiently and are retried')
+        .add(1, tags);
+    else if (result === 'abandoned')
+      meter
+        .createCounter(
+          'duban_notice_abandoned',
+          undefined,
+          'send attempts that found their claim lost (paused past the lease) and sent nothing',
+        )
         .add(1, tags);
     else
       meter

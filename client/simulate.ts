@@ -25,7 +25,10 @@ import { workflowIdFor } from '../workflows/messages';
 import { decodeEncodedWords, headerValue, startMailSink } from '../channels/sink';
 
 export interface SimulatedMail {
+  /** The notice's key: each recipient's copy of a notice (personal links) has the same. */
   key: string;
+  /** Whom this copy went to (the SMTP envelope): with personal links, one recipient per copy. */
+  recipients: string[];
   messageId: string;
   date: number;
   to: string[];
@@ -60,11 +63,12 @@ export async function simulate(
   const env = await timeSkippingEnvironment();
   const mails: SimulatedMail[] = [];
   if (outDir) mkdirSync(outDir, { recursive: true });
-  const sink = await startMailSink(0, (buffer) => {
+  const sink = await startMailSink(0, (buffer, recipients) => {
     const raw = buffer.toString('utf8');
     const head = raw.slice(0, raw.search(/\r?\n\r?\n/));
     const mail: SimulatedMail = {
-      key: headerValue(head, 'X-Duban-Key'),
+      key: headerValue(head, 'X-Duban-Key').replace(/\/to\/[^/]+$/, ''),
+      recipients: recipients.map((a) => a.toLowerCase()),
       messageId: headerValue(head, 'Message-ID'),
       date: Date.parse(headerValue(head, 'Date')),
       to: addresses(headerValue(head, 'To')),
@@ -74,7 +78,7 @@ export async function simulate(
     if (outDir) {
       mail.file = path.join(
         outDir,
-        `${String(mails.length + 1).padStart(5, '0')}-${mail.key.replace(/[^A-Za-z0-9._-]+/g, '_')}.eml`,
+        `${String(mails.length + 1).padStart(5, '0')}-${`${mail.key}-${mail.recipients.join('-')}`.replace(/[^A-Za-z0-9._-]+/g, '_')}.eml`,
       );
       writeFileSync(mail.file, raw);
     }

@@ -48,7 +48,12 @@ async function startMailCatcher(folder: string, port: number, io: Io): Promise<M
     const head = raw.subarray(0, 16384).toString('utf8');
     const id = headerValue(head, 'Message-ID') || `${Date.now()}`;
     const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${createHash('sha1').update(id).digest('hex').slice(0, 12)}.eml`;
-    writeFileSync(path.join(folder, name), raw);
+    // Whom this copy was delivered to, as a mail server records it: with personal links each recipient of a notice
+    // gets a copy of their own, whose To and Cc still name everyone (the mailbox page lists it by this).
+    writeFileSync(
+      path.join(folder, name),
+      Buffer.concat([Buffer.from(`Delivered-To: ${recipients.join(', ')}\r\n`), raw]),
+    );
     io.out(`mail  ${name}  to ${recipients.join(',')}  ${decodeEncodedWords(headerValue(head, 'Subject'))}\n`);
   });
   return { ...sink, folder };

@@ -91,6 +91,11 @@ export const settingsSchema = z.strictObject({
        * only the function, for less memory in a storm (worker/bundle.ts, docs/performance.md).
        */
       stackTraces: z.enum(['source', 'names']).default('source'),
+      /**
+       * How long a notice's claim lasts unless renewed (activities/delivery.ts): an attempt that stands still longer
+       * loses it to a retry. Default 30; above nodemailer's 20-second socket timeout so one SMTP reply fits a lease.
+       */
+      sendLeaseSeconds: positiveInt.optional(),
     })
     .default({ stackTraces: 'source' }),
   /** Metrics, health and alerts (docs/deployment.md, "Metrics and health"). */
@@ -109,8 +114,25 @@ export const settingsSchema = z.strictObject({
         .optional(),
       /** How long SMTP may fail before the board shows it to the administrator. */
       smtpAlertAfterSeconds: positiveInt.default(1800),
+      /** How often the worker checks whether the SMTP alert is due: it is raised at most this long after the delay. */
+      smtpAlertCheckSeconds: positiveInt.default(5),
+      /**
+       * The operator channel (worker/operator-alert.ts): alerts are POSTed as JSON to this URL, signed with
+       * HMAC-SHA256 of `<timestamp>.<body>` under webhookSecret (both secrets: never logged).
+       */
+      webhookUrl: z
+        .string()
+        .regex(/^https?:\/\/\S+$/, { message: 'must be an http:// or https:// URL' })
+        .optional(),
+      webhookSecret: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+      /** A command run by /bin/sh for each alert, the alert as JSON on its standard input. */
+      alertCommand: z.string().min(1).optional(),
     })
-    .default({ metricsRefreshSeconds: 30, smtpAlertAfterSeconds: 1800 }),
+    .refine((o) => !o.webhookUrl || o.webhookSecret, {
+      message: 'DUBAN_OPERATOR_WEBHOOK_URL needs DUBAN_OPERATOR_WEBHOOK_SECRET (at least 16 characters) to sign with',
+      path: ['webhookSecret'],
+    })
+    .default({ metricsRefreshSeconds: 30, smtpAlertAfterSeconds: 1800, smtpAlertCheckSeconds: 5 }),
   /** `duban web` (docs/web.md): the browser service for units, supervising offices and leadership. */
   web: z
     .strictObject({
@@ -200,11 +222,16 @@ export const ENVIRONMENT: Record<string, string[]> = {
   DUBAN_MAX_CONCURRENT_ACTIVITIES: ['worker', 'maxConcurrentActivities'],
   DUBAN_MAX_CACHED_WORKFLOWS: ['worker', 'maxCachedWorkflows'],
   DUBAN_WORKFLOW_STACK_TRACES: ['worker', 'stackTraces'],
+  DUBAN_SEND_LEASE_SECONDS: ['worker', 'sendLeaseSeconds'],
   DUBAN_METRICS_ADDRESS: ['operations', 'metricsAddress'],
   DUBAN_METRICS_REFRESH_SECONDS: ['operations', 'metricsRefreshSeconds'],
   DUBAN_HEALTH_ADDRESS: ['operations', 'healthAddress'],
   DUBAN_HEARTBEAT_URL: ['operations', 'heartbeatUrl'],
   DUBAN_SMTP_ALERT_AFTER_SECONDS: ['operations', 'smtpAlertAfterSeconds'],
+  DUBAN_SMTP_ALERT_CHECK_SECONDS: ['operations', 'smtpAlertCheckSeconds'],
+  DUBAN_OPERATOR_WEBHOOK_URL: ['operations', 'webhookUrl'],
+  DUBAN_OPERATOR_WEBHOOK_SECRET: ['operations', 'webhookSecret'],
+  DUBAN_OPERATOR_ALERT_COMMAND: ['operations', 'alertCommand'],
   DUBAN_WEB_HOST: ['web', 'host'],
   DUBAN_WEB_PORT: ['web', 'port'],
   DUBAN_WEB_BASE_URL: ['web', 'baseUrl'],
@@ -469,6 +496,10 @@ export function describeSettings(s: Settings): Record<string, unknown> {
       // The URL's path is the secret of a Healthchecks check: only its host is shown.
       heartbeat: s.operations.heartbeatUrl ? redactHeartbeatUrl(s.operations.heartbeatUrl) : undefined,
       smtpAlertAfterSeconds: s.operations.smtpAlertAfterSeconds,
+      smtpAlertCheckSeconds: s.operations.smtpAlertCheckSeconds,
+      // The operator channel: a webhook's host only (its path may carry a token), never its secret or the command.
+      operatorWebhook: s.operations.webhookUrl ? redactHeartbeatUrl(s.operations.webhookUrl) : undefined,
+      operatorCommand: s.operations.alertCommand ? 'set' : undefined,
     },
     // The key ids only: the keys are secrets.
     links: s.links.keys ? { keyIds: linkKeyIds(s.links.keys), graceDays: s.links.graceDays } : 'off',

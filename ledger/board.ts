@@ -261,17 +261,36 @@ export interface OperatorAlert {
   updatedAt: number;
 }
 
-export async function raiseAlert(db: SqlDb, kind: string, message: string, since: number, now: number): Promise<void> {
-  await db.run(
+/**
+ * Raises (or refreshes) the alert of a kind: true when this call opened it (it was absent or cleared), so that of
+ * several workers seeing the same failure one tells the operator channel (worker/operator-alert.ts).
+ */
+export async function raiseAlert(
+  db: SqlDb,
+  kind: string,
+  message: string,
+  since: number,
+  now: number,
+): Promise<boolean> {
+  const refreshed = await db.run(
+    'UPDATE operator_alerts SET message = ?, updated_at = ? WHERE kind = ? AND cleared_at IS NULL',
+    [message, now, kind],
+  );
+  if (refreshed > 0) return false;
+  const opened = await db.run(
     'INSERT INTO operator_alerts (kind, message, since, updated_at, cleared_at) VALUES (?, ?, ?, ?, NULL) ' +
       'ON CONFLICT (kind) DO UPDATE SET message = excluded.message, updated_at = excluded.updated_at, cleared_at = NULL, ' +
-      'since = CASE WHEN operator_alerts.cleared_at IS NULL THEN operator_alerts.since ELSE excluded.since END',
+      'since = excluded.since WHERE operator_alerts.cleared_at IS NOT NULL',
     [kind, message, since, now],
   );
+  return opened > 0;
 }
 
-export async function clearAlert(db: SqlDb, kind: string, now: number): Promise<void> {
-  await db.run('UPDATE operator_alerts SET cleared_at = ? WHERE kind = ? AND cleared_at IS NULL', [now, kind]);
+/** Clears the open alert of a kind: true when this call cleared it. */
+export async function clearAlert(db: SqlDb, kind: string, now: number): Promise<boolean> {
+  return (
+    (await db.run('UPDATE operator_alerts SET cleared_at = ? WHERE kind = ? AND cleared_at IS NULL', [now, kind])) > 0
+  );
 }
 
 /** Open alerts, oldest first. A ledger older than migration 8 has none. */

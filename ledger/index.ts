@@ -214,18 +214,27 @@ export class Ledger {
     return sending.beginNotice(this.db, n, now, leaseMs);
   }
 
-  /** Extends the lease of an attempt that is still working on the notice (it waits on a slow SMTP server). */
-  renewNotice(sendKey: string, until: number): Promise<void> {
-    return sending.renewNotice(this.db, sendKey, until);
+  /**
+   * Extends the lease of the attempt holding `token` (it waits on a slow SMTP server, or is about to hand the
+   * message over): false when the claim was taken over or ran out at `now`, and the attempt must send nothing.
+   */
+  renewNotice(sendKey: string, token: string, until: number, now = Date.now()): Promise<boolean> {
+    return sending.renewNotice(this.db, sendKey, token, now, until);
   }
 
   /** Gives up this attempt's lease after a failure, so the retry does not wait for it to run out. */
-  releaseNotice(sendKey: string): Promise<void> {
-    return sending.releaseNotice(this.db, sendKey);
+  releaseNotice(sendKey: string, token: string): Promise<void> {
+    return sending.releaseNotice(this.db, sendKey, token);
   }
 
-  finishNotice(sendKey: string, result: NoticeResult): Promise<void> {
-    return sending.finishNotice(this.db, sendKey, result);
+  /** Records the result; with a token, only while that attempt holds the claim (true when written). */
+  finishNotice(sendKey: string, result: NoticeResult, token?: string): Promise<boolean> {
+    return sending.finishNotice(this.db, sendKey, result, token);
+  }
+
+  /** Counts on the notice an attempt that lost its claim before sending, with the reason. */
+  abandonNotice(sendKey: string, reason: string): Promise<void> {
+    return sending.abandonNotice(this.db, sendKey, reason);
   }
 
   /**
@@ -241,8 +250,24 @@ export class Ledger {
     return sending.noticeStatus(this.db, sendKey);
   }
 
-  notices(filter: { trackerId?: string } = {}): Promise<NoticeRow[]> {
+  /** The notices (one row each, however many recipients); `copies: true` adds each recipient's copy. */
+  notices(filter: { trackerId?: string; copies?: boolean } = {}): Promise<NoticeRow[]> {
     return sending.notices(this.db, filter);
+  }
+
+  /** Records a notice sent as one copy per recipient, before its copies are claimed (twice is once). */
+  recordNotice(n: NoticeClaim, now = Date.now()): Promise<void> {
+    return sending.recordNotice(this.db, n, now);
+  }
+
+  /** One notice (or copy) by its send key. */
+  notice(sendKey: string): Promise<NoticeRow | undefined> {
+    return sending.notice(this.db, sendKey);
+  }
+
+  /** The recipients' copies of a notice. */
+  noticeCopies(noticeKey: string): Promise<NoticeRow[]> {
+    return sending.noticeCopies(this.db, noticeKey);
   }
 
   /** Notes an item that turned red, once per tracker, period and due date. */
@@ -358,11 +383,11 @@ export class Ledger {
   }
 
   /** Raises (or refreshes) the alert of a kind; `duban status` shows it until it is cleared. */
-  raiseAlert(kind: string, message: string, since: number, now = Date.now()): Promise<void> {
+  raiseAlert(kind: string, message: string, since: number, now = Date.now()): Promise<boolean> {
     return board.raiseAlert(this.db, kind, message, since, now);
   }
 
-  clearAlert(kind: string, now = Date.now()): Promise<void> {
+  clearAlert(kind: string, now = Date.now()): Promise<boolean> {
     return board.clearAlert(this.db, kind, now);
   }
 

@@ -242,6 +242,27 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       )`,
     ],
   },
+  {
+    version: 13,
+    // The fencing token of a notice's claim (issue 21): renewals, the send and the final write require it, so an
+    // attempt paused past its lease cannot send what another attempt took over; `abandoned` counts such attempts.
+    statements: [
+      'ALTER TABLE notices ADD COLUMN claim_token TEXT',
+      'ALTER TABLE notices ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0',
+      'ALTER TABLE notices ADD COLUMN abandoned_reason TEXT',
+    ],
+  },
+  {
+    version: 14,
+    // One message per recipient when notices carry personal links (issue 19.5): each recipient's copy is a row of
+    // its own, claimed and fenced like any notice, naming the notice it belongs to (`notice_key`) and its recipient.
+    // The notice's own row stays the one that pages, `duban show` and the 督办单 register read.
+    statements: [
+      'ALTER TABLE notices ADD COLUMN notice_key TEXT',
+      'ALTER TABLE notices ADD COLUMN recipient TEXT',
+      'CREATE INDEX notices_by_notice_key ON notices (notice_key)',
+    ],
+  },
 ];
 
 /** The schema versions this code knows, in order. */

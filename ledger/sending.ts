@@ -9,6 +9,7 @@
  */
 import type { Stage } from '../domain/planner';
 import type { PeriodColumns, PeriodRef } from './refs';
+import { randomUUID } from 'node:crypto';
 import type { Param, SqlDb } from './sql';
 
 /** Which message a notice row is: a tracker's reminder or escalation, the office's digest, or the report to the office that a notice could not be delivered. */
@@ -40,6 +41,14 @@ export interface NoticeRow extends PeriodColumns {
   created_at: number;
   sent_at: number | null;
   claimed_until: number | null;
+  /** The fencing token of the attempt that holds (or last held) the claim (migration 13). */
+  claim_token: string | null;
+  /** Attempts that woke to find their claim lost and sent nothing (migration 13), and the last one's reason. */
+  abandoned: number;
+  abandoned_reason: string | null;
+  /** A recipient's copy (migration 14): the notice it belongs to, and the one address it went to. */
+  notice_key: string | null;
+  recipient: string | null;
 }
 
 export interface NoticeClaim extends PeriodRef {
@@ -53,16 +62,21 @@ export interface NoticeClaim extends PeriodRef {
   messageId: string;
   to: string[];
   cc: string[];
+  /** A recipient's own copy of the notice `noticeKey` (personal links): sent to `recipient` alone. */
+  noticeKey?: string;
+  recipient?: string;
 }
 
 /**
- * How long a claim on a notice lasts unless renewed. The attempt that holds it renews it while it waits on the SMTP
- * server (activities/delivery.ts), so it runs out only when that attempt's process died.
+ * How long a claim on a notice lasts unless renewed (DUBAN_SEND_LEASE_SECONDS overrides). The attempt that holds it
+ * renews it while it waits on the SMTP server (activities/delivery.ts). It runs out when that attempt's process died
+ * or stood still (a paused VM, a long GC or swap stall): each claim carries a fencing token, so an attempt that
+ * wakes after another took the claim over can no longer renew, send or finish it.
  */
 export const SEND_LEASE_MS = 30_000;
 
 export type NoticeClaimResult =
-  { state: 'send' } | { state: 'done'; row: NoticeRow } | { state: 'in-flight'; until: number };
+  { state: 'send'; token: string } | { state: 'done'; row: NoticeRow } | { state: 'in-flight'; until: number };
 
 /** How an attempt ended: `superseded` when a later notice of the period overtook it before it was sent. */
 export interface NoticeResult {
@@ -74,11 +88,14 @@ export interface NoticeResult {
 }
 
 export async function beginNotice(db: SqlDb, n: NoticeClaim, now: number, leaseMs: number): Promise<NoticeClaimResult> {
+  // A new token for every claim taken: whoever held the key before holds nothing now.
+  const token = randomUUID();
   return db.transaction(async (tx) => {
     const inserted = await tx.run(
       `INSERT INTO notices (send_key, tracker_id, obligation, unit, period, stage, level, step, planned_at, fired_at, due,
-         message_id, recipients_to, recipients_cc, status, attempts, created_at, claimed_until)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?)
+         message_id, recipients_to, recipients_cc, status, attempts, created_at, claimed_until, claim_token,
+         notice_key, recipient)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?)
        ON CONFLICT (send_key) DO NOTHING`,
       [
         n.sendKey,
@@ -97,9 +114,12 @@ export async function beginNotice(db: SqlDb, n: NoticeClaim, now: number, leaseM
         JSON.stringify(n.cc),
         now,
         now + leaseMs,
+        token,
+        n.noticeKey ?? null,
+        n.recipient ?? null,
       ],
     );
-    if (inserted > 0) return { state: 'send' };
+    if (inserted > 0) return { state: 'send', token };
     const [row] = await tx.all<NoticeRow>(
       `SELECT * FROM notices WHERE send_key = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
       [n.sendKey],
@@ -107,26 +127,52 @@ export async function beginNotice(db: SqlDb, n: NoticeClaim, now: number, leaseM
     if (row && row.status !== 'sending') return { state: 'done', row: normaliseNotice(row) };
     const until = Number(row?.claimed_until ?? 0);
     if (until > now) return { state: 'in-flight', until };
-    await tx.run('UPDATE notices SET attempts = attempts + 1, claimed_until = ? WHERE send_key = ?', [
+    await tx.run('UPDATE notices SET attempts = attempts + 1, claimed_until = ?, claim_token = ? WHERE send_key = ?', [
       now + leaseMs,
+      token,
       n.sendKey,
     ]);
-    return { state: 'send' };
+    return { state: 'send', token };
   });
 }
 
-export async function renewNotice(db: SqlDb, sendKey: string, until: number): Promise<void> {
-  await db.run("UPDATE notices SET claimed_until = ? WHERE send_key = ? AND status = 'sending'", [until, sendKey]);
+/**
+ * Extends the claim to `until` if `token` still holds it and its lease has not run out at `now`: true when it did.
+ * The one statement is the fence: a claim taken over since (a new token) or expired is not extended, so an attempt
+ * that stood still past its lease learns it here, before it sends, and not from a second copy in someone's inbox.
+ */
+export async function renewNotice(
+  db: SqlDb,
+  sendKey: string,
+  token: string,
+  now: number,
+  until: number,
+): Promise<boolean> {
+  const changed = await db.run(
+    `UPDATE notices SET claimed_until = ?
+     WHERE send_key = ? AND status = 'sending' AND claim_token = ? AND claimed_until IS NOT NULL AND claimed_until > ?`,
+    [until, sendKey, token, now],
+  );
+  return changed > 0;
 }
 
-export async function releaseNotice(db: SqlDb, sendKey: string): Promise<void> {
-  await db.run("UPDATE notices SET claimed_until = NULL WHERE send_key = ? AND status = 'sending'", [sendKey]);
-}
-
-export async function finishNotice(db: SqlDb, sendKey: string, result: NoticeResult): Promise<void> {
+/** Gives the claim back, if `token` still holds it (a stale attempt must not free another's claim). */
+export async function releaseNotice(db: SqlDb, sendKey: string, token: string): Promise<void> {
   await db.run(
+    "UPDATE notices SET claimed_until = NULL WHERE send_key = ? AND status = 'sending' AND claim_token = ?",
+    [sendKey, token],
+  );
+}
+
+/**
+ * Completes a `sending` notice with its result: only for the attempt whose `token` holds the claim, true when it
+ * did. Without a token (a result the worker kept while the database was down, UnrecordedResults), any `sending`
+ * row is completed: the message went out, whoever holds the claim now.
+ */
+export async function finishNotice(db: SqlDb, sendKey: string, result: NoticeResult, token?: string): Promise<boolean> {
+  const changed = await db.run(
     `UPDATE notices SET status = ?, subject = ?, accepted = ?, rejected = ?, response = ?, sent_at = ?
-     WHERE send_key = ? AND status = 'sending'`,
+     WHERE send_key = ? AND status = 'sending'${token === undefined ? '' : ' AND claim_token = ?'}`,
     [
       result.status,
       result.subject,
@@ -135,8 +181,18 @@ export async function finishNotice(db: SqlDb, sendKey: string, result: NoticeRes
       result.response.slice(0, 500),
       Date.now(),
       sendKey,
+      ...(token === undefined ? [] : [token]),
     ],
   );
+  return changed > 0;
+}
+
+/** Notes on the notice that an attempt woke without its claim and sent nothing, and why (`duban show`, the tests). */
+export async function abandonNotice(db: SqlDb, sendKey: string, reason: string): Promise<void> {
+  await db.run('UPDATE notices SET abandoned = abandoned + 1, abandoned_reason = ? WHERE send_key = ?', [
+    reason.slice(0, 300),
+    sendKey,
+  ]);
 }
 
 export async function supervisionNumber(
@@ -169,10 +225,57 @@ export async function supervisionNumber(
   });
 }
 
-export async function notices(db: SqlDb, filter: { trackerId?: string }): Promise<NoticeRow[]> {
-  const where = filter.trackerId ? 'WHERE tracker_id = ?' : '';
+/**
+ * Records a notice sent as one copy per recipient (its copies are claimed on their own): the row the notice's
+ * pages, its 督办单 number and its overall result live on. Nothing is claimed here; twice is once.
+ */
+export async function recordNotice(db: SqlDb, n: NoticeClaim, now: number): Promise<void> {
+  await db.run(
+    `INSERT INTO notices (send_key, tracker_id, obligation, unit, period, stage, level, step, planned_at, fired_at, due,
+       message_id, recipients_to, recipients_cc, status, attempts, created_at, claimed_until)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', 0, ?, NULL)
+     ON CONFLICT (send_key) DO NOTHING`,
+    [
+      n.sendKey,
+      n.trackerId,
+      n.obligation,
+      n.unit,
+      n.period,
+      n.stage,
+      n.level,
+      n.step,
+      n.plannedAt,
+      n.firedAt,
+      n.due,
+      n.messageId,
+      JSON.stringify(n.to),
+      JSON.stringify(n.cc),
+      now,
+    ],
+  );
+}
+
+export async function notice(db: SqlDb, sendKey: string): Promise<NoticeRow | undefined> {
+  const [row] = await db.all<NoticeRow>('SELECT * FROM notices WHERE send_key = ?', [sendKey]);
+  return row && normaliseNotice(row);
+}
+
+/**
+ * The notices, without the recipients' copies (a notice is one row however many people it went to) unless
+ * `copies` asks for them too.
+ */
+export async function notices(db: SqlDb, filter: { trackerId?: string; copies?: boolean }): Promise<NoticeRow[]> {
+  const clauses = [...(filter.trackerId ? ['tracker_id = ?'] : []), ...(filter.copies ? [] : ['notice_key IS NULL'])];
+  const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
   const params: Param[] = filter.trackerId ? [filter.trackerId] : [];
   return (await db.all<NoticeRow>(`SELECT * FROM notices ${where} ORDER BY planned_at, send_key`, params)).map(
+    normaliseNotice,
+  );
+}
+
+/** The recipients' copies of one notice, by recipient. */
+export async function noticeCopies(db: SqlDb, noticeKey: string): Promise<NoticeRow[]> {
+  return (await db.all<NoticeRow>('SELECT * FROM notices WHERE notice_key = ? ORDER BY recipient', [noticeKey])).map(
     normaliseNotice,
   );
 }
@@ -195,6 +298,11 @@ export function normaliseNotice(r: NoticeRow): NoticeRow {
     created_at: Number(r.created_at),
     sent_at: num(r.sent_at),
     claimed_until: num(r.claimed_until),
+    claim_token: r.claim_token ?? null,
+    abandoned: Number(r.abandoned ?? 0),
+    abandoned_reason: r.abandoned_reason ?? null,
+    notice_key: r.notice_key ?? null,
+    recipient: r.recipient ?? null,
     supervision_no: num(r.supervision_no),
     supervision_year: num(r.supervision_year),
   };

@@ -150,22 +150,35 @@ describe('duban command line', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     const key = (x: { at: string; key: string }) => `${x.at} ${x.key}`;
-    expect(mails.map(key).sort()).toEqual(planned.map(key).sort());
+    expect([...new Set(mails.map(key))].sort()).toEqual(planned.map(key).sort());
     for (const m of mails) {
       const p = planned.find((x) => x.key === m.key)!;
       expect(m.to).toEqual(p.to);
       expect(m.cc).toEqual(p.cc);
       expect(m.subject).toMatch(/^【督办/);
     }
+    // With personal links, each recipient of a notice gets one copy of their own (issue 19.5).
+    for (const p of planned) {
+      const copies = mails.filter((m) => m.key === p.key).flatMap((m: { recipients: string[] }) => m.recipients);
+      expect(copies.sort()).toEqual([...new Set([...p.to, ...p.cc])].map((a: string) => a.toLowerCase()).sort());
+    }
     expect(readdirSync(out).filter((f) => f.endsWith('.eml'))).toHaveLength(mails.length);
     // Each .eml shows the action links as recipients will see them (signed with a throwaway key).
+    // Each copy's links are its recipient's alone: the unit's staff can 签收, the others (office, leadership) view.
+    let acknowledgeLinks = 0;
     for (const m of mails) {
       const parsed = await simpleParser(readFileSync(m.file));
-      expect(parsed.text).toMatch(/签收：http:\/\/127\.0\.0\.1:8080\/a\/v1\.preview\.[A-Za-z0-9_.-]+\/acknowledge/);
       expect(parsed.html).toMatch(
         /<a href="http:\/\/127\.0\.0\.1:8080\/a\/v1\.preview\.[A-Za-z0-9_.-]+\/view">查看<\/a>/,
       );
+      if (/签收：http:\/\/127\.0\.0\.1:8080\/a\/v1\.preview\.[A-Za-z0-9_.-]+\/acknowledge/.test(parsed.text ?? ''))
+        acknowledgeLinks++;
+      const signedFor = [...(parsed.text ?? '').matchAll(/\/a\/v1\.preview\.([A-Za-z0-9_-]+)\./g)].map(
+        (x) => (JSON.parse(Buffer.from(x[1]!, 'base64url').toString('utf8')) as { r: string }).r,
+      );
+      expect(new Set(signedFor)).toEqual(new Set(m.recipients));
     }
+    expect(acknowledgeLinks).toBeGreaterThan(0);
     expect(duban('simulate', catalog, directory, '--from', '2020-01-01', '--to', '2020-02-01').stderr).toMatch(
       /today or later/,
     );
@@ -347,23 +360,25 @@ describe("an administrator's command line that never misleads", () => {
       expect(r.stdout).toBe('');
     }
 
-    // A ledger of the version before this one: migration 9 (the action links' submissions) not applied yet.
+    // A ledger of the version before this one: migration 14 (the recipients' copies of a notice) not applied yet.
     const last = MIGRATION_VERSIONS[MIGRATION_VERSIONS.length - 1];
-    expect(last).toBe(9);
+    expect(last).toBe(14);
     rmSync(data, { recursive: true });
     const older = await Ledger.open({ sqliteFile: file });
-    await older.db.exec('DROP TABLE web_link_submissions');
-    await older.db.run('DELETE FROM ledger_migrations WHERE version = 9');
+    await older.db.exec('DROP INDEX notices_by_notice_key');
+    await older.db.exec('ALTER TABLE notices DROP COLUMN notice_key');
+    await older.db.exec('ALTER TABLE notices DROP COLUMN recipient');
+    await older.db.run('DELETE FROM ledger_migrations WHERE version = 14');
     await older.close();
     for (const args of readOnly) {
       const r = dubanWith({ DUBAN_DATA_DIR: data, TEMPORAL_ADDRESS: '127.0.0.1:1' }, dir, ...args);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(
-        `failed: the ledger (${where}) needs migrations 9 for this version of duban: run \`duban migrate\` (or start a worker), then try again.\n`,
+        `failed: the ledger (${where}) needs migrations 14 for this version of duban: run \`duban migrate\` (or start a worker), then try again.\n`,
       );
       expect(r.stderr).not.toMatch(/no such table|SQLITE_|\n\s+at /);
     }
-    // The read-only commands migrated nothing: the ledger still lacks migration 9.
+    // The read-only commands migrated nothing: the ledger still lacks migration 14.
     const untouched = await Ledger.open({ sqliteFile: file, migrate: false }).catch((e: Error) => e);
     expect(untouched).toBeInstanceOf(LedgerNotFoundError);
 

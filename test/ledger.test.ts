@@ -54,19 +54,62 @@ describe.each(['sqlite', 'postgres'] as const)('ledger on %s', (dialect) => {
     expect(ledger.dialect).toBe(dialect);
   });
 
+  test('the fence: a claim taken over refuses the stale token its renewal, release, final write; an expired one its renewal', async () => {
+    const t0 = 1_950_000_000_000;
+    const lease = 4_000;
+    const stale = await ledger.beginNotice(claim('fenced', { trackerId: 'fence/sfj' }), t0, lease);
+    expect(stale).toMatchObject({ state: 'send' });
+    const staleToken = (stale as { token: string }).token;
+    // While it holds the claim, its renewal (the check before sending) succeeds.
+    expect(await ledger.renewNotice('fenced', staleToken, t0 + 1_000 + lease, t0 + 1_000)).toBe(true);
+    // It stands still past its lease; a second attempt takes the claim over with a token of its own.
+    const taker = await ledger.beginNotice(claim('fenced', { trackerId: 'fence/sfj' }), t0 + 1_000 + lease + 1, lease);
+    expect(taker).toMatchObject({ state: 'send' });
+    const takerToken = (taker as { token: string }).token;
+    expect(takerToken).not.toBe(staleToken);
+    const now = t0 + 1_000 + lease + 2;
+    // The stale attempt wakes: its renewal (so: its send), its release and its final write are refused.
+    expect(await ledger.renewNotice('fenced', staleToken, now + lease, now)).toBe(false);
+    await ledger.releaseNotice('fenced', staleToken);
+    expect(await ledger.beginNotice(claim('fenced', { trackerId: 'fence/sfj' }), now + 1, lease)).toMatchObject({
+      state: 'in-flight',
+    });
+    const result = { status: 'sent' as const, subject: '旧', accepted: ['a@b.c'], rejected: [], response: '250 stale' };
+    expect(await ledger.finishNotice('fenced', result, staleToken)).toBe(false);
+    expect(await ledger.noticeStatus('fenced')).toBe('sending');
+    // The holder's renewal succeeds, and an expired claim is not renewed even by its own token.
+    expect(await ledger.renewNotice('fenced', takerToken, now + lease, now)).toBe(true);
+    expect(await ledger.renewNotice('fenced', takerToken, now + 3 * lease, now + lease + 1)).toBe(false);
+    // Nobody else took it: the holder may still record what it sent.
+    expect(await ledger.finishNotice('fenced', { ...result, response: '250 new' }, takerToken)).toBe(true);
+    await ledger.abandonNotice('fenced', 'test: stale attempt');
+    const [row] = await ledger.notices({ trackerId: 'fence/sfj' });
+    expect(row).toMatchObject({
+      status: 'sent',
+      response: '250 new',
+      attempts: 2,
+      claim_token: takerToken,
+      abandoned: 1,
+      abandoned_reason: 'test: stale attempt',
+    });
+  });
+
   test('a notice is claimed once; a retry waits out the lease, counts an attempt; a finished notice is never sent again', async () => {
     const t0 = 1_900_000_000_000;
-    expect(await ledger.beginNotice(claim('n1'), t0)).toEqual({ state: 'send' });
+    const first = await ledger.beginNotice(claim('n1'), t0);
+    expect(first).toMatchObject({ state: 'send', token: expect.any(String) });
     // Another attempt while the first may still be talking to the SMTP server: not yet.
     expect(await ledger.beginNotice(claim('n1'), t0 + 1_000)).toEqual({
       state: 'in-flight',
       until: t0 + SEND_LEASE_MS,
     });
     // The first attempt died: once its lease has run out, the retry sends.
-    expect(await ledger.beginNotice(claim('n1'), t0 + SEND_LEASE_MS + 1)).toEqual({ state: 'send' });
+    const second = await ledger.beginNotice(claim('n1'), t0 + SEND_LEASE_MS + 1);
+    expect(second).toMatchObject({ state: 'send' });
     // A failed attempt releases its lease at once.
-    await ledger.releaseNotice('n1');
-    expect(await ledger.beginNotice(claim('n1'), t0 + SEND_LEASE_MS + 2)).toEqual({ state: 'send' });
+    await ledger.releaseNotice('n1', (second as { token: string }).token);
+    const third = await ledger.beginNotice(claim('n1'), t0 + SEND_LEASE_MS + 2);
+    expect(third).toMatchObject({ state: 'send' });
     await ledger.finishNotice('n1', {
       status: 'sent',
       subject: '【督办提醒】测试',

@@ -4,7 +4,8 @@
  * out takes the kept result instead of sending. (CI once saw 4 duplicates in the PostgreSQL-restart fault test:
  * the tracker's third retry came after the 30 s lease.)
  */
-import nodemailer from 'nodemailer';
+import nodemailer, { Transporter } from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer';
 import { ConnectionSlots, RetryLater, UnrecordedResults, sendOnce } from '../activities/delivery';
 import { Ledger, NoticeClaim } from '../ledger';
 import { TestPostgres, startTestPostgres } from './support/postgres';
@@ -46,23 +47,38 @@ const claim = (sendKey: string): NoticeClaim => ({
 });
 
 /**
- * The message's build step, which stops PostgreSQL the first time it runs: the claim is in the ledger, and the
- * database goes away before the message is sent and its result recorded.
+ * The SMTP transport, wrapped so that PostgreSQL stops the first time a message has been taken by the server (its
+ * `250`) and before the attempt records the result: the claim was confirmed (the fence) while the database was up,
+ * the message is out, and the ledger is gone for the final write.
  */
-function buildStoppingDatabase(subject: string) {
+function stoppingDatabaseAfterSend(transport: Transporter): Transporter {
   let stopped = false;
-  return async () => {
-    if (!stopped) {
-      stopped = true;
-      await pg.stop();
-    }
-    return { from: 'duban@duban.test', to: ['head@justice.test'], subject, text: '正文' };
-  };
+  return new Proxy(transport, {
+    get(target, prop, receiver) {
+      if (prop !== 'sendMail') return Reflect.get(target, prop, receiver) as unknown;
+      return async (mail: Mail.Options) => {
+        const info: unknown = await target.sendMail(mail);
+        if (!stopped) {
+          stopped = true;
+          await pg.stop();
+        }
+        return info;
+      };
+    },
+  });
 }
+
+const build = (subject: string) => async () => ({
+  from: 'duban@duban.test',
+  to: ['head@justice.test'],
+  subject,
+  text: '正文',
+});
 
 test('sent while PostgreSQL was down: recorded when it is back, never sent again, even after the lease', async () => {
   if (!pg.restart) return; // an external database is not ours to stop
-  const transport = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: 1 } as never);
+  const pooled = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: 1 } as never);
+  const transport = stoppingDatabaseAfterSend(pooled);
   const logged: { message: string; meta?: Record<string, unknown> }[] = [];
   const logger = {
     info: (message: string, meta?: Record<string, unknown>) => logged.push({ message, meta }),
@@ -72,10 +88,10 @@ test('sent while PostgreSQL was down: recorded when it is back, never sent again
   const leaseMs = 300;
   const d = { ledger, transport, slots: new ConnectionSlots(1), unrecorded, leaseMs };
   const key = 'annual-report/justice/2027/reminder/0';
-  const build = buildStoppingDatabase('提醒');
+  const send = build('提醒');
   const ctx = { heartbeat: () => undefined };
   try {
-    await expect(sendOnce(d, claim(key), build, ctx)).rejects.toBeInstanceOf(RetryLater);
+    await expect(sendOnce(d, claim(key), send, ctx)).rejects.toBeInstanceOf(RetryLater);
     expect(sink.messages.filter((m) => m.key === key)).toHaveLength(1);
     expect(unrecorded.size).toBe(1);
     expect(logged[0]?.meta).toMatchObject({ sendKey: key, status: 'sent' });
@@ -85,7 +101,7 @@ test('sent while PostgreSQL was down: recorded when it is back, never sent again
     // The tracker's retry: the pool may need an attempt or two to drop its dead connections.
     let result;
     for (let i = 0; i < 20 && !result; i++) {
-      result = await sendOnce(d, claim(key), build, ctx).catch((err: unknown) => {
+      result = await sendOnce(d, claim(key), send, ctx).catch((err: unknown) => {
         if (!(err instanceof RetryLater)) throw err;
         return new Promise<undefined>((r) => setTimeout(() => r(undefined), 250));
       });
@@ -97,24 +113,26 @@ test('sent while PostgreSQL was down: recorded when it is back, never sent again
     expect(row).toMatchObject({ send_key: key, status: 'sent', subject: '提醒' });
 
     // And a later attempt is answered by the ledger: done, nothing sent.
-    await expect(sendOnce(d, claim(key), build, ctx)).resolves.toMatchObject({ state: 'done' });
+    await expect(sendOnce(d, claim(key), send, ctx)).resolves.toMatchObject({ state: 'done' });
     expect(sink.messages.filter((m) => m.key === key)).toHaveLength(1);
   } finally {
     unrecorded.stop();
-    transport.close();
+    pooled.close();
   }
 });
 
 test('the background write lands a kept result without any retry of the step', async () => {
   if (!pg.restart) return;
-  const transport = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: 1 } as never);
+  const pooled = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: 1 } as never);
+  const transport = stoppingDatabaseAfterSend(pooled);
   const quiet = { info: () => undefined, warn: () => undefined };
   const unrecorded = new UnrecordedResults(ledger, () => quiet, 200);
   const d = { ledger, transport, slots: new ConnectionSlots(1), unrecorded, leaseMs: 300 };
   const key = 'annual-report/justice/2027/reminder/1';
-  const build = buildStoppingDatabase('再次提醒');
   try {
-    await expect(sendOnce(d, claim(key), build, { heartbeat: () => undefined })).rejects.toBeInstanceOf(RetryLater);
+    await expect(sendOnce(d, claim(key), build('再次提醒'), { heartbeat: () => undefined })).rejects.toBeInstanceOf(
+      RetryLater,
+    );
     await pg.restart!();
     for (let i = 0; i < 100 && unrecorded.size > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(unrecorded.size).toBe(0);
@@ -122,6 +140,6 @@ test('the background write lands a kept result without any retry of the step', a
     expect(rows.find((r) => r.send_key === key)).toMatchObject({ status: 'sent', subject: '再次提醒' });
   } finally {
     unrecorded.stop();
-    transport.close();
+    pooled.close();
   }
 });

@@ -33,7 +33,8 @@ export function listMail(folder: string, limit = 500): MailSummary[] {
     return {
       name,
       subject: decodeEncodedWords(headerValue(head, 'Subject')),
-      to: decodeEncodedWords(headerValue(head, 'To')),
+      // The copy's own recipient when the catcher recorded it (one copy per recipient), else the To header.
+      to: headerValue(head, 'Delivered-To') || decodeEncodedWords(headerValue(head, 'To')),
       date: headerValue(head, 'Date') || statSync(path.join(folder, name)).mtime.toISOString(),
     };
   });

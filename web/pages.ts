@@ -135,7 +135,14 @@ export interface BoardView {
   unitChoices: { id: string; name: string }[];
   obligationChoices: { id: string; title: string }[];
   shownLimit: number;
+  /** The workers' open operator alerts (issue 21.2: SMTP taking nothing), shown above the board. */
+  alerts?: { kind: string; since: number }[];
 }
+
+/** What an open alert means for the people on the board, in their words (the log and /readyz have the detail). */
+const ALERT_TEXT: Record<string, string> = {
+  smtp: '邮件系统未能发送通知。通知均已保留，恢复后自动补发；请系统管理员检查邮件服务器设置（SMTP_URL）。',
+};
 
 const option = (value: string, label: string, selected: string | undefined) =>
   html`<option value="${value}"${selected === value ? html` selected` : ''}>${label}</option>`;
@@ -145,7 +152,7 @@ export function boardPage(ctx: PageContext, v: BoardView): string {
   return layout(
     ctx,
     '亮灯',
-    html`<form class="filters" method="get" action="/">
+    html`${(v.alerts ?? []).map((a) => html`<p class="error" role="alert" data-alert="${a.kind}">系统告警（自${dateTime(a.since, zoneOf(ctx))}起）：${ALERT_TEXT[a.kind] ?? '工作进程报告了一个问题，请系统管理员查看日志。'}</p>`)}<form class="filters" method="get" action="/">
 <label>单位 <select name="unit"><option value="">全部</option>${v.unitChoices.map((u) => option(u.id, u.name, f.unit))}</select></label>
 <label>任务 <select name="obligation"><option value="">全部</option>${v.obligationChoices.map((o) => option(o.id, o.title, f.obligation))}</select></label>
 <label>灯色 <select name="colour"><option value="">全部</option>${COLOURS.map((c) => option(c, COLOUR_LABEL[c]!, f.colour))}</select></label>

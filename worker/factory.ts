@@ -42,6 +42,8 @@ export interface EngineWorkerOptions {
   stackTraces?: 'source' | 'names';
   /** DUBAN_HEARTBEAT_URL (activities: pinged after every digest run). */
   heartbeatUrl?: string;
+  /** DUBAN_SEND_LEASE_SECONDS in ms: how long a notice's claim lasts unless renewed (activities/delivery.ts). */
+  sendLeaseMs?: number;
 }
 
 export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker> {
@@ -68,6 +70,7 @@ export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker
       calendar: o.calendar,
       digest: o.digest,
       connections: o.connections,
+      sendLeaseMs: o.sendLeaseMs,
       heartbeatUrl: o.heartbeatUrl,
       links: o.links,
       webUrl: o.webUrl,

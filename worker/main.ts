@@ -178,6 +178,7 @@ export async function startWorker(
       maxConcurrentActivities: settings.worker.maxConcurrentActivities,
       maxCachedWorkflows: settings.worker.maxCachedWorkflows,
       stackTraces: settings.worker.stackTraces,
+      sendLeaseMs: settings.worker.sendLeaseSeconds === undefined ? undefined : settings.worker.sendLeaseSeconds * 1000,
       heartbeatUrl: settings.operations.heartbeatUrl,
     });
     await ensureDigestSchedule(settings, Runtime.instance().logger);

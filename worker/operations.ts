@@ -5,8 +5,10 @@
  * - gauges in the SDK's Prometheus exporter (DUBAN_METRICS_ADDRESS): open periods by colour, read from the ledger
  *   every DUBAN_METRICS_REFRESH_SECONDS, and whether SMTP takes messages;
  * - SMTP that takes nothing (wrong credentials, a server that refuses everything): one clear error in the log when
- *   it begins, naming SMTP_URL (password redacted), and after DUBAN_SMTP_ALERT_AFTER_SECONDS an alert in the ledger
- *   that `duban status` prints, cleared when a message goes through again.
+ *   it begins, naming SMTP_URL (password redacted), and after DUBAN_SMTP_ALERT_AFTER_SECONDS (checked every
+ *   DUBAN_SMTP_ALERT_CHECK_SECONDS) an alert in the ledger that `duban status` prints, in /readyz and the log, sent
+ *   once through the operator channels (worker/operator-alert.ts: a signed webhook, a command), and cleared (and
+ *   said so) when a message goes through again.
  */
 import type { MetricMeter } from '@temporalio/common';
 import type { Logger } from '@temporalio/worker';
@@ -16,6 +18,7 @@ import type { Transporter } from 'nodemailer';
 import { SmtpHealth, smtpHealthOf, verifySmtp } from '../channels/email/smtp';
 import type { Ledger } from '../ledger';
 import { redactUrl, Settings } from '../config/settings';
+import { OperatorAlert, OperatorChannel, notifyOperators, operatorChannels } from './operator-alert';
 
 export const SMTP_ALERT = 'smtp';
 
@@ -31,6 +34,8 @@ export interface OperationsOptions {
   /** The worker's state (Worker.getState()): /healthz fails once it stopped or failed. */
   workerState?: () => string;
   now?: () => number;
+  /** Where alerts go besides the ledger and the log (default: the channels the settings name). */
+  channels?: OperatorChannel[];
 }
 
 export interface Operations {
@@ -39,6 +44,8 @@ export interface Operations {
   readiness(): Promise<Readiness>;
   /** One refresh now: gauges, and the SMTP alert in the ledger. */
   tick(): Promise<void>;
+  /** Alerts still being sent through the operator channels (tests wait for them). */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -89,6 +96,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   const health = smtpHealthOf(transport);
   const ops = settings.operations;
   let alertRaised = false;
+  let raisedAt: number | undefined;
 
   const unsubscribe = health.on((e) => {
     if (e.kind === 'failing') {
@@ -107,12 +115,42 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
         failedAttempts: e.failures,
         failingForSeconds: Math.round((now() - e.since) / 1000),
       });
-      ledger
-        .clearAlert(SMTP_ALERT, now())
-        .catch((err: unknown) => log.warn('could not clear the SMTP alert in the ledger', { error: message(err) }));
-      alertRaised = false;
+      void clearSmtpAlert(e.since, e.failures);
     }
   });
+
+  const channels = o.channels ?? operatorChannels(ops);
+  const sending = new Set<Promise<void>>();
+  const notify = (alert: Omit<OperatorAlert, 'taskQueue'>) => {
+    if (channels.length === 0) return;
+    const p = notifyOperators(channels, { ...alert, taskQueue: settings.temporal.taskQueue }, log).finally(() =>
+      sending.delete(p),
+    );
+    sending.add(p);
+  };
+
+  /** Clears the ledger's alert; the worker that clears it tells the channels, once. */
+  async function clearSmtpAlert(since: number, failures: number): Promise<void> {
+    const wasRaised = alertRaised;
+    alertRaised = false;
+    let cleared: boolean;
+    try {
+      cleared = await ledger.clearAlert(SMTP_ALERT, now());
+    } catch (err) {
+      log.warn('could not clear the SMTP alert in the ledger', { error: message(err) });
+      cleared = wasRaised;
+    }
+    if (!cleared) return;
+    const minutes = Math.max(1, Math.round((now() - since) / 60_000));
+    notify({
+      kind: SMTP_ALERT,
+      state: 'cleared',
+      since: new Date(since).toISOString(),
+      at: new Date(now()).toISOString(),
+      message: `SMTP takes messages again (${failures} attempts had failed).`,
+      text: `【督办系统告警解除】邮件发送已恢复（此前失败约${minutes}分钟），保留的通知正在补发。`,
+    });
+  }
 
   const trackers = o.meter?.createGauge(
     'duban_trackers',
@@ -144,23 +182,54 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
         log.warn('could not read the board for the duban_trackers gauge', { error: message(err) });
       }
     }
+  }
+
+  /**
+   * The SMTP alert, checked every DUBAN_SMTP_ALERT_CHECK_SECONDS: raised once sends have failed for
+   * DUBAN_SMTP_ALERT_AFTER_SECONDS, counted from the start of the first failed attempt (so an attempt that spent its
+   * connection timeout failing does not delay the alert by that timeout).
+   */
+  async function checkAlert(): Promise<void> {
+    const t = now();
     if (health.failingSince === undefined && alertRaised) {
-      // Recovered without the operator having been told (a short run of 4xx): the alert still goes.
-      await ledger.clearAlert(SMTP_ALERT, t).catch(() => undefined);
-      alertRaised = false;
+      // Recovered without the operator having been told by the 'recovered' event (a short run of 4xx).
+      await clearSmtpAlert(t, 0);
+      return;
     }
-    if (health.failingSince !== undefined && t - health.failingSince >= ops.smtpAlertAfterSeconds * 1000) {
-      try {
-        await ledger.raiseAlert(SMTP_ALERT, smtpAlertText(health, smtpUrl, t), health.failingSince, t);
-        if (!alertRaised)
-          log.error('SMTP alert raised on the board (duban status)', {
-            smtp: redactUrl(smtpUrl),
-            failingSince: new Date(health.failingSince).toISOString(),
-          });
-        alertRaised = true;
-      } catch (err) {
-        log.warn('could not record the SMTP alert in the ledger', { error: message(err) });
-      }
+    if (health.failingSince === undefined || t - health.failingSince < ops.smtpAlertAfterSeconds * 1000) return;
+    const text = smtpAlertText(health, smtpUrl, t);
+    let opened: boolean;
+    try {
+      opened = await ledger.raiseAlert(SMTP_ALERT, text, health.failingSince, t);
+    } catch (err) {
+      log.warn('could not record the SMTP alert in the ledger', { error: message(err) });
+      // Without the ledger, this worker cannot know whether another told the operators: better twice than never.
+      opened = !alertRaised;
+    }
+    if (!alertRaised)
+      log.error('SMTP alert raised on the board (duban status) and in /readyz', {
+        smtp: redactUrl(smtpUrl),
+        failingSince: new Date(health.failingSince).toISOString(),
+        failingForSeconds: Math.round((t - health.failingSince) / 1000),
+        alertAfterSeconds: ops.smtpAlertAfterSeconds,
+        operatorChannels: channels.map((c) => c.name),
+      });
+    alertRaised = true;
+    raisedAt = t;
+    if (opened) {
+      const minutes = Math.max(1, Math.round((t - health.failingSince) / 60_000));
+      const p = health.lastProblem;
+      notify({
+        kind: SMTP_ALERT,
+        state: 'raised',
+        since: new Date(health.failingSince).toISOString(),
+        at: new Date(t).toISOString(),
+        message: text,
+        text:
+          `【督办系统告警】邮件发送失败已约${minutes}分钟（${health.failures}次尝试失败` +
+          `${p ? `：${p.responseCode ? `${p.responseCode} ` : ''}${p.message}` : ''}）。` +
+          `通知均已保留，恢复后自动补发。请检查 SMTP_URL（${redactUrl(smtpUrl)}）。`,
+      });
     }
   }
 
@@ -177,6 +246,14 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
           ),
         setting: 'SMTP_URL',
         failures: health.failures,
+        ...(alertRaised
+          ? {
+              alert: {
+                raisedAt: new Date(raisedAt ?? now()).toISOString(),
+                message: smtpAlertText(health, smtpUrl, now()),
+              },
+            }
+          : {}),
       };
     }
     // verify() opens a connection and logs in: at most every 10 s, however often the probe asks.
@@ -249,15 +326,25 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   }
 
   await tick();
+  await checkAlert();
   const timer = setInterval(() => void tick(), Math.min(ops.metricsRefreshSeconds, 60) * 1000);
   timer.unref();
+  const alertTimer = setInterval(() => void checkAlert(), ops.smtpAlertCheckSeconds * 1000);
+  alertTimer.unref();
 
   return {
     healthAddress,
     readiness,
-    tick,
+    async tick() {
+      await tick();
+      await checkAlert();
+    },
+    async settled() {
+      await Promise.all([...sending]);
+    },
     async close() {
       clearInterval(timer);
+      clearInterval(alertTimer);
       unsubscribe();
       if (server) {
         server.closeAllConnections?.();

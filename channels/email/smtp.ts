@@ -31,6 +31,9 @@ export function createSmtpTransport(settings: SmtpSettings): Transporter {
     requireTLS: settings.requireTls ?? false,
     maxConnections: settings.maxConnections ?? 5,
     maxMessages: 1000,
+    // A connection that closes mid-message is not retried by the pool on its own: the message may have reached the
+    // server, and every retry must pass through the send attempt's fence first (activities/delivery.ts).
+    maxRequeues: 0,
     // Below the activity's 30-second start-to-close timeout, so a stuck server fails the attempt and it is retried.
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,

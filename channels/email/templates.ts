@@ -144,7 +144,7 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
   ];
   const linkBlocks = (c.links ?? []).filter((r) => r.links.length > 0);
   const linkIntro = linkBlocks.length
-    ? `可直接点击以下链接办理（每人一组，以本人名义记入台账）。打开链接只显示办理页面，不改变任何状态；在页面上提交后才记录。链接在本期办结或督办结束后失效。如无法使用链接，请登录督办系统或联系${t.supervisor.liaison.name}（${t.supervisor.liaison.email}）。`
+    ? `可直接点击以下链接办理（${linkBlocks.length === 1 ? '链接仅供您本人使用，以您的名义记入台账，请勿转发' : '每人一组，以本人名义记入台账'}）。打开链接只显示办理页面，不改变任何状态；在页面上提交后才记录。链接在本期办结或督办结束后失效。如无法使用链接，请登录督办系统或联系${t.supervisor.liaison.name}（${t.supervisor.liaison.email}）。`
     : undefined;
   const signIn =
     !linkIntro && c.signInUrl

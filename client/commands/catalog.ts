@@ -260,11 +260,13 @@ export function addCatalogCommands(program: Command, io: Io) {
         if (opts.json) {
           if (mails.length)
             out(
-              `${mails.map((m) => JSON.stringify({ at: new Date(m.date).toISOString(), local: formatLocal(m.date, zone), key: m.key, messageId: m.messageId, to: m.to, cc: m.cc, subject: m.subject, file: m.file })).join('\n')}\n`,
+              `${mails.map((m) => JSON.stringify({ at: new Date(m.date).toISOString(), local: formatLocal(m.date, zone), key: m.key, recipients: m.recipients, messageId: m.messageId, to: m.to, cc: m.cc, subject: m.subject, file: m.file })).join('\n')}\n`,
             );
           return;
         }
-        out(`${mails.map((m) => `${formatLocal(m.date, zone)}  ${m.to.join(',')}  ${m.subject}`).join('\n')}\n`);
+        out(
+          `${mails.map((m) => `${formatLocal(m.date, zone)}  ${m.recipients.join(',')}  ${m.subject}`).join('\n')}\n`,
+        );
         out(
           `\n${mails.length} emails from ${formatDate(from)} to ${formatDate(to)}${opts.out ? `, saved in ${opts.out}` : ''}\n`,
         );

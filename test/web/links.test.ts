@@ -215,16 +215,25 @@ describe('signed action links in a real browser', () => {
   }
 
   test('a reminder carries each recipient’s links in text and HTML; GET of every link changes nothing', async () => {
+    // Each recipient has a copy of their own, holding only their own links (issue 19.5): nothing in the liaison's
+    // mailbox can act as the head.
     const m = await messageFor('county-a.liaison@test.example.org', /专项工作情况报告/);
+    const hm = await messageFor('county-a.head@test.example.org', /专项工作情况报告/);
     expect(m.parsed.subject).toContain('提醒');
-    const links = linksIn(m);
-    const liaison = links.filter((l) => l.claims.email === 'county-a.liaison@test.example.org');
-    const head = links.filter((l) => l.claims.email === 'county-a.head@test.example.org');
+    expect(m.envelopeTo).toEqual(['county-a.liaison@test.example.org']);
+    expect(hm.envelopeTo).toEqual(['county-a.head@test.example.org']);
+    expect(hm.messageId).not.toBe(m.messageId);
+    const liaison = linksIn(m);
+    const head = linksIn(hm);
+    expect(liaison.every((l) => l.claims.email === 'county-a.liaison@test.example.org')).toBe(true);
+    expect(head.every((l) => l.claims.email === 'county-a.head@test.example.org')).toBe(true);
+    const links = [...liaison, ...head];
     expect(liaison.map((l) => l.action)).toEqual(['acknowledge', 'progress', 'submit', 'requestExtension', 'view']);
     expect(head.map((l) => l.action)).toEqual(['acknowledge', 'progress', 'submit', 'requestExtension', 'view']);
     expect(liaison[0]!.claims).toMatchObject({ trackerId: 'report-soon/county-a', name: EVIL_NAME });
     // The HTML part links the same addresses, and the name with markup stays text.
-    for (const l of links) expect(m.parsed.html).toContain(`href="${l.url}"`);
+    for (const l of liaison) expect(m.parsed.html).toContain(`href="${l.url}"`);
+    for (const l of head) expect(hm.parsed.html).toContain(`href="${l.url}"`);
     expect(m.parsed.html).not.toContain('<script>');
     expect(m.parsed.html).toContain('&lt;script&gt;');
     expect(m.parsed.text).toContain('打开链接只显示办理页面，不改变任何状态');
@@ -325,18 +334,21 @@ describe('signed action links in a real browser', () => {
 
   test('the escalation of an overdue period carries links for the unit and a view link for the others; the office sees who has not acknowledged', async () => {
     const m = await messageFor('justice.head@test.example.org', /年度依法行政报告/);
-    const links = linksIn(m);
-    const headLinks = links.filter((l) => l.claims.email === 'justice.head@test.example.org').map((l) => l.action);
-    // After due: no extension link.
-    expect(headLinks).toEqual(['acknowledge', 'progress', 'submit', 'view']);
-    for (const l of links.filter((x) => x.claims.email !== 'justice.head@test.example.org'))
-      expect(l.action).toBe('view');
-    expect(
-      links.some(
-        (l) =>
-          l.claims.email === 'office.liaison@test.example.org' || l.claims.email === 'office.head@test.example.org',
-      ),
-    ).toBe(true);
+    const headLinks = linksIn(m);
+    // The head's copy holds the head's links only; after due, no extension link.
+    expect(headLinks.every((l) => l.claims.email === 'justice.head@test.example.org')).toBe(true);
+    expect(headLinks.map((l) => l.action)).toEqual(['acknowledge', 'progress', 'submit', 'view']);
+    // The supervising office's copy: a view link, its own.
+    const officeCopies = sink.messages.filter(
+      (x) =>
+        /年度依法行政报告/.test(x.parsed.subject ?? '') &&
+        x.envelopeTo.some((a) => a === 'office.liaison@test.example.org' || a === 'office.head@test.example.org'),
+    );
+    expect(officeCopies.length).toBeGreaterThan(0);
+    for (const copy of officeCopies) {
+      const officeLinks = linksIn(copy);
+      expect(officeLinks.map((l) => [l.claims.email, l.action])).toEqual([[copy.envelopeTo[0], 'view']]);
+    }
 
     // The office's staff see 未签收 on the board for the red period.
     const office = await signIn('office.liaison@test.example.org');
@@ -346,9 +358,7 @@ describe('signed action links in a real browser', () => {
     expect(await row().locator('.unack').textContent()).toBe('未签收');
     // The unit head acknowledges from the link; the board shows it.
     const { context, page } = await newPage();
-    await page.goto(
-      links.find((l) => l.claims.email === 'justice.head@test.example.org' && l.action === 'acknowledge')!.url,
-    );
+    await page.goto(headLinks.find((l) => l.action === 'acknowledge')!.url);
     await Promise.all([page.waitForLoadState(), page.click('#form-acknowledge button[type=submit]')]);
     await page.waitForSelector('text=已记入台账');
     for (let i = 0; i < 100; i++) {
@@ -358,7 +368,7 @@ describe('signed action links in a real browser', () => {
     }
     expect(await row().locator('td').nth(5).textContent()).toBe('已签收');
     // The view link of the office opens the period read-only.
-    const view = links.find((l) => l.claims.email.startsWith('office.') && l.action === 'view')!;
+    const view = linksIn(officeCopies[0]!).find((l) => l.action === 'view')!;
     await page.goto(view.url);
     expect(await page.locator('form.act').count()).toBe(0);
     expect(await page.textContent('table.timeline')).toContain('郑局长');

@@ -373,6 +373,19 @@ describe.each(['sqlite', 'postgres'] as const)(
       expect(codes.slice(30)).toEqual([429, 429]);
     });
 
+    test("a worker's open SMTP alert is shown above the board, in Chinese, until it is cleared", async () => {
+      const { session } = await signIn('justice.liaison@test.example.org');
+      const since = Date.UTC(2027, 2, 1, 1, 0);
+      await ledger.raiseAlert('smtp', 'SMTP has taken no message for 30 min', since, since + 1_800_000);
+      const board = await call(appUrl, { method: 'GET', url: '/', headers: { cookie: session } });
+      expect(board.body).toMatch(
+        /<p class="error" role="alert" data-alert="smtp">系统告警（自2027\/3\/1 09:00:00起）：邮件系统未能发送通知/,
+      );
+      await ledger.clearAlert('smtp', since + 3_600_000);
+      const after = await call(appUrl, { method: 'GET', url: '/', headers: { cookie: session } });
+      expect(after.body).not.toContain('data-alert=');
+    });
+
     test('a link signs in once; the session ends at logout and after the idle timeout', async () => {
       const { session, token } = await signIn('justice.liaison@test.example.org');
       const board = await call(appUrl, { method: 'GET', url: '/', headers: { cookie: session } });

@@ -57,6 +57,7 @@ export function boardRoutes(app: FastifyInstance, d: WebContext): void {
         unitChoices: visibleUnits.map((u) => ({ id: u.id, name: u.name })),
         obligationChoices: (snapshot?.catalog.obligations ?? []).map((o) => ({ id: o.id, title: o.title })),
         shownLimit: BOARD_ITEMS,
+        alerts: (await d.ledger.openAlerts().catch(() => [])).map((a) => ({ kind: a.kind, since: a.since })),
       }),
     );
   });
