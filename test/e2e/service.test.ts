@@ -230,7 +230,7 @@ describe('the duban command against a running service', () => {
     const acked = duban('ack', 'half-year-report', 'justice', '--by', '司法局联络员', '--json');
     expect(acked.code).toBe(0);
     expect(acked.json().periods[0]).toMatchObject({ acknowledged: { by: '司法局联络员' } });
-    expect(duban('ack', 'half-year-report', 'justice').stderr).toMatch(/already acknowledged by 司法局联络员/);
+    expect(duban('ack', 'half-year-report', 'justice').stderr).toMatch(/已由司法局联络员.*签收/);
     const noted = duban(
       'progress',
       'half-year-report',
@@ -247,11 +247,11 @@ describe('the duban command against a running service', () => {
     });
     expect(duban('progress', 'half-year-report', 'justice', '--note', '').code).toBe(2);
     expect(duban('submit', 'half-year-report', 'justice', '--text', 'x', '--period', '1999-H1').stderr).toMatch(
-      /period 1999-H1 is not open/,
+      /1999年上半年未开放/,
     );
 
     expect(duban('pause', 'half-year-report', 'justice', '--json').json()).toMatchObject({ paused: true });
-    expect(duban('pause', 'half-year-report', 'justice').stderr).toMatch(/already paused/);
+    expect(duban('pause', 'half-year-report', 'justice').stderr).toMatch(/督办任务已暂停/);
     expect(duban('resume', 'half-year-report', 'justice', '--json').json()).toMatchObject({ paused: false });
   });
 
@@ -340,7 +340,7 @@ describe('the duban command against a running service', () => {
       expect(duban('show', 'broken-duty', 'justice').stdout).toMatch(/cannot plan: .*1000000 working days/);
       const refused = duban('submit', 'broken-duty', 'justice', '--text', '已报送');
       expect(refused.code).toBe(2);
-      expect(refused.stderr).toMatch(/cannot plan: .*duban register/);
+      expect(refused.stderr).toMatch(/无法排期：.*duban register/);
 
       expect(duban('register', catalog, directory, '--json').json()).toMatchObject({
         started: [],

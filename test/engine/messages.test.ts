@@ -38,6 +38,7 @@ import {
 } from '../support/engine';
 import type { SmtpSink } from '../support/smtp';
 import { tracker } from '../support/trackers';
+import { periodWords } from '../../domain/words';
 
 jest.setTimeout(300_000);
 
@@ -208,7 +209,7 @@ describe('tracker messages on the time-skipping server', () => {
     );
     expect(refused).toMatchObject({ due, originalDue: due });
 
-    await expectRefusal(h.waived!.executeUpdate(waiveUpdate, { args: [{ ...by, reason: '' }] }), /reason is required/);
+    await expectRefusal(h.waived!.executeUpdate(waiveUpdate, { args: [{ ...by, reason: '' }] }), /理由为必填项/);
     await h.waived!.executeUpdate(waiveUpdate, { args: [{ ...by, reason: '报告涉密，不予公开' }] });
 
     await expectRefusal(
@@ -244,7 +245,7 @@ describe('tracker messages on the time-skipping server', () => {
     expect(keysOf('verified')).toEqual([k('r10')]);
     await expectRefusal(
       h.verified!.executeUpdate(verifyUpdate, { args: [{ ...by, decision: 'accept', rating: '很好' as never }] }),
-      /needs a rating/,
+      /须评定等次/,
     );
     const returned = flat(
       await h.verified!.executeUpdate(verifyUpdate, { args: [{ ...by, decision: 'return', reason: '缺少佐证材料' }] }),
@@ -261,7 +262,7 @@ describe('tracker messages on the time-skipping server', () => {
       h.refused!.executeUpdate(requestExtensionUpdate, {
         args: [{ ...by, newDue: formatDate(plan.due + 30), reason: '来不及' }],
       }),
-      /too late/,
+      /已过截止时间/,
     );
 
     // Returned after r3, the ladder resumed with r1, r0 and e1.
@@ -314,7 +315,7 @@ describe('tracker messages on the time-skipping server', () => {
     expect(runId).not.toBe(firstRunIds.onTime);
     await expectRefusal(
       h.onTime!.executeUpdate(submitUpdate, { args: [{ ...by, period: label, evidence: { text: '重复报送' } }] }),
-      new RegExp(`period ${label} is closed \\(on_time\\)`),
+      new RegExp(`${periodWords(label)}已结束（按时完成）`),
     );
 
     const verifiedStatus = await statusOf(h.verified!);
