@@ -409,8 +409,7 @@ export class PeriodState {
   checkSubmit(req: SubmitRequest, obligationId: string): void {
     this.checkUnsettled();
     if (this.isQuota()) this.refuse(`${obligationId}以登记活动完成，无需报送材料`);
-    if (this.isMeasured())
-      this.refuse(`${obligationId}以报送数据完成（duban figures），无需报送材料`);
+    if (this.isMeasured()) this.refuse(`${obligationId}以报送数据完成（duban figures），无需报送材料`);
     if (this.isPerPerson())
       this.refuse(
         `${obligationId}以逐人登记${this.rules().quotaUnit === 'hours' ? '学时' : '参加情况'}完成，无需报送材料`,
@@ -428,10 +427,8 @@ export class PeriodState {
 
   checkRecord(req: RecordRequest, obligationId: string, now: number): void {
     this.checkUnsettled();
-    if (this.isMeasured())
-      this.refuse(`${obligationId}以报送数据完成（duban figures），无需登记活动`);
-    if (!this.isQuota() && !this.isPerPerson())
-      this.refuse(`${obligationId}以报送材料完成，无需登记活动`);
+    if (this.isMeasured()) this.refuse(`${obligationId}以报送数据完成（duban figures），无需登记活动`);
+    if (!this.isQuota() && !this.isPerPerson()) this.refuse(`${obligationId}以报送材料完成，无需登记活动`);
     if (this.isPerPerson()) {
       const rules = this.rules();
       if (typeof req.person !== 'string' || req.person.trim() === '')
@@ -508,12 +505,10 @@ export class PeriodState {
         this.refuse(`${label}须为0至${MAX_FIGURE}之间的整数`);
     };
     if (rules.completion === 'rate') {
-      if (req.count !== undefined)
-        this.refuse(`${obligationId}为比率指标：请填写分子和分母，不填数量`);
+      if (req.count !== undefined) this.refuse(`${obligationId}为比率指标：请填写分子和分母，不填数量`);
       whole('分子', req.numerator);
       whole('分母', req.denominator);
-      if (req.numerator! > req.denominator!)
-        this.refuse(`分子${req.numerator}大于分母${req.denominator}`);
+      if (req.numerator! > req.denominator!) this.refuse(`分子${req.numerator}大于分母${req.denominator}`);
     } else {
       if (req.numerator !== undefined || req.denominator !== undefined)
         this.refuse(`${obligationId}为数量指标：请填写数量，不填分子和分母`);
@@ -560,8 +555,7 @@ export class PeriodState {
     if (!this.completeByWork() || this.s.verification === 'returned')
       this.refuse(`${periodWords(this.label)}尚无已报送的材料，无可核实`);
     if (req.decision === 'accept') {
-      if (!RATINGS.includes(req.rating as Rating))
-        this.refuse(`核实通过须评定等次：${RATINGS.join('、')}之一`);
+      if (!RATINGS.includes(req.rating as Rating)) this.refuse(`核实通过须评定等次：${RATINGS.join('、')}之一`);
     } else if (req.decision === 'return') {
       const reason = checkText('退回理由', req.reason, true);
       if (reason) this.refuse(reason);
@@ -589,14 +583,11 @@ export class PeriodState {
   checkRequestExtension(req: ExtensionRequest, now: number): void {
     this.checkUnsettled();
     if (this.workDone()) this.refuse(`${periodWords(this.label)}已报送，无需延期`);
-    if (now > this.plan.dueAt)
-      this.refuse(`已过截止时间：延期须在截止前（${this.plan.due} 23:59:59）申请`);
-    if (this.s.pendingExtension)
-      this.refuse(`延期至${this.s.pendingExtension.newDue}的申请正待审批`);
+    if (now > this.plan.dueAt) this.refuse(`已过截止时间：延期须在截止前（${this.plan.due} 23:59:59）申请`);
+    if (this.s.pendingExtension) this.refuse(`延期至${this.s.pendingExtension.newDue}的申请正待审批`);
     if (typeof req.newDue !== 'string' || parseDate(req.newDue) === undefined)
       this.refuse(`新截止日期“${req.newDue}”不是有效日期，应如2027-03-31`);
-    if (req.newDue <= this.plan.due)
-      this.refuse(`新截止日期${req.newDue}不晚于现截止日期${this.plan.due}`);
+    if (req.newDue <= this.plan.due) this.refuse(`新截止日期${req.newDue}不晚于现截止日期${this.plan.due}`);
     if (req.newDue > this.plan.lastExtensionDue) {
       this.refuse(
         `新截止日期${req.newDue}过晚：${periodWords(this.label)}最多延期至${this.plan.lastExtensionDue}（下一期截止之前）`,

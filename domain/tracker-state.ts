@@ -316,8 +316,7 @@ export class TrackerState {
   /** Refuses (throws Refusal) unless the request can be applied now; changes nothing. */
   check<K extends RequestName>(name: K, req: Requests[K], now: number): void {
     if (!req || typeof req !== 'object') this.refuse('请求内容为空');
-    const by =
-      checkText('办理人', req.by, true) ?? (req.by.length > 200 ? '办理人超过200个字符' : undefined);
+    const by = checkText('办理人', req.by, true) ?? (req.by.length > 200 ? '办理人超过200个字符' : undefined);
     if (by) this.refuse(by);
     if (
       req.email !== undefined &&
@@ -325,8 +324,7 @@ export class TrackerState {
     ) {
       this.refuse(`“${String(req.email).slice(0, 80)}”不是有效的电子邮箱地址`);
     }
-    if (req.period !== undefined && typeof req.period !== 'string')
-      this.refuse('期次须写作如2027或2027-Q1');
+    if (req.period !== undefined && typeof req.period !== 'string') this.refuse('期次须写作如2027或2027-Q1');
     if (this.retired) this.refuse(`督办任务${this.definition.trackerId}已停用`);
     if (name === 'updateDefinition') return this.checkDefinition(req as Requests['updateDefinition']);
     if (name === 'retire') {
@@ -335,9 +333,7 @@ export class TrackerState {
       return;
     }
     if (this.problem)
-      this.refuse(
-        `督办任务${this.definition.trackerId}无法排期：${this.problem}。请修正任务清单后运行 duban register`,
-      );
+      this.refuse(`督办任务${this.definition.trackerId}无法排期：${this.problem}。请修正任务清单后运行 duban register`);
     const event = this.waitingFor();
     if (event !== undefined && this.periods.length === 0)
       this.refuse(

@@ -62,8 +62,7 @@ export function checkText(label: string, value: unknown, required: boolean): str
   if (value.trim() === '') return required ? `${label}为必填项` : `${label}为空`;
   if (value.length > MAX_TEXT) return `${label}超过${MAX_TEXT}个字符`;
   // Terminal escapes and other control characters have no place in a record people read on screens and paper.
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]/.test(value))
-    return `${label}含有控制字符`;
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]/.test(value)) return `${label}含有控制字符`;
   return undefined;
 }
 

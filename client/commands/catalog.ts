@@ -12,6 +12,7 @@ import { InputError } from '../errors';
 import { table } from '../format';
 import { unitCalendar } from '../ics';
 import { InputOptions, Io, inputs, parseDay } from './common';
+import { pastOneOffWarnings } from '../../domain/validate';
 
 /** Years as ranges: [2024, 2025, 2026, 2028] is "2024-2026, 2028". */
 export function yearRanges(years: readonly number[]): string {
@@ -81,7 +82,11 @@ export function addCatalogCommands(program: Command, io: Io) {
         throw e;
       }
       // Warnings do not refuse: overlapping periods are allowed (DOMAIN.md 19), but rarely meant.
-      const warnings = ladderOverlaps(loaded.trackers, loaded.calendar, localDay(Date.now(), loaded.catalog.timeZone));
+      const today = localDay(Date.now(), loaded.catalog.timeZone);
+      const warnings = [
+        ...ladderOverlaps(loaded.trackers, loaded.calendar, today),
+        ...pastOneOffWarnings(loaded.catalog, formatDate(today)),
+      ];
       const summary = {
         ok: true,
         obligations: loaded.catalog.obligations.length,

@@ -86,18 +86,10 @@ describe('a roster where one person falls short', () => {
       { by: 'x', person: '99999999', date: '2027-03-01', topic: 't', hours: 8 },
       /人员“99999999”不在本单位人员名单中/,
     );
-    d.refused(
-      'record',
-      { by: 'x', person: '15010001', date: '2027-03-01', topic: 't' },
-      /学时须大于0且不超过24/,
-    );
+    d.refused('record', { by: 'x', person: '15010001', date: '2027-03-01', topic: 't' }, /学时须大于0且不超过24/);
     d.refused('record', { by: 'x', person: '15010001', date: '2027-03-01', topic: 't', hours: 25 }, /不超过24/);
     d.refused('record', { by: 'x', person: '15010001', date: '2027-04-02', topic: 't', hours: 8 }, /尚未到来/);
-    d.refused(
-      'record',
-      { by: 'x', person: '15010001', date: '2026-12-31', topic: 't', hours: 8 },
-      /不在2027年度内/,
-    );
+    d.refused('record', { by: 'x', person: '15010001', date: '2026-12-31', topic: 't', hours: 8 }, /不在2027年度内/);
     d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /无需报送材料/);
     // A unit-level quota refuses person and hours.
     const unit = Driver.start(

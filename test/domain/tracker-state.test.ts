@@ -53,16 +53,8 @@ describe('a period from registration to its outcome', () => {
     const d = Driver.start(annual(), start);
     d.runUntil(at('2026-02-20'));
     d.refused('decideExtension', { by: 'office', approve: true }, /没有待审批的延期申请/);
-    d.refused(
-      'requestExtension',
-      { by: 'x', newDue: '2026-02-27', reason: 'r' },
-      /不晚于现截止日期2026-02-28/,
-    );
-    d.refused(
-      'requestExtension',
-      { by: 'x', newDue: '2027-03-01', reason: 'r' },
-      /最多延期至2027-02-27/,
-    );
+    d.refused('requestExtension', { by: 'x', newDue: '2026-02-27', reason: 'r' }, /不晚于现截止日期2026-02-28/);
+    d.refused('requestExtension', { by: 'x', newDue: '2027-03-01', reason: 'r' }, /最多延期至2027-02-27/);
     d.act('requestExtension', { by: 'x', newDue: '2026-03-31', reason: '需等待统计数据' });
     d.refused('requestExtension', { by: 'x', newDue: '2026-03-30', reason: 'r' }, /的申请正待审批/);
     d.act('decideExtension', { by: 'office', approve: true });
@@ -330,11 +322,7 @@ describe('found in review', () => {
     d.runUntil(at('2027-02-20'));
     const endsAt = d.t.periods[0]!.plan.endsAt;
     d.now = endsAt + 60_000; // the timer has not fired yet
-    d.refused(
-      'submit',
-      { by: 'x', evidence: { text: '迟交' }, period: '2025' },
-      /2025年度已结束：督办已到期/,
-    );
+    d.refused('submit', { by: 'x', evidence: { text: '迟交' }, period: '2025' }, /2025年度已结束：督办已到期/);
   });
 
   test('a tracker whose last period was missed is red, not done', () => {

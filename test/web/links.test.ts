@@ -515,9 +515,7 @@ describe('signed action links in a real browser', () => {
     await page.fill('#form-record input[name=date]', shanghaiDay(0));
     await page.fill('#form-record input[name=topic]', '再登记一次');
     expect((await post('#form-record')).status()).toBe(422);
-    expect(await page.textContent('.error')).toMatch(
-      new RegExp(`${periodWords(study.period)}(未开放|已办结|已结束)`),
-    );
+    expect(await page.textContent('.error')).toMatch(new RegExp(`${periodWords(study.period)}(未开放|已办结|已结束)`));
     expect(await stateOf(study.trackerId)).toEqual(before);
     expect(await page.locator('script').count()).toBe(0);
     await context.close();
