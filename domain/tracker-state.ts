@@ -346,7 +346,7 @@ export class TrackerState {
     if (this.replans.has(p.label)) this.refuse(`${periodWords(p.label)}正在重新排期，请稍后再试`);
     // The ladder ran out: the period is missed, even if the loop has not recorded it yet (DOMAIN.md 19).
     if (now >= p.plan.endsAt && !p.s.suspended && !p.workDone() && !p.s.waived)
-      this.refuse(`${periodWords(p.label)}已结束：督办已到期，记为逾期未完成`);
+      this.refuse(`${periodWords(p.label)}已结束：督办已到期，记为未完成`);
     if (name === 'decideExtension' && event !== undefined && (req as Requests['decideExtension']).approve === true) {
       this.refuse(`督办任务正等待事件${event}确定日期；日期确定后再审批延期`);
     }

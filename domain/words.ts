@@ -39,7 +39,7 @@ export const OUTCOME_WORDS: Record<Outcome, string> = {
   on_time: '按时完成',
   on_time_extended: '延期后按时完成',
   late: '逾期完成',
-  missed: '逾期未完成',
+  missed: '未完成',
   waived: '已免除',
 };
 

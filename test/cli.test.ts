@@ -469,8 +469,8 @@ describe("an administrator's command line that never misleads", () => {
       const r = dubanWith(env, dir, 'report', '--year', '2027', '--catalog', catalog, '--directory', directory);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      expect(r.stdout).toContain('甲县：逾期完成1项（法治政府建设年度报告（2026））。');
-      expect(r.stdout).toContain('市司法局：未完成1项（部门半年依法行政情况报告（2026-H2））。');
+      expect(r.stdout).toContain('甲县：逾期完成1项（法治政府建设年度报告（2026年度））。');
+      expect(r.stdout).toContain('市司法局：未完成1项（部门半年依法行政情况报告（2026年下半年））。');
       expect(r.stdout).not.toMatch(/annual-report（|half-year-report（/);
     });
 
@@ -501,7 +501,7 @@ describe("an administrator's command line that never misleads", () => {
       expect(r.stdout).toContain(",'+1,'+1,");
       expect(r.stdout).toContain(",'\tcmd,'\tcmd,");
       // Numbers stay numbers; a unit with nothing counted has an empty rate.
-      expect(r.stdout).toMatch(/\r\n\d+,'@SUM\(A1\),'@SUM\(A1\),1,0,0,0,0,1,\r\n/);
+      expect(r.stdout).toMatch(/\r\n\d+,'@SUM\(A1\),'@SUM\(A1\),1,0,0,0,0,0,1,\r\n/);
     });
 
     test('--format xlsx writes a real workbook', async () => {
@@ -536,6 +536,7 @@ describe("an administrator's command line that never misleads", () => {
         '延期后按时',
         '逾期',
         '未完成',
+        '逾期未完成',
         '免除',
         '按时率',
       ]);
@@ -543,18 +544,18 @@ describe("an administrator's command line that never misleads", () => {
       sheet.eachRow((row, n) => {
         if (n > 2) rows.set(String(row.getCell(2).value), (row.values as unknown[]).slice(1));
       });
-      expect(rows.get('county-a')).toEqual([expect.any(Number), 'county-a', '甲县', 1, 0, 0, 1, 0, 0, 0]);
-      expect(rows.get('finance')).toEqual([1, 'finance', '市财政局', 1, 1, 0, 0, 0, 0, 1]);
+      expect(rows.get('county-a')).toEqual([expect.any(Number), 'county-a', '甲县', 1, 0, 0, 1, 0, 0, 0, 0]);
+      expect(rows.get('finance')).toEqual([1, 'finance', '市财政局', 1, 1, 0, 0, 0, 0, 0, 1]);
       // A hostile unit name is a text cell, never a formula.
       const hostile = sheet.getRow([...rows.keys()].indexOf('=HYPERLINK("http://evil.example","x")') + 3).getCell(3);
       expect(hostile.type).toBe(ExcelJS.ValueType.String);
       expect(hostile.value).toBe('=HYPERLINK("http://evil.example","x")');
-      expect(sheet.getCell('J3').numFmt).toBe('0.0%');
+      expect(sheet.getCell('K3').numFmt).toBe('0.0%');
       const circular = workbook.getWorksheet('通报')!;
       const text: string[] = [];
       circular.eachRow((row) => text.push(String(row.getCell(1).value ?? '')));
       expect(text[0]).toBe('关于2027年度法治政府建设任务落实情况的通报（草稿）');
-      expect(text.join('\n')).toContain('甲县：逾期完成1项（法治政府建设年度报告（2026））。');
+      expect(text.join('\n')).toContain('甲县：逾期完成1项（法治政府建设年度报告（2026年度））。');
     });
   });
 });

@@ -455,10 +455,10 @@ export function reportPage(ctx: PageContext, report: Report, years: number[]): s
   return layout(
     ctx,
     `${report.year}年度考核`,
-    html`<form class="filters" method="get" action="/report"><label>年度 <select name="year">${years.map((y) => option(String(y), `${y}年`, String(report.year)))}</select></label> <button type="submit">查看</button>
+    html`${report.asOf ? html`<p class="note">统计截至${report.asOf}${report.yearEnded ? '' : '，年度尚未结束'}。</p>` : ''}<form class="filters" method="get" action="/report"><label>年度 <select name="year">${years.map((y) => option(String(y), `${y}年`, String(report.year)))}</select></label> <button type="submit">查看</button>
 <a href="/report.csv?year=${report.year}">下载 CSV</a> <a href="/report.xlsx?year=${report.year}">下载 Excel</a></form>
-<table class="report"><thead><tr><th>排名</th><th>单位</th><th>应完成</th><th>按时</th><th>延期后按时</th><th>逾期</th><th>未完成</th><th>免除</th><th>按时率</th></tr></thead><tbody>
-${report.units.map((u) => html`<tr><td>${u.rank}</td><td>${u.unitName}</td><td>${u.due}</td><td>${u.onTime}</td><td>${u.onTimeExtended}</td><td>${u.late}</td><td>${u.missed}</td><td>${u.waived}</td><td>${percent(u.onTimeRate)}</td></tr>`)}
+<table class="report"><thead><tr><th>排名</th><th>单位</th><th>应完成</th><th>按时</th><th>延期后按时</th><th>逾期</th><th>未完成</th><th>逾期未完成</th><th>免除</th><th>按时率</th></tr></thead><tbody>
+${report.units.map((u) => html`<tr><td>${u.rank}</td><td>${u.unitName}</td><td>${u.due}</td><td>${u.onTime}</td><td>${u.onTimeExtended}</td><td>${u.late}</td><td>${u.missed}</td><td>${u.overdue}</td><td>${u.waived}</td><td>${percent(u.onTimeRate)}</td></tr>`)}
 </tbody></table>
 ${report.units.length ? '' : html`<p class="note">该年度没有截止的期次。</p>`}
 <h2>通报（草稿）</h2><pre class="circular">${report.circular}</pre>`,

@@ -15,7 +15,7 @@ import type { Transporter } from 'nodemailer';
 import { createSmtpTransport } from '../activities/email';
 import { LINK_ACTIONS, LinkAction, LinkClaims, verifyLink } from '../activities/links';
 import type { Ledger } from '../ledger';
-import { buildReport, reportCsv, reportWorkbook } from '../access/report';
+import { reportCsv, reportWorkbook, yearReport } from '../access/report';
 import { Duban, RefusedError, UnknownTrackerError } from '../access/temporal';
 import { Settings, SettingsError, linkSettings, parseMailbox, readSettingFile, webBaseUrl } from '../config/settings';
 import { DEFAULT_TIME_ZONE, ID_PATTERN } from '../domain/model';
@@ -886,8 +886,9 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
   const reportFor = async (s: Signed, yearText?: string) => {
     const snapshot = await data.latestSnapshot(ledger);
     const year = /^\d{4}$/.test(yearText ?? '') ? Number(yearText) : thisYear(snapshot);
-    const outcomes = (await data.yearOutcomes(ledger, year)).filter((o) => maySee(s.person, o.unit));
-    return buildReport(year, outcomes, new Map((snapshot?.directory.units ?? []).map((u) => [u.id, u.name])));
+    const units = new Map((snapshot?.directory.units ?? []).map((u) => [u.id, u.name]));
+    const zone = snapshot?.catalog.timeZone ?? DEFAULT_TIME_ZONE;
+    return yearReport(ledger, year, { units }, { zone, maySee: (unit) => maySee(s.person, unit) });
   };
 
   app.get('/report', async (req, reply) => {

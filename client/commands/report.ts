@@ -3,7 +3,8 @@
  */
 import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { buildReport, renderReport, writeWorkbook } from '../../access/report';
+import { renderReport, writeWorkbook, yearReport } from '../../access/report';
+import { registeredZones } from '../../access/board';
 import { openLedger } from '../../ledger';
 import { loadDirectory, loadInputs } from '../../config/load';
 import { loadSettings } from '../../config/settings';
@@ -59,10 +60,12 @@ export function addReportCommands(program: Command, io: Io) {
         const ledger = await openLedger(loadSettings());
         try {
           for (const [id, title] of await ledger.obligationTitles()) if (!titles.has(id)) titles.set(id, title);
-          const report = buildReport(year, await ledger.outcomes({ year }), unitNames, titles);
+          // Open periods count as of now, on the date of the registered catalog's zone.
+          const zone = (await registeredZones(ledger)).zones[0];
+          const report = await yearReport(ledger, year, { units: unitNames, obligations: titles }, { zone });
           if (opts.format === 'xlsx') {
             await writeWorkbook(report, opts.out!);
-            io.out(`wrote ${opts.out}: ${report.units.length} units\n`);
+            io.out(`已写入 ${opts.out}：${report.units.length}个单位\n`);
           } else if (opts.out) {
             writeFileSync(opts.out, renderReport(report, opts.format));
           } else {

@@ -306,7 +306,7 @@ describe('the duban command against a running service', () => {
     ]);
     const csv = duban('report', '--year', String(year), '--directory', directory, '--format', 'csv').stdout;
     expect(csv.startsWith('\uFEFF排名,单位,单位名称')).toBe(true);
-    expect(csv).toMatch(/\r\n1,county-a,甲县,1,1,0,0,0,0,100\.0%\r\n$/);
+    expect(csv).toMatch(/\r\n1,county-a,甲县,1,1,0,0,0,0,0,100\.0%\r\n$/);
   });
 
   test('a tracker whose definition cannot be planned shows as broken; register with the corrected files repairs it', async () => {
