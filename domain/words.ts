@@ -76,6 +76,8 @@ export function stateWords(f: StateFacts): string {
     if (f.verification === 'accepted') return '已核实，已办结';
     return COLOUR_WORDS.done;
   }
+  // Past due and not done is what the report counts as 逾期未完成: the same words here.
+  if (f.colour === 'red') return '逾期未完成';
   return COLOUR_WORDS[f.colour as Colour] ?? f.colour;
 }
 
@@ -86,3 +88,34 @@ export function daysLeftWords(daysLeft: number | undefined, colour: string): str
   if (daysLeft === 0) return '今天截止';
   return `还剩${daysLeft}天`;
 }
+
+/** Notices by stage, and how their sending stands (the ledger's notices). */
+export const NOTICE_WORDS: Record<string, string> = { reminder: '提醒', escalation: '督办' };
+export const NOTICE_STATUS_WORDS: Record<string, string> = {
+  sending: '发送中',
+  sent: '已发送',
+  rejected: '被拒收',
+  superseded: '已被后续通知取代',
+};
+
+/** What the ledger's events record, as people read them (the code is kept beside it where scripts look). */
+export const EVENT_WORDS: Record<string, string> = {
+  period_opened: '期次开始',
+  submission: '报送',
+  quota_event: '登记活动',
+  verification_accepted: '核实通过',
+  verification_returned: '退回重办',
+  extension_requested: '申请延期',
+  extension_approved: '批准延期',
+  extension_rejected: '驳回延期',
+  waived: '免除',
+  acknowledged: '签收',
+  progress: '反馈进展',
+  report: '报送数据',
+  paused: '暂停',
+  resumed: '恢复',
+  definition_updated: '任务定义更新',
+  planning_failed: '无法排期',
+  retired: '停用',
+  outcome: '期次结果',
+};

@@ -509,8 +509,8 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     const done = (req.query as Record<string, string | undefined>).done;
     return renderTracker(req, reply, s, t, {
       done:
-        done && done in pages.ACTION_LABEL
-          ? `已${pages.ACTION_LABEL[done as WebAction]}，已记录办理人 ${s.person.name}（${s.person.email}）。`
+        done && (done in pages.ACTION_LABEL || done === 'return')
+          ? `已${done === 'return' ? '退回重办' : pages.ACTION_LABEL[done as WebAction]}，已记录办理人 ${s.person.name}（${s.person.email}）。`
           : undefined,
     });
   });
@@ -640,7 +640,9 @@ export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
     if (!sameSecret(form.fields._csrf ?? '', s.csrf)) return csrfRefused(req, reply);
     const result = await performAction(s.person, t.trackerId, action, form);
     if ('error' in result) return renderTracker(req, reply, s, t, { error: result.error, status: 422 });
-    return reply.redirect(pages.trackerHref(t.trackerId, `?done=${action}`), 303);
+    // A return is a verification that did not pass: its banner says 退回, never 已核实.
+    const done = action === 'verify' && form.fields.decision === 'return' ? 'return' : action;
+    return reply.redirect(pages.trackerHref(t.trackerId, `?done=${done}`), 303);
   });
 
   // -------------------------------------------------------------------------------------------------------------

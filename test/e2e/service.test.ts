@@ -278,7 +278,7 @@ describe('the duban command against a running service', () => {
     ]);
     expect(board.items.filter((i) => i.tracker === 'annual-report/county-a').map((i) => i.colour)).toContain('done');
     const table = duban('status');
-    expect(table.stdout).toMatch(/unit\s+red\s+yellow\s+green\s+done\s+waived/);
+    expect(table.stdout).toMatch(/单位\s+逾期\s+临近\s+办理中\s+办结\s+免除/);
     expect(duban('status', '--unit', 'justice', '--json').json().items).toHaveLength(1);
 
     const shown = duban('show', 'annual-report', 'county-a', '--json').json();
@@ -286,7 +286,7 @@ describe('the duban command against a running service', () => {
       expect.arrayContaining(['submission', 'outcome']),
     );
     expect(shown.outcomes).toEqual([expect.objectContaining({ outcome: 'on_time' })]);
-    expect(duban('show', 'annual-report', 'county-a').stdout).toMatch(/submission by 测试管理员/);
+    expect(duban('show', 'annual-report', 'county-a').stdout).toMatch(/报送（submission） 办理人 测试管理员/);
     expect(duban('show', 'nothing', 'here').code).toBe(2);
 
     const ledger = await Ledger.open({ sqliteFile: path.join(dir, 'data', 'ledger.sqlite') });
@@ -336,8 +336,8 @@ describe('the duban command against a running service', () => {
           problem: expect.stringMatching(/1000000 working days/),
         }),
       ]);
-      expect(duban('status').stdout).toMatch(/broken\s+broken-duty\/justice .*cannot plan: .*1000000 working days/);
-      expect(duban('show', 'broken-duty', 'justice').stdout).toMatch(/cannot plan: .*1000000 working days/);
+      expect(duban('status').stdout).toMatch(/无法排期\s+broken-duty\/justice .*无法排期：.*1000000 working days/);
+      expect(duban('show', 'broken-duty', 'justice').stdout).toMatch(/无法排期：.*1000000 working days/);
       const refused = duban('submit', 'broken-duty', 'justice', '--text', '已报送');
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/无法排期：.*duban register/);
@@ -395,11 +395,11 @@ describe('the duban command against a running service', () => {
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', r));
     const until = Date.now() + 120_000;
-    while (!output.includes('ready.') && Date.now() < until) {
+    while (!output.includes('已就绪。') && Date.now() < until) {
       if (child.exitCode !== null) throw new Error(output);
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(output).toContain('ready.');
+    expect(output).toContain('已就绪。');
     return { child, exited, output: () => output };
   }
 
@@ -425,10 +425,21 @@ describe('the duban command against a running service', () => {
     const startEnv = await startEnvironment(data);
     const run = () => startService(startEnv, data);
     const first = await run();
-    expect(first.output()).toMatch(/started 3, updated 0, unchanged 0/);
+    expect(first.output()).toMatch(/3项督办任务在运行（新建3项，更新0项，未变0项）/);
+    // The board it prints is the board `duban status` prints: the same counts, from the same rows.
+    const counts = (text: string) => text.split('\n').filter((l) => /^(单位|合计|county-a|finance|justice)\s/.test(l));
+    const status = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), 'status'], {
+      cwd: data,
+      encoding: 'utf8',
+      env: startEnv,
+    });
+    expect(counts(status.stdout).length).toBeGreaterThan(1);
+    expect(counts(first.output())).toEqual(counts(status.stdout));
+    const periods = /看板共(\d+)个期次/.exec(first.output())![1];
+    expect(status.stdout).toContain(`共${periods}个期次`);
     expect(first.output()).toMatch(/Temporal Web UI: http:\/\/127\.0\.0\.1:\d+/);
     // The web service runs too, with the mail catcher's messages readable in the browser.
-    const web = /the board in the browser: (http:\/\/127\.0\.0\.1:\d+)/.exec(first.output())![1]!;
+    const web = /浏览器中的看板：(http:\/\/127\.0\.0\.1:\d+)/.exec(first.output())![1]!;
     expect((await fetch(`${web}/login`)).status).toBe(200);
     expect((await fetch(`${web}/mail`)).status).toBe(200);
     // Its action-link key: made in the data folder, readable by its owner only, shared by the worker and the web.
@@ -458,7 +469,7 @@ describe('the duban command against a running service', () => {
     const before = readdirSync(mailFolder).sort();
 
     const second = await run();
-    expect(second.output()).toMatch(/started 0, updated 0, unchanged 3/);
+    expect(second.output()).toMatch(/新建0项，更新0项，未变3项/);
     await new Promise((r) => setTimeout(r, 3_000));
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
