@@ -58,7 +58,11 @@ describe('duban command line', () => {
         cc: ['county-a.head@test.example.org'],
       }),
     );
-    expect(r.stderr).toBe('');
+    // Registered on --from (the default assumption), the 2025-H2 half-year reports (due 2026-01-15) are never opened.
+    expect(r.stderr).toMatch(
+      /^略去\d+条服务不会发送的通知（假定各任务于2026-02-01登记（--registered 可改）；--all 列出并注明原因）\n$/,
+    );
+    expect(notices.filter((n) => n.period === '2025-H2')).toEqual([]);
   });
 
   test('plan filters by unit and obligation, and prints a table by default', () => {

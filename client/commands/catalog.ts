@@ -6,13 +6,16 @@ import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { InvalidInputError, Inputs } from '../../config/load';
 import { DayNumber, formatDate, parseDate } from '../../domain/dates';
-import { PlannedNotice, ladderOverlaps, noticeKey, planWindow } from '../../domain/planner';
-import { formatLocal, localDay } from '../../domain/zone';
+import { PlannedNotice, firstPeriodNotYetDue, ladderOverlaps, noticeKey, planWindow } from '../../domain/planner';
+import { formatLocal, localDay, zonedInstant } from '../../domain/zone';
+import { LedgerNotFoundError, LedgerUnavailableError, openLedger } from '../../ledger';
+import { loadSettings } from '../../config/settings';
 import { InputError } from '../errors';
 import { table } from '../format';
 import { unitCalendar } from '../ics';
 import { InputOptions, Io, inputs, parseDay } from './common';
 import { pastOneOffWarnings } from '../../domain/validate';
+import { OUTCOME_WORDS, stateWords } from '../../domain/words';
 
 /** Years as ranges: [2024, 2025, 2026, 2028] is "2024-2026, 2028". */
 export function yearRanges(years: readonly number[]): string {
@@ -113,22 +116,38 @@ export function addCatalogCommands(program: Command, io: Io) {
     .option('--to <date>', 'last day of the window, YYYY-MM-DD (default: one year after --from, less a day)')
     .addOption(new Option('--unit <id>', 'only this unit'))
     .addOption(new Option('--obligation <id>', 'only this obligation'))
-    .option('--json', 'one JSON object per line: at, local, obligation, unit, period, due, stage, level, to, cc, key')
+    .option(
+      '--registered <date>',
+      'when trackers the ledger does not know are registered, YYYY-MM-DD (default: --from); the service never opens periods due before registration',
+    )
+    .option('--all', 'also list, marked, the notices the service will not send (periods never opened or already done)')
+    .option(
+      '--json',
+      'one JSON object per line: at, local, obligation, unit, period, due, stage, level, to, cc, key (and skipped, with --all)',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  duban plan --from 2027-01-01 --to 2027-12-31\n  duban plan catalog.yaml directory.yaml --from 2027-01-01 --to 2027-03-31 --unit sfj --json',
+      '\nExamples:\n  duban plan --from 2027-01-01 --to 2027-12-31\n  duban plan catalog.yaml directory.yaml --from 2027-01-01 --to 2027-03-31 --unit sfj --json\n  duban plan --from 2027-01-01 --registered 2026-12-01 --all',
     )
     .action(
-      (
+      async (
         catalog: string | undefined,
         directory: string | undefined,
-        opts: InputOptions & { from?: string; to?: string; unit?: string; obligation?: string },
+        opts: InputOptions & {
+          from?: string;
+          to?: string;
+          unit?: string;
+          obligation?: string;
+          registered?: string;
+          all?: boolean;
+        },
       ) => {
         const loaded = inputs(catalog, directory, opts);
         const zone = loaded.catalog.timeZone;
         const from = opts.from ? parseDay(opts.from, '--from') : localDay(Date.now(), zone);
         const to = opts.to ? parseDay(opts.to, '--to') : oneYearLater(from);
         if (to < from) throw new InputError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
+        const registeredOn = opts.registered ? parseDay(opts.registered, '--registered') : from;
         let trackers = loaded.trackers;
         if (opts.unit !== undefined) {
           if (!loaded.directory.units.some((u) => u.id === opts.unit))
@@ -142,14 +161,46 @@ export function addCatalogCommands(program: Command, io: Io) {
           trackers = trackers.filter((t) => t.obligation.id === opts.obligation);
         }
         const plan = planWindow(trackers, loaded.calendar, { from, to });
+        // What the live service will not send: periods due before a tracker was registered are never opened, notices
+        // whose time passed before registration are passed over, and done or settled periods get no more notices.
+        const facts = await serviceFacts(err);
+        const zoneOf = new Map(trackers.map((t) => [t.trackerId, t.timeZone]));
+        const now = Date.now();
+        const byId = new Map(trackers.map((t) => [t.trackerId, t]));
+        const registration = new Map<string, { at: number; first: string }>();
+        const registrationOf = (id: string) => {
+          let r = registration.get(id);
+          if (!r) {
+            const t = byId.get(id)!;
+            const at = facts?.registered.get(id) ?? zonedInstant(registeredOn, t.timeZone, 0);
+            // The planner's own rule for the period a registration starts with (labels of one tracker sort in time).
+            r = { at, first: firstPeriodNotYetDue(t, loaded.calendar, at).label };
+            registration.set(id, r);
+          }
+          return r;
+        };
+        const skipped = (n: PlannedNotice): string | undefined => {
+          const registered = registrationOf(n.trackerId);
+          if (n.period < registered.first) return '登记前已截止，服务不开启该期次';
+          if (n.at < registered.at) return '登记时已过（登记时只补发最近一次已到期的通知）';
+          const settled = facts?.settled.get(`${n.trackerId}/${n.period}`);
+          if (n.at >= now && settled) return `该期次${settled}，不再发送`;
+          return undefined;
+        };
+        const marked = plan.notices.map((n) => ({ n, skipped: skipped(n) }));
+        const omitted = marked.filter((m) => m.skipped).length;
+        const shown = opts.all ? marked : marked.filter((m) => !m.skipped);
+        const assumption = facts?.registered.size
+          ? `台账中的任务按其登记时间计算；其余任务假定于${formatDate(registeredOn)}登记（--registered）`
+          : `假定各任务于${formatDate(registeredOn)}登记（--registered 可改）`;
         const warning = provisionalWarning(plan.provisionalYears, loaded.calendar);
         if (warning) err(`${warning}\n`);
         // Event-relative trackers whose event has no date have nothing to plan: say what they wait for.
         for (const w of plan.waiting ?? [])
           err(`${w.trackerId}: waiting for event ${w.event} to have a date (no notices until it has one)\n`);
-        const zoneOf = new Map(trackers.map((t) => [t.trackerId, t.timeZone]));
+        if (omitted && !opts.all) err(`略去${omitted}条服务不会发送的通知（${assumption}；--all 列出并注明原因）\n`);
         if (opts.json) {
-          const lines = plan.notices.map((n) =>
+          const lines = shown.map(({ n, skipped }) =>
             JSON.stringify({
               at: new Date(n.at).toISOString(),
               local: formatLocal(n.at, zoneOf.get(n.trackerId) ?? zone),
@@ -163,13 +214,15 @@ export function addCatalogCommands(program: Command, io: Io) {
               to: n.to,
               cc: n.cc,
               key: noticeKey(n),
+              ...(skipped ? { skipped } : {}),
             }),
           );
           if (lines.length) out(`${lines.join('\n')}\n`);
           return;
         }
         const header = ['local time', 'obligation', 'unit', 'period', 'due', 'stage', 'to', 'cc'];
-        const rows = plan.notices.map((n) => [
+        if (opts.all) header.push('不发送');
+        const rows = shown.map(({ n, skipped }) => [
           formatLocal(n.at, zoneOf.get(n.trackerId) ?? zone),
           n.obligation,
           n.unit,
@@ -178,11 +231,13 @@ export function addCatalogCommands(program: Command, io: Io) {
           describeStage(n),
           n.to.join(','),
           n.cc.join(','),
+          ...(opts.all ? [skipped ?? ''] : []),
         ]);
         out(`${table([header, ...rows])}\n`);
+        const sent = marked.filter((m) => !m.skipped);
         out(
-          `\n${plan.notices.length} notices for ${new Set(plan.notices.map((n) => n.trackerId)).size} trackers, ` +
-            `${formatDate(from)} to ${formatDate(to)} (${zone}, wd = working days)\n`,
+          `\n${formatDate(from)}至${formatDate(to)}共${sent.length}条通知，涉及${new Set(sent.map((m) => m.n.trackerId)).size}项任务` +
+            `（${zone}，wd = 工作日${omitted ? `；另有${omitted}条服务不会发送${opts.all ? '，已注明' : '，未列出'}` : ''}；${assumption}）\n`,
         );
       },
     );
@@ -201,7 +256,7 @@ export function addCatalogCommands(program: Command, io: Io) {
     .option('--out <file>', 'write to this file instead of standard output')
     .addHelpText('after', '\nExample:\n  duban ics --unit sfj --months 12 --out sfj.ics')
     .action(
-      (
+      async (
         catalog: string | undefined,
         directory: string | undefined,
         opts: InputOptions & { unit: string; months: string; out?: string },
@@ -214,12 +269,15 @@ export function addCatalogCommands(program: Command, io: Io) {
         if (!loaded.directory.units.some((u) => u.id === opts.unit))
           throw new InputError(`--unit: no unit "${opts.unit}" in the directory`);
         const from = localDay(Date.now(), loaded.catalog.timeZone);
+        // With a ledger, periods already done or settled keep their due date (marked) and lose their reminders.
+        const facts = await serviceFacts(err);
         const ics = unitCalendar(
           trackers,
           loaded.calendar,
           { from, to: from + Math.round(months * 30.44) },
           new Date(),
           loaded.catalog.timeZone,
+          facts?.settled,
         );
         if (opts.out) writeFileSync(opts.out, ics);
         else out(ics);
@@ -275,4 +333,45 @@ export function addCatalogCommands(program: Command, io: Io) {
         );
       },
     );
+}
+
+/** What the ledger knows of the live service: when each tracker was registered, and the periods done or settled. */
+export interface ServiceFacts {
+  registered: Map<string, number>;
+  /** `trackerId/period` of periods that get no more notices (done, waived, or settled), with their state's words. */
+  settled: Map<string, string>;
+}
+
+/**
+ * The ledger's facts when there is a ledger; undefined (plan and ics then go by the files alone) when there is
+ * none. A ledger that cannot be reached is said on stderr, not fatal: these commands work without the service.
+ */
+export async function serviceFacts(err: (s: string) => void): Promise<ServiceFacts | undefined> {
+  let ledger;
+  try {
+    ledger = await openLedger(loadSettings());
+  } catch (e) {
+    if (e instanceof LedgerNotFoundError) return undefined;
+    if (e instanceof LedgerUnavailableError) {
+      err(`警告：未能读取台账（${(e as Error).message}），按文件计算\n`);
+      return undefined;
+    }
+    throw e;
+  }
+  try {
+    const [registered, periods] = await Promise.all([ledger.firstOpenings(), ledger.periodStates()]);
+    const settled = new Map(
+      periods
+        .filter((p) => !p.open || p.colour === 'done' || p.colour === 'waived')
+        .map((p) => [
+          `${p.trackerId}/${p.period}`,
+          !p.open && p.outcome
+            ? OUTCOME_WORDS[p.outcome]
+            : stateWords({ colour: p.colour, verification: p.verification }),
+        ]),
+    );
+    return { registered, settled };
+  } finally {
+    await ledger.close();
+  }
 }
