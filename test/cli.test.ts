@@ -80,7 +80,7 @@ describe('duban command line', () => {
       'study-session',
     );
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^local time\s+obligation\s+unit/);
+    expect(r.stdout).toMatch(/^时间\s+任务\s+单位/);
     expect(r.stdout).not.toMatch(/justice|half-year-report/);
     expect(r.stdout).toMatch(/study-session\s+finance\s+2027-Q1\s+2027-03-31\s+提醒 -10wd/);
     // 2027 has no published notice yet: the warning says so every time.
@@ -577,7 +577,7 @@ test('validate warns, without refusing, when a monthly ladder reaches back past 
   const r = duban('validate', file, directory);
   expect(r.code).toBe(0);
   expect(r.stderr).toMatch(
-    /warning: obligation monthly-stats: the first reminder of \d{4}-\d{2} \(\d{4}-\d{2}-\d{2}\) comes before \d{4}-\d{2} is due/,
+    /警告：obligation monthly-stats: the first reminder of \d{4}-\d{2} \(\d{4}-\d{2}-\d{2}\) comes before \d{4}-\d{2} is due/,
   );
   expect(JSON.parse(duban('validate', file, directory, '--json').stdout).warnings).toHaveLength(1);
 });

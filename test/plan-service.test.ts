@@ -156,7 +156,7 @@ describe('plan and ics tell what the service will send', () => {
       ],
       { cwd: root, encoding: 'utf8', env: { ...process.env, ...noLedger } },
     );
-    expect(r.stdout.split('\n')[0]).toMatch(/^local time/);
+    expect(r.stdout.split('\n')[0]).toMatch(/^时间/);
     expect(r.stderr).not.toMatch(/EPIPE|Error|at /);
     expect(r.status).toBe(0);
   });

@@ -487,6 +487,10 @@ ${rows.length ? '' : html`<p class="note">暂无督办单。</p>`}`,
 // ---------------------------------------------------------------------------------------------------------------
 // The embedded mailbox (npm start only).
 
+/** A message's Date header in the zone pages use (not the header's +0000); kept as written when it does not parse. */
+const mailTime = (date: string, ctx: PageContext) =>
+  Number.isNaN(Date.parse(date)) ? date : dateTime(Date.parse(date), zoneOf(ctx));
+
 export function mailListPage(
   ctx: PageContext,
   mails: { name: string; subject: string; to: string; date: string }[],
@@ -496,7 +500,7 @@ export function mailListPage(
     '本地邮件',
     html`<p class="note">仅在本机试用（npm start）时提供：邮件捕获器收到的所有邮件。正式部署的 duban web 不提供此页面。</p>
 <table class="mail"><thead><tr><th>时间</th><th>收件人</th><th>主题</th></tr></thead><tbody>
-${mails.map((m) => html`<tr><td>${m.date}</td><td>${m.to}</td><td><a href="/mail/${encodeURIComponent(m.name)}">${m.subject || '（无主题）'}</a></td></tr>`)}
+${mails.map((m) => html`<tr><td>${mailTime(m.date, ctx)}</td><td>${m.to}</td><td><a href="/mail/${encodeURIComponent(m.name)}">${m.subject || '（无主题）'}</a></td></tr>`)}
 </tbody></table>`,
   );
 }
@@ -517,7 +521,7 @@ export function mailPage(
   return layout(
     ctx,
     m.subject || '（无主题）',
-    html`<dl class="headers"><dt>发件人</dt><dd>${m.from}</dd><dt>收件人</dt><dd>${m.to}</dd>${m.cc ? html`<dt>抄送</dt><dd>${m.cc}</dd>` : ''}<dt>时间</dt><dd>${m.date}</dd></dl>
+    html`<dl class="headers"><dt>发件人</dt><dd>${m.from}</dd><dt>收件人</dt><dd>${m.to}</dd>${m.cc ? html`<dt>抄送</dt><dd>${m.cc}</dd>` : ''}<dt>时间</dt><dd>${mailTime(m.date, ctx)}</dd></dl>
 <pre class="mailtext">${parts}</pre><p><a href="/mail">返回邮件列表</a></p>`,
   );
 }

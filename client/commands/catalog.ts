@@ -99,8 +99,8 @@ export function addCatalogCommands(program: Command, io: Io) {
       };
       if (opts.json) out(`${JSON.stringify(summary)}\n`);
       else {
-        for (const w of warnings) err(`warning: ${w}\n`);
-        out(`ok: ${summary.obligations} obligations, ${summary.units} units, ${summary.trackers} trackers\n`);
+        for (const w of warnings) err(`警告：${w}\n`);
+        out(`检查通过：${summary.obligations}项任务，${summary.units}个单位，${summary.trackers}项督办任务\n`);
       }
     });
 
@@ -220,7 +220,7 @@ export function addCatalogCommands(program: Command, io: Io) {
           if (lines.length) out(`${lines.join('\n')}\n`);
           return;
         }
-        const header = ['local time', 'obligation', 'unit', 'period', 'due', 'stage', 'to', 'cc'];
+        const header = ['时间', '任务', '单位', '期次', '截止', '通知', '收件', '抄送'];
         if (opts.all) header.push('不发送');
         const rows = shown.map(({ n, skipped }) => [
           formatLocal(n.at, zoneOf.get(n.trackerId) ?? zone),
@@ -329,7 +329,7 @@ export function addCatalogCommands(program: Command, io: Io) {
         }
         out(`${mails.map((m) => `${formatLocal(m.date, zone)}  ${m.to.join(',')}  ${m.subject}`).join('\n')}\n`);
         out(
-          `\n${mails.length} emails from ${formatDate(from)} to ${formatDate(to)}${opts.out ? `, saved in ${opts.out}` : ''}\n`,
+          `\n${formatDate(from)}至${formatDate(to)}共${mails.length}封邮件${opts.out ? `，已保存在 ${opts.out}` : ''}\n`,
         );
       },
     );
