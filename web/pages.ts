@@ -199,7 +199,7 @@ ${v.units.map(
 <tbody>
 ${v.items.map(
   (i) =>
-    html`<tr data-tracker="${i.trackerId}" data-period="${i.period}"><td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span></td><td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${i.unitName}</td><td>${i.period}</td><td>${i.due}</td><td>${i.problem ? html`无法排期：${i.problem}` : i.acknowledged ? '已签收' : i.colour === 'yellow' || i.colour === 'red' ? html`<b class="unack">未签收</b>` : '—'}</td></tr>`,
+    html`<tr data-tracker="${i.trackerId}" data-period="${i.period}"><td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span></td><td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${i.unitName}</td><td>${periodWords(i.period)}</td><td>${i.due}</td><td>${i.problem ? html`无法排期：${i.problem}` : i.acknowledged ? '已签收' : i.colour === 'yellow' || i.colour === 'red' ? html`<b class="unack">未签收</b>` : '—'}</td></tr>`,
 )}
 </tbody>
 </table>
