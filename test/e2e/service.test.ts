@@ -215,9 +215,7 @@ describe('the duban command against a running service', () => {
 
     const early = duban('extend', 'request', 'half-year-report', 'justice', '--to', '2000-01-01', '--reason', '测试');
     expect(early.code).toBe(2);
-    expect(early.stderr).toMatch(
-      /half-year-report\/justice: new due date 2000-01-01 is not after the current due date/,
-    );
+    expect(early.stderr).toMatch(/half-year-report\/justice: 新截止日期2000-01-01不晚于现截止日期/);
     const wrong = duban('record', 'half-year-report', 'justice', '--date', '2026-11-01', '--topic', '讲座');
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/completed by a submission/);

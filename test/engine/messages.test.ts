@@ -147,10 +147,13 @@ describe('tracker messages on the time-skipping server', () => {
     await record(start);
     const third = flat(await record(today));
     expect(third).toMatchObject({ recorded: 3, quota: 4, colour: expect.stringMatching(/green|yellow/) });
-    await expectRefusal(record(`${Number(status.period) - 1}-12-31`), new RegExp(`outside period ${status.period}`));
+    await expectRefusal(
+      record(`${Number(status.period) - 1}-12-31`),
+      new RegExp(`不在${periodWords(status.period)}内`),
+    );
     await expectRefusal(
       h.quota!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: '已完成' } }] }),
-      /recording events/,
+      /以登记活动完成/,
     );
     await record(today);
     await env.sleep(HOUR);
@@ -181,7 +184,7 @@ describe('tracker messages on the time-skipping server', () => {
       h.extended!.executeUpdate(requestExtensionUpdate, {
         args: [{ ...by, newDue: formatDate(plan.due + 60), reason: '再次申请' }],
       }),
-      /already waiting/,
+      /的申请正待审批/,
     );
     const approved = flat(await h.extended!.executeUpdate(decideExtensionUpdate, { args: [{ ...by, approve: true }] }));
     expect(approved).toMatchObject({ due: newDue, originalDue: due });
@@ -191,13 +194,13 @@ describe('tracker messages on the time-skipping server', () => {
       h.refused!.executeUpdate(requestExtensionUpdate, {
         args: [{ ...by, newDue: formatDate(plan.due - 1), reason: '太早' }],
       }),
-      /not after the current due date/,
+      /不晚于现截止日期/,
     );
     await expectRefusal(
       h.refused!.executeUpdate(requestExtensionUpdate, {
         args: [{ ...by, newDue: formatDate(plan.due + 400), reason: '太晚' }],
       }),
-      /can be extended to .* at most/,
+      /最多延期至/,
     );
     await h.refused!.executeUpdate(requestExtensionUpdate, {
       args: [{ ...by, newDue: formatDate(plan.due + 15), reason: '人手不足' }],
@@ -214,7 +217,7 @@ describe('tracker messages on the time-skipping server', () => {
 
     await expectRefusal(
       h.verified!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { link: 'javascript:alert(1)' } }] }),
-      /not an http/,
+      /不是 http/,
     );
     await h.verified!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: '报告已报送' } }] });
     expect(flat(await statusOf(h.verified!))).toMatchObject({ verification: 'pending', colour: 'done', period: label });
@@ -229,7 +232,7 @@ describe('tracker messages on the time-skipping server', () => {
       h.redefined!.executeUpdate(updateDefinitionUpdate, {
         args: [{ ...by, definition: { ...changed, trackerId: 'other/x' } }],
       }),
-      /is for other\/x/,
+      /任务定义属于other\/x/,
     );
 
     await h.retired!.executeUpdate(retireUpdate, { args: [{ ...by, reason: '机构改革，职能划转' }] });

@@ -220,7 +220,7 @@ describe('duban web in a real browser', () => {
       page.click('#form-requestExtension button[type=submit]'),
     ]);
     expect(refused.status()).toBe(422);
-    expect(await page.textContent('.error')).toMatch(/not after the current due date/);
+    expect(await page.textContent('.error')).toMatch(/不晚于现截止日期/);
     expect(await eventsOf('annual-report/county-a')).toEqual(mine);
 
     // The submission with a PDF.
