@@ -21,6 +21,7 @@ import { RunningWeb, startWeb } from '../../web/server';
 import { TestBrowser, signInLinkFor, signInThroughPages, startBrowser } from '../support/browser';
 import { EngineWorker, devServerEnv, startEngineWorker } from '../support/engine';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
+import { periodWords } from '../../domain/words';
 
 jest.setTimeout(300_000);
 
@@ -305,7 +306,7 @@ describe('duban web in a real browser', () => {
     expect(state.period).not.toBe(outcomes[0]!.period);
     await page.goto(`${web.url}/`);
     const item = page.locator(`tr[data-tracker="annual-report/county-a"][data-period="${state.period}"]`);
-    expect(await item.locator('td').nth(3).textContent()).toBe(state.period);
+    expect(await item.locator('td').nth(3).textContent()).toBe(periodWords(state.period));
     expect(await item.locator('.light').textContent()).not.toBe('已办结');
 
     // The year report with CSV (formula-escaped) and XLSX downloads.
