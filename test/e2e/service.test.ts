@@ -125,13 +125,11 @@ describe('the duban command against a running service', () => {
     writeFileSync(catalog, text.slice(0, text.indexOf('  - id: study-session')));
     const listed = duban('register', catalog, directory);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(
-      /no longer in the files \(still running; retire them with --prune\): study-session\/finance/,
-    );
+    expect(listed.stdout).toMatch(/已不在文件中（仍在运行；用 --prune 停用）：study-session\/finance/);
     const wouldRetire = duban('register', catalog, directory, '--prune', '--dry-run');
     expect([wouldRetire.code, wouldRetire.stdout]).toEqual([
       0,
-      'would start: 0, would update: 0, unchanged: 3, would retire: 1\nwould retire: study-session/finance\n',
+      '将新建0项，将更新0项，未变3项，将停用1项\n将停用：study-session/finance\n',
     ]);
     expect((await env.client.workflow.getHandle(workflowIdFor('study-session/finance')).describe()).status.name).toBe(
       'RUNNING',
@@ -218,10 +216,10 @@ describe('the duban command against a running service', () => {
     expect(early.stderr).toMatch(/half-year-report\/justice: 新截止日期2000-01-01不晚于现截止日期/);
     const wrong = duban('record', 'half-year-report', 'justice', '--date', '2026-11-01', '--topic', '讲座');
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toMatch(/completed by a submission/);
+    expect(wrong.stderr).toMatch(/以报送材料完成，无需登记活动/);
     const unknown = duban('submit', 'no-such', 'unit', '--text', 'x');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/no (running )?tracker no-such\/unit/);
+    expect(unknown.stderr).toMatch(/(没有督办任务|督办任务)no-such\/unit/);
     expect(duban('verify', 'annual-report', 'county-a').stderr).toMatch(/exactly one of --accept and --return/);
 
     // 签收 and 反馈: recorded with who, shown in the status; reminders continue.
