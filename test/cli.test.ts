@@ -109,12 +109,12 @@ describe('duban command line', () => {
   test('bad options are refused with exit code 2', () => {
     expect(duban('plan', '--from', '2027-02-30').code).toBe(2);
     expect(duban('plan', '--from', '2027-02-01', '--to', '2027-01-01').stderr).toMatch(
-      /--to 2027-01-01 is before --from 2027-02-01/,
+      /--to 2027-01-01 早于 --from 2027-02-01/,
     );
     expect(duban('plan', '--unit', 'nobody', '--from', '2027-01-01', '--to', '2027-01-02').stderr).toMatch(
-      /no unit "nobody"/,
+      /单位名录中没有单位“nobody”/,
     );
-    expect(duban('plan', catalog).stderr).toMatch(/give both a catalog and a directory/);
+    expect(duban('plan', catalog).stderr).toMatch(/请同时给出任务清单和单位名录/);
     expect(duban('frobnicate').code).toBe(2);
   });
 
@@ -171,7 +171,7 @@ describe('duban command line', () => {
       );
     }
     expect(duban('simulate', catalog, directory, '--from', '2020-01-01', '--to', '2020-02-01').stderr).toMatch(
-      /today or later/,
+      /须为今天或以后/,
     );
   });
 
@@ -226,7 +226,7 @@ describe('duban command line', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     const far = duban('plan', '--from', '9999-12-01', '--to', '9999-12-31');
     expect(far.code).toBe(2);
-    expect(far.stderr).toMatch(/--from 9999-12-01 is outside the years duban can plan \(2000-2100\)/);
+    expect(far.stderr).toMatch(/--from 9999-12-01 超出 duban 可排期的年份（2000-2100）/);
   });
 
   test('register refuses a definition too heavy for Temporal before it connects: exit 2, nothing started', () => {
@@ -399,17 +399,17 @@ describe("an administrator's command line that never misleads", () => {
     const cases: [string[], RegExp][] = [
       [
         ['extend', 'request', 'annual-report', 'county-a', '--to', '2027-02-30', '--reason', '等待数据'],
-        /^error: --to "2027-02-30" is not a date: write YYYY-MM-DD/,
+        /^error: --to “2027-02-30”不是日期：请写作 YYYY-MM-DD/,
       ],
       [
         ['record', 'study-session', 'finance', '--date', 'tomorrow', '--topic', '讲座'],
-        /^error: --date "tomorrow" is not a date/,
+        /^error: --date “tomorrow”不是日期/,
       ],
       [
         ['submit', 'annual-report', 'county-a', '--link', 'ftp://x'],
-        /^error: --link "ftp:\/\/x" is not an http or https address/,
+        /^error: --link “ftp:\/\/x”不是 http 或 https 网址/,
       ],
-      [['report', '--year', '2027', '--format', 'xlsx'], /^error: --format xlsx writes a workbook file: give --out/],
+      [['report', '--year', '2027', '--format', 'xlsx'], /^error: --format xlsx 写出 Excel 文件：请给出 --out/],
     ];
     for (const [args, message] of cases) {
       const r = dubanWith(env, dir, ...args);

@@ -146,17 +146,17 @@ export function addCatalogCommands(program: Command, io: Io) {
         const zone = loaded.catalog.timeZone;
         const from = opts.from ? parseDay(opts.from, '--from') : localDay(Date.now(), zone);
         const to = opts.to ? parseDay(opts.to, '--to') : oneYearLater(from);
-        if (to < from) throw new InputError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
+        if (to < from) throw new InputError(`--to ${formatDate(to)} 早于 --from ${formatDate(from)}`);
         const registeredOn = opts.registered ? parseDay(opts.registered, '--registered') : from;
         let trackers = loaded.trackers;
         if (opts.unit !== undefined) {
           if (!loaded.directory.units.some((u) => u.id === opts.unit))
-            throw new InputError(`--unit: no unit "${opts.unit}" in the directory`);
+            throw new InputError(`--unit：单位名录中没有单位“${opts.unit}”`);
           trackers = trackers.filter((t) => t.unit.id === opts.unit);
         }
         if (opts.obligation !== undefined) {
           if (!loaded.catalog.obligations.some((o) => o.id === opts.obligation)) {
-            throw new InputError(`--obligation: no obligation "${opts.obligation}" in the catalog`);
+            throw new InputError(`--obligation：任务清单中没有任务“${opts.obligation}”`);
           }
           trackers = trackers.filter((t) => t.obligation.id === opts.obligation);
         }
@@ -264,10 +264,10 @@ export function addCatalogCommands(program: Command, io: Io) {
         const loaded = inputs(catalog, directory, opts);
         const months = Number(opts.months);
         if (!Number.isInteger(months) || months < 1 || months > 60)
-          throw new InputError(`--months "${opts.months}" must be a whole number from 1 to 60`);
+          throw new InputError(`--months “${opts.months}”须为1至60之间的整数`);
         const trackers = loaded.trackers.filter((t) => t.unit.id === opts.unit);
         if (!loaded.directory.units.some((u) => u.id === opts.unit))
-          throw new InputError(`--unit: no unit "${opts.unit}" in the directory`);
+          throw new InputError(`--unit：单位名录中没有单位“${opts.unit}”`);
         const from = localDay(Date.now(), loaded.catalog.timeZone);
         // With a ledger, periods already done or settled keep their due date (marked) and lose their reminders.
         const facts = await serviceFacts(err);
@@ -311,11 +311,9 @@ export function addCatalogCommands(program: Command, io: Io) {
         const loaded = inputs(catalog, directory, opts);
         const from = parseDay(opts.from, '--from');
         const to = parseDay(opts.to, '--to');
-        if (to < from) throw new InputError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
+        if (to < from) throw new InputError(`--to ${formatDate(to)} 早于 --from ${formatDate(from)}`);
         if (from < localDay(Date.now(), loaded.catalog.timeZone))
-          throw new InputError(
-            'simulate runs forward from today: --from must be today or later (duban plan shows the past)',
-          );
+          throw new InputError('simulate 从今天起向后预演：--from 须为今天或以后（过去的通知用 duban plan 查看）');
 
         const { simulate } = require('../simulate') as typeof import('../simulate');
         const mails = await simulate(loaded, { from, to }, opts.out);

@@ -59,7 +59,7 @@ export function addRegisterCommands(program: Command, io: Io) {
         },
       ) => {
         if ((catalog === undefined) !== (directory === undefined))
-          throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
+          throw new InputError('请同时给出任务清单和单位名录，或都不给以使用内置文件');
         const inputs = loadInputs({
           catalog,
           directory,
@@ -103,7 +103,7 @@ export function addRegisterCommands(program: Command, io: Io) {
       opts: { events: string; note?: string; calendar?: string; rosters?: string; by?: string; json?: boolean },
     ) => {
       if ((catalog === undefined) !== (directory === undefined))
-        throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
+        throw new InputError('请同时给出任务清单和单位名录，或都不给以使用内置文件');
       let text: string;
       try {
         text = readFileSync(opts.events, 'utf8');

@@ -43,9 +43,9 @@ export function addReportCommands(program: Command, io: Io) {
         out?: string;
       }) => {
         if (!/^\d{4}$/.test(opts.year) || parseDate(`${opts.year}-01-01`) === undefined)
-          throw new InputError(`--year "${opts.year}" is not a year such as 2027`);
+          throw new InputError(`--year “${opts.year}”不是年份，如 2027`);
         if (opts.format === 'xlsx' && !opts.out)
-          throw new InputError('--format xlsx writes a workbook file: give --out, e.g. --out 2027考核.xlsx');
+          throw new InputError('--format xlsx 写出 Excel 文件：请给出 --out，如 --out 2027考核.xlsx');
         const year = Number(opts.year);
         // Names come from the files; an obligation no longer in the catalog keeps the title the ledger noted for it.
         let unitNames: Map<string, string>;

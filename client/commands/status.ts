@@ -149,7 +149,7 @@ export function addStatusCommands(program: Command, io: Io) {
         }
         if (!status && notices.length + events.length + outcomes.length === 0) {
           if (unreachable) throw new UnreachableError(`${unreachable}; and the ledger has nothing for ${id}`);
-          throw new InputError(`no tracker ${id}: nothing running and nothing in the ledger`);
+          throw new InputError(`没有督办任务${id}：既未运行，台账中也没有记录`);
         }
         if (opts.json) return io.out(`${JSON.stringify({ tracker: id, status, outcomes, notices, events })}\n`);
         const lines: string[] = [`${id}`];

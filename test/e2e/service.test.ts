@@ -220,7 +220,7 @@ describe('the duban command against a running service', () => {
     const unknown = duban('submit', 'no-such', 'unit', '--text', 'x');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/(没有督办任务|督办任务)no-such\/unit/);
-    expect(duban('verify', 'annual-report', 'county-a').stderr).toMatch(/exactly one of --accept and --return/);
+    expect(duban('verify', 'annual-report', 'county-a').stderr).toMatch(/--accept 和 --return 须且只能给出一个/);
 
     // 签收 and 反馈: recorded with who, shown in the status; reminders continue.
     const acked = duban('ack', 'half-year-report', 'justice', '--by', '司法局联络员', '--json');
