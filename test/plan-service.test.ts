@@ -54,6 +54,20 @@ describe('plan and ics tell what the service will send', () => {
     expect(table.stdout).toMatch(/另有\d+条服务不会发送，已注明；假定各任务于2026-02-01登记/);
   });
 
+  test('settings that cannot be read do not stop plan: it says so and goes by the files', () => {
+    const r = duban(
+      { ...noLedger, DUBAN_WORKFLOW_STACK_TRACES: 'bogus' },
+      'plan',
+      catalog,
+      directory,
+      ...window,
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^警告：未能读取台账（invalid settings/);
+    expect(lines(r.stdout).length).toBeGreaterThan(10);
+  });
+
   describe('with a ledger', () => {
     let env: Record<string, string>;
     beforeAll(async () => {

@@ -9,7 +9,7 @@ import { DayNumber, formatDate, parseDate } from '../../domain/dates';
 import { PlannedNotice, firstPeriodNotYetDue, ladderOverlaps, noticeKey, planWindow } from '../../domain/planner';
 import { formatLocal, localDay, zonedInstant } from '../../domain/zone';
 import { LedgerNotFoundError, LedgerUnavailableError, openLedger } from '../../ledger';
-import { loadSettings } from '../../config/settings';
+import { SettingsError, loadSettings } from '../../config/settings';
 import { InputError } from '../errors';
 import { table } from '../format';
 import { unitCalendar } from '../ics';
@@ -350,7 +350,7 @@ export async function serviceFacts(err: (s: string) => void): Promise<ServiceFac
     ledger = await openLedger(loadSettings());
   } catch (e) {
     if (e instanceof LedgerNotFoundError) return undefined;
-    if (e instanceof LedgerUnavailableError) {
+    if (e instanceof LedgerUnavailableError || e instanceof SettingsError) {
       err(`警告：未能读取台账（${(e as Error).message}），按文件计算\n`);
       return undefined;
     }
