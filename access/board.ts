@@ -25,6 +25,8 @@ export interface BoardItem {
   zone: string;
   /** Whether the unit acknowledged the period (签收); undefined for a broken tracker. */
   acknowledged?: boolean;
+  /** Verification of the work (domain/words.ts stateWords reads it with the colour); undefined when broken. */
+  verification?: string;
   problem?: string;
 }
 
@@ -88,6 +90,7 @@ export async function boardStates(
         dueAt: p.dueAt,
         zone: zoneOf(p.obligation),
         acknowledged: p.acknowledgedAt !== undefined,
+        verification: p.verification,
       })),
   ];
 }

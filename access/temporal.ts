@@ -89,7 +89,7 @@ export class Duban {
       });
     } catch (err) {
       throw new UnreachableError(
-        `cannot reach Temporal at ${settings.temporal.address} (TEMPORAL_ADDRESS): ${(err as Error).message}`,
+        `无法连接 Temporal ${settings.temporal.address}（TEMPORAL_ADDRESS）：${(err as Error).message}`,
       );
     }
     return new Duban(new Client({ connection, namespace: settings.temporal.namespace }), connection, settings);
@@ -134,8 +134,8 @@ export class Duban {
       if (d.taskQueue !== this.settings.temporal.taskQueue) {
         // Workflow ids are unique per namespace: this deployment cannot start its own tracker under that id.
         throw new RefusedError(
-          `tracker ${trackerId} already runs for another deployment (task queue ${d.taskQueue}, namespace ${this.settings.temporal.namespace}); ` +
-            'two deployments in one namespace need distinct obligation or unit ids, or separate namespaces (docs/deployment.md)',
+          `督办任务${trackerId}已由另一部署运行（task queue ${d.taskQueue}，namespace ${this.settings.temporal.namespace}）；` +
+            '同一 namespace 中的两个部署须使用不同的任务或单位编号，或各用一个 namespace（docs/deployment.md）',
         );
       }
       return {
@@ -270,9 +270,9 @@ export class Duban {
     const mine = await ledger.storedIdentity();
     if (recorded?.ledgerIdentity && recorded.ledgerIdentity !== mine) {
       throw new RefusedError(
-        `this ledger is not the ledger of the deployment on task queue ${this.settings.temporal.taskQueue}: the deployment's is ${recorded.ledger ?? '?'} ` +
-          `(identity ${recorded.ledgerIdentity}), this one is ${describeLedger(ledgerOptions(this.settings))} (identity ${mine ?? 'not drawn yet'}). ` +
-          'Set DATABASE_URL (or DUBAN_DATA_DIR) as the workers have it; nothing was registered.',
+        `此台账不是 task queue ${this.settings.temporal.taskQueue} 上部署所用的台账：部署的台账是 ${recorded.ledger ?? '?'} ` +
+          `（标识 ${recorded.ledgerIdentity}），此台账是 ${describeLedger(ledgerOptions(this.settings))}（标识 ${mine ?? '尚未生成'}）。` +
+          '请按 worker 的设置填写 DATABASE_URL（或 DUBAN_DATA_DIR）；未登记任何任务。',
       );
     }
   }
@@ -299,10 +299,10 @@ export class Duban {
     if (err instanceof WorkflowUpdateFailedError)
       return new RefusedError(`${trackerId}: ${(err.cause as Error | undefined)?.message ?? err.message}`);
     if (err instanceof WorkflowNotFoundError)
-      return new UnknownTrackerError(`no tracker ${trackerId} (is it registered? duban status lists them)`);
+      return new UnknownTrackerError(`没有督办任务${trackerId}（是否已登记？duban status 列出全部任务）`);
     const message = String((err as Error)?.message ?? err);
     if (/not found|already completed|workflow execution already completed/i.test(message)) {
-      return new UnknownTrackerError(`no running tracker ${trackerId} (retired, or never registered)`);
+      return new UnknownTrackerError(`督办任务${trackerId}未在运行（已停用，或从未登记）`);
     }
     return err as Error;
   }

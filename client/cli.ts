@@ -59,12 +59,20 @@ export function buildProgram(
   return program;
 }
 
+/** The reader of standard output went away (a pipe into head): exit at once, successfully, printing nothing. */
+function quitOnClosedPipe(e: NodeJS.ErrnoException): void {
+  if (e.code === 'EPIPE') process.exit(EXIT_OK);
+  throw e;
+}
+
 /** Runs the command line; resolves to the exit code. Output goes through `out`/`err` so tests can capture it. */
 export async function main(
   argv: string[],
   out?: (s: string) => void,
   err: (s: string) => void = (s) => process.stderr.write(s),
 ): Promise<number> {
+  // `duban plan … | head` closes the pipe early: the reader has what it wanted, so stop quietly, not with EPIPE.
+  if (out === undefined) process.stdout.on('error', quitOnClosedPipe);
   // Colours only when writing to a terminal ourselves: captured output (tests, scripts) stays plain.
   const program = buildProgram(out ?? ((s) => process.stdout.write(s)), err, {
     colour: out === undefined && wantsColour(process.stdout),

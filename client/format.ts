@@ -6,6 +6,7 @@
 import { createColors } from 'picocolors';
 import stringWidth from 'string-width';
 import type { TrackerStatus } from '../workflows/messages';
+import { COLOUR_WORDS, periodWords, stateWords } from '../domain/words';
 
 export type Colours = ReturnType<typeof createColors>;
 
@@ -18,8 +19,11 @@ export function colours(enabled: boolean): Colours {
   return createColors(enabled);
 }
 
-/** A board colour in its own colour (broken in magenta: it needs an administrator, not the unit). */
-export function paintColour(c: Colours, colour: string): string {
+/**
+ * A board colour in its own colour (broken in magenta: it needs an administrator, not the unit); `text` is what is
+ * printed (default: the colour's id).
+ */
+export function paintColour(c: Colours, colour: string, text: string = colour): string {
   const paint: Record<string, (s: string) => string> = {
     red: c.red,
     yellow: c.yellow,
@@ -28,7 +32,7 @@ export function paintColour(c: Colours, colour: string): string {
     done: c.dim,
     waived: c.dim,
   };
-  return (paint[colour] ?? ((s: string) => s))(colour);
+  return (paint[colour] ?? ((s: string) => s))(text);
 }
 
 /** Pads to `width` terminal cells (colour codes take none). */
@@ -48,30 +52,35 @@ export function table(rows: string[][]): string {
     .join('\n');
 }
 
+/** A colour by its Chinese word, painted in it. */
+export function colourWord(c: Colours, colour: string): string {
+  return paintColour(c, colour, COLOUR_WORDS[colour as keyof typeof COLOUR_WORDS] ?? colour);
+}
+
 /** One line per open period, oldest first (overdue periods stay open until done, waived or their ladder ends). */
 export function statusLines(s: TrackerStatus, c: Colours = colours(false)): string[] {
-  const head = `${s.trackerId}  ${paintColour(c, s.colour)}${s.paused ? ', paused' : ''}${s.problem ? `  cannot plan: ${s.problem}` : ''}${s.waitingFor ? `  waiting for event ${s.waitingFor} to have a date` : ''}`;
+  const percent = s.completion === 'rate' ? '%' : '';
+  const head = `${s.trackerId}  ${colourWord(c, s.colour)}${s.paused ? '，已暂停' : ''}${s.problem ? `  无法排期：${s.problem}` : ''}${s.waitingFor ? `  等待事件${s.waitingFor}确定日期` : ''}`;
   const lines = [head];
   for (const p of s.periods) {
     const figures = p.report
-      ? `, reported ${p.report.numerator !== undefined ? `${p.report.numerator}/${p.report.denominator} = ${Math.round(p.report.value * 10) / 10}%` : p.report.count} (${p.report.meets ? 'meets' : 'below'} ${s.threshold}${s.completion === 'rate' ? '%' : ''})`
+      ? `，已报数据${p.report.numerator !== undefined ? ` ${p.report.numerator}/${p.report.denominator} = ${Math.round(p.report.value * 10) / 10}%` : ` ${p.report.count}`}（${p.report.meets ? '达到' : '低于'}${s.threshold}${percent}）`
       : s.completion === 'rate' || s.completion === 'count'
-        ? `, no figures yet (threshold ${s.threshold}${s.completion === 'rate' ? '%' : ''})`
+        ? `，尚未报数据（标准${s.threshold}${percent}）`
         : '';
     const people = p.people
-      ? `, ${p.people.reached}/${p.people.total} reached ${s.quota}${p.people.short.length ? ` (short: ${p.people.short.map((x) => `${x.name} ${x.short}`).join(', ')})` : ''}`
+      ? `，${p.people.reached}/${p.people.total}人已达${s.quota}${p.people.short.length ? `（未达：${p.people.short.map((x) => `${x.name}差${x.short}`).join('、')}）` : ''}`
       : '';
     const progress =
-      s.completion === 'quota'
-        ? `, ${p.recorded}/${s.quota} recorded`
-        : p.submitted
-          ? ', submitted'
-          : figures || people;
-    const ext = p.pendingExtension ? `, extension to ${p.pendingExtension.newDue} pending` : '';
-    const due = p.due === p.originalDue ? p.due : `${p.due} (extended from ${p.originalDue})`;
-    const ack = p.acknowledged ? `, acknowledged by ${p.acknowledged.by}` : '';
-    const notes = p.progressCount ? `, ${p.progressCount} progress note${p.progressCount > 1 ? 's' : ''}` : '';
-    lines.push(`  period ${p.period}  due ${due}  ${paintColour(c, p.colour)}${progress}${ext}${ack}${notes}`);
+      s.completion === 'quota' ? `，已登记${p.recorded}/${s.quota}` : p.submitted ? '' : figures || people;
+    const ext = p.pendingExtension ? `，申请延期至${p.pendingExtension.newDue}待审批` : '';
+    const due = p.due === p.originalDue ? p.due : `${p.due}（由${p.originalDue}延期）`;
+    const ack = p.acknowledged ? `，${p.acknowledged.by}已签收` : '';
+    const notes = p.progressCount ? `，反馈进展${p.progressCount}次` : '';
+    const state = stateWords({ colour: p.colour, verification: p.verification, submitted: p.submitted });
+    lines.push(
+      `  ${periodWords(p.period)}  截止${due}  ${paintColour(c, p.colour, state)}${progress}${ext}${ack}${notes}`,
+    );
   }
   return lines;
 }
@@ -80,11 +89,18 @@ export function statusLines(s: TrackerStatus, c: Colours = colours(false)): stri
 export function unitCountLines(
   units: { unit: string; red: number; yellow: number; green: number; done: number; waived: number }[],
 ): string[] {
-  const lines = ['unit          red  yellow  green  done  waived'];
+  const lines = [
+    `${padEnd('单位', 12)} ${padStart('逾期', 4)} ${padStart('临近', 7)} ${padStart('办理中', 6)} ${padStart('办结', 5)} ${padStart('免除', 7)}`,
+  ];
   for (const u of units) {
     lines.push(
       `${padEnd(u.unit, 12)} ${padStart(String(u.red), 4)} ${padStart(String(u.yellow), 7)} ${padStart(String(u.green), 6)} ${padStart(String(u.done), 5)} ${padStart(String(u.waived), 7)}`,
     );
   }
+  const total = (k: 'red' | 'yellow' | 'green' | 'done' | 'waived') => String(units.reduce((n, u) => n + u[k], 0));
+  if (units.length > 1)
+    lines.push(
+      `${padEnd('合计', 12)} ${padStart(total('red'), 4)} ${padStart(total('yellow'), 7)} ${padStart(total('green'), 6)} ${padStart(total('done'), 5)} ${padStart(total('waived'), 7)}`,
+    );
   return lines;
 }

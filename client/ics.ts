@@ -34,13 +34,18 @@ function fold(line: string): string {
 
 const day = (d: DayNumber) => formatDate(d).replace(/-/g, '');
 
-/** `catalogZone` names the calendar's zone when the unit has no trackers. */
+/**
+ * `catalogZone` names the calendar's zone when the unit has no trackers. `settled` (from the ledger, when there is
+ * one): `trackerId/period` of periods done or settled, whose reminders the service will not send; their due dates
+ * stay, marked with the period's state (已办结, 已报送，待核实 ...).
+ */
 export function unitCalendar(
   trackers: TrackerDefinition[],
   calendar: WorkingCalendar,
   window: { from: DayNumber; to: DayNumber },
   now: Date,
   catalogZone: string,
+  settled: ReadonlyMap<string, string> = new Map(),
 ): string {
   const plan = planWindow(trackers, calendar, { from: window.from, to: window.to + 400 });
   const stamp = now
@@ -77,16 +82,17 @@ export function unitCalendar(
     const { periodText, basis } = describe(t, n);
     const dueDay = parseDate(n.due)!;
     const dueKey = `${n.trackerId}/${n.period}/${n.due}`;
+    const done = settled.get(`${n.trackerId}/${n.period}`);
     if (!dues.has(dueKey) && dueDay >= window.from && dueDay <= window.to) {
       dues.add(dueKey);
       event(
         `${dueKey}/due@duban`,
         dueDay,
-        `截止：${t.obligation.title}（${periodText}）`,
+        `${done ?? '截止'}：${t.obligation.title}（${periodText}）`,
         `${t.unit.name}\n${t.obligation.deliverable ?? ''}\n${basis}`,
       );
     }
-    if (n.stage === 'reminder' && n.day >= window.from && n.day <= window.to) {
+    if (n.stage === 'reminder' && !done && n.day >= window.from && n.day <= window.to) {
       event(
         `${noticeKey(n)}@duban`,
         n.day,

@@ -18,7 +18,7 @@ import { Ledger } from '../ledger';
 import type { Inputs } from '../config/load';
 import { timeSkippingEnvironment } from '../config/servers';
 import { DayNumber, MS_PER_DAY } from '../domain/dates';
-import { planWindow } from '../domain/planner';
+import { firstPeriodNotYetDue, planWindow } from '../domain/planner';
 import { zonedInstant } from '../domain/zone';
 import { trackerWorkflow } from '../workflows/tracker';
 import { workflowIdFor } from '../workflows/messages';
@@ -111,13 +111,13 @@ export async function simulate(
       },
     });
     await worker.runUntil(async () => {
-      const first = new Map<string, string>();
-      for (const n of planWindow(inputs.trackers, inputs.calendar, window).notices)
-        if (!first.has(n.trackerId) || n.period < first.get(n.trackerId)!) first.set(n.trackerId, n.period);
+      const planned = new Set(planWindow(inputs.trackers, inputs.calendar, window).notices.map((n) => n.trackerId));
       if (start > now) await env.sleep(start - now);
       for (const t of inputs.trackers) {
-        const period = first.get(t.trackerId);
-        if (!period) continue;
+        if (!planned.has(t.trackerId)) continue;
+        // Registered at the window's start, as the live service would be: periods due before it are never opened
+        // (duban plan leaves their notices out under the same assumption).
+        const period = firstPeriodNotYetDue(t, inputs.calendar, start).label;
         await env.client.workflow.start(trackerWorkflow, {
           workflowId: workflowIdFor(t.trackerId),
           taskQueue,

@@ -21,9 +21,9 @@ import { localDay } from '../domain/zone';
 import { DEV_SERVER_DYNAMIC_CONFIG, temporalCliPath } from '../config/servers';
 import { Settings, SettingsError, loadSettings } from '../config/settings';
 import { saveSnapshot } from '../access/registered';
-import { timeZoneOf } from '../domain/trackers';
 import type { Io } from './commands/common';
 import { board } from './commands/status';
+import { boardStates } from '../access/board';
 import { unitCountLines } from './format';
 import { Duban } from '../access/temporal';
 import { MailSink, decodeEncodedWords, headerValue, startMailSink } from '../channels/sink';
@@ -287,19 +287,15 @@ export async function start(io: Io): Promise<number> {
     await saveSnapshot(duban, inputs, 'duban start');
     // New trackers publish their row a moment after they start: wait for it, briefly, so the board is complete.
     const ledger = await duban.openLedger();
-    const rows = async () =>
-      (await ledger.trackerStates()).map((t) => ({
-        trackerId: t.trackerId,
-        unit: t.unit,
-        colour: t.colour,
-        dueAt: t.dueAt,
-        zone: timeZoneOf(inputs.catalog, t.obligation),
-      }));
-    let running = await rows();
-    for (let i = 0; i < 50 && running.length < inputs.trackers.length; i++) {
+    // Trackers ended for good (retired, a one-off settled) are not started again and publish no row.
+    const live = inputs.trackers.length - summary.ended.length;
+    let published = (await ledger.trackerStates()).length;
+    for (let i = 0; i < 50 && published < live; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      running = await rows();
+      published = (await ledger.trackerStates()).length;
     }
+    // The board `duban status` prints, from the same rows: every open period, and those done or waived this year.
+    const running = await boardStates(ledger);
     await ledger.close();
     // The web service, with the mail catcher's messages readable in the browser (this embedded mode only).
 
@@ -318,23 +314,26 @@ export async function start(io: Io): Promise<number> {
       },
     );
     if (web) stops.push(() => web.close());
-    const b = board(running, Date.now());
+    const b = board(
+      running.map((i) => (i.colour === 'broken' ? { ...i, dueAt: undefined } : i)),
+      Date.now(),
+    );
+    const changed = `新建${summary.started.length}项，更新${summary.updated.length}项，未变${summary.unchanged.length}项${summary.ended.length ? `，已结束${summary.ended.length}项` : ''}`;
     io.out(
       [
         '',
         ...unitCountLines(b.units),
         '',
-        `duban is running: ${b.items.length} trackers (started ${summary.started.length}, updated ${summary.updated.length}, unchanged ${summary.unchanged.length})`,
+        `duban 已启动：${live}项督办任务在运行（${changed}），看板共${b.items.length}个期次` +
+          (published < live ? `；${live - published}项任务尚未出现在看板上，稍后用 npx duban status 查看` : ''),
         ...(web
-          ? [
-              `the board in the browser: ${web.url}${mail ? ` (sign in with an address of the directory; the link arrives in ${web.url}/mail)` : ''}`,
-            ]
+          ? [`浏览器中的看板：${web.url}${mail ? `（用单位名录中的邮箱登录，登录链接见 ${web.url}/mail）` : ''}`]
           : []),
-        'the board with every item, most urgent first: npx duban status',
+        '命令行看板（最紧急的在前）：npx duban status',
         ownTemporal ? `Temporal Web UI: http://127.0.0.1:${uiPort}` : `Temporal: ${settings.temporal.address}`,
-        mail ? `mail: every message is kept in ${mail.folder}` : `mail: ${redactUrl(settings.smtp?.url ?? '')}`,
-        `ledger: ${settings.database.url ? 'PostgreSQL (DATABASE_URL)' : path.join(dataDir, 'ledger.sqlite')}`,
-        'ready. Ctrl-C stops everything; the next npm start resumes where this one stopped.',
+        mail ? `邮件：每封邮件都保存在 ${mail.folder}` : `邮件：${redactUrl(settings.smtp?.url ?? '')}`,
+        `台账：${settings.database.url ? 'PostgreSQL（DATABASE_URL）' : path.join(dataDir, 'ledger.sqlite')}`,
+        '已就绪。Ctrl-C 停止全部服务；下次 npm start 从停止处继续。',
         '',
       ].join('\n'),
     );

@@ -8,6 +8,7 @@
  * continue-as-new), and every rule is a method that reads it.
  */
 import { parseDate } from './dates';
+import { periodWords } from './words';
 import { TrackerPeriodPlan, PlannedNotice, ladderRank, localDateIn, noticeKey } from './planner';
 import {
   Actor,
@@ -441,21 +442,20 @@ export class PeriodState {
 
   /** Requests that change the work of the period need it unsettled. */
   private checkUnsettled(): void {
-    if (this.s.waived) this.refuse(`period ${this.label} is waived`);
-    if (this.complete()) this.refuse(`period ${this.label} is already completed`);
+    if (this.s.waived) this.refuse(`${periodWords(this.label)}已免除`);
+    if (this.complete()) this.refuse(`${periodWords(this.label)}已办结`);
   }
 
   checkSubmit(req: SubmitRequest, obligationId: string): void {
     this.checkUnsettled();
-    if (this.isQuota()) this.refuse(`${obligationId} is completed by recording events (登记), not by a submission`);
-    if (this.isMeasured())
-      this.refuse(`${obligationId} is completed by reporting its figures (duban figures), not by a submission`);
+    if (this.isQuota()) this.refuse(`${obligationId}以登记活动完成，无需报送材料`);
+    if (this.isMeasured()) this.refuse(`${obligationId}以报送数据完成（duban figures），无需报送材料`);
     if (this.isPerPerson())
       this.refuse(
-        `${obligationId} is completed by recording each person's ${this.rules().quotaUnit === 'hours' ? 'hours' : 'attendance'} (登记), not by a submission`,
+        `${obligationId}以逐人登记${this.rules().quotaUnit === 'hours' ? '学时' : '参加情况'}完成，无需报送材料`,
       );
     if (this.s.submittedAt !== undefined && this.s.verification !== 'returned')
-      this.refuse(`period ${this.label} is already submitted`);
+      this.refuse(`${periodWords(this.label)}已报送`);
     const problem = checkEvidence(req.evidence);
     if (problem) this.refuse(problem);
   }
@@ -467,34 +467,32 @@ export class PeriodState {
 
   checkRecord(req: RecordRequest, obligationId: string, now: number): void {
     this.checkUnsettled();
-    if (this.isMeasured())
-      this.refuse(`${obligationId} is completed by reporting its figures (duban figures), not by recording events`);
-    if (!this.isQuota() && !this.isPerPerson())
-      this.refuse(`${obligationId} is completed by a submission (报送), not by recording events`);
+    if (this.isMeasured()) this.refuse(`${obligationId}以报送数据完成（duban figures），无需登记活动`);
+    if (!this.isQuota() && !this.isPerPerson()) this.refuse(`${obligationId}以报送材料完成，无需登记活动`);
     if (this.isPerPerson()) {
       const rules = this.rules();
       if (typeof req.person !== 'string' || req.person.trim() === '')
-        this.refuse(`${obligationId} counts per person: name the person (their id in the rosters file)`);
+        this.refuse(`${obligationId}逐人统计：请填写人员（人员名单中的编号）`);
       if (!(rules.people ?? []).some((p) => p.id === req.person))
-        this.refuse(`person "${String(req.person).slice(0, 60)}" is not on the roster of this unit`);
+        this.refuse(`人员“${String(req.person).slice(0, 60)}”不在本单位人员名单中`);
       if (rules.quotaUnit === 'hours') {
         if (typeof req.hours !== 'number' || !Number.isFinite(req.hours) || req.hours <= 0 || req.hours > 24)
-          this.refuse('hours must be a number above 0 and at most 24 (one record per day of training)');
+          this.refuse('学时须大于0且不超过24（每天的培训登记一条）');
       } else if (req.hours !== undefined) {
-        this.refuse(`${obligationId} counts occasions, not hours: leave hours out`);
+        this.refuse(`${obligationId}按次数统计，不填学时`);
       }
     } else if (req.person !== undefined || req.hours !== undefined) {
-      this.refuse(`${obligationId} counts events of the unit, not of persons: leave person and hours out`);
+      this.refuse(`${obligationId}按单位统计活动，不填人员和学时`);
     }
     if (typeof req.date !== 'string' || parseDate(req.date) === undefined)
-      this.refuse(`date "${req.date}" is not a date such as 2027-03-18`);
+      this.refuse(`日期“${req.date}”不是有效日期，应如2027-03-18`);
     if (req.date < this.plan.periodStart || req.date > this.plan.periodEnd) {
       this.refuse(
-        `date ${req.date} is outside period ${this.label} (${this.plan.periodStart} to ${this.plan.periodEnd})`,
+        `日期${req.date}不在${periodWords(this.label)}内（${this.plan.periodStart}至${this.plan.periodEnd}）`,
       );
     }
-    if (req.date > localDateIn(this.plan, now)) this.refuse(`date ${req.date} is in the future`);
-    const topic = checkText('topic', req.topic, true);
+    if (req.date > localDateIn(this.plan, now)) this.refuse(`日期${req.date}尚未到来`);
+    const topic = checkText('主题', req.topic, true);
     if (topic) this.refuse(topic);
   }
   applyRecord(req: RecordRequest, now: number): PeriodEvent {
@@ -538,27 +536,25 @@ export class PeriodState {
     const rules = this.rules();
     if (!this.isMeasured())
       this.refuse(
-        `${obligationId} is completed by ${this.isQuota() || this.isPerPerson() ? 'recording events (登记)' : 'a submission (报送)'}, not by reporting figures`,
+        `${obligationId}以${this.isQuota() || this.isPerPerson() ? '登记活动' : '报送材料'}完成，无需报送数据`,
       );
     if (this.completeByWork() && this.s.verification !== 'returned')
-      this.refuse(`period ${this.label} already has figures at or above the threshold, waiting for verification`);
+      this.refuse(`${periodWords(this.label)}已报送达标数据，待核实`);
     const whole = (label: string, v: unknown) => {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_FIGURE)
-        this.refuse(`${label} must be a whole number from 0 to ${MAX_FIGURE}`);
+        this.refuse(`${label}须为0至${MAX_FIGURE}之间的整数`);
     };
     if (rules.completion === 'rate') {
-      if (req.count !== undefined)
-        this.refuse(`${obligationId} is a rate: give numerator and denominator, not a count`);
-      whole('numerator', req.numerator);
-      whole('denominator', req.denominator);
-      if (req.numerator! > req.denominator!)
-        this.refuse(`numerator ${req.numerator} is more than denominator ${req.denominator}`);
+      if (req.count !== undefined) this.refuse(`${obligationId}为比率指标：请填写分子和分母，不填数量`);
+      whole('分子', req.numerator);
+      whole('分母', req.denominator);
+      if (req.numerator! > req.denominator!) this.refuse(`分子${req.numerator}大于分母${req.denominator}`);
     } else {
       if (req.numerator !== undefined || req.denominator !== undefined)
-        this.refuse(`${obligationId} is a count: give count, not numerator and denominator`);
-      whole('count', req.count);
+        this.refuse(`${obligationId}为数量指标：请填写数量，不填分子和分母`);
+      whole('数量', req.count);
     }
-    const note = checkText('note', req.note, false);
+    const note = checkText('说明', req.note, false);
     if (note) this.refuse(note);
     const evidence = checkEvidence(req.evidence, false);
     if (evidence) this.refuse(evidence);
@@ -595,17 +591,16 @@ export class PeriodState {
 
   checkVerify(req: VerifyRequest, obligationId: string): void {
     this.checkUnsettled();
-    if (!this.rules().verification) this.refuse(`${obligationId} does not require verification`);
+    if (!this.rules().verification) this.refuse(`${obligationId}无需核实`);
     if (!this.completeByWork() || this.s.verification === 'returned')
-      this.refuse(`nothing to verify: period ${this.label} has no completed submission`);
+      this.refuse(`${periodWords(this.label)}尚无已报送的材料，无可核实`);
     if (req.decision === 'accept') {
-      if (!RATINGS.includes(req.rating as Rating))
-        this.refuse(`accepting needs a rating: one of ${RATINGS.join(', ')}`);
+      if (!RATINGS.includes(req.rating as Rating)) this.refuse(`核实通过须评定等次：${RATINGS.join('、')}之一`);
     } else if (req.decision === 'return') {
-      const reason = checkText('reason for returning', req.reason, true);
+      const reason = checkText('退回理由', req.reason, true);
       if (reason) this.refuse(reason);
     } else {
-      this.refuse('decision must be "accept" or "return"');
+      this.refuse('核实结论须为“通过”（accept）或“退回”（return）');
     }
   }
   applyVerify(req: VerifyRequest): PeriodEvent {
@@ -627,21 +622,18 @@ export class PeriodState {
 
   checkRequestExtension(req: ExtensionRequest, now: number): void {
     this.checkUnsettled();
-    if (this.workDone()) this.refuse(`period ${this.label} is already completed`);
-    if (now > this.plan.dueAt)
-      this.refuse(`too late: an extension must be requested before due (${this.plan.due} 23:59:59)`);
-    if (this.s.pendingExtension)
-      this.refuse(`an extension to ${this.s.pendingExtension.newDue} is already waiting for a decision`);
+    if (this.workDone()) this.refuse(`${periodWords(this.label)}已报送，无需延期`);
+    if (now > this.plan.dueAt) this.refuse(`已过截止时间：延期须在截止前（${this.plan.due} 23:59:59）申请`);
+    if (this.s.pendingExtension) this.refuse(`延期至${this.s.pendingExtension.newDue}的申请正待审批`);
     if (typeof req.newDue !== 'string' || parseDate(req.newDue) === undefined)
-      this.refuse(`new due date "${req.newDue}" is not a date such as 2027-03-31`);
-    if (req.newDue <= this.plan.due)
-      this.refuse(`new due date ${req.newDue} is not after the current due date ${this.plan.due}`);
+      this.refuse(`新截止日期“${req.newDue}”不是有效日期，应如2027-03-31`);
+    if (req.newDue <= this.plan.due) this.refuse(`新截止日期${req.newDue}不晚于现截止日期${this.plan.due}`);
     if (req.newDue > this.plan.lastExtensionDue) {
       this.refuse(
-        `new due date ${req.newDue} is too late: period ${this.label} can be extended to ${this.plan.lastExtensionDue} at most, before the next period is due`,
+        `新截止日期${req.newDue}过晚：${periodWords(this.label)}最多延期至${this.plan.lastExtensionDue}（下一期截止之前）`,
       );
     }
-    const reason = checkText('reason', req.reason, true);
+    const reason = checkText('延期理由', req.reason, true);
     if (reason) this.refuse(reason);
   }
   applyRequestExtension(req: ExtensionRequest): PeriodEvent {
@@ -656,10 +648,10 @@ export class PeriodState {
 
   checkDecideExtension(req: ExtensionDecision): void {
     this.checkUnsettled();
-    if (!this.s.pendingExtension) this.refuse(`no extension request is waiting for a decision on period ${this.label}`);
-    if (typeof req.approve !== 'boolean') this.refuse('approve must be true or false');
+    if (!this.s.pendingExtension) this.refuse(`${periodWords(this.label)}没有待审批的延期申请`);
+    if (typeof req.approve !== 'boolean') this.refuse('审批结论须为批准（true）或驳回（false）');
     if (req.reason !== undefined) {
-      const reason = checkText('reason', req.reason, false);
+      const reason = checkText('理由', req.reason, false);
       if (reason) this.refuse(reason);
     }
   }
@@ -681,7 +673,7 @@ export class PeriodState {
 
   checkWaive(req: ReasonRequest): void {
     this.checkUnsettled();
-    const reason = checkText('reason', req.reason, true);
+    const reason = checkText('免除理由', req.reason, true);
     if (reason) this.refuse(reason);
   }
   applyWaive(req: ReasonRequest): PeriodEvent {
@@ -691,7 +683,7 @@ export class PeriodState {
 
   checkAcknowledge(_req: AcknowledgeRequest): void {
     this.checkUnsettled();
-    if (this.s.acknowledged) this.refuse(`period ${this.label} was already acknowledged by ${this.s.acknowledged.by}`);
+    if (this.s.acknowledged) this.refuse(`${periodWords(this.label)}已由${this.s.acknowledged.by}签收`);
   }
   applyAcknowledge(req: AcknowledgeRequest, now: number): PeriodEvent {
     this.s.acknowledged = { by: actorName(req), at: now };
@@ -700,7 +692,7 @@ export class PeriodState {
 
   checkProgress(req: ProgressRequest): void {
     this.checkUnsettled();
-    const note = checkText('progress note', req.note, true);
+    const note = checkText('进展情况', req.note, true);
     if (note) this.refuse(note);
     const evidence = checkEvidence(req.evidence, false);
     if (evidence) this.refuse(evidence);

@@ -13,6 +13,7 @@ import { Actor, PeriodRecord, Refusal, RequestName, Requests, TrackerStatus } fr
 import { waitingForEvent } from './due';
 import type { TrackerDefinition } from './trackers';
 import { Colour, Outcome, checkText } from './tracking';
+import { OUTCOME_WORDS, periodWords } from './words';
 
 /** Everything a tracker carries across continue-as-new. */
 export interface TrackerSnapshot {
@@ -327,8 +328,10 @@ export class TrackerState {
       const p = this.periods.find((x) => x.label === label);
       if (p) return p;
       const past = this.history.find((h) => h.period === label);
-      if (past) this.refuse(`period ${label} is closed (${past.outcome})`);
-      this.refuse(`period ${label} is not open; open: ${this.periods.map((x) => x.label).join(', ') || 'none'}`);
+      if (past) this.refuse(`${periodWords(label)}已结束（${OUTCOME_WORDS[past.outcome] ?? past.outcome}）`);
+      this.refuse(
+        `${periodWords(label)}未开放；开放中的：${this.periods.map((x) => periodWords(x.label)).join('、') || '无'}`,
+      );
     }
     if (name === 'record') {
       const date = (req as Requests['record']).date;
@@ -342,45 +345,40 @@ export class TrackerState {
 
   /** Refuses (throws Refusal) unless the request can be applied now; changes nothing. */
   check<K extends RequestName>(name: K, req: Requests[K], now: number): void {
-    if (!req || typeof req !== 'object') this.refuse('the request is empty');
-    const by =
-      checkText('by (who acts)', req.by, true) ??
-      (req.by.length > 200 ? 'by (who acts) is longer than 200 characters' : undefined);
+    if (!req || typeof req !== 'object') this.refuse('请求内容为空');
+    const by = checkText('办理人', req.by, true) ?? (req.by.length > 200 ? '办理人超过200个字符' : undefined);
     if (by) this.refuse(by);
     if (
       req.email !== undefined &&
       (typeof req.email !== 'string' || !/^[^\s<>@]+@[^\s<>@]+$/.test(req.email) || req.email.length > 254)
     ) {
-      this.refuse(`email "${String(req.email).slice(0, 80)}" is not an address`);
+      this.refuse(`“${String(req.email).slice(0, 80)}”不是有效的电子邮箱地址`);
     }
-    if (req.period !== undefined && typeof req.period !== 'string')
-      this.refuse('period must be a label such as 2027 or 2027-Q1');
-    if (this.retired) this.refuse(`tracker ${this.definition.trackerId} is retired`);
+    if (req.period !== undefined && typeof req.period !== 'string') this.refuse('期次须写作如2027或2027-Q1');
+    if (this.retired) this.refuse(`督办任务${this.definition.trackerId}已停用`);
     if (name === 'updateDefinition') return this.checkDefinition(req as Requests['updateDefinition']);
     if (name === 'retire') {
-      const reason = checkText('reason', (req as Requests['retire']).reason, true);
+      const reason = checkText('停用理由', (req as Requests['retire']).reason, true);
       if (reason) this.refuse(reason);
       return;
     }
     if (this.problem)
-      this.refuse(
-        `tracker ${this.definition.trackerId} cannot plan: ${this.problem}. Correct the catalog and run duban register`,
-      );
+      this.refuse(`督办任务${this.definition.trackerId}无法排期：${this.problem}。请修正任务清单后运行 duban register`);
     const event = this.waitingFor();
     if (event !== undefined && this.periods.length === 0)
       this.refuse(
-        `tracker ${this.definition.trackerId} is waiting for event ${event} to have a date (duban event set ${event} YYYY-MM-DD)`,
+        `督办任务${this.definition.trackerId}正等待事件${event}确定日期（duban event set ${event} YYYY-MM-DD）`,
       );
-    if (this.periods.length === 0) this.refuse('the tracker is starting; try again in a moment');
-    if (name === 'pause') return void (this.paused && this.refuse('the tracker is already paused'));
-    if (name === 'resume') return void (!this.paused && this.refuse('the tracker is not paused'));
+    if (this.periods.length === 0) this.refuse('督办任务正在启动，请稍后再试');
+    if (name === 'pause') return void (this.paused && this.refuse('督办任务已暂停'));
+    if (name === 'resume') return void (!this.paused && this.refuse('督办任务未暂停'));
     const p = this.route(name, req);
-    if (this.replans.has(p.label)) this.refuse(`period ${p.label} is being re-planned; try again in a moment`);
+    if (this.replans.has(p.label)) this.refuse(`${periodWords(p.label)}正在重新排期，请稍后再试`);
     // The ladder ran out: the period is missed, even if the loop has not recorded it yet (DOMAIN.md 19).
     if (now >= p.plan.endsAt && !p.s.suspended && !p.workDone() && !p.s.waived)
-      this.refuse(`period ${p.label} is closed: its escalation ran out and it is recorded as missed`);
+      this.refuse(`${periodWords(p.label)}已结束：督办已到期，记为未完成`);
     if (name === 'decideExtension' && event !== undefined && (req as Requests['decideExtension']).approve === true) {
-      this.refuse(`the tracker is waiting for event ${event} to have a date; decide the extension once it has one`);
+      this.refuse(`督办任务正等待事件${event}确定日期；日期确定后再审批延期`);
     }
     const obligation = this.definition.obligation.id;
     switch (name) {
@@ -406,24 +404,24 @@ export class TrackerState {
         if (this.paused) this.refuse('督办已暂停，恢复后才能催办');
         return p.checkUrge(req as Requests['urge'], now);
       default:
-        this.refuse(`unknown request ${String(name)}`);
+        this.refuse(`未知的请求${String(name)}`);
     }
   }
 
   private checkDefinition(req: Requests['updateDefinition']): void {
     const d = req.definition;
     if (!d || typeof d !== 'object' || d.trackerId !== this.definition.trackerId)
-      this.refuse(`the definition is for ${d?.trackerId}, not ${this.definition.trackerId}`);
+      this.refuse(`任务定义属于${d?.trackerId}，不是${this.definition.trackerId}`);
     if (d.obligation?.period !== this.definition.obligation.period) {
       this.refuse(
-        `the period kind cannot change on a running tracker (${this.definition.obligation.period} to ${d.obligation?.period}); retire it and register anew`,
+        `运行中的督办任务不能改变期次类型（${this.definition.obligation.period}改为${d.obligation?.period}）；请停用后重新登记`,
       );
     }
     const cycle = (o: TrackerDefinition['obligation']) =>
-      o.every !== undefined && o.every > 1 ? `every ${o.every} years from ${o.anchor}` : 'yearly';
+      o.every !== undefined && o.every > 1 ? `自${o.anchor}年起每${o.every}年` : '每年';
     if (cycle(d.obligation) !== cycle(this.definition.obligation)) {
       this.refuse(
-        `the cycle cannot change on a running tracker (${cycle(this.definition.obligation)} to ${cycle(d.obligation)}); retire it and register anew`,
+        `运行中的督办任务不能改变周期（${cycle(this.definition.obligation)}改为${cycle(d.obligation)}）；请停用后重新登记`,
       );
     }
   }

@@ -58,13 +58,12 @@ export const MAX_TEXT = 2000;
 
 /** Problems with user-supplied text, or undefined when it is acceptable. */
 export function checkText(label: string, value: unknown, required: boolean): string | undefined {
-  if (value === undefined || value === null || value === '') return required ? `${label} is required` : undefined;
-  if (typeof value !== 'string') return `${label} must be text`;
-  if (value.trim() === '') return required ? `${label} is required` : `${label} is empty`;
-  if (value.length > MAX_TEXT) return `${label} is longer than ${MAX_TEXT} characters`;
+  if (value === undefined || value === null || value === '') return required ? `${label}为必填项` : undefined;
+  if (typeof value !== 'string') return `${label}须为文字`;
+  if (value.trim() === '') return required ? `${label}为必填项` : `${label}为空`;
+  if (value.length > MAX_TEXT) return `${label}超过${MAX_TEXT}个字符`;
   // Terminal escapes and other control characters have no place in a record people read on screens and paper.
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]/.test(value))
-    return `${label} contains control characters`;
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]/.test(value)) return `${label}含有控制字符`;
   return undefined;
 }
 
@@ -90,32 +89,32 @@ export const MAX_EVIDENCE_FILES = 20;
 
 /** Problems with evidence, or undefined. `required`: at least one of a note, a link, a document number or a file. */
 export function checkEvidence(e: Evidence | undefined, required = true): string | undefined {
-  const needed = 'evidence is required: a note, a link, a document number or a file';
+  const needed = '须提供佐证材料：说明、链接、文号或文件至少一项';
   if (e === undefined || e === null) return required ? needed : undefined;
   if (typeof e !== 'object') return needed;
   for (const [label, value] of [
-    ['evidence text', e.text],
-    ['evidence link', e.link],
-    ['document number', e.documentNumber],
+    ['佐证说明', e.text],
+    ['佐证链接', e.link],
+    ['文号', e.documentNumber],
   ] as const) {
     const problem = checkText(label, value, false);
     if (problem) return problem;
   }
-  if (e.link && !/^https?:\/\/\S+$/i.test(e.link)) return `evidence link "${e.link}" is not an http(s) address`;
+  if (e.link && !/^https?:\/\/\S+$/i.test(e.link)) return `佐证链接“${e.link}”不是 http(s) 网址`;
   const files = e.files ?? [];
-  if (!Array.isArray(files)) return 'evidence files must be a list';
-  if (files.length > MAX_EVIDENCE_FILES) return `at most ${MAX_EVIDENCE_FILES} evidence files`;
+  if (!Array.isArray(files)) return '佐证文件须为列表';
+  if (files.length > MAX_EVIDENCE_FILES) return `佐证文件最多${MAX_EVIDENCE_FILES}个`;
   for (const [i, f] of files.entries()) {
-    if (!f || typeof f !== 'object') return `evidence file ${i + 1} is not a file record`;
+    if (!f || typeof f !== 'object') return `第${i + 1}个佐证文件不是文件记录`;
     const name =
-      checkText(`evidence file ${i + 1} name`, f.name, true) ??
-      (f.name.length > 255 ? `evidence file ${i + 1} name is longer than 255 characters` : undefined);
+      checkText(`第${i + 1}个佐证文件的名称`, f.name, true) ??
+      (f.name.length > 255 ? `第${i + 1}个佐证文件的名称超过255个字符` : undefined);
     if (name) return name;
     if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256))
-      return `evidence file ${i + 1} (${f.name}) has no SHA-256 hash`;
+      return `第${i + 1}个佐证文件（${f.name}）缺少 SHA-256 哈希值`;
     if (typeof f.type !== 'string' || !/^[a-z]+\/[a-z0-9.+-]+$/i.test(f.type))
-      return `evidence file ${i + 1} (${f.name}) has no media type`;
-    if (!Number.isSafeInteger(f.size) || f.size <= 0) return `evidence file ${i + 1} (${f.name}) has no size`;
+      return `第${i + 1}个佐证文件（${f.name}）缺少文件类型`;
+    if (!Number.isSafeInteger(f.size) || f.size <= 0) return `第${i + 1}个佐证文件（${f.name}）缺少文件大小`;
   }
   if (required && !e.text && !e.link && !e.documentNumber && files.length === 0) return needed;
   return undefined;

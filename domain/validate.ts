@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { isValidDate, parseDate } from './dates';
-import { Catalog, Directory, Obligation, catalogSchema, directorySchema } from './model';
+import { Catalog, Directory, Obligation, catalogSchema, directorySchema, obligationSchema } from './model';
 import type { TrackerDefinition } from './trackers';
 import { RosterEntry, RosterProblem, rosterOf } from './roster';
 import { isKnownZone } from './zone';
@@ -509,42 +509,97 @@ export function validateDocuments(rawCatalog: unknown, rawDirectory: unknown): V
     const parsed = catalogSchema.safeParse(rawCatalog);
     if (parsed.success) {
       catalog = parsed.data;
-      if (!isKnownZone(catalog.timeZone)) {
-        problems.push({
-          document: 'catalog',
-          path: ['timeZone'],
-          message: `"${catalog.timeZone}" is not a time zone, e.g. Asia/Shanghai`,
-        });
-      }
-      if (catalog.noticeHour < 0 || catalog.noticeHour > 23) {
-        problems.push({
-          document: 'catalog',
-          path: ['noticeHour'],
-          message: `${catalog.noticeHour} is not an hour (0-23)`,
-        });
-      }
-      problems.push(...ladderProblems('catalog', ['defaults'], catalog.defaults));
-      const seen = new Map<string, number>();
-      catalog.obligations.forEach((o, i) => {
-        const first = seen.get(o.id);
-        if (first !== undefined) {
-          problems.push({
-            document: 'catalog',
-            path: ['obligations', i, 'id'],
-            message: `duplicate obligation id "${o.id}" (also obligations[${first}])`,
-          });
-        } else {
-          seen.set(o.id, i);
-        }
-        problems.push(...obligationProblems(o, i, units));
-      });
-      if (directory)
-        problems.push(...supervisionProblems(catalog, directory), ...trackerCountProblems(catalog, directory));
+      problems.push(...catalogProblems(catalog, units, directory));
     } else {
       problems.push(...zodProblems('catalog', rawCatalog, parsed.error));
+      // A typo must not hide the rest (#19 item 11): what parses once unknown keys are set aside is checked too.
+      problems.push(...partialCatalogProblems(rawCatalog, parsed.error, units, directory));
     }
   }
   return problems.length === 0 ? { catalog, directory, problems } : { problems };
+}
+
+/** The checks of a catalog that has its shape: zone, hour, ladders, each obligation, offices and size. */
+function catalogProblems(catalog: Catalog, units: UnitIndex | undefined, directory: Directory | undefined): Problem[] {
+  const problems: Problem[] = [...catalogFieldProblems(catalog.timeZone, catalog.noticeHour)];
+  problems.push(...ladderProblems('catalog', ['defaults'], catalog.defaults));
+  const seen = new Map<string, number>();
+  catalog.obligations.forEach((o, i) => {
+    const first = seen.get(o.id);
+    if (first !== undefined) {
+      problems.push({
+        document: 'catalog',
+        path: ['obligations', i, 'id'],
+        message: `duplicate obligation id "${o.id}" (also obligations[${first}])`,
+      });
+    } else {
+      seen.set(o.id, i);
+    }
+    problems.push(...obligationProblems(o, i, units));
+  });
+  if (directory) problems.push(...supervisionProblems(catalog, directory), ...trackerCountProblems(catalog, directory));
+  return problems;
+}
+
+function catalogFieldProblems(timeZone: unknown, noticeHour: unknown): Problem[] {
+  const problems: Problem[] = [];
+  if (typeof timeZone === 'string' && !isKnownZone(timeZone))
+    problems.push({
+      document: 'catalog',
+      path: ['timeZone'],
+      message: `"${timeZone}" is not a time zone, e.g. Asia/Shanghai`,
+    });
+  if (typeof noticeHour === 'number' && Number.isInteger(noticeHour) && (noticeHour < 0 || noticeHour > 23))
+    problems.push({ document: 'catalog', path: ['noticeHour'], message: `${noticeHour} is not an hour (0-23)` });
+  return problems;
+}
+
+/** A copy of `raw` without the keys zod did not recognise (typos), so that the rest can be parsed and checked. */
+function withoutUnknownKeys(raw: unknown, error: z.ZodError): unknown {
+  const copy = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(copy)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copy(x)]))
+        : v;
+  const root = copy(raw);
+  for (const issue of error.issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const target = valueAt(
+      root,
+      issue.path.filter((k): k is string | number => typeof k !== 'symbol'),
+    );
+    if (target !== null && typeof target === 'object' && !Array.isArray(target))
+      for (const key of issue.keys) delete (target as Record<string, unknown>)[key];
+  }
+  return root;
+}
+
+/**
+ * The checks that a catalog with shape problems can still have: with the typos set aside, the whole catalog if it
+ * then parses; otherwise the zone, the hour, the default ladders and every obligation that parses on its own.
+ * Parts with shape problems of their own are not checked further: their problems are already reported.
+ */
+function partialCatalogProblems(
+  rawCatalog: unknown,
+  error: z.ZodError,
+  units: UnitIndex | undefined,
+  directory: Directory | undefined,
+): Problem[] {
+  const lenient = withoutUnknownKeys(rawCatalog, error);
+  const whole = catalogSchema.safeParse(lenient);
+  if (whole.success) return catalogProblems(whole.data, units, directory);
+  if (lenient === null || typeof lenient !== 'object' || Array.isArray(lenient)) return [];
+  const raw = lenient as Record<string, unknown>;
+  const problems = catalogFieldProblems(raw.timeZone, raw.noticeHour);
+  const defaults = catalogSchema.shape.defaults.safeParse(raw.defaults);
+  if (defaults.success) problems.push(...ladderProblems('catalog', ['defaults'], defaults.data));
+  if (Array.isArray(raw.obligations))
+    raw.obligations.forEach((o, i) => {
+      const parsed = obligationSchema.safeParse(o);
+      if (parsed.success) problems.push(...obligationProblems(parsed.data, i, units));
+    });
+  return problems;
 }
 
 /**
@@ -695,4 +750,20 @@ export function definitionProblems(
     });
   }
   return problems;
+}
+
+/**
+ * One-offs (period: once) whose fixed date is already past on `today` (the catalog's zone): allowed, since an
+ * office may register a task that is late, but such a tracker starts red and sends, of the notices already due,
+ * only the latest (perhaps an escalation): validate says so before register does it.
+ */
+export function pastOneOffWarnings(catalog: Catalog, today: string): string[] {
+  const warnings: string[] = [];
+  for (const o of catalog.obligations) {
+    if (o.period !== 'once' || o.due.rule !== 'fixed-date' || o.due.date >= today) continue;
+    warnings.push(
+      `一次性任务 ${o.id}（${o.title}）截止日期 ${o.due.date} 已过（今天 ${today}）：登记后即为逾期（红灯），只补发最近一次已到期的通知`,
+    );
+  }
+  return warnings;
 }

@@ -316,6 +316,11 @@ export class Ledger {
     return records.outcomes(this.db, filter);
   }
 
+  /** When each tracker opened its first period (its registration), by tracker id. */
+  firstOpenings(): Promise<Map<string, number>> {
+    return records.firstOpenings(this.db);
+  }
+
   /**
    * Keeps the directory and catalog as registered, for the web service's roles (DOMAIN.md 21). The same content
    * registered again adds nothing.

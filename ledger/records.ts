@@ -108,6 +108,18 @@ export async function outcomes(db: SqlDb, filter: { trackerId?: string; year?: n
   }));
 }
 
+/**
+ * When each tracker opened its first period: the service's registration, for `duban plan` (periods due before it
+ * were never opened). One row per tracker, from the events.
+ */
+export async function firstOpenings(db: SqlDb): Promise<Map<string, number>> {
+  const rows = await db.all<{ tracker_id: string; at: number | string }>(
+    "SELECT tracker_id, MIN(at) AS at FROM events WHERE kind = 'period_opened' GROUP BY tracker_id",
+    [],
+  );
+  return new Map(rows.map((r) => [String(r.tracker_id), Number(r.at)]));
+}
+
 /** The same content registered again adds nothing (its key is the content's hash); only when and by whom move. */
 export async function saveDirectorySnapshot(
   db: SqlDb,

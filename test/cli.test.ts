@@ -58,7 +58,11 @@ describe('duban command line', () => {
         cc: ['county-a.head@test.example.org'],
       }),
     );
-    expect(r.stderr).toBe('');
+    // Registered on --from (the default assumption), the 2025-H2 half-year reports (due 2026-01-15) are never opened.
+    expect(r.stderr).toMatch(
+      /^略去\d+条服务不会发送的通知（假定各任务于2026-02-01登记（--registered 可改）；--all 列出并注明原因）\n$/,
+    );
+    expect(notices.filter((n) => n.period === '2025-H2')).toEqual([]);
   });
 
   test('plan filters by unit and obligation, and prints a table by default', () => {
@@ -76,7 +80,7 @@ describe('duban command line', () => {
       'study-session',
     );
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^local time\s+obligation\s+unit/);
+    expect(r.stdout).toMatch(/^时间\s+任务\s+单位/);
     expect(r.stdout).not.toMatch(/justice|half-year-report/);
     expect(r.stdout).toMatch(/study-session\s+finance\s+2027-Q1\s+2027-03-31\s+提醒 -10wd/);
     // 2027 has no published notice yet: the warning says so every time.
@@ -105,12 +109,12 @@ describe('duban command line', () => {
   test('bad options are refused with exit code 2', () => {
     expect(duban('plan', '--from', '2027-02-30').code).toBe(2);
     expect(duban('plan', '--from', '2027-02-01', '--to', '2027-01-01').stderr).toMatch(
-      /--to 2027-01-01 is before --from 2027-02-01/,
+      /--to 2027-01-01 早于 --from 2027-02-01/,
     );
     expect(duban('plan', '--unit', 'nobody', '--from', '2027-01-01', '--to', '2027-01-02').stderr).toMatch(
-      /no unit "nobody"/,
+      /单位名录中没有单位“nobody”/,
     );
-    expect(duban('plan', catalog).stderr).toMatch(/give both a catalog and a directory/);
+    expect(duban('plan', catalog).stderr).toMatch(/请同时给出任务清单和单位名录/);
     expect(duban('frobnicate').code).toBe(2);
   });
 
@@ -180,7 +184,7 @@ describe('duban command line', () => {
     }
     expect(acknowledgeLinks).toBeGreaterThan(0);
     expect(duban('simulate', catalog, directory, '--from', '2020-01-01', '--to', '2020-02-01').stderr).toMatch(
-      /today or later/,
+      /须为今天或以后/,
     );
   });
 
@@ -235,7 +239,7 @@ describe('duban command line', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     const far = duban('plan', '--from', '9999-12-01', '--to', '9999-12-31');
     expect(far.code).toBe(2);
-    expect(far.stderr).toMatch(/--from 9999-12-01 is outside the years duban can plan \(2000-2100\)/);
+    expect(far.stderr).toMatch(/--from 9999-12-01 超出 duban 可排期的年份（2000-2100）/);
   });
 
   test('register refuses a definition too heavy for Temporal before it connects: exit 2, nothing started', () => {
@@ -410,17 +414,17 @@ describe("an administrator's command line that never misleads", () => {
     const cases: [string[], RegExp][] = [
       [
         ['extend', 'request', 'annual-report', 'county-a', '--to', '2027-02-30', '--reason', '等待数据'],
-        /^error: --to "2027-02-30" is not a date: write YYYY-MM-DD/,
+        /^error: --to “2027-02-30”不是日期：请写作 YYYY-MM-DD/,
       ],
       [
         ['record', 'study-session', 'finance', '--date', 'tomorrow', '--topic', '讲座'],
-        /^error: --date "tomorrow" is not a date/,
+        /^error: --date “tomorrow”不是日期/,
       ],
       [
         ['submit', 'annual-report', 'county-a', '--link', 'ftp://x'],
-        /^error: --link "ftp:\/\/x" is not an http or https address/,
+        /^error: --link “ftp:\/\/x”不是 http 或 https 网址/,
       ],
-      [['report', '--year', '2027', '--format', 'xlsx'], /^error: --format xlsx writes a workbook file: give --out/],
+      [['report', '--year', '2027', '--format', 'xlsx'], /^error: --format xlsx 写出 Excel 文件：请给出 --out/],
     ];
     for (const [args, message] of cases) {
       const r = dubanWith(env, dir, ...args);
@@ -484,8 +488,8 @@ describe("an administrator's command line that never misleads", () => {
       const r = dubanWith(env, dir, 'report', '--year', '2027', '--catalog', catalog, '--directory', directory);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      expect(r.stdout).toContain('甲县：逾期完成1项（法治政府建设年度报告（2026））。');
-      expect(r.stdout).toContain('市司法局：未完成1项（部门半年依法行政情况报告（2026-H2））。');
+      expect(r.stdout).toContain('甲县：逾期完成1项（法治政府建设年度报告（2026年度））。');
+      expect(r.stdout).toContain('市司法局：未完成1项（部门半年依法行政情况报告（2026年下半年））。');
       expect(r.stdout).not.toMatch(/annual-report（|half-year-report（/);
     });
 
@@ -516,7 +520,7 @@ describe("an administrator's command line that never misleads", () => {
       expect(r.stdout).toContain(",'+1,'+1,");
       expect(r.stdout).toContain(",'\tcmd,'\tcmd,");
       // Numbers stay numbers; a unit with nothing counted has an empty rate.
-      expect(r.stdout).toMatch(/\r\n\d+,'@SUM\(A1\),'@SUM\(A1\),1,0,0,0,0,1,\r\n/);
+      expect(r.stdout).toMatch(/\r\n\d+,'@SUM\(A1\),'@SUM\(A1\),1,0,0,0,0,0,1,\r\n/);
     });
 
     test('--format xlsx writes a real workbook', async () => {
@@ -551,6 +555,7 @@ describe("an administrator's command line that never misleads", () => {
         '延期后按时',
         '逾期',
         '未完成',
+        '逾期未完成',
         '免除',
         '按时率',
       ]);
@@ -558,18 +563,18 @@ describe("an administrator's command line that never misleads", () => {
       sheet.eachRow((row, n) => {
         if (n > 2) rows.set(String(row.getCell(2).value), (row.values as unknown[]).slice(1));
       });
-      expect(rows.get('county-a')).toEqual([expect.any(Number), 'county-a', '甲县', 1, 0, 0, 1, 0, 0, 0]);
-      expect(rows.get('finance')).toEqual([1, 'finance', '市财政局', 1, 1, 0, 0, 0, 0, 1]);
+      expect(rows.get('county-a')).toEqual([expect.any(Number), 'county-a', '甲县', 1, 0, 0, 1, 0, 0, 0, 0]);
+      expect(rows.get('finance')).toEqual([1, 'finance', '市财政局', 1, 1, 0, 0, 0, 0, 0, 1]);
       // A hostile unit name is a text cell, never a formula.
       const hostile = sheet.getRow([...rows.keys()].indexOf('=HYPERLINK("http://evil.example","x")') + 3).getCell(3);
       expect(hostile.type).toBe(ExcelJS.ValueType.String);
       expect(hostile.value).toBe('=HYPERLINK("http://evil.example","x")');
-      expect(sheet.getCell('J3').numFmt).toBe('0.0%');
+      expect(sheet.getCell('K3').numFmt).toBe('0.0%');
       const circular = workbook.getWorksheet('通报')!;
       const text: string[] = [];
       circular.eachRow((row) => text.push(String(row.getCell(1).value ?? '')));
       expect(text[0]).toBe('关于2027年度法治政府建设任务落实情况的通报（草稿）');
-      expect(text.join('\n')).toContain('甲县：逾期完成1项（法治政府建设年度报告（2026））。');
+      expect(text.join('\n')).toContain('甲县：逾期完成1项（法治政府建设年度报告（2026年度））。');
     });
   });
 });
@@ -587,7 +592,7 @@ test('validate warns, without refusing, when a monthly ladder reaches back past 
   const r = duban('validate', file, directory);
   expect(r.code).toBe(0);
   expect(r.stderr).toMatch(
-    /warning: obligation monthly-stats: the first reminder of \d{4}-\d{2} \(\d{4}-\d{2}-\d{2}\) comes before \d{4}-\d{2} is due/,
+    /警告：obligation monthly-stats: the first reminder of \d{4}-\d{2} \(\d{4}-\d{2}-\d{2}\) comes before \d{4}-\d{2} is due/,
   );
   expect(JSON.parse(duban('validate', file, directory, '--json').stdout).warnings).toHaveLength(1);
 });

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { FileProblem, InvalidInputError, assertRegistrable, loadCalendarFile, loadInputs } from '../config/load';
 import { WorkingCalendar } from '../domain/calendar';
 import { parseDate } from '../domain/dates';
-import { DEFINITION_MAX_BYTES, definitionProblems } from '../domain/validate';
+import { DEFINITION_MAX_BYTES, definitionProblems, pastOneOffWarnings } from '../domain/validate';
 
 const fixtures = path.join(__dirname, 'fixtures');
 const goodCatalog = readFileSync(path.join(fixtures, 'catalog.yaml'), 'utf8');
@@ -700,3 +700,62 @@ function writeTemp(name: string, text: string): string {
   writeFileSync(file, text);
   return file;
 }
+
+describe('one pass (#19 item 11): key typos do not hide the other problems', () => {
+  test('an unknown unit, 2027-02-30, monthDay "13-01", a bad reminder order and noticeHour 25, beside key typos', () => {
+    const bad = goodCatalog
+      .replace('noticeHour: 9', 'noticeHour: 25')
+      .replace('assignees: { units: [finance] }', 'assignees: { units: [finanse] }\n    reminder: [1, 3]')
+      .replace('monthDay: "03-01", before: true', 'monthDay: "13-01", before: true')
+      .replace('    verification: true', '    verificaton: true\n    reminders: [1, 5]')
+      .replace(
+        '  - id: half-year-report',
+        '  - id: one-off\n    title: 专项任务\n    basis: [{ document: 通知, quote: 限期完成 }]\n    assignees: { units: [finance] }\n    period: once\n    due: { rule: fixed-date, date: "2027-02-30" }\n    dew: x\n  - id: half-year-report',
+      );
+    const found = problems(bad);
+    const messages = found.map((p) => `${p.field}: ${p.message}`);
+    // The typos themselves,
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/verificaton/),
+        expect.stringMatching(/dew/),
+        expect.stringMatching(/reminder\b/),
+      ]),
+    );
+    // and, in the same pass, everything else.
+    const at = (needle: string) => found.filter((p) => p.line === lineOf(bad, needle));
+    expect(at('noticeHour: 25')).toEqual([expect.objectContaining({ message: expect.stringContaining('25') })]);
+    expect(at('finanse')).toEqual(
+      expect.arrayContaining([expect.objectContaining({ message: expect.stringContaining('finanse') })]),
+    );
+    expect(at('"13-01"').length).toBeGreaterThan(0);
+    expect(at('2027-02-30').length).toBeGreaterThan(0);
+    expect(at('reminders: [1, 5]')).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/order|descending|从大到小|first/i) }),
+    ]);
+    // Each problem is reported once.
+    expect(new Set(messages).size).toBe(messages.length);
+  });
+});
+
+describe('validate warns about a one-off already due (#19 item 11)', () => {
+  const oneOff = goodCatalog.replace(
+    '  - id: half-year-report',
+    '  - id: one-off\n    title: 专项任务\n    basis: [{ document: 通知, quote: 限期完成 }]\n    assignees: { units: [finance] }\n    period: once\n    due: { rule: fixed-date, date: "2026-11-20" }\n  - id: half-year-report',
+  );
+  const load = () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-oneoff-'));
+    writeFileSync(path.join(dir, 'catalog.yaml'), oneOff);
+    writeFileSync(path.join(dir, 'directory.yaml'), goodDirectory);
+    return loadInputs({ catalog: path.join(dir, 'catalog.yaml'), directory: path.join(dir, 'directory.yaml') });
+  };
+
+  test('past its date: one warning naming it; not yet due, or on the day: none', () => {
+    const { catalog } = load();
+    expect(pastOneOffWarnings(catalog, '2026-12-02')).toEqual([
+      '一次性任务 one-off（专项任务）截止日期 2026-11-20 已过（今天 2026-12-02）：登记后即为逾期（红灯），只补发最近一次已到期的通知',
+    ]);
+    expect(pastOneOffWarnings(catalog, '2026-11-20')).toEqual([]);
+    expect(pastOneOffWarnings(catalog, '2026-01-01')).toEqual([]);
+  });
+});

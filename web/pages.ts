@@ -3,6 +3,7 @@
  * template, which escapes it; every form carries the CSRF token.
  */
 import { actionLabel, eventLabel, isAction, isLinkAction, offeredActions } from '../domain/actions';
+import { periodWords, stateWords } from '../domain/words';
 import { DEFAULT_TIME_ZONE } from '../domain/model';
 import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../ledger';
 import type { Report } from '../access/report';
@@ -173,7 +174,7 @@ ${v.units.map(
 <tbody>
 ${v.items.map(
   (i) =>
-    html`<tr data-tracker="${i.trackerId}" data-period="${i.period}"><td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span></td><td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${i.unitName}</td><td>${i.period}</td><td>${i.due}</td><td>${i.problem ? html`无法排期：${i.problem}` : i.acknowledged ? '已签收' : i.colour === 'yellow' || i.colour === 'red' ? html`<b class="unack">未签收</b>` : '—'}</td></tr>`,
+    html`<tr data-tracker="${i.trackerId}" data-period="${i.period}"><td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span></td><td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${i.unitName}</td><td>${periodWords(i.period)}</td><td>${i.due}</td><td>${i.problem ? html`无法排期：${i.problem}` : i.acknowledged ? '已签收' : i.colour === 'yellow' || i.colour === 'red' ? html`<b class="unack">未签收</b>` : '—'}</td></tr>`,
 )}
 </tbody>
 </table>
@@ -351,7 +352,7 @@ function periodRow(s: TrackerStatus, p: PeriodStatus, zone: string): SafeHtml {
     ? `，延期申请待审批（至 ${p.pendingExtension.newDue}，理由：${p.pendingExtension.reason}）`
     : '';
   const last = p.progress[p.progress.length - 1];
-  return html`<tr data-period="${p.period}"><td>${p.period}</td><td><span class="light c-${p.colour}">${COLOUR_LABEL[p.colour] ?? p.colour}</span></td><td>${p.due}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}</td><td>${p.acknowledged ? html`${p.acknowledged.by} ${dateTime(p.acknowledged.at, zone)}` : html`<b class="unack">未签收</b>`}</td><td>${last ? html`${p.progressCount} 次；最近 ${dateTime(last.at, zone)} ${last.by}：${last.note}` : '—'}</td></tr>`;
+  return html`<tr data-period="${p.period}"><td>${periodWords(p.period)}</td><td><span class="light c-${p.colour}">${stateWords(p)}</span></td><td>${p.due}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}</td><td>${p.acknowledged ? html`${p.acknowledged.by} ${dateTime(p.acknowledged.at, zone)}` : html`<b class="unack">未签收</b>`}</td><td>${last ? html`${p.progressCount} 次；最近 ${dateTime(last.at, zone)} ${last.by}：${last.note}` : '—'}</td></tr>`;
 }
 
 /** What every form of the tracker page is given: where to post, its period field, the CSRF field, the tracker. */
@@ -478,10 +479,10 @@ export function reportPage(ctx: PageContext, report: Report, years: number[]): s
   return layout(
     ctx,
     `${report.year}年度考核`,
-    html`<form class="filters" method="get" action="/report"><label>年度 <select name="year">${years.map((y) => option(String(y), `${y}年`, String(report.year)))}</select></label> <button type="submit">查看</button>
+    html`${report.asOf ? html`<p class="note">统计截至${report.asOf}${report.yearEnded ? '' : '，年度尚未结束'}。</p>` : ''}<form class="filters" method="get" action="/report"><label>年度 <select name="year">${years.map((y) => option(String(y), `${y}年`, String(report.year)))}</select></label> <button type="submit">查看</button>
 <a href="/report.csv?year=${report.year}">下载 CSV</a> <a href="/report.xlsx?year=${report.year}">下载 Excel</a></form>
-<table class="report"><thead><tr><th>排名</th><th>单位</th><th>应完成</th><th>按时</th><th>延期后按时</th><th>逾期</th><th>未完成</th><th>免除</th><th>按时率</th></tr></thead><tbody>
-${report.units.map((u) => html`<tr><td>${u.rank}</td><td>${u.unitName}</td><td>${u.due}</td><td>${u.onTime}</td><td>${u.onTimeExtended}</td><td>${u.late}</td><td>${u.missed}</td><td>${u.waived}</td><td>${percent(u.onTimeRate)}</td></tr>`)}
+<table class="report"><thead><tr><th>排名</th><th>单位</th><th>应完成</th><th>按时</th><th>延期后按时</th><th>逾期</th><th>未完成</th><th>逾期未完成</th><th>免除</th><th>按时率</th></tr></thead><tbody>
+${report.units.map((u) => html`<tr><td>${u.rank}</td><td>${u.unitName}</td><td>${u.due}</td><td>${u.onTime}</td><td>${u.onTimeExtended}</td><td>${u.late}</td><td>${u.missed}</td><td>${u.overdue}</td><td>${u.waived}</td><td>${percent(u.onTimeRate)}</td></tr>`)}
 </tbody></table>
 ${report.units.length ? '' : html`<p class="note">该年度没有截止的期次。</p>`}
 <h2>通报（草稿）</h2><pre class="circular">${report.circular}</pre>`,
@@ -509,6 +510,10 @@ ${rows.length ? '' : html`<p class="note">暂无督办单。</p>`}`,
 // ---------------------------------------------------------------------------------------------------------------
 // The embedded mailbox (npm start only).
 
+/** A message's Date header in the zone pages use (not the header's +0000); kept as written when it does not parse. */
+const mailTime = (date: string, ctx: PageContext) =>
+  Number.isNaN(Date.parse(date)) ? date : dateTime(Date.parse(date), zoneOf(ctx));
+
 export function mailListPage(
   ctx: PageContext,
   mails: { name: string; subject: string; to: string; date: string }[],
@@ -518,7 +523,7 @@ export function mailListPage(
     '本地邮件',
     html`<p class="note">仅在本机试用（npm start）时提供：邮件捕获器收到的所有邮件。正式部署的 duban web 不提供此页面。</p>
 <table class="mail"><thead><tr><th>时间</th><th>收件人</th><th>主题</th></tr></thead><tbody>
-${mails.map((m) => html`<tr><td>${m.date}</td><td>${m.to}</td><td><a href="/mail/${encodeURIComponent(m.name)}">${m.subject || '（无主题）'}</a></td></tr>`)}
+${mails.map((m) => html`<tr><td>${mailTime(m.date, ctx)}</td><td>${m.to}</td><td><a href="/mail/${encodeURIComponent(m.name)}">${m.subject || '（无主题）'}</a></td></tr>`)}
 </tbody></table>`,
   );
 }
@@ -539,7 +544,7 @@ export function mailPage(
   return layout(
     ctx,
     m.subject || '（无主题）',
-    html`<dl class="headers"><dt>发件人</dt><dd>${m.from}</dd><dt>收件人</dt><dd>${m.to}</dd>${m.cc ? html`<dt>抄送</dt><dd>${m.cc}</dd>` : ''}<dt>时间</dt><dd>${m.date}</dd></dl>
+    html`<dl class="headers"><dt>发件人</dt><dd>${m.from}</dd><dt>收件人</dt><dd>${m.to}</dd>${m.cc ? html`<dt>抄送</dt><dd>${m.cc}</dd>` : ''}<dt>时间</dt><dd>${mailTime(m.date, ctx)}</dd></dl>
 <pre class="mailtext">${parts}</pre><p><a href="/mail">返回邮件列表</a></p>`,
   );
 }
@@ -618,7 +623,7 @@ export function linkPage(ctx: PageContext, v: LinkView): string {
   const kind = v.completion ?? o?.completion ?? 'single';
   const quota = kind === 'quota' || kind === 'per-person';
   const status = p
-    ? html`<span class="light c-${p.colour}">${COLOUR_LABEL[p.colour] ?? p.colour}</span> ${kind === 'quota' ? `已登记 ${p.recorded}/${v.quota ?? o?.quota ?? ''} 次` : p.submitted ? '已报送' : quota ? `已登记 ${p.recorded} 次` : '未报送'}${p.verification !== 'not required' ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}` : ''}；${p.acknowledged ? `已签收（${p.acknowledged.by}）` : '未签收'}；反馈进展 ${p.progressCount} 次`
+    ? html`<span class="light c-${p.colour}">${stateWords(p)}</span> ${kind === 'quota' ? `已登记 ${p.recorded}/${v.quota ?? o?.quota ?? ''} 次` : p.submitted ? '已报送' : quota ? `已登记 ${p.recorded} 次` : '未报送'}${p.verification !== 'not required' ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}` : ''}；${p.acknowledged ? `已签收（${p.acknowledged.by}）` : '未签收'}；反馈进展 ${p.progressCount} 次`
     : v.outcome
       ? html`<b>本期已结束</b>：${OUTCOME_LABEL[v.outcome] ?? v.outcome}`
       : html`<b>本期不在办理中</b>`;

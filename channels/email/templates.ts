@@ -3,6 +3,7 @@
  * overdue, the legal basis with its quote, what to submit and how. Plain text plus an HTML alternative in which
  * every supplied text is escaped.
  */
+import { periodWords } from '../../domain/words';
 import { supervisionNumberText } from '../../domain/tracking';
 import { DEFAULT_TIME_ZONE } from '../../domain/model';
 import { parseDate } from '../../domain/dates';
@@ -208,7 +209,7 @@ export function renderUndeliverable(c: {
     ['原通知', c.subject],
     ['任务', t.obligation.title],
     ['承办单位', t.unit.name],
-    ['期次', c.period],
+    ['期次', periodWords(c.period)],
     ['无法送达的地址', c.rejected.join('、')],
     ['邮件服务器答复', c.reason],
     ['日期', chineseDate(c.sentOn)],
@@ -241,7 +242,7 @@ export function renderDigest(c: {
   const overdue = (due: string) => daysWord(c.day, due);
   const lines = c.items.map(
     (i, n) =>
-      `${n + 1}. ${oneLine(i.unitName)}：${oneLine(i.obligationTitle)}（${i.period}），${chineseDate(i.due)}截止，${overdue(i.due)}${i.url ? `\n   查看：${i.url}` : ''}`,
+      `${n + 1}. ${oneLine(i.unitName)}：${oneLine(i.obligationTitle)}（${periodWords(i.period)}），${chineseDate(i.due)}截止，${overdue(i.due)}${i.url ? `\n   查看：${i.url}` : ''}`,
   );
   const text = [
     `${c.supervisorName}：`,
@@ -256,7 +257,7 @@ export function renderDigest(c: {
   const rows = c.items
     .map(
       (i) =>
-        `<tr><td>${escapeHtml(i.unitName)}</td><td>${i.url ? `<a href="${escapeHtml(i.url)}">${escapeHtml(i.obligationTitle)}</a>` : escapeHtml(i.obligationTitle)}</td><td>${escapeHtml(i.period)}</td><td>${escapeHtml(chineseDate(i.due))}</td><td>${escapeHtml(overdue(i.due))}</td></tr>`,
+        `<tr><td>${escapeHtml(i.unitName)}</td><td>${i.url ? `<a href="${escapeHtml(i.url)}">${escapeHtml(i.obligationTitle)}</a>` : escapeHtml(i.obligationTitle)}</td><td>${escapeHtml(periodWords(i.period))}</td><td>${escapeHtml(chineseDate(i.due))}</td><td>${escapeHtml(overdue(i.due))}</td></tr>`,
     )
     .join('\n');
   const html = `<!doctype html>

@@ -6,12 +6,17 @@ import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { InvalidInputError, Inputs } from '../../config/load';
 import { DayNumber, formatDate, parseDate } from '../../domain/dates';
-import { PlannedNotice, ladderOverlaps, noticeKey, planWindow } from '../../domain/planner';
-import { formatLocal, localDay } from '../../domain/zone';
+import { PlannedNotice, firstPeriodNotYetDue, ladderOverlaps, noticeKey, planWindow } from '../../domain/planner';
+import { formatLocal, localDay, zonedInstant } from '../../domain/zone';
+import { LedgerNotFoundError, LedgerUnavailableError } from '../../ledger';
+import { openLedger } from '../../access/ledger';
+import { SettingsError, loadSettings } from '../../config/settings';
 import { InputError } from '../errors';
 import { table } from '../format';
 import { unitCalendar } from '../ics';
 import { InputOptions, Io, inputs, parseDay } from './common';
+import { pastOneOffWarnings } from '../../domain/validate';
+import { OUTCOME_WORDS, stateWords } from '../../domain/words';
 
 /** Years as ranges: [2024, 2025, 2026, 2028] is "2024-2026, 2028". */
 export function yearRanges(years: readonly number[]): string {
@@ -81,7 +86,11 @@ export function addCatalogCommands(program: Command, io: Io) {
         throw e;
       }
       // Warnings do not refuse: overlapping periods are allowed (DOMAIN.md 19), but rarely meant.
-      const warnings = ladderOverlaps(loaded.trackers, loaded.calendar, localDay(Date.now(), loaded.catalog.timeZone));
+      const today = localDay(Date.now(), loaded.catalog.timeZone);
+      const warnings = [
+        ...ladderOverlaps(loaded.trackers, loaded.calendar, today),
+        ...pastOneOffWarnings(loaded.catalog, formatDate(today)),
+      ];
       const summary = {
         ok: true,
         obligations: loaded.catalog.obligations.length,
@@ -91,8 +100,8 @@ export function addCatalogCommands(program: Command, io: Io) {
       };
       if (opts.json) out(`${JSON.stringify(summary)}\n`);
       else {
-        for (const w of warnings) err(`warning: ${w}\n`);
-        out(`ok: ${summary.obligations} obligations, ${summary.units} units, ${summary.trackers} trackers\n`);
+        for (const w of warnings) err(`警告：${w}\n`);
+        out(`检查通过：${summary.obligations}项任务，${summary.units}个单位，${summary.trackers}项督办任务\n`);
       }
     });
 
@@ -108,43 +117,91 @@ export function addCatalogCommands(program: Command, io: Io) {
     .option('--to <date>', 'last day of the window, YYYY-MM-DD (default: one year after --from, less a day)')
     .addOption(new Option('--unit <id>', 'only this unit'))
     .addOption(new Option('--obligation <id>', 'only this obligation'))
-    .option('--json', 'one JSON object per line: at, local, obligation, unit, period, due, stage, level, to, cc, key')
+    .option(
+      '--registered <date>',
+      'when trackers the ledger does not know are registered, YYYY-MM-DD (default: --from); the service never opens periods due before registration',
+    )
+    .option('--all', 'also list, marked, the notices the service will not send (periods never opened or already done)')
+    .option(
+      '--json',
+      'one JSON object per line: at, local, obligation, unit, period, due, stage, level, to, cc, key (and skipped, with --all)',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  duban plan --from 2027-01-01 --to 2027-12-31\n  duban plan catalog.yaml directory.yaml --from 2027-01-01 --to 2027-03-31 --unit sfj --json',
+      '\nExamples:\n  duban plan --from 2027-01-01 --to 2027-12-31\n  duban plan catalog.yaml directory.yaml --from 2027-01-01 --to 2027-03-31 --unit sfj --json\n  duban plan --from 2027-01-01 --registered 2026-12-01 --all',
     )
     .action(
-      (
+      async (
         catalog: string | undefined,
         directory: string | undefined,
-        opts: InputOptions & { from?: string; to?: string; unit?: string; obligation?: string },
+        opts: InputOptions & {
+          from?: string;
+          to?: string;
+          unit?: string;
+          obligation?: string;
+          registered?: string;
+          all?: boolean;
+        },
       ) => {
         const loaded = inputs(catalog, directory, opts);
         const zone = loaded.catalog.timeZone;
         const from = opts.from ? parseDay(opts.from, '--from') : localDay(Date.now(), zone);
         const to = opts.to ? parseDay(opts.to, '--to') : oneYearLater(from);
-        if (to < from) throw new InputError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
+        if (to < from) throw new InputError(`--to ${formatDate(to)} 早于 --from ${formatDate(from)}`);
+        const registeredOn = opts.registered ? parseDay(opts.registered, '--registered') : from;
         let trackers = loaded.trackers;
         if (opts.unit !== undefined) {
           if (!loaded.directory.units.some((u) => u.id === opts.unit))
-            throw new InputError(`--unit: no unit "${opts.unit}" in the directory`);
+            throw new InputError(`--unit：单位名录中没有单位“${opts.unit}”`);
           trackers = trackers.filter((t) => t.unit.id === opts.unit);
         }
         if (opts.obligation !== undefined) {
           if (!loaded.catalog.obligations.some((o) => o.id === opts.obligation)) {
-            throw new InputError(`--obligation: no obligation "${opts.obligation}" in the catalog`);
+            throw new InputError(`--obligation：任务清单中没有任务“${opts.obligation}”`);
           }
           trackers = trackers.filter((t) => t.obligation.id === opts.obligation);
         }
         const plan = planWindow(trackers, loaded.calendar, { from, to });
+        // What the live service will not send: periods due before a tracker was registered are never opened, notices
+        // whose time passed before registration are passed over, and done or settled periods get no more notices.
+        const facts = await serviceFacts(err);
+        const zoneOf = new Map(trackers.map((t) => [t.trackerId, t.timeZone]));
+        const now = Date.now();
+        const byId = new Map(trackers.map((t) => [t.trackerId, t]));
+        const registration = new Map<string, { at: number; first: string }>();
+        const registrationOf = (id: string) => {
+          let r = registration.get(id);
+          if (!r) {
+            const t = byId.get(id)!;
+            const at = facts?.registered.get(id) ?? zonedInstant(registeredOn, t.timeZone, 0);
+            // The planner's own rule for the period a registration starts with (labels of one tracker sort in time).
+            r = { at, first: firstPeriodNotYetDue(t, loaded.calendar, at).label };
+            registration.set(id, r);
+          }
+          return r;
+        };
+        const skipped = (n: PlannedNotice): string | undefined => {
+          const registered = registrationOf(n.trackerId);
+          if (n.period < registered.first) return '登记前已截止，服务不开启该期次';
+          if (n.at < registered.at) return '登记时已过（登记时只补发最近一次已到期的通知）';
+          const settled = facts?.settled.get(`${n.trackerId}/${n.period}`);
+          if (n.at >= now && settled) return `该期次${settled}，不再发送`;
+          return undefined;
+        };
+        const marked = plan.notices.map((n) => ({ n, skipped: skipped(n) }));
+        const omitted = marked.filter((m) => m.skipped).length;
+        const shown = opts.all ? marked : marked.filter((m) => !m.skipped);
+        const assumption = facts?.registered.size
+          ? `台账中的任务按其登记时间计算；其余任务假定于${formatDate(registeredOn)}登记（--registered）`
+          : `假定各任务于${formatDate(registeredOn)}登记（--registered 可改）`;
         const warning = provisionalWarning(plan.provisionalYears, loaded.calendar);
         if (warning) err(`${warning}\n`);
         // Event-relative trackers whose event has no date have nothing to plan: say what they wait for.
         for (const w of plan.waiting ?? [])
           err(`${w.trackerId}: waiting for event ${w.event} to have a date (no notices until it has one)\n`);
-        const zoneOf = new Map(trackers.map((t) => [t.trackerId, t.timeZone]));
+        if (omitted && !opts.all) err(`略去${omitted}条服务不会发送的通知（${assumption}；--all 列出并注明原因）\n`);
         if (opts.json) {
-          const lines = plan.notices.map((n) =>
+          const lines = shown.map(({ n, skipped }) =>
             JSON.stringify({
               at: new Date(n.at).toISOString(),
               local: formatLocal(n.at, zoneOf.get(n.trackerId) ?? zone),
@@ -158,13 +215,15 @@ export function addCatalogCommands(program: Command, io: Io) {
               to: n.to,
               cc: n.cc,
               key: noticeKey(n),
+              ...(skipped ? { skipped } : {}),
             }),
           );
           if (lines.length) out(`${lines.join('\n')}\n`);
           return;
         }
-        const header = ['local time', 'obligation', 'unit', 'period', 'due', 'stage', 'to', 'cc'];
-        const rows = plan.notices.map((n) => [
+        const header = ['时间', '任务', '单位', '期次', '截止', '通知', '收件', '抄送'];
+        if (opts.all) header.push('不发送');
+        const rows = shown.map(({ n, skipped }) => [
           formatLocal(n.at, zoneOf.get(n.trackerId) ?? zone),
           n.obligation,
           n.unit,
@@ -173,11 +232,13 @@ export function addCatalogCommands(program: Command, io: Io) {
           describeStage(n),
           n.to.join(','),
           n.cc.join(','),
+          ...(opts.all ? [skipped ?? ''] : []),
         ]);
         out(`${table([header, ...rows])}\n`);
+        const sent = marked.filter((m) => !m.skipped);
         out(
-          `\n${plan.notices.length} notices for ${new Set(plan.notices.map((n) => n.trackerId)).size} trackers, ` +
-            `${formatDate(from)} to ${formatDate(to)} (${zone}, wd = working days)\n`,
+          `\n${formatDate(from)}至${formatDate(to)}共${sent.length}条通知，涉及${new Set(sent.map((m) => m.n.trackerId)).size}项任务` +
+            `（${zone}，wd = 工作日${omitted ? `；另有${omitted}条服务不会发送${opts.all ? '，已注明' : '，未列出'}` : ''}；${assumption}）\n`,
         );
       },
     );
@@ -196,7 +257,7 @@ export function addCatalogCommands(program: Command, io: Io) {
     .option('--out <file>', 'write to this file instead of standard output')
     .addHelpText('after', '\nExample:\n  duban ics --unit sfj --months 12 --out sfj.ics')
     .action(
-      (
+      async (
         catalog: string | undefined,
         directory: string | undefined,
         opts: InputOptions & { unit: string; months: string; out?: string },
@@ -204,17 +265,20 @@ export function addCatalogCommands(program: Command, io: Io) {
         const loaded = inputs(catalog, directory, opts);
         const months = Number(opts.months);
         if (!Number.isInteger(months) || months < 1 || months > 60)
-          throw new InputError(`--months "${opts.months}" must be a whole number from 1 to 60`);
+          throw new InputError(`--months “${opts.months}”须为1至60之间的整数`);
         const trackers = loaded.trackers.filter((t) => t.unit.id === opts.unit);
         if (!loaded.directory.units.some((u) => u.id === opts.unit))
-          throw new InputError(`--unit: no unit "${opts.unit}" in the directory`);
+          throw new InputError(`--unit：单位名录中没有单位“${opts.unit}”`);
         const from = localDay(Date.now(), loaded.catalog.timeZone);
+        // With a ledger, periods already done or settled keep their due date (marked) and lose their reminders.
+        const facts = await serviceFacts(err);
         const ics = unitCalendar(
           trackers,
           loaded.calendar,
           { from, to: from + Math.round(months * 30.44) },
           new Date(),
           loaded.catalog.timeZone,
+          facts?.settled,
         );
         if (opts.out) writeFileSync(opts.out, ics);
         else out(ics);
@@ -248,11 +312,9 @@ export function addCatalogCommands(program: Command, io: Io) {
         const loaded = inputs(catalog, directory, opts);
         const from = parseDay(opts.from, '--from');
         const to = parseDay(opts.to, '--to');
-        if (to < from) throw new InputError(`--to ${formatDate(to)} is before --from ${formatDate(from)}`);
+        if (to < from) throw new InputError(`--to ${formatDate(to)} 早于 --from ${formatDate(from)}`);
         if (from < localDay(Date.now(), loaded.catalog.timeZone))
-          throw new InputError(
-            'simulate runs forward from today: --from must be today or later (duban plan shows the past)',
-          );
+          throw new InputError('simulate 从今天起向后预演：--from 须为今天或以后（过去的通知用 duban plan 查看）');
 
         const { simulate } = require('../simulate') as typeof import('../simulate');
         const mails = await simulate(loaded, { from, to }, opts.out);
@@ -268,8 +330,49 @@ export function addCatalogCommands(program: Command, io: Io) {
           `${mails.map((m) => `${formatLocal(m.date, zone)}  ${m.recipients.join(',')}  ${m.subject}`).join('\n')}\n`,
         );
         out(
-          `\n${mails.length} emails from ${formatDate(from)} to ${formatDate(to)}${opts.out ? `, saved in ${opts.out}` : ''}\n`,
+          `\n${formatDate(from)}至${formatDate(to)}共${mails.length}封邮件${opts.out ? `，已保存在 ${opts.out}` : ''}\n`,
         );
       },
     );
+}
+
+/** What the ledger knows of the live service: when each tracker was registered, and the periods done or settled. */
+export interface ServiceFacts {
+  registered: Map<string, number>;
+  /** `trackerId/period` of periods that get no more notices (done, waived, or settled), with their state's words. */
+  settled: Map<string, string>;
+}
+
+/**
+ * The ledger's facts when there is a ledger; undefined (plan and ics then go by the files alone) when there is
+ * none. A ledger that cannot be reached is said on stderr, not fatal: these commands work without the service.
+ */
+export async function serviceFacts(err: (s: string) => void): Promise<ServiceFacts | undefined> {
+  let ledger;
+  try {
+    ledger = await openLedger(loadSettings());
+  } catch (e) {
+    if (e instanceof LedgerNotFoundError) return undefined;
+    if (e instanceof LedgerUnavailableError || e instanceof SettingsError) {
+      err(`警告：未能读取台账（${(e as Error).message}），按文件计算\n`);
+      return undefined;
+    }
+    throw e;
+  }
+  try {
+    const [registered, periods] = await Promise.all([ledger.firstOpenings(), ledger.periodStates()]);
+    const settled = new Map(
+      periods
+        .filter((p) => !p.open || p.colour === 'done' || p.colour === 'waived')
+        .map((p) => [
+          `${p.trackerId}/${p.period}`,
+          !p.open && p.outcome
+            ? OUTCOME_WORDS[p.outcome]
+            : stateWords({ colour: p.colour, verification: p.verification }),
+        ]),
+    );
+    return { registered, settled };
+  } finally {
+    await ledger.close();
+  }
 }

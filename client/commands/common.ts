@@ -36,7 +36,7 @@ export interface InputOptions {
 /** The catalog and directory given, or the built-in ones when neither is. */
 export function inputs(catalog: string | undefined, directory: string | undefined, opts: InputOptions): Inputs {
   if ((catalog === undefined) !== (directory === undefined)) {
-    throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
+    throw new InputError('请同时给出任务清单和单位名录，或都不给以使用内置文件');
   }
   return loadInputs({ catalog, directory, calendar: opts.calendar, rosters: opts.rosters, events: opts.events });
 }
@@ -44,12 +44,10 @@ export function inputs(catalog: string | undefined, directory: string | undefine
 /** A day to plan: a date within the years duban can plan. */
 export function parseDay(text: string, option: string): DayNumber {
   const d = parseDate(text);
-  if (d === undefined) throw new InputError(`${option} "${text}" is not a date: write YYYY-MM-DD, e.g. 2027-01-01`);
+  if (d === undefined) throw new InputError(`${option} “${text}”不是日期：请写作 YYYY-MM-DD，如 2027-01-01`);
   const year = Number(text.slice(0, 4));
   if (year < BOUNDS.firstYear || year > BOUNDS.lastYear)
-    throw new InputError(
-      `${option} ${text} is outside the years duban can plan (${BOUNDS.firstYear}-${BOUNDS.lastYear})`,
-    );
+    throw new InputError(`${option} ${text} 超出 duban 可排期的年份（${BOUNDS.firstYear}-${BOUNDS.lastYear}）`);
   return d;
 }
 
@@ -85,7 +83,7 @@ export function dateOption(value: OptionValue, option: string): string | undefin
   if (value === undefined) return undefined;
   const text = String(value);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || parseDate(text) === undefined)
-    throw new InputError(`${option} "${text}" is not a date: write YYYY-MM-DD, e.g. 2027-03-31`);
+    throw new InputError(`${option} “${text}”不是日期：请写作 YYYY-MM-DD，如 2027-03-31`);
   return text;
 }
 
@@ -100,13 +98,13 @@ export function linkOption(value: OptionValue): string | undefined {
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-    throw new InputError(`--link "${text}" is not an http or https address, e.g. https://example.org/report`);
+    throw new InputError(`--link “${text}”不是 http 或 https 网址，如 https://example.org/report`);
   return text;
 }
 
 export function wholeOption(value: OptionValue, option: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(String(value))) throw new InputError(`${option} "${String(value)}" is not a whole number, e.g. 18`);
+  if (!/^\d+$/.test(String(value))) throw new InputError(`${option} “${String(value)}”不是整数，如 18`);
   return Number(value);
 }
 
@@ -117,6 +115,6 @@ export function textOption(value: OptionValue): string | undefined {
 
 /** A text option commander already required (`requiredOption`): present by the time the action runs. */
 export function requiredText(value: OptionValue, option: string): string {
-  if (value === undefined) throw new InputError(`${option} is required`);
+  if (value === undefined) throw new InputError(`${option} 为必填项`);
   return String(value);
 }

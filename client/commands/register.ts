@@ -11,20 +11,18 @@ import { InputError } from '../errors';
 import { Io, dateOption, defaultActor, progressBar, withDuban } from './common';
 
 function summaryText(s: RegisterSummary, dryRun: boolean): string {
+  const will = dryRun ? '将' : '已';
   const lines = [
-    `${dryRun ? 'would start' : 'started'}: ${s.started.length}, ${dryRun ? 'would update' : 'updated'}: ${s.updated.length}, unchanged: ${s.unchanged.length}, ${dryRun ? 'would retire' : 'retired'}: ${s.retired.length}`,
+    `${will}新建${s.started.length}项，${will}更新${s.updated.length}项，未变${s.unchanged.length}项，${will}停用${s.retired.length}项`,
   ];
-  if (s.updated.length) lines.push(`updated: ${s.updated.join(', ')}`);
-  if (s.ended.length)
-    lines.push(`ended for good (retired or settled one-offs), not started again: ${s.ended.join(', ')}`);
+  if (s.updated.length) lines.push(`${will}更新：${s.updated.join('、')}`);
+  if (s.ended.length) lines.push(`已永久结束（已停用或一次性任务已结束），不再启动：${s.ended.join('、')}`);
   if (s.startedByOther?.length)
-    lines.push(
-      `started by another registration running at the same time (running; not started twice): ${s.startedByOther.join(', ')}`,
-    );
+    lines.push(`由同时运行的另一次登记启动（正在运行，不会启动两次）：${s.startedByOther.join('、')}`);
   if (s.removed.length && s.retired.length === 0) {
-    lines.push(`no longer in the files (still running; retire them with --prune): ${s.removed.join(', ')}`);
+    lines.push(`已不在文件中（仍在运行；用 --prune 停用）：${s.removed.join('、')}`);
   } else if (s.retired.length) {
-    lines.push(`${dryRun ? 'would retire' : 'retired'}: ${s.retired.join(', ')}`);
+    lines.push(`${will}停用：${s.retired.join('、')}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -61,7 +59,7 @@ export function addRegisterCommands(program: Command, io: Io) {
         },
       ) => {
         if ((catalog === undefined) !== (directory === undefined))
-          throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
+          throw new InputError('请同时给出任务清单和单位名录，或都不给以使用内置文件');
         const inputs = loadInputs({
           catalog,
           directory,
@@ -105,7 +103,7 @@ export function addRegisterCommands(program: Command, io: Io) {
       opts: { events: string; note?: string; calendar?: string; rosters?: string; by?: string; json?: boolean },
     ) => {
       if ((catalog === undefined) !== (directory === undefined))
-        throw new InputError('give both a catalog and a directory, or neither to use the built-in defaults');
+        throw new InputError('请同时给出任务清单和单位名录，或都不给以使用内置文件');
       let text: string;
       try {
         text = readFileSync(opts.events, 'utf8');
@@ -134,7 +132,7 @@ export function addRegisterCommands(program: Command, io: Io) {
       io.out(
         opts.json
           ? `${JSON.stringify(summary)}\n`
-          : `event ${id}: ${date(given) ?? 'no date (trackers wait)'}\n${summaryText(summary, false)}`,
+          : `事件 ${id}：${date(given) ?? '无日期（相关任务等待）'}\n${summaryText(summary, false)}`,
       );
     };
   event
@@ -195,7 +193,7 @@ export function addRegisterCommands(program: Command, io: Io) {
         opts.json
           ? `${JSON.stringify(events)}\n`
           : events
-              .map((e) => `${e.id}  ${e.date ?? '(no date: trackers wait)'}${e.note ? `  ${e.note}` : ''}`)
+              .map((e) => `${e.id}  ${e.date ?? '（无日期：相关任务等待）'}${e.note ? `  ${e.note}` : ''}`)
               .join('\n') + '\n',
       );
     });

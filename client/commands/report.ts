@@ -3,7 +3,8 @@
  */
 import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { buildReport, renderReport, writeWorkbook } from '../../access/report';
+import { renderReport, writeWorkbook, yearReport } from '../../access/report';
+import { registeredZones } from '../../access/board';
 import { openLedger } from '../../access/ledger';
 import { loadDirectory, loadInputs } from '../../config/load';
 import { loadSettings } from '../../config/settings';
@@ -42,9 +43,9 @@ export function addReportCommands(program: Command, io: Io) {
         out?: string;
       }) => {
         if (!/^\d{4}$/.test(opts.year) || parseDate(`${opts.year}-01-01`) === undefined)
-          throw new InputError(`--year "${opts.year}" is not a year such as 2027`);
+          throw new InputError(`--year “${opts.year}”不是年份，如 2027`);
         if (opts.format === 'xlsx' && !opts.out)
-          throw new InputError('--format xlsx writes a workbook file: give --out, e.g. --out 2027考核.xlsx');
+          throw new InputError('--format xlsx 写出 Excel 文件：请给出 --out，如 --out 2027考核.xlsx');
         const year = Number(opts.year);
         // Names come from the files; an obligation no longer in the catalog keeps the title the ledger noted for it.
         let unitNames: Map<string, string>;
@@ -59,10 +60,12 @@ export function addReportCommands(program: Command, io: Io) {
         const ledger = await openLedger(loadSettings());
         try {
           for (const [id, title] of await ledger.obligationTitles()) if (!titles.has(id)) titles.set(id, title);
-          const report = buildReport(year, await ledger.outcomes({ year }), unitNames, titles);
+          // Open periods count as of now, on the date of the registered catalog's zone.
+          const zone = (await registeredZones(ledger)).zones[0];
+          const report = await yearReport(ledger, year, { units: unitNames, obligations: titles }, { zone });
           if (opts.format === 'xlsx') {
             await writeWorkbook(report, opts.out!);
-            io.out(`wrote ${opts.out}: ${report.units.length} units\n`);
+            io.out(`已写入 ${opts.out}：${report.units.length}个单位\n`);
           } else if (opts.out) {
             writeFileSync(opts.out, renderReport(report, opts.format));
           } else {

@@ -73,7 +73,7 @@ export function addRequestCommands(program: Command, io: Io) {
       act('record', (o, actor) => {
         const hours = o.hours === undefined ? undefined : Number(o.hours);
         if (hours !== undefined && !Number.isFinite(hours))
-          throw new InputError(`--hours "${String(o.hours)}" is not a number, e.g. 8 or 3.5`);
+          throw new InputError(`--hours “${String(o.hours)}”不是数字，如 8 或 3.5`);
         return {
           ...actor,
           date: dateOption(requiredText(o.date, '--date'), '--date')!,
@@ -142,7 +142,7 @@ export function addRequestCommands(program: Command, io: Io) {
     )
     .action(
       act('verify', (o, actor) => {
-        if (!!o.accept === !!o.return) throw new InputError('give exactly one of --accept and --return');
+        if (!!o.accept === !!o.return) throw new InputError('--accept 和 --return 须且只能给出一个');
         return {
           ...actor,
           decision: o.accept ? 'accept' : 'return',
@@ -176,7 +176,7 @@ export function addRequestCommands(program: Command, io: Io) {
     .addHelpText('after', '\nExample:\n  duban extend decide annual-report-dept sfj --approve')
     .action(
       act('decideExtension', (o, actor) => {
-        if (!!o.approve === !!o.reject) throw new InputError('give exactly one of --approve and --reject');
+        if (!!o.approve === !!o.reject) throw new InputError('--approve 和 --reject 须且只能给出一个');
         return { ...actor, approve: !!o.approve, reason: textOption(o.reason) };
       }),
     );

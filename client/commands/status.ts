@@ -11,9 +11,18 @@ import { loadSettings } from '../../config/settings';
 import { localDay } from '../../domain/zone';
 import type { TrackerStatus } from '../../workflows/messages';
 import { InputError } from '../errors';
-import { colours, padEnd, paintColour, statusLines, unitCountLines } from '../format';
+import { colourWord, colours, padEnd, statusLines, unitCountLines } from '../format';
+import {
+  NOTICE_STATUS_WORDS,
+  NOTICE_WORDS,
+  OUTCOME_WORDS,
+  daysLeftWords,
+  periodWords,
+  stateWords,
+} from '../../domain/words';
 import { Io, withDuban } from './common';
 import { trackerId } from '../../domain/trackers';
+import { eventLabel } from '../../domain/actions';
 
 /** A board row: its due instant and the zone of its tracker, in which "today" and the days left are counted. */
 export interface BoardEntry {
@@ -22,6 +31,8 @@ export interface BoardEntry {
   colour?: string;
   dueAt?: number;
   zone: string;
+  /** Verification of the period's work, read with the colour (domain/words.ts stateWords). */
+  verification?: string;
 }
 
 const COLOUR_ORDER: Record<string, number> = { broken: -1, red: 0, yellow: 1, green: 2, done: 3, waived: 4 };
@@ -92,26 +103,21 @@ export function addStatusCommands(program: Command, io: Io) {
       }
       const c = colours(io.colour);
       const warnings = alerts.map((a) =>
-        c.red(`WARNING (${a.kind}, since ${new Date(a.since).toISOString()}): ${a.message}`),
+        c.red(`警告（${a.kind}，自${new Date(a.since).toISOString()}起）：${a.message}`),
       );
       const lines = [...(warnings.length ? [...warnings, ''] : []), ...unitCountLines(b.units), ''];
       for (const i of b.items) {
-        const when = i.problem
-          ? `cannot plan: ${i.problem}`
-          : i.daysLeft === undefined
-            ? ''
-            : i.daysLeft < 0
-              ? `overdue ${-i.daysLeft} days`
-              : i.daysLeft === 0
-                ? 'due today'
-                : `${i.daysLeft} days left`;
-        const ack =
-          i.acknowledged === false && (i.colour === 'yellow' || i.colour === 'red') ? '  not acknowledged' : '';
+        // One mapping from state to words (domain/words.ts): work that is in has no days left to count.
+        const state = i.problem
+          ? `无法排期：${i.problem}`
+          : stateWords({ colour: i.colour ?? 'green', verification: i.verification });
+        const when = daysLeftWords(i.daysLeft, i.colour ?? '');
+        const ack = i.acknowledged === false && (i.colour === 'yellow' || i.colour === 'red') ? '  未签收' : '';
         lines.push(
-          `${padEnd(paintColour(c, i.colour), 7)} ${padEnd(i.trackerId, 40)} ${padEnd(i.period, 8)} due ${i.due ?? '?'}  ${when}${ack}`,
+          `${padEnd(colourWord(c, i.colour ?? ''), 10)} ${padEnd(i.trackerId, 40)} ${padEnd(periodWords(i.period), 16)} 截止${i.due ?? '?'}  ${state}${when ? `  ${when}` : ''}${ack}`,
         );
       }
-      lines.push('', `${b.items.length} periods (open, or done or waived this year)`);
+      lines.push('', `共${b.items.length}个期次（开放中的，以及本年度已办结或免除的）`);
       io.out(`${lines.join('\n')}\n`);
     });
 
@@ -144,36 +150,34 @@ export function addStatusCommands(program: Command, io: Io) {
         }
         if (!status && notices.length + events.length + outcomes.length === 0) {
           if (unreachable) throw new UnreachableError(`${unreachable}; and the ledger has nothing for ${id}`);
-          throw new InputError(`no tracker ${id}: nothing running and nothing in the ledger`);
+          throw new InputError(`没有督办任务${id}：既未运行，台账中也没有记录`);
         }
         if (opts.json) return io.out(`${JSON.stringify({ tracker: id, status, outcomes, notices, events })}\n`);
         const lines: string[] = [`${id}`];
-        if (status?.problem)
-          lines.push(`broken: cannot plan: ${status.problem} (correct the catalog and run duban register)`);
+        if (status?.problem) lines.push(`无法排期：${status.problem}（请修正任务清单后运行 duban register）`);
         if (status)
           lines.push(
             ...statusLines(status, colours(io.colour))
               .slice(1)
-              .map((l) => `now:${l}`),
+              .map((l) => `当前：${l}`),
           );
         else {
           const [row] = await ledger.trackerStates({ trackerId: id });
-          if (row?.problem)
-            lines.push(`broken: cannot plan: ${row.problem} (correct the catalog and run duban register)`);
+          if (row?.problem) lines.push(`无法排期：${row.problem}（请修正任务清单后运行 duban register）`);
         }
-        if (unreachable) lines.push(`now: unknown (${unreachable}); the ledger's record follows`);
+        if (unreachable) lines.push(`当前状态未知（${unreachable}）；以下为台账记录`);
         for (const o of outcomes)
           lines.push(
-            `period ${o.period}: ${o.outcome} (due ${o.original_due}${o.due !== o.original_due ? `, extended to ${o.due}` : ''})`,
+            `${periodWords(o.period)}：${OUTCOME_WORDS[o.outcome as keyof typeof OUTCOME_WORDS] ?? o.outcome}（截止${o.original_due}${o.due !== o.original_due ? `，延期至${o.due}` : ''}）`,
           );
         const timeline = [
           ...notices.map((n) => ({
             at: n.fired_at ?? n.planned_at,
-            text: `${n.stage} ${n.stage === 'escalation' ? `L${n.level} ` : ''}${n.status} ${n.message_id}${n.supervision_no ? ` ${supervisionNumberText(Number(n.supervision_year), Number(n.supervision_no))}` : ''} to ${JSON.parse(n.recipients_to).join(',')}`,
+            text: `${NOTICE_WORDS[n.stage] ?? n.stage}${n.stage === 'escalation' ? `${n.level}级` : ''} ${NOTICE_STATUS_WORDS[n.status] ?? n.status} ${n.message_id}${n.supervision_no ? ` ${supervisionNumberText(Number(n.supervision_year), Number(n.supervision_no))}` : ''} 收件 ${JSON.parse(n.recipients_to).join(',')}`,
           })),
           ...events.map((e) => ({
             at: e.at,
-            text: `${e.kind}${e.actor ? ` by ${e.actor}` : ''}${e.data ? ` ${e.data}` : ''}`,
+            text: `${eventLabel(e.kind)}（${e.kind}）${e.actor ? ` 办理人 ${e.actor}` : ''}${e.data ? ` ${e.data}` : ''}`,
           })),
         ].sort((a, b) => a.at - b.at);
         for (const t of timeline) lines.push(`${new Date(t.at).toISOString()}  ${t.text}`);

@@ -183,7 +183,7 @@ describe('cycles of several years (每隔两年, 001 L41)', () => {
     dr.refused(
       'submit',
       { by: 'x', evidence: { text: 'a' }, period: '2026' },
-      /period 2026 is not open; open: 2025-2026/,
+      /2026年度未开放；开放中的：2025—2026年度/,
     );
   });
 
@@ -194,7 +194,7 @@ describe('cycles of several years (每隔两年, 001 L41)', () => {
     dr.refused(
       'updateDefinition',
       { by: 'admin', definition: changed },
-      /the cycle cannot change on a running tracker \(every 2 years from 2025 to every 2 years from 2026\)/,
+      /运行中的督办任务不能改变周期（自2025年起每2年改为自2026年起每2年）/,
     );
   });
 });

@@ -52,7 +52,7 @@ describe('an event date entered late, moved earlier, moved later, cancelled', ()
     expect(d.t.boardTracker(d.now)).toMatchObject({ waitingFor: 'pc-session-2027-06', active: true });
     d.runUntil(at('2027-06-30'));
     expect(d.sent).toEqual([]);
-    d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /is waiting for event pc-session-2027-06 to have a date/);
+    d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /正等待事件pc-session-2027-06确定日期/);
   });
 
   test('entered late: of the notices already due only the latest goes out, then the rest of the ladder after the next working day', () => {

@@ -97,13 +97,13 @@ describe('a rate against its threshold', () => {
 
   test('what a rate refuses', () => {
     const d = Driver.start(courtRate(), start);
-    d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /completed by reporting its figures \(duban figures\)/);
-    d.refused('record', { by: 'x', date: '2027-11-01', topic: 't' }, /completed by reporting its figures/);
-    d.refused('report', { by: 'x', count: 3 }, /is a rate: give numerator and denominator/);
-    d.refused('report', { by: 'x', numerator: 21, denominator: 20 }, /numerator 21 is more than denominator 20/);
-    d.refused('report', { by: 'x', numerator: -1, denominator: 20 }, /numerator must be a whole number/);
-    d.refused('report', { by: 'x', numerator: 1.5, denominator: 20 }, /numerator must be a whole number/);
-    d.refused('report', { by: 'x', denominator: 20 }, /numerator must be a whole number/);
+    d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /以报送数据完成（duban figures）/);
+    d.refused('record', { by: 'x', date: '2027-11-01', topic: 't' }, /以报送数据完成/);
+    d.refused('report', { by: 'x', count: 3 }, /为比率指标：请填写分子和分母/);
+    d.refused('report', { by: 'x', numerator: 21, denominator: 20 }, /分子21大于分母20/);
+    d.refused('report', { by: 'x', numerator: -1, denominator: 20 }, /分子须为0至1000000之间的整数/);
+    d.refused('report', { by: 'x', numerator: 1.5, denominator: 20 }, /分子须为0至1000000之间的整数/);
+    d.refused('report', { by: 'x', denominator: 20 }, /分子须为0至1000000之间的整数/);
     // Nothing to count this period (no case at all): 0 of 0 meets the threshold.
     d.act('report', { by: 'x', numerator: 0, denominator: 0, note: '本年度无行政应诉案件' });
     expect(d.t.history[0]!.outcome).toBe('on_time');
@@ -115,7 +115,7 @@ describe('a rate against its threshold', () => {
     const d = Driver.start(def, start);
     d.act('report', { by: 'x', numerator: 19, denominator: 20 });
     expect(d.t.status(d.now).periods[0]).toMatchObject({ colour: 'done', verification: 'pending' });
-    d.refused('report', { by: 'x', numerator: 20, denominator: 20 }, /already has figures at or above the threshold/);
+    d.refused('report', { by: 'x', numerator: 20, denominator: 20 }, /已报送达标数据/);
     d.act('verify', { by: 'office', decision: 'return', reason: '数据与法院统计不符' });
     expect(d.t.status(d.now).periods[0]!.colour).toBe('green');
     d.act('report', { by: 'x', numerator: 18, denominator: 20 });
@@ -127,7 +127,7 @@ describe('a rate against its threshold', () => {
 describe('a count against its threshold', () => {
   test('2 handlers is below 3: yellow; 3 completes the period', () => {
     const d = Driver.start(handlers(), at('2027-03-01'));
-    d.refused('report', { by: 'x', numerator: 2, denominator: 3 }, /is a count: give count/);
+    d.refused('report', { by: 'x', numerator: 2, denominator: 3 }, /为数量指标：请填写数量/);
     d.act('report', { by: 'x', count: 2 });
     expect(d.t.status(d.now)).toMatchObject({ colour: 'yellow', threshold: 3 });
     d.act('report', { by: 'x', count: 3 });
@@ -136,6 +136,6 @@ describe('a count against its threshold', () => {
 
   test('a single-submission obligation refuses figures', () => {
     const d = Driver.start(tracker(), at('2027-03-01'));
-    d.refused('report', { by: 'x', count: 3 }, /completed by a submission \(报送\), not by reporting figures/);
+    d.refused('report', { by: 'x', count: 3 }, /以报送材料完成，无需报送数据/);
   });
 });

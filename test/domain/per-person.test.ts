@@ -80,25 +80,17 @@ describe('a roster where one person falls short', () => {
 
   test('what a per-person record refuses', () => {
     const d = Driver.start(training(), at('2027-04-01'));
-    d.refused('record', { by: 'x', date: '2027-03-01', topic: 't', hours: 8 }, /counts per person: name the person/);
+    d.refused('record', { by: 'x', date: '2027-03-01', topic: 't', hours: 8 }, /逐人统计：请填写人员/);
     d.refused(
       'record',
       { by: 'x', person: '99999999', date: '2027-03-01', topic: 't', hours: 8 },
-      /person "99999999" is not on the roster/,
+      /人员“99999999”不在本单位人员名单中/,
     );
-    d.refused(
-      'record',
-      { by: 'x', person: '15010001', date: '2027-03-01', topic: 't' },
-      /hours must be a number above 0 and at most 24/,
-    );
-    d.refused('record', { by: 'x', person: '15010001', date: '2027-03-01', topic: 't', hours: 25 }, /at most 24/);
-    d.refused('record', { by: 'x', person: '15010001', date: '2027-04-02', topic: 't', hours: 8 }, /in the future/);
-    d.refused(
-      'record',
-      { by: 'x', person: '15010001', date: '2026-12-31', topic: 't', hours: 8 },
-      /outside period 2027/,
-    );
-    d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /not by a submission/);
+    d.refused('record', { by: 'x', person: '15010001', date: '2027-03-01', topic: 't' }, /学时须大于0且不超过24/);
+    d.refused('record', { by: 'x', person: '15010001', date: '2027-03-01', topic: 't', hours: 25 }, /不超过24/);
+    d.refused('record', { by: 'x', person: '15010001', date: '2027-04-02', topic: 't', hours: 8 }, /尚未到来/);
+    d.refused('record', { by: 'x', person: '15010001', date: '2026-12-31', topic: 't', hours: 8 }, /不在2027年度内/);
+    d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /无需报送材料/);
     // A unit-level quota refuses person and hours.
     const unit = Driver.start(
       tracker({
@@ -109,7 +101,7 @@ describe('a roster where one person falls short', () => {
     unit.refused(
       'record',
       { by: 'x', person: '15010001', date: '2027-03-01', topic: 't' },
-      /counts events of the unit, not of persons/,
+      /按单位统计活动，不填人员和学时/,
     );
   });
 
@@ -141,7 +133,7 @@ describe('a roster where one person falls short', () => {
     d.refused(
       'record',
       { by: 'x', person: '15010001', date: '2027-03-01', topic: 't', hours: 8 },
-      /counts occasions, not hours/,
+      /按次数统计，不填学时/,
     );
     d.act('record', { by: 'x', person: '15010001', date: '2027-03-01', topic: '法治专题脱产培训' });
     expect(d.t.history[0]!.outcome).toBe('on_time');

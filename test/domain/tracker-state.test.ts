@@ -52,19 +52,11 @@ describe('a period from registration to its outcome', () => {
   test('on time with an extension: approved before due, submitted after the original due and before the new one', () => {
     const d = Driver.start(annual(), start);
     d.runUntil(at('2026-02-20'));
-    d.refused('decideExtension', { by: 'office', approve: true }, /no extension request is waiting/);
-    d.refused(
-      'requestExtension',
-      { by: 'x', newDue: '2026-02-27', reason: 'r' },
-      /not after the current due date 2026-02-28/,
-    );
-    d.refused(
-      'requestExtension',
-      { by: 'x', newDue: '2027-03-01', reason: 'r' },
-      /can be extended to 2027-02-27 at most/,
-    );
+    d.refused('decideExtension', { by: 'office', approve: true }, /没有待审批的延期申请/);
+    d.refused('requestExtension', { by: 'x', newDue: '2026-02-27', reason: 'r' }, /不晚于现截止日期2026-02-28/);
+    d.refused('requestExtension', { by: 'x', newDue: '2027-03-01', reason: 'r' }, /最多延期至2027-02-27/);
     d.act('requestExtension', { by: 'x', newDue: '2026-03-31', reason: '需等待统计数据' });
-    d.refused('requestExtension', { by: 'x', newDue: '2026-03-30', reason: 'r' }, /already waiting for a decision/);
+    d.refused('requestExtension', { by: 'x', newDue: '2026-03-30', reason: 'r' }, /的申请正待审批/);
     d.act('decideExtension', { by: 'office', approve: true });
     expect(d.t.status(d.now).periods[0]).toMatchObject({ due: '2026-03-31', originalDue: '2026-02-28' });
     d.runUntil(at('2026-03-20'));
@@ -77,7 +69,7 @@ describe('a period from registration to its outcome', () => {
   test('an extension is refused after due', () => {
     const d = Driver.start(annual(), start);
     d.runUntil(at('2026-03-01'));
-    d.refused('requestExtension', { by: 'x', newDue: '2026-03-31', reason: 'r' }, /too late/);
+    d.refused('requestExtension', { by: 'x', newDue: '2026-03-31', reason: 'r' }, /已过截止时间/);
   });
 
   test('missed: the ladder runs until the next period is itself overdue, then the period is missed', () => {
@@ -95,21 +87,21 @@ describe('a period from registration to its outcome', () => {
   test('waived: no more notices, outcome waived', () => {
     const d = Driver.start(annual(), start);
     d.runUntil(at('2026-02-10'));
-    d.refused('waive', { by: 'office', reason: '' }, /reason is required/);
+    d.refused('waive', { by: 'office', reason: '' }, /理由为必填项/);
     d.act('waive', { by: 'office', reason: '报告涉密，不予公开' });
     expect(d.t.history[0]!.outcome).toBe('waived');
-    d.refused('submit', { by: 'x', evidence: { text: 'a' }, period: '2025' }, /period 2025 is closed \(waived\)/);
+    d.refused('submit', { by: 'x', evidence: { text: 'a' }, period: '2025' }, /2025年度已结束（已免除）/);
   });
 
   test('verification: returned work reopens the period, accepted work settles it by the submission time', () => {
     const d = Driver.start(annual({ obligation: { verification: true } }), start);
     d.runUntil(at('2026-02-20'));
-    d.refused('verify', { by: 'office', decision: 'accept', rating: '良好' }, /nothing to verify/);
+    d.refused('verify', { by: 'office', decision: 'accept', rating: '良好' }, /无可核实/);
     d.act('submit', { by: 'x', evidence: { text: '报告' } });
     expect(d.t.status(d.now).periods[0]!.verification).toBe('pending');
-    d.refused('submit', { by: 'x', evidence: { text: 'again' } }, /already submitted/);
-    d.refused('verify', { by: 'office', decision: 'accept' } as never, /needs a rating/);
-    d.refused('verify', { by: 'office', decision: 'return' }, /reason for returning is required/);
+    d.refused('submit', { by: 'x', evidence: { text: 'again' } }, /已报送/);
+    d.refused('verify', { by: 'office', decision: 'accept' } as never, /须评定等次/);
+    d.refused('verify', { by: 'office', decision: 'return' }, /退回理由为必填项/);
     d.act('verify', { by: 'office', decision: 'return', reason: '缺少佐证材料' });
     expect(d.t.status(d.now).periods[0]).toMatchObject({ verification: 'returned', colour: 'green' });
     d.runUntil(at('2026-02-27'));
@@ -123,10 +115,10 @@ describe('a period from registration to its outcome', () => {
 
   test('a quota completes with its N-th event, judged by the events dates', () => {
     const d = Driver.start(quota(), at('2026-06-01'));
-    d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /completed by recording events/);
-    d.refused('record', { by: 'x', date: '2026-13-01', topic: 't' }, /is not a date/);
-    d.refused('record', { by: 'x', date: '2026-06-02', topic: 't' }, /in the future/);
-    d.refused('record', { by: 'x', date: '2026-05-20', topic: '' }, /topic is required/);
+    d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /以登记活动完成/);
+    d.refused('record', { by: 'x', date: '2026-13-01', topic: 't' }, /不是有效日期/);
+    d.refused('record', { by: 'x', date: '2026-06-02', topic: 't' }, /尚未到来/);
+    d.refused('record', { by: 'x', date: '2026-05-20', topic: '' }, /主题为必填项/);
     d.act('record', { by: 'x', date: '2026-05-20', topic: '行政处罚法' });
     expect(d.t.status(d.now).periods[0]!.recorded).toBe(1);
     d.runUntil(at('2027-01-05'));
@@ -138,9 +130,9 @@ describe('a period from registration to its outcome', () => {
   test('pause holds every notice; resume sends only the latest one already due', () => {
     const d = Driver.start(annual(), start);
     d.runUntil(at('2026-02-01'));
-    d.refused('resume', { by: 'admin' }, /not paused/);
+    d.refused('resume', { by: 'admin' }, /督办任务未暂停/);
     d.act('pause', { by: 'admin' });
-    d.refused('pause', { by: 'admin' }, /already paused/);
+    d.refused('pause', { by: 'admin' }, /督办任务已暂停/);
     d.runUntil(at('2026-03-03'));
     expect(d.sent).toHaveLength(0);
     d.act('resume', { by: 'admin' });
@@ -149,23 +141,23 @@ describe('a period from registration to its outcome', () => {
 
   test('retire ends the tracker and refuses what follows', () => {
     const d = Driver.start(annual(), start);
-    d.refused('retire', { by: 'admin', reason: ' ' }, /reason is required/);
+    d.refused('retire', { by: 'admin', reason: ' ' }, /理由为必填项/);
     d.act('retire', { by: 'admin', reason: '机构改革' });
     expect(d.t.next(d.now).kind).toBe('end');
-    d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /is retired/);
+    d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /已停用/);
   });
 
   test('requests need who acts, and refuse bad addresses and unknown periods', () => {
     const d = Driver.start(annual(), start);
-    d.refused('acknowledge', { by: '' }, /by \(who acts\) is required/);
-    d.refused('acknowledge', { by: 'x', email: 'not an address' }, /is not an address/);
-    d.refused('acknowledge', { by: 'x', period: '2031' }, /period 2031 is not open; open: 2025/);
-    d.refused('submit', { by: 'x', evidence: {} }, /evidence is required/);
-    d.refused('submit', { by: 'x', evidence: { link: 'ftp://x' } }, /not an http\(s\) address/);
+    d.refused('acknowledge', { by: '' }, /办理人为必填项/);
+    d.refused('acknowledge', { by: 'x', email: 'not an address' }, /不是有效的电子邮箱地址/);
+    d.refused('acknowledge', { by: 'x', period: '2031' }, /2031年度未开放；开放中的：2025年度/);
+    d.refused('submit', { by: 'x', evidence: {} }, /须提供佐证材料/);
+    d.refused('submit', { by: 'x', evidence: { link: 'ftp://x' } }, /不是 http\(s\) 网址/);
     d.refused(
       'submit',
       { by: 'x', evidence: { files: [{ name: 'a.pdf', type: 'application/pdf', size: 10, sha256: 'nothex' }] } },
-      /no SHA-256/,
+      /缺少 SHA-256/,
     );
   });
 });
@@ -175,9 +167,9 @@ describe('签收 and 反馈 (DOMAIN.md 20)', () => {
     const d = Driver.start(annual(), at('2026-01-02'));
     d.runUntil(at('2026-02-10'));
     d.act('acknowledge', { by: '黄丽娟', email: 'huang@example.org' });
-    d.refused('acknowledge', { by: '黄丽娟' }, /already acknowledged by 黄丽娟 <huang@example.org>/);
-    d.refused('progress', { by: 'x', note: '' }, /progress note is required/);
-    d.refused('progress', { by: 'x', note: 'a\u0007b' }, /control characters/);
+    d.refused('acknowledge', { by: '黄丽娟' }, /已由黄丽娟 <huang@example.org>签收/);
+    d.refused('progress', { by: 'x', note: '' }, /进展情况为必填项/);
+    d.refused('progress', { by: 'x', note: 'a\u0007b' }, /含有控制字符/);
     d.act('progress', { by: '黄丽娟', note: '初稿已完成', evidence: { link: 'https://example.org/draft' } });
     const p = d.t.status(d.now).periods[0]!;
     expect(p.acknowledged).toEqual({ by: '黄丽娟 <huang@example.org>', at: d.now });
@@ -248,7 +240,7 @@ describe('a definition that cannot be planned', () => {
     expect(s.colour).toBe('broken');
     expect(s.problem).toMatch(/1000000 working days/);
     expect(d.t.boardTracker(d.now)).toMatchObject({ colour: 'broken', problem: s.problem });
-    d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /cannot plan: .*duban register/);
+    d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /无法排期：.*duban register/);
     d.act('updateDefinition', { by: 'admin', definition: annual() });
     expect(d.t.status(d.now)).toMatchObject({ colour: 'green', problem: undefined });
     expect(d.t.periods.map((p) => p.label)).toEqual(['2025', '2026']);
@@ -330,11 +322,7 @@ describe('found in review', () => {
     d.runUntil(at('2027-02-20'));
     const endsAt = d.t.periods[0]!.plan.endsAt;
     d.now = endsAt + 60_000; // the timer has not fired yet
-    d.refused(
-      'submit',
-      { by: 'x', evidence: { text: '迟交' }, period: '2025' },
-      /period 2025 is closed: its escalation ran out/,
-    );
+    d.refused('submit', { by: 'x', evidence: { text: '迟交' }, period: '2025' }, /2025年度已结束：督办已到期/);
   });
 
   test('a tracker whose last period was missed is red, not done', () => {

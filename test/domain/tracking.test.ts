@@ -30,13 +30,13 @@ describe('tracking rules', () => {
   });
 
   test('user text: required, bounded, no control characters; evidence needs something and links are http(s)', () => {
-    expect(checkText('reason', '', true)).toBe('reason is required');
-    expect(checkText('reason', '  ', true)).toBe('reason is required');
-    expect(checkText('reason', 'x'.repeat(2001), true)).toMatch(/longer than 2000/);
-    expect(checkText('reason', 'ok\u001b[2J', true)).toMatch(/control characters/);
+    expect(checkText('理由', '', true)).toBe('理由为必填项');
+    expect(checkText('理由', '  ', true)).toBe('理由为必填项');
+    expect(checkText('reason', 'x'.repeat(2001), true)).toMatch(/超过2000个字符/);
+    expect(checkText('reason', 'ok\u001b[2J', true)).toMatch(/控制字符/);
     expect(checkText('reason', '第一行\n第二行', true)).toBeUndefined();
-    expect(checkEvidence({})).toMatch(/evidence is required/);
-    expect(checkEvidence({ link: 'ftp://x' })).toMatch(/not an http/);
+    expect(checkEvidence({})).toMatch(/须提供佐证材料/);
+    expect(checkEvidence({ link: 'ftp://x' })).toMatch(/不是 http/);
     expect(checkEvidence({ documentNumber: '测政发〔2027〕3号' })).toBeUndefined();
   });
 });

@@ -125,13 +125,11 @@ describe('the duban command against a running service', () => {
     writeFileSync(catalog, text.slice(0, text.indexOf('  - id: study-session')));
     const listed = duban('register', catalog, directory);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(
-      /no longer in the files \(still running; retire them with --prune\): study-session\/finance/,
-    );
+    expect(listed.stdout).toMatch(/已不在文件中（仍在运行；用 --prune 停用）：study-session\/finance/);
     const wouldRetire = duban('register', catalog, directory, '--prune', '--dry-run');
     expect([wouldRetire.code, wouldRetire.stdout]).toEqual([
       0,
-      'would start: 0, would update: 0, unchanged: 3, would retire: 1\nwould retire: study-session/finance\n',
+      '将新建0项，将更新0项，未变3项，将停用1项\n将停用：study-session/finance\n',
     ]);
     expect((await env.client.workflow.getHandle(workflowIdFor('study-session/finance')).describe()).status.name).toBe(
       'RUNNING',
@@ -215,22 +213,20 @@ describe('the duban command against a running service', () => {
 
     const early = duban('extend', 'request', 'half-year-report', 'justice', '--to', '2000-01-01', '--reason', '测试');
     expect(early.code).toBe(2);
-    expect(early.stderr).toMatch(
-      /half-year-report\/justice: new due date 2000-01-01 is not after the current due date/,
-    );
+    expect(early.stderr).toMatch(/half-year-report\/justice: 新截止日期2000-01-01不晚于现截止日期/);
     const wrong = duban('record', 'half-year-report', 'justice', '--date', '2026-11-01', '--topic', '讲座');
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toMatch(/completed by a submission/);
+    expect(wrong.stderr).toMatch(/以报送材料完成，无需登记活动/);
     const unknown = duban('submit', 'no-such', 'unit', '--text', 'x');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/no (running )?tracker no-such\/unit/);
-    expect(duban('verify', 'annual-report', 'county-a').stderr).toMatch(/exactly one of --accept and --return/);
+    expect(unknown.stderr).toMatch(/(没有督办任务|督办任务)no-such\/unit/);
+    expect(duban('verify', 'annual-report', 'county-a').stderr).toMatch(/--accept 和 --return 须且只能给出一个/);
 
     // 签收 and 反馈: recorded with who, shown in the status; reminders continue.
     const acked = duban('ack', 'half-year-report', 'justice', '--by', '司法局联络员', '--json');
     expect(acked.code).toBe(0);
     expect(acked.json().periods[0]).toMatchObject({ acknowledged: { by: '司法局联络员' } });
-    expect(duban('ack', 'half-year-report', 'justice').stderr).toMatch(/already acknowledged by 司法局联络员/);
+    expect(duban('ack', 'half-year-report', 'justice').stderr).toMatch(/已由司法局联络员.*签收/);
     const noted = duban(
       'progress',
       'half-year-report',
@@ -247,11 +243,11 @@ describe('the duban command against a running service', () => {
     });
     expect(duban('progress', 'half-year-report', 'justice', '--note', '').code).toBe(2);
     expect(duban('submit', 'half-year-report', 'justice', '--text', 'x', '--period', '1999-H1').stderr).toMatch(
-      /period 1999-H1 is not open/,
+      /1999年上半年未开放/,
     );
 
     expect(duban('pause', 'half-year-report', 'justice', '--json').json()).toMatchObject({ paused: true });
-    expect(duban('pause', 'half-year-report', 'justice').stderr).toMatch(/already paused/);
+    expect(duban('pause', 'half-year-report', 'justice').stderr).toMatch(/督办任务已暂停/);
     expect(duban('resume', 'half-year-report', 'justice', '--json').json()).toMatchObject({ paused: false });
   });
 
@@ -278,7 +274,7 @@ describe('the duban command against a running service', () => {
     ]);
     expect(board.items.filter((i) => i.tracker === 'annual-report/county-a').map((i) => i.colour)).toContain('done');
     const table = duban('status');
-    expect(table.stdout).toMatch(/unit\s+red\s+yellow\s+green\s+done\s+waived/);
+    expect(table.stdout).toMatch(/单位\s+逾期\s+临近\s+办理中\s+办结\s+免除/);
     expect(duban('status', '--unit', 'justice', '--json').json().items).toHaveLength(1);
 
     const shown = duban('show', 'annual-report', 'county-a', '--json').json();
@@ -286,7 +282,7 @@ describe('the duban command against a running service', () => {
       expect.arrayContaining(['submission', 'outcome']),
     );
     expect(shown.outcomes).toEqual([expect.objectContaining({ outcome: 'on_time' })]);
-    expect(duban('show', 'annual-report', 'county-a').stdout).toMatch(/submission by 测试管理员/);
+    expect(duban('show', 'annual-report', 'county-a').stdout).toMatch(/报送（submission） 办理人 测试管理员/);
     expect(duban('show', 'nothing', 'here').code).toBe(2);
 
     const ledger = await Ledger.open({ sqliteFile: path.join(dir, 'data', 'ledger.sqlite') });
@@ -306,7 +302,7 @@ describe('the duban command against a running service', () => {
     ]);
     const csv = duban('report', '--year', String(year), '--directory', directory, '--format', 'csv').stdout;
     expect(csv.startsWith('\uFEFF排名,单位,单位名称')).toBe(true);
-    expect(csv).toMatch(/\r\n1,county-a,甲县,1,1,0,0,0,0,100\.0%\r\n$/);
+    expect(csv).toMatch(/\r\n1,county-a,甲县,1,1,0,0,0,0,0,100\.0%\r\n$/);
   });
 
   test('a tracker whose definition cannot be planned shows as broken; register with the corrected files repairs it', async () => {
@@ -336,11 +332,11 @@ describe('the duban command against a running service', () => {
           problem: expect.stringMatching(/1000000 working days/),
         }),
       ]);
-      expect(duban('status').stdout).toMatch(/broken\s+broken-duty\/justice .*cannot plan: .*1000000 working days/);
-      expect(duban('show', 'broken-duty', 'justice').stdout).toMatch(/cannot plan: .*1000000 working days/);
+      expect(duban('status').stdout).toMatch(/无法排期\s+broken-duty\/justice .*无法排期：.*1000000 working days/);
+      expect(duban('show', 'broken-duty', 'justice').stdout).toMatch(/无法排期：.*1000000 working days/);
       const refused = duban('submit', 'broken-duty', 'justice', '--text', '已报送');
       expect(refused.code).toBe(2);
-      expect(refused.stderr).toMatch(/cannot plan: .*duban register/);
+      expect(refused.stderr).toMatch(/无法排期：.*duban register/);
 
       expect(duban('register', catalog, directory, '--json').json()).toMatchObject({
         started: [],
@@ -395,11 +391,11 @@ describe('the duban command against a running service', () => {
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', r));
     const until = Date.now() + 120_000;
-    while (!output.includes('ready.') && Date.now() < until) {
+    while (!output.includes('已就绪。') && Date.now() < until) {
       if (child.exitCode !== null) throw new Error(output);
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(output).toContain('ready.');
+    expect(output).toContain('已就绪。');
     return { child, exited, output: () => output };
   }
 
@@ -425,10 +421,21 @@ describe('the duban command against a running service', () => {
     const startEnv = await startEnvironment(data);
     const run = () => startService(startEnv, data);
     const first = await run();
-    expect(first.output()).toMatch(/started 3, updated 0, unchanged 0/);
+    expect(first.output()).toMatch(/3项督办任务在运行（新建3项，更新0项，未变0项）/);
+    // The board it prints is the board `duban status` prints: the same counts, from the same rows.
+    const counts = (text: string) => text.split('\n').filter((l) => /^(单位|合计|county-a|finance|justice)\s/.test(l));
+    const status = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), 'status'], {
+      cwd: data,
+      encoding: 'utf8',
+      env: startEnv,
+    });
+    expect(counts(status.stdout).length).toBeGreaterThan(1);
+    expect(counts(first.output())).toEqual(counts(status.stdout));
+    const periods = /看板共(\d+)个期次/.exec(first.output())![1];
+    expect(status.stdout).toContain(`共${periods}个期次`);
     expect(first.output()).toMatch(/Temporal Web UI: http:\/\/127\.0\.0\.1:\d+/);
     // The web service runs too, with the mail catcher's messages readable in the browser.
-    const web = /the board in the browser: (http:\/\/127\.0\.0\.1:\d+)/.exec(first.output())![1]!;
+    const web = /浏览器中的看板：(http:\/\/127\.0\.0\.1:\d+)/.exec(first.output())![1]!;
     expect((await fetch(`${web}/login`)).status).toBe(200);
     expect((await fetch(`${web}/mail`)).status).toBe(200);
     // Its action-link key: made in the data folder, readable by its owner only, shared by the worker and the web.
@@ -458,7 +465,7 @@ describe('the duban command against a running service', () => {
     const before = readdirSync(mailFolder).sort();
 
     const second = await run();
-    expect(second.output()).toMatch(/started 0, updated 0, unchanged 3/);
+    expect(second.output()).toMatch(/新建0项，更新0项，未变3项/);
     await new Promise((r) => setTimeout(r, 3_000));
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);

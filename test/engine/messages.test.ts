@@ -38,6 +38,7 @@ import {
 } from '../support/engine';
 import type { SmtpSink } from '../support/smtp';
 import { tracker } from '../support/trackers';
+import { periodWords } from '../../domain/words';
 
 jest.setTimeout(300_000);
 
@@ -146,10 +147,13 @@ describe('tracker messages on the time-skipping server', () => {
     await record(start);
     const third = flat(await record(today));
     expect(third).toMatchObject({ recorded: 3, quota: 4, colour: expect.stringMatching(/green|yellow/) });
-    await expectRefusal(record(`${Number(status.period) - 1}-12-31`), new RegExp(`outside period ${status.period}`));
+    await expectRefusal(
+      record(`${Number(status.period) - 1}-12-31`),
+      new RegExp(`不在${periodWords(status.period)}内`),
+    );
     await expectRefusal(
       h.quota!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: '已完成' } }] }),
-      /recording events/,
+      /以登记活动完成/,
     );
     await record(today);
     await env.sleep(HOUR);
@@ -180,7 +184,7 @@ describe('tracker messages on the time-skipping server', () => {
       h.extended!.executeUpdate(requestExtensionUpdate, {
         args: [{ ...by, newDue: formatDate(plan.due + 60), reason: '再次申请' }],
       }),
-      /already waiting/,
+      /的申请正待审批/,
     );
     const approved = flat(await h.extended!.executeUpdate(decideExtensionUpdate, { args: [{ ...by, approve: true }] }));
     expect(approved).toMatchObject({ due: newDue, originalDue: due });
@@ -190,13 +194,13 @@ describe('tracker messages on the time-skipping server', () => {
       h.refused!.executeUpdate(requestExtensionUpdate, {
         args: [{ ...by, newDue: formatDate(plan.due - 1), reason: '太早' }],
       }),
-      /not after the current due date/,
+      /不晚于现截止日期/,
     );
     await expectRefusal(
       h.refused!.executeUpdate(requestExtensionUpdate, {
         args: [{ ...by, newDue: formatDate(plan.due + 400), reason: '太晚' }],
       }),
-      /can be extended to .* at most/,
+      /最多延期至/,
     );
     await h.refused!.executeUpdate(requestExtensionUpdate, {
       args: [{ ...by, newDue: formatDate(plan.due + 15), reason: '人手不足' }],
@@ -208,12 +212,12 @@ describe('tracker messages on the time-skipping server', () => {
     );
     expect(refused).toMatchObject({ due, originalDue: due });
 
-    await expectRefusal(h.waived!.executeUpdate(waiveUpdate, { args: [{ ...by, reason: '' }] }), /reason is required/);
+    await expectRefusal(h.waived!.executeUpdate(waiveUpdate, { args: [{ ...by, reason: '' }] }), /理由为必填项/);
     await h.waived!.executeUpdate(waiveUpdate, { args: [{ ...by, reason: '报告涉密，不予公开' }] });
 
     await expectRefusal(
       h.verified!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { link: 'javascript:alert(1)' } }] }),
-      /not an http/,
+      /不是 http/,
     );
     await h.verified!.executeUpdate(submitUpdate, { args: [{ ...by, evidence: { text: '报告已报送' } }] });
     expect(flat(await statusOf(h.verified!))).toMatchObject({ verification: 'pending', colour: 'done', period: label });
@@ -228,7 +232,7 @@ describe('tracker messages on the time-skipping server', () => {
       h.redefined!.executeUpdate(updateDefinitionUpdate, {
         args: [{ ...by, definition: { ...changed, trackerId: 'other/x' } }],
       }),
-      /is for other\/x/,
+      /任务定义属于other\/x/,
     );
 
     await h.retired!.executeUpdate(retireUpdate, { args: [{ ...by, reason: '机构改革，职能划转' }] });
@@ -244,7 +248,7 @@ describe('tracker messages on the time-skipping server', () => {
     expect(keysOf('verified')).toEqual([k('r10')]);
     await expectRefusal(
       h.verified!.executeUpdate(verifyUpdate, { args: [{ ...by, decision: 'accept', rating: '很好' as never }] }),
-      /needs a rating/,
+      /须评定等次/,
     );
     const returned = flat(
       await h.verified!.executeUpdate(verifyUpdate, { args: [{ ...by, decision: 'return', reason: '缺少佐证材料' }] }),
@@ -261,7 +265,7 @@ describe('tracker messages on the time-skipping server', () => {
       h.refused!.executeUpdate(requestExtensionUpdate, {
         args: [{ ...by, newDue: formatDate(plan.due + 30), reason: '来不及' }],
       }),
-      /too late/,
+      /已过截止时间/,
     );
 
     // Returned after r3, the ladder resumed with r1, r0 and e1.
@@ -314,7 +318,7 @@ describe('tracker messages on the time-skipping server', () => {
     expect(runId).not.toBe(firstRunIds.onTime);
     await expectRefusal(
       h.onTime!.executeUpdate(submitUpdate, { args: [{ ...by, period: label, evidence: { text: '重复报送' } }] }),
-      new RegExp(`period ${label} is closed \\(on_time\\)`),
+      new RegExp(`${periodWords(label)}已结束（按时完成）`),
     );
 
     const verifiedStatus = await statusOf(h.verified!);

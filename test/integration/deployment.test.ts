@@ -104,10 +104,10 @@ describe('one ledger per deployment', () => {
     );
     expect(register.status).toBe(2);
     expect(register.stderr).toContain(
-      `this ledger is not the ledger of the deployment on task queue deployment-test: the deployment's is SQLite ${path.join(first, 'ledger.sqlite')}`,
+      `此台账不是 task queue deployment-test 上部署所用的台账：部署的台账是 SQLite ${path.join(first, 'ledger.sqlite')}`,
     );
-    expect(register.stderr).toContain(`this one is SQLite ${path.join(second, 'ledger.sqlite')}`);
-    expect(register.stderr).toContain('nothing was registered');
+    expect(register.stderr).toContain(`此台账是 SQLite ${path.join(second, 'ledger.sqlite')}`);
+    expect(register.stderr).toContain('未登记任何任务');
     const trackers: string[] = [];
     for await (const w of env.client.workflow.list({ query: "WorkflowType = 'trackerWorkflow'" }))
       trackers.push(w.workflowId);

@@ -161,7 +161,7 @@ describe('operations on the dev server with worker processes', () => {
       });
       expect((await get(`${health}/healthz`)).status).toBe(200);
       // Nothing of this reaches the board.
-      expect(duban({ DUBAN_DATA_DIR: dataDir }, 'status').stdout).not.toMatch(/WARNING/);
+      expect(duban({ DUBAN_DATA_DIR: dataDir }, 'status').stdout).not.toMatch(/警告/);
     } finally {
       expect(await w.kill('SIGTERM')).toBe(0);
     }
@@ -237,7 +237,7 @@ describe('operations on the dev server with worker processes', () => {
         'the SMTP warning on the board',
         async () => {
           const s = duban({ DUBAN_DATA_DIR: dataDir }, 'status');
-          return /WARNING \(smtp/.test(s.stdout) && s;
+          return /警告（smtp/.test(s.stdout) && s;
         },
         30_000,
       );
@@ -251,7 +251,7 @@ describe('operations on the dev server with worker processes', () => {
       await until('the notice to go through', async () => received.length >= 1, 120_000);
       await until(
         'the warning to leave the board',
-        async () => !/WARNING/.test(duban({ DUBAN_DATA_DIR: dataDir }, 'status').stdout),
+        async () => !/警告/.test(duban({ DUBAN_DATA_DIR: dataDir }, 'status').stdout),
         20_000,
       );
       await until('/readyz to be ready again', async () => (await get(`${health}/readyz`)).status === 200, 30_000);

@@ -1,7 +1,7 @@
 /**
  * Two registrations at once (issue 13.6): each tracker is started once, and each run's report says what happened.
  * A tracker the other run started between this run's look and its own start is "started by another
- * registration", never "ended for good" (which tells an administrator to act on trackers that are fine).
+ * registration", never "ended for good" (已永久结束, which tells an administrator to act on trackers that are fine).
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { spawn, spawnSync } from 'node:child_process';
@@ -92,8 +92,8 @@ describe('two registrations at once', () => {
     expectConsistent(sa, sb, all);
     // The text report says it in words.
     const again = await runCli(cliEnv, 'register');
-    expect(again.stdout).toMatch(/^started: 0, updated: 0, unchanged: \d+, retired: 0$/m);
-    expect(again.stdout).not.toMatch(/ended for good/);
+    expect(again.stdout).toMatch(/^已新建0项，已更新0项，未变\d+项，已停用0项$/m);
+    expect(again.stdout).not.toMatch(/已永久结束/);
   });
 
   test('two registrations racing on the same trackers in one process: the loser reports them as started by another registration', async () => {

@@ -20,6 +20,7 @@ import { RunningWeb, startWeb } from '../../web/server';
 import { TestBrowser, signInLinkFor, signInThroughPages, startBrowser } from '../support/browser';
 import { EngineWorker, devServerEnv, startEngineWorker } from '../support/engine';
 import { SmtpSink, startSmtpSink } from '../support/smtp';
+import { periodWords } from '../../domain/words';
 
 jest.setTimeout(300_000);
 
@@ -222,7 +223,7 @@ describe('duban web in a real browser', () => {
       page.click('#form-requestExtension button[type=submit]'),
     ]);
     expect(refused.status()).toBe(422);
-    expect(await page.textContent('.error')).toMatch(/not after the current due date/);
+    expect(await page.textContent('.error')).toMatch(/不晚于现截止日期/);
     expect(await eventsOf('annual-report/county-a')).toEqual(mine);
 
     // The submission with a PDF.
@@ -307,7 +308,7 @@ describe('duban web in a real browser', () => {
     expect(state.period).not.toBe(outcomes[0]!.period);
     await page.goto(`${web.url}/`);
     const item = page.locator(`tr[data-tracker="annual-report/county-a"][data-period="${state.period}"]`);
-    expect(await item.locator('td').nth(3).textContent()).toBe(state.period);
+    expect(await item.locator('td').nth(3).textContent()).toBe(periodWords(state.period));
     expect(await item.locator('.light').textContent()).not.toBe('已办结');
 
     // The year report with CSV (formula-escaped) and XLSX downloads.

@@ -23,6 +23,7 @@ import { RunningWeb, startWeb } from '../../web/server';
 import { TestBrowser, signInThroughPages, startBrowser } from '../support/browser';
 import { EngineWorker, devServerEnv, startEngineWorker, startTracker } from '../support/engine';
 import { ReceivedMail, SmtpSink, startSmtpSink } from '../support/smtp';
+import { periodWords } from '../../domain/words';
 
 jest.setTimeout(300_000);
 
@@ -492,7 +493,7 @@ describe('signed action links in a real browser', () => {
     await page.fill('#form-requestExtension input[name=newDue]', shanghaiDay(30));
     await page.fill('#form-requestExtension textarea[name=reason]', '<script>alert(5)</script>');
     expect((await post('#form-requestExtension')).status()).toBe(422);
-    expect(await page.textContent('.error')).toMatch(/too late: an extension must be requested before due/);
+    expect(await page.textContent('.error')).toMatch(/已过截止时间：延期须在截止前/);
     expect(await stateOf(old.trackerId)).toEqual(before);
 
     // A date outside the period, then the period settled.
@@ -508,7 +509,7 @@ describe('signed action links in a real browser', () => {
     await page.fill('#form-record input[name=date]', '2001-01-01');
     await page.fill('#form-record input[name=topic]', '宪法');
     expect((await post('#form-record')).status()).toBe(422);
-    expect(await page.textContent('.error')).toMatch(/date 2001-01-01 is outside period/);
+    expect(await page.textContent('.error')).toMatch(/日期2001-01-01不在/);
     expect(await stateOf(study.trackerId)).toEqual(before);
     // The refused form's nonce was given back: the same page can be corrected and sent.
     await page.fill('#form-record input[name=date]', shanghaiDay(0));
@@ -527,9 +528,7 @@ describe('signed action links in a real browser', () => {
     await page.fill('#form-record input[name=date]', shanghaiDay(0));
     await page.fill('#form-record input[name=topic]', '再登记一次');
     expect((await post('#form-record')).status()).toBe(422);
-    expect(await page.textContent('.error')).toMatch(
-      new RegExp(`period ${study.period} (is not open|is already completed|is closed)`),
-    );
+    expect(await page.textContent('.error')).toMatch(new RegExp(`${periodWords(study.period)}(未开放|已办结|已结束)`));
     expect(await stateOf(study.trackerId)).toEqual(before);
     expect(await page.locator('script').count()).toBe(0);
     await context.close();

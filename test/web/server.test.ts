@@ -159,10 +159,12 @@ describe('escaping', () => {
           onTimeExtended: 0,
           late: 0,
           missed: 0,
+          overdue: 0,
           waived: 0,
           onTimeRate: 1,
           lateItems: [],
           missedItems: [],
+          overdueItems: [],
         },
       ],
     });

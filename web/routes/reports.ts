@@ -1,6 +1,6 @@
 /** The year report (`/report`, its CSV and Excel downloads) and the 督办单 register (`/supervision`). */
 import type { FastifyInstance } from 'fastify';
-import { buildReport, reportCsv, reportWorkbook } from '../../access/report';
+import { reportCsv, reportWorkbook, yearReport } from '../../access/report';
 import { Snapshot, latestSnapshot } from '../../access/registered';
 import { DEFAULT_TIME_ZONE } from '../../domain/model';
 import { localYear } from '../../domain/zone';
@@ -21,8 +21,9 @@ export function reportRoutes(app: FastifyInstance, d: WebContext): void {
   const reportFor = async (s: Signed, yearText?: string) => {
     const snapshot = await latestSnapshot(ledger);
     const year = /^\d{4}$/.test(yearText ?? '') ? Number(yearText) : thisYear(snapshot);
-    const outcomes = (await ledger.outcomes({ year })).filter((o) => maySee(s.person, o.unit));
-    return buildReport(year, outcomes, new Map((snapshot?.directory.units ?? []).map((u) => [u.id, u.name])));
+    const units = new Map((snapshot?.directory.units ?? []).map((u) => [u.id, u.name]));
+    const zone = snapshot?.catalog.timeZone ?? DEFAULT_TIME_ZONE;
+    return yearReport(ledger, year, { units }, { zone, maySee: (unit) => maySee(s.person, unit) });
   };
   const yearOf = (q: unknown) => (q as Record<string, string | undefined>).year;
 

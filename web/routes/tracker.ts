@@ -73,8 +73,8 @@ export function trackerRoutes(app: FastifyInstance, d: WebContext): void {
     const done = (req.query as Record<string, string | undefined>).done;
     return renderTracker(d, req, reply, s, t, {
       done:
-        done && isAction(done)
-          ? `已${actionLabel(done)}，已记录办理人 ${s.person.name}（${s.person.email}）。`
+        done && (isAction(done) || done === 'return')
+          ? `已${done === 'return' ? '退回重办' : actionLabel(done)}，已记录办理人 ${s.person.name}（${s.person.email}）。`
           : undefined,
     });
   });
@@ -112,6 +112,8 @@ export function trackerRoutes(app: FastifyInstance, d: WebContext): void {
     if (!sameSecret(form.fields._csrf ?? '', s.csrf)) return csrfRefused(d, req, reply);
     const result = await performAction(d, s.person, t.trackerId, action, form);
     if ('error' in result) return renderTracker(d, req, reply, s, t, { error: result.error, status: 422 });
-    return reply.redirect(pages.trackerHref(t.trackerId, `?done=${action}`), 303);
+    // A return is a verification that did not pass: its banner says 退回, never 已核实.
+    const done = action === 'verify' && form.fields.decision === 'return' ? 'return' : action;
+    return reply.redirect(pages.trackerHref(t.trackerId, `?done=${done}`), 303);
   });
 }

@@ -1,0 +1,101 @@
+/**
+ * The words people read for a period's state, in one place: pages, emails, the command line and reports all say
+ * the same thing about the same period. Before this, a submitted period waiting for verification read 已办结 on
+ * one line and 核实：待核实 on the next, and a returned one could show 已核实; every place now asks here.
+ *
+ * Pure (no Node built-ins): importable from workflow code and templates alike.
+ */
+import type { PeriodStatus } from './requests';
+import type { Colour, Outcome } from './tracking';
+
+/** A period label as people read it: 2026年度, 2025—2026年度, 2026年上半年, 2026年第二季度, 2026年5月, 一次性. */
+export function periodWords(label: string): string {
+  if (label === 'once') return '一次性';
+  let m = /^(\d{4})$/.exec(label);
+  if (m) return `${m[1]}年度`;
+  m = /^(\d{4})-(\d{4})$/.exec(label);
+  if (m) return `${m[1]}—${m[2]}年度`;
+  m = /^(\d{4})-H([12])$/.exec(label);
+  if (m) return `${m[1]}年${m[2] === '1' ? '上' : '下'}半年`;
+  m = /^(\d{4})-Q([1-4])$/.exec(label);
+  if (m) return `${m[1]}年第${'一二三四'[Number(m[2]) - 1]}季度`;
+  m = /^(\d{4})-(\d{2})$/.exec(label);
+  if (m) return `${m[1]}年${Number(m[2])}月`;
+  return label;
+}
+
+/** The board's colours. */
+export const COLOUR_WORDS: Record<Colour | 'broken', string> = {
+  red: '逾期',
+  yellow: '临近截止',
+  green: '办理中',
+  done: '已办结',
+  waived: '已免除',
+  broken: '无法排期',
+};
+
+/** How a settled period counted. */
+export const OUTCOME_WORDS: Record<Outcome, string> = {
+  on_time: '按时完成',
+  on_time_extended: '延期后按时完成',
+  late: '逾期完成',
+  missed: '未完成',
+  waived: '已免除',
+};
+
+/** The verification step on its own (核实). */
+export const VERIFICATION_WORDS: Record<PeriodStatus['verification'], string> = {
+  'not required': '无需核实',
+  'not submitted': '未报送',
+  pending: '待核实',
+  accepted: '已核实',
+  returned: '已退回',
+};
+
+/** What a state's words rest on: the fields of a period's status, or the board's row of it. */
+export interface StateFacts {
+  colour: Colour | 'broken' | string;
+  verification?: PeriodStatus['verification'] | string;
+  submitted?: boolean;
+}
+
+/**
+ * A period's state in words. The colour says done for work that is in; whether it is settled depends on
+ * verification: 已报送，待核实 until it is accepted (已核实，已办结), 已退回，待重新报送 after a return (the colour is then
+ * red, yellow or green again, never 已核实). An obligation without verification is 已办结 once its work is in.
+ */
+export function stateWords(f: StateFacts): string {
+  if (f.colour === 'broken') return COLOUR_WORDS.broken;
+  if (f.colour === 'waived') return COLOUR_WORDS.waived;
+  if (f.verification === 'returned') {
+    const when = f.colour === 'red' ? '，已逾期' : f.colour === 'yellow' ? '，临近截止' : '';
+    return `已退回，待重新报送${when}`;
+  }
+  if (f.colour === 'done') {
+    if (f.verification === 'pending') return '已报送，待核实';
+    if (f.verification === 'accepted') return '已核实，已办结';
+    return COLOUR_WORDS.done;
+  }
+  // Past due and not done is what the report counts as 逾期未完成: the same words here.
+  if (f.colour === 'red') return '逾期未完成';
+  return COLOUR_WORDS[f.colour as Colour] ?? f.colour;
+}
+
+/** Days to due as people read them: 还剩3天, 今天截止, 已逾期12天; nothing for work that is done or waived. */
+export function daysLeftWords(daysLeft: number | undefined, colour: string): string {
+  if (daysLeft === undefined || colour === 'done' || colour === 'waived' || colour === 'broken') return '';
+  if (daysLeft < 0) return `已逾期${-daysLeft}天`;
+  if (daysLeft === 0) return '今天截止';
+  return `还剩${daysLeft}天`;
+}
+
+/** Notices by stage, and how their sending stands (the ledger's notices). */
+export const NOTICE_WORDS: Record<string, string> = { reminder: '提醒', escalation: '督办' };
+export const NOTICE_STATUS_WORDS: Record<string, string> = {
+  sending: '发送中',
+  sent: '已发送',
+  rejected: '被拒收',
+  superseded: '已被后续通知取代',
+};
+
+// The events' words are the action vocabulary's (domain/actions.ts EVENT_LABELS, eventLabel).
