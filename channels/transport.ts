@@ -18,8 +18,8 @@ export type SendAnswer =
    */
   | { ok: false; transient: false; channel: boolean; response: string };
 
-export const CHANNEL_KINDS = ['wecom', 'dingtalk', 'feishu', 'sms', 'webhook'] as const;
-export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+export { CHANNEL_KINDS } from '../domain/model';
+export type { ChannelKind } from '../domain/model';
 
 /** How long an HTTP request to a provider may take before it counts as a transient failure. */
 export const HTTP_TIMEOUT_MS = 30_000;
