@@ -31,6 +31,7 @@ import { AttemptContext, ConnectionSlots, RetryLater, sendOnce, UnrecordedResult
 import { LinkAction, LinkKey, signLink } from './links';
 import type { Ledger, LedgerWrite, NoticeClaim, NoticeStage } from '../ledger';
 import { pingHeartbeat } from './metrics';
+import { ChannelRequest, channelRows } from './channels';
 import {
   RecipientLinks,
   oneLine,
@@ -93,6 +94,8 @@ export interface ActivityDeps {
   links?: { keys: LinkKey[]; baseUrl: string; graceMs: number };
   /** The web service's address when the deployment has one: notices without links say to sign in there. */
   webUrl?: string;
+  /** Called when a step added rows for the channels beside email (the worker's dispatcher wakes). */
+  onChannelRows?: () => void;
 }
 
 /** How the unit completes its work, as a link: record events, report figures, or submit. */
@@ -368,6 +371,23 @@ export function createActivities(deps: ActivityDeps) {
       log.info('notice delivered', { key, messageId, status: result.status, rejected: result.rejected.length });
       if (result.rejected.length) await reportUndeliverable(req, key, subject, result.rejected, result.response, ctx);
       return { messageId, status: result.status, rejected: result.rejected, supervisionNumber };
+    },
+
+    /**
+     * Local activity after a notice's email step (workflows/tracker.ts): the notice's rows for its other channels
+     * (activities/channels.ts), keyed by notice and channel, so a retry or a replay adds nothing. The worker's
+     * dispatcher sends them.
+     */
+    async enqueueChannels(req: ChannelRequest): Promise<{ added: number }> {
+      let supervisionNumber: string | undefined;
+      if (req.notice.stage === 'escalation' && req.notice.level === 2) {
+        const given = await ledger.channels.supervisionNumber(noticeKey(req.notice));
+        if (given) supervisionNumber = supervisionNumberText(given.year, given.number);
+      }
+      const rows = channelRows(req, { graceMs: deps.links?.graceMs ?? 0, supervisionNumber, links: !!deps.links });
+      const added = await ledger.channels.add(rows, Date.now());
+      if (added > 0) deps.onChannelRows?.();
+      return { added };
     },
 
     /** A tracker's step with no notice: events, board rows, red items for the digest, settled periods. */

@@ -38,6 +38,7 @@ import {
   SEND_LEASE_MS,
 } from './sending';
 import { SqlDb, openPostgres, openSqlite } from './sql';
+import { ChannelSends } from './channel-sends';
 
 export { MIGRATION_VERSIONS } from './migrations';
 export { SEND_LEASE_MS } from './sending';
@@ -131,6 +132,11 @@ function describeCause(err: unknown): string {
 
 export class Ledger {
   private constructor(readonly db: SqlDb) {}
+
+  /** The channels' sends beside email (channel-sends.ts). */
+  get channels(): ChannelSends {
+    return new ChannelSends(this.db);
+  }
 
   /** Opens the ledger these options name; `migrate` defaults to true here (tests, `duban simulate`'s own ledger). */
   static async open(options: LedgerOptions): Promise<Ledger> {

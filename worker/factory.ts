@@ -42,6 +42,8 @@ export interface EngineWorkerOptions {
   stackTraces?: 'source' | 'names';
   /** DUBAN_HEARTBEAT_URL (activities: pinged after every digest run). */
   heartbeatUrl?: string;
+  /** Wakes the worker's channel dispatcher when a step added rows (activities/channels.ts). */
+  onChannelRows?: () => void;
 }
 
 export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker> {
@@ -71,6 +73,7 @@ export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker
       heartbeatUrl: o.heartbeatUrl,
       links: o.links,
       webUrl: o.webUrl,
+      onChannelRows: o.onChannelRows,
     }),
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? o.connections * ACTIVITIES_PER_CONNECTION,
     // Deliveries are local activities (workflows/tracker.ts): the same bound, so that waiting for a connection

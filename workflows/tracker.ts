@@ -67,6 +67,18 @@ export const LOCAL_STEPS = 'local-steps-v1';
 const RETRY_FIRST_MS = 5_000;
 const RETRY_MAX_MS = 10 * 60_000;
 
+const { enqueueChannels } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  // Keyed inserts: a repeat adds nothing. A ledger that is down is waited for, as for recordState.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+/**
+ * The patch that added the channels beside email (docs/channels.md): after a notice's email step, its rows for the
+ * tracker's other channels. Only trackers with channels take it, so others' histories are unchanged.
+ */
+export const CHANNELS = 'channels-v1';
+
 const { planTrackerPeriod } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   // A definition that cannot be planned fails the same way every time: no retry, the board shows it as broken.
@@ -287,6 +299,14 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       }
       failedDeliveries = 0;
       tracker.delivered(step, result.status === 'superseded' ? undefined : result.messageId);
+      // Email always carries the notice (DOMAIN.md 24); the channels follow it, each on its own in the ledger.
+      if (result.status !== 'superseded' && tracker.definition.channels && localSteps && patched(CHANNELS))
+        await enqueueChannels({
+          definition: tracker.definition,
+          notice: step.notice,
+          period: { label: p.label, due: p.plan.due, dueAt: p.plan.dueAt, endsAt: p.plan.endsAt },
+          firedAt: now,
+        });
       continue;
     }
     if (step.kind === 'settle') {

@@ -3,53 +3,14 @@
  * channel, a channel without its secret, a malformed mobile, a webhook that is not https) refused at validate with
  * file, line and field, so that nothing is registered.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { InvalidInputError, loadInputs } from '../../config/load';
 import { loadChannelSecrets, secretVariable } from '../../config/channels';
+import { SECRETS, catalogFile, directoryWith, withChannels as good } from './support';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'duban-channels-'));
-const fixtureDirectory = readFileSync(path.join(__dirname, '../fixtures/directory.yaml'), 'utf8');
-const catalogFile = path.join(__dirname, '../fixtures/catalog.yaml');
-
-const CHANNELS = `channels:
-  - { name: justice-wecom, kind: wecom }
-  - { name: office-ding, kind: dingtalk, mention: true }
-  - { name: leaders-feishu, kind: feishu }
-  - { name: oa, kind: webhook, url: "https://oa.xx.gov.cn/duban/events" }
-  - { name: sms, kind: sms, signName: XX市依法治市办, templateCode: SMS_100 }
-leadershipChannels: [leaders-feishu]
-`;
-
-function directoryWith(edit: (text: string) => string): string {
-  const file = path.join(dir, `directory-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(file, edit(fixtureDirectory));
-  return file;
-}
-
-const good = (t: string) =>
-  t
-    .replace('units:\n', `${CHANNELS}units:\n`)
-    .replace('    tags: [督察单位]\n', '    tags: [督察单位]\n    channels: [office-ding, oa]\n')
-    .replace(
-      '      head: { name: 郑局长, email: justice.head@test.example.org }',
-      '      head: { name: 郑局长, email: justice.head@test.example.org, mobile: "13800000001" }',
-    )
-    .replace(
-      '    supervisor: office\n    contacts:\n      head: { name: 郑局长',
-      '    supervisor: office\n    channels: [justice-wecom]\n    contacts:\n      head: { name: 郑局长',
-    );
-
-const SECRETS = {
-  [secretVariable('justice-wecom', 'KEY')]: 'wecom-key-0001',
-  [secretVariable('office-ding', 'KEY')]: 'ding-token-0002',
-  [secretVariable('office-ding', 'SECRET')]: 'SECding0003',
-  [secretVariable('leaders-feishu', 'KEY')]: 'feishu-hook-0004',
-  [secretVariable('oa', 'SECRET')]: 'oa-secret-0005',
-  [secretVariable('sms', 'KEY')]: 'LTAI-0006',
-  [secretVariable('sms', 'SECRET')]: 'sms-secret-0007',
-};
 
 function problemsOf(directory: string, env: NodeJS.ProcessEnv = SECRETS) {
   try {
@@ -121,7 +82,7 @@ test('secrets may come from the file DUBAN_CHANNEL_SECRETS_FILE names; the envir
   const get = loadChannelSecrets({ DUBAN_CHANNEL_SECRETS_FILE: file, DUBAN_CHANNEL_SMS_KEY: 'LTAI-env' });
   expect(get('office-ding')).toEqual({ key: 'from-file', secret: 'file-secret' });
   expect(get('sms')).toEqual({ key: 'LTAI-env', secret: 's' });
-  const env = { ...SECRETS, DUBAN_CHANNEL_SECRETS_FILE: file };
+  const env: NodeJS.ProcessEnv = { ...SECRETS, DUBAN_CHANNEL_SECRETS_FILE: file };
   delete env[secretVariable('office-ding', 'KEY')];
   expect(problemsOf(directoryWith(good), env)).toEqual([]);
 });
