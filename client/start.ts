@@ -14,7 +14,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { loadInputs } from '../config/load';
+import { DEFAULT_DIRECTORY, DEFAULT_EVENTS, DEFAULT_ROSTERS, loadInputs } from '../config/load';
+import { startLocalChannels } from '../channels/fakes/local';
 import { DEV_SERVER_DYNAMIC_CONFIG, temporalCliPath } from '../config/servers';
 import { Settings, SettingsError, loadSettings } from '../config/settings';
 import { saveSnapshot } from '../access/registered';
@@ -221,6 +222,9 @@ export async function start(io: Io): Promise<number> {
       process.env.SMTP_URL = mail.url;
     }
     process.env.DUBAN_DATA_DIR = dataDir;
+    // The robots and phones: loopback fakes of every provider, the demo's channels (channels/fakes/local.ts).
+    const local = await startLocalChannels(dataDir, DEFAULT_DIRECTORY, io.out);
+    stops.push(() => local.stop());
     const settings = loadSettings();
     // The embedded default signs its action links with a key of its own, made once and kept in the data folder.
     if (!settings.links.keys) settings.links.keys = localLinkKey(dataDir);
@@ -237,8 +241,10 @@ export async function start(io: Io): Promise<number> {
 
     const inputs = loadInputs({
       catalog: process.env.DUBAN_CATALOG,
-      directory: process.env.DUBAN_DIRECTORY,
+      directory: process.env.DUBAN_DIRECTORY ?? local.directory,
       calendar: process.env.DUBAN_CALENDAR,
+      // The demo directory with channels is the built-in one: the built-in rosters and events go with it.
+      ...(local.directory && !process.env.DUBAN_CATALOG ? { rosters: DEFAULT_ROSTERS, events: DEFAULT_EVENTS } : {}),
     });
     const summary = await duban.register(inputs.trackers, { by: 'duban start' });
     await saveSnapshot(duban, inputs, 'duban start');
@@ -290,6 +296,11 @@ export async function start(io: Io): Promise<number> {
         'the board with every item, most urgent first: npx duban status',
         ownTemporal ? `Temporal Web UI: http://127.0.0.1:${uiPort}` : `Temporal: ${settings.temporal.address}`,
         mail ? `mail: every message is kept in ${mail.folder}` : `mail: ${redactUrl(settings.smtp?.url ?? '')}`,
+        ...(local.fakes
+          ? [
+              `robots and phones (local fakes): every message they receive is kept in ${path.join(dataDir, 'channels.jsonl')}`,
+            ]
+          : []),
         `ledger: ${settings.database.url ? 'PostgreSQL (DATABASE_URL)' : path.join(dataDir, 'ledger.sqlite')}`,
         'ready. Ctrl-C stops everything; the next npm start resumes where this one stopped.',
         '',
