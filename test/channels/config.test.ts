@@ -119,3 +119,24 @@ test('a malformed mobile, a plain-http webhook off loopback, an SMS channel with
     problemsOf(directoryWith((t) => good(t).replace('https://oa.xx.gov.cn/duban/events', 'http://127.0.0.1:9/hook'))),
   ).toEqual([]);
 });
+
+test("npm start's demo directory (the built-in one with channels) validates with the local secrets", () => {
+  const { demoDirectory } =
+    jest.requireActual<typeof import('../../channels/fakes/local')>('../../channels/fakes/local');
+  const { DEFAULT_DIRECTORY, DEFAULT_EVENTS, DEFAULT_ROSTERS } =
+    jest.requireActual<typeof import('../../config/load')>('../../config/load');
+  const file = directoryWith(() => demoDirectory(readFileSync(DEFAULT_DIRECTORY, 'utf8')));
+  const env = {
+    DUBAN_CHANNEL_SFJ_WECOM_KEY: 'k',
+    DUBAN_CHANNEL_YFZSB_DINGTALK_KEY: 'k',
+    DUBAN_CHANNEL_LEADERS_FEISHU_KEY: 'k',
+    DUBAN_CHANNEL_SMS_KEY: 'k',
+    DUBAN_CHANNEL_SMS_SECRET: 's',
+  };
+  const inputs = loadInputs({ directory: file, rosters: DEFAULT_ROSTERS, events: DEFAULT_EVENTS, env });
+  const sfj = inputs.trackers.filter((t) => t.unit.id === 'sfj');
+  expect(sfj.length).toBeGreaterThan(0);
+  expect(sfj.every((t) => t.channels?.unit[0]?.name === 'sfj-wecom')).toBe(true);
+  expect(sfj[0]!.unit.head.mobile).toBe('13800000000');
+  expect(inputs.trackers.some((t) => t.channels?.office[0]?.name === 'yfzsb-dingtalk')).toBe(true);
+});
