@@ -6,7 +6,8 @@
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { InvalidInputError, loadInputs } from '../../config/load';
+import { DEFAULT_DIRECTORY, DEFAULT_EVENTS, DEFAULT_ROSTERS, InvalidInputError, loadInputs } from '../../config/load';
+import { demoDirectory } from '../../channels/fakes/local';
 import { loadChannelSecrets, secretVariable } from '../../config/channels';
 import { SECRETS, catalogFile, directoryWith, withChannels as good } from './support';
 
@@ -121,10 +122,6 @@ test('a malformed mobile, a plain-http webhook off loopback, an SMS channel with
 });
 
 test("npm start's demo directory (the built-in one with channels) validates with the local secrets", () => {
-  const { demoDirectory } =
-    jest.requireActual<typeof import('../../channels/fakes/local')>('../../channels/fakes/local');
-  const { DEFAULT_DIRECTORY, DEFAULT_EVENTS, DEFAULT_ROSTERS } =
-    jest.requireActual<typeof import('../../config/load')>('../../config/load');
   const file = directoryWith(() => demoDirectory(readFileSync(DEFAULT_DIRECTORY, 'utf8')));
   const env = {
     DUBAN_CHANNEL_SFJ_WECOM_KEY: 'k',
