@@ -34,6 +34,8 @@ export async function runChannelStorm(o: {
   dispatchers?: number;
   deadClaims?: number;
   maxMinutes?: number;
+  /** A ledger of the caller's (PostgreSQL in a test), left open; default a new SQLite ledger. */
+  ledger?: Ledger;
 }): Promise<StormResult> {
   const kindOf = (i: number): RobotKind => (i < o.robots * 0.6 ? 'wecom' : i < o.robots * 0.8 ? 'dingtalk' : 'feishu');
   const name = (i: number) => `robot-${String(i).padStart(3, '0')}`;
@@ -53,7 +55,9 @@ export async function runChannelStorm(o: {
   }
   const fakes = new ChannelFakes({ wecom, dingtalk, feishu, now });
   const urls = await fakes.start();
-  const ledger = await Ledger.open({ sqliteFile: path.join(mkdtempSync(path.join(tmpdir(), 'duban-storm-')), 'l.db') });
+  const ledger =
+    o.ledger ??
+    (await Ledger.open({ sqliteFile: path.join(mkdtempSync(path.join(tmpdir(), 'duban-storm-')), 'l.db') }));
   const keys = parseLinkKeys(`k:${Buffer.alloc(32, 3).toString('base64')}`);
   const make = () =>
     new ChannelDispatcher({
@@ -136,7 +140,7 @@ export async function runChannelStorm(o: {
     };
   } finally {
     await fakes.stop();
-    await ledger.close();
+    if (!o.ledger) await ledger.close();
   }
 }
 

@@ -19,7 +19,7 @@ test(`${NOTICES} notices over ${ROBOTS} robots at one instant: none lost, none t
   // Exactly once: each notice's title appears in exactly one accepted message.
   const count = new Map<string, number>();
   for (const m of r.received)
-    for (const hit of m.text.matchAll(/第(\d+)项任务/g)) count.set(hit[1]!, (count.get(hit[1]!) ?? 0) + 1);
+    for (const hit of m.text.matchAll(/第(\d+)项任务（/g)) count.set(hit[1]!, (count.get(hit[1]!) ?? 0) + 1);
   expect(count.size).toBe(NOTICES);
   expect([...count.values()].every((c) => c === 1)).toBe(true);
   // No robot was ever refused for speed, and none got more than its limit in any sliding minute.
