@@ -4,6 +4,7 @@
  * file, line and field, so that nothing is registered.
  */
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_DIRECTORY, DEFAULT_EVENTS, DEFAULT_ROSTERS, InvalidInputError, loadInputs } from '../../config/load';
@@ -136,4 +137,29 @@ test("npm start's demo directory (the built-in one with channels) validates with
   expect(sfj.every((t) => t.channels?.unit[0]?.name === 'sfj-wecom')).toBe(true);
   expect(sfj[0]!.unit.head.mobile).toBe('13800000000');
   expect(inputs.trackers.some((t) => t.channels?.office[0]?.name === 'yfzsb-dingtalk')).toBe(true);
+});
+
+test('duban validate and plan print no secret, and name the missing setting at exit 2', () => {
+  const root = path.join(__dirname, '..', '..');
+  const run = (env: Record<string, string>, ...args: string[]) =>
+    spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env, TZ: 'UTC' },
+    });
+  const directory = directoryWith(good);
+  for (const args of [
+    ['validate', catalogFile, directory],
+    ['validate', catalogFile, directory, '--json'],
+    ['plan', catalogFile, directory, '--from', '2027-01-01', '--to', '2027-03-31', '--json'],
+  ]) {
+    const r = run(SECRETS, ...args);
+    expect(r.status).toBe(0);
+    for (const secret of Object.values(SECRETS)) expect(r.stdout + r.stderr).not.toContain(secret);
+  }
+  const env = { ...SECRETS };
+  delete env[secretVariable('office-ding', 'KEY')];
+  const refused = run(env, 'validate', catalogFile, directory);
+  expect(refused.status).toBe(2);
+  expect(refused.stderr).toContain('DUBAN_CHANNEL_OFFICE_DING_KEY');
+  for (const secret of Object.values(env)) expect(refused.stdout + refused.stderr).not.toContain(secret);
 });
