@@ -254,27 +254,33 @@ export class ChannelDispatcher {
         )
         .then((next) => {
           this.running = undefined;
-          this.schedule(this.kicked ? 0 : Math.max(50, next ?? this.d.pollMs ?? 5_000));
+          // At most pollMs: rows another worker added (and could not send: it died) are found within it.
+          const poll = this.d.pollMs ?? 5_000;
+          this.schedule(this.kicked ? 0 : Math.max(50, Math.min(next ?? poll, poll)));
           this.kicked = false;
         });
     }, ms);
     this.timer.unref?.();
   }
 
-  /** One round: every channel with work due gets one claim; returns how long to sleep. */
+  /** One round: every channel with work due gets its claims; returns how long to sleep. */
   async tick(): Promise<number | undefined> {
     const now = this.now();
     const channels = await this.d.ledger.channels.due(now);
-    let soonest: number | undefined;
+    if (channels.length === 0) {
+      const next = await this.d.ledger.channels.nextDue();
+      return next === undefined ? undefined : Math.max(0, next - this.now());
+    }
+    // The channels that still have work say when they can go on (a rate slot, a backoff, rows settling): the
+    // loop sleeps until the soonest of those, not polling the ledger while a robot waits for its minute.
+    let soonest = Infinity;
     await Promise.all(
       channels.map(async (name) => {
         const at = await this.drain(name);
-        if (at !== undefined) soonest = Math.min(soonest ?? at, at);
+        soonest = Math.min(soonest, at ?? this.now() + (this.d.settleMs ?? 1_000));
       }),
     );
-    const next = await this.d.ledger.channels.nextDue();
-    const wake = [soonest, next].filter((x): x is number => x !== undefined);
-    return wake.length ? Math.max(0, Math.min(...wake) - this.now()) : undefined;
+    return Math.max(0, soonest - this.now());
   }
 
   /** Sends what one channel has due, as long as its limits allow; returns when to come back. */
@@ -297,6 +303,7 @@ export class ChannelDispatcher {
     const missing = missingSecret(ref, secret);
     if (missing) {
       await this.broken(name, missing, now);
+      await sends.defer(name, now + CHANNEL_PROBE_MS);
       return now + CHANNEL_PROBE_MS;
     }
     const robot = isRobot(ref.kind) ? ref.kind : undefined;

@@ -227,6 +227,14 @@ export class ChannelSends {
     });
   }
 
+  /** Holds a channel's waiting rows until `until` (a channel that cannot be used yet: no secret). */
+  async defer(channel: string, until: number): Promise<void> {
+    await this.db.run(
+      "UPDATE channel_sends SET not_before = ? WHERE channel = ? AND status = 'pending' AND not_before < ?",
+      [until, channel, until],
+    );
+  }
+
   /** Marks a channel broken (its rows stay pending); true when it was not broken before. */
   async markBroken(channel: string, reason: string, now: number, probeAt: number): Promise<boolean> {
     return this.db.transaction(async (tx) => {
