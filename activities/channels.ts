@@ -14,7 +14,16 @@
  * email, and a channel's failure never another channel's row.
  */
 import type { Transporter } from 'nodemailer';
-import { ChannelItem, RobotMessage, mergeItems, noticeEvent, smsParams } from '../channels/compose';
+import {
+  ChannelItem,
+  RobotMessage,
+  WEBHOOK_SCHEMA,
+  WebhookEvent,
+  WebhookEventType,
+  mergeItems,
+  noticeEvent,
+  smsParams,
+} from '../channels/compose';
 import { dingtalkFits, DINGTALK_LIMITS, sendDingtalk } from '../channels/dingtalk';
 import { feishuFits, FEISHU_LIMITS, sendFeishu } from '../channels/feishu';
 import { sendAliyunSms } from '../channels/sms-aliyun';
@@ -26,7 +35,7 @@ import { missingSecret } from '../config/channels';
 import { noticeKey, PlannedNotice } from '../domain/planner';
 import type { ChannelKind } from '../domain/model';
 import type { ChannelRef, TrackerDefinition } from '../domain/trackers';
-import type { Ledger } from '../ledger';
+import type { Ledger, LedgerWrite } from '../ledger';
 import { CHANNEL_PROBE_MS, ChannelSendInsert, ChannelSendRow } from '../ledger/channel-sends';
 import { LinkAction, LinkClaims, LinkKey, signLink } from './links';
 
@@ -39,6 +48,8 @@ export interface ChannelRequest {
 
 /** What a row keeps to say: the item without links, the links' claims (signed at send time), mentions. */
 export interface StoredItem {
+  /** A webhook event that is not a notice (a submission, a period turned red): sent as it is. */
+  event?: WebhookEvent;
   /** The channel as the directory named it when the notice fell due (its kind, SMS sign and template, URL). */
   channel: ChannelRef;
   item: Omit<ChannelItem, 'links'>;
@@ -165,6 +176,91 @@ export function channelRows(
     }
   }
   return rows;
+}
+
+/** The tracker events a webhook hears of, by the ledger's event kind. */
+const EVENT_TYPES: Partial<Record<string, WebhookEventType>> = {
+  submission: 'period.submitted',
+  verification_accepted: 'period.verified',
+  verification_returned: 'period.returned',
+  extension_approved: 'extension.decided',
+  extension_rejected: 'extension.decided',
+  waived: 'period.waived',
+};
+
+/**
+ * A ledger write's webhook rows: its events of the kinds above and its newly red periods, one row per (event,
+ * webhook), keyed by the event's own key, so a repeated write adds nothing.
+ */
+export function webhookEventRows(write: LedgerWrite): ChannelSendInsert[] {
+  const hooks = write.webhooks;
+  if (!hooks || hooks.channels.length === 0) return [];
+  const events: { key: string; period: string; event: WebhookEvent }[] = [];
+  const base = (period: string) => ({
+    trackerId: write.trackerId,
+    obligationTitle: hooks.obligationTitle,
+    unitName: hooks.unitName,
+    period,
+  });
+  for (const e of write.events) {
+    const type = EVENT_TYPES[e.kind];
+    if (!type) continue;
+    events.push({
+      key: e.eventKey,
+      period: e.period,
+      event: {
+        schema: WEBHOOK_SCHEMA,
+        id: `event/${e.eventKey}`,
+        type,
+        occurredAt: new Date(e.at).toISOString(),
+        data: {
+          ...base(e.period),
+          ...(type === 'extension.decided' ? { approved: e.kind === 'extension_approved' } : {}),
+          ...(e.actor ? { actor: e.actor } : {}),
+          ...(e.data ? { details: e.data } : {}),
+        },
+      },
+    });
+  }
+  for (const r of write.red)
+    events.push({
+      key: `red/${r.itemKey}`,
+      period: r.period,
+      event: {
+        schema: WEBHOOK_SCHEMA,
+        id: `red/${r.itemKey}`,
+        type: 'period.red',
+        occurredAt: new Date(r.turnedRedAt).toISOString(),
+        data: { ...base(r.period), due: r.due },
+      },
+    });
+  return events.flatMap((e) =>
+    hooks.channels.map((c) => ({
+      sendKey: `${e.key}#${c.name}`,
+      noticeKey: e.key,
+      channel: c.name,
+      kind: 'webhook',
+      target: '',
+      trackerId: write.trackerId,
+      period: e.period,
+      item: JSON.stringify({
+        channel: c,
+        event: e.event,
+        item: {
+          key: e.key,
+          obligationTitle: hooks.obligationTitle,
+          unitName: hooks.unitName,
+          period: e.period,
+          due: '',
+          stage: 'reminder',
+          level: 0,
+          step: 0,
+        },
+        links: [],
+        mentions: [],
+      } satisfies StoredItem),
+    })),
+  );
 }
 
 export interface ChannelDeps {
@@ -350,7 +446,7 @@ export class ChannelDispatcher {
         const { row, s } = stored[0]!;
         answer = await sendWebhook(
           { url: ref.url ?? '', secret: secret.secret!, now: () => this.now() },
-          noticeEvent(this.itemOf(s), row.created_at, row.tracker_id),
+          s.event ?? noticeEvent(this.itemOf(s), row.created_at, row.tracker_id),
         );
       }
     } catch (err) {

@@ -31,7 +31,7 @@ import { AttemptContext, ConnectionSlots, RetryLater, sendOnce, UnrecordedResult
 import { LinkAction, LinkKey, signLink } from './links';
 import type { Ledger, LedgerWrite, NoticeClaim, NoticeStage } from '../ledger';
 import { pingHeartbeat } from './metrics';
-import { ChannelRequest, channelRows } from './channels';
+import { ChannelRequest, channelRows, webhookEventRows } from './channels';
 import {
   RecipientLinks,
   oneLine,
@@ -269,6 +269,13 @@ export function createActivities(deps: ActivityDeps) {
       log.error('undeliverable report rejected', { sendKey, reason: result.response });
   }
 
+  /** A step's ledger write, and its events for the tracker's webhooks (keyed: a repeat adds nothing). */
+  async function applyWrite(write: LedgerWrite): Promise<void> {
+    await ledger.applyWrite(write);
+    const rows = webhookEventRows(write);
+    if (rows.length && (await ledger.channels.add(rows, Date.now())) > 0) deps.onChannelRows?.();
+  }
+
   return {
     /** Local activity: the plan of one period (domain/planner.ts), every instant computed in explicit time zones. */
     async planTrackerPeriod(req: PlanRequest): Promise<TrackerPeriodPlan> {
@@ -292,7 +299,7 @@ export function createActivities(deps: ActivityDeps) {
      * that goes out late says when it was due to go out; one overtaken by the period's next notice is not sent.
      */
     async deliverNotice(req: DeliveryRequest): Promise<DeliveryResult> {
-      if (req.write) await ledger.applyWrite(req.write);
+      if (req.write) await applyWrite(req.write);
       const t = req.definition;
       const n = req.notice;
       const key = noticeKey(n);
@@ -392,7 +399,7 @@ export function createActivities(deps: ActivityDeps) {
 
     /** A tracker's step with no notice: events, board rows, red items for the digest, settled periods. */
     async recordState(write: LedgerWrite): Promise<void> {
-      await ledger.applyWrite(write);
+      await applyWrite(write);
     },
 
     /** Local activity of the former sleeping loop (workflows/digest.ts): the digest hour (DUBAN_DIGEST_HOUR, not the notice hour) of the first working day whose digest hour is after `now`. */

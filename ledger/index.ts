@@ -68,6 +68,15 @@ export interface LedgerWrite extends TrackerRef {
   board?: { tracker: BoardTracker; periods: BoardPeriod[] };
   red: RedItem[];
   settled?: OutcomeRecord[];
+  /**
+   * The tracker's webhooks (docs/channels.md, "Webhook events"), when it has any: the step's events and red items
+   * become webhook events (activities/channels.ts webhookEventRows). Names and kinds only, never a secret.
+   */
+  webhooks?: {
+    channels: { name: string; kind: 'webhook'; url?: string; mention: boolean }[];
+    obligationTitle: string;
+    unitName: string;
+  };
 }
 
 export interface LedgerOptions {

@@ -188,7 +188,9 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     carried = undefined;
     if (!force && !c && events.length === 0 && !boardChanged && red.length === 0) return undefined;
     lastBoard = boardKey;
+    const hooks = webhooksOf(tracker.definition);
     return {
+      ...(hooks ? { webhooks: hooks } : {}),
       ...ref,
       at: now,
       events: c ? [...c.events, ...events] : events,
@@ -348,6 +350,19 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     state: tracker.snapshot(),
     searchAttributes: input.searchAttributes,
   });
+}
+
+/** The tracker's webhooks, for its ledger writes' events (docs/channels.md); undefined when it has none. */
+function webhooksOf(d: TrackerInput['definition']): LedgerWrite['webhooks'] {
+  const c = d.channels;
+  if (!c) return undefined;
+  const seen = new Set<string>();
+  const channels = [...c.unit, ...c.office, ...c.leadership].flatMap((ch) => {
+    if (ch.kind !== 'webhook' || seen.has(ch.name)) return [];
+    seen.add(ch.name);
+    return [{ name: ch.name, kind: 'webhook' as const, mention: ch.mention, ...(ch.url ? { url: ch.url } : {}) }];
+  });
+  return channels.length ? { channels, obligationTitle: d.obligation.title, unitName: d.unit.name } : undefined;
 }
 
 /** Whether a failed planning activity failed because the planner refused the definition (PlanningError). */

@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ChannelDispatcher, channelRows } from '../../activities/channels';
+import { ChannelDispatcher, channelRows, webhookEventRows } from '../../activities/channels';
 import { parseLinkKeys, verifyLink } from '../../activities/links';
 import { ChannelFakes } from '../../channels/fakes';
 import { DINGTALK_THROTTLE_MS, sendDingtalk } from '../../channels/dingtalk';
@@ -253,4 +253,78 @@ test("a robot's too-fast answer (钉钉 130101, another system used it up) is ba
     attempts: 2,
   });
   expect(await ledger.channels.broken()).toEqual([]);
+});
+
+test("a step's submission and a period turned red reach the webhooks as signed events, once", async () => {
+  clock += 60 * 60_000;
+  const write = {
+    trackerId: justice.trackerId,
+    obligation: justice.obligation.id,
+    unit: justice.unit.id,
+    at: clock,
+    events: [
+      {
+        eventKey: `${justice.trackerId}/run-1/7`,
+        trackerId: justice.trackerId,
+        obligation: justice.obligation.id,
+        unit: justice.unit.id,
+        period: '2027',
+        kind: 'submission' as const,
+        at: clock,
+        actor: '王联络员',
+      },
+      {
+        eventKey: `${justice.trackerId}/run-1/8`,
+        trackerId: justice.trackerId,
+        obligation: justice.obligation.id,
+        unit: justice.unit.id,
+        period: '2027',
+        kind: 'progress' as const,
+        at: clock,
+      },
+    ],
+    red: [
+      {
+        itemKey: `${justice.trackerId}/2026/2026-12-31`,
+        supervisor: 'office',
+        supervisorName: '市委依法治市办',
+        supervisorTo: [],
+        supervisorCc: [],
+        trackerId: justice.trackerId,
+        obligation: justice.obligation.id,
+        obligationTitle: justice.obligation.title,
+        unit: justice.unit.id,
+        unitName: justice.unit.name,
+        period: '2026',
+        due: '2026-12-31',
+        turnedRedAt: clock,
+      },
+    ],
+    webhooks: {
+      channels: [{ name: 'oa', kind: 'webhook' as const, url: `${urls.webhook}/oa`, mention: false }],
+      obligationTitle: justice.obligation.title,
+      unitName: justice.unit.name,
+    },
+  };
+  const rows = webhookEventRows(write);
+  expect(rows.map((r) => r.sendKey)).toEqual([
+    `${justice.trackerId}/run-1/7#oa`,
+    `red/${justice.trackerId}/2026/2026-12-31#oa`,
+  ]);
+  expect(await ledger.channels.add(rows, clock)).toBe(2);
+  expect(await ledger.channels.add(webhookEventRows(write), clock)).toBe(0);
+  const before = fakes.received({ kind: 'webhook' }).length;
+  await drain(dispatcher());
+  const got = fakes
+    .received({ kind: 'webhook' })
+    .slice(before)
+    .map((r) => r.body as { type: string; data: Record<string, unknown> });
+  expect(got.map((e) => e.type)).toEqual(['period.submitted', 'period.red']);
+  expect(got[0]!.data).toMatchObject({
+    trackerId: justice.trackerId,
+    period: '2027',
+    actor: '王联络员',
+    unitName: '市司法局',
+  });
+  expect(got[1]!.data).toMatchObject({ period: '2026', due: '2026-12-31' });
 });

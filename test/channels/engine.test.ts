@@ -26,6 +26,7 @@ const SECRETS = {
   [secretVariable('office-ding', 'SECRET')]: 'SECe2e-signing-secret',
   [secretVariable('sms', 'KEY')]: 'LTAI-e2e-id',
   [secretVariable('sms', 'SECRET')]: 'e2e-sms-access-secret',
+  [secretVariable('oa', 'SECRET')]: 'e2e-webhook-signing-secret',
 };
 
 async function until(what: string, check: () => boolean, ms = 30_000) {
@@ -52,6 +53,7 @@ test('notices reach the robots and the phone once each, beside their emails; no 
         templates: { SMS_1: '${unit}：${task}截止${due}，${stage}。请登录${site}办理。' },
       },
     ],
+    webhooks: { oa: 'e2e-webhook-signing-secret' },
   });
   const urls = await fakes.start();
   const logged: string[] = [];
@@ -88,7 +90,10 @@ test('notices reach the robots and the phone once each, beside their emails; no 
       ...base,
       unit: { ...base.unit, head: { ...base.unit.head, mobile: '13900000001' } },
       channels: {
-        unit: [{ name: 'unit-wecom', kind: 'wecom', mention: false }],
+        unit: [
+          { name: 'unit-wecom', kind: 'wecom', mention: false },
+          { name: 'oa', kind: 'webhook', mention: false, url: `${urls.webhook}/oa` },
+        ],
         office: [{ name: 'office-ding', kind: 'dingtalk', mention: true }],
         leadership: [],
         sms: { name: 'sms', kind: 'sms', mention: false, signName: '测试市依法治市办', templateCode: 'SMS_1' },
@@ -113,6 +118,11 @@ test('notices reach the robots and the phone once each, beside their emails; no 
     const sms = fakes.received({ kind: 'sms' })[0]!;
     expect(sms.to).toBe('13900000001');
     expect(sms.text).toMatch(/^【测试市依法治市办】市财政局：/);
+    // The unit's webhook heard the period turn red and each notice sent.
+    const events = fakes.received({ kind: 'webhook' }).map((r) => (r.body as { type: string }).type);
+    expect(events).toEqual(expect.arrayContaining(['period.red', 'notice.sent']));
+    expect(events.filter((t) => t === 'period.red')).toHaveLength(1);
+    expect(fakes.webhook.duplicates).toBe(0);
     // Emails went too, each once.
     const keys = sink.messages.map((m) => m.key);
     expect(new Set(keys).size).toBe(keys.length);
@@ -127,6 +137,7 @@ test('notices reach the robots and the phone once each, beside their emails; no 
         ['unit-wecom', 'sent', 1],
         ['office-ding', 'sent', 1],
         ['sms', 'sent', 1],
+        ['oa', 'sent', 1],
       ]),
     );
     // No secret in the workflow's history, the ledger's files, or the logs.
