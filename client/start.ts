@@ -245,6 +245,7 @@ export async function start(io: Io): Promise<number> {
       calendar: process.env.DUBAN_CALENDAR,
       // The demo directory with channels is the built-in one: the built-in rosters and events go with it.
       ...(local.directory && !process.env.DUBAN_CATALOG ? { rosters: DEFAULT_ROSTERS, events: DEFAULT_EVENTS } : {}),
+      env: process.env,
     });
     const summary = await duban.register(inputs.trackers, { by: 'duban start' });
     await saveSnapshot(duban, inputs, 'duban start');

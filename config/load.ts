@@ -315,7 +315,10 @@ export function loadInputs(files: {
   calendar?: string;
   rosters?: string;
   events?: string;
-  /** Where the channels' secrets are looked up (config/channels.ts); default the process's environment. */
+  /**
+   * Check that every channel has its secret, looked up here (config/channels.ts: the process's environment for
+   * `validate` and `register`); absent, secrets are not checked.
+   */
   env?: NodeJS.ProcessEnv;
 }): Inputs {
   const catalogFile = files.catalog ?? DEFAULT_CATALOG;
@@ -334,11 +337,12 @@ export function loadInputs(files: {
   const result = validateDocuments(catalog.value, directory.value);
   const byDocument: Record<DocumentKind, LoadedYaml> = { catalog, directory };
   problems.push(...result.problems.map((p) => toFileProblem(byDocument[p.document], p)));
-  // A channel without its secret would fail at its first notice: refused here, before anything is registered.
-  if (result.directory && result.directory.channels.length > 0) {
+  // A channel without its secret would fail at its first notice: `validate` and `register` refuse it here, before
+  // anything is registered; reading commands (plan, ics, simulate, report) need no secret.
+  if (files.env && result.directory && result.directory.channels.length > 0) {
     let secrets: ReturnType<typeof loadChannelSecrets> | undefined;
     try {
-      secrets = loadChannelSecrets(files.env ?? process.env);
+      secrets = loadChannelSecrets(files.env);
     } catch (err) {
       problems.push({ file: directory.file, line: 1, column: 1, field: 'channels', message: (err as Error).message });
     }

@@ -139,7 +139,7 @@ test("npm start's demo directory (the built-in one with channels) validates with
   expect(inputs.trackers.some((t) => t.channels?.office[0]?.name === 'yfzsb-dingtalk')).toBe(true);
 });
 
-test('duban validate and plan print no secret, and name the missing setting at exit 2', () => {
+test('duban validate and plan print no secret; validate names the missing setting at exit 2, plan needs none', () => {
   const root = path.join(__dirname, '..', '..');
   const run = (env: Record<string, string>, ...args: string[]) =>
     spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], {
@@ -160,6 +160,10 @@ test('duban validate and plan print no secret, and name the missing setting at e
   delete env[secretVariable('office-ding', 'KEY')];
   const refused = run(env, 'validate', catalogFile, directory);
   expect(refused.status).toBe(2);
+  // Reading commands need no secret: plan works without any.
+  expect(run({}, 'plan', catalogFile, directory, '--from', '2027-01-01', '--to', '2027-01-31', '--json').status).toBe(
+    0,
+  );
   expect(refused.stderr).toContain('DUBAN_CHANNEL_OFFICE_DING_KEY');
   for (const secret of Object.values(env)) expect(refused.stdout + refused.stderr).not.toContain(secret);
 });
