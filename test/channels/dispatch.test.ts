@@ -3,6 +3,7 @@
  * (notice, channel), merged per robot, never over a robot's limit with two dispatchers (two workers) at once, a
  * "too fast" answer backed off not dropped, a broken channel kept and told, the other channels going on.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -27,6 +28,7 @@ const keys = parseLinkKeys(`k1:${Buffer.alloc(32, 7).toString('base64')}`);
 const links = { keys, baseUrl: 'http://127.0.0.1:8080', graceMs: 0 };
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 let justice: TrackerDefinition;
+let dataDir: string;
 
 function notice(t: TrackerDefinition, over: Partial<PlannedNotice> = {}): PlannedNotice {
   return {
@@ -88,7 +90,8 @@ async function drain(...ds: ChannelDispatcher[]) {
 
 beforeAll(async () => {
   urls = await fakes.start();
-  ledger = await Ledger.open({ sqliteFile: path.join(mkdtempSync(path.join(tmpdir(), 'duban-ch-')), 'ledger.db') });
+  dataDir = mkdtempSync(path.join(tmpdir(), 'duban-ch-'));
+  ledger = await Ledger.open({ sqliteFile: path.join(dataDir, 'ledger.sqlite') });
   const url = `${urls.webhook}/oa`;
   const inputs = loadInputs({
     catalog: catalogFile,
@@ -327,4 +330,30 @@ test("a step's submission and a period turned red reach the webhooks as signed e
     unitName: '市司法局',
   });
   expect(got[1]!.data).toMatchObject({ period: '2026', due: '2026-12-31' });
+});
+
+test('duban show lists each channel send with its answer and attempts, and no secret', () => {
+  const root = path.join(__dirname, '..', '..');
+  const [obligation, unit] = justice.trackerId.split('/');
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), 'show', obligation!, unit!, '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, DUBAN_DATA_DIR: dataDir, TEMPORAL_ADDRESS: '127.0.0.1:1', TZ: 'UTC' },
+  });
+  expect([r.status, r.stderr]).toEqual([0, '']);
+  const shown = JSON.parse(r.stdout) as {
+    channels: { channel: string; status: string; attempts: number; answer: string }[];
+  };
+  expect(shown.channels).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ channel: 'justice-wecom', status: 'sent', attempts: 1, answer: 'errcode 0: ok' }),
+      expect.objectContaining({ channel: 'sms', kind: 'sms', to: '13800000001', status: 'sent' }),
+      expect.objectContaining({ channel: 'office-ding', status: 'sent', attempts: 2 }),
+    ]),
+  );
+  const text = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), 'show', obligation!, unit!], {
+    encoding: 'utf8',
+    env: { ...process.env, DUBAN_DATA_DIR: dataDir, TEMPORAL_ADDRESS: '127.0.0.1:1', TZ: 'UTC', NO_COLOR: '1' },
+  });
+  expect(text.stdout).toMatch(/channel justice-wecom \(wecom\) sent, 1 attempt: errcode 0: ok/);
+  for (const secret of Object.values(SECRETS)) expect(r.stdout + text.stdout + text.stderr).not.toContain(secret);
 });
