@@ -32,9 +32,10 @@ import type { TrackerDefinition } from '../domain/trackers';
 import { formatLocal, localDay, zonedInstant } from '../domain/zone';
 import { AttemptContext, ConnectionSlots, RetryLater, sendOnce, UnrecordedResults } from './delivery';
 import { LinkKey, signLink } from '../channels/links';
-import { LinkAction, actionLabel, isLinkAction, actionsFor, offeredActions } from '../domain/actions';
+import { actionLabel, linkActionsFor } from '../domain/actions';
 import type { Ledger, LedgerWrite, NoticeClaim, NoticeRow, NoticeStage } from '../ledger';
 import { pingHeartbeat } from './metrics';
+import { ChannelRequest, channelRows, webhookEventRows } from './channels';
 import {
   RecipientLinks,
   oneLine,
@@ -110,6 +111,8 @@ export interface ActivityDeps {
   links?: { keys: LinkKey[]; baseUrl: string; graceMs: number };
   /** The web service's address when the deployment has one: notices without links say to sign in there. */
   webUrl?: string;
+  /** Called when a step added rows for the channels beside email (the worker's dispatcher wakes). */
+  onChannelRows?: () => void;
 }
 
 /**
@@ -139,11 +142,7 @@ export function recipientLinks(
   return [...new Set(recipients)].map((email) => {
     const ofUnit = staff.has(email);
     // The same rule as the web page's forms (domain/actions.ts): who may, then what applies to this obligation now.
-    const offered = offeredActions(actionsFor({ ofUnit, supervises: false, admin: false }), {
-      completion: t.obligation.completion,
-      beforeDue: now <= period.dueAt,
-    });
-    const actions: LinkAction[] = [...offered.map((o): string => o.action).filter(isLinkAction), 'view'];
+    const actions = linkActionsFor(ofUnit, t.obligation.completion, now <= period.dueAt);
     const name = staff.get(email) ?? others.get(email) ?? email;
     const token = signLink(
       { trackerId: t.trackerId, period: period.label, email, name, actions, expiresAt: period.endsAt + cfg.graceMs },
@@ -282,6 +281,13 @@ export function createActivities(deps: ActivityDeps) {
       log.error('undeliverable report rejected', { sendKey, reason: result.response });
   }
 
+  /** A step's ledger write, and its events for the tracker's webhooks (keyed: a repeat adds nothing). */
+  async function applyWrite(write: LedgerWrite): Promise<void> {
+    await ledger.applyWrite(write);
+    const rows = webhookEventRows(write);
+    if (rows.length && (await ledger.channels.add(rows, Date.now())) > 0) deps.onChannelRows?.();
+  }
+
   return {
     /** Local activity: the plan of one period (domain/planner.ts), every instant computed in explicit time zones. */
     async planTrackerPeriod(req: PlanRequest): Promise<TrackerPeriodPlan> {
@@ -306,7 +312,7 @@ export function createActivities(deps: ActivityDeps) {
      * that goes out late says when it was due to go out; one overtaken by the period's next notice is not sent.
      */
     async deliverNotice(req: DeliveryRequest): Promise<DeliveryResult> {
-      if (req.write) await ledger.applyWrite(req.write);
+      if (req.write) await applyWrite(req.write);
       const t = req.definition;
       const n = req.notice;
       const key = noticeKey(n);
@@ -478,9 +484,26 @@ export function createActivities(deps: ActivityDeps) {
       return { messageId, status: result.status, rejected: result.rejected, supervisionNumber, ...next };
     },
 
+    /**
+     * Local activity after a notice's email step (workflows/tracker.ts): the notice's rows for its other channels
+     * (activities/channels.ts), keyed by notice and channel, so a retry or a replay adds nothing. The worker's
+     * dispatcher sends them.
+     */
+    async enqueueChannels(req: ChannelRequest): Promise<{ added: number }> {
+      let supervisionNumber: string | undefined;
+      if (req.notice.stage === 'escalation' && req.notice.level === 2) {
+        const given = await ledger.channels.supervisionNumber(noticeKey(req.notice));
+        if (given) supervisionNumber = supervisionNumberText(given.year, given.number);
+      }
+      const rows = channelRows(req, { graceMs: deps.links?.graceMs ?? 0, supervisionNumber, links: !!deps.links });
+      const added = await ledger.channels.add(rows, Date.now());
+      if (added > 0) deps.onChannelRows?.();
+      return { added };
+    },
+
     /** A tracker's step with no notice: events, board rows, red items for the digest, settled periods. */
     async recordState(write: LedgerWrite): Promise<void> {
-      await ledger.applyWrite(write);
+      await applyWrite(write);
     },
 
     /** Local activity of the former sleeping loop (workflows/digest.ts): the digest hour (DUBAN_DIGEST_HOUR, not the notice hour) of the first working day whose digest hour is after `now`. */

@@ -18,6 +18,8 @@ import { DEFAULT_DIRECTORY, DEFAULT_EVENTS, DEFAULT_ROSTERS, loadInputs } from '
 import { DEMO_DONE, demoCatalog } from '../config/demo';
 import { WorkingCalendar } from '../domain/calendar';
 import { localDay } from '../domain/zone';
+import { startLocalChannels } from '../channels/fakes/local';
+import { DEFAULT_TIME_ZONE } from '../domain/model';
 import { DEV_SERVER_DYNAMIC_CONFIG, temporalCliPath } from '../config/servers';
 import { Settings, SettingsError, loadSettings } from '../config/settings';
 import { saveSnapshot } from '../access/registered';
@@ -250,6 +252,9 @@ export async function start(io: Io): Promise<number> {
       process.env.SMTP_URL = mail.url;
     }
     process.env.DUBAN_DATA_DIR = dataDir;
+    // The robots and phones: loopback fakes of every provider, the demo's channels (channels/fakes/local.ts).
+    const local = await startLocalChannels(dataDir, DEFAULT_DIRECTORY, io.out);
+    stops.push(() => local.stop());
     const settings = loadSettings();
     // The embedded default signs its action links with a key of its own, made once and kept in the data folder.
     if (!settings.links.keys) settings.links.keys = localLinkKey(dataDir);
@@ -270,16 +275,18 @@ export async function start(io: Io): Promise<number> {
     const inputs = loadInputs(
       demo
         ? {
-            catalog: demoCatalog(dataDir, new WorkingCalendar(), localDay(Date.now(), 'Asia/Shanghai')),
-            directory: DEFAULT_DIRECTORY,
+            catalog: demoCatalog(dataDir, new WorkingCalendar(), localDay(Date.now(), DEFAULT_TIME_ZONE)),
+            directory: local.directory ?? DEFAULT_DIRECTORY,
             rosters: DEFAULT_ROSTERS,
             events: existsSync(DEFAULT_EVENTS) ? DEFAULT_EVENTS : undefined,
             calendar: process.env.DUBAN_CALENDAR,
+            env: process.env,
           }
         : {
             catalog: process.env.DUBAN_CATALOG,
             directory: process.env.DUBAN_DIRECTORY,
             calendar: process.env.DUBAN_CALENDAR,
+            env: process.env,
           },
     );
     const summary = await duban.register(inputs.trackers, { by: 'duban start' });
@@ -332,6 +339,9 @@ export async function start(io: Io): Promise<number> {
         '命令行看板（最紧急的在前）：npx duban status',
         ownTemporal ? `Temporal Web UI: http://127.0.0.1:${uiPort}` : `Temporal: ${settings.temporal.address}`,
         mail ? `邮件：每封邮件都保存在 ${mail.folder}` : `邮件：${redactUrl(settings.smtp?.url ?? '')}`,
+        ...(local.fakes
+          ? [`群机器人和短信（本地模拟）：收到的每条消息都保存在 ${path.join(dataDir, 'channels.jsonl')}`]
+          : []),
         `台账：${settings.database.url ? 'PostgreSQL（DATABASE_URL）' : path.join(dataDir, 'ledger.sqlite')}`,
         '已就绪。Ctrl-C 停止全部服务；下次 npm start 从停止处继续。',
         '',

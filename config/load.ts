@@ -1,6 +1,7 @@
 /**
  * Reading the directory, catalog and calendar files, with every problem reported against file, line and field.
  */
+import { loadChannelSecrets, missingSecret } from './channels';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, visit, Node as YamlNode } from 'yaml';
@@ -314,6 +315,11 @@ export function loadInputs(files: {
   calendar?: string;
   rosters?: string;
   events?: string;
+  /**
+   * Check that every channel has its secret, looked up here (config/channels.ts: the process's environment for
+   * `validate` and `register`); absent, secrets are not checked.
+   */
+  env?: NodeJS.ProcessEnv;
 }): Inputs {
   const catalogFile = files.catalog ?? DEFAULT_CATALOG;
   const directoryFile = files.directory ?? DEFAULT_DIRECTORY;
@@ -331,6 +337,23 @@ export function loadInputs(files: {
   const result = validateDocuments(catalog.value, directory.value);
   const byDocument: Record<DocumentKind, LoadedYaml> = { catalog, directory };
   problems.push(...result.problems.map((p) => toFileProblem(byDocument[p.document], p)));
+  // A channel without its secret would fail at its first notice: `validate` and `register` refuse it here, before
+  // anything is registered; reading commands (plan, ics, simulate, report) need no secret.
+  if (files.env && result.directory && result.directory.channels.length > 0) {
+    let secrets: ReturnType<typeof loadChannelSecrets> | undefined;
+    try {
+      secrets = loadChannelSecrets(files.env);
+    } catch (err) {
+      problems.push({ file: directory.file, line: 1, column: 1, field: 'channels', message: (err as Error).message });
+    }
+    result.directory.channels.forEach((c, i) => {
+      const missing = secrets && missingSecret(c, secrets(c.name));
+      if (missing)
+        problems.push(
+          toFileProblem(directory, { document: 'directory', path: ['channels', i, 'name'], message: missing }),
+        );
+    });
+  }
   let rosters: RosterEntry[] | undefined;
   let rostersRead = true;
   const rostersFile =

@@ -184,3 +184,17 @@ export const EVENT_LABELS = {
 export function eventLabel(kind: string): string {
   return (EVENT_LABELS as Record<string, string>)[kind] ?? kind;
 }
+
+/**
+ * The actions a signed link in a notice carries for one recipient (DOMAIN.md 22): the unit's staff get what they
+ * may take and what applies now (the same rule as the web page's forms), everyone else a link to view. Email and
+ * chat messages both take their links from here.
+ */
+export function linkActionsFor(
+  ofUnit: boolean,
+  completion: CompletionKind | undefined,
+  beforeDue: boolean,
+): LinkAction[] {
+  const offered = offeredActions(actionsFor({ ofUnit, supervises: false, admin: false }), { completion, beforeDue });
+  return [...offered.map((o): string => o.action).filter(isLinkAction), 'view'];
+}

@@ -28,6 +28,8 @@ export const LIMITS = {
   assigneeTags: 20,
   reminders: 20,
   escalationSteps: 10,
+  channels: 2000,
+  channelsPerUnit: 10,
 } as const;
 
 /** Ids appear in workflow ids, Message-IDs and file names, so they stay ASCII. */
@@ -76,9 +78,35 @@ const email = z.email({ message: 'is not an email address' }).max(LIMITS.email, 
 /** A list of at most `max` entries. */
 const list = <T extends z.ZodType>(item: T, max: number) => z.array(item).max(max, tooLong(max, 'entries'));
 
+/** A mainland mobile number, for SMS and robot mentions: 11 digits starting 13-19, optionally +86. */
+export const MOBILE_PATTERN = /^(\+86)?1[3-9]\d{9}$/;
+const mobile = z.string().regex(MOBILE_PATTERN, { message: 'is not a mainland mobile number such as 13800138000' });
+
 export const contactSchema = z.strictObject({
   name: text,
   email,
+  /** For SMS and @-mentions in group robots (docs/channels.md). */
+  mobile: mobile.optional(),
+});
+
+/** The kinds of channel beside email (DOMAIN.md 24, docs/channels.md). */
+export const CHANNEL_KINDS = ['wecom', 'dingtalk', 'feishu', 'sms', 'webhook'] as const;
+export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+
+/**
+ * A channel the directory names: a group robot, the SMS account, or a webhook. Its secret (robot key, signing
+ * secret, SMS AccessKey) is never here: the settings hold it under the channel's name (config/channels.ts).
+ */
+export const channelSchema = z.strictObject({
+  name: id,
+  kind: z.enum(CHANNEL_KINDS),
+  /** Webhook: where events are posted (https, or http on loopback). */
+  url: z.string().max(2000, tooLong(2000, 'characters')).optional(),
+  /** SMS: the approved sign name (签名) and template (模板) of the provider. */
+  signName: line(64).optional(),
+  templateCode: id.optional(),
+  /** Robots: @-mention the recipients by mobile on escalations. */
+  mention: z.boolean().default(false),
 });
 
 export const leaderSchema = z.strictObject({
@@ -108,12 +136,18 @@ export const unitSchema = z.strictObject({
    * a copy of every level-1 escalation. On by default.
    */
   digest: z.boolean().default(true),
+  /** The group robots and webhooks of this unit (for its own notices, or as a supervising office): channel names. */
+  channels: list(id, LIMITS.channelsPerUnit).default([]),
 });
 
 export const directorySchema = z.strictObject({
   jurisdiction: text,
   /** Recipients of the circular (通报) to leadership, escalation level 3. */
   leadership: list(leaderSchema, LIMITS.leadership).min(1, { message: 'needs at least one recipient for circulars' }),
+  /** The leadership's group robots and webhooks: channel names. */
+  leadershipChannels: list(id, LIMITS.channelsPerUnit).default([]),
+  /** Every channel the units, offices and leadership use (docs/channels.md). */
+  channels: list(channelSchema, LIMITS.channels).default([]),
   units: list(unitSchema, LIMITS.units).min(1, { message: 'needs at least one unit' }),
 });
 
@@ -188,10 +222,36 @@ export const escalationStepSchema = z.strictObject({
   repeatWeekly: z.boolean().default(false),
 });
 
+/**
+ * Whose channels a ladder step uses beside email (docs/channels.md): the unit's, its supervising office's, the
+ * leadership's group robots and webhooks, and SMS to the notice's recipients' mobiles.
+ */
+export const CHANNEL_ROUTES = ['unit', 'office', 'leadership', 'sms'] as const;
+export type ChannelRoute = (typeof CHANNEL_ROUTES)[number];
+const routes = list(z.enum(CHANNEL_ROUTES), CHANNEL_ROUTES.length).optional();
+export const channelStepsSchema = z.strictObject({
+  reminders: routes,
+  /** Escalation levels: 1 the unit head, 2 the 督办单, 3 the circular. */
+  level1: routes,
+  level2: routes,
+  level3: routes,
+});
+export type ChannelSteps = z.infer<typeof channelStepsSchema>;
+
+/** DOMAIN.md 24, the issue's example: reminders to the unit's robot, a 督办单 also by SMS, the circular to leadership. */
+export const DEFAULT_CHANNEL_STEPS: Required<{ [K in keyof ChannelSteps]: ChannelRoute[] }> = {
+  reminders: ['unit'],
+  level1: ['unit'],
+  level2: ['unit', 'office', 'sms'],
+  level3: ['leadership'],
+};
+
 const ladders = {
   /** Working days before due; 0 is the due day. */
   reminders: list(z.number().int(), LIMITS.reminders).optional(),
   escalation: list(escalationStepSchema, LIMITS.escalationSteps).optional(),
+  /** Which channels each step uses beside email; unset steps take the catalog's defaults, then DEFAULT_CHANNEL_STEPS. */
+  channels: channelStepsSchema.optional(),
 };
 
 export const basisSchema = z.strictObject({
@@ -272,6 +332,7 @@ export type EscalationStep = z.infer<typeof escalationStepSchema>;
 export type Basis = z.infer<typeof basisSchema>;
 export type Obligation = z.infer<typeof obligationSchema>;
 export type Catalog = z.infer<typeof catalogSchema>;
+export type Channel = z.infer<typeof channelSchema>;
 
 /** DOMAIN.md 9: 10, 3 and 1 working days before due, and on the due day. */
 export const DEFAULT_REMINDERS: readonly number[] = [10, 3, 1, 0];

@@ -7,6 +7,9 @@
 import {
   Basis,
   Catalog,
+  Channel,
+  ChannelRoute,
+  DEFAULT_CHANNEL_STEPS,
   CompletionKind,
   Contact,
   DEFAULT_ESCALATION,
@@ -74,6 +77,74 @@ export interface TrackerDefinition {
   escalation: EscalationStep[];
   noticeHour: number;
   timeZone: string;
+  /**
+   * The channels beside email (docs/channels.md), present only when the tracker has any: names and kinds, never a
+   * secret (the settings hold those under the name). Absent, the definition is what it was before channels.
+   */
+  channels?: TrackerChannels;
+}
+
+/** A channel as a tracker knows it: the directory's entry, which holds no secret. */
+export type ChannelRef = Pick<Channel, 'name' | 'kind' | 'mention'> &
+  Partial<Pick<Channel, 'url' | 'signName' | 'templateCode'>>;
+
+export interface TrackerChannels {
+  unit: ChannelRef[];
+  office: ChannelRef[];
+  leadership: ChannelRef[];
+  sms?: ChannelRef;
+  /** Which routes each step uses. */
+  steps: { reminders: ChannelRoute[]; level1: ChannelRoute[]; level2: ChannelRoute[]; level3: ChannelRoute[] };
+}
+
+function channelRef(c: Channel): ChannelRef {
+  return {
+    name: c.name,
+    kind: c.kind,
+    mention: c.mention,
+    ...(c.url !== undefined ? { url: c.url } : {}),
+    ...(c.signName !== undefined ? { signName: c.signName } : {}),
+    ...(c.templateCode !== undefined ? { templateCode: c.templateCode } : {}),
+  };
+}
+
+/** The tracker's channels, or undefined when none of its steps reaches any. */
+export function trackerChannels(
+  catalog: Catalog,
+  o: Obligation,
+  directory: Directory,
+  unit: Unit,
+  supervisor: Unit,
+): TrackerChannels | undefined {
+  const byName = new Map(directory.channels.map((c) => [c.name, c]));
+  const refs = (names: string[]) =>
+    names.flatMap((n) => {
+      const c = byName.get(n);
+      return c ? [channelRef(c)] : [];
+    });
+  const sms = directory.channels.find((c) => c.kind === 'sms');
+  const own = o.channels ?? {};
+  const defaults = catalog.defaults.channels ?? {};
+  const steps = {
+    reminders: own.reminders ?? defaults.reminders ?? DEFAULT_CHANNEL_STEPS.reminders,
+    level1: own.level1 ?? defaults.level1 ?? DEFAULT_CHANNEL_STEPS.level1,
+    level2: own.level2 ?? defaults.level2 ?? DEFAULT_CHANNEL_STEPS.level2,
+    level3: own.level3 ?? defaults.level3 ?? DEFAULT_CHANNEL_STEPS.level3,
+  };
+  const t: TrackerChannels = {
+    unit: refs(unit.channels),
+    office: refs(supervisor.channels),
+    leadership: refs(directory.leadershipChannels),
+    ...(sms ? { sms: channelRef(sms) } : {}),
+    steps,
+  };
+  const used = new Set(Object.values(steps).flat());
+  const reaches =
+    (used.has('unit') && t.unit.length > 0) ||
+    (used.has('office') && t.office.length > 0) ||
+    (used.has('leadership') && t.leadership.length > 0) ||
+    (used.has('sms') && t.sms !== undefined);
+  return reaches ? t : undefined;
 }
 
 /**
@@ -157,6 +228,7 @@ export function resolveTrackers(
         escalation: effectiveEscalation(o.escalation ?? catalog.defaults.escalation ?? DEFAULT_ESCALATION, o.urgent),
         noticeHour: o.noticeHour ?? catalog.noticeHour,
         timeZone: timeZoneOf(catalog, o.id),
+        ...((channels) => (channels ? { channels } : {}))(trackerChannels(catalog, o, directory, u, supervisor)),
       });
     }
   }

@@ -467,6 +467,7 @@ function directoryProblems(directory: Directory): Problem[] {
       seen.set(u.id, i);
     }
   });
+  problems.push(...channelProblems(directory));
   directory.units.forEach((u, i) => {
     if (u.supervisor === undefined) return;
     if (!seen.has(u.supervisor)) {
@@ -483,6 +484,83 @@ function directoryProblems(directory: Directory): Problem[] {
       });
     }
   });
+  return problems;
+}
+
+/** A catalog that asks for SMS by name needs the directory's SMS channel (the defaults' SMS is skipped without one). */
+function smsRouteProblems(catalog: Catalog, directory: Directory): Problem[] {
+  if (directory.channels.some((c) => c.kind === 'sms')) return [];
+  const problems: Problem[] = [];
+  const check = (steps: Catalog['defaults']['channels'], path: Path) => {
+    for (const [step, list] of Object.entries(steps ?? {}))
+      (list ?? []).forEach((r, j) => {
+        if (r === 'sms')
+          problems.push({
+            document: 'catalog',
+            path: [...path, 'channels', step, j],
+            message: 'uses SMS, but the directory defines no channel of kind sms',
+          });
+      });
+  };
+  check(catalog.defaults.channels, ['defaults']);
+  catalog.obligations.forEach((o, i) => check(o.channels, ['obligations', i]));
+  return problems;
+}
+
+/** Whether a URL's host is this machine: the one place a webhook may use plain http (tests, a local gateway). */
+export function isLoopbackUrl(u: URL): boolean {
+  const h = u.hostname.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/**
+ * The directory's channels (docs/channels.md): names unique, each used name defined, a webhook's URL https (http
+ * only on loopback), an SMS account with its approved sign name and template, group channels not SMS.
+ */
+function channelProblems(directory: Directory): Problem[] {
+  const problems: Problem[] = [];
+  const add = (path: Path, message: string) => problems.push({ document: 'directory', path, message });
+  const byName = new Map<string, number>();
+  directory.channels.forEach((c, i) => {
+    const first = byName.get(c.name);
+    if (first !== undefined)
+      add(['channels', i, 'name'], `duplicate channel name "${c.name}" (also channels[${first}])`);
+    else byName.set(c.name, i);
+    if (c.kind === 'webhook') {
+      if (c.url === undefined) add(['channels', i], 'a webhook needs its url');
+      else {
+        let u: URL | undefined;
+        try {
+          u = new URL(c.url);
+        } catch {
+          add(['channels', i, 'url'], `"${c.url.slice(0, 80)}" is not a URL`);
+        }
+        if (u && u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackUrl(u)))
+          add(['channels', i, 'url'], 'must be https:// (plain http only to a loopback address such as 127.0.0.1)');
+        if (u && (u.username || u.password))
+          add(['channels', i, 'url'], 'must not carry a user or password: the signing secret lives in the settings');
+      }
+    } else if (c.url !== undefined)
+      add(['channels', i, 'url'], `only a webhook has a url; a ${c.kind} channel's address comes from the settings`);
+    if (c.kind === 'sms') {
+      if (c.signName === undefined) add(['channels', i], 'an SMS channel needs signName, the approved 短信签名');
+      if (c.templateCode === undefined) add(['channels', i], 'an SMS channel needs templateCode, the approved 模板');
+    } else {
+      if (c.signName !== undefined) add(['channels', i, 'signName'], 'only an SMS channel has a signName');
+      if (c.templateCode !== undefined) add(['channels', i, 'templateCode'], 'only an SMS channel has a templateCode');
+    }
+  });
+  if (directory.channels.filter((c) => c.kind === 'sms').length > 1)
+    add(['channels'], "at most one SMS channel: SMS goes to the recipients' mobiles through one account");
+  const use = (names: string[], path: Path) =>
+    names.forEach((n, j) => {
+      const i = byName.get(n);
+      if (i === undefined) add([...path, j], `unknown channel "${n}": define it under channels (name, kind) first`);
+      else if (directory.channels[i]!.kind === 'sms')
+        add([...path, j], `"${n}" is the SMS channel: SMS goes to mobiles, a step uses it with "sms" in the catalog`);
+    });
+  use(directory.leadershipChannels, ['leadershipChannels']);
+  directory.units.forEach((u, i) => use(u.channels, ['units', i, 'channels']));
   return problems;
 }
 
@@ -537,7 +615,12 @@ function catalogProblems(catalog: Catalog, units: UnitIndex | undefined, directo
     }
     problems.push(...obligationProblems(o, i, units));
   });
-  if (directory) problems.push(...supervisionProblems(catalog, directory), ...trackerCountProblems(catalog, directory));
+  if (directory)
+    problems.push(
+      ...supervisionProblems(catalog, directory),
+      ...trackerCountProblems(catalog, directory),
+      ...smsRouteProblems(catalog, directory),
+    );
   return problems;
 }
 

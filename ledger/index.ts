@@ -40,6 +40,7 @@ import {
 } from './sending';
 import { SqlDb, openPostgres, openSqlite } from './sql';
 import { WebTables } from './web';
+import { ChannelSends } from './channel-sends';
 
 export { MIGRATION_VERSIONS } from './migrations';
 export { SEND_LEASE_MS } from './sending';
@@ -70,6 +71,15 @@ export interface LedgerWrite extends TrackerRef {
   board?: { tracker: BoardTracker; periods: BoardPeriod[] };
   red: RedItem[];
   settled?: OutcomeRecord[];
+  /**
+   * The tracker's webhooks (docs/channels.md, "Webhook events"), when it has any: the step's events and red items
+   * become webhook events (activities/channels.ts webhookEventRows). Names and kinds only, never a secret.
+   */
+  webhooks?: {
+    channels: { name: string; kind: 'webhook'; url?: string; mention: boolean }[];
+    obligationTitle: string;
+    unitName: string;
+  };
 }
 
 export interface LedgerOptions {
@@ -119,6 +129,11 @@ export class Ledger {
 
   private constructor(readonly db: SqlDb) {
     this.web = new WebTables(db);
+  }
+
+  /** The channels' sends beside email (channel-sends.ts). */
+  get channels(): ChannelSends {
+    return new ChannelSends(this.db);
   }
 
   /** Opens the ledger these options name; `migrate` defaults to true here (tests, `duban simulate`'s own ledger). */

@@ -263,6 +263,47 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       'CREATE INDEX notices_by_notice_key ON notices (notice_key)',
     ],
   },
+  {
+    version: 16,
+    // Channels beside email (ledger/channel-sends.ts, docs/channels.md): one row per (notice, channel), claimed
+    // like an email; the rate slots each claim of a robot reserves; each channel's backoff and whether it is broken.
+    statements: [
+      `CREATE TABLE channel_sends (
+        send_key TEXT PRIMARY KEY,
+        notice_key TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        tracker_id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        item TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        batch_key TEXT,
+        response TEXT,
+        not_before BIGINT NOT NULL,
+        claimed_until BIGINT,
+        created_at BIGINT NOT NULL,
+        sent_at BIGINT
+      )`,
+      'CREATE INDEX channel_sends_by_channel ON channel_sends (channel, status, not_before)',
+      'CREATE INDEX channel_sends_by_batch ON channel_sends (batch_key)',
+      'CREATE INDEX channel_sends_by_tracker ON channel_sends (tracker_id, period)',
+      `CREATE TABLE channel_slots (
+        batch_key TEXT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        at BIGINT NOT NULL
+      )`,
+      'CREATE INDEX channel_slots_by_channel ON channel_slots (channel, at)',
+      `CREATE TABLE channel_state (
+        channel TEXT PRIMARY KEY,
+        not_before BIGINT NOT NULL,
+        broken_since BIGINT,
+        reason TEXT,
+        updated_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** The schema versions this code knows, in order. */

@@ -44,6 +44,8 @@ export interface EngineWorkerOptions {
   heartbeatUrl?: string;
   /** DUBAN_SEND_LEASE_SECONDS in ms: how long a notice's claim lasts unless renewed (activities/delivery.ts). */
   sendLeaseMs?: number;
+  /** Wakes the worker's channel dispatcher when a step added rows (activities/channels.ts). */
+  onChannelRows?: () => void;
 }
 
 export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker> {
@@ -74,6 +76,7 @@ export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker
       heartbeatUrl: o.heartbeatUrl,
       links: o.links,
       webUrl: o.webUrl,
+      onChannelRows: o.onChannelRows,
     }),
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? o.connections * ACTIVITIES_PER_CONNECTION,
     // Deliveries are local activities (workflows/tracker.ts): the same bound, so that waiting for a connection

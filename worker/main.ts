@@ -22,6 +22,9 @@ import {
   makeTelemetryFilterString,
 } from '@temporalio/worker';
 import { createEngineWorker } from './factory';
+import { ChannelDispatcher, channelAlert, operatorMailer } from '../activities/channels';
+import { latestSnapshot } from '../access/registered';
+import { channelEndpoints, loadChannelSecrets, missingSecret, smsSite } from '../config/channels';
 import { Operations, startOperations } from './operations';
 import type { Sender } from '../activities';
 import { createSmtpTransport } from '../channels/email/smtp';
@@ -144,10 +147,32 @@ export async function startWorker(
   const calendar = new WorkingCalendar(arrangements);
   // Parsed before anything opens, so a malformed key stops the worker naming the setting.
   const links = linkSettings(settings);
+  let secrets: ReturnType<typeof loadChannelSecrets>;
+  try {
+    secrets = loadChannelSecrets(process.env);
+  } catch (err) {
+    throw new SettingsError((err as Error).message);
+  }
   // The worker creates and migrates the ledger; commands only read it (docs/deployment.md).
   const ledger = await openLedger(settings, { migrate: true });
   const transport = createSmtpTransport(settings.smtp);
   const from: Sender = parseMailbox(settings.smtp.from);
+  const webUrl = settings.web.baseUrl ? webBaseUrl(settings) : undefined;
+  const operatorEmail = process.env.DUBAN_OPERATOR_EMAIL?.trim();
+  const channels = new ChannelDispatcher({
+    ledger,
+    links,
+    secrets,
+    endpoints: channelEndpoints(process.env),
+    site: smsSite(process.env, webUrl),
+    // The runtime's logger, looked up when used: the runtime is installed by then.
+    log: {
+      info: (m, meta) => Runtime.instance().logger.info(m, meta as Record<string, unknown>),
+      warn: (m, meta) => Runtime.instance().logger.warn(m, meta as Record<string, unknown>),
+      error: (m, meta) => Runtime.instance().logger.error(m, meta as Record<string, unknown>),
+    },
+    ...(operatorEmail ? { notifyOperator: operatorMailer(transport, from, operatorEmail) } : {}),
+  });
   let connection: NativeConnection | undefined;
   let operations: Operations | undefined;
   try {
@@ -180,8 +205,11 @@ export async function startWorker(
       stackTraces: settings.worker.stackTraces,
       sendLeaseMs: settings.worker.sendLeaseSeconds === undefined ? undefined : settings.worker.sendLeaseSeconds * 1000,
       heartbeatUrl: settings.operations.heartbeatUrl,
+      onChannelRows: () => channels.kick(),
     });
     await ensureDigestSchedule(settings, Runtime.instance().logger);
+    await checkChannelSecrets(ledger, secrets, Runtime.instance().logger);
+    await channels.start();
     const runtime = Runtime.instance();
     operations = await startOperations({
       settings,
@@ -195,6 +223,7 @@ export async function startWorker(
     const conn = connection;
     const ops = operations;
     const done = worker.run().finally(async () => {
+      await channels.stop();
       await ops.close();
       transport.close();
       await ledger.close();
@@ -202,11 +231,34 @@ export async function startWorker(
     });
     return { worker, operations, done };
   } catch (err) {
+    await channels.stop();
     await operations?.close();
     transport.close();
     await ledger.close();
     await connection?.close();
     throw err;
+  }
+}
+
+/**
+ * At start: every channel of the registered directory has its secret in this worker's settings, or the log says
+ * which setting is missing (an error) and the channel's alert is raised; email and the other channels go on.
+ */
+export async function checkChannelSecrets(
+  ledger: Ledger,
+  secrets: ReturnType<typeof loadChannelSecrets>,
+  log: { error(m: string, meta?: Record<string, unknown>): void },
+): Promise<void> {
+  const snapshot = await latestSnapshot(ledger).catch(() => undefined);
+  for (const c of snapshot?.directory.channels ?? []) {
+    const missing = missingSecret(c, secrets(c.name));
+    if (!missing) continue;
+    log.error("a channel has no secret in this worker's settings; its messages wait until it has", {
+      channel: c.name,
+      kind: c.kind,
+      reason: missing,
+    });
+    await ledger.raiseAlert(channelAlert(c.name), missing, Date.now()).catch(() => undefined);
   }
 }
 

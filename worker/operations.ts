@@ -57,7 +57,8 @@ export interface Check {
 
 export interface Readiness {
   ready: boolean;
-  checks: { temporal: Check; database: Check; smtp: Check };
+  /** `channels`: present only while a channel beside email is broken (docs/channels.md); it never makes the worker unready. */
+  checks: { temporal: Check; database: Check; smtp: Check; channels?: Check };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -288,7 +289,22 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       ),
       smtpCheck(),
     ]);
-    return { ready: temporal.ok && database.ok && smtp.ok, checks: { temporal, database, smtp } };
+    // A broken robot or SMS account is the administrator's to fix, not a reason to take the worker out of service.
+    const broken = database.ok ? await ledger.channels.broken().catch(() => []) : [];
+    const channels: Check | undefined = broken.length
+      ? {
+          ok: false,
+          broken: broken.map((b) => ({
+            channel: b.channel,
+            since: new Date(b.broken_since ?? 0).toISOString(),
+            reason: b.reason,
+          })),
+        }
+      : undefined;
+    return {
+      ready: temporal.ok && database.ok && smtp.ok,
+      checks: { temporal, database, smtp, ...(channels ? { channels } : {}) },
+    };
   }
 
   let server: Server | undefined;

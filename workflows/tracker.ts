@@ -67,6 +67,18 @@ export const LOCAL_STEPS = 'local-steps-v1';
 const RETRY_FIRST_MS = 5_000;
 const RETRY_MAX_MS = 10 * 60_000;
 
+const { enqueueChannels } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  // Keyed inserts: a repeat adds nothing. A ledger that is down is waited for, as for recordState.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+/**
+ * The patch that added the channels beside email (docs/channels.md): after a notice's email step, its rows for the
+ * tracker's other channels. Only trackers with channels take it, so others' histories are unchanged.
+ */
+export const CHANNELS = 'channels-v1';
+
 const { planTrackerPeriod } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   // A definition that cannot be planned fails the same way every time: no retry, the board shows it as broken.
@@ -176,7 +188,9 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     carried = undefined;
     if (!force && !c && events.length === 0 && !boardChanged && red.length === 0) return undefined;
     lastBoard = boardKey;
+    const hooks = webhooksOf(tracker.definition);
     return {
+      ...(hooks ? { webhooks: hooks } : {}),
       ...ref,
       at: now,
       events: c ? [...c.events, ...events] : events,
@@ -293,6 +307,14 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       }
       failedDeliveries = 0;
       tracker.delivered(step, result.status === 'superseded' ? undefined : result.messageId, result.nextUrgeFrom);
+      // Email always carries the notice (DOMAIN.md 24); the channels follow it, each on its own in the ledger.
+      if (result.status !== 'superseded' && tracker.definition.channels && localSteps && patched(CHANNELS))
+        await enqueueChannels({
+          definition: tracker.definition,
+          notice: step.notice,
+          period: { label: p.label, due: p.plan.due, dueAt: p.plan.dueAt, endsAt: p.plan.endsAt },
+          firedAt: now,
+        });
       continue;
     }
     if (step.kind === 'settle') {
@@ -334,6 +356,19 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     state: tracker.snapshot(),
     searchAttributes: input.searchAttributes,
   });
+}
+
+/** The tracker's webhooks, for its ledger writes' events (docs/channels.md); undefined when it has none. */
+function webhooksOf(d: TrackerInput['definition']): LedgerWrite['webhooks'] {
+  const c = d.channels;
+  if (!c) return undefined;
+  const seen = new Set<string>();
+  const channels = [...c.unit, ...c.office, ...c.leadership].flatMap((ch) => {
+    if (ch.kind !== 'webhook' || seen.has(ch.name)) return [];
+    seen.add(ch.name);
+    return [{ name: ch.name, kind: 'webhook' as const, mention: ch.mention, ...(ch.url ? { url: ch.url } : {}) }];
+  });
+  return channels.length ? { channels, obligationTitle: d.obligation.title, unitName: d.unit.name } : undefined;
 }
 
 /** Whether a failed planning activity failed because the planner refused the definition (PlanningError). */

@@ -79,7 +79,7 @@ export function addCatalogCommands(program: Command, io: Io) {
     .action((catalog: string | undefined, directory: string | undefined, opts: InputOptions) => {
       let loaded: Inputs;
       try {
-        loaded = inputs(catalog, directory, opts);
+        loaded = inputs(catalog, directory, opts, true);
       } catch (e) {
         if (opts.json && e instanceof InvalidInputError)
           out(`${JSON.stringify({ ok: false, problems: e.problems, ...(e.omitted ? { omitted: e.omitted } : {}) })}\n`);

@@ -34,11 +34,24 @@ export interface InputOptions {
 }
 
 /** The catalog and directory given, or the built-in ones when neither is. */
-export function inputs(catalog: string | undefined, directory: string | undefined, opts: InputOptions): Inputs {
+export function inputs(
+  catalog: string | undefined,
+  directory: string | undefined,
+  opts: InputOptions,
+  /** `validate`: also check that every channel has its secret in the settings (docs/channels.md). */
+  checkSecrets = false,
+): Inputs {
   if ((catalog === undefined) !== (directory === undefined)) {
     throw new InputError('请同时给出任务清单和单位名录，或都不给以使用内置文件');
   }
-  return loadInputs({ catalog, directory, calendar: opts.calendar, rosters: opts.rosters, events: opts.events });
+  return loadInputs({
+    catalog,
+    directory,
+    calendar: opts.calendar,
+    rosters: opts.rosters,
+    events: opts.events,
+    ...(checkSecrets ? { env: process.env } : {}),
+  });
 }
 
 /** A day to plan: a date within the years duban can plan. */

@@ -66,6 +66,8 @@ export function addRegisterCommands(program: Command, io: Io) {
           calendar: opts.calendar,
           rosters: opts.rosters,
           events: opts.events,
+          // A channel without its secret is refused before anything is registered (docs/channels.md).
+          env: process.env,
         });
         // Every definition is checked before connecting: a run that cannot start one starts none.
         assertRegistrable(inputs);
@@ -121,7 +123,14 @@ export function addRegisterCommands(program: Command, io: Io) {
       writeFileSync(tmp, next);
       let inputs: ReturnType<typeof loadInputs>;
       try {
-        inputs = loadInputs({ catalog, directory, calendar: opts.calendar, rosters: opts.rosters, events: tmp });
+        inputs = loadInputs({
+          catalog,
+          directory,
+          calendar: opts.calendar,
+          rosters: opts.rosters,
+          events: tmp,
+          env: process.env,
+        });
       } finally {
         unlinkSync(tmp);
       }

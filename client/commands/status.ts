@@ -126,18 +126,30 @@ export function addStatusCommands(program: Command, io: Io) {
     .description("A tracker's timeline from the ledger: notices sent (with Message-IDs), actions and outcomes")
     .argument('<obligation>', 'obligation id')
     .argument('<unit>', 'unit id')
-    .option('--json', 'one JSON object: { tracker, status, outcomes, notices, events }')
+    .option('--json', 'one JSON object: { tracker, status, outcomes, notices, events, channels }')
     .addHelpText('after', '\nExample:\n  duban show annual-report-dept sfj')
     .action(async (obligation: string, unit: string, opts: { json?: boolean }) => {
       const id = trackerId(obligation, unit);
       // The ledger is the record; Temporal only adds the current status, and its absence is said, not hidden.
       const ledger = await openLedger(loadSettings());
       try {
-        const [notices, events, outcomes] = await Promise.all([
+        const [notices, events, outcomes, sends] = await Promise.all([
           ledger.notices({ trackerId: id }),
           ledger.events({ trackerId: id }),
           ledger.outcomes({ trackerId: id }),
+          ledger.channels.rows({ trackerId: id }),
         ]);
+        // What went on the channels beside email (docs/channels.md): per send its channel, answer and attempts.
+        const channels = sends.map((r) => ({
+          notice: r.notice_key,
+          channel: r.channel,
+          kind: r.kind,
+          ...(r.target ? { to: r.target } : {}),
+          status: r.status,
+          attempts: r.attempts,
+          answer: r.response,
+          at: r.sent_at ?? r.created_at,
+        }));
         let status: TrackerStatus | undefined;
         let unreachable: string | undefined;
         try {
@@ -148,11 +160,12 @@ export function addStatusCommands(program: Command, io: Io) {
         } catch (err) {
           unreachable = (err as Error).message;
         }
-        if (!status && notices.length + events.length + outcomes.length === 0) {
+        if (!status && notices.length + events.length + outcomes.length + sends.length === 0) {
           if (unreachable) throw new UnreachableError(`${unreachable}; and the ledger has nothing for ${id}`);
           throw new InputError(`没有督办任务${id}：既未运行，台账中也没有记录`);
         }
-        if (opts.json) return io.out(`${JSON.stringify({ tracker: id, status, outcomes, notices, events })}\n`);
+        if (opts.json)
+          return io.out(`${JSON.stringify({ tracker: id, status, outcomes, notices, events, channels })}\n`);
         const lines: string[] = [`${id}`];
         if (status?.problem) lines.push(`无法排期：${status.problem}（请修正任务清单后运行 duban register）`);
         if (status)
@@ -178,6 +191,10 @@ export function addStatusCommands(program: Command, io: Io) {
           ...events.map((e) => ({
             at: e.at,
             text: `${eventLabel(e.kind)}（${e.kind}）${e.actor ? ` 办理人 ${e.actor}` : ''}${e.data ? ` ${e.data}` : ''}`,
+          })),
+          ...channels.map((c) => ({
+            at: c.at,
+            text: `channel ${c.channel} (${c.kind}${c.to ? ` to ${c.to}` : ''}) ${c.status}, ${c.attempts} attempt${c.attempts === 1 ? '' : 's'}${c.answer ? `: ${c.answer}` : ''} for ${c.notice}`,
           })),
         ].sort((a, b) => a.at - b.at);
         for (const t of timeline) lines.push(`${new Date(t.at).toISOString()}  ${t.text}`);
