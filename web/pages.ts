@@ -7,6 +7,7 @@ import { DEFAULT_TIME_ZONE } from '../domain/model';
 import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../ledger';
 import type { Report } from '../access/report';
 import type { Obligation, Unit } from '../domain/model';
+import { parseDate } from '../domain/dates';
 import { parsePeriod, periodInChinese } from '../domain/periods';
 import { RATINGS, supervisionNumberText } from '../domain/tracking';
 import type { PeriodStatus, TrackerStatus } from '../workflows/messages';
@@ -36,12 +37,19 @@ export const OUTCOME_LABEL: Record<string, string> = {
 const STAGE_LABEL: Record<string, string> = { reminder: '提醒', escalation: '催办', urge: '即时催办' };
 
 /** An instant as the people of the tracker's zone read it (the page's zone, else the catalog's default). */
-const dateTime = (ms: number | null | undefined, timeZone: string) =>
-  ms === null || ms === undefined
+const dateTime = (ms: number | null | undefined, timeZone: string): HtmlValue =>
+  ms === null || ms === undefined || Number.isNaN(ms)
     ? ''
-    : new Intl.DateTimeFormat('zh-CN', { timeZone, dateStyle: 'short', timeStyle: 'medium', hour12: false }).format(
-        new Date(ms),
-      );
+    : // A span that does not wrap: a narrow column never breaks a date in the middle (issue 19.8).
+      html`<span class="when">${new Intl.DateTimeFormat('zh-CN', {
+        timeZone,
+        dateStyle: 'short',
+        timeStyle: 'medium',
+        hour12: false,
+      }).format(new Date(ms))}</span>`;
+
+/** A due date that does not wrap mid-date. */
+const day = (d: string): SafeHtml => html`<span class="when">${d}</span>`;
 
 export interface PageContext {
   person?: Person;
@@ -135,6 +143,20 @@ export interface BoardView {
   unitChoices: { id: string; name: string }[];
   obligationChoices: { id: string; title: string }[];
   shownLimit: number;
+  /** Today in the catalog's zone (YYYY-MM-DD): the days-left column counts calendar days from it. */
+  today?: string;
+}
+
+/**
+ * Calendar days left to the due date (剩余), or past it (逾期), counted from today in the catalog's zone; a period
+ * done or waived shows none. Calendar days, not working days: the column says so in its heading.
+ */
+export function daysLeft(due: string, today: string | undefined, colour: string): string {
+  const d = parseDate(due);
+  const t = today ? parseDate(today) : undefined;
+  if (d === undefined || t === undefined || colour === 'done' || colour === 'waived' || colour === 'broken') return '—';
+  const n = d - t;
+  return n < 0 ? `逾期 ${-n} 天` : n === 0 ? '今日截止' : `剩余 ${n} 天`;
 }
 
 const option = (value: string, label: string, selected: string | undefined) =>
@@ -151,25 +173,38 @@ export function boardPage(ctx: PageContext, v: BoardView): string {
 <label>灯色 <select name="colour"><option value="">全部</option>${COLOURS.map((c) => option(c, COLOUR_LABEL[c]!, f.colour))}</select></label>
 <button type="submit">筛选</button>
 </form>
-<table class="units">
-<thead><tr><th>单位</th>${COLOURS.map((c) => html`<th class="c-${c}">${COLOUR_SHORT[c]}</th>`)}</tr></thead>
+<div class="scroll"><table class="units">
+<thead><tr><th>单位</th>${COLOURS.map((c) => html`<th class="c-${c}">${COLOUR_SHORT[c]}</th>`)}<th>合计</th></tr></thead>
 <tbody>
 ${v.units.map(
   (u) =>
-    html`<tr data-unit="${u.unit}"><td><a href="/?unit=${encodeURIComponent(u.unit)}">${u.name}</a></td>${COLOURS.map((c) => html`<td class="n c-${c}${u[c] ? '' : ' zero'}" data-colour="${c}">${u[c]}</td>`)}</tr>`,
+    html`<tr data-unit="${u.unit}"><td><a href="/?unit=${encodeURIComponent(u.unit)}">${u.name}</a></td>
+${COLOURS.map((c) => html`<td class="n c-${c}${u[c] ? '' : ' zero'}" data-colour="${c}">${u[c]}</td>`)}
+<td class="n total">${COLOURS.reduce((n, c) => n + u[c], 0)}</td></tr>`,
 )}
 </tbody>
-</table>
+${
+  v.units.length
+    ? html`<tfoot><tr class="totals"><th>合计</th>
+${COLOURS.map((c) => html`<td class="n c-${c}" data-colour="${c}">${v.units.reduce((n, u) => n + u[c], 0)}</td>`)}
+<td class="n total">${v.units.reduce((n, u) => n + COLOURS.reduce((m, c) => m + u[c], 0), 0)}</td></tr></tfoot>`
+    : ''
+}
+</table></div>
 <h2>跟踪项（最紧急的在前）</h2>
-<table class="items">
-<thead><tr><th>灯色</th><th>任务</th><th>单位</th><th>期次</th><th>截止</th><th>签收</th></tr></thead>
+<div class="scroll"><table class="items">
+<thead><tr><th>灯色</th><th>任务</th><th>单位</th><th>期次</th><th>截止</th><th>剩余/逾期（日历日）</th><th>签收</th></tr></thead>
 <tbody>
 ${v.items.map(
   (i) =>
-    html`<tr data-tracker="${i.trackerId}" data-period="${i.period}"><td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span></td><td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${i.unitName}</td><td>${i.period}</td><td>${i.due}</td><td>${i.problem ? html`无法排期：${i.problem}` : i.acknowledged ? '已签收' : i.colour === 'yellow' || i.colour === 'red' ? html`<b class="unack">未签收</b>` : '—'}</td></tr>`,
+    html`<tr data-tracker="${i.trackerId}" data-period="${i.period}">
+<td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span></td>
+<td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${i.unitName}</td><td>${i.period}</td>
+<td>${day(i.due)}</td><td class="days">${daysLeft(i.due, v.today, i.colour)}</td>
+<td>${i.problem ? html`无法排期：${i.problem}` : i.acknowledged ? '已签收' : i.colour === 'yellow' || i.colour === 'red' ? html`<b class="unack">未签收</b>` : '—'}</td></tr>`,
 )}
 </tbody>
-</table>
+</table></div>
 <p class="note">${v.total > v.shownLimit ? `共 ${v.total} 项，显示最紧急的 ${v.shownLimit} 项；请用筛选缩小范围。` : `共 ${v.total} 项。`}</p>`,
   );
 }
@@ -192,6 +227,10 @@ export interface TrackerView {
   outcomes: OutcomeRow[];
   files: EvidenceFileRow[];
   actions: WebAction[];
+  /** The page's clock (tests pin it); absent, now. */
+  now?: number;
+  /** A fresh one-time token for each form rendered (a replayed or double-clicked form is answered once). */
+  formToken?: () => string;
   /** A refusal or a problem with the last request, shown above the forms. */
   error?: string;
   done?: string;
@@ -452,13 +491,17 @@ function actionForms(ctx: PageContext, v: TrackerView): SafeHtml {
     verification,
     open: v.status?.periods,
     paused: v.status?.paused,
+    now: v.now ?? Date.now(),
+    timeZone: zoneOf(ctx),
   });
   const forms = offers.map(({ action, unavailable }) => {
     const title = FORM_TITLE[action] ?? actionLabel(action);
     if (unavailable)
       return html`<section class="act unavailable" data-action="${action}"><h3>${title}</h3><p class="note">${unavailable}</p></section>`;
     const enctype = MULTIPART.includes(action) ? html` enctype="multipart/form-data"` : '';
-    return html`<form method="post" action="${parts.href(action)}"${enctype} class="act" id="form-${action}"><h3>${title}</h3>${csrfField(ctx)}${FORM_BODIES[action](parts)}</form>`;
+    const once = v.formToken ? html`<input type="hidden" name="_form" value="${v.formToken()}">` : '';
+    return html`<form method="post" action="${parts.href(action)}"${enctype} class="act" id="form-${action}">
+<h3>${title}</h3>${csrfField(ctx)}${once}${FORM_BODIES[action](parts)}</form>`;
   });
   return html`<h2>办理</h2><div class="forms">${forms}</div>`;
 }
@@ -511,9 +554,19 @@ export function mailListPage(
     '本地邮件',
     html`<p class="note">仅在本机试用（npm start）时提供：邮件捕获器收到的所有邮件。正式部署的 duban web 不提供此页面。</p>
 <table class="mail"><thead><tr><th>时间</th><th>收件人</th><th>主题</th></tr></thead><tbody>
-${mails.map((m) => html`<tr><td>${m.date}</td><td>${m.to}</td><td><a href="/mail/${encodeURIComponent(m.name)}">${m.subject || '（无主题）'}</a></td></tr>`)}
+${mails.map(
+  (m) =>
+    html`<tr><td>${mailDate(m.date, zoneOf(ctx))}</td><td>${m.to}</td>
+<td><a href="/mail/${encodeURIComponent(m.name)}">${m.subject || '（无主题）'}</a></td></tr>`,
+)}
 </tbody></table>`,
   );
+}
+
+/** A message's Date header as the catalog's zone reads it (the header itself says +0000); unreadable, as given. */
+function mailDate(header: string, zone: string): HtmlValue {
+  const ms = Date.parse(header);
+  return Number.isNaN(ms) ? header : dateTime(ms, zone);
 }
 
 export function mailPage(
@@ -532,7 +585,7 @@ export function mailPage(
   return layout(
     ctx,
     m.subject || '（无主题）',
-    html`<dl class="headers"><dt>发件人</dt><dd>${m.from}</dd><dt>收件人</dt><dd>${m.to}</dd>${m.cc ? html`<dt>抄送</dt><dd>${m.cc}</dd>` : ''}<dt>时间</dt><dd>${m.date}</dd></dl>
+    html`<dl class="headers"><dt>发件人</dt><dd>${m.from}</dd><dt>收件人</dt><dd>${m.to}</dd>${m.cc ? html`<dt>抄送</dt><dd>${m.cc}</dd>` : ''}<dt>时间</dt><dd>${mailDate(m.date, zoneOf(ctx))}</dd></dl>
 <pre class="mailtext">${parts}</pre><p><a href="/mail">返回邮件列表</a></p>`,
   );
 }
@@ -569,7 +622,18 @@ pre{white-space:pre-wrap;background:#fff;border:1px solid #ddd;padding:.8em}
 dl.headers{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dl.headers dt{color:#666}
 table.facts th{white-space:nowrap;width:6em;background:#fafafa}
 .others a{margin-right:1em}
-@media (max-width:600px){main{padding:.6em}table.facts th{width:4.5em}.items td:nth-child(4),.items th:nth-child(4){display:none}}
+.when{white-space:nowrap}
+.scroll{overflow-x:auto;max-width:100%}.scroll>table{margin:0}.scroll{margin:.5em 0}
+tfoot th,tfoot td{font-weight:bold;background:#fafafa}td.total{font-weight:bold}td.days{white-space:nowrap}
+/* A phone (issue 19.8): nothing wider than the screen; a wide table scrolls inside its own box, never the page. */
+@media (max-width:600px){
+main{padding:.6em}header{gap:.4em}header .who{margin-left:0}
+table.facts th{width:4.5em}
+table.periods,table.outcomes,table.timeline,table.report,table.register,table.mail{display:block;overflow-x:auto;max-width:100%}
+.forms{grid-template-columns:minmax(0,1fr)}
+.filters select{max-width:100%}.filters label{max-width:100%}
+.k{overflow-wrap:anywhere}td{overflow-wrap:anywhere}
+}
 `;
 
 /** The label of a link's action as it arrived (an unknown one is shown as given, escaped). */

@@ -2,6 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { boardStates } from '../../access/board';
 import { latestSnapshot } from '../../access/registered';
+import { DEFAULT_TIME_ZONE } from '../../domain/model';
+import { formatLocal } from '../../domain/zone';
 import type { WebContext } from '../context';
 import * as pages from '../pages';
 import { maySee } from '../roles';
@@ -57,6 +59,7 @@ export function boardRoutes(app: FastifyInstance, d: WebContext): void {
         unitChoices: visibleUnits.map((u) => ({ id: u.id, name: u.name })),
         obligationChoices: (snapshot?.catalog.obligations ?? []).map((o) => ({ id: o.id, title: o.title })),
         shownLimit: BOARD_ITEMS,
+        today: formatLocal(Date.now(), snapshot?.catalog.timeZone ?? DEFAULT_TIME_ZONE).slice(0, 10),
       }),
     );
   });
