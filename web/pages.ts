@@ -82,7 +82,9 @@ export function layout(ctx: PageContext, title: string, body: HtmlValue): string
 <nav>${p ? html`<a href="/">亮灯</a> <a href="/report">年度考核</a> <a href="/supervision">督办单登记</a>` : ''}${ctx.mailbox ? html` <a href="/mail">本地邮件</a>` : ''}</nav>
 ${
   p
-    ? html`<form class="who" method="post" action="/logout">${csrfField(ctx)}<span>${p.name}（${p.roles.join('、')}）</span> <button type="submit">退出</button></form>`
+    ? html`<form class="who" method="post" action="/logout">${csrfField(ctx)}<span>${p.name}（${p.roles.join(
+        '、',
+      )}）</span> <button type="submit">退出</button></form>`
     : ''
 }
 </header>
@@ -199,9 +201,10 @@ ${v.items.map(
   (i) =>
     html`<tr data-tracker="${i.trackerId}" data-period="${i.period}">
 <td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span></td>
-<td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${i.unitName}</td><td>${i.period}</td>
+<td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${i.unitName}</td><td>${periodWords(i.period)}</td>
 <td>${day(i.due)}</td><td class="days">${daysLeft(i.due, v.today, i.colour)}</td>
-<td>${i.problem ? html`无法排期：${i.problem}` : i.acknowledged ? '已签收' : i.colour === 'yellow' || i.colour === 'red' ? html`<b class="unack">未签收</b>` : '—'}</td></tr>`,
+<td>${i.problem ? html`无法排期：${i.problem}` : i.acknowledged ? '已签收' : i.colour === 'yellow' || i.colour === 'red' ? html`<b class="unack">未签收</b>` : '—'}</td>
+</tr>`,
 )}
 </tbody>
 </table></div>
@@ -263,7 +266,11 @@ function describeData(
       const sha = String(f.sha256 ?? '');
       const known = files.get(sha);
       parts.push(
-        html`<div><span class="k">附件</span> ${known ? html`<a href="${trackerHref(trackerId, `/files/${sha}`)}">${String(f.name ?? known.name)}</a>` : String(f.name ?? '')} <span class="hash">SHA-256 ${sha}</span></div>`,
+        html`<div><span class="k">附件</span> ${
+          known
+            ? html`<a href="${trackerHref(trackerId, `/files/${sha}`)}">${String(f.name ?? known.name)}</a>`
+            : String(f.name ?? '')
+        } <span class="hash">SHA-256 ${sha}</span></div>`,
       );
     }
   }
@@ -293,9 +300,16 @@ export function trackerPage(ctx: PageContext, v: TrackerView): string {
     html`${v.error ? html`<p class="error" role="alert">未办理：${v.error}</p>` : ''}${v.done ? html`<p class="message" role="status">${v.done}</p>` : ''}
 <section class="summary">
 <p><span class="light c-${colour ?? 'none'}">${colour ? (COLOUR_LABEL[colour] ?? colour) : '无状态'}</span>
-${s && s.history.length ? lastOutcome(s) : ''}${s?.waitingFor ? html` <b>等待事项日期</b>：${s.waitingFor}（日期确定后开始提醒）` : ''}${s?.problem ? html` <b>无法排期</b>：${s.problem}（请更正任务清单后重新登记）` : ''}${!s && v.state ? html` 期次 <b>${v.state.period}</b>，截止 <b>${v.state.due}</b>` : ''}
+${s && s.history.length ? lastOutcome(s) : ''}${s?.waitingFor ? html` <b>等待事项日期</b>：${s.waitingFor}（日期确定后开始提醒）` : ''}${
+      s?.problem ? html` <b>无法排期</b>：${s.problem}（请更正任务清单后重新登记）` : ''
+    }${!s && v.state ? html` 期次 <b>${v.state.period}</b>，截止 <b>${v.state.due}</b>` : ''}
 ${s?.paused ? '，已暂停' : ''}${s?.retired || (v.state && !v.state.active) ? '，已停用' : ''}</p>
-${s && s.periods.length ? html`<table class="periods"><tr><th>期次</th><th>状态</th><th>截止</th><th>办理情况</th><th>签收</th><th>进展</th></tr>${s.periods.map((p) => periodRow(s, p, zone))}</table>` : ''}
+${
+  s && s.periods.length
+    ? html`<table class="periods"><tr><th>期次</th><th>状态</th><th>截止</th><th>办理情况</th><th>签收</th><th>进展</th>
+</tr>${s.periods.map((p) => periodRow(s, p, zone))}</table>`
+    : ''
+}
 ${v.obligation ? html`<p><span class="k">依据</span> ${v.obligation.basis.map((b) => html`《${b.document}》${b.article ?? ''}：“${b.quote}” `)}</p>` : ''}
 ${v.obligation?.deliverable ? html`<p><span class="k">报送内容</span> ${v.obligation.deliverable}</p>` : ''}
 </section>
@@ -305,7 +319,8 @@ ${
   v.outcomes.length
     ? html`<table class="outcomes"><thead><tr><th>期次</th><th>结果</th><th>截止</th><th>完成时间</th></tr></thead><tbody>${v.outcomes.map(
         (o) =>
-          html`<tr><td>${o.period}</td><td>${OUTCOME_LABEL[o.outcome] ?? o.outcome}</td><td>${o.original_due}${o.due !== o.original_due ? `（延至 ${o.due}）` : ''}</td><td>${dateTime(o.completed_at, zone)}</td></tr>`,
+          html`<tr><td>${periodWords(o.period)}</td><td>${OUTCOME_LABEL[o.outcome] ?? o.outcome}</td>
+<td>${o.original_due}${o.due !== o.original_due ? `（延至 ${o.due}）` : ''}</td><td>${dateTime(o.completed_at, zone)}</td></tr>`,
       )}</tbody></table>`
     : html`<p class="note">暂无。</p>`
 }
@@ -315,7 +330,9 @@ ${
   v.files.length
     ? html`<h2>佐证材料</h2><ul class="files">${v.files.map(
         (f) =>
-          html`<li><a href="${trackerHref(v.trackerId, `/files/${f.sha256}`)}">${f.name}</a> ${f.type} ${formatSize(f.size)} · ${f.period} · ${f.uploadedBy} ${dateTime(f.uploadedAt, zone)} <span class="hash">SHA-256 ${f.sha256}</span></li>`,
+          html`<li><a href="${trackerHref(v.trackerId, `/files/${f.sha256}`)}">${f.name}</a> ${f.type} ${formatSize(f.size)} · ${periodWords(
+            f.period,
+          )} · ${f.uploadedBy} ${dateTime(f.uploadedAt, zone)} <span class="hash">SHA-256 ${f.sha256}</span></li>`,
       )}</ul>`
     : ''
 }`,
@@ -332,7 +349,15 @@ const VERIFICATION_LABEL: Record<string, string> = {
 function noticeRow(n: NoticeRow, zone: string): SafeHtml {
   const to = safeList(n.recipients_to);
   const cc = safeList(n.recipients_cc);
-  return html`<tr class="notice"><td>${dateTime(n.sent_at ?? n.fired_at ?? n.planned_at, zone)}</td><td>${n.period}</td><td>${STAGE_LABEL[n.stage] ?? n.stage}${n.stage === 'escalation' ? ` ${n.level}级` : ''}${n.supervision_no ? html` <b class="docno">${supervisionNumberText(Number(n.supervision_year), Number(n.supervision_no))}</b>` : ''}</td><td>${n.subject ?? ''}<div class="k">Message-ID ${n.message_id}</div><div class="k">收件 ${to.join('，')}${cc.length ? `；抄送 ${cc.join('，')}` : ''} · ${n.status === 'sent' ? '已发送' : n.status === 'rejected' ? '被拒收' : '发送中'}</div></td></tr>`;
+  return html`<tr class="notice"><td>${dateTime(n.sent_at ?? n.fired_at ?? n.planned_at, zone)}</td><td>${periodWords(n.period)}</td>
+<td>${STAGE_LABEL[n.stage] ?? n.stage}${n.stage === 'escalation' ? ` ${n.level}级` : ''}${
+    n.supervision_no
+      ? html` <b class="docno">${supervisionNumberText(Number(n.supervision_year), Number(n.supervision_no))}</b>`
+      : ''
+  }</td>
+<td>${n.subject ?? ''}<div class="k">Message-ID ${n.message_id}</div>
+<div class="k">收件 ${to.join('，')}${cc.length ? `；抄送 ${cc.join('，')}` : ''} · ${n.status === 'sent' ? '已发送' : n.status === 'rejected' ? '被拒收' : '发送中'}</div></td>
+</tr>`;
 }
 
 function safeList(json: string): string[] {
@@ -351,14 +376,15 @@ function eventRow(e: EventRow, files: Map<string, EvidenceFileRow>, trackerId: s
   } catch {
     data = undefined;
   }
-  return html`<tr class="event" data-kind="${e.kind}"><td>${dateTime(e.at, zone)}</td><td>${e.period}</td><td>${eventLabel(e.kind)}${e.actor ? html`<div class="k">${e.actor}</div>` : ''}</td><td>${describeData(e.kind, data, files, trackerId)}</td></tr>`;
+  return html`<tr class="event" data-kind="${e.kind}"><td>${dateTime(e.at, zone)}</td><td>${periodWords(e.period)}</td>
+<td>${eventLabel(e.kind)}${e.actor ? html`<div class="k">${e.actor}</div>` : ''}</td><td>${describeData(e.kind, data, files, trackerId)}</td></tr>`;
 }
 
 /** The latest settled period, as a person reads it: 已办结, 已免除 or 未完成, with the outcome. */
 function lastOutcome(s: TrackerStatus): SafeHtml {
   const h = s.history[s.history.length - 1]!;
   const word = h.outcome === 'waived' ? '已免除' : h.outcome === 'missed' ? '未完成' : '已办结';
-  return html` 最近一期 <b>${h.period}</b> ${word}（${OUTCOME_LABEL[h.outcome] ?? h.outcome}）；`;
+  return html` 最近一期 <b>${periodWords(h.period)}</b> ${word}（${OUTCOME_LABEL[h.outcome] ?? h.outcome}）；`;
 }
 
 /** One open period of a tracker: overdue ones stay open beside the current one (DOMAIN.md 19). */
@@ -370,7 +396,9 @@ function periodRow(s: TrackerStatus, p: PeriodStatus, zone: string): SafeHtml {
         ? `${p.people.reached}/${p.people.total} 人达标${p.people.short.length ? `；尚未达标：${p.people.short.map((x) => `${x.name}（差${x.short}）`).join('、')}` : ''}`
         : s.completion === 'rate' || s.completion === 'count'
           ? p.report
-            ? `已报送数据：${s.completion === 'rate' ? `${p.report.numerator}/${p.report.denominator}（${p.report.value}%）` : p.report.value}，${p.report.meets ? '达到' : '未达到'}要求（${s.threshold}${s.completion === 'rate' ? '%' : ''}）`
+            ? `已报送数据：${s.completion === 'rate' ? `${p.report.numerator}/${p.report.denominator}（${p.report.value}%）` : p.report.value}，${
+                p.report.meets ? '达到' : '未达到'
+              }要求（${s.threshold}${s.completion === 'rate' ? '%' : ''}）`
             : `未报送数据（要求 ${s.threshold}${s.completion === 'rate' ? '%' : ''}${s.measure ? `，${s.measure}` : ''}）`
           : p.submitted
             ? '已报送'
@@ -383,7 +411,11 @@ function periodRow(s: TrackerStatus, p: PeriodStatus, zone: string): SafeHtml {
     ? `，延期申请待审批（至 ${p.pendingExtension.newDue}，理由：${p.pendingExtension.reason}）`
     : '';
   const last = p.progress[p.progress.length - 1];
-  return html`<tr data-period="${p.period}"><td>${p.period}</td><td><span class="light c-${p.colour}">${COLOUR_LABEL[p.colour] ?? p.colour}</span></td><td>${p.due}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}</td><td>${p.acknowledged ? html`${p.acknowledged.by} ${dateTime(p.acknowledged.at, zone)}` : html`<b class="unack">未签收</b>`}</td><td>${last ? html`${p.progressCount} 次；最近 ${dateTime(last.at, zone)} ${last.by}：${last.note}` : '—'}</td></tr>`;
+  return html`<tr data-period="${p.period}"><td>${periodWords(p.period)}</td>
+<td><span class="light c-${p.colour}">${COLOUR_LABEL[p.colour] ?? p.colour}</span></td>
+<td>${p.due}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}</td>
+<td>${p.acknowledged ? html`${p.acknowledged.by} ${dateTime(p.acknowledged.at, zone)}` : html`<b class="unack">未签收</b>`}</td>
+<td>${last ? html`${p.progressCount} 次；最近 ${dateTime(last.at, zone)} ${last.by}：${last.note}` : '—'}</td></tr>`;
 }
 
 /** What every form of the tracker page is given: where to post, its period field, the CSRF field, the tracker. */
@@ -473,7 +505,9 @@ function actionForms(ctx: PageContext, v: TrackerView): SafeHtml {
   // Several open periods (an overdue one beside the current one): the form says which; the oldest by default.
   const periodField =
     open.length > 1
-      ? html`<label>期次 <select name="period">${open.map((p) => html`<option value="${p.period}">${p.period}（截止 ${p.due}）</option>`)}</select></label>`
+      ? html`<label>期次 <select name="period">${open.map(
+          (p) => html`<option value="${p.period}">${periodWords(p.period)}（截止 ${p.due}）</option>`,
+        )}</select></label>`
       : html`<input type="hidden" name="period" value="${period}">`;
   const fileField = html`<label>附件（PDF、OFD、DOC/DOCX、XLS/XLSX、JPG/PNG，每个不超过 ${formatSize(v.limits.maxFileBytes)}，最多 ${v.limits.maxFiles} 个）
 <input type="file" name="files" multiple accept=".pdf,.ofd,.doc,.docx,.xls,.xlsx,.jpg,.jpeg,.png"></label>`;
@@ -514,10 +548,17 @@ export function reportPage(ctx: PageContext, report: Report, years: number[]): s
   return layout(
     ctx,
     `${report.year}年度考核`,
-    html`<form class="filters" method="get" action="/report"><label>年度 <select name="year">${years.map((y) => option(String(y), `${y}年`, String(report.year)))}</select></label> <button type="submit">查看</button>
+    html`<form class="filters" method="get" action="/report"><label>年度 <select name="year">${years.map((y) =>
+      option(String(y), `${y}年`, String(report.year)),
+    )}</select></label> <button type="submit">查看</button>
 <a href="/report.csv?year=${report.year}">下载 CSV</a> <a href="/report.xlsx?year=${report.year}">下载 Excel</a></form>
 <table class="report"><thead><tr><th>排名</th><th>单位</th><th>应完成</th><th>按时</th><th>延期后按时</th><th>逾期</th><th>未完成</th><th>免除</th><th>按时率</th></tr></thead><tbody>
-${report.units.map((u) => html`<tr><td>${u.rank}</td><td>${u.unitName}</td><td>${u.due}</td><td>${u.onTime}</td><td>${u.onTimeExtended}</td><td>${u.late}</td><td>${u.missed}</td><td>${u.waived}</td><td>${percent(u.onTimeRate)}</td></tr>`)}
+${report.units.map(
+  (
+    u,
+  ) => html`<tr><td>${u.rank}</td><td>${u.unitName}</td><td>${u.due}</td><td>${u.onTime}</td><td>${u.onTimeExtended}</td>
+<td>${u.late}</td><td>${u.missed}</td><td>${u.waived}</td><td>${percent(u.onTimeRate)}</td></tr>`,
+)}
 </tbody></table>
 ${report.units.length ? '' : html`<p class="note">该年度没有截止的期次。</p>`}
 <h2>通报（草稿）</h2><pre class="circular">${report.circular}</pre>`,
@@ -533,10 +574,16 @@ export function supervisionPage(
   return layout(
     ctx,
     '督办单登记',
-    html`<form class="filters" method="get" action="/supervision"><label>督察单位 <select name="office"><option value="">全部</option>${supervisors.map((o) => option(o.id, o.name, filter.supervisor))}</select></label>
+    html`<form class="filters" method="get" action="/supervision"><label>督察单位 <select name="office"><option value="">全部</option>${supervisors.map(
+      (o) => option(o.id, o.name, filter.supervisor),
+    )}</select></label>
 <label>年度 <input name="year" inputmode="numeric" pattern="[0-9]{4}" size="5" value="${filter.year ?? ''}"></label> <button type="submit">查看</button></form>
 <table class="register"><thead><tr><th>编号</th><th>督察单位</th><th>单位</th><th>任务</th><th>期次</th><th>截止</th><th>发出时间</th></tr></thead><tbody>
-${rows.map((r) => html`<tr><td>${supervisionNumberText(r.year, r.number)}</td><td>${r.supervisorName}</td><td>${r.unitName}</td><td><a href="${trackerHref(r.trackerId)}">${r.obligationTitle}</a></td><td>${r.period}</td><td>${r.due}</td><td>${dateTime(r.sentAt, zoneOf(ctx))}</td></tr>`)}
+${rows.map(
+  (r) => html`<tr><td>${supervisionNumberText(r.year, r.number)}</td><td>${r.supervisorName}</td><td>${r.unitName}</td>
+<td><a href="${trackerHref(r.trackerId)}">${r.obligationTitle}</a></td><td>${periodWords(r.period)}</td><td>${r.due}</td>
+<td>${dateTime(r.sentAt, zoneOf(ctx))}</td></tr>`,
+)}
 </tbody></table>
 ${rows.length ? '' : html`<p class="note">暂无督办单。</p>`}`,
   );
@@ -585,7 +632,8 @@ export function mailPage(
   return layout(
     ctx,
     m.subject || '（无主题）',
-    html`<dl class="headers"><dt>发件人</dt><dd>${m.from}</dd><dt>收件人</dt><dd>${m.to}</dd>${m.cc ? html`<dt>抄送</dt><dd>${m.cc}</dd>` : ''}<dt>时间</dt><dd>${mailDate(m.date, zoneOf(ctx))}</dd></dl>
+    html`<dl class="headers"><dt>发件人</dt><dd>${m.from}</dd><dt>收件人</dt><dd>${m.to}</dd>${m.cc ? html`<dt>抄送</dt><dd>${m.cc}</dd>` : ''}<dt>时间</dt>
+<dd>${mailDate(m.date, zoneOf(ctx))}</dd></dl>
 <pre class="mailtext">${parts}</pre><p><a href="/mail">返回邮件列表</a></p>`,
   );
 }
@@ -675,7 +723,17 @@ export function linkPage(ctx: PageContext, v: LinkView): string {
   const kind = v.completion ?? o?.completion ?? 'single';
   const quota = kind === 'quota' || kind === 'per-person';
   const status = p
-    ? html`<span class="light c-${p.colour}">${COLOUR_LABEL[p.colour] ?? p.colour}</span> ${kind === 'quota' ? `已登记 ${p.recorded}/${v.quota ?? o?.quota ?? ''} 次` : p.submitted ? '已报送' : quota ? `已登记 ${p.recorded} 次` : '未报送'}${p.verification !== 'not required' ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}` : ''}；${p.acknowledged ? `已签收（${p.acknowledged.by}）` : '未签收'}；反馈进展 ${p.progressCount} 次`
+    ? html`<span class="light c-${p.colour}">${COLOUR_LABEL[p.colour] ?? p.colour}</span> ${
+        kind === 'quota'
+          ? `已登记 ${p.recorded}/${v.quota ?? o?.quota ?? ''} 次`
+          : p.submitted
+            ? '已报送'
+            : quota
+              ? `已登记 ${p.recorded} 次`
+              : '未报送'
+      }${
+        p.verification !== 'not required' ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}` : ''
+      }；${p.acknowledged ? `已签收（${p.acknowledged.by}）` : '未签收'}；反馈进展 ${p.progressCount} 次`
     : v.outcome
       ? html`<b>本期已结束</b>：${OUTCOME_LABEL[v.outcome] ?? v.outcome}`
       : html`<b>本期不在办理中</b>`;
@@ -697,10 +755,34 @@ ${v.supervisor ? html`<tr><th>督办单位</th><td>${v.supervisor.name}${v.super
 </table>
 <p class="note">办理人：<b>${v.recipient.name}</b>（${v.recipient.email}）。打开本页不会改变任何状态；点击下方按钮提交后才记入台账。如非本人，请勿提交，并联系督办单位。</p>
 </section>
-${v.action === 'view' ? html`<h2>本期办理记录</h2>${v.events.length ? html`<table class="timeline"><thead><tr><th>时间</th><th>期次</th><th>事项</th><th>详情</th></tr></thead><tbody>${v.events.map((e) => eventRow(e, new Map(), v.trackerId, zoneOf(ctx)))}</tbody></table>` : html`<p class="note">暂无。</p>`}` : linkForm(ctx, v, kind)}
+${
+  v.action === 'view'
+    ? html`<h2>本期办理记录</h2>${
+        v.events.length
+          ? html`<table class="timeline"><thead><tr><th>时间</th><th>期次</th><th>事项</th><th>详情</th>
+</tr></thead>
+<tbody>${v.events.map((e) => eventRow(e, new Map(), v.trackerId, zoneOf(ctx)))}</tbody></table>`
+          : html`<p class="note">暂无。</p>`
+      }`
+    : linkForm(ctx, v, kind)
+}
 ${v.others.length ? html`<p class="others">${v.others.map((x) => html`<a href="${x.href}">${x.label}</a> `)}</p>` : ''}
 <p class="note">如无法在此办理，可 <a href="/login">登录督办系统</a> 或联系督办单位。</p>`,
   );
+}
+
+const LABEL_KINDS = ['year', 'half-year', 'quarter', 'month', 'once'] as const;
+
+/**
+ * A period label in words (2026 → 2026年度, 2026-Q2 → 2026年第二季度, once → 一次性任务), read from the label alone,
+ * for the columns that show many trackers' periods; a label of no known shape is shown as it is.
+ */
+export function periodWords(label: string): string {
+  for (const kind of LABEL_KINDS) {
+    const p = parsePeriod(kind, label);
+    if (p) return periodInChinese(p);
+  }
+  return label;
 }
 
 /** A period as people read it, with its label: 2026年度（2026）. */
@@ -711,7 +793,9 @@ export function periodText(o: Obligation | undefined, label: string): string {
 
 function linkForm(ctx: PageContext, v: LinkView, kind: string): SafeHtml {
   const hidden = html`${csrfField(ctx)}<input type="hidden" name="_nonce" value="${v.nonce}">`;
-  const fileField = html`<label>附件（PDF、OFD、DOC/DOCX、XLS/XLSX、JPG/PNG，每个不超过 ${formatSize(v.limits.maxFileBytes)}，最多 ${v.limits.maxFiles} 个）<input type="file" name="files" multiple accept=".pdf,.ofd,.doc,.docx,.xls,.xlsx,.jpg,.jpeg,.png"></label>`;
+  const fileField = html`<label>附件（PDF、OFD、DOC/DOCX、XLS/XLSX、JPG/PNG，每个不超过 ${formatSize(v.limits.maxFileBytes)}，最多 ${
+    v.limits.maxFiles
+  } 个）<input type="file" name="files" multiple accept=".pdf,.ofd,.doc,.docx,.xls,.xlsx,.jpg,.jpeg,.png"></label>`;
   const id = `form-${v.action}`;
   switch (v.action) {
     case 'acknowledge':
@@ -726,15 +810,27 @@ function linkForm(ctx: PageContext, v: LinkView, kind: string): SafeHtml {
 <label>说明 <textarea name="text" maxlength="2000"></textarea></label>${fileField}<button type="submit">报送</button></form>`;
     case 'record':
       return html`<form method="post" action="${v.formAction}" class="act" id="${id}">${hidden}
-${kind === 'per-person' ? html`<label>人员编号（名册） <input name="person" required maxlength="64"></label><label>学时 <input name="hours" type="number" min="0" step="0.5"></label>` : ''}
-<label>日期 <input name="date" type="date" required></label><label>主题 <input name="topic" required maxlength="2000"></label><button type="submit">登记</button></form>`;
+${
+  kind === 'per-person'
+    ? html`<label>人员编号（名册） <input name="person" required maxlength="64"></label>
+<label>学时 <input name="hours" type="number" min="0" step="0.5"></label>`
+    : ''
+}
+<label>日期 <input name="date" type="date" required></label><label>主题 <input name="topic" required maxlength="2000"></label>
+<button type="submit">登记</button></form>`;
     case 'report':
       return html`<form method="post" action="${v.formAction}" class="act" id="${id}">${hidden}
-${kind === 'rate' ? html`<label>分子 <input name="numerator" type="number" min="0" required></label><label>分母 <input name="denominator" type="number" min="0" required></label>` : html`<label>数量 <input name="count" type="number" min="0" required></label>`}
+${
+  kind === 'rate'
+    ? html`<label>分子 <input name="numerator" type="number" min="0" required></label>
+<label>分母 <input name="denominator" type="number" min="0" required></label>`
+    : html`<label>数量 <input name="count" type="number" min="0" required></label>`
+}
 <label>说明 <textarea name="note" maxlength="2000"></textarea></label><button type="submit">报送</button></form>`;
     case 'requestExtension':
       return html`<form method="post" action="${v.formAction}" class="act" id="${id}">${hidden}
-<label>新截止日期 <input name="newDue" type="date" required></label><label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">申请延期</button></form>`;
+<label>新截止日期 <input name="newDue" type="date" required></label><label>理由 <textarea name="reason" required maxlength="2000"></textarea></label>
+<button type="submit">申请延期</button></form>`;
     default:
       return html``;
   }

@@ -16,6 +16,7 @@ import { loadInputs } from '../../config/load';
 import { Settings, loadSettings } from '../../config/settings';
 import { Duban } from '../../access/temporal';
 import { openLedger } from '../../access/ledger';
+import { periodWords } from '../../web/pages';
 import { RunningWeb, startWeb } from '../../web/server';
 import { TestBrowser, signInLinkFor, signInThroughPages, startBrowser } from '../support/browser';
 import { EngineWorker, devServerEnv, startEngineWorker } from '../support/engine';
@@ -307,7 +308,8 @@ describe('duban web in a real browser', () => {
     expect(state.period).not.toBe(outcomes[0]!.period);
     await page.goto(`${web.url}/`);
     const item = page.locator(`tr[data-tracker="annual-report/county-a"][data-period="${state.period}"]`);
-    expect(await item.locator('td').nth(3).textContent()).toBe(state.period);
+    // The period in words (2027年度), its label in the row's data.
+    expect(await item.locator('td').nth(3).textContent()).toBe(periodWords(state.period));
     expect(await item.locator('.light').textContent()).not.toBe('已办结');
 
     // The year report with CSV (formula-escaped) and XLSX downloads.
