@@ -270,7 +270,7 @@ function describeData(
           known
             ? html`<a href="${trackerHref(trackerId, `/files/${sha}`)}">${String(f.name ?? known.name)}</a>`
             : String(f.name ?? '')
-        } <span class="hash">SHA-256 ${sha}</span></div>`,
+        } <span class="hash">校验值（SHA-256） ${sha}</span></div>`,
       );
     }
   }
@@ -302,7 +302,7 @@ export function trackerPage(ctx: PageContext, v: TrackerView): string {
 <p><span class="light c-${colour ?? 'none'}">${colour ? (COLOUR_LABEL[colour] ?? colour) : '无状态'}</span>
 ${s && s.history.length ? lastOutcome(s) : ''}${s?.waitingFor ? html` <b>等待事项日期</b>：${s.waitingFor}（日期确定后开始提醒）` : ''}${
       s?.problem ? html` <b>无法排期</b>：${s.problem}（请更正任务清单后重新登记）` : ''
-    }${!s && v.state ? html` 期次 <b>${v.state.period}</b>，截止 <b>${v.state.due}</b>` : ''}
+    }${!s && v.state ? html` 期次 <b>${periodWords(v.state.period)}</b>，截止 <b>${v.state.due}</b>` : ''}
 ${s?.paused ? '，已暂停' : ''}${s?.retired || (v.state && !v.state.active) ? '，已停用' : ''}</p>
 ${
   s && s.periods.length
@@ -320,7 +320,7 @@ ${
     ? html`<table class="outcomes"><thead><tr><th>期次</th><th>结果</th><th>截止</th><th>完成时间</th></tr></thead><tbody>${v.outcomes.map(
         (o) =>
           html`<tr><td>${periodWords(o.period)}</td><td>${OUTCOME_LABEL[o.outcome] ?? o.outcome}</td>
-<td>${o.original_due}${o.due !== o.original_due ? `（延至 ${o.due}）` : ''}</td><td>${dateTime(o.completed_at, zone)}</td></tr>`,
+<td>${day(o.original_due)}${o.due !== o.original_due ? `（延至 ${o.due}）` : ''}</td><td>${dateTime(o.completed_at, zone)}</td></tr>`,
       )}</tbody></table>`
     : html`<p class="note">暂无。</p>`
 }
@@ -332,7 +332,7 @@ ${
         (f) =>
           html`<li><a href="${trackerHref(v.trackerId, `/files/${f.sha256}`)}">${f.name}</a> ${f.type} ${formatSize(f.size)} · ${periodWords(
             f.period,
-          )} · ${f.uploadedBy} ${dateTime(f.uploadedAt, zone)} <span class="hash">SHA-256 ${f.sha256}</span></li>`,
+          )} · ${f.uploadedBy} ${dateTime(f.uploadedAt, zone)} <span class="hash">校验值（SHA-256） ${f.sha256}</span></li>`,
       )}</ul>`
     : ''
 }`,
@@ -355,7 +355,7 @@ function noticeRow(n: NoticeRow, zone: string): SafeHtml {
       ? html` <b class="docno">${supervisionNumberText(Number(n.supervision_year), Number(n.supervision_no))}</b>`
       : ''
   }</td>
-<td>${n.subject ?? ''}<div class="k">Message-ID ${n.message_id}</div>
+<td>${n.subject ?? ''}<div class="k">邮件编号 ${n.message_id}</div>
 <div class="k">收件 ${to.join('，')}${cc.length ? `；抄送 ${cc.join('，')}` : ''} · ${n.status === 'sent' ? '已发送' : n.status === 'rejected' ? '被拒收' : '发送中'}</div></td>
 </tr>`;
 }
@@ -413,7 +413,7 @@ function periodRow(s: TrackerStatus, p: PeriodStatus, zone: string): SafeHtml {
   const last = p.progress[p.progress.length - 1];
   return html`<tr data-period="${p.period}"><td>${periodWords(p.period)}</td>
 <td><span class="light c-${p.colour}">${COLOUR_LABEL[p.colour] ?? p.colour}</span></td>
-<td>${p.due}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}</td>
+<td>${day(p.due)}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}</td>
 <td>${p.acknowledged ? html`${p.acknowledged.by} ${dateTime(p.acknowledged.at, zone)}` : html`<b class="unack">未签收</b>`}</td>
 <td>${last ? html`${p.progressCount} 次；最近 ${dateTime(last.at, zone)} ${last.by}：${last.note}` : '—'}</td></tr>`;
 }
@@ -475,7 +475,7 @@ ${
     const p = f.pending!;
     const ext = p.pendingExtension!;
     return html`<input type="hidden" name="period" value="${p.period}">
-<p>${p.period}：申请延期至 ${ext.newDue}，理由：${ext.reason}（${ext.by}）</p>
+<p>${periodWords(p.period)}：申请延期至 ${ext.newDue}，理由：${ext.reason}（${ext.by}）</p>
 <label>意见 <textarea name="reason" maxlength="2000"></textarea></label>
 <button type="submit" name="approve" value="yes">批准</button> <button type="submit" name="approve" value="no">驳回</button>`;
   },
@@ -581,7 +581,7 @@ export function supervisionPage(
 <table class="register"><thead><tr><th>编号</th><th>督察单位</th><th>单位</th><th>任务</th><th>期次</th><th>截止</th><th>发出时间</th></tr></thead><tbody>
 ${rows.map(
   (r) => html`<tr><td>${supervisionNumberText(r.year, r.number)}</td><td>${r.supervisorName}</td><td>${r.unitName}</td>
-<td><a href="${trackerHref(r.trackerId)}">${r.obligationTitle}</a></td><td>${periodWords(r.period)}</td><td>${r.due}</td>
+<td><a href="${trackerHref(r.trackerId)}">${r.obligationTitle}</a></td><td>${periodWords(r.period)}</td><td>${day(r.due)}</td>
 <td>${dateTime(r.sentAt, zoneOf(ctx))}</td></tr>`,
 )}
 </tbody></table>
@@ -858,11 +858,11 @@ export function linkDonePage(ctx: PageContext, r: LinkReceipt, repeat: boolean):
 <tr><th>事项</th><td>${linkActionLabel(r.action)}</td></tr>
 <tr><th>任务</th><td>${r.title}</td></tr>
 <tr><th>承办单位</th><td>${r.unitName}</td></tr>
-<tr><th>期次</th><td>${r.period}</td></tr>
+<tr><th>期次</th><td>${periodWords(r.period)}</td></tr>
 <tr><th>办理人</th><td class="by">${r.by}</td></tr>
 <tr><th>时间</th><td>${dateTime(r.at, zoneOf(ctx))}</td></tr>
 ${r.details.map(([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>`)}
-${r.files.map((f) => html`<tr><th>附件</th><td>${f.name} ${formatSize(f.size)} <span class="hash">SHA-256 ${f.sha256}</span></td></tr>`)}
+${r.files.map((f) => html`<tr><th>附件</th><td>${f.name} ${formatSize(f.size)} <span class="hash">校验值（SHA-256） ${f.sha256}</span></td></tr>`)}
 </table>
 <p class="note">${r.action === 'submit' ? '' : '提醒仍按计划发送，直至本期办结。'}可随时 <a href="/login">登录督办系统</a> 查看。</p>`,
   );
