@@ -4,4 +4,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   transform: { '^.+\\.tsx?$': ['@swc/jest'] },
   testTimeout: 60_000,
+  // Every temporary folder of a run lives under one, removed at the end also when tests fail (issue 20.6).
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
 };

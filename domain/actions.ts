@@ -7,7 +7,8 @@
  * `actionsFor` (who may: the unit's staff, the supervising office, administrators) and `offeredActions` (what
  * applies now: the obligation's kind of completion, the period's state).
  */
-import type { CompletionKind } from './model';
+import { type CompletionKind, DEFAULT_TIME_ZONE } from './model';
+import { formatLocal } from './zone';
 import type { EventKind } from './period-state';
 import type { RequestName } from './requests';
 
@@ -107,8 +108,13 @@ export interface Situation {
     pendingExtension?: unknown;
     /** The period's board colour; 催办 applies to red (overdue) periods only. */
     colour?: string;
+    /** The period's last 催办: the next may be sent from `nextFrom` (one a working day). */
+    lastUrge?: { at: number; by: string; nextFrom: number };
   }[];
   paused?: boolean;
+  /** The reader's clock and zone, to tell whether a 催办 was sent today (and from when the next may go). */
+  now?: number;
+  timeZone?: string;
 }
 
 /** An action offered, or shown disabled with the reason it cannot apply now. */
@@ -142,19 +148,30 @@ export function offeredActions(allowed: readonly Action[], s: Situation): Offer[
     if (action === 'decideExtension' && !(open ?? []).some((p) => p.pendingExtension)) continue;
     if (action === 'pause' && s.paused === true) continue;
     if (action === 'resume' && s.paused !== true) continue;
-    offers.push({ action, unavailable: open ? unavailable(action, open) : undefined });
+    offers.push({ action, unavailable: open ? unavailable(action, open, s) : undefined });
   }
   return offers;
 }
 
-function unavailable(action: Action, open: NonNullable<Situation['open']>): string | undefined {
+function unavailable(action: Action, open: NonNullable<Situation['open']>, s: Situation): string | undefined {
   const periodAction = ACTIONS[action].by !== 'admin' && action !== 'decideExtension';
   if (periodAction && open.length === 0) return '当前没有未办结的期次';
   if (action === 'acknowledge' && open.every((p) => p.acknowledged)) return '本期已签收';
   if (action === 'verify' && !open.some((p) => p.submitted && p.verification === 'pending'))
     return '尚未报送材料，无需核实';
-  if (action === 'urge' && !open.some((p) => p.colour === 'red' && !p.submitted))
-    return '没有逾期未办结的期次，无需催办';
+  if (action === 'urge') {
+    const red = open.filter((p) => p.colour === 'red' && !p.submitted);
+    if (red.length === 0) return '没有逾期未办结的期次，无需催办';
+    // The tracker refuses a second 催办 the same working day: the page says so before the click.
+    const now = s.now;
+    if (now !== undefined && red.every((p) => p.lastUrge && now < p.lastUrge.nextFrom)) {
+      const next = Math.min(...red.map((p) => p.lastUrge!.nextFrom));
+      const day = (ms: number) => formatLocal(ms, s.timeZone ?? DEFAULT_TIME_ZONE).slice(0, 10);
+      const last = red.find((p) => p.lastUrge)!.lastUrge!;
+      const when = day(last.at) === day(now) ? '今日已催办' : `已于${day(last.at)}催办`;
+      return `${when}（${last.by}），每个工作日最多催办一次；${day(next)}起可再次催办`;
+    }
+  }
   return undefined;
 }
 

@@ -304,6 +304,24 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       )`,
     ],
   },
+  {
+    version: 28,
+    // The signed-in forms of the tracker page (issue 19.6): each rendered form carries a one-time token, claimed
+    // here before its Update is sent, so a replayed POST or a double click is answered once. Keyed by the token's
+    // SHA-256 and bound to the session that posted it; `result` is where the first answer went (the repeat goes
+    // there too).
+    statements: [
+      `CREATE TABLE web_form_submissions (
+        token_hash TEXT PRIMARY KEY,
+        session_hash TEXT NOT NULL,
+        tracker_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        email TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        result TEXT
+      )`,
+    ],
+  },
 ];
 
 /** The schema versions this code knows, in order. */

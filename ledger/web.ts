@@ -1,6 +1,6 @@
 /**
- * The web service's own tables (migrations 7 and 9: web_sign_in_links, web_sessions, web_rate_limits,
- * evidence_files, web_link_submissions) and the 督办单 register it reads from notices. Only SHA-256 hashes of
+ * The web service's own tables (migrations 7, 9 and 28: web_sign_in_links, web_sessions, web_rate_limits,
+ * evidence_files, web_link_submissions, web_form_submissions) and the 督办单 register it reads from notices. Only SHA-256 hashes of
  * sign-in and session tokens are stored. The routes reach these through `ledger.web`, never with SQL of their own.
  */
 import type { NoticeRow } from './sending';
@@ -66,6 +66,18 @@ export interface LinkSubmission {
   email: string;
   createdAt: number;
   /** What was recorded (JSON), once the action went through; null while it is being sent. */
+  result: string | null;
+}
+
+/** A signed-in form's one-time token as claimed (web_form_submissions). */
+export interface FormSubmission {
+  tokenHash: string;
+  sessionHash: string;
+  trackerId: string;
+  action: string;
+  email: string;
+  createdAt: number;
+  /** Where the first answer went (the page it redirected to), once the action went through; null meanwhile. */
   result: string | null;
 }
 
@@ -272,5 +284,50 @@ export class WebTables {
   /** A refused or failed submit gives its nonce back, so the person can correct the form and send it again. */
   async releaseLinkSubmission(nonce: string): Promise<void> {
     await this.db.run('DELETE FROM web_link_submissions WHERE nonce = ? AND result IS NULL', [nonce]);
+  }
+
+  /**
+   * Claims a signed-in form's one-time token (its SHA-256): true for the first submit, false when it was claimed
+   * before (a replay, a double click). The claim is the primary key, so two submits at once cannot both win.
+   */
+  async claimFormSubmission(s: Omit<FormSubmission, 'result'>): Promise<boolean> {
+    const changed = await this.db.run(
+      `INSERT INTO web_form_submissions (token_hash, session_hash, tracker_id, action, email, created_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (token_hash) DO NOTHING`,
+      [s.tokenHash, s.sessionHash, s.trackerId, s.action, s.email, s.createdAt],
+    );
+    return changed === 1;
+  }
+
+  async formSubmission(tokenHash: string): Promise<FormSubmission | undefined> {
+    const [r] = await this.db.all<{
+      token_hash: string;
+      session_hash: string;
+      tracker_id: string;
+      action: string;
+      email: string;
+      created_at: number;
+      result: string | null;
+    }>('SELECT * FROM web_form_submissions WHERE token_hash = ?', [tokenHash]);
+    return (
+      r && {
+        tokenHash: r.token_hash,
+        sessionHash: r.session_hash,
+        trackerId: r.tracker_id,
+        action: r.action,
+        email: r.email,
+        createdAt: Number(r.created_at),
+        result: r.result,
+      }
+    );
+  }
+
+  async finishFormSubmission(tokenHash: string, result: string): Promise<void> {
+    await this.db.run('UPDATE web_form_submissions SET result = ? WHERE token_hash = ?', [result, tokenHash]);
+  }
+
+  /** A refused or failed submit gives its token back, so the person can correct the form and send it again. */
+  async releaseFormSubmission(tokenHash: string): Promise<void> {
+    await this.db.run('DELETE FROM web_form_submissions WHERE token_hash = ? AND result IS NULL', [tokenHash]);
   }
 }

@@ -8,7 +8,7 @@
  * one where none matches the platform) is therefore not exercised here; duban's postinstall is run by hand below.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -25,6 +25,15 @@ const npm = (args: string[], cwd: string, timeout: number) =>
 
 test('a packed release installs with --omit=dev and runs without tsc; the Temporal binaries step is skippable', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'duban-pack-'));
+  // The pack folder holds a whole installation (hundreds of MB): removed also when the test fails.
+  try {
+    packAndInstall(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function packAndInstall(dir: string): void {
   npm(['pack', '--pack-destination', dir], root, 240_000);
   const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
   expect(tarball).toMatch(/^duban-\d+\.\d+\.\d+\.tgz$/);
@@ -89,4 +98,4 @@ test('a packed release installs with --omit=dev and runs without tsc; the Tempor
   );
   expect(bundle.status).toBe(0);
   expect(bundle.stdout).toMatch(/^bundled \d+/);
-});
+}

@@ -8,6 +8,7 @@ import { DEFAULT_TIME_ZONE } from '../domain/model';
 import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../ledger';
 import type { Report } from '../access/report';
 import type { Obligation, Unit } from '../domain/model';
+import { parseDate } from '../domain/dates';
 import { parsePeriod, periodInChinese } from '../domain/periods';
 import { RATINGS, supervisionNumberText } from '../domain/tracking';
 import type { PeriodStatus, TrackerStatus } from '../workflows/messages';
@@ -37,12 +38,19 @@ export const OUTCOME_LABEL: Record<string, string> = {
 const STAGE_LABEL: Record<string, string> = { reminder: '提醒', escalation: '催办', urge: '即时催办' };
 
 /** An instant as the people of the tracker's zone read it (the page's zone, else the catalog's default). */
-const dateTime = (ms: number | null | undefined, timeZone: string) =>
-  ms === null || ms === undefined
+const dateTime = (ms: number | null | undefined, timeZone: string): HtmlValue =>
+  ms === null || ms === undefined || Number.isNaN(ms)
     ? ''
-    : new Intl.DateTimeFormat('zh-CN', { timeZone, dateStyle: 'short', timeStyle: 'medium', hour12: false }).format(
-        new Date(ms),
-      );
+    : // A span that does not wrap: a narrow column never breaks a date in the middle (issue 19.8).
+      html`<span class="when">${new Intl.DateTimeFormat('zh-CN', {
+        timeZone,
+        dateStyle: 'short',
+        timeStyle: 'medium',
+        hour12: false,
+      }).format(new Date(ms))}</span>`;
+
+/** A due date that does not wrap mid-date. */
+const day = (d: string): SafeHtml => html`<span class="when">${d}</span>`;
 
 export interface PageContext {
   person?: Person;
@@ -75,7 +83,9 @@ export function layout(ctx: PageContext, title: string, body: HtmlValue): string
 <nav>${p ? html`<a href="/">亮灯</a> <a href="/report">年度考核</a> <a href="/supervision">督办单登记</a>` : ''}${ctx.mailbox ? html` <a href="/mail">本地邮件</a>` : ''}</nav>
 ${
   p
-    ? html`<form class="who" method="post" action="/logout">${csrfField(ctx)}<span>${p.name}（${p.roles.join('、')}）</span> <button type="submit">退出</button></form>`
+    ? html`<form class="who" method="post" action="/logout">${csrfField(ctx)}<span>${p.name}（${p.roles.join(
+        '、',
+      )}）</span> <button type="submit">退出</button></form>`
     : ''
 }
 </header>
@@ -138,6 +148,20 @@ export interface BoardView {
   shownLimit: number;
   /** The workers' open operator alerts (issue 21.2: SMTP taking nothing), shown above the board. */
   alerts?: { kind: string; since: number }[];
+  /** Today in the catalog's zone (YYYY-MM-DD): the days-left column counts calendar days from it. */
+  today?: string;
+}
+
+/**
+ * Calendar days left to the due date (剩余), or past it (逾期), counted from today in the catalog's zone; a period
+ * done or waived shows none. Calendar days, not working days: the column says so in its heading.
+ */
+export function daysLeft(due: string, today: string | undefined, colour: string): string {
+  const d = parseDate(due);
+  const t = today ? parseDate(today) : undefined;
+  if (d === undefined || t === undefined || colour === 'done' || colour === 'waived' || colour === 'broken') return '—';
+  const n = d - t;
+  return n < 0 ? `逾期 ${-n} 天` : n === 0 ? '今日截止' : `剩余 ${n} 天`;
 }
 
 /** What an open alert means for the people on the board, in their words (the log and /readyz have the detail). */
@@ -159,25 +183,39 @@ export function boardPage(ctx: PageContext, v: BoardView): string {
 <label>灯色 <select name="colour"><option value="">全部</option>${COLOURS.map((c) => option(c, COLOUR_LABEL[c]!, f.colour))}</select></label>
 <button type="submit">筛选</button>
 </form>
-<table class="units">
-<thead><tr><th>单位</th>${COLOURS.map((c) => html`<th class="c-${c}">${COLOUR_SHORT[c]}</th>`)}</tr></thead>
+<div class="scroll"><table class="units">
+<thead><tr><th>单位</th>${COLOURS.map((c) => html`<th class="c-${c}">${COLOUR_SHORT[c]}</th>`)}<th>合计</th></tr></thead>
 <tbody>
 ${v.units.map(
   (u) =>
-    html`<tr data-unit="${u.unit}"><td><a href="/?unit=${encodeURIComponent(u.unit)}">${u.name}</a></td>${COLOURS.map((c) => html`<td class="n c-${c}${u[c] ? '' : ' zero'}" data-colour="${c}">${u[c]}</td>`)}</tr>`,
+    html`<tr data-unit="${u.unit}"><td><a href="/?unit=${encodeURIComponent(u.unit)}">${u.name}</a></td>
+${COLOURS.map((c) => html`<td class="n c-${c}${u[c] ? '' : ' zero'}" data-colour="${c}">${u[c]}</td>`)}
+<td class="n total">${COLOURS.reduce((n, c) => n + u[c], 0)}</td></tr>`,
 )}
 </tbody>
-</table>
+${
+  v.units.length
+    ? html`<tfoot><tr class="totals"><th>合计</th>
+${COLOURS.map((c) => html`<td class="n c-${c}" data-colour="${c}">${v.units.reduce((n, u) => n + u[c], 0)}</td>`)}
+<td class="n total">${v.units.reduce((n, u) => n + COLOURS.reduce((m, c) => m + u[c], 0), 0)}</td></tr></tfoot>`
+    : ''
+}
+</table></div>
 <h2>跟踪项（最紧急的在前）</h2>
-<table class="items">
-<thead><tr><th>灯色</th><th>任务</th><th>单位</th><th>期次</th><th>截止</th><th>签收</th></tr></thead>
+<div class="scroll"><table class="items">
+<thead><tr><th>灯色</th><th>任务</th><th>单位</th><th>期次</th><th>截止</th><th>剩余/逾期（日历日）</th><th>签收</th></tr></thead>
 <tbody>
 ${v.items.map(
   (i) =>
-    html`<tr data-tracker="${i.trackerId}" data-period="${i.period}"><td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span></td><td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${i.unitName}</td><td>${periodWords(i.period)}</td><td>${i.due}</td><td>${i.problem ? html`无法排期：${i.problem}` : i.acknowledged ? '已签收' : i.colour === 'yellow' || i.colour === 'red' ? html`<b class="unack">未签收</b>` : '—'}</td></tr>`,
+    html`<tr data-tracker="${i.trackerId}" data-period="${i.period}">
+<td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span></td>
+<td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${i.unitName}</td><td>${periodWords(i.period)}</td>
+<td>${day(i.due)}</td><td class="days">${daysLeft(i.due, v.today, i.colour)}</td>
+<td>${i.problem ? html`无法排期：${i.problem}` : i.acknowledged ? '已签收' : i.colour === 'yellow' || i.colour === 'red' ? html`<b class="unack">未签收</b>` : '—'}</td>
+</tr>`,
 )}
 </tbody>
-</table>
+</table></div>
 <p class="note">${v.total > v.shownLimit ? `共 ${v.total} 项，显示最紧急的 ${v.shownLimit} 项；请用筛选缩小范围。` : `共 ${v.total} 项。`}</p>`,
   );
 }
@@ -200,6 +238,10 @@ export interface TrackerView {
   outcomes: OutcomeRow[];
   files: EvidenceFileRow[];
   actions: WebAction[];
+  /** The page's clock (tests pin it); absent, now. */
+  now?: number;
+  /** A fresh one-time token for each form rendered (a replayed or double-clicked form is answered once). */
+  formToken?: () => string;
   /** A refusal or a problem with the last request, shown above the forms. */
   error?: string;
   done?: string;
@@ -232,7 +274,11 @@ function describeData(
       const sha = String(f.sha256 ?? '');
       const known = files.get(sha);
       parts.push(
-        html`<div><span class="k">附件</span> ${known ? html`<a href="${trackerHref(trackerId, `/files/${sha}`)}">${String(f.name ?? known.name)}</a>` : String(f.name ?? '')} <span class="hash">SHA-256 ${sha}</span></div>`,
+        html`<div><span class="k">附件</span> ${
+          known
+            ? html`<a href="${trackerHref(trackerId, `/files/${sha}`)}">${String(f.name ?? known.name)}</a>`
+            : String(f.name ?? '')
+        } <span class="hash">校验值（SHA-256） ${sha}</span></div>`,
       );
     }
   }
@@ -262,9 +308,16 @@ export function trackerPage(ctx: PageContext, v: TrackerView): string {
     html`${v.error ? html`<p class="error" role="alert">未办理：${v.error}</p>` : ''}${v.done ? html`<p class="message" role="status">${v.done}</p>` : ''}
 <section class="summary">
 <p><span class="light c-${colour ?? 'none'}">${colour ? (COLOUR_LABEL[colour] ?? colour) : '无状态'}</span>
-${s && s.history.length ? lastOutcome(s) : ''}${s?.waitingFor ? html` <b>等待事项日期</b>：${s.waitingFor}（日期确定后开始提醒）` : ''}${s?.problem ? html` <b>无法排期</b>：${s.problem}（请更正任务清单后重新登记）` : ''}${!s && v.state ? html` 期次 <b>${v.state.period}</b>，截止 <b>${v.state.due}</b>` : ''}
+${s && s.history.length ? lastOutcome(s) : ''}${s?.waitingFor ? html` <b>等待事项日期</b>：${s.waitingFor}（日期确定后开始提醒）` : ''}${
+      s?.problem ? html` <b>无法排期</b>：${s.problem}（请更正任务清单后重新登记）` : ''
+    }${!s && v.state ? html` 期次 <b>${periodWords(v.state.period)}</b>，截止 <b>${v.state.due}</b>` : ''}
 ${s?.paused ? '，已暂停' : ''}${s?.retired || (v.state && !v.state.active) ? '，已停用' : ''}</p>
-${s && s.periods.length ? html`<table class="periods"><tr><th>期次</th><th>状态</th><th>截止</th><th>办理情况</th><th>签收</th><th>进展</th></tr>${s.periods.map((p) => periodRow(s, p, zone))}</table>` : ''}
+${
+  s && s.periods.length
+    ? html`<table class="periods"><tr><th>期次</th><th>状态</th><th>截止</th><th>办理情况</th><th>签收</th><th>进展</th>
+</tr>${s.periods.map((p) => periodRow(s, p, zone))}</table>`
+    : ''
+}
 ${v.obligation ? html`<p><span class="k">依据</span> ${v.obligation.basis.map((b) => html`《${b.document}》${b.article ?? ''}：“${b.quote}” `)}</p>` : ''}
 ${v.obligation?.deliverable ? html`<p><span class="k">报送内容</span> ${v.obligation.deliverable}</p>` : ''}
 </section>
@@ -274,7 +327,8 @@ ${
   v.outcomes.length
     ? html`<table class="outcomes"><thead><tr><th>期次</th><th>结果</th><th>截止</th><th>完成时间</th></tr></thead><tbody>${v.outcomes.map(
         (o) =>
-          html`<tr><td>${o.period}</td><td>${OUTCOME_LABEL[o.outcome] ?? o.outcome}</td><td>${o.original_due}${o.due !== o.original_due ? `（延至 ${o.due}）` : ''}</td><td>${dateTime(o.completed_at, zone)}</td></tr>`,
+          html`<tr><td>${periodWords(o.period)}</td><td>${OUTCOME_LABEL[o.outcome] ?? o.outcome}</td>
+<td>${day(o.original_due)}${o.due !== o.original_due ? `（延至 ${o.due}）` : ''}</td><td>${dateTime(o.completed_at, zone)}</td></tr>`,
       )}</tbody></table>`
     : html`<p class="note">暂无。</p>`
 }
@@ -284,7 +338,9 @@ ${
   v.files.length
     ? html`<h2>佐证材料</h2><ul class="files">${v.files.map(
         (f) =>
-          html`<li><a href="${trackerHref(v.trackerId, `/files/${f.sha256}`)}">${f.name}</a> ${f.type} ${formatSize(f.size)} · ${f.period} · ${f.uploadedBy} ${dateTime(f.uploadedAt, zone)} <span class="hash">SHA-256 ${f.sha256}</span></li>`,
+          html`<li><a href="${trackerHref(v.trackerId, `/files/${f.sha256}`)}">${f.name}</a> ${f.type} ${formatSize(f.size)} · ${periodWords(
+            f.period,
+          )} · ${f.uploadedBy} ${dateTime(f.uploadedAt, zone)} <span class="hash">校验值（SHA-256） ${f.sha256}</span></li>`,
       )}</ul>`
     : ''
 }`,
@@ -301,7 +357,15 @@ const VERIFICATION_LABEL: Record<string, string> = {
 function noticeRow(n: NoticeRow, zone: string): SafeHtml {
   const to = safeList(n.recipients_to);
   const cc = safeList(n.recipients_cc);
-  return html`<tr class="notice"><td>${dateTime(n.sent_at ?? n.fired_at ?? n.planned_at, zone)}</td><td>${n.period}</td><td>${STAGE_LABEL[n.stage] ?? n.stage}${n.stage === 'escalation' ? ` ${n.level}级` : ''}${n.supervision_no ? html` <b class="docno">${supervisionNumberText(Number(n.supervision_year), Number(n.supervision_no))}</b>` : ''}</td><td>${n.subject ?? ''}<div class="k">Message-ID ${n.message_id}</div><div class="k">收件 ${to.join('，')}${cc.length ? `；抄送 ${cc.join('，')}` : ''} · ${n.status === 'sent' ? '已发送' : n.status === 'rejected' ? '被拒收' : '发送中'}</div></td></tr>`;
+  return html`<tr class="notice"><td>${dateTime(n.sent_at ?? n.fired_at ?? n.planned_at, zone)}</td><td>${periodWords(n.period)}</td>
+<td>${STAGE_LABEL[n.stage] ?? n.stage}${n.stage === 'escalation' ? ` ${n.level}级` : ''}${
+    n.supervision_no
+      ? html` <b class="docno">${supervisionNumberText(Number(n.supervision_year), Number(n.supervision_no))}</b>`
+      : ''
+  }</td>
+<td>${n.subject ?? ''}<div class="k">邮件编号 ${n.message_id}</div>
+<div class="k">收件 ${to.join('，')}${cc.length ? `；抄送 ${cc.join('，')}` : ''} · ${n.status === 'sent' ? '已发送' : n.status === 'rejected' ? '被拒收' : '发送中'}</div></td>
+</tr>`;
 }
 
 function safeList(json: string): string[] {
@@ -320,14 +384,15 @@ function eventRow(e: EventRow, files: Map<string, EvidenceFileRow>, trackerId: s
   } catch {
     data = undefined;
   }
-  return html`<tr class="event" data-kind="${e.kind}"><td>${dateTime(e.at, zone)}</td><td>${e.period}</td><td>${eventLabel(e.kind)}${e.actor ? html`<div class="k">${e.actor}</div>` : ''}</td><td>${describeData(e.kind, data, files, trackerId)}</td></tr>`;
+  return html`<tr class="event" data-kind="${e.kind}"><td>${dateTime(e.at, zone)}</td><td>${periodWords(e.period)}</td>
+<td>${eventLabel(e.kind)}${e.actor ? html`<div class="k">${e.actor}</div>` : ''}</td><td>${describeData(e.kind, data, files, trackerId)}</td></tr>`;
 }
 
 /** The latest settled period, as a person reads it: 已办结, 已免除 or 未完成, with the outcome. */
 function lastOutcome(s: TrackerStatus): SafeHtml {
   const h = s.history[s.history.length - 1]!;
   const word = h.outcome === 'waived' ? '已免除' : h.outcome === 'missed' ? '未完成' : '已办结';
-  return html` 最近一期 <b>${h.period}</b> ${word}（${OUTCOME_LABEL[h.outcome] ?? h.outcome}）；`;
+  return html` 最近一期 <b>${periodWords(h.period)}</b> ${word}（${OUTCOME_LABEL[h.outcome] ?? h.outcome}）；`;
 }
 
 /** One open period of a tracker: overdue ones stay open beside the current one (DOMAIN.md 19). */
@@ -339,7 +404,9 @@ function periodRow(s: TrackerStatus, p: PeriodStatus, zone: string): SafeHtml {
         ? `${p.people.reached}/${p.people.total} 人达标${p.people.short.length ? `；尚未达标：${p.people.short.map((x) => `${x.name}（差${x.short}）`).join('、')}` : ''}`
         : s.completion === 'rate' || s.completion === 'count'
           ? p.report
-            ? `已报送数据：${s.completion === 'rate' ? `${p.report.numerator}/${p.report.denominator}（${p.report.value}%）` : p.report.value}，${p.report.meets ? '达到' : '未达到'}要求（${s.threshold}${s.completion === 'rate' ? '%' : ''}）`
+            ? `已报送数据：${s.completion === 'rate' ? `${p.report.numerator}/${p.report.denominator}（${p.report.value}%）` : p.report.value}，${
+                p.report.meets ? '达到' : '未达到'
+              }要求（${s.threshold}${s.completion === 'rate' ? '%' : ''}）`
             : `未报送数据（要求 ${s.threshold}${s.completion === 'rate' ? '%' : ''}${s.measure ? `，${s.measure}` : ''}）`
           : p.submitted
             ? '已报送'
@@ -352,7 +419,11 @@ function periodRow(s: TrackerStatus, p: PeriodStatus, zone: string): SafeHtml {
     ? `，延期申请待审批（至 ${p.pendingExtension.newDue}，理由：${p.pendingExtension.reason}）`
     : '';
   const last = p.progress[p.progress.length - 1];
-  return html`<tr data-period="${p.period}"><td>${periodWords(p.period)}</td><td><span class="light c-${p.colour}">${stateWords(p)}</span></td><td>${p.due}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}</td><td>${p.acknowledged ? html`${p.acknowledged.by} ${dateTime(p.acknowledged.at, zone)}` : html`<b class="unack">未签收</b>`}</td><td>${last ? html`${p.progressCount} 次；最近 ${dateTime(last.at, zone)} ${last.by}：${last.note}` : '—'}</td></tr>`;
+  return html`<tr data-period="${p.period}"><td>${periodWords(p.period)}</td>
+<td><span class="light c-${p.colour}">${stateWords(p)}</span></td>
+<td>${day(p.due)}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}</td>
+<td>${p.acknowledged ? html`${p.acknowledged.by} ${dateTime(p.acknowledged.at, zone)}` : html`<b class="unack">未签收</b>`}</td>
+<td>${last ? html`${p.progressCount} 次；最近 ${dateTime(last.at, zone)} ${last.by}：${last.note}` : '—'}</td></tr>`;
 }
 
 /** What every form of the tracker page is given: where to post, its period field, the CSRF field, the tracker. */
@@ -412,7 +483,7 @@ ${
     const p = f.pending!;
     const ext = p.pendingExtension!;
     return html`<input type="hidden" name="period" value="${p.period}">
-<p>${p.period}：申请延期至 ${ext.newDue}，理由：${ext.reason}（${ext.by}）</p>
+<p>${periodWords(p.period)}：申请延期至 ${ext.newDue}，理由：${ext.reason}（${ext.by}）</p>
 <label>意见 <textarea name="reason" maxlength="2000"></textarea></label>
 <button type="submit" name="approve" value="yes">批准</button> <button type="submit" name="approve" value="no">驳回</button>`;
   },
@@ -442,7 +513,9 @@ function actionForms(ctx: PageContext, v: TrackerView): SafeHtml {
   // Several open periods (an overdue one beside the current one): the form says which; the oldest by default.
   const periodField =
     open.length > 1
-      ? html`<label>期次 <select name="period">${open.map((p) => html`<option value="${p.period}">${p.period}（截止 ${p.due}）</option>`)}</select></label>`
+      ? html`<label>期次 <select name="period">${open.map(
+          (p) => html`<option value="${p.period}">${periodWords(p.period)}（截止 ${p.due}）</option>`,
+        )}</select></label>`
       : html`<input type="hidden" name="period" value="${period}">`;
   const fileField = html`<label>附件（PDF、OFD、DOC/DOCX、XLS/XLSX、JPG/PNG，每个不超过 ${formatSize(v.limits.maxFileBytes)}，最多 ${v.limits.maxFiles} 个）
 <input type="file" name="files" multiple accept=".pdf,.ofd,.doc,.docx,.xls,.xlsx,.jpg,.jpeg,.png"></label>`;
@@ -460,13 +533,17 @@ function actionForms(ctx: PageContext, v: TrackerView): SafeHtml {
     verification,
     open: v.status?.periods,
     paused: v.status?.paused,
+    now: v.now ?? Date.now(),
+    timeZone: zoneOf(ctx),
   });
   const forms = offers.map(({ action, unavailable }) => {
     const title = FORM_TITLE[action] ?? actionLabel(action);
     if (unavailable)
       return html`<section class="act unavailable" data-action="${action}"><h3>${title}</h3><p class="note">${unavailable}</p></section>`;
     const enctype = MULTIPART.includes(action) ? html` enctype="multipart/form-data"` : '';
-    return html`<form method="post" action="${parts.href(action)}"${enctype} class="act" id="form-${action}"><h3>${title}</h3>${csrfField(ctx)}${FORM_BODIES[action](parts)}</form>`;
+    const once = v.formToken ? html`<input type="hidden" name="_form" value="${v.formToken()}">` : '';
+    return html`<form method="post" action="${parts.href(action)}"${enctype} class="act" id="form-${action}">
+<h3>${title}</h3>${csrfField(ctx)}${once}${FORM_BODIES[action](parts)}</form>`;
   });
   return html`<h2>办理</h2><div class="forms">${forms}</div>`;
 }
@@ -479,10 +556,17 @@ export function reportPage(ctx: PageContext, report: Report, years: number[]): s
   return layout(
     ctx,
     `${report.year}年度考核`,
-    html`${report.asOf ? html`<p class="note">统计截至${report.asOf}${report.yearEnded ? '' : '，年度尚未结束'}。</p>` : ''}<form class="filters" method="get" action="/report"><label>年度 <select name="year">${years.map((y) => option(String(y), `${y}年`, String(report.year)))}</select></label> <button type="submit">查看</button>
+    html`${report.asOf ? html`<p class="note">统计截至${report.asOf}${report.yearEnded ? '' : '，年度尚未结束'}。</p>` : ''}<form class="filters" method="get" action="/report"><label>年度 <select name="year">${years.map(
+      (y) => option(String(y), `${y}年`, String(report.year)),
+    )}</select></label> <button type="submit">查看</button>
 <a href="/report.csv?year=${report.year}">下载 CSV</a> <a href="/report.xlsx?year=${report.year}">下载 Excel</a></form>
 <table class="report"><thead><tr><th>排名</th><th>单位</th><th>应完成</th><th>按时</th><th>延期后按时</th><th>逾期</th><th>未完成</th><th>逾期未完成</th><th>免除</th><th>按时率</th></tr></thead><tbody>
-${report.units.map((u) => html`<tr><td>${u.rank}</td><td>${u.unitName}</td><td>${u.due}</td><td>${u.onTime}</td><td>${u.onTimeExtended}</td><td>${u.late}</td><td>${u.missed}</td><td>${u.overdue}</td><td>${u.waived}</td><td>${percent(u.onTimeRate)}</td></tr>`)}
+${report.units.map(
+  (
+    u,
+  ) => html`<tr><td>${u.rank}</td><td>${u.unitName}</td><td>${u.due}</td><td>${u.onTime}</td><td>${u.onTimeExtended}</td>
+<td>${u.late}</td><td>${u.missed}</td><td>${u.overdue}</td><td>${u.waived}</td><td>${percent(u.onTimeRate)}</td></tr>`,
+)}
 </tbody></table>
 ${report.units.length ? '' : html`<p class="note">该年度没有截止的期次。</p>`}
 <h2>通报（草稿）</h2><pre class="circular">${report.circular}</pre>`,
@@ -498,10 +582,16 @@ export function supervisionPage(
   return layout(
     ctx,
     '督办单登记',
-    html`<form class="filters" method="get" action="/supervision"><label>督察单位 <select name="office"><option value="">全部</option>${supervisors.map((o) => option(o.id, o.name, filter.supervisor))}</select></label>
+    html`<form class="filters" method="get" action="/supervision"><label>督察单位 <select name="office"><option value="">全部</option>${supervisors.map(
+      (o) => option(o.id, o.name, filter.supervisor),
+    )}</select></label>
 <label>年度 <input name="year" inputmode="numeric" pattern="[0-9]{4}" size="5" value="${filter.year ?? ''}"></label> <button type="submit">查看</button></form>
 <table class="register"><thead><tr><th>编号</th><th>督察单位</th><th>单位</th><th>任务</th><th>期次</th><th>截止</th><th>发出时间</th></tr></thead><tbody>
-${rows.map((r) => html`<tr><td>${supervisionNumberText(r.year, r.number)}</td><td>${r.supervisorName}</td><td>${r.unitName}</td><td><a href="${trackerHref(r.trackerId)}">${r.obligationTitle}</a></td><td>${r.period}</td><td>${r.due}</td><td>${dateTime(r.sentAt, zoneOf(ctx))}</td></tr>`)}
+${rows.map(
+  (r) => html`<tr><td>${supervisionNumberText(r.year, r.number)}</td><td>${r.supervisorName}</td><td>${r.unitName}</td>
+<td><a href="${trackerHref(r.trackerId)}">${r.obligationTitle}</a></td><td>${periodWords(r.period)}</td><td>${day(r.due)}</td>
+<td>${dateTime(r.sentAt, zoneOf(ctx))}</td></tr>`,
+)}
 </tbody></table>
 ${rows.length ? '' : html`<p class="note">暂无督办单。</p>`}`,
   );
@@ -509,10 +599,6 @@ ${rows.length ? '' : html`<p class="note">暂无督办单。</p>`}`,
 
 // ---------------------------------------------------------------------------------------------------------------
 // The embedded mailbox (npm start only).
-
-/** A message's Date header in the zone pages use (not the header's +0000); kept as written when it does not parse. */
-const mailTime = (date: string, ctx: PageContext) =>
-  Number.isNaN(Date.parse(date)) ? date : dateTime(Date.parse(date), zoneOf(ctx));
 
 export function mailListPage(
   ctx: PageContext,
@@ -523,9 +609,19 @@ export function mailListPage(
     '本地邮件',
     html`<p class="note">仅在本机试用（npm start）时提供：邮件捕获器收到的所有邮件。正式部署的 duban web 不提供此页面。</p>
 <table class="mail"><thead><tr><th>时间</th><th>收件人</th><th>主题</th></tr></thead><tbody>
-${mails.map((m) => html`<tr><td>${mailTime(m.date, ctx)}</td><td>${m.to}</td><td><a href="/mail/${encodeURIComponent(m.name)}">${m.subject || '（无主题）'}</a></td></tr>`)}
+${mails.map(
+  (m) =>
+    html`<tr><td>${mailDate(m.date, zoneOf(ctx))}</td><td>${m.to}</td>
+<td><a href="/mail/${encodeURIComponent(m.name)}">${m.subject || '（无主题）'}</a></td></tr>`,
+)}
 </tbody></table>`,
   );
+}
+
+/** A message's Date header as the catalog's zone reads it (the header itself says +0000); unreadable, as given. */
+function mailDate(header: string, zone: string): HtmlValue {
+  const ms = Date.parse(header);
+  return Number.isNaN(ms) ? header : dateTime(ms, zone);
 }
 
 export function mailPage(
@@ -544,7 +640,8 @@ export function mailPage(
   return layout(
     ctx,
     m.subject || '（无主题）',
-    html`<dl class="headers"><dt>发件人</dt><dd>${m.from}</dd><dt>收件人</dt><dd>${m.to}</dd>${m.cc ? html`<dt>抄送</dt><dd>${m.cc}</dd>` : ''}<dt>时间</dt><dd>${mailTime(m.date, ctx)}</dd></dl>
+    html`<dl class="headers"><dt>发件人</dt><dd>${m.from}</dd><dt>收件人</dt><dd>${m.to}</dd>${m.cc ? html`<dt>抄送</dt><dd>${m.cc}</dd>` : ''}<dt>时间</dt>
+<dd>${mailDate(m.date, zoneOf(ctx))}</dd></dl>
 <pre class="mailtext">${parts}</pre><p><a href="/mail">返回邮件列表</a></p>`,
   );
 }
@@ -581,7 +678,18 @@ pre{white-space:pre-wrap;background:#fff;border:1px solid #ddd;padding:.8em}
 dl.headers{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dl.headers dt{color:#666}
 table.facts th{white-space:nowrap;width:6em;background:#fafafa}
 .others a{margin-right:1em}
-@media (max-width:600px){main{padding:.6em}table.facts th{width:4.5em}.items td:nth-child(4),.items th:nth-child(4){display:none}}
+.when{white-space:nowrap}
+.scroll{overflow-x:auto;max-width:100%}.scroll>table{margin:0}.scroll{margin:.5em 0}
+tfoot th,tfoot td{font-weight:bold;background:#fafafa}td.total{font-weight:bold}td.days{white-space:nowrap}
+/* A phone (issue 19.8): nothing wider than the screen; a wide table scrolls inside its own box, never the page. */
+@media (max-width:600px){
+main{padding:.6em}header{gap:.4em}header .who{margin-left:0}
+table.facts th{width:4.5em}
+table.periods,table.outcomes,table.timeline,table.report,table.register,table.mail{display:block;overflow-x:auto;max-width:100%}
+.forms{grid-template-columns:minmax(0,1fr)}
+.filters select{max-width:100%}.filters label{max-width:100%}
+.k{overflow-wrap:anywhere}td{overflow-wrap:anywhere}
+}
 `;
 
 /** The label of a link's action as it arrived (an unknown one is shown as given, escaped). */
@@ -623,7 +731,17 @@ export function linkPage(ctx: PageContext, v: LinkView): string {
   const kind = v.completion ?? o?.completion ?? 'single';
   const quota = kind === 'quota' || kind === 'per-person';
   const status = p
-    ? html`<span class="light c-${p.colour}">${stateWords(p)}</span> ${kind === 'quota' ? `已登记 ${p.recorded}/${v.quota ?? o?.quota ?? ''} 次` : p.submitted ? '已报送' : quota ? `已登记 ${p.recorded} 次` : '未报送'}${p.verification !== 'not required' ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}` : ''}；${p.acknowledged ? `已签收（${p.acknowledged.by}）` : '未签收'}；反馈进展 ${p.progressCount} 次`
+    ? html`<span class="light c-${p.colour}">${stateWords(p)}</span> ${
+        kind === 'quota'
+          ? `已登记 ${p.recorded}/${v.quota ?? o?.quota ?? ''} 次`
+          : p.submitted
+            ? '已报送'
+            : quota
+              ? `已登记 ${p.recorded} 次`
+              : '未报送'
+      }${
+        p.verification !== 'not required' ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}` : ''
+      }；${p.acknowledged ? `已签收（${p.acknowledged.by}）` : '未签收'}；反馈进展 ${p.progressCount} 次`
     : v.outcome
       ? html`<b>本期已结束</b>：${OUTCOME_LABEL[v.outcome] ?? v.outcome}`
       : html`<b>本期不在办理中</b>`;
@@ -645,7 +763,17 @@ ${v.supervisor ? html`<tr><th>督办单位</th><td>${v.supervisor.name}${v.super
 </table>
 <p class="note">办理人：<b>${v.recipient.name}</b>（${v.recipient.email}）。打开本页不会改变任何状态；点击下方按钮提交后才记入台账。如非本人，请勿提交，并联系督办单位。</p>
 </section>
-${v.action === 'view' ? html`<h2>本期办理记录</h2>${v.events.length ? html`<table class="timeline"><thead><tr><th>时间</th><th>期次</th><th>事项</th><th>详情</th></tr></thead><tbody>${v.events.map((e) => eventRow(e, new Map(), v.trackerId, zoneOf(ctx)))}</tbody></table>` : html`<p class="note">暂无。</p>`}` : linkForm(ctx, v, kind)}
+${
+  v.action === 'view'
+    ? html`<h2>本期办理记录</h2>${
+        v.events.length
+          ? html`<table class="timeline"><thead><tr><th>时间</th><th>期次</th><th>事项</th><th>详情</th>
+</tr></thead>
+<tbody>${v.events.map((e) => eventRow(e, new Map(), v.trackerId, zoneOf(ctx)))}</tbody></table>`
+          : html`<p class="note">暂无。</p>`
+      }`
+    : linkForm(ctx, v, kind)
+}
 ${v.others.length ? html`<p class="others">${v.others.map((x) => html`<a href="${x.href}">${x.label}</a> `)}</p>` : ''}
 <p class="note">如无法在此办理，可 <a href="/login">登录督办系统</a> 或联系督办单位。</p>`,
   );
@@ -659,7 +787,9 @@ export function periodText(o: Obligation | undefined, label: string): string {
 
 function linkForm(ctx: PageContext, v: LinkView, kind: string): SafeHtml {
   const hidden = html`${csrfField(ctx)}<input type="hidden" name="_nonce" value="${v.nonce}">`;
-  const fileField = html`<label>附件（PDF、OFD、DOC/DOCX、XLS/XLSX、JPG/PNG，每个不超过 ${formatSize(v.limits.maxFileBytes)}，最多 ${v.limits.maxFiles} 个）<input type="file" name="files" multiple accept=".pdf,.ofd,.doc,.docx,.xls,.xlsx,.jpg,.jpeg,.png"></label>`;
+  const fileField = html`<label>附件（PDF、OFD、DOC/DOCX、XLS/XLSX、JPG/PNG，每个不超过 ${formatSize(v.limits.maxFileBytes)}，最多 ${
+    v.limits.maxFiles
+  } 个）<input type="file" name="files" multiple accept=".pdf,.ofd,.doc,.docx,.xls,.xlsx,.jpg,.jpeg,.png"></label>`;
   const id = `form-${v.action}`;
   switch (v.action) {
     case 'acknowledge':
@@ -674,15 +804,27 @@ function linkForm(ctx: PageContext, v: LinkView, kind: string): SafeHtml {
 <label>说明 <textarea name="text" maxlength="2000"></textarea></label>${fileField}<button type="submit">报送</button></form>`;
     case 'record':
       return html`<form method="post" action="${v.formAction}" class="act" id="${id}">${hidden}
-${kind === 'per-person' ? html`<label>人员编号（名册） <input name="person" required maxlength="64"></label><label>学时 <input name="hours" type="number" min="0" step="0.5"></label>` : ''}
-<label>日期 <input name="date" type="date" required></label><label>主题 <input name="topic" required maxlength="2000"></label><button type="submit">登记</button></form>`;
+${
+  kind === 'per-person'
+    ? html`<label>人员编号（名册） <input name="person" required maxlength="64"></label>
+<label>学时 <input name="hours" type="number" min="0" step="0.5"></label>`
+    : ''
+}
+<label>日期 <input name="date" type="date" required></label><label>主题 <input name="topic" required maxlength="2000"></label>
+<button type="submit">登记</button></form>`;
     case 'report':
       return html`<form method="post" action="${v.formAction}" class="act" id="${id}">${hidden}
-${kind === 'rate' ? html`<label>分子 <input name="numerator" type="number" min="0" required></label><label>分母 <input name="denominator" type="number" min="0" required></label>` : html`<label>数量 <input name="count" type="number" min="0" required></label>`}
+${
+  kind === 'rate'
+    ? html`<label>分子 <input name="numerator" type="number" min="0" required></label>
+<label>分母 <input name="denominator" type="number" min="0" required></label>`
+    : html`<label>数量 <input name="count" type="number" min="0" required></label>`
+}
 <label>说明 <textarea name="note" maxlength="2000"></textarea></label><button type="submit">报送</button></form>`;
     case 'requestExtension':
       return html`<form method="post" action="${v.formAction}" class="act" id="${id}">${hidden}
-<label>新截止日期 <input name="newDue" type="date" required></label><label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">申请延期</button></form>`;
+<label>新截止日期 <input name="newDue" type="date" required></label><label>理由 <textarea name="reason" required maxlength="2000"></textarea></label>
+<button type="submit">申请延期</button></form>`;
     default:
       return html``;
   }
@@ -710,11 +852,11 @@ export function linkDonePage(ctx: PageContext, r: LinkReceipt, repeat: boolean):
 <tr><th>事项</th><td>${linkActionLabel(r.action)}</td></tr>
 <tr><th>任务</th><td>${r.title}</td></tr>
 <tr><th>承办单位</th><td>${r.unitName}</td></tr>
-<tr><th>期次</th><td>${r.period}</td></tr>
+<tr><th>期次</th><td>${periodWords(r.period)}</td></tr>
 <tr><th>办理人</th><td class="by">${r.by}</td></tr>
 <tr><th>时间</th><td>${dateTime(r.at, zoneOf(ctx))}</td></tr>
 ${r.details.map(([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>`)}
-${r.files.map((f) => html`<tr><th>附件</th><td>${f.name} ${formatSize(f.size)} <span class="hash">SHA-256 ${f.sha256}</span></td></tr>`)}
+${r.files.map((f) => html`<tr><th>附件</th><td>${f.name} ${formatSize(f.size)} <span class="hash">校验值（SHA-256） ${f.sha256}</span></td></tr>`)}
 </table>
 <p class="note">${r.action === 'submit' ? '' : '提醒仍按计划发送，直至本期办结。'}可随时 <a href="/login">登录督办系统</a> 查看。</p>`,
   );

@@ -132,4 +132,23 @@ describe('what applies now (the emails’ links and the web’s forms)', () => {
     const office = actionsFor({ ofUnit: false, supervises: true, admin: false });
     expect(names(offeredActions(office, { verification: false, open: [period] }))).toEqual(['waive', 'urge']);
   });
+
+  test('催办 only for a red period, and shown disabled the working day after one was sent, naming the next day', () => {
+    const office = actionsFor({ ofUnit: false, supervises: true, admin: false });
+    const urge = (open: Parameters<typeof offeredActions>[1]['open'], now?: number) =>
+      offeredActions(office, { verification: false, open, now, timeZone: 'Asia/Shanghai' }).find(
+        (o) => o.action === 'urge',
+      );
+    expect(urge([{ ...period, colour: 'yellow' }])?.unavailable).toBe('没有逾期未办结的期次，无需催办');
+    expect(urge([{ ...period, colour: 'red' }], Date.UTC(2026, 10, 25, 2))?.unavailable).toBeUndefined();
+    // Sent on Wednesday 2026-11-25 at 10:00 in Beijing; the next may go from Thursday.
+    const lastUrge = { at: Date.UTC(2026, 10, 25, 2), by: '吴科长', nextFrom: Date.UTC(2026, 10, 25, 16) };
+    const red = [{ ...period, colour: 'red', lastUrge }];
+    expect(urge(red, Date.UTC(2026, 10, 25, 8))?.unavailable).toBe(
+      '今日已催办（吴科长），每个工作日最多催办一次；2026-11-26起可再次催办',
+    );
+    expect(urge(red, Date.UTC(2026, 10, 25, 16))?.unavailable).toBeUndefined();
+    // Without a clock (an email), the tracker decides.
+    expect(urge(red)?.unavailable).toBeUndefined();
+  });
 });

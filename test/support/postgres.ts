@@ -4,7 +4,7 @@
  * points the tests at an existing server instead.
  */
 import { execFileSync, execSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freePort } from './ports';
@@ -54,23 +54,40 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args], { stdio: 'pipe' })
       : execFileSync(path.join(bin, cmd), args, { stdio: 'pipe' });
   chmodSync(root, 0o755);
-  if (asRoot) execFileSync('install', ['-d', '-o', 'postgres', '-g', 'postgres', '-m', '700', data]);
-  run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
-  run('pg_ctl', [
-    '-D',
-    data,
-    '-l',
-    path.join(data, 'server.log'),
-    '-w',
-    '-t',
-    '60',
-    '-o',
-    `-c listen_addresses=127.0.0.1 -p ${port} -k ${data}`,
-    'start',
-  ]);
-  run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', 'duban']);
+  // A cluster that failed to start leaves nothing behind.
+  const remove = () => rmSync(root, { recursive: true, force: true });
+  try {
+    if (asRoot) execFileSync('install', ['-d', '-o', 'postgres', '-g', 'postgres', '-m', '700', data]);
+    run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
+    startCluster();
+    run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', 'duban']);
+  } catch (err) {
+    try {
+      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    } catch {
+      // Not running: nothing to stop.
+    }
+    remove();
+    throw err;
+  }
+  function startCluster() {
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      path.join(data, 'server.log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-c listen_addresses=127.0.0.1 -p ${port} -k ${data}`,
+      'start',
+    ]);
+  }
   return {
     url: `postgres://postgres@127.0.0.1:${port}/duban`,
+    // A stopped cluster may be started again (an outage test restarts it), so stop() keeps its folder: the run's
+    // temporary root (test/support/global-setup.ts) is removed at the end.
     async stop() {
       run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
     },

@@ -3,7 +3,8 @@
  * waived this year, and trackers that cannot plan (broken), with the reason, escaped.
  */
 import { Ledger } from '../../ledger';
-import { boardPage, trackerPage } from '../../web/pages';
+import { boardPage, daysLeft, mailListPage, trackerPage } from '../../web/pages';
+import { periodWords } from '../../domain/words';
 import { boardStates } from '../../web/data';
 import { tempLedgerFile } from '../support/engine';
 
@@ -159,4 +160,25 @@ test('a tracker page shows the figures of a rate, who is short on a per-person q
     [],
   );
   expect(waiting).toContain('等待事项日期</b>：pc-session-2027-06');
+});
+
+test('the board counts calendar days left or overdue; periods read in words; /mail shows Beijing time', () => {
+  expect(daysLeft('2026-12-10', '2026-12-02', 'green')).toBe('剩余 8 天');
+  expect(daysLeft('2026-12-02', '2026-12-02', 'yellow')).toBe('今日截止');
+  expect(daysLeft('2026-11-20', '2026-12-02', 'red')).toBe('逾期 12 天');
+  expect(daysLeft('2026-11-20', '2026-12-02', 'done')).toBe('—');
+  expect(['2026', '2026-H2', '2026-Q2', '2026-05', '2025-2026', 'once', '?'].map(periodWords)).toEqual([
+    '2026年度',
+    '2026年下半年',
+    '2026年第二季度',
+    '2026年5月',
+    '2025—2026年度',
+    '一次性',
+    '?',
+  ]);
+  const html = mailListPage({}, [
+    { name: 'a.eml', subject: '提醒', to: 'x@example.org', date: 'Wed, 02 Dec 2026 01:00:00 +0000' },
+  ]);
+  expect(html).not.toContain('+0000');
+  expect(html).toContain('2026/12/2 09:00:00');
 });

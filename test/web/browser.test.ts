@@ -308,6 +308,7 @@ describe('duban web in a real browser', () => {
     expect(state.period).not.toBe(outcomes[0]!.period);
     await page.goto(`${web.url}/`);
     const item = page.locator(`tr[data-tracker="annual-report/county-a"][data-period="${state.period}"]`);
+    // The period in words (2027年度), its label in the row's data.
     expect(await item.locator('td').nth(3).textContent()).toBe(periodWords(state.period));
     expect(await item.locator('.light').textContent()).not.toBe('已办结');
 

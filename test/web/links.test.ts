@@ -367,7 +367,7 @@ describe('signed action links in a real browser', () => {
       if ((await row().locator('.unack').count()) === 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(await row().locator('td').nth(5).textContent()).toBe('已签收');
+    expect(await row().locator('td').nth(6).textContent()).toBe('已签收');
     // The view link of the office opens the period read-only.
     const view = linksIn(officeCopies[0]!).find((l) => l.action === 'view')!;
     await page.goto(view.url);
@@ -593,10 +593,12 @@ describe('signed action links in a real browser', () => {
     await signInThroughPages(signedPage, own.url, sink, 'justice.liaison@test.example.org');
     await signedPage.goto(`${own.url}/t/old-report/justice`);
     const csrf = await signedPage.getAttribute('#form-progress input[name=_csrf]', 'value');
+    const once = await signedPage.getAttribute('#form-progress input[name=_form]', 'value');
     const page = await counted(webLedger, () =>
       signed.context.request.post(`${own.url}/t/old-report/justice/progress`, {
         multipart: {
           _csrf: csrf!,
+          _form: once!,
           period,
           note: '计数：页面',
           files: { ...file, name: '进展2.pdf', buffer: Buffer.concat([PDF, Buffer.from('% 2\n')]) },
@@ -605,8 +607,8 @@ describe('signed action links in a real browser', () => {
       }),
     );
     expect(page.result.status()).toBe(303);
-    // The session, the snapshot's key, the file; one Update.
-    expect({ temporal: page.temporal, ledger: page.ledger }).toEqual({ temporal: 1, ledger: 3 });
+    // The session, the snapshot's key, the form's token claimed, the file, the token's answer; one Update.
+    expect({ temporal: page.temporal, ledger: page.ledger }).toEqual({ temporal: 1, ledger: 5 });
     const recorded = await ledger.web.evidenceFiles(trackerId);
     expect(recorded.filter((f) => f.period === period).map((f) => f.name)).toEqual(
       expect.arrayContaining(['进展.pdf', '进展2.pdf']),

@@ -2,6 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { boardStates } from '../../access/board';
 import { latestSnapshot } from '../../access/registered';
+import { DEFAULT_TIME_ZONE } from '../../domain/model';
+import { formatLocal } from '../../domain/zone';
 import type { WebContext } from '../context';
 import * as pages from '../pages';
 import { maySee } from '../roles';
@@ -58,6 +60,7 @@ export function boardRoutes(app: FastifyInstance, d: WebContext): void {
         obligationChoices: (snapshot?.catalog.obligations ?? []).map((o) => ({ id: o.id, title: o.title })),
         shownLimit: BOARD_ITEMS,
         alerts: (await d.ledger.openAlerts().catch(() => [])).map((a) => ({ kind: a.kind, since: a.since })),
+        today: formatLocal(Date.now(), snapshot?.catalog.timeZone ?? DEFAULT_TIME_ZONE).slice(0, 10),
       }),
     );
   });

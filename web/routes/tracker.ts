@@ -5,13 +5,14 @@ import { latestSnapshot } from '../../access/registered';
 import { actionLabel, isAction } from '../../domain/actions';
 import { ID_PATTERN } from '../../domain/model';
 import { timeZoneOf, trackerId } from '../../domain/trackers';
-import { performAction, readForm } from '../actions';
+import { Form, performAction, readForm } from '../actions';
 import type { WebContext } from '../context';
 import { liveStatus, trackerRecord } from '../data';
 import { storedPath } from '../evidence';
+import { html } from '../html';
 import * as pages from '../pages';
-import { allowedActions, maySee } from '../roles';
-import { Signed, csrfRefused, forbidden, requireSignedIn, sameSecret } from '../session';
+import { WebAction, allowedActions, maySee } from '../roles';
+import { Signed, csrfRefused, forbidden, requireSignedIn, sameSecret, sha256, token } from '../session';
 
 interface TrackerParams {
   trackerId: string;
@@ -55,6 +56,7 @@ async function renderTracker(
         status,
         ...record,
         actions: running ? allowedActions(s.person, t.unit) : [],
+        formToken: token,
         error: extra.error,
         done: extra.done,
         limits: { maxFileBytes: d.web.maxFileBytes, maxFiles: d.web.maxFiles },
@@ -63,6 +65,9 @@ async function renderTracker(
   );
 }
 
+/** What a finished form did, for its banner: a verification that did not pass is a return (退回重办). */
+const doneLabel = (done: string) => (done === 'return' ? '退回重办' : isAction(done) ? actionLabel(done) : done);
+
 export function trackerRoutes(app: FastifyInstance, d: WebContext): void {
   app.get('/t/:obligation/:unit', async (req, reply) => {
     const s = requireSignedIn(d, req, reply);
@@ -70,12 +75,14 @@ export function trackerRoutes(app: FastifyInstance, d: WebContext): void {
     const t = trackerParams(req);
     if (!t) return reply.callNotFound();
     if (!maySee(s.person, t.unit)) return forbidden(d, req, reply);
-    const done = (req.query as Record<string, string | undefined>).done;
+    const q = req.query as Record<string, string | undefined>;
+    const done = q.done && (isAction(q.done) || q.done === 'return') ? q.done : undefined;
     return renderTracker(d, req, reply, s, t, {
-      done:
-        done && (isAction(done) || done === 'return')
-          ? `已${done === 'return' ? '退回重办' : actionLabel(done)}，已记录办理人 ${s.person.name}（${s.person.email}）。`
-          : undefined,
+      done: done
+        ? q.repeat
+          ? `已提交，请勿重复提交：该表单已${doneLabel(done)}，未重复办理。`
+          : `已${doneLabel(done)}，已记录办理人 ${s.person.name}（${s.person.email}）。`
+        : undefined,
     });
   });
 
@@ -110,10 +117,55 @@ export function trackerRoutes(app: FastifyInstance, d: WebContext): void {
       return forbidden(d, req, reply, '您无权办理该事项，未作任何更改。');
     const form = await readForm(req);
     if (!sameSecret(form.fields._csrf ?? '', s.csrf)) return csrfRefused(d, req, reply);
-    const result = await performAction(d, s.person, t.trackerId, action, form);
-    if ('error' in result) return renderTracker(d, req, reply, s, t, { error: result.error, status: 422 });
-    // A return is a verification that did not pass: its banner says 退回, never 已核实.
-    const done = action === 'verify' && form.fields.decision === 'return' ? 'return' : action;
-    return reply.redirect(pages.trackerHref(t.trackerId, `?done=${done}`), 303);
+    return answerOnce(d, req, reply, s, t, action, form);
   });
+}
+
+/**
+ * A signed-in form is answered once (issue 19.6): its one-time token is claimed in the ledger before the Update is
+ * sent; a replay or a double click finds it claimed and changes nothing (it is shown where the first answer went,
+ * or told the first is still being sent). A refusal gives the token back, so the corrected form can be sent again.
+ */
+async function answerOnce(
+  d: WebContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  s: Signed,
+  t: TrackerParams,
+  action: WebAction,
+  form: Form,
+) {
+  const formToken = form.fields._form ?? '';
+  if (!/^[A-Za-z0-9_-]{43}$/.test(formToken)) return csrfRefused(d, req, reply);
+  const tokenHash = sha256(formToken);
+  const claim = { tokenHash, sessionHash: s.sessionHash, trackerId: t.trackerId, action, email: s.person.email };
+  if (!(await d.ledger.web.claimFormSubmission({ ...claim, createdAt: Date.now() }))) {
+    const earlier = await d.ledger.web.formSubmission(tokenHash);
+    d.log({ level: 'info', msg: 'form replayed', tracker: t.trackerId, action, who: s.person.email });
+    if (earlier?.result && earlier.sessionHash === s.sessionHash && earlier.trackerId === t.trackerId)
+      return reply.redirect(earlier.result, 303);
+    return d.message(
+      req,
+      reply,
+      409,
+      '请勿重复提交',
+      '已提交，请勿重复提交：该表单正在办理或已办理，未重复办理。请稍后打开跟踪项页面查看结果。',
+      html`<p><a href="${pages.trackerHref(t.trackerId)}">返回跟踪项</a></p>`,
+    );
+  }
+  let result: Awaited<ReturnType<typeof performAction>>;
+  try {
+    result = await performAction(d, s.person, t.trackerId, action, form);
+  } catch (err) {
+    await d.ledger.web.releaseFormSubmission(tokenHash);
+    throw err;
+  }
+  if ('error' in result) {
+    await d.ledger.web.releaseFormSubmission(tokenHash);
+    return renderTracker(d, req, reply, s, t, { error: result.error, status: 422 });
+  }
+  // A return is a verification that did not pass: its banner says 退回, never 已核实.
+  const done = action === 'verify' && form.fields.decision === 'return' ? 'return' : action;
+  await d.ledger.web.finishFormSubmission(tokenHash, pages.trackerHref(t.trackerId, `?done=${done}&repeat=1`));
+  return reply.redirect(pages.trackerHref(t.trackerId, `?done=${done}`), 303);
 }
