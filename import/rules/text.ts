@@ -117,7 +117,7 @@ export function cleanText(raw: string): CleanText {
       noise.push({ line, text: trimmed, why: '网页导航或来源行' });
       return;
     }
-    if (trimmed.length <= 40 && NAV_LINE.test(trimmed)) {
+    if ((trimmed.length <= 40 && NAV_LINE.test(trimmed)) || menuLine(trimmed)) {
       noise.push({ line, text: trimmed, why: '网页导航或来源行' });
       return;
     }
@@ -153,6 +153,13 @@ export function cleanText(raw: string): CleanText {
   }
   flush();
   return { paragraphs, noise };
+}
+
+/** A menu: three or more short items between separators (首页 | 政务公开 | 打印). */
+function menuLine(line: string): boolean {
+  if (line.length > 80) return false;
+  const items = line.split(/\s*[|｜]\s*|\s{2,}/).filter((s) => s !== '');
+  return items.length >= 3 && items.every((s) => s.length <= 8 && !/[。，,；;]/.test(s));
 }
 
 /** Whether `next` continues the broken line `previous`. */
