@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { isValidDate, parseDate } from './dates';
-import { Catalog, Directory, Obligation, catalogSchema, directorySchema } from './model';
+import { Catalog, DEFAULT_ESCALATION, Directory, Obligation, catalogSchema, directorySchema } from './model';
 import type { TrackerDefinition } from './trackers';
 import { RosterEntry, RosterProblem, rosterOf } from './roster';
 import { isKnownZone } from './zone';
@@ -695,4 +695,30 @@ export function definitionProblems(
     });
   }
   return problems;
+}
+
+/**
+ * Warnings (not refusals) about escalation ladders that cannot run: `escalationEndsAfter` counts calendar days
+ * after due, escalation steps count working days, so a period recorded as missed before the first step's day is
+ * never escalated at all. N working days span at least N calendar days, and more when weekends fall between.
+ */
+export function escalationEndWarnings(catalog: Catalog): string[] {
+  const warnings: string[] = [];
+  for (const o of catalog.obligations) {
+    const ends = o.escalationEndsAfter;
+    if (ends === undefined) continue;
+    const first = (o.escalation ?? catalog.defaults.escalation ?? DEFAULT_ESCALATION)[0];
+    if (!first) continue;
+    // The shortest calendar span of N working days: N, plus a weekend for every full working week.
+    const shortest = first.after + 2 * Math.floor((first.after - 1) / 5);
+    if (ends < first.after)
+      warnings.push(
+        `obligation ${o.id}: escalationEndsAfter ${ends} days ends before the first escalation step (level ${first.level} at ${first.after} working days after due): a late period is recorded as missed without any escalation. Raise escalationEndsAfter or bring the step forward.`,
+      );
+    else if (ends < shortest + 2)
+      warnings.push(
+        `obligation ${o.id}: escalationEndsAfter ${ends} days may end before the first escalation step (level ${first.level} at ${first.after} working days after due) when a weekend or holiday falls in between: escalationEndsAfter counts calendar days, steps count working days.`,
+      );
+  }
+  return warnings;
 }

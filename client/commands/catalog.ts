@@ -8,6 +8,7 @@ import { InvalidInputError, Inputs } from '../../config/load';
 import { DayNumber, formatDate, parseDate } from '../../domain/dates';
 import { PlannedNotice, ladderOverlaps, noticeKey, planWindow } from '../../domain/planner';
 import { formatLocal, localDay } from '../../domain/zone';
+import { escalationEndWarnings } from '../../domain/validate';
 import { InputError } from '../errors';
 import { table } from '../format';
 import { unitCalendar } from '../ics';
@@ -81,7 +82,10 @@ export function addCatalogCommands(program: Command, io: Io) {
         throw e;
       }
       // Warnings do not refuse: overlapping periods are allowed (DOMAIN.md 19), but rarely meant.
-      const warnings = ladderOverlaps(loaded.trackers, loaded.calendar, localDay(Date.now(), loaded.catalog.timeZone));
+      const warnings = [
+        ...ladderOverlaps(loaded.trackers, loaded.calendar, localDay(Date.now(), loaded.catalog.timeZone)),
+        ...escalationEndWarnings(loaded.catalog),
+      ];
       const summary = {
         ok: true,
         obligations: loaded.catalog.obligations.length,
