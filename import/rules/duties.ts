@@ -20,6 +20,7 @@ export type DueRule =
   | { rule: 'in-period-month-day'; monthDay: string }
   | { rule: 'next-month-end' }
   | { rule: 'after-period-end'; days: number }
+  | { rule: 'following-month-day'; day: number; before?: boolean }
   | { rule: 'fixed-date'; date: string }
   | { rule: 'before-event'; event: string; months: number };
 export type Completion = 'single' | 'quota' | 'rate' | 'count' | 'per-person';
@@ -104,6 +105,9 @@ const DATED =
   /(\d{4})年(?:(\d{1,2})月(?:(?:底|末)(?:之?前|以前)?|(\d{1,2})日(之?前|以前|前))|(?:年底|年末|底)(?:之?前|以前)?)/;
 const BY_YEAR = /(\d{4})年(?:之前|以前|前)(?!\d)/;
 const MONTH_DAY = /(?:每年)?(?<!\d年|\d)(\d{1,2})月(\d{1,2})日(之前|以前|前)/;
+// 次月10日前 (by the 10th of the following month); 结束后15日内 (within 15 days after the period).
+const NEXT_MONTH_DAY = /次月(\d{1,2})日(之前|以前|前)?/;
+const DAYS_AFTER = /(?:结束|期满|届满)?后(\d{1,3})(?:日|天)内/;
 const MONTH_END_IN_YEAR = /每年(\d{1,2})月(?:底|末)(?:之?前|以前)?/;
 
 // ── events ──────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -134,6 +138,8 @@ interface Features {
   yearClose?: boolean;
   dated?: { date: string; text: string };
   monthDay?: { monthDay: string; before: boolean };
+  nextMonthDay?: { day: number; before: boolean };
+  daysAfter?: number;
   months?: number;
   perPerson?: { quota: number };
   rate?: number;
@@ -200,6 +206,11 @@ function features(norm: string): Features {
         f.monthDay = { monthDay: `${pad(month)}-${pad(day)}`, before: true };
     }
   }
+  if ((m = hit(norm.match(NEXT_MONTH_DAY)))) {
+    const day = Number(m[1]);
+    if (day >= 1 && day <= 31) f.nextMonthDay = { day, before: m[2] !== undefined };
+  }
+  if ((m = hit(norm.match(DAYS_AFTER)))) f.daysAfter = Number(m[1]);
   if ((m = hit(norm.match(MONTHS_BEFORE)))) {
     const n = readNumber(m[1] ?? m[2] ?? m[3] ?? '');
     if (n !== undefined && n <= 120) f.months = n;
@@ -239,7 +250,8 @@ const hasCadence = (f: Features) =>
   f.yearEnd ||
   f.yearClose ||
   f.dated !== undefined ||
-  f.monthDay !== undefined;
+  f.monthDay !== undefined ||
+  f.nextMonthDay !== undefined;
 const hasQuantity = (f: Features) =>
   f.perPerson !== undefined || f.rate !== undefined || f.people !== undefined || f.times !== undefined;
 /** Whether a clause carries a time element of its own (a bare 一次 counts only beside a cadence). */
@@ -371,7 +383,9 @@ export function analysePlan(raw: string, options: AnalyseOptions = {}): PlanAnal
     }
     const article = articleOf(stack);
     const found: Duty[] = [];
-    for (const sentence of spans(norm, 0, bodyEnd, /[。;!?]/)) {
+    // A numbered item's marker (一、 (二) 3.) is not part of what the unit must do.
+    const bodyStart = numbered ? numbered[0].length : 0;
+    for (const sentence of spans(norm, bodyStart, bodyEnd, /[。;!?]/)) {
       const clauses = spans(norm, sentence[0], sentence[1], /[,:]/).map((c) => trimSpan(norm, c));
       let current: { duty: Duty; f: Features } | undefined;
       let carry: { span: [number, number]; f: Features } | undefined;
@@ -555,10 +569,30 @@ function decide(d: Duty, f: Features, sentenceNorm: string): void {
     d.every = f.every;
     review('anchor', `每${f.every}年一个周期：文件未说明起始年份，请填写上一次完成的年份`);
   } else if (f.period) d.period = f.period;
-  else if (f.firstHalf || f.yearEnd || f.yearClose || f.monthDay) d.period = 'year';
+  else if (f.nextMonthDay) {
+    d.period = 'month';
+    review('period', '“次月…日前”：读作每月一期，请核对');
+  } else if (f.firstHalf || f.yearEnd || f.yearClose || f.monthDay) d.period = 'year';
   else {
     d.period = 'year';
     review('period', '文件未写周期（如“每年”）：按年度计，请核对');
+  }
+  if (f.nextMonthDay && d.period !== 'once') {
+    d.due = {
+      rule: 'following-month-day',
+      day: f.nextMonthDay.day,
+      ...(f.nextMonthDay.before ? { before: true } : {}),
+    };
+    if (f.nextMonthDay.before) review('due', '“之前”不含当日（DOMAIN.md 3）');
+    return;
+  }
+  if (f.daysAfter !== undefined && d.period !== 'once') {
+    d.due = { rule: 'after-period-end', days: f.daysAfter };
+    return;
+  }
+  if (f.monthDay?.monthDay === '12-31' && !f.monthDay.before && d.period === 'year') {
+    d.due = { rule: 'period-end' };
+    return;
   }
   if (f.monthDay) {
     if (/上一?年度|上年/.test(sentenceNorm) || d.period !== 'year')

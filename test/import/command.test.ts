@@ -131,6 +131,24 @@ describe('duban import plan', () => {
     expect(result.html).not.toContain('讲座<b>');
   });
 
+  test('a county plan with deadlines within the period: the draft validates', () => {
+    const file = path.join(dir, 'county.txt');
+    writeFileSync(
+      file,
+      [
+        'XX县2027年依法行政工作要点',
+        '一、各部门每季度结束后15日内向县司法局报送行政执法统计数据。',
+        '二、县直各部门于次月10日前报送上月行政复议案件办理情况。',
+        '三、每年12月底前,县政府组织开展一次行政执法案卷评查。',
+      ].join('\n'),
+    );
+    const out = path.join(dir, 'county.yaml');
+    expect(duban('import', 'plan', file, '--directory', directory, '--out', out).code).toBe(0);
+    const v = duban('validate', out, directory);
+    expect(v.stderr).toBe('');
+    expect(v.code).toBe(0);
+  });
+
   test('a PDF is refused with what to do instead; nothing is written', () => {
     const file = path.join(dir, 'plan.pdf');
     writeFileSync(file, '%PDF-1.4\n');

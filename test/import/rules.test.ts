@@ -262,3 +262,30 @@ describe('noisy text', () => {
     expect(d.quote).toBe('确保办理满意率达９５％以上'); // the source's own characters
   });
 });
+
+describe('a plan in another layout (a county, numbered items, deadlines within the period)', () => {
+  const plan = [
+    'XX县2027年依法行政工作要点',
+    '一、各乡镇每季度结束后15日内向县司法局报送行政执法统计数据。',
+    '二、县直各部门于次月10日前报送上月行政复议案件办理情况。',
+    '三、每年12月底前,县政府组织开展一次行政执法案卷评查。',
+    '四、力争三年内实现全覆盖,5年前的档案要整理归档。',
+  ].join('\n');
+  const found = analysePlan(plan, { year: 2027 }).duties;
+  test('each item is one duty, its quote without the numbering marker', () => {
+    expect(found.map((d) => d.quote)).toEqual([
+      '各乡镇每季度结束后15日内向县司法局报送行政执法统计数据',
+      '县直各部门于次月10日前报送上月行政复议案件办理情况',
+      '每年12月底前,县政府组织开展一次行政执法案卷评查',
+    ]);
+  });
+  test('结束后15日内, 次月10日前, 12月底前', () => {
+    expect(found.map((d) => [d.period, d.due])).toEqual([
+      ['quarter', { rule: 'after-period-end', days: 15 }],
+      ['month', { rule: 'following-month-day', day: 10, before: true }],
+      ['year', { rule: 'period-end' }],
+    ]);
+    expect(found[0]!.assigneeNames).toEqual(['各乡镇']);
+    expect(found[1]!.assigneeNames).toEqual(['县直各部门']);
+  });
+});
