@@ -8,7 +8,9 @@
  *
  *   npm run bench:import
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { PROJECT_ROOT, loadDirectory } from '../config/load';
@@ -194,7 +196,10 @@ function main() {
   }
   const directory = loadDirectory(path.join(PROJECT_ROOT, 'config', 'defaults', 'directory.yaml'));
   const plan = longPlan(30_000);
-  importPlanText(plan, 'warm-up.txt', directory, { year: 2027 }); // converter tables loaded once, as in a long-lived web service
+  // The first import in a process also loads OpenCC's tables: what a one-off command pays.
+  const coldStart = process.hrtime.bigint();
+  importPlanText(plan, 'cold.txt', directory, { year: 2027 });
+  const cold = Number(process.hrtime.bigint() - coldStart) / 1e6;
   const runs: number[] = [];
   for (let i = 0; i < 5; i++) {
     const t = process.hrtime.bigint();
@@ -205,11 +210,38 @@ function main() {
         `30,000-character plan: ${r.draft.obligations.length} duties, ${r.analysis.untimed.length} not time-bound`,
       );
   }
-  const cold = Date.now();
+  runs.sort((a, b) => a - b);
   console.log(
-    `import of ${plan.length} characters: median ${runs.sort((a, b) => a - b)[2]!.toFixed(0)} ms, max ${runs[4]!.toFixed(0)} ms (target < 2000 ms)`,
+    `import of ${plan.length} characters in-process: first ${cold.toFixed(0)} ms (tables loaded), then median ${runs[2]!.toFixed(0)} ms, max ${runs[4]!.toFixed(0)} ms`,
   );
-  void cold;
+  // The whole command as a user runs it: node started, the plan read, draft and report written, the draft validated.
+  const dir = mkdtempSync(path.join(tmpdir(), 'duban-import-bench-'));
+  try {
+    const file = path.join(dir, 'long.txt');
+    writeFileSync(file, plan);
+    const t = Date.now();
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(PROJECT_ROOT, 'bin', 'duban.js'),
+        'import',
+        'plan',
+        file,
+        '--directory',
+        path.join(PROJECT_ROOT, 'config', 'defaults', 'directory.yaml'),
+        '--out',
+        path.join(dir, 'draft.yaml'),
+        '--report',
+        path.join(dir, 'review.html'),
+      ],
+      { encoding: 'utf8' },
+    );
+    console.log(
+      `duban import plan on it (the whole command, exit ${r.status}): ${Date.now() - t} ms (target < 2000 ms)`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 if (require.main === module || process.env.RUN_IMPORT_BENCH) main();
