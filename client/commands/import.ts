@@ -6,8 +6,7 @@ import { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { FileProblem, InvalidInputError, loadDirectory, loadInputs } from '../../config/load';
-import { importDirectory } from '../../import/directory';
-import { PlanReadError, importPlan } from '../../import';
+import type { PlanImport } from '../../import';
 import { InputError } from '../errors';
 import { Io } from './common';
 
@@ -59,7 +58,9 @@ export function addImportCommands(program: Command, io: Io) {
         const directory = loadDirectory(opts.directory);
         const bytes = readBytes(plan, 'the plan');
         const eventsFile = eventsFileFor(opts.out);
-        let result;
+        // Loaded here, not at start-up: the readers (mammoth above all) would slow every other duban command.
+        const { PlanReadError, importPlan } = require('../../import') as typeof import('../../import');
+        let result: PlanImport;
         try {
           result = await importPlan(bytes, path.basename(plan), directory, {
             year,
@@ -164,6 +165,7 @@ export function addImportCommands(program: Command, io: Io) {
     )
     .action(async (sheet: string, opts: { out: string; jurisdiction?: string; json?: boolean }) => {
       const bytes = readBytes(sheet, 'the unit list');
+      const { importDirectory } = require('../../import/directory') as typeof import('../../import/directory');
       let result;
       try {
         result = await importDirectory(bytes, path.basename(sheet), { jurisdiction: opts.jurisdiction });
