@@ -16,7 +16,7 @@ import { parse } from 'yaml';
 import { PROJECT_ROOT, loadDirectory } from '../config/load';
 import { importPlanText } from '../import';
 import { DraftObligation } from '../import/draft';
-import { matchingForm } from '../import/rules/text';
+import { quoteKey, quoteOverlap } from '../import/rules/quotes';
 
 export interface ExpectedRow {
   id: string;
@@ -47,32 +47,8 @@ export function seedFile(seed: string): string {
   return path.join(SEEDS_DIR, f);
 }
 
-/** Quotes compared without punctuation or blanks, after 繁→简. */
-export const key = (s: string) => matchingForm(s).replace(/[\s,.:;!?()"“”‘’、。《》〈〉〔〕\-—%]/g, '');
-
-function longestCommon(a: string, b: string): number {
-  let best = 0;
-  const prev = new Array<number>(b.length + 1).fill(0);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = 0;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = a[i - 1] === b[j - 1] ? diag + 1 : 0;
-      if (prev[j]! > best) best = prev[j]!;
-      diag = up;
-    }
-  }
-  return best;
-}
-
-/** How well a found quote covers an expected one: 0 (not at all) to 1. */
-export function overlap(found: string, expected: string): number {
-  const f = key(found);
-  const e = key(expected);
-  if (!f || !e) return 0;
-  if (f.includes(e) || e.includes(f)) return 1;
-  return longestCommon(f, e) / Math.min(f.length, e.length);
-}
+export const key = quoteKey;
+export const overlap = quoteOverlap;
 
 export const dueText = (o: DraftObligation) => {
   const d = o.duty.due;

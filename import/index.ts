@@ -8,6 +8,7 @@ import { readPlan } from './read';
 import { reportHtml } from './report';
 import { PlanAnalysis, analysePlan } from './rules/duties';
 import { DirectoryView } from './rules/names';
+import { SAME_DUTY, quoteOverlap } from './rules/quotes';
 
 export { PlanReadError } from './read';
 
@@ -67,4 +68,23 @@ export async function importPlan(
   options: { year?: number; eventsFile?: string } = {},
 ): Promise<PlanImport> {
   return importPlanText(await readPlan(bytes, fileName), fileName, directory, options);
+}
+
+export interface Comparison {
+  /** Drafted duties an obligation of the catalog already quotes. */
+  covered: { id: string; obligation: string }[];
+  /** Drafted duties no obligation of the catalog quotes: missing, or left out on purpose (say so in the catalog). */
+  missing: { id: string; line: number; quote: string }[];
+}
+
+/** Which drafted duties a catalog already carries, by quote (any of an obligation's basis quotes). */
+export function compareWithCatalog(draft: Draft, obligations: { id: string; quotes: string[] }[]): Comparison {
+  const covered: Comparison['covered'] = [];
+  const missing: Comparison['missing'] = [];
+  for (const o of draft.obligations) {
+    const hit = obligations.find((c) => c.quotes.some((q) => quoteOverlap(q, o.duty.quote) >= SAME_DUTY));
+    if (hit) covered.push({ id: o.id, obligation: hit.id });
+    else missing.push({ id: o.id, line: o.duty.line, quote: o.duty.quote });
+  }
+  return { covered, missing };
 }

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { parse } from 'yaml';
 import { FileProblem, InvalidInputError, loadDirectory, loadInputs } from '../../config/load';
 import type { PlanImport } from '../../import';
 import { InputError } from '../errors';
@@ -16,6 +17,24 @@ function readBytes(file: string, what: string): Uint8Array {
   } catch (e) {
     throw new InputError(`${what} ${file} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/** The basis quotes of each obligation of a catalog file (read as YAML only: it need not validate). */
+function catalogQuotes(file: string): { id: string; quotes: string[] }[] {
+  let doc: unknown;
+  try {
+    doc = parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new InputError(
+      `--compare ${file} cannot be read as YAML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+    );
+  }
+  const obligations = (doc as { obligations?: unknown } | null)?.obligations;
+  if (!Array.isArray(obligations)) throw new InputError(`--compare ${file} has no list "obligations:"`);
+  return obligations.map((o: { id?: unknown; basis?: { quote?: unknown }[] }, i) => ({
+    id: typeof o?.id === 'string' ? o.id : `obligations[${i}]`,
+    quotes: (Array.isArray(o?.basis) ? o.basis : []).flatMap((b) => (typeof b?.quote === 'string' ? [b.quote] : [])),
+  }));
 }
 
 /** The events file beside a draft: draft-catalog.yaml -> draft-catalog.events.yaml. */
@@ -36,18 +55,20 @@ export function addImportCommands(program: Command, io: Io) {
     .requiredOption('--directory <file>', 'the directory YAML the names are mapped to')
     .requiredOption('--out <file>', 'where to write the draft catalog YAML')
     .option('--report <file>', 'where to write the review report (one HTML file)')
+    .option('--compare <catalog>', 'a catalog to compare with: which drafted duties it carries, which it lacks')
     .option('--year <year>', 'the year the plan is for: cycles start there, earlier dates are past')
     .option('--json', 'print the duties, the not-time-bound items and the unmapped names as one JSON object')
     .addHelpText(
       'after',
       '\nExamples:\n  duban import plan 2027工作要点.docx --directory directory.yaml --out draft-catalog.yaml --report review.html --year 2027\n' +
         '  duban import plan plan.html --directory directory.yaml --out draft.yaml --json\n' +
+        '  duban import plan plan.txt --directory directory.yaml --out draft.yaml --compare catalog.yaml   # what the catalog lacks\n' +
         'Then check every "# review:" line and run: duban validate draft-catalog.yaml directory.yaml',
     )
     .action(
       async (
         plan: string,
-        opts: { directory: string; out: string; report?: string; year?: string; json?: boolean },
+        opts: { directory: string; out: string; report?: string; year?: string; compare?: string; json?: boolean },
       ) => {
         let year: number | undefined;
         if (opts.year !== undefined) {
@@ -56,6 +77,7 @@ export function addImportCommands(program: Command, io: Io) {
           year = Number(opts.year);
         }
         const directory = loadDirectory(opts.directory);
+        const existing = opts.compare !== undefined ? catalogQuotes(opts.compare) : undefined;
         const bytes = readBytes(plan, 'the plan');
         const eventsFile = eventsFileFor(opts.out);
         // Loaded here, not at start-up: the readers (mammoth above all) would slow every other duban command.
@@ -88,6 +110,8 @@ export function addImportCommands(program: Command, io: Io) {
           problems = e.problems;
         }
         const d = result.draft;
+        const { compareWithCatalog } = require('../../import') as typeof import('../../import');
+        const comparison = existing ? compareWithCatalog(d, existing) : undefined;
         if (opts.json) {
           out(
             `${JSON.stringify({
@@ -119,6 +143,7 @@ export function addImportCommands(program: Command, io: Io) {
               })),
               untimed: result.analysis.untimed.map((u) => ({ line: u.line, word: u.word, quote: u.quote, why: u.why })),
               unmapped: d.unmapped,
+              ...(comparison ? { compare: { catalog: opts.compare, ...comparison } } : {}),
               ...(valid ? {} : { problems }),
             })}\n`,
           );
@@ -135,6 +160,12 @@ export function addImportCommands(program: Command, io: Io) {
           const reviews = d.obligations.reduce((n, o) => n + o.reviews.length, 0);
           out(`需要核对的推断：${reviews} 处（草稿中的 # review: 注释）。\n`);
           if (d.unmapped.length) out(`名录中没有对应的名称（${d.unmapped.length}）：${d.unmapped.join('、')}\n`);
+          if (comparison) {
+            out(
+              `与 ${opts.compare} 对照：${comparison.covered.length} 项已在目录中，${comparison.missing.length} 项目录中没有：\n`,
+            );
+            for (const m of comparison.missing) out(`  第${m.line}行 ${m.id}：${m.quote}\n`);
+          }
           out(
             `下一步：核对后运行 duban validate ${opts.out} ${opts.directory}${result.eventsYaml ? ` --events ${eventsFile}` : ''}\n`,
           );

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { loadDirectory } from '../../config/load';
 import { importPlan } from '../../import';
 
@@ -147,6 +147,42 @@ describe('duban import plan', () => {
     const v = duban('validate', out, directory);
     expect(v.stderr).toBe('');
     expect(v.code).toBe(0);
+  });
+
+  test('--compare: the import finds the duties a catalog lacks (the two defects of the demo catalog it found)', () => {
+    const defaults = path.join(root, 'config', 'defaults', 'catalog.yaml');
+    const doc = parse(readFileSync(defaults, 'utf8'));
+    doc.obligations = doc.obligations.filter(
+      (o: { id: string }) => !['court-appearance-rate-city', 'court-hearing-attendance'].includes(o.id),
+    );
+    const before = path.join(dir, 'catalog-before.yaml');
+    writeFileSync(before, stringify(doc));
+    const run = (seed: string, catalog: string) => {
+      const file = path.join(
+        seeds,
+        require('node:fs')
+          .readdirSync(seeds)
+          .find((f: string) => f.startsWith(`${seed}_`)),
+      );
+      const r = duban(
+        'import',
+        'plan',
+        file,
+        '--directory',
+        directory,
+        '--out',
+        path.join(dir, 'cmp.yaml'),
+        '--compare',
+        catalog,
+        '--json',
+      );
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout).compare.missing.map((m: { quote: string }) => m.quote);
+    };
+    expect(run('000', before)).toContain('2022年年底前盟市行政機關負責人出庭應訴率不低於90%');
+    expect(run('004', before)).toContain('至少组织1次区政府及其各部门领导班子成员旁听人民法院庭审活动');
+    expect(run('000', defaults)).not.toContain('2022年年底前盟市行政機關負責人出庭應訴率不低於90%');
+    expect(run('004', defaults)).not.toContain('至少组织1次区政府及其各部门领导班子成员旁听人民法院庭审活动');
   });
 
   test('a PDF is refused with what to do instead; nothing is written', () => {

@@ -6,6 +6,7 @@ import { analysePlan, Duty } from '../../import/rules/duties';
 import { mapName, nameKey, splitNames } from '../../import/rules/names';
 import { readNumber } from '../../import/rules/numbers';
 import { cleanText, matchingForm } from '../../import/rules/text';
+import { quoteOverlap } from '../../import/rules/quotes';
 import { loadDirectory } from '../../config/load';
 import { directoryView } from '../../import';
 
@@ -287,5 +288,29 @@ describe('a plan in another layout (a county, numbered items, deadlines within t
     ]);
     expect(found[0]!.assigneeNames).toEqual(['各乡镇']);
     expect(found[1]!.assigneeNames).toEqual(['县直各部门']);
+  });
+});
+
+describe('quotes of the same duty', () => {
+  test('folded characters and punctuation; one inside the other', () => {
+    expect(
+      quoteOverlap(
+        '各級政府和部門領導班子每年舉辦兩期以上法治專題講座。',
+        '各级政府和部门领导班子每年举办两期以上法治专题讲座',
+      ),
+    ).toBe(1);
+    expect(
+      quoteOverlap('每年培训时间不少于30课时', '抓好企业经营管理人员的法治宣传教育,每年培训时间不少于30课时'),
+    ).toBe(1);
+  });
+  test('different numbers or only a shared term: different duties', () => {
+    expect(
+      quoteOverlap(
+        '2022年年底前盟市行政機關負責人出庭應訴率不低於90%',
+        '2024年年底前旗縣(市、區)行政機關負責人出庭應訴率不低於90%',
+      ),
+    ).toBe(0);
+    expect(quoteOverlap('加强出庭应诉工作机制建设', '提高出庭应诉率')).toBe(0);
+    expect(quoteOverlap('出庭应诉率', '提高出庭应诉率水平')).toBe(1);
   });
 });
