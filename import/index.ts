@@ -44,7 +44,9 @@ export function importPlanText(
   directory: Directory,
   options: { year?: number; eventsFile?: string } = {},
 ): PlanImport {
-  const analysis = analysePlan(text, { year: options.year });
+  // Without --year, dates before this year are past (DOMAIN.md 17) and cycles start this year.
+  const year = options.year ?? new Date().getUTCFullYear();
+  const analysis = analysePlan(text, { year });
   const draft = buildDraft(analysis, directoryView(directory));
   const problems: string[] = [];
   if (draft.obligations.length === 0)
@@ -53,7 +55,7 @@ export function importPlanText(
   return {
     analysis,
     draft,
-    yaml: draftYaml(draft, source, { year: options.year, eventsFile: options.eventsFile }),
+    yaml: draftYaml(draft, source, { year, eventsFile: options.eventsFile }),
     ...(draft.events.length ? { eventsYaml: eventsYaml(draft) } : {}),
     html: reportHtml(analysis, draft, source),
     problems,
