@@ -46,7 +46,13 @@ export function addImportCommands(program: Command, io: Io) {
   const { out } = io;
   const group = program
     .command('import')
-    .description('Draft a catalog from a plan document, or a directory from a unit list sheet (nothing is registered)');
+    .description('Draft a catalog from a plan document, or a directory from a unit list sheet (nothing is registered)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  duban import directory 单位名录.xlsx --out directory.yaml --jurisdiction XX市\n' +
+        '  duban import plan 2027工作要点.docx --directory directory.yaml --out draft-catalog.yaml --report review.html\n' +
+        'See docs/import.md.',
+    );
 
   group
     .command('plan')
