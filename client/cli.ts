@@ -11,6 +11,7 @@ import { InvalidInputError, PROJECT_ROOT } from '../config/load';
 import { SettingsError } from '../config/settings';
 import { addCatalogCommands } from './commands/catalog';
 import { ExitCode, Io } from './commands/common';
+import { addImportCommands } from './commands/import';
 import { addRegisterCommands } from './commands/register';
 import { addReportCommands } from './commands/report';
 import { addRequestCommands } from './commands/requests';
@@ -55,6 +56,7 @@ export function buildProgram(
   addStatusCommands(program, io);
   addReportCommands(program, io);
   addServiceCommands(program, io);
+  addImportCommands(program, io);
   markRequiredOptions(program);
   return program;
 }

@@ -6,7 +6,15 @@
  */
 import type { z } from 'zod';
 import { isValidDate, parseDate } from './dates';
-import { Catalog, Directory, Obligation, catalogSchema, directorySchema, obligationSchema } from './model';
+import {
+  Catalog,
+  DEFAULT_ESCALATION,
+  Directory,
+  Obligation,
+  catalogSchema,
+  directorySchema,
+  obligationSchema,
+} from './model';
 import type { TrackerDefinition } from './trackers';
 import { RosterEntry, RosterProblem, rosterOf } from './roster';
 import { isKnownZone } from './zone';
@@ -847,6 +855,32 @@ export function pastOneOffWarnings(catalog: Catalog, today: string): string[] {
     warnings.push(
       `一次性任务 ${o.id}（${o.title}）截止日期 ${o.due.date} 已过（今天 ${today}）：登记后即为逾期（红灯），只补发最近一次已到期的通知`,
     );
+  }
+  return warnings;
+}
+
+/**
+ * Warnings (not refusals) about escalation ladders that cannot run: `escalationEndsAfter` counts calendar days
+ * after due, escalation steps count working days, so a period recorded as missed before the first step's day is
+ * never escalated at all. N working days span at least N calendar days, and more when weekends fall between.
+ */
+export function escalationEndWarnings(catalog: Catalog): string[] {
+  const warnings: string[] = [];
+  for (const o of catalog.obligations) {
+    const ends = o.escalationEndsAfter;
+    if (ends === undefined) continue;
+    const first = (o.escalation ?? catalog.defaults.escalation ?? DEFAULT_ESCALATION)[0];
+    if (!first) continue;
+    // The shortest calendar span of N working days: N, plus a weekend for every full working week.
+    const shortest = first.after + 2 * Math.floor((first.after - 1) / 5);
+    if (ends < first.after)
+      warnings.push(
+        `任务 ${o.id}：escalationEndsAfter（${ends}天）早于第一级催办（第${first.level}级，截止后${first.after}个工作日）：逾期的期次将不经任何催办即记为未完成。请加大 escalationEndsAfter 或提前该级催办。`,
+      );
+    else if (ends < shortest + 2)
+      warnings.push(
+        `任务 ${o.id}：escalationEndsAfter（${ends}天）在遇到周末或节假日时可能早于第一级催办（第${first.level}级，截止后${first.after}个工作日）：escalationEndsAfter 按日历日计算，催办各级按工作日计算。`,
+      );
   }
   return warnings;
 }

@@ -11,6 +11,7 @@ import { formatLocal, localDay, zonedInstant } from '../../domain/zone';
 import { LedgerNotFoundError, LedgerUnavailableError } from '../../ledger';
 import { openLedger } from '../../access/ledger';
 import { SettingsError, loadSettings } from '../../config/settings';
+import { escalationEndWarnings } from '../../domain/validate';
 import { InputError } from '../errors';
 import { table } from '../format';
 import { unitCalendar } from '../ics';
@@ -90,6 +91,7 @@ export function addCatalogCommands(program: Command, io: Io) {
       const warnings = [
         ...ladderOverlaps(loaded.trackers, loaded.calendar, today),
         ...pastOneOffWarnings(loaded.catalog, formatDate(today)),
+        ...escalationEndWarnings(loaded.catalog),
       ];
       const summary = {
         ok: true,

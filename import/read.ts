@@ -1,0 +1,129 @@
+/**
+ * Reading a plan file into text: plain text (UTF-8, or GB18030/GBK as older sites save it), .docx (mammoth's raw
+ * text, one paragraph a line) and .html as government sites publish it (htmlparser2; scripts, styles and page
+ * furniture skipped, block elements as lines). PDF is refused: docs/import.md says why.
+ */
+import * as mammoth from 'mammoth';
+import { parseDocument } from 'htmlparser2';
+import type { ChildNode, Element } from 'domhandler';
+
+export class PlanReadError extends Error {
+  override readonly name = 'PlanReadError';
+}
+
+/** Text from bytes: UTF-8 when the bytes are valid UTF-8, else GB18030 (a superset of GBK and GB2312). */
+export function decodeText(bytes: Uint8Array, declared?: string): string {
+  const label = declared?.toLowerCase();
+  if (label && /^(gbk|gb2312|gb18030|big5)$/.test(label)) return new TextDecoder(label).decode(bytes);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return new TextDecoder('gb18030').decode(bytes);
+  }
+}
+
+const SKIP = new Set([
+  'script',
+  'style',
+  'noscript',
+  'nav',
+  'header',
+  'footer',
+  'iframe',
+  'svg',
+  'button',
+  'form',
+  'select',
+]);
+const BLOCK = new Set([
+  'p',
+  'div',
+  'br',
+  'li',
+  'tr',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'section',
+  'article',
+  'table',
+  'ul',
+  'ol',
+  'td',
+  'title',
+  'blockquote',
+  'pre',
+  'dd',
+  'dt',
+]);
+
+/** The visible text of an HTML page, one block a line. */
+export function htmlText(html: string): string {
+  const doc = parseDocument(html, { decodeEntities: true });
+  const parts: string[] = [];
+  const walk = (nodes: ChildNode[]) => {
+    for (const n of nodes) {
+      if (n.type === 'text') parts.push((n as unknown as { data: string }).data.replace(/\s+/g, ' '));
+      else if (n.type === 'tag' || n.type === 'script' || n.type === 'style') {
+        const el = n as Element;
+        const name = el.name.toLowerCase();
+        if (SKIP.has(name) || el.attribs?.hidden !== undefined) continue;
+        if (BLOCK.has(name)) parts.push('\n');
+        walk(el.children);
+        if (BLOCK.has(name)) parts.push('\n');
+      }
+    }
+  };
+  walk(doc.children);
+  return parts
+    .join('')
+    .split('\n')
+    .map((l) => l.trim())
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n');
+}
+
+/** The charset an HTML page declares in its first bytes (<meta charset=gbk>), if any. */
+function declaredCharset(bytes: Uint8Array): string | undefined {
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 2048));
+  return head.match(/charset\s*=\s*["']?([\w-]+)/i)?.[1];
+}
+
+/** The plan's text from its bytes; the file name's extension says how to read them. */
+export async function readPlan(bytes: Uint8Array, fileName: string): Promise<string> {
+  const ext = fileName.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1] ?? '';
+  switch (ext) {
+    case 'txt':
+    case 'text':
+    case 'md':
+      return decodeText(bytes);
+    case 'html':
+    case 'htm':
+    case 'shtml':
+      return htmlText(decodeText(bytes, declaredCharset(bytes)));
+    case 'docx': {
+      try {
+        const result = await mammoth.extractRawText({ buffer: Buffer.from(bytes) });
+        return result.value;
+      } catch (e) {
+        throw new PlanReadError(
+          `${fileName}: not a readable .docx file (${e instanceof Error ? e.message : String(e)})`,
+        );
+      }
+    }
+    case 'doc':
+      throw new PlanReadError(
+        `${fileName}: the old Word format .doc is not read; save it as .docx (Word or WPS: 另存为)`,
+      );
+    case 'pdf':
+      throw new PlanReadError(
+        `${fileName}: PDF is not read (its text layer loses the paragraphs and the numbering the rules need); ` +
+          'save it as .docx or .txt, or copy the text from the government site’s HTML page (docs/import.md)',
+      );
+    default:
+      throw new PlanReadError(`${fileName}: unknown kind of file ".${ext}": give a .txt, .docx or .html file`);
+  }
+}
