@@ -74,7 +74,7 @@ function packAndInstall(dir: string): void {
   expect(version.stdout.trim()).toBe(require('../package.json').version);
   const validate = duban('validate');
   expect(validate.status).toBe(0);
-  expect(validate.stdout).toMatch(/^ok: \d+ obligations, \d+ units, \d+ trackers/m);
+  expect(validate.stdout).toMatch(/^检查通过：\d+项任务，\d+个单位，\d+项督办任务/m);
 
   // duban's postinstall, as npm would run it, with the setting a deployment on a Temporal cluster uses.
   const post = spawnSync(process.execPath, [path.join(installed, 'scripts', 'install-servers.js')], {

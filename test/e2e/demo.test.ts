@@ -29,11 +29,11 @@ describe('npm start: the demo', () => {
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', r));
     const until = Date.now() + 180_000;
-    while (!output.includes('ready.') && Date.now() < until) {
+    while (!output.includes('已就绪。') && Date.now() < until) {
       if (child.exitCode !== null) throw new Error(output);
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(output).toContain('ready.');
+    expect(output).toContain('已就绪。');
     return { child, exited, output: () => output };
   }
 

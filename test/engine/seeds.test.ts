@@ -128,7 +128,7 @@ describe('rates, per-person quotas and cycles on the time-skipping server', () =
     // The rate: 17 of 20 is below 90%. Yellow at once, reminders go on, and after due it escalates.
     await expectRefusal(
       h.rate.executeUpdate(reportUpdate, { args: [{ ...by, count: 3 }] }),
-      /is a rate: give numerator and denominator/,
+      /为比率指标：请填写分子和分母/,
     );
     let s = await h.rate.executeUpdate(reportUpdate, { args: [{ ...by, numerator: 17, denominator: 20 }] });
     expect(s.periods[0]).toMatchObject({
