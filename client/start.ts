@@ -18,7 +18,7 @@ import { DEFAULT_DIRECTORY, DEFAULT_EVENTS, DEFAULT_ROSTERS, loadInputs } from '
 import { DEMO_DONE, demoCatalog } from '../config/demo';
 import { WorkingCalendar } from '../domain/calendar';
 import { localDay } from '../domain/zone';
-import { startLocalChannels } from '../channels/fakes/local';
+import { receivedMessages, startLocalChannels } from '../channels/fakes/local';
 import { DEFAULT_TIME_ZONE } from '../domain/model';
 import { DEV_SERVER_DYNAMIC_CONFIG, temporalCliPath } from '../config/servers';
 import { Settings, SettingsError, loadSettings } from '../config/settings';
@@ -312,14 +312,20 @@ export async function start(io: Io): Promise<number> {
     const webLog = (e: Record<string, unknown>) =>
       appendFileSync(path.join(dataDir, 'web.log'), `${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
     // A busy port leaves the rest of the service running: the board is still printed, and `duban web` can follow.
-    const web = await startWeb({ settings, duban, ledger: webLedger, mailFolder: mail?.folder, log: webLog }).catch(
-      (err: Error) => {
-        io.err(
-          `warning: the web service did not start on ${settings.web.host}:${settings.web.port} (${err.message}); set DUBAN_WEB_PORT\n`,
-        );
-        return undefined;
-      },
-    );
+    const web = await startWeb({
+      settings,
+      duban,
+      ledger: webLedger,
+      mailFolder: mail?.folder,
+      // What the local robot and SMS fakes received, readable at /channels like the mail at /mail.
+      channelMessages: local.fakes ? () => receivedMessages(dataDir) : undefined,
+      log: webLog,
+    }).catch((err: Error) => {
+      io.err(
+        `warning: the web service did not start on ${settings.web.host}:${settings.web.port} (${err.message}); set DUBAN_WEB_PORT\n`,
+      );
+      return undefined;
+    });
     if (web) stops.push(() => web.close());
     const b = board(
       running.map((i) => (i.colour === 'broken' ? { ...i, dueAt: undefined } : i)),

@@ -21,6 +21,8 @@ export interface WebContext {
   secure: boolean;
   /** The embedded mail catcher's folder (`npm start` only). */
   mailFolder?: string;
+  /** What the local robot and SMS fakes received (`npm start` only), oldest first. */
+  channelMessages?: () => import('./pages').ChannelMessage[];
   /** The SMTP transport for sign-in links. */
   transport: Transporter;
   from: { name: string; address: string };

@@ -57,6 +57,8 @@ export interface PageContext {
   csrf?: string;
   /** The embedded `npm start` mode: the mail catcher's messages are linked. */
   mailbox?: boolean;
+  /** The embedded `npm start` mode with the local robot and SMS fakes: what they received is linked. */
+  channels?: boolean;
   /** The zone times are shown in: the tracker's on its pages; absent, the catalog's default (Asia/Shanghai). */
   timeZone?: string;
 }
@@ -80,7 +82,7 @@ export function layout(ctx: PageContext, title: string, body: HtmlValue): string
 <body>
 <header>
 <a class="brand" href="/">法治政府建设督办系统</a>
-<nav>${p ? html`<a href="/">亮灯</a> <a href="/report">年度考核</a> <a href="/supervision">督办单登记</a>` : ''}${ctx.mailbox ? html` <a href="/mail">本地邮件</a>` : ''}</nav>
+<nav>${p ? html`<a href="/">亮灯</a> <a href="/report">年度考核</a> <a href="/supervision">督办单登记</a>` : ''}${ctx.mailbox ? html` <a href="/mail">本地邮件</a>` : ''}${ctx.channels ? html` <a href="/channels">本地群消息和短信</a>` : ''}</nav>
 ${
   p
     ? html`<form class="who" method="post" action="/logout">${csrfField(ctx)}<span>${p.name}（${p.roles.join(
@@ -618,6 +620,42 @@ ${mails.map(
   );
 }
 
+/** One message a local fake of a robot or an SMS provider received (`npm start`). */
+export interface ChannelMessage {
+  at: string;
+  kind: string;
+  /** The channel's name, or the mobile for an SMS. */
+  to: string;
+  text: string;
+}
+
+const CHANNEL_KIND_WORDS: Record<string, string> = {
+  wecom: '企业微信群机器人',
+  dingtalk: '钉钉群机器人',
+  feishu: '飞书群机器人',
+  sms: '短信',
+  webhook: 'Webhook',
+};
+
+/** What each local robot and phone received, newest first: the channels working with no account anywhere. */
+export function channelListPage(ctx: PageContext, messages: ChannelMessage[]): string {
+  const rows = [...messages].reverse();
+  return layout(
+    ctx,
+    '本地群消息和短信',
+    html`<p class="note">仅在本机试用（npm start）时提供：企业微信、钉钉、飞书群机器人和短信的本地模拟服务收到的全部消息（共 ${
+      messages.length
+    } 条）。正式部署的 duban web 不提供此页面。</p>
+<div class="scroll"><table class="mail channels"><thead><tr><th>时间</th><th>渠道</th><th>接收方</th><th>内容</th></tr></thead><tbody>
+${rows.map(
+  (m) =>
+    html`<tr data-kind="${m.kind}"><td>${mailDate(m.at, zoneOf(ctx))}</td><td>${CHANNEL_KIND_WORDS[m.kind] ?? m.kind}</td>
+<td>${m.to}</td><td><pre class="text">${m.text}</pre></td></tr>`,
+)}
+</tbody></table></div>`,
+  );
+}
+
 /** A message's Date header as the catalog's zone reads it (the header itself says +0000); unreadable, as given. */
 function mailDate(header: string, zone: string): HtmlValue {
   const ms = Date.parse(header);
@@ -679,7 +717,7 @@ dl.headers{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dl.he
 table.facts th{white-space:nowrap;width:6em;background:#fafafa}
 .others a{margin-right:1em}
 .when{white-space:nowrap}
-.scroll{overflow-x:auto;max-width:100%}.scroll>table{margin:0}.scroll{margin:.5em 0}
+.scroll{overflow-x:auto;max-width:100%}table.channels pre{white-space:pre-wrap;margin:0;font:inherit}.scroll>table{margin:0}.scroll{margin:.5em 0}
 tfoot th,tfoot td{font-weight:bold;background:#fafafa}td.total{font-weight:bold}td.days{white-space:nowrap}
 /* A phone (issue 19.8): nothing wider than the screen; a wide table scrolls inside its own box, never the page. */
 @media (max-width:600px){

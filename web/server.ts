@@ -23,6 +23,7 @@ import { boardRoutes } from './routes/board';
 import { healthRoutes } from './routes/health';
 import { linkRoutes } from './routes/links';
 import { mailRoutes } from './routes/mail';
+import type { ChannelMessage } from './pages';
 import { reportRoutes } from './routes/reports';
 import { signInRoutes } from './routes/sign-in';
 import { trackerRoutes } from './routes/tracker';
@@ -36,6 +37,8 @@ export interface WebOptions {
   ledger: Ledger;
   /** The embedded mode of `npm start`: the mail catcher's folder, readable in the browser. Never in production. */
   mailFolder?: string;
+  /** The embedded mode of `npm start`: what the local robot and SMS fakes received (channels/fakes/local.ts). */
+  channelMessages?: () => ChannelMessage[];
   /** Structured log lines (JSON); default: standard error. */
   log?: (entry: Record<string, unknown>) => void;
   /** The SMTP transport for sign-in links (default: from the settings). */
@@ -98,10 +101,16 @@ function contextOf(o: WebOptions, secure: boolean): WebContext {
     log: o.log ?? ((e) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`)),
     secure,
     mailFolder: o.mailFolder,
+    channelMessages: o.channelMessages,
     transport: o.transport ?? createSmtpTransport(settings.smtp!),
     from: parseMailbox(settings.smtp?.from ?? '督办系统 <duban@localhost.localdomain>'),
     evidenceDir: settings.web.evidenceDir ?? path.join(settings.dataDir, 'evidence'),
-    ctxOf: (req) => ({ person: req.signed?.person, csrf: csrfOf(req), mailbox: !!o.mailFolder }),
+    ctxOf: (req) => ({
+      person: req.signed?.person,
+      csrf: csrfOf(req),
+      mailbox: !!o.mailFolder,
+      channels: !!o.channelMessages,
+    }),
     page: (reply, body) => reply.type('text/html; charset=utf-8').send(body),
     message: (req, reply, status, title, text, extra) =>
       d.page(reply.code(status), pages.messagePage(d.ctxOf(req), title, text, extra)),
