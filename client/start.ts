@@ -211,7 +211,9 @@ async function submitDemoDone(duban: Duban, started: string[]): Promise<void> {
       });
       return;
     } catch (err) {
-      if (i >= 50 || !/starting|moment/.test((err as Error).message)) throw err;
+      // A tracker just started has not planned its first period yet (domain/tracker-state.ts: 正在启动): wait for it,
+      // up to a minute on a busy machine.
+      if (i >= 300 || !/正在启动/.test((err as Error).message)) throw err;
       await new Promise((r) => setTimeout(r, 200));
     }
   }
