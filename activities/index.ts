@@ -26,6 +26,7 @@ import {
   trackerPeriodPlan,
 } from '../domain/planner';
 import type { PeopleProgress } from '../domain/requests';
+import { StandIn, routeToStandIns, standInDay } from '../domain/stand-ins';
 import type { TrackerDefinition } from '../domain/trackers';
 import { formatLocal, localDay, zonedInstant } from '../domain/zone';
 import { AttemptContext, ConnectionSlots, RetryLater, sendOnce, UnrecordedResults } from './delivery';
@@ -119,6 +120,8 @@ export function recipientLinks(
   period: { label: string; dueAt: number; endsAt: number },
   now: number,
   cfg: NonNullable<ActivityDeps['links']>,
+  /** 代办: the stand-ins among the recipients, by address, with whom they stand in for. */
+  behalf: ReadonlyMap<string, StandIn> = new Map(),
 ): RecipientLinks[] {
   const staff = new Map<string, string>([
     [t.unit.head.email, t.unit.head.name],
@@ -133,16 +136,26 @@ export function recipientLinks(
   ]);
   const base = cfg.baseUrl.replace(/\/+$/, '');
   return [...new Set(recipients)].map((email) => {
-    const ofUnit = staff.has(email);
+    const standsFor = behalf.get(email);
+    // A stand-in has the absent person's links, bound to the stand-in (their name and address), saying for whom.
+    const ofUnit = staff.has(standsFor?.absent.email ?? email);
     // The same rule as the web page's forms (domain/actions.ts): who may, then what applies to this obligation now.
     const offered = offeredActions(actionsFor({ ofUnit, supervises: false, admin: false }), {
       completion: t.obligation.completion,
       beforeDue: now <= period.dueAt,
     });
     const actions: LinkAction[] = [...offered.map((o): string => o.action).filter(isLinkAction), 'view'];
-    const name = staff.get(email) ?? others.get(email) ?? email;
+    const name = standsFor?.standIn.name ?? staff.get(email) ?? others.get(email) ?? email;
     const token = signLink(
-      { trackerId: t.trackerId, period: period.label, email, name, actions, expiresAt: period.endsAt + cfg.graceMs },
+      {
+        trackerId: t.trackerId,
+        period: period.label,
+        email,
+        name,
+        actions,
+        expiresAt: period.endsAt + cfg.graceMs,
+        ...(standsFor ? { onBehalfOf: { name: standsFor.absent.name, email: standsFor.absent.email } } : {}),
+      },
       cfg.keys,
     );
     return { name, email, links: actions.map((a) => ({ label: actionLabel(a), url: `${base}/a/${token}/${a}` })) };
@@ -302,11 +315,14 @@ export function createActivities(deps: ActivityDeps) {
       const ctx = attemptContext(req.firedAt);
       // A 催办 tells the tracker from when the office may send the next (the calendar lives here, not in the workflow).
       const next = n.stage === 'urge' ? { nextUrgeFrom: nextUrgeAt(calendar, t.timeZone, n.at) } : {};
+      // 代办: on the day it goes out (the catalog's zone), an absent head or liaison's notice goes to their stand-in.
+      const day = standInDay(Math.max(req.firedAt, ctx.now()), t.timeZone);
+      const rcpt = routeToStandIns(n, await ledger.standIns.forUnits([t.unit.id, t.supervisor.id], day), day);
       let supervisionNumber: string | undefined;
       let subject = '';
       const result = await sendOnce(
         delivery,
-        claimFor(req, key, n.stage, messageId, n.to, n.cc),
+        claimFor(req, key, n.stage, messageId, rcpt.to, rcpt.cc),
         async () => {
           const now = Math.max(req.firedAt, ctx.now());
           const sentOn = formatDate(localDay(now, t.timeZone));
@@ -322,10 +338,11 @@ export function createActivities(deps: ActivityDeps) {
             deps.links && req.period.endsAt !== undefined
               ? recipientLinks(
                   t,
-                  [...n.to, ...n.cc],
+                  [...rcpt.to, ...rcpt.cc],
                   { label: req.period.label, dueAt: req.period.dueAt, endsAt: req.period.endsAt },
                   now,
                   deps.links,
+                  rcpt.behalf,
                 )
               : undefined;
           const r = renderNotice({
@@ -347,7 +364,7 @@ export function createActivities(deps: ActivityDeps) {
               ? { name: `${oneLine(t.supervisor.name)}（${from.name}）`, address: from.address }
               : fromHeader;
           return {
-            ...mailOptions(sender, n, r, messageId, now),
+            ...mailOptions(sender, rcpt, r, messageId, now),
             replyTo: { name: oneLine(t.supervisor.liaison.name), address: t.supervisor.liaison.email },
             inReplyTo: thread[thread.length - 1],
             references: thread.length ? thread : undefined,

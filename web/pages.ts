@@ -411,6 +411,16 @@ ${
   waive: (f) =>
     html`${f.periodField}
 <label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">免除</button>`,
+  handBack: (f) =>
+    html`${f.periodField}
+<label>退回理由（为何不属于本单位） <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">退回督察单位</button>`,
+  refuseHandBack: (f) =>
+    html`${f.periodField}
+<label>不同意退回的理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">不同意退回</button>`,
+  transfer: (f) =>
+    html`${f.periodField}
+<label>转办给（单位编号） <input name="to" required maxlength="64"></label>
+<label>转办理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">转办</button>`,
   pause: () => html`<button type="submit">暂停提醒</button>`,
   resume: () => html`<button type="submit">恢复提醒</button>`,
   retire: () =>
