@@ -470,7 +470,19 @@ function actionForms(ctx: PageContext, v: TrackerView): SafeHtml {
     const enctype = MULTIPART.includes(action) ? html` enctype="multipart/form-data"` : '';
     return html`<form method="post" action="${parts.href(action)}"${enctype} class="act" id="form-${action}"><h3>${title}</h3>${csrfField(ctx)}${FORM_BODIES[action](parts)}</form>`;
   });
-  return html`<h2>办理</h2><div class="forms">${forms}</div>`;
+  return html`<h2>办理</h2><div class="forms">${forms}${standInForm(ctx, v)}</div>`;
+}
+
+/** 代办: the unit's staff name a stand-in for its head or liaison (docs/engine.md); the range's days are inclusive. */
+function standInForm(ctx: PageContext, v: TrackerView): SafeHtml | string {
+  const u = v.unit;
+  if (!u || !v.actions.includes('acknowledge')) return '';
+  const people = [u.contacts.head, u.contacts.liaison];
+  return html`<form method="post" action="${trackerHref(v.trackerId, '/stand-in')}" class="act" id="form-stand-in"><h3>代办（负责人或联络员不在岗）</h3>${csrfField(ctx)}
+<label>不在岗人员 <select name="absent">${people.map((c) => html`<option value="${c.email}">${c.name}（${c.email}）</option>`)}</select></label>
+<label>代办人邮箱（单位名录中的人员） <input name="standIn" type="email" required maxlength="254"></label>
+<label>起始日期（含） <input name="from" type="date" required></label>
+<label>结束日期（含） <input name="to" type="date" required></label><button type="submit">设置代办</button></form>`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
