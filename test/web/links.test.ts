@@ -220,8 +220,10 @@ describe('signed action links in a real browser', () => {
     const links = linksIn(m);
     const liaison = links.filter((l) => l.claims.email === 'county-a.liaison@test.example.org');
     const head = links.filter((l) => l.claims.email === 'county-a.head@test.example.org');
-    expect(liaison.map((l) => l.action)).toEqual(['acknowledge', 'progress', 'submit', 'requestExtension', 'view']);
-    expect(head.map((l) => l.action)).toEqual(['acknowledge', 'progress', 'submit', 'requestExtension', 'view']);
+    // 退回 (hand back) is the unit's too (issue #24 item 4).
+    const unitLinks = ['acknowledge', 'progress', 'submit', 'requestExtension', 'handBack', 'view'];
+    expect(liaison.map((l) => l.action)).toEqual(unitLinks);
+    expect(head.map((l) => l.action)).toEqual(unitLinks);
     expect(liaison[0]!.claims).toMatchObject({ trackerId: 'report-soon/county-a', name: EVIL_NAME });
     // The HTML part links the same addresses, and the name with markup stays text.
     for (const l of links) expect(m.parsed.html).toContain(`href="${l.url}"`);
@@ -328,7 +330,7 @@ describe('signed action links in a real browser', () => {
     const links = linksIn(m);
     const headLinks = links.filter((l) => l.claims.email === 'justice.head@test.example.org').map((l) => l.action);
     // After due: no extension link.
-    expect(headLinks).toEqual(['acknowledge', 'progress', 'submit', 'view']);
+    expect(headLinks).toEqual(['acknowledge', 'progress', 'submit', 'handBack', 'view']);
     for (const l of links.filter((x) => x.claims.email !== 'justice.head@test.example.org'))
       expect(l.action).toBe('view');
     expect(
