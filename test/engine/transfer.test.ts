@@ -6,7 +6,10 @@
  * same mail thread; the first tracker sends nothing more; both trackers' records show the move. A second move to a
  * tracker that already runs reaches it by signal and is merged with the period it holds.
  */
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import type { TrackerDefinition } from '../../domain/trackers';
 import {
   acknowledgeUpdate,
@@ -68,7 +71,15 @@ describe('退回 and 转办 on the time-skipping server', () => {
     harness = await startTimeSkippingHarness(taskQueue);
     ({ env, sink, ledger } = harness);
   });
+  /** Runs kept as replay fixtures by `npm run record-histories` (test/histories): a move out, an arrival. */
+  const recorded: { name: string; workflowId: string }[] = [];
   afterAll(async () => {
+    if (process.env.DUBAN_RECORD_HISTORIES === '1') {
+      for (const r of recorded) {
+        const history = await env.client.workflow.getHandle(r.workflowId).fetchHistory();
+        writeFileSync(path.join(__dirname, '..', 'histories', `${r.name}.json`), historyToJSON(history));
+      }
+    }
     await harness?.stop();
   });
 
@@ -145,6 +156,10 @@ describe('退回 and 转办 on the time-skipping server', () => {
       nextNotice: { stage: 'escalation', level: 2 },
     });
     await ended(handle.workflowId);
+    recorded.push(
+      { name: 'transferredOut', workflowId: handle.workflowId },
+      { name: 'transferredIn', workflowId: target.workflowId },
+    );
     // The move sent nothing: level 1 went out once, from the first tracker, and none from the new one.
     await new Promise((r) => setTimeout(r, 500));
     expect(of(to.trackerId)).toEqual([]);
