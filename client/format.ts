@@ -71,7 +71,13 @@ export function statusLines(s: TrackerStatus, c: Colours = colours(false)): stri
     const due = p.due === p.originalDue ? p.due : `${p.due} (extended from ${p.originalDue})`;
     const ack = p.acknowledged ? `, acknowledged by ${p.acknowledged.by}` : '';
     const notes = p.progressCount ? `, ${p.progressCount} progress note${p.progressCount > 1 ? 's' : ''}` : '';
-    lines.push(`  period ${p.period}  due ${due}  ${paintColour(c, p.colour)}${progress}${ext}${ack}${notes}`);
+    // 退回 waiting, 转办 under way, or moved here (docs/engine.md).
+    const moves = [
+      p.handBack ? `, handed back by ${p.handBack.by} (退回: ${p.handBack.reason})` : '',
+      p.movingTo ? `, moving to ${p.movingTo} (转办)` : '',
+      p.movedFrom ? `, moved from ${p.movedFrom.unit} (转办)` : '',
+    ].join('');
+    lines.push(`  period ${p.period}  due ${due}  ${paintColour(c, p.colour)}${progress}${ext}${ack}${notes}${moves}`);
   }
   return lines;
 }

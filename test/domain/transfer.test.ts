@@ -3,6 +3,7 @@
  * the office refuses or moves it; the moved period arrives at the other unit's tracker planned for that unit, with
  * its 签收, progress, thread and ladder position, so nothing already sent is sent again and the ladder goes on.
  */
+import { colours, statusLines } from '../../client/format';
 import { Driver, at } from '../support/driver';
 import { tracker } from '../support/trackers';
 import { TrackerState } from '../../domain/tracker-state';
@@ -119,5 +120,18 @@ describe('退回 and 转办', () => {
     });
     n.runUntil(at('2026-03-07'));
     expect(n.names().slice(sentBefore)).toEqual(['2025 2026-03-06 e2.0']);
+  });
+});
+
+describe('duban show and status name the moves', () => {
+  test('退回 waiting, 转办 under way, moved here', () => {
+    const from = forUnit('jyj', '市教育局');
+    const d = Driver.start(from, at('2026-01-02'));
+    d.runUntil(at('2026-03-03'));
+    d.act('handBack', { by: '教育局联络员', reason: '不属本单位', period: '2025' });
+    const text = statusLines(d.t.status(d.now), colours(false)).join('\n');
+    expect(text).toContain('handed back by 教育局联络员 (退回: 不属本单位)');
+    d.t.apply('transfer', { by: '王明', to: 'scjgj', reason: '转', target: forUnit('scjgj', '市市场监管局') }, d.now);
+    expect(statusLines(d.t.status(d.now), colours(false)).join('\n')).toContain('moving to scjgj (转办)');
   });
 });
