@@ -545,6 +545,15 @@ export class TrackerState {
    * definition), so that it reports the ladder as it now stands.
    */
   apply<K extends RequestName>(name: K, req: Requests[K], now: number): { replan: boolean } {
+    const before = this.outbox.length;
+    const result = this.applyRequest(name, req, now);
+    // 代办: the ledger's events say for whom the stand-in acted, besides the actor's name.
+    const behalf = (req as Actor).onBehalfOf;
+    if (behalf) for (const e of this.outbox.slice(before)) e.data = { ...e.data, onBehalfOf: behalf };
+    return result;
+  }
+
+  private applyRequest<K extends RequestName>(name: K, req: Requests[K], now: number): { replan: boolean } {
     const actor = actorName(req);
     switch (name) {
       case 'pause':

@@ -4,6 +4,8 @@
  * overlap, and a stand-in that cannot apply is refused naming the field.
  */
 import { StandIn, checkStandIn, routeToStandIns, standInDay, standInOn } from '../../domain/stand-ins';
+import { Driver, at } from '../support/driver';
+import { tracker } from '../support/trackers';
 
 const head = { name: '张主任', email: 'sfj.head@xx.example.org' };
 const liaison = { name: '黄丽娟', email: 'sfj.liaison@xx.example.org' };
@@ -78,5 +80,19 @@ describe('代办 ranges', () => {
     expect(checkStandIn({ ...base, to: '2027-02-30' }, units)).toMatchObject({
       error: expect.stringContaining('--to'),
     });
+  });
+});
+
+describe('an action by a stand-in', () => {
+  test('records who acted for whom: the actor names both, the event carries onBehalfOf', () => {
+    const d = Driver.start(tracker(), at('2026-01-02'));
+    d.act('acknowledge', { by: '李副主任', email: deputy.email, onBehalfOf: `${head.name} <${head.email}>` });
+    const [event] = d.t.takeEvents().filter((e) => e.kind === 'acknowledged');
+    expect(event).toMatchObject({
+      actor: `李副主任 <${deputy.email}>（代张主任 <${head.email}>）`,
+      data: { onBehalfOf: `张主任 <${head.email}>` },
+    });
+    expect(d.t.status(d.now).periods[0]!.acknowledged?.by).toContain('（代张主任');
+    d.refused('progress', { by: 'x', note: 'n', onBehalfOf: ' ' }, /onBehalfOf/);
   });
 });
