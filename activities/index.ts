@@ -28,6 +28,7 @@ import {
   trackerPeriodPlan,
 } from '../domain/planner';
 import type { PeopleProgress } from '../domain/requests';
+import { StandIn, routeToStandIns, standInDay } from '../domain/stand-ins';
 import type { TrackerDefinition } from '../domain/trackers';
 import { formatLocal, localDay, zonedInstant } from '../domain/zone';
 import { AttemptContext, ConnectionSlots, RetryLater, sendOnce, UnrecordedResults } from './delivery';
@@ -126,6 +127,8 @@ export function recipientLinks(
   period: { label: string; dueAt: number; endsAt: number },
   now: number,
   cfg: NonNullable<ActivityDeps['links']>,
+  /** 代办: the stand-ins among the recipients, by address, with whom they stand in for. */
+  behalf: ReadonlyMap<string, StandIn> = new Map(),
 ): RecipientLinks[] {
   const staff = new Map<string, string>([
     [t.unit.head.email, t.unit.head.name],
@@ -140,12 +143,22 @@ export function recipientLinks(
   ]);
   const base = cfg.baseUrl.replace(/\/+$/, '');
   return [...new Set(recipients)].map((email) => {
-    const ofUnit = staff.has(email);
+    const standsFor = behalf.get(email);
+    // A stand-in has the absent person's links, bound to the stand-in (their name and address), saying for whom.
+    const ofUnit = staff.has(standsFor?.absent.email ?? email);
     // The same rule as the web page's forms (domain/actions.ts): who may, then what applies to this obligation now.
     const actions = linkActionsFor(ofUnit, t.obligation.completion, now <= period.dueAt);
-    const name = staff.get(email) ?? others.get(email) ?? email;
+    const name = standsFor?.standIn.name ?? staff.get(email) ?? others.get(email) ?? email;
     const token = signLink(
-      { trackerId: t.trackerId, period: period.label, email, name, actions, expiresAt: period.endsAt + cfg.graceMs },
+      {
+        trackerId: t.trackerId,
+        period: period.label,
+        email,
+        name,
+        actions,
+        expiresAt: period.endsAt + cfg.graceMs,
+        ...(standsFor ? { onBehalfOf: { name: standsFor.absent.name, email: standsFor.absent.email } } : {}),
+      },
       cfg.keys,
     );
     return { name, email, links: actions.map((a) => ({ label: actionLabel(a), url: `${base}/a/${token}/${a}` })) };
@@ -320,6 +333,9 @@ export function createActivities(deps: ActivityDeps) {
       const ctx = attemptContext(req.firedAt);
       // A 催办 tells the tracker from when the office may send the next (the calendar lives here, not in the workflow).
       const next = n.stage === 'urge' ? { nextUrgeFrom: nextUrgeAt(calendar, t.timeZone, n.at) } : {};
+      // 代办: on the day it goes out (the catalog's zone), an absent head or liaison's notice goes to their stand-in.
+      const day = standInDay(Math.max(req.firedAt, ctx.now()), t.timeZone);
+      const rcpt = routeToStandIns(n, await ledger.standIns.forUnits([t.unit.id, t.supervisor.id], day), day);
       let supervisionNumber: string | undefined;
       let subject = '';
       const personal = deps.links !== undefined && req.period.endsAt !== undefined;
@@ -344,6 +360,7 @@ export function createActivities(deps: ActivityDeps) {
                 { label: req.period.label, dueAt: req.period.dueAt, endsAt: req.period.endsAt! },
                 now,
                 deps.links!,
+                rcpt.behalf,
               )
             : undefined;
         const r = renderNotice({
@@ -368,7 +385,7 @@ export function createActivities(deps: ActivityDeps) {
             ? { name: `${oneLine(t.supervisor.name)}（${from.name}）`, address: from.address }
             : fromHeader;
         return {
-          ...mailOptions(sender, n, r, own(messageId), now),
+          ...mailOptions(sender, rcpt, r, own(messageId), now),
           replyTo: { name: oneLine(t.supervisor.liaison.name), address: t.supervisor.liaison.email },
           // A copy goes to its recipient alone; the headers still show who else the notice went to.
           ...(recipient === undefined ? {} : { envelope: { from: from.address, to: [recipient] } }),
@@ -385,7 +402,7 @@ export function createActivities(deps: ActivityDeps) {
       };
 
       if (personal) {
-        const notice = claimFor(req, key, n.stage, messageId, n.to, n.cc);
+        const notice = claimFor(req, key, n.stage, messageId, rcpt.to, rcpt.cc);
         const before = await ledger.notice(key);
         const done = before && finished(before);
         if (done) {
@@ -396,7 +413,7 @@ export function createActivities(deps: ActivityDeps) {
         }
         await ledger.recordNotice(notice, Date.now());
         // One copy per recipient, each claimed and fenced on its own: a retry sends only the copies not yet sent.
-        const recipients = [...new Set([...n.to, ...n.cc])];
+        const recipients = [...new Set([...rcpt.to, ...rcpt.cc])];
         const outcomes: {
           recipient: string;
           status: string;
@@ -460,7 +477,7 @@ export function createActivities(deps: ActivityDeps) {
 
       const result = await sendOnce(
         delivery,
-        claimFor(req, key, n.stage, messageId, n.to, n.cc),
+        claimFor(req, key, n.stage, messageId, rcpt.to, rcpt.cc),
         () => build(),
         ctx,
         req.overtakenAt,

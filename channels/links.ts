@@ -24,6 +24,8 @@ export interface LinkClaims {
   actions: LinkAction[];
   /** Epoch ms after which the link is refused. */
   expiresAt: number;
+  /** 代办: the recipient stands in for this person (the unit's head or liaison, away); actions record both. */
+  onBehalfOf?: { name: string; email: string };
 }
 
 export interface LinkKey {
@@ -63,6 +65,7 @@ export function signLink(claims: LinkClaims, keys: readonly LinkKey[]): string {
       n: claims.name,
       a: claims.actions,
       x: claims.expiresAt,
+      ...(claims.onBehalfOf ? { b: [claims.onBehalfOf.name, claims.onBehalfOf.email] } : {}),
     }),
   );
   const signed = `v1.${key.id}.${payload}`;
@@ -84,7 +87,7 @@ export function verifyLink(token: string, keys: readonly LinkKey[], now: number)
   const given = Buffer.from(signature, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     return { ok: false, reason: 'bad-signature', message: '链接无效（签名不符）' };
-  let raw: { t?: unknown; p?: unknown; r?: unknown; n?: unknown; a?: unknown; x?: unknown };
+  let raw: { t?: unknown; p?: unknown; r?: unknown; n?: unknown; a?: unknown; x?: unknown; b?: unknown };
   try {
     raw = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
@@ -111,6 +114,9 @@ export function verifyLink(token: string, keys: readonly LinkKey[], now: number)
       name: typeof raw.n === 'string' ? raw.n : raw.r,
       actions,
       expiresAt: raw.x,
+      ...(Array.isArray(raw.b) && typeof raw.b[0] === 'string' && typeof raw.b[1] === 'string'
+        ? { onBehalfOf: { name: raw.b[0], email: raw.b[1] } }
+        : {}),
     },
   };
 }

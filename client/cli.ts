@@ -15,6 +15,7 @@ import { addImportCommands } from './commands/import';
 import { addRegisterCommands } from './commands/register';
 import { addReportCommands } from './commands/report';
 import { addRequestCommands } from './commands/requests';
+import { addStandInCommands } from './commands/stand-ins';
 import { addServiceCommands } from './commands/service';
 import { addStatusCommands } from './commands/status';
 import { InputError } from './errors';
@@ -53,6 +54,7 @@ export function buildProgram(
   addCatalogCommands(program, io);
   addRegisterCommands(program, io);
   addRequestCommands(program, io);
+  addStandInCommands(program, io);
   addStatusCommands(program, io);
   addReportCommands(program, io);
   addServiceCommands(program, io);

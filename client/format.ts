@@ -77,9 +77,15 @@ export function statusLines(s: TrackerStatus, c: Colours = colours(false)): stri
     const due = p.due === p.originalDue ? p.due : `${p.due}（由${p.originalDue}延期）`;
     const ack = p.acknowledged ? `，${p.acknowledged.by}已签收` : '';
     const notes = p.progressCount ? `，反馈进展${p.progressCount}次` : '';
+    // 退回 waiting, 转办 under way, or moved here (docs/engine.md).
+    const moves = [
+      p.handBack ? `，${p.handBack.by}已退回（理由：${p.handBack.reason}）` : '',
+      p.movingTo ? `，正在转办给${p.movingTo}` : '',
+      p.movedFrom ? `，由${p.movedFrom.unit}转办而来` : '',
+    ].join('');
     const state = stateWords({ colour: p.colour, verification: p.verification, submitted: p.submitted });
     lines.push(
-      `  ${periodWords(p.period)}  截止${due}  ${paintColour(c, p.colour, state)}${progress}${ext}${ack}${notes}`,
+      `  ${periodWords(p.period)}  截止${due}  ${paintColour(c, p.colour, state)}${progress}${ext}${ack}${notes}${moves}`,
     );
   }
   return lines;

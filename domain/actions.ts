@@ -35,10 +35,13 @@ export const ACTIONS = {
   record: { label: '登记活动', by: 'unit' },
   report: { label: '报送数据', by: 'unit' },
   requestExtension: { label: '申请延期', by: 'unit' },
+  handBack: { label: '退回', by: 'unit' },
   verify: { label: '核实', by: 'office' },
   decideExtension: { label: '审批延期', by: 'office' },
   waive: { label: '免除', by: 'office' },
   urge: { label: '催办', by: 'office' },
+  transfer: { label: '转办', by: 'office' },
+  refuseHandBack: { label: '不同意退回', by: 'office' },
   pause: { label: '暂停', by: 'admin' },
   resume: { label: '恢复', by: 'admin' },
   retire: { label: '停用', by: 'admin' },
@@ -110,6 +113,8 @@ export interface Situation {
     colour?: string;
     /** The period's last 催办: the next may be sent from `nextFrom` (one a working day). */
     lastUrge?: { at: number; by: string; nextFrom: number };
+    /** A 退回 waiting for the supervising office. */
+    handBack?: unknown;
   }[];
   paused?: boolean;
   /** The reader's clock and zone, to tell whether a 催办 was sent today (and from when the next may go). */
@@ -146,6 +151,8 @@ export function offeredActions(allowed: readonly Action[], s: Situation): Offer[
     if (action === 'requestExtension' && s.beforeDue === false) continue;
     if (action === 'verify' && s.verification === false) continue;
     if (action === 'decideExtension' && !(open ?? []).some((p) => p.pendingExtension)) continue;
+    // 不同意退回 answers a 退回: offered only when one waits (an email knows nothing of it).
+    if (action === 'refuseHandBack' && !(open ?? []).some((p) => p.handBack)) continue;
     if (action === 'pause' && s.paused === true) continue;
     if (action === 'resume' && s.paused !== true) continue;
     offers.push({ action, unavailable: open ? unavailable(action, open, s) : undefined });
@@ -172,6 +179,9 @@ function unavailable(action: Action, open: NonNullable<Situation['open']>, s: Si
       return `${when}（${last.by}），每个工作日最多催办一次；${day(next)}起可再次催办`;
     }
   }
+  if ((action === 'handBack' || action === 'transfer') && open.every((p) => p.submitted))
+    return '已报送的期次不能退回或转办';
+  if (action === 'handBack' && open.every((p) => p.handBack)) return '已退回，等待督察单位处理';
   return undefined;
 }
 
@@ -196,6 +206,11 @@ export const EVENT_LABELS = {
   retired: '停用',
   outcome: '期次结果',
   urged: '催办',
+  handed_back: '退回',
+  hand_back_refused: '不同意退回',
+  transfer_started: '转办',
+  transferred_out: '已转出',
+  transferred_in: '转入',
 } as const satisfies Record<EventKind, string>;
 
 export function eventLabel(kind: string): string {

@@ -21,6 +21,8 @@ import {
   ReasonRequest,
   PeopleProgress,
   UrgeRequest,
+  HandBackRequest,
+  TransferRequest,
   RecordRequest,
   Refusal,
   Shortfall,
@@ -67,6 +69,11 @@ export type EventKind =
   | 'acknowledged'
   | 'progress'
   | 'urged'
+  | 'handed_back'
+  | 'hand_back_refused'
+  | 'transfer_started'
+  | 'transferred_out'
+  | 'transferred_in'
   | 'report'
   | 'paused'
   | 'resumed'
@@ -113,6 +120,12 @@ export interface PeriodSnapshot {
   urge?: { at: number; by: string; note?: string };
   /** The last 催办 sent, and from when the office may send the next (the start of the next working day). */
   lastUrge?: { at: number; by: string; nextFrom: number };
+  /** 退回 waiting for the supervising office's answer (转办, or refused). */
+  handBack?: { by: string; at: number; reason: string };
+  /** 转办 under way: the period is frozen here (no notice, no request) until the target tracker has it. */
+  moving?: { to: string; targetTrackerId: string; reason: string; by: string; at: number };
+  /** The period came from another unit's tracker (转办). */
+  movedFrom?: { trackerId: string; unit: string; unitName: string; at: number };
 }
 
 /** The obligation's completion rules, read from the definition in force. */
@@ -154,7 +167,9 @@ const PROGRESS_KEPT = 5;
 
 /** The name recorded for who acted: the name, with the address when known. */
 export function actorName(a: Actor): string {
-  return a.email ? `${a.by} <${a.email}>` : a.by;
+  const who = a.email ? `${a.by} <${a.email}>` : a.by;
+  // 代办: the stand-in acts, and the record says for whom.
+  return a.onBehalfOf ? `${who}（代${a.onBehalfOf}）` : who;
 }
 
 export class PeriodState {
@@ -745,6 +760,122 @@ export class PeriodState {
     }
   }
 
+  // --- 退回 and 转办 (DOMAIN.md 27) -------------------------------------------------------------------------------
+
+  private checkMovable(): void {
+    if (this.s.waived) this.refuse(`${this.named}已免除，不能退回或转办`);
+    if (this.complete()) this.refuse(`${this.named}已办结，不能退回或转办`);
+    if (this.workDone()) this.refuse(`${this.named}已报送，不能退回或转办`);
+  }
+  checkHandBack(req: HandBackRequest): void {
+    this.checkMovable();
+    if (this.s.handBack)
+      this.refuse(
+        `${this.named}已于${localDateIn(this.plan, this.s.handBack.at)}由${this.s.handBack.by}退回，等待督察单位处理`,
+      );
+    if (typeof req.reason !== 'string' || checkText('reason', req.reason, true))
+      this.refuse('请填写退回理由（不能为空白，也不能含有控制字符）');
+    if (req.reason.length > MAX_TEXT) this.refuse(`退回理由超过${MAX_TEXT}字，请精简`);
+  }
+  applyHandBack(req: HandBackRequest, now: number): PeriodEvent {
+    this.s.handBack = { by: actorName(req), at: now, reason: req.reason };
+    return { period: this.label, kind: 'handed_back', actor: actorName(req), data: { reason: req.reason } };
+  }
+  checkRefuseHandBack(req: ReasonRequest): void {
+    if (!this.s.handBack) this.refuse(`${this.named}没有待处理的退回`);
+    if (typeof req.reason !== 'string' || checkText('reason', req.reason, true))
+      this.refuse('请填写不同意退回的理由（不能为空白，也不能含有控制字符）');
+    if (req.reason.length > MAX_TEXT) this.refuse(`理由超过${MAX_TEXT}字，请精简`);
+  }
+  applyRefuseHandBack(req: ReasonRequest): PeriodEvent {
+    const handBack = this.s.handBack;
+    this.s.handBack = undefined;
+    return {
+      period: this.label,
+      kind: 'hand_back_refused',
+      actor: actorName(req),
+      data: { reason: req.reason, handedBackBy: handBack?.by },
+    };
+  }
+  checkTransfer(req: TransferRequest, own: { obligation: string; unit: string }): void {
+    this.checkMovable();
+    if (typeof req.to !== 'string' || req.to === '') this.refuse('请选择转办的目标单位');
+    if (req.to === own.unit) this.refuse('不能转办给本单位');
+    const t = req.target;
+    if (!t || typeof t !== 'object' || t.unit?.id !== req.to || t.obligation?.id !== own.obligation)
+      this.refuse(`转办目标须为单位${req.to}的同一任务（${own.obligation}）`);
+    if (typeof req.reason !== 'string' || checkText('reason', req.reason, true))
+      this.refuse('请填写转办理由（不能为空白，也不能含有控制字符）');
+    if (req.reason.length > MAX_TEXT) this.refuse(`转办理由超过${MAX_TEXT}字，请精简`);
+  }
+  applyTransfer(req: TransferRequest, now: number): PeriodEvent {
+    this.s.moving = {
+      to: req.to,
+      targetTrackerId: req.target.trackerId,
+      reason: req.reason,
+      by: actorName(req),
+      at: now,
+    };
+    this.s.urge = undefined;
+    return {
+      period: this.label,
+      kind: 'transfer_started',
+      actor: actorName(req),
+      data: { to: req.to, toName: req.target.unit.name, reason: req.reason, handedBackBy: this.s.handBack?.by },
+    };
+  }
+
+  /**
+   * A period moved here from another unit's tracker, planned anew for this tracker's unit. What the unit did
+   * (签收, 反馈, the thread of messages) comes along; the ladder carries its position: every notice up to the last
+   * one sent there is passed over here, and of the rest already due only the latest goes out (as at a re-plan).
+   */
+  static arrived(
+    moved: PeriodSnapshot,
+    plan: TrackerPeriodPlan,
+    rules: () => CompletionRules,
+    now: number,
+    from: NonNullable<PeriodSnapshot['movedFrom']>,
+  ): PeriodState {
+    const p = new PeriodState(
+      {
+        ...moved,
+        plan,
+        handled: [],
+        handBack: undefined,
+        moving: undefined,
+        urge: undefined,
+        notedRedFor: undefined,
+        movedFrom: from,
+      },
+      rules,
+    );
+    p.passOverSent(now);
+    return p;
+  }
+
+  /** The same period held here and moved here again: what was sent there counts here too. */
+  merged(moved: PeriodSnapshot, now: number): void {
+    if (moved.lastSentRank !== undefined)
+      this.s.lastSentRank = Math.max(this.s.lastSentRank ?? Number.NEGATIVE_INFINITY, moved.lastSentRank);
+    if (!this.s.acknowledged && moved.acknowledged) this.s.acknowledged = moved.acknowledged;
+    if (!this.s.lastNotice && moved.lastNotice) this.s.lastNotice = moved.lastNotice;
+    if (this.s.progressCount === 0 && moved.progressCount > 0) {
+      this.s.progress = moved.progress;
+      this.s.progressCount = moved.progressCount;
+    }
+    this.s.thread = [...new Set([...moved.thread, ...this.s.thread])];
+    this.passOverSent(now);
+  }
+
+  private passOverSent(now: number): void {
+    const rank = this.s.lastSentRank;
+    const handled = new Set(this.s.handled);
+    const open = this.plan.notices.filter((n) => !handled.has(noticeKey(n)));
+    for (const n of open) if (rank !== undefined && ladderRank(n) <= rank) this.handled(n);
+    this.skipPassedButLatest(now);
+  }
+
   // --- Status -----------------------------------------------------------------------------------------------
 
   status(now: number, paused: boolean): PeriodStatus {
@@ -772,6 +903,11 @@ export class PeriodState {
       lastNotice: this.s.lastNotice,
       nextNotice: next && { stage: next.stage, level: next.level, at: next.at },
       ...(this.s.lastUrge ? { lastUrge: this.s.lastUrge } : {}),
+      ...(this.s.handBack ? { handBack: this.s.handBack } : {}),
+      ...(this.s.moving ? { movingTo: this.s.moving.to } : {}),
+      ...(this.s.movedFrom
+        ? { movedFrom: { unit: this.s.movedFrom.unit, unitName: this.s.movedFrom.unitName, at: this.s.movedFrom.at } }
+        : {}),
       provisionalYears: this.plan.provisionalYears,
     };
   }

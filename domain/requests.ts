@@ -15,6 +15,8 @@ export interface Actor {
   email?: string;
   /** The period the request is for, e.g. 2027-Q1; default: the oldest open one. */
   period?: string;
+  /** 代办: the person `by` stands in for (their name and address), recorded with the action. */
+  onBehalfOf?: string;
 }
 
 export type { Evidence, EvidenceFile } from './tracking';
@@ -72,6 +74,33 @@ export interface ReportRequest extends Actor {
 export interface UrgeRequest extends Actor {
   note?: string;
 }
+/** 退回: the unit says the task is not its own and hands the period back to its supervising office, with why. */
+export interface HandBackRequest extends Actor {
+  reason: string;
+}
+/**
+ * 转办: the supervising office moves an open period to another unit's tracker of the same obligation, with its
+ * history (what was sent, the acknowledgement, progress). `target` is that unit's tracker definition (the client
+ * builds it from the registered directory); the tracker starts it when it is not running.
+ */
+export interface TransferRequest extends Actor {
+  to: string;
+  reason: string;
+  target: TrackerDefinition;
+}
+/**
+ * A period arriving from another unit's tracker (转办), sent by that tracker as a signal (or with the start of this
+ * one): not a person's request. `key` makes a repeat change nothing.
+ */
+export interface ArrivingPeriod {
+  key: string;
+  from: { trackerId: string; unit: string; unitName: string };
+  reason: string;
+  by: string;
+  period: PeriodSnapshotLike;
+}
+/** The moved period's plain data (domain/period-state.ts PeriodSnapshot), typed loosely here to keep requests.ts leaf. */
+export type PeriodSnapshotLike = Record<string, unknown> & { plan: { period: string } };
 export interface DefinitionUpdate extends Actor {
   definition: TrackerDefinition;
   /** Kept in the workflow's memo, so registration can tell a changed definition without asking every tracker. */
@@ -90,6 +119,9 @@ export interface Requests {
   progress: ProgressRequest;
   report: ReportRequest;
   urge: UrgeRequest;
+  handBack: HandBackRequest;
+  refuseHandBack: ReasonRequest;
+  transfer: TransferRequest;
   pause: Actor;
   resume: Actor;
   updateDefinition: DefinitionUpdate;
@@ -143,6 +175,12 @@ export interface PeriodStatus {
   nextNotice?: NoticeRef;
   /** The last 催办 sent (who, when) and from when the next may be sent. */
   lastUrge?: { at: number; by: string; nextFrom: number };
+  /** 退回 waiting for the supervising office: who handed the period back, when and why. */
+  handBack?: { by: string; at: number; reason: string };
+  /** 转办 under way: the unit the period is moving to (nothing more is sent from here). */
+  movingTo?: string;
+  /** The period came from another unit's tracker (转办). */
+  movedFrom?: { unit: string; unitName: string; at: number };
   provisionalYears: number[];
 }
 

@@ -9,7 +9,7 @@
  */
 import { PlannedNotice, TrackerPeriodPlan, noticeKey, urgeNotice } from './planner';
 import { CompletionRules, PeriodEvent, PeriodSnapshot, PeriodState, actorName, rulesOf } from './period-state';
-import { Actor, PeriodRecord, Refusal, RequestName, Requests, TrackerStatus } from './requests';
+import { Actor, ArrivingPeriod, PeriodRecord, Refusal, RequestName, Requests, TrackerStatus } from './requests';
 import { waitingForEvent } from './due';
 import type { TrackerDefinition } from './trackers';
 import { Colour, Outcome, checkText } from './tracking';
@@ -25,6 +25,12 @@ export interface TrackerSnapshot {
   upcoming?: { period: string; opensAt: number } | null;
   /** Why the definition cannot be planned (the tracker then waits for a corrected definition). */
   problem?: string;
+  /** Periods moved here from other units' trackers (转办) and not yet planned for this unit. */
+  arrivals?: ArrivingPeriod[];
+  /** Keys of the arrivals taken, so that a repeated signal changes nothing. */
+  arrived?: string[];
+  /** 转办 under way: the target tracker's definition for each moving period, by label. */
+  targets?: Record<string, TrackerDefinition>;
 }
 
 export type Step =
@@ -36,6 +42,10 @@ export type Step =
       extendedDue?: string;
       definition: TrackerDefinition;
     }
+  /** Plan a period that arrived from another unit's tracker (转办) for this tracker's unit. */
+  | { kind: 'arrival'; arrival: ArrivingPeriod; definition: TrackerDefinition }
+  /** Hand a period to another unit's tracker (转办): start it with the period, or signal it when it runs. */
+  | { kind: 'move'; period: PeriodState; target: TrackerDefinition; arrival: ArrivingPeriod }
   /**
    * Send a notice; `overtakenAt` is when the period's next notice falls due (a notice still unsent by then is
    * superseded); `meantAt` when it was meant to go out (its instant, or the catch-up's): sent over an hour later,
@@ -94,6 +104,9 @@ export class TrackerState {
   retired: boolean;
   upcoming: { period: string; opensAt: number } | null | undefined;
   problem?: string;
+  arrivals: ArrivingPeriod[];
+  arrived: string[];
+  targets: Record<string, TrackerDefinition>;
   /** Events for the ledger, taken by the workflow after each change. */
   private outbox: PeriodEvent[] = [];
   /** Open periods waiting for a new plan. */
@@ -118,6 +131,9 @@ export class TrackerState {
     this.retired = snapshot?.retired ?? false;
     this.upcoming = snapshot?.upcoming;
     this.problem = snapshot?.problem;
+    this.arrivals = [...(snapshot?.arrivals ?? [])];
+    this.arrived = [...(snapshot?.arrived ?? [])];
+    this.targets = { ...(snapshot?.targets ?? {}) };
   }
 
   snapshot(): TrackerSnapshot {
@@ -128,6 +144,10 @@ export class TrackerState {
       retired: this.retired || undefined,
       upcoming: this.upcoming,
       problem: this.problem,
+      ...(this.arrivals.length ? { arrivals: this.arrivals } : {}),
+      // The last keys are enough: a repeat comes within moments of the first (a retried workflow task).
+      ...(this.arrived.length ? { arrived: this.arrived.slice(-50) } : {}),
+      ...(Object.keys(this.targets).length ? { targets: this.targets } : {}),
     };
   }
 
@@ -179,8 +199,15 @@ export class TrackerState {
       };
     if (this.periods.length === 0 && this.upcoming === undefined)
       return { kind: 'plan', purpose: 'first', period: this.firstPeriod, definition: this.definition };
+    const arrival = this.arrivals[0];
+    if (arrival) return { kind: 'arrival', arrival, definition: this.definition };
+    for (const p of this.periods) {
+      const target = this.targets[p.label];
+      if (p.s.moving && target) return { kind: 'move', period: p, target, arrival: this.departure(p) };
+    }
 
     for (const p of this.periods) {
+      if (p.s.moving) continue;
       const settled = p.outcome(now);
       if (settled) return { kind: 'settle', period: p, ...settled };
     }
@@ -193,7 +220,7 @@ export class TrackerState {
       // A 催办 goes out at once; one for work that came in meanwhile is passed over.
       for (const p of this.periods) {
         const u = p.s.urge;
-        if (!u) continue;
+        if (!u || p.s.moving) continue;
         if (p.workDone() || p.s.waived) {
           p.urged(undefined, undefined);
           continue;
@@ -209,6 +236,7 @@ export class TrackerState {
       }
       let chosen: { period: PeriodState; notice: PlannedNotice } | undefined;
       for (const p of this.periods) {
+        if (p.s.moving) continue;
         for (let n = p.dueNotice(now); n; n = p.dueNotice(now)) {
           // Done or waived work gets no more notices; they are passed over as they fall due.
           if (p.workDone() || p.s.waived) {
@@ -231,7 +259,10 @@ export class TrackerState {
         };
       }
     }
-    const wakes = this.periods.map((p) => p.nextWake(now, this.paused)).filter((t): t is number => t !== undefined);
+    const wakes = this.periods
+      .filter((p) => !p.s.moving)
+      .map((p) => p.nextWake(now, this.paused))
+      .filter((t): t is number => t !== undefined);
     if (this.upcoming) wakes.push(this.upcoming.opensAt);
     return { kind: 'wait', until: wakes.length ? Math.min(...wakes) : undefined };
   }
@@ -259,6 +290,75 @@ export class TrackerState {
       newest.plan.nextPeriod !== null && newest.plan.nextOpensAt !== null
         ? { period: newest.plan.nextPeriod, opensAt: newest.plan.nextOpensAt }
         : null;
+  }
+
+  // --- 转办 (DOMAIN.md 27) ---------------------------------------------------------------------------------------
+
+  /** The period as the target tracker receives it (its key names this tracker, the period and the move). */
+  private departure(p: PeriodState): ArrivingPeriod {
+    const m = p.s.moving!;
+    return {
+      key: `${this.definition.trackerId}/${p.label}/${m.at}`,
+      from: {
+        trackerId: this.definition.trackerId,
+        unit: this.definition.unit.id,
+        unitName: this.definition.unit.name,
+      },
+      reason: m.reason,
+      by: m.by,
+      period: { ...p.s, moving: undefined } as unknown as ArrivingPeriod['period'],
+    };
+  }
+
+  /** A period arrives from another unit's tracker (a signal, or this tracker's start): once per key. */
+  arrive(a: ArrivingPeriod): void {
+    if (this.arrived.includes(a.key) || this.arrivals.some((x) => x.key === a.key)) return;
+    this.arrivals.push(a);
+  }
+
+  /** The target tracker has the period: it leaves this one, and the record says where it went. */
+  moved(step: Extract<Step, { kind: 'move' }>): void {
+    const p = step.period;
+    const m = p.s.moving!;
+    this.periods = this.periods.filter((x) => x !== p);
+    this.replans.delete(p.label);
+    delete this.targets[p.label];
+    this.record({
+      period: p.label,
+      kind: 'transferred_out',
+      actor: m.by,
+      data: { to: m.to, toName: step.target.unit.name, toTracker: step.target.trackerId, reason: m.reason },
+    });
+    // Nothing left open and nothing upcoming would end the tracker: the catalog still assigns it the next periods.
+  }
+
+  /** The arrival's plan for this unit came: the period joins (or, held already, merges with) the open ones. */
+  arrivalPlanned(step: Extract<Step, { kind: 'arrival' }>, plan: TrackerPeriodPlan, now: number): void {
+    const a = step.arrival;
+    this.arrivals = this.arrivals.filter((x) => x.key !== a.key);
+    this.arrived.push(a.key);
+    const moved = a.period as unknown as PeriodSnapshot;
+    const held = this.periods.find((p) => p.label === moved.plan.period);
+    const from = { trackerId: a.from.trackerId, unit: a.from.unit, unitName: a.from.unitName, at: now };
+    if (held) {
+      held.merged(moved, now);
+      held.s.movedFrom = from;
+    } else {
+      const p = PeriodState.arrived(moved, plan, this.rules, now, from);
+      this.periods.push(p);
+      this.periods.sort((x, y) => x.plan.dueAt - y.plan.dueAt);
+      if (this.upcoming === undefined || this.upcoming === null) {
+        const newest = this.periods[this.periods.length - 1]!;
+        if (newest === p && plan.nextPeriod !== null && plan.nextOpensAt !== null)
+          this.upcoming = { period: plan.nextPeriod, opensAt: plan.nextOpensAt };
+      }
+    }
+    this.record({
+      period: moved.plan.period,
+      kind: 'transferred_in',
+      actor: a.by,
+      data: { from: a.from.unit, fromName: a.from.unitName, fromTracker: a.from.trackerId, reason: a.reason },
+    });
   }
 
   /** Planning failed for good: the tracker shows as broken until a corrected definition arrives. */
@@ -354,6 +454,8 @@ export class TrackerState {
     ) {
       this.refuse(`“${String(req.email).slice(0, 80)}”不是有效的电子邮箱地址`);
     }
+    if (req.onBehalfOf !== undefined && (checkText('onBehalfOf', req.onBehalfOf, true) || req.onBehalfOf.length > 300))
+      this.refuse('代办人所代的人（onBehalfOf）须为不超过300字的姓名');
     if (req.period !== undefined && typeof req.period !== 'string') this.refuse('期次须写作如2027或2027-Q1');
     if (this.retired) this.refuse(`督办任务${this.definition.trackerId}已停用`);
     if (name === 'updateDefinition') return this.checkDefinition(req as Requests['updateDefinition']);
@@ -374,6 +476,10 @@ export class TrackerState {
     if (name === 'resume') return void (!this.paused && this.refuse('督办任务未暂停'));
     const p = this.route(name, req);
     if (this.replans.has(p.label)) this.refuse(`${periodWords(p.label)}正在重新排期，请稍后再试`);
+    if (p.s.moving)
+      this.refuse(
+        `${p.label === 'once' ? '该任务' : `${periodWords(p.label)}`}正在转办给单位${p.s.moving.to}，请到该单位的跟踪项办理`,
+      );
     // The ladder ran out: the period is missed, even if the loop has not recorded it yet (DOMAIN.md 19).
     if (now >= p.plan.endsAt && !p.s.suspended && !p.workDone() && !p.s.waived)
       this.refuse(`${periodWords(p.label)}已结束：督办已到期，记为未完成`);
@@ -403,6 +509,12 @@ export class TrackerState {
       case 'urge':
         if (this.paused) this.refuse('督办已暂停，恢复后才能催办');
         return p.checkUrge(req as Requests['urge'], now);
+      case 'handBack':
+        return p.checkHandBack(req as Requests['handBack']);
+      case 'refuseHandBack':
+        return p.checkRefuseHandBack(req as Requests['refuseHandBack']);
+      case 'transfer':
+        return p.checkTransfer(req as Requests['transfer'], { obligation, unit: this.definition.unit.id });
       default:
         this.refuse(`未知的请求${String(name)}`);
     }
@@ -431,6 +543,15 @@ export class TrackerState {
    * definition), so that it reports the ladder as it now stands.
    */
   apply<K extends RequestName>(name: K, req: Requests[K], now: number): { replan: boolean } {
+    const before = this.outbox.length;
+    const result = this.applyRequest(name, req, now);
+    // 代办: the ledger's events say for whom the stand-in acted, besides the actor's name.
+    const behalf = (req as Actor).onBehalfOf;
+    if (behalf) for (const e of this.outbox.slice(before)) e.data = { ...e.data, onBehalfOf: behalf };
+    return result;
+  }
+
+  private applyRequest<K extends RequestName>(name: K, req: Requests[K], now: number): { replan: boolean } {
     const actor = actorName(req);
     switch (name) {
       case 'pause':
@@ -523,6 +644,18 @@ export class TrackerState {
       case 'urge':
         this.record(p.applyUrge(req as Requests['urge'], now));
         break;
+      case 'handBack':
+        this.record(p.applyHandBack(req as Requests['handBack'], now));
+        break;
+      case 'refuseHandBack':
+        this.record(p.applyRefuseHandBack(req as Requests['refuseHandBack']));
+        break;
+      case 'transfer': {
+        const t = req as Requests['transfer'];
+        this.record(p.applyTransfer(t, now));
+        this.targets[p.label] = t.target;
+        break;
+      }
     }
     return { replan: false };
   }

@@ -234,3 +234,21 @@ export function resolveTrackers(
   }
   return result;
 }
+
+/**
+ * The tracker definition of one obligation for any unit of the directory, assigned or not: the target of a 转办
+ * (DOMAIN.md 27). Undefined when the obligation or the unit is unknown.
+ */
+export function definitionFor(
+  catalog: Catalog,
+  directory: Directory,
+  obligationId: string,
+  unitId: string,
+  rosters?: readonly RosterEntry[],
+  events?: readonly EventEntry[],
+): TrackerDefinition | undefined {
+  const o = catalog.obligations.find((x) => x.id === obligationId);
+  if (!o || !directory.units.some((u) => u.id === unitId)) return undefined;
+  const only = { ...o, assignees: { ...o.assignees, units: [unitId], tags: [] } };
+  return resolveTrackers({ ...catalog, obligations: [only] }, directory, rosters, events)[0];
+}

@@ -41,6 +41,7 @@ import {
 import { SqlDb, openPostgres, openSqlite } from './sql';
 import { WebTables } from './web';
 import { ChannelSends } from './channel-sends';
+import { StandInTables } from './stand-ins';
 
 export { MIGRATION_VERSIONS } from './migrations';
 export { SEND_LEASE_MS } from './sending';
@@ -126,9 +127,12 @@ function describeCause(err: unknown): string {
 export class Ledger {
   /** The web service's own tables (sessions, sign-in links, rate limits, evidence files, link submissions). */
   readonly web: WebTables;
+  /** 代办 ranges (stand_ins): who stands in for a unit's head or liaison, and when. */
+  readonly standIns: StandInTables;
 
   private constructor(readonly db: SqlDb) {
     this.web = new WebTables(db);
+    this.standIns = new StandInTables(db);
   }
 
   /** The channels' sends beside email (channel-sends.ts). */

@@ -305,6 +305,28 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
     ],
   },
   {
+    version: 25,
+    // 代办 (DOMAIN.md 29): a unit's head or liaison away from `from_day` to `to_day` (both inclusive, in the
+    // catalog's zone), with the directory person standing in. Rows are never rewritten: a correction is a new row,
+    // and the latest set wins where ranges overlap (domain/stand-ins.ts); `cancelled_at` ends one early.
+    statements: [
+      `CREATE TABLE stand_ins (
+        id TEXT PRIMARY KEY,
+        unit TEXT NOT NULL,
+        absent_email TEXT NOT NULL,
+        absent_name TEXT NOT NULL,
+        stand_in_email TEXT NOT NULL,
+        stand_in_name TEXT NOT NULL,
+        from_day TEXT NOT NULL,
+        to_day TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        set_at BIGINT NOT NULL,
+        cancelled_at BIGINT
+      )`,
+      'CREATE INDEX stand_ins_by_unit ON stand_ins (unit, to_day)',
+    ],
+  },
+  {
     version: 28,
     // The signed-in forms of the tracker page (issue 19.6): each rendered form carries a one-time token, claimed
     // here before its Update is sent, so a replayed POST or a double click is answered once. Keyed by the token's

@@ -124,7 +124,7 @@ describe('links in notices, digests, settings and npm start', () => {
     }
     expect(
       found.filter((f) => f.check.ok && f.check.claims.email === tracker.unit.liaison.email).map((f) => f.action),
-    ).toEqual(['acknowledge', 'progress', 'submit', 'requestExtension', 'view']);
+    ).toEqual(['acknowledge', 'progress', 'submit', 'requestExtension', 'handBack', 'view']);
     const hrefs = [...r.html.matchAll(/href="([^"]+)"/g)].map((m) => m[1]);
     expect(hrefs.sort()).toEqual([...r.text.matchAll(/https:\/\/\S+\/a\/\S+/g)].map((m) => m[0]).sort());
     expect(r.text).toContain('打开链接只显示办理页面，不改变任何状态');
@@ -173,7 +173,7 @@ describe('links in notices, digests, settings and npm start', () => {
     ]);
     // Sent after due: the unit may not ask for an extension from it.
     expect(found.filter((f) => f.startsWith(tracker.unit.head.email))).toEqual(
-      ['acknowledge', 'progress', 'submit', 'view'].map((a) => `${tracker.unit.head.email} ${a}`),
+      ['acknowledge', 'progress', 'submit', 'handBack', 'view'].map((a) => `${tracker.unit.head.email} ${a}`),
     );
   });
 

@@ -79,7 +79,7 @@ describe('notices', () => {
     });
     // The liaison (a unit's staff) may act; the head too; every link verifies and names its recipient.
     const liaison = links.find((l) => l.email === 'liaison@test.example.org')!;
-    expect(liaison.links.map((l) => l.label)).toEqual(['签收', '反馈进展', '报送材料', '申请延期', '查看']);
+    expect(liaison.links.map((l) => l.label)).toEqual(['签收', '反馈进展', '报送材料', '申请延期', '退回', '查看']);
     for (const l of liaison.links) {
       expect(r.text).toContain(l.url);
       expect(r.html).toContain(l.url.replace(/&/g, '&amp;'));

@@ -6,6 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { RefusedError, UnknownTrackerError } from '../access/temporal';
+import { transferTarget } from '../access/transfer';
 import { RATINGS } from '../domain/tracking';
 import type { Requests } from '../workflows/messages';
 import type { WebContext } from './context';
@@ -57,7 +58,7 @@ function checkedFiles(d: WebContext, action: WebAction, form: Form): CheckedFile
  */
 export async function performAction(
   d: WebContext,
-  person: Person,
+  person: Person & { onBehalfOf?: string },
   trackerId: string,
   action: WebAction,
   form: Form,
@@ -66,6 +67,11 @@ export async function performAction(
   if ('error' in files) return files;
   const request = buildRequest(action, form.fields, files, person);
   if ('problem' in request) return { error: request.problem };
+  if (request.action === 'transfer') {
+    const target = await transferTarget(d.ledger, trackerId, request.request.to);
+    if ('error' in target) return target;
+    request.request.target = target.definition;
+  }
   // Files are stored before the tracker hears of them, so a recorded hash always has its file; a refusal
   // removes the ones this request brought.
   const added = files.filter((f) => storeFile(d.evidenceDir, f));
@@ -121,13 +127,18 @@ export function buildRequest(
   action: WebAction,
   f: Record<string, string>,
   files: CheckedFile[],
-  person: Person,
+  person: Person & { onBehalfOf?: string },
 ): BuiltRequest {
   const text = (k: string) => {
     const v = (f[k] ?? '').replace(/\r\n/g, '\n').trim();
     return v === '' ? undefined : v;
   };
-  const base = { by: person.name, email: person.email, ...(text('period') ? { period: text('period') } : {}) };
+  const base = {
+    by: person.name,
+    email: person.email,
+    ...(person.onBehalfOf ? { onBehalfOf: person.onBehalfOf } : {}),
+    ...(text('period') ? { period: text('period') } : {}),
+  };
   const fileRefs = files.length
     ? files.map((x) => ({ name: x.name, type: x.type, size: x.size, sha256: x.sha256 }))
     : undefined;
@@ -188,6 +199,12 @@ export function buildRequest(
       return { action, request: { ...base, approve: f.approve === 'yes', reason: text('reason') } };
     case 'urge':
       return { action, request: { ...base, note: text('note') } };
+    case 'handBack':
+    case 'refuseHandBack':
+      return { action, request: { ...base, reason: text('reason') ?? '' } };
+    case 'transfer':
+      // The target unit's definition is added by performAction (it reads the registered directory).
+      return { action, request: { ...base, to: text('to') ?? '', reason: text('reason') ?? '', target: undefined! } };
     case 'waive':
     case 'retire':
       return { action, request: { ...base, reason: text('reason') ?? '' } };

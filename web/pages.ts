@@ -492,6 +492,16 @@ ${
   waive: (f) =>
     html`${f.periodField}
 <label>理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">免除</button>`,
+  handBack: (f) =>
+    html`${f.periodField}
+<label>退回理由（为何不属于本单位） <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">退回督察单位</button>`,
+  refuseHandBack: (f) =>
+    html`${f.periodField}
+<label>不同意退回的理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">不同意退回</button>`,
+  transfer: (f) =>
+    html`${f.periodField}
+<label>转办给（单位编号） <input name="to" required maxlength="64"></label>
+<label>转办理由 <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit">转办</button>`,
   pause: () => html`<button type="submit">暂停提醒</button>`,
   resume: () => html`<button type="submit">恢复提醒</button>`,
   retire: () =>
@@ -547,7 +557,19 @@ function actionForms(ctx: PageContext, v: TrackerView): SafeHtml {
     return html`<form method="post" action="${parts.href(action)}"${enctype} class="act" id="form-${action}">
 <h3>${title}</h3>${csrfField(ctx)}${once}${FORM_BODIES[action](parts)}</form>`;
   });
-  return html`<h2>办理</h2><div class="forms">${forms}</div>`;
+  return html`<h2>办理</h2><div class="forms">${forms}${standInForm(ctx, v)}</div>`;
+}
+
+/** 代办: the unit's staff name a stand-in for its head or liaison (docs/engine.md); the range's days are inclusive. */
+function standInForm(ctx: PageContext, v: TrackerView): SafeHtml | string {
+  const u = v.unit;
+  if (!u || !v.actions.includes('acknowledge')) return '';
+  const people = [u.contacts.head, u.contacts.liaison];
+  return html`<form method="post" action="${trackerHref(v.trackerId, '/stand-in')}" class="act" id="form-stand-in"><h3>代办（负责人或联络员不在岗）</h3>${csrfField(ctx)}
+<label>不在岗人员 <select name="absent">${people.map((c) => html`<option value="${c.email}">${c.name}（${c.email}）</option>`)}</select></label>
+<label>代办人邮箱（单位名录中的人员） <input name="standIn" type="email" required maxlength="254"></label>
+<label>起始日期（含） <input name="from" type="date" required></label>
+<label>结束日期（含） <input name="to" type="date" required></label><button type="submit">设置代办</button></form>`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -4,15 +4,18 @@
  * tests) import from here and keep their types: `handle.executeUpdate(submitUpdate, { args: [request] })`.
  */
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { TrackerPeriodPlan } from '../domain/planner';
-import type { Requests, TrackerStatus } from '../domain/requests';
+import type { ArrivingPeriod, Requests, TrackerStatus } from '../domain/requests';
 import type { TrackerSnapshot } from '../domain/tracker-state';
 import type { TrackerDefinition } from '../domain/trackers';
 
 export type {
   AcknowledgeRequest,
   Actor,
+  ArrivingPeriod,
+  HandBackRequest,
+  TransferRequest,
   DefinitionUpdate,
   Evidence,
   EvidenceFile,
@@ -46,6 +49,17 @@ export const progressUpdate = update('progress');
 export const reportUpdate = update('report');
 /** 催办: the supervising office urges the unit at once about a red period (one notice; once a working day). */
 export const urgeUpdate = update('urge');
+/** 退回: the unit hands the period back to its supervising office, with a reason. */
+export const handBackUpdate = update('handBack');
+/** The supervising office refuses a 退回: the period stays with the unit. */
+export const refuseHandBackUpdate = update('refuseHandBack');
+/** 转办: the supervising office moves the open period to another unit's tracker, with its history. */
+export const transferUpdate = update('transfer');
+/**
+ * A period moved here by another unit's tracker (转办). A signal, not an Update: the sending tracker must not wait
+ * on this one's answer inside its own workflow, and a repeat (same key) changes nothing.
+ */
+export const periodArrivesSignal = defineSignal<[ArrivingPeriod]>('periodArrives');
 export const pauseUpdate = update('pause');
 export const resumeUpdate = update('resume');
 export const updateDefinitionUpdate = update('updateDefinition');
@@ -64,6 +78,9 @@ export const trackerUpdates = {
   progress: progressUpdate,
   report: reportUpdate,
   urge: urgeUpdate,
+  handBack: handBackUpdate,
+  refuseHandBack: refuseHandBackUpdate,
+  transfer: transferUpdate,
   pause: pauseUpdate,
   resume: resumeUpdate,
   updateDefinition: updateDefinitionUpdate,
@@ -95,6 +112,8 @@ export interface TrackerInput {
    * already due is skipped (a preview that starts mid-period: `duban simulate`). Default true.
    */
   catchUp?: boolean;
+  /** Periods moved to this tracker by the one that started it (转办). */
+  arrivals?: ArrivingPeriod[];
 }
 
 export type TrackerResult = { retired: boolean; history: TrackerStatus['history'] };

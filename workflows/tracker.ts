@@ -10,7 +10,10 @@
  */
 import {
   CancellationScope,
+  ParentClosePolicy,
   allHandlersFinished,
+  getExternalWorkflowHandle,
+  startChild,
   isCancellation,
   condition,
   continueAsNew,
@@ -23,12 +26,21 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities, LedgerWrite, RedItem } from '../activities';
 import type { RequestName, Requests, TrackerStatus } from '../domain/requests';
 import type { PeriodState } from '../domain/period-state';
 import { Step, TrackerState } from '../domain/tracker-state';
-import { SEARCH_ATTRIBUTES, TrackerInput, TrackerResult, statusQuery, trackerUpdates } from './messages';
+import {
+  SEARCH_ATTRIBUTES,
+  TrackerInput,
+  TrackerResult,
+  periodArrivesSignal,
+  statusQuery,
+  trackerUpdates,
+  workflowIdFor,
+} from './messages';
 
 export { workflowIdFor } from './messages';
 export type { TrackerInput, TrackerResult } from './messages';
@@ -63,6 +75,8 @@ const { recordState } = proxyLocalActivities<Activities>({
 
 /** The patch that moved the steps to local activities (docs/engine.md, "Moving running trackers onto new code"). */
 export const LOCAL_STEPS = 'local-steps-v1';
+/** The patch of 转办 (a period moved to another unit's tracker): runs before it never reached a move step. */
+export const PERIOD_MOVES = 'period-moves-v1';
 /** A failed delivery is tried again after 5 s, doubling up to 10 minutes, until it goes out or is no longer wanted. */
 const RETRY_FIRST_MS = 5_000;
 const RETRY_MAX_MS = 10 * 60_000;
@@ -137,6 +151,11 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       },
     );
   }
+  for (const a of input.arrivals ?? []) tracker.arrive(a);
+  setHandler(periodArrivesSignal, (a) => {
+    tracker.arrive(a);
+    dirty = true;
+  });
   setHandler(statusQuery, () => {
     if (tracker.replanning && tracker.periods.length === 0 && !tracker.problem)
       throw new Error('the tracker is starting; ask again in a moment');
@@ -249,6 +268,46 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
         if (isPlanningError(err)) tracker.planningFailed(failureMessage(err));
         else await sleep('1 minute');
       }
+      continue;
+    }
+    if (step.kind === 'arrival') {
+      const moved = step.arrival.period as unknown as PeriodState['s'];
+      try {
+        // The period planned anew for this unit (its people receive the notices), with its due in force.
+        const plan = await planTrackerPeriod({
+          definition: step.definition,
+          period: moved.plan.period,
+          extendedDue: moved.extendedDue,
+          now,
+        });
+        tracker.arrivalPlanned(step, plan, Date.now());
+        periodsChanged = true;
+      } catch (err) {
+        if (isPlanningError(err)) tracker.planningFailed(failureMessage(err));
+        else await sleep('1 minute');
+      }
+      continue;
+    }
+    if (step.kind === 'move') {
+      // Only runs that take a 转办 reach here; the marker lets later code change this step and still replay them.
+      patched(PERIOD_MOVES);
+      // The period goes first to the target tracker (started with it, or signalled when it runs), and only then
+      // leaves this one: a crash in between repeats the hand-over, and the arrival's key makes the repeat nothing.
+      const targetId = workflowIdFor(step.target.trackerId);
+      try {
+        await startChild(trackerWorkflow, {
+          workflowId: targetId,
+          taskQueue: workflowInfo().taskQueue,
+          args: [{ definition: step.target, arrivals: [step.arrival], searchAttributes: input.searchAttributes }],
+          // The target lives on its own: it is another unit's tracker, not a part of this one.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        await getExternalWorkflowHandle(targetId).signal(periodArrivesSignal, step.arrival);
+      }
+      tracker.moved(step);
+      periodsChanged = true;
       continue;
     }
     if (step.kind === 'deliver') {

@@ -5,6 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { Action } from '../../access/temporal';
+import { transferTarget } from '../../access/transfer';
 import { RATINGS } from '../../domain/tracking';
 import { trackerId } from '../../domain/trackers';
 import type { Actor, Requests } from '../../workflows/messages';
@@ -203,6 +204,62 @@ export function addRequestCommands(program: Command, io: Io) {
           `已受理${r.by}的催办，催办通知即时发给承办单位负责人和联络员（${r.period ? `期次${r.period}；` : ''}每期每个工作日最多催办一次）。`,
       ),
     );
+  actor(tracker(program.command('hand-back')))
+    .description(
+      '退回: the unit hands a period back to its supervising office (the task is not its own), with the reason; reminders continue until the office decides',
+    )
+    .requiredOption('--reason <text>', "why the task is not this unit's (退回理由)")
+    .addHelpText(
+      'after',
+      '\nExample:\n  duban hand-back annual-report-dept jyj --reason 该事项由市场监管局负责 --by 教育局联络员',
+    )
+    .action(
+      act(
+        'handBack',
+        (o, actor) => ({ ...actor, reason: requiredText(o.reason, '--reason') }),
+        () => '已退回督察单位，等待转办或答复；在此之前提醒照常发送。',
+      ),
+    );
+  actor(tracker(program.command('refuse-hand-back')))
+    .description('The supervising office refuses a 退回: the period stays with the unit')
+    .requiredOption('--reason <text>', 'why the task stays with the unit')
+    .addHelpText(
+      'after',
+      '\nExample:\n  duban refuse-hand-back annual-report-dept jyj --reason 本事项属教育局职责 --by 依法治市办王明',
+    )
+    .action(act('refuseHandBack', (o, actor) => ({ ...actor, reason: requiredText(o.reason, '--reason') })));
+  actor(tracker(program.command('transfer')))
+    .description(
+      '转办: the supervising office moves an open period to another unit (its tracker of the same obligation, started when not running), with its history; nothing already sent is sent again',
+    )
+    .requiredOption('--to <unit>', 'the unit id that takes the task over (from the registered directory)')
+    .requiredOption('--reason <text>', 'why (转办理由)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  duban transfer annual-report-dept jyj --to scjgj --reason 该事项由市场监管局负责 --by 依法治市办王明',
+    )
+    .action(async (obligation: string, unit: string, opts: Options) => {
+      const to = requiredText(opts.to, '--to');
+      const reason = requiredText(opts.reason, '--reason');
+      const id = trackerId(obligation, unit);
+      const status = await withDuban(async (d) => {
+        const ledger = await d.openLedger();
+        const target = await transferTarget(ledger, id, to).finally(() => ledger.close());
+        if ('error' in target) throw new InputError(`--to ${to}: ${target.error}`);
+        return d.act(id, 'transfer', {
+          by: textOption(opts.by) ?? defaultActor(),
+          ...(opts.period ? { period: String(opts.period) } : {}),
+          to,
+          reason,
+          target: target.definition,
+        });
+      });
+      const lines = [
+        `已转办给${to}：该期次连同已发通知、签收和进展记录移交其跟踪项。`,
+        ...statusLines(status, colours(io.colour)),
+      ];
+      io.out(opts.json ? `${JSON.stringify(status)}\n` : `${lines.join('\n')}\n`);
+    });
   actor(tracker(program.command('pause')))
     .description('Pause a tracker: no notices until it is resumed')
     .addHelpText('after', '\nExample:\n  duban pause yibashou-jiangfa sfj')

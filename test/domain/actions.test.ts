@@ -24,6 +24,9 @@ const REQUESTS: Record<keyof Requests, true> = {
   decideExtension: true,
   waive: true,
   urge: true,
+  handBack: true,
+  refuseHandBack: true,
+  transfer: true,
   acknowledge: true,
   progress: true,
   report: true,
@@ -57,7 +60,16 @@ describe('the action vocabulary', () => {
   });
 
   test('links carry the unit’s actions and view', () => {
-    expect(LINK_ACTIONS).toEqual(['view', 'acknowledge', 'progress', 'submit', 'record', 'report', 'requestExtension']);
+    expect(LINK_ACTIONS).toEqual([
+      'view',
+      'acknowledge',
+      'progress',
+      'submit',
+      'record',
+      'report',
+      'requestExtension',
+      'handBack',
+    ]);
     expect(actionLabel('view')).toBe('查看');
   });
 
@@ -71,8 +83,16 @@ describe('the action vocabulary', () => {
       'record',
       'report',
       'requestExtension',
+      'handBack',
     ]);
-    expect(actionsFor({ ...none, supervises: true })).toEqual(['verify', 'decideExtension', 'waive', 'urge']);
+    expect(actionsFor({ ...none, supervises: true })).toEqual([
+      'verify',
+      'decideExtension',
+      'waive',
+      'urge',
+      'transfer',
+      'refuseHandBack',
+    ]);
     expect(actionsFor({ ...none, admin: true })).toEqual(['pause', 'resume', 'retire']);
   });
 });
@@ -87,11 +107,13 @@ describe('what applies now (the emails’ links and the web’s forms)', () => {
       'progress',
       'submit',
       'requestExtension',
+      'handBack',
     ]);
     expect(names(offeredActions(unit, { completion: 'quota', beforeDue: false }))).toEqual([
       'acknowledge',
       'progress',
       'record',
+      'handBack',
     ]);
     expect(names(offeredActions(unit, { completion: 'rate' }))).toContain('report');
     // What an email does not know (the period's state) disables nothing.
@@ -130,7 +152,23 @@ describe('what applies now (the emails’ links and the web’s forms)', () => {
 
   test('no verification required: no verify form', () => {
     const office = actionsFor({ ofUnit: false, supervises: true, admin: false });
-    expect(names(offeredActions(office, { verification: false, open: [period] }))).toEqual(['waive', 'urge']);
+    expect(names(offeredActions(office, { verification: false, open: [period] }))).toEqual([
+      'waive',
+      'urge',
+      'transfer',
+    ]);
+  });
+
+  test('退回 and 转办: 不同意退回 only while a 退回 waits; nothing submitted moves', () => {
+    const office = actionsFor({ ofUnit: false, supervises: true, admin: false });
+    const waiting = offeredActions([...office, ...unit], {
+      open: [{ ...period, handBack: { by: '黄丽娟', at: 1, reason: '不属本单位' } }],
+    });
+    expect(names(waiting)).toContain('refuseHandBack');
+    expect(waiting.find((o) => o.action === 'handBack')?.unavailable).toBe('已退回，等待督察单位处理');
+    const done = offeredActions([...office, ...unit], { open: [{ submitted: true, verification: 'pending' }] });
+    expect(done.find((o) => o.action === 'transfer')?.unavailable).toBe('已报送的期次不能退回或转办');
+    expect(names(done)).not.toContain('refuseHandBack');
   });
 
   test('催办 only for a red period, and shown disabled the working day after one was sent, naming the next day', () => {

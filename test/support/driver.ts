@@ -6,7 +6,7 @@
 import { WorkingCalendar } from '../../domain/calendar';
 import { parseDate } from '../../domain/dates';
 import { nextUrgeAt, noticeKey, trackerPeriodPlan, type PlannedNotice } from '../../domain/planner';
-import { Refusal, type RequestName, type Requests } from '../../domain/requests';
+import { Refusal, type ArrivingPeriod, type RequestName, type Requests } from '../../domain/requests';
 import { TrackerState } from '../../domain/tracker-state';
 import type { TrackerDefinition } from '../../domain/trackers';
 import { formatLocal, zonedInstant } from '../../domain/zone';
@@ -21,6 +21,8 @@ export class Driver {
   sent: PlannedNotice[] = [];
   /** For each notice sent, when it was meant to go out (the step's meantAt): the delay note's reference. */
   meant: number[] = [];
+  /** Periods handed to other trackers (转办), as the workflow would start or signal them. */
+  departures: ArrivingPeriod[] = [];
   constructor(
     readonly t: TrackerState,
     start: number,
@@ -65,6 +67,17 @@ export class Driver {
         this.t.delivered(step, `<${noticeKey(step.notice)}@test>`, nextUrge);
       } else if (step.kind === 'settle') {
         this.t.settled(step);
+      } else if (step.kind === 'arrival') {
+        const moved = step.arrival.period as unknown as { plan: { period: string }; extendedDue?: string };
+        const plan = trackerPeriodPlan(this.t.definition, calendar, {
+          period: moved.plan.period,
+          extendedDue: moved.extendedDue,
+          now: this.now,
+        });
+        this.t.arrivalPlanned(step, plan, this.now);
+      } else if (step.kind === 'move') {
+        this.departures.push(step.arrival);
+        this.t.moved(step);
       } else return;
     }
     throw new Error('the state machine did not come to rest');

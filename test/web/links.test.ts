@@ -229,8 +229,10 @@ describe('signed action links in a real browser', () => {
     expect(liaison.every((l) => l.claims.email === 'county-a.liaison@test.example.org')).toBe(true);
     expect(head.every((l) => l.claims.email === 'county-a.head@test.example.org')).toBe(true);
     const links = [...liaison, ...head];
-    expect(liaison.map((l) => l.action)).toEqual(['acknowledge', 'progress', 'submit', 'requestExtension', 'view']);
-    expect(head.map((l) => l.action)).toEqual(['acknowledge', 'progress', 'submit', 'requestExtension', 'view']);
+    // 退回 (hand back) is the unit's too (issue #24 item 4).
+    const unitLinks = ['acknowledge', 'progress', 'submit', 'requestExtension', 'handBack', 'view'];
+    expect(liaison.map((l) => l.action)).toEqual(unitLinks);
+    expect(head.map((l) => l.action)).toEqual(unitLinks);
     expect(liaison[0]!.claims).toMatchObject({ trackerId: 'report-soon/county-a', name: EVIL_NAME });
     // The HTML part links the same addresses, and the name with markup stays text.
     for (const l of liaison) expect(m.parsed.html).toContain(`href="${l.url}"`);
@@ -338,7 +340,7 @@ describe('signed action links in a real browser', () => {
     const headLinks = linksIn(m);
     // The head's copy holds the head's links only; after due, no extension link.
     expect(headLinks.every((l) => l.claims.email === 'justice.head@test.example.org')).toBe(true);
-    expect(headLinks.map((l) => l.action)).toEqual(['acknowledge', 'progress', 'submit', 'view']);
+    expect(headLinks.map((l) => l.action)).toEqual(['acknowledge', 'progress', 'submit', 'handBack', 'view']);
     // The supervising office's copy: a view link, its own.
     const officeCopies = sink.messages.filter(
       (x) =>

@@ -193,11 +193,19 @@ describe('roles come from the directory', () => {
       'record',
       'report',
       'requestExtension',
+      'handBack',
     ]);
     expect(maySee(deputy, 'justice')).toBe(false);
     const office = personFor('office.head@test.example.org', directory, [])!;
     expect([...office.supervises].sort()).toEqual(['county-a', 'finance', 'justice']);
-    expect(allowedActions(office, 'justice')).toEqual(['verify', 'decideExtension', 'waive', 'urge']);
+    expect(allowedActions(office, 'justice')).toEqual([
+      'verify',
+      'decideExtension',
+      'waive',
+      'urge',
+      'transfer',
+      'refuseHandBack',
+    ]);
     const leader = personFor('leader1@test.example.org', directory, [])!;
     expect(maySee(leader, 'justice')).toBe(true);
     expect(allowedActions(leader, 'justice')).toEqual([]);

@@ -126,13 +126,20 @@ class LinkRoutes {
     // The directory as registered now: someone removed from it, or no longer staff of the unit, cannot act.
     const snapshot = await latestSnapshot(this.d.ledger);
     const known = personFor(claims.email, snapshot?.directory, this.d.web.admins);
-    const mayAct = action === 'view' ? !!known : !!known && allowedActions(known, unit).includes(action);
+    // 代办: a stand-in acts with the rights of the person they stand in for, who must still hold them.
+    const absent = claims.onBehalfOf && personFor(claims.onBehalfOf.email, snapshot?.directory, this.d.web.admins);
+    const mayAct = action === 'view' ? !!known : !!known && allowedActions(absent || known, unit).includes(action);
     if (!known || !mayAct) {
       const why = '链接的收件人已不在单位名录中，或已不再负责该单位的这项工作。';
       void this.refused(req, reply, 403, '无权办理', why);
       return undefined;
     }
-    const person = { ...known, name: claims.name, email: claims.email };
+    const person = {
+      ...known,
+      name: claims.name,
+      email: claims.email,
+      ...(claims.onBehalfOf ? { onBehalfOf: `${claims.onBehalfOf.name} <${claims.onBehalfOf.email}>` } : {}),
+    };
     return { token: p.token, action, claims, trackerId: claims.trackerId, obligation, unit, person, snapshot };
   }
 

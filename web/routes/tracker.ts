@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createReadStream, existsSync } from 'node:fs';
 import { latestSnapshot } from '../../access/registered';
+import { setStandIn } from '../../access/stand-ins';
 import { actionLabel, isAction } from '../../domain/actions';
 import { ID_PATTERN } from '../../domain/model';
 import { timeZoneOf, trackerId } from '../../domain/trackers';
@@ -105,6 +106,37 @@ export function trackerRoutes(app: FastifyInstance, d: WebContext): void {
       )
       .header('Cache-Control', 'private, no-store')
       .send(createReadStream(where));
+  });
+
+  // 代办: kept in the ledger for the unit (not an Update: it is the unit's, not one tracker's).
+  app.post('/t/:obligation/:unit/stand-in', async (req, reply) => {
+    const s = requireSignedIn(d, req, reply);
+    if (!s) return reply;
+    const t = trackerParams(req);
+    if (!t) return reply.callNotFound();
+    if (!maySee(s.person, t.unit) || !allowedActions(s.person, t.unit).includes('acknowledge'))
+      return forbidden(d, req, reply, '只有本单位的负责人、联络员可以设置代办，未作任何更改。');
+    const form = await readForm(req);
+    if (!sameSecret(form.fields._csrf ?? '', s.csrf)) return csrfRefused(d, req, reply);
+    const f = (k: string) => (form.fields[k] ?? '').trim();
+    const result = await setStandIn(
+      d.ledger,
+      {
+        unit: t.unit,
+        absent: f('absent'),
+        standIn: f('standIn'),
+        from: f('from'),
+        to: f('to'),
+        by: `${s.person.name} <${s.person.email}>`,
+      },
+      Date.now(),
+    );
+    if ('error' in result)
+      return renderTracker(d, req, reply, s, t, { error: `${result.error}，未作任何更改。`, status: 422 });
+    d.log({ level: 'info', msg: 'stand-in set', unit: t.unit, id: result.id, who: s.person.email });
+    return renderTracker(d, req, reply, s, t, {
+      done: `已设置代办：${result.standIn.from} 至 ${result.standIn.to}，${result.standIn.absent.name}的通知改发${result.standIn.standIn.name}（${result.standIn.absent.name}抄送）。`,
+    });
   });
 
   app.post('/t/:obligation/:unit/:action', async (req, reply) => {

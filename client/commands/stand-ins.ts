@@ -1,0 +1,78 @@
+/**
+ * 代办: `duban stand-in set` names who stands in for a unit's head or liaison for a date range (both days
+ * inclusive, in the catalog's zone); `duban stand-in list` shows the ranges; `duban stand-in cancel` ends one.
+ */
+import { Command } from 'commander';
+import { openLedger } from '../../access/ledger';
+import { setStandIn } from '../../access/stand-ins';
+import { loadSettings } from '../../config/settings';
+import { InputError } from '../errors';
+import { Io, dateOption, defaultActor, requiredText, textOption } from './common';
+
+export function addStandInCommands(program: Command, io: Io) {
+  const group = program
+    .command('stand-in')
+    .description('代办: who receives and acts for a unit head or liaison who is away, for a date range');
+
+  group
+    .command('set')
+    .description(
+      'Name a stand-in from the directory: notices to the absent person go to the stand-in (absent in copy), with links bound to the stand-in',
+    )
+    .argument('<unit>', 'the unit id')
+    .requiredOption('--absent <email>', "the unit head's or liaison's address")
+    .requiredOption('--stand-in <email>', 'the address of a person in the directory')
+    .requiredOption('--from <YYYY-MM-DD>', 'first day away (inclusive)')
+    .requiredOption('--to <YYYY-MM-DD>', 'last day away (inclusive)')
+    .option('--by <name>', 'who sets it, recorded (default: $DUBAN_USER or the login name)')
+    .option('--json', 'print the stand-in as JSON')
+    .addHelpText(
+      'after',
+      '\nExample:\n  duban stand-in set sfj --absent sfj.head@xx.example.org --stand-in sfj.deputy@xx.example.org --from 2027-02-01 --to 2027-02-10',
+    )
+    .action(async (unit: string, opts: Record<string, string | boolean | undefined>) => {
+      const input = {
+        unit,
+        absent: requiredText(opts.absent, '--absent'),
+        standIn: requiredText(opts.standIn, '--stand-in'),
+        from: dateOption(requiredText(opts.from, '--from'), '--from')!,
+        to: dateOption(requiredText(opts.to, '--to'), '--to')!,
+        by: textOption(opts.by) ?? defaultActor(),
+      };
+      const ledger = await openLedger(loadSettings());
+      const result = await setStandIn(ledger, input, Date.now()).finally(() => ledger.close());
+      if ('error' in result) throw new InputError(`${result.error}，未作任何更改`);
+      const s = result.standIn;
+      io.out(
+        opts.json
+          ? `${JSON.stringify({ id: result.id, ...s })}\n`
+          : `已设置代办：${s.from} 至 ${s.to}（含首尾两日），发给${s.absent.name}的通知改发${s.standIn.name}，${s.absent.name}抄送。编号 ${result.id}\n`,
+      );
+    });
+
+  group
+    .command('list')
+    .description('The stand-ins not cancelled')
+    .option('--json', 'print them as JSON')
+    .addHelpText('after', '\nExample:\n  duban stand-in list --json')
+    .action(async (opts: { json?: boolean }) => {
+      const ledger = await openLedger(loadSettings());
+      const all = await ledger.standIns.all().finally(() => ledger.close());
+      if (opts.json) return io.out(`${JSON.stringify(all)}\n`);
+      if (all.length === 0) return io.out('没有代办安排。\n');
+      for (const s of all)
+        io.out(`${s.id}  ${s.unit}  ${s.from} 至 ${s.to}  ${s.absent.name} → ${s.standIn.name}（${s.by}设置）\n`);
+    });
+
+  group
+    .command('cancel')
+    .description('End a stand-in early (it stays in the record)')
+    .argument('<id>', 'the id that stand-in set printed')
+    .addHelpText('after', '\nExample:\n  duban stand-in cancel 3f1c2a9b0d4e5f60718293a4')
+    .action(async (id: string) => {
+      const ledger = await openLedger(loadSettings());
+      const done = await ledger.standIns.cancel(id, Date.now()).finally(() => ledger.close());
+      if (!done) throw new InputError(`no stand-in ${id} (duban stand-in list shows them)`);
+      io.out(`已取消代办 ${id}\n`);
+    });
+}
