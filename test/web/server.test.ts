@@ -389,7 +389,7 @@ describe.each(['sqlite', 'postgres'] as const)(
       await ledger.raiseAlert('smtp', 'SMTP has taken no message for 30 min', since, since + 1_800_000);
       const board = await call(appUrl, { method: 'GET', url: '/', headers: { cookie: session } });
       expect(board.body).toMatch(
-        /<p class="error" role="alert" data-alert="smtp">系统告警（自2027\/3\/1 09:00:00起）：邮件系统未能发送通知/,
+        /<p class="error" role="alert" data-alert="smtp">系统告警（自<span class="when">2027\/3\/1 09:00:00<\/span>起）：邮件系统未能发送通知/,
       );
       await ledger.clearAlert('smtp', since + 3_600_000);
       const after = await call(appUrl, { method: 'GET', url: '/', headers: { cookie: session } });
