@@ -37,6 +37,12 @@ const SIZES = (process.env.BENCH_TRACKERS ?? '2000,10000').split(',').map(Number
 /** BENCH_ONLY=duban,bare,plain,bullmq: the runs to make (all by default), e.g. to profile one alone. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((x) => x.trim());
 const runs = (name: string) => !ONLY || ONLY.includes(name);
+/**
+ * BENCH_PROFILE_DIR=/tmp/prof: CPU profiles of each worker process, every thread, from the instant to the last
+ * delivery only (bench/profile-window.ts); summarise them with `node dist/bench/profile-summary.js /tmp/prof`.
+ */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+const PROFILE_ARGS = PROFILE_DIR ? ['--require', path.join(PROJECT_ROOT, 'dist', 'bench', 'profile-window.js')] : [];
 
 interface Sink {
   url: string;
@@ -163,6 +169,7 @@ async function measureStorm(workerPid: number, sink: Sink, n: number, instant: n
   const servers = serverPids();
   const cpuAt = () => ({ worker: cpuSeconds(workerPid), server: servers.reduce((s, p) => s + cpuSeconds(p), 0) });
   while (Date.now() < instant) await new Promise((r) => setTimeout(r, 5));
+  if (PROFILE_DIR) process.kill(workerPid, 'SIGWINCH');
   const cpuBefore = cpuAt();
   let cpuLast = cpuBefore;
   let seen = 0;
@@ -175,6 +182,10 @@ async function measureStorm(workerPid: number, sink: Sink, n: number, instant: n
   }, 100);
   const figures = await collect(sink, n, instant, instant + 300_000);
   clearInterval(sampler);
+  if (PROFILE_DIR) {
+    process.kill(workerPid, 'SIGWINCH');
+    await new Promise((r) => setTimeout(r, 3_000)); // each thread writes its profile
+  }
   const cpu = {
     workerCpuMsPerNotice: Number((((cpuLast.worker - cpuBefore.worker) * 1000) / n).toFixed(1)),
     serverCpuMsPerNotice: Number((((cpuLast.server - cpuBefore.server) * 1000) / n).toFixed(1)),
@@ -189,6 +200,7 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
     process.execPath,
     [
       ...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ...PROFILE_ARGS,
       path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js'),
     ],
     {
@@ -297,16 +309,20 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
  */
 async function runBareTemporal(n: number, sink: Sink, env: Awaited<ReturnType<typeof devServerEnvironment>>) {
   const taskQueue = `bare-${n}-${Date.now()}`;
-  const worker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'bare-temporal', 'worker.js')], {
-    env: {
-      ...process.env,
-      TZ: 'UTC',
-      TEMPORAL_ADDRESS: env.address,
-      TASK_QUEUE: taskQueue,
-      SINK_PORT: String(sink.port),
+  const worker = spawn(
+    process.execPath,
+    [...PROFILE_ARGS, path.join(PROJECT_ROOT, 'dist', 'bench', 'bare-temporal', 'worker.js')],
+    {
+      env: {
+        ...process.env,
+        TZ: 'UTC',
+        TEMPORAL_ADDRESS: env.address,
+        TASK_QUEUE: taskQueue,
+        SINK_PORT: String(sink.port),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       worker.stdout!.on('data', (b: Buffer) => b.toString().includes('ready') && resolve());
