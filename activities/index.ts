@@ -28,6 +28,7 @@ import {
   trackerPeriodPlan,
 } from '../domain/planner';
 import type { PeopleProgress } from '../domain/requests';
+import { StoredPlan, packPlan } from '../domain/plan-packing';
 import { StandIn, routeToStandIns, standInDay } from '../domain/stand-ins';
 import type { TrackerDefinition } from '../domain/trackers';
 import { formatLocal, localDay, zonedInstant } from '../domain/zone';
@@ -303,15 +304,18 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     /** Local activity: the plan of one period (domain/planner.ts), every instant computed in explicit time zones. */
-    async planTrackerPeriod(req: PlanRequest): Promise<TrackerPeriodPlan> {
+    async planTrackerPeriod(req: PlanRequest): Promise<StoredPlan> {
       try {
-        return trackerPeriodPlan(req.definition, calendar, {
-          period: req.period,
-          extendedDue: req.extendedDue,
-          now: req.now,
-          digest: deps.digest !== false,
-          catchUp: req.catchUp,
-        });
+        // Packed: the result is recorded in the tracker's history and read again at every replay.
+        return packPlan(
+          trackerPeriodPlan(req.definition, calendar, {
+            period: req.period,
+            extendedDue: req.extendedDue,
+            now: req.now,
+            digest: deps.digest !== false,
+            catchUp: req.catchUp,
+          }),
+        );
       } catch (err) {
         // The same definition fails the same way every time: tell the workflow not to retry.
         if (err instanceof PlanningError) throw ApplicationFailure.nonRetryable(err.message, 'PlanningError');

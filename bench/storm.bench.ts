@@ -27,6 +27,7 @@ import { PROJECT_ROOT, loadInputs } from '../config/load';
 import { devServerEnvironment } from '../config/servers';
 import { WorkingCalendar } from '../domain/calendar';
 import { trackerPeriodPlan } from '../domain/planner';
+import { packPlan } from '../domain/plan-packing';
 import type { TrackerDefinition } from '../domain/trackers';
 import { SEARCH_ATTRIBUTES, workflowIdFor } from '../workflows/messages';
 import { trackerWorkflow } from '../workflows/tracker';
@@ -259,7 +260,8 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
       return env.client.workflow.start(trackerWorkflow, {
         workflowId: workflowIdFor(d.trackerId),
         taskQueue,
-        args: [{ definition: d, period: template.period, plan: plan(d) }],
+        // Packed, as the planning activity's result is (domain/plan-packing.ts).
+        args: [{ definition: d, period: template.period, plan: packPlan(plan(d)) }],
       });
     });
     const startSeconds = (Date.now() - startedAt) / 1000;

@@ -11,13 +11,17 @@ import { PlannedNotice, TrackerPeriodPlan, noticeKey, urgeNotice } from './plann
 import { CompletionRules, PeriodEvent, PeriodSnapshot, PeriodState, actorName, rulesOf } from './period-state';
 import { Actor, ArrivingPeriod, PeriodRecord, Refusal, RequestName, Requests, TrackerStatus } from './requests';
 import { waitingForEvent } from './due';
+import { StoredPlan, packPlan, unpackPlan } from './plan-packing';
 import type { TrackerDefinition } from './trackers';
 import { Colour, Outcome, checkText } from './tracking';
 import { OUTCOME_WORDS, periodWords } from './words';
 
+/** A period as carried across continue-as-new: its plan packed (domain/plan-packing.ts). */
+export type StoredPeriod = Omit<PeriodSnapshot, 'plan'> & { plan: StoredPlan };
+
 /** Everything a tracker carries across continue-as-new. */
 export interface TrackerSnapshot {
-  periods: PeriodSnapshot[];
+  periods: StoredPeriod[];
   history: PeriodRecord[];
   paused: boolean;
   retired?: boolean;
@@ -125,7 +129,7 @@ export class TrackerState {
     this.definitionHash = options.definitionHash;
     this.firstPeriod = options.firstPeriod;
     const rules = (): CompletionRules => rulesOf(this.definition);
-    this.periods = (snapshot?.periods ?? []).map((p) => new PeriodState(p, rules));
+    this.periods = (snapshot?.periods ?? []).map((p) => new PeriodState({ ...p, plan: unpackPlan(p.plan) }, rules));
     this.history = [...(snapshot?.history ?? [])];
     this.paused = snapshot?.paused ?? false;
     this.retired = snapshot?.retired ?? false;
@@ -138,7 +142,7 @@ export class TrackerState {
 
   snapshot(): TrackerSnapshot {
     return {
-      periods: this.periods.map((p) => p.s),
+      periods: this.periods.map((p) => ({ ...p.s, plan: packPlan(p.s.plan) })),
       history: this.history.slice(-HISTORY_KEPT),
       paused: this.paused,
       retired: this.retired || undefined,

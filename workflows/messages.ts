@@ -8,6 +8,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { TrackerPeriodPlan } from '../domain/planner';
 import type { ArrivingPeriod, Requests, TrackerStatus } from '../domain/requests';
 import type { TrackerSnapshot } from '../domain/tracker-state';
+import type { StoredPlan } from '../domain/plan-packing';
 import type { TrackerDefinition } from '../domain/trackers';
 
 export type {
@@ -103,8 +104,8 @@ export interface TrackerInput {
   state?: TrackerSnapshot;
   /** The first period to run; absent on registration: the first period not yet due. */
   period?: string;
-  /** The first period's plan when the caller already has it (benchmarks start thousands from one plan). */
-  plan?: TrackerPeriodPlan;
+  /** The first period's plan when the caller already has it (benchmarks start thousands from one plan), packed or not. */
+  plan?: StoredPlan;
   /** Off only where the server cannot index custom search attributes (the time-skipping test server). */
   searchAttributes?: boolean;
   /**

@@ -32,6 +32,7 @@ import type { Activities, LedgerWrite, RedItem } from '../activities';
 import type { RequestName, Requests, TrackerStatus } from '../domain/requests';
 import type { PeriodState } from '../domain/period-state';
 import { Step, TrackerState } from '../domain/tracker-state';
+import { unpackPlan } from '../domain/plan-packing';
 import {
   SEARCH_ATTRIBUTES,
   TrackerInput,
@@ -75,6 +76,13 @@ const { recordState } = proxyLocalActivities<Activities>({
 
 /** The patch that moved the steps to local activities (docs/engine.md, "Moving running trackers onto new code"). */
 export const LOCAL_STEPS = 'local-steps-v1';
+/**
+ * Local steps and lean waits (docs/performance.md): the loop sleeps on a plain timer that requests wake, instead of
+ * `condition(fn, timeout)`, whose cancellation scope, race and cancelled timer cost a dozen promises a wait (the
+ * SDK records a stack trace for every promise a workflow makes). A run that began with it never took the old
+ * wait; one marker a run, in place of LOCAL_STEPS's (which it implies).
+ */
+export const LEAN_WAITS = 'lean-waits-v1';
 /** The patch of 转办 (a period moved to another unit's tracker): runs before it never reached a move step. */
 export const PERIOD_MOVES = 'period-moves-v1';
 /** A failed delivery is tried again after 5 s, doubling up to 10 minutes, until it goes out or is no longer wanted. */
@@ -113,15 +121,57 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
   });
   const useSearchAttributes = input.searchAttributes ?? true;
   let dirty = false;
+  /** The lean wait in progress: a request resolves it at once (wakeLoop). */
+  let wake: (() => void) | undefined;
+  /** The timer the last lean wait started, and the instant it fires: the next wait for that instant reuses it. */
+  let timer: { at: number } | undefined;
+  /** A request changed the tracker: the loop takes its next step now. */
+  const wakeLoop = () => {
+    dirty = true;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
   /** Set when the run is about to continue as new or end: requests then wait for the next run. */
   let closing = false;
   let seq = 0;
   // A plan of the 0.1 shape (no ladder end) is planned again.
   /** The delivery in flight, if any: a request that makes it unwanted calls it off. */
   let delivering: { scope: CancellationScope; period: PeriodState } | undefined;
-  let inputPlan = input.plan && typeof input.plan.endsAt === 'number' ? input.plan : undefined;
+  let inputPlan = input.plan && typeof input.plan.endsAt === 'number' ? unpackPlan(input.plan) : undefined;
   // Decided once a run, before its first command, so that a run replays the way it was first made.
-  const localSteps = patched(LOCAL_STEPS);
+  const leanWaits = patched(LEAN_WAITS);
+  const localSteps = leanWaits || patched(LOCAL_STEPS);
+  /**
+   * Sleeps until `until` (or until a request) and clears `dirty`. The lean wait leaves a timer that a request
+   * overtook running instead of cancelling it: the next wait for the same instant takes it up, and one for another
+   * instant starts its own (the old one then wakes the loop once for nothing, and the loop sleeps again).
+   */
+  const waitFor = async (until: number | undefined): Promise<void> => {
+    if (!leanWaits) {
+      if (until === undefined) await condition(() => dirty);
+      else await condition(() => dirty, Math.max(1, until - Date.now()));
+      dirty = false;
+      return;
+    }
+    if (!dirty)
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        if (until === undefined || timer?.at === until) return;
+        const started = { at: until };
+        timer = started;
+        void sleep(Math.max(1, until - Date.now())).then(() => {
+          if (timer === started) timer = undefined;
+          const w = wake;
+          wake = undefined;
+          w?.();
+        });
+      });
+    wake = undefined;
+    dirty = false;
+  };
+  /** Deliveries run in this scope; a request that makes the one in flight unwanted cancels it, and a new one follows. */
+  let deliveries = new CancellationScope();
   const writeLedger = (write: LedgerWrite) => (localSteps ? recordState(write) : queued.recordState(write));
   /** A step's ledger write whose delivery failed: it goes with the next attempt (writes are keyed). */
   let carried: LedgerWrite | undefined;
@@ -136,7 +186,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
         const { replan } = tracker.apply(name, req, Date.now());
         if (name === 'updateDefinition' && tracker.definitionHash)
           upsertMemo({ definitionHash: tracker.definitionHash });
-        dirty = true;
+        wakeLoop();
         const d = delivering;
         if (d && (d.period.workDone() || d.period.s.waived || tracker.paused || tracker.retired)) d.scope.cancel();
         // Answer with the ladder as it now stands.
@@ -154,7 +204,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
   for (const a of input.arrivals ?? []) tracker.arrive(a);
   setHandler(periodArrivesSignal, (a) => {
     tracker.arrive(a);
-    dirty = true;
+    wakeLoop();
   });
   setHandler(statusQuery, () => {
     if (tracker.replanning && tracker.periods.length === 0 && !tracker.problem)
@@ -247,14 +297,16 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
         const plan =
           step.purpose === 'first' && inputPlan
             ? inputPlan
-            : await planTrackerPeriod({
-                definition: step.definition,
-                period: step.period,
-                extendedDue: step.extendedDue,
-                now,
-                // Registration: the planner says how the first period catches up (no delay note, one catch-up).
-                ...(step.purpose === 'first' && (input.catchUp ?? true) ? { catchUp: true } : {}),
-              });
+            : unpackPlan(
+                await planTrackerPeriod({
+                  definition: step.definition,
+                  period: step.period,
+                  extendedDue: step.extendedDue,
+                  now,
+                  // Registration: the planner says how the first period catches up (no delay note, one catch-up).
+                  ...(step.purpose === 'first' && (input.catchUp ?? true) ? { catchUp: true } : {}),
+                }),
+              );
         inputPlan = undefined;
         // A preview that starts mid-period (catchUp false) skips what was already due, also in a next period that
         // opened before the preview began; a period that opens now sends its first notice.
@@ -274,12 +326,14 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       const moved = step.arrival.period as unknown as PeriodState['s'];
       try {
         // The period planned anew for this unit (its people receive the notices), with its due in force.
-        const plan = await planTrackerPeriod({
-          definition: step.definition,
-          period: moved.plan.period,
-          extendedDue: moved.extendedDue,
-          now,
-        });
+        const plan = unpackPlan(
+          await planTrackerPeriod({
+            definition: step.definition,
+            period: moved.plan.period,
+            extendedDue: moved.extendedDue,
+            now,
+          }),
+        );
         tracker.arrivalPlanned(step, plan, Date.now());
         periodsChanged = true;
       } catch (err) {
@@ -315,7 +369,8 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       const write = ledgerWrite(now);
       // The delivery can be called off while it waits (a mail outage retries it for hours): when the work is done
       // or waived meanwhile, the tracker paused or retired, the notice is no longer wanted (handlers cancel it).
-      const scope = new CancellationScope();
+      if (deliveries.consideredCancelled) deliveries = new CancellationScope();
+      const scope = deliveries;
       delivering = { scope, period: p };
       let result: Awaited<ReturnType<typeof deliverNotice>>;
       try {
@@ -352,8 +407,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
           // step again; it may by then be a later notice, or none.
           carried = write;
           const wait = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(failedDeliveries++, 20));
-          await condition(() => dirty, wait);
-          dirty = false;
+          await waitFor(Date.now() + wait);
           continue;
         }
         // Called off: paused, it stays due (the latest due notice goes out on resume); otherwise it is passed over.
@@ -394,10 +448,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
     publishAttributes(now);
     // A period opened or settled: continue as new, carrying the open periods, so that a run's history stays small.
     if (periodsChanged || workflowInfo().continueAsNewSuggested) break;
-    const until = step.until;
-    if (until === undefined) await condition(() => dirty);
-    else await condition(() => dirty, Math.max(1, until - Date.now()));
-    dirty = false;
+    await waitFor(step.until);
   }
 
   // Requests arriving from here on are refused ("try again"): the next run takes them. Those already accepted

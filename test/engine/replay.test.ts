@@ -1,8 +1,9 @@
 /**
  * Histories of real runs (recorded from the message tests with `npm run record-histories`) replay against the
  * current workflow code: a change that would make running trackers non-deterministic fails here. Those recorded
- * before a patch stay, under a folder named after it (before-local-steps/: steps as queued activities), so that
- * the patch is shown to keep the runs that began on the older code.
+ * before a patch stay, under a folder named after it (before-local-steps/: steps as queued activities;
+ * before-lean-waits/: the loop's waits as `condition` with a timeout), so that each patch is shown to keep the runs
+ * that began on the older code.
  */
 import { Worker } from '@temporalio/worker';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -19,9 +20,10 @@ const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
 describe('replay of recorded histories', () => {
   beforeAll(() => quietRuntime());
 
-  test('there are recorded histories, of the current code and of the code before the last patch', () => {
+  test('there are recorded histories, of the current code and of the code before each patch', () => {
     expect(files.filter((f) => !f.includes('/')).length).toBeGreaterThanOrEqual(5);
     expect(files.filter((f) => f.startsWith('before-local-steps/')).length).toBeGreaterThanOrEqual(5);
+    expect(files.filter((f) => f.startsWith('before-lean-waits/')).length).toBeGreaterThanOrEqual(5);
   });
 
   test.each(files)('%s replays against the current code', async (file) => {
