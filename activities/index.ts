@@ -20,7 +20,6 @@ import { civil, formatDate, parseDate } from '../domain/dates';
 import {
   PlannedNotice,
   PlanningError,
-  TrackerPeriodPlan,
   localDateIn,
   nextUrgeAt,
   nextWorkingInstant,

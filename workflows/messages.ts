@@ -5,7 +5,6 @@
  */
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { TrackerPeriodPlan } from '../domain/planner';
 import type { ArrivingPeriod, Requests, TrackerStatus } from '../domain/requests';
 import type { TrackerSnapshot } from '../domain/tracker-state';
 import type { StoredPlan } from '../domain/plan-packing';
