@@ -55,6 +55,8 @@ export interface RunningTracker {
   /** Board rows: whether the unit acknowledged the period (签收), and why a broken tracker cannot plan. */
   acknowledged?: boolean;
   problem?: string;
+  /** When its current run started (describe only): a run younger than a registration was started during it. */
+  startedAt?: number;
 }
 
 export interface RegisterSummary {
@@ -142,6 +144,7 @@ export class Duban {
         trackerId,
         workflowId: d.workflowId,
         definitionHash: (d.memo as Record<string, unknown> | undefined)?.definitionHash as string | undefined,
+        startedAt: d.startTime.getTime(),
       };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
@@ -173,6 +176,7 @@ export class Duban {
       ended: [],
       startedByOther: [],
     };
+    const began = Date.now();
     const running = new Map((await this.runningTrackers()).map((t) => [t.trackerId, t]));
     const ledger = await this.openLedger();
     const ended = await this.checkLedger(ledger)
@@ -182,53 +186,63 @@ export class Duban {
     const queue = [...trackers];
     let done = 0;
     const total = trackers.length;
+    /** Sends a running tracker the definition when it differs: true when it did. */
+    const update = async (current: RunningTracker, t: TrackerDefinition, hash: string): Promise<boolean> => {
+      if (current.definitionHash === hash) return false;
+      if (!options.dryRun)
+        await this.client.workflow
+          .getHandle(current.workflowId)
+          .executeUpdate(updateDefinitionUpdate, { args: [{ by: options.by, definition: t, definitionHash: hash }] });
+      return true;
+    };
     const work = async (t: TrackerDefinition) => {
       const hash = definitionHash(t);
-      // Visibility lags behind: a tracker it does not list yet may still be running.
-      const current = running.get(t.trackerId) ?? (await this.describeRunning(t.trackerId));
-      if (!current && ended.has(t.trackerId)) {
+      const listed = running.get(t.trackerId);
+      if (listed) {
+        if (await update(listed, t, hash)) summary.updated.push(t.trackerId);
+        else summary.unchanged.push(t.trackerId);
+        return;
+      }
+      if (ended.has(t.trackerId)) {
         summary.ended.push(t.trackerId);
-      } else if (!current) {
-        if (!options.dryRun) {
-          try {
-            await this.client.workflow.start(trackerWorkflow, {
-              workflowId: workflowIdFor(t.trackerId),
-              taskQueue: this.settings.temporal.taskQueue,
-              args: [{ definition: t, definitionHash: hash }],
-              memo: { definitionHash: hash },
-              workflowIdConflictPolicy: 'FAIL',
-              // A closed run within retention means the tracker ended: never start it again by accident.
-              workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            });
-          } catch (err) {
-            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-            // Either another registration started it a moment ago (it runs), or it ended within retention.
-            const now = await this.describeRunning(t.trackerId);
-            if (!now) {
-              summary.ended.push(t.trackerId);
-              return;
-            }
-            summary.startedByOther.push(t.trackerId);
-            if (now.definitionHash !== hash) {
-              // The other run registered other files: this run's definition wins, as if the two had run one after the other.
-              await this.client.workflow.getHandle(now.workflowId).executeUpdate(updateDefinitionUpdate, {
-                args: [{ by: options.by, definition: t, definitionHash: hash }],
-              });
-              summary.updated.push(t.trackerId);
-            }
-            return;
-          }
-        }
+        return;
+      }
+      // Not listed: start it. One request a tracker, as many as the trackers to start (a describe first would double
+      // them); the start itself refuses when the id is taken, and only then is the tracker described.
+      if (options.dryRun) {
+        // Visibility lags behind: a tracker it does not list yet may still be running.
+        const current = await this.describeRunning(t.trackerId);
+        if (!current) summary.started.push(t.trackerId);
+        else if (current.definitionHash !== hash) summary.updated.push(t.trackerId);
+        else summary.unchanged.push(t.trackerId);
+        return;
+      }
+      try {
+        await this.client.workflow.start(trackerWorkflow, {
+          workflowId: workflowIdFor(t.trackerId),
+          taskQueue: this.settings.temporal.taskQueue,
+          args: [{ definition: t, definitionHash: hash }],
+          memo: { definitionHash: hash },
+          workflowIdConflictPolicy: 'FAIL',
+          // A closed run within retention means the tracker ended: never start it again by accident.
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
         summary.started.push(t.trackerId);
-      } else if (current.definitionHash !== hash) {
-        if (!options.dryRun) {
-          await this.client.workflow
-            .getHandle(current.workflowId)
-            .executeUpdate(updateDefinitionUpdate, { args: [{ by: options.by, definition: t, definitionHash: hash }] });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        // It runs (visibility had not listed it yet, or another registration started it a moment ago), or it ended
+        // within retention (never started again).
+        const current = await this.describeRunning(t.trackerId);
+        if (!current) {
+          summary.ended.push(t.trackerId);
+          return;
         }
-        summary.updated.push(t.trackerId);
-      } else {
-        summary.unchanged.push(t.trackerId);
+        // A run younger than this registration was started by another one at the same time; its files may differ,
+        // and this run's definition then wins, as if the two had run one after the other.
+        const byOther = (current.startedAt ?? 0) >= began;
+        if (byOther) summary.startedByOther.push(t.trackerId);
+        if (await update(current, t, hash)) summary.updated.push(t.trackerId);
+        else if (!byOther) summary.unchanged.push(t.trackerId);
       }
     };
     await Promise.all(

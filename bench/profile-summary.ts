@@ -13,7 +13,7 @@ interface CallFrame {
   lineNumber: number;
 }
 interface Profile {
-  nodes: { id: number; callFrame: CallFrame }[];
+  nodes: { id: number; callFrame: CallFrame; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
 }
@@ -53,6 +53,36 @@ function summarise(file: string, top: number): string[] {
     functions.set(fn, (functions.get(fn) ?? 0) + us);
   });
   const busy = total - idle;
+  // Inclusive time of the project's own functions (workflow bundle, dist/): what each costs with all it calls.
+  const self = new Map<number, number>();
+  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const inclusive = new Map<number, number>();
+  const sum = (id: number): number => {
+    const known = inclusive.get(id);
+    if (known !== undefined) return known;
+    const node = byId.get(id)!;
+    const t = (self.get(id) ?? 0) + (node.children ?? []).reduce((a, c) => a + sum(c), 0);
+    inclusive.set(id, t);
+    return t;
+  };
+  const own = new Map<string, number>();
+  const onStack = new Set<string>();
+  const visit = (id: number) => {
+    const node = byId.get(id)!;
+    const cf = node.callFrame;
+    const mine = /workflow-bundle|\/dist\//.test(cf.url) && !cf.url.includes('node_modules');
+    const key = `${cf.functionName || '(anonymous)'} ${placeOf(cf)}:${cf.lineNumber + 1}`;
+    // A function on the stack twice (recursion) counts once, at its outermost call.
+    const counted = mine && !onStack.has(key);
+    if (counted) {
+      own.set(key, (own.get(key) ?? 0) + sum(id));
+      onStack.add(key);
+    }
+    for (const c of node.children ?? []) visit(c);
+    if (counted) onStack.delete(key);
+  };
+  visit(p.nodes[0]!.id);
   const rows = (m: Map<string, number>) =>
     [...m.entries()]
       .sort((a, b) => b[1] - a[1])
@@ -64,6 +94,8 @@ function summarise(file: string, top: number): string[] {
     ...rows(places),
     ' by function (self time):',
     ...rows(functions),
+    " the project's functions (inclusive time):",
+    ...rows(own),
   ];
 }
 
