@@ -2,6 +2,9 @@
  * Registration benchmark (issue #4): on the dev server with a worker process and an SMTP sink, register 10,000
  * trackers (500 units x 20 obligations) from scratch, then again unchanged, and time `duban status` on them.
  * Targets: first registration under 5 minutes, the unchanged re-run under 1 minute, status under 2 seconds.
+ * Beside it in the same run (issue #25), its floor: a plain loop of `client.workflow.start` of the bare Temporal
+ * workflow (bench/bare-temporal/start-loop.ts), as many, 32 at a time, from a process of its own, on a dev server of
+ * its own with the bare worker running; the first registration's target is at least 0.8 of that loop's rate.
  * Prints one JSON object; asserts nothing.
  *
  *   npm run bench:register      (BENCH_UNITS, BENCH_OBLIGATIONS to resize)
@@ -101,6 +104,7 @@ async function main() {
     const status = timed(['status', '--json'], runEnv);
     const board = JSON.parse(status.stdout);
     const trackers = UNITS * OBLIGATIONS;
+    const loop = await bareStartLoop(trackers, sink.server.address() as AddressInfo);
     console.log(
       JSON.stringify({
         benchmark: 'register',
@@ -116,13 +120,47 @@ async function main() {
           trackersPerSecond: Math.round(trackers / second.seconds),
         },
         status: { seconds: status.seconds, items: board.items.length },
-        targets: { firstSeconds: 300, unchangedSeconds: 60, statusSeconds: 2 },
+        bareStartLoop: { seconds: loop, workflowsPerSecond: Math.round(trackers / loop) },
+        firstToBareStartLoop: Number((loop / first.seconds).toFixed(3)),
+        targets: { firstSeconds: 300, unchangedSeconds: 60, statusSeconds: 2, firstToBareStartLoop: 0.8 },
       }),
     );
   } finally {
     worker.kill('SIGTERM');
     await new Promise((r) => worker.once('exit', r));
     await new Promise<void>((r) => sink.close(() => r()));
+    await env.teardown();
+  }
+}
+
+/** The peer: the bare worker on a fresh dev server, and the start loop timed as a child process, in seconds. */
+async function bareStartLoop(n: number, sink: AddressInfo): Promise<number> {
+  const env = await devServerEnvironment([]);
+  const taskQueue = `bare-starts-${Date.now()}`;
+  const childEnv = { ...process.env, TZ: 'UTC', TEMPORAL_ADDRESS: env.address, TASK_QUEUE: taskQueue };
+  const worker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'bare-temporal', 'worker.js')], {
+    env: { ...childEnv, SINK_PORT: String(sink.port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.stdout!.on('data', (b: Buffer) => b.toString().includes('ready') && resolve());
+      worker.once('exit', (code) => reject(new Error(`the bare Temporal peer's worker exited (${code})`)));
+    });
+    const started = Date.now();
+    const r = spawnSync(
+      process.execPath,
+      [path.join(PROJECT_ROOT, 'dist', 'bench', 'bare-temporal', 'start-loop.js')],
+      {
+        env: { ...childEnv, BENCH_STARTS: String(n) },
+        stdio: 'inherit',
+      },
+    );
+    if (r.status !== 0) throw new Error(`the start loop exited with ${r.status}`);
+    return (Date.now() - started) / 1000;
+  } finally {
+    worker.kill('SIGTERM');
+    await new Promise((r) => worker.once('exit', r));
     await env.teardown();
   }
 }
