@@ -90,36 +90,39 @@ export interface NoticeResult {
 export async function beginNotice(db: SqlDb, n: NoticeClaim, now: number, leaseMs: number): Promise<NoticeClaimResult> {
   // A new token for every claim taken: whoever held the key before holds nothing now.
   const token = randomUUID();
+  // Almost every claim is a notice's first: one statement, atomic on its own (a conflict inserts nothing), without
+  // the transaction that only a claim taken over needs.
+  const inserted = await db.run(
+    `INSERT INTO notices (send_key, tracker_id, obligation, unit, period, stage, level, step, planned_at, fired_at, due,
+       message_id, recipients_to, recipients_cc, status, attempts, created_at, claimed_until, claim_token,
+       notice_key, recipient)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?)
+     ON CONFLICT (send_key) DO NOTHING`,
+    [
+      n.sendKey,
+      n.trackerId,
+      n.obligation,
+      n.unit,
+      n.period,
+      n.stage,
+      n.level,
+      n.step,
+      n.plannedAt,
+      n.firedAt,
+      n.due,
+      n.messageId,
+      JSON.stringify(n.to),
+      JSON.stringify(n.cc),
+      now,
+      now + leaseMs,
+      token,
+      n.noticeKey ?? null,
+      n.recipient ?? null,
+    ],
+  );
+  if (inserted > 0) return { state: 'send', token };
+  // The key was claimed before: read and take over in one transaction, so two attempts never both take it.
   return db.transaction(async (tx) => {
-    const inserted = await tx.run(
-      `INSERT INTO notices (send_key, tracker_id, obligation, unit, period, stage, level, step, planned_at, fired_at, due,
-         message_id, recipients_to, recipients_cc, status, attempts, created_at, claimed_until, claim_token,
-         notice_key, recipient)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?)
-       ON CONFLICT (send_key) DO NOTHING`,
-      [
-        n.sendKey,
-        n.trackerId,
-        n.obligation,
-        n.unit,
-        n.period,
-        n.stage,
-        n.level,
-        n.step,
-        n.plannedAt,
-        n.firedAt,
-        n.due,
-        n.messageId,
-        JSON.stringify(n.to),
-        JSON.stringify(n.cc),
-        now,
-        now + leaseMs,
-        token,
-        n.noticeKey ?? null,
-        n.recipient ?? null,
-      ],
-    );
-    if (inserted > 0) return { state: 'send', token };
     const [row] = await tx.all<NoticeRow>(
       `SELECT * FROM notices WHERE send_key = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
       [n.sendKey],
