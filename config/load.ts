@@ -62,8 +62,8 @@ export class InvalidInputError extends Error {
     const shown = problems.slice(0, MAX_PROBLEMS_SHOWN);
     const omitted = problems.length - shown.length;
     super(
-      `${problems.length} problem${problems.length === 1 ? '' : 's'} found:\n${shown.map(formatProblem).join('\n')}` +
-        (omitted > 0 ? `\n... and ${omitted} more (fix these first, then run again)` : ''),
+      `发现${problems.length}处问题：\n${shown.map(formatProblem).join('\n')}` +
+        (omitted > 0 ? `\n……另有${omitted}处问题（请先修正以上问题后再运行）` : ''),
     );
     this.problems = shown;
     this.omitted = omitted;

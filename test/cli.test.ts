@@ -82,7 +82,7 @@ describe('duban command line', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^时间\s+任务\s+单位/);
     expect(r.stdout).not.toMatch(/justice|half-year-report/);
-    expect(r.stdout).toMatch(/study-session\s+finance\s+2027-Q1\s+2027-03-31\s+提醒 -10wd/);
+    expect(r.stdout).toMatch(/study-session\s+finance\s+2027-Q1\s+2027-03-31\s+提醒 截止前10个工作日/);
     // 2027 has no published notice yet: the warning says so every time.
     expect(r.stderr).toMatch(/warning: 2027 is provisional/);
   });
@@ -97,7 +97,7 @@ describe('duban command line', () => {
     expect(r.stderr).toMatch(
       /catalog\.yaml:11:\d+: obligations\[0\] \(annual-report\) › due\.monthDay: "02-30" is not a day of the year/,
     );
-    expect(r.stderr).toMatch(/Nothing was done/);
+    expect(r.stderr).toMatch(/未作任何更改。/);
     const v = duban('validate', bad, directory, '--json');
     expect(v.code).toBe(2);
     expect(JSON.parse(v.stdout)).toMatchObject({
@@ -208,10 +208,10 @@ describe('duban command line', () => {
       '--json',
     );
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^warning: 2027 is provisional: .*\(official data: 2024-2026, 2028\)/);
+    expect(r.stderr).toMatch(/^警告：2027年的工作日历为暂定：.*（已有官方数据的年份：2024-2026, 2028）/);
     expect(yearRanges([2028, 2024, 2025, 2026, 2030, 2031])).toBe('2024-2026, 2028, 2030-2031');
     expect(provisionalWarning([2027], { officialYears: () => [2024, 2025, 2026, 2028] })).toContain(
-      '(official data: 2024-2026, 2028)',
+      '（已有官方数据的年份：2024-2026, 2028）',
     );
   });
 
@@ -271,7 +271,7 @@ describe('duban command line', () => {
     expect(r.stderr).toMatch(
       /catalog\.yaml:\d+:5: obligations\[2\] \(study-session\): the tracker study-session\/finance would carry 6\d KB, more than the 64 KB/,
     );
-    expect(r.stderr).toMatch(/Nothing was done/);
+    expect(r.stderr).toMatch(/未作任何更改。/);
   });
 
   test('the built-in defaults validate, and every command has --help with an example', () => {
@@ -322,7 +322,7 @@ describe("an administrator's command line that never misleads", () => {
       const r = dubanWith({ DUBAN_DATA_DIR: data, TEMPORAL_ADDRESS: '127.0.0.1:1' }, dir, ...args);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(
-        `no ledger found: looked for SQLite ${path.join(data, 'ledger.sqlite')} (DUBAN_DATA_DIR, no DATABASE_URL); nothing was created`,
+        `找不到台账：查找了 SQLite ${path.join(data, 'ledger.sqlite')} (DUBAN_DATA_DIR, no DATABASE_URL)；未创建任何内容`,
       );
       expect(r.stderr).toMatch(/duban migrate/);
       expect(r.stdout).toBe('');
@@ -360,7 +360,7 @@ describe("an administrator's command line that never misleads", () => {
       const r = dubanWith({ DUBAN_DATA_DIR: data, TEMPORAL_ADDRESS: '127.0.0.1:1' }, dir, ...args);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(
-        `failed: no ledger found: ${where} has no duban tables; nothing was created. A worker or \`duban migrate\` creates them.\n`,
+        `失败：找不到台账：${where} 中没有 duban 的表；未创建任何内容。这些表由 worker 或 \`duban migrate\` 创建。\n`,
       );
       expect(r.stdout).toBe('');
     }
@@ -377,7 +377,7 @@ describe("an administrator's command line that never misleads", () => {
       const r = dubanWith({ DUBAN_DATA_DIR: data, TEMPORAL_ADDRESS: '127.0.0.1:1' }, dir, ...args);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(
-        `failed: the ledger (${where}) needs migrations 28 for this version of duban: run \`duban migrate\` (or start a worker), then try again.\n`,
+        `失败：台账（${where}）须先执行迁移 28 才能用于此版本的 duban：请运行 \`duban migrate\`（或启动一个 worker）后重试。\n`,
       );
       expect(r.stderr).not.toMatch(/no such table|SQLITE_|\n\s+at /);
     }
@@ -400,7 +400,7 @@ describe("an administrator's command line that never misleads", () => {
       const r = dubanWith({ DATABASE_URL: `postgres://duban:s3cret-pw@127.0.0.1:${port}/duban` }, dir, ...args);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(
-        `failed: cannot open the ledger (PostgreSQL postgres://duban:***@127.0.0.1:${port}/duban (DATABASE_URL)): connect ECONNREFUSED 127.0.0.1:${port}\n`,
+        `失败：无法打开台账（PostgreSQL postgres://duban:***@127.0.0.1:${port}/duban (DATABASE_URL)）：connect ECONNREFUSED 127.0.0.1:${port}\n`,
       );
       expect(r.stderr).not.toContain('s3cret-pw');
       expect(r.stderr).not.toMatch(noStackTrace);

@@ -39,18 +39,17 @@ export function provisionalWarning(
   if (years.length === 0) return undefined;
   const official = calendar.officialYears();
   return (
-    `warning: ${yearRanges(years)} ${years.length === 1 ? 'is' : 'are'} provisional: the State Council's holiday notice ` +
-    `is not in the calendar (official data: ${official.length ? yearRanges(official) : 'none'}), so only the statutory ` +
-    'holidays are kept off and there are no make-up working days. Dates may move when the notice is published; ' +
-    'add it with --calendar (see docs/calendar.md).'
+    `警告：${yearRanges(years)}年的工作日历为暂定：日历中没有国务院办公厅当年的节假日安排通知` +
+    `（已有官方数据的年份：${official.length ? yearRanges(official) : '无'}），只排除法定节假日，没有调休上班日。` +
+    '通知发布后日期可能变动；请用 --calendar 加入（见 docs/calendar.md）。'
   );
 }
 
 const STAGE_WORDS: Record<string, string> = { reminder: '提醒', escalation: '催办' };
 
 function describeStage(n: PlannedNotice): string {
-  if (n.stage === 'reminder') return `${STAGE_WORDS.reminder} ${n.step === 0 ? 'due day' : `-${n.step}wd`}`;
-  return `${STAGE_WORDS.escalation} L${n.level}${n.step > 0 ? ` #${n.step + 1}` : ''}`;
+  if (n.stage === 'reminder') return `${STAGE_WORDS.reminder} ${n.step === 0 ? '截止当日' : `截止前${n.step}个工作日`}`;
+  return `${STAGE_WORDS.escalation} ${n.level}级${n.step > 0 ? `第${n.step + 1}次` : ''}`;
 }
 
 function oneYearLater(from: DayNumber): DayNumber {
@@ -199,8 +198,7 @@ export function addCatalogCommands(program: Command, io: Io) {
         const warning = provisionalWarning(plan.provisionalYears, loaded.calendar);
         if (warning) err(`${warning}\n`);
         // Event-relative trackers whose event has no date have nothing to plan: say what they wait for.
-        for (const w of plan.waiting ?? [])
-          err(`${w.trackerId}: waiting for event ${w.event} to have a date (no notices until it has one)\n`);
+        for (const w of plan.waiting ?? []) err(`${w.trackerId}：等待事件${w.event}确定日期（确定前不发通知）\n`);
         if (omitted && !opts.all) err(`略去${omitted}条服务不会发送的通知（${assumption}；--all 列出并注明原因）\n`);
         if (opts.json) {
           const lines = shown.map(({ n, skipped }) =>
@@ -240,7 +238,7 @@ export function addCatalogCommands(program: Command, io: Io) {
         const sent = marked.filter((m) => !m.skipped);
         out(
           `\n${formatDate(from)}至${formatDate(to)}共${sent.length}条通知，涉及${new Set(sent.map((m) => m.n.trackerId)).size}项任务` +
-            `（${zone}，wd = 工作日${omitted ? `；另有${omitted}条服务不会发送${opts.all ? '，已注明' : '，未列出'}` : ''}；${assumption}）\n`,
+            `（${zone}${omitted ? `；另有${omitted}条服务不会发送${opts.all ? '，已注明' : '，未列出'}` : ''}；${assumption}）\n`,
         );
       },
     );

@@ -15,7 +15,7 @@ function readBytes(file: string, what: string): Uint8Array {
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new InputError(`${what} ${file} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+    throw new InputError(`无法读取${what} ${file}：${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -26,11 +26,11 @@ function catalogQuotes(file: string): { id: string; quotes: string[] }[] {
     doc = parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new InputError(
-      `--compare ${file} cannot be read as YAML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+      `--compare ${file} 不是可读的 YAML：${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
     );
   }
   const obligations = (doc as { obligations?: unknown } | null)?.obligations;
-  if (!Array.isArray(obligations)) throw new InputError(`--compare ${file} has no list "obligations:"`);
+  if (!Array.isArray(obligations)) throw new InputError(`--compare ${file} 中没有任务列表“obligations:”`);
   return obligations.map((o: { id?: unknown; basis?: { quote?: unknown }[] }, i) => ({
     id: typeof o?.id === 'string' ? o.id : `obligations[${i}]`,
     quotes: (Array.isArray(o?.basis) ? o.basis : []).flatMap((b) => (typeof b?.quote === 'string' ? [b.quote] : [])),
@@ -79,12 +79,12 @@ export function addImportCommands(program: Command, io: Io) {
         let year: number | undefined;
         if (opts.year !== undefined) {
           if (!/^\d{4}$/.test(opts.year) || Number(opts.year) < 2000 || Number(opts.year) > 2100)
-            throw new InputError(`--year "${opts.year}" is not a year between 2000 and 2100, e.g. 2027`);
+            throw new InputError(`--year “${opts.year}”不是2000至2100之间的年份，如 2027`);
           year = Number(opts.year);
         }
         const directory = loadDirectory(opts.directory);
         const existing = opts.compare !== undefined ? catalogQuotes(opts.compare) : undefined;
-        const bytes = readBytes(plan, 'the plan');
+        const bytes = readBytes(plan, '规划文件');
         const eventsFile = eventsFileFor(opts.out);
         // Loaded here, not at start-up: the readers (mammoth above all) would slow every other duban command.
         const { PlanReadError, importPlan } = require('../../import') as typeof import('../../import');
@@ -178,9 +178,9 @@ export function addImportCommands(program: Command, io: Io) {
         }
         if (!valid) {
           io.err(
-            `the draft does not validate (a fault of the importer; please report it):\n${problems.map((p) => `${p.file}:${p.line}: ${p.field}: ${p.message}`).join('\n')}\n`,
+            `草稿未通过检查（这是导入程序的缺陷，请报告）：\n${problems.map((p) => `${p.file}:${p.line}: ${p.field}: ${p.message}`).join('\n')}\n`,
           );
-          throw new InputError('the draft catalog does not validate');
+          throw new InputError('草稿任务清单未通过检查');
         }
       },
     );
@@ -201,7 +201,7 @@ export function addImportCommands(program: Command, io: Io) {
         '  duban import directory units.csv --out directory.yaml --json',
     )
     .action(async (sheet: string, opts: { out: string; jurisdiction?: string; json?: boolean }) => {
-      const bytes = readBytes(sheet, 'the unit list');
+      const bytes = readBytes(sheet, '单位名单');
       const { importDirectory } = require('../../import/directory') as typeof import('../../import/directory');
       let result;
       try {
@@ -214,7 +214,7 @@ export function addImportCommands(program: Command, io: Io) {
           file: sheet,
           line: p.row,
           column: p.columnNumber ?? 0,
-          field: p.column ? `row ${p.row}, column ${p.column}` : `row ${p.row}`,
+          field: p.column ? `第${p.row}行“${p.column}”列` : `第${p.row}行`,
           message: p.message,
         }));
         if (opts.json) out(`${JSON.stringify({ ok: false, problems })}\n`);

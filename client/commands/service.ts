@@ -80,7 +80,7 @@ export function addServiceCommands(program: Command, io: Io) {
         io.out(
           opts.json
             ? `${JSON.stringify({ ledger: where, applied })}\n`
-            : `ledger ${where}: up to date (migrations ${applied.join(', ')})\n`,
+            : `台账 ${where}：已是最新（已执行迁移 ${applied.join(', ')}）\n`,
         );
       } finally {
         await ledger.close();

@@ -72,7 +72,7 @@ export function addStandInCommands(program: Command, io: Io) {
     .action(async (id: string) => {
       const ledger = await openLedger(loadSettings());
       const done = await ledger.standIns.cancel(id, Date.now()).finally(() => ledger.close());
-      if (!done) throw new InputError(`no stand-in ${id} (duban stand-in list shows them)`);
+      if (!done) throw new InputError(`没有编号为 ${id} 的代办（duban stand-in list 列出全部代办）`);
       io.out(`已取消代办 ${id}\n`);
     });
 }

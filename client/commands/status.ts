@@ -13,6 +13,7 @@ import type { TrackerStatus } from '../../workflows/messages';
 import { InputError } from '../errors';
 import { colourWord, colours, padEnd, statusLines, unitCountLines } from '../format';
 import {
+  CHANNEL_STATUS_WORDS,
   NOTICE_STATUS_WORDS,
   NOTICE_WORDS,
   OUTCOME_WORDS,
@@ -161,7 +162,7 @@ export function addStatusCommands(program: Command, io: Io) {
           unreachable = (err as Error).message;
         }
         if (!status && notices.length + events.length + outcomes.length + sends.length === 0) {
-          if (unreachable) throw new UnreachableError(`${unreachable}; and the ledger has nothing for ${id}`);
+          if (unreachable) throw new UnreachableError(`${unreachable}；台账中也没有${id}的记录`);
           throw new InputError(`没有督办任务${id}：既未运行，台账中也没有记录`);
         }
         if (opts.json)
@@ -194,7 +195,7 @@ export function addStatusCommands(program: Command, io: Io) {
           })),
           ...channels.map((c) => ({
             at: c.at,
-            text: `channel ${c.channel} (${c.kind}${c.to ? ` to ${c.to}` : ''}) ${c.status}, ${c.attempts} attempt${c.attempts === 1 ? '' : 's'}${c.answer ? `: ${c.answer}` : ''} for ${c.notice}`,
+            text: `渠道 ${c.channel}（${c.kind}${c.to ? `，发往 ${c.to}` : ''}）${CHANNEL_STATUS_WORDS[c.status] ?? c.status}，尝试${c.attempts}次${c.answer ? `：${c.answer}` : ''}，通知 ${c.notice}`,
           })),
         ].sort((a, b) => a.at - b.at);
         for (const t of timeline) lines.push(`${new Date(t.at).toISOString()}  ${t.text}`);
