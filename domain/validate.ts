@@ -125,6 +125,29 @@ function boundWords(
 /** Whether a message is zod's default (English), not one our schemas give (domain/model.ts, in Chinese). */
 const zodDefault = (message: string) => !/[\u4e00-\u9fff]/.test(message);
 
+/**
+ * One zod issue in words, for schemas checked outside the catalog and directory (the settings): our own message
+ * when the schema gives one, else words made from the issue's figures, never zod's English.
+ */
+export function issueWords(issue: z.core.$ZodIssue, value: unknown): string {
+  if (!zodDefault(issue.message)) return issue.message;
+  switch (issue.code) {
+    case 'invalid_type':
+      return value === undefined
+        ? '缺失'
+        : `须为${TYPE_WORDS[issue.expected] ?? issue.expected}，而不是${describeValue(value)}`;
+    case 'invalid_value':
+      return `须为 ${issue.values.map((v) => JSON.stringify(v)).join('、')} 之一，而不是${describeValue(value)}`;
+    case 'too_big':
+    case 'too_small':
+      return boundWords(issue);
+    case 'unrecognized_keys':
+      return `未知的键 ${issue.keys.map((k) => quoteShort(k)).join('、')}`;
+    default:
+      return `${describeValue(value)} 无效`;
+  }
+}
+
 /** zod's messages speak TypeScript; these speak to the administrator editing the file. */
 export function zodProblems(document: DocumentKind, raw: unknown, error: z.ZodError): Problem[] {
   const problems: Problem[] = [];

@@ -246,6 +246,6 @@ test('a listener that refuses at the greeting (421): told through the command in
 
 test('a webhook without its secret is refused at start, naming both settings', () => {
   expect(() => loadSettings({ DUBAN_OPERATOR_WEBHOOK_URL: 'https://ops.example.org/hook' })).toThrow(
-    /DUBAN_OPERATOR_WEBHOOK_SECRET .*needs DUBAN_OPERATOR_WEBHOOK_SECRET/,
+    /DUBAN_OPERATOR_WEBHOOK_SECRET.*就须有 DUBAN_OPERATOR_WEBHOOK_SECRET/,
   );
 });

@@ -364,8 +364,8 @@ describe('the duban command against a running service', () => {
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', r));
-    for (let i = 0; i < 150 && !output.includes('duban web: '); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(output).toContain(`duban web: http://127.0.0.1:${port}`);
+    for (let i = 0; i < 150 && !output.includes('duban web：'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(output).toContain(`duban web：http://127.0.0.1:${port}`);
     const login = await fetch(`http://127.0.0.1:${port}/login`);
     expect(login.status).toBe(200);
     expect(await login.text()).toContain('lang="zh-CN"');
