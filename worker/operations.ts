@@ -334,7 +334,9 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     const m = /^(.*):(\d+)$/.exec(ops.healthAddress)!;
     const host = m[1]!.replace(/^\[|\]$/g, '');
     await new Promise<void>((resolve, reject) => {
-      server!.once('error', (err) => reject(new Error(`DUBAN_HEALTH_ADDRESS ${ops.healthAddress}: ${message(err)}`)));
+      server!.once('error', (err) =>
+        reject(new Error(`DUBAN_HEALTH_ADDRESS ${ops.healthAddress}：无法监听（${message(err)}）`)),
+      );
       server!.listen(Number(m[2]), host, () => resolve());
     });
     const a = server.address() as AddressInfo;
