@@ -18,7 +18,7 @@ import { addRequestCommands } from './commands/requests';
 import { addStandInCommands } from './commands/stand-ins';
 import { addServiceCommands } from './commands/service';
 import { addStatusCommands } from './commands/status';
-import { commanderMessage } from './commander-words';
+import { chineseHelp, commanderMessage } from './commander-words';
 import { InputError } from './errors';
 import { wantsColour } from './format';
 
@@ -33,8 +33,8 @@ function version(): string {
 /** `--help` says which options must be given: commander lists required options like the others. */
 function markRequiredOptions(command: Command) {
   for (const option of command.options) {
-    if (option.mandatory && !option.description.endsWith('(required)'))
-      option.description = `${option.description} (required)`;
+    if (option.mandatory && !option.description.endsWith('（必填）'))
+      option.description = `${option.description}（必填）`;
   }
   for (const sub of command.commands) markRequiredOptions(sub);
 }
@@ -45,9 +45,9 @@ export function buildProgram(
   err: (s: string) => void,
   options: { colour?: boolean } = {},
 ): Command {
-  const program = new Command('duban')
-    .description('督办 duban: reminders and escalations for recurring rule-of-law obligations')
-    .version(version(), '-V, --version', 'print the version of duban')
+  const program = chineseHelp(new Command('duban'))
+    .description('督办 duban：法治建设周期性任务的提醒与催办')
+    .version(version(), '-V, --version', '显示 duban 的版本号')
     .configureOutput({ writeOut: out, writeErr: err, outputError: (text, write) => write(commanderMessage(text)) })
     .exitOverride()
     .showHelpAfterError('（用 --help 查看用法）');

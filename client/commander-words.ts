@@ -1,3 +1,5 @@
+import { Command, Help } from 'commander';
+
 /**
  * commander writes its own error messages in English (commander 12, lib/command.js and lib/option.js). The
  * command line's human output is Chinese (#19 item 7), so each message it can write is said again here; the
@@ -48,4 +50,47 @@ export function commanderMessage(text: string): string {
     }
   }
   return out;
+}
+
+/** The headings commander's help prints, and the extra facts it adds after a description. */
+const HEADINGS: [RegExp, string][] = [
+  [/^Usage: /m, '用法：'],
+  [/^Arguments:$/m, '参数：'],
+  [/^Options:$/m, '选项：'],
+  [/^Commands:$/m, '命令：'],
+];
+const EXTRAS: [RegExp, string][] = [
+  [/\bchoices: /g, '可选：'],
+  [/\bdefault: /g, '默认：'],
+  [/\bpreset: /g, '预设：'],
+  [/\benv: /g, '环境变量：'],
+];
+
+/** commander's "(default: \"6\")" after a description, in words: （默认：\"6\"）. */
+function extras(description: string): string {
+  return description.replace(/ ?\(((?:choices|default|preset|env): .*)\)$/, (_, inner: string) => {
+    let words = inner;
+    for (const [pattern, word] of EXTRAS) words = words.replace(pattern, word);
+    return `（${words.replace(/, (?=可选|默认|预设|环境变量)/g, '，')}）`;
+  });
+}
+
+/**
+ * Help in Chinese (#19 item 7): commander's headings, its help option and help command, and the facts it adds to
+ * a description; the descriptions themselves are written in Chinese where each command is defined. Set on the
+ * program before its commands are added: commander copies these settings to every sub-command it creates.
+ */
+export function chineseHelp(program: Command): Command {
+  return program
+    .helpOption('-h, --help', '显示帮助')
+    .helpCommand('help [command]', '显示命令的帮助')
+    .configureHelp({
+      formatHelp(cmd, helper) {
+        let text = Help.prototype.formatHelp.call(helper, cmd, helper);
+        for (const [pattern, word] of HEADINGS) text = text.replace(pattern, word);
+        return text;
+      },
+      optionDescription: (option) => extras(Help.prototype.optionDescription.call(new Help(), option)),
+      argumentDescription: (argument) => extras(Help.prototype.argumentDescription.call(new Help(), argument)),
+    });
 }

@@ -84,7 +84,7 @@ describe('duban command line', () => {
     expect(r.stdout).not.toMatch(/justice|half-year-report/);
     expect(r.stdout).toMatch(/study-session\s+finance\s+2027-Q1\s+2027-03-31\s+提醒 截止前10个工作日/);
     // 2027 has no published notice yet: the warning says so every time.
-    expect(r.stderr).toMatch(/warning: 2027 is provisional/);
+    expect(r.stderr).toMatch(/警告：2027年的工作日历为暂定/);
   });
 
   test('bad input: exit code 2, file, line and field, nothing done', () => {
@@ -95,7 +95,7 @@ describe('duban command line', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(
-      /catalog\.yaml:11:\d+: obligations\[0\] \(annual-report\) › due\.monthDay: "02-30" is not a day of the year/,
+      /catalog\.yaml:11:\d+: obligations\[0\] \(annual-report\) › due\.monthDay: “02-30”不是一年中的日期/,
     );
     expect(r.stderr).toMatch(/未作任何更改。/);
     const v = duban('validate', bad, directory, '--json');
@@ -228,14 +228,14 @@ describe('duban command line', () => {
     writeFileSync(bomb, `${levels.join('\n')}\n`);
     const r = duban('validate', bomb, directory);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/bomb\.yaml:1:1: YAML: aliases expand to too many nodes/);
+    expect(r.stderr).toMatch(/bomb\.yaml:1:1: YAML：别名展开后节点过多（“别名炸弹”）/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     const deep = path.join(dir, 'deep.yaml');
     writeFileSync(deep, `a: ${'['.repeat(3_000_000)}\n`);
     const started = Date.now();
     const d = duban('validate', deep, directory);
     expect(d.code).toBe(2);
-    expect(d.stderr).toMatch(/deep\.yaml:1:\d+: nests collections more than 32 deep/);
+    expect(d.stderr).toMatch(/deep\.yaml:1:\d+: 嵌套超过32层/);
     // Bounded, not timed: a parser that walked 3,000,000 levels would take minutes (or crash), not seconds.
     expect(Date.now() - started).toBeLessThan(30_000);
     const far = duban('plan', '--from', '9999-12-01', '--to', '9999-12-31');
@@ -269,7 +269,7 @@ describe('duban command line', () => {
     );
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(
-      /catalog\.yaml:\d+:5: obligations\[2\] \(study-session\): the tracker study-session\/finance would carry 6\d KB, more than the 64 KB/,
+      /catalog\.yaml:\d+:5: obligations\[2\] \(study-session\): 督办任务 study-session\/finance 将有6\d KB，超过一项督办任务可承载的64 KB/,
     );
     expect(r.stderr).toMatch(/未作任何更改。/);
   });
@@ -285,7 +285,7 @@ describe('duban command line', () => {
     for (const command of ['validate', 'plan']) {
       const h = duban(command, '--help');
       expect(h.code).toBe(0);
-      expect(h.stdout).toMatch(/Examples:\n\s+duban /);
+      expect(h.stdout).toMatch(/示例：\n\s+duban /);
     }
   });
 });
@@ -413,17 +413,17 @@ describe("an administrator's command line that never misleads", () => {
     const cases: [string[], RegExp][] = [
       [
         ['extend', 'request', 'annual-report', 'county-a', '--to', '2027-02-30', '--reason', '等待数据'],
-        /^error: --to “2027-02-30”不是日期：请写作 YYYY-MM-DD/,
+        /^错误：--to “2027-02-30”不是日期：请写作 YYYY-MM-DD/,
       ],
       [
         ['record', 'study-session', 'finance', '--date', 'tomorrow', '--topic', '讲座'],
-        /^error: --date “tomorrow”不是日期/,
+        /^错误：--date “tomorrow”不是日期/,
       ],
       [
         ['submit', 'annual-report', 'county-a', '--link', 'ftp://x'],
-        /^error: --link “ftp:\/\/x”不是 http 或 https 网址/,
+        /^错误：--link “ftp:\/\/x”不是 http 或 https 网址/,
       ],
-      [['report', '--year', '2027', '--format', 'xlsx'], /^error: --format xlsx 写出 Excel 文件：请给出 --out/],
+      [['report', '--year', '2027', '--format', 'xlsx'], /^错误：--format xlsx 写出 Excel 文件：请给出 --out/],
     ];
     for (const [args, message] of cases) {
       const r = dubanWith(env, dir, ...args);
@@ -440,15 +440,15 @@ describe("an administrator's command line that never misleads", () => {
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version);
     const bare = duban();
     expect(bare.code).not.toBe(0);
-    expect(bare.stderr).toMatch(/^Usage: duban \[options\] \[command\]/);
-    expect(bare.stderr).toMatch(/Commands:[\s\S]*register[\s\S]*status/);
+    expect(bare.stderr).toMatch(/^用法：duban \[options\] \[command\]/);
+    expect(bare.stderr).toMatch(/命令：[\s\S]*register[\s\S]*status/);
     expect(duban('help').code).toBe(0);
     const record = duban('record', '--help').stdout.replace(/\s+/g, ' ');
-    expect(record).toContain('--date <YYYY-MM-DD> the day it took place (required)');
-    expect(record).toContain('--topic <text> its topic (required)');
-    expect(record).not.toMatch(/--by <name>[^-]*\(required\)/);
+    expect(record).toContain('--date <YYYY-MM-DD> 举办日期（必填）');
+    expect(record).toContain('--topic <text> 主题（必填）');
+    expect(record).not.toMatch(/--by <name>[^-]*（必填）/);
     expect(duban('report', '--help').stdout.replace(/\s+/g, ' ')).toContain(
-      '--year <YYYY> the year whose due dates are reported (required)',
+      '--year <YYYY> 统计截止日期在哪一年（必填）',
     );
   });
 
@@ -591,7 +591,7 @@ test('validate warns, without refusing, when a monthly ladder reaches back past 
   const r = duban('validate', file, directory);
   expect(r.code).toBe(0);
   expect(r.stderr).toMatch(
-    /警告：obligation monthly-stats: the first reminder of \d{4}-\d{2} \(\d{4}-\d{2}-\d{2}\) comes before \d{4}-\d{2} is due/,
+    /警告：任务monthly-stats：\d{4}年\d{1,2}月的第一次提醒（\d{4}-\d{2}-\d{2}）早于\d{4}年\d{1,2}月的截止日期/,
   );
   expect(JSON.parse(duban('validate', file, directory, '--json').stdout).warnings).toHaveLength(1);
 });

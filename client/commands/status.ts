@@ -67,21 +67,14 @@ export function board<T extends BoardEntry>(items: T[], now: number) {
 export function addStatusCommands(program: Command, io: Io) {
   program
     .command('status')
-    .description('The board (亮灯): counts by colour per unit, then the items, most urgent first')
-    .option('--unit <id>', 'only this unit')
-    .option('--obligation <id>', 'only this obligation')
+    .description('亮灯看板：先列各单位各颜色的数量，再列各期次，最紧急的在前')
+    .option('--unit <id>', '只看此单位')
+    .option('--obligation <id>', '只看此任务')
     .addOption(
-      new Option('--colour <colour>', 'only this colour').choices([
-        'red',
-        'yellow',
-        'green',
-        'done',
-        'waived',
-        'broken',
-      ]),
+      new Option('--colour <colour>', '只看此颜色').choices(['red', 'yellow', 'green', 'done', 'waived', 'broken']),
     )
-    .option('--json', 'one JSON object: { units: [...], items: [...] }')
-    .addHelpText('after', '\nExamples:\n  duban status\n  duban status --unit sfj --colour red --json')
+    .option('--json', '一个 JSON 对象：{ units: [...], items: [...] }')
+    .addHelpText('after', '\n示例：\n  duban status\n  duban status --unit sfj --colour red --json')
     .action(async (opts: { unit?: string; obligation?: string; colour?: string; json?: boolean }) => {
       // The board is one query on the ledger, where every tracker keeps its current row: fast on thousands.
       const ledger = await openLedger(loadSettings());
@@ -124,11 +117,11 @@ export function addStatusCommands(program: Command, io: Io) {
 
   program
     .command('show')
-    .description("A tracker's timeline from the ledger: notices sent (with Message-IDs), actions and outcomes")
-    .argument('<obligation>', 'obligation id')
-    .argument('<unit>', 'unit id')
-    .option('--json', 'one JSON object: { tracker, status, outcomes, notices, events, channels }')
-    .addHelpText('after', '\nExample:\n  duban show annual-report-dept sfj')
+    .description('督办任务在台账中的时间线：已发通知（含 Message-ID）、办理和结果')
+    .argument('<obligation>', '任务编号')
+    .argument('<unit>', '单位编号')
+    .option('--json', '一个 JSON 对象：{ tracker, status, outcomes, notices, events, channels }')
+    .addHelpText('after', '\n示例：\n  duban show annual-report-dept sfj')
     .action(async (obligation: string, unit: string, opts: { json?: boolean }) => {
       const id = trackerId(obligation, unit);
       // The ledger is the record; Temporal only adds the current status, and its absence is said, not hidden.

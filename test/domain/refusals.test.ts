@@ -24,7 +24,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { main } from '../../client/cli';
+import type { Command } from 'commander';
+import { buildProgram, main } from '../../client/cli';
 import { commanderMessage } from '../../client/commander-words';
 import { InvalidInputError, loadCalendarFile, loadEventsFile, loadInputs } from '../../config/load';
 import { ENVIRONMENT, SettingsError, loadSettings } from '../../config/settings';
@@ -435,6 +436,33 @@ describe('net 2: the code, driven with bad input, answers in Chinese', () => {
       expect(r.err).not.toBe('');
       expect({ args, err: r.err, chinese: allChinese(r.err) }).toEqual({ args, err: r.err, chinese: true });
       expect(r.err).not.toMatch(/^error: /m);
+    }
+    // Every command's --help: commander's headings and facts in Chinese, every description Chinese; what stays as
+    // typed is the syntax (options, arguments) and the example command lines.
+    const commands: string[][] = [[]];
+    const walk = (c: Command, at: string[]) =>
+      c.commands.forEach((sub) => {
+        commands.push([...at, sub.name()]);
+        walk(sub, [...at, sub.name()]);
+      });
+    walk(
+      buildProgram(
+        () => undefined,
+        () => undefined,
+      ),
+      [],
+    );
+    expect(commands.length).toBeGreaterThan(30);
+    for (const at of commands) {
+      const r = await run(...at, '--help');
+      expect(r.code).toBe(0);
+      const english = r.out
+        .split('\n')
+        .filter((l) => !/^\s*(duban |npm |npx |[A-Z_]+=)/.test(l))
+        .filter(
+          (l) => readsAsEnglish(l) || /\b(Usage|Options|Commands|Arguments):|\((default|choices|required)/.test(l),
+        );
+      expect({ command: at.join(' '), english }).toEqual({ command: at.join(' '), english: [] });
     }
     // A message of commander's that the table does not know is passed on, not lost.
     expect(commanderMessage('error: something new')).toBe('error: something new');

@@ -83,15 +83,17 @@ export function textPieces(node: ts.Node): string[] {
 }
 
 /** Names that stay as they are in Chinese text: commands and products. */
-const NAMES = /\b(npx |npm )?duban [a-z-]+( [a-z-]+)?|Temporal Web UI|npm start/g;
+const NAMES = /\b(npx |npm )?duban [a-z-]+( [a-z-]+)?|temporal workflow [a-z-]+|Temporal Web UI|npm start/g;
 
 /**
- * Whether a piece reads as English: no Chinese, and two English words in a row ("is missing", "try again").
- * File names, setting names, ids and single code words (temporal.log, DUBAN_DATA_DIR, sms) are not prose.
+ * Whether a piece reads as English: without Chinese, two English words in a row ("is missing", "try again"); with
+ * Chinese, three. File names, setting names, ids, keys and single code words (temporal.log, DUBAN_DATA_DIR,
+ * `rule: period-end`) are not prose.
  */
 export function readsAsEnglish(piece: string): boolean {
-  if (CHINESE.test(piece)) return false;
   const words = piece.replace(/\$\{…\}/g, ' 0 ').replace(NAMES, ' 0 ');
+  // Chinese with an English phrase in it ("Record a submission (报送) with its evidence") is English too.
+  if (CHINESE.test(piece)) return /[A-Za-z]{2,} +[A-Za-z]{2,} +[A-Za-z]{2,}/.test(words);
   return /[A-Za-z]{2,}[ ]+[A-Za-z]{2,}/.test(words);
 }
 
