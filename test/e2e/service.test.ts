@@ -329,11 +329,11 @@ describe('the duban command against a running service', () => {
         expect.objectContaining({
           tracker: 'broken-duty/justice',
           colour: 'broken',
-          problem: expect.stringMatching(/1000000 working days/),
+          problem: expect.stringMatching(/1000000个工作日/),
         }),
       ]);
-      expect(duban('status').stdout).toMatch(/无法排期\s+broken-duty\/justice .*无法排期：.*1000000 working days/);
-      expect(duban('show', 'broken-duty', 'justice').stdout).toMatch(/无法排期：.*1000000 working days/);
+      expect(duban('status').stdout).toMatch(/无法排期\s+broken-duty\/justice .*无法排期：.*1000000个工作日/);
+      expect(duban('show', 'broken-duty', 'justice').stdout).toMatch(/无法排期：.*1000000个工作日/);
       const refused = duban('submit', 'broken-duty', 'justice', '--text', '已报送');
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/无法排期：.*duban register/);
