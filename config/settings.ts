@@ -260,6 +260,10 @@ function setIn(target: Record<string, unknown>, keys: string[], value: unknown) 
   node[keys[keys.length - 1]!] = value;
 }
 
+/** A library's message (@temporalio/envconfig speaks English) framed in words; ours pass as they are. */
+const inWords = (message: string) =>
+  /[\u4e00-\u9fff]/.test(message) ? message : `Temporal 连接设置有误（${message}）`;
+
 /** The settings name a person would look for: the environment variable, and the key in the config file. */
 function settingName(issuePath: PropertyKey[]): string {
   const key = issuePath.map(String).join('.');
@@ -274,7 +278,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     try {
       raw = (parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>) ?? {};
     } catch (err) {
-      throw new SettingsError(`DUBAN_CONFIG ${file}：无法读取（${(err as Error).message.split('\n')[0]}）`);
+      throw new SettingsError(
+        `DUBAN_CONFIG ${file}：无法读取，或不是有效的 YAML（${(err as Error).message.split('\n')[0]}）`,
+      );
     }
   }
   for (const [name, keys] of Object.entries(ENVIRONMENT)) {
@@ -357,7 +363,7 @@ export function resolveTemporal(
       ? `TEMPORAL_CONFIG_FILE ${configFile}`
       : `${configFile}（Temporal 配置文件）`;
     throw new SettingsError(
-      `${where}${vars.TEMPORAL_PROFILE ? `，TEMPORAL_PROFILE ${profileName}` : ''}：${(err as Error).message.split('\n')[0]}`,
+      `${where}${vars.TEMPORAL_PROFILE ? `，TEMPORAL_PROFILE ${profileName}` : ''}：${inWords((err as Error).message.split('\n')[0]!)}`,
     );
   }
   // The profile with the variables applied, as every Temporal SDK does.

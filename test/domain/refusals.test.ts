@@ -402,6 +402,14 @@ describe('net 2: the code, driven with bad input, answers in Chinese', () => {
     writeFileSync(config, 'a: [\n');
     expect(allChinese(refusal({ DUBAN_CONFIG: config }))).toBe(true);
     expect(allChinese(refusal({ DUBAN_LINK_KEYS: 'k1:c2hvcnQ=' }))).toBe(true);
+    // Temporal's own configuration, read by its library: a key it does not know, a profile that is not there.
+    const toml = path.join(path.dirname(config), 'temporal.toml');
+    writeFileSync(toml, '[profile.default]\nadress = "x:1"\n');
+    for (const env of [{ TEMPORAL_CONFIG_FILE: toml }, { TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'nope' }]) {
+      const message = refusal(env);
+      expect(message).not.toBe('');
+      expect(allChinese(message)).toBe(true);
+    }
   });
 
   test("the command line: commander's own errors and the option checks, through main()", async () => {

@@ -250,7 +250,9 @@ describe('Temporal connection settings: TOML profiles and TEMPORAL_* variables (
     );
     const bad = path.join(dir, 'bad.toml');
     writeFileSync(bad, '[profile.default]\nadress = "x:1"\n');
-    expect(() => loadSettings({ TEMPORAL_CONFIG_FILE: bad })).toThrow(/TEMPORAL_CONFIG_FILE .*bad\.toml: .*adress/);
+    expect(() => loadSettings({ TEMPORAL_CONFIG_FILE: bad })).toThrow(
+      /TEMPORAL_CONFIG_FILE .*bad\.toml：Temporal 连接设置有误（.*adress/,
+    );
     const missing = path.join(dir, 'missing.toml');
     writeFileSync(
       missing,
