@@ -88,7 +88,7 @@ describe('npm start: the demo', () => {
     const before = readdirSync(mailFolder).sort();
     const second = await run(env);
     // The demo keeps its dates: nothing changed, nothing started again (the 办结 one-off ended for good).
-    expect(second.output()).toMatch(/started 0, updated 0/);
+    expect(second.output()).toMatch(/新建0项，更新0项/);
     await new Promise((r) => setTimeout(r, 3_000));
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
