@@ -4,7 +4,7 @@ import { Command, Help } from 'commander';
  * commander writes its own error messages in English (commander 12, lib/command.js and lib/option.js). The
  * command line's human output is Chinese (#19 item 7), so each message it can write is said again here; the
  * option names, arguments and values inside stay as typed. A message this table does not know (a newer commander)
- * is passed on unchanged rather than lost: test/cli.test.ts drives each kind through the installed command.
+ * is passed on unchanged rather than lost; test/domain/refusals.test.ts drives each kind through main().
  */
 const RULES: [RegExp, (...m: string[]) => string][] = [
   [/^error: unknown option '([^']*)'/, (flag) => `错误：未知选项 ${flag}`],
