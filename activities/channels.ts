@@ -499,7 +499,7 @@ export class ChannelDispatcher {
   private async broken(name: string, reason: string, now: number): Promise<void> {
     const first = await this.d.ledger.channels.markBroken(name, reason, now, now + CHANNEL_PROBE_MS).catch(() => false);
     if (!first) return;
-    const text = `Channel ${name} is broken: ${reason}. Its messages are kept and tried again hourly and at the next worker start; fix its settings (docs/channels.md).`;
+    const text = `渠道 ${name} 发送失败且不会自行恢复：${reason}。其消息均已保留，每小时及下次启动 worker 时重试；请修正其设置（见 docs/channels.md）。`;
     this.d.log.error('channel is broken: its messages are kept until it is fixed', { channel: name, reason });
     await this.d.ledger.raiseAlert(channelAlert(name), text, now, now).catch(() => undefined);
     await this.tell(

@@ -43,10 +43,9 @@ export function parseLinkKeys(text: string | undefined): LinkKey[] {
     .map((part) => {
       const [id, secret] = part.split(':');
       if (!id || !/^[A-Za-z0-9_-]{1,16}$/.test(id) || !secret)
-        throw new Error('each link key is "id:base64secret", the id of letters, digits, "-" or "_"');
+        throw new Error('每个链接密钥须写作“编号:base64密钥”，编号只能用英文字母、数字、“-”或“_”');
       const bytes = Buffer.from(secret, 'base64');
-      if (bytes.length < 32)
-        throw new Error(`link key ${id} is shorter than 32 bytes; make one with: openssl rand -base64 32`);
+      if (bytes.length < 32) throw new Error(`链接密钥 ${id} 短于32字节；可用 openssl rand -base64 32 生成`);
       return { id, secret: bytes };
     });
 }
@@ -56,7 +55,7 @@ const mac = (key: LinkKey, signed: string) => createHmac('sha256', key.secret).u
 
 export function signLink(claims: LinkClaims, keys: readonly LinkKey[]): string {
   const key = keys[0];
-  if (!key) throw new Error('no link key configured (DUBAN_LINK_KEYS)');
+  if (!key) throw new Error('未设置链接密钥（DUBAN_LINK_KEYS）');
   const payload = b64(
     JSON.stringify({
       t: claims.trackerId,

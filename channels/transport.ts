@@ -65,9 +65,8 @@ export async function post(
     return { status: res.status, body: await res.text(), headers: res.headers };
   } catch (err) {
     const e = err as { name?: string; cause?: { code?: string }; message?: string };
-    const reason =
-      e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.name ?? 'network error');
-    return { failed: `request failed: ${reason}` };
+    const reason = e.name === 'TimeoutError' ? `${timeoutMs} 毫秒内无应答` : (e.cause?.code ?? e.name ?? '网络错误');
+    return { failed: `请求失败：${reason}` };
   }
 }
 
@@ -88,7 +87,7 @@ export function transientStatus(status: number): boolean {
 
 /** The answer to an HTTP exchange that did not reach the provider's JSON: a transient failure, or a permanent 4xx. */
 export function unexpected(a: HttpAnswer, provider: string): SendAnswer {
-  const text = `${provider} answered HTTP ${a.status}: ${a.body.slice(0, 200)}`;
+  const text = `${provider} 返回 HTTP ${a.status}：${a.body.slice(0, 200)}`;
   return transientStatus(a.status) ? transient(text) : permanent(text);
 }
 

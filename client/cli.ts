@@ -18,6 +18,7 @@ import { addRequestCommands } from './commands/requests';
 import { addStandInCommands } from './commands/stand-ins';
 import { addServiceCommands } from './commands/service';
 import { addStatusCommands } from './commands/status';
+import { chineseHelp, commanderMessage } from './commander-words';
 import { InputError } from './errors';
 import { wantsColour } from './format';
 
@@ -32,8 +33,8 @@ function version(): string {
 /** `--help` says which options must be given: commander lists required options like the others. */
 function markRequiredOptions(command: Command) {
   for (const option of command.options) {
-    if (option.mandatory && !option.description.endsWith('(required)'))
-      option.description = `${option.description} (required)`;
+    if (option.mandatory && !option.description.endsWith('（必填）'))
+      option.description = `${option.description}（必填）`;
   }
   for (const sub of command.commands) markRequiredOptions(sub);
 }
@@ -44,12 +45,12 @@ export function buildProgram(
   err: (s: string) => void,
   options: { colour?: boolean } = {},
 ): Command {
-  const program = new Command('duban')
-    .description('督办 duban: reminders and escalations for recurring rule-of-law obligations')
-    .version(version(), '-V, --version', 'print the version of duban')
-    .configureOutput({ writeOut: out, writeErr: err })
+  const program = chineseHelp(new Command('duban'))
+    .description('督办 duban：法治建设周期性任务的提醒与催办')
+    .version(version(), '-V, --version', '显示 duban 的版本号')
+    .configureOutput({ writeOut: out, writeErr: err, outputError: (text, write) => write(commanderMessage(text)) })
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('（用 --help 查看用法）');
   const io: Io = { out, err, tty: process.stderr.isTTY === true, colour: options.colour ?? false };
   addCatalogCommands(program, io);
   addRegisterCommands(program, io);
@@ -92,28 +93,28 @@ export async function main(
       return EXIT_BAD_INPUT;
     }
     if (e instanceof InvalidInputError) {
-      err(`${e.message}\nNothing was done.\n`);
+      err(`${e.message}\n未作任何更改。\n`);
       return EXIT_BAD_INPUT;
     }
     if (e instanceof ExitCode) return e.code;
     if (e instanceof LedgerNotFoundError || e instanceof LedgerUnavailableError) {
       // Where it looked and why, never a stack trace: the administrator fixes a setting, not the code.
-      err(`failed: ${e.message}\n`);
+      err(`失败：${e.message}\n`);
       return EXIT_FAILED;
     }
     if (e instanceof Error && e.name === 'LedgerMismatchError') {
-      err(`error: ${e.message}\n`);
+      err(`错误：${e.message}\n`);
       return EXIT_BAD_INPUT;
     }
     if (e instanceof UnreachableError || e instanceof SettingsError) {
-      err(`failed: ${e.message}\n`);
+      err(`失败：${e.message}\n`);
       return e instanceof SettingsError ? EXIT_BAD_INPUT : EXIT_FAILED;
     }
     if (e instanceof InputError || e instanceof RefusedError || e instanceof UnknownTrackerError) {
-      err(`error: ${e.message}\n`);
+      err(`错误：${e.message}\n`);
       return EXIT_BAD_INPUT;
     }
-    err(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    err(`失败：${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return EXIT_FAILED;
   }
 }

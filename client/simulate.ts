@@ -91,9 +91,7 @@ export async function simulate(
   try {
     const now = await env.currentTimeMs();
     if (start + MS_PER_DAY <= now)
-      throw new RangeError(
-        'simulate runs forward from today: --from must be today or later (use duban plan for the past)',
-      );
+      throw new RangeError('simulate 从今天起向后预演：--from 须为今天或以后（过去的通知用 duban plan 查看）');
     const taskQueue = 'simulate';
     const worker = await createEngineWorker({
       connection: env.nativeConnection,

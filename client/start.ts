@@ -56,7 +56,7 @@ async function startMailCatcher(folder: string, port: number, io: Io): Promise<M
       path.join(folder, name),
       Buffer.concat([Buffer.from(`Delivered-To: ${recipients.join(', ')}\r\n`), raw]),
     );
-    io.out(`mail  ${name}  to ${recipients.join(',')}  ${decodeEncodedWords(headerValue(head, 'Subject'))}\n`);
+    io.out(`邮件  ${name}  收件 ${recipients.join(',')}  ${decodeEncodedWords(headerValue(head, 'Subject'))}\n`);
   });
   return { ...sink, folder };
 }
@@ -125,27 +125,27 @@ class DevServer {
 
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null) {
     if (child !== this.child || this.stopping || !this.watching) return;
-    const how = signal ? `killed by ${signal}` : `exit code ${code}`;
+    const how = signal ? `被信号${signal}终止` : `退出码${code}`;
     const log = path.join(this.dataDir, 'temporal.log');
     const now = Date.now();
     this.restarts = this.restarts.filter((t) => now - t < RESTART_WINDOW_MS);
     if (this.restarts.length >= this.maxRestarts) {
       this.stopping = true;
       this.onGiveUp(
-        `the Temporal dev server stopped (${how}) after ${this.restarts.length} restart${this.restarts.length === 1 ? '' : 's'} in the last ten minutes; ` +
-          `duban start gives up and stops. See ${log}; its state is kept in ${path.join(this.dataDir, 'temporal.db')}, so the next duban start resumes.`,
+        `Temporal 开发服务器停止运行（${how}），最近十分钟内已重启${this.restarts.length}次；` +
+          `duban start 不再重启，全部停止。日志见 ${log}；其状态保存在 ${path.join(this.dataDir, 'temporal.db')}，下次 duban start 从停止处继续。`,
       );
       return;
     }
     this.restarts.push(now);
     this.io.err(
-      `duban start: the Temporal dev server stopped (${how}); restarting it (${this.restarts.length} of ${this.maxRestarts}), its state is on disk. See ${log}.\n`,
+      `duban start：Temporal 开发服务器停止运行（${how}）；正在重启（第${this.restarts.length}次，最多${this.maxRestarts}次），其状态保存在磁盘上。日志见 ${log}。\n`,
     );
     // A moment for the port to be released by the dead process.
     setTimeout(() => {
       if (this.stopping) return;
       this.child = this.spawn();
-      this.io.err(`duban start: the Temporal dev server is running again (pid ${this.child.pid ?? '?'}).\n`);
+      this.io.err(`duban start：Temporal 开发服务器已重新运行（pid ${this.child.pid ?? '?'}）。\n`);
     }, 500);
   }
 
@@ -167,7 +167,7 @@ async function waitForTemporal(settings: Settings, devServer: DevServer | undefi
     const child = devServer?.child;
     if (child && child.exitCode !== null)
       throw new Error(
-        `the Temporal dev server exited (code ${child.exitCode}); see ${path.join(settings.dataDir, 'temporal.log')}`,
+        `Temporal 开发服务器已退出（退出码${child.exitCode}）；日志见 ${path.join(settings.dataDir, 'temporal.log')}`,
       );
     try {
       const d = await Duban.connect(settings);
@@ -232,9 +232,7 @@ export async function start(io: Io): Promise<number> {
   };
   const maxRestarts = Number(process.env.DUBAN_DEV_SERVER_RESTARTS ?? DEFAULT_RESTARTS);
   if (!Number.isInteger(maxRestarts) || maxRestarts < 0)
-    throw new SettingsError(
-      `DUBAN_DEV_SERVER_RESTARTS "${process.env.DUBAN_DEV_SERVER_RESTARTS}" must be a whole number, 0 or more`,
-    );
+    throw new SettingsError(`DUBAN_DEV_SERVER_RESTARTS“${process.env.DUBAN_DEV_SERVER_RESTARTS}”须为0或更大的整数`);
   let giveUp: (message: string) => void = () => undefined;
   const gaveUp = new Promise<string>((resolve) => (giveUp = resolve));
   try {
@@ -324,7 +322,7 @@ export async function start(io: Io): Promise<number> {
       log: webLog,
     }).catch((err: Error) => {
       io.err(
-        `warning: the web service did not start on ${settings.web.host}:${settings.web.port} (${err.message}); set DUBAN_WEB_PORT\n`,
+        `警告：网页服务未能在 ${settings.web.host}:${settings.web.port} 启动（${err.message}）；请设置 DUBAN_WEB_PORT\n`,
       );
       return undefined;
     });
@@ -358,16 +356,16 @@ export async function start(io: Io): Promise<number> {
     devServer?.watch();
     const outcome = await Promise.race([worker.done.then(() => undefined), gaveUp]);
     if (outcome !== undefined) {
-      io.err(`duban start: ${outcome}\n`);
+      io.err(`duban start：${outcome}\n`);
       worker.worker.shutdown();
       // The worker cannot hand its tasks back to a dead server: it gets a short grace, not the usual 30 seconds.
       await Promise.race([worker.done, new Promise((r) => setTimeout(r, 10_000))]);
       await stopAll();
-      io.err('duban stopped.\n');
+      io.err('duban 已停止。\n');
       return 1;
     }
     await stopAll();
-    io.out('duban stopped.\n');
+    io.out('duban 已停止。\n');
     return 0;
   } catch (err) {
     await stopAll();

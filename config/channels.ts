@@ -44,16 +44,16 @@ export function loadChannelSecrets(env: NodeJS.ProcessEnv = process.env): (name:
       text = readFileSync(path, 'utf8');
     } catch (err) {
       throw new ChannelSecretsError(
-        `DUBAN_CHANNEL_SECRETS_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        `DUBAN_CHANNEL_SECRETS_FILE：无法读取 ${path}（${(err as NodeJS.ErrnoException).code ?? '错误'}）`,
       );
     }
     const parsed: unknown = parseYaml(text);
     if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed)))
-      throw new ChannelSecretsError(`DUBAN_CHANNEL_SECRETS_FILE: ${path} must map channel names to { key, secret }`);
+      throw new ChannelSecretsError(`DUBAN_CHANNEL_SECRETS_FILE：${path} 须为渠道名称到 { key, secret } 的映射`);
     for (const [name, v] of Object.entries((parsed ?? {}) as Record<string, unknown>)) {
       const e = (v ?? {}) as Record<string, unknown>;
       if (typeof v !== 'object' || Array.isArray(v) || Object.keys(e).some((k) => k !== 'key' && k !== 'secret'))
-        throw new ChannelSecretsError(`DUBAN_CHANNEL_SECRETS_FILE: ${path}, ${name}: only key and secret are allowed`);
+        throw new ChannelSecretsError(`DUBAN_CHANNEL_SECRETS_FILE：${path}，${name}：只能有 key 和 secret`);
       file[name] = {
         ...(e.key !== undefined ? { key: String(e.key) } : {}),
         ...(e.secret !== undefined ? { secret: String(e.secret) } : {}),
@@ -77,7 +77,7 @@ export function missingSecret(c: Pick<Channel, 'name' | 'kind'>, s: ChannelSecre
     ...(need.secret && !s.secret ? [secretVariable(c.name, 'SECRET')] : []),
   ];
   if (missing.length === 0) return undefined;
-  return `channel "${c.name}" (${c.kind}) has no secret in the settings: set ${missing.join(' and ')}, or give it under "${c.name}" in the file DUBAN_CHANNEL_SECRETS_FILE names`;
+  return `渠道“${c.name}”（${c.kind}）在设置中没有密钥：请设置 ${missing.join(' 和 ')}，或写在 DUBAN_CHANNEL_SECRETS_FILE 所指文件的“${c.name}”下`;
 }
 
 export interface ChannelEndpoints {

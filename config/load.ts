@@ -62,8 +62,8 @@ export class InvalidInputError extends Error {
     const shown = problems.slice(0, MAX_PROBLEMS_SHOWN);
     const omitted = problems.length - shown.length;
     super(
-      `${problems.length} problem${problems.length === 1 ? '' : 's'} found:\n${shown.map(formatProblem).join('\n')}` +
-        (omitted > 0 ? `\n... and ${omitted} more (fix these first, then run again)` : ''),
+      `发现${problems.length}处问题：\n${shown.map(formatProblem).join('\n')}` +
+        (omitted > 0 ? `\n……另有${omitted}处问题（请先修正以上问题后再运行）` : ''),
     );
     this.problems = shown;
     this.omitted = omitted;
@@ -114,6 +114,37 @@ const fileProblem = (file: string, message: string, line = 1, column = 1): FileP
   message,
 });
 
+/** The YAML parser's error kinds in words; its own (English) message follows in brackets for the detail. */
+const YAML_ERROR_WORDS: Record<string, string> = {
+  ALIAS_PROPS: '别名不能带锚点或标签',
+  BAD_ALIAS: '别名有误',
+  BAD_DIRECTIVE: '指令有误',
+  BAD_DQ_ESCAPE: '双引号内的转义有误',
+  BAD_INDENT: '缩进有误',
+  BAD_PROP_ORDER: '锚点和标签的位置有误',
+  BAD_SCALAR_START: '值的开头字符有误（含 : # 等字符的值请加引号）',
+  BLOCK_AS_IMPLICIT_KEY: '多行内容不能作为键',
+  BLOCK_IN_FLOW: '方括号或花括号内不能有多行块',
+  DUPLICATE_KEY: '键重复',
+  KEY_OVER_1024_CHARS: '键超过1024个字符',
+  MISSING_CHAR: '缺少字符（引号或括号未闭合？）',
+  MULTILINE_IMPLICIT_KEY: '键不能跨行',
+  MULTIPLE_ANCHORS: '一个节点有多个锚点',
+  MULTIPLE_DOCS: '一个文件中有多个文档',
+  MULTIPLE_TAGS: '一个节点有多个标签',
+  NON_STRING_KEY: '键须为文本',
+  RESOURCE_EXHAUSTION: '内容过大或嵌套过深',
+  TAB_AS_INDENT: '不能用制表符缩进',
+  TAG_RESOLVE_FAILED: '无法识别的标签',
+  UNEXPECTED_TOKEN: '意外的符号',
+  BAD_COLLECTION_TYPE: '集合类型有误',
+};
+
+/** A YAML parser's error as a problem: 语法错误 in words, the parser's message kept in brackets for the detail. */
+function yamlWords(message: string, code?: string): string {
+  return `YAML 语法错误：${(code && YAML_ERROR_WORDS[code]) || '无法解析'}（${plainMessage(message)}）`;
+}
+
 /** A library's message, made safe to print: one line, control characters escaped, bounded. */
 function plainMessage(message: string): string {
   const first = message.split('\n')[0] ?? '';
@@ -128,14 +159,14 @@ function readYaml(file: string): LoadedYaml {
   let bytes: Buffer;
   try {
     const stat = statSync(file);
-    if (!stat.isFile()) return { file, problems: [fileProblem(file, 'is not a file')] };
+    if (!stat.isFile()) return { file, problems: [fileProblem(file, '不是文件')] };
     if (stat.size > YAML_LIMITS.fileBytes) {
       return {
         file,
         problems: [
           fileProblem(
             file,
-            `is ${(stat.size / 1048576).toFixed(1)} MB, more than the ${YAML_LIMITS.fileBytes / 1048576} MB a file may have`,
+            `大小为 ${(stat.size / 1048576).toFixed(1)} MB，超过文件上限 ${YAML_LIMITS.fileBytes / 1048576} MB`,
           ),
         ],
       };
@@ -144,11 +175,7 @@ function readYaml(file: string): LoadedYaml {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason =
-      code === 'ENOENT'
-        ? 'file not found'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : plainMessage((err as Error).message);
+      code === 'ENOENT' ? '文件不存在' : code === 'EACCES' ? '没有读取权限' : plainMessage((err as Error).message);
     return { file, problems: [fileProblem(file, reason)] };
   }
   // A binary file (an image, a spreadsheet, a file saved as UTF-16) is named as such; its bytes are never shown.
@@ -159,7 +186,7 @@ function readYaml(file: string): LoadedYaml {
       problems: [
         fileProblem(
           file,
-          `is not a text file (a zero byte at offset ${nul}); catalogs, directories and calendars are UTF-8 YAML text`,
+          `不是文本文件（偏移 ${nul} 处有零字节）；任务清单、单位名录和日历均为 UTF-8 编码的 YAML 文本`,
         ),
       ],
     };
@@ -169,7 +196,7 @@ function readYaml(file: string): LoadedYaml {
   } catch {
     return {
       file,
-      problems: [fileProblem(file, 'is not UTF-8 text (save it as UTF-8; GBK and UTF-16 files are not read)')],
+      problems: [fileProblem(file, '不是 UTF-8 文本（请另存为 UTF-8；不读取 GBK 和 UTF-16 文件）')],
     };
   }
   const lines = new LineCounter();
@@ -180,25 +207,18 @@ function readYaml(file: string): LoadedYaml {
     const pos = lines.linePos(deep);
     return {
       file,
-      problems: [
-        fileProblem(
-          file,
-          `nests collections more than ${YAML_LIMITS.depth} deep; the documents need a few levels at most`,
-          pos.line,
-          pos.col,
-        ),
-      ],
+      problems: [fileProblem(file, `嵌套超过${YAML_LIMITS.depth}层；这些文件最多只需几层`, pos.line, pos.col)],
     };
   }
   let doc: Document.Parsed;
   try {
     doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   } catch (e) {
-    return { file, problems: [fileProblem(file, `YAML: ${plainMessage((e as Error).message)}`)] };
+    return { file, problems: [fileProblem(file, yamlWords((e as Error).message))] };
   }
   const problems = doc.errors.map((e) => {
     const pos = lines.linePos(e.pos[0]);
-    return fileProblem(file, `YAML: ${plainMessage(e.message)}`, pos.line, pos.col);
+    return fileProblem(file, yamlWords(e.message, e.code), pos.line, pos.col);
   });
   if (problems.length) return { file, doc, lines, problems };
   let aliases = 0;
@@ -217,7 +237,7 @@ function readYaml(file: string): LoadedYaml {
       problems: [
         fileProblem(
           file,
-          `YAML: ${aliases} aliases, more than the ${YAML_LIMITS.aliases} a file may use`,
+          `YAML：${aliases}个别名（alias），超过每个文件上限${YAML_LIMITS.aliases}个`,
           pos.line,
           pos.col,
         ),
@@ -237,9 +257,9 @@ function readYaml(file: string): LoadedYaml {
     });
     const pos = at?.range ? lines.linePos(at.range[0]) : { line: 1, col: 1 };
     const reason = /excessive alias count/i.test(message)
-      ? `aliases expand to too many nodes (an "alias bomb"); at most ${YAML_LIMITS.aliases} aliased nodes per file`
-      : plainMessage(message);
-    return { file, doc, lines, problems: [fileProblem(file, `YAML: ${reason}`, pos.line, pos.col)] };
+      ? `YAML：别名展开后节点过多（“别名炸弹”）；每个文件最多${YAML_LIMITS.aliases}个别名节点`
+      : yamlWords(message);
+    return { file, doc, lines, problems: [fileProblem(file, reason, pos.line, pos.col)] };
   }
 }
 
@@ -398,7 +418,7 @@ export function loadInputs(files: {
           toFileProblem(catalog, {
             document: 'catalog',
             path,
-            message: `event ${event} needs an events file (give --events events.yaml; docs/catalog.md, "Event-relative deadlines")`,
+            message: `事件${event}须有事件文件（用 --events events.yaml 给出；见 docs/catalog.md，“Event-relative deadlines”）`,
           }),
         );
       else if (!events.some((e) => e.id === event)) {
@@ -406,7 +426,7 @@ export function loadInputs(files: {
           toFileProblem(catalog, {
             document: 'catalog',
             path,
-            message: `unknown event "${event}": declare it in ${display(eventsFile!)} (its date may stay empty until known)`,
+            message: `未知的事件“${event}”：请在 ${display(eventsFile!)} 中声明（日期未定时可以不填）`,
           }),
         );
       }
@@ -456,7 +476,8 @@ export function loadRostersFile(file: string): { entries: RosterEntry[]; problem
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
+    const reason =
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? '文件不存在' : `无法读取：${(err as Error).message}`;
     return { entries: [], problems: [{ file: shown, line: 1, column: 1, field: '', message: reason }] };
   }
   // A spreadsheet saved as .xlsx, or any binary file, is named as such rather than echoed.
@@ -469,7 +490,7 @@ export function loadRostersFile(file: string): { entries: RosterEntry[]; problem
           line: 1,
           column: 1,
           field: '',
-          message: 'is not a CSV text file (an .xlsx workbook? save it as CSV UTF-8)',
+          message: '不是 CSV 文本文件（是 .xlsx 工作簿吗？请另存为“CSV UTF-8”）',
         },
       ],
     };
@@ -502,27 +523,25 @@ export function loadEventsFile(file: string): { events: EventEntry[]; problems: 
   if (root === null || typeof root !== 'object' || Array.isArray(root))
     return {
       events: [],
-      problems: [
-        toFileProblem(loaded, { document: 'catalog', path: [], message: 'must be a mapping with a list "events:"' }),
-      ],
+      problems: [toFileProblem(loaded, { document: 'catalog', path: [], message: '须为含列表“events:”的映射' })],
     };
-  for (const key of Object.keys(root)) if (key !== 'events') add([key], `unknown key "${key}" (a typo?)`, true);
+  for (const key of Object.keys(root)) if (key !== 'events') add([key], `未知的键“${key}”（拼写错误？）`, true);
   if (!Array.isArray(root.events)) {
-    add(['events'], 'must be a list of events, e.g. - { id: pc-session-2027-06, date: 2027-06-20 }');
+    add(['events'], '须为事件列表，如 - { id: pc-session-2027-06, date: 2027-06-20 }');
     return { events: [], problems };
   }
   const events: EventEntry[] = [];
   const seen = new Map<string, number>();
   root.events.forEach((raw: unknown, i: number) => {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-      return add(['events', i], 'must be a mapping with id, date and note');
+      return add(['events', i], '须为含 id、date 和 note 的映射');
     const e = raw as Record<string, unknown>;
     for (const key of Object.keys(e))
-      if (!['id', 'date', 'note'].includes(key)) add(['events', i, key], `unknown key "${key}" (a typo?)`, true);
+      if (!['id', 'date', 'note'].includes(key)) add(['events', i, key], `未知的键“${key}”（拼写错误？）`, true);
     if (typeof e.id !== 'string' || !ID_PATTERN.test(e.id))
-      return add(['events', i, 'id'], 'must be an id of letters, digits, ".", "_" and "-", e.g. pc-session-2027-06');
+      return add(['events', i, 'id'], '须为由英文字母、数字和“.”“_”“-”组成的编号，如 pc-session-2027-06');
     const first = seen.get(e.id);
-    if (first !== undefined) return add(['events', i, 'id'], `duplicate event id "${e.id}" (also events[${first}])`);
+    if (first !== undefined) return add(['events', i, 'id'], `事件编号“${e.id}”重复（另见 events[${first}]）`);
     seen.set(e.id, i);
     const date = e.date instanceof Date ? e.date.toISOString().slice(0, 10) : e.date;
     if (
@@ -530,13 +549,10 @@ export function loadEventsFile(file: string): { events: EventEntry[]; problems: 
       date !== null &&
       (typeof date !== 'string' || parseDate(date) === undefined || Number(date.slice(0, 4)) > 2200)
     ) {
-      return add(
-        ['events', i, 'date'],
-        `${JSON.stringify(date)} is not a date such as 2027-06-20 (leave it out while the date is not known)`,
-      );
+      return add(['events', i, 'date'], `${JSON.stringify(date)}不是 2027-06-20 这样的日期（日期未定时不填）`);
     }
     if (e.note !== undefined && (typeof e.note !== 'string' || e.note.length > 500))
-      return add(['events', i, 'note'], 'must be text of at most 500 characters');
+      return add(['events', i, 'note'], '须为不超过500个字符的文本');
     events.push({
       id: e.id,
       ...(typeof date === 'string' ? { date } : {}),
@@ -552,24 +568,24 @@ export function loadEventsFile(file: string): { events: EventEntry[]; problems: 
  */
 export function setEventDate(text: string, id: string, date: string | null, note?: string): string {
   if (!ID_PATTERN.test(id))
-    throw new Error(`"${id}" is not an event id: letters, digits, ".", "_" and "-", e.g. pc-session-2027-06`);
+    throw new Error(`“${id}”不是有效的事件编号：只能用英文字母、数字和“.”“_”“-”，如 pc-session-2027-06`);
   if (date !== null && parseDate(date) === undefined)
-    throw new Error(`"${date}" is not a date: write YYYY-MM-DD, e.g. 2027-06-20`);
+    throw new Error(`“${date}”不是日期：请写作 YYYY-MM-DD，如 2027-06-20`);
   if (text.trim() === '') {
-    if (date === null) throw new Error(`event ${id} is not in the events file; nothing to clear`);
+    if (date === null) throw new Error(`事件文件中没有事件${id}；无需清除`);
     return `events:\n  - id: ${id}\n    date: "${date}"\n${note !== undefined ? `    note: ${JSON.stringify(note)}\n` : ''}`;
   }
   const doc = parseDocument(text);
-  if (doc.errors.length) throw new Error(`the events file is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  if (doc.errors.length) throw new Error(`事件文件不是有效的 YAML：${doc.errors[0]!.message.split('\n')[0]}`);
   const events = doc.get('events');
-  if (!isSeq(events)) throw new Error('the events file has no list "events:"');
+  if (!isSeq(events)) throw new Error('事件文件中没有列表“events:”');
   const entry = events.items.find((item) => isMap(item) && item.get('id') === id);
   if (isMap(entry)) {
     if (date === null) entry.delete('date');
     else entry.set('date', doc.createNode(date));
     if (note !== undefined) entry.set('note', note);
   } else {
-    if (date === null) throw new Error(`event ${id} is not in the events file; nothing to clear`);
+    if (date === null) throw new Error(`事件文件中没有事件${id}；无需清除`);
     events.add(doc.createNode({ id, date, ...(note !== undefined ? { note } : {}) }));
   }
   return doc.toString();
@@ -591,25 +607,25 @@ function sortProblems(problems: FileProblem[]): FileProblem[] {
   );
 }
 
-const isoDay = z.string().refine((s) => parseDate(s) !== undefined, { message: 'is not a date such as "2027-02-06"' });
+const isoDay = z.string().refine((s) => parseDate(s) !== undefined, { message: '不是“2027-02-06”这样的日期' });
 const calendarLine = z
   .string()
   .trim()
-  .min(1, { message: 'must not be empty' })
-  .max(LIMITS.line, { message: `is too long: at most ${LIMITS.line} characters` })
+  .min(1, { message: '不能为空' })
+  .max(LIMITS.line, { message: `过长：最多${LIMITS.line}个字符` })
   .refine((s) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s), {
-    message: 'must be one line, without line breaks or control characters',
+    message: '须为一行，不能含换行或控制字符',
   });
 const calendarFileSchema = z.strictObject({
   years: z.record(
-    z.string().regex(/^\d{4}$/, { message: 'is not a year: years are written as "2027"' }),
+    z.string().regex(/^\d{4}$/, { message: '不是年份：年份写作“2027”' }),
     z.strictObject({
       source: calendarLine,
       published: isoDay.optional(),
       holidays: z
         .array(z.strictObject({ name: calendarLine, from: isoDay, to: isoDay }))
-        .max(50, { message: 'has more than 50 holiday ranges' }),
-      workdays: z.array(isoDay).max(50, { message: 'has more than 50 make-up working days' }).default([]),
+        .max(50, { message: '假期区间超过50个' }),
+      workdays: z.array(isoDay).max(50, { message: '调休上班日超过50个' }).default([]),
     }),
   ),
 });
@@ -641,25 +657,22 @@ export function loadCalendarFile(file: string): { arrangements: HolidayArrangeme
     const year = Number(yearText);
     const at: Path = ['years', yearText];
     if (year < BOUNDS.firstYear || year > BOUNDS.lastYear) {
-      add(at, `${year} is outside the years duban can plan (${BOUNDS.firstYear}-${BOUNDS.lastYear})`);
+      add(at, `${year}超出 duban 可排期的年份（${BOUNDS.firstYear}-${BOUNDS.lastYear}）`);
       continue;
     }
     const near = (d: string) => Math.abs(Number(d.slice(0, 4)) - year) <= 1;
-    const nearWords = `in ${year} or a neighbouring year (${year - 1}, ${year + 1})`;
+    const nearWords = `${year}年或相邻年份（${year - 1}、${year + 1}）`;
     y.holidays.forEach((h, i) => {
       const from = parseDate(h.from)!;
       const to = parseDate(h.to)!;
-      if (!near(h.from)) add([...at, 'holidays', i, 'from'], `${h.from} is not ${nearWords}`);
-      else if (!near(h.to)) add([...at, 'holidays', i, 'to'], `${h.to} is not ${nearWords}`);
-      else if (to < from) add([...at, 'holidays', i, 'to'], `ends before it starts (${h.from})`);
+      if (!near(h.from)) add([...at, 'holidays', i, 'from'], `${h.from}不在${nearWords}内`);
+      else if (!near(h.to)) add([...at, 'holidays', i, 'to'], `${h.to}不在${nearWords}内`);
+      else if (to < from) add([...at, 'holidays', i, 'to'], `结束早于开始（${h.from}）`);
       else if (to - from + 1 > MAX_HOLIDAY_DAYS)
-        add(
-          [...at, 'holidays', i, 'to'],
-          `${to - from + 1} days off in one range: a holiday range is at most ${MAX_HOLIDAY_DAYS} days`,
-        );
+        add([...at, 'holidays', i, 'to'], `一个区间放假${to - from + 1}天：假期区间最多${MAX_HOLIDAY_DAYS}天`);
     });
     y.workdays.forEach((w, i) => {
-      if (!near(w)) add([...at, 'workdays', i], `${w} is not ${nearWords}`);
+      if (!near(w)) add([...at, 'workdays', i], `${w}不在${nearWords}内`);
     });
     arrangements.push({ year, source: y.source, published: y.published, holidays: y.holidays, workdays: y.workdays });
   }
@@ -673,7 +686,7 @@ export function loadCalendarFile(file: string): { arrangements: HolidayArrangeme
         if (run > MAX_DAYS_OFF) {
           add(
             ['years', String(n.year), 'holidays'],
-            `more than ${MAX_DAYS_OFF} days in a row without a working day (until ${formatDate(d)}): check the ranges`,
+            `连续超过${MAX_DAYS_OFF}天没有工作日（至${formatDate(d)}）：请检查假期区间`,
           );
           break;
         }

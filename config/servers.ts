@@ -20,13 +20,13 @@ function onPath(name: string): string | undefined {
 function resolve(envName: string, binary: string): string {
   const fromEnv = process.env[envName];
   if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new Error(`${envName}=${fromEnv}: no such file`);
+    if (!existsSync(fromEnv)) throw new Error(`${envName}=${fromEnv}：文件不存在`);
     return fromEnv;
   }
   const found = onPath(binary) ?? path.join(PROJECT_ROOT, '.tools', 'temporal', 'bin', binary);
   if (!existsSync(found)) {
     throw new Error(
-      `${binary} not found: run \`npm install\` (it installs it into .tools/temporal), put it on PATH, or set ${envName}`,
+      `找不到 ${binary}：请运行 \`npm install\`（会安装到 .tools/temporal），或将其加入 PATH，或设置 ${envName}`,
     );
   }
   return found;

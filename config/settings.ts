@@ -12,6 +12,7 @@ import { ClientConfigProfile, loadClientConfig, loadClientConfigProfile } from '
 import { LinkKey, parseLinkKeys } from '../channels/links';
 import { redactUrl } from '../ledger/redact';
 import { DEFAULT_TIME_ZONE } from '../domain/model';
+import { issueWords } from '../domain/validate';
 
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -19,9 +20,9 @@ const bool = z
 const positiveInt = z.coerce.number().int().positive();
 const hostPort = z
   .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:9464' });
+  .regex(/^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/, { message: '须为“主机:端口”，如 0.0.0.0:9464' });
 const mailbox = z.string().regex(/^\s*(.*?)\s*<([^<>\s@]+@[^<>\s@]+)>\s*$|^[^<>\s@]+@[^<>\s@]+$/, {
-  message: 'must be an address, or "Name <address>"',
+  message: '须为邮箱地址，或“名称 <地址>”',
 });
 
 export const settingsSchema = z.strictObject({
@@ -50,7 +51,7 @@ export const settingsSchema = z.strictObject({
   smtp: z
     .strictObject({
       url: z.string().regex(/^smtps?:\/\/\S+$/, {
-        message: 'must be smtp://host:port or smtps://host:port (user:password@ before the host when needed)',
+        message: '须为 smtp://主机:端口 或 smtps://主机:端口（需要时在主机前加 用户名:密码@）',
       }),
       from: mailbox.default('督办系统 <duban@localhost.localdomain>'),
       requireTls: bool.default(false),
@@ -64,7 +65,7 @@ export const settingsSchema = z.strictObject({
       /** postgres://user:password@host:5432/db; absent: SQLite in the data folder. */
       url: z
         .string()
-        .regex(/^postgres(ql)?:\/\/\S+$/, { message: 'must be postgres://user:password@host:port/database' })
+        .regex(/^postgres(ql)?:\/\/\S+$/, { message: '须为 postgres://用户名:密码@主机:端口/数据库' })
         .optional(),
       caFile: z.string().min(1).optional(),
     })
@@ -110,7 +111,7 @@ export const settingsSchema = z.strictObject({
       /** A dead-man's-switch URL (e.g. Healthchecks) pinged after every digest run. A secret: never logged. */
       heartbeatUrl: z
         .string()
-        .regex(/^https?:\/\/\S+$/, { message: 'must be an http:// or https:// URL' })
+        .regex(/^https?:\/\/\S+$/, { message: '须为 http:// 或 https:// 网址' })
         .optional(),
       /** How long SMTP may fail before the board shows it to the administrator. */
       smtpAlertAfterSeconds: positiveInt.default(1800),
@@ -122,14 +123,14 @@ export const settingsSchema = z.strictObject({
        */
       webhookUrl: z
         .string()
-        .regex(/^https?:\/\/\S+$/, { message: 'must be an http:// or https:// URL' })
+        .regex(/^https?:\/\/\S+$/, { message: '须为 http:// 或 https:// 网址' })
         .optional(),
-      webhookSecret: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+      webhookSecret: z.string().min(16, { message: '须至少16个字符' }).optional(),
       /** A command run by /bin/sh for each alert, the alert as JSON on its standard input. */
       alertCommand: z.string().min(1).optional(),
     })
     .refine((o) => !o.webhookUrl || o.webhookSecret, {
-      message: 'DUBAN_OPERATOR_WEBHOOK_URL needs DUBAN_OPERATOR_WEBHOOK_SECRET (at least 16 characters) to sign with',
+      message: '设置了 DUBAN_OPERATOR_WEBHOOK_URL 就须有 DUBAN_OPERATOR_WEBHOOK_SECRET（至少16个字符）用于签名',
       path: ['webhookSecret'],
     })
     .default({ metricsRefreshSeconds: 30, smtpAlertAfterSeconds: 1800, smtpAlertCheckSeconds: 5 }),
@@ -142,7 +143,7 @@ export const settingsSchema = z.strictObject({
       baseUrl: z
         .string()
         .regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, {
-          message: 'must be an http(s) address such as https://duban.example.gov.cn',
+          message: '须为 http(s) 网址，如 https://duban.example.gov.cn',
         })
         .optional(),
       /** A session unused this long ends. */
@@ -161,7 +162,7 @@ export const settingsSchema = z.strictObject({
       admins: z
         .preprocess(
           (v) => (typeof v === 'string' ? v.split(/[,;\s]+/).filter(Boolean) : v),
-          z.array(z.email({ message: 'is not an email address' })),
+          z.array(z.email({ message: '不是有效的邮箱地址' })),
         )
         .default([]),
     })
@@ -259,11 +260,15 @@ function setIn(target: Record<string, unknown>, keys: string[], value: unknown) 
   node[keys[keys.length - 1]!] = value;
 }
 
+/** A library's message (@temporalio/envconfig speaks English) framed in words; ours pass as they are. */
+const inWords = (message: string) =>
+  /[\u4e00-\u9fff]/.test(message) ? message : `Temporal 连接设置有误（${message}）`;
+
 /** The settings name a person would look for: the environment variable, and the key in the config file. */
 function settingName(issuePath: PropertyKey[]): string {
   const key = issuePath.map(String).join('.');
   const env = Object.entries(ENVIRONMENT).find(([, p]) => p.join('.') === key)?.[0];
-  return env ? `${env} (${key} in the config file)` : key;
+  return env ? `${env}（配置文件中的 ${key}）` : key;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -273,7 +278,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     try {
       raw = (parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>) ?? {};
     } catch (err) {
-      throw new SettingsError(`DUBAN_CONFIG ${file}: ${(err as Error).message.split('\n')[0]}`);
+      throw new SettingsError(
+        `DUBAN_CONFIG ${file}：无法读取，或不是有效的 YAML（${(err as Error).message.split('\n')[0]}）`,
+      );
     }
   }
   for (const [name, keys] of Object.entries(ENVIRONMENT)) {
@@ -284,13 +291,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const where = settingName(i.path);
-      if (i.code === 'unrecognized_keys')
-        return `${where ? `${where}: ` : ''}unknown setting${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
-      return `${where}: ${i.message}`;
+      if (i.code === 'unrecognized_keys') return `${where ? `${where}：` : ''}未知的设置 ${i.keys.join(', ')}`;
+      const value = i.path.reduce<unknown>(
+        (v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined),
+        raw,
+      );
+      return `${where}：${issueWords(i, value)}`;
     });
-    throw new SettingsError(
-      `invalid settings${file ? ` (${file} and environment)` : ' (environment)'}:\n  ${lines.join('\n  ')}`,
-    );
+    throw new SettingsError(`设置有误${file ? `（${file} 和环境变量）` : '（环境变量）'}：\n  ${lines.join('\n  ')}`);
   }
   const settings = parsed.data;
   settings.dataDir = path.resolve(settings.dataDir);
@@ -348,14 +356,14 @@ export function resolveTemporal(
     const all = loadClientConfig({ overrideEnvVars: vars, configFileStrict: true });
     fromFile = all.profiles[profileName] !== undefined;
     if (!fromFile && vars.TEMPORAL_PROFILE)
-      throw new Error(`no profile ${profileName} (the file has ${Object.keys(all.profiles).join(', ') || 'none'})`);
+      throw new Error(`没有配置档 ${profileName}（文件中有：${Object.keys(all.profiles).join(', ') || '无'}）`);
     file = all.profiles[profileName] ?? {};
   } catch (err) {
     const where = vars.TEMPORAL_CONFIG_FILE
       ? `TEMPORAL_CONFIG_FILE ${configFile}`
-      : `${configFile} (the Temporal config file)`;
+      : `${configFile}（Temporal 配置文件）`;
     throw new SettingsError(
-      `${where}${vars.TEMPORAL_PROFILE ? `, TEMPORAL_PROFILE ${profileName}` : ''}: ${(err as Error).message.split('\n')[0]}`,
+      `${where}${vars.TEMPORAL_PROFILE ? `，TEMPORAL_PROFILE ${profileName}` : ''}：${inWords((err as Error).message.split('\n')[0]!)}`,
     );
   }
   // The profile with the variables applied, as every Temporal SDK does.
@@ -364,7 +372,7 @@ export function resolveTemporal(
     merged = loadClientConfigProfile({ overrideEnvVars: vars, configFileStrict: true });
   } catch (err) {
     throw new SettingsError(
-      `Temporal connection settings (${fileLabel} and TEMPORAL_* variables): ${(err as Error).message.split('\n')[0]}`,
+      `Temporal 连接设置（${fileLabel} 和 TEMPORAL_* 环境变量）有误：${(err as Error).message.split('\n')[0]}`,
     );
   }
   const tomlKey = (k: string) => `${k} of ${fileLabel}`;
@@ -543,7 +551,7 @@ export function linkSettings(
   try {
     keys = parseLinkKeys(s.links.keys);
   } catch (err) {
-    throw new SettingsError(`DUBAN_LINK_KEYS (links.keys in the config file): ${(err as Error).message}`);
+    throw new SettingsError(`DUBAN_LINK_KEYS（配置文件中的 links.keys）：${(err as Error).message}`);
   }
   if (!keys.length) return undefined;
   return { keys, baseUrl: webBaseUrl(s, port), graceMs: s.links.graceDays * 86_400_000 };
@@ -563,7 +571,7 @@ export function readSettingFile(setting: string, file: string | undefined): Buff
     return readFileSync(file);
   } catch (err) {
     throw new SettingsError(
-      `${setting}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      `${setting}：无法读取 ${file}：${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
 }
@@ -585,7 +593,7 @@ export async function temporalConnectionOptions(s: Settings) {
   const key = tlsBytes(t.tls.key);
   if (!!cert !== !!key)
     throw new SettingsError(
-      `a client certificate and its key go together (mutual TLS): ${cert ? `${t.tls.cert!.setting} is set, the key is not` : `${t.tls.key!.setting} is set, the certificate is not`}`,
+      `客户端证书和私钥须同时给出（双向 TLS）：${cert ? `已设置 ${t.tls.cert!.setting}，未设置私钥` : `已设置 ${t.tls.key!.setting}，未设置证书`}`,
     );
   return {
     address: t.address,

@@ -10,7 +10,7 @@ import type { Period } from './periods';
 export class WaitingForEvent extends Error {
   override readonly name = 'WaitingForEvent';
   constructor(readonly event: string) {
-    super(`waiting for event ${event} to have a date`);
+    super(`等待事件${event}确定日期`);
   }
 }
 
@@ -70,7 +70,7 @@ export function nominalDue(rule: DueRule, period: Period): DayNumber {
     }
     case 'fixed-date': {
       const d = parseDate(rule.date);
-      if (d === undefined) throw new Error(`fixed-date due rule: "${rule.date}" is not a date`);
+      if (d === undefined) throw new Error(`固定日期截止规则（fixed-date）：“${rule.date}”不是日期`);
       return d;
     }
   }

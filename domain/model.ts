@@ -35,9 +35,10 @@ export const LIMITS = {
 /** Ids appear in workflow ids, Message-IDs and file names, so they stay ASCII. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+/** 过长：N个字符，最多M个字符 (unit: 个字符, or 项 for lists). */
 const tooLong = (max: number, unit: string) => ({
   error: (issue: { input?: unknown }) =>
-    `is too long: ${typeof issue.input === 'string' || Array.isArray(issue.input) ? `${issue.input.length} ${unit}, ` : ''}at most ${max} ${unit}`,
+    `过长：${typeof issue.input === 'string' || Array.isArray(issue.input) ? `${issue.input.length}${unit}，` : ''}最多${max}${unit}`,
 });
 
 /**
@@ -50,18 +51,18 @@ const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u202
 
 const id = z
   .string()
-  .max(LIMITS.id, tooLong(LIMITS.id, 'characters'))
-  .regex(ID_PATTERN, { message: 'ids use letters, digits, ".", "_" and "-", starting with a letter or digit' });
+  .max(LIMITS.id, tooLong(LIMITS.id, '个字符'))
+  .regex(ID_PATTERN, { message: '编号只能用英文字母、数字和“.”“_”“-”，并以字母或数字开头' });
 
 /** A one-line text: names, titles. */
 const line = (max: number = LIMITS.line) =>
   z
     .string()
     .trim()
-    .min(1, { message: 'must not be empty' })
-    .max(max, tooLong(max, 'characters'))
+    .min(1, { message: '不能为空' })
+    .max(max, tooLong(max, '个字符'))
     .refine((s) => !NOT_ONE_LINE.test(s), {
-      message: 'must be one line, without line breaks, tabs or control characters',
+      message: '须为一行，不能含换行、制表符或控制字符',
     });
 const text = line();
 
@@ -69,18 +70,18 @@ const text = line();
 const paragraph = z
   .string()
   .trim()
-  .min(1, { message: 'must not be empty' })
-  .max(LIMITS.paragraph, tooLong(LIMITS.paragraph, 'characters'))
-  .refine((s) => !CONTROL.test(s), { message: 'must not hold control characters (line breaks and tabs are fine)' });
+  .min(1, { message: '不能为空' })
+  .max(LIMITS.paragraph, tooLong(LIMITS.paragraph, '个字符'))
+  .refine((s) => !CONTROL.test(s), { message: '不能含控制字符（换行和制表符可以）' });
 
-const email = z.email({ message: 'is not an email address' }).max(LIMITS.email, tooLong(LIMITS.email, 'characters'));
+const email = z.email({ message: '不是有效的邮箱地址' }).max(LIMITS.email, tooLong(LIMITS.email, '个字符'));
 
 /** A list of at most `max` entries. */
-const list = <T extends z.ZodType>(item: T, max: number) => z.array(item).max(max, tooLong(max, 'entries'));
+const list = <T extends z.ZodType>(item: T, max: number) => z.array(item).max(max, tooLong(max, '项'));
 
 /** A mainland mobile number, for SMS and robot mentions: 11 digits starting 13-19, optionally +86. */
 export const MOBILE_PATTERN = /^(\+86)?1[3-9]\d{9}$/;
-const mobile = z.string().regex(MOBILE_PATTERN, { message: 'is not a mainland mobile number such as 13800138000' });
+const mobile = z.string().regex(MOBILE_PATTERN, { message: '不是有效的大陆手机号码，如 13800138000' });
 
 export const contactSchema = z.strictObject({
   name: text,
@@ -101,7 +102,7 @@ export const channelSchema = z.strictObject({
   name: id,
   kind: z.enum(CHANNEL_KINDS),
   /** Webhook: where events are posted (https, or http on loopback). */
-  url: z.string().max(2000, tooLong(2000, 'characters')).optional(),
+  url: z.string().max(2000, tooLong(2000, '个字符')).optional(),
   /** SMS: the approved sign name (签名) and template (模板) of the provider. */
   signName: line(64).optional(),
   templateCode: id.optional(),
@@ -143,12 +144,12 @@ export const unitSchema = z.strictObject({
 export const directorySchema = z.strictObject({
   jurisdiction: text,
   /** Recipients of the circular (通报) to leadership, escalation level 3. */
-  leadership: list(leaderSchema, LIMITS.leadership).min(1, { message: 'needs at least one recipient for circulars' }),
+  leadership: list(leaderSchema, LIMITS.leadership).min(1, { message: '须至少有一位通报收件人' }),
   /** The leadership's group robots and webhooks: channel names. */
   leadershipChannels: list(id, LIMITS.channelsPerUnit).default([]),
   /** Every channel the units, offices and leadership use (docs/channels.md). */
   channels: list(channelSchema, LIMITS.channels).default([]),
-  units: list(unitSchema, LIMITS.units).min(1, { message: 'needs at least one unit' }),
+  units: list(unitSchema, LIMITS.units).min(1, { message: '须至少有一个单位' }),
 });
 
 export const PERIOD_KINDS = ['year', 'half-year', 'quarter', 'month', 'once'] as const;
@@ -164,8 +165,8 @@ export const QUOTA_UNITS = ['times', 'hours'] as const;
 export type CompletionKind = (typeof COMPLETION_KINDS)[number];
 export type QuotaUnit = 'times' | 'hours';
 
-const monthDay = z.string().regex(/^\d{2}-\d{2}$/, { message: 'is not a month-day such as "03-01"' });
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'is not a date such as "2027-06-30"' });
+const monthDay = z.string().regex(/^\d{2}-\d{2}$/, { message: '不是“03-01”这样的月日' });
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: '不是“2027-06-30”这样的日期' });
 
 export const dueRuleSchema = z.discriminatedUnion('rule', [
   /** The last day of the period: activities such as study sessions. */
@@ -263,7 +264,7 @@ export const basisSchema = z.strictObject({
 export const obligationSchema = z.strictObject({
   id,
   title: text,
-  basis: list(basisSchema, LIMITS.basis).min(1, { message: 'needs at least one legal basis' }),
+  basis: list(basisSchema, LIMITS.basis).min(1, { message: '须至少有一项法律依据' }),
   assignees: z.strictObject({
     units: list(id, LIMITS.assigneeUnits).default([]),
     tags: list(line(LIMITS.tag), LIMITS.assigneeTags).default([]),
@@ -302,8 +303,8 @@ export const obligationSchema = z.strictObject({
   escalationEndsAfter: z
     .number()
     .int()
-    .min(1, { message: 'must be at least 1 day' })
-    .max(730, { message: 'must be at most 730 days' })
+    .min(1, { message: '须至少为1天' })
+    .max(730, { message: '最多为730天' })
     .optional(),
   noticeHour: z.number().int().optional(),
   timeZone: text.optional(),
@@ -319,7 +320,7 @@ export const catalogSchema = z.strictObject({
   /** How units submit, in the words of the notice (a system, an address, a form). */
   howToSubmit: paragraph.optional(),
   defaults: z.strictObject(ladders).default({}),
-  obligations: list(obligationSchema, LIMITS.obligations).min(1, { message: 'needs at least one obligation' }),
+  obligations: list(obligationSchema, LIMITS.obligations).min(1, { message: '须至少有一项任务' }),
 });
 
 export type Contact = z.infer<typeof contactSchema>;

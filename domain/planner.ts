@@ -22,6 +22,7 @@ import { DayNumber, civil, formatDate, parseDate } from './dates';
 import { dueDate, waitingForEvent } from './due';
 import { Period, cadenceOf, nextPeriod, parsePeriod, periodContaining } from './periods';
 import type { TrackerDefinition } from './trackers';
+import { PERIOD_KIND_WORDS, periodWords } from './words';
 import { localDay, zonedInstant } from './zone';
 
 /** `urge`: a 催办 the supervising office sends at once for an overdue period (not planned; see urgeNotice). */
@@ -496,12 +497,11 @@ export function trackerPeriodPlan(
   const longest = Math.max(0, ...t.reminders, ...t.escalation.map((s) => s.after));
   if (longest > MAX_LADDER_WORKING_DAYS) {
     throw new PlanningError(
-      `a ladder step of ${longest} working days is beyond what can be planned (at most ${MAX_LADDER_WORKING_DAYS}); correct reminders or escalation in the catalog`,
+      `提醒或催办阶梯中有一步为${longest}个工作日，超出可排期的范围（最多${MAX_LADDER_WORKING_DAYS}个）；请在任务清单中修正 reminders 或 escalation`,
     );
   }
   const event = waitingForEvent(t.obligation.due);
-  if (event !== undefined)
-    throw new PlanningError(`waiting for event ${event} to have a date (duban event set ${event} YYYY-MM-DD)`);
+  if (event !== undefined) throw new PlanningError(`等待事件${event}确定日期（duban event set ${event} YYYY-MM-DD）`);
   let period: Period | undefined;
   try {
     period =
@@ -509,19 +509,19 @@ export function trackerPeriodPlan(
         ? firstPeriodNotYetDue(t, calendar, req.now)
         : parsePeriod(cadenceOf(t.obligation), req.period);
   } catch (err) {
-    throw new PlanningError(`the due rule cannot be planned: ${(err as Error).message}`);
+    throw new PlanningError(`截止规则无法排期：${(err as Error).message}`);
   }
-  if (!period) throw new PlanningError(`"${req.period}" is not a ${t.obligation.period} period`);
+  if (!period) throw new PlanningError(`“${req.period}”不是${PERIOD_KIND_WORDS[t.obligation.period]}期次`);
   const extendedDue = req.extendedDue === undefined ? undefined : parseDate(req.extendedDue);
   let plan: PeriodPlan;
   try {
     plan = planPeriod(t, period, calendar, { extendedDue, digest: req.digest });
   } catch (err) {
-    throw new PlanningError(`period ${period.label} cannot be planned: ${(err as Error).message}`);
+    throw new PlanningError(`${periodWords(period.label)}无法排期：${(err as Error).message}`);
   }
   if (!Number.isFinite(plan.dueAt) || civil(plan.due).year > MAX_PLAN_YEAR) {
     throw new PlanningError(
-      `period ${period.label} is due ${formatDate(plan.due)}, beyond ${MAX_PLAN_YEAR}; correct the due rule`,
+      `${periodWords(period.label)}的截止日期${formatDate(plan.due)}晚于${MAX_PLAN_YEAR}年；请修正截止规则`,
     );
   }
   const zone = t.timeZone;
@@ -597,8 +597,8 @@ export function ladderOverlaps(
       const opens = opening(t, calendar, dueDate(o.due, p, o.rollForward, calendar).due);
       if (opens <= zonedInstant(prevDue, t.timeZone, 23, 59, 59)) {
         warnings.push(
-          `obligation ${o.id}: the first reminder of ${p.label} (${formatDate(localDay(opens, t.timeZone))}) comes before ${prev.label} is due (${formatDate(prevDue)}); ` +
-            'the two periods run side by side and their notices interleave. Shorten the reminders if that is not meant.',
+          `任务${o.id}：${periodWords(p.label)}的第一次提醒（${formatDate(localDay(opens, t.timeZone))}）早于${periodWords(prev.label)}的截止日期（${formatDate(prevDue)}）；` +
+            '两个期次将同时进行，通知交错发送。如非本意，请缩短提醒。',
         );
         break;
       }

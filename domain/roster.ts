@@ -79,9 +79,7 @@ export function parseRosterCsv(text: string): { entries: RosterEntry[]; problems
   if (!header)
     return {
       entries: [],
-      problems: [
-        { line: 1, message: `the file is empty: the first line names the columns ${ROSTER_COLUMNS.join(',')}` },
-      ],
+      problems: [{ line: 1, message: `文件为空：第一行应为列名 ${ROSTER_COLUMNS.join(',')}` }],
     };
   const names = header.cells.map((c) => c.trim());
   const index = new Map(names.map((n, i) => [n, i]));
@@ -89,17 +87,15 @@ export function parseRosterCsv(text: string): { entries: RosterEntry[]; problems
   const unknown = names.filter((n) => !(ROSTER_COLUMNS as readonly string[]).includes(n));
   if (missing.length || unknown.length) {
     const parts = [
-      missing.length ? `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` : '',
-      unknown.length
-        ? `unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u.slice(0, 40))).join(', ')}`
-        : '',
+      missing.length ? `缺少列 ${missing.join(', ')}` : '',
+      unknown.length ? `未知的列 ${unknown.map((u) => JSON.stringify(u.slice(0, 40))).join(', ')}` : '',
     ];
     return {
       entries: [],
       problems: [
         {
           line: header.line,
-          message: `${parts.filter(Boolean).join('; ')}: the columns are ${ROSTER_COLUMNS.join(',')}`,
+          message: `${parts.filter(Boolean).join('；')}：列应为 ${ROSTER_COLUMNS.join(',')}`,
         },
       ],
     };
@@ -113,13 +109,13 @@ export function parseRosterCsv(text: string): { entries: RosterEntry[]; problems
       const v = value(c);
       const problem =
         v === ''
-          ? 'is empty'
+          ? '为空'
           : v.length > MAX_CELL
-            ? `is longer than ${MAX_CELL} characters`
+            ? `超过${MAX_CELL}个字符`
             : /[\u0000-\u001f\u007f\u2028\u2029]/.test(v)
-              ? 'contains control characters or a line break'
+              ? '含控制字符或换行'
               : /^[=+\-@]/.test(v)
-                ? `"${v.slice(0, 40)}" starts like a spreadsheet formula (=, +, -, @)`
+                ? `“${v.slice(0, 40)}”以电子表格公式的字符开头（=、+、-、@）`
                 : undefined;
       if (problem) {
         problems.push({ line: row.line, column: c, message: problem });
@@ -129,7 +125,7 @@ export function parseRosterCsv(text: string): { entries: RosterEntry[]; problems
     if (row.cells.length > names.length) {
       problems.push({
         line: row.line,
-        message: `${row.cells.length} cells, but the header has ${names.length} columns (a comma in a name needs quotes)`,
+        message: `有${row.cells.length}个单元格，但表头只有${names.length}列（名称中的逗号须加引号）`,
       });
       bad = true;
     }
@@ -140,7 +136,7 @@ export function parseRosterCsv(text: string): { entries: RosterEntry[]; problems
       problems.push({
         line: row.line,
         column: 'person',
-        message: `person "${value('person')}" is already on roster ${value('roster')} of unit ${value('unit')} (line ${first})`,
+        message: `人员“${value('person')}”已在单位 ${value('unit')} 的名单 ${value('roster')} 中（第${first}行）`,
       });
       continue;
     }

@@ -197,7 +197,7 @@ export function resolveTrackers(
     const lead = o.lead === undefined ? undefined : units.get(o.lead);
     for (const u of expandAssignees(o, directory)) {
       const supervisor = units.get(u.supervisor ?? '');
-      if (!supervisor) throw new Error(`unit ${u.id} has no supervising office; validate the directory first`);
+      if (!supervisor) throw new Error(`单位${u.id}没有督察单位；请先检查单位名录（duban validate）`);
       result.push({
         trackerId: trackerId(o.id, u.id),
         obligation: {

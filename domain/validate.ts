@@ -17,6 +17,7 @@ import {
 } from './model';
 import type { TrackerDefinition } from './trackers';
 import { RosterEntry, RosterProblem, rosterOf } from './roster';
+import { PERIOD_KIND_WORDS } from './words';
 import { isKnownZone } from './zone';
 
 /**
@@ -64,10 +65,10 @@ export interface Validated {
 
 /** Values are quoted in messages, never echoed whole: a 3 MB name or a binary blob stays out of the terminal. */
 export function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return typeof v === 'string' ? `the text ${quoteShort(v)}` : `the ${typeof v} ${String(v)}`;
+  if (v === null) return '空值 null';
+  if (Array.isArray(v)) return '列表';
+  if (typeof v === 'object') return '映射';
+  return typeof v === 'string' ? `文本 ${quoteShort(v)}` : `${VALUE_TYPE_WORDS[typeof v] ?? typeof v} ${String(v)}`;
 }
 
 /** JSON-quoted (control characters escaped) and cut to `max` characters. */
@@ -75,7 +76,7 @@ export function quoteShort(v: unknown, max = 60): string {
   const s = typeof v === 'string' ? v : String(v);
   const cut = [...s.slice(0, max + 1)];
   const quoted =
-    cut.length > max ? `${JSON.stringify(cut.slice(0, max).join(''))}… (${s.length} characters)` : JSON.stringify(s);
+    cut.length > max ? `${JSON.stringify(cut.slice(0, max).join(''))}…（共${s.length}个字符）` : JSON.stringify(s);
   // JSON escapes C0 controls; terminals also act on C1 controls, and bidirectional overrides reorder what is shown.
   return quoted.replace(
     /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
@@ -91,15 +92,61 @@ function valueAt(root: unknown, path: Path): unknown {
 }
 
 const TYPE_WORDS: Record<string, string> = {
-  string: 'text',
-  number: 'a number',
-  int: 'a whole number',
-  boolean: 'true or false',
-  array: 'a list',
-  object: 'a mapping',
-  record: 'a mapping',
-  map: 'a mapping',
+  string: '文本',
+  number: '数字',
+  int: '整数',
+  boolean: 'true 或 false',
+  array: '列表',
+  object: '映射',
+  record: '映射',
+  map: '映射',
 };
+
+/** A value's type as describeValue names it: 数字 5, 布尔值 true. */
+const VALUE_TYPE_WORDS: Record<string, string> = { number: '数字', boolean: '布尔值', bigint: '整数' };
+
+/**
+ * zod's own (English) message for a bound it checks without one of ours, said again from the issue's figures:
+ * a whole number past 2^53, say. Our schemas give their own messages (domain/model.ts), which pass through.
+ */
+function boundWords(
+  issue:
+    | { code: 'too_big'; maximum: unknown; origin?: string; inclusive?: boolean }
+    | { code: 'too_small'; minimum: unknown; origin?: string; inclusive?: boolean },
+): string {
+  const big = issue.code === 'too_big';
+  const limit = String(issue.code === 'too_big' ? issue.maximum : issue.minimum);
+  const unit = issue.origin === 'string' ? '个字符' : issue.origin === 'array' || issue.origin === 'set' ? '项' : '';
+  if (unit) return big ? `过长：最多${limit}${unit}` : `过短：至少${limit}${unit}`;
+  if (big) return issue.inclusive === false ? `过大：须小于${limit}` : `过大：最大为${limit}`;
+  return issue.inclusive === false ? `过小：须大于${limit}` : `过小：最小为${limit}`;
+}
+
+/** Whether a message is zod's default (English), not one our schemas give (domain/model.ts, in Chinese). */
+const zodDefault = (message: string) => !/[\u4e00-\u9fff]/.test(message);
+
+/**
+ * One zod issue in words, for schemas checked outside the catalog and directory (the settings): our own message
+ * when the schema gives one, else words made from the issue's figures, never zod's English.
+ */
+export function issueWords(issue: z.core.$ZodIssue, value: unknown): string {
+  if (!zodDefault(issue.message)) return issue.message;
+  switch (issue.code) {
+    case 'invalid_type':
+      return value === undefined
+        ? '缺失'
+        : `须为${TYPE_WORDS[issue.expected] ?? issue.expected}，而不是${describeValue(value)}`;
+    case 'invalid_value':
+      return `须为 ${issue.values.map((v) => JSON.stringify(v)).join('、')} 之一，而不是${describeValue(value)}`;
+    case 'too_big':
+    case 'too_small':
+      return boundWords(issue);
+    case 'unrecognized_keys':
+      return `未知的键 ${issue.keys.map((k) => quoteShort(k)).join('、')}`;
+    default:
+      return `${describeValue(value)} 无效`;
+  }
+}
 
 /** zod's messages speak TypeScript; these speak to the administrator editing the file. */
 export function zodProblems(document: DocumentKind, raw: unknown, error: z.ZodError): Problem[] {
@@ -114,7 +161,7 @@ export function zodProblems(document: DocumentKind, raw: unknown, error: z.ZodEr
             document,
             path: [...path, key],
             atKey: true,
-            message: `unknown key ${quoteShort(key)} (a typo?)`,
+            message: `未知的键 ${quoteShort(key)}（拼写错误？）`,
           });
         }
         break;
@@ -124,15 +171,15 @@ export function zodProblems(document: DocumentKind, raw: unknown, error: z.ZodEr
           path,
           message:
             value === undefined
-              ? 'is missing'
-              : `must be ${TYPE_WORDS[issue.expected] ?? issue.expected}, not ${describeValue(value)}`,
+              ? '缺失'
+              : `须为${TYPE_WORDS[issue.expected] ?? issue.expected}，而不是${describeValue(value)}`,
         });
         break;
       case 'invalid_value':
         problems.push({
           document,
           path,
-          message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, not ${describeValue(value)}`,
+          message: `须为 ${issue.values.map((v) => JSON.stringify(v)).join('、')} 之一，而不是${describeValue(value)}`,
         });
         break;
       case 'invalid_union':
@@ -143,37 +190,47 @@ export function zodProblems(document: DocumentKind, raw: unknown, error: z.ZodEr
             path,
             message:
               value === undefined
-                ? `is missing (one of ${options.map((o) => JSON.stringify(o)).join(', ')})`
-                : `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}, not ${describeValue(value)}`,
+                ? `缺失（须为 ${options.map((o) => JSON.stringify(o)).join('、')} 之一）`
+                : `须为 ${options.map((o) => JSON.stringify(o)).join('、')} 之一，而不是${describeValue(value)}`,
           });
         } else {
-          problems.push({ document, path, message: issue.message });
+          problems.push({
+            document,
+            path,
+            message: zodDefault(issue.message) ? `${describeValue(value)} 无效` : issue.message,
+          });
         }
         break;
       case 'too_big':
         problems.push({
           document,
           path,
-          message: issue.message.startsWith('Too big') ? `is too large (${issue.message})` : issue.message,
+          message: zodDefault(issue.message) ? boundWords(issue) : issue.message,
         });
         break;
-      case 'invalid_key':
+      case 'invalid_key': {
+        const inner = issue.issues[0]?.message;
         problems.push({
           document,
           path,
           atKey: true,
-          message: `the key ${quoteShort(path[path.length - 1])} ${issue.issues[0]?.message ?? 'is not allowed here'}`,
+          message: `键 ${quoteShort(path[path.length - 1])} ${inner && !zodDefault(inner) ? inner : '不允许出现在此处'}`,
         });
         break;
+      }
       case 'too_small':
         problems.push({
           document,
           path,
-          message: issue.message.startsWith('Too small') ? `is too small (${issue.message})` : issue.message,
+          message: zodDefault(issue.message) ? boundWords(issue) : issue.message,
         });
         break;
       default:
-        problems.push({ document, path, message: `${describeValue(value)} ${issue.message}` });
+        problems.push({
+          document,
+          path,
+          message: `${describeValue(value)} ${zodDefault(issue.message) ? '无效' : issue.message}`,
+        });
     }
   }
   return problems;
@@ -190,19 +247,19 @@ function ladderProblems(
       problems.push({
         document,
         path: [...base, 'reminders', i],
-        message: `${r} would be a reminder after due: reminders count working days before due (0 is the due day); notices after due belong in the escalation ladder`,
+        message: `${r}将是截止后的提醒：提醒按截止前的工作日计（0为截止当日）；截止后的通知属于催办阶梯（escalation）`,
       });
     } else if (r > BOUNDS.reminder) {
       problems.push({
         document,
         path: [...base, 'reminders', i],
-        message: `${r} working days before due is more than ${BOUNDS.reminder} (about a working year): the first reminder may come at most ${BOUNDS.reminder} working days ahead`,
+        message: `截止前${r}个工作日超过${BOUNDS.reminder}个（约一个工作年）：第一次提醒最早在截止前${BOUNDS.reminder}个工作日`,
       });
     } else if (i > 0 && r >= ladders.reminders![i - 1]!) {
       problems.push({
         document,
         path: [...base, 'reminders', i],
-        message: `reminders must be in descending order of working days before due, e.g. [10, 3, 1, 0]; ${r} comes after ${ladders.reminders![i - 1]}`,
+        message: `提醒须按截止前的工作日从多到少排列，如 [10, 3, 1, 0]；${r}排在${ladders.reminders![i - 1]}之后`,
       });
     }
   });
@@ -213,20 +270,20 @@ function ladderProblems(
       problems.push({
         document,
         path: [...at, 'level'],
-        message: `level ${s.level} does not exist: levels are 1, 2 and 3`,
+        message: `没有第${s.level}级：催办分1、2、3级`,
       });
     if (s.after < 1) {
       problems.push({
         document,
         path: [...at, 'after'],
-        message: `${s.after} is not after due: escalations count working days after due, starting at 1`,
+        message: `${s.after}不在截止之后：催办按截止后的工作日计，从1开始`,
       });
     }
     if (s.after > BOUNDS.escalationAfter) {
       problems.push({
         document,
         path: [...at, 'after'],
-        message: `${s.after} working days after due is more than ${BOUNDS.escalationAfter} (about a working year): escalate sooner, or leave the period to close`,
+        message: `截止后${s.after}个工作日超过${BOUNDS.escalationAfter}个（约一个工作年）：请提前催办，或让期次到期结束`,
       });
     }
     const prev = steps[i - 1];
@@ -234,21 +291,21 @@ function ladderProblems(
       problems.push({
         document,
         path: [...at, 'after'],
-        message: `escalation steps must come later one after another; ${s.after} is not after ${prev.after}`,
+        message: `催办各步须依次后延；${s.after}不在${prev.after}之后`,
       });
     }
     if (prev && s.level < prev.level) {
       problems.push({
         document,
         path: [...at, 'level'],
-        message: `escalation levels may not go down; level ${s.level} follows level ${prev.level}`,
+        message: `催办级别不能降低；第${s.level}级排在第${prev.level}级之后`,
       });
     }
     if (s.repeatWeekly && i !== steps.length - 1) {
       problems.push({
         document,
         path: [...at, 'repeatWeekly'],
-        message: 'only the last escalation step can repeat weekly',
+        message: '只有最后一步催办可以每周重复',
       });
     }
   });
@@ -283,82 +340,74 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
     add(
       ['due', 'rule'],
       o.period === 'once'
-        ? 'a one-off (period: once) needs rule: fixed-date (or before-event/after-event)'
-        : `rule: ${o.due.rule} is only for period: once, not period: ${o.period}`,
+        ? '一次性任务（period: once）须用 rule: fixed-date（或 before-event/after-event）'
+        : `rule: ${o.due.rule} 只用于 period: once，不能用于 period: ${o.period}`,
     );
   }
   switch (o.due.rule) {
     case 'fixed-date':
       if (parseDate(o.due.date) === undefined) {
-        add(['due', 'date'], `"${o.due.date}" is not a date in the calendar`);
+        add(['due', 'date'], `“${o.due.date}”不是日历上的日期`);
       } else if (
         Number(o.due.date.slice(0, 4)) < BOUNDS.firstYear ||
         Number(o.due.date.slice(0, 4)) > BOUNDS.lastYear
       ) {
-        add(
-          ['due', 'date'],
-          `"${o.due.date}" is outside the years duban can plan (${BOUNDS.firstYear}-${BOUNDS.lastYear})`,
-        );
+        add(['due', 'date'], `“${o.due.date}”超出 duban 可排期的年份（${BOUNDS.firstYear}-${BOUNDS.lastYear}）`);
       }
       break;
     case 'next-month-day': {
       if (o.period !== 'year') {
         add(
           ['due', 'rule'],
-          `rule: next-month-day is for period: year (two ${o.period}s would fall due on the same day); use after-period-end`,
+          `rule: next-month-day 只用于 period: year（否则两个${PERIOD_KIND_WORDS[o.period] ?? o.period}期次会在同一天截止）；请用 after-period-end`,
         );
       }
       const [m, d] = o.due.monthDay.split('-').map(Number) as [number, number];
       if (m === 2 && d === 29) {
-        add(
-          ['due', 'monthDay'],
-          '"02-29" exists only in leap years; for "before 1 March" write monthDay: "03-01" with before: true',
-        );
+        add(['due', 'monthDay'], '“02-29”只在闰年存在；“3月1日之前”请写 monthDay: "03-01" 并加 before: true');
       } else if (!isValidDate(2024, m, d)) {
-        add(['due', 'monthDay'], `"${o.due.monthDay}" is not a day of the year`);
+        add(['due', 'monthDay'], `“${o.due.monthDay}”不是一年中的日期`);
       }
       break;
     }
     case 'after-period-end': {
       const { days, months } = o.due;
-      if ((days === undefined) === (months === undefined)) add(['due'], 'give exactly one of days or months');
-      if (days !== undefined && days < 0)
-        add(['due', 'days'], `${days} is negative: the due date comes after the period ends`);
+      if ((days === undefined) === (months === undefined)) add(['due'], 'days 和 months 须给出且只给出其中一个');
+      if (days !== undefined && days < 0) add(['due', 'days'], `${days}为负数：截止日期在期次结束之后`);
       if (days !== undefined && days > BOUNDS.days)
-        add(['due', 'days'], `${days} days after the period is more than ${BOUNDS.days} (two years)`);
-      if (months !== undefined && months < 1) add(['due', 'months'], `${months} must be 1 or more`);
+        add(['due', 'days'], `期次结束后${days}天超过${BOUNDS.days}天（两年）`);
+      if (months !== undefined && months < 1) add(['due', 'months'], `${months}须为1或更大`);
       if (months !== undefined && months > BOUNDS.months)
-        add(['due', 'months'], `${months} months after the period is more than ${BOUNDS.months} (two years)`);
+        add(['due', 'months'], `期次结束后${months}个月超过${BOUNDS.months}个月（两年）`);
       break;
     }
     case 'in-period-month-day': {
       if (o.period !== 'year')
-        add(['due', 'rule'], `rule: in-period-month-day is for period: year, not period: ${o.period}`);
+        add(['due', 'rule'], `rule: in-period-month-day 只用于 period: year，不能用于 period: ${o.period}`);
       const [m, d] = o.due.monthDay.split('-').map(Number) as [number, number];
       if (!isValidDate(2024, m, d) || (m === 2 && d === 29))
-        add(['due', 'monthDay'], `"${o.due.monthDay}" is not a day of every year`);
+        add(['due', 'monthDay'], `“${o.due.monthDay}”不是每年都有的日期`);
       break;
     }
     case 'before-event':
     case 'after-event': {
       const { days, months, date } = o.due;
-      if ((days === undefined) === (months === undefined)) add(['due'], 'give exactly one of days or months');
-      if (days !== undefined && (days < 0 || days > 3660)) add(['due', 'days'], `${days} must be from 0 to 3660 days`);
-      if (months !== undefined && (months < 1 || months > 120))
-        add(['due', 'months'], `${months} must be from 1 to 120 months`);
+      if ((days === undefined) === (months === undefined)) add(['due'], 'days 和 months 须给出且只给出其中一个');
+      if (days !== undefined && (days < 0 || days > 3660)) add(['due', 'days'], `${days}须在0至3660天之间`);
+      if (months !== undefined && (months < 1 || months > 120)) add(['due', 'months'], `${months}须在1至120个月之间`);
       if (date !== undefined)
-        add(['due', 'date'], `the date of event ${o.due.event} comes from the events file (--events), not the catalog`);
+        add(['due', 'date'], `事件${o.due.event}的日期来自事件文件（--events），不写在任务清单中`);
       break;
     }
     case 'next-month-end':
       if (o.period === 'once')
-        add(['due', 'rule'], 'rule: next-month-end is for recurring periods; a one-off needs rule: fixed-date');
+        add(['due', 'rule'], 'rule: next-month-end 只用于周期性任务；一次性任务须用 rule: fixed-date');
       break;
     case 'following-month-day':
       if (o.due.day < 1 || o.due.day > 31) {
-        add(['due', 'day'], `${o.due.day} is not a day of the month (1-31; a day the month lacks is its last day)`);
+        add(['due', 'day'], `${o.due.day}不是月中的日期（1-31；某月没有的日期按该月最后一天计）`);
       } else if (o.due.before && o.due.day === 1) {
-        add(['due', 'day'], 'day 1 with before: true is the last day of the period itself: write rule: period-end');
+        add(['due', 'day'], 'day 1 加 before: true 就是期次本身的最后一天：请写 rule: period-end');
       }
       break;
     case 'period-end':
@@ -368,35 +417,32 @@ function obligationProblems(o: Obligation, i: number, directory: UnitIndex | und
   if (o.completion === 'quota' && (o.quota === undefined || o.quota < 1)) {
     add(
       ['quota'],
-      o.quota === undefined
-        ? 'is missing: completion: quota needs the number of events per period'
-        : `${o.quota} must be 1 or more`,
+      o.quota === undefined ? '缺失：completion: quota 须给出每个期次须登记的次数' : `${o.quota}须为1或更大`,
     );
   }
-  if (o.quota !== undefined && o.quota > BOUNDS.quota)
-    add(['quota'], `${o.quota} events per period is more than ${BOUNDS.quota}`);
-  if (o.completion === 'single' && o.quota !== undefined) add(['quota'], 'is only for completion: quota');
+  if (o.quota !== undefined && o.quota > BOUNDS.quota) add(['quota'], `每个期次${o.quota}次超过${BOUNDS.quota}次`);
+  if (o.completion === 'single' && o.quota !== undefined) add(['quota'], '只用于 completion: quota');
   if (o.noticeHour !== undefined && (o.noticeHour < 0 || o.noticeHour > 23))
-    add(['noticeHour'], `${o.noticeHour} is not an hour (0-23)`);
+    add(['noticeHour'], `${o.noticeHour}不是有效的小时（0-23）`);
   if (o.timeZone !== undefined && !isKnownZone(o.timeZone))
-    add(['timeZone'], `"${o.timeZone}" is not a time zone, e.g. Asia/Shanghai`);
+    add(['timeZone'], `“${o.timeZone}”不是有效的时区，如 Asia/Shanghai`);
   problems.push(...ladderProblems('catalog', base, o));
 
   if (o.assignees.units.length === 0 && o.assignees.tags.length === 0) {
-    add(['assignees'], 'assigns nobody: give units and/or tags');
+    add(['assignees'], '没有指定任何承办单位：请给出 units 和/或 tags');
   }
   if (directory) {
     const unitIds = new Set(directory.map((u) => u.id));
     o.assignees.units.forEach((u, j) => {
-      if (!unitIds.has(u)) add(['assignees', 'units', j], `unknown unit "${u}": no unit with this id in the directory`);
+      if (!unitIds.has(u)) add(['assignees', 'units', j], `未知的单位“${u}”：单位名录中没有此编号的单位`);
     });
     o.assignees.tags.forEach((tag, j) => {
       if (!directory.some((u) => u.tags.includes(tag))) {
-        add(['assignees', 'tags', j], `tag "${tag}" selects no unit: no unit in the directory carries it`);
+        add(['assignees', 'tags', j], `标签“${tag}”没有选中任何单位：单位名录中没有单位带此标签`);
       }
     });
     if (o.lead !== undefined && !unitIds.has(o.lead))
-      add(['lead'], `unknown unit "${o.lead}": no unit with this id in the directory`);
+      add(['lead'], `未知的单位“${o.lead}”：单位名录中没有此编号的单位`);
   }
   return problems;
 }
@@ -407,56 +453,51 @@ const MAX_CYCLE_YEARS = 10;
 /** Cycles of several years (every/anchor) and the figures of rate and count completions. */
 function cadenceProblems(o: Obligation, add: (path: Path, message: string) => void): void {
   if (o.every !== undefined) {
-    if (o.period !== 'year') add(['every'], `is for period: year (a cycle of years), not period: ${o.period}`);
-    if (o.every < 1 || o.every > MAX_CYCLE_YEARS)
-      add(['every'], `${o.every} must be between 1 and ${MAX_CYCLE_YEARS} years`);
+    if (o.period !== 'year') add(['every'], `只用于 period: year（以年为周期），不能用于 period: ${o.period}`);
+    if (o.every < 1 || o.every > MAX_CYCLE_YEARS) add(['every'], `${o.every}须在1至${MAX_CYCLE_YEARS}年之间`);
     if (o.anchor === undefined && o.every > 1)
-      add(['anchor'], `is missing: every: ${o.every} needs a year the cycle starts in, e.g. anchor: 2025`);
+      add(['anchor'], `缺失：every: ${o.every} 须给出周期的起始年份，如 anchor: 2025`);
   }
   if (o.anchor !== undefined) {
-    if (o.every === undefined) add(['anchor'], 'is only for cycles of several years: give every as well');
-    if (o.anchor < 1900 || o.anchor > 2200) add(['anchor'], `${o.anchor} is not a year between 1900 and 2200`);
+    if (o.every === undefined) add(['anchor'], '只用于多年一个周期的任务：请同时给出 every');
+    if (o.anchor < 1900 || o.anchor > 2200) add(['anchor'], `${o.anchor}不是1900至2200之间的年份`);
   }
   if (o.completion === 'per-person') {
     if (o.roster === undefined)
-      add(
-        ['roster'],
-        'is missing: completion: per-person needs the roster whose every person must reach the quota, e.g. roster: 执法人员',
-      );
+      add(['roster'], '缺失：completion: per-person 须给出人员名单（其中每人都须达到要求），如 roster: 执法人员');
     if (o.quota === undefined || o.quota <= 0 || o.quota > 10_000) {
       add(
         ['quota'],
         o.quota === undefined
-          ? 'is missing: completion: per-person needs the quota each person must reach'
-          : `${o.quota} must be above 0 and at most 10000`,
+          ? '缺失：completion: per-person 须给出每人须达到的数量'
+          : `${o.quota}须大于0且不超过10000`,
       );
     } else if ((o.quotaUnit ?? 'times') === 'times' && !Number.isInteger(o.quota)) {
-      add(['quota'], `${o.quota} times is not a whole number; for hours write quotaUnit: hours`);
+      add(['quota'], `${o.quota}次不是整数；按学时计请写 quotaUnit: hours`);
     }
   } else {
-    if (o.roster !== undefined) add(['roster'], 'is only for completion: per-person');
-    if (o.quotaUnit !== undefined) add(['quotaUnit'], 'is only for completion: per-person');
+    if (o.roster !== undefined) add(['roster'], '只用于 completion: per-person');
+    if (o.quotaUnit !== undefined) add(['quotaUnit'], '只用于 completion: per-person');
   }
   const measured = o.completion === 'rate' || o.completion === 'count';
   if (measured) {
     if (o.threshold === undefined) {
       add(
         ['threshold'],
-        `is missing: completion: ${o.completion} needs ${o.completion === 'rate' ? 'the lowest acceptable percentage, e.g. 90' : 'the lowest acceptable count, e.g. 3'}`,
+        `缺失：completion: ${o.completion} 须给出${o.completion === 'rate' ? '可接受的最低百分比，如 90' : '可接受的最低数量，如 3'}`,
       );
     } else if (o.completion === 'rate' && (o.threshold <= 0 || o.threshold > 100)) {
-      add(['threshold'], `${o.threshold} is not a percentage above 0 and at most 100 (不低于90% is 90)`);
+      add(['threshold'], `${o.threshold}不是大于0且不超过100的百分比（“不低于90%”写 90）`);
     } else if (
       o.completion === 'count' &&
       (!Number.isInteger(o.threshold) || o.threshold < 1 || o.threshold > 1_000_000)
     ) {
-      add(['threshold'], `${o.threshold} must be a whole number from 1 to 1000000`);
+      add(['threshold'], `${o.threshold}须为1至1000000之间的整数`);
     }
-    if (o.quota !== undefined)
-      add(['quota'], `is only for completion: quota; completion: ${o.completion} uses threshold`);
+    if (o.quota !== undefined) add(['quota'], `只用于 completion: quota；completion: ${o.completion} 用 threshold`);
   } else {
-    if (o.threshold !== undefined) add(['threshold'], 'is only for completion: rate or count');
-    if (o.measure !== undefined) add(['measure'], 'is only for completion: rate or count');
+    if (o.threshold !== undefined) add(['threshold'], '只用于 completion: rate 或 count');
+    if (o.measure !== undefined) add(['measure'], '只用于 completion: rate 或 count');
   }
 }
 
@@ -469,7 +510,7 @@ function directoryProblems(directory: Directory): Problem[] {
       problems.push({
         document: 'directory',
         path: ['units', i, 'id'],
-        message: `duplicate unit id "${u.id}" (also units[${first}])`,
+        message: `单位编号“${u.id}”重复（另见 units[${first}]）`,
       });
     } else {
       seen.set(u.id, i);
@@ -482,13 +523,13 @@ function directoryProblems(directory: Directory): Problem[] {
       problems.push({
         document: 'directory',
         path: ['units', i, 'supervisor'],
-        message: `unknown unit "${u.supervisor}": the supervising office must be a unit of the directory`,
+        message: `未知的单位“${u.supervisor}”：督察单位须是单位名录中的单位`,
       });
     } else if (u.supervisor === u.id) {
       problems.push({
         document: 'directory',
         path: ['units', i, 'supervisor'],
-        message: 'a unit cannot be its own supervising office',
+        message: '单位不能是自己的督察单位',
       });
     }
   });
@@ -506,7 +547,7 @@ function smsRouteProblems(catalog: Catalog, directory: Directory): Problem[] {
           problems.push({
             document: 'catalog',
             path: [...path, 'channels', step, j],
-            message: 'uses SMS, but the directory defines no channel of kind sms',
+            message: '使用了短信，但单位名录中没有 kind 为 sms 的渠道',
           });
       });
   };
@@ -531,41 +572,38 @@ function channelProblems(directory: Directory): Problem[] {
   const byName = new Map<string, number>();
   directory.channels.forEach((c, i) => {
     const first = byName.get(c.name);
-    if (first !== undefined)
-      add(['channels', i, 'name'], `duplicate channel name "${c.name}" (also channels[${first}])`);
+    if (first !== undefined) add(['channels', i, 'name'], `渠道名称“${c.name}”重复（另见 channels[${first}]）`);
     else byName.set(c.name, i);
     if (c.kind === 'webhook') {
-      if (c.url === undefined) add(['channels', i], 'a webhook needs its url');
+      if (c.url === undefined) add(['channels', i], 'webhook 须给出 url');
       else {
         let u: URL | undefined;
         try {
           u = new URL(c.url);
         } catch {
-          add(['channels', i, 'url'], `"${c.url.slice(0, 80)}" is not a URL`);
+          add(['channels', i, 'url'], `“${c.url.slice(0, 80)}”不是有效的网址`);
         }
         if (u && u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackUrl(u)))
-          add(['channels', i, 'url'], 'must be https:// (plain http only to a loopback address such as 127.0.0.1)');
-        if (u && (u.username || u.password))
-          add(['channels', i, 'url'], 'must not carry a user or password: the signing secret lives in the settings');
+          add(['channels', i, 'url'], '须为 https://（只有发往本机回环地址如 127.0.0.1 时可用 http）');
+        if (u && (u.username || u.password)) add(['channels', i, 'url'], '不能含用户名或密码：签名密钥写在设置中');
       }
-    } else if (c.url !== undefined)
-      add(['channels', i, 'url'], `only a webhook has a url; a ${c.kind} channel's address comes from the settings`);
+    } else if (c.url !== undefined) add(['channels', i, 'url'], `只有 webhook 有 url；${c.kind} 渠道的地址来自设置`);
     if (c.kind === 'sms') {
-      if (c.signName === undefined) add(['channels', i], 'an SMS channel needs signName, the approved 短信签名');
-      if (c.templateCode === undefined) add(['channels', i], 'an SMS channel needs templateCode, the approved 模板');
+      if (c.signName === undefined) add(['channels', i], '短信渠道须给出 signName（已审核的短信签名）');
+      if (c.templateCode === undefined) add(['channels', i], '短信渠道须给出 templateCode（已审核的短信模板）');
     } else {
-      if (c.signName !== undefined) add(['channels', i, 'signName'], 'only an SMS channel has a signName');
-      if (c.templateCode !== undefined) add(['channels', i, 'templateCode'], 'only an SMS channel has a templateCode');
+      if (c.signName !== undefined) add(['channels', i, 'signName'], '只有短信渠道有 signName');
+      if (c.templateCode !== undefined) add(['channels', i, 'templateCode'], '只有短信渠道有 templateCode');
     }
   });
   if (directory.channels.filter((c) => c.kind === 'sms').length > 1)
-    add(['channels'], "at most one SMS channel: SMS goes to the recipients' mobiles through one account");
+    add(['channels'], '最多一个短信渠道：短信通过同一个账号发到收件人的手机');
   const use = (names: string[], path: Path) =>
     names.forEach((n, j) => {
       const i = byName.get(n);
-      if (i === undefined) add([...path, j], `unknown channel "${n}": define it under channels (name, kind) first`);
+      if (i === undefined) add([...path, j], `未知的渠道“${n}”：请先在 channels 下定义（name、kind）`);
       else if (directory.channels[i]!.kind === 'sms')
-        add([...path, j], `"${n}" is the SMS channel: SMS goes to mobiles, a step uses it with "sms" in the catalog`);
+        add([...path, j], `“${n}”是短信渠道：短信发到手机，由任务清单中催办步骤的 "sms" 使用`);
     });
   use(directory.leadershipChannels, ['leadershipChannels']);
   directory.units.forEach((u, i) => use(u.channels, ['units', i, 'channels']));
@@ -616,7 +654,7 @@ function catalogProblems(catalog: Catalog, units: UnitIndex | undefined, directo
       problems.push({
         document: 'catalog',
         path: ['obligations', i, 'id'],
-        message: `duplicate obligation id "${o.id}" (also obligations[${first}])`,
+        message: `任务编号“${o.id}”重复（另见 obligations[${first}]）`,
       });
     } else {
       seen.set(o.id, i);
@@ -638,10 +676,10 @@ function catalogFieldProblems(timeZone: unknown, noticeHour: unknown): Problem[]
     problems.push({
       document: 'catalog',
       path: ['timeZone'],
-      message: `"${timeZone}" is not a time zone, e.g. Asia/Shanghai`,
+      message: `“${timeZone}”不是有效的时区，如 Asia/Shanghai`,
     });
   if (typeof noticeHour === 'number' && Number.isInteger(noticeHour) && (noticeHour < 0 || noticeHour > 23))
-    problems.push({ document: 'catalog', path: ['noticeHour'], message: `${noticeHour} is not an hour (0-23)` });
+    problems.push({ document: 'catalog', path: ['noticeHour'], message: `${noticeHour}不是有效的小时（0-23）` });
   return problems;
 }
 
@@ -712,7 +750,7 @@ function trackerCountProblems(catalog: Catalog, directory: Directory): Problem[]
     {
       document: 'catalog',
       path: ['obligations'],
-      message: `the obligations and the directory make ${count} trackers, more than the ${MAX_TRACKERS} one deployment runs; split the catalog or the directory`,
+      message: `任务清单和单位名录将产生${count}项督办任务，超过一个部署可运行的${MAX_TRACKERS}项；请拆分任务清单或单位名录`,
     },
   ];
 }
@@ -735,7 +773,7 @@ export function rosterProblems(
         document: 'catalog',
         path: ['obligations', i, 'roster'],
         message:
-          'completion: per-person needs a rosters file (give --rosters rosters.csv; docs/catalog.md, "Per-person quotas")',
+          'completion: per-person 须有人员名单文件（用 --rosters rosters.csv 给出；见 docs/catalog.md，“Per-person quotas”）',
       });
     }
     return result;
@@ -747,13 +785,13 @@ export function rosterProblems(
       result.rows.push({
         line: e.line,
         column: 'unit',
-        message: `unknown unit "${e.unit}": no unit with this id in the directory`,
+        message: `未知的单位“${e.unit}”：单位名录中没有此编号的单位`,
       });
     else if (!rosters.has(e.roster)) {
       result.rows.push({
         line: e.line,
         column: 'roster',
-        message: `roster "${e.roster}" is used by no per-person obligation of the catalog (${[...rosters].join(', ') || 'none'})`,
+        message: `名单“${e.roster}”没有被任务清单中任何按人计的任务使用（在用的名单：${[...rosters].join('、') || '无'}）`,
       });
     }
   }
@@ -766,7 +804,7 @@ export function rosterProblems(
       result.catalog.push({
         document: 'catalog',
         path: ['obligations', i, 'roster'],
-        message: `roster "${o.roster}" has nobody for ${empty.join(', ')}: add their people to the rosters file, or stop assigning them`,
+        message: `名单“${o.roster}”中没有 ${empty.join('、')} 的人员：请把人员加入名单文件，或不再给这些单位指派此任务`,
       });
     }
   }
@@ -785,7 +823,7 @@ function supervisionProblems(catalog: Catalog, directory: Directory): Problem[] 
       problems.push({
         document: 'directory',
         path: ['units', i],
-        message: `unit "${u.id}" is assigned ${assigned.map((o) => o.id).join(', ')} but has no supervisor to escalate to`,
+        message: `单位“${u.id}”承办 ${assigned.map((o) => o.id).join('、')}，但没有可接收催办的督察单位（supervisor）`,
       });
     }
   });
@@ -819,11 +857,11 @@ export function definitionProblems(
   const problems: Problem[] = [];
   for (const [obligation, { count, size, t }] of heavy) {
     const parts: [string, number][] = [
-      ['the obligation (title, basis, deliverable, howToSubmit)', bytes(t.obligation)],
-      [`unit "${t.unit.id}" (name and contacts)`, bytes(t.unit)],
-      [`its supervising office "${t.supervisor.id}"`, bytes(t.supervisor)],
-      ['the lead unit', bytes(t.lead)],
-      ['the leadership list of the directory', bytes(t.leadership)],
+      ['任务本身（title、basis、deliverable、howToSubmit）', bytes(t.obligation)],
+      [`单位“${t.unit.id}”（名称和联系人）`, bytes(t.unit)],
+      [`其督察单位“${t.supervisor.id}”`, bytes(t.supervisor)],
+      ['牵头单位', bytes(t.lead)],
+      ['单位名录的领导名单', bytes(t.leadership)],
     ];
     const largest = parts
       .filter(([, n]) => n > 1024)
@@ -835,9 +873,9 @@ export function definitionProblems(
       document: 'catalog',
       path: index >= 0 ? ['obligations', index] : [],
       message:
-        `the tracker ${t.trackerId} would carry ${kb(size)}, more than the ${kb(DEFINITION_MAX_BYTES)} a tracker may carry ` +
-        `(Temporal's payload limits)${count > 1 ? `, and ${count - 1} more tracker${count > 2 ? 's' : ''} of this obligation too` : ''}; ` +
-        `largest parts: ${largest.join(', ') || 'none above 1 KB'}. Shorten them.`,
+        `督办任务 ${t.trackerId} 将有${kb(size)}，超过一项督办任务可承载的${kb(DEFINITION_MAX_BYTES)}` +
+        `（Temporal 的数据大小限制）${count > 1 ? `，此任务的另外${count - 1}项督办任务也是如此` : ''}；` +
+        `最大的部分：${largest.join('、') || '都不超过 1 KB'}。请缩短。`,
     });
   }
   return problems;

@@ -97,5 +97,21 @@ export const NOTICE_STATUS_WORDS: Record<string, string> = {
   rejected: '被拒收',
   superseded: '已被后续通知取代',
 };
+/** A send on a channel beside email (the ledger's channel_sends). */
+export const CHANNEL_STATUS_WORDS: Record<string, string> = {
+  pending: '待发送',
+  sending: '发送中',
+  sent: '已发送',
+  rejected: '被拒收',
+};
 
 // The events' words are the action vocabulary's (domain/actions.ts EVENT_LABELS, eventLabel).
+
+/** A period kind (the catalog's `period:`) in words: “2026-Q5”不是季度期次. */
+export const PERIOD_KIND_WORDS: Record<string, string> = {
+  year: '年度',
+  'half-year': '半年度',
+  quarter: '季度',
+  month: '月度',
+  once: '一次性',
+};

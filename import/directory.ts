@@ -99,7 +99,7 @@ export async function sheetRows(bytes: Uint8Array, fileName: string): Promise<st
     }
     return csv(text.replace(/^\uFEFF/, ''));
   }
-  throw new Error(`${fileName}: give the unit list as .xlsx or .csv (an .xls workbook: save it as .xlsx)`);
+  throw new Error(`${fileName}：单位名单请用 .xlsx 或 .csv（.xls 工作簿请另存为 .xlsx）`);
 }
 
 function csv(text: string): string[][] {
@@ -154,7 +154,7 @@ export interface DirectoryOptions {
 export function directoryFromRows(rows: string[][], options: DirectoryOptions = {}): DirectoryImport {
   const problems: SheetProblem[] = [];
   const headerIndex = rows.findIndex((r) => r.some((c) => c !== ''));
-  if (headerIndex < 0) return { yaml: '', units: 0, problems: [{ row: 1, message: 'the sheet is empty' }] };
+  if (headerIndex < 0) return { yaml: '', units: 0, problems: [{ row: 1, message: '表格为空' }] };
   const header = rows[headerIndex]!;
   const columns = new Map<Field, { index: number; title: string }>();
   header.forEach((title, index) => {
@@ -167,10 +167,10 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
     if (!columns.has(need))
       problems.push({
         row: headerIndex + 1,
-        message: `no column for ${need === 'name' ? '单位名称' : '主要负责人'}: headers are ${header.filter(Boolean).join(', ')}`,
+        message: `没有“${need === 'name' ? '单位名称' : '主要负责人'}”列：表头为 ${header.filter(Boolean).join('、')}`,
       });
   if (!columns.has('headEmail') && !columns.has('email') && !columns.has('liaisonEmail'))
-    problems.push({ row: headerIndex + 1, message: 'no email column (邮箱, 负责人邮箱 or 联络员邮箱)' });
+    problems.push({ row: headerIndex + 1, message: '没有邮箱列（邮箱、负责人邮箱或联络员邮箱）' });
   if (problems.length) return { yaml: '', units: 0, problems };
 
   const get = (row: string[], f: Field) => {
@@ -200,27 +200,27 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
     const name = get(cells, 'name');
     const bad = (field: Field, message: string) =>
       problems.push({ row, column: col(field), ...(num(field) ? { columnNumber: num(field) } : {}), message });
-    if (!name) return bad('name', 'is empty: every unit needs its name');
+    if (!name) return bad('name', '为空：每个单位都须有名称');
     for (const f of Object.keys(Object.fromEntries(columns)) as Field[]) {
       const v = get(cells, f);
       if (/^[=+\-@]/.test(v) && f !== 'mobile')
-        bad(f, `starts like a spreadsheet formula ("${v.slice(0, 20)}"): write the text itself`);
+        bad(f, `以电子表格公式的字符开头（“${v.slice(0, 20)}”）：请直接填写文字`);
     }
-    if (byName.has(name)) bad('name', `duplicate unit "${name}" (also row ${byName.get(name)})`);
+    if (byName.has(name)) bad('name', `单位“${name}”重复（另见第${byName.get(name)}行）`);
     else byName.set(name, row);
     const written = get(cells, 'id');
     let id = written;
     let idMade = false;
     if (!ID.test(id)) {
       if (written && /^[\x20-\x7e]+$/.test(written))
-        bad('id', `"${written}" is not an id: ASCII letters, digits, . _ - only`);
+        bad('id', `“${written}”不是有效的编号：只能用英文字母、数字和 . _ -`);
       id = `u${String(units.length + 1).padStart(3, '0')}`;
       idMade = true;
     }
-    if (byId.has(id)) bad('id', `duplicate id "${id}" (also row ${byId.get(id)})`);
+    if (byId.has(id)) bad('id', `编号“${id}”重复（另见第${byId.get(id)}行）`);
     else byId.set(id, row);
     const headName = get(cells, 'head');
-    if (!headName) bad('head', 'is empty: the principal head (主要负责人) receives escalations');
+    if (!headName) bad('head', '为空：主要负责人接收督办通知');
     const email = get(cells, 'email');
     const headEmail = get(cells, 'headEmail') || email;
     const liaisonEmail = get(cells, 'liaisonEmail') || email || headEmail;
@@ -229,13 +229,12 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
       ['liaisonEmail', liaisonEmail],
     ] as [Field, string][]) {
       const field: Field = columns.has(f) ? f : 'email';
-      if (!v) bad(field, 'is empty: an email address is needed for the notices');
-      else if (!EMAIL.test(v)) bad(field, `"${v}" is not an email address`);
+      if (!v) bad(field, '为空：发送通知须有邮箱地址');
+      else if (!EMAIL.test(v)) bad(field, `“${v}”不是有效的邮箱地址`);
     }
     const mobileRaw = get(cells, 'mobile');
     const mobile = mobileRaw.replace(/[\s-]/g, '').replace(/^(\+?86)/, '');
-    if (mobileRaw && !MOBILE.test(mobile))
-      bad('mobile', `"${mobileRaw}" is not a mainland mobile number (11 digits starting with 1)`);
+    if (mobileRaw && !MOBILE.test(mobile)) bad('mobile', `“${mobileRaw}”不是有效的大陆手机号码（以1开头的11位数字）`);
     units.push({
       row,
       id,
@@ -261,27 +260,26 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
         row: u.row,
         column: col('supervisor'),
         columnNumber: num('supervisor'),
-        message: `unknown supervisor "${u.supervisor}": no unit of the sheet has this name or id`,
+        message: `未知的上级督察单位“${u.supervisor}”：表格中没有此名称或编号的单位`,
       });
     else if (sid === u.id)
       problems.push({
         row: u.row,
         column: col('supervisor'),
         columnNumber: num('supervisor'),
-        message: 'a unit cannot be its own supervising office',
+        message: '单位不能是自己的督察单位',
       });
   }
-  if (units.length === 0 && problems.length === 0)
-    problems.push({ row: headerIndex + 2, message: 'no unit rows under the header' });
+  if (units.length === 0 && problems.length === 0) problems.push({ row: headerIndex + 2, message: '表头下没有单位行' });
   if (problems.length) return { yaml: '', units: 0, problems: problems.sort((a, b) => a.row - b.row) };
 
   const supervisors = new Set(units.map((u) => idOf(u.supervisor)).filter(Boolean));
   const lead = units.find((u) => supervisors.has(u.id)) ?? units[0]!;
   const q = (v: unknown) => stringify(v, { lineWidth: 0 }).trimEnd();
   const lines = [
-    '# 单位名录 (directory) imported by `duban import directory`. Check every `# review:` line, then run duban validate.',
+    '# 单位名录（directory），由 `duban import directory` 导入。请核对每一处 `# review:` 注释，然后运行 duban validate。',
     '',
-    '# review: the jurisdiction and the leadership (circular recipients) are not in the sheet: set them',
+    '# review: 表格中没有辖区（jurisdiction）和领导（leadership，通报的收件人）：请填写',
     `jurisdiction: ${q(options.jurisdiction ?? '本级')}`,
     'leadership:',
     `  - { name: ${q(lead.head.name)}, email: ${q(lead.head.email)}, title: ${q(`${lead.name}主要负责人`)} }`,
@@ -289,16 +287,15 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
     'units:',
   ];
   for (const u of units) {
-    lines.push(`  # row ${u.row}`);
-    if (u.idMade)
-      lines.push('  # review: id made up (the sheet has no ASCII 编号): a short pinyin abbreviation reads better');
+    lines.push(`  # 第${u.row}行`);
+    if (u.idMade) lines.push('  # review: 编号为自动生成（表格中没有英文编号）：改用简短的拼音缩写更易读');
     lines.push(`  - id: ${u.id}`, `    name: ${q(u.name)}`, `    kind: ${u.kind}`);
     if (u.tags.length) lines.push(`    tags: [${u.tags.map(q).join(', ')}]`);
     const sid = idOf(u.supervisor);
     if (sid) lines.push(`    supervisor: ${sid}`);
     lines.push('    contacts:');
     lines.push(`      head: { name: ${q(u.head.name)}, email: ${q(u.head.email)} }`);
-    if (u.mobile) lines.push(`      # 联络员手机 ${u.mobile} (the directory has no phone field yet)`);
+    if (u.mobile) lines.push(`      # 联络员手机 ${u.mobile}（单位名录尚无手机字段）`);
     lines.push(`      liaison: { name: ${q(u.liaison.name)}, email: ${q(u.liaison.email)} }`);
   }
   const yaml = `${lines.join('\n')}\n`;

@@ -131,16 +131,14 @@ function dueYaml(due: DueRule): string {
 /** The catalog YAML text of a draft. */
 export function draftYaml(draft: Draft, source: string, options: { year?: number; eventsFile?: string } = {}): string {
   const lines: string[] = [];
-  lines.push(`# 任务清单草稿 (draft catalog) imported by \`duban import plan\` from ${source}.`);
-  lines.push(`# 《${draft.title}》: ${draft.obligations.length} time-bound duties. Nothing is registered by import.`);
-  lines.push('# Check every `# review:` line, then run `duban validate` and `duban plan` before `duban register`.');
+  lines.push(`# 任务清单草稿（draft catalog），由 \`duban import plan\` 从 ${source} 导入。`);
+  lines.push(`# 《${draft.title}》：${draft.obligations.length}项有时限的任务。导入不登记任何任务。`);
+  lines.push('# 请核对每一处 `# review:` 注释，然后先运行 `duban validate` 和 `duban plan`，再运行 `duban register`。');
   if (draft.events.length)
-    lines.push(
-      `# Event-relative duties name events of ${options.eventsFile ?? 'the events file'}: give it with --events.`,
-    );
+    lines.push(`# 以事件计时的任务引用了 ${options.eventsFile ?? '事件文件'} 中的事件：请用 --events 给出该文件。`);
   if (draft.unmapped.length) {
     lines.push('#');
-    lines.push('# Names that map to no unit or tag of the directory (add them to the directory or assign by hand):');
+    lines.push('# 单位名录中没有对应单位或标签的名称（请加入单位名录，或手工指定承办单位）：');
     for (const n of draft.unmapped) lines.push(`#   - ${n}`);
   }
   lines.push('');
@@ -151,9 +149,7 @@ export function draftYaml(draft: Draft, source: string, options: { year?: number
   for (const o of draft.obligations) {
     const block = obligationYaml(o, draft.title, options.year ?? new Date().getUTCFullYear());
     if (o.commentedOut) {
-      lines.push(
-        '  # review: per-person duty, commented out until a roster exists (docs/catalog.md, per-person quotas):',
-      );
+      lines.push('  # review: 按人计的任务，在有人员名单前已注释（见 docs/catalog.md，per-person quotas）：');
       for (const l of block) lines.push(`  # ${l.slice(2)}`);
     } else lines.push(...block);
     lines.push('');
@@ -167,10 +163,10 @@ function obligationYaml(o: DraftObligation, document: string, year: number): str
   const out: string[] = [];
   const by = (field: string) => o.reviews.filter((r) => r.field === field);
   const comment = (field: string, indent: string) => by(field).map((r) => `${indent}# review: ${r.why}`);
-  out.push(`  # line ${d.line}${d.article ? `, ${d.article}` : ''}`);
-  if (o.unmapped.length) out.push(`  # review: names not in the directory: ${o.unmapped.join('、')}`);
+  out.push(`  # 第${d.line}行${d.article ? `，${d.article}` : ''}`);
+  if (o.unmapped.length) out.push(`  # review: 单位名录中没有的名称：${o.unmapped.join('、')}`);
   out.push(`  - id: ${o.id}`);
-  out.push(`    # review: title made from the quote; shorten it to what the unit must do`);
+  out.push(`    # review: 标题取自原文；请缩短为单位须做的事`);
   out.push(`    title: ${scalar(o.title)}`);
   out.push('    basis:');
   out.push(`      - document: ${scalar(document)}`);
@@ -199,7 +195,7 @@ function obligationYaml(o: DraftObligation, document: string, year: number): str
 
 /** The events file for the draft's event-relative duties: dates left out until known. */
 export function eventsYaml(draft: Draft): string {
-  const lines = ['# Events of the draft catalog (duban import plan): fill in each date when it is known.', 'events:'];
+  const lines = ['# 任务清单草稿的事件（duban import plan）：日期确定后逐一填写。', 'events:'];
   for (const e of draft.events) {
     lines.push(`  - id: ${e.id}`);
     lines.push(`    note: ${scalar(e.note)}`);

@@ -49,9 +49,8 @@ export function importPlanText(
   const analysis = analysePlan(text, { year });
   const draft = buildDraft(analysis, directoryView(directory));
   const problems: string[] = [];
-  if (draft.obligations.length === 0)
-    problems.push(`${source}: no time-bound duty found (see the report's not-time-bound list)`);
-  for (const n of draft.unmapped) problems.push(`${source}: "${n}" maps to no unit or tag of the directory`);
+  if (draft.obligations.length === 0) problems.push(`${source}：未找到有时限的任务（见审核报告中“没有时限的表述”）`);
+  for (const n of draft.unmapped) problems.push(`${source}：“${n}”在单位名录中没有对应的单位或标签`);
   return {
     analysis,
     draft,

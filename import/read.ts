@@ -109,21 +109,17 @@ export async function readPlan(bytes: Uint8Array, fileName: string): Promise<str
         const result = await mammoth.extractRawText({ buffer: Buffer.from(bytes) });
         return result.value;
       } catch (e) {
-        throw new PlanReadError(
-          `${fileName}: not a readable .docx file (${e instanceof Error ? e.message : String(e)})`,
-        );
+        throw new PlanReadError(`${fileName}：不是可读的 .docx 文件（${e instanceof Error ? e.message : String(e)}）`);
       }
     }
     case 'doc':
-      throw new PlanReadError(
-        `${fileName}: the old Word format .doc is not read; save it as .docx (Word or WPS: 另存为)`,
-      );
+      throw new PlanReadError(`${fileName}：不读取旧版 Word 格式 .doc；请另存为 .docx（Word 或 WPS：另存为）`);
     case 'pdf':
       throw new PlanReadError(
-        `${fileName}: PDF is not read (its text layer loses the paragraphs and the numbering the rules need); ` +
-          'save it as .docx or .txt, or copy the text from the government site’s HTML page (docs/import.md)',
+        `${fileName}：不读取 PDF（其文字层丢失了识别规则所需的段落和编号）；` +
+          '请另存为 .docx 或 .txt，或从政府网站的网页复制正文（见 docs/import.md）',
       );
     default:
-      throw new PlanReadError(`${fileName}: unknown kind of file ".${ext}": give a .txt, .docx or .html file`);
+      throw new PlanReadError(`${fileName}：无法识别的文件类型“.${ext}”：请提供 .txt、.docx 或 .html 文件`);
   }
 }

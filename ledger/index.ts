@@ -146,7 +146,7 @@ export class Ledger {
     const file = options.sqliteFile ?? ':memory:';
     if (options.migrate === false && !options.databaseUrl && (file === ':memory:' || !existsSync(file))) {
       throw new LedgerNotFoundError(
-        `no ledger found: looked for ${where}; nothing was created. A worker or \`duban migrate\` creates it.`,
+        `找不到台账：查找了 ${where}；未创建任何内容。台账由 worker 或 \`duban migrate\` 创建。`,
       );
     }
     let db: SqlDb;
@@ -155,7 +155,7 @@ export class Ledger {
         ? openPostgres({ url: options.databaseUrl, ssl: options.postgresSsl })
         : openSqlite(file, { mustExist: options.migrate === false });
     } catch (err) {
-      throw new LedgerUnavailableError(`cannot open the ledger (${where}): ${describeCause(err)}`);
+      throw new LedgerUnavailableError(`无法打开台账（${where}）：${describeCause(err)}`);
     }
     const ledger = new Ledger(db);
     try {
@@ -164,7 +164,7 @@ export class Ledger {
     } catch (err) {
       await db.close().catch(() => undefined);
       if (err instanceof LedgerNotFoundError) throw err;
-      throw new LedgerUnavailableError(`cannot open the ledger (${where}): ${describeCause(err)}`);
+      throw new LedgerUnavailableError(`无法打开台账（${where}）：${describeCause(err)}`);
     }
     return ledger;
   }
@@ -194,12 +194,12 @@ export class Ledger {
     const applied = await this.appliedMigrations();
     if (applied.length === 0)
       throw new LedgerNotFoundError(
-        `no ledger found: ${where} has no duban tables; nothing was created. A worker or \`duban migrate\` creates them.`,
+        `找不到台账：${where} 中没有 duban 的表；未创建任何内容。这些表由 worker 或 \`duban migrate\` 创建。`,
       );
     const pending = await this.pendingMigrations();
     if (pending.length) {
       throw new LedgerNotFoundError(
-        `the ledger (${where}) needs migrations ${pending.join(', ')} for this version of duban: run \`duban migrate\` (or start a worker), then try again.`,
+        `台账（${where}）须先执行迁移 ${pending.join(', ')} 才能用于此版本的 duban：请运行 \`duban migrate\`（或启动一个 worker）后重试。`,
       );
     }
   }

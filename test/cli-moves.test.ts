@@ -20,15 +20,15 @@ const duban = (env: Record<string, string>, ...args: string[]) => {
 };
 
 test.each([
-  ['hand-back', /退回: the unit hands a period back/, /duban hand-back annual-report-dept jyj --reason \S+/],
-  ['refuse-hand-back', /refuses a 退回/, /duban refuse-hand-back annual-report-dept jyj --reason \S+/],
-  ['transfer', /转办: the supervising office moves an open period/, /duban transfer annual-report-dept jyj --to scjgj/],
+  ['hand-back', /退回：单位将期次退回督察单位/, /duban hand-back annual-report-dept jyj --reason \S+/],
+  ['refuse-hand-back', /督察单位不同意退回/, /duban refuse-hand-back annual-report-dept jyj --reason \S+/],
+  ['transfer', /转办：督察单位将开放期次连同办理记录转给另一单位/, /duban transfer annual-report-dept jyj --to scjgj/],
 ])('duban %s --help: what it does and an example', (command, what, example) => {
   const h = duban({}, command, '--help');
   expect(h.code).toBe(0);
   expect(h.stdout.replace(/\s+/g, ' ')).toMatch(what);
   expect(h.stdout).toMatch(/--reason <text>/);
-  expect(h.stdout).toMatch(new RegExp(`Example:\\n\\s+${example.source}`));
+  expect(h.stdout).toMatch(new RegExp(`示例：\\n\\s+${example.source}`));
 });
 
 describe('duban stand-in', () => {
@@ -51,10 +51,10 @@ describe('duban stand-in', () => {
       '--json',
     ])
       expect(h.stdout).toContain(option);
-    expect(h.stdout).toMatch(/first day away \(inclusive\)/);
-    expect(h.stdout).toMatch(/Example:\n\s+duban stand-in set sfj --absent /);
-    expect(duban({}, 'stand-in', 'list', '--help').stdout).toMatch(/Example:\n\s+duban stand-in list/);
-    expect(duban({}, 'stand-in', 'cancel', '--help').stdout).toMatch(/Example:\n\s+duban stand-in cancel /);
+    expect(h.stdout).toMatch(/不在岗的第一天（含当天）/);
+    expect(h.stdout).toMatch(/示例：\n\s+duban stand-in set sfj --absent /);
+    expect(duban({}, 'stand-in', 'list', '--help').stdout).toMatch(/示例：\n\s+duban stand-in list/);
+    expect(duban({}, 'stand-in', 'cancel', '--help').stdout).toMatch(/示例：\n\s+duban stand-in cancel /);
   });
 
   test('a bad date is refused before anything opens; no registered directory is said in Chinese; nothing kept', async () => {

@@ -19,12 +19,12 @@ const duban = (env: Record<string, string>, ...args: string[]) => {
 test('duban urge --help: what it does, an example, --by, --period, --note and --json', () => {
   const h = duban({}, 'urge', '--help');
   expect(h.code).toBe(0);
-  expect(h.stdout).toMatch(/Usage: duban urge \[options\] <obligation> <unit>/);
-  expect(h.stdout).toMatch(/催办 at once for an overdue \(red\) period/);
-  expect(h.stdout.replace(/\s+/g, ' ')).toMatch(/at most one a working day per period/);
+  expect(h.stdout).toMatch(/用法：duban urge \[options\] <obligation> <unit>/);
+  expect(h.stdout).toMatch(/督察单位对逾期（红灯）期次立即发出催办/);
+  expect(h.stdout.replace(/\s+/g, ' ')).toMatch(/每个期次每个工作日至多一次/);
   for (const option of ['--by <name>', '--period <label>', '--note <text>', '--json'])
     expect(h.stdout).toContain(option);
-  expect(h.stdout).toMatch(/Example:\n\s+duban urge annual-report-dept sfj --by \S+/);
+  expect(h.stdout).toMatch(/示例：\n\s+duban urge annual-report-dept sfj --by \S+/);
 });
 
 test('duban urge with Temporal unreachable: exit 1, naming where it looked, no stack trace', async () => {

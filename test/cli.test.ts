@@ -82,9 +82,9 @@ describe('duban command line', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^时间\s+任务\s+单位/);
     expect(r.stdout).not.toMatch(/justice|half-year-report/);
-    expect(r.stdout).toMatch(/study-session\s+finance\s+2027-Q1\s+2027-03-31\s+提醒 -10wd/);
+    expect(r.stdout).toMatch(/study-session\s+finance\s+2027-Q1\s+2027-03-31\s+提醒 截止前10个工作日/);
     // 2027 has no published notice yet: the warning says so every time.
-    expect(r.stderr).toMatch(/warning: 2027 is provisional/);
+    expect(r.stderr).toMatch(/警告：2027年的工作日历为暂定/);
   });
 
   test('bad input: exit code 2, file, line and field, nothing done', () => {
@@ -95,9 +95,9 @@ describe('duban command line', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(
-      /catalog\.yaml:11:\d+: obligations\[0\] \(annual-report\) › due\.monthDay: "02-30" is not a day of the year/,
+      /catalog\.yaml:11:\d+: obligations\[0\] \(annual-report\) › due\.monthDay: “02-30”不是一年中的日期/,
     );
-    expect(r.stderr).toMatch(/Nothing was done/);
+    expect(r.stderr).toMatch(/未作任何更改。/);
     const v = duban('validate', bad, directory, '--json');
     expect(v.code).toBe(2);
     expect(JSON.parse(v.stdout)).toMatchObject({
@@ -208,10 +208,10 @@ describe('duban command line', () => {
       '--json',
     );
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^warning: 2027 is provisional: .*\(official data: 2024-2026, 2028\)/);
+    expect(r.stderr).toMatch(/^警告：2027年的工作日历为暂定：.*（已有官方数据的年份：2024-2026, 2028）/);
     expect(yearRanges([2028, 2024, 2025, 2026, 2030, 2031])).toBe('2024-2026, 2028, 2030-2031');
     expect(provisionalWarning([2027], { officialYears: () => [2024, 2025, 2026, 2028] })).toContain(
-      '(official data: 2024-2026, 2028)',
+      '（已有官方数据的年份：2024-2026, 2028）',
     );
   });
 
@@ -228,14 +228,14 @@ describe('duban command line', () => {
     writeFileSync(bomb, `${levels.join('\n')}\n`);
     const r = duban('validate', bomb, directory);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/bomb\.yaml:1:1: YAML: aliases expand to too many nodes/);
+    expect(r.stderr).toMatch(/bomb\.yaml:1:1: YAML：别名展开后节点过多（“别名炸弹”）/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     const deep = path.join(dir, 'deep.yaml');
     writeFileSync(deep, `a: ${'['.repeat(3_000_000)}\n`);
     const started = Date.now();
     const d = duban('validate', deep, directory);
     expect(d.code).toBe(2);
-    expect(d.stderr).toMatch(/deep\.yaml:1:\d+: nests collections more than 32 deep/);
+    expect(d.stderr).toMatch(/deep\.yaml:1:\d+: 嵌套超过32层/);
     // Bounded, not timed: a parser that walked 3,000,000 levels would take minutes (or crash), not seconds.
     expect(Date.now() - started).toBeLessThan(30_000);
     const far = duban('plan', '--from', '9999-12-01', '--to', '9999-12-31');
@@ -269,9 +269,9 @@ describe('duban command line', () => {
     );
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(
-      /catalog\.yaml:\d+:5: obligations\[2\] \(study-session\): the tracker study-session\/finance would carry 6\d KB, more than the 64 KB/,
+      /catalog\.yaml:\d+:5: obligations\[2\] \(study-session\): 督办任务 study-session\/finance 将有6\d KB，超过一项督办任务可承载的64 KB/,
     );
-    expect(r.stderr).toMatch(/Nothing was done/);
+    expect(r.stderr).toMatch(/未作任何更改。/);
   });
 
   test('the built-in defaults validate, and every command has --help with an example', () => {
@@ -285,7 +285,7 @@ describe('duban command line', () => {
     for (const command of ['validate', 'plan']) {
       const h = duban(command, '--help');
       expect(h.code).toBe(0);
-      expect(h.stdout).toMatch(/Examples:\n\s+duban /);
+      expect(h.stdout).toMatch(/示例：\n\s+duban /);
     }
   });
 });
@@ -322,7 +322,7 @@ describe("an administrator's command line that never misleads", () => {
       const r = dubanWith({ DUBAN_DATA_DIR: data, TEMPORAL_ADDRESS: '127.0.0.1:1' }, dir, ...args);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(
-        `no ledger found: looked for SQLite ${path.join(data, 'ledger.sqlite')} (DUBAN_DATA_DIR, no DATABASE_URL); nothing was created`,
+        `找不到台账：查找了 SQLite ${path.join(data, 'ledger.sqlite')} (DUBAN_DATA_DIR, no DATABASE_URL)；未创建任何内容`,
       );
       expect(r.stderr).toMatch(/duban migrate/);
       expect(r.stdout).toBe('');
@@ -360,7 +360,7 @@ describe("an administrator's command line that never misleads", () => {
       const r = dubanWith({ DUBAN_DATA_DIR: data, TEMPORAL_ADDRESS: '127.0.0.1:1' }, dir, ...args);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(
-        `failed: no ledger found: ${where} has no duban tables; nothing was created. A worker or \`duban migrate\` creates them.\n`,
+        `失败：找不到台账：${where} 中没有 duban 的表；未创建任何内容。这些表由 worker 或 \`duban migrate\` 创建。\n`,
       );
       expect(r.stdout).toBe('');
     }
@@ -377,7 +377,7 @@ describe("an administrator's command line that never misleads", () => {
       const r = dubanWith({ DUBAN_DATA_DIR: data, TEMPORAL_ADDRESS: '127.0.0.1:1' }, dir, ...args);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(
-        `failed: the ledger (${where}) needs migrations 28 for this version of duban: run \`duban migrate\` (or start a worker), then try again.\n`,
+        `失败：台账（${where}）须先执行迁移 28 才能用于此版本的 duban：请运行 \`duban migrate\`（或启动一个 worker）后重试。\n`,
       );
       expect(r.stderr).not.toMatch(/no such table|SQLITE_|\n\s+at /);
     }
@@ -400,7 +400,7 @@ describe("an administrator's command line that never misleads", () => {
       const r = dubanWith({ DATABASE_URL: `postgres://duban:s3cret-pw@127.0.0.1:${port}/duban` }, dir, ...args);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(
-        `failed: cannot open the ledger (PostgreSQL postgres://duban:***@127.0.0.1:${port}/duban (DATABASE_URL)): connect ECONNREFUSED 127.0.0.1:${port}\n`,
+        `失败：无法打开台账（PostgreSQL postgres://duban:***@127.0.0.1:${port}/duban (DATABASE_URL)）：connect ECONNREFUSED 127.0.0.1:${port}\n`,
       );
       expect(r.stderr).not.toContain('s3cret-pw');
       expect(r.stderr).not.toMatch(noStackTrace);
@@ -413,17 +413,17 @@ describe("an administrator's command line that never misleads", () => {
     const cases: [string[], RegExp][] = [
       [
         ['extend', 'request', 'annual-report', 'county-a', '--to', '2027-02-30', '--reason', '等待数据'],
-        /^error: --to “2027-02-30”不是日期：请写作 YYYY-MM-DD/,
+        /^错误：--to “2027-02-30”不是日期：请写作 YYYY-MM-DD/,
       ],
       [
         ['record', 'study-session', 'finance', '--date', 'tomorrow', '--topic', '讲座'],
-        /^error: --date “tomorrow”不是日期/,
+        /^错误：--date “tomorrow”不是日期/,
       ],
       [
         ['submit', 'annual-report', 'county-a', '--link', 'ftp://x'],
-        /^error: --link “ftp:\/\/x”不是 http 或 https 网址/,
+        /^错误：--link “ftp:\/\/x”不是 http 或 https 网址/,
       ],
-      [['report', '--year', '2027', '--format', 'xlsx'], /^error: --format xlsx 写出 Excel 文件：请给出 --out/],
+      [['report', '--year', '2027', '--format', 'xlsx'], /^错误：--format xlsx 写出 Excel 文件：请给出 --out/],
     ];
     for (const [args, message] of cases) {
       const r = dubanWith(env, dir, ...args);
@@ -440,15 +440,15 @@ describe("an administrator's command line that never misleads", () => {
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version);
     const bare = duban();
     expect(bare.code).not.toBe(0);
-    expect(bare.stderr).toMatch(/^Usage: duban \[options\] \[command\]/);
-    expect(bare.stderr).toMatch(/Commands:[\s\S]*register[\s\S]*status/);
+    expect(bare.stderr).toMatch(/^用法：duban \[options\] \[command\]/);
+    expect(bare.stderr).toMatch(/命令：[\s\S]*register[\s\S]*status/);
     expect(duban('help').code).toBe(0);
     const record = duban('record', '--help').stdout.replace(/\s+/g, ' ');
-    expect(record).toContain('--date <YYYY-MM-DD> the day it took place (required)');
-    expect(record).toContain('--topic <text> its topic (required)');
-    expect(record).not.toMatch(/--by <name>[^-]*\(required\)/);
+    expect(record).toContain('--date <YYYY-MM-DD> 举办日期（必填）');
+    expect(record).toContain('--topic <text> 主题（必填）');
+    expect(record).not.toMatch(/--by <name>[^-]*（必填）/);
     expect(duban('report', '--help').stdout.replace(/\s+/g, ' ')).toContain(
-      '--year <YYYY> the year whose due dates are reported (required)',
+      '--year <YYYY> 统计截止日期在哪一年（必填）',
     );
   });
 
@@ -591,7 +591,7 @@ test('validate warns, without refusing, when a monthly ladder reaches back past 
   const r = duban('validate', file, directory);
   expect(r.code).toBe(0);
   expect(r.stderr).toMatch(
-    /警告：obligation monthly-stats: the first reminder of \d{4}-\d{2} \(\d{4}-\d{2}-\d{2}\) comes before \d{4}-\d{2} is due/,
+    /警告：任务monthly-stats：\d{4}年\d{1,2}月的第一次提醒（\d{4}-\d{2}-\d{2}）早于\d{4}年\d{1,2}月的截止日期/,
   );
   expect(JSON.parse(duban('validate', file, directory, '--json').stdout).warnings).toHaveLength(1);
 });

@@ -125,7 +125,7 @@ test('the heartbeat URL is a setting that the logged settings show without its s
   expect(shown).toContain('https://hc-ping.com/***');
   expect(shown).not.toContain(secret);
   expect(() => loadSettings({ DUBAN_HEARTBEAT_URL: 'hc-ping.com/x' })).toThrow(
-    /DUBAN_HEARTBEAT_URL \(operations.heartbeatUrl in the config file\): must be an http/,
+    /DUBAN_HEARTBEAT_URL（配置文件中的 operations.heartbeatUrl）：须为 http/,
   );
-  expect(() => loadSettings({ DUBAN_METRICS_ADDRESS: '9464' })).toThrow(/DUBAN_METRICS_ADDRESS .*must be host:port/);
+  expect(() => loadSettings({ DUBAN_METRICS_ADDRESS: '9464' })).toThrow(/DUBAN_METRICS_ADDRESS.*须为“主机:端口”/);
 });

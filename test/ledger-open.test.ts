@@ -16,7 +16,7 @@ describe('opening the ledger', () => {
     const file = path.join(dir, 'data', 'ledger.sqlite');
     await expect(Ledger.open({ sqliteFile: file, migrate: false, source: 'DUBAN_DATA_DIR' })).rejects.toThrow(
       new LedgerNotFoundError(
-        `no ledger found: looked for SQLite ${file} (DUBAN_DATA_DIR); nothing was created. A worker or \`duban migrate\` creates it.`,
+        `找不到台账：查找了 SQLite ${file} (DUBAN_DATA_DIR)；未创建任何内容。台账由 worker 或 \`duban migrate\` 创建。`,
       ),
     );
     expect(existsSync(path.join(dir, 'data'))).toBe(false);
@@ -34,7 +34,7 @@ describe('opening the ledger', () => {
     await reader.db.run('DELETE FROM ledger_migrations WHERE version = 6');
     await reader.close();
     await expect(Ledger.open({ sqliteFile: file, migrate: false })).rejects.toThrow(
-      /the ledger \(SQLite .*\) needs migrations 6 for this version of duban: run `duban migrate`/,
+      /台账（SQLite .*）须先执行迁移 6 才能用于此版本的 duban：请运行 `duban migrate`/,
     );
 
     const other = await Ledger.open({ sqliteFile: path.join(dir, 'other.sqlite') });
@@ -47,9 +47,7 @@ describe('opening the ledger', () => {
     const settings = loadSettings({ DUBAN_DATA_DIR: data });
     const where = `SQLite ${path.join(data, 'ledger.sqlite')} (DUBAN_DATA_DIR, no DATABASE_URL)`;
     await expect(openLedger(settings)).rejects.toThrow(
-      new LedgerNotFoundError(
-        `no ledger found: looked for ${where}; nothing was created. A worker or \`duban migrate\` creates it.`,
-      ),
+      new LedgerNotFoundError(`找不到台账：查找了 ${where}；未创建任何内容。台账由 worker 或 \`duban migrate\` 创建。`),
     );
     expect(existsSync(data)).toBe(false);
     const migrated = await openLedger(settings, { migrate: true });
@@ -60,7 +58,7 @@ describe('opening the ledger', () => {
     await migrated.close();
     await expect(openLedger(settings)).rejects.toThrow(
       new LedgerNotFoundError(
-        `the ledger (${where}) needs migrations 9 for this version of duban: run \`duban migrate\` (or start a worker), then try again.`,
+        `台账（${where}）须先执行迁移 9 才能用于此版本的 duban：请运行 \`duban migrate\`（或启动一个 worker）后重试。`,
       ),
     );
     await (await openLedger(settings, { migrate: true })).close();
@@ -87,7 +85,7 @@ describe('opening the ledger', () => {
         Ledger.open({ databaseUrl: url.toString(), migrate: false, source: 'DATABASE_URL' }),
       ).rejects.toThrow(
         new LedgerNotFoundError(
-          `no ledger found: ${where} has no duban tables; nothing was created. A worker or \`duban migrate\` creates them.`,
+          `找不到台账：${where} 中没有 duban 的表；未创建任何内容。这些表由 worker 或 \`duban migrate\` 创建。`,
         ),
       );
       const ledger = await Ledger.open({ databaseUrl: url.toString() });
@@ -104,7 +102,7 @@ describe('opening the ledger', () => {
       );
       expect(missing).toBeInstanceOf(LedgerUnavailableError);
       expect(missing!.message).toMatch(
-        /^cannot open the ledger \(PostgreSQL postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/no_such_database \(DATABASE_URL\)\): database "no_such_database" does not exist/,
+        /^无法打开台账（PostgreSQL postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/no_such_database \(DATABASE_URL\)）：database "no_such_database" does not exist/,
       );
       expect(missing!.message).not.toContain('pw-not-shown');
     });

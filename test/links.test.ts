@@ -64,8 +64,8 @@ describe('signed action links', () => {
   });
 
   test('keys are checked when read from the settings', () => {
-    expect(() => parseLinkKeys('k1:c2hvcnQ=')).toThrow(/shorter than 32 bytes/);
-    expect(() => parseLinkKeys('bad id:abc')).toThrow(/id:base64secret/);
+    expect(() => parseLinkKeys('k1:c2hvcnQ=')).toThrow(/短于32字节/);
+    expect(() => parseLinkKeys('bad id:abc')).toThrow(/编号:base64密钥/);
     expect(parseLinkKeys(undefined)).toEqual([]);
   });
 });
@@ -232,9 +232,7 @@ describe('links in notices, digests, settings and npm start', () => {
     expect(describeSettings(s).links).toEqual({ keyIds: ['k9'], graceDays: 3 });
     expect(linkSettings(loadSettings({}))).toBeUndefined();
     expect(linkSettings(loadSettings({ DUBAN_WEB_PORT: '9000' }))).toBeUndefined();
-    expect(() => linkSettings(loadSettings({ DUBAN_LINK_KEYS: 'k1:c2hvcnQ=' }))).toThrow(
-      /DUBAN_LINK_KEYS.*shorter than 32 bytes/,
-    );
+    expect(() => linkSettings(loadSettings({ DUBAN_LINK_KEYS: 'k1:c2hvcnQ=' }))).toThrow(/DUBAN_LINK_KEYS.*短于32字节/);
     expect(linkSettings(loadSettings({ DUBAN_LINK_KEYS: k, DUBAN_WEB_PORT: '9000' }))!.baseUrl).toBe(
       'http://127.0.0.1:9000',
     );

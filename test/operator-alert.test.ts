@@ -156,7 +156,7 @@ test('a server that refuses every message: the alert within the delay plus one c
       checks: { smtp: { ok: boolean; alert?: { message: string } } };
     };
     expect(ready.ready).toBe(false);
-    expect(ready.checks.smtp.alert?.message).toMatch(/SMTP has taken no message/);
+    expect(ready.checks.smtp.alert?.message).toMatch(/SMTP 已有\d+分钟未接收任何邮件/);
     expect(lines.filter((l) => l.level === 'error' && /SMTP alert raised/.test(l.message))).toHaveLength(1);
     // The command got the same alert as JSON on its input.
     await ops.settled();
@@ -246,6 +246,6 @@ test('a listener that refuses at the greeting (421): told through the command in
 
 test('a webhook without its secret is refused at start, naming both settings', () => {
   expect(() => loadSettings({ DUBAN_OPERATOR_WEBHOOK_URL: 'https://ops.example.org/hook' })).toThrow(
-    /DUBAN_OPERATOR_WEBHOOK_SECRET .*needs DUBAN_OPERATOR_WEBHOOK_SECRET/,
+    /DUBAN_OPERATOR_WEBHOOK_SECRET.*就须有 DUBAN_OPERATOR_WEBHOOK_SECRET/,
   );
 });

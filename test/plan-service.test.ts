@@ -64,7 +64,7 @@ describe('plan and ics tell what the service will send', () => {
       '--json',
     );
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^警告：未能读取台账（invalid settings/);
+    expect(r.stderr).toMatch(/^警告：未能读取台账（设置有误/);
     expect(lines(r.stdout).length).toBeGreaterThan(10);
   });
 

@@ -86,7 +86,7 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
       expect.objectContaining({
         file: 'catalog.yaml',
         field: `${FIELD}anchor`,
-        message: 'is missing: every: 2 needs a year the cycle starts in, e.g. anchor: 2025',
+        message: '缺失：every: 2 须给出周期的起始年份，如 anchor: 2025',
       }),
     ]);
     const quarterly = withObligation(
@@ -96,19 +96,16 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
       expect.objectContaining({
         line: lineOf(quarterly, 'every: 2'),
         field: `${FIELD}every`,
-        message: 'is for period: year (a cycle of years), not period: quarter',
+        message: '只用于 period: year（以年为周期），不能用于 period: quarter',
       }),
     ]);
     const long = withObligation('    period: year\n    every: 50\n    anchor: 1850\n    due: { rule: period-end }\n');
-    expect(problems(long).map((p) => p.message)).toEqual([
-      '50 must be between 1 and 10 years',
-      '1850 is not a year between 1900 and 2200',
-    ]);
+    expect(problems(long).map((p) => p.message)).toEqual(['50须在1至10年之间', '1850不是1900至2200之间的年份']);
     const anchorOnly = withObligation('    period: year\n    anchor: 2025\n    due: { rule: period-end }\n');
     expect(problems(anchorOnly)).toEqual([
       expect.objectContaining({
         line: lineOf(anchorOnly, 'anchor: 2025'),
-        message: 'is only for cycles of several years: give every as well',
+        message: '只用于多年一个周期的任务：请同时给出 every',
       }),
     ]);
   });
@@ -119,16 +116,16 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
       expect.objectContaining({
         line: lineOf(day, 'day: 32'),
         field: `${FIELD}due.day`,
-        message: '32 is not a day of the month (1-31; a day the month lacks is its last day)',
+        message: '32不是月中的日期（1-31；某月没有的日期按该月最后一天计）',
       }),
     ]);
     const first = withObligation('    period: month\n    due: { rule: following-month-day, day: 1, before: true }\n');
     expect(problems(first).map((p) => p.message)).toEqual([
-      'day 1 with before: true is the last day of the period itself: write rule: period-end',
+      'day 1 加 before: true 就是期次本身的最后一天：请写 rule: period-end',
     ]);
     const once = withObligation('    period: once\n    due: { rule: next-month-end }\n');
     expect(problems(once).map((p) => p.message)).toContain(
-      'a one-off (period: once) needs rule: fixed-date (or before-event/after-event)',
+      '一次性任务（period: once）须用 rule: fixed-date（或 before-event/after-event）',
     );
   });
 
@@ -137,14 +134,14 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
       '    period: quarter\n    due: { rule: in-period-month-day, monthDay: "03-31" }\n',
     );
     expect(problems(quarterly).map((p) => p.message)).toEqual([
-      'rule: in-period-month-day is for period: year, not period: quarter',
+      'rule: in-period-month-day 只用于 period: year，不能用于 period: quarter',
     ]);
     const leap = withObligation('    period: year\n    due: { rule: in-period-month-day, monthDay: "02-29" }\n');
     expect(problems(leap)).toEqual([
       expect.objectContaining({
         line: lineOf(leap, '02-29'),
         field: `${FIELD}due.monthDay`,
-        message: '"02-29" is not a day of every year',
+        message: '“02-29”不是每年都有的日期',
       }),
     ]);
   });
@@ -154,15 +151,13 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
     expect(problems(missing)).toEqual([
       expect.objectContaining({
         field: `${FIELD}threshold`,
-        message: 'is missing: completion: rate needs the lowest acceptable percentage, e.g. 90',
+        message: '缺失：completion: rate 须给出可接受的最低百分比，如 90',
       }),
     ]);
     const fraction = withObligation(
       '    completion: rate\n    threshold: 0\n    period: year\n    due: { rule: period-end }\n',
     );
-    expect(problems(fraction).map((p) => p.message)).toEqual([
-      '0 is not a percentage above 0 and at most 100 (不低于90% is 90)',
-    ]);
+    expect(problems(fraction).map((p) => p.message)).toEqual(['0不是大于0且不超过100的百分比（“不低于90%”写 90）']);
     const over = withObligation(
       '    completion: rate\n    threshold: 120\n    period: year\n    due: { rule: period-end }\n',
     );
@@ -172,19 +167,17 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
     const half = withObligation(
       '    completion: count\n    threshold: 2.5\n    period: year\n    due: { rule: period-end }\n',
     );
-    expect(problems(half).map((p) => p.message)).toEqual(['2.5 must be a whole number from 1 to 1000000']);
+    expect(problems(half).map((p) => p.message)).toEqual(['2.5须为1至1000000之间的整数']);
     const quota = withObligation(
       '    completion: count\n    threshold: 3\n    quota: 3\n    period: year\n    due: { rule: period-end }\n',
     );
-    expect(problems(quota).map((p) => p.message)).toEqual([
-      'is only for completion: quota; completion: count uses threshold',
-    ]);
+    expect(problems(quota).map((p) => p.message)).toEqual(['只用于 completion: quota；completion: count 用 threshold']);
     const single = withObligation(
       '    threshold: 90\n    measure: 答复率\n    period: year\n    due: { rule: period-end }\n',
     );
     expect(problems(single).map((p) => p.message)).toEqual([
-      'is only for completion: rate or count',
-      'is only for completion: rate or count',
+      '只用于 completion: rate 或 count',
+      '只用于 completion: rate 或 count',
     ]);
   });
 
@@ -196,7 +189,7 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
       expect.objectContaining({
         file: 'catalog.yaml',
         field: `${FIELD}roster`,
-        message: expect.stringContaining('needs a rosters file (give --rosters rosters.csv'),
+        message: expect.stringContaining('须有人员名单文件（用 --rosters rosters.csv 给出'),
       }),
     ]);
     const rows =
@@ -206,28 +199,27 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
         file: 'rosters.csv',
         line: 3,
         field: 'unit',
-        message: 'unknown unit "finanse": no unit with this id in the directory',
+        message: '未知的单位“finanse”：单位名录中没有此编号的单位',
       }),
       expect.objectContaining({
         file: 'rosters.csv',
         line: 4,
         field: 'roster',
-        message: 'roster "培训对象" is used by no per-person obligation of the catalog (执法人员)',
+        message: '名单“培训对象”没有被任务清单中任何按人计的任务使用（在用的名单：执法人员）',
       }),
     ]);
     expect(problems(catalog, 'unit,roster,person,name\njustice,执法人员,1,王建国\n')).toEqual([
       expect.objectContaining({
         file: 'catalog.yaml',
         field: `${FIELD}roster`,
-        message:
-          'roster "执法人员" has nobody for finance: add their people to the rosters file, or stop assigning them',
+        message: '名单“执法人员”中没有 finance 的人员：请把人员加入名单文件，或不再给这些单位指派此任务',
       }),
     ]);
     expect(problems(catalog, Buffer.from([0x50, 0x4b, 3, 4, 0, 0]))).toEqual([
       expect.objectContaining({
         file: 'rosters.csv',
         line: 1,
-        message: 'is not a CSV text file (an .xlsx workbook? save it as CSV UTF-8)',
+        message: '不是 CSV 文本文件（是 .xlsx 工作簿吗？请另存为“CSV UTF-8”）',
       }),
     ]);
     const missingQuota = withObligation(
@@ -235,13 +227,13 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
     );
     expect(
       problems(missingQuota, 'unit,roster,person,name\nfinance,执法人员,1,王建国\n').map((p) => p.message),
-    ).toEqual(['is missing: completion: per-person needs the quota each person must reach']);
+    ).toEqual(['缺失：completion: per-person 须给出每人须达到的数量']);
     const stray = withObligation(
       '    roster: 执法人员\n    quotaUnit: hours\n    period: year\n    due: { rule: period-end }\n',
     );
     expect(problems(stray).map((p) => p.message)).toEqual([
-      'is only for completion: per-person',
-      'is only for completion: per-person',
+      '只用于 completion: per-person',
+      '只用于 completion: per-person',
     ]);
   });
 
@@ -314,14 +306,14 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
         expect.objectContaining({
           file: 'catalog.yaml',
           field: `${FIELD}due.event`,
-          message: expect.stringContaining('event pc-session needs an events file (give --events events.yaml'),
+          message: expect.stringContaining('事件pc-session须有事件文件（用 --events events.yaml 给出'),
         }),
       ]);
       expect(load(billCatalog, 'events:\n  - { id: pc-sesion, date: 2027-06-20 }\n').problems).toEqual([
         expect.objectContaining({
           file: 'catalog.yaml',
           line: lineOf(billCatalog, 'pc-session'),
-          message: expect.stringContaining('unknown event "pc-session": declare it in'),
+          message: expect.stringContaining('未知的事件“pc-session”：请在'),
         }),
       ]);
       const bad =
@@ -331,30 +323,30 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
           file: 'events.yaml',
           line: 2,
           field: 'events[0] (pc-session) › date',
-          message: '"2027-02-30" is not a date such as 2027-06-20 (leave it out while the date is not known)',
+          message: '"2027-02-30"不是 2027-06-20 这样的日期（日期未定时不填）',
         }),
         expect.objectContaining({
           file: 'events.yaml',
           line: 3,
-          message: 'duplicate event id "pc-session" (also events[0])',
+          message: '事件编号“pc-session”重复（另见 events[0]）',
         }),
-        expect.objectContaining({ file: 'events.yaml', line: 4, message: 'unknown key "when" (a typo?)' }),
+        expect.objectContaining({ file: 'events.yaml', line: 4, message: '未知的键“when”（拼写错误？）' }),
       ]);
       const inCatalog = withObligation(
         '    period: once\n    due: { rule: before-event, event: pc-session, months: 1, date: "2027-06-20" }\n',
       );
       expect(load(inCatalog, 'events:\n  - { id: pc-session }\n').problems.map((p) => p.message)).toEqual([
-        'the date of event pc-session comes from the events file (--events), not the catalog',
+        '事件pc-session的日期来自事件文件（--events），不写在任务清单中',
       ]);
       const yearly = withObligation('    period: year\n    due: { rule: after-event, event: pc-session, days: 30 }\n');
       expect(load(yearly, 'events:\n  - { id: pc-session }\n').problems.map((p) => p.message)).toEqual([
-        'rule: after-event is only for period: once, not period: year',
+        'rule: after-event 只用于 period: once，不能用于 period: year',
       ]);
       const both = withObligation(
         '    period: once\n    due: { rule: before-event, event: pc-session, months: 1, days: 3 }\n',
       );
       expect(load(both, 'events:\n  - { id: pc-session }\n').problems.map((p) => p.message)).toEqual([
-        'give exactly one of days or months',
+        'days 和 months 须给出且只给出其中一个',
       ]);
     });
 
@@ -368,10 +360,8 @@ describe('cycles of years, month-after due rules, rates and counts', () => {
       const cleared = setEventDate(added, 'pc-session', null);
       expect(cleared).not.toMatch(/2027-06-20/);
       expect(cleared).toContain('2027-03-15');
-      expect(() => setEventDate(text, 'pc-session', '2027-13-01')).toThrow('"2027-13-01" is not a date');
-      expect(() => setEventDate(text, 'other', null)).toThrow(
-        'event other is not in the events file; nothing to clear',
-      );
+      expect(() => setEventDate(text, 'pc-session', '2027-13-01')).toThrow('“2027-13-01”不是日期');
+      expect(() => setEventDate(text, 'other', null)).toThrow('事件文件中没有事件other；无需清除');
       expect(setEventDate('', 'pc-session', '2027-06-20')).toMatch(
         /events:\n\s*- id: pc-session\n\s*date: ["']?2027-06-20/,
       );

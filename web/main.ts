@@ -13,7 +13,7 @@ export async function runWeb(out: (s: string) => void): Promise<number> {
   const ledger = await openLedger(settings);
   try {
     const web = await startWeb({ settings, duban, ledger });
-    out(`duban web: ${web.url}\n`);
+    out(`duban web：${web.url}\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

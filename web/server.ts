@@ -84,7 +84,7 @@ function tlsOf(web: Settings['web']): { cert: Buffer; key: Buffer } | undefined 
   if (!web.tlsCertFile && !web.tlsKeyFile) return undefined;
   const cert = readSettingFile('DUBAN_WEB_TLS_CERT_FILE', web.tlsCertFile);
   const key = readSettingFile('DUBAN_WEB_TLS_KEY_FILE', web.tlsKeyFile);
-  if (!cert || !key) throw new SettingsError('DUBAN_WEB_TLS_CERT_FILE and DUBAN_WEB_TLS_KEY_FILE go together');
+  if (!cert || !key) throw new SettingsError('DUBAN_WEB_TLS_CERT_FILE 和 DUBAN_WEB_TLS_KEY_FILE 须同时设置');
   return { cert, key };
 }
 
@@ -92,7 +92,7 @@ function tlsOf(web: Settings['web']): { cert: Buffer; key: Buffer } | undefined 
 function contextOf(o: WebOptions, secure: boolean): WebContext {
   const { settings } = o;
   if (!settings.smtp && !o.transport)
-    throw new SettingsError('SMTP_URL (smtp.url in the config file) is required: sign-in links are sent by email');
+    throw new SettingsError('须设置 SMTP_URL（配置文件中的 smtp.url）：登录链接通过邮件发送');
   const d: WebContext = {
     settings,
     web: settings.web,

@@ -134,7 +134,7 @@ export async function startWorker(
   settings: Settings,
   options: { workflowsPath?: string } = {},
 ): Promise<RunningWorker> {
-  if (!settings.smtp) throw new SettingsError('SMTP_URL (smtp.url in the config file) is required to run a worker');
+  if (!settings.smtp) throw new SettingsError('运行 worker 须设置 SMTP_URL（配置文件中的 smtp.url）');
   let arrangements: Awaited<ReturnType<typeof loadCalendarFile>>['arrangements'] = [];
   if (settings.calendar) {
     const cal = loadCalendarFile(settings.calendar);
@@ -181,7 +181,7 @@ export async function startWorker(
     } catch (err) {
       if (err instanceof SettingsError) throw err;
       throw new Error(
-        `cannot reach Temporal at ${settings.temporal.address} (${settings.temporal.addressFrom}; namespace ${settings.temporal.namespace}; from ${settings.temporal.source}): ${(err as Error).message}`,
+        `无法连接 Temporal ${settings.temporal.address}（${settings.temporal.addressFrom}；namespace ${settings.temporal.namespace}；设置来自 ${settings.temporal.source}）：${(err as Error).message}`,
       );
     }
     // Before any task is taken: a worker with another ledger must process nothing.
@@ -285,12 +285,12 @@ export async function checkDeploymentLedger(settings: Settings, ledger: Ledger):
     const recorded = (await handle.describe()).memo as Partial<DeploymentMemo> | undefined;
     if (recorded?.ledgerIdentity && recorded.ledgerIdentity !== identity) {
       throw new LedgerMismatchError(
-        `refused: this worker's ledger is not the ledger of its deployment (namespace ${settings.temporal.namespace}, task queue ${settings.temporal.taskQueue}).\n` +
-          `  the deployment's ledger: ${recorded.ledger ?? '(not described)'}, identity ${recorded.ledgerIdentity}, recorded ${recorded.recordedAt ?? '?'} in workflow ${workflowId}\n` +
-          `  this worker's ledger:    ${mine}, identity ${identity}\n` +
-          "A deployment has one ledger, or 督办单 numbers are issued twice. Point DATABASE_URL (or DUBAN_DATA_DIR) at the deployment's ledger, " +
-          'or give a separate deployment its own task queue (DUBAN_TASK_QUEUE). If the recorded ledger is gone for good and this one replaces it, ' +
-          `end the record first: temporal workflow terminate --namespace ${settings.temporal.namespace} --workflow-id '${workflowId}' (docs/deployment.md).`,
+        `已拒绝：此 worker 的台账不是其部署的台账（namespace ${settings.temporal.namespace}，task queue ${settings.temporal.taskQueue}）。\n` +
+          `  部署的台账：${recorded.ledger ?? '（无描述）'}，标识 ${recorded.ledgerIdentity}，${recorded.recordedAt ?? '?'} 记录于 workflow ${workflowId}\n` +
+          `  此 worker 的台账：${mine}，标识 ${identity}\n` +
+          '一个部署只能有一个台账，否则督办单编号会重复。请将 DATABASE_URL（或 DUBAN_DATA_DIR）指向部署的台账，' +
+          '或为另一个部署设置单独的 task queue（DUBAN_TASK_QUEUE）。如果记录的台账已永久丢失并由此台账取代，' +
+          `请先结束该记录：temporal workflow terminate --namespace ${settings.temporal.namespace} --workflow-id '${workflowId}'（见 docs/deployment.md）。`,
       );
     }
   } finally {
@@ -396,7 +396,7 @@ export async function main(): Promise<number> {
     settings = loadSettings();
   } catch (err) {
     if (err instanceof SettingsError) {
-      console.error(`duban worker: ${err.message}`);
+      console.error(`duban worker：${err.message}`);
       return 2;
     }
     throw err;
@@ -423,10 +423,10 @@ export async function main(): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof SettingsError || err instanceof LedgerMismatchError) {
-      console.error(`duban worker: ${err.message}`);
+      console.error(`duban worker：${err.message}`);
       return 2;
     }
-    if (err instanceof LedgerUnavailableError) console.error(`duban worker: ${err.message}`);
+    if (err instanceof LedgerUnavailableError) console.error(`duban worker：${err.message}`);
     log.error('duban worker failed', { error: err });
     return 1;
   }

@@ -83,10 +83,10 @@ export function smtpAlertText(health: SmtpHealth, smtpUrl: string, now: number):
   const minutes = Math.round((now - (health.failingSince ?? now)) / 60_000);
   const reason = p
     ? `${p.responseCode ? `${p.responseCode} ` : ''}${p.message}${p.code ? ` (${p.code})` : ''}`
-    : 'unknown';
+    : '原因不明';
   return (
-    `SMTP has taken no message for ${minutes} min (${health.failures} attempts failed): ${reason}. ` +
-    `Notices are kept and retried until it does. Check SMTP_URL (${redactUrl(smtpUrl)}): host, port, user and password.`
+    `SMTP 已有${minutes}分钟未接收任何邮件（${health.failures}次尝试失败）：${reason}。` +
+    `通知均已保留，恢复后自动重发。请检查 SMTP_URL（${redactUrl(smtpUrl)}）：主机、端口、用户名和密码。`
   );
 }
 
@@ -148,7 +148,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       state: 'cleared',
       since: new Date(since).toISOString(),
       at: new Date(now()).toISOString(),
-      message: `SMTP takes messages again (${failures} attempts had failed).`,
+      message: `SMTP 已恢复接收邮件（此前${failures}次尝试失败）。`,
       text: `【督办系统告警解除】邮件发送已恢复（此前失败约${minutes}分钟），保留的通知正在补发。`,
     });
   }
@@ -334,7 +334,9 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     const m = /^(.*):(\d+)$/.exec(ops.healthAddress)!;
     const host = m[1]!.replace(/^\[|\]$/g, '');
     await new Promise<void>((resolve, reject) => {
-      server!.once('error', (err) => reject(new Error(`DUBAN_HEALTH_ADDRESS ${ops.healthAddress}: ${message(err)}`)));
+      server!.once('error', (err) =>
+        reject(new Error(`DUBAN_HEALTH_ADDRESS ${ops.healthAddress}：无法监听（${message(err)}）`)),
+      );
       server!.listen(Number(m[2]), host, () => resolve());
     });
     const a = server.address() as AddressInfo;

@@ -195,7 +195,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
       },
       {
         validator: (req) => {
-          if (closing) throw new Error('the tracker is moving to its next run; try again in a moment');
+          if (closing) throw new Error('该督办任务正在转入下一轮运行，请稍后再试');
           tracker.check(name, req, Date.now());
         },
       },
@@ -208,7 +208,7 @@ export async function trackerWorkflow(input: TrackerInput): Promise<TrackerResul
   });
   setHandler(statusQuery, () => {
     if (tracker.replanning && tracker.periods.length === 0 && !tracker.problem)
-      throw new Error('the tracker is starting; ask again in a moment');
+      throw new Error('该督办任务正在启动，请稍后再查询');
     return tracker.status(Date.now());
   });
 

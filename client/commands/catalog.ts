@@ -39,18 +39,17 @@ export function provisionalWarning(
   if (years.length === 0) return undefined;
   const official = calendar.officialYears();
   return (
-    `warning: ${yearRanges(years)} ${years.length === 1 ? 'is' : 'are'} provisional: the State Council's holiday notice ` +
-    `is not in the calendar (official data: ${official.length ? yearRanges(official) : 'none'}), so only the statutory ` +
-    'holidays are kept off and there are no make-up working days. Dates may move when the notice is published; ' +
-    'add it with --calendar (see docs/calendar.md).'
+    `警告：${yearRanges(years)}年的工作日历为暂定：日历中没有国务院办公厅当年的节假日安排通知` +
+    `（已有官方数据的年份：${official.length ? yearRanges(official) : '无'}），只排除法定节假日，没有调休上班日。` +
+    '通知发布后日期可能变动；请用 --calendar 加入（见 docs/calendar.md）。'
   );
 }
 
 const STAGE_WORDS: Record<string, string> = { reminder: '提醒', escalation: '催办' };
 
 function describeStage(n: PlannedNotice): string {
-  if (n.stage === 'reminder') return `${STAGE_WORDS.reminder} ${n.step === 0 ? 'due day' : `-${n.step}wd`}`;
-  return `${STAGE_WORDS.escalation} L${n.level}${n.step > 0 ? ` #${n.step + 1}` : ''}`;
+  if (n.stage === 'reminder') return `${STAGE_WORDS.reminder} ${n.step === 0 ? '截止当日' : `截止前${n.step}个工作日`}`;
+  return `${STAGE_WORDS.escalation} ${n.level}级${n.step > 0 ? `第${n.step + 1}次` : ''}`;
 }
 
 function oneYearLater(from: DayNumber): DayNumber {
@@ -64,18 +63,16 @@ export function addCatalogCommands(program: Command, io: Io) {
   const { out, err } = io;
   program
     .command('validate')
-    .description(
-      'Check a catalog and a directory (and a calendar file); report every problem with file, line and field',
-    )
-    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
-    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
-    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
-    .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
-    .option('--events <file>', 'events YAML (id, date) for event-relative obligations')
-    .option('--json', 'print the result as one JSON object')
+    .description('检查任务清单和单位名录（及日历文件），逐一报告每处问题的文件、行号和字段')
+    .argument('[catalog]', '任务清单 YAML 文件（默认：内置任务清单）')
+    .argument('[directory]', '单位名录 YAML 文件（默认：内置单位名录）')
+    .option('--calendar <file>', '日历文件，增补或替换某些年份的节假日数据')
+    .option('--rosters <file>', '人员名单（CSV：unit,roster,person,name），供按人计的任务使用')
+    .option('--events <file>', '事件文件（YAML：id、date），供以事件计时的任务使用')
+    .option('--json', '以一个 JSON 对象输出结果')
     .addHelpText(
       'after',
-      '\nExamples:\n  duban validate my-catalog.yaml my-directory.yaml\n  duban validate my-catalog.yaml my-directory.yaml --calendar holidays-2027.yaml --json',
+      '\n示例：\n  duban validate my-catalog.yaml my-directory.yaml\n  duban validate my-catalog.yaml my-directory.yaml --calendar holidays-2027.yaml --json',
     )
     .action((catalog: string | undefined, directory: string | undefined, opts: InputOptions) => {
       let loaded: Inputs;
@@ -109,28 +106,28 @@ export function addCatalogCommands(program: Command, io: Io) {
 
   program
     .command('plan')
-    .description('List every notice the trackers would receive in a window if nobody ever submits')
-    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
-    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
-    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
-    .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
-    .option('--events <file>', 'events YAML (id, date) for event-relative obligations')
-    .option('--from <date>', 'first day of the window, YYYY-MM-DD (default: today in the catalog time zone)')
-    .option('--to <date>', 'last day of the window, YYYY-MM-DD (default: one year after --from, less a day)')
-    .addOption(new Option('--unit <id>', 'only this unit'))
-    .addOption(new Option('--obligation <id>', 'only this obligation'))
+    .description('列出在无人报送的情况下，各督办任务在一段时间内将收到的全部通知')
+    .argument('[catalog]', '任务清单 YAML 文件（默认：内置任务清单）')
+    .argument('[directory]', '单位名录 YAML 文件（默认：内置单位名录）')
+    .option('--calendar <file>', '日历文件，增补或替换某些年份的节假日数据')
+    .option('--rosters <file>', '人员名单（CSV：unit,roster,person,name），供按人计的任务使用')
+    .option('--events <file>', '事件文件（YAML：id、date），供以事件计时的任务使用')
+    .option('--from <date>', '时间段的第一天，YYYY-MM-DD（默认：任务清单时区的今天）')
+    .option('--to <date>', '时间段的最后一天，YYYY-MM-DD（默认：--from 一年后的前一天）')
+    .addOption(new Option('--unit <id>', '只看此单位'))
+    .addOption(new Option('--obligation <id>', '只看此任务'))
     .option(
       '--registered <date>',
-      'when trackers the ledger does not know are registered, YYYY-MM-DD (default: --from); the service never opens periods due before registration',
+      '台账中没有的任务的登记日期，YYYY-MM-DD（默认：--from）；服务不开启登记前已截止的期次',
     )
-    .option('--all', 'also list, marked, the notices the service will not send (periods never opened or already done)')
+    .option('--all', '同时列出服务不会发送的通知并注明原因（从未开启或已办结的期次）')
     .option(
       '--json',
-      'one JSON object per line: at, local, obligation, unit, period, due, stage, level, to, cc, key (and skipped, with --all)',
+      '每行一个 JSON 对象：at、local、obligation、unit、period、due、stage、level、to、cc、key（加 --all 时还有 skipped）',
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  duban plan --from 2027-01-01 --to 2027-12-31\n  duban plan catalog.yaml directory.yaml --from 2027-01-01 --to 2027-03-31 --unit sfj --json\n  duban plan --from 2027-01-01 --registered 2026-12-01 --all',
+      '\n示例：\n  duban plan --from 2027-01-01 --to 2027-12-31\n  duban plan catalog.yaml directory.yaml --from 2027-01-01 --to 2027-03-31 --unit sfj --json\n  duban plan --from 2027-01-01 --registered 2026-12-01 --all',
     )
     .action(
       async (
@@ -199,8 +196,7 @@ export function addCatalogCommands(program: Command, io: Io) {
         const warning = provisionalWarning(plan.provisionalYears, loaded.calendar);
         if (warning) err(`${warning}\n`);
         // Event-relative trackers whose event has no date have nothing to plan: say what they wait for.
-        for (const w of plan.waiting ?? [])
-          err(`${w.trackerId}: waiting for event ${w.event} to have a date (no notices until it has one)\n`);
+        for (const w of plan.waiting ?? []) err(`${w.trackerId}：等待事件${w.event}确定日期（确定前不发通知）\n`);
         if (omitted && !opts.all) err(`略去${omitted}条服务不会发送的通知（${assumption}；--all 列出并注明原因）\n`);
         if (opts.json) {
           const lines = shown.map(({ n, skipped }) =>
@@ -240,24 +236,22 @@ export function addCatalogCommands(program: Command, io: Io) {
         const sent = marked.filter((m) => !m.skipped);
         out(
           `\n${formatDate(from)}至${formatDate(to)}共${sent.length}条通知，涉及${new Set(sent.map((m) => m.n.trackerId)).size}项任务` +
-            `（${zone}，wd = 工作日${omitted ? `；另有${omitted}条服务不会发送${opts.all ? '，已注明' : '，未列出'}` : ''}；${assumption}）\n`,
+            `（${zone}${omitted ? `；另有${omitted}条服务不会发送${opts.all ? '，已注明' : '，未列出'}` : ''}；${assumption}）\n`,
         );
       },
     );
   program
     .command('ics')
-    .description(
-      "An iCalendar file (RFC 5545) of a unit's upcoming due dates and reminder dates, for Outlook, Apple Calendar, WPS",
-    )
-    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
-    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
-    .requiredOption('--unit <id>', 'the unit')
-    .option('--months <n>', 'how far ahead', '6')
-    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
-    .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
-    .option('--events <file>', 'events YAML (id, date) for event-relative obligations')
-    .option('--out <file>', 'write to this file instead of standard output')
-    .addHelpText('after', '\nExample:\n  duban ics --unit sfj --months 12 --out sfj.ics')
+    .description('生成单位即将到来的截止日期和提醒日期的 iCalendar 文件（RFC 5545），可导入 Outlook、Apple 日历、WPS')
+    .argument('[catalog]', '任务清单 YAML 文件（默认：内置任务清单）')
+    .argument('[directory]', '单位名录 YAML 文件（默认：内置单位名录）')
+    .requiredOption('--unit <id>', '单位')
+    .option('--months <n>', '向后多少个月', '6')
+    .option('--calendar <file>', '日历文件，增补或替换某些年份的节假日数据')
+    .option('--rosters <file>', '人员名单（CSV：unit,roster,person,name），供按人计的任务使用')
+    .option('--events <file>', '事件文件（YAML：id、date），供以事件计时的任务使用')
+    .option('--out <file>', '写入此文件，而不是标准输出')
+    .addHelpText('after', '\n示例：\n  duban ics --unit sfj --months 12 --out sfj.ics')
     .action(
       async (
         catalog: string | undefined,
@@ -289,21 +283,19 @@ export function addCatalogCommands(program: Command, io: Io) {
 
   program
     .command('simulate')
-    .description(
-      'Preview: run the real workflows and activities on the time-skipping server and show every email of a window',
-    )
-    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
-    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
-    .requiredOption('--from <date>', 'first day, YYYY-MM-DD, today or later')
-    .requiredOption('--to <date>', 'last day, YYYY-MM-DD')
-    .option('--out <dir>', 'write one .eml file per message into this folder')
-    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
-    .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
-    .option('--events <file>', 'events YAML (id, date) for event-relative obligations')
-    .option('--json', 'one JSON object per email: at, local, key, to, cc, subject, file')
+    .description('预演：在可快进时间的服务器上运行真实的工作流和活动，显示一段时间内的每封邮件')
+    .argument('[catalog]', '任务清单 YAML 文件（默认：内置任务清单）')
+    .argument('[directory]', '单位名录 YAML 文件（默认：内置单位名录）')
+    .requiredOption('--from <date>', '第一天，YYYY-MM-DD，今天或以后')
+    .requiredOption('--to <date>', '最后一天，YYYY-MM-DD')
+    .option('--out <dir>', '每封邮件写成一个 .eml 文件，保存到此文件夹')
+    .option('--calendar <file>', '日历文件，增补或替换某些年份的节假日数据')
+    .option('--rosters <file>', '人员名单（CSV：unit,roster,person,name），供按人计的任务使用')
+    .option('--events <file>', '事件文件（YAML：id、date），供以事件计时的任务使用')
+    .option('--json', '每封邮件一个 JSON 对象：at、local、key、to、cc、subject、file')
     .addHelpText(
       'after',
-      '\nExample:\n  duban simulate my-catalog.yaml my-directory.yaml --from 2027-01-01 --to 2027-03-31 --out preview/',
+      '\n示例：\n  duban simulate my-catalog.yaml my-directory.yaml --from 2027-01-01 --to 2027-03-31 --out preview/',
     )
     .action(
       async (

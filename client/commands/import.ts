@@ -15,7 +15,7 @@ function readBytes(file: string, what: string): Uint8Array {
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new InputError(`${what} ${file} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+    throw new InputError(`无法读取${what} ${file}：${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -26,11 +26,11 @@ function catalogQuotes(file: string): { id: string; quotes: string[] }[] {
     doc = parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new InputError(
-      `--compare ${file} cannot be read as YAML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+      `--compare ${file} 不是可读的 YAML：${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
     );
   }
   const obligations = (doc as { obligations?: unknown } | null)?.obligations;
-  if (!Array.isArray(obligations)) throw new InputError(`--compare ${file} has no list "obligations:"`);
+  if (!Array.isArray(obligations)) throw new InputError(`--compare ${file} 中没有任务列表“obligations:”`);
   return obligations.map((o: { id?: unknown; basis?: { quote?: unknown }[] }, i) => ({
     id: typeof o?.id === 'string' ? o.id : `obligations[${i}]`,
     quotes: (Array.isArray(o?.basis) ? o.basis : []).flatMap((b) => (typeof b?.quote === 'string' ? [b.quote] : [])),
@@ -46,30 +46,30 @@ export function addImportCommands(program: Command, io: Io) {
   const { out } = io;
   const group = program
     .command('import')
-    .description('Draft a catalog from a plan document, or a directory from a unit list sheet (nothing is registered)')
+    .description('由规划文件起草任务清单，或由单位名单表格生成单位名录（不登记任何任务）')
     .addHelpText(
       'after',
-      '\nExamples:\n  duban import directory 单位名录.xlsx --out directory.yaml --jurisdiction XX市\n' +
+      '\n示例：\n  duban import directory 单位名录.xlsx --out directory.yaml --jurisdiction XX市\n' +
         '  duban import plan 2027工作要点.docx --directory directory.yaml --out draft-catalog.yaml --report review.html\n' +
-        'See docs/import.md.',
+        '见 docs/import.md。',
     );
 
   group
     .command('plan')
-    .description('Read a plan (.txt, .docx, .html) and write a draft catalog with a # review: mark on every guess')
-    .argument('<plan>', 'the plan document: .txt, .docx or .html (a PDF: save it as .docx or .txt)')
-    .requiredOption('--directory <file>', 'the directory YAML the names are mapped to')
-    .requiredOption('--out <file>', 'where to write the draft catalog YAML')
-    .option('--report <file>', 'where to write the review report (one HTML file)')
-    .option('--compare <catalog>', 'a catalog to compare with: which drafted duties it carries, which it lacks')
-    .option('--year <year>', 'the year the plan is for: cycles start there, earlier dates are past')
-    .option('--json', 'print the duties, the not-time-bound items and the unmapped names as one JSON object')
+    .description('读取规划文件（.txt、.docx、.html），写出任务清单草稿，每处推断都加 # review: 注释')
+    .argument('<plan>', '规划文件：.txt、.docx 或 .html（PDF 请另存为 .docx 或 .txt）')
+    .requiredOption('--directory <file>', '用于对应单位名称的单位名录 YAML')
+    .requiredOption('--out <file>', '任务清单草稿（YAML）的保存位置')
+    .option('--report <file>', '审核报告的保存位置（一个 HTML 文件）')
+    .option('--compare <catalog>', '用于对照的任务清单：草稿中的任务哪些已有、哪些缺少')
+    .option('--year <year>', '规划所属的年份：周期从该年开始，更早的日期视为已过')
+    .option('--json', '以一个 JSON 对象输出识别出的任务、没有时限的表述和未对应的名称')
     .addHelpText(
       'after',
-      '\nExamples:\n  duban import plan 2027工作要点.docx --directory directory.yaml --out draft-catalog.yaml --report review.html --year 2027\n' +
+      '\n示例：\n  duban import plan 2027工作要点.docx --directory directory.yaml --out draft-catalog.yaml --report review.html --year 2027\n' +
         '  duban import plan plan.html --directory directory.yaml --out draft.yaml --json\n' +
-        '  duban import plan plan.txt --directory directory.yaml --out draft.yaml --compare catalog.yaml   # what the catalog lacks\n' +
-        'Then check every "# review:" line and run: duban validate draft-catalog.yaml directory.yaml',
+        '  duban import plan plan.txt --directory directory.yaml --out draft.yaml --compare catalog.yaml   # 任务清单缺少哪些\n' +
+        '然后核对每一处“# review:”注释，再运行：duban validate draft-catalog.yaml directory.yaml',
     )
     .action(
       async (
@@ -79,12 +79,12 @@ export function addImportCommands(program: Command, io: Io) {
         let year: number | undefined;
         if (opts.year !== undefined) {
           if (!/^\d{4}$/.test(opts.year) || Number(opts.year) < 2000 || Number(opts.year) > 2100)
-            throw new InputError(`--year "${opts.year}" is not a year between 2000 and 2100, e.g. 2027`);
+            throw new InputError(`--year “${opts.year}”不是2000至2100之间的年份，如 2027`);
           year = Number(opts.year);
         }
         const directory = loadDirectory(opts.directory);
         const existing = opts.compare !== undefined ? catalogQuotes(opts.compare) : undefined;
-        const bytes = readBytes(plan, 'the plan');
+        const bytes = readBytes(plan, '规划文件');
         const eventsFile = eventsFileFor(opts.out);
         // Loaded here, not at start-up: the readers (mammoth above all) would slow every other duban command.
         const { PlanReadError, importPlan } = require('../../import') as typeof import('../../import');
@@ -178,30 +178,28 @@ export function addImportCommands(program: Command, io: Io) {
         }
         if (!valid) {
           io.err(
-            `the draft does not validate (a fault of the importer; please report it):\n${problems.map((p) => `${p.file}:${p.line}: ${p.field}: ${p.message}`).join('\n')}\n`,
+            `草稿未通过检查（这是导入程序的缺陷，请报告）：\n${problems.map((p) => `${p.file}:${p.line}: ${p.field}: ${p.message}`).join('\n')}\n`,
           );
-          throw new InputError('the draft catalog does not validate');
+          throw new InputError('草稿任务清单未通过检查');
         }
       },
     );
 
   group
     .command('directory')
-    .description(
-      'Read a unit list (.xlsx or .csv) and write a directory YAML; every bad row named, nothing written on error',
-    )
-    .argument('<sheet>', 'the unit list: .xlsx (first sheet) or .csv, one unit a row under a header row')
-    .requiredOption('--out <file>', 'where to write the directory YAML')
-    .option('--jurisdiction <name>', 'the place the directory describes, e.g. XX市')
-    .option('--json', 'print the result (units written, or the problems) as one JSON object')
+    .description('读取单位名单（.xlsx 或 .csv），写出单位名录 YAML；逐一指出有问题的行，有问题时不写入')
+    .argument('<sheet>', '单位名单：.xlsx（第一个工作表）或 .csv，表头下每行一个单位')
+    .requiredOption('--out <file>', '单位名录 YAML 的保存位置')
+    .option('--jurisdiction <name>', '单位名录所属的辖区，如 XX市')
+    .option('--json', '以一个 JSON 对象输出结果（写入的单位，或问题）')
     .addHelpText(
       'after',
-      '\nColumns (matched by their header words): 单位名称, 简称/编号, 类别/标签, 上级督察单位, 主要负责人, 负责人邮箱,\n' +
-        '联络员, 联络员邮箱 (or one 邮箱), 手机.\n\nExamples:\n  duban import directory 单位名录.xlsx --out directory.yaml --jurisdiction XX市\n' +
+      '\n列（按表头文字识别）：单位名称、简称/编号、类别/标签、上级督察单位、主要负责人、负责人邮箱、\n' +
+        '联络员、联络员邮箱（或只有一列“邮箱”）、手机。\n\n示例：\n  duban import directory 单位名录.xlsx --out directory.yaml --jurisdiction XX市\n' +
         '  duban import directory units.csv --out directory.yaml --json',
     )
     .action(async (sheet: string, opts: { out: string; jurisdiction?: string; json?: boolean }) => {
-      const bytes = readBytes(sheet, 'the unit list');
+      const bytes = readBytes(sheet, '单位名单');
       const { importDirectory } = require('../../import/directory') as typeof import('../../import/directory');
       let result;
       try {
@@ -214,7 +212,7 @@ export function addImportCommands(program: Command, io: Io) {
           file: sheet,
           line: p.row,
           column: p.columnNumber ?? 0,
-          field: p.column ? `row ${p.row}, column ${p.column}` : `row ${p.row}`,
+          field: p.column ? `第${p.row}行“${p.column}”列` : `第${p.row}行`,
           message: p.message,
         }));
         if (opts.json) out(`${JSON.stringify({ ok: false, problems })}\n`);

@@ -30,19 +30,19 @@ function summaryText(s: RegisterSummary, dryRun: boolean): string {
 export function addRegisterCommands(program: Command, io: Io) {
   program
     .command('register')
-    .description('Validate, then start or update every tracker of a catalog and directory (idempotent)')
-    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
-    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
-    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
-    .option('--rosters <file>', 'rosters CSV (unit,roster,person,name) for per-person quotas')
-    .option('--events <file>', 'events YAML (id, date) for event-relative obligations')
-    .option('--dry-run', 'show what would change, change nothing')
-    .option('--prune', 'retire running trackers whose obligation or unit left the files')
-    .option('--by <name>', 'who registers, recorded in the ledger')
-    .option('--json', 'print the summary as JSON')
+    .description('检查后，启动或更新任务清单和单位名录中的每项督办任务（可重复运行）')
+    .argument('[catalog]', '任务清单 YAML 文件（默认：内置任务清单）')
+    .argument('[directory]', '单位名录 YAML 文件（默认：内置单位名录）')
+    .option('--calendar <file>', '日历文件，增补或替换某些年份的节假日数据')
+    .option('--rosters <file>', '人员名单（CSV：unit,roster,person,name），供按人计的任务使用')
+    .option('--events <file>', '事件文件（YAML：id、date），供以事件计时的任务使用')
+    .option('--dry-run', '只显示将作的更改，不作任何更改')
+    .option('--prune', '停用任务或单位已从文件中删除的运行中督办任务')
+    .option('--by <name>', '登记人，记入台账')
+    .option('--json', '以 JSON 输出汇总')
     .addHelpText(
       'after',
-      '\nExamples:\n  duban register catalog.yaml directory.yaml --dry-run\n  duban register catalog.yaml directory.yaml --prune --json',
+      '\n示例：\n  duban register catalog.yaml directory.yaml --dry-run\n  duban register catalog.yaml directory.yaml --prune --json',
     )
     .action(
       async (
@@ -94,7 +94,7 @@ export function addRegisterCommands(program: Command, io: Io) {
   // tracker waiting for the event plans from the new date, and one whose date moved re-plans.
   const event = program
     .command('event')
-    .description('Events of event-relative deadlines (a session date, a publication): set, clear, list');
+    .description('以事件计时的截止时间所依据的事件（会议日期、文件发布）：设置、清除、列出');
   const changeEvent =
     (date: (d: string | undefined) => string | null) =>
     async (
@@ -146,36 +146,36 @@ export function addRegisterCommands(program: Command, io: Io) {
     };
   event
     .command('set')
-    .description('Set or move the date of an event, then update the trackers that depend on it')
-    .argument('<id>', 'event id, e.g. pc-session-2027-06')
-    .argument('<date>', 'YYYY-MM-DD')
-    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
-    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
-    .requiredOption('--events <file>', 'the events YAML file to change')
-    .option('--note <text>', 'what the event is')
-    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
-    .option('--rosters <file>', 'rosters CSV for per-person quotas')
-    .option('--by <name>', 'who changes it, recorded in the ledger')
-    .option('--json', 'print the registration summary as JSON')
+    .description('设置或更改事件的日期，并更新依赖该事件的督办任务')
+    .argument('<id>', '事件编号，如 pc-session-2027-06')
+    .argument('<date>', '日期，YYYY-MM-DD')
+    .argument('[catalog]', '任务清单 YAML 文件（默认：内置任务清单）')
+    .argument('[directory]', '单位名录 YAML 文件（默认：内置单位名录）')
+    .requiredOption('--events <file>', '要更改的事件 YAML 文件')
+    .option('--note <text>', '事件说明')
+    .option('--calendar <file>', '日历文件，增补或替换某些年份的节假日数据')
+    .option('--rosters <file>', '人员名单 CSV，供按人计的任务使用')
+    .option('--by <name>', '更改人，记入台账')
+    .option('--json', '以 JSON 输出登记汇总')
     .addHelpText(
       'after',
-      '\nExample:\n  duban event set pc-session-2027-06 2027-06-20 catalog.yaml directory.yaml --events events.yaml',
+      '\n示例：\n  duban event set pc-session-2027-06 2027-06-20 catalog.yaml directory.yaml --events events.yaml',
     )
     .action(changeEvent((d) => dateOption(d, '<date>')!));
   event
     .command('clear')
-    .description('Clear the date of an event (cancelled or postponed): its trackers wait without notices')
-    .argument('<id>', 'event id')
-    .argument('[catalog]', 'catalog YAML file (default: the built-in catalog)')
-    .argument('[directory]', 'directory YAML file (default: the built-in directory)')
-    .requiredOption('--events <file>', 'the events YAML file to change')
-    .option('--calendar <file>', 'calendar file adding or replacing years of holiday data')
-    .option('--rosters <file>', 'rosters CSV for per-person quotas')
-    .option('--by <name>', 'who changes it, recorded in the ledger')
-    .option('--json', 'print the registration summary as JSON')
+    .description('清除事件的日期（取消或推迟）：相关督办任务等待，不发通知')
+    .argument('<id>', '事件编号')
+    .argument('[catalog]', '任务清单 YAML 文件（默认：内置任务清单）')
+    .argument('[directory]', '单位名录 YAML 文件（默认：内置单位名录）')
+    .requiredOption('--events <file>', '要更改的事件 YAML 文件')
+    .option('--calendar <file>', '日历文件，增补或替换某些年份的节假日数据')
+    .option('--rosters <file>', '人员名单 CSV，供按人计的任务使用')
+    .option('--by <name>', '更改人，记入台账')
+    .option('--json', '以 JSON 输出登记汇总')
     .addHelpText(
       'after',
-      '\nExample:\n  duban event clear pc-session-2027-06 catalog.yaml directory.yaml --events events.yaml',
+      '\n示例：\n  duban event clear pc-session-2027-06 catalog.yaml directory.yaml --events events.yaml',
     )
     .action(
       (
@@ -187,9 +187,9 @@ export function addRegisterCommands(program: Command, io: Io) {
     );
   event
     .command('list')
-    .description('List the events of a file and their dates')
-    .requiredOption('--events <file>', 'the events YAML file')
-    .option('--json', 'print JSON')
+    .description('列出文件中的事件及其日期')
+    .requiredOption('--events <file>', '事件 YAML 文件')
+    .option('--json', '以 JSON 输出')
     .action((opts: { events: string; json?: boolean }) => {
       const { events, problems } = loadEventsFile(opts.events);
       if (problems.length)

@@ -16,23 +16,20 @@ export function addReportCommands(program: Command, io: Io) {
   program
     .command('report')
     .description(
-      'The yearly report (考核) from the ledger alone (no Temporal needed): per unit, periods due, on time, with extension, late, missed, waived, on-time rate and ranking; and a draft circular (通报)',
+      '年度考核，只读台账（无需 Temporal）：每个单位到期的期次、按时完成、延期后按时完成、逾期完成、未完成、免除、按时完成率和排名；以及通报草稿',
     )
-    .requiredOption('--year <YYYY>', 'the year whose due dates are reported')
-    .option(
-      '--catalog <file>',
-      'catalog YAML file for obligation titles (default: the built-in catalog; give it with --directory)',
-    )
-    .option('--directory <file>', 'directory YAML file for unit names (default: the built-in directory)')
+    .requiredOption('--year <YYYY>', '统计截止日期在哪一年')
+    .option('--catalog <file>', '提供任务名称的任务清单 YAML 文件（默认：内置任务清单；须与 --directory 同时给出）')
+    .option('--directory <file>', '提供单位名称的单位名录 YAML 文件（默认：内置单位名录）')
     .addOption(
-      new Option('--format <format>', 'output; xlsx writes an Excel workbook and needs --out')
+      new Option('--format <format>', '输出格式；xlsx 写出 Excel 工作簿，须给出 --out')
         .choices(['table', 'csv', 'json', 'xlsx'])
         .default('table'),
     )
-    .option('--out <file>', 'write to this file instead of standard output')
+    .option('--out <file>', '写入此文件，而不是标准输出')
     .addHelpText(
       'after',
-      '\nExamples:\n  duban report --year 2027\n  duban report --year 2027 --format csv > 2027考核.csv\n  duban report --year 2027 --format xlsx --out 2027考核.xlsx',
+      '\n示例：\n  duban report --year 2027\n  duban report --year 2027 --format csv > 2027考核.csv\n  duban report --year 2027 --format xlsx --out 2027考核.xlsx',
     )
     .action(
       async (opts: {

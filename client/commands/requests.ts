@@ -16,15 +16,12 @@ import { Io, dateOption, defaultActor, linkOption, requiredText, textOption, who
 type Options = Record<string, string | boolean | undefined>;
 
 export function addRequestCommands(program: Command, io: Io) {
-  const tracker = (c: Command) => c.argument('<obligation>', 'obligation id').argument('<unit>', 'unit id');
+  const tracker = (c: Command) => c.argument('<obligation>', '任务编号').argument('<unit>', '单位编号');
   const actor = (c: Command) =>
     c
-      .option('--by <name>', 'who acts, recorded in the ledger (default: $DUBAN_USER or the login name)')
-      .option(
-        '--period <label>',
-        'the open period the request is for, e.g. 2026 or 2027-Q1 (default: the oldest open one)',
-      )
-      .option('--json', 'print the tracker status as JSON');
+      .option('--by <name>', '办理人，记入台账（默认：$DUBAN_USER 或登录名）')
+      .option('--period <label>', '请求针对的开放期次，如 2026 或 2027-Q1（默认：最早的开放期次）')
+      .option('--json', '以 JSON 输出督办任务的状态');
 
   /** One request, built from the options (checked before connecting) in the shape of the action's Update. */
   const act =
@@ -45,13 +42,13 @@ export function addRequestCommands(program: Command, io: Io) {
     };
 
   actor(tracker(program.command('submit')))
-    .description('Record a submission (报送) with its evidence; stops the ladder')
-    .option('--text <note>', 'what was done')
-    .option('--link <url>', 'where the evidence is (http or https)')
-    .option('--doc <number>', 'document number (文号)')
+    .description('报送（附佐证材料）；此后不再提醒和催办')
+    .option('--text <note>', '办理情况')
+    .option('--link <url>', '佐证材料的网址（http 或 https）')
+    .option('--doc <number>', '文号')
     .addHelpText(
       'after',
-      '\nExample:\n  duban submit annual-report-dept sfj --doc "X司发〔2027〕3号" --link https://example.org/report --by 黄丽娟',
+      '\n示例：\n  duban submit annual-report-dept sfj --doc "X司发〔2027〕3号" --link https://example.org/report --by 黄丽娟',
     )
     .action(
       act('submit', (o, actor) => ({
@@ -61,14 +58,14 @@ export function addRequestCommands(program: Command, io: Io) {
     );
 
   actor(tracker(program.command('record')))
-    .description('Record one event of a quota obligation (a lecture, a study session, a case-file review)')
-    .requiredOption('--date <YYYY-MM-DD>', 'the day it took place')
-    .requiredOption('--topic <text>', 'its topic')
-    .option('--person <id>', 'per-person quotas: the person (their id in the rosters file)')
-    .option('--hours <n>', 'per-person quotas counted in hours: the hours of this record')
+    .description('登记一次有次数要求的活动（讲座、学法活动、案卷评查）')
+    .requiredOption('--date <YYYY-MM-DD>', '举办日期')
+    .requiredOption('--topic <text>', '主题')
+    .option('--person <id>', '按人计的任务：人员（其在人员名单中的编号）')
+    .option('--hours <n>', '按学时计的按人任务：本次的学时数')
     .addHelpText(
       'after',
-      '\nExamples:\n  duban record yibashou-jiangfa sfj --date 2027-03-18 --topic 行政处罚法专题\n  duban record officer-training scjgj --person 15010001 --hours 8 --date 2027-03-18 --topic 行政处罚法培训',
+      '\n示例：\n  duban record yibashou-jiangfa sfj --date 2027-03-18 --topic 行政处罚法专题\n  duban record officer-training scjgj --person 15010001 --hours 8 --date 2027-03-18 --topic 行政处罚法培训',
     )
     .action(
       act('record', (o, actor) => {
@@ -86,17 +83,15 @@ export function addRequestCommands(program: Command, io: Io) {
     );
 
   actor(tracker(program.command('figures')))
-    .description(
-      'Report the figures of a rate or count obligation for the period (出庭应诉率, 办案人员数); a later report replaces it',
-    )
-    .option('--numerator <n>', 'rate: the cases that count (e.g. hearings a head attended)')
-    .option('--denominator <n>', 'rate: all cases of the period')
-    .option('--count <n>', 'count: the figure (e.g. case handlers)')
-    .option('--note <text>', 'how the figures were obtained')
-    .option('--link <url>', 'where the evidence is (http or https)')
+    .description('报送比率类或数量类任务本期的数据（出庭应诉率、办案人员数）；再次报送的数据取代之前的')
+    .option('--numerator <n>', '比率类：符合要求的案件数（如负责人出庭的案件数）')
+    .option('--denominator <n>', '比率类：本期全部案件数')
+    .option('--count <n>', '数量类：数值（如办案人员数）')
+    .option('--note <text>', '数据的来源和统计方法')
+    .option('--link <url>', '佐证材料的网址（http 或 https）')
     .addHelpText(
       'after',
-      '\nExamples:\n  duban figures court-appearance-rate county-a --numerator 18 --denominator 20\n  duban figures reconsideration-handlers county-a --count 3',
+      '\n示例：\n  duban figures court-appearance-rate county-a --numerator 18 --denominator 20\n  duban figures reconsideration-handlers county-a --count 3',
     )
     .action(
       act('report', (o, actor) => ({
@@ -110,18 +105,18 @@ export function addRequestCommands(program: Command, io: Io) {
     );
 
   actor(tracker(program.command('ack')))
-    .description('Acknowledge a task (签收): the unit confirms it received it; reminders continue')
-    .addHelpText('after', '\nExample:\n  duban ack annual-report-dept sfj --by 黄丽娟')
+    .description('签收：单位确认已收到任务；提醒照常发送')
+    .addHelpText('after', '\n示例：\n  duban ack annual-report-dept sfj --by 黄丽娟')
     .action(act('acknowledge', (_o, actor) => actor));
 
   actor(tracker(program.command('progress')))
-    .description('Report interim progress (反馈进展): a dated note, with optional evidence; reminders continue')
-    .requiredOption('--note <text>', 'what has been done so far')
-    .option('--link <url>', 'where the evidence is (http or https)')
-    .option('--doc <number>', 'document number (文号)')
+    .description('反馈进展：一条注明日期的说明，可附佐证材料；提醒照常发送')
+    .requiredOption('--note <text>', '目前的进展')
+    .option('--link <url>', '佐证材料的网址（http 或 https）')
+    .option('--doc <number>', '文号')
     .addHelpText(
       'after',
-      '\nExample:\n  duban progress annual-report-dept sfj --note 初稿已完成，正在征求意见 --by 黄丽娟',
+      '\n示例：\n  duban progress annual-report-dept sfj --note 初稿已完成，正在征求意见 --by 黄丽娟',
     )
     .action(
       act('progress', (o, actor) => ({
@@ -132,14 +127,14 @@ export function addRequestCommands(program: Command, io: Io) {
     );
 
   actor(tracker(program.command('verify')))
-    .description('Accept a submission with a rating, or return it for rework (核实/销号)')
-    .option('--accept', 'accept it')
-    .addOption(new Option('--rating <rating>', 'rating when accepting').choices([...RATINGS]))
-    .option('--return', 'return it for rework')
-    .option('--reason <text>', 'why it is returned')
+    .description('核实/销号：核实通过并评定等次，或退回重办')
+    .option('--accept', '核实通过')
+    .addOption(new Option('--rating <rating>', '核实通过时的评定等次').choices([...RATINGS]))
+    .option('--return', '退回重办')
+    .option('--reason <text>', '退回理由')
     .addHelpText(
       'after',
-      '\nExamples:\n  duban verify annual-report-dept sfj --accept --rating 良好\n  duban verify annual-report-dept sfj --return --reason 缺少佐证材料',
+      '\n示例：\n  duban verify annual-report-dept sfj --accept --rating 良好\n  duban verify annual-report-dept sfj --return --reason 缺少佐证材料',
     )
     .action(
       act('verify', (o, actor) => {
@@ -153,14 +148,14 @@ export function addRequestCommands(program: Command, io: Io) {
       }),
     );
 
-  const extend = program.command('extend').description('Extensions (延期): request one before due, or decide on one');
+  const extend = program.command('extend').description('延期：在截止前申请，或审批');
   actor(tracker(extend.command('request')))
-    .description('Request a new due date, before the current one')
-    .requiredOption('--to <YYYY-MM-DD>', 'the new due date')
-    .requiredOption('--reason <text>', 'why')
+    .description('在当前截止日期之前申请新的截止日期')
+    .requiredOption('--to <YYYY-MM-DD>', '新的截止日期')
+    .requiredOption('--reason <text>', '理由')
     .addHelpText(
       'after',
-      '\nExample:\n  duban extend request annual-report-dept sfj --to 2027-03-31 --reason 需等待统计数据',
+      '\n示例：\n  duban extend request annual-report-dept sfj --to 2027-03-31 --reason 需等待统计数据',
     )
     .action(
       act('requestExtension', (o, actor) => ({
@@ -170,11 +165,11 @@ export function addRequestCommands(program: Command, io: Io) {
       })),
     );
   actor(tracker(extend.command('decide')))
-    .description('Approve or reject the pending extension request')
-    .option('--approve', 'approve it')
-    .option('--reject', 'reject it')
-    .option('--reason <text>', 'why')
-    .addHelpText('after', '\nExample:\n  duban extend decide annual-report-dept sfj --approve')
+    .description('批准或驳回待审批的延期申请')
+    .option('--approve', '批准')
+    .option('--reject', '驳回')
+    .option('--reason <text>', '理由')
+    .addHelpText('after', '\n示例：\n  duban extend decide annual-report-dept sfj --approve')
     .action(
       act('decideExtension', (o, actor) => {
         if (!!o.approve === !!o.reject) throw new InputError('--approve 和 --reject 须且只能给出一个');
@@ -183,18 +178,16 @@ export function addRequestCommands(program: Command, io: Io) {
     );
 
   actor(tracker(program.command('waive')))
-    .description('Waive the current period (免除), e.g. a report that is secret is not published')
-    .requiredOption('--reason <text>', 'why')
-    .addHelpText('after', '\nExample:\n  duban waive annual-report-publish szf --reason 报告涉密，不予公开')
+    .description('免除当前期次，如涉密报告不予公开')
+    .requiredOption('--reason <text>', '理由')
+    .addHelpText('after', '\n示例：\n  duban waive annual-report-publish szf --reason 报告涉密，不予公开')
     .action(act('waive', (o, actor) => ({ ...actor, reason: requiredText(o.reason, '--reason') })));
   actor(tracker(program.command('urge')))
-    .description(
-      'Send a 催办 at once for an overdue (red) period, from the supervising office; at most one a working day per period',
-    )
-    .option('--note <text>', 'what the office asks for, added to the message (催办意见)')
+    .description('督察单位对逾期（红灯）期次立即发出催办；每个期次每个工作日至多一次')
+    .option('--note <text>', '催办意见，附在通知中')
     .addHelpText(
       'after',
-      '\nExample:\n  duban urge annual-report-dept sfj --by 依法治市办王明 --note 请于本周五前报送 --period 2026',
+      '\n示例：\n  duban urge annual-report-dept sfj --by 依法治市办王明 --note 请于本周五前报送 --period 2026',
     )
     .action(
       act(
@@ -205,13 +198,11 @@ export function addRequestCommands(program: Command, io: Io) {
       ),
     );
   actor(tracker(program.command('hand-back')))
-    .description(
-      '退回: the unit hands a period back to its supervising office (the task is not its own), with the reason; reminders continue until the office decides',
-    )
-    .requiredOption('--reason <text>', "why the task is not this unit's (退回理由)")
+    .description('退回：单位将期次退回督察单位（任务不属本单位）并说明理由；督察单位决定前提醒照常发送')
+    .requiredOption('--reason <text>', '退回理由（为何不属本单位）')
     .addHelpText(
       'after',
-      '\nExample:\n  duban hand-back annual-report-dept jyj --reason 该事项由市场监管局负责 --by 教育局联络员',
+      '\n示例：\n  duban hand-back annual-report-dept jyj --reason 该事项由市场监管局负责 --by 教育局联络员',
     )
     .action(
       act(
@@ -221,22 +212,22 @@ export function addRequestCommands(program: Command, io: Io) {
       ),
     );
   actor(tracker(program.command('refuse-hand-back')))
-    .description('The supervising office refuses a 退回: the period stays with the unit')
-    .requiredOption('--reason <text>', 'why the task stays with the unit')
+    .description('督察单位不同意退回：期次仍由该单位办理')
+    .requiredOption('--reason <text>', '不同意退回的理由')
     .addHelpText(
       'after',
-      '\nExample:\n  duban refuse-hand-back annual-report-dept jyj --reason 本事项属教育局职责 --by 依法治市办王明',
+      '\n示例：\n  duban refuse-hand-back annual-report-dept jyj --reason 本事项属教育局职责 --by 依法治市办王明',
     )
     .action(act('refuseHandBack', (o, actor) => ({ ...actor, reason: requiredText(o.reason, '--reason') })));
   actor(tracker(program.command('transfer')))
     .description(
-      '转办: the supervising office moves an open period to another unit (its tracker of the same obligation, started when not running), with its history; nothing already sent is sent again',
+      '转办：督察单位将开放期次连同办理记录转给另一单位（该单位同一任务的督办任务，未运行时启动）；已发送的通知不再重发',
     )
-    .requiredOption('--to <unit>', 'the unit id that takes the task over (from the registered directory)')
-    .requiredOption('--reason <text>', 'why (转办理由)')
+    .requiredOption('--to <unit>', '接办单位的编号（取自已登记的单位名录）')
+    .requiredOption('--reason <text>', '转办理由')
     .addHelpText(
       'after',
-      '\nExample:\n  duban transfer annual-report-dept jyj --to scjgj --reason 该事项由市场监管局负责 --by 依法治市办王明',
+      '\n示例：\n  duban transfer annual-report-dept jyj --to scjgj --reason 该事项由市场监管局负责 --by 依法治市办王明',
     )
     .action(async (obligation: string, unit: string, opts: Options) => {
       const to = requiredText(opts.to, '--to');
@@ -261,16 +252,16 @@ export function addRequestCommands(program: Command, io: Io) {
       io.out(opts.json ? `${JSON.stringify(status)}\n` : `${lines.join('\n')}\n`);
     });
   actor(tracker(program.command('pause')))
-    .description('Pause a tracker: no notices until it is resumed')
-    .addHelpText('after', '\nExample:\n  duban pause yibashou-jiangfa sfj')
+    .description('暂停督办任务：恢复前不发通知')
+    .addHelpText('after', '\n示例：\n  duban pause yibashou-jiangfa sfj')
     .action(act('pause', (_o, actor) => actor));
   actor(tracker(program.command('resume')))
-    .description('Resume a paused tracker (the latest notice already due is sent at once)')
-    .addHelpText('after', '\nExample:\n  duban resume yibashou-jiangfa sfj')
+    .description('恢复已暂停的督办任务（已到期的最近一次通知立即发送）')
+    .addHelpText('after', '\n示例：\n  duban resume yibashou-jiangfa sfj')
     .action(act('resume', (_o, actor) => actor));
   actor(tracker(program.command('retire')))
-    .description('Retire a tracker for good (the ledger keeps its record)')
-    .requiredOption('--reason <text>', 'why')
-    .addHelpText('after', '\nExample:\n  duban retire yibashou-jiangfa sfj --reason 机构改革，职能划转')
+    .description('永久停用督办任务（台账保留其记录）')
+    .requiredOption('--reason <text>', '理由')
+    .addHelpText('after', '\n示例：\n  duban retire yibashou-jiangfa sfj --reason 机构改革，职能划转')
     .action(act('retire', (o, actor) => ({ ...actor, reason: requiredText(o.reason, '--reason') })));
 }

@@ -12,13 +12,11 @@ import { ExitCode, Io } from './common';
 export function addServiceCommands(program: Command, io: Io) {
   program
     .command('worker')
-    .description(
-      'Run a worker: the tracker workflows and their activities (settings from the environment or DUBAN_CONFIG)',
-    )
+    .description('运行 worker：执行督办任务的工作流及其活动（设置来自环境变量或 DUBAN_CONFIG）')
     .addHelpText(
       'after',
-      '\nSettings (environment, or the same keys in a YAML file named by DUBAN_CONFIG): see docs/engine.md.\n' +
-        '\nExamples:\n  SMTP_URL=smtp://127.0.0.1:2525 duban worker\n' +
+      '\n设置（环境变量，或写在 DUBAN_CONFIG 所指 YAML 文件中的同名键）：见 docs/engine.md。\n' +
+        '\n示例：\n  SMTP_URL=smtp://127.0.0.1:2525 duban worker\n' +
         '  TEMPORAL_ADDRESS=temporal.example.org:7233 TEMPORAL_TLS=true DATABASE_URL=postgres://duban@db/duban SMTP_URL=smtps://mail.example.org duban worker',
     )
     .action(async () => {
@@ -31,12 +29,10 @@ export function addServiceCommands(program: Command, io: Io) {
 
   program
     .command('web')
-    .description(
-      'Run the web service: the board, trackers, actions, reports in the browser, sign-in by emailed link (docs/web.md)',
-    )
+    .description('运行网页服务：在浏览器中查看亮灯看板、督办任务、办理和报表，通过邮件中的链接登录（docs/web.md）')
     .addHelpText(
       'after',
-      "\nSettings: DUBAN_WEB_HOST (127.0.0.1), DUBAN_WEB_PORT (8080), DUBAN_WEB_BASE_URL, DUBAN_ADMINS, SMTP_URL and the worker's; see docs/web.md.\n\nExample:\n  DUBAN_WEB_BASE_URL=https://duban.example.gov.cn DUBAN_ADMINS=admin@example.gov.cn duban web",
+      '\n设置：DUBAN_WEB_HOST（127.0.0.1）、DUBAN_WEB_PORT（8080）、DUBAN_WEB_BASE_URL、DUBAN_ADMINS、SMTP_URL 及 worker 的设置；见 docs/web.md。\n\n示例：\n  DUBAN_WEB_BASE_URL=https://duban.example.gov.cn DUBAN_ADMINS=admin@example.gov.cn duban web',
     )
     .action(async () => {
       const { runWeb } = require('../../web/main') as typeof import('../../web/main');
@@ -45,15 +41,13 @@ export function addServiceCommands(program: Command, io: Io) {
     });
   program
     .command('start')
-    .description(
-      'Run the whole service on embedded defaults: Temporal dev server, mail catcher, ledger, worker; register the catalog',
-    )
+    .description('以内置默认配置运行整个服务：Temporal 开发服务器、邮件捕获器、台账、worker；并登记任务清单')
     .addHelpText(
       'after',
-      '\nEnvironment: DUBAN_DATA_DIR (default .duban), DUBAN_TEMPORAL_PORT (7233), DUBAN_UI_PORT (8233), DUBAN_MAIL_PORT (2525),\n' +
-        'DUBAN_DEV_SERVER_RESTARTS (3: restarts of a dev server that dies, within ten minutes, before start gives up),\n' +
-        'DUBAN_CATALOG / DUBAN_DIRECTORY / DUBAN_CALENDAR; TEMPORAL_ADDRESS, SMTP_URL, DATABASE_URL use real infrastructure instead.\n' +
-        '\nExamples:\n  npm start\n  DUBAN_CATALOG=my-catalog.yaml DUBAN_DIRECTORY=my-directory.yaml duban start',
+      '\n环境变量：DUBAN_DATA_DIR（默认 .duban）、DUBAN_TEMPORAL_PORT（7233）、DUBAN_UI_PORT（8233）、DUBAN_MAIL_PORT（2525）、\n' +
+        'DUBAN_DEV_SERVER_RESTARTS（3：开发服务器意外停止时，十分钟内最多重启几次，之后 start 停止）、\n' +
+        'DUBAN_CATALOG / DUBAN_DIRECTORY / DUBAN_CALENDAR；设置 TEMPORAL_ADDRESS、SMTP_URL、DATABASE_URL 则改用真实的基础设施。\n' +
+        '\n示例：\n  npm start\n  DUBAN_CATALOG=my-catalog.yaml DUBAN_DIRECTORY=my-directory.yaml duban start',
     )
     .action(async () => {
       const { start } = require('../start') as typeof import('../start');
@@ -63,13 +57,11 @@ export function addServiceCommands(program: Command, io: Io) {
 
   program
     .command('migrate')
-    .description(
-      'Create the ledger, or bring its tables up to this version of duban (workers do it at start; other commands never do)',
-    )
-    .option('--json', 'print { ledger, applied } as JSON')
+    .description('创建台账，或将其表升级到此版本的 duban（worker 启动时会做；其他命令从不做）')
+    .option('--json', '以 JSON 输出 { ledger, applied }')
     .addHelpText(
       'after',
-      '\nExamples:\n  duban migrate\n  DATABASE_URL=postgres://duban@db.example.org/duban duban migrate',
+      '\n示例：\n  duban migrate\n  DATABASE_URL=postgres://duban@db.example.org/duban duban migrate',
     )
     .action(async (opts: { json?: boolean }) => {
       const settings = loadSettings();
@@ -80,7 +72,7 @@ export function addServiceCommands(program: Command, io: Io) {
         io.out(
           opts.json
             ? `${JSON.stringify({ ledger: where, applied })}\n`
-            : `ledger ${where}: up to date (migrations ${applied.join(', ')})\n`,
+            : `台账 ${where}：已是最新（已执行迁移 ${applied.join(', ')}）\n`,
         );
       } finally {
         await ledger.close();

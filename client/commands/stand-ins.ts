@@ -12,23 +12,21 @@ import { Io, dateOption, defaultActor, requiredText, textOption } from './common
 export function addStandInCommands(program: Command, io: Io) {
   const group = program
     .command('stand-in')
-    .description('代办: who receives and acts for a unit head or liaison who is away, for a date range');
+    .description('代办：在一段日期内，由谁代不在岗的单位负责人或联络员接收通知并办理');
 
   group
     .command('set')
-    .description(
-      'Name a stand-in from the directory: notices to the absent person go to the stand-in (absent in copy), with links bound to the stand-in',
-    )
-    .argument('<unit>', 'the unit id')
-    .requiredOption('--absent <email>', "the unit head's or liaison's address")
-    .requiredOption('--stand-in <email>', 'the address of a person in the directory')
-    .requiredOption('--from <YYYY-MM-DD>', 'first day away (inclusive)')
-    .requiredOption('--to <YYYY-MM-DD>', 'last day away (inclusive)')
-    .option('--by <name>', 'who sets it, recorded (default: $DUBAN_USER or the login name)')
-    .option('--json', 'print the stand-in as JSON')
+    .description('指定单位名录中的人代办：发给不在岗者的通知改发代办人（抄送不在岗者），链接绑定代办人')
+    .argument('<unit>', '单位编号')
+    .requiredOption('--absent <email>', '单位负责人或联络员的邮箱地址')
+    .requiredOption('--stand-in <email>', '单位名录中某人的邮箱地址')
+    .requiredOption('--from <YYYY-MM-DD>', '不在岗的第一天（含当天）')
+    .requiredOption('--to <YYYY-MM-DD>', '不在岗的最后一天（含当天）')
+    .option('--by <name>', '设置人，记入台账（默认：$DUBAN_USER 或登录名）')
+    .option('--json', '以 JSON 输出代办')
     .addHelpText(
       'after',
-      '\nExample:\n  duban stand-in set sfj --absent sfj.head@xx.example.org --stand-in sfj.deputy@xx.example.org --from 2027-02-01 --to 2027-02-10',
+      '\n示例：\n  duban stand-in set sfj --absent sfj.head@xx.example.org --stand-in sfj.deputy@xx.example.org --from 2027-02-01 --to 2027-02-10',
     )
     .action(async (unit: string, opts: Record<string, string | boolean | undefined>) => {
       const input = {
@@ -52,9 +50,9 @@ export function addStandInCommands(program: Command, io: Io) {
 
   group
     .command('list')
-    .description('The stand-ins not cancelled')
-    .option('--json', 'print them as JSON')
-    .addHelpText('after', '\nExample:\n  duban stand-in list --json')
+    .description('列出未取消的代办')
+    .option('--json', '以 JSON 输出')
+    .addHelpText('after', '\n示例：\n  duban stand-in list --json')
     .action(async (opts: { json?: boolean }) => {
       const ledger = await openLedger(loadSettings());
       const all = await ledger.standIns.all().finally(() => ledger.close());
@@ -66,13 +64,13 @@ export function addStandInCommands(program: Command, io: Io) {
 
   group
     .command('cancel')
-    .description('End a stand-in early (it stays in the record)')
-    .argument('<id>', 'the id that stand-in set printed')
-    .addHelpText('after', '\nExample:\n  duban stand-in cancel 3f1c2a9b0d4e5f60718293a4')
+    .description('提前结束代办（记录保留）')
+    .argument('<id>', 'stand-in set 输出的编号')
+    .addHelpText('after', '\n示例：\n  duban stand-in cancel 3f1c2a9b0d4e5f60718293a4')
     .action(async (id: string) => {
       const ledger = await openLedger(loadSettings());
       const done = await ledger.standIns.cancel(id, Date.now()).finally(() => ledger.close());
-      if (!done) throw new InputError(`no stand-in ${id} (duban stand-in list shows them)`);
+      if (!done) throw new InputError(`没有编号为 ${id} 的代办（duban stand-in list 列出全部代办）`);
       io.out(`已取消代办 ${id}\n`);
     });
 }

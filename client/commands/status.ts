@@ -13,6 +13,7 @@ import type { TrackerStatus } from '../../workflows/messages';
 import { InputError } from '../errors';
 import { colourWord, colours, padEnd, statusLines, unitCountLines } from '../format';
 import {
+  CHANNEL_STATUS_WORDS,
   NOTICE_STATUS_WORDS,
   NOTICE_WORDS,
   OUTCOME_WORDS,
@@ -66,21 +67,14 @@ export function board<T extends BoardEntry>(items: T[], now: number) {
 export function addStatusCommands(program: Command, io: Io) {
   program
     .command('status')
-    .description('The board (亮灯): counts by colour per unit, then the items, most urgent first')
-    .option('--unit <id>', 'only this unit')
-    .option('--obligation <id>', 'only this obligation')
+    .description('亮灯看板：先列各单位各颜色的数量，再列各期次，最紧急的在前')
+    .option('--unit <id>', '只看此单位')
+    .option('--obligation <id>', '只看此任务')
     .addOption(
-      new Option('--colour <colour>', 'only this colour').choices([
-        'red',
-        'yellow',
-        'green',
-        'done',
-        'waived',
-        'broken',
-      ]),
+      new Option('--colour <colour>', '只看此颜色').choices(['red', 'yellow', 'green', 'done', 'waived', 'broken']),
     )
-    .option('--json', 'one JSON object: { units: [...], items: [...] }')
-    .addHelpText('after', '\nExamples:\n  duban status\n  duban status --unit sfj --colour red --json')
+    .option('--json', '一个 JSON 对象：{ units: [...], items: [...] }')
+    .addHelpText('after', '\n示例：\n  duban status\n  duban status --unit sfj --colour red --json')
     .action(async (opts: { unit?: string; obligation?: string; colour?: string; json?: boolean }) => {
       // The board is one query on the ledger, where every tracker keeps its current row: fast on thousands.
       const ledger = await openLedger(loadSettings());
@@ -123,11 +117,11 @@ export function addStatusCommands(program: Command, io: Io) {
 
   program
     .command('show')
-    .description("A tracker's timeline from the ledger: notices sent (with Message-IDs), actions and outcomes")
-    .argument('<obligation>', 'obligation id')
-    .argument('<unit>', 'unit id')
-    .option('--json', 'one JSON object: { tracker, status, outcomes, notices, events, channels }')
-    .addHelpText('after', '\nExample:\n  duban show annual-report-dept sfj')
+    .description('督办任务在台账中的时间线：已发通知（含 Message-ID）、办理和结果')
+    .argument('<obligation>', '任务编号')
+    .argument('<unit>', '单位编号')
+    .option('--json', '一个 JSON 对象：{ tracker, status, outcomes, notices, events, channels }')
+    .addHelpText('after', '\n示例：\n  duban show annual-report-dept sfj')
     .action(async (obligation: string, unit: string, opts: { json?: boolean }) => {
       const id = trackerId(obligation, unit);
       // The ledger is the record; Temporal only adds the current status, and its absence is said, not hidden.
@@ -161,7 +155,7 @@ export function addStatusCommands(program: Command, io: Io) {
           unreachable = (err as Error).message;
         }
         if (!status && notices.length + events.length + outcomes.length + sends.length === 0) {
-          if (unreachable) throw new UnreachableError(`${unreachable}; and the ledger has nothing for ${id}`);
+          if (unreachable) throw new UnreachableError(`${unreachable}；台账中也没有${id}的记录`);
           throw new InputError(`没有督办任务${id}：既未运行，台账中也没有记录`);
         }
         if (opts.json)
@@ -194,7 +188,7 @@ export function addStatusCommands(program: Command, io: Io) {
           })),
           ...channels.map((c) => ({
             at: c.at,
-            text: `channel ${c.channel} (${c.kind}${c.to ? ` to ${c.to}` : ''}) ${c.status}, ${c.attempts} attempt${c.attempts === 1 ? '' : 's'}${c.answer ? `: ${c.answer}` : ''} for ${c.notice}`,
+            text: `渠道 ${c.channel}（${c.kind}${c.to ? `，发往 ${c.to}` : ''}）${CHANNEL_STATUS_WORDS[c.status] ?? c.status}，尝试${c.attempts}次${c.answer ? `：${c.answer}` : ''}，通知 ${c.notice}`,
           })),
         ].sort((a, b) => a.at - b.at);
         for (const t of timeline) lines.push(`${new Date(t.at).toISOString()}  ${t.text}`);

@@ -121,9 +121,7 @@ export class WorkingCalendar {
   private scan(d: DayNumber, step: 1 | -1, inclusive: boolean): DayNumber {
     let day = inclusive ? d : d + step;
     for (let i = 0; i < MAX_SCAN_DAYS; i++, day += step) if (this.isWorkingDay(day)) return day;
-    throw new Error(
-      `calendar: no working day within ${MAX_SCAN_DAYS} days of ${formatDate(d)}; check the calendar data`,
-    );
+    throw new Error(`工作日历：${formatDate(d)}前后${MAX_SCAN_DAYS}天内没有工作日；请检查日历数据`);
   }
 
   private table(year: number): YearTable {
@@ -169,7 +167,6 @@ function buildTable(year: number, arrangements: HolidayArrangement[], status: Ye
 
 function mustParse(text: string, arrangement: HolidayArrangement): DayNumber {
   const d = parseDate(text);
-  if (d === undefined)
-    throw new Error(`calendar data for ${arrangement.year} (${arrangement.source}): "${text}" is not a date`);
+  if (d === undefined) throw new Error(`${arrangement.year}年日历数据（${arrangement.source}）：“${text}”不是日期`);
   return d;
 }

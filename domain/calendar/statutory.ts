@@ -22,7 +22,7 @@ function lunarDay(year: number, month: number, day: number): number {
 export function statutoryHolidays(year: number): HolidayArrangement {
   const springFestival = lunarDay(year, 1, 1);
   const qingmingTerm = Lunar.fromYmd(year, 3, 1).getJieQiTable()['清明'];
-  if (!qingmingTerm) throw new Error(`lunar-javascript gave no 清明 for ${year}`);
+  if (!qingmingTerm) throw new Error(`农历库 lunar-javascript 未给出${year}年的清明`);
   const qingming = solarToDay(qingmingTerm);
   const range = (name: string, from: number, to: number): HolidayRange => ({
     name,

@@ -59,7 +59,7 @@ test('an unknown channel is named with file, line and field', () => {
       file: expect.stringContaining(path.basename(file)),
       line: expect.any(Number),
       field: 'units[1] (justice) › channels[0]',
-      message: expect.stringContaining('unknown channel "justice-wechat"'),
+      message: expect.stringContaining('未知的渠道“justice-wechat”'),
     }),
   ]);
   const line = readFileSync(file, 'utf8').split('\n')[problems[0]!.line - 1];
@@ -72,8 +72,8 @@ test('a channel without its secret is refused, naming the setting to set, not a 
   delete env[secretVariable('sms', 'SECRET')];
   const problems = problemsOf(directoryWith(good), env);
   expect(problems.map((p) => [p.field, p.message])).toEqual([
-    ['channels[1].name', expect.stringContaining('set DUBAN_CHANNEL_OFFICE_DING_KEY')],
-    ['channels[4].name', expect.stringContaining('set DUBAN_CHANNEL_SMS_SECRET')],
+    ['channels[1].name', expect.stringContaining('请设置 DUBAN_CHANNEL_OFFICE_DING_KEY')],
+    ['channels[4].name', expect.stringContaining('请设置 DUBAN_CHANNEL_SMS_SECRET')],
   ]);
   expect(JSON.stringify(problems)).not.toContain('SECding0003');
 });
@@ -99,10 +99,7 @@ test('a malformed mobile, a plain-http webhook off loopback, an SMS channel with
   const problems = problemsOf(file);
   expect(problems.map((p) => [p.field, p.message])).toEqual(
     expect.arrayContaining([
-      [
-        'units[1] (justice) › contacts.head.mobile',
-        'the text "1380000" is not a mainland mobile number such as 13800138000',
-      ],
+      ['units[1] (justice) › contacts.head.mobile', '文本 "1380000" 不是有效的大陆手机号码，如 13800138000'],
     ]),
   );
   // The schema refuses the mobile before the channels are looked at; fixed, the channels' problems show.
@@ -114,7 +111,7 @@ test('a malformed mobile, a plain-http webhook off loopback, an SMS channel with
     ),
   );
   expect(second.map((p) => [p.field, p.message])).toEqual([
-    ['channels[3].url', expect.stringContaining('must be https://')],
+    ['channels[3].url', expect.stringContaining('须为 https://')],
     ['channels[4]', expect.stringContaining('templateCode')],
   ]);
   expect(

@@ -354,6 +354,6 @@ test('duban show lists each channel send with its answer and attempts, and no se
     encoding: 'utf8',
     env: { ...process.env, DUBAN_DATA_DIR: dataDir, TEMPORAL_ADDRESS: '127.0.0.1:1', TZ: 'UTC', NO_COLOR: '1' },
   });
-  expect(text.stdout).toMatch(/channel justice-wecom \(wecom\) sent, 1 attempt: errcode 0: ok/);
+  expect(text.stdout).toMatch(/渠道 justice-wecom（wecom）已发送，尝试1次：errcode 0: ok/);
   for (const secret of Object.values(SECRETS)) expect(r.stdout + text.stdout + text.stderr).not.toContain(secret);
 });

@@ -32,7 +32,7 @@ describe('the due date from the event', () => {
     expect(due({ rule: 'before-event', event: 'e', months: 1, date: '2027-03-31' })).toBe('2027-02-28');
     expect(due({ rule: 'before-event', event: 'e', months: 6, date: '2028-08-31' })).toBe('2028-02-29');
     expect(due({ rule: 'after-event', event: 'e', days: 30, date: '2027-03-15' })).toBe('2027-04-14');
-    expect(() => due({ rule: 'before-event', event: 'e', months: 1 })).toThrow('waiting for event e to have a date');
+    expect(() => due({ rule: 'before-event', event: 'e', months: 1 })).toThrow('等待事件e确定日期');
   });
 
   test('duban plan lists the waiting tracker instead of its notices', () => {

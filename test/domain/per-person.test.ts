@@ -187,14 +187,14 @@ describe('the rosters file (CSV)', () => {
     const text =
       'unit,roster,person,name\nscjgj,执法人员,15010001,王建国\nscjgj,执法人员,15010001,王建国\nscjgj,,15010003,赵强\nscjgj,执法人员,15010004,=HYPERLINK("x")\nscjgj,执法人员,15010005,钱,多\n';
     expect(parseRosterCsv(text).problems).toEqual([
-      { line: 3, column: 'person', message: 'person "15010001" is already on roster 执法人员 of unit scjgj (line 2)' },
-      { line: 4, column: 'roster', message: 'is empty' },
-      { line: 5, column: 'name', message: '"=HYPERLINK("x")" starts like a spreadsheet formula (=, +, -, @)' },
-      { line: 6, message: '5 cells, but the header has 4 columns (a comma in a name needs quotes)' },
+      { line: 3, column: 'person', message: '人员“15010001”已在单位 scjgj 的名单 执法人员 中（第2行）' },
+      { line: 4, column: 'roster', message: '为空' },
+      { line: 5, column: 'name', message: '“=HYPERLINK("x")”以电子表格公式的字符开头（=、+、-、@）' },
+      { line: 6, message: '有5个单元格，但表头只有4列（名称中的逗号须加引号）' },
     ]);
     expect(parseRosterCsv('unit,person,name,dept\n').problems).toEqual([
-      { line: 1, message: 'missing column roster; unknown column "dept": the columns are unit,roster,person,name' },
+      { line: 1, message: '缺少列 roster；未知的列 "dept"：列应为 unit,roster,person,name' },
     ]);
-    expect(parseRosterCsv('').problems[0]!.message).toMatch(/the file is empty/);
+    expect(parseRosterCsv('').problems[0]!.message).toMatch(/文件为空/);
   });
 });

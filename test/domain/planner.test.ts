@@ -306,7 +306,7 @@ describe('ladderOverlaps', () => {
     );
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(
-      /^obligation monthly: the first reminder of 2027-02 \(2027-01-\d\d\) comes before 2027-01 is due \(2027-01-31\)/,
+      /^任务monthly：2027年2月的第一次提醒（2027-01-\d\d）早于2027年1月的截止日期（2027-01-31）/,
     );
   });
 });

@@ -238,7 +238,7 @@ describe('a definition that cannot be planned', () => {
     const d = Driver.start(bad, at('2026-01-02'));
     const s = d.t.status(d.now);
     expect(s.colour).toBe('broken');
-    expect(s.problem).toMatch(/1000000 working days/);
+    expect(s.problem).toMatch(/一步为1000000个工作日/);
     expect(d.t.boardTracker(d.now)).toMatchObject({ colour: 'broken', problem: s.problem });
     d.refused('submit', { by: 'x', evidence: { text: 'a' } }, /无法排期：.*duban register/);
     d.act('updateDefinition', { by: 'admin', definition: annual() });
@@ -314,7 +314,7 @@ describe('found in review', () => {
     const d = Driver.start(annual(), at('2026-01-02'));
     d.act('updateDefinition', { by: 'admin', definition: annual({ reminders: [1_000_000] }) });
     expect(d.t.replanning).toBe(false);
-    expect(d.t.status(d.now).problem).toMatch(/1000000 working days/);
+    expect(d.t.status(d.now).problem).toMatch(/一步为1000000个工作日/);
   });
 
   test('a request after the ladder ran out is refused, even before the period is recorded as missed', () => {

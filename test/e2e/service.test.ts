@@ -182,7 +182,7 @@ describe('the duban command against a running service', () => {
     const r = duban('register', broken, directory);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/broken\.yaml:\d+:\d+: obligations\[0\] \(annual-report\) › due\.monthDay/);
-    expect(r.stderr).toMatch(/Nothing was done/);
+    expect(r.stderr).toMatch(/未作任何更改。/);
     expect(duban('register', catalog, directory, '--json').json()).toMatchObject({
       started: [],
       updated: [],
@@ -329,11 +329,11 @@ describe('the duban command against a running service', () => {
         expect.objectContaining({
           tracker: 'broken-duty/justice',
           colour: 'broken',
-          problem: expect.stringMatching(/1000000 working days/),
+          problem: expect.stringMatching(/1000000个工作日/),
         }),
       ]);
-      expect(duban('status').stdout).toMatch(/无法排期\s+broken-duty\/justice .*无法排期：.*1000000 working days/);
-      expect(duban('show', 'broken-duty', 'justice').stdout).toMatch(/无法排期：.*1000000 working days/);
+      expect(duban('status').stdout).toMatch(/无法排期\s+broken-duty\/justice .*无法排期：.*1000000个工作日/);
+      expect(duban('show', 'broken-duty', 'justice').stdout).toMatch(/无法排期：.*1000000个工作日/);
       const refused = duban('submit', 'broken-duty', 'justice', '--text', '已报送');
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/无法排期：.*duban register/);
@@ -364,8 +364,8 @@ describe('the duban command against a running service', () => {
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', r));
-    for (let i = 0; i < 150 && !output.includes('duban web: '); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(output).toContain(`duban web: http://127.0.0.1:${port}`);
+    for (let i = 0; i < 150 && !output.includes('duban web：'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(output).toContain(`duban web：http://127.0.0.1:${port}`);
     const login = await fetch(`http://127.0.0.1:${port}/login`);
     expect(login.status).toBe(200);
     expect(await login.text()).toContain('lang="zh-CN"');
@@ -460,7 +460,7 @@ describe('the duban command against a running service', () => {
     await new Promise((r) => setTimeout(r, 3_000));
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
-    expect(first.output()).toContain('duban stopped.');
+    expect(first.output()).toContain('duban 已停止。');
     const mailFolder = path.join(data, 'mail');
     const before = readdirSync(mailFolder).sort();
 
@@ -500,9 +500,9 @@ describe('the duban command against a running service', () => {
     const first = devServerPid();
     process.kill(first, 'SIGKILL');
     await waitForOutput(
-      'the Temporal dev server stopped (killed by SIGKILL); restarting it (1 of 1), its state is on disk',
+      'Temporal 开发服务器停止运行（被信号SIGKILL终止）；正在重启（第1次，最多1次），其状态保存在磁盘上',
     );
-    await waitForOutput('the Temporal dev server is running again');
+    await waitForOutput('Temporal 开发服务器已重新运行');
     expect(devServerPid()).not.toBe(first);
     // The restarted server has the trackers (its state is on disk) and the worker serves them again.
     const cli = { ...startEnv, TEMPORAL_ADDRESS: `127.0.0.1:${startEnv.DUBAN_TEMPORAL_PORT}` };
@@ -517,8 +517,8 @@ describe('the duban command against a running service', () => {
     process.kill(devServerPid(), 'SIGKILL');
     expect(await service.exited).toBe(1);
     expect(service.output()).toMatch(
-      /the Temporal dev server stopped \(killed by SIGKILL\) after 1 restart in the last ten minutes; duban start gives up and stops\. See .*temporal\.log/,
+      /Temporal 开发服务器停止运行（被信号SIGKILL终止），最近十分钟内已重启1次；duban start 不再重启，全部停止。日志见 .*temporal\.log/,
     );
-    expect(service.output()).toContain('duban stopped.');
+    expect(service.output()).toContain('duban 已停止。');
   });
 });

@@ -193,7 +193,7 @@ describe('duban import plan', () => {
     const out = path.join(dir, 'pdf.yaml');
     const r = duban('import', 'plan', file, '--directory', directory, '--out', out);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/PDF is not read.*save it as \.docx or \.txt/);
+    expect(r.stderr).toMatch(/不读取 PDF.*请另存为 \.docx 或 \.txt/);
     expect(existsSync(out)).toBe(false);
   });
 
@@ -274,11 +274,11 @@ describe('duban import directory', () => {
     const out = path.join(dir, 'bad-directory.yaml');
     const r = duban('import', 'directory', sheet, '--out', out);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${sheet}:5:1: row 5, column 单位名称: duplicate unit "市司法局" (also row 3)`);
-    expect(r.stderr).toContain('row 6, column 负责人邮箱: "not-an-email" is not an email address');
-    expect(r.stderr).toContain('row 6, column 手机: "1380000" is not a mainland mobile number');
-    expect(r.stderr).toContain('row 6, column 上级督察单位: unknown supervisor "市纪委"');
-    expect(r.stderr).toContain('Nothing was done.');
+    expect(r.stderr).toContain(`${sheet}:5:1: 第5行“单位名称”列: 单位“市司法局”重复（另见第3行）`);
+    expect(r.stderr).toContain('第6行“负责人邮箱”列: “not-an-email”不是有效的邮箱地址');
+    expect(r.stderr).toContain('第6行“手机”列: “1380000”不是有效的大陆手机号码');
+    expect(r.stderr).toContain('第6行“上级督察单位”列: 未知的上级督察单位“市纪委”');
+    expect(r.stderr).toContain('未作任何更改。');
     expect(existsSync(out)).toBe(false);
   });
 
@@ -299,10 +299,10 @@ describe('duban import directory', () => {
     const lines = j.problems.map((p: { field: string; message: string }) => `${p.field}: ${p.message}`);
     expect(lines).toEqual(
       expect.arrayContaining([
-        'row 3, column 主要负责人: is empty: the principal head (主要负责人) receives escalations',
-        'row 4, column 单位全称: duplicate unit "市教育局" (also row 3)',
-        'row 4, column 编号: duplicate id "jyj" (also row 3)',
-        'row 4, column 电子邮箱: "jyj@xx" is not an email address',
+        '第3行“主要负责人”列: 为空：主要负责人接收督办通知',
+        '第4行“单位全称”列: 单位“市教育局”重复（另见第3行）',
+        '第4行“编号”列: 编号“jyj”重复（另见第3行）',
+        '第4行“电子邮箱”列: “jyj@xx”不是有效的邮箱地址',
       ]),
     );
     expect(existsSync(out)).toBe(false);

@@ -79,10 +79,10 @@ describe('one ledger per deployment', () => {
     expect(await b.exited).toBe(2);
     const refused = readFileSync(path.join(dir, 'b.log'), 'utf8');
     expect(refused).toContain(
-      "refused: this worker's ledger is not the ledger of its deployment (namespace default, task queue deployment-test)",
+      '已拒绝：此 worker 的台账不是其部署的台账（namespace default，task queue deployment-test）',
     );
-    expect(refused).toContain(`the deployment's ledger: SQLite ${path.join(first, 'ledger.sqlite')}`);
-    expect(refused).toContain(`this worker's ledger:    SQLite ${path.join(second, 'ledger.sqlite')}`);
+    expect(refused).toContain(`部署的台账：SQLite ${path.join(first, 'ledger.sqlite')}`);
+    expect(refused).toContain(`此 worker 的台账：SQLite ${path.join(second, 'ledger.sqlite')}`);
     expect(refused).toContain(memo.ledgerIdentity);
     expect(refused).not.toMatch(/\n\s+at /);
 
@@ -121,9 +121,9 @@ describe('one ledger per deployment', () => {
     expect(await c.exited).toBe(2);
     const refusedPg = readFileSync(path.join(dir, 'c.log'), 'utf8');
     expect(refusedPg).toContain(
-      `this worker's ledger:    PostgreSQL postgres://postgres:***@${url.host}/duban (DATABASE_URL)`,
+      `此 worker 的台账：PostgreSQL postgres://postgres:***@${url.host}/duban (DATABASE_URL)`,
     );
-    expect(refusedPg).toContain(`the deployment's ledger: SQLite ${path.join(first, 'ledger.sqlite')}`);
+    expect(refusedPg).toContain(`部署的台账：SQLite ${path.join(first, 'ledger.sqlite')}`);
     expect(refusedPg).not.toContain('sekrit-pw');
 
     // A second worker on the deployment's own ledger shares the load.

@@ -240,24 +240,26 @@ describe('Temporal connection settings: TOML profiles and TEMPORAL_* variables (
       TEMPORAL_TLS_CA_PATH: path.join(dir, 'missing-ca.pem'),
     });
     await expect(temporalConnectionOptions(legacy)).rejects.toThrow(
-      /^TEMPORAL_TLS_CA_PATH: cannot read .*missing-ca\.pem: ENOENT/,
+      /^TEMPORAL_TLS_CA_PATH：无法读取 .*missing-ca\.pem：ENOENT/,
     );
 
     // A profile that is not there, a TOML key that is not Temporal's, a file that a profile names and is missing.
     expect(() => loadSettings({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging' })).toThrow(SettingsError);
     expect(() => loadSettings({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging' })).toThrow(
-      /TEMPORAL_CONFIG_FILE .*temporal\.toml, TEMPORAL_PROFILE staging: no profile staging \(the file has default, prod, wrongca\)/,
+      /TEMPORAL_CONFIG_FILE .*temporal\.toml，TEMPORAL_PROFILE staging：没有配置档 staging（文件中有：default, prod, wrongca）/,
     );
     const bad = path.join(dir, 'bad.toml');
     writeFileSync(bad, '[profile.default]\nadress = "x:1"\n');
-    expect(() => loadSettings({ TEMPORAL_CONFIG_FILE: bad })).toThrow(/TEMPORAL_CONFIG_FILE .*bad\.toml: .*adress/);
+    expect(() => loadSettings({ TEMPORAL_CONFIG_FILE: bad })).toThrow(
+      /TEMPORAL_CONFIG_FILE .*bad\.toml：Temporal 连接设置有误（.*adress/,
+    );
     const missing = path.join(dir, 'missing.toml');
     writeFileSync(
       missing,
       `[profile.default]\naddress = "x:1"\n[profile.default.tls]\nclient_cert_path = "${dir}/nope.pem"\nclient_key_path = "${certs.key}"\n`,
     );
     await expect(temporalConnectionOptions(loadSettings({ TEMPORAL_CONFIG_FILE: missing }))).rejects.toThrow(
-      /^tls\.client_cert_path of profile default in .*missing\.toml: cannot read .*nope\.pem: ENOENT/,
+      /^tls\.client_cert_path of profile default in .*missing\.toml：无法读取 .*nope\.pem：ENOENT/,
     );
   });
 
@@ -337,7 +339,7 @@ describe('Temporal connection settings: TOML profiles and TEMPORAL_* variables (
     workers.push(w);
     expect(await w.exited).toBe(1);
     expect(readFileSync(log, 'utf8')).toMatch(
-      /cannot reach Temporal at 127\.0\.0\.1:\d+ \(address of profile wrongca in .*temporal\.toml; namespace default; from profile wrongca in .*temporal\.toml\)/,
+      /无法连接 Temporal 127\.0\.0\.1:\d+（address of profile wrongca in .*temporal\.toml；namespace default；设置来自 profile wrongca in .*temporal\.toml）/,
     );
   });
 });

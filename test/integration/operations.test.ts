@@ -242,7 +242,9 @@ describe('operations on the dev server with worker processes', () => {
         30_000,
       );
       expect(status.code).toBe(0);
-      expect(status.stdout).toMatch(/SMTP has taken no message .*Check SMTP_URL \(smtp:\/\/duban:\*\*\*@127\.0\.0\.1/);
+      expect(status.stdout).toMatch(
+        /SMTP 已有\d+分钟未接收任何邮件.*请检查 SMTP_URL（smtp:\/\/duban:\*\*\*@127\.0\.0\.1/,
+      );
       expect(status.stdout).not.toContain(password);
       expect(duban({ DUBAN_DATA_DIR: dataDir }, 'status', '--json').stdout).toContain('"kind":"smtp"');
 

@@ -386,7 +386,7 @@ describe.each(['sqlite', 'postgres'] as const)(
     test("a worker's open SMTP alert is shown above the board, in Chinese, until it is cleared", async () => {
       const { session } = await signIn('justice.liaison@test.example.org');
       const since = Date.UTC(2027, 2, 1, 1, 0);
-      await ledger.raiseAlert('smtp', 'SMTP has taken no message for 30 min', since, since + 1_800_000);
+      await ledger.raiseAlert('smtp', 'SMTP 已有30分钟未接收任何邮件', since, since + 1_800_000);
       const board = await call(appUrl, { method: 'GET', url: '/', headers: { cookie: session } });
       expect(board.body).toMatch(
         /<p class="error" role="alert" data-alert="smtp">系统告警（自<span class="when">2027\/3\/1 09:00:00<\/span>起）：邮件系统未能发送通知/,
