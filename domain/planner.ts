@@ -57,6 +57,19 @@ export interface PlannedNotice {
  * reminders counted back from the new date are new notices.
  */
 export function noticeKey(n: Pick<PlannedNotice, 'trackerId' | 'period' | 'due' | 'stage' | 'level' | 'step'>): string {
+  // A tracker asks for the keys of its plan's notices at every step (which are handled, which comes next): each
+  // notice's key is built once. Notices are never changed in place (an extension or a new plan makes new ones).
+  let key = noticeKeys.get(n);
+  if (key === undefined) {
+    key = buildNoticeKey(n);
+    noticeKeys.set(n, key);
+  }
+  return key;
+}
+
+const noticeKeys = new WeakMap<object, string>();
+
+function buildNoticeKey(n: Pick<PlannedNotice, 'trackerId' | 'period' | 'due' | 'stage' | 'level' | 'step'>): string {
   const tail =
     n.stage === 'reminder' ? `r${n.step}` : n.stage === 'urge' ? `u${formatDate(n.step)}` : `e${n.level}.${n.step}`;
   return `${n.trackerId}/${n.period}/${n.due}/${tail}`;
