@@ -58,7 +58,7 @@ function checkedFiles(d: WebContext, action: WebAction, form: Form): CheckedFile
  */
 export async function performAction(
   d: WebContext,
-  person: Person & { onBehalfOf?: string },
+  person: Person & { onBehalfOf?: string; cooperating?: string },
   trackerId: string,
   action: WebAction,
   form: Form,
@@ -127,7 +127,7 @@ export function buildRequest(
   action: WebAction,
   f: Record<string, string>,
   files: CheckedFile[],
-  person: Person & { onBehalfOf?: string },
+  person: Person & { onBehalfOf?: string; cooperating?: string },
 ): BuiltRequest {
   const text = (k: string) => {
     const v = (f[k] ?? '').replace(/\r\n/g, '\n').trim();
@@ -137,6 +137,8 @@ export function buildRequest(
     by: person.name,
     email: person.email,
     ...(person.onBehalfOf ? { onBehalfOf: person.onBehalfOf } : {}),
+    // 协办: the cooperating unit the person acts for (from the directory, never from the form).
+    ...(person.cooperating ? { unit: person.cooperating } : {}),
     ...(text('period') ? { period: text('period') } : {}),
   };
   const fileRefs = files.length
