@@ -24,6 +24,10 @@ export function addRequestCommands(program: Command, io: Io) {
         '--period <label>',
         'the open period the request is for, e.g. 2026 or 2027-Q1 (default: the oldest open one)',
       )
+      .option(
+        '--as <unit>',
+        "act for this cooperating unit (协办单位) on the lead's tracker: the tracker accepts ack and progress only",
+      )
       .option('--json', 'print the tracker status as JSON');
 
   /** One request, built from the options (checked before connecting) in the shape of the action's Update. */
@@ -38,6 +42,7 @@ export function addRequestCommands(program: Command, io: Io) {
       const request = build(opts, {
         by: textOption(opts.by) ?? defaultActor(),
         ...(opts.period ? { period: String(opts.period) } : {}),
+        ...(typeof opts.as === 'string' ? { unit: opts.as } : {}),
       });
       const status = await withDuban((d) => d.act(trackerId(obligation, unit), action, request));
       const lines = [...(said ? [said(request)] : []), ...statusLines(status, colours(io.colour))];
@@ -111,7 +116,10 @@ export function addRequestCommands(program: Command, io: Io) {
 
   actor(tracker(program.command('ack')))
     .description('Acknowledge a task (签收): the unit confirms it received it; reminders continue')
-    .addHelpText('after', '\nExample:\n  duban ack annual-report-dept sfj --by 黄丽娟')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  duban ack annual-report-dept sfj --by 黄丽娟\n  duban ack annual-report-dept sfj --as fgw --by 发改委联络员   # 协办单位签收',
+    )
     .action(act('acknowledge', (_o, actor) => actor));
 
   actor(tracker(program.command('progress')))
