@@ -3,7 +3,7 @@
  * template, which escapes it; every form carries the CSRF token.
  */
 import { actionLabel, eventLabel, isAction, isLinkAction, offeredActions } from '../domain/actions';
-import { periodWords, stateWords } from '../domain/words';
+import { periodWords, raisedWords, stateWords } from '../domain/words';
 import { DEFAULT_TIME_ZONE } from '../domain/model';
 import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../ledger';
 import type { Report } from '../access/report';
@@ -147,7 +147,7 @@ export function signInConfirmPage(ctx: PageContext, token: string): string {
 
 export interface BoardView {
   units: { unit: string; name: string; red: number; yellow: number; green: number; done: number; waived: number }[];
-  /** Each item with its names; 协办: `cooperatorNames` by unit id, 提级督办: the name of the office raised to. */
+  /** Each item with its names; `names`: unit names by id, for its cooperating units (协办) and the office raised to. */
   items: (BoardItem & { obligationTitle: string; unitName: string; names?: ReadonlyMap<string, string> })[];
   total: number;
   filter: { unit?: string; obligation?: string; colour?: string };
@@ -217,7 +217,7 @@ ${v.items.map(
   (i) =>
     html`<tr data-tracker="${i.trackerId}" data-period="${i.period}">
 <td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span>${
-      i.raisedTo ? html`<div class="k raised">已提级督办（${i.names?.get(i.raisedTo) ?? i.raisedTo}）</div>` : ''
+      i.raisedTo ? html`<div class="k raised">${raisedWords(i.names?.get(i.raisedTo) ?? i.raisedTo)}</div>` : ''
     }</td>
 <td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${boardUnits(i)}</td><td>${periodWords(i.period)}</td>
 <td>${day(i.due)}</td><td class="days">${daysLeft(i.due, v.today, i.colour)}</td>
@@ -267,6 +267,8 @@ export interface TrackerView {
   error?: string;
   done?: string;
   limits: { maxFileBytes: number; maxFiles: number };
+  /** 协办: the tracker's cooperating units, from the registered catalog (the lead is the tracker's unit). */
+  cooperators?: { id: string; name: string }[];
   /** 协办: the reader acts for this cooperating unit of the tracker (签收 and 反馈进展 only). */
   cooperating?: { id: string; name: string };
 }
@@ -481,11 +483,11 @@ function cooperatorCells(p: PeriodStatus, zone: string): SafeHtml[] {
 
 /** The lead (主办) and the cooperating units (协办) of a tracker page, and what the reader may do as a cooperator. */
 function cooperationSummary(v: TrackerView): SafeHtml | string {
-  const cooperators = v.status?.periods[0]?.cooperators;
-  if (!cooperators?.length && !v.cooperating) return '';
+  const cooperators = v.cooperators ?? [];
+  if (!cooperators.length && !v.cooperating) return '';
   const lead = v.unit?.name ?? v.trackerId.split('/')[1];
   return html`<p class="cooperation"><span class="k">主办单位</span> ${lead}${
-    cooperators?.length ? html` <span class="k">协办单位</span> ${cooperators.map((c) => c.name).join('、')}` : ''
+    cooperators.length ? html` <span class="k">协办单位</span> ${cooperators.map((c) => c.name).join('、')}` : ''
   }</p>${
     v.cooperating
       ? html`<p class="note" data-cooperating="${v.cooperating.id}">您是协办单位${v.cooperating.name}的人员：可签收和反馈进展，并查看主办单位的报送；材料由主办单位${lead}报送。</p>`

@@ -129,7 +129,7 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
       ? `${oneLine((c.cooperating ?? t.unit).liaison.name)}同志：`
       : n.stage === 'urge'
         ? `${[...new Set([t.unit.head.name, t.unit.liaison.name].map(oneLine))].join('、')}同志：`
-        : n.level >= 3
+        : n.level >= 3 && !raise
           ? '各位领导：'
           : `${oneLine(t.unit.head.name)}同志：`;
   const opening =

@@ -53,8 +53,9 @@ async function renderTracker(
   if (!state && !status && record.notices.length + record.events.length + record.outcomes.length === 0)
     return d.message(req, reply, 404, '找不到跟踪项', `没有跟踪项 ${t.trackerId}。`);
   const running = !!status && !status.retired;
-  const standing = standingOn(s.person, t.unit, cooperatorIds(snapshot, t.obligation, t.unit));
-  const cooperating = snapshot?.directory.units.find((u) => u.id === standing.cooperating);
+  const cooperatorUnits = cooperatorIds(snapshot, t.obligation, t.unit);
+  const standing = standingOn(s.person, t.unit, cooperatorUnits);
+  const nameOf = (id: string) => snapshot?.directory.units.find((u) => u.id === id)?.name ?? id;
   return d.page(
     reply.code(extra.status ?? 200),
     pages.trackerPage(
@@ -67,7 +68,10 @@ async function renderTracker(
         status,
         ...record,
         actions: running ? standing.actions : [],
-        ...(cooperating ? { cooperating: { id: cooperating.id, name: cooperating.name } } : {}),
+        cooperators: cooperatorUnits.map((id) => ({ id, name: nameOf(id) })),
+        ...(standing.cooperating
+          ? { cooperating: { id: standing.cooperating, name: nameOf(standing.cooperating) } }
+          : {}),
         formToken: token,
         error: extra.error,
         done: extra.done,
