@@ -826,6 +826,7 @@ export function definitionProblems(
       [`unit "${t.unit.id}" (name and contacts)`, bytes(t.unit)],
       [`its supervising office "${t.supervisor.id}"`, bytes(t.supervisor)],
       ['the lead unit', bytes(t.lead)],
+      ['the cooperating units (协办)', bytes(t.cooperators)],
       ['the leadership list of the directory', bytes(t.leadership)],
     ];
     const largest = parts

@@ -36,7 +36,7 @@ obligations:
 describe('plan and ics with cooperators and a raise', () => {
   let dir: string;
   const duban = (...args: string[]) => {
-    const env = { ...process.env, TZ: 'UTC' };
+    const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC' };
     for (const k of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'DUBAN_DATA_DIR', 'DUBAN_CONFIG', 'SMTP_URL']) delete env[k];
     // A folder of its own: no ledger there, so plan and ics go by the files alone.
     const r = spawnSync(process.execPath, [path.join(root, 'bin', 'duban.js'), ...args], {

@@ -12,7 +12,7 @@ import { liveStatus, trackerRecord } from '../data';
 import { storedPath } from '../evidence';
 import { html } from '../html';
 import * as pages from '../pages';
-import { Person, TrackerStanding, WebAction, allowedActions, cooperatorIds, maySee, standingOn } from '../roles';
+import { TrackerStanding, WebAction, allowedActions, cooperatorIds, maySee, standingOn } from '../roles';
 import { Signed, csrfRefused, forbidden, requireSignedIn, sameSecret, sha256, token } from '../session';
 
 interface TrackerParams {
@@ -31,8 +31,8 @@ const trackerParams = (req: FastifyRequest): TrackerParams | undefined => {
  * The person's standing on the tracker from the registered files: its unit's staff, its office, and (协办) the
  * staff of its cooperating units, who see it and may 签收 and 反馈进展 only.
  */
-async function standingFor(d: WebContext, person: Person, t: TrackerParams): Promise<TrackerStanding> {
-  return standingOn(person, t.unit, cooperatorIds(await latestSnapshot(d.ledger), t.obligation, t.unit));
+function standingFor(s: Signed, t: TrackerParams): TrackerStanding {
+  return standingOn(s.person, t.unit, cooperatorIds(s.snapshot, t.obligation, t.unit));
 }
 
 /** The tracker page: the ledger's record of it and the tracker's live status, with the forms the person may use. */
@@ -90,7 +90,7 @@ export function trackerRoutes(app: FastifyInstance, d: WebContext): void {
     if (!s) return reply;
     const t = trackerParams(req);
     if (!t) return reply.callNotFound();
-    if (!(await standingFor(d, s.person, t)).maySee) return forbidden(d, req, reply);
+    if (!standingFor(s, t).maySee) return forbidden(d, req, reply);
     const q = req.query as Record<string, string | undefined>;
     const done = q.done && (isAction(q.done) || q.done === 'return') ? q.done : undefined;
     return renderTracker(d, req, reply, s, t, {
@@ -108,7 +108,7 @@ export function trackerRoutes(app: FastifyInstance, d: WebContext): void {
     const t = trackerParams(req);
     const sha = (req.params as { sha256: string }).sha256;
     if (!t || !/^[0-9a-f]{64}$/.test(sha)) return reply.callNotFound();
-    if (!(await standingFor(d, s.person, t)).maySee) return forbidden(d, req, reply);
+    if (!standingFor(s, t).maySee) return forbidden(d, req, reply);
     const file = await d.ledger.web.evidenceFile(t.trackerId, sha);
     const where = file && storedPath(d.evidenceDir, sha);
     if (!file || !where || !existsSync(where)) return reply.callNotFound();
@@ -160,7 +160,7 @@ export function trackerRoutes(app: FastifyInstance, d: WebContext): void {
     const t = trackerParams(req);
     const action = (req.params as { action: string }).action;
     if (!t || !isAction(action)) return reply.callNotFound();
-    const standing = await standingFor(d, s.person, t);
+    const standing = standingFor(s, t);
     if (!standing.maySee || !standing.actions.includes(action))
       return forbidden(d, req, reply, '您无权办理该事项，未作任何更改。');
     const form = await readForm(req);
@@ -204,7 +204,7 @@ async function answerOnce(
   let result: Awaited<ReturnType<typeof performAction>>;
   try {
     // 协办: a cooperating unit's staff act for their unit, which the tracker records (and holds to 签收 and 反馈).
-    const cooperating = (await standingFor(d, s.person, t)).cooperating;
+    const cooperating = standingFor(s, t).cooperating;
     const person = cooperating ? { ...s.person, cooperating } : s.person;
     result = await performAction(d, person, t.trackerId, action, form);
   } catch (err) {
