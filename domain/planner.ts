@@ -683,7 +683,7 @@ function raiseNotice(
 /**
  * Notices a catch-up (registration mid-period, resume, an arrival, a new event date) never passes over: a raise
  * already due and not yet sent goes out beside the latest notice, since it is another office's act, numbered in
- * its register, which nothing later stands for. Sent once: the period remembers it (PeriodState.raisedAt).
+ * its register, which nothing later stands for. Sent once: the period remembers it (PeriodSnapshot.raised).
  */
 export function sentAtCatchUp(n: Pick<PlannedNotice, 'stage'>): boolean {
   return n.stage === 'raise';
