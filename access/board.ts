@@ -28,6 +28,10 @@ export interface BoardItem {
   /** Verification of the work (domain/words.ts stateWords reads it with the colour); undefined when broken. */
   verification?: string;
   problem?: string;
+  /** 协办: the period's cooperating units, with who acknowledged for each (absent when the tracker has none). */
+  cooperators?: { unit: string; acknowledgedBy?: string; acknowledgedAt?: number }[];
+  /** 提级督办: the office the period was raised to (absent until raised). */
+  raisedTo?: string;
 }
 
 /**
@@ -91,6 +95,8 @@ export async function boardStates(
         zone: zoneOf(p.obligation),
         acknowledged: p.acknowledgedAt !== undefined,
         verification: p.verification,
+        ...(p.cooperators ? { cooperators: p.cooperators } : {}),
+        ...(p.raisedTo ? { raisedTo: p.raisedTo } : {}),
       })),
   ];
 }

@@ -92,6 +92,8 @@ function linkClaims(
 function routesOf(t: TrackerDefinition, n: PlannedNotice) {
   const steps = t.channels!.steps;
   if (n.stage === 'reminder') return steps.reminders;
+  // 提级督办: the routes of the 督办单 (level 2); the office above is reached by email.
+  if (n.stage === 'raise') return steps.level2;
   return n.level <= 1 ? steps.level1 : n.level === 2 ? steps.level2 : steps.level3;
 }
 
@@ -122,7 +124,7 @@ export function channelRows(
     unitName: t.unit.name,
     period: req.period.label,
     due: req.period.due,
-    stage: n.stage === 'escalation' ? 'escalation' : 'reminder',
+    stage: n.stage === 'escalation' || n.stage === 'raise' ? n.stage : 'reminder',
     level: n.level,
     step: n.step,
     ...(o.supervisionNumber ? { supervisionNumber: o.supervisionNumber } : {}),
@@ -155,7 +157,7 @@ export function channelRows(
       if (seen.has(c.name)) continue;
       seen.add(c.name);
       const links = o.links && linkFor ? linkClaims(t, linkFor, req.period, req.firedAt, o.graceMs) : [];
-      const mentions = c.mention && n.stage === 'escalation' ? mobilesOf(t, n.to) : [];
+      const mentions = c.mention && (n.stage === 'escalation' || n.stage === 'raise') ? mobilesOf(t, n.to) : [];
       add(c, '', { channel: c, item: base, links, mentions });
     }
   }

@@ -140,15 +140,19 @@ export function recipientLinks(
     [t.supervisor.liaison.email, t.supervisor.liaison.name],
     ...t.leadership.map((l) => [l.email, l.name] as [string, string]),
     ...(t.lead ? ([[t.lead.liaison.email, t.lead.liaison.name]] as [string, string][]) : []),
+    ...(t.raise ? peopleOf(t.raise.office) : []),
   ]);
+  // 协办: a cooperating unit's staff may 签收 and 反馈进展 on the lead's tracker (domain/actions.ts).
+  const cooperating = new Map<string, string>((t.cooperators ?? []).flatMap(peopleOf));
   const base = cfg.baseUrl.replace(/\/+$/, '');
   return [...new Set(recipients)].map((email) => {
     const standsFor = behalf.get(email);
     // A stand-in has the absent person's links, bound to the stand-in (their name and address), saying for whom.
     const ofUnit = staff.has(standsFor?.absent.email ?? email);
+    const cooperates = !ofUnit && cooperating.has(standsFor?.absent.email ?? email);
     // The same rule as the web page's forms (domain/actions.ts): who may, then what applies to this obligation now.
-    const actions = linkActionsFor(ofUnit, t.obligation.completion, now <= period.dueAt);
-    const name = standsFor?.standIn.name ?? staff.get(email) ?? others.get(email) ?? email;
+    const actions = linkActionsFor(ofUnit, t.obligation.completion, now <= period.dueAt, cooperates);
+    const name = standsFor?.standIn.name ?? staff.get(email) ?? cooperating.get(email) ?? others.get(email) ?? email;
     const token = signLink(
       {
         trackerId: t.trackerId,
@@ -163,6 +167,18 @@ export function recipientLinks(
     );
     return { name, email, links: actions.map((a) => ({ label: actionLabel(a), url: `${base}/a/${token}/${a}` })) };
   });
+}
+
+/** A unit's people as [address, name] pairs: head, liaison, deputies. */
+function peopleOf(u: TrackerDefinition['unit']): [string, string][] {
+  return [u.head, u.liaison, ...u.deputies].map((c) => [c.email, c.name]);
+}
+
+/** The cooperating unit (协办) a recipient belongs to, when it is not of the tracker's own unit. */
+export function cooperatingUnitOf(t: TrackerDefinition, email: string): TrackerDefinition['unit'] | undefined {
+  const own = [t.unit.head, t.unit.liaison, ...t.unit.deputies].some((c) => c.email === email);
+  if (own) return undefined;
+  return (t.cooperators ?? []).find((u) => [u.head, u.liaison, ...u.deputies].some((c) => c.email === email));
 }
 
 /** A tracker's page in the web service: `${baseUrl}/t/<obligation>/<unit>` (the supervising office signs in there). */
@@ -338,7 +354,13 @@ export function createActivities(deps: ActivityDeps) {
       const next = n.stage === 'urge' ? { nextUrgeFrom: nextUrgeAt(calendar, t.timeZone, n.at) } : {};
       // 代办: on the day it goes out (the catalog's zone), an absent head or liaison's notice goes to their stand-in.
       const day = standInDay(Math.max(req.firedAt, ctx.now()), t.timeZone);
-      const rcpt = routeToStandIns(n, await ledger.standIns.forUnits([t.unit.id, t.supervisor.id], day), day);
+      const units = [
+        t.unit.id,
+        t.supervisor.id,
+        ...(t.cooperators ?? []).map((c) => c.id),
+        ...(t.raise ? [t.raise.office.id] : []),
+      ];
+      const rcpt = routeToStandIns(n, await ledger.standIns.forUnits(units, day), day);
       let supervisionNumber: string | undefined;
       let subject = '';
       const personal = deps.links !== undefined && req.period.endsAt !== undefined;
@@ -347,9 +369,11 @@ export function createActivities(deps: ActivityDeps) {
       const build = async (recipient?: string) => {
         const now = Math.max(req.firedAt, ctx.now());
         const sentOn = formatDate(localDay(now, t.timeZone));
-        if (n.stage === 'escalation' && n.level === 2 && supervisionNumber === undefined) {
+        // A 督办单 is numbered by the office it comes from: the supervising office's, or (提级督办) the office above's.
+        const numberedBy = numberingOffice(t, n);
+        if (numberedBy && supervisionNumber === undefined) {
           const year = civil(parseDate(sentOn)!).year;
-          const given = await ledger.supervisionNumber(key, t.supervisor.id, year);
+          const given = await ledger.supervisionNumber(key, numberedBy, year);
           supervisionNumber = supervisionNumberText(given.year, given.number);
         }
         // Late only against when it was meant to go out: a catch-up planned before the tracker existed is not.
@@ -377,19 +401,27 @@ export function createActivities(deps: ActivityDeps) {
           urge: req.urge,
           links,
           signInUrl: links ? undefined : deps.webUrl?.replace(/\/+$/, ''),
+          // A cooperating unit's own copy (协办) greets it and says what it may do; a shared copy names them all.
+          ...(recipient !== undefined && n.stage === 'reminder'
+            ? ((c) => (c ? { cooperating: c } : {}))(
+                cooperatingUnitOf(t, rcpt.behalf.get(recipient)?.absent.email ?? recipient),
+              )
+            : {}),
         });
         subject = r.subject;
         // Each recipient's copy has a Message-ID of its own, derived from the notice's, and refers to that
         // recipient's copies of the period's earlier notices: one thread per period in every mailbox.
         const own = (id: string) => (recipient === undefined ? id : recipientMessageId(id, recipient, from));
         const thread = req.thread.filter((id) => id !== messageId).map(own);
+        // Escalations come from the supervising office; a raise from the office above, whose liaison answers.
+        const office = n.stage === 'raise' && t.raise ? t.raise.office : t.supervisor;
         const sender =
-          n.stage === 'escalation'
-            ? { name: `${oneLine(t.supervisor.name)}（${from.name}）`, address: from.address }
+          n.stage === 'escalation' || n.stage === 'raise'
+            ? { name: `${oneLine(office.name)}（${from.name}）`, address: from.address }
             : fromHeader;
         return {
           ...mailOptions(sender, rcpt, r, own(messageId), now),
-          replyTo: { name: oneLine(t.supervisor.liaison.name), address: t.supervisor.liaison.email },
+          replyTo: { name: oneLine(office.liaison.name), address: office.liaison.email },
           // A copy goes to its recipient alone; the headers still show who else the notice went to.
           ...(recipient === undefined ? {} : { envelope: { from: from.address, to: [recipient] } }),
           inReplyTo: thread[thread.length - 1],
@@ -511,7 +543,7 @@ export function createActivities(deps: ActivityDeps) {
      */
     async enqueueChannels(req: ChannelRequest): Promise<{ added: number }> {
       let supervisionNumber: string | undefined;
-      if (req.notice.stage === 'escalation' && req.notice.level === 2) {
+      if (numberingOffice(req.definition, req.notice)) {
         const given = await ledger.channels.supervisionNumber(noticeKey(req.notice));
         if (given) supervisionNumber = supervisionNumberText(given.year, given.number);
       }
@@ -622,4 +654,14 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * The office that numbers a notice as a 督办单 (督〔2027〕12号, one sequence per office and year): the supervising
+ * office for a level-2 escalation, the office above for a raise (提级督办); undefined for every other notice.
+ */
+export function numberingOffice(t: TrackerDefinition, n: Pick<PlannedNotice, 'stage' | 'level'>): string | undefined {
+  if (n.stage === 'escalation' && n.level === 2) return t.supervisor.id;
+  if (n.stage === 'raise') return t.raise?.office.id;
+  return undefined;
+}
 export { RetryLater, localDateIn };

@@ -16,7 +16,8 @@ export interface ChannelItem {
   period: string;
   /** YYYY-MM-DD. */
   due: string;
-  stage: 'reminder' | 'escalation';
+  /** `raise`: 提级督办, the 督办单 of the office above the supervising office. */
+  stage: 'reminder' | 'escalation' | 'raise';
   level: number;
   /** Reminders: working days before due (0: the due day). */
   step: number;
@@ -42,6 +43,7 @@ export interface RobotMessage {
 /** What the item is, in the words of the notice. */
 export function stageText(i: Pick<ChannelItem, 'stage' | 'level' | 'step' | 'supervisionNumber'>): string {
   if (i.stage === 'reminder') return i.step === 0 ? '今日截止' : `距截止还有${i.step}个工作日`;
+  if (i.stage === 'raise') return i.supervisionNumber ? `提级督办单 ${i.supervisionNumber}` : '提级督办单';
   if (i.level === 1) return '已逾期，请单位负责人督促办理';
   if (i.level === 2) return i.supervisionNumber ? `督办单 ${i.supervisionNumber}` : '督办单';
   return '逾期未办，列入通报';
@@ -85,7 +87,7 @@ export function itemLines(i: ChannelItem, index?: number): Segment[][] {
 }
 
 function titleOf(items: ChannelItem[]): string {
-  const escalations = items.filter((i) => i.stage === 'escalation').length;
+  const escalations = items.filter((i) => i.stage !== 'reminder').length;
   // Every title says 督办: the keyword a 钉钉 robot's administrator sets for its security check (docs/channels.md).
   const what = escalations === items.length ? '督办' : escalations === 0 ? '督办提醒' : '督办提醒与督办';
   return items.length === 1 ? `【${what}】${items[0]!.obligationTitle}` : `【${what}】共${items.length}项待办`;

@@ -83,9 +83,16 @@ export function statusLines(s: TrackerStatus, c: Colours = colours(false)): stri
       p.movingTo ? `，正在转办给${p.movingTo}` : '',
       p.movedFrom ? `，由${p.movedFrom.unit}转办而来` : '',
     ].join('');
+    // 协办 and 提级督办 (docs/engine.md).
+    const cooperation = [
+      p.cooperators?.length
+        ? `，协办：${p.cooperators.map((x) => `${x.name}${x.acknowledged ? '已签收' : '未签收'}`).join('、')}`
+        : '',
+      p.raised ? `，已提级督办至${p.raised.officeName}` : '',
+    ].join('');
     const state = stateWords({ colour: p.colour, verification: p.verification, submitted: p.submitted });
     lines.push(
-      `  ${periodWords(p.period)}  截止${due}  ${paintColour(c, p.colour, state)}${progress}${ext}${ack}${notes}${moves}`,
+      `  ${periodWords(p.period)}  截止${due}  ${paintColour(c, p.colour, state)}${progress}${ext}${ack}${notes}${moves}${cooperation}`,
     );
   }
   return lines;

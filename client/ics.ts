@@ -5,7 +5,7 @@
 import type { WorkingCalendar } from '../domain/calendar';
 import { DayNumber, formatDate, parseDate } from '../domain/dates';
 import { parsePeriod, periodInChinese } from '../domain/periods';
-import { PlannedNotice, noticeKey, planWindow } from '../domain/planner';
+import { PlannedNotice, noticeConcerns, noticeKey, planWindow } from '../domain/planner';
 import type { TrackerDefinition } from '../domain/trackers';
 
 /** TEXT values: backslash, semicolon, comma and line breaks escaped (RFC 5545 3.3.11). */
@@ -46,6 +46,11 @@ export function unitCalendar(
   now: Date,
   catalogZone: string,
   settled: ReadonlyMap<string, string> = new Map(),
+  /**
+   * The unit the calendar is for: a tracker of another unit is there because this one cooperates on it (协办: its
+   * due date and reminders, marked 协办) or raises it (提级督办: the day of the raise). Absent: the trackers' own unit.
+   */
+  unit?: string,
 ): string {
   const plan = planWindow(trackers, calendar, { from: window.from, to: window.to + 400 });
   const stamp = now
@@ -54,7 +59,12 @@ export function unitCalendar(
     .replace(/\.\d{3}/, '');
   const byId = new Map(trackers.map((t) => [t.trackerId, t]));
   const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//duban//督办//ZH', 'CALSCALE:GREGORIAN', 'METHOD:PUBLISH'];
-  const unitName = trackers[0]?.unit.name ?? '';
+  const own = (t: TrackerDefinition) => unit === undefined || t.unit.id === unit;
+  const unitName =
+    trackers.find(own)?.unit.name ??
+    trackers.flatMap((t) => [...(t.cooperators ?? []), ...(t.raise ? [t.raise.office] : [])]).find((u) => u.id === unit)
+      ?.name ??
+    '';
   lines.push(`X-WR-CALNAME:${text(`督办：${unitName}`)}`, `X-WR-TIMEZONE:${trackers[0]?.timeZone ?? catalogZone}`);
   const event = (uid: string, on: DayNumber, summary: string, description: string) => {
     lines.push(
@@ -79,16 +89,31 @@ export function unitCalendar(
   };
   for (const n of plan.notices) {
     const t = byId.get(n.trackerId)!;
+    if (unit !== undefined && !noticeConcerns(t, n, unit)) continue;
     const { periodText, basis } = describe(t, n);
+    const done = settled.get(`${n.trackerId}/${n.period}`);
+    // 提级督办: the office above sees the day it raises the period (the unit's own calendar keeps to due dates and
+    // reminders, as for every escalation).
+    if (n.stage === 'raise') {
+      if (t.raise?.office.id === unit && !done && n.day >= window.from && n.day <= window.to)
+        event(
+          `${noticeKey(n)}@duban`,
+          n.day,
+          `提级督办：${t.unit.name} ${t.obligation.title}（${periodText}）`,
+          `${t.supervisor.name}督办后仍未完成\n${basis}`,
+        );
+      continue;
+    }
+    // 协办: a cooperating unit's events say whose task it is.
+    const role = own(t) ? '' : `协办（主办：${t.unit.name}）`;
     const dueDay = parseDate(n.due)!;
     const dueKey = `${n.trackerId}/${n.period}/${n.due}`;
-    const done = settled.get(`${n.trackerId}/${n.period}`);
     if (!dues.has(dueKey) && dueDay >= window.from && dueDay <= window.to) {
       dues.add(dueKey);
       event(
         `${dueKey}/due@duban`,
         dueDay,
-        `${done ?? '截止'}：${t.obligation.title}（${periodText}）`,
+        `${role}${done ?? '截止'}：${t.obligation.title}（${periodText}）`,
         `${t.unit.name}\n${t.obligation.deliverable ?? ''}\n${basis}`,
       );
     }
@@ -96,7 +121,7 @@ export function unitCalendar(
       event(
         `${noticeKey(n)}@duban`,
         n.day,
-        `提醒：${t.obligation.title}（${periodText}），${n.due}截止`,
+        `${role}提醒：${t.obligation.title}（${periodText}），${n.due}截止`,
         `${t.unit.name}\n${basis}`,
       );
     }

@@ -11,6 +11,7 @@ import { type CompletionKind, DEFAULT_TIME_ZONE } from './model';
 import { formatLocal } from './zone';
 import type { EventKind } from './period-state';
 import type { RequestName } from './requests';
+import { cooperatorMay } from './cooperation';
 
 /** Who takes an action: the unit's head, liaison and deputies; the supervising office's staff; administrators. */
 export type ActorRole = 'unit' | 'office' | 'admin';
@@ -83,15 +84,27 @@ export interface Standing {
   /** Staff of the unit's supervising office. */
   supervises: boolean;
   admin: boolean;
+  /** Staff of a cooperating unit of the tracker (协办, DOMAIN.md 28), not of the lead unit itself. */
+  cooperates?: boolean;
 }
 
-/** Who may: the actions a person with this standing may take on a tracker (DOMAIN.md 21). */
+/** Who may: the actions a person with this standing may take on a tracker (DOMAIN.md 21, 28). */
 export function actionsFor(s: Standing): Action[] {
   return ALL_ACTIONS.filter((a) => {
     const role = ACTIONS[a].by;
-    return role === 'unit' ? s.ofUnit : role === 'office' ? s.supervises : s.admin;
+    if (role === 'unit') return s.ofUnit || (s.cooperates === true && cooperatorMay(a));
+    return role === 'office' ? s.supervises : s.admin;
   });
 }
+
+// --- 协办 (DOMAIN.md 28) ----------------------------------------------------------------------------------------
+
+/**
+ * What a cooperating unit (协办) may do on the lead's tracker (domain/cooperation.ts): 签收 and 反馈进展. The tracker
+ * refuses the rest (cooperatorRefusal); the web's forms and the emails' links offer only these (actionsFor), so
+ * one rule decides both.
+ */
+export { COOPERATOR_ACTIONS, cooperatorMay, cooperatorRefusal } from './cooperation';
 
 /**
  * What a reader knows of the tracker when it offers actions. An email knows the obligation and the due date; the
@@ -115,8 +128,12 @@ export interface Situation {
     lastUrge?: { at: number; by: string; nextFrom: number };
     /** A 退回 waiting for the supervising office. */
     handBack?: unknown;
+    /** 协办: the cooperating units and their 签收. */
+    cooperators?: readonly { unit: string; acknowledged?: unknown }[];
   }[];
   paused?: boolean;
+  /** 协办: the cooperating unit the reader acts for (its own 签收 counts, not the lead's). */
+  cooperator?: string;
   /** The reader's clock and zone, to tell whether a 催办 was sent today (and from when the next may go). */
   now?: number;
   timeZone?: string;
@@ -163,7 +180,10 @@ export function offeredActions(allowed: readonly Action[], s: Situation): Offer[
 function unavailable(action: Action, open: NonNullable<Situation['open']>, s: Situation): string | undefined {
   const periodAction = ACTIONS[action].by !== 'admin' && action !== 'decideExtension';
   if (periodAction && open.length === 0) return '当前没有未办结的期次';
-  if (action === 'acknowledge' && open.every((p) => p.acknowledged)) return '本期已签收';
+  if (action === 'acknowledge' && s.cooperator !== undefined) {
+    const own = (p: (typeof open)[number]) => p.cooperators?.find((c) => c.unit === s.cooperator)?.acknowledged;
+    if (open.every(own)) return '本单位（协办）本期已签收';
+  } else if (action === 'acknowledge' && open.every((p) => p.acknowledged)) return '本期已签收';
   if (action === 'verify' && !open.some((p) => p.submitted && p.verification === 'pending'))
     return '尚未报送材料，无需核实';
   if (action === 'urge') {
@@ -226,7 +246,12 @@ export function linkActionsFor(
   ofUnit: boolean,
   completion: CompletionKind | undefined,
   beforeDue: boolean,
+  /** A cooperating unit's staff (协办): 签收 and 反馈进展 only. */
+  cooperates = false,
 ): LinkAction[] {
-  const offered = offeredActions(actionsFor({ ofUnit, supervises: false, admin: false }), { completion, beforeDue });
+  const offered = offeredActions(actionsFor({ ofUnit, supervises: false, admin: false, cooperates }), {
+    completion,
+    beforeDue,
+  });
   return [...offered.map((o): string => o.action).filter(isLinkAction), 'view'];
 }

@@ -30,6 +30,8 @@ export const LIMITS = {
   escalationSteps: 10,
   channels: 2000,
   channelsPerUnit: 10,
+  /** 协办: cooperating units of one obligation, after tags are expanded (each travels in every definition). */
+  cooperators: 50,
 } as const;
 
 /** Ids appear in workflow ids, Message-IDs and file names, so they stay ASCII. */
@@ -261,6 +263,28 @@ export const basisSchema = z.strictObject({
   quote: paragraph,
 });
 
+// --- 协办 and 提级督办 (DOMAIN.md 28, 26) -----------------------------------------------------------------------
+
+/**
+ * The obligation's fields for cooperation across units: the cooperating units (协办单位) of every tracker, whose
+ * unit is the lead (主办), and the raise of a period left open after the last escalation step to the office above
+ * the unit's supervising office (提级督办). docs/catalog.md, "协办单位" and "提级督办".
+ */
+const cooperation = {
+  /** Units (ids) and tags whose units cooperate: they receive the reminders, may 签收 and 反馈进展; the lead submits. */
+  cooperators: z
+    .strictObject({
+      units: list(id, LIMITS.cooperators).default([]),
+      tags: list(line(LIMITS.tag), LIMITS.assigneeTags).default([]),
+    })
+    .optional(),
+  /**
+   * Working days after the last escalation step's first notice: a period still open then goes up to the
+   * supervising office of the unit's supervising office, a numbered 督办单 from that office.
+   */
+  raiseAfter: z.number().int().optional(),
+};
+
 export const obligationSchema = z.strictObject({
   id,
   title: text,
@@ -309,6 +333,7 @@ export const obligationSchema = z.strictObject({
   noticeHour: z.number().int().optional(),
   timeZone: text.optional(),
   ...ladders,
+  ...cooperation,
 });
 
 /** The catalog's zone when it names none; obligations may name their own (timeZoneOf in trackers.ts). */

@@ -9,7 +9,7 @@
  */
 import { parseDate } from './dates';
 import { periodWords } from './words';
-import { TrackerPeriodPlan, PlannedNotice, ladderRank, localDateIn, noticeKey } from './planner';
+import { TrackerPeriodPlan, PlannedNotice, ladderRank, localDateIn, noticeKey, sentAtCatchUp } from './planner';
 import {
   Actor,
   AcknowledgeRequest,
@@ -25,6 +25,7 @@ import {
   TransferRequest,
   RecordRequest,
   Refusal,
+  CooperatorStatus,
   Shortfall,
   ReportRequest,
   ReportedFigures,
@@ -99,7 +100,9 @@ export interface PeriodSnapshot {
   extendedDue?: string;
   waived: boolean;
   acknowledged?: { by: string; at: number };
-  progress: { by: string; at: number; note: string }[];
+  /** Progress notes, the latest last; a cooperating unit's (协办) names its unit. */
+  progress: { by: string; at: number; note: string; unit?: string; unitName?: string }[];
+  /** Every progress note of the period, the lead's and the cooperating units'. */
   progressCount: number;
   /** The latest figures of a rate or count obligation (earlier reports are in the ledger). */
   report?: ReportedFigures;
@@ -126,6 +129,18 @@ export interface PeriodSnapshot {
   moving?: { to: string; targetTrackerId: string; reason: string; by: string; at: number };
   /** The period came from another unit's tracker (转办). */
   movedFrom?: { trackerId: string; unit: string; unitName: string; at: number };
+  /** 协办 (DOMAIN.md 28): each cooperating unit's 签收, by unit id. */
+  cooperatorAcks?: Record<string, { by: string; at: number }>;
+  /** 协办: how many progress notes each cooperating unit reported, by unit id. */
+  cooperatorProgress?: Record<string, number>;
+  /** 提级督办 (DOMAIN.md 26): the raise went out (its planned instant) to this office; it is never sent again. */
+  raised?: { at: number; office: string; officeName: string };
+}
+
+/** A cooperating unit acting on the lead's tracker (协办): its id and name. */
+export interface Cooperating {
+  id: string;
+  name: string;
 }
 
 /** The obligation's completion rules, read from the definition in force. */
@@ -392,7 +407,9 @@ export class PeriodState {
   handled(n: PlannedNotice, messageId?: string): void {
     this.s.handled.push(noticeKey(n));
     if (messageId) {
-      this.s.lastSentRank = ladderRank(n);
+      // A raise sent at a catch-up beside a later notice never lowers the ladder's position (planner.sentAtCatchUp).
+      if (n.stage !== 'raise' || ladderRank(n) > (this.s.lastSentRank ?? Number.NEGATIVE_INFINITY))
+        this.s.lastSentRank = ladderRank(n);
       this.s.thread.push(messageId);
       this.s.lastNotice = { stage: n.stage, level: n.level, at: n.at, messageId };
     }
@@ -408,7 +425,7 @@ export class PeriodState {
   skipPassedButLatest(now: number): void {
     const handled = new Set(this.s.handled);
     const passed = this.plan.notices.filter((n) => n.at <= now && !handled.has(noticeKey(n)));
-    for (const n of passed.slice(0, -1)) this.handled(n);
+    for (const n of passed.slice(0, -1)) if (!sentAtCatchUp(n)) this.handled(n);
   }
 
   /** Resumed after a pause: the latest notice already due goes out now, meant for now (the pause, not a failure, held it). */
@@ -439,7 +456,7 @@ export class PeriodState {
     const handled = new Set(this.s.handled);
     const passed = plan.notices.filter((n) => n.at <= now && !handled.has(noticeKey(n)));
     const latest = passed[passed.length - 1];
-    for (const n of passed.slice(0, -1)) this.handled(n);
+    for (const n of passed.slice(0, -1)) if (!sentAtCatchUp(n)) this.handled(n);
     if (latest && this.s.lastSentRank !== undefined && ladderRank(latest) <= this.s.lastSentRank) this.handled(latest);
   }
 
@@ -696,11 +713,26 @@ export class PeriodState {
     return { period: this.label, kind: 'waived', actor: actorName(req), data: { reason: req.reason } };
   }
 
-  checkAcknowledge(_req: AcknowledgeRequest): void {
+  checkAcknowledge(_req: AcknowledgeRequest, as?: Cooperating): void {
     this.checkUnsettled();
+    if (as) {
+      const done = this.s.cooperatorAcks?.[as.id];
+      if (done) this.refuse(`${periodWords(this.label)}已由协办单位${as.name}的${done.by}签收`);
+      return;
+    }
     if (this.s.acknowledged) this.refuse(`${periodWords(this.label)}已由${this.s.acknowledged.by}签收`);
   }
-  applyAcknowledge(req: AcknowledgeRequest, now: number): PeriodEvent {
+  /** 签收, by the lead unit, or (as) by a cooperating unit (协办): recorded with that unit. */
+  applyAcknowledge(req: AcknowledgeRequest, now: number, as?: Cooperating): PeriodEvent {
+    if (as) {
+      this.s.cooperatorAcks = { ...this.s.cooperatorAcks, [as.id]: { by: actorName(req), at: now } };
+      return {
+        period: this.label,
+        kind: 'acknowledged',
+        actor: actorName(req),
+        data: { unit: as.id, unitName: as.name, cooperator: true },
+      };
+    }
     this.s.acknowledged = { by: actorName(req), at: now };
     return { period: this.label, kind: 'acknowledged', actor: actorName(req) };
   }
@@ -712,14 +744,25 @@ export class PeriodState {
     const evidence = checkEvidence(req.evidence, false);
     if (evidence) this.refuse(evidence);
   }
-  applyProgress(req: ProgressRequest, now: number): PeriodEvent {
-    this.s.progress = [...this.s.progress, { by: actorName(req), at: now, note: req.note }].slice(-PROGRESS_KEPT);
+  /** 反馈进展, by the lead unit, or (as) by a cooperating unit (协办): the note names that unit. */
+  applyProgress(req: ProgressRequest, now: number, as?: Cooperating): PeriodEvent {
+    const entry = { by: actorName(req), at: now, note: req.note, ...(as ? { unit: as.id, unitName: as.name } : {}) };
+    this.s.progress = [...this.s.progress, entry].slice(-PROGRESS_KEPT);
     this.s.progressCount++;
+    if (as)
+      this.s.cooperatorProgress = {
+        ...this.s.cooperatorProgress,
+        [as.id]: (this.s.cooperatorProgress?.[as.id] ?? 0) + 1,
+      };
     return {
       period: this.label,
       kind: 'progress',
       actor: actorName(req),
-      data: { note: req.note, evidence: req.evidence },
+      data: {
+        note: req.note,
+        evidence: req.evidence,
+        ...(as ? { unit: as.id, unitName: as.name, cooperator: true } : {}),
+      },
     };
   }
 
@@ -859,6 +902,8 @@ export class PeriodState {
     if (moved.lastSentRank !== undefined)
       this.s.lastSentRank = Math.max(this.s.lastSentRank ?? Number.NEGATIVE_INFINITY, moved.lastSentRank);
     if (!this.s.acknowledged && moved.acknowledged) this.s.acknowledged = moved.acknowledged;
+    if (moved.cooperatorAcks) this.s.cooperatorAcks = { ...moved.cooperatorAcks, ...this.s.cooperatorAcks };
+    if (!this.s.raised && moved.raised) this.s.raised = moved.raised;
     if (!this.s.lastNotice && moved.lastNotice) this.s.lastNotice = moved.lastNotice;
     if (this.s.progressCount === 0 && moved.progressCount > 0) {
       this.s.progress = moved.progress;
@@ -876,9 +921,30 @@ export class PeriodState {
     this.skipPassedButLatest(now);
   }
 
+  // --- 协办 and 提级督办 (DOMAIN.md 28, 26) ---------------------------------------------------------------------
+
+  /** Each cooperating unit with its 签收 and how many progress notes it reported. */
+  cooperatorStatus(cooperators: readonly Cooperating[]): CooperatorStatus[] {
+    return cooperators.map((c) => {
+      const ack = this.s.cooperatorAcks?.[c.id];
+      return {
+        unit: c.id,
+        name: c.name,
+        ...(ack ? { acknowledged: ack } : {}),
+        progressCount: this.s.cooperatorProgress?.[c.id] ?? 0,
+      };
+    });
+  }
+
+  /** The raise went out: recorded once, so that no later plan of the period sends another. */
+  markRaised(n: PlannedNotice, office: Cooperating): void {
+    this.s.raised ??= { at: n.at, office: office.id, officeName: office.name };
+  }
+
   // --- Status -----------------------------------------------------------------------------------------------
 
-  status(now: number, paused: boolean): PeriodStatus {
+  /** The period's status; `cooperators` are the tracker's cooperating units (协办), listed with their 签收. */
+  status(now: number, paused: boolean, cooperators: readonly Cooperating[] = []): PeriodStatus {
     const next = paused || this.workDone() || this.s.waived ? undefined : this.nextNotice();
     const rules = this.rules();
     return {
@@ -908,6 +974,8 @@ export class PeriodState {
       ...(this.s.movedFrom
         ? { movedFrom: { unit: this.s.movedFrom.unit, unitName: this.s.movedFrom.unitName, at: this.s.movedFrom.at } }
         : {}),
+      ...(cooperators.length ? { cooperators: this.cooperatorStatus(cooperators) } : {}),
+      ...(this.s.raised ? { raised: this.s.raised } : {}),
       provisionalYears: this.plan.provisionalYears,
     };
   }

@@ -25,8 +25,12 @@ import type { TrackerDefinition } from './trackers';
 import { PERIOD_KIND_WORDS, periodWords } from './words';
 import { localDay, zonedInstant } from './zone';
 
-/** `urge`: a 催办 the supervising office sends at once for an overdue period (not planned; see urgeNotice). */
-export type Stage = 'reminder' | 'escalation' | 'urge';
+/**
+ * `urge`: a 催办 the supervising office sends at once for an overdue period (not planned; see urgeNotice). `raise`:
+ * the 提级督办 of a period still open N working days after its last escalation step, a numbered 督办单 from the
+ * office above the unit's supervising office (planned once per period; see raiseNotice below).
+ */
+export type Stage = 'reminder' | 'escalation' | 'urge' | 'raise';
 
 export interface PlannedNotice {
   /** Epoch milliseconds, UTC. */
@@ -40,11 +44,12 @@ export interface PlannedNotice {
   /** The due date in force, YYYY-MM-DD. */
   due: string;
   stage: Stage;
-  /** Escalation level; 0 for reminders. */
+  /** Escalation level; 0 for reminders; a raise: the level of the last escalation step it follows. */
   level: number;
   /**
    * Reminders: working days before due; escalations: 0 for the first notice of a level, then 1, 2 ... for repeats;
-   * an urge: its local day (a DayNumber), so that a period has at most one a day.
+   * an urge: its local day (a DayNumber), so that a period has at most one a day; a raise: the last step's repeat
+   * it follows (0 for the step's first notice), its place on the ladder (ladderRank).
    */
   step: number;
   to: string[];
@@ -70,8 +75,15 @@ export function noticeKey(n: Pick<PlannedNotice, 'trackerId' | 'period' | 'due' 
 const noticeKeys = new WeakMap<object, string>();
 
 function buildNoticeKey(n: Pick<PlannedNotice, 'trackerId' | 'period' | 'due' | 'stage' | 'level' | 'step'>): string {
+  // A raise is one per period and due date: its key names neither level nor step, which a calendar change may move.
   const tail =
-    n.stage === 'reminder' ? `r${n.step}` : n.stage === 'urge' ? `u${formatDate(n.step)}` : `e${n.level}.${n.step}`;
+    n.stage === 'reminder'
+      ? `r${n.step}`
+      : n.stage === 'urge'
+        ? `u${formatDate(n.step)}`
+        : n.stage === 'raise'
+          ? 'x'
+          : `e${n.level}.${n.step}`;
   return `${n.trackerId}/${n.period}/${n.due}/${tail}`;
 }
 
@@ -122,7 +134,13 @@ function recipients(to: string[], cc: string[]): Recipients {
  */
 export function noticeRecipients(t: TrackerDefinition, stage: Stage, level: number, digestRunning = true): Recipients {
   const lead = t.lead ? [t.lead.liaison.email] : [];
-  if (stage === 'reminder') return recipients([t.unit.liaison.email], [t.unit.head.email]);
+  if (stage === 'reminder')
+    // 协办 (DOMAIN.md 28): each cooperating unit's liaison beside the lead's, its head in copy.
+    return recipients(
+      [t.unit.liaison.email, ...(t.cooperators ?? []).map((c) => c.liaison.email)],
+      [t.unit.head.email, ...(t.cooperators ?? []).map((c) => c.head.email)],
+    );
+  if (stage === 'raise') return raiseRecipients(t);
   if (level <= 1)
     return recipients(
       [t.unit.head.email],
@@ -226,6 +244,9 @@ export function planPeriod(
     }
   }
 
+  const raised = raiseNotice(t, calendar, due, notices, beforeClose);
+  if (raised) push(raised.day, 'raise', raised.level, raised.step, noticeRecipients(t, 'raise', raised.level));
+
   notices.sort((a, b) => a.at - b.at || stageOrder(a) - stageOrder(b));
   const lastDay = Math.max(...days);
   const firstDay = Math.min(...days);
@@ -249,7 +270,11 @@ export function planPeriod(
   };
 }
 
-/** A notice's position on its period's ladder: later steps rank higher (r10 < r3 < r0 < e1 < e2 < e3 repeats). */
+/**
+ * A notice's position on its period's ladder: later steps rank higher (r10 < r3 < r0 < e1 < e2 < e3 repeats). A
+ * raise ranks just after the last step's notice it follows (its level and step), where it falls in time: the
+ * circulars repeated after it rank higher, so a move or a new event date after a raise still sends them.
+ */
 export function ladderRank(n: Pick<PlannedNotice, 'stage' | 'level' | 'step'>): number {
   return stageOrder(n);
 }
@@ -257,6 +282,7 @@ export function ladderRank(n: Pick<PlannedNotice, 'stage' | 'level' | 'step'>): 
 function stageOrder(n: Pick<PlannedNotice, 'stage' | 'level' | 'step'>): number {
   // An urge is off the ladder: it ranks as nothing sent, so it never makes the ladder skip a step.
   if (n.stage === 'urge') return Number.NEGATIVE_INFINITY;
+  if (n.stage === 'raise') return 100 + n.level * 1000 + n.step + 0.5;
   return n.stage === 'reminder' ? -n.step : 100 + n.level * 1000 + n.step;
 }
 
@@ -442,7 +468,7 @@ export function catchUpOnStart(
   return {
     at: now,
     notice: noticeKey(latest),
-    passOver: [...passed.slice(0, -1), ...redundant].map(noticeKey),
+    passOver: [...passed.slice(0, -1).filter((n) => !sentAtCatchUp(n)), ...redundant].map(noticeKey),
   };
 }
 
@@ -455,11 +481,17 @@ export function urgeNotice(
   t: TrackerDefinition,
   plan: Pick<TrackerPeriodPlan, 'period' | 'due' | 'utcOffsetMs'>,
   now: number,
+  /** The period was raised (提级督办): the office above hears of every 催办 too. */
+  raised = false,
 ): PlannedNotice {
   const day = Math.floor((now + plan.utcOffsetMs) / 86_400_000);
   const r = recipients(
     [t.unit.head.email, t.unit.liaison.email],
-    [t.supervisor.liaison.email, ...(t.lead ? [t.lead.liaison.email] : [])],
+    [
+      t.supervisor.liaison.email,
+      ...(t.lead ? [t.lead.liaison.email] : []),
+      ...(raised && t.raise ? [t.raise.office.liaison.email] : []),
+    ],
   );
   return {
     at: now,
@@ -619,4 +651,64 @@ export function ladderOverlaps(
     }
   }
   return warnings;
+}
+
+// --- 提级督办 (DOMAIN.md 26) ------------------------------------------------------------------------------------
+
+/**
+ * Who receives a raise: the unit head, from the office above (its head and liaison in copy), with the unit's
+ * supervising office (head and liaison) and the lead unit in copy.
+ */
+function raiseRecipients(t: TrackerDefinition): Recipients {
+  const office = t.raise?.office ?? t.supervisor;
+  return recipients(
+    [t.unit.head.email],
+    [
+      t.supervisor.head.email,
+      t.supervisor.liaison.email,
+      office.head.email,
+      office.liaison.email,
+      ...(t.lead ? [t.lead.liaison.email] : []),
+    ],
+  );
+}
+
+/**
+ * The raise of a period (提级督办): `raise.after` working days after the first notice of the last escalation step,
+ * before the ladder ends; placed after the last step's notice planned on or before that day (its level and step).
+ * Undefined when the tracker does not raise, has no escalation step, or the ladder ends first.
+ */
+function raiseNotice(
+  t: TrackerDefinition,
+  calendar: WorkingCalendar,
+  due: DayNumber,
+  planned: readonly PlannedNotice[],
+  beforeClose: (day: DayNumber) => boolean,
+): { day: DayNumber; level: number; step: number } | undefined {
+  const last = t.escalation[t.escalation.length - 1];
+  if (!t.raise || !last) return undefined;
+  const day = calendar.addWorkingDays(calendar.addWorkingDays(due, last.after), t.raise.after);
+  if (!beforeClose(day)) return undefined;
+  const before = planned.filter((n) => n.stage === 'escalation' && n.level === last.level && n.day <= day);
+  return { day, level: last.level, step: Math.max(0, ...before.map((n) => n.step)) };
+}
+
+/**
+ * Notices a catch-up (registration mid-period, resume, an arrival, a new event date) never passes over: a raise
+ * already due and not yet sent goes out beside the latest notice, since it is another office's act, numbered in
+ * its register, which nothing later stands for. Sent once: the period remembers it (PeriodSnapshot.raised).
+ */
+export function sentAtCatchUp(n: Pick<PlannedNotice, 'stage'>): boolean {
+  return n.stage === 'raise';
+}
+
+/**
+ * Whether a notice concerns a unit, for `duban plan --unit` and `duban ics --unit`: the tracker's own unit; a
+ * cooperating unit (协办) for the reminders it receives; the office above for the raise it sends.
+ */
+export function noticeConcerns(t: TrackerDefinition, n: Pick<PlannedNotice, 'stage'>, unit: string): boolean {
+  if (t.unit.id === unit) return true;
+  if (n.stage === 'reminder') return (t.cooperators ?? []).some((c) => c.id === unit);
+  if (n.stage === 'raise') return t.raise?.office.id === unit;
+  return false;
 }

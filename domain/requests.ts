@@ -17,6 +17,11 @@ export interface Actor {
   period?: string;
   /** 代办: the person `by` stands in for (their name and address), recorded with the action. */
   onBehalfOf?: string;
+  /**
+   * 协办 (DOMAIN.md 28): the cooperating unit the person acts for, when it is not the tracker's own unit (the lead).
+   * A cooperating unit may 签收 and 反馈进展 only (domain/actions.ts cooperatorMay); absent, the lead acts.
+   */
+  unit?: string;
 }
 
 export type { Evidence, EvidenceFile } from './tracking';
@@ -167,8 +172,8 @@ export interface PeriodStatus {
   report?: ReportedFigures;
   /** Per-person quotas: how many of the roster have reached the quota, and who is still short (at most 20). */
   people?: PeopleProgress;
-  /** Progress notes reported so far, the latest last (at most the last five are carried). */
-  progress: { by: string; at: number; note: string }[];
+  /** Progress notes reported so far, the latest last (at most the last five are carried); a cooperator's names its unit. */
+  progress: { by: string; at: number; note: string; unit?: string; unitName?: string }[];
   progressCount: number;
   /** The last notice sent: stage and level (the ladder position), with its Message-ID. */
   lastNotice?: NoticeRef & { messageId: string };
@@ -181,7 +186,20 @@ export interface PeriodStatus {
   movingTo?: string;
   /** The period came from another unit's tracker (转办). */
   movedFrom?: { unit: string; unitName: string; at: number };
+  /** 协办: each cooperating unit of the tracker, with its 签收 when it acknowledged (absent when none). */
+  cooperators?: CooperatorStatus[];
+  /** 提级督办: when the period was raised, and to which office (absent until then). */
+  raised?: { at: number; office: string; officeName: string };
   provisionalYears: number[];
+}
+
+/** A cooperating unit (协办) of a period as clients see it. */
+export interface CooperatorStatus {
+  unit: string;
+  name: string;
+  acknowledged?: { by: string; at: number };
+  /** How many progress notes it reported this period. */
+  progressCount: number;
 }
 
 export interface PeopleProgress {

@@ -8,7 +8,16 @@
  * safe-message-handlers: handlers call check/apply, the loop performs `next(now)` and sleeps.
  */
 import { PlannedNotice, TrackerPeriodPlan, noticeKey, urgeNotice } from './planner';
-import { CompletionRules, PeriodEvent, PeriodSnapshot, PeriodState, actorName, rulesOf } from './period-state';
+import {
+  CompletionRules,
+  Cooperating,
+  PeriodEvent,
+  PeriodSnapshot,
+  PeriodState,
+  actorName,
+  rulesOf,
+} from './period-state';
+import { cooperatorRefusal } from './cooperation';
 import { Actor, ArrivingPeriod, PeriodRecord, Refusal, RequestName, Requests, TrackerStatus } from './requests';
 import { waitingForEvent } from './due';
 import { StoredPlan, packPlan, unpackPlan } from './plan-packing';
@@ -79,6 +88,11 @@ export interface BoardPeriod {
   lastProgressAt?: number;
   submitted: boolean;
   verification: string;
+  /** 协办: the cooperating units and their 签收 (absent when the tracker has none). */
+  cooperators?: { unit: string; acknowledgedBy?: string; acknowledgedAt?: number }[];
+  /** 提级督办: the office the period was raised to, and when (absent until raised). */
+  raisedTo?: string;
+  raisedAt?: number;
 }
 
 /** The board's view of the tracker as a whole. */
@@ -232,7 +246,7 @@ export class TrackerState {
         return {
           kind: 'deliver',
           period: p,
-          notice: urgeNotice(this.definition, p.plan, u.at),
+          notice: urgeNotice(this.definition, p.plan, u.at, p.s.raised !== undefined),
           overtakenAt: null,
           // Held by a pause, it is meant for the resume: only a failure makes it say it was delayed.
           meantAt: Math.max(u.at, p.s.caughtUpAt ?? u.at),
@@ -242,8 +256,9 @@ export class TrackerState {
       for (const p of this.periods) {
         if (p.s.moving) continue;
         for (let n = p.dueNotice(now); n; n = p.dueNotice(now)) {
-          // Done or waived work gets no more notices; they are passed over as they fall due.
-          if (p.workDone() || p.s.waived) {
+          // Done or waived work gets no more notices; they are passed over as they fall due. A raise goes out once
+          // a period, and only while the definition still raises (提级督办).
+          if (p.workDone() || p.s.waived || (n.stage === 'raise' && (p.s.raised || !this.definition.raise))) {
             p.handled(n);
             continue;
           }
@@ -252,9 +267,15 @@ export class TrackerState {
         }
       }
       if (chosen) {
-        // The next notice still to send (one passed over at a catch-up does not overtake it).
+        // The next notice still to send (one passed over at a catch-up does not overtake it). A raise goes to
+        // another office: it neither overtakes the ladder's notices nor is overtaken by them.
         const handled = new Set(chosen.period.s.handled);
-        const later = chosen.period.plan.notices.find((n) => n.at > chosen!.notice.at && !handled.has(noticeKey(n)));
+        const later =
+          chosen.notice.stage === 'raise'
+            ? undefined
+            : chosen.period.plan.notices.find(
+                (n) => n.at > chosen!.notice.at && !handled.has(noticeKey(n)) && n.stage !== 'raise',
+              );
         return {
           kind: 'deliver',
           ...chosen,
@@ -380,6 +401,8 @@ export class TrackerState {
   delivered(step: Extract<Step, { kind: 'deliver' }>, messageId: string | undefined, nextUrgeFrom?: number): void {
     if (step.notice.stage === 'urge') step.period.urged(messageId, nextUrgeFrom);
     else step.period.handled(step.notice, messageId);
+    const office = this.definition.raise?.office;
+    if (step.notice.stage === 'raise' && messageId && office) step.period.markRaised(step.notice, office);
   }
 
   settled(step: Extract<Step, { kind: 'settle' }>): PeriodRecord {
@@ -461,6 +484,7 @@ export class TrackerState {
     if (req.onBehalfOf !== undefined && (checkText('onBehalfOf', req.onBehalfOf, true) || req.onBehalfOf.length > 300))
       this.refuse('代办人所代的人（onBehalfOf）须为不超过300字的姓名');
     if (req.period !== undefined && typeof req.period !== 'string') this.refuse('期次须写作如2027或2027-Q1');
+    this.checkCooperator(name, req);
     if (this.retired) this.refuse(`督办任务${this.definition.trackerId}已停用`);
     if (name === 'updateDefinition') return this.checkDefinition(req as Requests['updateDefinition']);
     if (name === 'retire') {
@@ -505,7 +529,7 @@ export class TrackerState {
       case 'waive':
         return p.checkWaive(req as Requests['waive']);
       case 'acknowledge':
-        return p.checkAcknowledge(req as Requests['acknowledge']);
+        return p.checkAcknowledge(req as Requests['acknowledge'], this.cooperating(req));
       case 'progress':
         return p.checkProgress(req as Requests['progress']);
       case 'report':
@@ -522,6 +546,25 @@ export class TrackerState {
       default:
         this.refuse(`未知的请求${String(name)}`);
     }
+  }
+
+  // --- 协办 (DOMAIN.md 28) ---------------------------------------------------------------------------------------
+
+  /** The cooperating unit a request acts for, or undefined when the lead (the tracker's own unit) acts. */
+  private cooperating(req: Actor): Cooperating | undefined {
+    if (req.unit === undefined || req.unit === this.definition.unit.id) return undefined;
+    const c = (this.definition.cooperators ?? []).find((x) => x.id === req.unit);
+    return c && { id: c.id, name: c.name };
+  }
+
+  /** A request for a cooperating unit: the unit must be one of the tracker's, and the action one it may take. */
+  private checkCooperator(name: RequestName, req: Actor): void {
+    if (req.unit === undefined || req.unit === this.definition.unit.id) return;
+    if (typeof req.unit !== 'string') this.refuse('办理单位须为单位编号');
+    const c = this.cooperating(req);
+    if (!c) this.refuse(`单位${String(req.unit).slice(0, 64)}不是本任务（${this.definition.trackerId}）的协办单位`);
+    const refusal = cooperatorRefusal(name, c.name, this.definition.unit.name);
+    if (refusal) this.refuse(refusal);
   }
 
   private checkDefinition(req: Requests['updateDefinition']): void {
@@ -637,10 +680,10 @@ export class TrackerState {
         this.record(p.applyWaive(req as Requests['waive']));
         break;
       case 'acknowledge':
-        this.record(p.applyAcknowledge(req as Requests['acknowledge'], now));
+        this.record(p.applyAcknowledge(req as Requests['acknowledge'], now, this.cooperating(req)));
         break;
       case 'progress':
-        this.record(p.applyProgress(req as Requests['progress'], now));
+        this.record(p.applyProgress(req as Requests['progress'], now, this.cooperating(req)));
         break;
       case 'report':
         this.record(p.applyReport(req as Requests['report'], now));
@@ -703,7 +746,7 @@ export class TrackerState {
       quota: o.quota,
       ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
       ...(o.measure !== undefined ? { measure: o.measure } : {}),
-      periods: this.periods.map((p) => p.status(now, this.paused)),
+      periods: this.periods.map((p) => p.status(now, this.paused, this.definition.cooperators)),
       history: [...this.history],
     };
   }
@@ -723,6 +766,16 @@ export class TrackerState {
       lastProgressAt: p.s.progress[p.s.progress.length - 1]?.at,
       submitted: p.s.submittedAt !== undefined,
       verification: p.status(now, this.paused).verification,
+      // Present only for trackers with cooperators or a raise: every other board row stays as it was.
+      ...(this.definition.cooperators?.length
+        ? {
+            cooperators: p.cooperatorStatus(this.definition.cooperators).map((c) => ({
+              unit: c.unit,
+              ...(c.acknowledged ? { acknowledgedBy: c.acknowledged.by, acknowledgedAt: c.acknowledged.at } : {}),
+            })),
+          }
+        : {}),
+      ...(p.s.raised ? { raisedTo: p.s.raised.office, raisedAt: p.s.raised.at } : {}),
     }));
   }
 

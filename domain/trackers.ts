@@ -82,6 +82,16 @@ export interface TrackerDefinition {
    * secret (the settings hold those under the name). Absent, the definition is what it was before channels.
    */
   channels?: TrackerChannels;
+  /**
+   * 协办 (DOMAIN.md 28): the cooperating units of this tracker (the obligation's, less the unit itself, which is the
+   * lead, 主办). They receive the reminders and may 签收 and 反馈进展; only the lead submits. Absent when none.
+   */
+  cooperators?: UnitRef[];
+  /**
+   * 提级督办 (DOMAIN.md 26): `after` working days after the last escalation step, a period still open goes up to
+   * `office`, the supervising office of the unit's supervising office. Absent when the obligation does not raise.
+   */
+  raise?: { after: number; office: UnitRef };
 }
 
 /** A channel as a tracker knows it: the directory's entry, which holds no secret. */
@@ -229,6 +239,7 @@ export function resolveTrackers(
         noticeHour: o.noticeHour ?? catalog.noticeHour,
         timeZone: timeZoneOf(catalog, o.id),
         ...((channels) => (channels ? { channels } : {}))(trackerChannels(catalog, o, directory, u, supervisor)),
+        ...cooperationOf(o, directory, u, supervisor, units),
       });
     }
   }
@@ -251,4 +262,48 @@ export function definitionFor(
   if (!o || !directory.units.some((u) => u.id === unitId)) return undefined;
   const only = { ...o, assignees: { ...o.assignees, units: [unitId], tags: [] } };
   return resolveTrackers({ ...catalog, obligations: [only] }, directory, rosters, events)[0];
+}
+
+// --- 协办 and 提级督办 (DOMAIN.md 28, 26) -----------------------------------------------------------------------
+
+/** The units an obligation names as cooperating (协办), in directory order, each once (the lead not removed). */
+export function expandCooperators(o: Pick<Obligation, 'cooperators'>, directory: Pick<Directory, 'units'>): Unit[] {
+  if (!o.cooperators) return [];
+  const ids = new Set(o.cooperators.units);
+  const tags = new Set(o.cooperators.tags);
+  return directory.units.filter((u) => ids.has(u.id) || u.tags.some((t) => tags.has(t)));
+}
+
+/**
+ * The cooperating units of one tracker: the obligation's, less the tracker's own unit (the lead). The web's
+ * roles read it from the registered catalog and directory, as the tracker does from its definition.
+ */
+export function cooperatorsOf(
+  o: Pick<Obligation, 'cooperators'>,
+  directory: Pick<Directory, 'units'>,
+  unitId: string,
+): Unit[] {
+  return expandCooperators(o, directory).filter((u) => u.id !== unitId);
+}
+
+/** The office a period of this unit is raised to: its supervising office's own supervising office. */
+export function raiseOfficeOf(supervisor: Unit, units: ReadonlyMap<string, Unit>): Unit | undefined {
+  const upper = supervisor.supervisor === undefined ? undefined : units.get(supervisor.supervisor);
+  return upper && upper.id !== supervisor.id ? upper : undefined;
+}
+
+/** The definition's fields of 协办 and 提级督办, present only when the obligation has them (so hashes stay). */
+function cooperationOf(
+  o: Obligation,
+  directory: Directory,
+  u: Unit,
+  supervisor: Unit,
+  units: ReadonlyMap<string, Unit>,
+): Pick<TrackerDefinition, 'cooperators' | 'raise'> {
+  const cooperators = cooperatorsOf(o, directory, u.id).map(unitRef);
+  const office = o.raiseAfter === undefined ? undefined : raiseOfficeOf(supervisor, units);
+  return {
+    ...(cooperators.length ? { cooperators } : {}),
+    ...(office && o.raiseAfter !== undefined ? { raise: { after: o.raiseAfter, office: unitRef(office) } } : {}),
+  };
 }

@@ -10,12 +10,14 @@ import {
   Catalog,
   DEFAULT_ESCALATION,
   Directory,
+  LIMITS,
   Obligation,
   catalogSchema,
   directorySchema,
   obligationSchema,
 } from './model';
 import type { TrackerDefinition } from './trackers';
+import { expandAssignees, expandCooperators, raiseOfficeOf } from './trackers';
 import { RosterEntry, RosterProblem, rosterOf } from './roster';
 import { PERIOD_KIND_WORDS } from './words';
 import { isKnownZone } from './zone';
@@ -666,6 +668,7 @@ function catalogProblems(catalog: Catalog, units: UnitIndex | undefined, directo
       ...supervisionProblems(catalog, directory),
       ...trackerCountProblems(catalog, directory),
       ...smsRouteProblems(catalog, directory),
+      ...cooperationProblems(catalog, directory),
     );
   return problems;
 }
@@ -861,6 +864,7 @@ export function definitionProblems(
       [`单位“${t.unit.id}”（名称和联系人）`, bytes(t.unit)],
       [`其督察单位“${t.supervisor.id}”`, bytes(t.supervisor)],
       ['牵头单位', bytes(t.lead)],
+      ['协办单位', bytes(t.cooperators)],
       ['单位名录的领导名单', bytes(t.leadership)],
     ];
     const largest = parts
@@ -921,4 +925,79 @@ export function escalationEndWarnings(catalog: Catalog): string[] {
       );
   }
   return warnings;
+}
+
+// --- 协办 and 提级督办 (DOMAIN.md 28, 26) -----------------------------------------------------------------------
+
+/**
+ * The cooperating units (协办) and the raise (提级督办) of each obligation against the directory, in Chinese: an
+ * unknown unit, a tag that selects no unit, a list that names nobody but the lead, more than LIMITS.cooperators;
+ * a raise without an escalation ladder to follow, outside its bounds, or for a unit whose supervising office has
+ * no supervising office of its own (nothing to raise to).
+ */
+export function cooperationProblems(catalog: Catalog, directory: Directory): Problem[] {
+  const problems: Problem[] = [];
+  const units = new Map(directory.units.map((u) => [u.id, u]));
+  catalog.obligations.forEach((o, i) => {
+    const add = (path: Path, message: string) =>
+      problems.push({ document: 'catalog', path: ['obligations', i, ...path], message });
+    const c = o.cooperators;
+    if (c) {
+      c.units.forEach((id, j) => {
+        if (!units.has(id)) add(['cooperators', 'units', j], `单位名录中没有编号为“${id}”的单位，无法作为协办单位`);
+      });
+      c.tags.forEach((tag, j) => {
+        if (!directory.units.some((u) => u.tags.includes(tag)))
+          add(['cooperators', 'tags', j], `标签“${tag}”在单位名录中没有对应的单位，协办单位展开为空`);
+      });
+      const expanded = expandCooperators(o, directory);
+      const assigned = expandAssignees(o, directory);
+      if (c.units.length === 0 && c.tags.length === 0)
+        add(
+          ['cooperators'],
+          '协办单位为空：请在 units 中列出单位编号，或在 tags 中列出标签；没有协办单位时请删去 cooperators',
+        );
+      else if (expanded.length > LIMITS.cooperators)
+        add(
+          ['cooperators'],
+          `协办单位展开后共${expanded.length}个，超过上限${LIMITS.cooperators}个：协办单位随每个跟踪项发送，请缩小范围`,
+        );
+      else if (
+        expanded.length > 0 &&
+        assigned.length > 0 &&
+        assigned.every((a) => expanded.every((x) => x.id === a.id))
+      )
+        add(['cooperators'], '协办单位展开后只有主办单位本身：主办单位不能同时是自己的协办单位');
+    }
+    if (o.raiseAfter === undefined) return;
+    if (o.raiseAfter < 1 || o.raiseAfter > BOUNDS.escalationAfter) {
+      add(
+        ['raiseAfter'],
+        `${o.raiseAfter}不在1至${BOUNDS.escalationAfter}之间：提级督办在最后一级督办后的第几个工作日发出`,
+      );
+      return;
+    }
+    const ladder = o.escalation ?? catalog.defaults.escalation ?? DEFAULT_ESCALATION;
+    if (ladder.length === 0) {
+      add(['raiseAfter'], '提级督办在最后一级督办之后计算，但该任务没有督办阶梯（escalation 为空）');
+      return;
+    }
+    // One problem per supervising office that has nothing above it, naming the units it leaves without a raise.
+    const stuck = new Map<string, string[]>();
+    for (const u of expandAssignees(o, directory)) {
+      const office = units.get(u.supervisor ?? '');
+      if (!office || raiseOfficeOf(office, units)) continue;
+      stuck.set(office.id, [...(stuck.get(office.id) ?? []), u.name]);
+    }
+    for (const [officeId, names] of stuck) {
+      const office = units.get(officeId)!;
+      const shown = names.slice(0, 5).join('、') + (names.length > 5 ? `等${names.length}个单位` : '');
+      add(
+        ['raiseAfter'],
+        `无从提级督办：${shown}的督察单位“${office.name}”（${office.id}）在单位名录中没有上级督察单位（该单位未设 supervisor）。` +
+          `请在单位名录中为${office.id}设置 supervisor，或不对这些单位设置 raiseAfter`,
+      );
+    }
+  });
+  return problems;
 }

@@ -90,7 +90,24 @@ export function daysLeftWords(daysLeft: number | undefined, colour: string): str
 }
 
 /** Notices by stage, and how their sending stands (the ledger's notices). */
-export const NOTICE_WORDS: Record<string, string> = { reminder: '提醒', escalation: '督办' };
+export const NOTICE_WORDS: Record<string, string> = {
+  reminder: '提醒',
+  escalation: '督办',
+  urge: '催办',
+  raise: '提级督办',
+};
+
+/** 提级督办 (DOMAIN.md 26) on the board: the period went up to the office above the unit's office. */
+export function raisedWords(officeName: string | undefined): string {
+  return officeName ? `已提级督办（${officeName}）` : '已提级督办';
+}
+
+/** 协办 (DOMAIN.md 28) on the board: each cooperating unit with whether it acknowledged (签收). */
+export function cooperatorWords(cooperators: readonly { name: string; acknowledged: boolean }[]): string {
+  return cooperators.length
+    ? `协办：${cooperators.map((c) => `${c.name}${c.acknowledged ? '（已签收）' : '（未签收）'}`).join('、')}`
+    : '';
+}
 export const NOTICE_STATUS_WORDS: Record<string, string> = {
   sending: '发送中',
   sent: '已发送',

@@ -83,13 +83,14 @@ export async function upsertTrackerState(db: SqlDb, t: TrackerState): Promise<vo
 async function upsertPeriodState(db: SqlDb, p: PeriodStateRow): Promise<void> {
   await db.run(
     `INSERT INTO period_state (tracker_id, period, obligation, unit, colour, due, due_at, original_due, ends_at, acknowledged_by, acknowledged_at,
-       progress_count, last_progress_at, submitted, verification, open, outcome, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       progress_count, last_progress_at, submitted, verification, open, outcome, updated_at, cooperators, raised_to, raised_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (tracker_id, period) DO UPDATE SET colour = excluded.colour, due = excluded.due, due_at = excluded.due_at,
        original_due = excluded.original_due, ends_at = excluded.ends_at, acknowledged_by = excluded.acknowledged_by,
        acknowledged_at = excluded.acknowledged_at, progress_count = excluded.progress_count, last_progress_at = excluded.last_progress_at,
        submitted = excluded.submitted, verification = excluded.verification, open = excluded.open, outcome = excluded.outcome,
-       updated_at = excluded.updated_at
+       updated_at = excluded.updated_at, cooperators = excluded.cooperators, raised_to = excluded.raised_to,
+       raised_at = excluded.raised_at
      WHERE period_state.updated_at <= excluded.updated_at`,
     [
       p.trackerId,
@@ -110,6 +111,9 @@ async function upsertPeriodState(db: SqlDb, p: PeriodStateRow): Promise<void> {
       p.open ? 1 : 0,
       p.outcome ?? null,
       p.updatedAt,
+      p.cooperators ? JSON.stringify(p.cooperators) : null,
+      p.raisedTo ?? null,
+      p.raisedAt ?? null,
     ],
   );
 }
@@ -232,6 +236,11 @@ export async function periodStates(
     open: Number(r.open) === 1,
     outcome: r.outcome === null ? undefined : (String(r.outcome) as Outcome),
     updatedAt: Number(r.updated_at),
+    // 协办 and 提级督办 (migration 30).
+    ...(typeof r.cooperators === 'string'
+      ? { cooperators: JSON.parse(r.cooperators) as PeriodStateRow['cooperators'] }
+      : {}),
+    ...(r.raised_to ? { raisedTo: String(r.raised_to), raisedAt: num(r.raised_at) } : {}),
   }));
 }
 

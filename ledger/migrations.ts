@@ -344,6 +344,16 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       )`,
     ],
   },
+  {
+    version: 30,
+    // 协办 and 提级督办 (DOMAIN.md 28, 26) on the board: each open period's cooperating units with their 签收 (JSON,
+    // null for a tracker without cooperators), and the office the period was raised to, and when.
+    statements: [
+      'ALTER TABLE period_state ADD COLUMN cooperators TEXT',
+      'ALTER TABLE period_state ADD COLUMN raised_to TEXT',
+      'ALTER TABLE period_state ADD COLUMN raised_at BIGINT',
+    ],
+  },
 ];
 
 /** The schema versions this code knows, in order. */

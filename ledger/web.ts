@@ -18,6 +18,8 @@ export interface SupervisionRow {
   sentAt: number | null;
   messageId: string;
   status: string;
+  /** `escalation` (a level-2 督办单), or `raise`: a 提级督办 numbered by the office above the unit's office. */
+  stage: string;
 }
 
 export interface SessionRow {
@@ -84,7 +86,7 @@ export interface FormSubmission {
 export class WebTables {
   constructor(private readonly db: SqlDb) {}
 
-  /** The 督办单 register: every numbered level-2 notice, by office and year. */
+  /** The 督办单 register: every numbered notice (level 2, and 提级督办 by the office above), by office and year. */
   async supervisionRegister(filter: { supervisor?: string; year?: number }): Promise<SupervisionRow[]> {
     const clauses = ['supervision_no IS NOT NULL'];
     const params: Param[] = [];
@@ -112,6 +114,7 @@ export class WebTables {
       sentAt: r.sent_at === null ? null : Number(r.sent_at),
       messageId: r.message_id,
       status: r.status,
+      stage: r.stage,
     }));
   }
 

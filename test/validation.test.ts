@@ -735,3 +735,84 @@ describe('validate warns about a one-off already due (#19 item 11)', () => {
     expect(pastOneOffWarnings(catalog, '2026-01-01')).toEqual([]);
   });
 });
+
+describe('协办 and 提级督办 (#24 items 5, 2): bad cooperators and raises are named with file, line and field, in Chinese', () => {
+  /** The half-year report of 市直部门 with the given extra lines (indented as its fields). */
+  const withLines = (lines: string) => goodCatalog.replace('    lead: justice\n', `    lead: justice\n${lines}`);
+  /** The directory with 市委依法治市办 supervised by an office above it. */
+  const nested = `${goodDirectory.replace(
+    '    tags: [督察单位]\n',
+    '    tags: [督察单位]\n    supervisor: region\n',
+  )}  - id: region
+    name: 自治区依法治区办
+    kind: office
+    contacts:
+      head: { name: 区主任, email: region.head@test.example.org }
+      liaison: { name: 区科长, email: region.liaison@test.example.org }
+`;
+
+  test('valid: cooperating units by id and tag, and a raise to an office above', () => {
+    expect(
+      problems(withLines('    cooperators: { units: [county-a], tags: [督察单位] }\n    raiseAfter: 10\n'), nested),
+    ).toEqual([]);
+  });
+
+  test('an unknown cooperating unit, a tag that selects no unit, an empty list, a list of the lead alone', () => {
+    const bad = withLines('    cooperators: { units: [county-b], tags: [省直部门] }\n');
+    expect(problems(bad)).toEqual([
+      expect.objectContaining({
+        file: 'catalog.yaml',
+        line: lineOf(bad, 'county-b'),
+        field: 'obligations[1] (half-year-report) › cooperators.units[0]',
+        message: '单位名录中没有编号为“county-b”的单位，无法作为协办单位',
+      }),
+      expect.objectContaining({
+        line: lineOf(bad, '省直部门'),
+        field: 'obligations[1] (half-year-report) › cooperators.tags[0]',
+        message: '标签“省直部门”在单位名录中没有对应的单位，协办单位展开为空',
+      }),
+    ]);
+    const empty = withLines('    cooperators: { units: [] }\n');
+    expect(problems(empty)).toEqual([
+      expect.objectContaining({
+        line: lineOf(empty, 'cooperators'),
+        field: 'obligations[1] (half-year-report) › cooperators',
+        message: expect.stringMatching(/^协办单位为空/),
+      }),
+    ]);
+    const self = goodCatalog.replace(
+      '    assignees: { units: [finance] }\n',
+      '    assignees: { units: [finance] }\n    cooperators: { units: [finance] }\n',
+    );
+    expect(problems(self)).toEqual([
+      expect.objectContaining({
+        line: lineOf(self, 'cooperators'),
+        field: 'obligations[2] (study-session) › cooperators',
+        message: '协办单位展开后只有主办单位本身：主办单位不能同时是自己的协办单位',
+      }),
+    ]);
+  });
+
+  test('a raise whose office has nothing above it, out of bounds, or without an escalation ladder', () => {
+    const bad = withLines('    raiseAfter: 5\n');
+    expect(problems(bad)).toEqual([
+      expect.objectContaining({
+        file: 'catalog.yaml',
+        line: lineOf(bad, 'raiseAfter'),
+        field: 'obligations[1] (half-year-report) › raiseAfter',
+        message:
+          '无从提级督办：市司法局、市财政局的督察单位“市委依法治市办”（office）在单位名录中没有上级督察单位（该单位未设 supervisor）。请在单位名录中为office设置 supervisor，或不对这些单位设置 raiseAfter',
+      }),
+    ]);
+    expect(problems(withLines('    raiseAfter: 0\n'), nested)).toEqual([
+      expect.objectContaining({ message: '0不在1至250之间：提级督办在最后一级督办后的第几个工作日发出' }),
+    ]);
+    const ladderless = withLines('    raiseAfter: 3\n    escalation: []\n');
+    expect(problems(ladderless, nested)).toEqual([
+      expect.objectContaining({
+        line: lineOf(ladderless, 'raiseAfter'),
+        message: '提级督办在最后一级督办之后计算，但该任务没有督办阶梯（escalation 为空）',
+      }),
+    ]);
+  });
+});

@@ -7,6 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 import { RefusedError, UnknownTrackerError } from '../access/temporal';
 import { transferTarget } from '../access/transfer';
+import { cooperatorMay } from '../domain/actions';
 import { RATINGS } from '../domain/tracking';
 import type { Requests } from '../workflows/messages';
 import type { WebContext } from './context';
@@ -58,7 +59,7 @@ function checkedFiles(d: WebContext, action: WebAction, form: Form): CheckedFile
  */
 export async function performAction(
   d: WebContext,
-  person: Person & { onBehalfOf?: string },
+  person: Person & { onBehalfOf?: string; cooperating?: string },
   trackerId: string,
   action: WebAction,
   form: Form,
@@ -127,7 +128,7 @@ export function buildRequest(
   action: WebAction,
   f: Record<string, string>,
   files: CheckedFile[],
-  person: Person & { onBehalfOf?: string },
+  person: Person & { onBehalfOf?: string; cooperating?: string },
 ): BuiltRequest {
   const text = (k: string) => {
     const v = (f[k] ?? '').replace(/\r\n/g, '\n').trim();
@@ -137,6 +138,9 @@ export function buildRequest(
     by: person.name,
     email: person.email,
     ...(person.onBehalfOf ? { onBehalfOf: person.onBehalfOf } : {}),
+    // 协办: the cooperating unit the person acts for (from the directory, never from the form), on the actions a
+    // cooperating unit takes; staff of the supervising office who also work for a cooperator verify as the office.
+    ...(person.cooperating && cooperatorMay(action) ? { unit: person.cooperating } : {}),
     ...(text('period') ? { period: text('period') } : {}),
   };
   const fileRefs = files.length

@@ -3,7 +3,7 @@
  * template, which escapes it; every form carries the CSRF token.
  */
 import { actionLabel, eventLabel, isAction, isLinkAction, offeredActions } from '../domain/actions';
-import { periodWords, stateWords } from '../domain/words';
+import { periodWords, raisedWords, stateWords } from '../domain/words';
 import { DEFAULT_TIME_ZONE } from '../domain/model';
 import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../ledger';
 import type { Report } from '../access/report';
@@ -35,7 +35,12 @@ export const OUTCOME_LABEL: Record<string, string> = {
   missed: '未完成',
   waived: '免除',
 };
-const STAGE_LABEL: Record<string, string> = { reminder: '提醒', escalation: '催办', urge: '即时催办' };
+const STAGE_LABEL: Record<string, string> = {
+  reminder: '提醒',
+  escalation: '催办',
+  urge: '即时催办',
+  raise: '提级督办',
+};
 
 /** An instant as the people of the tracker's zone read it (the page's zone, else the catalog's default). */
 const dateTime = (ms: number | null | undefined, timeZone: string): HtmlValue =>
@@ -142,7 +147,8 @@ export function signInConfirmPage(ctx: PageContext, token: string): string {
 
 export interface BoardView {
   units: { unit: string; name: string; red: number; yellow: number; green: number; done: number; waived: number }[];
-  items: (BoardItem & { obligationTitle: string; unitName: string })[];
+  /** Each item with its names; `names`: unit names by id, for its cooperating units (协办) and the office raised to. */
+  items: (BoardItem & { obligationTitle: string; unitName: string; names?: ReadonlyMap<string, string> })[];
   total: number;
   filter: { unit?: string; obligation?: string; colour?: string };
   unitChoices: { id: string; name: string }[];
@@ -210,8 +216,10 @@ ${COLOURS.map((c) => html`<td class="n c-${c}" data-colour="${c}">${v.units.redu
 ${v.items.map(
   (i) =>
     html`<tr data-tracker="${i.trackerId}" data-period="${i.period}">
-<td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span></td>
-<td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${i.unitName}</td><td>${periodWords(i.period)}</td>
+<td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span>${
+      i.raisedTo ? html`<div class="k raised">${raisedWords(i.names?.get(i.raisedTo) ?? i.raisedTo)}</div>` : ''
+    }</td>
+<td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${boardUnits(i)}</td><td>${periodWords(i.period)}</td>
 <td>${day(i.due)}</td><td class="days">${daysLeft(i.due, v.today, i.colour)}</td>
 <td>${i.problem ? html`无法排期：${i.problem}` : i.acknowledged ? '已签收' : i.colour === 'yellow' || i.colour === 'red' ? html`<b class="unack">未签收</b>` : '—'}</td>
 </tr>`,
@@ -220,6 +228,17 @@ ${v.items.map(
 </table></div>
 <p class="note">${v.total > v.shownLimit ? `共 ${v.total} 项，显示最紧急的 ${v.shownLimit} 项；请用筛选缩小范围。` : `共 ${v.total} 项。`}</p>`,
   );
+}
+
+/** The board's unit cell: the lead (主办) and, when the tracker has them, its cooperating units (协办) with their 签收. */
+function boardUnits(i: BoardView['items'][number]): SafeHtml {
+  if (!i.cooperators?.length) return html`${i.unitName}`;
+  return html`${i.unitName}<span class="k">（主办）</span><div class="k cooperators">协办：${i.cooperators.map(
+    (c, n) =>
+      html`${n ? '、' : ''}<span data-cooperator="${c.unit}">${i.names?.get(c.unit) ?? c.unit}${
+        c.acknowledgedAt !== undefined ? '（已签收）' : html`（<b class="unack">未签收</b>）`
+      }</span>`,
+  )}</div>`;
 }
 
 export function trackerHref(trackerId: string, suffix = ''): string {
@@ -248,6 +267,10 @@ export interface TrackerView {
   error?: string;
   done?: string;
   limits: { maxFileBytes: number; maxFiles: number };
+  /** 协办: the tracker's cooperating units, from the registered catalog (the lead is the tracker's unit). */
+  cooperators?: { id: string; name: string }[];
+  /** 协办: the reader acts for this cooperating unit of the tracker (签收 and 反馈进展 only). */
+  cooperating?: { id: string; name: string };
 }
 
 function describeData(
@@ -263,6 +286,7 @@ function describeData(
     if (value === undefined || value === null || value === '') return;
     parts.push(html`<div><span class="k">${label}</span> ${String(value)}</div>`);
   };
+  if (data.cooperator === true) add('协办单位', data.unitName);
   add('说明', data.note);
   if (ev && typeof ev === 'object') {
     add('文号', ev.documentNumber);
@@ -314,9 +338,11 @@ ${s && s.history.length ? lastOutcome(s) : ''}${s?.waitingFor ? html` <b>等待�
       s?.problem ? html` <b>无法排期</b>：${s.problem}（请更正任务清单后重新登记）` : ''
     }${!s && v.state ? html` 期次 <b>${periodWords(v.state.period)}</b>，截止 <b>${v.state.due}</b>` : ''}
 ${s?.paused ? '，已暂停' : ''}${s?.retired || (v.state && !v.state.active) ? '，已停用' : ''}</p>
+${cooperationSummary(v)}
 ${
   s && s.periods.length
     ? html`<table class="periods"><tr><th>期次</th><th>状态</th><th>截止</th><th>办理情况</th><th>签收</th><th>进展</th>
+${columnsOf(s).cooperators ? html`<th>协办单位签收</th>` : ''}${columnsOf(s).raised ? html`<th>提级督办</th>` : ''}
 </tr>${s.periods.map((p) => periodRow(s, p, zone))}</table>`
     : ''
 }
@@ -425,7 +451,54 @@ function periodRow(s: TrackerStatus, p: PeriodStatus, zone: string): SafeHtml {
 <td><span class="light c-${p.colour}">${stateWords(p)}</span></td>
 <td>${day(p.due)}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}</td>
 <td>${p.acknowledged ? html`${p.acknowledged.by} ${dateTime(p.acknowledged.at, zone)}` : html`<b class="unack">未签收</b>`}</td>
-<td>${last ? html`${p.progressCount} 次；最近 ${dateTime(last.at, zone)} ${last.by}：${last.note}` : '—'}</td></tr>`;
+<td>${last ? html`${p.progressCount} 次；最近 ${dateTime(last.at, zone)} ${last.unitName ? `（协办：${last.unitName}）` : ''}${last.by}：${last.note}` : '—'}</td>
+${columnsOf(s).cooperators ? html`<td class="cooperators">${cooperatorCells(p, zone)}</td>` : ''}${
+    columnsOf(s).raised
+      ? html`<td class="raised">${p.raised ? `已提级至${p.raised.officeName}（${dateTime(p.raised.at, zone)}）` : '—'}</td>`
+      : ''
+  }</tr>`;
+}
+
+/** The periods table's columns of 协办 and 提级督办: shown when any open period has them. */
+function columnsOf(s: TrackerStatus): { cooperators: boolean; raised: boolean } {
+  return {
+    cooperators: s.periods.some((p) => (p.cooperators?.length ?? 0) > 0),
+    raised: s.periods.some((p) => p.raised !== undefined),
+  };
+}
+
+// --- 协办 and 提级督办 (DOMAIN.md 28, 26) -----------------------------------------------------------------------
+
+/** Each cooperating unit of a period: who acknowledged for it and when, or 未签收. */
+function cooperatorCells(p: PeriodStatus, zone: string): SafeHtml[] {
+  return (p.cooperators ?? []).map(
+    (c) =>
+      html`<div data-cooperator="${c.unit}">${c.name}：${
+        c.acknowledged
+          ? html`已签收（${c.acknowledged.by} ${dateTime(c.acknowledged.at, zone)}）`
+          : html`<b class="unack">未签收</b>`
+      }${c.progressCount ? `，反馈进展 ${c.progressCount} 次` : ''}</div>`,
+  );
+}
+
+/** The lead (主办) and the cooperating units (协办) of a tracker page, and what the reader may do as a cooperator. */
+function cooperationSummary(v: TrackerView): SafeHtml | string {
+  const cooperators = v.cooperators ?? [];
+  if (!cooperators.length && !v.cooperating) return '';
+  const lead = v.unit?.name ?? v.trackerId.split('/')[1];
+  return html`<p class="cooperation"><span class="k">主办单位</span> ${lead}${
+    cooperators.length ? html` <span class="k">协办单位</span> ${cooperators.map((c) => c.name).join('、')}` : ''
+  }</p>${
+    v.cooperating
+      ? html`<p class="note" data-cooperating="${v.cooperating.id}">您是协办单位${v.cooperating.name}的人员：可签收和反馈进展，并查看主办单位的报送；材料由主办单位${lead}报送。</p>`
+      : ''
+  }`;
+}
+
+/** 协办 on the link page's status: each cooperating unit's 签收. */
+function cooperatorsText(p: PeriodStatus): string {
+  if (!p.cooperators?.length) return '';
+  return `；协办单位：${p.cooperators.map((c) => `${c.name}${c.acknowledged ? '已签收' : '未签收'}`).join('、')}`;
 }
 
 /** What every form of the tracker page is given: where to post, its period field, the CSRF field, the tracker. */
@@ -545,6 +618,7 @@ function actionForms(ctx: PageContext, v: TrackerView): SafeHtml {
     verification,
     open: v.status?.periods,
     paused: v.status?.paused,
+    ...(v.cooperating ? { cooperator: v.cooperating.id } : {}),
     now: v.now ?? Date.now(),
     timeZone: zoneOf(ctx),
   });
@@ -563,7 +637,8 @@ function actionForms(ctx: PageContext, v: TrackerView): SafeHtml {
 /** 代办: the unit's staff name a stand-in for its head or liaison (docs/engine.md); the range's days are inclusive. */
 function standInForm(ctx: PageContext, v: TrackerView): SafeHtml | string {
   const u = v.unit;
-  if (!u || !v.actions.includes('acknowledge')) return '';
+  // A cooperating unit's staff name stand-ins for their own unit, not for the lead's.
+  if (!u || !v.actions.includes('acknowledge') || v.cooperating) return '';
   const people = [u.contacts.head, u.contacts.liaison];
   return html`<form method="post" action="${trackerHref(v.trackerId, '/stand-in')}" class="act" id="form-stand-in"><h3>代办（负责人或联络员不在岗）</h3>${csrfField(ctx)}
 <label>不在岗人员 <select name="absent">${people.map((c) => html`<option value="${c.email}">${c.name}（${c.email}）</option>`)}</select></label>
@@ -612,7 +687,9 @@ export function supervisionPage(
 <label>年度 <input name="year" inputmode="numeric" pattern="[0-9]{4}" size="5" value="${filter.year ?? ''}"></label> <button type="submit">查看</button></form>
 <table class="register"><thead><tr><th>编号</th><th>督察单位</th><th>单位</th><th>任务</th><th>期次</th><th>截止</th><th>发出时间</th></tr></thead><tbody>
 ${rows.map(
-  (r) => html`<tr><td>${supervisionNumberText(r.year, r.number)}</td><td>${r.supervisorName}</td><td>${r.unitName}</td>
+  (
+    r,
+  ) => html`<tr data-stage="${r.stage}"><td>${supervisionNumberText(r.year, r.number)}${r.stage === 'raise' ? '（提级督办）' : ''}</td><td>${r.supervisorName}</td><td>${r.unitName}</td>
 <td><a href="${trackerHref(r.trackerId)}">${r.obligationTitle}</a></td><td>${periodWords(r.period)}</td><td>${day(r.due)}</td>
 <td>${dateTime(r.sentAt, zoneOf(ctx))}</td></tr>`,
 )}
@@ -783,6 +860,8 @@ export interface LinkView {
   error?: string;
   /** The other actions of the same link, for a person who opened the wrong one. */
   others: { label: string; href: string }[];
+  /** 协办: the recipient's cooperating unit (they act for it: 签收 and 反馈进展), by id and name. */
+  cooperating?: { id: string; name: string };
 }
 
 export function linkPage(ctx: PageContext, v: LinkView): string {
@@ -801,7 +880,7 @@ export function linkPage(ctx: PageContext, v: LinkView): string {
               : '未报送'
       }${
         p.verification !== 'not required' ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}` : ''
-      }；${p.acknowledged ? `已签收（${p.acknowledged.by}）` : '未签收'}；反馈进展 ${p.progressCount} 次`
+      }；${p.acknowledged ? `已签收（${p.acknowledged.by}）` : '未签收'}；反馈进展 ${p.progressCount} 次${cooperatorsText(p)}`
     : v.outcome
       ? html`<b>本期已结束</b>：${OUTCOME_LABEL[v.outcome] ?? v.outcome}`
       : html`<b>本期不在办理中</b>`;
@@ -813,7 +892,8 @@ export function linkPage(ctx: PageContext, v: LinkView): string {
 <section class="summary link">
 <table class="facts">
 <tr><th>任务</th><td>${o?.title ?? v.trackerId}</td></tr>
-<tr><th>承办单位</th><td>${v.unitName}</td></tr>
+<tr><th>${p?.cooperators?.length ? '主办单位' : '承办单位'}</th><td>${v.unitName}</td></tr>
+${v.cooperating ? html`<tr><th>协办单位</th><td>${v.cooperating.name}（您所在单位）</td></tr>` : ''}
 <tr><th>期次</th><td>${periodText(o, v.period)}</td></tr>
 <tr><th>截止时间</th><td>${p ? html`${p.due} 24时前${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}` : '—'}</td></tr>
 <tr><th>状态</th><td class="status">${status}</td></tr>
@@ -821,6 +901,7 @@ ${o ? html`<tr><th>依据</th><td>${o.basis.map((b) => html`<div>《${b.document
 <tr><th>报送内容</th><td>${o?.deliverable ?? (quota ? '每次活动的日期、主题和佐证材料' : kind === 'rate' || kind === 'count' ? '本期数据及说明' : '完成情况及佐证材料（文号、链接或说明）')}</td></tr>
 ${v.supervisor ? html`<tr><th>督办单位</th><td>${v.supervisor.name}${v.supervisor.contact ? `（${v.supervisor.contact}）` : ''}</td></tr>` : ''}
 </table>
+${v.cooperating ? html`<p class="note" data-cooperating="${v.cooperating.id}">您以协办单位${v.cooperating.name}的名义办理：可签收和反馈进展；材料由主办单位${v.unitName}报送。</p>` : ''}
 <p class="note">办理人：<b>${v.recipient.name}</b>（${v.recipient.email}）。打开本页不会改变任何状态；点击下方按钮提交后才记入台账。如非本人，请勿提交，并联系督办单位。</p>
 </section>
 ${

@@ -10,7 +10,8 @@
  * - administrators read everything, and also pause, resume and retire.
  */
 import { Action, actionsFor } from '../domain/actions';
-import type { Directory } from '../domain/model';
+import type { Directory, Obligation } from '../domain/model';
+import { cooperatorsOf } from '../domain/trackers';
 
 /** The actions and who takes them are the domain's vocabulary (domain/actions.ts); the web adds no list of its own. */
 export type WebAction = Action;
@@ -94,4 +95,42 @@ export function officesOf(p: Person, directory: Directory | undefined): string[]
   return (directory?.units ?? [])
     .filter((u) => p.units.has(u.id) && directory!.units.some((x) => x.supervisor === u.id))
     .map((u) => u.id);
+}
+
+// --- 协办 (DOMAIN.md 28) ----------------------------------------------------------------------------------------
+
+/**
+ * A person's standing on one tracker, with its cooperating units (the registered catalog's, less the tracker's own
+ * unit): `cooperating` is the first of them the person acts for, when they do not act for the lead unit itself.
+ * A cooperating unit's staff see the tracker (the lead's submission among it) and may 签收 and 反馈进展 only.
+ */
+export interface TrackerStanding {
+  cooperating?: string;
+  maySee: boolean;
+  actions: WebAction[];
+}
+
+export function standingOn(p: Person, unit: string, cooperators: readonly string[]): TrackerStanding {
+  const ofUnit = p.units.has(unit);
+  const cooperating = ofUnit ? undefined : cooperators.find((c) => p.units.has(c));
+  return {
+    ...(cooperating ? { cooperating } : {}),
+    maySee: maySee(p, unit) || cooperating !== undefined,
+    actions: actionsFor({
+      ofUnit,
+      supervises: p.supervises.has(unit),
+      admin: p.admin,
+      cooperates: cooperating !== undefined,
+    }),
+  };
+}
+
+/** The cooperating units' ids of the tracker of `obligation` for `unit`, from the registered files. */
+export function cooperatorIds(
+  snapshot: { catalog: { obligations: Obligation[] }; directory: Directory } | undefined,
+  obligation: string,
+  unit: string,
+): string[] {
+  const o = snapshot?.catalog.obligations.find((x) => x.id === obligation);
+  return o && snapshot ? cooperatorsOf(o, snapshot.directory, unit).map((u) => u.id) : [];
 }

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { latestSnapshot } from '../access/registered';
+import { Snapshot, latestSnapshot } from '../access/registered';
 import type { WebContext } from './context';
 import { readCookie, setCookie } from './cookies';
 import { Person, personFor } from './roles';
@@ -28,6 +28,8 @@ export interface Signed {
   person: Person;
   sessionHash: string;
   csrf: string;
+  /** The registered directory and catalog the person was resolved from (协办 reads the catalog: no second trip). */
+  snapshot?: Snapshot;
 }
 
 declare module 'fastify' {
@@ -68,7 +70,7 @@ export function addSessionHook(app: FastifyInstance, d: WebContext): void {
     // Someone removed from the directory loses access at once, whatever their session says.
     if (!person) return;
     if (now - session.lastSeenAt > 60_000) await d.ledger.web.touchSession(sessionHash, now);
-    req.signed = { person, sessionHash, csrf: session.csrf };
+    req.signed = { person, sessionHash, csrf: session.csrf, snapshot };
   });
 }
 

@@ -30,6 +30,11 @@ export interface NoticeContext {
   links?: RecipientLinks[];
   /** Without links: the web service's address, where the recipient can sign in and act instead. */
   signInUrl?: string;
+  /**
+   * 协办: the copy is for a cooperating unit's person (their own copy, with their own links): it greets that unit's
+   * liaison and says the unit cooperates (签收, 反馈进展) while the lead submits.
+   */
+  cooperating?: TrackerDefinition['unit'];
 }
 
 /** One recipient's links: each opens a page whose form, not the opening, records the action in their name. */
@@ -91,11 +96,23 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
   const dueText = chineseDate(period.due);
   const extended = period.due !== period.originalDue ? `（经批准由${chineseDate(period.originalDue)}延期）` : '';
   const days = daysWord(c.sentOn, period.due);
-  const kind = n.stage === 'reminder' ? '提醒' : n.stage === 'urge' ? '催办' : (LEVEL_TITLES[n.level] ?? '催办');
+  const raise = n.stage === 'raise';
+  const kind =
+    n.stage === 'reminder'
+      ? '提醒'
+      : n.stage === 'urge'
+        ? '催办'
+        : raise
+          ? '提级督办单'
+          : (LEVEL_TITLES[n.level] ?? '催办');
   // Who urged, by name: the ledger keeps the address (actorName), the message needs none.
   const urgedBy = c.urge ? oneLine(c.urge.by.replace(/\s*<[^>]*>$/, '')) : undefined;
   const number = c.supervisionNumber ? ` ${c.supervisionNumber}` : '';
-  const subject = oneLine(`【督办${kind}${number}】${t.unit.name}：${o.title}（${periodText}）${dueText}截止，${days}`);
+  const subject = oneLine(
+    `【${raise ? kind : `督办${kind}`}${number}】${t.unit.name}：${o.title}（${periodText}）${dueText}截止，${days}`,
+  );
+  const upper = t.raise?.office;
+  const cooperators = (t.cooperators ?? []).map((u) => u.name);
 
   const progress =
     o.completion === 'quota'
@@ -109,26 +126,31 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
             : undefined;
   const greeting =
     n.stage === 'reminder'
-      ? `${oneLine(t.unit.liaison.name)}同志：`
+      ? `${oneLine((c.cooperating ?? t.unit).liaison.name)}同志：`
       : n.stage === 'urge'
         ? `${[...new Set([t.unit.head.name, t.unit.liaison.name].map(oneLine))].join('、')}同志：`
-        : n.level >= 3
+        : n.level >= 3 && !raise
           ? '各位领导：'
           : `${oneLine(t.unit.head.name)}同志：`;
   const opening =
-    n.stage === 'reminder'
-      ? `${t.unit.name}承担的以下任务将于${dueText}截止（${days}），请按时完成并报送。`
-      : n.stage === 'urge'
-        ? `${t.supervisor.name}${urgedBy ? `（${urgedBy}）` : ''}现就${t.unit.name}逾期未完成的以下任务进行催办（${days}），请主要负责人督促落实，尽快办理并报送。`
-        : n.level === 1
-          ? `${t.unit.name}承担的以下任务已于${dueText}截止，目前尚未完成（${days}），请抓紧办理并报送。`
-          : n.level === 2
-            ? `${t.supervisor.name}现就${t.unit.name}逾期未完成的以下任务发出督办单${number}，请主要负责人督促落实，并于收到后尽快报送办理情况。`
-            : `${t.unit.name}承担的以下任务已于${dueText}截止，逾期仍未完成（${days}），现列入通报，报请领导督促。`;
+    n.stage === 'reminder' && c.cooperating
+      ? `${c.cooperating.name}是以下任务的协办单位，该任务由${t.unit.name}主办，将于${dueText}截止（${days}）。请配合主办单位办理，签收并反馈进展；材料由主办单位报送。`
+      : n.stage === 'reminder'
+        ? `${t.unit.name}承担的以下任务将于${dueText}截止（${days}），请按时完成并报送。`
+        : n.stage === 'urge'
+          ? `${t.supervisor.name}${urgedBy ? `（${urgedBy}）` : ''}现就${t.unit.name}逾期未完成的以下任务进行催办（${days}），请主要负责人督促落实，尽快办理并报送。`
+          : raise
+            ? `${upper?.name ?? t.supervisor.name}现就${t.unit.name}逾期未完成的以下任务提级督办，发出督办单${number}：${t.supervisor.name}督办后该任务仍未完成（${days}）。请主要负责人督促落实，并于收到后尽快向${upper?.name ?? t.supervisor.name}和${t.supervisor.name}报送办理情况。`
+            : n.level === 1
+              ? `${t.unit.name}承担的以下任务已于${dueText}截止，目前尚未完成（${days}），请抓紧办理并报送。`
+              : n.level === 2
+                ? `${t.supervisor.name}现就${t.unit.name}逾期未完成的以下任务发出督办单${number}，请主要负责人督促落实，并于收到后尽快报送办理情况。`
+                : `${t.unit.name}承担的以下任务已于${dueText}截止，逾期仍未完成（${days}），现列入通报，报请领导督促。`;
   const basis = o.basis.map((b) => `《${b.document}》${b.article ? b.article : ''}：“${b.quote}”`);
   const lines: [string, string][] = [
     ['任务', o.title],
-    ['承办单位', t.unit.name],
+    [cooperators.length ? '主办单位' : '承办单位', t.unit.name],
+    ...(cooperators.length ? [['协办单位', cooperators.join('、')] as [string, string]] : []),
     ['期次', periodText],
     ['截止时间', `${dueText} 24时前${t.timeZone === DEFAULT_TIME_ZONE ? '' : `（${t.timeZone}时间）`}${extended}`],
     ['状态', days],
@@ -142,6 +164,7 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
     ],
     ['报送方式', o.howToSubmit ?? `请回复本邮件或联系${t.supervisor.name}。`],
     ['督办单位', t.supervisor.name],
+    ...(raise && upper ? [['提级督办单位', upper.name] as [string, string]] : []),
   ];
   const linkBlocks = (c.links ?? []).filter((r) => r.links.length > 0);
   const linkIntro = linkBlocks.length
@@ -154,7 +177,8 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
   const late = c.lateSince
     ? `本通知原定于${c.lateSince}发送，因邮件系统故障延迟送达；上文天数按实际发送日计算。`
     : undefined;
-  const footer = `本通知由督办系统（duban）依据任务清单自动发送。编号：${n.stage === 'reminder' ? 'R' : n.stage === 'urge' ? 'U' : `E${n.level}`}-${period.label}`;
+  const code = n.stage === 'reminder' ? 'R' : n.stage === 'urge' ? 'U' : raise ? 'X' : `E${n.level}`;
+  const footer = `本通知由督办系统（duban）依据任务清单自动发送。编号：${code}-${period.label}`;
 
   const text = [
     greeting,

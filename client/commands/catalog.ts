@@ -6,7 +6,14 @@ import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { InvalidInputError, Inputs } from '../../config/load';
 import { DayNumber, formatDate, parseDate } from '../../domain/dates';
-import { PlannedNotice, firstPeriodNotYetDue, ladderOverlaps, noticeKey, planWindow } from '../../domain/planner';
+import {
+  PlannedNotice,
+  firstPeriodNotYetDue,
+  ladderOverlaps,
+  noticeConcerns,
+  noticeKey,
+  planWindow,
+} from '../../domain/planner';
 import { formatLocal, localDay, zonedInstant } from '../../domain/zone';
 import { LedgerNotFoundError, LedgerUnavailableError } from '../../ledger';
 import { openLedger } from '../../access/ledger';
@@ -45,10 +52,11 @@ export function provisionalWarning(
   );
 }
 
-const STAGE_WORDS: Record<string, string> = { reminder: '提醒', escalation: '催办' };
+const STAGE_WORDS: Record<string, string> = { reminder: '提醒', escalation: '催办', raise: '提级督办' };
 
 function describeStage(n: PlannedNotice): string {
   if (n.stage === 'reminder') return `${STAGE_WORDS.reminder} ${n.step === 0 ? '截止当日' : `截止前${n.step}个工作日`}`;
+  if (n.stage === 'raise') return STAGE_WORDS.raise!;
   return `${STAGE_WORDS.escalation} ${n.level}级${n.step > 0 ? `第${n.step + 1}次` : ''}`;
 }
 
@@ -152,7 +160,14 @@ export function addCatalogCommands(program: Command, io: Io) {
         if (opts.unit !== undefined) {
           if (!loaded.directory.units.some((u) => u.id === opts.unit))
             throw new InputError(`--unit：单位名录中没有单位“${opts.unit}”`);
-          trackers = trackers.filter((t) => t.unit.id === opts.unit);
+          // The unit's own trackers, those it cooperates on (协办) and those it would raise (提级督办); their
+          // notices are then held to the ones that concern it (noticeConcerns).
+          trackers = trackers.filter(
+            (t) =>
+              t.unit.id === opts.unit ||
+              (t.cooperators ?? []).some((c) => c.id === opts.unit) ||
+              t.raise?.office.id === opts.unit,
+          );
         }
         if (opts.obligation !== undefined) {
           if (!loaded.catalog.obligations.some((o) => o.id === opts.obligation)) {
@@ -160,7 +175,15 @@ export function addCatalogCommands(program: Command, io: Io) {
           }
           trackers = trackers.filter((t) => t.obligation.id === opts.obligation);
         }
-        const plan = planWindow(trackers, loaded.calendar, { from, to });
+        const planned = planWindow(trackers, loaded.calendar, { from, to });
+        const byTracker = new Map(trackers.map((t) => [t.trackerId, t]));
+        const plan =
+          opts.unit === undefined
+            ? planned
+            : {
+                ...planned,
+                notices: planned.notices.filter((n) => noticeConcerns(byTracker.get(n.trackerId)!, n, opts.unit!)),
+              };
         // What the live service will not send: periods due before a tracker was registered are never opened, notices
         // whose time passed before registration are passed over, and done or settled periods get no more notices.
         const facts = await serviceFacts(err);
@@ -262,7 +285,14 @@ export function addCatalogCommands(program: Command, io: Io) {
         const months = Number(opts.months);
         if (!Number.isInteger(months) || months < 1 || months > 60)
           throw new InputError(`--months “${opts.months}”须为1至60之间的整数`);
-        const trackers = loaded.trackers.filter((t) => t.unit.id === opts.unit);
+        // Its own trackers, and those it cooperates on (协办) or would raise (提级督办): unitCalendar keeps the events
+        // that concern it.
+        const trackers = loaded.trackers.filter(
+          (t) =>
+            t.unit.id === opts.unit ||
+            (t.cooperators ?? []).some((c) => c.id === opts.unit) ||
+            t.raise?.office.id === opts.unit,
+        );
         if (!loaded.directory.units.some((u) => u.id === opts.unit))
           throw new InputError(`--unit：单位名录中没有单位“${opts.unit}”`);
         const from = localDay(Date.now(), loaded.catalog.timeZone);
@@ -275,6 +305,7 @@ export function addCatalogCommands(program: Command, io: Io) {
           new Date(),
           loaded.catalog.timeZone,
           facts?.settled,
+          opts.unit,
         );
         if (opts.out) writeFileSync(opts.out, ics);
         else out(ics);

@@ -21,6 +21,7 @@ export function addRequestCommands(program: Command, io: Io) {
     c
       .option('--by <name>', '办理人，记入台账（默认：$DUBAN_USER 或登录名）')
       .option('--period <label>', '请求针对的开放期次，如 2026 或 2027-Q1（默认：最早的开放期次）')
+      .option('--as <unit>', '以该协办单位的身份办理主办单位的督办任务：协办单位只能签收和反馈进展')
       .option('--json', '以 JSON 输出督办任务的状态');
 
   /** One request, built from the options (checked before connecting) in the shape of the action's Update. */
@@ -35,6 +36,7 @@ export function addRequestCommands(program: Command, io: Io) {
       const request = build(opts, {
         by: textOption(opts.by) ?? defaultActor(),
         ...(opts.period ? { period: String(opts.period) } : {}),
+        ...(typeof opts.as === 'string' ? { unit: opts.as } : {}),
       });
       const status = await withDuban((d) => d.act(trackerId(obligation, unit), action, request));
       const lines = [...(said ? [said(request)] : []), ...statusLines(status, colours(io.colour))];
@@ -106,7 +108,10 @@ export function addRequestCommands(program: Command, io: Io) {
 
   actor(tracker(program.command('ack')))
     .description('签收：单位确认已收到任务；提醒照常发送')
-    .addHelpText('after', '\n示例：\n  duban ack annual-report-dept sfj --by 黄丽娟')
+    .addHelpText(
+      'after',
+      '\n示例：\n  duban ack annual-report-dept sfj --by 黄丽娟\n  duban ack annual-report-dept sfj --as fgw --by 发改委联络员   # 协办单位签收',
+    )
     .action(act('acknowledge', (_o, actor) => actor));
 
   actor(tracker(program.command('progress')))

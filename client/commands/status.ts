@@ -17,7 +17,9 @@ import {
   NOTICE_STATUS_WORDS,
   NOTICE_WORDS,
   OUTCOME_WORDS,
+  cooperatorWords,
   daysLeftWords,
+  raisedWords,
   periodWords,
   stateWords,
 } from '../../domain/words';
@@ -91,7 +93,7 @@ export function addStatusCommands(program: Command, io: Io) {
       );
       if (opts.json) {
         io.out(
-          `${JSON.stringify({ ...(alerts.length ? { alerts: alerts.map((a) => ({ kind: a.kind, since: new Date(a.since).toISOString(), message: a.message })) } : {}), units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.dueAt === undefined ? undefined : new Date(i.dueAt).toISOString(), daysLeft: i.daysLeft, acknowledged: i.acknowledged, problem: i.problem })) })}\n`,
+          `${JSON.stringify({ ...(alerts.length ? { alerts: alerts.map((a) => ({ kind: a.kind, since: new Date(a.since).toISOString(), message: a.message })) } : {}), units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.dueAt === undefined ? undefined : new Date(i.dueAt).toISOString(), daysLeft: i.daysLeft, acknowledged: i.acknowledged, problem: i.problem, ...(i.cooperators ? { cooperators: i.cooperators.map((x) => ({ unit: x.unit, acknowledged: x.acknowledgedAt !== undefined })) } : {}), ...(i.raisedTo ? { raisedTo: i.raisedTo } : {}) })) })}\n`,
         );
         return;
       }
@@ -107,8 +109,13 @@ export function addStatusCommands(program: Command, io: Io) {
           : stateWords({ colour: i.colour ?? 'green', verification: i.verification });
         const when = daysLeftWords(i.daysLeft, i.colour ?? '');
         const ack = i.acknowledged === false && (i.colour === 'yellow' || i.colour === 'red') ? '  未签收' : '';
+        // 协办 and 提级督办: the cooperating units (by id) with their 签收, and the office a period was raised to.
+        const coop = i.cooperators?.length
+          ? `  ${cooperatorWords(i.cooperators.map((x) => ({ name: x.unit, acknowledged: x.acknowledgedAt !== undefined })))}`
+          : '';
+        const raised = i.raisedTo ? `  ${raisedWords(i.raisedTo)}` : '';
         lines.push(
-          `${padEnd(colourWord(c, i.colour ?? ''), 10)} ${padEnd(i.trackerId, 40)} ${padEnd(periodWords(i.period), 16)} 截止${i.due ?? '?'}  ${state}${when ? `  ${when}` : ''}${ack}`,
+          `${padEnd(colourWord(c, i.colour ?? ''), 10)} ${padEnd(i.trackerId, 40)} ${padEnd(periodWords(i.period), 16)} 截止${i.due ?? '?'}  ${state}${when ? `  ${when}` : ''}${ack}${coop}${raised}`,
         );
       }
       lines.push('', `共${b.items.length}个期次（开放中的，以及本年度已办结或免除的）`);

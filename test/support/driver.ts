@@ -118,7 +118,7 @@ export class Driver {
   names(): string[] {
     return this.sent.map(
       (n) =>
-        `${n.period} ${formatLocal(n.at, zone).slice(0, 10)} ${n.stage === 'reminder' ? `r${n.step}` : n.stage === 'urge' ? 'urge' : `e${n.level}.${n.step}`}`,
+        `${n.period} ${formatLocal(n.at, zone).slice(0, 10)} ${n.stage === 'reminder' ? `r${n.step}` : n.stage === 'urge' ? 'urge' : n.stage === 'raise' ? 'x' : `e${n.level}.${n.step}`}`,
     );
   }
 }

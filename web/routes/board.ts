@@ -26,8 +26,11 @@ export function boardRoutes(app: FastifyInstance, d: WebContext): void {
     const snapshot = await latestSnapshot(d.ledger);
     const unitNames = new Map((snapshot?.directory.units ?? []).map((u) => [u.id, u.name]));
     const titles = new Map((snapshot?.catalog.obligations ?? []).map((o) => [o.id, o.title]));
+    // 协办: a cooperating unit's staff see the trackers their unit cooperates on, beside their own.
+    const cooperates = (t: { cooperators?: { unit: string }[] }) =>
+      (t.cooperators ?? []).some((c) => s.person.units.has(c.unit));
     const states = (await boardStates(d.ledger, { obligation: filter.obligation, colour: filter.colour })).filter(
-      (t) => maySee(s.person, t.unit) && (!filter.unit || t.unit === filter.unit),
+      (t) => (maySee(s.person, t.unit) || cooperates(t)) && (!filter.unit || t.unit === filter.unit),
     );
     const counts = new Map<string, Counts>();
     for (const t of states) {
@@ -53,6 +56,7 @@ export function boardRoutes(app: FastifyInstance, d: WebContext): void {
           ...t,
           obligationTitle: titles.get(t.obligation) ?? t.obligation,
           unitName: unitNames.get(t.unit) ?? t.unit,
+          names: unitNames,
         })),
         total: states.length,
         filter,

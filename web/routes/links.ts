@@ -19,7 +19,7 @@ import { readCookie } from '../cookies';
 import { liveStatus } from '../data';
 import { html } from '../html';
 import * as pages from '../pages';
-import { Person, allowedActions, personFor } from '../roles';
+import { Person, cooperatorIds, personFor, standingOn } from '../roles';
 import { CSRF_COOKIE, anonymousCsrf, csrfRefused, sameSecret, token } from '../session';
 
 interface LinkRequest {
@@ -29,8 +29,8 @@ interface LinkRequest {
   trackerId: string;
   obligation: string;
   unit: string;
-  /** The recipient as the directory has them now, named and addressed as the link says. */
-  person: Person;
+  /** The recipient as the directory has them now, named and addressed as the link says (协办: with their unit). */
+  person: Person & { onBehalfOf?: string; cooperating?: string };
   /** The registered directory and catalog the check read (the receipt reuses it: no second trip). */
   snapshot: Snapshot | undefined;
 }
@@ -128,7 +128,9 @@ class LinkRoutes {
     const known = personFor(claims.email, snapshot?.directory, this.d.web.admins);
     // 代办: a stand-in acts with the rights of the person they stand in for, who must still hold them.
     const absent = claims.onBehalfOf && personFor(claims.onBehalfOf.email, snapshot?.directory, this.d.web.admins);
-    const mayAct = action === 'view' ? !!known : !!known && allowedActions(absent || known, unit).includes(action);
+    // 协办: a cooperating unit's staff may 签收 and 反馈进展, for their unit (the registered catalog says which).
+    const standing = known && standingOn(absent || known, unit, cooperatorIds(snapshot, obligation, unit));
+    const mayAct = action === 'view' ? !!known : !!standing && standing.actions.includes(action);
     if (!known || !mayAct) {
       const why = '链接的收件人已不在单位名录中，或已不再负责该单位的这项工作。';
       void this.refused(req, reply, 403, '无权办理', why);
@@ -139,6 +141,7 @@ class LinkRoutes {
       name: claims.name,
       email: claims.email,
       ...(claims.onBehalfOf ? { onBehalfOf: `${claims.onBehalfOf.name} <${claims.onBehalfOf.email}>` } : {}),
+      ...(standing && standing.cooperating ? { cooperating: standing.cooperating } : {}),
     };
     return { token: p.token, action, claims, trackerId: claims.trackerId, obligation, unit, person, snapshot };
   }
@@ -183,6 +186,9 @@ class LinkRoutes {
       others: l.claims.actions
         .filter((a) => a !== l.action)
         .map((a) => ({ label: actionLabel(a), href: `${base}/${a}` })),
+      ...((c) => (c ? { cooperating: { id: c.id, name: c.name } } : {}))(
+        snapshot?.directory.units.find((u) => u.id === l.person.cooperating),
+      ),
     };
     const ctx = {
       csrf: this.csrf(this.csrfSecrets[0]!, csrfCookie, l.token),

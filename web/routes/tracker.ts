@@ -12,7 +12,7 @@ import { liveStatus, trackerRecord } from '../data';
 import { storedPath } from '../evidence';
 import { html } from '../html';
 import * as pages from '../pages';
-import { WebAction, allowedActions, maySee } from '../roles';
+import { TrackerStanding, WebAction, allowedActions, cooperatorIds, maySee, standingOn } from '../roles';
 import { Signed, csrfRefused, forbidden, requireSignedIn, sameSecret, sha256, token } from '../session';
 
 interface TrackerParams {
@@ -26,6 +26,14 @@ const trackerParams = (req: FastifyRequest): TrackerParams | undefined => {
   if (!ID_PATTERN.test(p.obligation) || !ID_PATTERN.test(p.unit)) return undefined;
   return { trackerId: trackerId(p.obligation, p.unit), obligation: p.obligation, unit: p.unit };
 };
+
+/**
+ * The person's standing on the tracker from the registered files: its unit's staff, its office, and (协办) the
+ * staff of its cooperating units, who see it and may 签收 and 反馈进展 only.
+ */
+function standingFor(s: Signed, t: TrackerParams): TrackerStanding {
+  return standingOn(s.person, t.unit, cooperatorIds(s.snapshot, t.obligation, t.unit));
+}
 
 /** The tracker page: the ledger's record of it and the tracker's live status, with the forms the person may use. */
 async function renderTracker(
@@ -45,6 +53,9 @@ async function renderTracker(
   if (!state && !status && record.notices.length + record.events.length + record.outcomes.length === 0)
     return d.message(req, reply, 404, '找不到跟踪项', `没有跟踪项 ${t.trackerId}。`);
   const running = !!status && !status.retired;
+  const cooperatorUnits = cooperatorIds(snapshot, t.obligation, t.unit);
+  const standing = standingOn(s.person, t.unit, cooperatorUnits);
+  const nameOf = (id: string) => snapshot?.directory.units.find((u) => u.id === id)?.name ?? id;
   return d.page(
     reply.code(extra.status ?? 200),
     pages.trackerPage(
@@ -56,7 +67,11 @@ async function renderTracker(
         state,
         status,
         ...record,
-        actions: running ? allowedActions(s.person, t.unit) : [],
+        actions: running ? standing.actions : [],
+        cooperators: cooperatorUnits.map((id) => ({ id, name: nameOf(id) })),
+        ...(standing.cooperating
+          ? { cooperating: { id: standing.cooperating, name: nameOf(standing.cooperating) } }
+          : {}),
         formToken: token,
         error: extra.error,
         done: extra.done,
@@ -75,7 +90,7 @@ export function trackerRoutes(app: FastifyInstance, d: WebContext): void {
     if (!s) return reply;
     const t = trackerParams(req);
     if (!t) return reply.callNotFound();
-    if (!maySee(s.person, t.unit)) return forbidden(d, req, reply);
+    if (!standingFor(s, t).maySee) return forbidden(d, req, reply);
     const q = req.query as Record<string, string | undefined>;
     const done = q.done && (isAction(q.done) || q.done === 'return') ? q.done : undefined;
     return renderTracker(d, req, reply, s, t, {
@@ -93,7 +108,7 @@ export function trackerRoutes(app: FastifyInstance, d: WebContext): void {
     const t = trackerParams(req);
     const sha = (req.params as { sha256: string }).sha256;
     if (!t || !/^[0-9a-f]{64}$/.test(sha)) return reply.callNotFound();
-    if (!maySee(s.person, t.unit)) return forbidden(d, req, reply);
+    if (!standingFor(s, t).maySee) return forbidden(d, req, reply);
     const file = await d.ledger.web.evidenceFile(t.trackerId, sha);
     const where = file && storedPath(d.evidenceDir, sha);
     if (!file || !where || !existsSync(where)) return reply.callNotFound();
@@ -145,7 +160,8 @@ export function trackerRoutes(app: FastifyInstance, d: WebContext): void {
     const t = trackerParams(req);
     const action = (req.params as { action: string }).action;
     if (!t || !isAction(action)) return reply.callNotFound();
-    if (!maySee(s.person, t.unit) || !allowedActions(s.person, t.unit).includes(action))
+    const standing = standingFor(s, t);
+    if (!standing.maySee || !standing.actions.includes(action))
       return forbidden(d, req, reply, '您无权办理该事项，未作任何更改。');
     const form = await readForm(req);
     if (!sameSecret(form.fields._csrf ?? '', s.csrf)) return csrfRefused(d, req, reply);
@@ -187,7 +203,10 @@ async function answerOnce(
   }
   let result: Awaited<ReturnType<typeof performAction>>;
   try {
-    result = await performAction(d, s.person, t.trackerId, action, form);
+    // 协办: a cooperating unit's staff act for their unit, which the tracker records (and holds to 签收 and 反馈).
+    const cooperating = standingFor(s, t).cooperating;
+    const person = cooperating ? { ...s.person, cooperating } : s.person;
+    result = await performAction(d, person, t.trackerId, action, form);
   } catch (err) {
     await d.ledger.web.releaseFormSubmission(tokenHash);
     throw err;
