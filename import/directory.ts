@@ -2,10 +2,12 @@
  * `duban import directory`: a unit list as offices keep it (.xlsx or .csv, columns such as 单位名称, 简称/编号,
  * 类别/标签, 上级督察单位, 主要负责人, 邮箱, 手机, 联络员, headers matched flexibly) -> a directory YAML. Every bad
  * row is named by row and column; on any problem nothing is written (the caller writes only a clean result).
+ * Each problem says it twice: in English for the command line (as `duban validate` does) and in Chinese (`zh`) for
+ * the web service's page.
  */
 import ExcelJS from 'exceljs';
 import { parse, stringify } from 'yaml';
-import { UNIT_KINDS } from '../domain/model';
+import { MOBILE_PATTERN, UNIT_KINDS } from '../domain/model';
 import { validateDocuments } from '../domain/validate';
 
 export interface SheetProblem {
@@ -15,6 +17,8 @@ export interface SheetProblem {
   /** The column's number, 1 for A. */
   columnNumber?: number;
   message: string;
+  /** The same problem in Chinese, for the web page. */
+  zh: string;
 }
 
 export interface DirectoryImport {
@@ -34,13 +38,18 @@ type Field =
   | 'liaison'
   | 'liaisonEmail'
   | 'email'
+  | 'headMobile'
+  | 'liaisonMobile'
   | 'mobile';
 
 // Header words -> field, tried in order: the first that fits a header wins (so 负责人邮箱 is an email, not a name).
+// A mobile column that names no one (手机, 联系电话) is the liaison's: the liaison is whom reminders reach.
 const HEADERS: [Field, RegExp][] = [
   ['headEmail', /(负责人|领导|主要负责).*(邮|e-?mail)/i],
   ['liaisonEmail', /联络.*(邮|e-?mail)/i],
   ['email', /^(电子)?邮箱$|^电子邮件$|^e-?mail$|^邮件地址$/i],
+  ['headMobile', /(负责人|领导|主要负责).*(手机|电话|mobile|phone)/i],
+  ['liaisonMobile', /(联络|联系人).*(手机|电话|mobile|phone)/i],
   ['mobile', /手机|电话|mobile|phone/i],
   ['supervisor', /上级|督察|督查|主管单位/],
   ['name', /^(单位)?(名称|全称)$|^单位$/],
@@ -53,7 +62,23 @@ const HEADERS: [Field, RegExp][] = [
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const EMAIL = /^[^\s@,;<>]+@[^\s@,;<>]+\.[^\s@,;<>]+$/;
-const MOBILE = /^1[3-9]\d{9}$/;
+const MOBILE_FIELDS: Field[] = ['headMobile', 'liaisonMobile', 'mobile'];
+
+/** A mobile as offices write it (blanks, dashes, 86 or +86 in front) in the directory's form, 11 digits. */
+export function normaliseMobile(raw: string): string {
+  return raw.replace(/[\s-]/g, '').replace(/^(\+?86)(?=1\d{10}$)/, '');
+}
+
+/** A sheet that cannot be read at all; `zh` says so in Chinese. */
+export class SheetReadError extends Error {
+  override readonly name = 'SheetReadError';
+  constructor(
+    message: string,
+    readonly zh: string,
+  ) {
+    super(message);
+  }
+}
 
 function cellText(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -99,7 +124,10 @@ export async function sheetRows(bytes: Uint8Array, fileName: string): Promise<st
     }
     return csv(text.replace(/^\uFEFF/, ''));
   }
-  throw new Error(`${fileName}: give the unit list as .xlsx or .csv (an .xls workbook: save it as .xlsx)`);
+  throw new SheetReadError(
+    `${fileName}: give the unit list as .xlsx or .csv (an .xls workbook: save it as .xlsx)`,
+    `${fileName}：单位名录表请用 .xlsx 或 .csv 文件（.xls 工作簿请另存为 .xlsx）`,
+  );
 }
 
 function csv(text: string): string[][] {
@@ -154,7 +182,8 @@ export interface DirectoryOptions {
 export function directoryFromRows(rows: string[][], options: DirectoryOptions = {}): DirectoryImport {
   const problems: SheetProblem[] = [];
   const headerIndex = rows.findIndex((r) => r.some((c) => c !== ''));
-  if (headerIndex < 0) return { yaml: '', units: 0, problems: [{ row: 1, message: 'the sheet is empty' }] };
+  if (headerIndex < 0)
+    return { yaml: '', units: 0, problems: [{ row: 1, message: 'the sheet is empty', zh: '表格是空的' }] };
   const header = rows[headerIndex]!;
   const columns = new Map<Field, { index: number; title: string }>();
   header.forEach((title, index) => {
@@ -163,14 +192,21 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
     const hit = HEADERS.find(([f, re]) => re.test(t) && !columns.has(f));
     if (hit) columns.set(hit[0], { index, title });
   });
-  for (const need of ['name', 'head'] as Field[])
+  for (const need of ['name', 'head'] as Field[]) {
+    const title = need === 'name' ? '单位名称' : '主要负责人';
     if (!columns.has(need))
       problems.push({
         row: headerIndex + 1,
-        message: `no column for ${need === 'name' ? '单位名称' : '主要负责人'}: headers are ${header.filter(Boolean).join(', ')}`,
+        message: `no column for ${title}: headers are ${header.filter(Boolean).join(', ')}`,
+        zh: `表头中没有“${title}”列（现有表头：${header.filter(Boolean).join('、')}）`,
       });
+  }
   if (!columns.has('headEmail') && !columns.has('email') && !columns.has('liaisonEmail'))
-    problems.push({ row: headerIndex + 1, message: 'no email column (邮箱, 负责人邮箱 or 联络员邮箱)' });
+    problems.push({
+      row: headerIndex + 1,
+      message: 'no email column (邮箱, 负责人邮箱 or 联络员邮箱)',
+      zh: '表头中没有邮箱列（邮箱、负责人邮箱或联络员邮箱）',
+    });
   if (problems.length) return { yaml: '', units: 0, problems };
 
   const get = (row: string[], f: Field) => {
@@ -189,7 +225,8 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
     supervisor: string;
     head: { name: string; email: string };
     liaison: { name: string; email: string };
-    mobile?: string;
+    headMobile?: string;
+    liaisonMobile?: string;
   }
   const units: Row[] = [];
   const byName = new Map<string, number>();
@@ -198,29 +235,45 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
     const row = headerIndex + 2 + k;
     if (cells.every((c) => c.trim() === '')) return;
     const name = get(cells, 'name');
-    const bad = (field: Field, message: string) =>
-      problems.push({ row, column: col(field), ...(num(field) ? { columnNumber: num(field) } : {}), message });
-    if (!name) return bad('name', 'is empty: every unit needs its name');
+    const bad = (field: Field, message: string, zh: string) =>
+      problems.push({ row, column: col(field), ...(num(field) ? { columnNumber: num(field) } : {}), message, zh });
+    if (!name) return bad('name', 'is empty: every unit needs its name', '为空：每个单位都要有名称');
     for (const f of Object.keys(Object.fromEntries(columns)) as Field[]) {
       const v = get(cells, f);
-      if (/^[=+\-@]/.test(v) && f !== 'mobile')
-        bad(f, `starts like a spreadsheet formula ("${v.slice(0, 20)}"): write the text itself`);
+      // A mobile may start with +86; anything else starting so is a formula Excel would run.
+      if (/^[=+\-@]/.test(v) && !(MOBILE_FIELDS.includes(f) && /^\+\d/.test(v)))
+        bad(
+          f,
+          `starts like a spreadsheet formula ("${v.slice(0, 20)}"): write the text itself`,
+          `以公式符号开头（“${v.slice(0, 20)}”）：请填写文字本身`,
+        );
     }
-    if (byName.has(name)) bad('name', `duplicate unit "${name}" (also row ${byName.get(name)})`);
+    if (byName.has(name))
+      bad(
+        'name',
+        `duplicate unit "${name}" (also row ${byName.get(name)})`,
+        `单位“${name}”重复（第${byName.get(name)}行也有）`,
+      );
     else byName.set(name, row);
     const written = get(cells, 'id');
     let id = written;
     let idMade = false;
     if (!ID.test(id)) {
       if (written && /^[\x20-\x7e]+$/.test(written))
-        bad('id', `"${written}" is not an id: ASCII letters, digits, . _ - only`);
+        bad(
+          'id',
+          `"${written}" is not an id: ASCII letters, digits, . _ - only`,
+          `“${written}”不能作编号：只能用英文字母、数字和 . _ -`,
+        );
       id = `u${String(units.length + 1).padStart(3, '0')}`;
       idMade = true;
     }
-    if (byId.has(id)) bad('id', `duplicate id "${id}" (also row ${byId.get(id)})`);
+    if (byId.has(id))
+      bad('id', `duplicate id "${id}" (also row ${byId.get(id)})`, `编号“${id}”重复（第${byId.get(id)}行也有）`);
     else byId.set(id, row);
     const headName = get(cells, 'head');
-    if (!headName) bad('head', 'is empty: the principal head (主要负责人) receives escalations');
+    if (!headName)
+      bad('head', 'is empty: the principal head (主要负责人) receives escalations', '为空：催办要发给单位主要负责人');
     const email = get(cells, 'email');
     const headEmail = get(cells, 'headEmail') || email;
     const liaisonEmail = get(cells, 'liaisonEmail') || email || headEmail;
@@ -229,13 +282,26 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
       ['liaisonEmail', liaisonEmail],
     ] as [Field, string][]) {
       const field: Field = columns.has(f) ? f : 'email';
-      if (!v) bad(field, 'is empty: an email address is needed for the notices');
-      else if (!EMAIL.test(v)) bad(field, `"${v}" is not an email address`);
+      if (!v) bad(field, 'is empty: an email address is needed for the notices', '为空：通知要发到电子邮箱');
+      else if (!EMAIL.test(v)) bad(field, `"${v}" is not an email address`, `“${v}”不是电子邮箱地址`);
     }
-    const mobileRaw = get(cells, 'mobile');
-    const mobile = mobileRaw.replace(/[\s-]/g, '').replace(/^(\+?86)/, '');
-    if (mobileRaw && !MOBILE.test(mobile))
-      bad('mobile', `"${mobileRaw}" is not a mainland mobile number (11 digits starting with 1)`);
+    // Mobiles go into the directory (contact `mobile`: SMS and robot mentions), checked as its schema checks them.
+    const mobileOf = (f: Field): string | undefined => {
+      const raw = get(cells, f);
+      if (!raw) return undefined;
+      const m = normaliseMobile(raw);
+      if (MOBILE_PATTERN.test(m)) return m;
+      bad(
+        f,
+        `"${raw}" is not a mainland mobile number (11 digits starting with 1, such as 13800138000)`,
+        `“${raw}”不是大陆手机号码（以1开头的11位数字，如13800138000）`,
+      );
+      return undefined;
+    };
+    const headMobile = mobileOf('headMobile');
+    const namedLiaison = mobileOf('liaisonMobile');
+    const unnamed = mobileOf('mobile');
+    const liaisonMobile = namedLiaison ?? unnamed;
     units.push({
       row,
       id,
@@ -248,7 +314,8 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
       supervisor: get(cells, 'supervisor'),
       head: { name: headName, email: headEmail },
       liaison: { name: get(cells, 'liaison') || headName, email: liaisonEmail },
-      ...(mobileRaw ? { mobile } : {}),
+      ...(headMobile ? { headMobile } : {}),
+      ...(liaisonMobile ? { liaisonMobile } : {}),
     });
   });
   // Supervisors by name or id, checked once every row is known.
@@ -262,6 +329,7 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
         column: col('supervisor'),
         columnNumber: num('supervisor'),
         message: `unknown supervisor "${u.supervisor}": no unit of the sheet has this name or id`,
+        zh: `上级督察单位“${u.supervisor}”不在表中：没有这个名称或编号的单位`,
       });
     else if (sid === u.id)
       problems.push({
@@ -269,10 +337,11 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
         column: col('supervisor'),
         columnNumber: num('supervisor'),
         message: 'a unit cannot be its own supervising office',
+        zh: '单位不能是自己的上级督察单位',
       });
   }
   if (units.length === 0 && problems.length === 0)
-    problems.push({ row: headerIndex + 2, message: 'no unit rows under the header' });
+    problems.push({ row: headerIndex + 2, message: 'no unit rows under the header', zh: '表头下没有单位' });
   if (problems.length) return { yaml: '', units: 0, problems: problems.sort((a, b) => a.row - b.row) };
 
   const supervisors = new Set(units.map((u) => idOf(u.supervisor)).filter(Boolean));
@@ -297,9 +366,14 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
     const sid = idOf(u.supervisor);
     if (sid) lines.push(`    supervisor: ${sid}`);
     lines.push('    contacts:');
-    lines.push(`      head: { name: ${q(u.head.name)}, email: ${q(u.head.email)} }`);
-    if (u.mobile) lines.push(`      # 联络员手机 ${u.mobile} (the directory has no phone field yet)`);
-    lines.push(`      liaison: { name: ${q(u.liaison.name)}, email: ${q(u.liaison.email)} }`);
+    // Without a liaison column the head is the liaison: one person, one mobile.
+    const same = u.liaison.email === u.head.email && u.liaison.name === u.head.name;
+    const headMobile = u.headMobile ?? (same ? u.liaisonMobile : undefined);
+    const liaisonMobile = u.liaisonMobile ?? (same ? u.headMobile : undefined);
+    const contact = (c: { name: string; email: string }, m?: string) =>
+      `{ name: ${q(c.name)}, email: ${q(c.email)}${m ? `, mobile: ${q(m)}` : ''} }`;
+    lines.push(`      head: ${contact(u.head, headMobile)}`);
+    lines.push(`      liaison: ${contact(u.liaison, liaisonMobile)}`);
   }
   const yaml = `${lines.join('\n')}\n`;
   // The result must be a directory duban accepts; anything the checks above missed is reported, not written.
@@ -308,7 +382,11 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
     return {
       yaml: '',
       units: 0,
-      problems: checked.problems.map((p) => ({ row: 0, message: `${p.path.join('.')}: ${p.message}` })),
+      problems: checked.problems.map((p) => ({
+        row: 0,
+        message: `${p.path.join('.')}: ${p.message}`,
+        zh: `生成的单位名录未通过检查（${p.path.join('.')}）：${p.message}`,
+      })),
     };
   return { yaml, units: units.length, problems: [] };
 }

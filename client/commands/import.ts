@@ -197,7 +197,7 @@ export function addImportCommands(program: Command, io: Io) {
     .addHelpText(
       'after',
       '\nColumns (matched by their header words): 单位名称, 简称/编号, 类别/标签, 上级督察单位, 主要负责人, 负责人邮箱,\n' +
-        '联络员, 联络员邮箱 (or one 邮箱), 手机.\n\nExamples:\n  duban import directory 单位名录.xlsx --out directory.yaml --jurisdiction XX市\n' +
+        "联络员, 联络员邮箱 (or one 邮箱), 负责人手机, 联络员手机 (or one 手机: the liaison's), written as contacts' mobile.\n\nExamples:\n  duban import directory 单位名录.xlsx --out directory.yaml --jurisdiction XX市\n" +
         '  duban import directory units.csv --out directory.yaml --json',
     )
     .action(async (sheet: string, opts: { out: string; jurisdiction?: string; json?: boolean }) => {
