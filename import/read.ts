@@ -7,8 +7,15 @@ import * as mammoth from 'mammoth';
 import { parseDocument } from 'htmlparser2';
 import type { ChildNode, Element } from 'domhandler';
 
+/** A plan file that cannot be read: `message` for the command line, `zh` for the web page. */
 export class PlanReadError extends Error {
   override readonly name = 'PlanReadError';
+  constructor(
+    message: string,
+    readonly zh: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Text from bytes: UTF-8 when the bytes are valid UTF-8, else GB18030 (a superset of GBK and GB2312). */
@@ -111,19 +118,25 @@ export async function readPlan(bytes: Uint8Array, fileName: string): Promise<str
       } catch (e) {
         throw new PlanReadError(
           `${fileName}: not a readable .docx file (${e instanceof Error ? e.message : String(e)})`,
+          `${fileName}：不是可读取的 .docx 文件，请用 Word 或 WPS 打开后重新另存为 .docx`,
         );
       }
     }
     case 'doc':
       throw new PlanReadError(
         `${fileName}: the old Word format .doc is not read; save it as .docx (Word or WPS: 另存为)`,
+        `${fileName}：不读取旧版 Word 格式 .doc，请用 Word 或 WPS 另存为 .docx`,
       );
     case 'pdf':
       throw new PlanReadError(
         `${fileName}: PDF is not read (its text layer loses the paragraphs and the numbering the rules need); ` +
           'save it as .docx or .txt, or copy the text from the government site’s HTML page (docs/import.md)',
+        `${fileName}：不读取 PDF（其文字层会丢失段落和序号），请另存为 .docx 或 .txt，或使用政府网站上的网页版`,
       );
     default:
-      throw new PlanReadError(`${fileName}: unknown kind of file ".${ext}": give a .txt, .docx or .html file`);
+      throw new PlanReadError(
+        `${fileName}: unknown kind of file ".${ext}": give a .txt, .docx or .html file`,
+        `${fileName}：不能识别“.${ext}”文件，请上传 .txt、.docx 或 .html 文件`,
+      );
   }
 }

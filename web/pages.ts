@@ -82,7 +82,7 @@ export function layout(ctx: PageContext, title: string, body: HtmlValue): string
 <body>
 <header>
 <a class="brand" href="/">法治政府建设督办系统</a>
-<nav>${p ? html`<a href="/">亮灯</a> <a href="/report">年度考核</a> <a href="/supervision">督办单登记</a>` : ''}${ctx.mailbox ? html` <a href="/mail">本地邮件</a>` : ''}${ctx.channels ? html` <a href="/channels">本地群消息和短信</a>` : ''}</nav>
+<nav>${p ? html`<a href="/">亮灯</a> <a href="/report">年度考核</a> <a href="/supervision">督办单登记</a>` : ''}${p?.admin ? html` <a href="/import">导入</a>` : ''}${ctx.mailbox ? html` <a href="/mail">本地邮件</a>` : ''}${ctx.channels ? html` <a href="/channels">本地群消息和短信</a>` : ''}</nav>
 ${
   p
     ? html`<form class="who" method="post" action="/logout">${csrfField(ctx)}<span>${p.name}（${p.roles.join(
