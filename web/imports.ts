@@ -185,6 +185,11 @@ export function draftFile(
   }
 }
 
+/** Removes a set of drafts that came to nothing (the plan could not be read). */
+export function discardDraftSet(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
 /** Removes the sets of drafts older than DRAFT_TTL_MS. */
 export function pruneDrafts(evidenceDir: string, now = Date.now()): void {
   const root = draftsRoot(evidenceDir);

@@ -9,7 +9,15 @@ import type { Directory } from '../../domain/model';
 import { Form, readForm } from '../actions';
 import type { WebContext } from '../context';
 import { ImportFormView, ImportResultView, importPage, importResultPage } from '../import-pages';
-import { checkUpload, directoryFromSheet, draftFile, newDraftSet, planDrafts, writeDraft } from '../imports';
+import {
+  checkUpload,
+  directoryFromSheet,
+  discardDraftSet,
+  draftFile,
+  newDraftSet,
+  planDrafts,
+  writeDraft,
+} from '../imports';
 import { Signed, csrfRefused, forbidden, requireSignedIn, sameSecret } from '../session';
 
 const ONLY_ADMINS = '只有系统管理员（DUBAN_ADMINS）可以导入工作方案和单位名录。';
@@ -106,7 +114,10 @@ async function importPlanForm(d: WebContext, req: FastifyRequest, reply: Fastify
   }
   const set = newDraftSet(d.evidenceDir, s.person.email);
   const made = await planDrafts(plan, directory, year, set.dir);
-  if ('problems' in made) return refuse('工作方案无法导入', made.problems);
+  if ('problems' in made) {
+    discardDraftSet(set.dir);
+    return refuse('工作方案无法导入', made.problems);
+  }
   const { result, invalid } = made;
   const dr = result.draft;
   d.log({ level: 'info', msg: 'plan imported', who: s.person.email, duties: dr.obligations.length, drafts: set.id });
