@@ -8,7 +8,9 @@
  *   message that fits its size limit, signs the recipient's links, sends through the channel's transport, and
  *   records the answer. A transient answer is backed off and retried, never dropped; a permanent one marks the
  *   channel broken (rows kept, tried again hourly and at the next worker start), told to the operator by the log,
- *   an alert in the ledger (`duban status`, the board) and, when configured, an email; other channels go on.
+ *   an alert in the ledger (`duban status`, the board, `/readyz`) and, when configured, an email and a
+ *   `channel.broken` alert through the operator channels (worker/operator-alert.ts: the webhook, a robot, a
+ *   command); its recovery is told the same ways. Other channels go on.
  *
  * The email step's exactly-once logic (delivery.ts) is untouched: a failure here never holds back or repeats an
  * email, and a channel's failure never another channel's row.
@@ -38,6 +40,7 @@ import type { ChannelRef, TrackerDefinition } from '../domain/trackers';
 import type { Ledger, LedgerWrite } from '../ledger';
 import { CHANNEL_PROBE_MS, ChannelSendInsert, ChannelSendRow } from '../ledger/channel-sends';
 import { LinkClaims, LinkKey, signLink } from '../channels/links';
+import { CHANNEL_KIND_LABEL, brokenChannelText } from '../channels/broken';
 import { LinkAction, actionLabel, linkActionsFor } from '../domain/actions';
 
 export interface ChannelRequest {
@@ -263,6 +266,12 @@ export interface ChannelDeps {
   };
   /** Tells the operator a channel broke or works again (an email); failures only warn. */
   notifyOperator?: (subject: string, text: string) => Promise<void>;
+  /**
+   * Tells the operator channels (worker/operator-alert.ts: the signed webhook, a robot, a command) that a channel
+   * broke (`raised`) or works again (`cleared`): the `channel.broken` alert. Called once per change, by the worker
+   * whose ledger write made it; a failure only warns.
+   */
+  alertOperators?: (alert: ChannelBrokenAlert) => Promise<void>;
   now?: () => number;
   /** How long rows wait for others of the same instant before a robot's message goes (merging). */
   settleMs?: number;
@@ -284,6 +293,19 @@ const FITS: Record<'wecom' | 'dingtalk' | 'feishu', (m: RobotMessage) => boolean
 };
 /** The operator alert of a broken channel (ledger operator_alerts, printed by `duban status`). */
 export const channelAlert = (name: string) => `channel/${name}`;
+
+/** A channel broke, or works again: what the operator channels are told (`kind: 'channel.broken'`). */
+export interface ChannelBrokenAlert {
+  state: 'raised' | 'cleared';
+  channel: { name: string; kind: ChannelKind };
+  /** The provider's answer, or the missing setting; never a secret. */
+  reason: string;
+  /** Since when the channel is broken. */
+  since: number;
+  at: number;
+  /** One Chinese sentence for a person: which channel, why, what to fix. */
+  text: string;
+}
 
 const isRobot = (k: ChannelKind): k is 'wecom' | 'dingtalk' | 'feishu' =>
   k === 'wecom' || k === 'dingtalk' || k === 'feishu';
@@ -317,6 +339,7 @@ export class ChannelDispatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
+    await this.settled();
   }
 
   /** Wakes the loop (rows were just added). */
@@ -384,7 +407,7 @@ export class ChannelDispatcher {
     const secret = this.d.secrets(name);
     const missing = missingSecret(ref, secret);
     if (missing) {
-      await this.broken(name, missing, now);
+      await this.broken(name, ref.kind, missing, now);
       await sends.defer(name, now + CHANNEL_PROBE_MS);
       return now + CHANNEL_PROBE_MS;
     }
@@ -443,11 +466,7 @@ export class ChannelDispatcher {
       await sends.finish(claim.batchKey, 'sent', answer.response, at);
       this.stats.messages++;
       this.stats.rows += carried.length;
-      if (await sends.markWorking(name, at)) {
-        await this.d.ledger.clearAlert(channelAlert(name), at).catch(() => undefined);
-        this.d.log.info('channel works again', { channel: name, kind: ref.kind });
-        await this.tell(`督办渠道已恢复：${name}`, `渠道 ${name}（${ref.kind}）已恢复发送，积压的消息将陆续发出。`);
-      }
+      if (await sends.markWorking(name, at)) await this.recovered(name, ref.kind, at);
       return 'sent';
     }
     if (answer.transient) {
@@ -475,7 +494,7 @@ export class ChannelDispatcher {
       return 'sent';
     }
     await sends.retry(claim.batchKey, answer.response, at + CHANNEL_PROBE_MS);
-    await this.broken(name, answer.response, at);
+    await this.broken(name, ref.kind, answer.response, at);
     return at + CHANNEL_PROBE_MS;
   }
 
@@ -498,16 +517,60 @@ export class ChannelDispatcher {
     return { ...s.item, links };
   }
 
-  private async broken(name: string, reason: string, now: number): Promise<void> {
+  /** The first worker to mark a channel broken tells everyone: log, ledger alert, email, operator channels. */
+  private async broken(name: string, kind: ChannelKind, reason: string, now: number): Promise<void> {
     const first = await this.d.ledger.channels.markBroken(name, reason, now, now + CHANNEL_PROBE_MS).catch(() => false);
     if (!first) return;
     const text = `渠道 ${name} 发送失败且不会自行恢复：${reason}。其消息均已保留，每小时及下次启动 worker 时重试；请修正其设置（见 docs/channels.md）。`;
     this.d.log.error('channel is broken: its messages are kept until it is fixed', { channel: name, reason });
     await this.d.ledger.raiseAlert(channelAlert(name), text, now, now).catch(() => undefined);
+    const zh = brokenChannelText(name, kind, reason);
+    await this.tell(`督办渠道故障：${name}`, `${zh}\n（见 docs/channels.md）`);
+    this.alert({
+      state: 'raised',
+      channel: { name, kind },
+      reason,
+      since: now,
+      at: now,
+      text: `【督办系统告警】${zh}`,
+    });
+  }
+
+  /** A broken channel took a message: the alert cleared, and everyone told once. */
+  private async recovered(name: string, kind: ChannelKind, at: number): Promise<void> {
+    const open = await this.d.ledger.openAlerts().catch(() => []);
+    const since = open.find((a) => a.kind === channelAlert(name))?.since ?? at;
+    await this.d.ledger.clearAlert(channelAlert(name), at).catch(() => undefined);
+    this.d.log.info('channel works again', { channel: name, kind });
     await this.tell(
-      `督办渠道故障：${name}`,
-      `渠道 ${name} 发送失败且不会自行恢复：${reason}\n消息已保留，修复设置后将补发（见 docs/channels.md）。`,
+      `督办渠道已恢复：${name}`,
+      `${CHANNEL_KIND_LABEL[kind]}渠道 ${name} 已恢复发送，积压的消息将陆续发出。`,
     );
+    this.alert({
+      state: 'cleared',
+      channel: { name, kind },
+      reason: '',
+      since,
+      at,
+      text: `【督办系统告警解除】${CHANNEL_KIND_LABEL[kind]}渠道 ${name} 已恢复发送，保留的消息正在补发。`,
+    });
+  }
+
+  /** Alerts still being sent through the operator channels (their retries take seconds: the loop goes on). */
+  private readonly alerting = new Set<Promise<void>>();
+
+  private alert(a: ChannelBrokenAlert): void {
+    if (!this.d.alertOperators) return;
+    const p = this.d
+      .alertOperators(a)
+      .catch((err: unknown) => this.d.log.warn('could not alert the operator channels', { error: msg(err) }))
+      .finally(() => this.alerting.delete(p));
+    this.alerting.add(p);
+  }
+
+  /** Resolves when the operator alerts sent so far are done (tests, a worker stopping). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.alerting]);
   }
 
   private async tell(subject: string, text: string): Promise<void> {

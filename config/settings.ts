@@ -128,6 +128,16 @@ export const settingsSchema = z.strictObject({
       webhookSecret: z.string().min(16, { message: '须至少16个字符' }).optional(),
       /** A command run by /bin/sh for each alert, the alert as JSON on its standard input. */
       alertCommand: z.string().min(1).optional(),
+      /**
+       * A group robot as an operator channel, `<kind>:<name>` (wecom, dingtalk or feishu): its key and signing secret
+       * are the channel secrets of that name (DUBAN_CHANNEL_<NAME>_KEY / _SECRET, config/channels.ts).
+       */
+      robot: z
+        .string()
+        .regex(/^(wecom|dingtalk|feishu):[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+          message: '须为“类型:名称”，类型为 wecom、dingtalk 或 feishu，如 wecom:ops-robot',
+        })
+        .optional(),
     })
     .refine((o) => !o.webhookUrl || o.webhookSecret, {
       message: '设置了 DUBAN_OPERATOR_WEBHOOK_URL 就须有 DUBAN_OPERATOR_WEBHOOK_SECRET（至少16个字符）用于签名',
@@ -233,6 +243,7 @@ export const ENVIRONMENT: Record<string, string[]> = {
   DUBAN_OPERATOR_WEBHOOK_URL: ['operations', 'webhookUrl'],
   DUBAN_OPERATOR_WEBHOOK_SECRET: ['operations', 'webhookSecret'],
   DUBAN_OPERATOR_ALERT_COMMAND: ['operations', 'alertCommand'],
+  DUBAN_OPERATOR_ROBOT: ['operations', 'robot'],
   DUBAN_WEB_HOST: ['web', 'host'],
   DUBAN_WEB_PORT: ['web', 'port'],
   DUBAN_WEB_BASE_URL: ['web', 'baseUrl'],
@@ -508,6 +519,8 @@ export function describeSettings(s: Settings): Record<string, unknown> {
       // The operator channel: a webhook's host only (its path may carry a token), never its secret or the command.
       operatorWebhook: s.operations.webhookUrl ? redactHeartbeatUrl(s.operations.webhookUrl) : undefined,
       operatorCommand: s.operations.alertCommand ? 'set' : undefined,
+      // The robot's kind and channel name; its key is a channel secret, never shown.
+      operatorRobot: s.operations.robot,
     },
     // The key ids only: the keys are secrets.
     links: s.links.keys ? { keyIds: linkKeyIds(s.links.keys), graceDays: s.links.graceDays } : 'off',

@@ -2,10 +2,11 @@
  * `duban import directory`: a unit list as offices keep it (.xlsx or .csv, columns such as 单位名称, 简称/编号,
  * 类别/标签, 上级督察单位, 主要负责人, 邮箱, 手机, 联络员, headers matched flexibly) -> a directory YAML. Every bad
  * row is named by row and column; on any problem nothing is written (the caller writes only a clean result).
+ * Each problem is said in Chinese, for the command line and the web service's page alike.
  */
 import ExcelJS from 'exceljs';
 import { parse, stringify } from 'yaml';
-import { UNIT_KINDS } from '../domain/model';
+import { MOBILE_PATTERN, UNIT_KINDS } from '../domain/model';
 import { validateDocuments } from '../domain/validate';
 
 export interface SheetProblem {
@@ -34,13 +35,18 @@ type Field =
   | 'liaison'
   | 'liaisonEmail'
   | 'email'
+  | 'headMobile'
+  | 'liaisonMobile'
   | 'mobile';
 
 // Header words -> field, tried in order: the first that fits a header wins (so 负责人邮箱 is an email, not a name).
+// A mobile column that names no one (手机, 联系电话) is the liaison's: the liaison is whom reminders reach.
 const HEADERS: [Field, RegExp][] = [
   ['headEmail', /(负责人|领导|主要负责).*(邮|e-?mail)/i],
   ['liaisonEmail', /联络.*(邮|e-?mail)/i],
   ['email', /^(电子)?邮箱$|^电子邮件$|^e-?mail$|^邮件地址$/i],
+  ['headMobile', /(负责人|领导|主要负责).*(手机|电话|mobile|phone)/i],
+  ['liaisonMobile', /(联络|联系人).*(手机|电话|mobile|phone)/i],
   ['mobile', /手机|电话|mobile|phone/i],
   ['supervisor', /上级|督察|督查|主管单位/],
   ['name', /^(单位)?(名称|全称)$|^单位$/],
@@ -53,7 +59,17 @@ const HEADERS: [Field, RegExp][] = [
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const EMAIL = /^[^\s@,;<>]+@[^\s@,;<>]+\.[^\s@,;<>]+$/;
-const MOBILE = /^1[3-9]\d{9}$/;
+const MOBILE_FIELDS: Field[] = ['headMobile', 'liaisonMobile', 'mobile'];
+
+/** A mobile as offices write it (blanks, dashes, 86 or +86 in front) in the directory's form, 11 digits. */
+export function normaliseMobile(raw: string): string {
+  return raw.replace(/[\s-]/g, '').replace(/^(\+?86)(?=1\d{10}$)/, '');
+}
+
+/** A sheet that cannot be read at all. */
+export class SheetReadError extends Error {
+  override readonly name = 'SheetReadError';
+}
 
 function cellText(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -99,7 +115,7 @@ export async function sheetRows(bytes: Uint8Array, fileName: string): Promise<st
     }
     return csv(text.replace(/^\uFEFF/, ''));
   }
-  throw new Error(`${fileName}：单位名单请用 .xlsx 或 .csv（.xls 工作簿请另存为 .xlsx）`);
+  throw new SheetReadError(`${fileName}：单位名录表请用 .xlsx 或 .csv 文件（.xls 工作簿请另存为 .xlsx）`);
 }
 
 function csv(text: string): string[][] {
@@ -154,7 +170,7 @@ export interface DirectoryOptions {
 export function directoryFromRows(rows: string[][], options: DirectoryOptions = {}): DirectoryImport {
   const problems: SheetProblem[] = [];
   const headerIndex = rows.findIndex((r) => r.some((c) => c !== ''));
-  if (headerIndex < 0) return { yaml: '', units: 0, problems: [{ row: 1, message: '表格为空' }] };
+  if (headerIndex < 0) return { yaml: '', units: 0, problems: [{ row: 1, message: '表格是空的' }] };
   const header = rows[headerIndex]!;
   const columns = new Map<Field, { index: number; title: string }>();
   header.forEach((title, index) => {
@@ -163,14 +179,19 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
     const hit = HEADERS.find(([f, re]) => re.test(t) && !columns.has(f));
     if (hit) columns.set(hit[0], { index, title });
   });
-  for (const need of ['name', 'head'] as Field[])
+  for (const need of ['name', 'head'] as Field[]) {
+    const title = need === 'name' ? '单位名称' : '主要负责人';
     if (!columns.has(need))
       problems.push({
         row: headerIndex + 1,
-        message: `没有“${need === 'name' ? '单位名称' : '主要负责人'}”列：表头为 ${header.filter(Boolean).join('、')}`,
+        message: `表头中没有“${title}”列（现有表头：${header.filter(Boolean).join('、')}）`,
       });
+  }
   if (!columns.has('headEmail') && !columns.has('email') && !columns.has('liaisonEmail'))
-    problems.push({ row: headerIndex + 1, message: '没有邮箱列（邮箱、负责人邮箱或联络员邮箱）' });
+    problems.push({
+      row: headerIndex + 1,
+      message: '表头中没有邮箱列（邮箱、负责人邮箱或联络员邮箱）',
+    });
   if (problems.length) return { yaml: '', units: 0, problems };
 
   const get = (row: string[], f: Field) => {
@@ -189,7 +210,8 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
     supervisor: string;
     head: { name: string; email: string };
     liaison: { name: string; email: string };
-    mobile?: string;
+    headMobile?: string;
+    liaisonMobile?: string;
   }
   const units: Row[] = [];
   const byName = new Map<string, number>();
@@ -200,11 +222,12 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
     const name = get(cells, 'name');
     const bad = (field: Field, message: string) =>
       problems.push({ row, column: col(field), ...(num(field) ? { columnNumber: num(field) } : {}), message });
-    if (!name) return bad('name', '为空：每个单位都须有名称');
+    if (!name) return bad('name', '为空：每个单位都要有名称');
     for (const f of Object.keys(Object.fromEntries(columns)) as Field[]) {
       const v = get(cells, f);
-      if (/^[=+\-@]/.test(v) && f !== 'mobile')
-        bad(f, `以电子表格公式的字符开头（“${v.slice(0, 20)}”）：请直接填写文字`);
+      // A mobile may start with +86; anything else starting so is a formula Excel would run.
+      if (/^[=+\-@]/.test(v) && !(MOBILE_FIELDS.includes(f) && /^\+\d/.test(v)))
+        bad(f, `以公式符号开头（“${v.slice(0, 20)}”）：请填写文字本身`);
     }
     if (byName.has(name)) bad('name', `单位“${name}”重复（另见第${byName.get(name)}行）`);
     else byName.set(name, row);
@@ -212,8 +235,7 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
     let id = written;
     let idMade = false;
     if (!ID.test(id)) {
-      if (written && /^[\x20-\x7e]+$/.test(written))
-        bad('id', `“${written}”不是有效的编号：只能用英文字母、数字和 . _ -`);
+      if (written && /^[\x20-\x7e]+$/.test(written)) bad('id', `“${written}”不能作编号：只能用英文字母、数字和 . _ -`);
       id = `u${String(units.length + 1).padStart(3, '0')}`;
       idMade = true;
     }
@@ -229,12 +251,22 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
       ['liaisonEmail', liaisonEmail],
     ] as [Field, string][]) {
       const field: Field = columns.has(f) ? f : 'email';
-      if (!v) bad(field, '为空：发送通知须有邮箱地址');
+      if (!v) bad(field, '为空：通知要发到电子邮箱');
       else if (!EMAIL.test(v)) bad(field, `“${v}”不是有效的邮箱地址`);
     }
-    const mobileRaw = get(cells, 'mobile');
-    const mobile = mobileRaw.replace(/[\s-]/g, '').replace(/^(\+?86)/, '');
-    if (mobileRaw && !MOBILE.test(mobile)) bad('mobile', `“${mobileRaw}”不是有效的大陆手机号码（以1开头的11位数字）`);
+    // Mobiles go into the directory (contact `mobile`: SMS and robot mentions), checked as its schema checks them.
+    const mobileOf = (f: Field): string | undefined => {
+      const raw = get(cells, f);
+      if (!raw) return undefined;
+      const m = normaliseMobile(raw);
+      if (MOBILE_PATTERN.test(m)) return m;
+      bad(f, `“${raw}”不是有效的大陆手机号码（以1开头的11位数字，如13800138000）`);
+      return undefined;
+    };
+    const headMobile = mobileOf('headMobile');
+    const namedLiaison = mobileOf('liaisonMobile');
+    const unnamed = mobileOf('mobile');
+    const liaisonMobile = namedLiaison ?? unnamed;
     units.push({
       row,
       id,
@@ -247,7 +279,8 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
       supervisor: get(cells, 'supervisor'),
       head: { name: headName, email: headEmail },
       liaison: { name: get(cells, 'liaison') || headName, email: liaisonEmail },
-      ...(mobileRaw ? { mobile } : {}),
+      ...(headMobile ? { headMobile } : {}),
+      ...(liaisonMobile ? { liaisonMobile } : {}),
     });
   });
   // Supervisors by name or id, checked once every row is known.
@@ -267,19 +300,19 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
         row: u.row,
         column: col('supervisor'),
         columnNumber: num('supervisor'),
-        message: '单位不能是自己的督察单位',
+        message: '单位不能是自己的上级督察单位',
       });
   }
-  if (units.length === 0 && problems.length === 0) problems.push({ row: headerIndex + 2, message: '表头下没有单位行' });
+  if (units.length === 0 && problems.length === 0) problems.push({ row: headerIndex + 2, message: '表头下没有单位' });
   if (problems.length) return { yaml: '', units: 0, problems: problems.sort((a, b) => a.row - b.row) };
 
   const supervisors = new Set(units.map((u) => idOf(u.supervisor)).filter(Boolean));
   const lead = units.find((u) => supervisors.has(u.id)) ?? units[0]!;
   const q = (v: unknown) => stringify(v, { lineWidth: 0 }).trimEnd();
   const lines = [
-    '# 单位名录（directory），由 `duban import directory` 导入。请核对每一处 `# review:` 注释，然后运行 duban validate。',
+    '# 单位名录 (directory) imported by `duban import directory`. Check every `# review:` line, then run duban validate.',
     '',
-    '# review: 表格中没有辖区（jurisdiction）和领导（leadership，通报的收件人）：请填写',
+    '# review: the jurisdiction and the leadership (circular recipients) are not in the sheet: set them',
     `jurisdiction: ${q(options.jurisdiction ?? '本级')}`,
     'leadership:',
     `  - { name: ${q(lead.head.name)}, email: ${q(lead.head.email)}, title: ${q(`${lead.name}主要负责人`)} }`,
@@ -287,16 +320,22 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
     'units:',
   ];
   for (const u of units) {
-    lines.push(`  # 第${u.row}行`);
-    if (u.idMade) lines.push('  # review: 编号为自动生成（表格中没有英文编号）：改用简短的拼音缩写更易读');
+    lines.push(`  # row ${u.row}`);
+    if (u.idMade)
+      lines.push('  # review: id made up (the sheet has no ASCII 编号): a short pinyin abbreviation reads better');
     lines.push(`  - id: ${u.id}`, `    name: ${q(u.name)}`, `    kind: ${u.kind}`);
     if (u.tags.length) lines.push(`    tags: [${u.tags.map(q).join(', ')}]`);
     const sid = idOf(u.supervisor);
     if (sid) lines.push(`    supervisor: ${sid}`);
     lines.push('    contacts:');
-    lines.push(`      head: { name: ${q(u.head.name)}, email: ${q(u.head.email)} }`);
-    if (u.mobile) lines.push(`      # 联络员手机 ${u.mobile}（单位名录尚无手机字段）`);
-    lines.push(`      liaison: { name: ${q(u.liaison.name)}, email: ${q(u.liaison.email)} }`);
+    // Without a liaison column the head is the liaison: one person, one mobile.
+    const same = u.liaison.email === u.head.email && u.liaison.name === u.head.name;
+    const headMobile = u.headMobile ?? (same ? u.liaisonMobile : undefined);
+    const liaisonMobile = u.liaisonMobile ?? (same ? u.headMobile : undefined);
+    const contact = (c: { name: string; email: string }, m?: string) =>
+      `{ name: ${q(c.name)}, email: ${q(c.email)}${m ? `, mobile: ${q(m)}` : ''} }`;
+    lines.push(`      head: ${contact(u.head, headMobile)}`);
+    lines.push(`      liaison: ${contact(u.liaison, liaisonMobile)}`);
   }
   const yaml = `${lines.join('\n')}\n`;
   // The result must be a directory duban accepts; anything the checks above missed is reported, not written.
@@ -305,7 +344,10 @@ export function directoryFromRows(rows: string[][], options: DirectoryOptions = 
     return {
       yaml: '',
       units: 0,
-      problems: checked.problems.map((p) => ({ row: 0, message: `${p.path.join('.')}: ${p.message}` })),
+      problems: checked.problems.map((p) => ({
+        row: 0,
+        message: `生成的单位名录未通过检查（${p.path.join('.')}）：${p.message}`,
+      })),
     };
   return { yaml, units: units.length, problems: [] };
 }

@@ -7,6 +7,7 @@ import * as mammoth from 'mammoth';
 import { parseDocument } from 'htmlparser2';
 import type { ChildNode, Element } from 'domhandler';
 
+/** A plan file that cannot be read, said in Chinese for the command line and the web page alike. */
 export class PlanReadError extends Error {
   override readonly name = 'PlanReadError';
 }
@@ -109,17 +110,16 @@ export async function readPlan(bytes: Uint8Array, fileName: string): Promise<str
         const result = await mammoth.extractRawText({ buffer: Buffer.from(bytes) });
         return result.value;
       } catch (e) {
-        throw new PlanReadError(`${fileName}：不是可读的 .docx 文件（${e instanceof Error ? e.message : String(e)}）`);
+        throw new PlanReadError(`${fileName}：不是可读取的 .docx 文件，请用 Word 或 WPS 打开后重新另存为 .docx`);
       }
     }
     case 'doc':
-      throw new PlanReadError(`${fileName}：不读取旧版 Word 格式 .doc；请另存为 .docx（Word 或 WPS：另存为）`);
+      throw new PlanReadError(`${fileName}：不读取旧版 Word 格式 .doc，请用 Word 或 WPS 另存为 .docx`);
     case 'pdf':
       throw new PlanReadError(
-        `${fileName}：不读取 PDF（其文字层丢失了识别规则所需的段落和编号）；` +
-          '请另存为 .docx 或 .txt，或从政府网站的网页复制正文（见 docs/import.md）',
+        `${fileName}：不读取 PDF（其文字层会丢失段落和序号），请另存为 .docx 或 .txt，或使用政府网站上的网页版`,
       );
     default:
-      throw new PlanReadError(`${fileName}：无法识别的文件类型“.${ext}”：请提供 .txt、.docx 或 .html 文件`);
+      throw new PlanReadError(`${fileName}：不能识别“.${ext}”文件，请上传 .txt、.docx 或 .html 文件`);
   }
 }

@@ -16,19 +16,20 @@ import type { Person, WebAction } from './roles';
 
 export interface Form {
   fields: Record<string, string>;
-  uploads: { name: string; data: Buffer }[];
+  /** The files, each with its form field (`field`) and the name the person's computer gave it. */
+  uploads: { name: string; data: Buffer; field?: string }[];
 }
 
 /** A form's fields and files: urlencoded, or multipart (files kept in memory until every check has passed). */
 export async function readForm(req: FastifyRequest): Promise<Form> {
   const fields: Record<string, string> = {};
-  const uploads: { name: string; data: Buffer }[] = [];
+  const uploads: Form['uploads'] = [];
   if (req.isMultipart()) {
     for await (const part of req.parts()) {
       if (part.type === 'file') {
         const buffer = await part.toBuffer();
         // An empty file input still sends a part with no name and no bytes.
-        if (part.filename || buffer.length) uploads.push({ name: part.filename, data: buffer });
+        if (part.filename || buffer.length) uploads.push({ name: part.filename, data: buffer, field: part.fieldname });
       } else {
         fields[part.fieldname] = String(part.value ?? '');
       }

@@ -1,15 +1,20 @@
 /**
- * What every route group is given (web/server.ts builds it once): the settings, the one client module to Temporal,
- * the ledger, the log, and the small helpers every page answer uses. A route group is a function of this and the
- * Fastify app, so a test can build the app with one group alone.
+ * What every route group is given (web/server.ts builds it once, with buildContext): the settings, the one client
+ * module to Temporal, the ledger, the log, and the small helpers every page answer uses. A route group is a
+ * function of this and the Fastify app, so a test can build the app with one group alone.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import * as path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import type { Duban } from '../access/temporal';
-import type { Settings } from '../config/settings';
+import { createSmtpTransport } from '../channels/email/smtp';
+import { Settings, SettingsError, parseMailbox } from '../config/settings';
 import type { Ledger } from '../ledger';
 import type { SafeHtml } from './html';
+import * as pages from './pages';
 import type { PageContext } from './pages';
+import type { WebOptions } from './server';
+import { csrfOf } from './session';
 
 export interface WebContext {
   settings: Settings;
@@ -43,5 +48,35 @@ export interface WebContext {
 }
 
 /** The route groups of the web service, in the order they are registered. */
-export const ROUTE_GROUPS = ['health', 'sign-in', 'board', 'tracker', 'links', 'reports', 'mail'] as const;
+export const ROUTE_GROUPS = ['health', 'sign-in', 'board', 'tracker', 'links', 'reports', 'mail', 'import'] as const;
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
+
+/** What every route group is given: the settings' parts, and the helpers that answer with a page. */
+export function buildContext(o: WebOptions, secure: boolean): WebContext {
+  const { settings } = o;
+  if (!settings.smtp && !o.transport)
+    throw new SettingsError('须设置 SMTP_URL（配置文件中的 smtp.url）：登录链接通过邮件发送');
+  const d: WebContext = {
+    settings,
+    web: settings.web,
+    duban: o.duban,
+    ledger: o.ledger,
+    log: o.log ?? ((e) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`)),
+    secure,
+    mailFolder: o.mailFolder,
+    channelMessages: o.channelMessages,
+    transport: o.transport ?? createSmtpTransport(settings.smtp!),
+    from: parseMailbox(settings.smtp?.from ?? '督办系统 <duban@localhost.localdomain>'),
+    evidenceDir: settings.web.evidenceDir ?? path.join(settings.dataDir, 'evidence'),
+    ctxOf: (req) => ({
+      person: req.signed?.person,
+      csrf: csrfOf(req),
+      mailbox: !!o.mailFolder,
+      channels: !!o.channelMessages,
+    }),
+    page: (reply, body) => reply.type('text/html; charset=utf-8').send(body),
+    message: (req, reply, status, title, text, extra) =>
+      d.page(reply.code(status), pages.messagePage(d.ctxOf(req), title, text, extra)),
+  };
+  return d;
+}

@@ -87,7 +87,7 @@ export function layout(ctx: PageContext, title: string, body: HtmlValue): string
 <body>
 <header>
 <a class="brand" href="/">法治政府建设督办系统</a>
-<nav>${p ? html`<a href="/">亮灯</a> <a href="/report">年度考核</a> <a href="/supervision">督办单登记</a>` : ''}${ctx.mailbox ? html` <a href="/mail">本地邮件</a>` : ''}${ctx.channels ? html` <a href="/channels">本地群消息和短信</a>` : ''}</nav>
+<nav>${p ? html`<a href="/">亮灯</a> <a href="/report">年度考核</a> <a href="/supervision">督办单登记</a>` : ''}${p?.admin ? html` <a href="/import">导入</a>` : ''}${ctx.mailbox ? html` <a href="/mail">本地邮件</a>` : ''}${ctx.channels ? html` <a href="/channels">本地群消息和短信</a>` : ''}</nav>
 ${
   p
     ? html`<form class="who" method="post" action="/logout">${csrfField(ctx)}<span>${p.name}（${p.roles.join(
@@ -154,8 +154,8 @@ export interface BoardView {
   unitChoices: { id: string; name: string }[];
   obligationChoices: { id: string; title: string }[];
   shownLimit: number;
-  /** The workers' open operator alerts (issue 21.2: SMTP taking nothing), shown above the board. */
-  alerts?: { kind: string; since: number }[];
+  /** The workers' open operator alerts (issue 21.2: SMTP taking nothing; 22.4: a broken channel), above the board. */
+  alerts?: BoardAlert[];
   /** Today in the catalog's zone (YYYY-MM-DD): the days-left column counts calendar days from it. */
   today?: string;
 }
@@ -172,6 +172,14 @@ export function daysLeft(due: string, today: string | undefined, colour: string)
   return n < 0 ? `逾期 ${-n} 天` : n === 0 ? '今日截止' : `剩余 ${n} 天`;
 }
 
+/** An open operator alert: its kind (`smtp`, `channel`), since when, and for a channel its name and Chinese text. */
+export interface BoardAlert {
+  kind: string;
+  since: number;
+  channel?: string;
+  text?: string;
+}
+
 /** What an open alert means for the people on the board, in their words (the log and /readyz have the detail). */
 const ALERT_TEXT: Record<string, string> = {
   smtp: '邮件系统未能发送通知。通知均已保留，恢复后自动补发；请系统管理员检查邮件服务器设置（SMTP_URL）。',
@@ -185,7 +193,7 @@ export function boardPage(ctx: PageContext, v: BoardView): string {
   return layout(
     ctx,
     '亮灯',
-    html`${(v.alerts ?? []).map((a) => html`<p class="error" role="alert" data-alert="${a.kind}">系统告警（自${dateTime(a.since, zoneOf(ctx))}起）：${ALERT_TEXT[a.kind] ?? '工作进程报告了一个问题，请系统管理员查看日志。'}</p>`)}<form class="filters" method="get" action="/">
+    html`${(v.alerts ?? []).map((a) => html`<p class="error" role="alert" data-alert="${a.kind}"${a.channel ? html` data-channel="${a.channel}"` : ''}>系统告警（自${dateTime(a.since, zoneOf(ctx))}起）：${ALERT_TEXT[a.kind] ?? a.text ?? '工作进程报告了一个问题，请系统管理员查看日志。'}</p>`)}<form class="filters" method="get" action="/">
 <label>单位 <select name="unit"><option value="">全部</option>${v.unitChoices.map((u) => option(u.id, u.name, f.unit))}</select></label>
 <label>任务 <select name="obligation"><option value="">全部</option>${v.obligationChoices.map((o) => option(o.id, o.title, f.obligation))}</select></label>
 <label>灯色 <select name="colour"><option value="">全部</option>${COLOURS.map((c) => option(c, COLOUR_LABEL[c]!, f.colour))}</select></label>

@@ -10,24 +10,22 @@
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import Fastify, { FastifyInstance, FastifyRequest } from 'fastify';
-import * as path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import type { Duban } from '../access/temporal';
-import { createSmtpTransport } from '../channels/email/smtp';
-import { Settings, SettingsError, parseMailbox, readSettingFile, webBaseUrl } from '../config/settings';
+import { Settings, SettingsError, readSettingFile, webBaseUrl } from '../config/settings';
 import type { Ledger } from '../ledger';
-import { ROUTE_GROUPS, RouteGroup, WebContext } from './context';
+import { ROUTE_GROUPS, RouteGroup, WebContext, buildContext } from './context';
 import { formatSize } from './evidence';
-import * as pages from './pages';
 import { boardRoutes } from './routes/board';
 import { healthRoutes } from './routes/health';
+import { importRoutes } from './routes/import';
 import { linkRoutes } from './routes/links';
 import { mailRoutes } from './routes/mail';
 import type { ChannelMessage } from './pages';
 import { reportRoutes } from './routes/reports';
 import { signInRoutes } from './routes/sign-in';
 import { trackerRoutes } from './routes/tracker';
-import { addSessionHook, csrfOf } from './session';
+import { addSessionHook } from './session';
 
 export { buildRequest } from './actions';
 
@@ -55,6 +53,7 @@ const ROUTES: Record<RouteGroup, (app: FastifyInstance, d: WebContext) => void> 
   links: linkRoutes,
   reports: reportRoutes,
   mail: mailRoutes,
+  import: importRoutes,
 };
 
 const SECURITY_HEADERS = {
@@ -86,36 +85,6 @@ function tlsOf(web: Settings['web']): { cert: Buffer; key: Buffer } | undefined 
   const key = readSettingFile('DUBAN_WEB_TLS_KEY_FILE', web.tlsKeyFile);
   if (!cert || !key) throw new SettingsError('DUBAN_WEB_TLS_CERT_FILE 和 DUBAN_WEB_TLS_KEY_FILE 须同时设置');
   return { cert, key };
-}
-
-/** What every route group is given: the settings' parts, and the helpers that answer with a page. */
-function contextOf(o: WebOptions, secure: boolean): WebContext {
-  const { settings } = o;
-  if (!settings.smtp && !o.transport)
-    throw new SettingsError('须设置 SMTP_URL（配置文件中的 smtp.url）：登录链接通过邮件发送');
-  const d: WebContext = {
-    settings,
-    web: settings.web,
-    duban: o.duban,
-    ledger: o.ledger,
-    log: o.log ?? ((e) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`)),
-    secure,
-    mailFolder: o.mailFolder,
-    channelMessages: o.channelMessages,
-    transport: o.transport ?? createSmtpTransport(settings.smtp!),
-    from: parseMailbox(settings.smtp?.from ?? '督办系统 <duban@localhost.localdomain>'),
-    evidenceDir: settings.web.evidenceDir ?? path.join(settings.dataDir, 'evidence'),
-    ctxOf: (req) => ({
-      person: req.signed?.person,
-      csrf: csrfOf(req),
-      mailbox: !!o.mailFolder,
-      channels: !!o.channelMessages,
-    }),
-    page: (reply, body) => reply.type('text/html; charset=utf-8').send(body),
-    message: (req, reply, status, title, text, extra) =>
-      d.page(reply.code(status), pages.messagePage(d.ctxOf(req), title, text, extra)),
-  };
-  return d;
 }
 
 /** Security headers on every answer, and one structured log line per request. */
@@ -170,7 +139,7 @@ function addErrorHandlers(app: FastifyInstance, d: WebContext): void {
 export async function buildWebServer(o: WebOptions): Promise<FastifyInstance> {
   const web = o.settings.web;
   const tls = tlsOf(web);
-  const d = contextOf(o, !!tls || (web.baseUrl ?? '').startsWith('https:'));
+  const d = buildContext(o, !!tls || (web.baseUrl ?? '').startsWith('https:'));
   const app = Fastify({
     logger: false,
     bodyLimit: 256 * 1024,

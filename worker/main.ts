@@ -26,6 +26,7 @@ import { ChannelDispatcher, channelAlert, operatorMailer } from '../activities/c
 import { latestSnapshot } from '../access/registered';
 import { channelEndpoints, loadChannelSecrets, missingSecret, smsSite } from '../config/channels';
 import { Operations, startOperations } from './operations';
+import { OperatorChannel, channelBrokenAlert, notifyOperators, operatorChannels } from './operator-alert';
 import type { Sender } from '../activities';
 import { createSmtpTransport } from '../channels/email/smtp';
 import { Ledger, LedgerUnavailableError, describeLedger } from '../ledger';
@@ -153,6 +154,14 @@ export async function startWorker(
   } catch (err) {
     throw new SettingsError((err as Error).message);
   }
+  const endpoints = channelEndpoints(process.env);
+  // The operator channels (the webhook, a robot, a command): checked before anything opens, like the settings.
+  let operators: OperatorChannel[];
+  try {
+    operators = operatorChannels(settings.operations, { secrets, endpoints });
+  } catch (err) {
+    throw err instanceof SettingsError ? err : new SettingsError((err as Error).message);
+  }
   // The worker creates and migrates the ledger; commands only read it (docs/deployment.md).
   const ledger = await openLedger(settings, { migrate: true });
   const transport = createSmtpTransport(settings.smtp);
@@ -163,7 +172,7 @@ export async function startWorker(
     ledger,
     links,
     secrets,
-    endpoints: channelEndpoints(process.env),
+    endpoints,
     site: smsSite(process.env, webUrl),
     // The runtime's logger, looked up when used: the runtime is installed by then.
     log: {
@@ -172,6 +181,9 @@ export async function startWorker(
       error: (m, meta) => Runtime.instance().logger.error(m, meta as Record<string, unknown>),
     },
     ...(operatorEmail ? { notifyOperator: operatorMailer(transport, from, operatorEmail) } : {}),
+    // The channel.broken alert (issue 22.4) through the same operator channels as the SMTP alert.
+    alertOperators: (a) =>
+      notifyOperators(operators, channelBrokenAlert(a, settings.temporal.taskQueue), Runtime.instance().logger),
   });
   let connection: NativeConnection | undefined;
   let operations: Operations | undefined;
@@ -219,6 +231,7 @@ export async function startWorker(
       log: runtime.logger,
       meter: runtime.metricMeter,
       workerState: () => worker.getState(),
+      channels: operators,
     });
     const conn = connection;
     const ops = operations;

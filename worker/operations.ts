@@ -7,8 +7,8 @@
  * - SMTP that takes nothing (wrong credentials, a server that refuses everything): one clear error in the log when
  *   it begins, naming SMTP_URL (password redacted), and after DUBAN_SMTP_ALERT_AFTER_SECONDS (checked every
  *   DUBAN_SMTP_ALERT_CHECK_SECONDS) an alert in the ledger that `duban status` prints, in /readyz and the log, sent
- *   once through the operator channels (worker/operator-alert.ts: a signed webhook, a command), and cleared (and
- *   said so) when a message goes through again.
+ *   once through the operator channels (worker/operator-alert.ts: a signed webhook, a group robot, a command),
+ *   and cleared (and said so) when a message goes through again.
  */
 import type { MetricMeter } from '@temporalio/common';
 import type { Logger } from '@temporalio/worker';

@@ -195,7 +195,8 @@ export function addImportCommands(program: Command, io: Io) {
     .addHelpText(
       'after',
       '\n列（按表头文字识别）：单位名称、简称/编号、类别/标签、上级督察单位、主要负责人、负责人邮箱、\n' +
-        '联络员、联络员邮箱（或只有一列“邮箱”）、手机。\n\n示例：\n  duban import directory 单位名录.xlsx --out directory.yaml --jurisdiction XX市\n' +
+        '联络员、联络员邮箱（或只有一列“邮箱”）、负责人手机、联络员手机（或只有一列“手机”：联络员的），\n' +
+        '手机号写入联系人的 mobile 字段。\n\n示例：\n  duban import directory 单位名录.xlsx --out directory.yaml --jurisdiction XX市\n' +
         '  duban import directory units.csv --out directory.yaml --json',
     )
     .action(async (sheet: string, opts: { out: string; jurisdiction?: string; json?: boolean }) => {

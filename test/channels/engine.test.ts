@@ -2,7 +2,8 @@
  * End to end: trackers on the time-skipping server, the real worker factory and activities, a SQLite ledger, a
  * real SMTP server, and the worker's channel dispatcher sending to the loopback fakes. An overdue one-off's
  * level-1 notice reaches the unit's 企业微信 robot; its 督办单 the unit's robot, the office's 钉钉 robot (with an
- * @ of the head) and the head's phone; each once, beside its email. No secret is in the history or the ledger.
+ * @ of the head) and the head's phone; its circular (level 3) the leadership's 飞书 bot, signed; each once, beside
+ * its email. No secret is in the history or the ledger.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
@@ -27,6 +28,8 @@ const SECRETS = {
   [secretVariable('sms', 'KEY')]: 'LTAI-e2e-id',
   [secretVariable('sms', 'SECRET')]: 'e2e-sms-access-secret',
   [secretVariable('oa', 'SECRET')]: 'e2e-webhook-signing-secret',
+  [secretVariable('leaders-feishu', 'KEY')]: 'fs-e2e-hook-id',
+  [secretVariable('leaders-feishu', 'SECRET')]: 'fs-e2e-signing-secret',
 };
 
 async function until(what: string, check: () => boolean, ms = 30_000) {
@@ -54,6 +57,8 @@ test('notices reach the robots and the phone once each, beside their emails; no 
       },
     ],
     webhooks: { oa: 'e2e-webhook-signing-secret' },
+    // 签名校验 on, and the keyword too: the fake refuses a wrong sign (19021) or a message without 督办 (19024).
+    feishu: [{ hook: 'fs-e2e-hook-id', secret: 'fs-e2e-signing-secret', keyword: '督办' }],
   });
   const urls = await fakes.start();
   const logged: string[] = [];
@@ -62,7 +67,7 @@ test('notices reach the robots and the phone once each, beside their emails; no 
   const dispatcher = new ChannelDispatcher({
     ledger,
     secrets: loadChannelSecrets(SECRETS),
-    endpoints: { wecom: urls.wecom, dingtalk: urls.dingtalk, aliyun: urls.aliyun },
+    endpoints: { wecom: urls.wecom, dingtalk: urls.dingtalk, feishu: urls.feishu, aliyun: urls.aliyun },
     site: 'https://duban.test.example.org',
     log: { info: log('info'), warn: log('warn'), error: log('error') },
     settleMs: 200,
@@ -88,6 +93,8 @@ test('notices reach the robots and the phone once each, beside their emails; no 
     const base = overdue('caizheng');
     const definition: TrackerDefinition = {
       ...base,
+      // The circular at +10 working days, to the leadership (once: not repeated weekly here).
+      escalation: [...base.escalation, { level: 3, after: 10, repeatWeekly: false }],
       unit: { ...base.unit, head: { ...base.unit.head, mobile: '13900000001' } },
       channels: {
         unit: [
@@ -95,7 +102,7 @@ test('notices reach the robots and the phone once each, beside their emails; no 
           { name: 'oa', kind: 'webhook', mention: false, url: `${urls.webhook}/oa` },
         ],
         office: [{ name: 'office-ding', kind: 'dingtalk', mention: true }],
-        leadership: [],
+        leadership: [{ name: 'leaders-feishu', kind: 'feishu', mention: false }],
         sms: { name: 'sms', kind: 'sms', mention: false, signName: '测试市依法治市办', templateCode: 'SMS_1' },
         steps: { reminders: ['unit'], level1: ['unit'], level2: ['unit', 'office', 'sms'], level3: ['leadership'] },
       },
@@ -124,13 +131,27 @@ test('notices reach the robots and the phone once each, beside their emails; no 
     expect(events.filter((t) => t === 'period.red')).toHaveLength(1);
     expect(fakes.webhook.duplicates).toBe(0);
     // Emails went too, each once.
-    const keys = sink.messages.map((m) => m.key);
-    expect(new Set(keys).size).toBe(keys.length);
-    expect(keys.some((k) => k?.endsWith('/e1.0'))).toBe(true);
-    expect(keys.some((k) => k?.endsWith('/e2.0'))).toBe(true);
+    const keys = () => sink.messages.map((m) => m.key);
+    expect(new Set(keys()).size).toBe(keys().length);
+    expect(keys().some((k) => k?.endsWith('/e1.0'))).toBe(true);
+    expect(keys().some((k) => k?.endsWith('/e2.0'))).toBe(true);
+    expect(fakes.received({ kind: 'feishu' })).toHaveLength(0);
+    // Level 3, ten working days after due: the circular on the leadership's 飞书 bot, signed as 飞书 requires (two
+    // weeks more: ten working days even across 春节 or 国庆).
+    await env.sleep(14 * 24 * 3600_000);
+    await until('the circular on the leadership 飞书 bot', () => fakes.received({ kind: 'feishu' }).length === 1);
+    const circular = fakes.received({ kind: 'feishu' })[0]!;
+    expect(circular.to).toBe('fs-e2e-hook-id');
+    expect(circular.text).toMatch(/^【督办】/);
+    expect(circular.text).toContain(`${definition.obligation.title}（市财政局，`);
+    expect(circular.text).toContain('逾期未办，列入通报');
+    expect(circular.body).toMatchObject({ msg_type: 'post', timestamp: expect.any(String), sign: expect.any(String) });
+    expect(fakes.requests.filter((q) => q.path.startsWith('/feishu/') && q.status !== 200)).toEqual([]);
+    expect(keys().some((k) => k?.endsWith('/e3.0'))).toBe(true);
     // Nothing twice: more time, more rounds, the same messages.
     await new Promise((r) => setTimeout(r, 1_000));
     expect(fakes.received({ kind: 'wecom' })).toHaveLength(2);
+    expect(fakes.received({ kind: 'feishu' })).toHaveLength(1);
     const rows = await ledger.channels.rows();
     expect(rows.map((r) => [r.channel, r.status, r.attempts])).toEqual(
       expect.arrayContaining([
@@ -138,8 +159,10 @@ test('notices reach the robots and the phone once each, beside their emails; no 
         ['office-ding', 'sent', 1],
         ['sms', 'sent', 1],
         ['oa', 'sent', 1],
+        ['leaders-feishu', 'sent', 1],
       ]),
     );
+    expect(new Set(keys()).size).toBe(keys().length);
     // No secret in the workflow's history, the ledger's files, or the logs.
     const history = JSON.stringify(await handle.fetchHistory());
     const dir = path.dirname(ledgerFile);

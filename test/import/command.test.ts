@@ -252,6 +252,16 @@ describe('duban import directory', () => {
       ['county-a', 'county'],
     ]);
     expect(d.units[1].supervisor).toBe('yfzsb'); // by name
+    // The 手机 column is the liaison's mobile, a field of the directory (blanks dropped); no mobile, no field.
+    expect(d.units[0].contacts.liaison).toEqual({
+      name: '李静',
+      email: 'yfzsb.liaison@xx.example.org',
+      mobile: '13800000001',
+    });
+    expect(d.units[1].contacts.liaison.mobile).toBe('13800000002');
+    expect(d.units[1].contacts.head.mobile).toBeUndefined();
+    expect(d.units[2].contacts.liaison.mobile).toBeUndefined();
+    expect(readFileSync(out, 'utf8')).not.toContain('no phone field');
     const catalog = path.join(dir, 'one.yaml');
     writeFileSync(
       catalog,
@@ -276,10 +286,42 @@ describe('duban import directory', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${sheet}:5:1: 第5行“单位名称”列: 单位“市司法局”重复（另见第3行）`);
     expect(r.stderr).toContain('第6行“负责人邮箱”列: “not-an-email”不是有效的邮箱地址');
-    expect(r.stderr).toContain('第6行“手机”列: “1380000”不是有效的大陆手机号码');
+    expect(r.stderr).toContain(`${sheet}:6:9: 第6行“手机”列: “1380000”不是有效的大陆手机号码`);
     expect(r.stderr).toContain('第6行“上级督察单位”列: 未知的上级督察单位“市纪委”');
     expect(r.stderr).toContain('未作任何更改。');
     expect(existsSync(out)).toBe(false);
+  });
+
+  test('separate mobile columns of the head and the liaison; +86 and dashes accepted; a bad one named by row and column', () => {
+    const head = '单位名称,编号,主要负责人,负责人邮箱,负责人手机,联络员,联络员邮箱,联络员手机';
+    const sheet = path.join(dir, 'mobiles.csv');
+    writeFileSync(
+      sheet,
+      [
+        head,
+        '市委依法治市办,yfzsb,王建国,w@xx.example.org,+86 138-0000-0011,李静,l@xx.example.org,8613800000012',
+        '市司法局,sfj,杨德明,y@xx.example.org,,黄丽娟,h@xx.example.org,13900000013',
+      ].join('\n'),
+    );
+    const out = path.join(dir, 'mobiles.yaml');
+    expect(duban('import', 'directory', sheet, '--out', out).code).toBe(0);
+    const d = parse(readFileSync(out, 'utf8'));
+    expect(d.units[0].contacts.head.mobile).toBe('13800000011');
+    expect(d.units[0].contacts.liaison.mobile).toBe('13800000012');
+    expect(d.units[1].contacts.head.mobile).toBeUndefined();
+    expect(d.units[1].contacts.liaison.mobile).toBe('13900000013');
+    // A landline in the head's column: refused with its row and column, nothing written.
+    writeFileSync(
+      sheet,
+      [head, '市司法局,sfj,杨德明,y@xx.example.org,0991-2345678,黄丽娟,h@xx.example.org,'].join('\n'),
+    );
+    const bad = path.join(dir, 'mobiles-bad.yaml');
+    const r = duban('import', 'directory', sheet, '--out', bad);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `${sheet}:2:5: 第2行“负责人手机”列: “0991-2345678”不是有效的大陆手机号码`,
+    );
+    expect(existsSync(bad)).toBe(false);
   });
 
   test('bad rows in an .xlsx (headers worded differently): named by row and column; nothing written', async () => {

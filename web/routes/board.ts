@@ -1,7 +1,8 @@
 /** The board (`/`): every open period the person may see, most urgent first, with a count by unit and colour. */
 import type { FastifyInstance } from 'fastify';
 import { boardStates } from '../../access/board';
-import { latestSnapshot } from '../../access/registered';
+import { Snapshot, latestSnapshot } from '../../access/registered';
+import { brokenChannelText } from '../../channels/broken';
 import { DEFAULT_TIME_ZONE } from '../../domain/model';
 import { formatLocal } from '../../domain/zone';
 import type { WebContext } from '../context';
@@ -12,6 +13,25 @@ import { requireSignedIn } from '../session';
 const BOARD_ITEMS = 300;
 const COLOUR_ORDER: Record<string, number> = { broken: -1, red: 0, yellow: 1, green: 2, done: 3, waived: 4 };
 type Counts = { red: number; yellow: number; green: number; done: number; waived: number };
+
+/**
+ * The workers' open alerts, each with what it means for the people on the board: a broken channel (`channel/<name>`)
+ * says which channel, what its provider answered and which setting to fix (channels/broken.ts); the SMTP alert's
+ * words are the page's own.
+ */
+async function boardAlerts(d: WebContext, snapshot: Snapshot | undefined): Promise<pages.BoardAlert[]> {
+  const alerts = await d.ledger.openAlerts().catch(() => []);
+  if (!alerts.some((a) => a.kind.startsWith('channel/'))) return alerts.map((a) => ({ kind: a.kind, since: a.since }));
+  const broken = new Map((await d.ledger.channels.broken().catch(() => [])).map((b) => [b.channel, b.reason]));
+  return alerts.map((a) => {
+    if (!a.kind.startsWith('channel/')) return { kind: a.kind, since: a.since };
+    const name = a.kind.slice('channel/'.length);
+    const kind = snapshot?.directory.channels.find((c) => c.name === name)?.kind;
+    // The channel's own record of why; else the alert's (a secret missing at a worker's start).
+    const reason = broken.get(name) ?? a.message.replace(/^Channel \S+ is broken: (.*?)\. Its messages[\s\S]*$/, '$1');
+    return { kind: 'channel', since: a.since, channel: name, text: brokenChannelText(name, kind, reason) };
+  });
+}
 
 export function boardRoutes(app: FastifyInstance, d: WebContext): void {
   app.get('/', async (req, reply) => {
@@ -63,7 +83,7 @@ export function boardRoutes(app: FastifyInstance, d: WebContext): void {
         unitChoices: visibleUnits.map((u) => ({ id: u.id, name: u.name })),
         obligationChoices: (snapshot?.catalog.obligations ?? []).map((o) => ({ id: o.id, title: o.title })),
         shownLimit: BOARD_ITEMS,
-        alerts: (await d.ledger.openAlerts().catch(() => [])).map((a) => ({ kind: a.kind, since: a.since })),
+        alerts: await boardAlerts(d, snapshot),
         today: formatLocal(Date.now(), snapshot?.catalog.timeZone ?? DEFAULT_TIME_ZONE).slice(0, 10),
       }),
     );
