@@ -318,9 +318,7 @@ describe('duban import directory', () => {
     const bad = path.join(dir, 'mobiles-bad.yaml');
     const r = duban('import', 'directory', sheet, '--out', bad);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(
-      `${sheet}:2:5: 第2行“负责人手机”列: “0991-2345678”不是有效的大陆手机号码`,
-    );
+    expect(r.stderr).toContain(`${sheet}:2:5: 第2行“负责人手机”列: “0991-2345678”不是有效的大陆手机号码`);
     expect(existsSync(bad)).toBe(false);
   });
 
