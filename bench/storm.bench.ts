@@ -281,16 +281,11 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
         `storm ${n}: only ${asleep} trackers asleep at the instant; the figure includes the starts' backlog (raise BENCH_START_MS_PER_TRACKER)`,
       );
     const { figures, cpu } = await measureStorm(worker.pid!, sink, n, instant);
-    if (process.env.BENCH_SHOW_HISTORY) {
-      // What one tracker's history holds for its notice: the figure's cost, event by event.
-      for (const i of [0, Math.floor(n / 2), n - 1]) {
-        const history = await env.client.workflow.getHandle(workflowIdFor(definitions[i]!.trackerId)).fetchHistory();
-        console.error(`u${i}: ` + (history.events ?? []).map((e) => `${e.eventType}`).join(' '));
-      }
-    }
+    const history = await historyPerNotice(env, (i) => workflowIdFor(definitions[i]!.trackerId), n);
     return {
       ...figures,
       ...cpu,
+      ...history,
       startedPerSecond: Math.round(n / startSeconds),
       startedBeforeInstant: startedInTime,
       asleepBeforeInstant: asleep >= n,
@@ -339,9 +334,11 @@ async function runBareTemporal(n: number, sink: Sink, env: Awaited<ReturnType<ty
     while (instant - Date.now() > 1_000) await new Promise((r) => setTimeout(r, 100));
     const asleepRssMb = rssMb(worker.pid!);
     const { figures, cpu } = await measureStorm(worker.pid!, sink, n, instant);
+    const history = await historyPerNotice(env, (i) => `${taskQueue}-${i}`, n);
     return {
       ...figures,
       ...cpu,
+      ...history,
       startedBeforeInstant,
       workerRssAsleepMb: asleepRssMb,
       workerPeakRssMb: peakRssMb(worker.pid!),
@@ -350,6 +347,34 @@ async function runBareTemporal(n: number, sink: Sink, env: Awaited<ReturnType<ty
     worker.kill('SIGTERM');
     await new Promise((r) => worker.once('exit', r));
   }
+}
+
+/**
+ * What a workflow's history holds for its notice (the server's cost of it, event by event): of three workflows,
+ * the events from the storm's timer firing to the end, and the events of the start before it.
+ * BENCH_SHOW_HISTORY=1 also prints their event types.
+ */
+async function historyPerNotice(
+  env: Awaited<ReturnType<typeof devServerEnvironment>>,
+  workflowId: (i: number) => string,
+  n: number,
+): Promise<{ historyEventsPerNotice: number; historyEventsAtStart: number }> {
+  let notice = 0;
+  let start = 0;
+  const samples = [0, Math.floor(n / 2), n - 1];
+  for (const i of samples) {
+    const events = (await env.client.workflow.getHandle(workflowId(i)).fetchHistory()).events ?? [];
+    const types = events.map((e) => String(e.eventType));
+    // EVENT_TYPE_TIMER_FIRED is 18: the first timer to fire is the storm's.
+    const fired = types.findIndex((t) => t === '18' || t === 'EVENT_TYPE_TIMER_FIRED');
+    notice += fired < 0 ? 0 : types.length - fired;
+    start += fired < 0 ? types.length : fired;
+    if (process.env.BENCH_SHOW_HISTORY) console.error(`${workflowId(i)}: ${types.join(' ')}`);
+  }
+  return {
+    historyEventsPerNotice: Number((notice / samples.length).toFixed(1)),
+    historyEventsAtStart: Number((start / samples.length).toFixed(1)),
+  };
 }
 
 async function runPlain(n: number, sink: Sink) {
