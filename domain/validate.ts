@@ -17,6 +17,7 @@ import {
 } from './model';
 import type { TrackerDefinition } from './trackers';
 import { RosterEntry, RosterProblem, rosterOf } from './roster';
+import { levelProblems } from './jurisdictions';
 import { isKnownZone } from './zone';
 
 /**
@@ -492,6 +493,8 @@ function directoryProblems(directory: Directory): Problem[] {
       });
     }
   });
+  // Levels (DOMAIN.md 26): the jurisdictions' tree, and who may supervise whom across it.
+  problems.push(...levelProblems(directory));
   return problems;
 }
 
