@@ -212,8 +212,13 @@ export async function periodStates(
     `SELECT * FROM period_state ${where} ORDER BY tracker_id, period`,
     params,
   );
-  const num = (v: string | number | null | undefined) => (v === null || v === undefined ? undefined : Number(v));
-  return rows.map((r) => ({
+  return rows.map(toPeriodStateRow);
+}
+
+const num = (v: string | number | null | undefined) => (v === null || v === undefined ? undefined : Number(v));
+
+function toPeriodStateRow(r: Record<string, string | number | null>): PeriodStateRow {
+  return {
     trackerId: String(r.tracker_id),
     obligation: String(r.obligation),
     unit: String(r.unit),
@@ -232,7 +237,7 @@ export async function periodStates(
     open: Number(r.open) === 1,
     outcome: r.outcome === null ? undefined : (String(r.outcome) as Outcome),
     updatedAt: Number(r.updated_at),
-  }));
+  };
 }
 
 export async function colourCounts(db: SqlDb): Promise<Record<string, number>> {
@@ -304,5 +309,93 @@ export async function openAlerts(db: SqlDb): Promise<OperatorAlert[]> {
     message: r.message,
     since: Number(r.since),
     updatedAt: Number(r.updated_at),
+  }));
+}
+
+// ---- The board of a scope (issue 24): counts and the most urgent rows computed in SQL --------------------------
+
+/**
+ * The rows of a board: every open period, and the periods done or waived from the start of the year (in the zone of
+ * each obligation: `settledFrom` is the first due date shown, `settledFromByObligation` where an obligation's zone is
+ * already in another year), of some units or of all.
+ */
+export interface BoardScope {
+  /** Only these units; undefined, every unit. */
+  units?: readonly string[];
+  unit?: string;
+  obligation?: string;
+  colour?: string;
+  settledFrom: string;
+  settledFromByObligation?: Readonly<Record<string, string>>;
+}
+
+function scopeWhere(scope: BoardScope): { where: string; params: Param[] } {
+  const params: Param[] = [];
+  const byObligation = Object.entries(scope.settledFromByObligation ?? {});
+  let from = '?';
+  if (byObligation.length) {
+    from = `CASE obligation ${byObligation.map(() => 'WHEN ? THEN ?').join(' ')} ELSE ? END`;
+    for (const [o, d] of byObligation) params.push(o, d);
+  }
+  params.push(scope.settledFrom);
+  const clauses = [`(open = 1 OR (open = 0 AND outcome IS NOT NULL AND outcome <> 'missed' AND due >= ${from}))`];
+  equalities(scope, { unit: 'unit', obligation: 'obligation', colour: 'colour' }, clauses, params);
+  if (scope.units) {
+    if (scope.units.length === 0) clauses.push('1 = 0');
+    else {
+      clauses.push(`unit IN (${scope.units.map(() => '?').join(', ')})`);
+      params.push(...scope.units);
+    }
+  }
+  return { where: clauses.join(' AND '), params };
+}
+
+/** The number of board rows of each unit and colour. */
+export async function boardCounts(
+  db: SqlDb,
+  scope: BoardScope,
+): Promise<{ unit: string; colour: string; n: number }[]> {
+  const { where, params } = scopeWhere(scope);
+  const rows = await db.all<{ unit: string; colour: string; n: number | string }>(
+    `SELECT unit, colour, COUNT(*) AS n FROM period_state WHERE ${where} GROUP BY unit, colour`,
+    params,
+  );
+  return rows.map((r) => ({ unit: String(r.unit), colour: String(r.colour), n: Number(r.n) }));
+}
+
+/** The board's most urgent rows: red, yellow, green, done, waived, each by due instant; at most `limit`. */
+export async function boardTop(db: SqlDb, scope: BoardScope, limit: number): Promise<PeriodStateRow[]> {
+  const { where, params } = scopeWhere(scope);
+  const rows = await db.all<Record<string, string | number | null>>(
+    `SELECT * FROM period_state WHERE ${where}
+     ORDER BY CASE colour WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 WHEN 'green' THEN 2 WHEN 'done' THEN 3 WHEN 'waived' THEN 4 ELSE 9 END,
+       due_at, tracker_id, period LIMIT ?`,
+    [...params, limit],
+  );
+  return rows.map(toPeriodStateRow);
+}
+
+/**
+ * The open periods originally due in `year` that are past due at `now` and not done or waived: the report's
+ * 逾期未完成, read without the rest of the board.
+ */
+export async function overduePeriods(
+  db: SqlDb,
+  year: number,
+  now: number,
+): Promise<{ obligation: string; unit: string; period: string; originalDue: string; dueAt: number; colour: string }[]> {
+  const rows = await db.all<Record<string, string | number>>(
+    `SELECT obligation, unit, period, original_due, due_at, colour FROM period_state
+     WHERE open = 1 AND original_due >= ? AND original_due < ? AND due_at < ? AND colour NOT IN ('done', 'waived')
+     ORDER BY tracker_id, period`,
+    [`${year}-01-01`, `${year + 1}-01-01`, now],
+  );
+  return rows.map((r) => ({
+    obligation: String(r.obligation),
+    unit: String(r.unit),
+    period: String(r.period),
+    originalDue: String(r.original_due),
+    dueAt: Number(r.due_at),
+    colour: String(r.colour),
   }));
 }

@@ -154,3 +154,26 @@ export async function directorySnapshot(
   );
   return row;
 }
+
+// ---- The year report at scale (issue 24): counted in SQL, not read row by row ---------------------------------
+
+/** The outcomes of periods due in `year`: how many of each per unit, and the late and missed ones by name. */
+export async function outcomeTallies(
+  db: SqlDb,
+  year: number,
+): Promise<{
+  counts: { unit: string; outcome: string; n: number }[];
+  items: { unit: string; obligation: string; period: string; outcome: string }[];
+}> {
+  const [counts, items] = await Promise.all([
+    db.all<{ unit: string; outcome: string; n: number | string }>(
+      'SELECT unit, outcome, COUNT(*) AS n FROM outcomes WHERE due_year = ? GROUP BY unit, outcome',
+      [year],
+    ),
+    db.all<{ unit: string; obligation: string; period: string; outcome: string }>(
+      "SELECT unit, obligation, period, outcome FROM outcomes WHERE due_year = ? AND outcome IN ('late', 'missed') ORDER BY tracker_id, period",
+      [year],
+    ),
+  ]);
+  return { counts: counts.map((c) => ({ unit: c.unit, outcome: c.outcome, n: Number(c.n) })), items };
+}
