@@ -281,8 +281,12 @@ describe('a directory of several levels: the tree and the circular', () => {
       rosters: DEFAULT_ROSTERS,
       events: DEFAULT_EVENTS,
     });
+    // The demo has two levels: 乙县's departments go to 乙县's leadership, every unit of XX市 to the city's.
     const root = demo.directory.leadership;
-    for (const t of demo.trackers.filter((x) => !x.unit.id.startsWith('xian-'))) expect(t.leadership).toEqual(root);
+    const county = demo.directory.jurisdictions!.find((j) => j.id === 'yixian')!.leadership;
+    const inCounty = new Set(demo.directory.units.filter((u) => u.jurisdiction === 'yixian').map((u) => u.id));
+    expect(demo.trackers.filter((x) => inCounty.has(x.unit.id)).length).toBeGreaterThan(0);
+    for (const t of demo.trackers) expect(t.leadership).toEqual(inCounty.has(t.unit.id) ? county : root);
     const fixtures = path.join(__dirname, 'fixtures');
     const one = loadInputs({
       catalog: path.join(fixtures, 'catalog.yaml'),
