@@ -352,12 +352,22 @@ export async function yearReport(
   ledger: Ledger,
   year: number,
   names: { units: Map<string, string>; obligations?: Map<string, string> },
-  options: { now?: number; zone?: string; maySee?: (unit: string) => boolean; levels?: ReportLevels } = {},
+  options: {
+    now?: number;
+    zone?: string;
+    maySee?: (unit: string) => boolean;
+    /** The units to read, when the reader's scope is a part of the directory (a county): the ledger reads only them. */
+    units?: readonly string[];
+    levels?: ReportLevels;
+  } = {},
 ): Promise<Report> {
   const maySee = options.maySee ?? (() => true);
   const now = options.now ?? Date.now();
   // Counted in the ledger: a region's hundreds of thousands of outcomes are a few thousand rows here.
-  const [outcomes, open] = await Promise.all([ledger.outcomeTallies(year), ledger.overduePeriods(year, now)]);
+  const [outcomes, open] = await Promise.all([
+    ledger.outcomeTallies(year, options.units),
+    ledger.overduePeriods(year, now, options.units),
+  ]);
   return buildReport(
     year,
     { counts: outcomes.counts.filter((o) => maySee(o.unit)), items: outcomes.items.filter((o) => maySee(o.unit)) },

@@ -9,7 +9,7 @@ import type { Outcome } from '../domain/tracking';
 import { appliedMigrations } from './migrations';
 import type { OutcomeRecord } from './records';
 import type { PeriodColumns, PeriodRef, TrackerRef } from './refs';
-import { Param, SqlDb, equalities } from './sql';
+import { Param, SqlDb, equalities, unitsClause } from './sql';
 
 export interface TrackerState extends PeriodRef {
   /** The oldest open period, the one requests go to by default. */
@@ -340,13 +340,7 @@ function scopeWhere(scope: BoardScope): { where: string; params: Param[] } {
   params.push(scope.settledFrom);
   const clauses = [`(open = 1 OR (open = 0 AND outcome IS NOT NULL AND outcome <> 'missed' AND due >= ${from}))`];
   equalities(scope, { unit: 'unit', obligation: 'obligation', colour: 'colour' }, clauses, params);
-  if (scope.units) {
-    if (scope.units.length === 0) clauses.push('1 = 0');
-    else {
-      clauses.push(`unit IN (${scope.units.map(() => '?').join(', ')})`);
-      params.push(...scope.units);
-    }
-  }
+  unitsClause(scope.units, clauses, params);
   return { where: clauses.join(' AND '), params };
 }
 
@@ -363,16 +357,26 @@ export async function boardCounts(
   return rows.map((r) => ({ unit: String(r.unit), colour: String(r.colour), n: Number(r.n) }));
 }
 
-/** The board's most urgent rows: red, yellow, green, done, waived, each by due instant; at most `limit`. */
+/** The board's colours from the most urgent down. */
+const BOARD_ORDER = ['red', 'yellow', 'green', 'done', 'waived'];
+
+/**
+ * The board's most urgent rows: red, yellow, green, done, waived, each by due instant; at most `limit`. One query a
+ * colour, in the order of the (colour, due_at) index, until `limit` rows are found: a region's red rows alone
+ * usually fill the board, and the green, done and waived rows beneath are never read.
+ */
 export async function boardTop(db: SqlDb, scope: BoardScope, limit: number): Promise<PeriodStateRow[]> {
-  const { where, params } = scopeWhere(scope);
-  const rows = await db.all<Record<string, string | number | null>>(
-    `SELECT * FROM period_state WHERE ${where}
-     ORDER BY CASE colour WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 WHEN 'green' THEN 2 WHEN 'done' THEN 3 WHEN 'waived' THEN 4 ELSE 9 END,
-       due_at, tracker_id, period LIMIT ?`,
-    [...params, limit],
-  );
-  return rows.map(toPeriodStateRow);
+  const out: PeriodStateRow[] = [];
+  for (const colour of scope.colour ? [scope.colour] : BOARD_ORDER) {
+    if (out.length >= limit) break;
+    const { where, params } = scopeWhere({ ...scope, colour });
+    const rows = await db.all<Record<string, string | number | null>>(
+      `SELECT * FROM period_state WHERE ${where} ORDER BY due_at, tracker_id, period LIMIT ?`,
+      [...params, limit - out.length],
+    );
+    out.push(...rows.map(toPeriodStateRow));
+  }
+  return out;
 }
 
 /**
@@ -383,12 +387,21 @@ export async function overduePeriods(
   db: SqlDb,
   year: number,
   now: number,
+  units?: readonly string[],
 ): Promise<{ obligation: string; unit: string; period: string; originalDue: string; dueAt: number; colour: string }[]> {
+  const clauses = [
+    'open = 1',
+    'due_at < ?',
+    'original_due >= ?',
+    'original_due < ?',
+    "colour NOT IN ('done', 'waived')",
+  ];
+  const params: Param[] = [now, `${year}-01-01`, `${year + 1}-01-01`];
+  unitsClause(units, clauses, params);
   const rows = await db.all<Record<string, string | number>>(
-    `SELECT obligation, unit, period, original_due, due_at, colour FROM period_state
-     WHERE open = 1 AND original_due >= ? AND original_due < ? AND due_at < ? AND colour NOT IN ('done', 'waived')
-     ORDER BY tracker_id, period`,
-    [`${year}-01-01`, `${year + 1}-01-01`, now],
+    `SELECT obligation, unit, period, original_due, due_at, colour FROM period_state WHERE ${clauses.join(' AND ')}
+     ORDER BY unit, obligation, period`,
+    params,
   );
   return rows.map((r) => ({
     obligation: String(r.obligation),

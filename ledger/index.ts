@@ -412,12 +412,12 @@ export class Ledger {
   }
 
   /** The year report's reads: outcomes counted per unit, and the open periods past due (issue 24). */
-  outcomeTallies(year: number): ReturnType<typeof records.outcomeTallies> {
-    return records.outcomeTallies(this.db, year);
+  outcomeTallies(year: number, units?: readonly string[]): ReturnType<typeof records.outcomeTallies> {
+    return records.outcomeTallies(this.db, year, units);
   }
 
-  overduePeriods(year: number, now: number): ReturnType<typeof board.overduePeriods> {
-    return board.overduePeriods(this.db, year, now);
+  overduePeriods(year: number, now: number, units?: readonly string[]): ReturnType<typeof board.overduePeriods> {
+    return board.overduePeriods(this.db, year, now, units);
   }
 
   colourCounts(): Promise<Record<string, number>> {

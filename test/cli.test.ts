@@ -365,23 +365,31 @@ describe("an administrator's command line that never misleads", () => {
       expect(r.stdout).toBe('');
     }
 
-    // A ledger of the version before this one: migration 28 (the signed-in forms' one-time tokens) not applied yet.
+    // A ledger of the version before this one: migration 29 (the indexes of a region's board and report) not
+    // applied yet.
     const last = MIGRATION_VERSIONS[MIGRATION_VERSIONS.length - 1];
-    expect(last).toBe(28);
+    expect(last).toBe(29);
     rmSync(data, { recursive: true });
     const older = await Ledger.open({ sqliteFile: file });
-    await older.db.exec('DROP TABLE web_form_submissions');
-    await older.db.run('DELETE FROM ledger_migrations WHERE version = 28');
+    for (const index of [
+      'period_state_by_unit',
+      'period_state_by_colour',
+      'period_state_open_due',
+      'outcomes_by_year_outcome',
+      'tracker_state_by_colour',
+    ])
+      await older.db.exec(`DROP INDEX ${index}`);
+    await older.db.run('DELETE FROM ledger_migrations WHERE version = 29');
     await older.close();
     for (const args of readOnly) {
       const r = dubanWith({ DUBAN_DATA_DIR: data, TEMPORAL_ADDRESS: '127.0.0.1:1' }, dir, ...args);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(
-        `failed: the ledger (${where}) needs migrations 28 for this version of duban: run \`duban migrate\` (or start a worker), then try again.\n`,
+        `failed: the ledger (${where}) needs migrations 29 for this version of duban: run \`duban migrate\` (or start a worker), then try again.\n`,
       );
       expect(r.stderr).not.toMatch(/no such table|SQLITE_|\n\s+at /);
     }
-    // The read-only commands migrated nothing: the ledger still lacks migration 28.
+    // The read-only commands migrated nothing: the ledger still lacks migration 29.
     const untouched = await Ledger.open({ sqliteFile: file, migrate: false }).catch((e: Error) => e);
     expect(untouched).toBeInstanceOf(LedgerNotFoundError);
 

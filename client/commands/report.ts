@@ -87,7 +87,7 @@ export function addReportCommands(program: Command, io: Io) {
             { units: unitNames, obligations: titles },
             {
               zone,
-              ...(scope ? { maySee: (unit: string) => scope.units.has(unit) } : {}),
+              ...(scope ? { maySee: (unit: string) => scope.units.has(unit), units: [...scope.units] } : {}),
               ...(jurisdictionTree(directory).nested
                 ? {
                     levels: {

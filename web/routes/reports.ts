@@ -8,7 +8,7 @@ import { DEFAULT_TIME_ZONE } from '../../domain/model';
 import { localYear } from '../../domain/zone';
 import type { WebContext } from '../context';
 import * as pages from '../pages';
-import { maySee, officesOf, readsJurisdiction, topJurisdictions } from '../roles';
+import { maySee, officesOf, readsEverything, readsJurisdiction, topJurisdictions } from '../roles';
 import { Signed, forbidden, requireSignedIn } from '../session';
 
 /** The current year in the registered catalog's zone, not the server's. */
@@ -59,6 +59,10 @@ export function reportRoutes(app: FastifyInstance, d: WebContext): void {
       {
         zone,
         maySee: (unit) => maySee(s.person, unit) && (!beneath || beneath.has(unit)),
+        // Below the root (or without a jurisdiction), only the units in view are read from the ledger.
+        ...(beneath || !readsEverything(s.person)
+          ? { units: [...(beneath ?? units.keys())].filter((u) => maySee(s.person, u)) }
+          : {}),
         ...(directory && tree?.nested
           ? {
               levels: {
