@@ -192,6 +192,21 @@ describe('levels in a real browser: each level reads its subtree and acts on wha
     expect(await status(page, '/t/annual-report/city-justice')).toBe(403);
     expect(await context.request.get(`${web.url}/report?jurisdiction=city`).then((r) => r.status())).toBe(403);
 
+    // A 转办 goes only to a unit the office supervises directly: not up to the city's department.
+    await page.goto(`${web.url}/t/annual-report/county-finance`);
+    const before = await eventsOf('annual-report/county-finance');
+    await page.fill('#form-transfer input[name=to]', 'city-justice');
+    await page.fill('#form-transfer textarea[name=reason]', '应由市司法局办理');
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.click('#form-transfer button[type=submit]'),
+    ]);
+    expect(refused.status()).toBe(422);
+    expect(await page.textContent('.error')).toContain(
+      '只能转办给本督察单位直接督办的单位（“city-justice”不是），未作任何更改。',
+    );
+    expect(await eventsOf('annual-report/county-finance')).toEqual(before);
+
     await page.goto(`${web.url}/t/annual-report/county-justice`);
     expect(await page.locator('#form-submit').count()).toBe(0);
     await page.selectOption('#form-verify select[name=rating]', '良好');
