@@ -77,7 +77,10 @@ describe('npm start: the demo', () => {
       await new Promise((r) => setTimeout(r, 1_000));
       mails = await readMail();
     }
-    expect(mails.filter((m) => /^【督办督办单 督〔\d{4}〕\d+号】/.test(m.subject ?? ''))).toHaveLength(1);
+    // One 督办单, one copy for each of its recipients (their own links and Message-ID, issue 19.5), none twice.
+    const supervision = mails.filter((m) => /^【督办督办单 督〔\d{4}〕\d+号】/.test(m.subject ?? ''));
+    expect(new Set(supervision.map((m) => m.subject)).size).toBe(1);
+    expect(new Set(supervision.map((m) => m.messageId)).size).toBe(supervision.length);
     const notices = mails.filter((m) => (m.subject ?? '').startsWith('【督办'));
     expect(notices.length).toBeGreaterThan(3);
     // Issue #19: every first reminder said "本通知原定于…因邮件系统故障延迟送达" though nothing had failed.
@@ -88,7 +91,7 @@ describe('npm start: the demo', () => {
     const before = readdirSync(mailFolder).sort();
     const second = await run(env);
     // The demo keeps its dates: nothing changed, nothing started again (the 办结 one-off ended for good).
-    expect(second.output()).toMatch(/started 0, updated 0/);
+    expect(second.output()).toMatch(/新建0项，更新0项/);
     await new Promise((r) => setTimeout(r, 3_000));
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
