@@ -100,3 +100,97 @@ export async function boardStates(
       })),
   ];
 }
+
+// ---- The board of a scope (issue 24): what the web board shows of thousands of units -------------------------
+
+export type ColourCounts = { red: number; yellow: number; green: number; done: number; waived: number };
+export const emptyCounts = (): ColourCounts => ({ red: 0, yellow: 0, green: 0, done: 0, waived: 0 });
+
+/** A board counted and cut in the ledger: the counts of every unit in scope and the most urgent rows. */
+export interface BoardView {
+  /** Board rows of each unit by colour (broken trackers are items, not counted here). */
+  counts: Map<string, ColourCounts>;
+  /** Broken trackers first, then the most urgent periods: at most `limit`. */
+  items: BoardItem[];
+  /** Every row in scope, broken trackers included. */
+  total: number;
+}
+
+/**
+ * The board of some units (or all, `units` undefined) as one count and one ordered, limited read in SQL: what a
+ * region office's board costs no longer grows with the rows it does not show (docs/performance.md, "Levels").
+ * The rows are boardStates' rows: open periods, the periods done or waived this year in their obligation's zone,
+ * broken trackers.
+ */
+export async function boardView(
+  ledger: Ledger,
+  filter: { units?: readonly string[]; unit?: string; obligation?: string; colour?: string },
+  limit: number,
+  now = Date.now(),
+): Promise<BoardView> {
+  const snapshot = await latestSnapshot(ledger);
+  const catalog = snapshot?.catalog;
+  const zoneOf = (obligation: string) => (catalog ? timeZoneOf(catalog, obligation) : DEFAULT_TIME_ZONE);
+  const yearStart = (zone: string) => `${localYear(now, zone)}-01-01`;
+  const settledFrom = yearStart(catalog?.timeZone ?? DEFAULT_TIME_ZONE);
+  const byObligation: Record<string, string> = {};
+  for (const o of catalog?.obligations ?? []) {
+    const from = yearStart(zoneOf(o.id));
+    if (from !== settledFrom) byObligation[o.id] = from;
+  }
+  const scope = {
+    units: filter.units,
+    unit: filter.unit,
+    obligation: filter.obligation,
+    colour: filter.colour,
+    settledFrom,
+    settledFromByObligation: byObligation,
+  };
+  const inScope = filter.units && new Set(filter.units);
+  const periodsWanted = filter.colour !== 'broken';
+  const [counts, top, broken] = await Promise.all([
+    periodsWanted ? ledger.boardCounts(scope) : [],
+    periodsWanted ? ledger.boardTop(scope, limit) : [],
+    filter.colour && filter.colour !== 'broken'
+      ? []
+      : ledger
+          .trackerStates({ unit: filter.unit, obligation: filter.obligation, colour: 'broken' })
+          .then((rows) => rows.filter((t) => !inScope || inScope.has(t.unit))),
+  ]);
+  const byUnit = new Map<string, ColourCounts>();
+  let total = broken.length;
+  for (const c of counts) {
+    const row = byUnit.get(c.unit) ?? emptyCounts();
+    if (c.colour in row) row[c.colour as keyof ColourCounts] += c.n;
+    byUnit.set(c.unit, row);
+    total += c.n;
+  }
+  const items: BoardItem[] = [
+    ...broken.map((t) => ({
+      trackerId: t.trackerId,
+      obligation: t.obligation,
+      unit: t.unit,
+      period: t.period,
+      colour: 'broken',
+      due: t.due,
+      dueAt: t.dueAt,
+      zone: zoneOf(t.obligation),
+      problem: t.problem,
+    })),
+    ...top.map((p) => ({
+      trackerId: p.trackerId,
+      obligation: p.obligation,
+      unit: p.unit,
+      period: p.period,
+      colour: p.colour,
+      due: p.due,
+      dueAt: p.dueAt,
+      zone: zoneOf(p.obligation),
+      acknowledged: p.acknowledgedAt !== undefined,
+      verification: p.verification,
+      ...(p.cooperators ? { cooperators: p.cooperators } : {}),
+      ...(p.raisedTo ? { raisedTo: p.raisedTo } : {}),
+    })),
+  ].slice(0, limit);
+  return { counts: byUnit, items, total };
+}

@@ -32,6 +32,8 @@ export const LIMITS = {
   channelsPerUnit: 10,
   /** 协办: cooperating units of one obligation, after tags are expanded (each travels in every definition). */
   cooperators: 50,
+  /** Nested jurisdictions of a directory of levels (a province's cities, counties and townships). */
+  jurisdictions: 5000,
 } as const;
 
 /** Ids appear in workflow ids, Message-IDs and file names, so they stay ASCII. */
@@ -141,6 +143,24 @@ export const unitSchema = z.strictObject({
   digest: z.boolean().default(true),
   /** The group robots and webhooks of this unit (for its own notices, or as a supervising office): channel names. */
   channels: list(id, LIMITS.channelsPerUnit).default([]),
+  /** Levels (DOMAIN.md 26): the id of the jurisdiction the unit belongs to; absent, the directory's root. */
+  jurisdiction: id.optional(),
+});
+
+/**
+ * Levels (DOMAIN.md 26, docs/catalog.md "A directory of several levels"): a jurisdiction nested under the root (the
+ * directory's own `jurisdiction`) or under another one, with its own leadership, who receive the circular of the
+ * units in it. Its supervising office is not named here: it is the unit (or units) in it that others answer to.
+ */
+export const jurisdictionSchema = z.strictObject({
+  id,
+  name: text,
+  /** The jurisdiction this one is part of; absent (or `root`), the directory's root. */
+  parent: id.optional(),
+  level: z.enum(UNIT_LEVELS).optional(),
+  /** Recipients of the circular (通报) of this jurisdiction's units; required where an office sits. */
+  leadership: list(leaderSchema, LIMITS.leadership).default([]),
+  leadershipChannels: list(id, LIMITS.channelsPerUnit).default([]),
 });
 
 export const directorySchema = z.strictObject({
@@ -151,6 +171,10 @@ export const directorySchema = z.strictObject({
   leadershipChannels: list(id, LIMITS.channelsPerUnit).default([]),
   /** Every channel the units, offices and leadership use (docs/channels.md). */
   channels: list(channelSchema, LIMITS.channels).default([]),
+  /** Levels: the root's level (province, city, county, township), for the report's roll-up by level. */
+  level: z.enum(UNIT_LEVELS).optional(),
+  /** Levels: the jurisdictions nested under the root (region → city → county). Absent: one level. */
+  jurisdictions: list(jurisdictionSchema, LIMITS.jurisdictions).optional(),
   units: list(unitSchema, LIMITS.units).min(1, { message: '须至少有一个单位' }),
 });
 
@@ -352,6 +376,8 @@ export type Contact = z.infer<typeof contactSchema>;
 export type Leader = z.infer<typeof leaderSchema>;
 export type Unit = z.infer<typeof unitSchema>;
 export type Directory = z.infer<typeof directorySchema>;
+export type Jurisdiction = z.infer<typeof jurisdictionSchema>;
+export type UnitLevel = (typeof UNIT_LEVELS)[number];
 export type PeriodKind = (typeof PERIOD_KINDS)[number];
 export type DueRule = z.infer<typeof dueRuleSchema>;
 export type EscalationStep = z.infer<typeof escalationStepSchema>;

@@ -25,6 +25,7 @@ import {
 } from './model';
 import { EventEntry, withEventDate } from './events';
 import { Person, RosterEntry, rosterOf } from './roster';
+import { circularRecipientsOf } from './jurisdictions';
 
 export interface UnitRef {
   id: string;
@@ -144,7 +145,8 @@ export function trackerChannels(
   const t: TrackerChannels = {
     unit: refs(unit.channels),
     office: refs(supervisor.channels),
-    leadership: refs(directory.leadershipChannels),
+    // Levels: the circular goes to the unit's own jurisdiction's leadership (domain/jurisdictions.ts).
+    leadership: refs(circularRecipientsOf(directory, unit.id).leadershipChannels),
     ...(sms ? { sms: channelRef(sms) } : {}),
     steps,
   };
@@ -233,7 +235,7 @@ export function resolveTrackers(
         ...(o.completion === 'per-person' ? { people: rosterOf(rosters ?? [], u.id, o.roster ?? '') } : {}),
         supervisor: unitRef(supervisor),
         lead: lead && lead.id !== u.id ? unitRef(lead) : undefined,
-        leadership: directory.leadership,
+        leadership: circularRecipientsOf(directory, u.id).leadership,
         reminders: [...(o.reminders ?? catalog.defaults.reminders ?? DEFAULT_REMINDERS)],
         escalation: effectiveEscalation(o.escalation ?? catalog.defaults.escalation ?? DEFAULT_ESCALATION, o.urgent),
         noticeHour: o.noticeHour ?? catalog.noticeHour,

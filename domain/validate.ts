@@ -20,6 +20,7 @@ import type { TrackerDefinition } from './trackers';
 import { expandAssignees, expandCooperators, raiseOfficeOf } from './trackers';
 import { RosterEntry, RosterProblem, rosterOf } from './roster';
 import { PERIOD_KIND_WORDS } from './words';
+import { levelProblems } from './jurisdictions';
 import { isKnownZone } from './zone';
 
 /**
@@ -535,6 +536,8 @@ function directoryProblems(directory: Directory): Problem[] {
       });
     }
   });
+  // Levels (DOMAIN.md 26): the jurisdictions' tree, and who may supervise whom across it.
+  problems.push(...levelProblems(directory));
   return problems;
 }
 

@@ -8,6 +8,7 @@ import { readPlan } from './read';
 import { reportHtml } from './report';
 import { PlanAnalysis, analysePlan } from './rules/duties';
 import { DirectoryView } from './rules/names';
+import { ROOT_JURISDICTION } from '../domain/jurisdictions';
 import { SAME_DUTY, quoteOverlap } from './rules/quotes';
 
 export { PlanReadError } from './read';
@@ -33,6 +34,7 @@ export function directoryView(directory: Directory): DirectoryView {
       kind: u.kind,
       tags: [...(u.tags ?? [])],
       ...(u.supervisor ? { supervisor: u.supervisor } : {}),
+      ...(u.jurisdiction !== undefined && u.jurisdiction !== ROOT_JURISDICTION ? { nested: true } : {}),
     })),
   };
 }

@@ -9,7 +9,7 @@ import type { Outcome } from '../domain/tracking';
 import { appliedMigrations } from './migrations';
 import type { OutcomeRecord } from './records';
 import type { PeriodColumns, PeriodRef, TrackerRef } from './refs';
-import { Param, SqlDb, equalities } from './sql';
+import { Param, SqlDb, equalities, unitsClause } from './sql';
 
 export interface TrackerState extends PeriodRef {
   /** The oldest open period, the one requests go to by default. */
@@ -216,8 +216,13 @@ export async function periodStates(
     `SELECT * FROM period_state ${where} ORDER BY tracker_id, period`,
     params,
   );
-  const num = (v: string | number | null | undefined) => (v === null || v === undefined ? undefined : Number(v));
-  return rows.map((r) => ({
+  return rows.map(toPeriodStateRow);
+}
+
+const num = (v: string | number | null | undefined) => (v === null || v === undefined ? undefined : Number(v));
+
+function toPeriodStateRow(r: Record<string, string | number | null>): PeriodStateRow {
+  return {
     trackerId: String(r.tracker_id),
     obligation: String(r.obligation),
     unit: String(r.unit),
@@ -241,7 +246,7 @@ export async function periodStates(
       ? { cooperators: JSON.parse(r.cooperators) as PeriodStateRow['cooperators'] }
       : {}),
     ...(r.raised_to ? { raisedTo: String(r.raised_to), raisedAt: num(r.raised_at) } : {}),
-  }));
+  };
 }
 
 export async function colourCounts(db: SqlDb): Promise<Record<string, number>> {
@@ -313,5 +318,106 @@ export async function openAlerts(db: SqlDb): Promise<OperatorAlert[]> {
     message: r.message,
     since: Number(r.since),
     updatedAt: Number(r.updated_at),
+  }));
+}
+
+// ---- The board of a scope (issue 24): counts and the most urgent rows computed in SQL --------------------------
+
+/**
+ * The rows of a board: every open period, and the periods done or waived from the start of the year (in the zone of
+ * each obligation: `settledFrom` is the first due date shown, `settledFromByObligation` where an obligation's zone is
+ * already in another year), of some units or of all.
+ */
+export interface BoardScope {
+  /** Only these units; undefined, every unit. */
+  units?: readonly string[];
+  unit?: string;
+  obligation?: string;
+  colour?: string;
+  settledFrom: string;
+  settledFromByObligation?: Readonly<Record<string, string>>;
+}
+
+function scopeWhere(scope: BoardScope): { where: string; params: Param[] } {
+  const params: Param[] = [];
+  const byObligation = Object.entries(scope.settledFromByObligation ?? {});
+  let from = '?';
+  if (byObligation.length) {
+    from = `CASE obligation ${byObligation.map(() => 'WHEN ? THEN ?').join(' ')} ELSE ? END`;
+    for (const [o, d] of byObligation) params.push(o, d);
+  }
+  params.push(scope.settledFrom);
+  const clauses = [`(open = 1 OR (open = 0 AND outcome IS NOT NULL AND outcome <> 'missed' AND due >= ${from}))`];
+  equalities(scope, { unit: 'unit', obligation: 'obligation', colour: 'colour' }, clauses, params);
+  unitsClause(scope.units, clauses, params);
+  return { where: clauses.join(' AND '), params };
+}
+
+/** The number of board rows of each unit and colour. */
+export async function boardCounts(
+  db: SqlDb,
+  scope: BoardScope,
+): Promise<{ unit: string; colour: string; n: number }[]> {
+  const { where, params } = scopeWhere(scope);
+  const rows = await db.all<{ unit: string; colour: string; n: number | string }>(
+    `SELECT unit, colour, COUNT(*) AS n FROM period_state WHERE ${where} GROUP BY unit, colour`,
+    params,
+  );
+  return rows.map((r) => ({ unit: String(r.unit), colour: String(r.colour), n: Number(r.n) }));
+}
+
+/** The board's colours from the most urgent down. */
+const BOARD_ORDER = ['red', 'yellow', 'green', 'done', 'waived'];
+
+/**
+ * The board's most urgent rows: red, yellow, green, done, waived, each by due instant; at most `limit`. One query a
+ * colour, in the order of the (colour, due_at) index, until `limit` rows are found: a region's red rows alone
+ * usually fill the board, and the green, done and waived rows beneath are never read.
+ */
+export async function boardTop(db: SqlDb, scope: BoardScope, limit: number): Promise<PeriodStateRow[]> {
+  const out: PeriodStateRow[] = [];
+  for (const colour of scope.colour ? [scope.colour] : BOARD_ORDER) {
+    if (out.length >= limit) break;
+    const { where, params } = scopeWhere({ ...scope, colour });
+    const rows = await db.all<Record<string, string | number | null>>(
+      `SELECT * FROM period_state WHERE ${where} ORDER BY due_at, tracker_id, period LIMIT ?`,
+      [...params, limit - out.length],
+    );
+    out.push(...rows.map(toPeriodStateRow));
+  }
+  return out;
+}
+
+/**
+ * The open periods originally due in `year` that are past due at `now` and not done or waived: the report's
+ * 逾期未完成, read without the rest of the board.
+ */
+export async function overduePeriods(
+  db: SqlDb,
+  year: number,
+  now: number,
+  units?: readonly string[],
+): Promise<{ obligation: string; unit: string; period: string; originalDue: string; dueAt: number; colour: string }[]> {
+  const clauses = [
+    'open = 1',
+    'due_at < ?',
+    'original_due >= ?',
+    'original_due < ?',
+    "colour NOT IN ('done', 'waived')",
+  ];
+  const params: Param[] = [now, `${year}-01-01`, `${year + 1}-01-01`];
+  unitsClause(units, clauses, params);
+  const rows = await db.all<Record<string, string | number>>(
+    `SELECT obligation, unit, period, original_due, due_at, colour FROM period_state WHERE ${clauses.join(' AND ')}
+     ORDER BY unit, obligation, period`,
+    params,
+  );
+  return rows.map((r) => ({
+    obligation: String(r.obligation),
+    unit: String(r.unit),
+    period: String(r.period),
+    originalDue: String(r.original_due),
+    dueAt: Number(r.due_at),
+    colour: String(r.colour),
   }));
 }

@@ -22,7 +22,7 @@ import { redactUrl } from './redact';
 import { existsSync } from 'node:fs';
 import type { BoardPeriod, BoardTracker } from '../domain/tracker-state';
 import * as board from './board';
-import { BoardFilter, OperatorAlert, PeriodStateRow, TrackerState } from './board';
+import { BoardFilter, BoardScope, OperatorAlert, PeriodStateRow, TrackerState } from './board';
 import * as migrations from './migrations';
 import * as records from './records';
 import { EventRow, LedgerEvent, OutcomeRecord, OutcomeRow } from './records';
@@ -45,7 +45,7 @@ import { StandInTables } from './stand-ins';
 
 export { MIGRATION_VERSIONS } from './migrations';
 export { SEND_LEASE_MS } from './sending';
-export type { BoardFilter, OperatorAlert, PeriodStateRow, TrackerState } from './board';
+export type { BoardFilter, BoardScope, OperatorAlert, PeriodStateRow, TrackerState } from './board';
 export type { EventKind, EventRow, LedgerEvent, OutcomeRecord, OutcomeRow } from './records';
 export type { PeriodColumns, PeriodRef, TrackerRef } from './refs';
 export type {
@@ -402,6 +402,24 @@ export class Ledger {
   }
 
   /** Open periods by colour, and broken trackers: the `duban_trackers` gauge. */
+  /** Levels (issue 24): the board of a scope of units, counted and ordered in SQL. */
+  boardCounts(scope: BoardScope): Promise<{ unit: string; colour: string; n: number }[]> {
+    return board.boardCounts(this.db, scope);
+  }
+
+  boardTop(scope: BoardScope, limit: number): Promise<PeriodStateRow[]> {
+    return board.boardTop(this.db, scope, limit);
+  }
+
+  /** The year report's reads: outcomes counted per unit, and the open periods past due (issue 24). */
+  outcomeTallies(year: number, units?: readonly string[]): ReturnType<typeof records.outcomeTallies> {
+    return records.outcomeTallies(this.db, year, units);
+  }
+
+  overduePeriods(year: number, now: number, units?: readonly string[]): ReturnType<typeof board.overduePeriods> {
+    return board.overduePeriods(this.db, year, now, units);
+  }
+
   colourCounts(): Promise<Record<string, number>> {
     return board.colourCounts(this.db);
   }

@@ -345,6 +345,20 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
     ],
   },
   {
+    version: 29,
+    // Levels (issue 24): a region's board and year report on 100,000 trackers (docs/performance.md, "Levels"). The
+    // board counts its rows per unit and colour from one covering index, and takes its most urgent rows colour by
+    // colour in due order; the report counts a year's outcomes per unit from another, and reads the open periods
+    // past due without the rest; the broken trackers are found by colour.
+    statements: [
+      'CREATE INDEX period_state_by_unit ON period_state (unit, colour, open, outcome, due)',
+      'CREATE INDEX period_state_by_colour ON period_state (colour, due_at)',
+      'CREATE INDEX period_state_open_due ON period_state (open, due_at)',
+      'CREATE INDEX outcomes_by_year_outcome ON outcomes (due_year, outcome, unit, obligation, period)',
+      'CREATE INDEX tracker_state_by_colour ON tracker_state (colour)',
+    ],
+  },
+  {
     version: 30,
     // 协办 and 提级督办 (DOMAIN.md 28, 26) on the board: each open period's cooperating units with their 签收 (JSON,
     // null for a tracker without cooperators), and the office the period was raised to, and when.

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { EventKind } from '../domain/period-state';
 import type { Outcome } from '../domain/tracking';
 import type { PeriodColumns, PeriodRef } from './refs';
-import { Param, SqlDb, equalities } from './sql';
+import { Param, SqlDb, equalities, unitsClause } from './sql';
 
 export type { EventKind };
 
@@ -153,4 +153,36 @@ export async function directorySnapshot(
     [key],
   );
   return row;
+}
+
+// ---- The year report at scale (issue 24): counted in SQL, not read row by row ---------------------------------
+
+/**
+ * The outcomes of periods due in `year` (of some units, or of all): how many of each per unit, and the late and
+ * missed ones by name, each unit's in obligation and period order.
+ */
+export async function outcomeTallies(
+  db: SqlDb,
+  year: number,
+  units?: readonly string[],
+): Promise<{
+  counts: { unit: string; outcome: string; n: number }[];
+  items: { unit: string; obligation: string; period: string; outcome: string }[];
+}> {
+  const clauses = ['due_year = ?'];
+  const params: Param[] = [year];
+  unitsClause(units, clauses, params);
+  const where = clauses.join(' AND ');
+  const [counts, items] = await Promise.all([
+    db.all<{ unit: string; outcome: string; n: number | string }>(
+      `SELECT unit, outcome, COUNT(*) AS n FROM outcomes WHERE ${where} GROUP BY unit, outcome`,
+      params,
+    ),
+    db.all<{ unit: string; obligation: string; period: string; outcome: string }>(
+      `SELECT unit, obligation, period, outcome FROM outcomes WHERE ${where} AND outcome IN ('late', 'missed')
+       ORDER BY unit, obligation, period`,
+      params,
+    ),
+  ]);
+  return { counts: counts.map((c) => ({ unit: c.unit, outcome: c.outcome, n: Number(c.n) })), items };
 }

@@ -162,3 +162,13 @@ export function equalities<F extends object>(
     params.push(value as Param);
   }
 }
+
+/** `unit IN (...)` for a list of units (none: nothing matches), or no clause for every unit (undefined). */
+export function unitsClause(units: readonly string[] | undefined, clauses: string[], params: Param[]): void {
+  if (!units) return;
+  if (units.length === 0) clauses.push('1 = 0');
+  else {
+    clauses.push(`unit IN (${units.map(() => '?').join(', ')})`);
+    params.push(...units);
+  }
+}

@@ -70,6 +70,10 @@ export async function performAction(
   const request = buildRequest(action, form.fields, files, person);
   if ('problem' in request) return { error: request.problem };
   if (request.action === 'transfer') {
+    // Levels: a 转办 acts on the target's tracker too, so the office must supervise the target directly (in one
+    // level, an office supervises every unit it may give work to).
+    if (request.request.to && !person.supervises.has(request.request.to))
+      return { error: `只能转办给本督察单位直接督办的单位（“${request.request.to}”不是），未作任何更改。` };
     const target = await transferTarget(d.ledger, trackerId, request.request.to);
     if ('error' in target) return target;
     request.request.target = target.definition;

@@ -6,7 +6,7 @@ import { actionLabel, eventLabel, isAction, isLinkAction, offeredActions } from 
 import { periodWords, raisedWords, stateWords } from '../domain/words';
 import { DEFAULT_TIME_ZONE } from '../domain/model';
 import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../ledger';
-import type { Report } from '../access/report';
+import type { GroupFigures, Report } from '../access/report';
 import type { Obligation, Unit } from '../domain/model';
 import { parseDate } from '../domain/dates';
 import { parsePeriod, periodInChinese } from '../domain/periods';
@@ -158,6 +158,8 @@ export interface BoardView {
   alerts?: BoardAlert[];
   /** Today in the catalog's zone (YYYY-MM-DD): the days-left column counts calendar days from it. */
   today?: string;
+  /** Levels (issue 24): the jurisdiction the board stands in, the way up, and the totals of the ones beneath. */
+  levels?: BoardLevels;
 }
 
 /**
@@ -197,10 +199,10 @@ export function boardPage(ctx: PageContext, v: BoardView): string {
 <label>单位 <select name="unit"><option value="">全部</option>${v.unitChoices.map((u) => option(u.id, u.name, f.unit))}</select></label>
 <label>任务 <select name="obligation"><option value="">全部</option>${v.obligationChoices.map((o) => option(o.id, o.title, f.obligation))}</select></label>
 <label>灯色 <select name="colour"><option value="">全部</option>${COLOURS.map((c) => option(c, COLOUR_LABEL[c]!, f.colour))}</select></label>
-<button type="submit">筛选</button>
+${v.levels ? html`<input type="hidden" name="jurisdiction" value="${v.levels.current.id}">` : ''}<button type="submit">筛选</button>
 </form>
-<div class="scroll"><table class="units">
-<thead><tr><th>单位</th>${COLOURS.map((c) => html`<th class="c-${c}">${COLOUR_SHORT[c]}</th>`)}<th>合计</th></tr></thead>
+${v.levels ? levelsBlock(v.levels, f) : ''}<div class="scroll"><table class="units">
+<thead><tr><th>${v.levels?.children.length ? '本级单位' : '单位'}</th>${COLOURS.map((c) => html`<th class="c-${c}">${COLOUR_SHORT[c]}</th>`)}<th>合计</th></tr></thead>
 <tbody>
 ${v.units.map(
   (u) =>
@@ -247,6 +249,46 @@ function boardUnits(i: BoardView['items'][number]): SafeHtml {
         c.acknowledgedAt !== undefined ? '（已签收）' : html`（<b class="unack">未签收</b>）`
       }</span>`,
   )}</div>`;
+}
+
+// ---- Levels (issue 24): the board's drill-down, region → city → county ------------------------------------------
+
+type Counts = { red: number; yellow: number; green: number; done: number; waived: number };
+
+export interface BoardLevels {
+  current: { id: string; name: string };
+  /** From the top down to the current jurisdiction; a link where the person reads that level. */
+  trail: { id: string; name: string; link: boolean }[];
+  /** The totals of the current jurisdiction and every one beneath it. */
+  totals: Counts;
+  /** The jurisdictions directly beneath, each with the totals of its own subtree. */
+  children: { id: string; name: string; counts: Counts }[];
+}
+
+/** The board's place in the tree: a trail up, the totals of this level, and one row per jurisdiction beneath. */
+function levelsBlock(l: BoardLevels, f: BoardView['filter']): HtmlValue {
+  const keep = `${f.obligation ? `&obligation=${encodeURIComponent(f.obligation)}` : ''}${f.colour ? `&colour=${encodeURIComponent(f.colour)}` : ''}`;
+  const href = (id: string) => `/?jurisdiction=${encodeURIComponent(id)}${keep}`;
+  const sum = (c: Counts) => COLOURS.reduce((n, k) => n + c[k], 0);
+  const cells = (c: Counts) =>
+    COLOURS.map((k) => html`<td class="n c-${k}${c[k] ? '' : ' zero'}" data-colour="${k}">${c[k]}</td>`);
+  return html`<nav class="trail" aria-label="辖区">辖区：${l.trail.map(
+    (t, i) =>
+      html`${i ? ' › ' : ''}${t.link && t.id !== l.current.id ? html`<a href="${href(t.id)}" data-jurisdiction="${t.id}">${t.name}</a>` : html`<b data-jurisdiction="${t.id}">${t.name}</b>`}`,
+  )}</nav>
+<div class="scroll"><table class="jurisdictions">
+<thead><tr><th>辖区</th>${COLOURS.map((c) => html`<th class="c-${c}">${COLOUR_SHORT[c]}</th>`)}<th>合计</th></tr></thead>
+<tbody>
+${l.children.map(
+  (c) =>
+    html`<tr data-jurisdiction="${c.id}"><td><a href="${href(c.id)}">${c.name}</a></td>
+${cells(c.counts)}<td class="n total">${sum(c.counts)}</td></tr>`,
+)}
+</tbody>
+<tfoot><tr class="totals" data-jurisdiction-total="${l.current.id}"><th>${l.current.name}合计</th>
+${cells(l.totals)}<td class="n total">${sum(l.totals)}</td></tr></tfoot>
+</table></div>
+`;
 }
 
 export function trackerHref(trackerId: string, suffix = ''): string {
@@ -658,26 +700,51 @@ function standInForm(ctx: PageContext, v: TrackerView): SafeHtml | string {
 // ---------------------------------------------------------------------------------------------------------------
 // The year report and the 督办单 register.
 
-export function reportPage(ctx: PageContext, report: Report, years: number[]): string {
+export function reportPage(ctx: PageContext, report: Report, years: number[], jurisdiction?: string): string {
   const percent = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
+  // Levels: the downloads and the year's choice keep the jurisdiction the report is of.
+  const of = jurisdiction ? `&jurisdiction=${encodeURIComponent(jurisdiction)}` : '';
   return layout(
     ctx,
     `${report.year}年度考核`,
     html`${report.asOf ? html`<p class="note">统计截至${report.asOf}${report.yearEnded ? '' : '，年度尚未结束'}。</p>` : ''}<form class="filters" method="get" action="/report"><label>年度 <select name="year">${years.map(
       (y) => option(String(y), `${y}年`, String(report.year)),
-    )}</select></label> <button type="submit">查看</button>
-<a href="/report.csv?year=${report.year}">下载 CSV</a> <a href="/report.xlsx?year=${report.year}">下载 Excel</a></form>
-<table class="report"><thead><tr><th>排名</th><th>单位</th><th>应完成</th><th>按时</th><th>延期后按时</th><th>逾期</th><th>未完成</th><th>逾期未完成</th><th>免除</th><th>按时率</th></tr></thead><tbody>
+    )}</select></label>${jurisdiction ? html`<input type="hidden" name="jurisdiction" value="${jurisdiction}">` : ''} <button type="submit">查看</button>
+<a href="/report.csv?year=${report.year}${of}">下载 CSV</a> <a href="/report.xlsx?year=${report.year}${of}">下载 Excel</a></form>
+${reportLevelsBlock(report)}<table class="report"><thead><tr><th>排名</th><th>单位</th>${report.jurisdictions ? html`<th>所属辖区</th>` : ''}<th>应完成</th><th>按时</th><th>延期后按时</th><th>逾期</th><th>未完成</th><th>逾期未完成</th><th>免除</th><th>按时率</th></tr></thead><tbody>
 ${report.units.map(
   (
     u,
-  ) => html`<tr><td>${u.rank}</td><td>${u.unitName}</td><td>${u.due}</td><td>${u.onTime}</td><td>${u.onTimeExtended}</td>
+  ) => html`<tr data-unit="${u.unit}"><td>${u.rank}</td><td>${u.unitName}</td>${report.jurisdictions ? html`<td>${u.jurisdictionName ?? ''}</td>` : ''}<td>${u.due}</td><td>${u.onTime}</td><td>${u.onTimeExtended}</td>
 <td>${u.late}</td><td>${u.missed}</td><td>${u.overdue}</td><td>${u.waived}</td><td>${percent(u.onTimeRate)}</td></tr>`,
 )}
 </tbody></table>
 ${report.units.length ? '' : html`<p class="note">该年度没有截止的期次。</p>`}
-<h2>通报（草稿）</h2><pre class="circular">${report.circular}</pre>`,
+<h2>通报（草稿）</h2><pre class="circular">${report.circular}</pre>
+${(report.jurisdictions ?? []).map((j) => html`<h3>${j.name}</h3><pre class="circular" data-jurisdiction="${j.key}">${j.circular}</pre>`)}`,
   );
+}
+
+/** Levels (issue 24): the year's figures per jurisdiction (with everything beneath it, a link down) and per level. */
+function reportLevelsBlock(report: Report): HtmlValue {
+  if (!report.jurisdictions || !report.levels) return '';
+  const percent = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
+  const head = html`<th>单位数</th><th>应完成</th><th>按时</th><th>延期后按时</th><th>逾期</th><th>未完成</th><th>逾期未完成</th><th>免除</th><th>按时率</th>`;
+  const cells = (g: GroupFigures) =>
+    html`<td>${g.units}</td><td>${g.due}</td><td>${g.onTime}</td><td>${g.onTimeExtended}</td><td>${g.late}</td><td>${g.missed}</td><td>${g.overdue}</td><td>${g.waived}</td><td>${percent(g.onTimeRate)}</td>`;
+  return html`<h2>按辖区汇总（含下级辖区）</h2>
+<table class="report rollup"><thead><tr><th>辖区</th>${head}</tr></thead><tbody>
+${report.jurisdictions.map(
+  (j) =>
+    html`<tr data-jurisdiction="${j.key}"><td><a href="/report?year=${report.year}&jurisdiction=${encodeURIComponent(j.key)}">${j.name}</a></td>${cells(j)}</tr>`,
+)}
+</tbody></table>
+<h2>按层级汇总</h2>
+<table class="report rollup"><thead><tr><th>层级</th>${head}</tr></thead><tbody>
+${report.levels.map((g) => html`<tr data-level="${g.key}"><td>${g.name}</td>${cells(g)}</tr>`)}
+</tbody></table>
+<h2>各单位</h2>
+`;
 }
 
 export function supervisionPage(

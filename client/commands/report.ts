@@ -3,7 +3,11 @@
  */
 import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
+import { namedJurisdiction } from '../../access/levels';
+import { latestSnapshot } from '../../access/registered';
 import { renderReport, writeWorkbook, yearReport } from '../../access/report';
+import { ROOT_JURISDICTION, jurisdictionTree } from '../../domain/jurisdictions';
+import type { Directory } from '../../domain/model';
 import { registeredZones } from '../../access/board';
 import { openLedger } from '../../access/ledger';
 import { loadDirectory, loadInputs } from '../../config/load';
@@ -27,9 +31,10 @@ export function addReportCommands(program: Command, io: Io) {
         .default('table'),
     )
     .option('--out <file>', '写入此文件，而不是标准输出')
+    .option('--jurisdiction <id>', '只看此辖区及其下级辖区（多级单位名录）：其单位、汇总和通报')
     .addHelpText(
       'after',
-      '\n示例：\n  duban report --year 2027\n  duban report --year 2027 --format csv > 2027考核.csv\n  duban report --year 2027 --format xlsx --out 2027考核.xlsx',
+      '\n示例：\n  duban report --year 2027\n  duban report --year 2027 --format csv > 2027考核.csv\n  duban report --year 2027 --format xlsx --out 2027考核.xlsx\n  duban report --year 2027 --jurisdiction county-b',
     )
     .action(
       async (opts: {
@@ -38,6 +43,7 @@ export function addReportCommands(program: Command, io: Io) {
         catalog?: string;
         directory?: string;
         out?: string;
+        jurisdiction?: string;
       }) => {
         if (!/^\d{4}$/.test(opts.year) || parseDate(`${opts.year}-01-01`) === undefined)
           throw new InputError(`--year “${opts.year}”不是年份，如 2027`);
@@ -45,21 +51,47 @@ export function addReportCommands(program: Command, io: Io) {
           throw new InputError('--format xlsx 写出 Excel 文件：请给出 --out，如 --out 2027考核.xlsx');
         const year = Number(opts.year);
         // Names come from the files; an obligation no longer in the catalog keeps the title the ledger noted for it.
-        let unitNames: Map<string, string>;
+        let fileDirectory: Directory;
         const titles = new Map<string, string>();
         if (opts.catalog !== undefined || opts.directory === undefined) {
           const inputs = loadInputs({ catalog: opts.catalog, directory: opts.directory });
-          unitNames = new Map(inputs.directory.units.map((u) => [u.id, u.name]));
+          fileDirectory = inputs.directory;
           for (const o of inputs.catalog.obligations) titles.set(o.id, o.title);
         } else {
-          unitNames = new Map(loadDirectory(opts.directory).units.map((u) => [u.id, u.name]));
+          fileDirectory = loadDirectory(opts.directory);
         }
+        const unitNames = new Map(fileDirectory.units.map((u) => [u.id, u.name]));
         const ledger = await openLedger(loadSettings());
         try {
           for (const [id, title] of await ledger.obligationTitles()) if (!titles.has(id)) titles.set(id, title);
           // Open periods count as of now, on the date of the registered catalog's zone.
           const zone = (await registeredZones(ledger)).zones[0];
-          const report = await yearReport(ledger, year, { units: unitNames, obligations: titles }, { zone });
+          // Levels: the tree of the directory given, else of the one registered, else of the built-in one.
+          const directory =
+            opts.directory !== undefined ? fileDirectory : ((await latestSnapshot(ledger))?.directory ?? fileDirectory);
+          let only: ReturnType<typeof namedJurisdiction> | undefined;
+          if (opts.jurisdiction !== undefined) {
+            only = namedJurisdiction(directory, opts.jurisdiction);
+            if ('error' in only) throw new InputError(only.error);
+          }
+          const scope = only && !('error' in only) && only.id !== ROOT_JURISDICTION ? only : undefined;
+          const report = await yearReport(
+            ledger,
+            year,
+            { units: unitNames, obligations: titles },
+            {
+              zone,
+              ...(scope ? { maySee: (unit: string) => scope.units.has(unit), units: [...scope.units] } : {}),
+              ...(jurisdictionTree(directory).nested
+                ? {
+                    levels: {
+                      directory,
+                      ...(scope ? { jurisdictions: (j: string) => scope.jurisdictions.has(j) } : {}),
+                    },
+                  }
+                : {}),
+            },
+          );
           if (opts.format === 'xlsx') {
             await writeWorkbook(report, opts.out!);
             io.out(`已写入 ${opts.out}：${report.units.length}个单位\n`);

@@ -5,6 +5,9 @@
 import { supervisionNumberText } from '../../domain/tracking';
 import { Command, Option } from 'commander';
 import { boardStates } from '../../access/board';
+import { namedJurisdiction } from '../../access/levels';
+import { latestSnapshot } from '../../access/registered';
+import { jurisdictionTree, unitsBeneath } from '../../domain/jurisdictions';
 import { UnreachableError } from '../../access/temporal';
 import { openLedger } from '../../access/ledger';
 import { loadSettings } from '../../config/settings';
@@ -75,52 +78,68 @@ export function addStatusCommands(program: Command, io: Io) {
     .addOption(
       new Option('--colour <colour>', '只看此颜色').choices(['red', 'yellow', 'green', 'done', 'waived', 'broken']),
     )
+    .option('--jurisdiction <id>', '只看此辖区及其下级辖区（多级单位名录；root 为整个名录）')
     .option('--json', '一个 JSON 对象：{ units: [...], items: [...] }')
-    .addHelpText('after', '\n示例：\n  duban status\n  duban status --unit sfj --colour red --json')
-    .action(async (opts: { unit?: string; obligation?: string; colour?: string; json?: boolean }) => {
-      // The board is one query on the ledger, where every tracker keeps its current row: fast on thousands.
-      const ledger = await openLedger(loadSettings());
-      const [items, alerts] = await Promise.all([
-        // Open periods, the periods done or waived this year, broken trackers (with the reason they cannot plan).
-        boardStates(ledger, { unit: opts.unit, obligation: opts.obligation, colour: opts.colour }),
-        // Problems the workers raised (SMTP taking nothing, docs/deployment.md): said first, never hidden.
-        ledger.openAlerts(),
-      ]).finally(() => ledger.close());
-      // A broken tracker has no due date to count down to.
-      const b = board(
-        items.map((i) => (i.colour === 'broken' ? { ...i, due: undefined, dueAt: undefined } : i)),
-        Date.now(),
-      );
-      if (opts.json) {
-        io.out(
-          `${JSON.stringify({ ...(alerts.length ? { alerts: alerts.map((a) => ({ kind: a.kind, since: new Date(a.since).toISOString(), message: a.message })) } : {}), units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.dueAt === undefined ? undefined : new Date(i.dueAt).toISOString(), daysLeft: i.daysLeft, acknowledged: i.acknowledged, problem: i.problem, ...(i.cooperators ? { cooperators: i.cooperators.map((x) => ({ unit: x.unit, acknowledged: x.acknowledgedAt !== undefined })) } : {}), ...(i.raisedTo ? { raisedTo: i.raisedTo } : {}) })) })}\n`,
+    .addHelpText(
+      'after',
+      '\n示例：\n  duban status\n  duban status --unit sfj --colour red --json\n  duban status --jurisdiction county-b',
+    )
+    .action(
+      async (opts: { unit?: string; obligation?: string; colour?: string; jurisdiction?: string; json?: boolean }) => {
+        // The board is one query on the ledger, where every tracker keeps its current row: fast on thousands.
+        const ledger = await openLedger(loadSettings());
+        const [allItems, alerts, directory] = await Promise.all([
+          // Open periods, the periods done or waived this year, broken trackers (with the reason they cannot plan).
+          boardStates(ledger, { unit: opts.unit, obligation: opts.obligation, colour: opts.colour }),
+          // Problems the workers raised (SMTP taking nothing, docs/deployment.md): said first, never hidden.
+          ledger.openAlerts(),
+          // Levels: the jurisdictions come from the directory as registered.
+          latestSnapshot(ledger).then((s) => s?.directory),
+        ]).finally(() => ledger.close());
+        const jurisdiction = levelsOf(directory, opts.jurisdiction);
+        const items = jurisdiction ? allItems.filter((i) => jurisdiction.units.has(i.unit)) : allItems;
+        // A broken tracker has no due date to count down to.
+        const b = board(
+          items.map((i) => (i.colour === 'broken' ? { ...i, due: undefined, dueAt: undefined } : i)),
+          Date.now(),
         );
-        return;
-      }
-      const c = colours(io.colour);
-      const warnings = alerts.map((a) =>
-        c.red(`警告（${a.kind}，自${new Date(a.since).toISOString()}起）：${a.message}`),
-      );
-      const lines = [...(warnings.length ? [...warnings, ''] : []), ...unitCountLines(b.units), ''];
-      for (const i of b.items) {
-        // One mapping from state to words (domain/words.ts): work that is in has no days left to count.
-        const state = i.problem
-          ? `无法排期：${i.problem}`
-          : stateWords({ colour: i.colour ?? 'green', verification: i.verification });
-        const when = daysLeftWords(i.daysLeft, i.colour ?? '');
-        const ack = i.acknowledged === false && (i.colour === 'yellow' || i.colour === 'red') ? '  未签收' : '';
-        // 协办 and 提级督办: the cooperating units (by id) with their 签收, and the office a period was raised to.
-        const coop = i.cooperators?.length
-          ? `  ${cooperatorWords(i.cooperators.map((x) => ({ name: x.unit, acknowledged: x.acknowledgedAt !== undefined })))}`
-          : '';
-        const raised = i.raisedTo ? `  ${raisedWords(i.raisedTo)}` : '';
-        lines.push(
-          `${padEnd(colourWord(c, i.colour ?? ''), 10)} ${padEnd(i.trackerId, 40)} ${padEnd(periodWords(i.period), 16)} 截止${i.due ?? '?'}  ${state}${when ? `  ${when}` : ''}${ack}${coop}${raised}`,
+        if (opts.json) {
+          io.out(
+            `${JSON.stringify({ ...(alerts.length ? { alerts: alerts.map((a) => ({ kind: a.kind, since: new Date(a.since).toISOString(), message: a.message })) } : {}), ...(jurisdiction ? { jurisdiction: { id: jurisdiction.id, name: jurisdiction.path } } : {}), units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.dueAt === undefined ? undefined : new Date(i.dueAt).toISOString(), daysLeft: i.daysLeft, acknowledged: i.acknowledged, problem: i.problem, ...(i.cooperators ? { cooperators: i.cooperators.map((x) => ({ unit: x.unit, acknowledged: x.acknowledgedAt !== undefined })) } : {}), ...(i.raisedTo ? { raisedTo: i.raisedTo } : {}) })) })}\n`,
+          );
+          return;
+        }
+        const c = colours(io.colour);
+        const warnings = alerts.map((a) =>
+          c.red(`警告（${a.kind}，自${new Date(a.since).toISOString()}起）：${a.message}`),
         );
-      }
-      lines.push('', `共${b.items.length}个期次（开放中的，以及本年度已办结或免除的）`);
-      io.out(`${lines.join('\n')}\n`);
-    });
+        const lines = [
+          ...(warnings.length ? [...warnings, ''] : []),
+          ...(jurisdiction ? [`辖区：${jurisdiction.path}`, ''] : []),
+          ...(directory ? childLines(directory, jurisdiction?.id ?? 'root', b.units) : []),
+          ...unitCountLines(b.units),
+          '',
+        ];
+        for (const i of b.items) {
+          // One mapping from state to words (domain/words.ts): work that is in has no days left to count.
+          const state = i.problem
+            ? `无法排期：${i.problem}`
+            : stateWords({ colour: i.colour ?? 'green', verification: i.verification });
+          const when = daysLeftWords(i.daysLeft, i.colour ?? '');
+          const ack = i.acknowledged === false && (i.colour === 'yellow' || i.colour === 'red') ? '  未签收' : '';
+          // 协办 and 提级督办: the cooperating units (by id) with their 签收, and the office a period was raised to.
+          const coop = i.cooperators?.length
+            ? `  ${cooperatorWords(i.cooperators.map((x) => ({ name: x.unit, acknowledged: x.acknowledgedAt !== undefined })))}`
+            : '';
+          const raised = i.raisedTo ? `  ${raisedWords(i.raisedTo)}` : '';
+          lines.push(
+            `${padEnd(colourWord(c, i.colour ?? ''), 10)} ${padEnd(i.trackerId, 40)} ${padEnd(periodWords(i.period), 16)} 截止${i.due ?? '?'}  ${state}${when ? `  ${when}` : ''}${ack}${coop}${raised}`,
+          );
+        }
+        lines.push('', `共${b.items.length}个期次（开放中的，以及本年度已办结或免除的）`);
+        io.out(`${lines.join('\n')}\n`);
+      },
+    );
 
   program
     .command('show')
@@ -204,4 +223,42 @@ export function addStatusCommands(program: Command, io: Io) {
         await ledger.close();
       }
     });
+}
+
+// ---- Levels (issue 24) --------------------------------------------------------------------------------------
+
+/** The jurisdiction asked for, checked against the registered directory; undefined when none was asked for. */
+function levelsOf(directory: import('../../domain/model').Directory | undefined, id: string | undefined) {
+  if (id === undefined) return undefined;
+  if (!directory)
+    throw new InputError('台账中还没有登记的单位名录（duban register 或 duban start 登记后才能按辖区查看）');
+  const j = namedJurisdiction(directory, id);
+  if ('error' in j) throw new InputError(j.error);
+  return j;
+}
+
+/** A directory of levels: the totals of each jurisdiction directly beneath the one shown, before the units. */
+function childLines(
+  directory: import('../../domain/model').Directory,
+  jurisdiction: string,
+  units: { unit: string; red: number; yellow: number; green: number; done: number; waived: number }[],
+): string[] {
+  const tree = jurisdictionTree(directory);
+  const children = tree.nodes.get(jurisdiction)?.children ?? [];
+  if (!tree.nested || children.length === 0) return [];
+  const byUnit = new Map(units.map((u) => [u.unit, u]));
+  const rows = children.map((id) => {
+    const sum = { unit: tree.nodes.get(id)!.name, red: 0, yellow: 0, green: 0, done: 0, waived: 0 };
+    for (const u of unitsBeneath(tree, id)) {
+      const c = byUnit.get(u);
+      if (!c) continue;
+      for (const k of ['red', 'yellow', 'green', 'done', 'waived'] as const) sum[k] += c[k];
+    }
+    return sum;
+  });
+  return [
+    '下级辖区（含其下各级）',
+    ...unitCountLines(rows).map((l, i) => (i === 0 ? l.replace(/^单位/, '辖区') : l)),
+    '',
+  ];
 }

@@ -6,7 +6,12 @@
 import { matchingForm } from './text';
 
 export interface DirectoryView {
-  units: { id: string; name: string; kind: string; tags: string[]; supervisor?: string }[];
+  /**
+   * `nested`: the unit belongs to a jurisdiction beneath the directory's root (levels, DOMAIN.md 26). A plan is the
+   * plan of the root, so its groups (政府各部门, 各县〔区〕) name the root's units only; a nested unit is still found by
+   * its own name.
+   */
+  units: { id: string; name: string; kind: string; tags: string[]; supervisor?: string; nested?: boolean }[];
 }
 
 export type Target = { unit: string } | { tag: string };
@@ -65,7 +70,7 @@ const ROLE_PATTERNS: [Role, RegExp][] = [
 
 function roleTargets(role: Role, dir: DirectoryView): Target[] {
   const tagUnits = new Map<string, DirectoryView['units']>();
-  for (const u of dir.units) for (const t of u.tags) tagUnits.set(t, [...(tagUnits.get(t) ?? []), u]);
+  for (const u of dir.units) if (!u.nested) for (const t of u.tags) tagUnits.set(t, [...(tagUnits.get(t) ?? []), u]);
   const tags = [...tagUnits.entries()];
   const pick = (test: (tag: string, units: DirectoryView['units']) => boolean): Target[] =>
     tags.filter(([t, us]) => test(t, us)).map(([t]) => ({ tag: t }));
@@ -79,7 +84,7 @@ function roleTargets(role: Role, dir: DirectoryView): Target[] {
     case 'departments':
       return pick((t, us) => /部门/.test(t) && !/执法|党|委部门/.test(t) && us.some((u) => u.kind === 'department'));
     case 'government':
-      return dir.units.filter((u) => u.kind === 'government').map((u) => ({ unit: u.id }));
+      return dir.units.filter((u) => u.kind === 'government' && !u.nested).map((u) => ({ unit: u.id }));
     case 'city':
       return [...roleTargets('government', dir), ...roleTargets('departments', dir)];
   }

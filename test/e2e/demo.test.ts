@@ -89,11 +89,10 @@ describe('npm start: the demo', () => {
       await new Promise((r) => setTimeout(r, 1_000));
       mails = await readMail();
     }
-    // One 督办单, though each of its recipients (the head, the office's head and liaison) gets a copy of their own.
-    const numbers = new Set(
-      mails.flatMap((m) => /^【督办督办单 (督〔\d{4}〕\d+号)】/.exec(m.subject ?? '')?.slice(1, 2) ?? []),
-    );
-    expect([...numbers]).toHaveLength(1);
+    // One 督办单, one copy for each of its recipients (their own links and Message-ID, issue 19.5), none twice.
+    const supervision = mails.filter((m) => /^【督办督办单 督〔\d{4}〕\d+号】/.test(m.subject ?? ''));
+    expect(new Set(supervision.map((m) => m.subject)).size).toBe(1);
+    expect(new Set(supervision.map((m) => m.messageId)).size).toBe(supervision.length);
     const notices = mails.filter((m) => (m.subject ?? '').startsWith('【督办'));
     expect(notices.length).toBeGreaterThan(3);
     // Issue #19: every first reminder said "本通知原定于…因邮件系统故障延迟送达" though nothing had failed.
