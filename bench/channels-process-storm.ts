@@ -290,7 +290,7 @@ export async function runProcessStorm(o: ProcessStormOptions): Promise<ProcessSt
       await exited(w);
     }
     const ledger = await Ledger.open({ sqliteFile: path.join(dataDir, 'ledger.sqlite'), migrate: false });
-    const notices = await ledger.notices();
+    const notices = await ledger.notices({ copies: true });
     const channelRows = await ledger.channels.rows();
     await ledger.close();
     return {

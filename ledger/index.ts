@@ -99,7 +99,43 @@ export interface LedgerOptions {
 }
 
 /** The ledger cannot be opened: unreachable, refused, unreadable. The message names where it looked, no secret. */
-export class LedgerUnavailableError extends Error {}
+export class LedgerUnavailableError extends Error {
+  /** The database could not be reached or went away meanwhile (refused, restarting, cut off): trying later may work. */
+  get transient(): boolean {
+    return isTransientDatabaseError(this.cause);
+  }
+}
+
+/**
+ * PostgreSQL's and the socket's ways of saying "not now": the server refuses connections, is starting up or shutting
+ * down, or cut the connection (a restart). A wrong password, a missing database or a failed statement are not.
+ */
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up)
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
+
+export function isTransientDatabaseError(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const all = e instanceof AggregateError ? e.errors : [e];
+    for (const x of all) {
+      const code = (x as { code?: unknown }).code;
+      if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+      if (x instanceof Error && /Connection terminated/i.test(x.message)) return true;
+    }
+  }
+  return false;
+}
 /** A read-only open found no ledger, or one that needs `duban migrate`. */
 export class LedgerNotFoundError extends Error {}
 
@@ -155,7 +191,7 @@ export class Ledger {
         ? openPostgres({ url: options.databaseUrl, ssl: options.postgresSsl })
         : openSqlite(file, { mustExist: options.migrate === false });
     } catch (err) {
-      throw new LedgerUnavailableError(`无法打开台账（${where}）：${describeCause(err)}`);
+      throw new LedgerUnavailableError(`无法打开台账（${where}）：${describeCause(err)}`, { cause: err });
     }
     const ledger = new Ledger(db);
     try {
@@ -164,7 +200,7 @@ export class Ledger {
     } catch (err) {
       await db.close().catch(() => undefined);
       if (err instanceof LedgerNotFoundError) throw err;
-      throw new LedgerUnavailableError(`无法打开台账（${where}）：${describeCause(err)}`);
+      throw new LedgerUnavailableError(`无法打开台账（${where}）：${describeCause(err)}`, { cause: err });
     }
     return ledger;
   }

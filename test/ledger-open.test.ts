@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadSettings } from '../config/settings';
+import { freePort } from './support/ports';
 import { Ledger, LedgerNotFoundError, LedgerUnavailableError, MIGRATION_VERSIONS, describeLedger } from '../ledger';
 import { openLedger } from '../access/ledger';
 import { TestPostgres, startTestPostgres } from './support/postgres';
@@ -105,6 +106,18 @@ describe('opening the ledger', () => {
         /^无法打开台账（PostgreSQL postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/no_such_database \(DATABASE_URL\)）：database "no_such_database" does not exist/,
       );
       expect(missing!.message).not.toContain('pw-not-shown');
+      // A missing database is not mended by waiting: a starting worker stops at once (worker/main.ts).
+      expect((missing as LedgerUnavailableError).transient).toBe(false);
+
+      // A database not listening (down, restarting): worth waiting for.
+      url.pathname = '/duban';
+      url.port = String(await freePort());
+      const down = await Ledger.open({ databaseUrl: url.toString() }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(down).toBeInstanceOf(LedgerUnavailableError);
+      expect((down as LedgerUnavailableError).transient).toBe(true);
     });
   });
 });

@@ -23,7 +23,7 @@ test('the setting: `source` unless told, and a value it does not know is refused
   expect(loadSettings({}).worker.stackTraces).toBe('source');
   expect(loadSettings({ DUBAN_WORKFLOW_STACK_TRACES: 'names' }).worker.stackTraces).toBe('names');
   expect(() => loadSettings({ DUBAN_WORKFLOW_STACK_TRACES: 'full' })).toThrow(
-    /DUBAN_WORKFLOW_STACK_TRACES \(worker\.stackTraces in the config file\): .*"source"\|"names"/,
+    /DUBAN_WORKFLOW_STACK_TRACES（配置文件中的 worker\.stackTraces）：须为 "source"、"names" 之一，而不是文本 "full"/,
   );
 });
 

@@ -162,8 +162,9 @@ export async function startWorker(
   } catch (err) {
     throw err instanceof SettingsError ? err : new SettingsError((err as Error).message);
   }
-  // The worker creates and migrates the ledger; commands only read it (docs/deployment.md).
-  const ledger = await openLedger(settings, { migrate: true });
+  // The worker creates and migrates the ledger; commands only read it (docs/deployment.md). A database that is
+  // restarting or not up yet is waited for, as a running worker waits for it; anything else stops the worker.
+  const ledger = await openLedgerPatiently(settings);
   const transport = createSmtpTransport(settings.smtp);
   const from: Sender = parseMailbox(settings.smtp.from);
   const webUrl = settings.web.baseUrl ? webBaseUrl(settings) : undefined;
@@ -272,6 +273,32 @@ export async function checkChannelSecrets(
       reason: missing,
     });
     await ledger.raiseAlert(channelAlert(c.name), missing, Date.now()).catch(() => undefined);
+  }
+}
+
+/** How long a starting worker waits for a ledger it cannot reach yet (DUBAN_LEDGER_WAIT_SECONDS, default 300). */
+function ledgerWaitMs(): number {
+  const seconds = Number(process.env.DUBAN_LEDGER_WAIT_SECONDS ?? 300);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 300_000;
+}
+
+/**
+ * Opens and migrates the ledger, waiting (1 s, doubling up to 30 s) while the database cannot be reached or is
+ * restarting: a worker started with its database, or during its restart, comes up when the database does, instead of
+ * exiting and leaving its notices to no one. A refusal that waiting cannot mend (password, database name, a
+ * statement) stops it at once.
+ */
+async function openLedgerPatiently(settings: Settings): Promise<Ledger> {
+  const until = Date.now() + ledgerWaitMs();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await openLedger(settings, { migrate: true });
+    } catch (err) {
+      if (!(err instanceof LedgerUnavailableError) || !err.transient || Date.now() >= until) throw err;
+      const waitMs = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
+      Runtime.instance().logger.warn('台账暂时无法连接，稍后重试', { error: err.message, retryInMs: waitMs });
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
   }
 }
 

@@ -10,7 +10,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Ledger } from '../../ledger';
@@ -89,6 +89,8 @@ interface Scenario {
   sink: SmtpSink;
   dataDir: string;
   workerEnv: Record<string, string>;
+  /** What the workers printed: shown when a scenario loses notices, to say why. */
+  workersLog: string;
   workers: WorkerProcess[];
   spawn(): WorkerProcess;
   stop(): Promise<void>;
@@ -120,6 +122,7 @@ async function scenario(
     sink,
     dataDir: workerEnv.DUBAN_DATA_DIR,
     workerEnv,
+    workersLog: path.join(dir, 'workers.log'),
     workers: [],
     spawn: () => spawnWorker(workerEnv, path.join(dir, 'workers.log')),
     async stop() {
@@ -189,6 +192,8 @@ async function settle(
     ...extra,
   };
   console.log(JSON.stringify(figures));
+  if (lost.length && existsSync(s.workersLog))
+    console.error(`${name}: the workers' log ends with\n${readFileSync(s.workersLog, 'utf8').slice(-6000)}`);
   expect(lost).toEqual([]);
   for (const id of repeated) expect(rows.get(id)?.attempts ?? 0).toBeGreaterThanOrEqual(2);
   return figures;

@@ -137,7 +137,7 @@ export async function statusOf(handle: {
     } catch (err) {
       if (
         i > 50 ||
-        !String((err as Error).message + String((err as { cause?: Error }).cause?.message)).includes('starting')
+        !/starting|正在启动/.test(String((err as Error).message + String((err as { cause?: Error }).cause?.message)))
       )
         throw err;
       await new Promise((r) => setTimeout(r, 100));
