@@ -19,7 +19,7 @@
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startMailSink } from '../channels/sink';
@@ -50,25 +50,29 @@ interface Sink {
   port: number;
   ids: Map<string, number>;
   deliveredAt: number[];
+  /** Bytes of every message received, for the mean size (duban's real message against the peers' small one). */
+  bytes: number;
   reset(): void;
   close(): Promise<void>;
 }
 
 /** The one local SMTP sink (channels/sink.ts), counting Message-IDs and delivery times, nothing else. */
 async function startSink(): Promise<Sink> {
-  const sink = { ids: new Map<string, number>(), deliveredAt: [] as number[] } as Sink;
+  const sink = { ids: new Map<string, number>(), deliveredAt: [] as number[], bytes: 0 } as Sink;
   const server = await startMailSink(0, (raw) => {
     const id =
       /^Message-ID:\s*(<[^>]+>)/im.exec(raw.subarray(0, 8192).toString('utf8'))?.[1] ??
       `missing-${sink.deliveredAt.length}`;
     sink.ids.set(id, (sink.ids.get(id) ?? 0) + 1);
     sink.deliveredAt.push(Date.now());
+    sink.bytes += raw.length;
   });
   sink.url = server.url;
   sink.port = Number(new URL(server.url).port);
   sink.reset = () => {
     sink.ids.clear();
     sink.deliveredAt.length = 0;
+    sink.bytes = 0;
   };
   sink.close = server.close;
   return sink;
@@ -123,6 +127,7 @@ interface Figures {
   duplicates: number;
   lastDeliveryAfterInstantSeconds: number;
   deliveredPerSecond: number;
+  meanMessageBytes: number;
 }
 
 /** Waits until `n` distinct messages arrived (or the deadline), then reads the sink's figures from `instant`. */
@@ -138,6 +143,7 @@ async function collect(sink: Sink, n: number, instant: number, deadline: number)
     duplicates: [...sink.ids.values()].reduce((s, c) => s + c - 1, 0),
     lastDeliveryAfterInstantSeconds: Number(seconds.toFixed(2)),
     deliveredPerSecond: Math.round(delivered.length / seconds),
+    meanMessageBytes: Math.round(sink.bytes / Math.max(1, sink.deliveredAt.length)),
   };
 }
 
@@ -170,7 +176,10 @@ async function measureStorm(workerPid: number, sink: Sink, n: number, instant: n
   const servers = serverPids();
   const cpuAt = () => ({ worker: cpuSeconds(workerPid), server: servers.reduce((s, p) => s + cpuSeconds(p), 0) });
   while (Date.now() < instant) await new Promise((r) => setTimeout(r, 5));
-  if (PROFILE_DIR) process.kill(workerPid, 'SIGWINCH');
+  if (PROFILE_DIR) {
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    process.kill(workerPid, 'SIGWINCH');
+  }
   const cpuBefore = cpuAt();
   let cpuLast = cpuBefore;
   let seen = 0;
