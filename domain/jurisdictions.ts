@@ -11,7 +11,7 @@
  * another branch, an office whose jurisdiction has no leadership).
  */
 import type { Directory, Leader, UnitLevel } from './model';
-import type { Path, Problem } from './validate';
+import type { Path, Problem } from './problems';
 
 /** The id of the root jurisdiction: a nested one may name it as its parent, a unit as its jurisdiction. */
 export const ROOT_JURISDICTION = 'root';

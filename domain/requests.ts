@@ -7,6 +7,7 @@ import type { PlannedNotice } from './planner';
 import type { CompletionKind } from './model';
 import type { TrackerDefinition } from './trackers';
 import type { Colour, Evidence, Outcome, Rating } from './tracking';
+import type { Verification } from './words';
 
 export interface Actor {
   /** Who acts: a person's name (or an account), recorded in the ledger. */
@@ -164,7 +165,7 @@ export interface PeriodStatus {
   colour: Colour;
   recorded: number;
   submitted: boolean;
-  verification: 'not required' | 'pending' | 'accepted' | 'returned' | 'not submitted';
+  verification: Verification;
   rating?: Rating;
   pendingExtension?: { newDue: string; reason: string; by: string };
   acknowledged?: { by: string; at: number };

@@ -18,6 +18,7 @@ import {
 } from './model';
 import type { TrackerDefinition } from './trackers';
 import { expandAssignees, expandCooperators, raiseOfficeOf } from './trackers';
+import type { DocumentKind, Path, Problem } from './problems';
 import { RosterEntry, RosterProblem, rosterOf } from './roster';
 import { PERIOD_KIND_WORDS } from './words';
 import { levelProblems } from './jurisdictions';
@@ -49,16 +50,7 @@ export const BOUNDS = {
  */
 export const DEFINITION_MAX_BYTES = 64 * 1024;
 
-export type DocumentKind = 'catalog' | 'directory';
-export type Path = (string | number)[];
-
-export interface Problem {
-  document: DocumentKind;
-  path: Path;
-  message: string;
-  /** True when the problem is about the key itself (an unknown key), not its value. */
-  atKey?: boolean;
-}
+export type { DocumentKind, Path, Problem } from './problems';
 
 export interface Validated {
   catalog?: Catalog;

@@ -5,7 +5,6 @@
  *
  * Pure (no Node built-ins): importable from workflow code and templates alike.
  */
-import type { PeriodStatus } from './requests';
 import type { Colour, Outcome } from './tracking';
 
 /** A period label as people read it: 2026年度, 2025—2026年度, 2026年上半年, 2026年第二季度, 2026年5月, 一次性. */
@@ -43,8 +42,11 @@ export const OUTCOME_WORDS: Record<Outcome, string> = {
   waived: '已免除',
 };
 
+/** Where a period's verification (核实) stands; a period's status (domain/requests.ts) carries one. */
+export type Verification = 'not required' | 'pending' | 'accepted' | 'returned' | 'not submitted';
+
 /** The verification step on its own (核实). */
-export const VERIFICATION_WORDS: Record<PeriodStatus['verification'], string> = {
+export const VERIFICATION_WORDS: Record<Verification, string> = {
   'not required': '无需核实',
   'not submitted': '未报送',
   pending: '待核实',
@@ -55,7 +57,7 @@ export const VERIFICATION_WORDS: Record<PeriodStatus['verification'], string> = 
 /** What a state's words rest on: the fields of a period's status, or the board's row of it. */
 export interface StateFacts {
   colour: Colour | 'broken' | string;
-  verification?: PeriodStatus['verification'] | string;
+  verification?: Verification | string;
   submitted?: boolean;
 }
 

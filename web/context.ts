@@ -12,9 +12,25 @@ import { Settings, SettingsError, parseMailbox } from '../config/settings';
 import type { Ledger } from '../ledger';
 import type { SafeHtml } from './html';
 import * as pages from './pages';
-import type { PageContext } from './pages';
-import type { WebOptions } from './server';
+import type { ChannelMessage, PageContext } from './pages';
 import { csrfOf } from './session';
+
+/** What the web service is built from (web/server.ts builds it; the route groups read it through WebContext). */
+export interface WebOptions {
+  settings: Settings;
+  duban: Duban;
+  ledger: Ledger;
+  /** The embedded mode of `npm start`: the mail catcher's folder, readable in the browser. Never in production. */
+  mailFolder?: string;
+  /** The embedded mode of `npm start`: what the local robot and SMS fakes received (channels/fakes/local.ts). */
+  channelMessages?: () => ChannelMessage[];
+  /** Structured log lines (JSON); default: standard error. */
+  log?: (entry: Record<string, unknown>) => void;
+  /** The SMTP transport for sign-in links (default: from the settings). */
+  transport?: Transporter;
+  /** The route groups to register (default: all); a test may build the app with one. */
+  routes?: readonly RouteGroup[];
+}
 
 export interface WebContext {
   settings: Settings;

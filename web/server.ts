@@ -10,40 +10,21 @@
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import Fastify, { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Transporter } from 'nodemailer';
-import type { Duban } from '../access/temporal';
 import { Settings, SettingsError, readSettingFile, webBaseUrl } from '../config/settings';
-import type { Ledger } from '../ledger';
-import { ROUTE_GROUPS, RouteGroup, WebContext, buildContext } from './context';
+import { ROUTE_GROUPS, RouteGroup, WebContext, WebOptions, buildContext } from './context';
 import { formatSize } from './evidence';
 import { boardRoutes } from './routes/board';
 import { healthRoutes } from './routes/health';
 import { importRoutes } from './routes/import';
 import { linkRoutes } from './routes/links';
 import { mailRoutes } from './routes/mail';
-import type { ChannelMessage } from './pages';
 import { reportRoutes } from './routes/reports';
 import { signInRoutes } from './routes/sign-in';
 import { trackerRoutes } from './routes/tracker';
 import { addSessionHook } from './session';
 
 export { buildRequest } from './actions';
-
-export interface WebOptions {
-  settings: Settings;
-  duban: Duban;
-  ledger: Ledger;
-  /** The embedded mode of `npm start`: the mail catcher's folder, readable in the browser. Never in production. */
-  mailFolder?: string;
-  /** The embedded mode of `npm start`: what the local robot and SMS fakes received (channels/fakes/local.ts). */
-  channelMessages?: () => ChannelMessage[];
-  /** Structured log lines (JSON); default: standard error. */
-  log?: (entry: Record<string, unknown>) => void;
-  /** The SMTP transport for sign-in links (default: from the settings). */
-  transport?: Transporter;
-  /** The route groups to register (default: all); a test may build the app with one. */
-  routes?: readonly RouteGroup[];
-}
+export type { WebOptions } from './context';
 
 const ROUTES: Record<RouteGroup, (app: FastifyInstance, d: WebContext) => void> = {
   health: healthRoutes,
