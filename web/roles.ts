@@ -4,8 +4,9 @@
  *
  * - a unit's head, liaison and deputies act for their unit: acknowledge, progress, submit, record, request an
  *   extension;
- * - the staff of a supervising office (its head, liaison, deputies) see the units it supervises and verify,
- *   decide extensions and waive;
+ * - the staff of a supervising office (its head, liaison, deputies) read the units of its jurisdiction and of those
+ *   beneath it (a directory without jurisdictions is one: every office reads every unit), and verify, decide
+ *   extensions and waive on the units it supervises directly;
  * - leadership read everything;
  * - administrators read everything, and also pause, resume and retire.
  *
