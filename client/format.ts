@@ -6,7 +6,7 @@
 import { createColors } from 'picocolors';
 import stringWidth from 'string-width';
 import type { TrackerStatus } from '../workflows/messages';
-import { COLOUR_WORDS, periodWords, stateWords } from '../domain/words';
+import { lightWords, periodWords, stateWords } from '../domain/words';
 
 export type Colours = ReturnType<typeof createColors>;
 
@@ -53,14 +53,14 @@ export function table(rows: string[][]): string {
 }
 
 /** A colour by its Chinese word, painted in it. */
-export function colourWord(c: Colours, colour: string): string {
-  return paintColour(c, colour, COLOUR_WORDS[colour as keyof typeof COLOUR_WORDS] ?? colour);
+export function colourWord(c: Colours, colour: string, verification?: string): string {
+  return paintColour(c, colour, lightWords({ colour, verification }));
 }
 
 /** One line per open period, oldest first (overdue periods stay open until done, waived or their ladder ends). */
 export function statusLines(s: TrackerStatus, c: Colours = colours(false)): string[] {
   const percent = s.completion === 'rate' ? '%' : '';
-  const head = `${s.trackerId}  ${colourWord(c, s.colour)}${s.paused ? '，已暂停' : ''}${s.problem ? `  无法排期：${s.problem}` : ''}${s.waitingFor ? `  等待事件${s.waitingFor}确定日期` : ''}`;
+  const head = `${s.trackerId}  ${colourWord(c, s.colour, s.periods.find((p) => p.colour === s.colour)?.verification)}${s.paused ? '，已暂停' : ''}${s.problem ? `  无法排期：${s.problem}` : ''}${s.waitingFor ? `  等待事件${s.waitingFor}确定日期` : ''}`;
   const lines = [head];
   for (const p of s.periods) {
     const figures = p.report

@@ -83,6 +83,15 @@ export function stateWords(f: StateFacts): string {
   return COLOUR_WORDS[f.colour as Colour] ?? f.colour;
 }
 
+/**
+ * The light's own word (the first column of `duban status`, a tracker's head line): the colour's word, except that
+ * work handed in and not yet verified is 已报送, never 已办结 beside 已报送，待核实.
+ */
+export function lightWords(f: StateFacts): string {
+  if (f.colour === 'done' && f.verification === 'pending') return '已报送';
+  return COLOUR_WORDS[f.colour as Colour | 'broken'] ?? f.colour;
+}
+
 /** Days to due as people read them: 还剩3天, 今天截止, 已逾期12天; nothing for work that is done or waived. */
 export function daysLeftWords(daysLeft: number | undefined, colour: string): string {
   if (daysLeft === undefined || colour === 'done' || colour === 'waived' || colour === 'broken') return '';

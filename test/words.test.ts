@@ -9,7 +9,7 @@ import { main } from '../client/cli';
 import { statusLines } from '../client/format';
 import { Ledger } from '../ledger';
 import type { BoardPeriod } from '../domain/tracker-state';
-import { daysLeftWords, periodWords, stateWords } from '../domain/words';
+import { daysLeftWords, lightWords, periodWords, stateWords } from '../domain/words';
 import { Driver, at } from './support/driver';
 import { tracker } from './support/trackers';
 
@@ -24,6 +24,9 @@ describe('a period reads the same wherever it is shown', () => {
     d.act('submit', { by: '黄丽娟', evidence: { text: '已报送' } });
     expect(d.t.status(d.now).periods[0]).toMatchObject({ colour: 'done', verification: 'pending' });
     expect(words()).toBe('已报送，待核实');
+    // The light's word never says 已办结 beside 已报送，待核实 (the CLI's head line, the board, the page's banner).
+    expect(lightWords({ colour: 'done', verification: 'pending' })).toBe('已报送');
+    expect(statusLines(d.t.status(d.now))[0]).not.toMatch(/已办结/);
     expect(statusLines(d.t.status(d.now))[1]).toMatch(/^ {2}2025年度 {2}截止2026-02-28 {2}已报送，待核实$/);
     d.act('verify', { by: '办公室', decision: 'return', reason: '缺少附件' });
     expect(words()).toBe('已退回，待重新报送');
@@ -33,6 +36,7 @@ describe('a period reads the same wherever it is shown', () => {
     d.act('submit', { by: '黄丽娟', evidence: { text: '补充附件' } });
     d.act('verify', { by: '办公室', decision: 'accept', rating: '良好' });
     expect(d.t.history[0]).toMatchObject({ period: '2025', outcome: 'late' });
+    expect(lightWords({ colour: 'done', verification: 'accepted' })).toBe('已办结');
   });
 
   test('days left are for work still to do', () => {
@@ -124,7 +128,7 @@ describe('duban status, in Chinese, from the ledger', () => {
     expect(lines[0]).toMatch(/^单位\s+逾期\s+临近\s+办理中\s+办结\s+免除$/);
     expect(lines).toContainEqual(expect.stringMatching(/^合计\s+1\s+0\s+0\s+1\s+0$/));
     const done = lines.find((l) => l.includes('annual-report/sfj'))!;
-    expect(done).toMatch(/^已办结\s+annual-report\/sfj\s+2026年度\s+截止2027-02-28 {2}已报送，待核实$/);
+    expect(done).toMatch(/^已报送\s+annual-report\/sfj\s+2026年度\s+截止2027-02-28 {2}已报送，待核实$/);
     expect(done).not.toMatch(/天|days/);
     const red = lines.find((l) => l.includes('special-task/fgw'))!;
     expect(red).toMatch(/^逾期\s+special-task\/fgw\s+一次性\s+截止2026-01-05 {2}逾期未完成 {2}已逾期12天 {2}未签收$/);

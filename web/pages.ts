@@ -26,6 +26,11 @@ export const COLOUR_LABEL: Record<string, string> = {
   waived: '已免除',
   broken: '无法排期',
 };
+/** The light's label: its colour, except that work handed in or returned says where it stands (domain/words.ts). */
+function lightLabel(colour: string, verification: string | undefined): string {
+  if (colour === 'done' || verification === 'returned') return stateWords({ colour, verification });
+  return COLOUR_LABEL[colour] ?? colour;
+}
 const COLOUR_SHORT: Record<string, string> = { red: '红', yellow: '黄', green: '绿', done: '办结', waived: '免除' };
 
 export const OUTCOME_LABEL: Record<string, string> = {
@@ -226,7 +231,7 @@ ${COLOURS.map((c) => html`<td class="n c-${c}" data-colour="${c}">${v.units.redu
 ${v.items.map(
   (i) =>
     html`<tr data-tracker="${i.trackerId}" data-period="${i.period}">
-<td><span class="light c-${i.colour}">${COLOUR_LABEL[i.colour] ?? i.colour}</span>${
+<td><span class="light c-${i.colour}">${lightLabel(i.colour, i.verification)}</span>${
       i.raisedTo ? html`<div class="k raised">${raisedWords(i.names?.get(i.raisedTo) ?? i.raisedTo)}</div>` : ''
     }</td>
 <td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${boardUnits(i)}</td><td>${periodWords(i.period)}</td>
@@ -383,7 +388,7 @@ export function trackerPage(ctx: PageContext, v: TrackerView): string {
     title,
     html`${v.error ? html`<p class="error" role="alert">未办理：${v.error}</p>` : ''}${v.done ? html`<p class="message" role="status">${v.done}</p>` : ''}
 <section class="summary">
-<p><span class="light c-${colour ?? 'none'}">${colour ? (COLOUR_LABEL[colour] ?? colour) : '无状态'}</span>
+<p><span class="light c-${colour ?? 'none'}">${colour ? lightLabel(colour, s?.periods.find((p) => p.colour === colour)?.verification) : '无状态'}</span>
 ${s && s.history.length ? lastOutcome(s) : ''}${s?.waitingFor ? html` <b>等待事项日期</b>：${s.waitingFor}（日期确定后开始提醒）` : ''}${
       s?.problem ? html` <b>无法排期</b>：${s.problem}（请更正任务清单后重新登记）` : ''
     }${!s && v.state ? html` 期次 <b>${periodWords(v.state.period)}</b>，截止 <b>${v.state.due}</b>` : ''}

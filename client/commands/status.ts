@@ -133,7 +133,7 @@ export function addStatusCommands(program: Command, io: Io) {
             : '';
           const raised = i.raisedTo ? `  ${raisedWords(i.raisedTo)}` : '';
           lines.push(
-            `${padEnd(colourWord(c, i.colour ?? ''), 10)} ${padEnd(i.trackerId, 40)} ${padEnd(periodWords(i.period), 16)} 截止${i.due ?? '?'}  ${state}${when ? `  ${when}` : ''}${ack}${coop}${raised}`,
+            `${padEnd(colourWord(c, i.colour ?? '', i.verification), 10)} ${padEnd(i.trackerId, 40)} ${padEnd(periodWords(i.period), 16)} 截止${i.due ?? '?'}  ${state}${when ? `  ${when}` : ''}${ack}${coop}${raised}`,
           );
         }
         lines.push('', `共${b.items.length}个期次（开放中的，以及本年度已办结或免除的）`);

@@ -81,6 +81,21 @@ describe('npm start: the demo', () => {
     }
     expect([...colours].sort()).toEqual(expect.arrayContaining(['done', 'green', 'red', 'yellow']));
 
+    // Two levels (issue 24.7): the county 乙县 is a jurisdiction of its own, whose board holds its departments only.
+    const county = spawnSync(
+      process.execPath,
+      [path.join(root, 'bin', 'duban.js'), 'status', '--json', '--jurisdiction', 'yixian'],
+      { cwd: data, env: statusEnv, encoding: 'utf8' },
+    );
+    expect(county.status).toBe(0);
+    const countyBoard = JSON.parse(county.stdout) as { jurisdiction: { name: string }; items: { unit: string }[] };
+    expect(countyBoard.jurisdiction.name).toContain('乙县');
+    expect(countyBoard.items.length).toBeGreaterThan(0);
+    expect(new Set(countyBoard.items.map((i) => i.unit))).toEqual(
+      new Set(countyBoard.items.map((i) => i.unit).filter((u) => u.startsWith('yx-'))),
+    );
+    expect(board().items.length).toBeGreaterThan(countyBoard.items.length);
+
     const mailFolder = path.join(data, 'mail');
     const readMail = async () =>
       Promise.all(readdirSync(mailFolder).map(async (f) => simpleParser(readFileSync(path.join(mailFolder, f)))));

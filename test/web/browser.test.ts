@@ -236,7 +236,9 @@ describe('duban web in a real browser', () => {
       buffer: PDF,
     });
     await Promise.all([page.waitForURL(/done=submit/), page.click('#form-submit button[type=submit]')]);
-    expect(await page.textContent('.summary')).toContain('已办结');
+    // Handed in, not yet verified: the banner says so, never 已办结 beside 核实：待核实 (#19 item 3).
+    expect(await page.textContent('.summary')).toContain('已报送，待核实');
+    expect(await page.textContent('.summary')).not.toContain('已办结');
     expect(await page.textContent('main')).toContain(EVIL_TEXT);
     expect(await page.locator('main script, main img').count()).toBe(0);
     const sha = createHash('sha256').update(PDF).digest('hex');
@@ -284,7 +286,7 @@ describe('duban web in a real browser', () => {
     const { context, page } = await signIn('office.liaison@test.example.org');
     expect((await page.locator('tr[data-unit]').allTextContents()).length).toBe(3);
     await page.screenshot({ path: path.join(outputDir, 'board.png'), fullPage: true });
-    expect(await page.locator('tr[data-tracker="annual-report/county-a"] .light').textContent()).toBe('已办结');
+    expect(await page.locator('tr[data-tracker="annual-report/county-a"] .light').textContent()).toBe('已报送，待核实');
     await page.goto(`${web.url}/t/annual-report/county-a`);
     // Offices verify; they do not submit for the unit.
     expect(await page.locator('#form-submit').count()).toBe(0);

@@ -131,7 +131,7 @@ describe('levels in a real browser: each level reads its subtree and acts on wha
       buffer: PDF,
     });
     await Promise.all([page.waitForURL(/done=submit/), page.click('#form-submit button[type=submit]')]);
-    expect(await page.textContent('.summary')).toContain('已办结');
+    expect(await page.textContent('.summary')).toContain('已报送，待核实');
     await context.close();
   });
 
