@@ -80,7 +80,6 @@ const TRANSIENT_CODES = new Map([
   ['isv.BUSINESS_LIMIT_CONTROL', 60 * 60_000],
   ['Throttling.User', 60_000],
   ['isp.SYSTEM_ERROR', 60_000],
-  ['isp.RAM_PERMISSION_DENY', 60_000],
   ['SignatureNonceUsed', 1_000],
 ]);
 

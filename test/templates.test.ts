@@ -48,7 +48,7 @@ describe('notices', () => {
       progress: { recorded: 0, quota: 1 },
       lateSince: '2026-02-09 09:00',
     });
-    expect(r.text).toContain('本通知原定于2026-02-09 09:00发送，因邮件系统故障延迟送达');
+    expect(r.text).toContain('本通知原定于2026-02-09 09:00发送，因系统故障或积压延迟送达');
     expect(r.html).toContain('本通知原定于2026-02-09 09:00发送');
   });
 

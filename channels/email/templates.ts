@@ -175,7 +175,7 @@ export function renderNotice(c: NoticeContext): RenderedNotice {
       ? `也可登录督办系统办理签收、反馈进展和报送：${c.signInUrl}/login（使用本邮箱地址登录）。`
       : undefined;
   const late = c.lateSince
-    ? `本通知原定于${c.lateSince}发送，因邮件系统故障延迟送达；上文天数按实际发送日计算。`
+    ? `本通知原定于${c.lateSince}发送，因系统故障或积压延迟送达；上文天数按实际发送日计算。`
     : undefined;
   const code = n.stage === 'reminder' ? 'R' : n.stage === 'urge' ? 'U' : raise ? 'X' : `E${n.level}`;
   const footer = `本通知由督办系统（duban）依据任务清单自动发送。编号：${code}-${period.label}`;

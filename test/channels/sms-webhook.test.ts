@@ -1,7 +1,7 @@
 /** Contract tests of 阿里云 SendSms and the signed webhook against their loopback fakes. */
 import { ChannelItem, noticeEvent, smsParams } from '../../channels/compose';
 import { ChannelFakes } from '../../channels/fakes';
-import { aliyunSign, canonicalQuery, percentEncode, sendAliyunSms } from '../../channels/sms-aliyun';
+import { aliyunAnswer, aliyunSign, canonicalQuery, percentEncode, sendAliyunSms } from '../../channels/sms-aliyun';
 import { post } from '../../channels/transport';
 import { sendWebhook, verifyWebhook, webhookHeaders } from '../../channels/webhook';
 
@@ -109,6 +109,11 @@ describe('阿里云 SendSms', () => {
     const long = smsParams({ ...item, obligationTitle: '很长'.repeat(40) }, 'https://duban.xx.gov.cn');
     expect([...long.task!].length).toBeLessThanOrEqual(35);
     expect((await sendAliyunSms(sms(), '13800000006', long)).ok).toBe(true);
+  });
+
+  test('a RAM user without SMS rights breaks the channel (told to the operator), not retried for ever', () => {
+    const body = JSON.stringify({ Code: 'isp.RAM_PERMISSION_DENY', Message: 'You are not authorized', RequestId: 'x' });
+    expect(aliyunAnswer(200, body)).toMatchObject({ ok: false, transient: false, channel: true });
   });
 
   test("a number's flow control (isv.BUSINESS_LIMIT_CONTROL) is transient: later, not dropped", async () => {

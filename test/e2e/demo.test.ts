@@ -110,7 +110,7 @@ describe('npm start: the demo', () => {
     expect(new Set(supervision.map((m) => m.messageId)).size).toBe(supervision.length);
     const notices = mails.filter((m) => (m.subject ?? '').startsWith('【督办'));
     expect(notices.length).toBeGreaterThan(3);
-    // Issue #19: every first reminder said "本通知原定于…因邮件系统故障延迟送达" though nothing had failed.
+    // Issue #19: every first reminder said "本通知原定于…因系统故障或积压延迟送达" though nothing had failed.
     expect(notices.filter((m) => /延迟送达/.test(m.text ?? ''))).toEqual([]);
 
     first.child.kill('SIGINT');

@@ -29,7 +29,7 @@ jest.setTimeout(300_000);
 const zone = 'Asia/Shanghai';
 const calendar = new WorkingCalendar();
 const HOUR = 3_600_000;
-const DELAY_NOTE = /本通知原定于.*因邮件系统故障延迟送达/;
+const DELAY_NOTE = /本通知原定于.*因系统故障或积压延迟送达/;
 
 /** The working day after today (Beijing): a catch-up today stands for the reminders up to its end. */
 const nextWorkingDay = calendar.addWorkingDays(localDay(Date.now(), zone), 1);

@@ -135,7 +135,7 @@ describe('SMTP faults', () => {
     expect(got.map((m) => m.key.split('/').pop())).toEqual(['r1', 'r0']);
     const late = got[0]!;
     expect(late.date).toBeGreaterThanOrEqual(sink.outageUntil);
-    expect(late.parsed.text).toMatch(/本通知原定于\d{4}-\d{2}-\d{2} 09:00发送，因邮件系统故障延迟送达/);
+    expect(late.parsed.text).toMatch(/本通知原定于\d{4}-\d{2}-\d{2} 09:00发送，因系统故障或积压延迟送达/);
     expect(got[1]!.parsed.text).not.toMatch(/原定于/);
     const rows = await ledger.notices({ trackerId: def.trackerId });
     expect(rows.map((r) => [r.send_key.split('/').pop(), r.status])).toEqual([
