@@ -18,69 +18,72 @@ const thisYear = (snapshot: Snapshot | undefined) =>
 const attachment = (ascii: string, name: string) =>
   `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 
+/**
+ * The report the person may read. Levels (issue 24): of one jurisdiction and everything beneath it (`jurisdiction`,
+ * default the person's top one), rolled up per jurisdiction they read whole and per level; undefined after
+ * answering when the jurisdiction is unknown or not theirs.
+ */
+async function reportFor(
+  d: WebContext,
+  s: Signed,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<{ report: Report; jurisdiction?: string; jurisdictionName?: string } | undefined> {
+  const { ledger } = d;
+  const q = req.query as Record<string, string | undefined>;
+  const snapshot = await latestSnapshot(ledger);
+  const directory = snapshot?.directory;
+  const year = /^\d{4}$/.test(q.year ?? '') ? Number(q.year) : thisYear(snapshot);
+  const units = new Map((directory?.units ?? []).map((u) => [u.id, u.name]));
+  const zone = snapshot?.catalog.timeZone ?? DEFAULT_TIME_ZONE;
+  const tree = directory && jurisdictionTree(directory);
+  let current: string | undefined;
+  if (tree && q.jurisdiction) {
+    if (!tree.nodes.has(q.jurisdiction)) {
+      void reply.callNotFound();
+      return undefined;
+    }
+    if (!readsJurisdiction(s.person, directory, q.jurisdiction)) {
+      void forbidden(d, req, reply, '您无权查看该辖区的考核情况。');
+      return undefined;
+    }
+    current = q.jurisdiction;
+  }
+  current ??= topJurisdictions(s.person, directory)[0];
+  const beneath =
+    tree && current !== undefined && current !== ROOT_JURISDICTION ? new Set(unitsBeneath(tree, current)) : undefined;
+  const report = await yearReport(
+    ledger,
+    year,
+    { units },
+    {
+      zone,
+      maySee: (unit) => maySee(s.person, unit) && (!beneath || beneath.has(unit)),
+      // Below the root (or without a jurisdiction), only the units in view are read from the ledger.
+      ...(beneath || !readsEverything(s.person)
+        ? { units: [...(beneath ?? units.keys())].filter((u) => maySee(s.person, u)) }
+        : {}),
+      ...(directory && tree?.nested
+        ? {
+            levels: {
+              directory,
+              jurisdictions: (j: string) =>
+                isWithin(tree, j, current ?? ROOT_JURISDICTION) && readsJurisdiction(s.person, directory, j),
+            },
+          }
+        : {}),
+    },
+  );
+  return {
+    report,
+    ...(tree?.nested && current !== undefined
+      ? { jurisdiction: current, jurisdictionName: tree.nodes.get(current)!.name }
+      : {}),
+  };
+}
+
 export function reportRoutes(app: FastifyInstance, d: WebContext): void {
   const { ledger } = d;
-  /**
-   * The report the person may read. Levels (issue 24): of one jurisdiction and everything beneath it (`jurisdiction`,
-   * default the person's top one), rolled up per jurisdiction they read whole and per level; undefined after
-   * answering when the jurisdiction is unknown or not theirs.
-   */
-  const reportFor = async (
-    s: Signed,
-    req: FastifyRequest,
-    reply: FastifyReply,
-  ): Promise<{ report: Report; jurisdiction?: string; jurisdictionName?: string } | undefined> => {
-    const q = req.query as Record<string, string | undefined>;
-    const snapshot = await latestSnapshot(ledger);
-    const directory = snapshot?.directory;
-    const year = /^\d{4}$/.test(q.year ?? '') ? Number(q.year) : thisYear(snapshot);
-    const units = new Map((directory?.units ?? []).map((u) => [u.id, u.name]));
-    const zone = snapshot?.catalog.timeZone ?? DEFAULT_TIME_ZONE;
-    const tree = directory && jurisdictionTree(directory);
-    let current: string | undefined;
-    if (tree && q.jurisdiction) {
-      if (!tree.nodes.has(q.jurisdiction)) {
-        void reply.callNotFound();
-        return undefined;
-      }
-      if (!readsJurisdiction(s.person, directory, q.jurisdiction)) {
-        void forbidden(d, req, reply, '您无权查看该辖区的考核情况。');
-        return undefined;
-      }
-      current = q.jurisdiction;
-    }
-    current ??= topJurisdictions(s.person, directory)[0];
-    const beneath =
-      tree && current !== undefined && current !== ROOT_JURISDICTION ? new Set(unitsBeneath(tree, current)) : undefined;
-    const report = await yearReport(
-      ledger,
-      year,
-      { units },
-      {
-        zone,
-        maySee: (unit) => maySee(s.person, unit) && (!beneath || beneath.has(unit)),
-        // Below the root (or without a jurisdiction), only the units in view are read from the ledger.
-        ...(beneath || !readsEverything(s.person)
-          ? { units: [...(beneath ?? units.keys())].filter((u) => maySee(s.person, u)) }
-          : {}),
-        ...(directory && tree?.nested
-          ? {
-              levels: {
-                directory,
-                jurisdictions: (j: string) =>
-                  isWithin(tree, j, current ?? ROOT_JURISDICTION) && readsJurisdiction(s.person, directory, j),
-              },
-            }
-          : {}),
-      },
-    );
-    return {
-      report,
-      ...(tree?.nested && current !== undefined
-        ? { jurisdiction: current, jurisdictionName: tree.nodes.get(current)!.name }
-        : {}),
-    };
-  };
   /** report-2027.csv, 2027年度考核.csv; below the root, report-2027-county-b.csv, 2027年度考核（乙县）.csv. */
   const fileNames = (r: { report: Report; jurisdiction?: string; jurisdictionName?: string }, ext: string) =>
     r.jurisdiction && r.jurisdiction !== ROOT_JURISDICTION
@@ -93,7 +96,7 @@ export function reportRoutes(app: FastifyInstance, d: WebContext): void {
   app.get('/report', async (req, reply) => {
     const s = requireSignedIn(d, req, reply);
     if (!s) return reply;
-    const r = await reportFor(s, req, reply);
+    const r = await reportFor(d, s, req, reply);
     if (!r) return reply;
     const now = thisYear(await latestSnapshot(ledger));
     const years = [...new Set([r.report.year, now + 1, now, now - 1, now - 2])].sort((a, b) => b - a);
@@ -102,7 +105,7 @@ export function reportRoutes(app: FastifyInstance, d: WebContext): void {
   app.get('/report.csv', async (req, reply) => {
     const s = requireSignedIn(d, req, reply);
     if (!s) return reply;
-    const r = await reportFor(s, req, reply);
+    const r = await reportFor(d, s, req, reply);
     if (!r) return reply;
     return reply
       .type('text/csv; charset=utf-8')
@@ -112,7 +115,7 @@ export function reportRoutes(app: FastifyInstance, d: WebContext): void {
   app.get('/report.xlsx', async (req, reply) => {
     const s = requireSignedIn(d, req, reply);
     if (!s) return reply;
-    const r = await reportFor(s, req, reply);
+    const r = await reportFor(d, s, req, reply);
     if (!r) return reply;
     return reply
       .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
