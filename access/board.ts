@@ -32,6 +32,8 @@ export interface BoardItem {
   cooperators?: { unit: string; acknowledgedBy?: string; acknowledgedAt?: number }[];
   /** 提级督办: the office the period was raised to (absent until raised). */
   raisedTo?: string;
+  /** 退回: who handed the period back, while the supervising office has not answered (absent otherwise). */
+  handBackBy?: string;
 }
 
 /**
@@ -97,6 +99,7 @@ export async function boardStates(
         verification: p.verification,
         ...(p.cooperators ? { cooperators: p.cooperators } : {}),
         ...(p.raisedTo ? { raisedTo: p.raisedTo } : {}),
+        ...(p.handBackBy ? { handBackBy: p.handBackBy } : {}),
       })),
   ];
 }
@@ -190,6 +193,7 @@ export async function boardView(
       verification: p.verification,
       ...(p.cooperators ? { cooperators: p.cooperators } : {}),
       ...(p.raisedTo ? { raisedTo: p.raisedTo } : {}),
+      ...(p.handBackBy ? { handBackBy: p.handBackBy } : {}),
     })),
   ].slice(0, limit);
   return { counts: byUnit, items, total };

@@ -6,7 +6,9 @@
 import { createColors } from 'picocolors';
 import stringWidth from 'string-width';
 import type { TrackerStatus } from '../workflows/messages';
-import { lightWords, periodWords, stateWords } from '../domain/words';
+import { handBackWords, lightWords, periodWords, stateWords, transferWords } from '../domain/words';
+import { DEFAULT_TIME_ZONE } from '../domain/model';
+import { formatLocal } from '../domain/zone';
 
 export type Colours = ReturnType<typeof createColors>;
 
@@ -58,7 +60,12 @@ export function colourWord(c: Colours, colour: string, verification?: string): s
 }
 
 /** One line per open period, oldest first (overdue periods stay open until done, waived or their ladder ends). */
-export function statusLines(s: TrackerStatus, c: Colours = colours(false)): string[] {
+export function statusLines(
+  s: TrackerStatus,
+  c: Colours = colours(false),
+  /** The zone the day of a 退回 is read in: the catalog's default unless the caller knows the tracker's. */
+  zone: string = DEFAULT_TIME_ZONE,
+): string[] {
   const percent = s.completion === 'rate' ? '%' : '';
   const head = `${s.trackerId}  ${colourWord(c, s.colour, s.periods.find((p) => p.colour === s.colour)?.verification)}${s.paused ? '，已暂停' : ''}${s.problem ? `  无法排期：${s.problem}` : ''}${s.waitingFor ? `  等待事件${s.waitingFor}确定日期` : ''}`;
   const lines = [head];
@@ -77,11 +84,13 @@ export function statusLines(s: TrackerStatus, c: Colours = colours(false)): stri
     const due = p.due === p.originalDue ? p.due : `${p.due}（由${p.originalDue}延期）`;
     const ack = p.acknowledged ? `，${p.acknowledged.by}已签收` : '';
     const notes = p.progressCount ? `，反馈进展${p.progressCount}次` : '';
-    // 退回 waiting, 转办 under way, or moved here (docs/engine.md).
+    // 退回 waiting, 转办 under way, or moved here (docs/engine.md): the tracker page's words (domain/words.ts).
     const moves = [
-      p.handBack ? `，${p.handBack.by}已退回（理由：${p.handBack.reason}）` : '',
+      p.handBack ? `，${handBackWords(p.handBack, formatLocal(p.handBack.at, zone).slice(0, 10))}` : '',
       p.movingTo ? `，正在转办给${p.movingTo}` : '',
-      p.movedFrom ? `，由${p.movedFrom.unit}转办而来` : '',
+      p.movedFrom
+        ? `，${transferWords('transferred_in', { from: p.movedFrom.unit, fromName: p.movedFrom.unitName }) ?? ''}`
+        : '',
     ].join('');
     // 协办 and 提级督办 (docs/engine.md).
     const cooperation = [

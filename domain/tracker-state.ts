@@ -93,6 +93,9 @@ export interface BoardPeriod {
   /** 提级督办: the office the period was raised to, and when (absent until raised). */
   raisedTo?: string;
   raisedAt?: number;
+  /** 退回 waiting for the supervising office: who handed the period back, and when (absent otherwise). */
+  handBackBy?: string;
+  handBackAt?: number;
 }
 
 /** The board's view of the tracker as a whole. */
@@ -766,7 +769,7 @@ export class TrackerState {
       lastProgressAt: p.s.progress[p.s.progress.length - 1]?.at,
       submitted: p.s.submittedAt !== undefined,
       verification: p.status(now, this.paused).verification,
-      // Present only for trackers with cooperators or a raise: every other board row stays as it was.
+      // Present only for trackers with cooperators, a raise or a 退回 waiting: every other board row stays as it was.
       ...(this.definition.cooperators?.length
         ? {
             cooperators: p.cooperatorStatus(this.definition.cooperators).map((c) => ({
@@ -776,6 +779,7 @@ export class TrackerState {
           }
         : {}),
       ...(p.s.raised ? { raisedTo: p.s.raised.office, raisedAt: p.s.raised.at } : {}),
+      ...(p.s.handBack ? { handBackBy: p.s.handBack.by, handBackAt: p.s.handBack.at } : {}),
     }));
   }
 

@@ -119,6 +119,38 @@ export function cooperatorWords(cooperators: readonly { name: string; acknowledg
     ? `协办：${cooperators.map((c) => `${c.name}${c.acknowledged ? '（已签收）' : '（未签收）'}`).join('、')}`
     : '';
 }
+/**
+ * 退回 (DOMAIN.md 27) waiting for the supervising office, as the tracker page and `duban status` say it: who handed
+ * the period back, on which local day (YYYY-MM-DD), and why.
+ */
+export function handBackWords(h: { by: string; reason: string }, day: string): string {
+  return `待处理的退回：${h.by}于${day}退回，理由：${h.reason}`;
+}
+
+/** 退回 waiting on the board: the row's mark, with who handed it back when the row knows. */
+export function handBackPendingWords(by: string | undefined): string {
+  return by ? `待处理退回（${by}）` : '待处理退回';
+}
+
+/**
+ * 转办 (DOMAIN.md 27) in a tracker's record, on both sides: the transferred_out event names the unit the period
+ * went to (data.toName, else data.to), the transferred_in event the unit it came from (data.fromName, else data.from).
+ * Undefined for any other event, or one without the other unit.
+ */
+export function transferWords(kind: string, data: Record<string, unknown> | undefined): string | undefined {
+  const name = (a: unknown, b: unknown) =>
+    typeof a === 'string' && a ? a : typeof b === 'string' && b ? b : undefined;
+  if (kind === 'transferred_out') {
+    const to = name(data?.toName, data?.to);
+    return to ? `转办给${to}` : undefined;
+  }
+  if (kind === 'transferred_in') {
+    const from = name(data?.fromName, data?.from);
+    return from ? `由${from}转来` : undefined;
+  }
+  return undefined;
+}
+
 export const NOTICE_STATUS_WORDS: Record<string, string> = {
   sending: '发送中',
   sent: '已发送',

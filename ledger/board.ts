@@ -83,14 +83,15 @@ export async function upsertTrackerState(db: SqlDb, t: TrackerState): Promise<vo
 async function upsertPeriodState(db: SqlDb, p: PeriodStateRow): Promise<void> {
   await db.run(
     `INSERT INTO period_state (tracker_id, period, obligation, unit, colour, due, due_at, original_due, ends_at, acknowledged_by, acknowledged_at,
-       progress_count, last_progress_at, submitted, verification, open, outcome, updated_at, cooperators, raised_to, raised_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       progress_count, last_progress_at, submitted, verification, open, outcome, updated_at, cooperators, raised_to, raised_at,
+       hand_back_by, hand_back_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (tracker_id, period) DO UPDATE SET colour = excluded.colour, due = excluded.due, due_at = excluded.due_at,
        original_due = excluded.original_due, ends_at = excluded.ends_at, acknowledged_by = excluded.acknowledged_by,
        acknowledged_at = excluded.acknowledged_at, progress_count = excluded.progress_count, last_progress_at = excluded.last_progress_at,
        submitted = excluded.submitted, verification = excluded.verification, open = excluded.open, outcome = excluded.outcome,
        updated_at = excluded.updated_at, cooperators = excluded.cooperators, raised_to = excluded.raised_to,
-       raised_at = excluded.raised_at
+       raised_at = excluded.raised_at, hand_back_by = excluded.hand_back_by, hand_back_at = excluded.hand_back_at
      WHERE period_state.updated_at <= excluded.updated_at`,
     [
       p.trackerId,
@@ -114,6 +115,8 @@ async function upsertPeriodState(db: SqlDb, p: PeriodStateRow): Promise<void> {
       p.cooperators ? JSON.stringify(p.cooperators) : null,
       p.raisedTo ?? null,
       p.raisedAt ?? null,
+      p.handBackBy ?? null,
+      p.handBackAt ?? null,
     ],
   );
 }
@@ -246,6 +249,8 @@ function toPeriodStateRow(r: Record<string, string | number | null>): PeriodStat
       ? { cooperators: JSON.parse(r.cooperators) as PeriodStateRow['cooperators'] }
       : {}),
     ...(r.raised_to ? { raisedTo: String(r.raised_to), raisedAt: num(r.raised_at) } : {}),
+    // 退回 waiting (migration 31).
+    ...(r.hand_back_by ? { handBackBy: String(r.hand_back_by), handBackAt: num(r.hand_back_at) } : {}),
   };
 }
 

@@ -368,6 +368,15 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       'ALTER TABLE period_state ADD COLUMN raised_at BIGINT',
     ],
   },
+  {
+    version: 31,
+    // 退回 (DOMAIN.md 27) on the board: who handed an open period back to its supervising office, and when; null
+    // when none waits (the office's 转办 or 不同意退回 clears it).
+    statements: [
+      'ALTER TABLE period_state ADD COLUMN hand_back_by TEXT',
+      'ALTER TABLE period_state ADD COLUMN hand_back_at BIGINT',
+    ],
+  },
 ];
 
 /** The schema versions this code knows, in order. */

@@ -9,7 +9,15 @@ import { main } from '../client/cli';
 import { statusLines } from '../client/format';
 import { Ledger } from '../ledger';
 import type { BoardPeriod } from '../domain/tracker-state';
-import { daysLeftWords, lightWords, periodWords, stateWords } from '../domain/words';
+import {
+  daysLeftWords,
+  handBackPendingWords,
+  handBackWords,
+  lightWords,
+  periodWords,
+  stateWords,
+  transferWords,
+} from '../domain/words';
 import { Driver, at } from './support/driver';
 import { tracker } from './support/trackers';
 
@@ -52,6 +60,28 @@ describe('a period reads the same wherever it is shown', () => {
       '2026年5月',
       '一次性',
     ]);
+  });
+});
+
+describe('退回 and 转办 read the same on the page, the board and the command line', () => {
+  test('a 退回 waiting names who, the day and why; the board marks it', () => {
+    expect(handBackWords({ by: '教育局联络员', reason: '不属本单位' }, '2026-03-03')).toBe(
+      '待处理的退回：教育局联络员于2026-03-03退回，理由：不属本单位',
+    );
+    expect(handBackPendingWords('教育局联络员')).toBe('待处理退回（教育局联络员）');
+    expect(handBackPendingWords(undefined)).toBe('待处理退回');
+  });
+
+  test('each side of a 转办 names the other unit, by name when the record has it', () => {
+    expect(transferWords('transferred_out', { to: 'scjgj', toName: '市市场监管局', toTracker: 'x/scjgj' })).toBe(
+      '转办给市市场监管局',
+    );
+    expect(transferWords('transferred_in', { from: 'jyj', fromName: '市教育局', fromTracker: 'x/jyj' })).toBe(
+      '由市教育局转来',
+    );
+    expect(transferWords('transferred_in', { from: 'jyj' })).toBe('由jyj转来');
+    expect(transferWords('transferred_out', {})).toBeUndefined();
+    expect(transferWords('handed_back', { toName: '市市场监管局' })).toBeUndefined();
   });
 });
 

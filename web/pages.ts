@@ -3,7 +3,15 @@
  * template, which escapes it; every form carries the CSRF token.
  */
 import { actionLabel, eventLabel, isAction, isLinkAction, offeredActions } from '../domain/actions';
-import { periodWords, raisedWords, stateWords } from '../domain/words';
+import {
+  handBackPendingWords,
+  handBackWords,
+  periodWords,
+  raisedWords,
+  stateWords,
+  transferWords,
+} from '../domain/words';
+import { formatLocal } from '../domain/zone';
 import { DEFAULT_TIME_ZONE } from '../domain/model';
 import type { EventRow, NoticeRow, OutcomeRow, TrackerState } from '../ledger';
 import type { GroupFigures, Report } from '../access/report';
@@ -233,7 +241,7 @@ ${v.items.map(
     html`<tr data-tracker="${i.trackerId}" data-period="${i.period}">
 <td><span class="light c-${i.colour}">${lightLabel(i.colour, i.verification)}</span>${
       i.raisedTo ? html`<div class="k raised">${raisedWords(i.names?.get(i.raisedTo) ?? i.raisedTo)}</div>` : ''
-    }</td>
+    }${i.handBackBy ? html`<div class="k handback">${handBackPendingWords(i.handBackBy)}</div>` : ''}</td>
 <td><a href="${trackerHref(i.trackerId)}">${i.obligationTitle}</a></td><td>${boardUnits(i)}</td><td>${periodWords(i.period)}</td>
 <td>${day(i.due)}</td><td class="days">${daysLeft(i.due, v.today, i.colour)}</td>
 <td>${i.problem ? html`无法排期：${i.problem}` : i.acknowledged ? '已签收' : i.colour === 'yellow' || i.colour === 'red' ? html`<b class="unack">未签收</b>` : '—'}</td>
@@ -363,6 +371,9 @@ function describeData(
       );
     }
   }
+  // 转办: each side's record names the other unit (转办给…, 由…转来).
+  const moved = transferWords(kind, data);
+  if (moved) parts.push(html`<div class="transfer">${moved}</div>`);
   add('日期', data.date);
   add('主题', data.topic);
   if (data.count !== undefined) add('进度', `${String(data.count)}/${String(data.quota)}`);
@@ -501,10 +512,14 @@ function periodRow(s: TrackerStatus, p: PeriodStatus, zone: string): SafeHtml {
   const ext = p.pendingExtension
     ? `，延期申请待审批（至 ${p.pendingExtension.newDue}，理由：${p.pendingExtension.reason}）`
     : '';
+  // 退回 waiting for the office (DOMAIN.md 27): said in the row, beside the office's 转办 and 不同意退回 forms.
+  const handBack = p.handBack
+    ? html`<div class="handback">${handBackWords(p.handBack, formatLocal(p.handBack.at, zone).slice(0, 10))}</div>`
+    : '';
   const last = p.progress[p.progress.length - 1];
   return html`<tr data-period="${p.period}"><td>${periodWords(p.period)}</td>
 <td><span class="light c-${p.colour}">${stateWords(p)}</span></td>
-<td>${day(p.due)}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}</td>
+<td>${day(p.due)}${p.due !== p.originalDue ? `（原截止 ${p.originalDue}，已延期）` : ''}</td><td>${work}${check}${ext}${handBack}</td>
 <td>${p.acknowledged ? html`${p.acknowledged.by} ${dateTime(p.acknowledged.at, zone)}` : html`<b class="unack">未签收</b>`}</td>
 <td>${last ? html`${p.progressCount} 次；最近 ${dateTime(last.at, zone)} ${last.unitName ? `（协办：${last.unitName}）` : ''}${last.by}：${last.note}` : '—'}</td>
 ${columnsOf(s).cooperators ? html`<td class="cooperators">${cooperatorCells(p, zone)}</td>` : ''}${

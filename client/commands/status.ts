@@ -25,6 +25,7 @@ import {
   raisedWords,
   periodWords,
   stateWords,
+  transferWords,
 } from '../../domain/words';
 import { Io, withDuban } from './common';
 import { trackerId } from '../../domain/trackers';
@@ -210,7 +211,7 @@ export function addStatusCommands(program: Command, io: Io) {
           })),
           ...events.map((e) => ({
             at: e.at,
-            text: `${eventLabel(e.kind)}（${e.kind}）${e.actor ? ` 办理人 ${e.actor}` : ''}${e.data ? ` ${e.data}` : ''}`,
+            text: `${eventLabel(e.kind)}（${e.kind}）${eventMove(e)}${e.actor ? ` 办理人 ${e.actor}` : ''}${e.data ? ` ${e.data}` : ''}`,
           })),
           ...channels.map((c) => ({
             at: c.at,
@@ -261,4 +262,15 @@ function childLines(
     ...unitCountLines(rows).map((l, i) => (i === 0 ? l.replace(/^单位/, '辖区') : l)),
     '',
   ];
+}
+
+/** 转办 in `duban show`'s record: the other unit in words (转办给…, 由…转来), as on the tracker page; else nothing. */
+function eventMove(e: { kind: string; data?: string | null }): string {
+  if (!e.data) return '';
+  try {
+    const words = transferWords(e.kind, JSON.parse(e.data) as Record<string, unknown>);
+    return words ? ` ${words}` : '';
+  } catch {
+    return '';
+  }
 }

@@ -7,6 +7,7 @@ import { colours, statusLines } from '../../client/format';
 import { Driver, at } from '../support/driver';
 import { tracker } from '../support/trackers';
 import { TrackerState } from '../../domain/tracker-state';
+import { transferWords } from '../../domain/words';
 import type { TrackerDefinition } from '../../domain/trackers';
 
 const contact = (unit: string, who: string) => ({ name: `${unit}${who}`, email: `${unit}.${who}@test.example.org` });
@@ -35,10 +36,14 @@ describe('退回 and 转办', () => {
 
     d.refused('refuseHandBack', { ...office, reason: '属本单位职责' }, /^2025期没有待处理的退回$/);
     d.refused('handBack', { ...liaison, reason: '' }, /请填写退回理由/);
+    expect(Object.keys(d.t.boardPeriods(d.now)[0]!)).not.toContain('handBackBy');
     d.act('handBack', { ...liaison, reason: '该事项由市场监管局负责', period: '2025' });
+    // The board row says a 退回 waits (who, when) until the office answers; other rows carry nothing of it.
+    expect(d.t.boardPeriods(d.now)[0]).toMatchObject({ period: '2025', handBackBy: '教育局联络员', handBackAt: d.now });
     d.refused('handBack', { ...liaison, reason: '再次', period: '2025' }, /由教育局联络员退回，等待督察单位处理/);
     d.act('refuseHandBack', { ...office, reason: '请先核实', period: '2025' });
     expect(d.t.status(d.now).periods[0]!.handBack).toBeUndefined();
+    expect(Object.keys(d.t.boardPeriods(d.now)[0]!)).not.toContain('handBackBy');
 
     d.refused('transfer', { ...office, to: 'jyj', reason: '转', target: from, period: '2025' }, /不能转办给本单位/);
     d.refused(
@@ -50,7 +55,11 @@ describe('退回 and 转办', () => {
     // The period left; the 2026 period stays with the unit (the catalog still assigns it).
     expect(d.t.periods.map((p) => p.label)).toEqual(['2026']);
     expect(d.departures).toHaveLength(1);
-    const events = d.t.takeEvents().map((e) => e.kind);
+    const recorded = d.t.takeEvents();
+    const events = recorded.map((e) => e.kind);
+    // The record of the unit it left names where it went, in the words the page and the CLI show.
+    const out = recorded.find((e) => e.kind === 'transferred_out')!;
+    expect(transferWords(out.kind, out.data)).toBe('转办给市市场监管局');
     expect(events).toEqual(
       expect.arrayContaining(['handed_back', 'hand_back_refused', 'transfer_started', 'transferred_out']),
     );
@@ -77,9 +86,12 @@ describe('退回 and 转办', () => {
     expect(n.names()).toEqual(['2025 2026-03-06 e2.0']);
     expect(n.sent[0]!.to).toContain('scjgj.head@test.example.org');
     expect(n.sent[0]!.to).not.toContain('jyj.head@test.example.org');
-    expect(t.takeEvents().filter((e) => e.kind === 'transferred_in')).toEqual([
+    const arrived = t.takeEvents().filter((e) => e.kind === 'transferred_in');
+    expect(arrived).toEqual([
       expect.objectContaining({ period: '2025', data: expect.objectContaining({ from: 'jyj' }) }),
     ]);
+    expect(transferWords(arrived[0]!.kind, arrived[0]!.data)).toBe('由市教育局转来');
+    expect(statusLines(t.status(n.now), colours(false))[1]).toContain('，由市教育局转来');
     // The first unit sends nothing more for 2025.
     d.runUntil(at('2026-03-07'));
     expect(d.names().filter((x) => x.startsWith('2025') && x > '2025 2026-03-03')).toEqual([]);
@@ -130,7 +142,7 @@ describe('duban show and status name the moves', () => {
     d.runUntil(at('2026-03-03'));
     d.act('handBack', { by: '教育局联络员', reason: '不属本单位', period: '2025' });
     const text = statusLines(d.t.status(d.now), colours(false)).join('\n');
-    expect(text).toContain('教育局联络员已退回（理由：不属本单位）');
+    expect(text).toContain('待处理的退回：教育局联络员于2026-03-03退回，理由：不属本单位');
     d.t.apply('transfer', { by: '王明', to: 'scjgj', reason: '转', target: forUnit('scjgj', '市市场监管局') }, d.now);
     expect(statusLines(d.t.status(d.now), colours(false)).join('\n')).toContain('正在转办给scjgj');
   });

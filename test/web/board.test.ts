@@ -182,3 +182,145 @@ test('the board counts calendar days left or overdue; periods read in words; /ma
   expect(html).not.toContain('+0000');
   expect(html).toContain('2026/12/2 09:00:00');
 });
+
+test('退回 and 转办 on the pages: the waiting 退回 in its period row and on the board, each side of a 转办 names the other unit', async () => {
+  // The board: a period handed back carries who did it through the ledger to its row; the others carry nothing.
+  const ledger = await Ledger.open({ sqliteFile: tempLedgerFile() });
+  try {
+    const period = (label: string, handBackBy?: string) => ({
+      period: label,
+      colour: 'red' as const,
+      due: `${label}-28`,
+      dueAt: 1,
+      originalDue: `${label}-28`,
+      endsAt: 2,
+      progressCount: 0,
+      submitted: false,
+      verification: 'not required',
+      ...(handBackBy ? { handBackBy, handBackAt: 5 } : {}),
+    });
+    const write = (at: number, periods: ReturnType<typeof period>[]) =>
+      ledger.applyWrite({
+        trackerId: 'monthly/u',
+        obligation: 'monthly',
+        unit: 'u',
+        at,
+        events: [],
+        red: [],
+        board: {
+          tracker: {
+            colour: 'red',
+            period: '2031-01',
+            due: '2031-01-28',
+            dueAt: 1,
+            openPeriods: 2,
+            paused: false,
+            active: true,
+          },
+          periods,
+        },
+      });
+    await write(10, [period('2031-01', '联络员<b>'), period('2031-02')]);
+    let items = await boardStates(ledger);
+    expect(items.map((i) => [i.period, i.handBackBy ?? null])).toEqual([
+      ['2031-01', '联络员<b>'],
+      ['2031-02', null],
+    ]);
+    expect(Object.keys(items[1]!)).not.toContain('handBackBy');
+    const page = boardPage(
+      {},
+      {
+        units: [],
+        items: items.map((i) => ({ ...i, obligationTitle: i.obligation, unitName: i.unit })),
+        total: items.length,
+        filter: {},
+        unitChoices: [],
+        obligationChoices: [],
+        shownLimit: 100,
+      },
+    );
+    expect(page).toMatch(/data-period="2031-01">.*待处理退回（联络员&lt;b&gt;）/s);
+    expect(page).not.toMatch(/data-period="2031-02">.*待处理退回/s);
+    // The office answered (转办 or 不同意退回): the mark leaves the row.
+    await write(11, [period('2031-01'), period('2031-02')]);
+    items = await boardStates(ledger);
+    expect(items.every((i) => i.handBackBy === undefined)).toBe(true);
+  } finally {
+    await ledger.close();
+  }
+
+  // The tracker page: the waiting 退回 in its period row, in the tracker's zone, escaped; the 转办 events' words.
+  const handedBackAt = Date.UTC(2026, 2, 2, 17, 0); // 2026-03-03 01:00 in Shanghai
+  const page = trackerPage(
+    { csrf: 'c' },
+    {
+      trackerId: 'annual-report/jyj',
+      status: {
+        trackerId: 'annual-report/jyj',
+        obligation: 'annual-report',
+        unit: 'jyj',
+        paused: false,
+        retired: false,
+        quota: 1,
+        history: [],
+        colour: 'red',
+        completion: 'single',
+        periods: [
+          {
+            period: '2025',
+            due: '2026-02-28',
+            originalDue: '2026-02-28',
+            dueAt: 1,
+            endsAt: 2,
+            colour: 'red',
+            recorded: 0,
+            submitted: false,
+            verification: 'not required',
+            progress: [],
+            progressCount: 0,
+            provisionalYears: [],
+            handBack: { by: '教育局联络员', at: handedBackAt, reason: '不属<本单位>' },
+          },
+        ],
+      } as never,
+      notices: [],
+      events: [
+        {
+          at: 3,
+          period: '2025',
+          kind: 'transferred_out',
+          actor: '王明',
+          data: JSON.stringify({
+            to: 'scjgj',
+            toName: '市市场监管局',
+            toTracker: 'annual-report/scjgj',
+            reason: '职责',
+          }),
+        },
+        {
+          at: 4,
+          period: '2025',
+          kind: 'transferred_in',
+          actor: '王明',
+          data: JSON.stringify({
+            from: 'fgw',
+            fromName: '市发展改革委',
+            fromTracker: 'annual-report/fgw',
+            reason: '职责',
+          }),
+        },
+      ] as never,
+      outcomes: [],
+      files: [],
+      actions: ['transfer', 'refuseHandBack'] as never,
+      limits: { maxFileBytes: 1, maxFiles: 1 },
+    },
+  );
+  expect(page).toMatch(
+    /<tr data-period="2025">((?!<\/tr>)[\s\S])*待处理的退回：教育局联络员于2026-03-03退回，理由：不属&lt;本单位&gt;/,
+  );
+  expect(page).toContain('id="form-transfer"');
+  expect(page).toContain('id="form-refuseHandBack"');
+  expect(page).toMatch(/data-kind="transferred_out">.*转办给市市场监管局/s);
+  expect(page).toMatch(/data-kind="transferred_in">.*由市发展改革委转来/s);
+});
