@@ -365,24 +365,24 @@ describe("an administrator's command line that never misleads", () => {
       expect(r.stdout).toBe('');
     }
 
-    // A ledger of the version before this one: migration 30 (the board's 协办 and 提级督办 columns) not applied yet.
+    // A ledger of the version before this one: migration 31 (the board's 退回 columns) not applied yet.
     const last = MIGRATION_VERSIONS[MIGRATION_VERSIONS.length - 1];
-    expect(last).toBe(30);
+    expect(last).toBe(31);
     rmSync(data, { recursive: true });
     const older = await Ledger.open({ sqliteFile: file });
-    for (const column of ['cooperators', 'raised_to', 'raised_at'])
+    for (const column of ['hand_back_by', 'hand_back_at'])
       await older.db.exec(`ALTER TABLE period_state DROP COLUMN ${column}`);
-    await older.db.run('DELETE FROM ledger_migrations WHERE version = 30');
+    await older.db.run('DELETE FROM ledger_migrations WHERE version = 31');
     await older.close();
     for (const args of readOnly) {
       const r = dubanWith({ DUBAN_DATA_DIR: data, TEMPORAL_ADDRESS: '127.0.0.1:1' }, dir, ...args);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(
-        `失败：台账（${where}）须先执行迁移 30 才能用于此版本的 duban：请运行 \`duban migrate\`（或启动一个 worker）后重试。\n`,
+        `失败：台账（${where}）须先执行迁移 31 才能用于此版本的 duban：请运行 \`duban migrate\`（或启动一个 worker）后重试。\n`,
       );
       expect(r.stderr).not.toMatch(/no such table|SQLITE_|\n\s+at /);
     }
-    // The read-only commands migrated nothing: the ledger still lacks migration 30.
+    // The read-only commands migrated nothing: the ledger still lacks migration 31.
     const untouched = await Ledger.open({ sqliteFile: file, migrate: false }).catch((e: Error) => e);
     expect(untouched).toBeInstanceOf(LedgerNotFoundError);
 

@@ -4,6 +4,11 @@
  */
 import { actionLabel, eventLabel, isAction, isLinkAction, offeredActions } from '../domain/actions';
 import {
+  NOTICE_WORDS,
+  OUTCOME_WORDS,
+  VERIFICATION_WORDS,
+  Verification,
+  daysLeftWords,
   handBackPendingWords,
   handBackWords,
   periodWords,
@@ -19,6 +24,7 @@ import type { Obligation, Unit } from '../domain/model';
 import { parseDate } from '../domain/dates';
 import { parsePeriod, periodInChinese } from '../domain/periods';
 import { RATINGS, supervisionNumberText } from '../domain/tracking';
+import type { Outcome } from '../domain/tracking';
 import type { PeriodStatus, TrackerStatus } from '../workflows/messages';
 import type { BoardItem, EvidenceFileRow, SupervisionRow } from './data';
 import { formatSize } from './evidence';
@@ -40,20 +46,6 @@ function lightLabel(colour: string, verification: string | undefined): string {
   return COLOUR_LABEL[colour] ?? colour;
 }
 const COLOUR_SHORT: Record<string, string> = { red: '红', yellow: '黄', green: '绿', done: '办结', waived: '免除' };
-
-export const OUTCOME_LABEL: Record<string, string> = {
-  on_time: '按时完成',
-  on_time_extended: '延期后按时完成',
-  late: '逾期完成',
-  missed: '未完成',
-  waived: '免除',
-};
-const STAGE_LABEL: Record<string, string> = {
-  reminder: '提醒',
-  escalation: '催办',
-  urge: '即时催办',
-  raise: '提级督办',
-};
 
 /** An instant as the people of the tracker's zone read it (the page's zone, else the catalog's default). */
 const dateTime = (ms: number | null | undefined, timeZone: string): HtmlValue =>
@@ -183,8 +175,7 @@ export function daysLeft(due: string, today: string | undefined, colour: string)
   const d = parseDate(due);
   const t = today ? parseDate(today) : undefined;
   if (d === undefined || t === undefined || colour === 'done' || colour === 'waived' || colour === 'broken') return '—';
-  const n = d - t;
-  return n < 0 ? `逾期 ${-n} 天` : n === 0 ? '今日截止' : `剩余 ${n} 天`;
+  return daysLeftWords(d - t, colour) || '—';
 }
 
 /** An open operator alert: its kind (`smtp`, `channel`), since when, and for a channel its name and Chinese text. */
@@ -380,7 +371,7 @@ function describeData(
   add('评定', data.rating);
   add('新截止日期', data.newDue);
   add('理由', data.reason);
-  add('结果', typeof data.outcome === 'string' ? (OUTCOME_LABEL[data.outcome] ?? data.outcome) : undefined);
+  add('结果', typeof data.outcome === 'string' ? (OUTCOME_WORDS[data.outcome as Outcome] ?? data.outcome) : undefined);
   return parts;
 }
 
@@ -421,7 +412,7 @@ ${
   v.outcomes.length
     ? html`<table class="outcomes"><thead><tr><th>期次</th><th>结果</th><th>截止</th><th>完成时间</th></tr></thead><tbody>${v.outcomes.map(
         (o) =>
-          html`<tr><td>${periodWords(o.period)}</td><td>${OUTCOME_LABEL[o.outcome] ?? o.outcome}</td>
+          html`<tr><td>${periodWords(o.period)}</td><td>${OUTCOME_WORDS[o.outcome] ?? o.outcome}</td>
 <td>${day(o.original_due)}${o.due !== o.original_due ? `（延至 ${o.due}）` : ''}</td><td>${dateTime(o.completed_at, zone)}</td></tr>`,
       )}</tbody></table>`
     : html`<p class="note">暂无。</p>`
@@ -441,18 +432,11 @@ ${
   );
 }
 
-const VERIFICATION_LABEL: Record<string, string> = {
-  pending: '待核实',
-  accepted: '已通过',
-  returned: '已退回',
-  'not submitted': '未报送',
-};
-
 function noticeRow(n: NoticeRow, zone: string): SafeHtml {
   const to = safeList(n.recipients_to);
   const cc = safeList(n.recipients_cc);
   return html`<tr class="notice"><td>${dateTime(n.sent_at ?? n.fired_at ?? n.planned_at, zone)}</td><td>${periodWords(n.period)}</td>
-<td>${STAGE_LABEL[n.stage] ?? n.stage}${n.stage === 'escalation' ? ` ${n.level}级` : ''}${
+<td>${NOTICE_WORDS[n.stage] ?? n.stage}${n.stage === 'escalation' ? ` ${n.level}级` : ''}${
     n.supervision_no
       ? html` <b class="docno">${supervisionNumberText(Number(n.supervision_year), Number(n.supervision_no))}</b>`
       : ''
@@ -486,7 +470,7 @@ function eventRow(e: EventRow, files: Map<string, EvidenceFileRow>, trackerId: s
 function lastOutcome(s: TrackerStatus): SafeHtml {
   const h = s.history[s.history.length - 1]!;
   const word = h.outcome === 'waived' ? '已免除' : h.outcome === 'missed' ? '未完成' : '已办结';
-  return html` 最近一期 <b>${periodWords(h.period)}</b> ${word}（${OUTCOME_LABEL[h.outcome] ?? h.outcome}）；`;
+  return html` 最近一期 <b>${periodWords(h.period)}</b> ${word}（${OUTCOME_WORDS[h.outcome] ?? h.outcome}）；`;
 }
 
 /** One open period of a tracker: overdue ones stay open beside the current one (DOMAIN.md 19). */
@@ -507,7 +491,7 @@ function periodRow(s: TrackerStatus, p: PeriodStatus, zone: string): SafeHtml {
             : '未报送';
   const check =
     p.verification !== 'not required'
-      ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}${p.rating ? `（${p.rating}）` : ''}`
+      ? `，核实：${VERIFICATION_WORDS[p.verification as Verification] ?? p.verification}${p.rating ? `（${p.rating}）` : ''}`
       : '';
   const ext = p.pendingExtension
     ? `，延期申请待审批（至 ${p.pendingExtension.newDue}，理由：${p.pendingExtension.reason}）`
@@ -974,10 +958,12 @@ export function linkPage(ctx: PageContext, v: LinkView): string {
               ? `已登记 ${p.recorded} 次`
               : '未报送'
       }${
-        p.verification !== 'not required' ? `，核实：${VERIFICATION_LABEL[p.verification] ?? p.verification}` : ''
+        p.verification !== 'not required'
+          ? `，核实：${VERIFICATION_WORDS[p.verification as Verification] ?? p.verification}`
+          : ''
       }；${p.acknowledged ? `已签收（${p.acknowledged.by}）` : '未签收'}；反馈进展 ${p.progressCount} 次${cooperatorsText(p)}`
     : v.outcome
-      ? html`<b>本期已结束</b>：${OUTCOME_LABEL[v.outcome] ?? v.outcome}`
+      ? html`<b>本期已结束</b>：${OUTCOME_WORDS[v.outcome as Outcome] ?? v.outcome}`
       : html`<b>本期不在办理中</b>`;
   const title = `${linkActionLabel(v.action)} · ${o?.title ?? v.trackerId.split('/')[0]}`;
   return layout(

@@ -24,7 +24,7 @@ import { table } from '../format';
 import { unitCalendar } from '../ics';
 import { InputOptions, Io, inputs, parseDay } from './common';
 import { pastOneOffWarnings } from '../../domain/validate';
-import { OUTCOME_WORDS, stateWords } from '../../domain/words';
+import { NOTICE_WORDS, OUTCOME_WORDS, stateWords } from '../../domain/words';
 
 /** Years as ranges: [2024, 2025, 2026, 2028] is "2024-2026, 2028". */
 export function yearRanges(years: readonly number[]): string {
@@ -52,12 +52,12 @@ export function provisionalWarning(
   );
 }
 
-const STAGE_WORDS: Record<string, string> = { reminder: '提醒', escalation: '催办', raise: '提级督办' };
-
+/** A planned notice in words: the stage's word from domain/words.ts (督办 for an escalation, as everywhere else). */
 function describeStage(n: PlannedNotice): string {
-  if (n.stage === 'reminder') return `${STAGE_WORDS.reminder} ${n.step === 0 ? '截止当日' : `截止前${n.step}个工作日`}`;
-  if (n.stage === 'raise') return STAGE_WORDS.raise!;
-  return `${STAGE_WORDS.escalation} ${n.level}级${n.step > 0 ? `第${n.step + 1}次` : ''}`;
+  if (n.stage === 'reminder')
+    return `${NOTICE_WORDS.reminder} ${n.step === 0 ? '截止当日' : `截止前${n.step}个工作日`}`;
+  if (n.stage === 'raise') return NOTICE_WORDS.raise!;
+  return `${NOTICE_WORDS.escalation} ${n.level}级${n.step > 0 ? `第${n.step + 1}次` : ''}`;
 }
 
 function oneYearLater(from: DayNumber): DayNumber {

@@ -163,9 +163,9 @@ test('a tracker page shows the figures of a rate, who is short on a per-person q
 });
 
 test('the board counts calendar days left or overdue; periods read in words; /mail shows Beijing time', () => {
-  expect(daysLeft('2026-12-10', '2026-12-02', 'green')).toBe('剩余 8 天');
-  expect(daysLeft('2026-12-02', '2026-12-02', 'yellow')).toBe('今日截止');
-  expect(daysLeft('2026-11-20', '2026-12-02', 'red')).toBe('逾期 12 天');
+  expect(daysLeft('2026-12-10', '2026-12-02', 'green')).toBe('还剩8天');
+  expect(daysLeft('2026-12-02', '2026-12-02', 'yellow')).toBe('今天截止');
+  expect(daysLeft('2026-11-20', '2026-12-02', 'red')).toBe('已逾期12天');
   expect(daysLeft('2026-11-20', '2026-12-02', 'done')).toBe('—');
   expect(['2026', '2026-H2', '2026-Q2', '2026-05', '2025-2026', 'once', '?'].map(periodWords)).toEqual([
     '2026年度',

@@ -347,8 +347,8 @@ describe('signed-in forms answered once, 催办 from the page, and a phone-sized
     await page.goto(`${web.url}/`);
     expect(await page.textContent('table.items thead')).toContain('剩余/逾期（日历日）');
     const overdue = page.locator(`tr[data-tracker="${TRACKER}"][data-period="${LAST_YEAR}"] td.days`);
-    expect(await overdue.textContent()).toMatch(/^逾期 \d+ 天$/);
-    expect(await page.locator('tr[data-tracker="report-soon/county-a"] td.days').textContent()).toBe('剩余 8 天');
+    expect(await overdue.textContent()).toMatch(/^已逾期\d+天$/);
+    expect(await page.locator('tr[data-tracker="report-soon/county-a"] td.days').textContent()).toBe('还剩8天');
     const totals = page.locator('table.units tfoot tr.totals');
     expect(await totals.locator('td[data-colour=red]').textContent()).toBe('1');
     // Five periods open: the tracker of last year's overdue report has this year's too.
