@@ -61,6 +61,18 @@ export class StandInTables {
     return rows.map(standIn);
   }
 
+  /**
+   * The ranges naming `absentEmail` as the absent person, not cancelled and not over before `fromDay`: what a
+   * stand-in's link is checked against (web/routes/links.ts) when it is opened or posted.
+   */
+  async forAbsent(absentEmail: string, fromDay: string): Promise<(StandIn & { id: string })[]> {
+    const rows = await this.db.all<Row>(
+      'SELECT * FROM stand_ins WHERE absent_email = ? AND to_day >= ? AND cancelled_at IS NULL ORDER BY set_at, id',
+      [absentEmail, fromDay],
+    );
+    return rows.map(standIn);
+  }
+
   /** Every range not cancelled, for `duban stand-in list`. */
   async all(): Promise<(StandIn & { id: string })[]> {
     const rows = await this.db.all<Row>(
