@@ -1,7 +1,9 @@
 /**
  * 代办 ranges (migration 25, table stand_ins): who stands in for a unit's head or liaison, from which day to which
- * (both inclusive). Written by `duban stand-in set` and the web's form, read by the delivery activity for each
- * notice and by the web when a stand-in opens a link. Reached as `ledger.standIns`.
+ * (both inclusive). Written by `duban stand-in set` and the web's form; read by the delivery activity (email) and
+ * the channel step (SMS, robots) for each notice, for the tracker's unit, its office, its cooperating units and the
+ * office above; and by the web, which refuses a stand-in's link once no live range names its holder
+ * (`forAbsent`). Reached as `ledger.standIns`.
  */
 import type { StandIn } from '../domain/stand-ins';
 import type { SqlDb } from './sql';
