@@ -42,6 +42,7 @@ import { CHANNEL_PROBE_MS, ChannelSendInsert, ChannelSendRow } from '../ledger/c
 import { LinkClaims, LinkKey, signLink } from '../channels/links';
 import { CHANNEL_KIND_LABEL, brokenChannelText } from '../channels/broken';
 import { LinkAction, actionLabel, linkActionsFor } from '../domain/actions';
+import { StandIn, routeToStandIns } from '../domain/stand-ins';
 
 export interface ChannelRequest {
   definition: TrackerDefinition;
@@ -63,7 +64,8 @@ export interface StoredItem {
 
 /**
  * The links of one recipient, as the email's (activities/index.ts recipientLinks): the unit's staff may act, anyone
- * else may view; valid until the ladder ends plus the grace.
+ * else may view; valid until the ladder ends plus the grace. 代办: a stand-in (`standsFor`) gets the absent person's
+ * actions, bound to the stand-in's own name and address, saying for whom (`onBehalfOf`), as the email's links do.
  */
 function linkClaims(
   t: TrackerDefinition,
@@ -71,22 +73,24 @@ function linkClaims(
   period: ChannelRequest['period'],
   now: number,
   graceMs: number,
+  standsFor?: StandIn,
 ): StoredItem['links'] {
   if (period.endsAt === undefined) return [];
   const staff = [t.unit.head, t.unit.liaison, ...t.unit.deputies];
   const person =
     staff.find((c) => c.email === email) ??
     [t.supervisor.liaison, t.supervisor.head, ...t.leadership].find((c) => c.email === email);
-  const ofUnit = staff.some((c) => c.email === email);
+  const ofUnit = staff.some((c) => c.email === (standsFor?.absent.email ?? email));
   // The email's rule (domain/actions.ts linkActionsFor): the unit's staff act, anyone else views.
   const actions = linkActionsFor(ofUnit, t.obligation.completion, now <= period.dueAt);
   const claims: LinkClaims = {
     trackerId: t.trackerId,
     period: period.label,
     email,
-    name: person?.name ?? email,
+    name: standsFor?.standIn.name ?? person?.name ?? email,
     actions,
     expiresAt: period.endsAt + graceMs,
+    ...(standsFor ? { onBehalfOf: { name: standsFor.absent.name, email: standsFor.absent.email } } : {}),
   };
   return actions.map((a) => ({ label: actionLabel(a), action: a, claims }));
 }
@@ -100,26 +104,42 @@ function routesOf(t: TrackerDefinition, n: PlannedNotice) {
   return n.level <= 1 ? steps.level1 : n.level === 2 ? steps.level2 : steps.level3;
 }
 
-/** The mobiles of the notice's recipients that the directory knows. */
-function mobilesOf(t: TrackerDefinition, emails: string[]): string[] {
+/**
+ * The mobiles of the notice's recipients that the directory knows. A stand-in from outside the tracker's people
+ * brings their mobile along (enqueueChannels reads it from the registered directory).
+ */
+function mobilesOf(t: TrackerDefinition, emails: string[], behalf: ReadonlyMap<string, StandIn>): string[] {
   const people = [t.unit.head, t.unit.liaison, ...t.unit.deputies, t.supervisor.head, t.supervisor.liaison];
   const leaders = t.leadership as { email: string; mobile?: string }[];
   const out: string[] = [];
   for (const e of emails) {
-    const m = [...people, ...leaders].find((p) => p.email === e)?.mobile;
+    const m = [...people, ...leaders].find((p) => p.email === e)?.mobile ?? behalf.get(e)?.standIn.mobile;
     if (m && !out.includes(m)) out.push(m);
   }
   return out;
 }
 
-/** The rows of one notice: pure, so the tests see exactly what a step adds. */
+/**
+ * The rows of one notice: pure, so the tests see exactly what a step adds. 代办: `standIns` are the ranges the
+ * email's delivery reads (activities/index.ts), with the day the notice goes out; the same routing
+ * (domain/stand-ins.ts routeToStandIns) sends the SMS to the stand-in's mobile and binds a robot's links to the
+ * stand-in, for the absent person.
+ */
 export function channelRows(
   req: ChannelRequest,
-  o: { graceMs: number; supervisionNumber?: string; links: boolean },
+  o: {
+    graceMs: number;
+    supervisionNumber?: string;
+    links: boolean;
+    standIns?: { list: readonly StandIn[]; day: string };
+  },
 ): ChannelSendInsert[] {
   const t = req.definition;
   const n = req.notice;
   if (!t.channels) return [];
+  const route = (to: readonly string[]) =>
+    routeToStandIns({ to, cc: [] }, o.standIns?.list ?? [], o.standIns?.day ?? '');
+  const rcpt = route(n.to);
   const key = noticeKey(n);
   const base: StoredItem['item'] = {
     key,
@@ -145,22 +165,28 @@ export function channelRows(
       item: JSON.stringify(stored),
     });
   const seen = new Set<string>();
-  for (const route of routesOf(t, n)) {
-    if (route === 'sms') {
+  for (const r of routesOf(t, n)) {
+    if (r === 'sms') {
       if (!t.channels.sms) continue;
       const sms = t.channels.sms;
-      for (const m of mobilesOf(t, n.to)) add(sms, m, { channel: sms, item: base, links: [], mentions: [] });
+      for (const m of mobilesOf(t, rcpt.to, rcpt.behalf))
+        add(sms, m, { channel: sms, item: base, links: [], mentions: [] });
       continue;
     }
-    // The unit's robot carries the unit's links (bound to the notice's first recipient, as its email); an
-    // office's or the leadership's robot a link to view.
-    const linkFor =
-      route === 'unit' ? n.to[0] : route === 'office' ? t.supervisor.liaison.email : t.leadership[0]?.email;
-    for (const c of t.channels[route]) {
+    // The unit's robot carries the unit's links (bound to the notice's first recipient, as its email, or to their
+    // stand-in); an office's or the leadership's robot a link to view.
+    const wanted = r === 'unit' ? n.to[0] : r === 'office' ? t.supervisor.liaison.email : t.leadership[0]?.email;
+    const bound = wanted ? route([wanted]) : undefined;
+    const linkFor = bound?.to[0];
+    for (const c of t.channels[r]) {
       if (seen.has(c.name)) continue;
       seen.add(c.name);
-      const links = o.links && linkFor ? linkClaims(t, linkFor, req.period, req.firedAt, o.graceMs) : [];
-      const mentions = c.mention && (n.stage === 'escalation' || n.stage === 'raise') ? mobilesOf(t, n.to) : [];
+      const links =
+        o.links && linkFor
+          ? linkClaims(t, linkFor, req.period, req.firedAt, o.graceMs, bound?.behalf.get(linkFor))
+          : [];
+      const mentions =
+        c.mention && (n.stage === 'escalation' || n.stage === 'raise') ? mobilesOf(t, rcpt.to, rcpt.behalf) : [];
       add(c, '', { channel: c, item: base, links, mentions });
     }
   }

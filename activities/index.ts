@@ -36,6 +36,7 @@ import { LinkKey, signLink } from '../channels/links';
 import { actionLabel, linkActionsFor } from '../domain/actions';
 import type { Ledger, LedgerWrite, NoticeClaim, NoticeRow, NoticeStage } from '../ledger';
 import { pingHeartbeat } from './metrics';
+import { latestSnapshot } from '../access/registered';
 import { ChannelRequest, channelRows, webhookEventRows } from './channels';
 import {
   RecipientLinks,
@@ -310,6 +311,38 @@ export function createActivities(deps: ActivityDeps) {
       log.error('undeliverable report rejected', { sendKey, reason: result.response });
   }
 
+  /**
+   * 代办: the ranges that may reroute a notice of this tracker on `day` (YYYY-MM-DD, the catalog's zone): those of
+   * its unit, its supervising office, its cooperating units and (提级督办) the office above. The email and the other
+   * channels read the same ones and route them the same way (domain/stand-ins.ts routeToStandIns).
+   */
+  async function standInsFor(t: TrackerDefinition, day: string): Promise<StandIn[]> {
+    const units = [
+      t.unit.id,
+      t.supervisor.id,
+      ...(t.cooperators ?? []).map((c) => c.id),
+      ...(t.raise ? [t.raise.office.id] : []),
+    ];
+    return ledger.standIns.forUnits(units, day);
+  }
+
+  /**
+   * The stand-ins' mobiles, for SMS: the ledger keeps names and addresses only, and a stand-in may be of another
+   * unit than the tracker's people, so the registered directory says (read only when some range applies).
+   */
+  async function withMobiles(list: StandIn[]): Promise<StandIn[]> {
+    if (list.length === 0) return list;
+    const units = (await latestSnapshot(ledger))?.directory.units ?? [];
+    const mobiles = new Map<string, string>();
+    for (const u of units)
+      for (const c of [u.contacts.head, u.contacts.liaison, ...u.contacts.deputies])
+        if (c.mobile && !mobiles.has(c.email)) mobiles.set(c.email, c.mobile);
+    return list.map((s) => {
+      const mobile = s.standIn.mobile ?? mobiles.get(s.standIn.email);
+      return mobile ? { ...s, standIn: { ...s.standIn, mobile } } : s;
+    });
+  }
+
   /** A step's ledger write, and its events for the tracker's webhooks (keyed: a repeat adds nothing). */
   async function applyWrite(write: LedgerWrite): Promise<void> {
     await ledger.applyWrite(write);
@@ -354,13 +387,7 @@ export function createActivities(deps: ActivityDeps) {
       const next = n.stage === 'urge' ? { nextUrgeFrom: nextUrgeAt(calendar, t.timeZone, n.at) } : {};
       // 代办: on the day it goes out (the catalog's zone), an absent head or liaison's notice goes to their stand-in.
       const day = standInDay(Math.max(req.firedAt, ctx.now()), t.timeZone);
-      const units = [
-        t.unit.id,
-        t.supervisor.id,
-        ...(t.cooperators ?? []).map((c) => c.id),
-        ...(t.raise ? [t.raise.office.id] : []),
-      ];
-      const rcpt = routeToStandIns(n, await ledger.standIns.forUnits(units, day), day);
+      const rcpt = routeToStandIns(n, await standInsFor(t, day), day);
       let supervisionNumber: string | undefined;
       let subject = '';
       const personal = deps.links !== undefined && req.period.endsAt !== undefined;
@@ -547,7 +574,15 @@ export function createActivities(deps: ActivityDeps) {
         const given = await ledger.channels.supervisionNumber(noticeKey(req.notice));
         if (given) supervisionNumber = supervisionNumberText(given.year, given.number);
       }
-      const rows = channelRows(req, { graceMs: deps.links?.graceMs ?? 0, supervisionNumber, links: !!deps.links });
+      // 代办: the day the email step just went out on, as that step reckons it, and the same ranges.
+      const day = standInDay(Math.max(req.firedAt, attemptContext(req.firedAt).now()), req.definition.timeZone);
+      const list = await withMobiles(await standInsFor(req.definition, day));
+      const rows = channelRows(req, {
+        graceMs: deps.links?.graceMs ?? 0,
+        supervisionNumber,
+        links: !!deps.links,
+        standIns: { list, day },
+      });
       const added = await ledger.channels.add(rows, Date.now());
       if (added > 0) deps.onChannelRows?.();
       return { added };

@@ -2,7 +2,8 @@
  * 代办 (DOMAIN.md 29): a unit's head or liaison, away for a date range, names a stand-in from the directory. On the
  * days of the range (first and last inclusive, in the catalog's time zone) the notices meant for the absent person
  * go to the stand-in, with the absent person in copy; their links are bound to the stand-in, who acts for the absent
- * person (the action records both). Pure: the ledger keeps the ranges, the delivery activity asks this module.
+ * person (the action records both). Pure: the ledger keeps the ranges; the email delivery, the channel step (SMS,
+ * robots) and the web's check of a stand-in's link all ask this module, so the rule is one.
  */
 import { formatDate, parseDate } from './dates';
 import type { Contact } from './model';

@@ -1,7 +1,9 @@
 /**
  * 代办 ranges (migration 25, table stand_ins): who stands in for a unit's head or liaison, from which day to which
- * (both inclusive). Written by `duban stand-in set` and the web's form, read by the delivery activity for each
- * notice and by the web when a stand-in opens a link. Reached as `ledger.standIns`.
+ * (both inclusive). Written by `duban stand-in set` and the web's form; read by the delivery activity (email) and
+ * the channel step (SMS, robots) for each notice, for the tracker's unit, its office, its cooperating units and the
+ * office above; and by the web, which refuses a stand-in's link once no live range names its holder
+ * (`forAbsent`). Reached as `ledger.standIns`.
  */
 import type { StandIn } from '../domain/stand-ins';
 import type { SqlDb } from './sql';
@@ -57,6 +59,18 @@ export class StandInTables {
     const rows = await this.db.all<Row>(
       `SELECT * FROM stand_ins WHERE unit IN (${units.map(() => '?').join(', ')}) AND to_day >= ? AND cancelled_at IS NULL ORDER BY set_at, id`,
       [...units, fromDay],
+    );
+    return rows.map(standIn);
+  }
+
+  /**
+   * The ranges naming `absentEmail` as the absent person, not cancelled and not over before `fromDay`: what a
+   * stand-in's link is checked against (web/routes/links.ts) when it is opened or posted.
+   */
+  async forAbsent(absentEmail: string, fromDay: string): Promise<(StandIn & { id: string })[]> {
+    const rows = await this.db.all<Row>(
+      'SELECT * FROM stand_ins WHERE absent_email = ? AND to_day >= ? AND cancelled_at IS NULL ORDER BY set_at, id',
+      [absentEmail, fromDay],
     );
     return rows.map(standIn);
   }

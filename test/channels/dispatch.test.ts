@@ -3,10 +3,12 @@
  * (notice, channel), merged per robot, never over a robot's limit with two dispatchers (two workers) at once, a
  * "too fast" answer backed off not dropped, a broken channel kept and told, the other channels going on.
  */
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { createActivities } from '../../activities';
 import { ChannelDispatcher, channelRows, webhookEventRows } from '../../activities/channels';
 import { parseLinkKeys, verifyLink } from '../../channels/links';
 import { ChannelFakes } from '../../channels/fakes';
@@ -14,7 +16,9 @@ import { DINGTALK_THROTTLE_MS, sendDingtalk } from '../../channels/dingtalk';
 import { robotMessage } from '../../channels/compose';
 import { loadChannelSecrets } from '../../config/channels';
 import { loadInputs } from '../../config/load';
+import { WorkingCalendar } from '../../domain/calendar';
 import type { PlannedNotice } from '../../domain/planner';
+import { standInDay } from '../../domain/stand-ins';
 import type { TrackerDefinition } from '../../domain/trackers';
 import { Ledger } from '../../ledger';
 import { FAKE_ACCOUNTS, SECRETS, catalogFile, directoryWith, withChannels } from './support';
@@ -330,6 +334,76 @@ test("a step's submission and a period turned red reach the webhooks as signed e
     unitName: '市司法局',
   });
   expect(got[1]!.data).toMatchObject({ period: '2026', due: '2026-12-31' });
+});
+
+test('代办: in a stand-in’s range the SMS goes to the stand-in’s phone and the unit robot’s links are bound to them, for the head', async () => {
+  clock += 60 * 60_000;
+  // The stand-in is of another unit: their mobile comes from the registered directory, not the tracker's people.
+  const inputs = loadInputs({
+    catalog: catalogFile,
+    directory: directoryWith((t) =>
+      withChannels(t).replace(
+        '{ name: 褚副局长, email: finance.deputy@test.example.org }',
+        '{ name: 褚副局长, email: finance.deputy@test.example.org, mobile: "13800000009" }',
+      ),
+    ),
+    env: SECRETS,
+  });
+  await ledger.saveDirectorySnapshot({ directory: inputs.directory, catalog: inputs.catalog, by: 'test' });
+  const head = justice.unit.head;
+  const deputy = { name: '褚副局长', email: 'finance.deputy@test.example.org' };
+  const day = standInDay(clock, justice.timeZone);
+  await ledger.standIns.add('dispatch-away', {
+    unit: 'justice',
+    absent: { name: head.name, email: head.email },
+    standIn: deputy,
+    from: day,
+    to: day,
+    by: '王联络员',
+    at: 1,
+  });
+  const activities = createActivities({
+    ledger,
+    transport: {} as never,
+    from: { name: '督办系统', address: 'duban@test.example.org' },
+    calendar: new WorkingCalendar(),
+    links,
+  });
+  const n = notice(justice, { stage: 'escalation', level: 2, step: 7, to: [head.email], cc: [] });
+  const smsBefore = fakes.received({ kind: 'sms' }).length;
+  const wecomBefore = fakes.received({ kind: 'wecom' }).length;
+  const dingBefore = fakes.received({ kind: 'dingtalk' }).length;
+  await new MockActivityEnvironment().run(activities.enqueueChannels, {
+    definition: justice,
+    notice: n,
+    period,
+    firedAt: clock,
+  });
+  await drain(dispatcher());
+  // SMS: the stand-in's phone, not the absent head's.
+  expect(
+    fakes
+      .received({ kind: 'sms' })
+      .slice(smsBefore)
+      .map((s) => s.to),
+  ).toEqual(['13800000009']);
+  // The unit robot's links: bound to the stand-in, with the head's actions, for the head.
+  const [wecom] = fakes.received({ kind: 'wecom' }).slice(wecomBefore);
+  const token = /\/a\/([^/]+)\/acknowledge/.exec(wecom!.text)![1]!;
+  expect(verifyLink(token, keys, clock)).toMatchObject({
+    ok: true,
+    claims: { email: deputy.email, name: deputy.name, onBehalfOf: { name: head.name, email: head.email } },
+  });
+  // The office robot's @ names the stand-in too.
+  const [ding] = fakes.received({ kind: 'dingtalk' }).slice(dingBefore);
+  expect(ding!.body).toMatchObject({ at: { atMobiles: ['13800000009'] } });
+  // The range cancelled, the same notice's rows (as a new step) go to the head again.
+  await ledger.standIns.cancel('dispatch-away', clock);
+  const after = channelRows(
+    { definition: justice, notice: { ...n, step: 8 }, period, firedAt: clock },
+    { graceMs: 0, links: true, standIns: { list: await ledger.standIns.forUnits(['justice'], day), day } },
+  );
+  expect(after.filter((r) => r.kind === 'sms').map((r) => r.target)).toEqual(['13800000001']);
 });
 
 test('duban show lists each channel send with its answer and attempts, and no secret', () => {

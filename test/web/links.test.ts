@@ -473,6 +473,47 @@ describe('signed action links in a real browser', () => {
     await context.close();
   });
 
+  test('代办: a stand-in’s link acts only while the range is live; cancelled or over, GET and POST are refused and nothing changes', async () => {
+    const trackerId = 'old-report/justice';
+    const period = await periodOf(trackerId);
+    const absent = { name: '王联络员', email: 'justice.liaison@test.example.org' };
+    const standIn = { name: '褚副局长', email: 'finance.deputy@test.example.org' };
+    const link = sign({ trackerId, period, ...standIn, onBehalfOf: absent, actions: ['view', 'progress'] });
+    const range = (from: string, to: string) => ({ unit: 'justice', absent, standIn, from, to, by: '测试', at: 1 });
+    const context = await browser.newContext();
+    const req = context.request;
+    const expectRefused = async (r: Awaited<ReturnType<APIRequestContext['get']>>) => {
+      expect(r.status()).toBe(403);
+      const body = await r.text();
+      expect(body).toContain('代办已结束');
+      expect(body).toContain('褚副局长代王联络员办理的期限已结束或已被取消');
+      expect(body).toContain('未作任何更改');
+    };
+    // No range at all, then one that ended yesterday (Beijing): refused.
+    await expectRefused(await req.get(`${web.url}/a/${link}/progress`));
+    await ledger.standIns.add('links-over', range(shanghaiDay(-3), shanghaiDay(-1)));
+    await expectRefused(await req.get(`${web.url}/a/${link}/progress`));
+    // Live today: the page opens with its form.
+    await ledger.standIns.add('links-live', range(shanghaiDay(-1), shanghaiDay(1)));
+    const before = await stateOf(trackerId);
+    let fields: Record<string, string>;
+    const page = await context.newPage();
+    try {
+      const opened = await page.goto(`${web.url}/a/${link}/progress`);
+      expect(opened!.status()).toBe(200);
+      fields = await formOf(page, 'progress');
+    } finally {
+      // Cancelled before the form is posted (the stand-in's notices go back to the liaison at once).
+      expect(await ledger.standIns.cancel('links-live', Date.now())).toBe(true);
+    }
+    await expectRefused(
+      await req.post(`${web.url}/a/${link}/progress`, { form: { ...fields, note: '代办已取消后提交' } }),
+    );
+    await expectRefused(await req.get(`${web.url}/a/${link}/progress`));
+    expect(await stateOf(trackerId)).toEqual(before);
+    await context.close();
+  });
+
   test("the tracker's own refusals show its message on the link page, and nothing changes", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

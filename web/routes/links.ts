@@ -11,7 +11,8 @@ import { Snapshot, latestSnapshot } from '../../access/registered';
 import { LinkClaims, verifyLink } from '../../channels/links';
 import { linkSettings } from '../../config/settings';
 import { LinkAction, actionLabel, isLinkAction } from '../../domain/actions';
-import { ID_PATTERN } from '../../domain/model';
+import { DEFAULT_TIME_ZONE, ID_PATTERN } from '../../domain/model';
+import { standInDay, standInOn } from '../../domain/stand-ins';
 import { timeZoneOf } from '../../domain/trackers';
 import { Form, performAction, readForm } from '../actions';
 import type { WebContext } from '../context';
@@ -135,6 +136,21 @@ class LinkRoutes {
       const why = '链接的收件人已不在单位名录中，或已不再负责该单位的这项工作。';
       void this.refused(req, reply, 403, '无权办理', why);
       return undefined;
+    }
+    // 代办: the stand-in's rights last as long as the range (cancelled or over, the link no longer acts for anyone).
+    // The same rule as the routing (domain/stand-ins.ts standInOn), on today in the catalog's zone.
+    if (claims.onBehalfOf) {
+      const day = standInDay(Date.now(), snapshot ? timeZoneOf(snapshot.catalog, obligation) : DEFAULT_TIME_ZONE);
+      const live = standInOn(
+        await this.d.ledger.standIns.forAbsent(claims.onBehalfOf.email, day),
+        claims.onBehalfOf.email,
+        day,
+      );
+      if (live?.standIn.email !== claims.email) {
+        const why = `${claims.name}代${claims.onBehalfOf.name}办理的期限已结束或已被取消，该链接不能再代为办理。`;
+        void this.refused(req, reply, 403, '代办已结束', why);
+        return undefined;
+      }
     }
     const person = {
       ...known,
