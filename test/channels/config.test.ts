@@ -42,6 +42,14 @@ test('the directory names channels; definitions carry names and kinds, never a s
   for (const secret of Object.values(SECRETS)) expect(all).not.toContain(secret);
 });
 
+test('a mobile written with +86 is kept as its 11 digits, for @-mentions and SMS alike', () => {
+  const file = directoryWith((t) => good(t).replace('mobile: "13800000001"', 'mobile: "+8613800000001"'));
+  const inputs = loadInputs({ catalog: catalogFile, directory: file, env: SECRETS });
+  const justice = inputs.trackers.find((t) => t.unit.id === 'justice')!;
+  expect(justice.unit.head.mobile).toBe('13800000001');
+  expect(JSON.stringify(inputs.trackers)).not.toContain('+86');
+});
+
 test('a directory without channels gives definitions without a channels field (their hashes do not change)', () => {
   const inputs = loadInputs({
     catalog: catalogFile,
