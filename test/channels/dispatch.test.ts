@@ -63,7 +63,6 @@ function dispatcher(
     links,
     secrets: loadChannelSecrets(env),
     endpoints: { wecom: urls.wecom, dingtalk: urls.dingtalk, feishu: urls.feishu, aliyun: urls.aliyun },
-    site: 'https://duban.xx.gov.cn',
     log: silent,
     now,
     settleMs: 0,
