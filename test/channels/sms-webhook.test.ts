@@ -159,6 +159,18 @@ describe('signed webhook', () => {
     });
   });
 
+  test('the signature is pinned: HMAC-SHA256 of "<timestamp>.<body>" in hex (computed with openssl)', () => {
+    // printf '%s' '1804554000.<body>' | openssl dgst -sha256 -hmac hook-secret
+    const body = '{"schema":"duban.event/v1","id":"event/x","type":"period.verified"}';
+    const verified = { ...event, id: 'event/x', type: 'period.verified' as const };
+    expect(webhookHeaders('hook-secret', verified, body, 1_804_554_000_999)).toMatchObject({
+      'x-duban-event': 'period.verified',
+      'x-duban-event-id': 'event/x',
+      'x-duban-timestamp': '1804554000',
+      'x-duban-signature': 'v1=376904031a13ff2e7496f9e274efd811975172f919f6d0d16f2a1f1cb7dfdce4',
+    });
+  });
+
   test('a wrong secret is 401: permanent, the channel is broken', async () => {
     const a = await sendWebhook({ url: `${urls.webhook}/oa`, secret: 'nope', now }, event);
     expect(a).toMatchObject({ ok: false, transient: false, channel: true });
