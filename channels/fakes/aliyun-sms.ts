@@ -5,8 +5,8 @@
  * name or template not approved (isv.SMS_SIGNATURE_ILLEGAL, isv.SMS_TEMPLATE_ILLEGAL), template parameters missing
  * or too long (isv.TEMPLATE_MISSING_PARAMETERS, isv.PARAM_LENGTH_LIMIT), a malformed mobile
  * (isv.MOBILE_NUMBER_ILLEGAL), and a second message to one number within a minute (isv.BUSINESS_LIMIT_CONTROL).
- * Every variable of the template must be given; parameters the template does not name are ignored (阿里云 documents
- * no refusal of them; duban sends only its template's four). A template whose variables 阿里云 would not approve
+ * Every variable of the template must be given; parameters the template does not name are ignored (the fake's
+ * choice: how 阿里云 answers them is not verified; duban's documented template uses all four it sends). A template whose variables 阿里云 would not approve
  * (the names email, mobile, id, nick, site) cannot be configured: such a template never reaches SendSms.
  */
 import { randomUUID } from 'node:crypto';
