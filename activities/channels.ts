@@ -283,8 +283,6 @@ export interface ChannelDeps {
   links?: { keys: LinkKey[]; baseUrl: string; graceMs: number };
   secrets: (name: string) => ChannelSecret;
   endpoints?: ChannelEndpoints;
-  /** The platform's fixed address an SMS names (SMS carries no link). */
-  site: string;
   log: {
     info(m: string, meta?: object): void;
     warn(m: string, meta?: object): void;
@@ -475,7 +473,7 @@ export class ChannelDispatcher {
             now: () => this.now(),
           },
           row.target,
-          smsParams(this.itemOf(s), this.d.site),
+          smsParams(this.itemOf(s)),
         );
       } else {
         const { row, s } = stored[0]!;

@@ -65,7 +65,6 @@ export async function runChannelStorm(o: {
       links: { keys, baseUrl: 'https://duban.xx.gov.cn', graceMs: 0 },
       secrets: loadChannelSecrets(env),
       endpoints: { wecom: urls.wecom, dingtalk: urls.dingtalk, feishu: urls.feishu },
-      site: 'https://duban.xx.gov.cn',
       log: { info: () => undefined, warn: () => undefined, error: () => undefined },
       now,
       settleMs: 1_000,

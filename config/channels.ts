@@ -96,8 +96,3 @@ export function channelEndpoints(env: NodeJS.ProcessEnv = process.env): ChannelE
     ...(pick(env.DUBAN_ALIYUN_SMS_URL) ? { aliyun: pick(env.DUBAN_ALIYUN_SMS_URL) } : {}),
   };
 }
-
-/** The platform's fixed address an SMS names (DUBAN_SMS_SITE; else the web service's address). */
-export function smsSite(env: NodeJS.ProcessEnv, webUrl: string | undefined): string {
-  return env.DUBAN_SMS_SITE?.trim() || webUrl || '督办平台';
-}

@@ -85,7 +85,14 @@ const list = <T extends z.ZodType>(item: T, max: number) => z.array(item).max(ma
 
 /** A mainland mobile number, for SMS and robot mentions: 11 digits starting 13-19, optionally +86. */
 export const MOBILE_PATTERN = /^(\+86)?1[3-9]\d{9}$/;
-const mobile = z.string().regex(MOBILE_PATTERN, { message: '不是有效的大陆手机号码，如 13800138000' });
+/**
+ * Kept as the 11 digits: robots @-mention by the bare number (a "+86…" mention matches nobody) and one person
+ * written both ways must be one recipient, so every use gets the same form from the directory on.
+ */
+const mobile = z
+  .string()
+  .regex(MOBILE_PATTERN, { message: '不是有效的大陆手机号码，如 13800138000' })
+  .overwrite((m) => m.replace(/^\+86/, ''));
 
 export const contactSchema = z.strictObject({
   name: text,

@@ -24,7 +24,7 @@ import {
 import { createEngineWorker } from './factory';
 import { ChannelDispatcher, channelAlert, operatorMailer } from '../activities/channels';
 import { latestSnapshot } from '../access/registered';
-import { channelEndpoints, loadChannelSecrets, missingSecret, smsSite } from '../config/channels';
+import { channelEndpoints, loadChannelSecrets, missingSecret } from '../config/channels';
 import { Operations, startOperations } from './operations';
 import { OperatorChannel, channelBrokenAlert, notifyOperators, operatorChannels } from './operator-alert';
 import type { Sender } from '../activities';
@@ -174,7 +174,6 @@ export async function startWorker(
     links,
     secrets,
     endpoints,
-    site: smsSite(process.env, webUrl),
     // The runtime's logger, looked up when used: the runtime is installed by then.
     log: {
       info: (m, meta) => Runtime.instance().logger.info(m, meta as Record<string, unknown>),
@@ -212,7 +211,7 @@ export async function startWorker(
       digest: settings.digest.enabled,
       links,
       // A deployment that names its web address has a web service: notices without links point there.
-      webUrl: settings.web.baseUrl ? webBaseUrl(settings) : undefined,
+      webUrl,
       maxConcurrentActivities: settings.worker.maxConcurrentActivities,
       maxCachedWorkflows: settings.worker.maxCachedWorkflows,
       stackTraces: settings.worker.stackTraces,

@@ -5,6 +5,9 @@
  * name or template not approved (isv.SMS_SIGNATURE_ILLEGAL, isv.SMS_TEMPLATE_ILLEGAL), template parameters missing
  * or too long (isv.TEMPLATE_MISSING_PARAMETERS, isv.PARAM_LENGTH_LIMIT), a malformed mobile
  * (isv.MOBILE_NUMBER_ILLEGAL), and a second message to one number within a minute (isv.BUSINESS_LIMIT_CONTROL).
+ * Every variable of the template must be given; parameters the template does not name are ignored (the fake's
+ * choice: how 阿里云 answers them is not verified; duban's documented template uses all four it sends). A template whose variables 阿里云 would not approve
+ * (the names email, mobile, id, nick, site) cannot be configured: such a template never reaches SendSms.
  */
 import { randomUUID } from 'node:crypto';
 import { aliyunSign } from '../sms-aliyun';
@@ -19,6 +22,13 @@ export interface FakeSmsAccount {
   templates: Record<string, string>;
 }
 
+/** Variable names 阿里云's template review refuses (短信模板变量规范). */
+const REFUSED_VARIABLES = new Set(['email', 'mobile', 'id', 'nick', 'site']);
+
+function variablesOf(template: string): string[] {
+  return [...template.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!);
+}
+
 export class FakeAliyunSms {
   private nonces = new Set<string>();
   private perNumber = new Map<string, SlidingWindow>();
@@ -26,7 +36,13 @@ export class FakeAliyunSms {
   constructor(
     private readonly accounts: Map<string, FakeSmsAccount>,
     private readonly store: (r: Received) => void,
-  ) {}
+  ) {
+    for (const a of accounts.values())
+      for (const [code, text] of Object.entries(a.templates)) {
+        const refused = variablesOf(text).find((v) => REFUSED_VARIABLES.has(v));
+        if (refused) throw new Error(`template ${code}: 阿里云 does not approve the variable \${${refused}}`);
+      }
+  }
 
   handle(req: FakeRequest, now: number): FakeAnswer {
     const requestId = randomUUID().toUpperCase();
@@ -61,8 +77,7 @@ export class FakeAliyunSms {
     } catch {
       return answer('isv.INVALID_JSON_PARAM', 'JSON参数不合法，只接受字符串值');
     }
-    const wanted = [...template.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!);
-    for (const name of wanted) {
+    for (const name of variablesOf(template)) {
       const v = values[name];
       if (typeof v !== 'string' || v === '') return answer('isv.TEMPLATE_MISSING_PARAMETERS', `模板缺少变量 ${name}`);
       if ([...v].length > 35) return answer('isv.PARAM_LENGTH_LIMIT', `参数超出长度限制 ${name}`);

@@ -41,8 +41,13 @@ export function demoDirectory(builtIn: string): string {
     );
 }
 
-/** The SMS template text the demo's fake has "approved". */
-const DEMO_TEMPLATE = '${unit}：${task}截止${due}，${stage}。请登录${site}办理。';
+/**
+ * The SMS template text the demo's fake has "approved": like a real one, the platform's address is fixed text in it,
+ * not a variable (docs/channels.md, "阿里云 SMS").
+ */
+function demoTemplate(site: string): string {
+  return `\${unit}：\${task}截止\${due}，\${stage}。请登录${site}办理。`;
+}
 
 export interface ReceivedLine {
   at: string;
@@ -139,7 +144,7 @@ export async function startLocalChannels(
         accessKeyId: s.key!,
         accessKeySecret: s.secret,
         signNames: [c.signName ?? ''],
-        templates: { [c.templateCode ?? '']: DEMO_TEMPLATE },
+        templates: { [c.templateCode ?? '']: demoTemplate(env.DUBAN_WEB_BASE_URL?.trim() || '督办平台') },
       });
   }
   const log = path.join(dataDir, 'channels.jsonl');

@@ -110,7 +110,6 @@ test('a broken 钉钉 robot: the operator webhook and robot told (channel.broken
       ledger,
       secrets: loadChannelSecrets(secrets),
       endpoints,
-      site: 'https://duban.xx.gov.cn',
       log: quiet,
       settleMs: 0,
       alertOperators: (a) => notifyOperators(operators, channelBrokenAlert(a, 'duban'), quiet, 2, 10),

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_DIRECTORY, DEFAULT_EVENTS, DEFAULT_ROSTERS, InvalidInputError, loadInputs } from '../../config/load';
+import { channelRows } from '../../activities/channels';
 import { demoDirectory } from '../../channels/fakes/local';
 import { loadChannelSecrets, secretVariable } from '../../config/channels';
 import { SECRETS, catalogFile, directoryWith, withChannels as good } from './support';
@@ -42,6 +43,14 @@ test('the directory names channels; definitions carry names and kinds, never a s
   for (const secret of Object.values(SECRETS)) expect(all).not.toContain(secret);
 });
 
+test('a mobile written with +86 is kept as its 11 digits, for @-mentions and SMS alike', () => {
+  const file = directoryWith((t) => good(t).replace('mobile: "13800000001"', 'mobile: "+8613800000001"'));
+  const inputs = loadInputs({ catalog: catalogFile, directory: file, env: SECRETS });
+  const justice = inputs.trackers.find((t) => t.unit.id === 'justice')!;
+  expect(justice.unit.head.mobile).toBe('13800000001');
+  expect(JSON.stringify(inputs.trackers)).not.toContain('+86');
+});
+
 test('a directory without channels gives definitions without a channels field (their hashes do not change)', () => {
   const inputs = loadInputs({
     catalog: catalogFile,
@@ -49,6 +58,57 @@ test('a directory without channels gives definitions without a channels field (t
     env: {},
   });
   expect(inputs.trackers.every((t) => t.channels === undefined)).toBe(true);
+});
+
+test("the catalog's defaults.channels and an obligation's channels change which routes each step reaches", () => {
+  const catalog = path.join(dir, 'catalog-routes.yaml');
+  writeFileSync(
+    catalog,
+    readFileSync(catalogFile, 'utf8')
+      .replace(
+        'noticeHour: 9\n',
+        'noticeHour: 9\ndefaults:\n  channels: { reminders: [unit, office], level2: [unit] }\n',
+      )
+      .replace('    lead: justice\n', '    lead: justice\n    channels: { level2: [sms] }\n'),
+  );
+  const inputs = loadInputs({ catalog, directory: directoryWith(good), env: SECRETS });
+  const own = inputs.trackers.find((t) => t.unit.id === 'justice' && t.obligation.id === 'half-year-report')!;
+  // reminders from the catalog's defaults, level2 the obligation's own, the rest the built-in defaults.
+  expect(own.channels!.steps).toEqual({
+    reminders: ['unit', 'office'],
+    level1: ['unit'],
+    level2: ['sms'],
+    level3: ['leadership'],
+  });
+  const other = inputs.trackers.find((t) => t.obligation.id !== 'half-year-report' && t.channels)!;
+  expect(other.channels!.steps).toMatchObject({ reminders: ['unit', 'office'], level2: ['unit'] });
+  // And the rows a notice adds follow them: a reminder reaches the office's robot and webhook too; a 督办单 only SMS.
+  const period = { label: '2027H1', due: '2027-07-15', dueAt: 0, endsAt: 1 };
+  const rowsOf = (stage: 'reminder' | 'escalation', level: number, to: string) =>
+    channelRows(
+      {
+        definition: own,
+        notice: {
+          at: 0,
+          day: 0,
+          trackerId: own.trackerId,
+          obligation: own.obligation.id,
+          unit: own.unit.id,
+          period: '2027H1',
+          due: '2027-07-15',
+          stage,
+          level,
+          step: 0,
+          to: [to],
+          cc: [],
+        },
+        period,
+        firedAt: 0,
+      },
+      { graceMs: 0, links: false },
+    ).map((r) => r.channel);
+  expect(rowsOf('reminder', 0, own.unit.liaison.email)).toEqual(['justice-wecom', 'office-ding', 'oa']);
+  expect(rowsOf('escalation', 2, own.unit.head.email)).toEqual(['sms']);
 });
 
 test('an unknown channel is named with file, line and field', () => {

@@ -17,6 +17,7 @@ import { robotMessage } from '../../channels/compose';
 import { loadChannelSecrets } from '../../config/channels';
 import { loadInputs } from '../../config/load';
 import { WorkingCalendar } from '../../domain/calendar';
+import type { EventKind } from '../../domain/period-state';
 import type { PlannedNotice } from '../../domain/planner';
 import { standInDay } from '../../domain/stand-ins';
 import type { TrackerDefinition } from '../../domain/trackers';
@@ -67,7 +68,6 @@ function dispatcher(
     links,
     secrets: loadChannelSecrets(env),
     endpoints: { wecom: urls.wecom, dingtalk: urls.dingtalk, feishu: urls.feishu, aliyun: urls.aliyun },
-    site: 'https://duban.xx.gov.cn',
     log: silent,
     now,
     settleMs: 0,
@@ -404,6 +404,68 @@ test('代办: in a stand-in’s range the SMS goes to the stand-in’s phone and
     { graceMs: 0, links: true, standIns: { list: await ledger.standIns.forUnits(['justice'], day), day } },
   );
   expect(after.filter((r) => r.kind === 'sms').map((r) => r.target)).toEqual(['13800000001']);
+});
+
+test('verification, return, extension decisions and waiver reach the webhooks as their events', async () => {
+  clock += 60 * 60_000;
+  const event = (n: number, kind: EventKind, actor: string, data?: Record<string, unknown>) => ({
+    eventKey: `${justice.trackerId}/run-1/${n}`,
+    trackerId: justice.trackerId,
+    obligation: justice.obligation.id,
+    unit: justice.unit.id,
+    period: '2027',
+    kind,
+    at: clock,
+    actor,
+    ...(data ? { data } : {}),
+  });
+  const write = {
+    trackerId: justice.trackerId,
+    obligation: justice.obligation.id,
+    unit: justice.unit.id,
+    at: clock,
+    events: [
+      event(20, 'verification_accepted', '督察科'),
+      event(21, 'verification_returned', '督察科', { reason: '材料缺少签章' }),
+      event(22, 'extension_approved', '主任', { until: '2027-03-15' }),
+      event(23, 'extension_rejected', '主任'),
+      event(24, 'waived', '主任', { reason: '机构改革，任务取消' }),
+      // Not a webhook event: it adds no row.
+      event(25, 'extension_requested', '王联络员'),
+    ],
+    red: [],
+    webhooks: {
+      channels: [{ name: 'oa', kind: 'webhook' as const, url: `${urls.webhook}/oa`, mention: false }],
+      obligationTitle: justice.obligation.title,
+      unitName: justice.unit.name,
+    },
+  };
+  const rows = webhookEventRows(write);
+  expect(rows).toHaveLength(5);
+  expect(await ledger.channels.add(rows, clock)).toBe(5);
+  const before = fakes.received({ kind: 'webhook' }).length;
+  await drain(dispatcher());
+  const got = fakes
+    .received({ kind: 'webhook' })
+    .slice(before)
+    .map((r) => r.body as { id: string; type: string; occurredAt: string; data: Record<string, unknown> });
+  expect(got.map((e) => e.type)).toEqual([
+    'period.verified',
+    'period.returned',
+    'extension.decided',
+    'extension.decided',
+    'period.waived',
+  ]);
+  const base = { trackerId: justice.trackerId, period: '2027', unitName: '市司法局' };
+  expect(got[0]).toMatchObject({
+    id: `event/${justice.trackerId}/run-1/20`,
+    occurredAt: new Date(clock).toISOString(),
+    data: { ...base, obligationTitle: justice.obligation.title, actor: '督察科' },
+  });
+  expect(got[1]!.data).toMatchObject({ ...base, details: { reason: '材料缺少签章' } });
+  expect(got[2]!.data).toMatchObject({ ...base, approved: true, details: { until: '2027-03-15' } });
+  expect(got[3]!.data).toMatchObject({ ...base, approved: false, actor: '主任' });
+  expect(got[4]!.data).toMatchObject({ ...base, details: { reason: '机构改革，任务取消' } });
 });
 
 test('duban show lists each channel send with its answer and attempts, and no secret', () => {

@@ -6,9 +6,16 @@
 import { ChannelItem, mergeItems, robotMessage } from '../../channels/compose';
 import { DINGTALK_THROTTLE_MS, dingtalkFits, dingtalkSign, sendDingtalk } from '../../channels/dingtalk';
 import { ChannelFakes } from '../../channels/fakes';
-import { feishuFits, feishuSign, sendFeishu } from '../../channels/feishu';
+import { feishuBody, feishuFits, feishuSign, sendFeishu } from '../../channels/feishu';
 import { post } from '../../channels/transport';
-import { WECOM_MARKDOWN_MAX_BYTES, sendWecom, wecomAnswer, wecomBody, wecomFits } from '../../channels/wecom';
+import {
+  WECOM_MARKDOWN_MAX_BYTES,
+  WECOM_TEXT_MAX_BYTES,
+  sendWecom,
+  wecomAnswer,
+  wecomBody,
+  wecomFits,
+} from '../../channels/wecom';
 
 const item = (n: number, extra: Partial<ChannelItem> = {}): ChannelItem => ({
   key: `annual-report-dept/u${n}/2027/2027-03-01/r3`,
@@ -38,6 +45,9 @@ const fakes = new ChannelFakes({
   feishu: [
     { hook: 'fs-1', secret: 'feishu-secret' },
     { hook: 'fs-2', secret: 'feishu-secret-2' },
+    { hook: 'fs-minute', secret: 'feishu-secret-3' },
+    { hook: 'fs-keyword', keyword: '督办' },
+    { hook: 'fs-weekly', keyword: '周报' },
   ],
   now,
 });
@@ -107,6 +117,27 @@ describe('企业微信 group robot', () => {
     const last = fakes.received({ kind: 'wecom', to: 'wk-1' }).pop()!;
     expect(last.body).toMatchObject({ msgtype: 'text', text: { mentioned_mobile_list: ['13800000001'] } });
     expect(last.text).toContain('签收 http://127.0.0.1:8080/a/tok3/acknowledge');
+  });
+
+  test('a text message (mentions) over 2048 bytes is refused (40058); merging keeps mentioned messages under it', async () => {
+    clock += 61_000;
+    const mobiles = ['13800000001', '13800000002'];
+    const items = Array.from({ length: 30 }, (_, i) => item(i));
+    const huge = robotMessage(items, mobiles);
+    expect(wecomFits(huge)).toBe(false);
+    const raw = await post(`${urls.wecom}?key=wk-2`, JSON.stringify(wecomBody(huge)), {
+      'content-type': 'application/json',
+    });
+    expect('body' in raw && JSON.parse(raw.body)).toMatchObject({ errcode: 40058 });
+    const merged = mergeItems(items, wecomFits, mobiles);
+    expect(merged.flatMap((m) => m.keys)).toEqual(items.map((i) => i.key));
+    expect(merged.length).toBeLessThan(20);
+    for (const m of merged) {
+      const body = wecomBody(m) as { msgtype: string; text: { content: string; mentioned_mobile_list: string[] } };
+      expect(body).toMatchObject({ msgtype: 'text', text: { mentioned_mobile_list: mobiles } });
+      expect(Buffer.byteLength(body.text.content)).toBeLessThanOrEqual(WECOM_TEXT_MAX_BYTES);
+      expect((await sendWecom({ key: 'wk-2', url: urls.wecom }, m)).ok).toBe(true);
+    }
   });
 
   test('a title cannot inject a link: markdown characters of user text are made inert', async () => {
@@ -228,6 +259,49 @@ describe('飞书 custom bot', () => {
     expect(fakes.requests.at(-1)!.status).toBe(400);
     clock += 1_001;
     expect((await sendFeishu(t, robotMessage([item(7)]))).ok).toBe(true);
+  });
+
+  test('the 101st message within a minute (5 a second kept) is 9499: transient, sent a minute later', async () => {
+    clock += 61_000;
+    const t = { key: 'fs-minute', secret: 'feishu-secret-3', url: urls.feishu, now };
+    for (let i = 0; i < 100; i++) {
+      expect((await sendFeishu(t, robotMessage([item(i)]))).ok).toBe(true);
+      clock += 250;
+    }
+    const a = await sendFeishu(t, robotMessage([item(100)]));
+    expect(a).toMatchObject({ ok: false, transient: true, retryAfterMs: 60_000 });
+    expect(a.response).toContain('9499');
+    clock += 60_000;
+    expect((await sendFeishu(t, robotMessage([item(101)]))).ok).toBe(true);
+    expect(fakes.received({ kind: 'feishu', to: 'fs-minute' })).toHaveLength(101);
+  });
+
+  test("a bot's keyword missing is 19024 (permanent); duban's title carries 督办, so a 督办 keyword passes", async () => {
+    const pass = await sendFeishu({ key: 'fs-keyword', url: urls.feishu, now }, robotMessage([item(1)]));
+    expect(pass.ok).toBe(true);
+    const a = await sendFeishu({ key: 'fs-weekly', url: urls.feishu, now }, robotMessage([item(1)]));
+    expect(a).toMatchObject({ ok: false, transient: false, channel: true });
+    expect(a.response).toContain('19024');
+    expect(fakes.received({ kind: 'feishu', to: 'fs-weekly' })).toEqual([]);
+  });
+
+  test('a body over 20 KB is refused (19002); feishuFits measures the body duban sends', async () => {
+    const items = Array.from({ length: 150 }, (_, i) => item(i));
+    const huge = robotMessage(items);
+    expect(feishuFits(huge)).toBe(false);
+    const a = await sendFeishu({ key: 'fs-keyword', url: urls.feishu, now }, huge);
+    expect(a).toMatchObject({ ok: false, transient: false });
+    expect(a.response).toContain('19002');
+    // The largest merge that fits is accepted, signature fields and all.
+    const [first] = mergeItems(items, feishuFits);
+    const ts = Math.floor(clock / 1000);
+    expect(
+      Buffer.byteLength(JSON.stringify(feishuBody(first!, { timestamp: ts, sign: feishuSign('x', ts) }))),
+    ).toBeLessThanOrEqual(20 * 1024);
+    clock += 1_000;
+    expect((await sendFeishu({ key: 'fs-minute', secret: 'feishu-secret-3', url: urls.feishu, now }, first!)).ok).toBe(
+      true,
+    );
   });
 
   test('merging keeps bodies under 20 KB', () => {

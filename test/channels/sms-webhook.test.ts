@@ -17,7 +17,9 @@ const item: ChannelItem = {
   supervisionNumber: '督〔2027〕12号',
   links: [{ label: '查看', url: 'http://127.0.0.1:8080/a/t/view' }],
 };
-const TEMPLATE = '您单位承担的${task}已逾期（截止${due}，${stage}），请登录${site}办理。${unit}';
+// The platform's address is fixed text of the approved template, never a variable: here one over 35 characters.
+const SITE = 'https://duban.fzzfjs.zhengwu.xx.gov.cn/portal';
+const TEMPLATE = `您单位承担的\${task}已逾期（截止\${due}，\${stage}），请登录${SITE}办理。\${unit}`;
 let clock = Date.parse('2027-03-09T01:00:00Z');
 const now = () => clock;
 const fakes = new ChannelFakes({
@@ -41,7 +43,7 @@ const sms = () => ({
   url: urls.aliyun,
   now,
 });
-const params = smsParams(item, 'https://duban.xx.gov.cn');
+const params = smsParams(item);
 
 beforeAll(async () => {
   urls = await fakes.start();
@@ -81,7 +83,7 @@ describe('阿里云 SendSms', () => {
     expect(a.response).toMatch(/^OK: OK \(BizId /);
     const r = fakes.received({ kind: 'sms', to: '13800000003' }).pop()!;
     expect(r.text).toBe(
-      '【XX市依法治市办】您单位承担的法治政府建设年度报告（2027）已逾期（截止2027-03-01，督办单 督〔2027〕12号），请登录https://duban.xx.gov.cn办理。市司法局',
+      '【XX市依法治市办】您单位承担的法治政府建设年度报告（2027）已逾期（截止2027-03-01，督办单 督〔2027〕12号），请登录https://duban.fzzfjs.zhengwu.xx.gov.cn/portal办理。市司法局',
     );
     expect(r.text).not.toContain('/a/');
   });
@@ -106,9 +108,25 @@ describe('阿里云 SendSms', () => {
   test('template parameters missing or over 35 characters are refused; smsParams keeps them within', async () => {
     const missing = await sendAliyunSms(sms(), '13800000006', { task: 'x' });
     expect(missing.response).toContain('isv.TEMPLATE_MISSING_PARAMETERS');
-    const long = smsParams({ ...item, obligationTitle: '很长'.repeat(40) }, 'https://duban.xx.gov.cn');
+    const long = smsParams({ ...item, obligationTitle: '很长'.repeat(40) });
     expect([...long.task!].length).toBeLessThanOrEqual(35);
     expect((await sendAliyunSms(sms(), '13800000006', long)).ok).toBe(true);
+  });
+
+  test('duban sends exactly the four variables; the address stays whole in the template; ${site} is not approved', async () => {
+    expect(Object.keys(params).sort()).toEqual(['due', 'stage', 'task', 'unit']);
+    expect(Object.values(params).join('')).not.toContain('http');
+    expect([...SITE].length).toBeGreaterThan(35);
+    // A parameter the template does not name is ignored, as by 阿里云.
+    expect((await sendAliyunSms(sms(), '13800000008', { ...params, extra: 'x' })).ok).toBe(true);
+    expect(fakes.received({ kind: 'sms', to: '13800000008' }).pop()!.text).toContain(`请登录${SITE}办理。`);
+    const account = {
+      accessKeyId: 'k',
+      accessKeySecret: 's',
+      signNames: ['x'],
+      templates: { SMS_1: '请登录${site}办理' },
+    };
+    expect(() => new ChannelFakes({ sms: [account] })).toThrow('${site}');
   });
 
   test('a RAM user without SMS rights breaks the channel (told to the operator), not retried for ever', () => {
@@ -138,6 +156,18 @@ describe('signed webhook', () => {
       type: 'notice.sent',
       id: 'notice/annual-report-dept/sfj/2027/2027-03-01/e2.0',
       data: { supervisionNumber: '督〔2027〕12号', level: 2 },
+    });
+  });
+
+  test('the signature is pinned: HMAC-SHA256 of "<timestamp>.<body>" in hex (computed with openssl)', () => {
+    // printf '%s' '1804554000.<body>' | openssl dgst -sha256 -hmac hook-secret
+    const body = '{"schema":"duban.event/v1","id":"event/x","type":"period.verified"}';
+    const verified = { ...event, id: 'event/x', type: 'period.verified' as const };
+    expect(webhookHeaders('hook-secret', verified, body, 1_804_554_000_999)).toMatchObject({
+      'x-duban-event': 'period.verified',
+      'x-duban-event-id': 'event/x',
+      'x-duban-timestamp': '1804554000',
+      'x-duban-signature': 'v1=376904031a13ff2e7496f9e274efd811975172f919f6d0d16f2a1f1cb7dfdce4',
     });
   });
 

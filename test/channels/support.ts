@@ -62,7 +62,7 @@ export const FAKE_ACCOUNTS = {
       accessKeyId: 'LTAI-0006',
       accessKeySecret: 'sms-secret-0007',
       signNames: ['XX市依法治市办'],
-      templates: { SMS_100: '您单位承担的${task}截止${due}，${stage}，请登录${site}办理。' },
+      templates: { SMS_100: '您单位承担的${task}截止${due}，${stage}，请登录https://duban.xx.gov.cn办理。' },
     },
   ],
   webhooks: { oa: 'oa-secret-0005' },
