@@ -16,7 +16,7 @@ import { DEFAULT_TIME_ZONE } from '../../domain/model';
 import { formatLocal } from '../../domain/zone';
 import type { WebContext } from '../context';
 import * as pages from '../pages';
-import { maySee, readsEverything, readsJurisdiction, topJurisdictions } from '../roles';
+import { Person, maySee, readsEverything, readsJurisdiction, topJurisdictions } from '../roles';
 import { forbidden, requireSignedIn } from '../session';
 
 const BOARD_ITEMS = 300;
@@ -44,6 +44,32 @@ async function boardAlerts(d: WebContext, snapshot: Snapshot | undefined): Promi
     const reason = broken.get(name) ?? a.message.replace(/^Channel \S+ is broken: (.*?)\. Its messages[\s\S]*$/, '$1');
     return { kind: 'channel', since: a.since, channel: name, text: brokenChannelText(name, kind, reason) };
   });
+}
+
+/**
+ * The trackers a person's units cooperate on (协办) and may not otherwise see, added to the board beside their own:
+ * read per obligation that names cooperators.
+ */
+async function addCooperatingRows(
+  d: WebContext,
+  snapshot: Snapshot | undefined,
+  person: Person,
+  filter: { obligation?: string; colour?: string },
+  view: Awaited<ReturnType<typeof boardView>>,
+): Promise<void> {
+  for (const o of snapshot?.catalog.obligations ?? []) {
+    if (!o.cooperators || (filter.obligation && filter.obligation !== o.id)) continue;
+    const rows = (await boardStates(d.ledger, { obligation: o.id, colour: filter.colour })).filter(
+      (t) => !maySee(person, t.unit) && (t.cooperators ?? []).some((c) => person.units.has(c.unit)),
+    );
+    for (const t of rows) {
+      view.items.push(t);
+      view.total++;
+      const c = view.counts.get(t.unit) ?? emptyCounts();
+      if (t.colour in c) c[t.colour as keyof ColourCounts]++;
+      view.counts.set(t.unit, c);
+    }
+  }
 }
 
 export function boardRoutes(app: FastifyInstance, d: WebContext): void {
@@ -92,23 +118,9 @@ export function boardRoutes(app: FastifyInstance, d: WebContext): void {
       { units: inView, unit: filter.unit, obligation: filter.obligation, colour: filter.colour },
       BOARD_ITEMS,
     );
-    // 协办: a cooperating unit's staff also see the trackers their unit cooperates on (DOMAIN.md 28), read per
-    // obligation that names cooperators, beside the board of their own units.
-    if (!readsEverything(s.person) && s.person.units.size > 0 && !filter.unit) {
-      for (const o of snapshot?.catalog.obligations ?? []) {
-        if (!o.cooperators || (filter.obligation && filter.obligation !== o.id)) continue;
-        const rows = (await boardStates(d.ledger, { obligation: o.id, colour: filter.colour })).filter(
-          (t) => !maySee(s.person, t.unit) && (t.cooperators ?? []).some((c) => s.person.units.has(c.unit)),
-        );
-        for (const t of rows) {
-          view.items.push(t);
-          view.total++;
-          const c = view.counts.get(t.unit) ?? emptyCounts();
-          if (t.colour in c) c[t.colour as keyof ColourCounts]++;
-          view.counts.set(t.unit, c);
-        }
-      }
-    }
+    // 协办: a cooperating unit's staff also see the trackers their unit cooperates on (DOMAIN.md 28).
+    if (!readsEverything(s.person) && s.person.units.size > 0 && !filter.unit)
+      await addCooperatingRows(d, snapshot, s.person, filter, view);
 
     // The unit rows: the units of the current jurisdiction itself (those beneath are in its children's rows).
     const own =
