@@ -12,6 +12,7 @@ import {
   Directory,
   LIMITS,
   Obligation,
+  Unit,
   catalogSchema,
   directorySchema,
   obligationSchema,
@@ -922,6 +923,40 @@ export function escalationEndWarnings(catalog: Catalog): string[] {
   return warnings;
 }
 
+/** The assigned units whose supervising office has no office above it (no 提级督办 for them), by that office. */
+function stuckRaises(assigned: readonly Unit[], units: ReadonlyMap<string, Unit>): Map<string, string[]> {
+  const stuck = new Map<string, string[]>();
+  for (const u of assigned) {
+    const office = units.get(u.supervisor ?? '');
+    if (!office || raiseOfficeOf(office, units)) continue;
+    stuck.set(office.id, [...(stuck.get(office.id) ?? []), u.name]);
+  }
+  return stuck;
+}
+
+/**
+ * Warnings (not refusals) for an obligation with `raiseAfter` whose units sit under offices at different levels:
+ * the units whose office has nothing above it are not raised (their ladder runs as usual).
+ */
+export function raiseWarnings(catalog: Catalog, directory: Directory): string[] {
+  const units = new Map(directory.units.map((u) => [u.id, u]));
+  const warnings: string[] = [];
+  for (const o of catalog.obligations) {
+    if (o.raiseAfter === undefined) continue;
+    const assigned = expandAssignees(o, directory);
+    const stuck = stuckRaises(assigned, units);
+    const count = [...stuck.values()].reduce((n, names) => n + names.length, 0);
+    if (count === 0 || count === assigned.length) continue;
+    for (const [officeId, names] of stuck) {
+      const shown = names.slice(0, 5).join('、') + (names.length > 5 ? `等${names.length}个单位` : '');
+      warnings.push(
+        `任务 ${o.id}：${shown}的督察单位“${units.get(officeId)?.name ?? officeId}”（${officeId}）没有上级督察单位，这些单位的期次不会提级督办；其余单位照常提级。`,
+      );
+    }
+  }
+  return warnings;
+}
+
 // --- 协办 and 提级督办 (DOMAIN.md 28, 26) -----------------------------------------------------------------------
 
 /**
@@ -977,13 +1012,12 @@ export function cooperationProblems(catalog: Catalog, directory: Directory): Pro
       add(['raiseAfter'], '提级督办在最后一级督办之后计算，但该任务没有督办阶梯（escalation 为空）');
       return;
     }
-    // One problem per supervising office that has nothing above it, naming the units it leaves without a raise.
-    const stuck = new Map<string, string[]>();
-    for (const u of expandAssignees(o, directory)) {
-      const office = units.get(u.supervisor ?? '');
-      if (!office || raiseOfficeOf(office, units)) continue;
-      stuck.set(office.id, [...(stuck.get(office.id) ?? []), u.name]);
-    }
+    // A raise that reaches none of the assigned units is refused, one problem per supervising office that has
+    // nothing above it; units under offices at different levels are allowed (raiseWarnings names those not raised).
+    const assigned = expandAssignees(o, directory);
+    const stuck = stuckRaises(assigned, units);
+    const stuckCount = [...stuck.values()].reduce((n, names) => n + names.length, 0);
+    if (stuckCount < assigned.length) return;
     for (const [officeId, names] of stuck) {
       const office = units.get(officeId)!;
       const shown = names.slice(0, 5).join('、') + (names.length > 5 ? `等${names.length}个单位` : '');

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { FileProblem, InvalidInputError, assertRegistrable, loadCalendarFile, loadInputs } from '../config/load';
 import { WorkingCalendar } from '../domain/calendar';
 import { parseDate } from '../domain/dates';
-import { DEFINITION_MAX_BYTES, definitionProblems, pastOneOffWarnings } from '../domain/validate';
+import { DEFINITION_MAX_BYTES, definitionProblems, pastOneOffWarnings, raiseWarnings } from '../domain/validate';
 
 const fixtures = path.join(__dirname, 'fixtures');
 const goodCatalog = readFileSync(path.join(fixtures, 'catalog.yaml'), 'utf8');
@@ -755,6 +755,27 @@ describe('协办 and 提级督办 (#24 items 5, 2): bad cooperators and raises a
     expect(
       problems(withLines('    cooperators: { units: [county-a], tags: [督察单位] }\n    raiseAfter: 10\n'), nested),
     ).toEqual([]);
+  });
+
+  test('units under offices at different levels: those with an office above are raised, the others warned of', () => {
+    // 市财政局 answers to the region's office directly, which has nothing above it; 市司法局 to 依法治市办 below it.
+    const mixed = nested.replace(
+      '    tags: [市直部门]\n    supervisor: office\n    contacts:\n      head: { name: 冯局长',
+      '    tags: [市直部门]\n    supervisor: region\n    contacts:\n      head: { name: 冯局长',
+    );
+    expect(mixed).not.toBe(nested);
+    const catalog = withLines('    raiseAfter: 5\n');
+    expect(problems(catalog, mixed)).toEqual([]);
+    const dir = mkdtempSync(path.join(tmpdir(), 'duban-raise-'));
+    writeFileSync(path.join(dir, 'catalog.yaml'), catalog);
+    writeFileSync(path.join(dir, 'directory.yaml'), mixed);
+    const loaded = loadInputs({ catalog: path.join(dir, 'catalog.yaml'), directory: path.join(dir, 'directory.yaml') });
+    const raised = loaded.trackers.filter((t) => t.obligation.id === 'half-year-report');
+    expect(raised.find((t) => t.unit.id === 'justice')?.raise?.office.id).toBe('region');
+    expect(raised.find((t) => t.unit.id === 'finance')?.raise).toBeUndefined();
+    expect(raiseWarnings(loaded.catalog, loaded.directory)).toEqual([
+      '任务 half-year-report：市财政局的督察单位“自治区依法治区办”（region）没有上级督察单位，这些单位的期次不会提级督办；其余单位照常提级。',
+    ]);
   });
 
   test('an unknown cooperating unit, a tag that selects no unit, an empty list, a list of the lead alone', () => {

@@ -18,7 +18,7 @@ import { formatLocal, localDay, zonedInstant } from '../../domain/zone';
 import { LedgerNotFoundError, LedgerUnavailableError } from '../../ledger';
 import { openLedger } from '../../access/ledger';
 import { SettingsError, loadSettings } from '../../config/settings';
-import { escalationEndWarnings } from '../../domain/validate';
+import { escalationEndWarnings, raiseWarnings } from '../../domain/validate';
 import { InputError } from '../errors';
 import { table } from '../format';
 import { unitCalendar } from '../ics';
@@ -97,6 +97,7 @@ export function addCatalogCommands(program: Command, io: Io) {
         ...ladderOverlaps(loaded.trackers, loaded.calendar, today),
         ...pastOneOffWarnings(loaded.catalog, formatDate(today)),
         ...escalationEndWarnings(loaded.catalog),
+        ...raiseWarnings(loaded.catalog, loaded.directory),
       ];
       const summary = {
         ok: true,
