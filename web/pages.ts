@@ -325,6 +325,8 @@ export interface TrackerView {
   cooperators?: { id: string; name: string }[];
   /** 协办: the reader acts for this cooperating unit of the tracker (签收 and 反馈进展 only). */
   cooperating?: { id: string; name: string };
+  /** 代办: the unit's stand-in ranges not cancelled and not over, for its staff to see and cancel. */
+  standIns?: { id: string; absent: string; standIn: string; from: string; to: string }[];
 }
 
 function describeData(
@@ -694,7 +696,13 @@ function standInForm(ctx: PageContext, v: TrackerView): SafeHtml | string {
   // A cooperating unit's staff name stand-ins for their own unit, not for the lead's.
   if (!u || !v.actions.includes('acknowledge') || v.cooperating) return '';
   const people = [u.contacts.head, u.contacts.liaison];
-  return html`<form method="post" action="${trackerHref(v.trackerId, '/stand-in')}" class="act" id="form-stand-in"><h3>代办（负责人或联络员不在岗）</h3>${csrfField(ctx)}
+  const ranges = (v.standIns ?? []).map(
+    (r) =>
+      html`<li data-stand-in="${r.id}">${r.from} 至 ${r.to}：${r.absent}的通知改发${r.standIn}
+<form method="post" action="${trackerHref(v.trackerId, '/stand-in/cancel')}" class="inline">${csrfField(ctx)}<input type="hidden" name="id" value="${r.id}"><button type="submit">取消代办</button></form></li>`,
+  );
+  const list = ranges.length ? html`<div class="act" id="stand-ins"><h3>本单位的代办</h3><ul>${ranges}</ul></div>` : '';
+  return html`${list}<form method="post" action="${trackerHref(v.trackerId, '/stand-in')}" class="act" id="form-stand-in"><h3>代办（负责人或联络员不在岗）</h3>${csrfField(ctx)}
 <label>不在岗人员 <select name="absent">${people.map((c) => html`<option value="${c.email}">${c.name}（${c.email}）</option>`)}</select></label>
 <label>代办人邮箱（单位名录中的人员） <input name="standIn" type="email" required maxlength="254"></label>
 <label>起始日期（含） <input name="from" type="date" required></label>

@@ -396,6 +396,49 @@ describe('duban web in a real browser', () => {
     await office.context.close();
   });
 
+  test('代办 from the page: the unit names a stand-in, sees the range listed and cancels it; the ledger follows', async () => {
+    const unit = await signIn('finance.liaison@test.example.org');
+    const page = unit.page;
+    await page.goto(`${web.url}/t/half-year-report/finance`);
+    expect(await page.locator('#stand-ins').count()).toBe(0);
+    const day = (offset: number) =>
+      new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(
+        new Date(Date.now() + offset * 86_400_000),
+      );
+    await page.selectOption('#form-stand-in select[name=absent]', 'finance.head@test.example.org');
+    await page.fill('#form-stand-in input[name=standIn]', 'finance.deputy@test.example.org');
+    await page.fill('#form-stand-in input[name=from]', day(0));
+    await page.fill('#form-stand-in input[name=to]', day(5));
+    await Promise.all([page.waitForLoadState('load'), page.click('#form-stand-in button[type=submit]')]);
+    expect(await page.textContent('main')).toContain('已设置代办');
+    const [range] = await ledger.standIns.forUnits(['finance'], '0000-01-01');
+    expect(range).toMatchObject({
+      absent: { name: '冯局长' },
+      standIn: { name: '褚副局长' },
+      from: day(0),
+      to: day(5),
+    });
+    expect(await page.locator(`#stand-ins li[data-stand-in="${range!.id}"]`).textContent()).toContain(
+      '冯局长的通知改发褚副局长',
+    );
+
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.click(`#stand-ins li[data-stand-in="${range!.id}"] button`),
+    ]);
+    expect(await page.textContent('main')).toContain('已取消代办');
+    expect(await page.locator('#stand-ins').count()).toBe(0);
+    expect(await ledger.standIns.forUnits(['finance'], '0000-01-01')).toEqual([]);
+    // Another unit's staff cannot cancel it: refused, and nothing changes.
+    const other = await signIn('justice.liaison@test.example.org');
+    const refused = await other.context.request.post(`${web.url}/t/half-year-report/finance/stand-in/cancel`, {
+      form: { id: range!.id, _csrf: 'x' },
+    });
+    expect(refused.status()).toBe(403);
+    await other.context.close();
+    await unit.context.close();
+  });
+
   test("leadership read everything and act on nothing; another unit's staff cannot download its files; administrators may pause", async () => {
     const sha = createHash('sha256').update(PDF).digest('hex');
     const fileUrl = `${web.url}/t/annual-report/county-a/files/${sha}`;

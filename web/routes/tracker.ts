@@ -4,7 +4,8 @@ import { createReadStream, existsSync } from 'node:fs';
 import { latestSnapshot } from '../../access/registered';
 import { setStandIn } from '../../access/stand-ins';
 import { actionLabel, isAction } from '../../domain/actions';
-import { ID_PATTERN } from '../../domain/model';
+import { DEFAULT_TIME_ZONE, ID_PATTERN } from '../../domain/model';
+import { formatLocal } from '../../domain/zone';
 import { timeZoneOf, trackerId } from '../../domain/trackers';
 import { Form, performAction, readForm } from '../actions';
 import type { WebContext } from '../context';
@@ -56,6 +57,18 @@ async function renderTracker(
   const cooperatorUnits = cooperatorIds(snapshot, t.obligation, t.unit);
   const standing = standingOn(s.person, t.unit, cooperatorUnits);
   const nameOf = (id: string) => snapshot?.directory.units.find((u) => u.id === id)?.name ?? id;
+  // 代办: the unit's own staff see its ranges still to come or running, each with a cancel button.
+  const zone = snapshot ? timeZoneOf(snapshot.catalog, t.obligation) : DEFAULT_TIME_ZONE;
+  const standIns =
+    running && standing.actions.includes('acknowledge') && !standing.cooperating
+      ? (await d.ledger.standIns.forUnits([t.unit], formatLocal(Date.now(), zone).slice(0, 10))).map((r) => ({
+          id: r.id,
+          absent: r.absent.name,
+          standIn: r.standIn.name,
+          from: r.from,
+          to: r.to,
+        }))
+      : [];
   return d.page(
     reply.code(extra.status ?? 200),
     pages.trackerPage(
@@ -73,6 +86,7 @@ async function renderTracker(
           ? { cooperating: { id: standing.cooperating, name: nameOf(standing.cooperating) } }
           : {}),
         formToken: token,
+        standIns,
         error: extra.error,
         done: extra.done,
         limits: { maxFileBytes: d.web.maxFileBytes, maxFiles: d.web.maxFiles },
@@ -83,6 +97,26 @@ async function renderTracker(
 
 /** What a finished form did, for its banner: a verification that did not pass is a return (退回重办). */
 const doneLabel = (done: string) => (done === 'return' ? '退回重办' : isAction(done) ? actionLabel(done) : done);
+
+/** 代办 cancelled from the tracker page by the unit's staff: only a range of this unit, once (a repeat says so). */
+async function cancelStandIn(d: WebContext, req: FastifyRequest, reply: FastifyReply) {
+  const s = requireSignedIn(d, req, reply);
+  if (!s) return reply;
+  const t = trackerParams(req);
+  if (!t) return reply.callNotFound();
+  if (!maySee(s.person, t.unit) || !allowedActions(s.person, t.unit).includes('acknowledge'))
+    return forbidden(d, req, reply, '只有本单位的负责人、联络员可以取消代办，未作任何更改。');
+  const form = await readForm(req);
+  if (!sameSecret(form.fields._csrf ?? '', s.csrf)) return csrfRefused(d, req, reply);
+  const id = (form.fields.id ?? '').trim();
+  const mine = (await d.ledger.standIns.forUnits([t.unit], '0000-01-01')).find((r) => r.id === id);
+  if (!mine || !(await d.ledger.standIns.cancel(id, Date.now())))
+    return renderTracker(d, req, reply, s, t, { error: '没有这项代办，或已取消，未作任何更改。', status: 422 });
+  d.log({ level: 'info', msg: 'stand-in cancelled', unit: t.unit, id, who: s.person.email });
+  return renderTracker(d, req, reply, s, t, {
+    done: `已取消代办：${mine.from} 至 ${mine.to}，${mine.absent.name}的通知不再改发${mine.standIn.name}。`,
+  });
+}
 
 export function trackerRoutes(app: FastifyInstance, d: WebContext): void {
   app.get('/t/:obligation/:unit', async (req, reply) => {
@@ -153,6 +187,8 @@ export function trackerRoutes(app: FastifyInstance, d: WebContext): void {
       done: `已设置代办：${result.standIn.from} 至 ${result.standIn.to}，${result.standIn.absent.name}的通知改发${result.standIn.standIn.name}（${result.standIn.absent.name}抄送）。`,
     });
   });
+
+  app.post('/t/:obligation/:unit/stand-in/cancel', (req, reply) => cancelStandIn(d, req, reply));
 
   app.post('/t/:obligation/:unit/:action', async (req, reply) => {
     const s = requireSignedIn(d, req, reply);
