@@ -44,6 +44,9 @@ export function dingtalkAnswer(status: number, body: string): SendAnswer {
   if (j.errcode === 0) return ok(text);
   if (j.errcode === DINGTALK_TOO_FAST || j.errcode === 410100) return transient(text, DINGTALK_THROTTLE_MS);
   if (j.errcode === -1) return transient(text);
+  // A message over the robot's size: this message alone is refused (merging keeps messages under it), the robot
+  // itself is fine and the channel goes on.
+  if (j.errcode === 460101) return permanent(text, false);
   return permanent(text);
 }
 

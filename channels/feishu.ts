@@ -42,6 +42,9 @@ export function feishuAnswer(status: number, body: string): SendAnswer {
   const text = `code ${code}: ${String(j?.msg ?? j?.StatusMessage ?? '')}`.slice(0, 300);
   if (code === 0) return ok(text);
   if (code === FEISHU_TOO_FAST || code === 11232) return transient(text, 60_000);
+  // A message over the robot's size: this message alone is refused (merging keeps messages under it), the robot
+  // itself is fine and the channel goes on.
+  if (code === 19002) return permanent(text, false);
   return permanent(text);
 }
 

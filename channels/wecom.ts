@@ -37,6 +37,9 @@ export function wecomAnswer(status: number, body: string): SendAnswer {
   if (j.errcode === 0) return ok(text);
   if (j.errcode === WECOM_TOO_FAST) return transient(text, 60_000);
   if (j.errcode === -1) return transient(text); // 系统繁忙
+  // A message over the robot's size: this message alone is refused (merging keeps messages under it), the robot
+  // itself is fine and the channel goes on.
+  if (j.errcode === 40058) return permanent(text, false);
   return permanent(text);
 }
 

@@ -78,7 +78,11 @@ describe('企业微信 group robot', () => {
       ok: false,
       transient: true,
     });
-    expect(wecomAnswer(200, '{"errcode":40058,"errmsg":"too long"}')).toMatchObject({ ok: false, transient: false });
+    expect(wecomAnswer(200, '{"errcode":40058,"errmsg":"too long"}')).toMatchObject({
+      ok: false,
+      transient: false,
+      channel: false, // this message only: the robot goes on
+    });
     expect(wecomAnswer(200, '<html>gateway</html>')).toMatchObject({ ok: false });
   });
 
@@ -213,6 +217,7 @@ describe('钉钉 custom robot', () => {
       robotMessage(items),
     );
     expect(a.response).toContain('460101');
+    expect(a).toMatchObject({ ok: false, transient: false, channel: false });
   });
 });
 
@@ -290,7 +295,7 @@ describe('飞书 custom bot', () => {
     const huge = robotMessage(items);
     expect(feishuFits(huge)).toBe(false);
     const a = await sendFeishu({ key: 'fs-keyword', url: urls.feishu, now }, huge);
-    expect(a).toMatchObject({ ok: false, transient: false });
+    expect(a).toMatchObject({ ok: false, transient: false, channel: false });
     expect(a.response).toContain('19002');
     // The largest merge that fits is accepted, signature fields and all.
     const [first] = mergeItems(items, feishuFits);
