@@ -617,8 +617,12 @@ export function createActivities(deps: ActivityDeps) {
         const items = await ledger.takeRedItems(supervisor, sendKey, req.firedAt);
         if (items.length === 0) continue;
         const first = items[0]!;
-        const to: string[] = JSON.parse(first.office_to);
-        const cc: string[] = JSON.parse(first.office_cc);
+        // 代办 (DOMAIN.md 29): the office's own stand-ins of the digest's day take it, the absent person in copy.
+        const { to, cc } = routeToStandIns(
+          { to: JSON.parse(first.office_to) as string[], cc: JSON.parse(first.office_cc) as string[] },
+          await ledger.standIns.forUnits([supervisor], req.day),
+          req.day,
+        );
         const messageId = messageIdFor(sendKey, from);
         const claim: NoticeClaim = {
           sendKey,

@@ -79,6 +79,17 @@ describe('supervisor digest', () => {
       startTracker(env.client, taskQueue, oneOff('quiet', firstDue, false)),
     ]);
     for (const h of handles) await statusOf(h);
+    // 代办: on the second digest's day the office's liaison is away; the stand-in receives it, the liaison in copy.
+    const secondDigestDay = formatDate(calendar.addWorkingDays(secondDue, 1));
+    await harness.ledger.standIns.add('digest-away', {
+      unit: 'office',
+      absent: { name: '联络员', email: 'office-liaison@test.example.org' },
+      standIn: { name: '代办人', email: 'office-deputy@test.example.org' },
+      from: secondDigestDay,
+      to: secondDigestDay,
+      by: 'test',
+      at: 0,
+    });
     await env.sleep(zonedInstant(calendar.addWorkingDays(secondDue, 6), zone, 12) - (await env.currentTimeMs()));
 
     const digests = sink.messages.filter((m) => m.key.startsWith('digest/')).sort((a, b) => a.date - b.date);
@@ -93,6 +104,8 @@ describe('supervisor digest', () => {
     expect(digests[0]!.parsed.text).toMatch(/alpha局：任务alpha[\s\S]*beta局：任务beta/);
     expect(digests[0]!.parsed.text).not.toContain('gamma');
     expect(digests[1]!.parsed.subject).toContain('1项任务新逾期');
+    expect(digests[1]!.to).toEqual(['office-deputy@test.example.org']);
+    expect([...digests[1]!.cc].sort()).toEqual(['office-head@test.example.org', 'office-liaison@test.example.org']);
     expect(digests[1]!.parsed.text).toContain('gamma局');
 
     // Level 1 reached the heads without a copy to the digesting office; the office without the digest was copied.
