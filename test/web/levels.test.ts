@@ -6,6 +6,7 @@
  * - a county department's liaison sees their unit only;
  * - the city office reads the county's board, trackers and files, and cannot verify the county departments' work;
  * - the county office verifies its own departments, and reads nothing above it;
+ * - the province's office reads every level and acts only on its own department;
  * - the province's leadership reads everything, drilling down province → city → county; the city's its subtree;
  * - the year report rolls up per jurisdiction and per level, formula-safe in CSV and XLSX.
  */
@@ -226,6 +227,36 @@ describe('levels in a real browser: each level reads its subtree and acts on wha
     expect(
       await page.locator('table.report tr[data-unit]').evaluateAll((r) => r.map((x) => x.getAttribute('data-unit'))),
     ).toEqual(['county-justice']);
+    await context.close();
+  });
+
+  test('the region office reads every level and acts only on the units it supervises directly', async () => {
+    const { context, page } = await signIn('province-office.liaison@test.example.org');
+    // Its board starts at the top: its own department as a unit row, the city as a jurisdiction row.
+    expect(await trail(page)).toBe(`辖区：${EVIL_ROOT}`);
+    expect(await unitRows(page)).toEqual(['province-justice']);
+    expect(await childRows(page)).toEqual(['city']);
+    // Down to the county, two levels below: it reads the county department's tracker, and is offered no form there.
+    expect(await status(page, '/?jurisdiction=county')).toBe(200);
+    expect((await unitRows(page)).sort()).toEqual(['county-finance', 'county-justice']);
+    expect(await status(page, '/t/annual-report/county-justice')).toBe(200);
+    expect(await page.locator('form.act').count()).toBe(0);
+    // On its own department the office's forms are there; on the city's department (the city office's), none,
+    // and a verification posted by hand is refused and changes nothing.
+    await page.goto(`${web.url}/t/annual-report/province-justice`);
+    expect(await page.locator('#form-waive').count()).toBe(1);
+    const csrf = await page.getAttribute('#form-waive input[name=_csrf]', 'value');
+    expect(await status(page, '/t/annual-report/city-justice')).toBe(200);
+    expect(await page.locator('form.act').count()).toBe(0);
+    const before = await eventsOf('annual-report/city-justice');
+    const refused = await context.request.post(`${web.url}/t/annual-report/city-justice/waive`, {
+      form: { _csrf: csrf!, reason: '越级免除' },
+    });
+    expect(refused.status()).toBe(403);
+    expect(await eventsOf('annual-report/city-justice')).toEqual(before);
+    // The reports of every jurisdiction beneath it.
+    expect(await context.request.get(`${web.url}/report?jurisdiction=county`).then((r) => r.status())).toBe(200);
+    expect(await context.request.get(`${web.url}/report?jurisdiction=city`).then((r) => r.status())).toBe(200);
     await context.close();
   });
 
