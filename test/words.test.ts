@@ -131,7 +131,16 @@ describe('duban status, in Chinese, from the ledger', () => {
     // Submitted, waiting for verification, due in 103 days: done work, not "103 days left".
     await write('annual-report', 'sfj', [row({ colour: 'done', submitted: true, verification: 'pending' })]);
     await write('special-task', 'fgw', [
-      row({ period: 'once', colour: 'red', due: '2026-01-05', originalDue: '2026-01-05', dueAt: now - 12 * day }),
+      row({
+        period: 'once',
+        colour: 'red',
+        due: '2026-01-05',
+        originalDue: '2026-01-05',
+        dueAt: now - 12 * day,
+        // Handed back (退回), waiting for the office: the command line marks it as the web board does.
+        handBackBy: '发改委联络员',
+        handBackAt: now,
+      }),
     ]);
     await ledger.close();
   });
@@ -161,7 +170,14 @@ describe('duban status, in Chinese, from the ledger', () => {
     expect(done).toMatch(/^已报送\s+annual-report\/sfj\s+2026年度\s+截止2027-02-28 {2}已报送，待核实$/);
     expect(done).not.toMatch(/天|days/);
     const red = lines.find((l) => l.includes('special-task/fgw'))!;
-    expect(red).toMatch(/^逾期\s+special-task\/fgw\s+一次性\s+截止2026-01-05 {2}逾期未完成 {2}已逾期12天 {2}未签收$/);
+    expect(red).toMatch(
+      /^逾期\s+special-task\/fgw\s+一次性\s+截止2026-01-05 {2}逾期未完成 {2}已逾期12天 {2}未签收 {2}待处理退回（发改委联络员）$/,
+    );
+    const json = JSON.parse((await run('status', '--json')).out) as {
+      items: { tracker: string; handBackBy?: string }[];
+    };
+    expect(json.items.find((i) => i.tracker === 'special-task/fgw')?.handBackBy).toBe('发改委联络员');
+    expect(json.items.find((i) => i.tracker === 'annual-report/sfj')).not.toHaveProperty('handBackBy');
     expect(r.out).toContain('共2个期次');
     expect(r.out).not.toMatch(/\b(done|red|overdue|days left|periods)\b/);
   });

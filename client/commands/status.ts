@@ -22,6 +22,7 @@ import {
   OUTCOME_WORDS,
   cooperatorWords,
   daysLeftWords,
+  handBackPendingWords,
   raisedWords,
   periodWords,
   stateWords,
@@ -106,7 +107,7 @@ export function addStatusCommands(program: Command, io: Io) {
         );
         if (opts.json) {
           io.out(
-            `${JSON.stringify({ ...(alerts.length ? { alerts: alerts.map((a) => ({ kind: a.kind, since: new Date(a.since).toISOString(), message: a.message })) } : {}), ...(jurisdiction ? { jurisdiction: { id: jurisdiction.id, name: jurisdiction.path } } : {}), units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.dueAt === undefined ? undefined : new Date(i.dueAt).toISOString(), daysLeft: i.daysLeft, acknowledged: i.acknowledged, problem: i.problem, ...(i.cooperators ? { cooperators: i.cooperators.map((x) => ({ unit: x.unit, acknowledged: x.acknowledgedAt !== undefined })) } : {}), ...(i.raisedTo ? { raisedTo: i.raisedTo } : {}) })) })}\n`,
+            `${JSON.stringify({ ...(alerts.length ? { alerts: alerts.map((a) => ({ kind: a.kind, since: new Date(a.since).toISOString(), message: a.message })) } : {}), ...(jurisdiction ? { jurisdiction: { id: jurisdiction.id, name: jurisdiction.path } } : {}), units: b.units, items: b.items.map((i) => ({ tracker: i.trackerId, obligation: i.obligation, unit: i.unit, period: i.period, colour: i.colour, due: i.dueAt === undefined ? undefined : new Date(i.dueAt).toISOString(), daysLeft: i.daysLeft, acknowledged: i.acknowledged, problem: i.problem, ...(i.cooperators ? { cooperators: i.cooperators.map((x) => ({ unit: x.unit, acknowledged: x.acknowledgedAt !== undefined })) } : {}), ...(i.raisedTo ? { raisedTo: i.raisedTo } : {}), ...(i.handBackBy ? { handBackBy: i.handBackBy } : {}) })) })}\n`,
           );
           return;
         }
@@ -133,8 +134,10 @@ export function addStatusCommands(program: Command, io: Io) {
             ? `  ${cooperatorWords(i.cooperators.map((x) => ({ name: x.unit, acknowledged: x.acknowledgedAt !== undefined })))}`
             : '';
           const raised = i.raisedTo ? `  ${raisedWords(i.raisedTo)}` : '';
+          // 退回 waiting for the office (DOMAIN.md 27): the same mark as the web board's.
+          const handBack = i.handBackBy ? `  ${handBackPendingWords(i.handBackBy)}` : '';
           lines.push(
-            `${padEnd(colourWord(c, i.colour ?? '', i.verification), 10)} ${padEnd(i.trackerId, 40)} ${padEnd(periodWords(i.period), 16)} 截止${i.due ?? '?'}  ${state}${when ? `  ${when}` : ''}${ack}${coop}${raised}`,
+            `${padEnd(colourWord(c, i.colour ?? '', i.verification), 10)} ${padEnd(i.trackerId, 40)} ${padEnd(periodWords(i.period), 16)} 截止${i.due ?? '?'}  ${state}${when ? `  ${when}` : ''}${ack}${coop}${raised}${handBack}`,
           );
         }
         lines.push('', `共${b.items.length}个期次（开放中的，以及本年度已办结或免除的）`);
