@@ -5,7 +5,7 @@
  * claimed the first message of `deadClaims` robots and never finished. The clock is simulated (5 s a round); the
  * HTTP requests and the fakes are real.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ChannelDispatcher, ROBOT_LIMITS, StoredItem } from '../activities/channels';
@@ -55,9 +55,8 @@ export async function runChannelStorm(o: {
   }
   const fakes = new ChannelFakes({ wecom, dingtalk, feishu, now });
   const urls = await fakes.start();
-  const ledger =
-    o.ledger ??
-    (await Ledger.open({ sqliteFile: path.join(mkdtempSync(path.join(tmpdir(), 'duban-storm-')), 'l.db') }));
+  const ownDir = o.ledger ? undefined : mkdtempSync(path.join(tmpdir(), 'duban-channel-scenario-'));
+  const ledger = o.ledger ?? (await Ledger.open({ sqliteFile: path.join(ownDir!, 'l.db') }));
   const keys = parseLinkKeys(`k:${Buffer.alloc(32, 3).toString('base64')}`);
   const make = () =>
     new ChannelDispatcher({
@@ -140,6 +139,7 @@ export async function runChannelStorm(o: {
   } finally {
     await fakes.stop();
     if (!o.ledger) await ledger.close();
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
   }
 }
 

@@ -11,6 +11,7 @@
  *
  *   npm run bench:channels      (BENCH_NOTICES=2000, BENCH_ROBOTS=50 by default)
  */
+import { rmSync } from 'node:fs';
 import { ROBOT_LIMITS } from '../activities/channels';
 import { ProcessStormResult, busiestMinute, noticeCopies, runProcessStorm } from './channels-process-storm';
 import { busiestMinute as simulatedBusiest, runChannelStorm } from './channels-scenario';
@@ -71,8 +72,17 @@ async function simulated(notices: number, robots: number) {
 async function main() {
   const notices = Number(process.env.BENCH_NOTICES ?? 2000);
   const robots = Number(process.env.BENCH_ROBOTS ?? 50);
-  const emailAlone = figures(await runProcessStorm({ notices, robots: 0, workers: 2 }), 0);
-  const withRobots = figures(await runProcessStorm({ notices, robots, workers: 2 }), robots);
+  // Each storm's folder (its ledger and logs) is read for the figures, then removed.
+  const storm = async (n: number) => {
+    const r = await runProcessStorm({ notices, robots: n, workers: 2 });
+    try {
+      return figures(r, n);
+    } finally {
+      rmSync(r.dir, { recursive: true, force: true });
+    }
+  };
+  const emailAlone = await storm(0);
+  const withRobots = await storm(robots);
   const sim = process.env.BENCH_SIMULATED_NOTICES;
   console.log(
     JSON.stringify(

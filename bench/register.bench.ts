@@ -11,7 +11,7 @@
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -130,6 +130,7 @@ async function main() {
     await new Promise((r) => worker.once('exit', r));
     await new Promise<void>((r) => sink.close(() => r()));
     await env.teardown();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

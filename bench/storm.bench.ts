@@ -19,7 +19,7 @@
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startMailSink } from '../channels/sink';
@@ -305,6 +305,7 @@ async function runDuban(n: number, sink: Sink, env: Awaited<ReturnType<typeof de
   } finally {
     worker.kill('SIGTERM');
     await new Promise((r) => worker.once('exit', r));
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

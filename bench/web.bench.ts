@@ -8,7 +8,7 @@
  *   npm run bench:web      (BENCH_UNITS, BENCH_OBLIGATIONS, BENCH_RUNS to resize)
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Ledger } from '../ledger';
@@ -159,6 +159,7 @@ async function main() {
   );
   await app.close();
   await ledger.close();
+  rmSync(dir, { recursive: true, force: true });
 }
 
 main().catch((err) => {
