@@ -5,7 +5,7 @@
  * "This year" and "today" are the tracker's, in the zone its obligation has in the catalog as registered, never
  * the reader's machine or a zone written here.
  */
-import type { Ledger } from '../ledger';
+import type { Ledger, PeriodStateRow, TrackerState } from '../ledger';
 import { DEFAULT_TIME_ZONE } from '../domain/model';
 import { timeZoneOf } from '../domain/trackers';
 import { localYear } from '../domain/zone';
@@ -34,6 +34,31 @@ export interface BoardItem {
   raisedTo?: string;
   /** 退回: who handed the period back, while the supervising office has not answered (absent otherwise). */
   handBackBy?: string;
+}
+
+/** A tracker that cannot plan, as a board row. */
+function brokenItem(t: TrackerState, zone: string): BoardItem {
+  const { trackerId, obligation, unit, period, due, dueAt, problem } = t;
+  return { trackerId, obligation, unit, period, colour: 'broken', due, dueAt, zone, problem };
+}
+
+/** A period's row of the ledger as a board row; 协办, 提级督办 and 退回 only where the period has them. */
+function periodItem(p: PeriodStateRow, zone: string): BoardItem {
+  return {
+    trackerId: p.trackerId,
+    obligation: p.obligation,
+    unit: p.unit,
+    period: p.period,
+    colour: p.colour,
+    due: p.due,
+    dueAt: p.dueAt,
+    zone,
+    acknowledged: p.acknowledgedAt !== undefined,
+    verification: p.verification,
+    ...(p.cooperators ? { cooperators: p.cooperators } : {}),
+    ...(p.raisedTo ? { raisedTo: p.raisedTo } : {}),
+    ...(p.handBackBy ? { handBackBy: p.handBackBy } : {}),
+  };
 }
 
 /**
@@ -73,34 +98,10 @@ export async function boardStates(
       : ledger.trackerStates({ unit: filter.unit, obligation: filter.obligation, colour: 'broken' }),
   ]);
   return [
-    ...broken.map((t) => ({
-      trackerId: t.trackerId,
-      obligation: t.obligation,
-      unit: t.unit,
-      period: t.period,
-      colour: 'broken',
-      due: t.due,
-      dueAt: t.dueAt,
-      zone: zoneOf(t.obligation),
-      problem: t.problem,
-    })),
+    ...broken.map((t) => brokenItem(t, zoneOf(t.obligation))),
     ...periods
       .filter((p) => p.open || p.due >= yearStart(zoneOf(p.obligation)))
-      .map((p) => ({
-        trackerId: p.trackerId,
-        obligation: p.obligation,
-        unit: p.unit,
-        period: p.period,
-        colour: p.colour,
-        due: p.due,
-        dueAt: p.dueAt,
-        zone: zoneOf(p.obligation),
-        acknowledged: p.acknowledgedAt !== undefined,
-        verification: p.verification,
-        ...(p.cooperators ? { cooperators: p.cooperators } : {}),
-        ...(p.raisedTo ? { raisedTo: p.raisedTo } : {}),
-        ...(p.handBackBy ? { handBackBy: p.handBackBy } : {}),
-      })),
+      .map((p) => periodItem(p, zoneOf(p.obligation))),
   ];
 }
 
@@ -169,32 +170,8 @@ export async function boardView(
     total += c.n;
   }
   const items: BoardItem[] = [
-    ...broken.map((t) => ({
-      trackerId: t.trackerId,
-      obligation: t.obligation,
-      unit: t.unit,
-      period: t.period,
-      colour: 'broken',
-      due: t.due,
-      dueAt: t.dueAt,
-      zone: zoneOf(t.obligation),
-      problem: t.problem,
-    })),
-    ...top.map((p) => ({
-      trackerId: p.trackerId,
-      obligation: p.obligation,
-      unit: p.unit,
-      period: p.period,
-      colour: p.colour,
-      due: p.due,
-      dueAt: p.dueAt,
-      zone: zoneOf(p.obligation),
-      acknowledged: p.acknowledgedAt !== undefined,
-      verification: p.verification,
-      ...(p.cooperators ? { cooperators: p.cooperators } : {}),
-      ...(p.raisedTo ? { raisedTo: p.raisedTo } : {}),
-      ...(p.handBackBy ? { handBackBy: p.handBackBy } : {}),
-    })),
+    ...broken.map((t) => brokenItem(t, zoneOf(t.obligation))),
+    ...top.map((p) => periodItem(p, zoneOf(p.obligation))),
   ].slice(0, limit);
   return { counts: byUnit, items, total };
 }
