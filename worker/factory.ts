@@ -10,7 +10,7 @@ import type { Ledger } from '../ledger';
 import type { WorkingCalendar } from '../domain/calendar';
 import { readFileSync } from 'node:fs';
 import { prebuiltBundle, withEmptySourceMap } from './bundle';
-import { ACTIVITIES_PER_CONNECTION, DEFAULT_CACHED_WORKFLOWS } from './limits';
+import { ACTIVITIES_PER_CONNECTION, DEFAULT_CACHED_WORKFLOWS, STICKY_QUEUE_TIMEOUT } from './limits';
 
 export interface EngineWorkerOptions {
   connection: NativeConnection;
@@ -83,6 +83,7 @@ export async function createEngineWorker(o: EngineWorkerOptions): Promise<Worker
     // stays far below a delivery's timeout.
     maxConcurrentLocalActivityExecutions: o.maxConcurrentActivities ?? o.connections * ACTIVITIES_PER_CONNECTION,
     maxCachedWorkflows: o.maxCachedWorkflows ?? DEFAULT_CACHED_WORKFLOWS,
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
     shutdownGraceTime: o.shutdownGraceTime ?? '30 seconds',
   });
 }

@@ -15,3 +15,13 @@ export const ACTIVITIES_PER_CONNECTION = 4;
  * short history of its current run when it wakes), so 10,000 trackers fit a worker of a few hundred MB.
  */
 export const DEFAULT_CACHED_WORKFLOWS = 1000;
+
+/**
+ * How long a workflow task may wait on this worker's own (sticky) queue before the server hands it to any worker,
+ * which must then replay the tracker's run from its start. The SDK's 10 s is shorter than a storm's queue on a busy
+ * worker: at 2,000 notices due at once, a third of the wakes timed out there and were replayed, each replay adding
+ * work that lengthened the queue (docs/performance.md). The cost is on a worker that dies: tasks already waiting
+ * on its queue wait this long before another worker takes them (later ones go to the shared queue once the server
+ * sees nobody polling); a worker that stops on SIGTERM hands them over at once.
+ */
+export const STICKY_QUEUE_TIMEOUT = '60 seconds';

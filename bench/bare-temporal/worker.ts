@@ -5,7 +5,7 @@
  * source map out of the bundle, worker/bundle.ts), so that the two differ only in what a notice does.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { ACTIVITIES_PER_CONNECTION, DEFAULT_CACHED_WORKFLOWS } from '../../worker/limits';
+import { ACTIVITIES_PER_CONNECTION, DEFAULT_CACHED_WORKFLOWS, STICKY_QUEUE_TIMEOUT } from '../../worker/limits';
 import { withLineSourceMap } from '../../worker/bundle';
 import { PEER_CONNECTIONS, peerMessage, peerTransport } from '../peers';
 
@@ -30,6 +30,7 @@ async function main() {
     } satisfies BareActivities,
     maxConcurrentLocalActivityExecutions: PEER_CONNECTIONS * ACTIVITIES_PER_CONNECTION,
     maxCachedWorkflows: Number(process.env.DUBAN_MAX_CACHED_WORKFLOWS ?? DEFAULT_CACHED_WORKFLOWS),
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
   });
   process.once('SIGTERM', () => worker.shutdown());
   console.log('ready');
