@@ -8,21 +8,36 @@ import { periodWords } from '../../domain/words';
 import { boardStates } from '../../web/data';
 import { tempLedgerFile } from '../support/engine';
 
+/** A period row of the board as a tracker writes it: open, due on the 28th, nothing done yet. */
+const periodRow = (label: string, colour: 'red' | 'yellow', extra: Record<string, unknown> = {}) => ({
+  period: label,
+  colour,
+  due: `${label}-28`,
+  dueAt: 1,
+  originalDue: `${label}-28`,
+  endsAt: 2,
+  progressCount: 0,
+  submitted: false,
+  verification: 'not required',
+  ...extra,
+});
+
+/** The tracker's row of a red monthly tracker with two open periods. */
+const redTracker = {
+  colour: 'red' as const,
+  period: '2031-01',
+  due: '2031-01-28',
+  dueAt: 1,
+  openPeriods: 2,
+  paused: false,
+  active: true,
+};
+
 test('the board lists open periods with their acknowledgement, and broken trackers with the reason', async () => {
   const ledger = await Ledger.open({ sqliteFile: tempLedgerFile() });
   try {
-    const period = (label: string, colour: 'red' | 'yellow', acknowledged: boolean) => ({
-      period: label,
-      colour,
-      due: `${label}-28`,
-      dueAt: 1,
-      originalDue: `${label}-28`,
-      endsAt: 2,
-      progressCount: 0,
-      submitted: false,
-      verification: 'not required',
-      ...(acknowledged ? { acknowledgedBy: '联络员 <l@example.org>', acknowledgedAt: 1 } : {}),
-    });
+    const period = (label: string, colour: 'red' | 'yellow', acknowledged: boolean) =>
+      periodRow(label, colour, acknowledged ? { acknowledgedBy: '联络员 <l@example.org>', acknowledgedAt: 1 } : {});
     const ref = { trackerId: 'monthly/u', obligation: 'monthly', unit: 'u' };
     await ledger.applyWrite({
       ...ref,
@@ -30,15 +45,7 @@ test('the board lists open periods with their acknowledgement, and broken tracke
       events: [],
       red: [],
       board: {
-        tracker: {
-          colour: 'red',
-          period: '2031-01',
-          due: '2031-01-28',
-          dueAt: 1,
-          openPeriods: 2,
-          paused: false,
-          active: true,
-        },
+        tracker: redTracker,
         periods: [period('2031-01', 'red', false), period('2031-02', 'yellow', true)],
       },
     });
@@ -187,18 +194,8 @@ test('退回 and 转办 on the pages: the waiting 退回 in its period row and o
   // The board: a period handed back carries who did it through the ledger to its row; the others carry nothing.
   const ledger = await Ledger.open({ sqliteFile: tempLedgerFile() });
   try {
-    const period = (label: string, handBackBy?: string) => ({
-      period: label,
-      colour: 'red' as const,
-      due: `${label}-28`,
-      dueAt: 1,
-      originalDue: `${label}-28`,
-      endsAt: 2,
-      progressCount: 0,
-      submitted: false,
-      verification: 'not required',
-      ...(handBackBy ? { handBackBy, handBackAt: 5 } : {}),
-    });
+    const period = (label: string, handBackBy?: string) =>
+      periodRow(label, 'red', handBackBy ? { handBackBy, handBackAt: 5 } : {});
     const write = (at: number, periods: ReturnType<typeof period>[]) =>
       ledger.applyWrite({
         trackerId: 'monthly/u',
@@ -207,18 +204,7 @@ test('退回 and 转办 on the pages: the waiting 退回 in its period row and o
         at,
         events: [],
         red: [],
-        board: {
-          tracker: {
-            colour: 'red',
-            period: '2031-01',
-            due: '2031-01-28',
-            dueAt: 1,
-            openPeriods: 2,
-            paused: false,
-            active: true,
-          },
-          periods,
-        },
+        board: { tracker: redTracker, periods },
       });
     await write(10, [period('2031-01', '联络员<b>'), period('2031-02')]);
     let items = await boardStates(ledger);

@@ -98,17 +98,36 @@ async function renderTracker(
 /** What a finished form did, for its banner: a verification that did not pass is a return (退回重办). */
 const doneLabel = (done: string) => (done === 'return' ? '退回重办' : isAction(done) ? actionLabel(done) : done);
 
+/**
+ * A 代办 form posted by the unit's own staff (head or liaison), with its CSRF token: the session, the tracker and
+ * the form's trimmed fields; otherwise the refusal has been sent (`doing` names the act in it) and this is undefined.
+ */
+async function standInForm(d: WebContext, req: FastifyRequest, reply: FastifyReply, doing: string) {
+  const s = requireSignedIn(d, req, reply);
+  if (!s) return undefined;
+  const t = trackerParams(req);
+  if (!t) {
+    reply.callNotFound();
+    return undefined;
+  }
+  if (!maySee(s.person, t.unit) || !allowedActions(s.person, t.unit).includes('acknowledge')) {
+    forbidden(d, req, reply, `只有本单位的负责人、联络员可以${doing}代办，未作任何更改。`);
+    return undefined;
+  }
+  const form = await readForm(req);
+  if (!sameSecret(form.fields._csrf ?? '', s.csrf)) {
+    csrfRefused(d, req, reply);
+    return undefined;
+  }
+  return { s, t, field: (k: string) => (form.fields[k] ?? '').trim() };
+}
+
 /** 代办 cancelled from the tracker page by the unit's staff: only a range of this unit, once (a repeat says so). */
 async function cancelStandIn(d: WebContext, req: FastifyRequest, reply: FastifyReply) {
-  const s = requireSignedIn(d, req, reply);
-  if (!s) return reply;
-  const t = trackerParams(req);
-  if (!t) return reply.callNotFound();
-  if (!maySee(s.person, t.unit) || !allowedActions(s.person, t.unit).includes('acknowledge'))
-    return forbidden(d, req, reply, '只有本单位的负责人、联络员可以取消代办，未作任何更改。');
-  const form = await readForm(req);
-  if (!sameSecret(form.fields._csrf ?? '', s.csrf)) return csrfRefused(d, req, reply);
-  const id = (form.fields.id ?? '').trim();
+  const posted = await standInForm(d, req, reply, '取消');
+  if (!posted) return reply;
+  const { s, t } = posted;
+  const id = posted.field('id');
   const mine = (await d.ledger.standIns.forUnits([t.unit], '0000-01-01')).find((r) => r.id === id);
   if (!mine || !(await d.ledger.standIns.cancel(id, Date.now())))
     return renderTracker(d, req, reply, s, t, { error: '没有这项代办，或已取消，未作任何更改。', status: 422 });
@@ -159,15 +178,9 @@ export function trackerRoutes(app: FastifyInstance, d: WebContext): void {
 
   // 代办: kept in the ledger for the unit (not an Update: it is the unit's, not one tracker's).
   app.post('/t/:obligation/:unit/stand-in', async (req, reply) => {
-    const s = requireSignedIn(d, req, reply);
-    if (!s) return reply;
-    const t = trackerParams(req);
-    if (!t) return reply.callNotFound();
-    if (!maySee(s.person, t.unit) || !allowedActions(s.person, t.unit).includes('acknowledge'))
-      return forbidden(d, req, reply, '只有本单位的负责人、联络员可以设置代办，未作任何更改。');
-    const form = await readForm(req);
-    if (!sameSecret(form.fields._csrf ?? '', s.csrf)) return csrfRefused(d, req, reply);
-    const f = (k: string) => (form.fields[k] ?? '').trim();
+    const posted = await standInForm(d, req, reply, '设置');
+    if (!posted) return reply;
+    const { s, t, field: f } = posted;
     const result = await setStandIn(
       d.ledger,
       {
